@@ -1,0 +1,386 @@
+"""The local workspace: a folder of .xlsx and .docx files, the embedded default and the offline mode.
+
+workspace/
+  control.xlsx        the control tables (registry, stages, results, journal ...), one sheet each
+  manifest.json       idempotency keys -> files, hashes, sharing and freezes
+  drive/              documents and rating sheets, one folder per stage and group
+  outbox/             notifications as .eml files for CDB to send (no mail server here)
+  .frozen/            copies of rating sheets taken at stage close; later edits are ignored
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from pipelines.digest import content_digest
+from pipelines.domain.models import RawResponse, ScoreCell
+from pipelines.ports import (
+    BackendError, Cell, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
+)
+
+EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _workbook_bytes(wb: Workbook) -> bytes:
+    with tempfile.TemporaryFile() as handle:
+        wb.save(handle)
+        handle.seek(0)
+        return handle.read()
+
+
+def _set_text(cell, value: Any) -> None:
+    """Store user text as text: openpyxl would otherwise turn '=…' into a formula."""
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"
+
+
+class Manifest:
+    """manifest.json: what the pipeline created, under its idempotency key."""
+
+    def __init__(self, root: Path):
+        self.path = root / "manifest.json"
+        self.data: dict[str, Any] = {"documents": {}, "sheets": {}}
+        if self.path.exists():
+            try:
+                self.data = json.loads(self.path.read_text(encoding="utf-8"))
+            except json.JSONDecodeError as exc:
+                raise BackendError(f"{self.path}: the workspace manifest is damaged ({exc}); "
+                                   f"restore it from a backup before running jobs") from None
+
+    def save(self) -> None:
+        _atomic_write(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode())
+
+
+# --- control store -----------------------------------------------------------------------------
+class LocalControlStore:
+    def __init__(self, root: Path):
+        self.path = root / "control.xlsx"
+
+    def _load(self) -> Workbook | None:
+        if not self.path.exists():
+            return None
+        try:
+            return load_workbook(self.path)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise BackendError(f"{self.path}: cannot open the control workbook ({exc})") from None
+
+    @staticmethod
+    def _rows(ws) -> list[list[Any]]:
+        return [list(r) for r in ws.iter_rows(values_only=True)]
+
+    def read_table(self, name: str) -> list[dict[str, Any]]:
+        wb = self._load()
+        if wb is None or name not in wb.sheetnames:
+            return []
+        rows = self._rows(wb[name])
+        if not rows:
+            return []
+        header = [str(h) for h in rows[0]]
+        return [{h: ("" if v is None else v) for h, v in zip(header, row)} for row in rows[1:]
+                if any(v not in (None, "") for v in row)]
+
+    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+        wb = self._load()
+        if wb is None:
+            wb = Workbook()
+            wb.remove(wb.active)
+        changed = []
+        for name, (columns, rows) in tables.items():
+            wanted = [list(columns)] + [["" if v is None else v for v in row] for row in rows]
+            if name in wb.sheetnames:
+                current = [["" if v is None else v for v in r] for r in self._rows(wb[name])]
+                if _same_table(current, wanted):
+                    continue
+                index = wb.sheetnames.index(name)
+                wb.remove(wb[name])
+                ws = wb.create_sheet(name, index)
+            else:
+                ws = wb.create_sheet(name)
+            _fill_table(ws, wanted)
+            changed.append(name)
+        if changed:
+            _atomic_write(self.path, _workbook_bytes(wb))
+        return changed
+
+    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+        wb = self._load()
+        if wb is None:
+            wb = Workbook()
+            wb.remove(wb.active)
+        if name not in wb.sheetnames:
+            _fill_table(wb.create_sheet(name), [list(columns)])
+        ws = wb[name]
+        for row in rows:
+            ws.append([None] * len(row))
+            for col, value in enumerate(row, start=1):
+                _set_text(ws.cell(ws.max_row, col), value)
+        _atomic_write(self.path, _workbook_bytes(wb))
+
+
+def _same_table(a: list[list[Any]], b: list[list[Any]]) -> bool:
+    def norm(rows):
+        out = [[str(v) for v in r] for r in rows]
+        return [r + [""] * (max(map(len, out), default=0) - len(r)) for r in out]
+    return norm(a) == norm(b)
+
+
+def _fill_table(ws, rows: list[list[Any]]) -> None:
+    for r, row in enumerate(rows, start=1):
+        for c, value in enumerate(row, start=1):
+            _set_text(ws.cell(r, c), value)
+    for c in range(1, len(rows[0]) + 1):
+        ws.cell(1, c).font = Font(bold=True)
+    ws.freeze_panes = "A2"
+
+
+# --- rating sheets -----------------------------------------------------------------------------
+def render_xlsx(grid: SheetGrid) -> bytes:
+    """The grid as a protected workbook: only editable cells unlocked, whole numbers validated."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = grid.title[:31]
+    validations: dict[tuple[int, int], DataValidation] = {}
+    for r, row in enumerate(grid.rows, start=1):
+        for c, cell in enumerate(row, start=1):
+            target = ws.cell(r, c)
+            if cell.formula:
+                target.value = cell.formula
+            else:
+                _set_text(target, cell.value)
+            if cell.bold:
+                target.font = Font(bold=True)
+            target.alignment = Alignment(wrap_text=cell.wrap or cell.editable, vertical="top")
+            if cell.editable:
+                target.protection = Protection(locked=False)
+                target.fill = EDITABLE_FILL
+            if cell.validation:
+                dv = validations.get(cell.validation)
+                if dv is None:
+                    low, high = cell.validation
+                    dv = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high),
+                                        allow_blank=True, showErrorMessage=True,
+                                        errorTitle="1–10", error=f"{low}–{high}")
+                    validations[cell.validation] = dv
+                    ws.add_data_validation(dv)
+                dv.add(target.coordinate)
+    for c, width in enumerate(grid.column_widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for c in grid.hidden_columns:
+        ws.column_dimensions[get_column_letter(c + 1)].hidden = True
+    if grid.frozen_rows:
+        ws.freeze_panes = ws.cell(grid.frozen_rows + 1, 1).coordinate
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False  # experts may widen columns to read long titles
+    return _workbook_bytes(wb)
+
+
+def read_xlsx_cells(path: Path) -> list[list[ScoreCell]]:
+    """Every cell with its typed value; formulas kept as text (cached value where Excel left one)."""
+    try:
+        wb = load_workbook(path)
+        cached = load_workbook(path, data_only=True)
+    except Exception as exc:
+        raise BackendError(f"{path}: cannot open the rating sheet ({exc})") from None
+    ws, wv = wb.worksheets[0], cached.worksheets[0]
+    grid = []
+    for row, vrow in zip(ws.iter_rows(), wv.iter_rows()):
+        out = []
+        for cell, vcell in zip(row, vrow):
+            is_formula = cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")
+                                                   and cell.data_type != "s")
+            if is_formula:
+                out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
+            else:
+                out.append(ScoreCell(cell.value, None, cell.coordinate))
+        grid.append(out)
+    return grid
+
+
+class LocalRatingSheets:
+    def __init__(self, root: Path, manifest: Manifest):
+        self.root, self.manifest = root, manifest
+
+    def _entry(self, token: str) -> dict[str, Any] | None:
+        return self.manifest.data["sheets"].get(token)
+
+    def ensure(self, spec: SheetSpec) -> SheetRef:
+        token = spec.key.token()
+        entry = self._entry(token)
+        if entry and (self.root / entry["path"]).exists():
+            return SheetRef(spec.key, entry["path"], str(self.root / entry["path"]))
+        rel = Path("drive", *spec.folder, f"{spec.name}.xlsx")
+        _atomic_write(self.root / rel, render_xlsx(spec.grid))
+        self.manifest.data["sheets"][token] = {
+            "path": rel.as_posix(), "properties": spec.key.properties(),
+            "sharing": {spec.key.expert: "writer"}, "frozen": None}
+        self.manifest.save()
+        _write_eml(self.root, spec.key.expert, spec.name, spec.share_message, attachment=self.root / rel)
+        return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
+
+    def freeze(self, ref: SheetRef) -> None:
+        entry = self._entry(ref.key.token())
+        if entry is None:
+            raise BackendError(f"no rating sheet recorded for {ref.key.token()}")
+        if entry.get("frozen"):
+            return
+        source = self.root / entry["path"]
+        data = source.read_bytes()
+        snapshot = Path(".frozen", f"{_sha256(ref.key.token().encode())[:16]}.xlsx")
+        _atomic_write(self.root / snapshot, data)
+        entry["frozen"] = {"snapshot": snapshot.as_posix(), "sha256": _sha256(data)}
+        entry["sharing"] = {ref.key.expert: "reader"}
+        self.manifest.save()
+        source.chmod(0o444)  # a hint to whoever opens it locally that the stage is closed
+
+    def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        entry = self._entry(ref.key.token())
+        if entry is None:
+            raise BackendError(f"no rating sheet recorded for {ref.key.token()}")
+        path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
+        if not path.exists():
+            raise BackendError(f"{path}: the rating sheet file is missing")
+        return read_xlsx_cells(path)
+
+    def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
+        path = self.root / ref.id
+        wb = load_workbook(path)
+        ws = wb.worksheets[0]
+        for (r, c), value in values.items():
+            cell = ws.cell(r + 1, c + 1)
+            cell.value = value  # as typed in Excel: '=…' stays a formula, like a real expert's
+        _atomic_write(path, _workbook_bytes(wb))
+
+    def sharing(self) -> list[dict[str, str]]:
+        return [{"sheet": e["path"], "email": email, "role": role}
+                for e in self.manifest.data["sheets"].values() for email, role in e["sharing"].items()]
+
+
+# --- documents and mail ------------------------------------------------------------------------
+class LocalDrive:
+    def __init__(self, root: Path, manifest: Manifest):
+        self.root, self.manifest = root, manifest
+
+    def put(self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str = "") -> StoredDoc:
+        token, digest = key.token(), content_digest(content)
+        rel = Path("drive", *folder, filename)
+        entry = self.manifest.data["documents"].get(token)
+        if entry and entry["sha256"] == digest and (self.root / entry["path"]).exists():
+            return StoredDoc(key, str(self.root / entry["path"]))
+        if entry and entry["path"] != rel.as_posix():
+            (self.root / entry["path"]).unlink(missing_ok=True)
+        _atomic_write(self.root / rel, content)
+        self.manifest.data["documents"][token] = {"path": rel.as_posix(), "sha256": digest,
+                                                 "properties": key.properties()}
+        self.manifest.save()
+        return StoredDoc(key, str(self.root / rel), changed=True)
+
+    def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
+        from pipelines.documents import DocumentError, to_pdf
+
+        entry = self.manifest.data["documents"].get(key.token())
+        source = content_digest(docx)
+        if entry and entry.get("source_sha256") == source and (self.root / entry["path"]).exists():
+            return StoredDoc(key, str(self.root / entry["path"]))
+        try:
+            pdf = to_pdf(docx)
+        except DocumentError as exc:
+            raise BackendError(str(exc)) from None
+        stored = self.put(key, folder, filename, pdf)
+        self.manifest.data["documents"][key.token()]["source_sha256"] = source
+        self.manifest.save()
+        return stored
+
+    def documents(self) -> list[StoredDoc]:
+        out = []
+        for token, entry in sorted(self.manifest.data["documents"].items()):
+            p = entry["properties"]
+            key = DocKey(p["edition"], p["kind"], int(p["stage"]), p["group"], p["subject"], int(p["version"]))
+            out.append(StoredDoc(key, str(self.root / entry["path"])))
+        return out
+
+
+def _write_eml(root: Path, to: str, subject: str, body: str, attachment: Path | None = None) -> Path:
+    msg = EmailMessage()
+    msg["To"], msg["Subject"] = to, subject
+    msg.set_content(body)
+    if attachment is not None and attachment.exists():
+        msg.add_attachment(attachment.read_bytes(), maintype="application",
+                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           filename=attachment.name)
+    name = f"{_sha256((to + subject + body).encode())[:12]}.eml"
+    path = root / "outbox" / name
+    _atomic_write(path, bytes(msg))
+    return path
+
+
+class LocalMailer:
+    """No mail server offline: messages land in outbox/ as .eml files for CDB to send."""
+
+    def __init__(self, root: Path):
+        self.root = root
+
+    def notify(self, to: str, subject: str, body: str) -> bool:
+        _write_eml(self.root, to, subject, body)
+        return True
+
+
+class ExportFormSource:
+    """Responses from a Google export file (.csv / .xlsx) that CDB downloaded."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def read_responses(self) -> list[RawResponse]:
+        from pipelines.forms import FormError, read_export
+
+        if not self.path.exists():
+            raise BackendError(f"form.path: the responses export {self.path} does not exist")
+        try:
+            return read_export(self.path)
+        except FormError as exc:
+            raise BackendError(str(exc)) from None
+
+
+def open_local(config) -> Workspace:
+    root = config.path(config.backend.workspace)
+    root.mkdir(parents=True, exist_ok=True)
+    if config.form.kind != "file" or not config.form.path:
+        raise BackendError("form: the local workspace reads an export file; set form.kind: file and form.path")
+    manifest = Manifest(root)
+    return Workspace(
+        forms=ExportFormSource(config.path(config.form.path)),
+        control=LocalControlStore(root),
+        sheets=LocalRatingSheets(root, manifest),
+        drive=LocalDrive(root, manifest),
+        mailer=LocalMailer(root),
+        description=f"local workspace {root}",
+    )

@@ -1,0 +1,244 @@
+"""contest [--config PATH] [--now ISO-8601] [-q] COMMAND — a thin shell over the jobs.
+
+User mistakes end as `Error: …` on stderr with exit 1 and no traceback.
+"""
+from __future__ import annotations
+
+import sys
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Iterator
+
+import click
+
+from pipelines.config import Config, ConfigError, load_config
+
+DEFAULT_CONFIG = "contest.yaml"
+
+
+class State:
+    def __init__(self, config_path: str, now: str | None, quiet: bool):
+        self.config_path, self.now_text, self.quiet = config_path, now, quiet
+        self._config: Config | None = None
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    def now(self) -> datetime:
+        zone = self.config.zone
+        if not self.now_text:
+            return datetime.now(zone)
+        try:
+            moment = datetime.fromisoformat(self.now_text)
+        except ValueError:
+            raise click.ClickException(f"--now: {self.now_text!r} is not an ISO-8601 time "
+                                       f"(e.g. 2027-03-01T09:00)") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+    def echo(self, text: str) -> None:
+        if not self.quiet:
+            click.echo(text)
+
+
+def progress_for(quiet: bool):
+    """A progress bar on a terminal; silent under -q or when not attached to one."""
+    if quiet or not sys.stderr.isatty():
+        from pipelines.jobs.common import no_progress
+        return no_progress
+    from rich.progress import Progress
+
+    def start(label: str, total: int):
+        bar = Progress(transient=True)
+        bar.start()
+        task = bar.add_task(label, total=total)
+        done = [0]
+
+        def advance():
+            done[0] += 1
+            bar.advance(task)
+            if done[0] >= total:
+                bar.stop()
+        if total == 0:
+            bar.stop()
+        return advance
+    return start
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Known failures become one line; anything else still shows its traceback (a bug)."""
+    from pipelines.documents import DocumentError
+    from pipelines.forms import FormError
+    from pipelines.jobs.stages import StageError
+    from pipelines.jobs.tick import TickBusy
+    from pipelines.ports import BackendError
+
+    try:
+        yield
+    except TickBusy as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(0)
+    except (ConfigError, BackendError, StageError, DocumentError, FormError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def make_run(state: State, workspace=None):
+    from pipelines.backends import open_workspace
+    from pipelines.jobs.common import Run
+
+    config = state.config
+    return Run(config=config, workspace=workspace or open_workspace(config), now=state.now(),
+               progress=progress_for(state.quiet))
+
+
+def finish(state: State, run) -> None:
+    for line in run.messages:
+        state.echo(line)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", default=None, envvar="CONTEST_CONFIG", show_envvar=True,
+              help=f"The edition's contest.yaml (default ./{DEFAULT_CONFIG}).")
+@click.option("--now", default=None, help="Act as if at this ISO-8601 time (in the config's zone if none given).")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron).")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: bool) -> None:
+    """Run ATU's contest for the best digital educational resource (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04)."""
+    ctx.obj = State(config_path or DEFAULT_CONFIG, now, quiet)
+
+
+@cli.command("check-config")
+@click.pass_obj
+def check_config_cmd(state: State) -> None:
+    """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
+    from pipelines.checks import check_config
+
+    with errors():
+        problems = check_config(state.config)
+    if problems:
+        raise click.ClickException("; ".join(f"{p.detail} ({p.clause})" for p in problems))
+    state.echo(f"{state.config_path}: OK — {state.config.edition.name}, {len(state.config.faculties)} faculties, "
+               f"{sum(len(f.departments) for f in state.config.faculties)} departments")
+
+
+@cli.command()
+@click.pass_obj
+def intake(state: State) -> None:
+    """Read the form responses, decide each application, write the registry and form 01 letters."""
+    from pipelines.jobs.intake import run_intake
+
+    with errors():
+        run = make_run(state)
+        run_intake(run)
+    finish(state, run)
+
+
+@cli.command("open-stage")
+@click.argument("stage", type=click.IntRange(1, 3))
+@click.pass_obj
+def open_stage_cmd(state: State, stage: int) -> None:
+    """Assign DERs to experts and create one rating sheet per expert."""
+    from pipelines.jobs.stages import open_stage
+
+    with errors():
+        run = make_run(state)
+        open_stage(run, stage)
+    finish(state, run)
+
+
+@cli.command("close-stage")
+@click.argument("stage", type=click.IntRange(1, 3))
+@click.pass_obj
+def close_stage_cmd(state: State, stage: int) -> None:
+    """Freeze and gather the sheets, rank, select, and write the stage's documents."""
+    from pipelines.jobs.stages import close_stage
+
+    with errors():
+        run = make_run(state)
+        close_stage(run, stage)
+    finish(state, run)
+
+
+@cli.command()
+@click.pass_obj
+def tick(state: State) -> None:
+    """The cron job: run whatever is due at --now (or now), nothing twice."""
+    from pipelines.jobs.tick import tick as run_tick, tick_lock
+
+    with errors():
+        run = make_run(state)
+        with tick_lock(run.config.base_dir / ".contest-tick.lock"):
+            actions = run_tick(run)
+    finish(state, run)
+    state.echo("tick: " + (", ".join(actions) if actions else "nothing due"))
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="List the experts without sending anything.")
+@click.pass_obj
+def remind(state: State, dry_run: bool) -> None:
+    """List experts with incomplete sheets; notify them within remind.days_before days of the deadline."""
+    from pipelines.jobs.remind import remind as run_remind
+
+    with errors():
+        run = make_run(state)
+        run_remind(run, send=not dry_run)
+    finish(state, run)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable, as in DESIGN.md.")
+@click.pass_obj
+def status(state: State, as_json: bool) -> None:
+    """What is done, what waits, who has not scored, the winners."""
+    from pipelines.jobs.status import build_status, status_json
+    from pipelines.status_view import render_status
+
+    with errors():
+        run = make_run(state)
+        if as_json:
+            click.echo(status_json(run))
+        else:
+            render_status(build_status(run))
+
+
+@cli.command("audit-sharing")
+@click.pass_obj
+def audit_sharing(state: State) -> None:
+    """List who can open each rating sheet; flag anything but the sheet's own expert."""
+    from pipelines.jobs.audit import audit
+
+    with errors():
+        run = make_run(state)
+        bad = audit(run)
+    finish(state, run)
+    if bad:
+        raise click.ClickException(f"{bad} sharing problem(s) found")
+
+
+@cli.command()
+@click.argument("directory", default="demo", type=click.Path(file_okay=False))
+@click.option("--backend", type=click.Choice(["local", "google-fake"]), default="local", show_default=True,
+              help="google-fake runs the Google backend against the in-process fake and prints request counts.")
+@click.option("--seed", default=2027, show_default=True, help="Seed of the simulated experts.")
+@click.pass_obj
+def demo(state: State, directory: str, backend: str, seed: int) -> None:
+    """Build and run a whole sample edition in DIRECTORY (its config at DIRECTORY/contest.yaml)."""
+    from pipelines.demo import run_demo
+
+    with errors():
+        for line in run_demo(Path(directory), backend=backend, seed=seed, quiet=state.quiet,
+                             progress=progress_for(state.quiet)):
+            state.echo(line)
+
+
+def main() -> None:
+    cli(prog_name="contest")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,337 @@
+"""contest.yaml -> typed, validated objects. Defaults < file < CONTEST_* environment variables.
+
+Errors name the key and say what is wrong (ConfigError). The working-day rule of 9.1 is checked by
+`check_config`, which returns problems rather than raising, so that `contest check-config` lists
+every one of them.
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from pipelines.domain.models import Decision, Expert
+
+
+class ConfigError(Exception):
+    """A user mistake in contest.yaml: the message names the key."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Edition(_Strict):
+    name: str
+    year: int = Field(ge=2000, le=2100)
+
+
+class Calendar(_Strict):
+    """Dates from the rector's order (9.1). Naive times are read in the config's time zone."""
+
+    announcement: datetime
+    intake_open: datetime
+    intake_close: datetime
+    stage1_close: datetime
+    stage2_close: datetime
+    stage3_close: datetime
+
+    def stage_close(self, stage: int) -> datetime:
+        return getattr(self, f"stage{stage}_close")
+
+    @model_validator(mode="after")
+    def _in_order(self) -> "Calendar":
+        names = ["announcement", "intake_open", "intake_close", "stage1_close", "stage2_close", "stage3_close"]
+        for earlier, later in zip(names, names[1:]):
+            if getattr(self, earlier) >= getattr(self, later):
+                raise ValueError(f"calendar.{earlier} must come before calendar.{later}")
+        return self
+
+
+class Department(_Strict):
+    id: str
+    name_kk: str
+    name_ru: str
+    spellings: list[str] = []
+
+    def name(self, lang: str) -> str:
+        return self.name_kk if lang == "kk" else self.name_ru
+
+
+class Faculty(_Strict):
+    id: str
+    name_kk: str
+    name_ru: str
+    spellings: list[str] = []
+    departments: list[Department]
+
+    def name(self, lang: str) -> str:
+        return self.name_kk if lang == "kk" else self.name_ru
+
+
+class Member(_Strict):
+    name: str
+    email: str
+    department: str | None = None
+    conflicts: list[str] = []
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, v: str) -> str:
+        if "@" not in v or " " in v.strip():
+            raise ValueError(f"not an e-mail address: {v!r}")
+        return v.strip().lower()
+
+    def expert(self) -> Expert:
+        return Expert(self.name, self.email, self.department, tuple(self.conflicts))
+
+
+class Commissions(_Strict):
+    departments: dict[str, list[Member]] = {}
+    faculties: dict[str, list[Member]] = {}
+    contest: list[Member]
+    chair: str | None = None  # name printed on the final protocol
+
+
+class Criterion(_Strict):
+    key: str
+    kk: str
+    ru: str
+    min: int = 1
+    max: int = 10
+
+    def label(self, lang: str) -> str:
+        return self.kk if lang == "kk" else self.ru
+
+
+DEFAULT_CRITERIA = [
+    Criterion(key="completeness", kk="СББР материалдарының толықтығы", ru="Полнота материалов ЦОР"),
+    Criterion(key="text_quality", kk="Мәтіндік материалдың қолжетімділігі мен сапасы",
+              ru="Доступность и качество текстовых материалов"),
+    Criterion(key="video_quality", kk="Бейне/анимацияның қолжетімділігі мен сапасы",
+              ru="Доступность и качество видео/анимации"),
+    Criterion(key="design", kk="СББР жобалау және безендіру", ru="Дизайн и оформление ЦОР"),
+    Criterion(key="interactivity", kk="Интерактивті әдістерді қолдану", ru="Использование интерактивных методов"),
+    Criterion(key="tests", kk="Тест тапсырмаларының болуы және сапасы (квиздер, сауалнамалар)",
+              ru="Наличие и качество тестовых заданий (квизы, опросы)"),
+    Criterion(key="impression", kk="Жалпы әсер", ru="Общее впечатление"),
+]
+
+
+class Quotas(_Strict):
+    department: int = Field(3, ge=1)  # 9.4.1
+    faculty: int = Field(2, ge=1)  # 9.4.2
+    prize_places: int = Field(3, ge=1)  # 11.3, 11.5
+
+
+class Scoring(_Strict):
+    aggregate: Literal["mean", "sum"] = "mean"
+    min_experts: int = Field(2, ge=1)
+    exclude_same_department: bool = False  # stages 2-3: experts of the DER's own department stand aside
+    # How a tie at the cut-off is broken without a recorded decision: "none" waits for a decision;
+    # "criterion:<key>" prefers the higher mean on that criterion (then still waits if equal).
+    tie_break: str = "none"
+
+    @field_validator("tie_break")
+    @classmethod
+    def _tie_break(cls, v: str) -> str:
+        if v != "none" and not v.startswith("criterion:"):
+            raise ValueError("must be 'none' or 'criterion:<criterion key>'")
+        return v
+
+
+class PreviousWinner(_Strict):
+    title: str
+    link: str = ""
+    authors: list[str] = []
+    year: int | None = None
+
+
+class DecisionConfig(_Strict):
+    kind: Literal["tie_break", "close_incomplete", "disqualify"]
+    stage: int | None = Field(None, ge=1, le=3)
+    group: str | None = None
+    applications: list[str]
+    order: list[str] = []  # tie_break: the order the commission decided, best first
+    by: str
+    at: datetime
+    reason: str
+
+    @model_validator(mode="after")
+    def _complete(self) -> "DecisionConfig":
+        if self.kind == "tie_break" and sorted(self.order) != sorted(self.applications):
+            raise ValueError("a tie_break decision lists the same ids in 'order' as in 'applications'")
+        if self.kind in ("tie_break", "close_incomplete") and (self.stage is None or self.group is None):
+            raise ValueError(f"a {self.kind} decision names its stage and group")
+        if not self.reason.strip():
+            raise ValueError("a decision records its reason")
+        return self
+
+
+class FormSourceConfig(_Strict):
+    """Where responses come from. Local: an export file. Google: the linked sheet or the Forms API."""
+
+    kind: Literal["file", "sheet", "forms_api"] = "file"
+    path: str | None = None  # file: .csv or .xlsx export (relative to the config file)
+    spreadsheet_id: str | None = None
+    worksheet: str | None = None
+    form_id: str | None = None
+    timestamp_column: int = 1  # 1-based; the label differs by locale (GOOGLE_NOTES)
+    aliases: dict[str, list[str]] = {}  # extra header aliases per field
+
+
+class LocalBackend(_Strict):
+    kind: Literal["local"] = "local"
+    workspace: str = "workspace"
+
+
+class GoogleBackend(_Strict):
+    kind: Literal["google"] = "google"
+    credentials: str | None = None  # service-account key or OAuth client file; else GOOGLE_APPLICATION_CREDENTIALS
+    auth: Literal["service_account", "oauth"] = "service_account"
+    token_path: str = "token.json"  # OAuth user token (git-ignored)
+    shared_drive_id: str | None = None
+    root_folder_id: str | None = None
+    control_spreadsheet_id: str | None = None  # created (and found again by appProperties) when absent
+    cdb_editors: list[str] = []  # who may edit protected ranges besides the pipeline
+    gmail: bool = False  # send reminders through Gmail (else Drive's share notification only)
+    sender: str | None = None
+    sheets_per_minute: int = 55  # client-side limiter, under Google's 60/min/user
+    drive_per_minute: int = 600
+    max_retries: int = 5
+
+
+class Remind(_Strict):
+    days_before: int = Field(2, ge=0)
+
+
+class Config(_Strict):
+    edition: Edition
+    timezone: str = "Asia/Almaty"
+    language: Literal["kk", "ru"] = "kk"
+    calendar: Calendar
+    faculties: list[Faculty]
+    commissions: Commissions
+    criteria: list[Criterion] = Field(default_factory=lambda: list(DEFAULT_CRITERIA))
+    quotas: Quotas = Quotas()
+    scoring: Scoring = Scoring()
+    previous_winners: list[PreviousWinner] = []
+    decisions: list[DecisionConfig] = []
+    form: FormSourceConfig = FormSourceConfig()
+    backend: LocalBackend | GoogleBackend = Field(LocalBackend(), discriminator="kind")
+    remind: Remind = Remind()
+    base_dir: Path = Path(".")  # the config file's folder; relative paths resolve against it
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}") from None
+        return v
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "Config":
+        zone = ZoneInfo(self.timezone)
+        for name in Calendar.model_fields:
+            value = getattr(self.calendar, name)
+            if value.tzinfo is None:
+                setattr(self.calendar, name, value.replace(tzinfo=zone))
+        for d in self.decisions:
+            if d.at.tzinfo is None:
+                d.at = d.at.replace(tzinfo=zone)
+        fac_ids = [f.id for f in self.faculties]
+        dep_ids = [d.id for f in self.faculties for d in f.departments]
+        for ids, what in ((fac_ids, "faculty"), (dep_ids, "department")):
+            dupes = sorted({i for i in ids if ids.count(i) > 1})
+            if dupes:
+                raise ValueError(f"faculties: {what} id {dupes[0]!r} is used twice")
+        for dep in self.commissions.departments:
+            if dep not in dep_ids:
+                raise ValueError(f"commissions.departments.{dep}: no department with that id in faculties")
+        for fac in self.commissions.faculties:
+            if fac not in fac_ids:
+                raise ValueError(f"commissions.faculties.{fac}: no faculty with that id in faculties")
+        keys = [c.key for c in self.criteria]
+        if len(set(keys)) != len(keys) or not keys:
+            raise ValueError("criteria: keys must be unique and at least one criterion given")
+        if self.scoring.tie_break.startswith("criterion:"):
+            key = self.scoring.tie_break.split(":", 1)[1]
+            if key not in keys:
+                raise ValueError(f"scoring.tie_break: no criterion with key {key!r}")
+        return self
+
+    # -- convenience ------------------------------------------------------------------------
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def path(self, relative: str) -> Path:
+        p = Path(relative).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def departments(self) -> dict[str, tuple[Faculty, Department]]:
+        return {d.id: (f, d) for f in self.faculties for d in f.departments}
+
+    def faculty(self, faculty_id: str) -> Faculty:
+        return next(f for f in self.faculties if f.id == faculty_id)
+
+    def domain_decisions(self) -> list[Decision]:
+        return [Decision(kind=d.kind, stage=d.stage, group=d.group, applications=list(d.applications),
+                         by=d.by, at=d.at, reason=d.reason, order=list(d.order)) for d in self.decisions]
+
+
+ENV_PREFIX = "CONTEST_"
+
+
+def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> None:
+    """CONTEST_A__B=value sets data["a"]["b"] (double underscore descends), after the file."""
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "CONTEST_CONFIG":
+            continue
+        keys = name[len(ENV_PREFIX):].lower().split("__")
+        node = data
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"{name}: {'.'.join(keys[:-1])} is not a section")
+        node[keys[-1]] = yaml.safe_load(value) if value else value
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for e in error.errors():
+        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
+        msg = e["msg"].removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (misspelt?)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        lines.append(f"{where}: {msg}")
+    return "; ".join(lines)
+
+
+def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"config file not found: {path}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError(f"{path}: not valid YAML{where}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of keys")
+    _apply_env(data, dict(os.environ if environ is None else environ))
+    data["base_dir"] = str(path.resolve().parent)
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{path}: {_describe(exc)}") from None

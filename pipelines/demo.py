@@ -1,0 +1,153 @@
+"""`contest demo [DIR]`: a whole sample edition, driven by `tick` across its calendar with `--now`.
+
+It writes DIR/contest.yaml (the shipped example) and DIR/responses.csv, lets seeded experts fill
+their sheets at each stage, records the commission's decision on the planned tie, and ends with
+every document in place. Afterwards every command works on DIR/contest.yaml.
+"""
+from __future__ import annotations
+
+import hashlib
+import random
+import shutil
+from collections import Counter
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, Iterator
+
+from pipelines import demo_data, rating_sheet
+from pipelines.config import Config, load_config
+from pipelines.jobs.common import Run, no_progress
+from pipelines.jobs.remind import remind
+from pipelines.jobs.stages import applications, sheet_refs, stage_state
+from pipelines.jobs.status import build_status
+from pipelines.jobs.tick import tick
+from pipelines.ports import Workspace
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027" / "contest.yaml"
+
+# Experts who do not behave: one leaves a DER blank, one types words instead of a number.
+CARELESS = {1: {"i.sidorenko@atu.edu.kz": "blank", "t.sokolova@atu.edu.kz": "text"}}
+
+
+def write_edition(directory: Path, seed: int) -> Path:
+    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for old in ("workspace", ".contest-tick.lock"):
+        target = directory / old
+        if target.is_dir():
+            for path in target.rglob("*"):
+                path.chmod(0o644) if path.is_file() else None
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+    config_path = directory / "contest.yaml"
+    shutil.copyfile(EXAMPLE, config_path)
+    config = load_config(config_path)
+    rows = demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
+    (directory / "responses.csv").write_text(demo_data.to_csv(rows), encoding="utf-8")
+    return config_path
+
+
+def simulate_experts(run: Run, stage: int, seed: int) -> int:
+    """Every expert of the stage types scores into their own sheet; returns the sheets filled."""
+    config = run.config
+    lay = rating_sheet.layout(config)
+    apps = applications(run)
+    targets = demo_data.targets_by_link(demo_data.responses(config.calendar.intake_open,
+                                                            config.calendar.intake_close, seed))
+    filled = 0
+    for row, ref in sheet_refs(run, stage):
+        email = str(row["expert_email"])
+        rng = random.Random(int(hashlib.sha1(f"{seed}/{stage}/{email}".encode()).hexdigest()[:12], 16))
+        values: dict[tuple[int, int], object] = {}
+        ids = [i for i in str(row["application_ids"]).split(",") if i]
+        for index, app_id in enumerate(ids):
+            target = targets.get(apps[app_id].response.link, 35)
+            scores = demo_data.simulated_scores(target, len(config.criteria), rng)
+            r = lay.data_row(index)
+            for (key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
+                values[(r, col)] = score
+            values[(r, lay.fixed["comment"])] = rng.choice(["", "", "Жақсы құрылым", "Нужно больше тестов",
+                                                             "Well structured videos"])
+        habit = CARELESS.get(stage, {}).get(email)
+        if habit and ids:
+            first_score = (lay.data_row(0), min(lay.scores.values()))
+            values[first_score] = None if habit == "blank" else "8 баллов"
+        run.workspace.sheets.write_as_expert(ref, values)
+        filled += 1
+    return filled
+
+
+def _record_tie_decision(config_path: Path, config: Config, tie: list[str], at: datetime) -> None:
+    """What CDB does when a stage waits on a tie: write the commission's decision into the config."""
+    order = sorted(tie)
+    block = ("decisions:\n"
+             f"  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n    applications: [{', '.join(tie)}]\n"
+             f"    order: [{', '.join(order)}]\n    by: \"{config.commissions.departments['FIT-IS'][0].name}, "
+             f"кафедра отырысы, хаттама №7\"\n    at: {at.isoformat(timespec='minutes')}\n"
+             "    reason: \"Тең ұпай: кафедра отырысында ашық дауыс беру нәтижесінде (5 қолдап, 2 қарсы)\"\n")
+    text = config_path.read_text(encoding="utf-8").replace("decisions: []\n", block)
+    config_path.write_text(text, encoding="utf-8")
+
+
+def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet: bool = False,
+             progress=no_progress, workspace_factory: Callable[[Config], Workspace] | None = None) -> Iterator[str]:
+    """Runs the edition end to end, yielding what it did, line by line."""
+    config_path = write_edition(directory, seed)
+    if backend == "google-fake" and workspace_factory is None:
+        from pipelines.backends.google.offline import demo_workspace_factory
+
+        workspace_factory = demo_workspace_factory(config_path)
+    config = load_config(config_path)
+    if workspace_factory is None:
+        from pipelines.backends import open_workspace
+        workspace_factory = open_workspace
+    workspace = workspace_factory(config)
+    cal = config.calendar
+
+    def at(moment: datetime, label: str) -> Iterator[str]:
+        nonlocal config
+        config = load_config(config_path)
+        run = Run(config=config, workspace=workspace, now=moment, progress=progress)
+        actions = tick(run)
+        yield f"[{moment:%Y-%m-%d %H:%M}] {label}: {', '.join(actions) or 'nothing due'}"
+        yield from (f"    {m}" for m in run.messages)
+
+    def run_at(moment: datetime) -> Run:
+        return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
+
+    yield f"Demo edition «{config.edition.name}» in {directory} ({workspace.description})"
+    yield from at(cal.intake_open + timedelta(days=7), "intake, first week")
+    yield from at(cal.intake_close + timedelta(minutes=5), "intake closes, stage 1 opens")
+    for stage in (1, 2, 3):
+        close = cal.stage_close(stage)
+        filled = simulate_experts(run_at(close - timedelta(days=3)), stage, seed)
+        yield f"    experts filled {filled} stage {stage} sheets"
+        if stage == 1:
+            check = run_at(close - timedelta(days=1))
+            report = remind(check)
+            yield f"[{check.now:%Y-%m-%d %H:%M}] remind: {len(report.pending)} expert(s) with incomplete sheets"
+        yield from at(close + timedelta(minutes=5), f"stage {stage} deadline")
+        if stage_state(run_at(close), stage) == "waiting":
+            status = build_status(run_at(close + timedelta(hours=20)))
+            ties = [t for g in status["stages"][stage - 1]["groups"] for t in g["ties"]]
+            for tie in ties:
+                _record_tie_decision(config_path, config, tie, close + timedelta(hours=16))
+                yield f"    the commission decided the tie {' = '.join(tie)}; decision recorded in contest.yaml"
+            yield from at(close + timedelta(hours=20), f"stage {stage} again, after the decision")
+    yield from at(cal.stage3_close + timedelta(days=1), "a later tick (nothing left to do)")
+    status = build_status(run_at(cal.stage3_close + timedelta(days=1)))
+    counts = Counter(a["registry_status"] for a in status["applications"])
+    yield ""
+    yield "Applications: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    titles = {a["id"]: a["title"] for a in status["applications"]}
+    for w in status["winners"]:
+        yield f"  place {w['place']}: {w['id']} «{titles.get(w['id'], '')}» — {w['score']:.2f}"
+    kinds = Counter(d["kind"] for d in status["documents"])
+    yield "Documents: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    for line in workspace.stats.get("report", lambda: [])():
+        yield line
+    yield f"Look at: {directory / 'contest.yaml'}, " + (
+        f"{directory / 'workspace' / 'control.xlsx'}, {directory / 'workspace' / 'drive'}"
+        if config.backend.kind == "local" else "the fake Drive (in memory)")
+    yield f"Then try: contest --config {directory / 'contest.yaml'} status"

@@ -1,0 +1,333 @@
+"""Context dicts -> docxtpl Word templates -> .docx bytes (and PDF through LibreOffice).
+
+The templates live in ``<repo>/docx_templates/<kind>.<lang>.docx`` (override the folder with the
+``CONTEST_TEMPLATES`` environment variable). They are plain Word files that CDB staff may restyle;
+``docx_templates/build_templates.py`` wrote the first version.
+
+Each kind has a context contract (``CONTEXT_KEYS``): the caller passes exactly these keys, values
+already formatted as text where they are numbers or dates (plain str/int/float/list/dict). A
+template may use any subset of its contract; ``render`` refuses to run a template that asks for a
+variable the context does not supply, naming the variables and the template.
+
+Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
+  form01            cover letter of one application (form Ү. ЖИЦДО-7.5.1-2025-04-01; 9.6, 9.7)
+  protocol_extract  extract from the minutes of stage 1 (department) / stage 2 (faculty) (9.4.1, 9.4.2, 9.7)
+  form02            one expert's evaluation sheet (form Ү. ЖИЦДО-7.5.1-2025-04-02; 11.2)
+  final_protocol    the contest commission's protocol after stage 3 (9.4.3, 9.11, 11.1-11.3)
+  results           the results for publication as PDF (11.4, 13.2)
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from docx import Document
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from docxtpl import DocxTemplate
+from jinja2 import Environment, TemplateError
+
+KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results")
+LANGS = ("kk", "ru")
+
+COMMON_KEYS = frozenset({"lang", "edition_name", "year", "doc_date", "regulation"})
+
+CONTEXT_KEYS: dict[str, frozenset[str]] = {
+    "form01": COMMON_KEYS | {
+        "application_id", "faculty", "department", "title",
+        "authors",  # [{name, position, contact}]
+        "languages", "der_type", "justification", "link",
+        "act_files", "certificate_files",  # [str]
+        "submitted_at", "head_of_department",
+    },
+    "protocol_extract": COMMON_KEYS | {
+        "stage", "stage_title", "unit_name", "commission_kind", "meeting_date",
+        "members",  # [{name, role}]
+        "quota",
+        "ders",  # [{rank, id, title, authors, score, raters, selected_mark}]
+        "selected",  # [{id, title, authors, score}]
+        "decision_text",
+        "decisions",  # [{kind, by, at, reason}]
+        "criteria_note",
+    },
+    "form02": COMMON_KEYS | {
+        "stage", "unit_name", "expert_name",
+        "criteria",  # [{n, label}]
+        "rows",  # [{n, title, authors, link, scores: [str] (one per criterion), comment, total}]
+    },
+    "final_protocol": COMMON_KEYS | {
+        "meeting_date", "chair",
+        "members",  # [{name, role}]
+        "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
+        "winners",  # [{place, id, title, authors, score}]
+        "decisions",  # [{kind, by, at, reason}]
+        "prize_places",
+    },
+    "results": COMMON_KEYS | {
+        "winners",  # [{place, id, title, authors, score}]
+        "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
+        "ceremony",
+    },
+}
+
+SOFFICE_TIMEOUT = 120  # seconds
+
+
+class DocumentError(Exception):
+    """A document cannot be produced: unknown kind, missing template or variables, no LibreOffice."""
+
+
+# --------------------------------------------------------------------------- templates
+
+def templates_dir() -> Path:
+    override = os.environ.get("CONTEST_TEMPLATES")
+    if override:
+        return Path(override).expanduser()
+    return Path(__file__).resolve().parent.parent / "docx_templates"
+
+
+def template_path(kind: str, lang: str) -> Path:
+    if kind not in KINDS:
+        raise DocumentError(f"unknown document kind {kind!r}: expected one of {', '.join(KINDS)}")
+    if lang not in LANGS:
+        raise DocumentError(f"unknown document language {lang!r}: expected one of {', '.join(LANGS)}")
+    return templates_dir() / f"{kind}.{lang}.docx"
+
+
+def template_variables(kind: str, lang: str) -> set[str]:
+    """The top-level variables the template of ``kind``/``lang`` uses."""
+    return set(_open_template(template_path(kind, lang)).get_undeclared_template_variables(_jinja_env()))
+
+
+def _open_template(path: Path) -> DocxTemplate:
+    if not path.is_file():
+        raise DocumentError(f"template {path} not found (run docx_templates/build_templates.py "
+                            f"or set CONTEST_TEMPLATES to the folder that holds it)")
+    try:
+        return DocxTemplate(str(path))
+    except Exception as exc:  # a corrupt or non-docx file
+        raise DocumentError(f"template {path} cannot be opened as a .docx: {exc}") from exc
+
+
+def _jinja_env() -> Environment:
+    return Environment(autoescape=True)
+
+
+# --------------------------------------------------------------------------- rendering
+
+# Characters XML 1.0 forbids (form answers pasted from other programs carry some). A vertical tab
+# is Word's manual line break: keep it as a line break.
+_ILLEGAL_XML = re.compile("[\x00-\x08\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+
+
+def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
+        return _ILLEGAL_XML.sub("", value)
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_clean(v) for v in value]
+    return value
+
+
+def render(kind: str, lang: str, context: dict) -> bytes:
+    """Render the ``kind`` template in ``lang`` with ``context``; returns the .docx bytes.
+
+    Text is XML-escaped (``autoescape``), so ``&``, ``<``, ``>`` and quotes print as typed; a newline
+    in a value becomes a line break.
+    """
+    path = template_path(kind, lang)
+    tpl = _open_template(path)
+    env = _jinja_env()
+    try:
+        missing = tpl.get_undeclared_template_variables(env, context=context)
+    except TemplateError as exc:
+        raise DocumentError(f"template {path} has a tag error: {exc}") from exc
+    if missing:
+        raise DocumentError(
+            f"template {path} needs variable(s) the context does not supply: {', '.join(sorted(missing))}")
+    layouts = _tc_loop_layouts(Document(str(path)))
+    try:
+        tpl.render(_clean(dict(context)), env, autoescape=True)
+    except TemplateError as exc:
+        raise DocumentError(f"template {path} failed to render: {exc}") from exc
+    if any(layouts):
+        _refit_repeated_columns(tpl.docx, layouts)
+    buf = io.BytesIO()
+    tpl.save(buf)
+    return buf.getvalue()
+
+
+# --- horizontally repeated columns ({%tc for %}) ---------------------------------------------
+# docxtpl repeats the cell(s) between a "{%tc for …%}" cell and a "{%tc endfor %}" cell, then
+# (fix_tables) gives every column of a grown table the same width. We give the widths back: the
+# columns outside the loop keep the widths they have in the template, each repeated column gets the
+# width of its template cell, and the table is scaled to the text width of the page.
+
+_TC_FOR = re.compile(r"\{%-?\s*tc\s+for\b")
+_TC_END = re.compile(r"\{%-?\s*tc\s+endfor\b")
+
+
+def _tc_text(tc) -> str:
+    return "".join(t.text or "" for t in tc.iter(qn("w:t")))
+
+
+def _span(tc) -> int:
+    tcpr = tc.tcPr
+    gs = tcpr.find(qn("w:gridSpan")) if tcpr is not None else None
+    return int(gs.get(qn("w:val"))) if gs is not None else 1
+
+
+def _tc_loop_layouts(doc) -> list[tuple[list[int], list[int], list[int]] | None]:
+    """Per top-level table of a template: (widths before, widths repeated, widths after) of its
+    ``{%tc for %}`` loop, or None when the table has no such loop (or one we do not understand)."""
+    out: list[tuple[list[int], list[int], list[int]] | None] = []
+    for table in doc.tables:
+        tbl = table._tbl
+        grid = [int(gc.get(qn("w:w")) or 0) for gc in tbl.tblGrid.findall(qn("w:gridCol"))]
+        found: set[tuple[int, int]] = set()
+        for tr in tbl.tr_lst:
+            pos, i_for, i_end = 0, None, None
+            for tc in tr.tc_lst:
+                text = _tc_text(tc)
+                if _TC_FOR.search(text):
+                    i_for = pos
+                elif _TC_END.search(text):
+                    i_end = pos
+                pos += _span(tc)
+            if i_for is not None or i_end is not None:
+                found.add((i_for, i_end) if pos == len(grid) else (-1, -1))
+        layout = None
+        if len(found) == 1:
+            i_for, i_end = next(iter(found))
+            if i_for is not None and i_end is not None and 0 <= i_for < i_end - 1 and all(grid):
+                layout = (grid[:i_for], grid[i_for + 1:i_end], grid[i_end + 1:])
+        out.append(layout)
+    return out
+
+
+def _refit_repeated_columns(doc, layouts) -> None:
+    tables = doc.tables
+    if len(tables) != len(layouts):  # a conditional block dropped a table: keep docxtpl's widths
+        return
+    section = doc.sections[0]
+    text_width = int((section.page_width - section.left_margin - section.right_margin) / 635)  # EMU -> twips
+    for table, layout in zip(tables, layouts):
+        if layout is None:
+            continue
+        before, body, after = layout
+        tbl = table._tbl
+        ncols = max((sum(_span(tc) for tc in tr.tc_lst) for tr in tbl.tr_lst), default=0)
+        repeated = ncols - len(before) - len(after)
+        if repeated < 0 or repeated % len(body):
+            continue
+        widths = before + body * (repeated // len(body)) + after
+        scale = text_width / sum(widths)
+        widths = [max(1, int(w * scale)) for w in widths]
+        widths[widths.index(max(widths))] += text_width - sum(widths)
+        grid = tbl.tblGrid
+        for gc in grid.findall(qn("w:gridCol")):
+            grid.remove(gc)
+        for w in widths:
+            gc = OxmlElement("w:gridCol")
+            gc.set(qn("w:w"), str(w))
+            grid.append(gc)
+        tblw = tbl.tblPr.find(qn("w:tblW"))
+        if tblw is None:
+            tblw = OxmlElement("w:tblW")
+            tbl.tblPr.append(tblw)
+        tblw.set(qn("w:w"), str(text_width))
+        tblw.set(qn("w:type"), "dxa")
+        for tr in tbl.tr_lst:
+            pos = 0
+            for tc in tr.tc_lst:
+                span = _span(tc)
+                tcw = tc.get_or_add_tcPr().get_or_add_tcW()
+                tcw.set(qn("w:w"), str(sum(widths[pos:pos + span])))
+                tcw.set(qn("w:type"), "dxa")
+                pos += span
+
+
+# --------------------------------------------------------------------------- reading back
+
+def _block_text(container) -> Iterator[str]:
+    for item in container.iter_inner_content():
+        if isinstance(item, Paragraph):
+            yield item.text
+        elif isinstance(item, Table):
+            yield from _table_text(item)
+
+
+def _table_text(table: Table) -> Iterator[str]:
+    seen: set = set()  # holds the elements themselves: lxml proxies of dropped elements reuse ids
+    for row in table.rows:
+        for cell in row.cells:
+            if cell._tc in seen:  # a merged cell appears once per grid column it spans
+                continue
+            seen.add(cell._tc)
+            yield from _block_text(cell)
+
+
+def docx_text(data: bytes) -> str:
+    """All text of a .docx, one paragraph a line: page headers first, then the body in order with
+    table cells row by row (nested tables included), then page footers."""
+    doc = Document(io.BytesIO(data))
+    lines: list[str] = []
+    for section in doc.sections:
+        if not section.header.is_linked_to_previous or section is doc.sections[0]:
+            lines.extend(_block_text(section.header))
+    lines.extend(_block_text(doc))
+    for section in doc.sections:
+        if not section.footer.is_linked_to_previous or section is doc.sections[0]:
+            lines.extend(_block_text(section.footer))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- PDF
+
+def _soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def to_pdf(docx: bytes) -> bytes:
+    """Convert .docx bytes to PDF bytes with LibreOffice headless (private profile, 120 s timeout)."""
+    exe = _soffice()
+    if exe is None:
+        raise DocumentError("LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
+                            "to produce PDFs; the .docx is ready")
+    with tempfile.TemporaryDirectory(prefix="contest-pdf-") as tmp:
+        tmpdir = Path(tmp)
+        src = tmpdir / "document.docx"
+        src.write_bytes(docx)
+        outdir = tmpdir / "out"
+        profile = (tmpdir / "profile").as_uri()
+        cmd = [exe, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nolockcheck",
+               "--convert-to", "pdf", "--outdir", str(outdir), str(src)]
+        env = dict(os.environ, HOME=str(tmpdir))
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                                start_new_session=True)  # own process group: a timeout kills all of it
+        try:
+            out, err = proc.communicate(timeout=SOFFICE_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.communicate()
+            raise DocumentError(f"LibreOffice did not convert the document to PDF within {SOFFICE_TIMEOUT} s")
+        pdf = outdir / "document.pdf"
+        if proc.returncode != 0 or not pdf.is_file():
+            detail = (err or out).decode("utf-8", "replace").strip()[-500:]
+            raise DocumentError(f"LibreOffice failed to convert the document to PDF "
+                                f"(exit {proc.returncode}): {detail or 'no output'}")
+        return pdf.read_bytes()

@@ -1,0 +1,189 @@
+"""Who rates what at each stage: the groups of 9.4, conflicts of interest (13), the quorum.
+
+Pure: no I/O. Each rule is one small function citing its clause.
+
+- `stage_groups` puts the DERs of a stage into their groups (department, faculty, the university).
+- `is_author`, `declared_conflict`, `same_department` are the reasons an expert stands aside.
+- `assign` gives each expert of a group every DER of that group except those they must stand
+  aside from, and names every DER left with fewer raters than `scoring.min_experts`.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from pipelines.config import Config, Member
+from pipelines.domain.models import Application, Assignment, Expert, Group
+from pipelines.domain.text import normalise, normalise_person
+
+try:
+    from pipelines.domain.text import same_person
+except ImportError:  # pragma: no cover - a text.py without same_person: plain word-set equality
+    def same_person(a: str, b: str) -> bool:
+        words = _name_words(a)
+        return bool(words) and words == _name_words(b)
+
+STAGE3_GROUP_ID = "contest"
+STAGE3_GROUP_NAME = {"kk": "Конкурс комиссиясы", "ru": "Конкурсная комиссия"}
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+# --- groups (9.4) ------------------------------------------------------------------------------
+def stage_groups(config: Config, stage: int, applications: Iterable[Application],
+                 problems: list[str] | None = None) -> list[tuple[Group, list[Application]]]:
+    """The groups of one stage with their accepted DERs (9.4.1 department, 9.4.2 faculty, 9.4.3 contest).
+
+    A group whose commission is missing from the config comes back with no experts, and a problem
+    sentence naming the config key is appended to `problems` when a list is given (`assign` of such
+    a group says so too). A DER that cannot be placed in a group is reported the same way.
+    """
+    problems = problems if problems is not None else []
+    accepted = [a for a in applications if a.accepted]
+    if stage == 3:
+        experts = tuple(m.expert() for m in config.commissions.contest)
+        group = Group(3, STAGE3_GROUP_ID, STAGE3_GROUP_NAME[config.language], experts)
+        if not experts:
+            problems.append("stage 3: the contest commission (commissions.contest) has no members")
+        return [(group, accepted)] if accepted else []
+    if stage not in (1, 2):
+        raise ValueError(f"no stage {stage}: stages are 1, 2 and 3")
+    key, names, commissions, where = _stage_units(config, stage)
+    by_unit: dict[str, list[Application]] = {}
+    for app in accepted:
+        unit = getattr(app, key)
+        if not unit:
+            problems.append(f"stage {stage}: DER {app.id} «{app.title}» has no {key.removesuffix('_id')} "
+                            "and belongs to no group")
+            continue
+        by_unit.setdefault(unit, []).append(app)
+    order = list(names)
+    groups = []
+    for unit in sorted(by_unit, key=lambda u: (order.index(u) if u in order else len(order), u)):
+        members = commissions.get(unit)
+        if not members:
+            problems.append(f"stage {stage}: no commission for {names.get(unit, unit)} ({unit}); "
+                            f"add its members under {where}.{unit} in the config")
+        experts = tuple(m.expert() for m in members or [])
+        groups.append((Group(stage, unit, names.get(unit, unit), experts), by_unit[unit]))
+    return groups
+
+
+def _stage_units(config: Config, stage: int) -> tuple[str, dict[str, str], dict[str, list[Member]], str]:
+    """Stage 1 is per department (9.4.1), stage 2 per faculty (9.4.2)."""
+    lang = config.language
+    if stage == 1:
+        names = {d.id: d.name(lang) for f in config.faculties for d in f.departments}
+        return "department_id", names, config.commissions.departments, "commissions.departments"
+    names = {f.id: f.name(lang) for f in config.faculties}
+    return "faculty_id", names, config.commissions.faculties, "commissions.faculties"
+
+
+# --- conflicts (13: corrupt interests of commission members) -----------------------------------
+def _emails(text: str) -> set[str]:
+    return {m.lower() for m in _EMAIL.findall(text or "")}
+
+
+def _author_emails(application: Application) -> set[str]:
+    r = application.response
+    found = _emails(r.respondent_email)
+    for author in r.authors:
+        found |= _emails(author.contact)
+    return found | _emails(r.authors_raw)
+
+
+def _name_words(name: str) -> list[str]:
+    """The words of a name as `normalise_person` folds them (a string or a set of words)."""
+    folded = normalise_person(name)
+    return sorted(folded.replace(".", " ").split() if isinstance(folded, str) else folded)
+
+
+def _is_author_name(name: str, application: Application) -> bool:
+    """The name is one of the DER's authors; without parsed authors, all its words are in the text typed."""
+    r = application.response
+    if r.authors:  # both ways round: text.same_person is order-sensitive when word counts are equal
+        return any(same_person(name, a.name) or same_person(a.name, name) for a in r.authors)
+    words = set(_name_words(name))
+    return len(words) >= 2 and words <= set(_name_words(r.authors_raw))
+
+
+def is_author(expert: Expert, application: Application) -> bool:
+    """The expert is an author of the DER, by e-mail or name: never rates it (13, corrupt interests)."""
+    if expert.email and expert.email.strip().lower() in _author_emails(application):
+        return True
+    return _is_author_name(expert.name, application)
+
+
+def declared_conflict(expert: Expert, application: Application) -> bool:
+    """The expert declared a conflict with this DER, by id, title or author (13, corrupt interests)."""
+    for entry in expert.conflicts:
+        entry = str(entry).strip()
+        if not entry:
+            continue
+        if entry.casefold() == application.id.casefold() or normalise(entry) == normalise(application.title):
+            return True
+        if "@" in entry and _emails(entry) & _author_emails(application):
+            return True
+        if _is_author_name(entry, application):
+            return True
+    return False
+
+
+def same_department(expert: Expert, application: Application, stage: int, config: Config) -> bool:
+    """At stages 2-3 with scoring.exclude_same_department, an expert of the DER's own department stands
+    aside (9.4.2, 9.4.3; 13)."""
+    if stage < 2 or not config.scoring.exclude_same_department:
+        return False
+    return bool(expert.department and application.department_id
+                and expert.department.strip().casefold() == application.department_id.strip().casefold())
+
+
+def stands_aside(expert: Expert, application: Application, stage: int, config: Config) -> str | None:
+    """Why the expert may not rate this DER (13), or None when they may."""
+    if is_author(expert, application):
+        return "author"
+    if declared_conflict(expert, application):
+        return "declared conflict"
+    if same_department(expert, application, stage, config):
+        return "same department"
+    return None
+
+
+# --- assignment and quorum (9.4, 11.2) ---------------------------------------------------------
+def assign(group: Group, applications: list[Application], config: Config,
+           stage: int) -> tuple[list[Assignment], list[str]]:
+    """Every expert of the group rates every DER of it except their conflicts (9.4; 13).
+
+    Experts left with nothing to rate get no assignment. The second value names every DER that
+    fewer than `scoring.min_experts` experts may rate (11.2: the score is made of experts' points).
+    """
+    problems: list[str] = []
+    if not group.experts:
+        problems.append(f"stage {stage}, {group.name}: the group has no experts in the config")
+    aside: dict[str, list[str]] = {a.id: [] for a in applications}
+    assignments = []
+    for expert in group.experts:
+        ids = []
+        for app in applications:
+            reason = stands_aside(expert, app, stage, config)
+            if reason:
+                aside[app.id].append(f"{expert.name} ({reason})")
+            else:
+                ids.append(app.id)
+        if ids:
+            assignments.append(Assignment(stage=stage, group=group.id, expert=expert, application_ids=ids))
+    problems += quorum_problems(group, applications, assignments, config.scoring.min_experts, aside)
+    return assignments, problems
+
+
+def quorum_problems(group: Group, applications: list[Application], assignments: list[Assignment],
+                    min_experts: int, aside: dict[str, list[str]] | None = None) -> list[str]:
+    """One sentence per DER that fewer than `min_experts` experts can rate (11.2)."""
+    problems = []
+    for app in applications:
+        count = sum(app.id in a.application_ids for a in assignments)
+        if count < min_experts:
+            who = (aside or {}).get(app.id) or []
+            why = f"; standing aside: {', '.join(who)}" if who else ""
+            problems.append(f"stage {group.stage}, {group.name}: DER {app.id} «{app.title}» has {count} "
+                            f"expert(s) who may rate it, {min_experts} needed{why}")
+    return problems

@@ -1,0 +1,59 @@
+"""What is due at `now`, and the working-day rule of the announcement. Pure: holidays come in."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Iterable
+
+from pipelines.domain.models import Reason
+
+ANNOUNCEMENT_WORKING_DAYS = 10
+
+
+def is_working_day(day: date, holidays: Iterable[date]) -> bool:
+    """A working day is Monday–Friday and not a public holiday of Kazakhstan (9.1)."""
+    return day.weekday() < 5 and day not in set(holidays)
+
+
+def working_days_between(start: date, end: date, holidays: Iterable[date]) -> int:
+    """Working days strictly after `start` and strictly before `end`."""
+    off = set(holidays)
+    count, day = 0, start + timedelta(days=1)
+    while day < end:
+        count += is_working_day(day, off)
+        day += timedelta(days=1)
+    return count
+
+
+def announcement_in_time(*, announcement: date, intake_open: date, holidays: Iterable[date]) -> list[Reason]:
+    """9.1, 13.2: the announcement is published at least 10 working days before intake opens."""
+    days = working_days_between(announcement, intake_open, holidays)
+    # The announcement day itself counts when it is a working day: "no later than 10 working days before".
+    days += is_working_day(announcement, holidays)
+    if days >= ANNOUNCEMENT_WORKING_DAYS:
+        return []
+    return [Reason("announcement_too_late", "9.1",
+                   f"calendar.announcement ({announcement:%d.%m.%Y}) is only {days} working day(s) before "
+                   f"calendar.intake_open ({intake_open:%d.%m.%Y}); at least {ANNOUNCEMENT_WORKING_DAYS} are "
+                   f"required (weekends and Kazakhstan's public holidays do not count)")]
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Where the calendar stands: 'before', 'intake', 'stage1'..'stage3', 'done'."""
+
+    name: str
+    stage: int | None  # the stage whose deadline is next, if any
+
+
+def phase_at(now: datetime, *, intake_open: datetime, intake_close: datetime,
+             stage_closes: list[datetime]) -> Phase:
+    """9.1, 9.4: intake runs from open to close; each stage runs until its deadline."""
+    if now < intake_open:
+        return Phase("before", None)
+    if now < intake_close:
+        return Phase("intake", None)
+    for number, close in enumerate(stage_closes, start=1):
+        if now < close:
+            return Phase(f"stage{number}", number)
+    return Phase("done", None)

@@ -1,0 +1,380 @@
+"""Intake rules: form responses -> applications (9.8, 9.9, 9.10, 8.2, form 01). Pure: no I/O.
+
+One keyword-only function per rule; each returns the reasons it fires (empty = passes). The rule
+names put on applications, each with a Kazakh/Russian text in sheets_schema/messages.yaml:
+timestamp, late, early, missing_field, missing_attachment, invalid_link, faculty, department,
+language, previous_winner, superseded, disqualified, error.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from urllib.parse import urlsplit
+
+from pipelines.config import Config, Faculty, PreviousWinner
+from pipelines.domain.models import Application, Reason, Response, Status
+from pipelines.domain.text import normalise, normalise_url, same_person, similar, url_problem
+
+NEAR = 0.88  # near-miss threshold for faculty / department spellings
+SAME_TITLE = 0.9  # 9.9: a previous winner's title
+REQUIRED = (("faculty", 1, "faculty"), ("department", 2, "department"), ("title", 3, "DER title"),
+            ("authors_raw", 4, "author(s)"), ("languages", 5, "language of instruction"),
+            ("der_type", 6, "DER type"), ("justification", 7, "justification"), ("link", 8, "link to the DER"))
+
+
+def _q(text: Any, limit: int = 100) -> str:
+    """A value quoted on one line (registry reasons are one per line)."""
+    s = " ".join(str(text or "").split())
+    return repr(s if len(s) <= limit else s[: limit - 1] + "…")
+
+
+def _when(moment: datetime, zone: Any = None) -> str:
+    return (moment.astimezone(zone) if zone and moment.tzinfo else moment).strftime("%d.%m.%Y %H:%M:%S")
+
+
+# --- the rules ----------------------------------------------------------------------------------
+def late_submission(*, submitted_at: datetime | None, intake_open: datetime,
+                    intake_close: datetime) -> list[Reason]:
+    """9.8: an application submitted after the deadline (or before intake opened) is not accepted."""
+    if submitted_at is None:  # the "timestamp" problem already says so
+        return []
+    zone = intake_close.tzinfo
+    if submitted_at > intake_close:
+        return [Reason("late", "9.8", f"submitted {_when(submitted_at, zone)}, after intake closed at "
+                                      f"{_when(intake_close, zone)}")]
+    if submitted_at < intake_open:
+        return [Reason("early", "9.8", f"submitted {_when(submitted_at, zone)}, before intake opened at "
+                                       f"{_when(intake_open, zone)}; such an application is not accepted "
+                                       "either, it must be submitted again while intake is open")]
+    return []
+
+
+def missing_fields(*, response: Response) -> list[Reason]:
+    """9.8 / form 01 fields 1-8: every field of the cover letter is required."""
+    out = []
+    for attr, number, label in REQUIRED:
+        value = getattr(response, attr)
+        empty = not any(str(v).strip() for v in value) if isinstance(value, list) else not str(value).strip()
+        if empty:
+            out.append(Reason("missing_field", "9.8", f"form 01 field {number} ({label}) is empty"))
+    return out
+
+
+def missing_attachments(*, response: Response) -> list[Reason]:
+    """Note to form 01: the act of implementation and AIDC's certificate of placement are attached."""
+    out = []
+    if not response.act_files:
+        out.append(Reason("missing_attachment", "form 01 note", "the act of implementation is not attached"))
+    if not response.certificate_files:
+        out.append(Reason("missing_attachment", "form 01 note",
+                          "AIDC's certificate of placement on the educational platform is not attached"))
+    return out
+
+
+def invalid_link(*, link: str) -> list[Reason]:
+    """Form 01 field 8: the DER's link is an absolute http(s) URL with a host (empty: missing_fields)."""
+    if not str(link or "").strip():
+        return []
+    problem = url_problem(str(link))
+    return [Reason("invalid_link", "form 01.8", f"the link {_q(link)} {problem}")] if problem else []
+
+
+# --- faculty and department ---------------------------------------------------------------------
+@dataclass
+class UnitMatch:
+    faculty_id: str | None
+    department_id: str | None
+    matched: dict[str, str] = field(default_factory=dict)  # near-misses and inferences, for the record
+    reasons: list[Reason] = field(default_factory=list)
+
+
+class _Found(NamedTuple):
+    unit: Any  # Faculty | Department | None
+    note: str | None  # near-miss record
+    candidates: list  # the units tied at the top when ambiguous
+
+
+def _find(text: str, units: Sequence[Any]) -> _Found:
+    """Exact match (id, names, spellings) after `normalise`, else the single best near-miss."""
+    key = normalise(text)
+    if not key:
+        return _Found(None, None, [])
+    names = {u.id: [u.id, u.name_kk, u.name_ru, *u.spellings] for u in units}
+    exact = [u for u in units if any(normalise(n) == key for n in names[u.id])]
+    if exact:
+        return _Found(exact[0], None, []) if len(exact) == 1 else _Found(None, None, exact)
+    scored = sorted(((max((similar(text, n), n) for n in names[u.id]), u) for u in units),
+                    key=lambda x: -x[0][0])
+    if not scored or scored[0][0][0] < NEAR:
+        return _Found(None, None, [])
+    (best, name), unit = scored[0]
+    tied = [u for (s, _), u in scored if s >= best - 0.01]
+    if len(tied) > 1:
+        return _Found(None, None, tied)
+    return _Found(unit, f"{_q(text)} ~ {_q(name)} ({unit.id})", [])
+
+
+def _label(unit: Any) -> str:
+    return f"{unit.id} ({unit.name_kk})"
+
+
+def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[Faculty]) -> UnitMatch:
+    """Form 01 fields 1-2: the faculty and its department, as listed in the config."""
+    result = UnitMatch(None, None)
+    owner = {d.id: f for f in faculties for d in f.departments}
+    all_departments = [d for f in faculties for d in f.departments]
+    fac = _find(faculty_text, faculties)
+    if fac.unit:
+        result.faculty_id = fac.unit.id
+        if fac.note:
+            result.matched["faculty"] = fac.note
+    unknown_faculty = fac.unit is None and bool(str(faculty_text).strip())
+    fac_reason = Reason("faculty", "form 01.1", f"faculty {_q(faculty_text)} is not in the list of faculties"
+                        + (f" (it could be {', '.join(_label(u) for u in fac.candidates)})" if fac.candidates else ""))
+    if not str(department_text).strip():
+        result.reasons += [fac_reason] if unknown_faculty else []
+        return result
+    if fac.unit:
+        dep = _find(department_text, fac.unit.departments)
+        if dep.unit:
+            result.department_id = dep.unit.id
+            if dep.note:
+                result.matched["department"] = dep.note
+            return result
+        elsewhere = _find(department_text, all_departments)
+        if elsewhere.unit:
+            detail = (f"department {_q(department_text)} was found under faculty {_label(owner[elsewhere.unit.id])}"
+                      f", as {_label(elsewhere.unit)}, not under the faculty answered, {_label(fac.unit)}")
+        else:
+            detail = f"department {_q(department_text)} is not a department of faculty {_label(fac.unit)}"
+        result.reasons.append(Reason("department", "form 01.2", detail))
+        return result
+    dep = _find(department_text, all_departments)
+    if dep.unit:
+        parent = owner[dep.unit.id]
+        result.faculty_id, result.department_id = parent.id, dep.unit.id
+        result.matched["faculty"] = f"inferred from the department: {_label(parent)}" + (
+            f"; the answer {_q(faculty_text)} matched no faculty" if unknown_faculty else "")
+        if dep.note:
+            result.matched["department"] = dep.note
+        return result
+    if unknown_faculty:
+        result.reasons.append(fac_reason)
+    where = (f" (it matches departments of several faculties: "
+             f"{', '.join(_label(owner[d.id]) for d in dep.candidates)}; the faculty answer must decide)"
+             if dep.candidates else "")
+    result.reasons.append(Reason("department", "form 01.2",
+                                 f"department {_q(department_text)} is not in the list of departments{where}"))
+    return result
+
+
+# --- languages ----------------------------------------------------------------------------------
+_LANGUAGE_WORDS = {
+    "kk": ("kk", "kz", "kaz", "kazakh", "qazaq", "казак", "казакша", "казахский", "казахском", "каз"),
+    "ru": ("ru", "rus", "russian", "орыс", "орысша", "русский", "русском", "рус"),
+    "en": ("en", "eng", "english", "агылшын", "агылшынша", "английский", "английском", "англ", "анг"),
+}
+_CODE = {normalise(w): code for code, words in _LANGUAGE_WORDS.items() for w in words}
+_FILLER = {normalise(w) for w in ("тілі", "тілінде", "язык", "языке", "language", "на", "lang")}
+
+
+def language_codes(languages: Iterable[str]) -> tuple[list[str], list[str]]:
+    """8.2: the items of the language answer as codes kk/ru/en (in order, once each), and the items
+    that name no such language, as typed. "Қазақ тілі (Kazakh)" is kk; "Kazakh/Russian" is kk and ru."""
+    codes: list[str] = []
+    unknown: list[str] = []
+    for item in languages:
+        words = [w for w in normalise(item).split() if w not in _FILLER]
+        if not words:
+            if str(item).strip():
+                unknown.append(item)
+            continue
+        found = [_CODE.get(" ".join(words))] if " ".join(words) in _CODE else [_CODE.get(w) for w in words]
+        if None in found:
+            unknown.append(item)
+            continue
+        codes += [c for c in dict.fromkeys(found) if c not in codes]
+    return codes, unknown
+
+
+def invalid_languages(*, languages: Sequence[str]) -> list[Reason]:
+    """8.2: a DER is in Kazakh, Russian and/or English; at least one language is given."""
+    codes, unknown = language_codes(languages)
+    out = []
+    if unknown:
+        out.append(Reason("language", "8.2", f"{', '.join(_q(u) for u in unknown)}: not Kazakh, Russian or English"))
+    if not codes and not unknown:
+        out.append(Reason("language", "8.2", "no language of instruction is given"))
+    return out
+
+
+# --- previous winners and duplicates -------------------------------------------------------------
+def _link_identity(link: str) -> str:
+    """The normalised link when it is a valid URL that names a page (a site's home page names no DER)."""
+    if not str(link or "").strip() or url_problem(str(link)):
+        return ""
+    url = normalise_url(link)
+    return url if urlsplit(url).path.strip("/") or urlsplit(url).query else ""
+
+
+def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) -> list[Reason]:
+    """9.9: a DER whose authors already won or placed with it is not accepted again."""
+    link = _link_identity(response.link)
+    out = []
+    for w in winners:
+        edition = f"the {w.year} winner" if w.year else "a previous winner"
+        if link and link == _link_identity(w.link):
+            out.append(Reason("previous_winner", "9.9", f"same link as {edition} {_q(w.title)}"))
+            continue
+        if similar(response.title, w.title) >= SAME_TITLE:
+            common = next((a.name for a in response.authors for name in w.authors if same_person(a.name, name)), None)
+            if common:
+                out.append(Reason("previous_winner", "9.9",
+                                  f"same DER as {edition} {_q(w.title)}: similar title, common author {_q(common)}"))
+    return out
+
+
+def der_identity(response: Response) -> set[str]:
+    """What makes two responses the same DER: the normalised link, the normalised title + department."""
+    ids = set()
+    if link := _link_identity(response.link):
+        ids.add(f"link:{link}")
+    if title := normalise(response.title):
+        ids.add(f"title:{title}|{normalise(response.department)}")
+    return ids or {f"row:{response.row_key}"}
+
+
+def _grouped(responses: Sequence[Response], identity: Callable[[Response], set[str]]) -> list[list[Response]]:
+    parent = list(range(len(responses)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    first: dict[str, int] = {}
+    for i, r in enumerate(responses):
+        for key in identity(r):
+            if key in first:
+                parent[root(i)] = root(first[key])
+            else:
+                first[key] = i
+    groups: dict[int, list[Response]] = {}
+    for i, r in enumerate(responses):
+        groups.setdefault(root(i), []).append(r)
+    return list(groups.values())
+
+
+def group_duplicates(responses: Sequence[Response]) -> list[list[Response]]:
+    """Responses about the same DER (sharing a link or a title in one department), in input order."""
+    return _grouped(responses, der_identity)
+
+
+def _order(r: Response) -> tuple:
+    """Chronological order; a response with an unreadable time sorts after all others."""
+    known = isinstance(r.submitted_at, datetime)
+    return (not known, r.submitted_at.timestamp() if known else 0.0, r.row_number)
+
+
+def application_id(group: Sequence[Response], *, salt: str = "") -> str:
+    """The DER's stable id: "DER-" + 6 base32 chars of sha1 of the EARLIEST submission's link (or title).
+    Rows added later and later edits submitted as new rows do not change the earliest one."""
+    earliest = min(group, key=_order)
+    identity = _link_identity(earliest.link) or normalise(earliest.title) or f"row:{earliest.row_key}"
+    digest = hashlib.sha1((identity + salt).encode("utf-8")).digest()
+    return "DER-" + base64.b32encode(digest).decode("ascii")[:6]
+
+
+# --- the decision -------------------------------------------------------------------------------
+def _evaluate(r: Response, config: Config) -> tuple[list[Reason], UnitMatch]:
+    """All rules on one response; a rule that crashes becomes an "error" reason on this row only."""
+    reasons = list(r.problems)
+    unit = UnitMatch(None, None)
+
+    def run(rule: Callable[..., Any], **kwargs: Any) -> Any:
+        try:
+            return rule(**kwargs)
+        except Exception as exc:  # noqa: BLE001 - one bad row never stops the others
+            reasons.append(Reason("error", "-", f"row {r.row_number}: {rule.__name__} failed: "
+                                                f"{type(exc).__name__}: {' '.join(str(exc).split())}"))
+            return None
+
+    cal = config.calendar
+    reasons += run(late_submission, submitted_at=r.submitted_at, intake_open=cal.intake_open,
+                   intake_close=cal.intake_close) or []
+    reasons += run(missing_fields, response=r) or []
+    reasons += run(missing_attachments, response=r) or []
+    reasons += run(invalid_link, link=r.link) or []
+    unit = run(match_unit, faculty_text=r.faculty, department_text=r.department,
+               faculties=config.faculties) or unit
+    reasons += unit.reasons
+    if r.languages:  # none at all is missing field 5
+        reasons += run(invalid_languages, languages=r.languages) or []
+    reasons += run(previous_winner, response=r, winners=config.previous_winners) or []
+    return reasons, unit
+
+
+def _counting(group: list[Response], passes: Callable[[Response], bool], config: Config) -> Response:
+    """The latest passing submission within intake, else the latest within intake, else the latest."""
+    cal = config.calendar
+    on_time = [r for r in group if isinstance(r.submitted_at, datetime)
+               and cal.intake_open <= r.submitted_at <= cal.intake_close]
+    pool = [r for r in on_time if passes(r)] or on_time or group
+    return max(pool, key=lambda r: (not _order(r)[0], *_order(r)[1:]))
+
+
+def _safe_identity(r: Response) -> set[str]:
+    try:
+        return der_identity(r)
+    except Exception:  # noqa: BLE001 - a row that cannot be compared stands alone
+        return {f"row:{r.row_key}"}
+
+
+def decide(responses: list[Response], config: Config) -> list[Application]:
+    """One Application per response, in input order: all reasons, duplicates superseded (9.8)."""
+    evaluated = {id(r): _evaluate(r, config) for r in responses}
+    decided: dict[int, Application] = {}
+    used: set[str] = set()
+    for group in sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order))):
+        gid = application_id(group)
+        if gid in used:  # two DERs whose earliest titles are equal: the later one adds its department
+            gid = application_id(group, salt="|" + normalise(min(group, key=_order).department))
+        used.add(gid)
+        counting = _counting(group, lambda r: not evaluated[id(r)][0], config)
+        known = isinstance(counting.submitted_at, datetime)
+        when = _when(counting.submitted_at, config.zone) if known else "unknown time"
+        for r in group:
+            reasons, unit = evaluated[id(r)]
+            app = Application(id=gid, response=r, status=Status.REJECTED if reasons else Status.ACCEPTED,
+                              reasons=list(reasons), faculty_id=unit.faculty_id,
+                              department_id=unit.department_id, matched=dict(unit.matched))
+            if r is not counting:
+                app.status, app.superseded_by = Status.SUPERSEDED, counting.row_key
+                app.reasons.insert(0, Reason("superseded", "9.8", f"replaced by the submission of {when} "
+                                                                  f"(row {counting.row_number})"))
+            decided[id(r)] = app
+    return disqualify([decided[id(r)] for r in responses], config.domain_decisions())
+
+
+def disqualify(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
+    """9.10: recorded commission decisions of kind "disqualify" (by DER id or row key). Idempotent;
+    a DER id disqualifies its counting application, not the superseded submissions."""
+    out = list(applications)
+    for d in decisions:
+        if getattr(d, "kind", None) != "disqualify":
+            continue
+        targets = set(d.applications)
+        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
+        reason = Reason("disqualified", "9.10", f"{' '.join(str(d.reason).split())} — decided by {d.by} on {at}")
+        for i, app in enumerate(out):
+            by_row = app.response.row_key in targets
+            if not (by_row or (app.id in targets and app.status is not Status.SUPERSEDED)):
+                continue
+            if reason not in app.reasons:
+                out[i] = replace(app, status=Status.DISQUALIFIED, reasons=[*app.reasons, reason])
+    return out

@@ -1,0 +1,209 @@
+"""The contest's vocabulary: plain data, no I/O.
+
+Rules live in the sibling modules (intake, assignment, scoring, calendar), one function per rule.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+
+class Status(str, Enum):
+    """Where an application stands in the registry."""
+
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    SUPERSEDED = "superseded"  # an earlier submission of the same DER (kept, never deleted)
+    DISQUALIFIED = "disqualified"  # 9.10, by a recorded decision
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule fired: the rule's name, the clause it applies and a human detail."""
+
+    rule: str
+    clause: str
+    detail: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "clause": self.clause, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Author:
+    name: str
+    position: str = ""
+    contact: str = ""
+
+
+@dataclass
+class RawResponse:
+    """One form response exactly as the source gave it (header -> raw text)."""
+
+    row_key: str  # stable key of this response: Forms responseId, or sheet/CSV row identity
+    row_number: int  # 1-based data row in the export (for messages); 0 when not from a table
+    answers: dict[str, str]
+    source: str = ""  # file name, sheet id or form id, for messages
+
+
+@dataclass
+class Response:
+    """A response mapped to form 01 fields. Unparseable values stay as raw text in `raw`."""
+
+    row_key: str
+    row_number: int
+    submitted_at: datetime | None
+    respondent_email: str
+    faculty: str
+    department: str
+    title: str
+    authors: list[Author]
+    authors_raw: str
+    languages: list[str]  # as typed; checked by the language rule
+    der_type: str
+    justification: str
+    link: str
+    act_files: list[str]
+    certificate_files: list[str]
+    raw: dict[str, str]
+    problems: list[Reason] = field(default_factory=list)  # parse problems (e.g. bad timestamp)
+
+
+@dataclass
+class Application:
+    """One response after the intake rules: the registry's row."""
+
+    id: str  # stable DER id, e.g. DER-7K2QF9
+    response: Response
+    status: Status
+    reasons: list[Reason]
+    faculty_id: str | None = None
+    department_id: str | None = None
+    matched: dict[str, str] = field(default_factory=dict)  # what spellings matched, for the record
+    superseded_by: str | None = None  # row_key of the response that counts instead
+
+    @property
+    def title(self) -> str:
+        return self.response.title
+
+    @property
+    def accepted(self) -> bool:
+        return self.status is Status.ACCEPTED
+
+
+@dataclass(frozen=True)
+class Expert:
+    name: str
+    email: str
+    department: str | None = None  # department id
+    conflicts: tuple[str, ...] = ()  # DER ids, titles or author names/emails declared by the expert
+
+
+@dataclass(frozen=True)
+class Group:
+    """The unit a stage ranks in: a department (stage 1), a faculty (2), the university (3)."""
+
+    stage: int
+    id: str
+    name: str
+    experts: tuple[Expert, ...]
+
+
+@dataclass
+class Assignment:
+    """Who rates which DERs in one group of one stage."""
+
+    stage: int
+    group: str
+    expert: Expert
+    application_ids: list[str]
+
+
+@dataclass
+class ScoreCell:
+    """A raw cell as read back from a rating sheet: what the expert left there."""
+
+    value: Any
+    formula: str | None = None
+    a1: str = ""
+
+
+@dataclass
+class Problem:
+    """A validation problem in a rating sheet, naming expert, DER and cell."""
+
+    expert: str
+    application_id: str | None
+    cell: str
+    detail: str
+    raw: Any = None
+
+    def __str__(self) -> str:
+        der = self.application_id or "-"
+        return f"{self.expert} / {der} / {self.cell}: {self.detail}"
+
+
+@dataclass
+class Rating:
+    """One expert's valid scores for one DER (complete when every criterion is scored)."""
+
+    expert_email: str
+    application_id: str
+    scores: dict[str, int | None]
+    comment: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        return all(v is not None for v in self.scores.values())
+
+    @property
+    def total(self) -> int | None:
+        return sum(self.scores.values()) if self.complete else None  # type: ignore[arg-type]
+
+
+@dataclass
+class Standing:
+    """A DER's aggregate within its group at one stage."""
+
+    application_id: str
+    score: float | None
+    raters: int
+    criterion_means: dict[str, float]
+    rank: int | None = None
+    selected: bool = False
+    tied_at_cutoff: bool = False
+
+
+@dataclass
+class Decision:
+    """A recorded commission decision from the config (who, when, why)."""
+
+    kind: str  # tie_break | close_incomplete | disqualify | select
+    stage: int | None
+    group: str | None
+    applications: list[str]
+    by: str
+    at: datetime
+    reason: str
+    order: list[str] = field(default_factory=list)
+
+
+@dataclass
+class StageOutcome:
+    """What closing one group of one stage decided."""
+
+    stage: int
+    group: str
+    standings: list[Standing]
+    selected: list[str]
+    ties: list[list[str]]
+    problems: list[Problem]
+    waiting: list[str]  # human reasons the group cannot close yet (ties, missing ratings)
+    decisions: list[Decision] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return not self.waiting

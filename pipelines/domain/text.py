@@ -1,0 +1,161 @@
+"""Text folding for matching what people type against what the config lists. Pure functions.
+
+`normalise` is for comparing, never for showing: it folds case, punctuation, Latin look-alike letters
+inside Cyrillic words (and the reverse), `ё`, and the Kazakh letters people replace by their Russian
+keyboard neighbours (қ→к, ә→а, і→и …), so "Ақпараттық жүйелер", "Акпараттык жуйелер" and
+"Aқпараттық жүйелер" (Latin A) all fold to the same text.
+"""
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+# Latin letters that look like Cyrillic ones (after casefold), and the reverse.
+_LATIN_TO_CYR = str.maketrans("aeopcxykmthbi", "аеорсхукмтнві")
+_CYR_TO_LATIN_LOOKALIKE = str.maketrans("аеорсхуікмтнв", "aeopcxyikmthb")
+# Kazakh letters and Russian variants folded to the letter people type instead.
+_KAZ_RU = str.maketrans("әғқңөұүһіё", "агкнооухие")
+# Cyrillic -> Latin transliteration, for comparing names written in either script.
+_TRANSLIT = {
+    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
+    "з": "z", "и": "i", "й": "i", "і": "i", "к": "k", "қ": "k", "л": "l", "м": "m", "н": "n", "ң": "n",
+    "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f",
+    "х": "h", "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "ь": "", "э": "e",
+    "ю": "yu", "я": "ya",
+}
+# Spelling variants of the same sound in Latin transcriptions (Akhmetov/Ahmetov, Zhanar/Janar …).
+_LATIN_VARIANTS = (("kh", "h"), ("j", "zh"), ("x", "ks"), ("q", "k"), ("w", "v"), ("y", "i"))
+_TRACKING_PARAMS = {"fbclid", "gclid", "yclid", "usp"}
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def _is_latin(ch: str) -> bool:
+    return "a" <= ch <= "z"
+
+
+def _fold_word(word: str) -> str:
+    """Map look-alike letters to the script most of the word is written in."""
+    cyr = sum(_is_cyrillic(c) for c in word)
+    lat = sum(_is_latin(c) for c in word)
+    if cyr and lat:
+        word = word.translate(_LATIN_TO_CYR) if cyr >= lat else word.translate(_CYR_TO_LATIN_LOOKALIKE)
+    return word
+
+
+def _clean(text: str) -> str:
+    """NFKC, casefold, punctuation and symbols to spaces, invisible characters dropped."""
+    text = unicodedata.normalize("NFKC", str(text or "")).casefold()
+    out = []
+    for ch in text:
+        cat = unicodedata.category(ch)
+        if cat == "Cf":  # zero-width joiners, soft hyphens
+            continue
+        out.append(" " if cat[0] in "PSZC" else ch)
+    return " ".join("".join(out).split())
+
+
+def normalise(text: str) -> str:
+    """Text folded for matching (see the module docstring); "" for empty input."""
+    words = [_fold_word(w) for w in _clean(text).split()]
+    return " ".join(words).translate(_KAZ_RU)
+
+
+def fold_latin(text: str) -> str:
+    """`normalise`, then transliterated to Latin: "Ахметова" and "Akhmetova" fold alike."""
+    text = "".join(_TRANSLIT.get(ch, ch) for ch in _clean(text))
+    for a, b in _LATIN_VARIANTS:
+        text = text.replace(a, b)
+    return text
+
+
+def similar(a: str, b: str) -> float:
+    """0..1 similarity (difflib) of the normalised texts, also compared transliterated; 0 if one is empty."""
+    na, nb = normalise(a), normalise(b)
+    if not na or not nb:
+        return 0.0
+    if na == nb:
+        return 1.0
+    direct = difflib.SequenceMatcher(None, na, nb).ratio()
+    la, lb = fold_latin(a), fold_latin(b)
+    return max(direct, difflib.SequenceMatcher(None, la, lb).ratio())
+
+
+_HOST_LIKE = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")
+
+
+def normalise_url(url: str) -> str:
+    """A URL folded for comparing: scheme and host lowercase, http = https, no `www.`, no default
+    port, no trailing `/`, no fragment, no tracking parameters (utm_*, fbclid, usp …).
+    A scheme-less "host.tld/path" is read as https; text that is no URL comes back stripped."""
+    text = unicodedata.normalize("NFKC", str(url or "")).strip()
+    if not text:
+        return ""
+    if "://" not in text and _HOST_LIKE.match(text):
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return text
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return text.rstrip("/")
+    host = parts.hostname.lower().removeprefix("www.")
+    if port and port not in (80, 443):
+        host = f"{host}:{port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS]
+    path = parts.path.rstrip("/")
+    return f"https://{host}{path}" + (f"?{urlencode(query)}" if query else "")
+
+
+def normalise_person(name: str) -> frozenset[str]:
+    """The words of a full name, order-insensitive, Latin and Cyrillic folded alike.
+    "Иванов Иван" == "Ivan Ivanov"; an initial ("И.") stays a one-letter word."""
+    return frozenset(w for w in fold_latin(name).split() if w)
+
+
+def same_person(a: str, b: str) -> bool:
+    """Do two written names denote the same person? Equal word sets, or one name is the other with
+    the patronymic left out or given names written as initials ("Иванов И.И." ~ "Иванов Иван Иванович")."""
+    wa, wb = normalise_person(a), normalise_person(b)
+    if not wa or not wb:
+        return False
+    if wa == wb:
+        return True
+    small, large = sorted((wa, wb), key=len)
+    full = [w for w in small if len(w) > 1]
+    if not full or not all(w in large for w in full):
+        return False
+    rest = [w for w in large if w not in full]
+    initials = [w for w in small if len(w) == 1]
+    for initial in initials:
+        hit = next((w for w in rest if w.startswith(initial)), None)
+        if hit is None:
+            return False
+        rest.remove(hit)
+    return len(full) + len(initials) >= 2
+
+
+def url_problem(link: str) -> str | None:
+    """What is wrong with `link` as an absolute http(s) URL with a host name; None when nothing is."""
+    s = link.strip()
+    if re.search(r"\s", s):
+        return "contains spaces; give one link"
+    try:
+        parts = urlsplit(s)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError:
+        return "is not a valid URL"
+    if "://" not in s or not parts.scheme:
+        return "is not an absolute URL (it should start with https://)"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"is not a web address (scheme {parts.scheme!r}, expected http or https)"
+    if not host or "." not in host or not re.fullmatch(r"[\w.-]+", host) or ".." in host:
+        return "has no valid host name"
+    return None

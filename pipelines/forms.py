@@ -1,0 +1,367 @@
+"""Google Form responses: read an export (.csv / .xlsx), map headers to form 01 fields. No rules here.
+
+What Google writes is described in GOOGLE_NOTES "Forms": the timestamp's label and format follow the
+sheet's locale, checkbox answers are joined by ", " (sheet) or ";" (CSV), uploads are Drive links.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from pipelines.domain.models import Author, RawResponse, Reason, Response
+from pipelines.domain.text import normalise
+
+SCHEMA = Path(__file__).resolve().parent.parent / "sheets_schema" / "form_fields.yaml"
+FIELDS = ("timestamp", "respondent_email", "faculty", "department", "title", "authors", "languages",
+          "der_type", "justification", "link", "act_files", "certificate_files")
+SHEET_TIME = "%d.%m.%Y %H:%M:%S"  # how a datetime cell of the response sheet is kept as text
+
+
+class FormError(Exception):
+    """A response export cannot be read; the message names the file and what to do."""
+
+
+# --- reading exports -----------------------------------------------------------------------------
+def read_export(path: str | Path, source_name: str = "responses") -> list[RawResponse]:
+    """Every non-empty data row of a .csv or .xlsx response export, in file order.
+
+    `row_number` is the data row's position under the header (sheet row - 1), counting empty rows
+    too, so numbers match the linked sheet. `source_name` names the logical source in row keys; the
+    file name is only used in messages (each download gets a new one: "… (1).csv")."""
+    path = Path(path)
+    if not path.is_file():
+        raise FormError(f"{path}: response export not found")
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        rows = _csv_rows(path)
+    elif suffix in (".xlsx", ".xlsm"):
+        rows = _xlsx_rows(path)
+    else:
+        raise FormError(f"{path}: unsupported export type {suffix!r}; download the responses as .csv or .xlsx")
+    while rows and not any(c.strip() for c in rows[0]):
+        rows.pop(0)
+    if not rows:
+        raise FormError(f"{path}: the file is empty; expected a header row with the form's questions")
+    header = [c.strip() for c in rows[0]]
+    if _looks_like_data(header):
+        raise FormError(f"{path}: no header row — the first row {header[:3]!r} holds answers, not the "
+                        "form's questions; download the export again from Google Forms / the response sheet")
+    header = _unique(header)
+    out = []
+    for number, cells in enumerate(rows[1:], start=1):
+        if not any(c.strip() for c in cells):
+            continue
+        answers = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+        for i in range(len(header), len(cells)):
+            if cells[i].strip():
+                answers[f"column {i + 1}"] = cells[i]
+        for i, h in enumerate(header):
+            if not h and i < len(cells) and cells[i].strip():
+                answers[f"column {i + 1}"] = cells[i]
+        out.append(RawResponse(row_key=table_row_key(source_name, number, answers), row_number=number,
+                               answers=answers, source=path.name))
+    return out
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise FormError(f"{path}: not UTF-8 text; download the responses from Google again "
+                        "(Forms: Download responses (.csv), or Sheets: File > Download > .csv)") from None
+    first = text.split("\n", 1)[0]
+    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
+    try:
+        return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    except csv.Error as exc:
+        raise FormError(f"{path}: not a readable CSV file ({exc})") from None
+
+
+def _xlsx_rows(path: Path) -> list[list[str]]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise FormError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    try:
+        sheet = book.worksheets[0]
+        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _cell_text(value: object) -> str:
+    """A cell as the text Google shows (datetimes as DD.MM.YYYY HH:MM:SS, 3.0 as 3)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime(SHEET_TIME)
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M:%S")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    return str(value)
+
+
+def _looks_like_data(header: list[str]) -> bool:
+    return any(parse_time(c, timezone.utc, serial=False) for c in header if c)
+
+
+def _unique(header: list[str]) -> list[str]:
+    """Two questions with the same title keep both columns: the second becomes "Title (2)"."""
+    seen: dict[str, int] = {}
+    out = []
+    for h in header:
+        if h and h in seen:
+            seen[h] += 1
+            h = f"{h} ({seen[h]})"
+        seen.setdefault(h, 1)
+        out.append(h)
+    return out
+
+
+def table_row_key(source_name: str, row_number: int, answers: dict[str, str],
+                  aliases: dict[str, list[str]] | None = None) -> str:
+    """The stable key of a row of a response table (linked sheet or its export).
+
+    A table has no response id, and the content is no key: an in-place edit changes any answer and
+    the timestamp. What Google keeps stable is the row: an in-place edit rewrites its own row of the
+    linked sheet, and new responses are appended below, never shifting earlier rows. So the key is
+    sha1(source | normalised respondent e-mail | row number). The e-mail (when the form collects it,
+    which it does for in-place edits) guards against the one case where rows do shift — a response
+    deleted in Forms before the CSV download — turning a silent mix-up into a new key. The file name
+    is not part of the key (every download is named anew). The Forms-API source uses responseId."""
+    keys = _alias_keys(aliases) if aliases is not None else _default_keys()
+    column = _find_columns(answers, keys).get("respondent_email")
+    email = (answers.get(column, "") if column else "").strip().casefold()
+    digest = hashlib.sha1(f"{source_name}|{email}|{row_number}".encode()).hexdigest()
+    return f"row-{digest[:16]}"
+
+
+# --- header aliases -----------------------------------------------------------------------------
+_NUMBER = re.compile(r"^\s*(?:№\s*)?\d{1,2}(?:\.\d{1,2})*\s*[.)]?\s+|^\s*(?:№\s*)?\d{1,2}(?:\.\d{1,2})*\s*[.)]")
+_REMARK = re.compile(r"\s*\([^()]*\)\s*[:*\s]*$")
+
+
+def header_key(text: str) -> str:
+    """A question title folded for alias matching: no leading "1." / "1)" / "№1", no trailing ":" / "*"."""
+    return normalise(_NUMBER.sub("", str(text or "").strip(), count=1))
+
+
+def _header_keys(text: str) -> list[str]:
+    """The title's key, then its key without a trailing "(…)" remark."""
+    keys = [header_key(text)]
+    stripped = _REMARK.sub("", _NUMBER.sub("", str(text or "").strip(), count=1))
+    if stripped and header_key(stripped) not in keys:
+        keys.append(header_key(stripped))
+    return [k for k in keys if k]
+
+
+@lru_cache(maxsize=1)
+def _default_aliases() -> dict[str, tuple[str, ...]]:
+    try:
+        data = yaml.safe_load(SCHEMA.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise FormError(f"{SCHEMA}: cannot read the form field aliases ({exc})") from None
+    return {f: tuple(str(a) for a in data.get(f) or ()) for f in FIELDS}
+
+
+def load_aliases(extra: dict[str, list[str]] | None = None) -> dict[str, list[str]]:
+    """Field -> header aliases: sheets_schema/form_fields.yaml, then config `form.aliases` added."""
+    aliases = {f: list(a) for f, a in _default_aliases().items()}
+    for field_name, more in (extra or {}).items():
+        if field_name not in aliases:
+            raise FormError(f"form.aliases.{field_name}: not a form field; use one of {', '.join(FIELDS)}")
+        aliases[field_name] = [str(a) for a in more] + aliases[field_name]
+    return aliases
+
+
+def _alias_keys(aliases: dict[str, list[str]]) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for field_name, names in aliases.items():
+        for name in names:
+            for key in _header_keys(name)[:1]:
+                keys.setdefault(key, field_name)
+    return keys
+
+
+@lru_cache(maxsize=1)
+def _default_keys() -> dict[str, str]:
+    return _alias_keys(load_aliases({}))
+
+
+def _find_columns(answers: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
+    """Field -> header of the answers; the first non-empty column wins when several match."""
+    found: dict[str, str] = {}
+    for header, value in answers.items():
+        field_name = next((keys[k] for k in _header_keys(header) if k in keys), None)
+        if field_name and (field_name not in found or (not answers[found[field_name]].strip() and value.strip())):
+            found[field_name] = header
+    return found
+
+
+# --- mapping ------------------------------------------------------------------------------------
+def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_column: int,
+                 zone: ZoneInfo) -> Response:
+    """One raw response -> form 01 fields. Unreadable values stay in `raw`; a bad time is a problem."""
+    columns = _find_columns(raw.answers, _alias_keys(aliases))
+    if "timestamp" not in columns and 0 < timestamp_column <= len(raw.answers):
+        columns["timestamp"] = list(raw.answers)[timestamp_column - 1]
+
+    def get(name: str) -> str:
+        return str(raw.answers.get(columns[name], "") or "").strip() if name in columns else ""
+
+    problems: list[Reason] = []
+    stamp = get("timestamp")
+    submitted_at = parse_time(stamp, zone)
+    if submitted_at is None:
+        problems.append(Reason(rule="timestamp", clause="9.8",
+                               detail=f"row {raw.row_number}: cannot read the submission time {stamp!r}"))
+    authors_raw = get("authors")
+    return Response(
+        row_key=raw.row_key, row_number=raw.row_number, submitted_at=submitted_at,
+        respondent_email=get("respondent_email").casefold(),
+        faculty=get("faculty"), department=get("department"), title=" ".join(get("title").split()),
+        authors=parse_authors(authors_raw), authors_raw=authors_raw,
+        languages=split_choices(get("languages")), der_type=get("der_type"),
+        justification=get("justification"), link=get("link"),
+        act_files=split_files(get("act_files")), certificate_files=split_files(get("certificate_files")),
+        raw=dict(raw.answers), problems=problems,
+    )
+
+
+def split_choices(text: str) -> list[str]:
+    """A multi-select answer ("Қазақ тілі, Русский" or "Қазақ тілі;Русский") -> its items as typed."""
+    return [p.strip() for p in re.split(r"[;,\n]", text or "") if p.strip()]
+
+
+def split_files(text: str) -> list[str]:
+    """File-upload answer: Drive links separated by commas, semicolons, spaces or newlines."""
+    return [p for p in re.split(r"[\s,;]+", text or "") if p]
+
+
+# --- authors ------------------------------------------------------------------------------------
+_DASH = re.compile(r"\s+[—–-]{1,2}\s+")
+_BULLET = re.compile(r"^\s*(?:\d{1,2}\s*[.)]|[-•*·])\s*")
+_CONTACT = re.compile(r"@|\+?\d[\d\s()-]{5,}\d|https?://|www\.|\btel\b|\bтел\b", re.IGNORECASE)
+_NAME_WORD = re.compile(r"^(?:[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*|[^\W\d_]\.(?:[^\W\d_]\.)?)$")
+_POSITION_WORDS = frozenset(normalise(w) for w in (
+    "профессор", "доцент", "преподаватель", "старший", "ассистент", "ассоциированный", "заведующий",
+    "декан", "доктор", "кандидат", "магистр", "PhD", "оқытушы", "аға", "меңгерушісі", "кафедра",
+    "кафедры", "профессоры", "доценті", "қауымдастырылған", "ассистенті", "лектор", "professor",
+    "associate", "assistant", "lecturer", "senior", "head", "dean", "teacher", "tutor", "department",
+))
+
+
+def _looks_like_name(part: str) -> bool:
+    """2-3 capitalised words (initials allowed) and none of them a position word."""
+    words = part.split()
+    return 2 <= len(words) <= 3 and all(
+        _NAME_WORD.match(w) and w[0].isupper() and normalise(w) not in _POSITION_WORDS for w in words)
+
+
+def _author(part: str) -> Author:
+    pieces = [p.strip() for p in (_DASH.split(part) if _DASH.search(part) else part.split(","))]
+    pieces = [p for p in pieces if p]
+    if not pieces:
+        return Author(name="")
+    contact = [p for p in pieces[1:] if _CONTACT.search(p)]
+    position = [p for p in pieces[1:] if p not in contact]
+    return Author(name=pieces[0], position=", ".join(position), contact=", ".join(contact))
+
+
+def parse_authors(text: str) -> list[Author]:
+    """Several authors in one answer: one per line or ";"-separated; "Name, position, contact" or
+    "Name — position — contact". A line "Name Surname, Name Surname" (only full names) is split on ","."""
+    authors: list[Author] = []
+    for line in re.split(r"[\n;]", text or ""):
+        line = _BULLET.sub("", line).strip()
+        if not line:
+            continue
+        parts = [p.strip() for p in line.split(",") if p.strip()]
+        if not _DASH.search(line) and len(parts) >= 2 and all(_looks_like_name(p) for p in parts):
+            authors.extend(Author(name=p) for p in parts)
+        else:
+            authors.append(_author(line))
+    return [a for a in authors if a.name]
+
+
+# --- time ---------------------------------------------------------------------------------------
+_RU = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
+_EN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
+_FORMS_CSV = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*"
+                        r"([AaPp][Mm]|ДП|ПП)?\s*(?:(?:GMT|UTC)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?)?$")
+_SERIAL_RANGE = (25569.0, 73051.0)  # 1970 .. 2100 as Excel day numbers
+
+
+def parse_time(text: str, zone: ZoneInfo | timezone, *, serial: bool = True) -> datetime | None:
+    """A submission time in any format Google writes -> aware datetime in `zone`; None if unreadable.
+
+    en `1/25/2027 9:05:03`, ru `25.01.2027 09:05:03`, Forms CSV `2027/01/25 9:05:03 AM GMT+5`,
+    ISO / RFC 3339 `2027-01-25T04:05:03.123Z`, an Excel serial day number. Naive times are in `zone`.
+    en dates are month-first; a first number above 12 is read as the day (en_GB sheets)."""
+    s = " ".join(str(text or "").replace("\u202f", " ").replace("\xa0", " ").split())
+    if not s:
+        return None
+    try:
+        moment = _parse(s, serial)
+    except ValueError:  # month 13, hour 25 …
+        return None
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(zone)
+
+
+def _hour(hour: int, ampm: str | None) -> int:
+    if not ampm:
+        return hour
+    if not 1 <= hour <= 12:
+        raise ValueError("hour out of range for AM/PM")
+    pm = ampm.upper() in ("PM", "ПП")
+    return (hour % 12) + (12 if pm else 0)
+
+
+def _parse(s: str, serial: bool) -> datetime | None:
+    if m := _RU.match(s):
+        d, mo, y, h, mi, se = m.groups()
+        return datetime(int(y), int(mo), int(d), int(h), int(mi), int(se or 0))
+    if m := _EN.match(s):
+        mo, d, y, h, mi, se, ampm = m.groups()
+        if int(mo) > 12 >= int(d):
+            mo, d = d, mo
+        return datetime(int(y), int(mo), int(d), _hour(int(h), ampm), int(mi), int(se or 0))
+    if m := _FORMS_CSV.match(s):
+        y, mo, d, h, mi, se, ampm, sign, oh, om = m.groups()
+        tz = None
+        if "GMT" in s.upper() or "UTC" in s.upper():
+            offset = timedelta(hours=int(oh or 0), minutes=int(om or 0))
+            tz = timezone(-offset if sign == "-" else offset)
+        return datetime(int(y), int(mo), int(d), _hour(int(h), ampm), int(mi), int(se or 0), tzinfo=tz)
+    if re.match(r"^\d{4}-\d{2}-\d{2}[T ]\d{1,2}:\d{2}", s):
+        iso = re.sub(r"(\.\d{6})\d+", r"\1", s)  # the Forms API gives nanoseconds
+        iso = re.sub(r"[Zz]$", "+00:00", iso)
+        return datetime.fromisoformat(iso)
+    if serial and re.match(r"^\d{5}(?:\.\d+)?$", s):
+        days = float(s)
+        if _SERIAL_RANGE[0] <= days <= _SERIAL_RANGE[1]:
+            moment = datetime(1899, 12, 30) + timedelta(days=days)
+            return moment.replace(microsecond=0) + timedelta(seconds=round(moment.microsecond / 1e6))
+    return None

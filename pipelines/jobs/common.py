@@ -1,0 +1,91 @@
+"""What every job shares: the run context, the journal, progress, the edition's keys and texts."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, TypeVar
+
+from pipelines.config import Config
+from pipelines.ports import Workspace
+from pipelines.tables import Tables
+
+T = TypeVar("T")
+Progress = Callable[[str, int], Callable[[], None]]  # (label, total) -> advance()
+
+REGULATION = "АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04"
+
+
+def no_progress(label: str, total: int) -> Callable[[], None]:
+    return lambda: None
+
+
+@dataclass
+class Run:
+    """One job's context: where, when, and how to report."""
+
+    config: Config
+    workspace: Workspace
+    now: datetime
+    progress: Progress = no_progress
+    messages: list[str] = field(default_factory=list)
+
+    @property
+    def tables(self) -> Tables:
+        return Tables(self.workspace.control, self.config.language)
+
+    @property
+    def lang(self) -> str:
+        return self.config.language
+
+    @property
+    def edition_key(self) -> str:
+        return edition_key(self.config)
+
+    def say(self, message: str) -> None:
+        self.messages.append(message)
+
+    def each(self, label: str, items: Iterable[T]) -> Iterable[T]:
+        items = list(items)
+        advance = self.progress(label, len(items))
+        for item in items:
+            yield item
+            advance()
+
+    def journal(self, action: str, outcome: str, detail: dict[str, Any] | str = "") -> None:
+        text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
+        self.tables.append("journal", [{
+            "at": datetime.now(timezone.utc).astimezone(self.config.zone).isoformat(timespec="seconds"),
+            "now": self.now.isoformat(timespec="seconds"), "action": action, "outcome": outcome,
+            "detail": text}])
+
+
+def edition_key(config: Config) -> str:
+    """A short, stable key of the edition for idempotency properties (≤ 124 bytes with its value)."""
+    slug = "".join(ch if ch.isalnum() else "-" for ch in config.edition.name.lower()).strip("-")
+    return f"{config.edition.year}-{slug}"[:60]
+
+
+def fmt_date(moment: datetime | None, config: Config) -> str:
+    return moment.astimezone(config.zone).strftime("%d.%m.%Y") if moment else ""
+
+
+def fmt_time(moment: datetime | None, config: Config) -> str:
+    return moment.astimezone(config.zone).strftime("%d.%m.%Y %H:%M") if moment else ""
+
+
+def fmt_score(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+STAGE_TITLES = {
+    "kk": {1: "I кезең — кафедра", 2: "II кезең — факультет", 3: "III кезең — Конкурс комиссиясы"},
+    "ru": {1: "I этап — кафедра", 2: "II этап — факультет", 3: "III этап — конкурсная комиссия"},
+}
+
+
+def common_context(config: Config, doc_date: str) -> dict[str, Any]:
+    return {"lang": config.language, "edition_name": config.edition.name, "year": config.edition.year,
+            "doc_date": doc_date, "regulation": REGULATION}

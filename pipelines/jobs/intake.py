@@ -1,0 +1,106 @@
+"""Intake: form responses -> applications -> rules -> registry, and a form 01 letter per accepted DER."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pipelines import documents, forms
+from pipelines.domain import intake as rules
+from pipelines.domain.models import Application, Reason, Response, Status
+from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time
+from pipelines.ports import DocKey, StoredDoc
+from pipelines.registry import authors_text, public_rows, to_row
+
+
+@dataclass
+class IntakeReport:
+    responses: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    registry_changed: bool = False
+    letters: list[StoredDoc] = field(default_factory=list)
+    ignored_future: int = 0
+
+    def summary(self) -> str:
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
+        written = sum(d.changed for d in self.letters)
+        return (f"{self.responses} responses: {parts or 'none'}; registry "
+                f"{'written' if self.registry_changed else 'unchanged'}; "
+                f"{len(self.letters)} form 01 letters ({written} written)")
+
+
+def read_applications(run: Run) -> tuple[list[Application], int]:
+    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected."""
+    raw = run.workspace.forms.read_responses()
+    aliases = forms.load_aliases(run.config.form.aliases)
+    responses: list[Response] = []
+    for item in raw:
+        try:
+            responses.append(forms.map_response(item, aliases, run.config.form.timestamp_column, run.config.zone))
+        except Exception as exc:  # one bad row never stops the others
+            responses.append(_unmappable(item, exc))
+    # With --now in the past, responses submitted later do not exist yet.
+    visible = [r for r in responses if r.submitted_at is None or r.submitted_at <= run.now]
+    apps = rules.decide(visible, run.config)
+    apps = rules.disqualify(apps, run.config.domain_decisions())
+    return apps, len(responses) - len(visible)
+
+
+def _unmappable(item, exc: Exception) -> Response:
+    return Response(row_key=item.row_key, row_number=item.row_number, submitted_at=None, respondent_email="",
+                    faculty="", department="", title="", authors=[], authors_raw="", languages=[], der_type="",
+                    justification="", link="", act_files=[], certificate_files=[], raw=dict(item.answers),
+                    problems=[Reason("error", "-", f"row {item.row_number}: cannot read the answers ({exc})")])
+
+
+def form01_context(run: Run, app: Application) -> dict:
+    config, r = run.config, app.response
+    faculty_name = department_name = ""
+    if app.department_id and app.department_id in config.departments():
+        faculty, department = config.departments()[app.department_id]
+        faculty_name, department_name = faculty.name(run.lang), department.name(run.lang)
+    codes, _unknown = rules.language_codes(r.languages)
+    names = {"kk": {"kk": "қазақ", "ru": "орыс", "en": "ағылшын"}, "ru": {"kk": "казахский", "ru": "русский",
+                                                                        "en": "английский"}}[run.lang]
+    return {
+        **common_context(config, fmt_date(r.submitted_at, config)),
+        "application_id": app.id,
+        "faculty": faculty_name or r.faculty,
+        "department": department_name or r.department,
+        "title": r.title,
+        "authors": [{"name": a.name, "position": a.position, "contact": a.contact} for a in r.authors],
+        "languages": ", ".join(names.get(c, c) for c in codes) or ", ".join(r.languages),
+        "der_type": r.der_type,
+        "justification": r.justification,
+        "link": r.link,
+        "act_files": list(r.act_files),
+        "certificate_files": list(r.certificate_files),
+        "submitted_at": fmt_time(r.submitted_at, config),
+        "head_of_department": "",
+    }
+
+
+def form01_folder(app: Application) -> list[str]:
+    return ["intake", app.faculty_id or "unknown", app.department_id or "unknown"]
+
+
+def write_form01(run: Run, app: Application, folder: list[str], kind: str = "form01", stage: int = 0) -> StoredDoc:
+    content = documents.render("form01", run.lang, form01_context(run, app))
+    key = DocKey(run.edition_key, kind, stage, app.department_id or "-", app.id)
+    return run.workspace.drive.put(key, folder, f"form01_{app.id}.docx", content)
+
+
+def run_intake(run: Run) -> IntakeReport:
+    apps, future = read_applications(run)
+    report = IntakeReport(responses=len(apps), ignored_future=future)
+    for app in apps:
+        report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
+    rows = public_rows([to_row(app, run.lang) for app in apps])
+    report.registry_changed = bool(run.tables.write({"registry": rows}))
+    for app in run.each("form 01 letters", [a for a in apps if a.status is Status.ACCEPTED]):
+        report.letters.append(write_form01(run, app, form01_folder(app)))
+    run.journal("intake", "ok", {"responses": report.responses, **report.counts,
+                                 "letters_written": sum(d.changed for d in report.letters)})
+    run.say(report.summary())
+    return report
+
+
+__all__ = ["IntakeReport", "read_applications", "run_intake", "write_form01", "authors_text"]

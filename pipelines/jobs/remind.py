@@ -1,0 +1,83 @@
+"""Remind experts whose sheets are incomplete, N days before the stage's deadline."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from pipelines import rating_sheet
+from pipelines.jobs.common import STAGE_TITLES, Run, fmt_time
+from pipelines.jobs.stages import OPEN, applications, sheet_refs, stage_state
+from pipelines.ports import BackendError
+
+TEXT = {
+    "kk": ("Еске салу: бағалау парағы толық емес", "Құрметті {name}! «{edition}» байқауы, {stage}: бағалау "
+           "парағыңызда {missing} СББР бағаланбаған. Мерзімі: {deadline}. Парақ: {url}"),
+    "ru": ("Напоминание: оценочный лист не заполнен", "Уважаемый(ая) {name}! Конкурс «{edition}», {stage}: в вашем "
+           "оценочном листе не оценены ЦОР: {missing}. Срок: {deadline}. Лист: {url}"),
+}
+
+
+@dataclass
+class Pending:
+    stage: int
+    group: str
+    email: str
+    name: str
+    missing: int
+    url: str
+    notified: bool = False
+
+
+@dataclass
+class RemindReport:
+    pending: list[Pending] = field(default_factory=list)
+
+
+def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
+    """Experts whose sheet still lacks complete ratings (read live; nothing is frozen here)."""
+    apps, out = applications(run), []
+    for row, ref in sheet_refs(run, stage):
+        ids = [i for i in str(row["application_ids"]).split(",") if i]
+        try:
+            ratings, _problems = rating_sheet.read_sheet(cells=run.workspace.sheets.read(ref),
+                                                         expected=[apps[i] for i in ids if i in apps],
+                                                         expert_email=str(row["expert_email"]),
+                                                         config=run.config, lang=run.lang)
+        except BackendError as exc:
+            run.say(f"warning: {row['expert_email']}: sheet not readable: {exc}")
+            ratings = []
+        complete = {r.application_id for r in ratings if r.complete}
+        missing = len([i for i in ids if i not in complete])
+        if missing:
+            out.append(Pending(stage, str(row["group"]), str(row["expert_email"]),
+                               str(row.get("expert_name") or row["expert_email"]), missing, ref.url))
+    return out
+
+
+def remind(run: Run, *, send: bool = True) -> RemindReport:
+    """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day."""
+    report = RemindReport()
+    already = {str(r.get("detail")) for r in run.tables.read("journal") if str(r.get("action")) == "remind"}
+    for stage in (1, 2, 3):
+        if stage_state(run, stage) != OPEN:
+            continue
+        deadline = run.config.calendar.stage_close(stage)
+        due = deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
+        for pending in incomplete_sheets(run, stage):
+            report.pending.append(pending)
+            token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
+            if not (send and due) or token in already:
+                continue
+            subject, body = TEXT[run.lang]
+            pending.notified = run.workspace.mailer.notify(
+                pending.email, subject, body.format(name=pending.name, edition=run.config.edition.name,
+                                                    stage=STAGE_TITLES[run.lang][stage], missing=pending.missing,
+                                                    deadline=fmt_time(deadline, run.config), url=pending.url))
+            if pending.notified:
+                run.journal("remind", "sent", token)
+    for p in report.pending:
+        run.say(f"stage {p.stage} {p.group}: {p.name} <{p.email}> has {p.missing} DER(s) to score"
+                f"{' — reminded' if p.notified else ''}")
+    if not report.pending:
+        run.say("every open sheet is complete")
+    return report

@@ -1,0 +1,244 @@
+"""Opening and closing the three stages (9.4, 9.7, 9.11, 10, 11, form 02)."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pipelines import rating_sheet
+from pipelines.domain import assignment as assigning
+from pipelines.domain import scoring
+from pipelines.domain.models import Application, Assignment, Expert, Problem, Rating, StageOutcome, Status
+from pipelines.jobs import paperwork
+from pipelines.jobs.common import Run, fmt_time
+from pipelines.jobs.intake import write_form01
+from pipelines.ports import BackendError, SheetKey, SheetRef, SheetSpec
+from pipelines.registry import counting, from_row
+
+OPEN, WAITING, CLOSED = "open", "waiting", "closed"
+
+
+class StageError(Exception):
+    """The stage cannot be opened or closed now; the message says why."""
+
+
+# --- the state kept in the control tables ----------------------------------------------------------
+def stage_rows(run: Run) -> dict[int, dict[str, Any]]:
+    return {int(r["stage"]): r for r in run.tables.read("stages") if str(r.get("stage", "")).strip()}
+
+
+def stage_state(run: Run, stage: int) -> str:
+    return str(stage_rows(run).get(stage, {}).get("state", "") or "")
+
+
+def set_stage(run: Run, stage: int, **values: Any) -> None:
+    rows = stage_rows(run)
+    row = {"stage": stage, "state": "", "opened_at": "", "closed_at": "", "note": ""} | rows.get(stage, {})
+    row.update(values)
+    rows[stage] = row
+    run.tables.write({"stages": [rows[k] for k in sorted(rows)]})
+
+
+def replace_stage_rows(run: Run, table: str, stage: int, rows: list[dict[str, Any]]) -> None:
+    """Rewrite one stage's rows of a table, keeping the other stages' rows as they are."""
+    kept = [r for r in run.tables.read(table) if str(r.get("stage")) != str(stage)]
+    run.tables.write({table: kept + rows})
+
+
+def applications(run: Run) -> dict[str, Application]:
+    """The application that counts for each DER id, from the registry."""
+    return counting([from_row(r) for r in run.tables.read("registry")])
+
+
+def candidates(run: Run, stage: int) -> list[Application]:
+    """Stage 1 takes every accepted DER; later stages only those selected at the stage before (9.4)."""
+    apps = applications(run)
+    if stage == 1:
+        return [a for a in apps.values() if a.status is Status.ACCEPTED]
+    chosen = [str(r["application_id"]) for r in run.tables.read("results")
+              if str(r.get("stage")) == str(stage - 1) and r.get("selected")]
+    return [apps[i] for i in chosen if i in apps and apps[i].status is Status.ACCEPTED]
+
+
+def sheet_refs(run: Run, stage: int) -> list[tuple[dict[str, Any], SheetRef]]:
+    out = []
+    for row in run.tables.read("assignments"):
+        if str(row.get("stage")) != str(stage):
+            continue
+        key = SheetKey(run.edition_key, stage, str(row["group"]), str(row["expert_email"]))
+        out.append((row, SheetRef(key, str(row["sheet_id"]), str(row["sheet_url"]))))
+    return out
+
+
+# --- opening ---------------------------------------------------------------------------------------
+@dataclass
+class OpenReport:
+    stage: int
+    groups: int = 0
+    sheets: int = 0
+    created: int = 0
+    quorum: list[str] = field(default_factory=list)
+
+
+def open_stage(run: Run, stage: int) -> OpenReport:
+    if stage > 1 and stage_state(run, stage - 1) != CLOSED:
+        raise StageError(f"stage {stage} opens only after stage {stage - 1} is closed "
+                         f"(it is {stage_state(run, stage - 1) or 'not opened'})")
+    if stage_state(run, stage) in (WAITING, CLOSED):
+        raise StageError(f"stage {stage} is already {stage_state(run, stage)}")
+    report = OpenReport(stage)
+    deadline = fmt_time(run.config.calendar.stage_close(stage), run.config)
+    rows = []
+    grouped = assigning.stage_groups(run.config, stage, candidates(run, stage), report.quorum)
+    work: list[tuple[Any, list[Application], Assignment]] = []
+    for group, apps in grouped:
+        report.groups += 1
+        assignments, quorum = assigning.assign(group, apps, run.config, stage)
+        report.quorum.extend(quorum)
+        work.extend((group, apps, a) for a in assignments)
+        if stage > 1:
+            paperwork.write_dossier(run, stage, group, apps)
+    for group, apps, a in run.each(f"stage {stage} rating sheets", work):
+        by_id = {x.id: x for x in apps}
+        spec = sheet_spec(run, stage, group, a.expert, [by_id[i] for i in a.application_ids], deadline)
+        ref = run.workspace.sheets.ensure(spec)
+        report.sheets += 1
+        report.created += ref.created
+        rows.append({"stage": stage, "group": group.id, "expert_email": a.expert.email,
+                     "expert_name": a.expert.name, "application_ids": ",".join(a.application_ids),
+                     "sheet_id": ref.id, "sheet_url": ref.url})
+    replace_stage_rows(run, "assignments", stage, rows)
+    note = "\n".join(report.quorum)
+    set_stage(run, stage, state=OPEN, opened_at=run.now.isoformat(timespec="seconds"), note=note)
+    run.journal(f"open-stage {stage}", "ok", {"groups": report.groups, "sheets": report.sheets,
+                                               "created": report.created, "quorum_problems": len(report.quorum)})
+    run.say(f"stage {stage} open: {report.groups} groups, {report.sheets} rating sheets "
+            f"({report.created} created), deadline {deadline}")
+    for line in report.quorum:
+        run.say(f"warning: {line}")
+    return report
+
+
+def sheet_spec(run: Run, stage: int, group, expert: Expert, apps: list[Application], deadline: str) -> SheetSpec:
+    grid = rating_sheet.build_grid(config=run.config, stage=stage, group_name=group.name, expert=expert,
+                                   applications=apps, deadline_text=deadline, lang=run.lang)
+    message = paperwork.share_message(run, stage, group.name, deadline)
+    return SheetSpec(key=SheetKey(run.edition_key, stage, group.id, expert.email),
+                     name=f"form02_s{stage}_{group.id}_{expert.email.split('@')[0]}",
+                     folder=[f"stage-{stage}", group.id, "sheets"], grid=grid, expert_name=expert.name,
+                     deadline_text=deadline, share_message=message)
+
+
+# --- closing ---------------------------------------------------------------------------------------
+@dataclass
+class CloseReport:
+    stage: int
+    outcomes: list[StageOutcome] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def closed(self) -> bool:
+        return all(o.ready for o in self.outcomes)
+
+    @property
+    def waiting(self) -> list[str]:
+        return [f"{o.group}: {w}" for o in self.outcomes for w in o.waiting]
+
+
+def gather(run: Run, stage: int) -> tuple[dict[str, list[Rating]], list[Problem], dict[str, list[Assignment]]]:
+    """Freeze every sheet first, then read them all; a sheet that cannot be read is a problem, not a stop."""
+    apps = applications(run)
+    refs = sheet_refs(run, stage)
+    for _row, ref in run.each(f"stage {stage}: freezing sheets", refs):
+        run.workspace.sheets.freeze(ref)
+    ratings: dict[str, list[Rating]] = {}
+    problems: list[Problem] = []
+    assignments: dict[str, list[Assignment]] = {}
+    experts = {m.email: m.expert() for m in _all_members(run)}
+    for row, ref in run.each(f"stage {stage}: reading sheets", refs):
+        group, email = str(row["group"]), str(row["expert_email"])
+        ids = [i for i in str(row["application_ids"]).split(",") if i]
+        expert = experts.get(email, Expert(str(row.get("expert_name") or email), email))
+        assignments.setdefault(group, []).append(Assignment(stage, group, expert, ids))
+        try:
+            cells = run.workspace.sheets.read(ref)
+        except BackendError as exc:
+            problems.append(Problem(email, None, ref.url, f"the sheet could not be read: {exc}"))
+            continue
+        got, found = rating_sheet.read_sheet(cells=cells, expected=[apps[i] for i in ids if i in apps],
+                                             expert_email=email, config=run.config, lang=run.lang)
+        ratings.setdefault(group, []).extend(got)
+        problems.extend(found)
+    return ratings, problems, assignments
+
+
+def _all_members(run: Run):
+    c = run.config.commissions
+    yield from (m for ms in c.departments.values() for m in ms)
+    yield from (m for ms in c.faculties.values() for m in ms)
+    yield from c.contest
+
+
+def close_stage(run: Run, stage: int) -> CloseReport:
+    state = stage_state(run, stage)
+    if state not in (OPEN, WAITING):
+        raise StageError(f"stage {stage} is {state or 'not opened'}; only an open stage can be closed")
+    ratings, problems, assignments = gather(run, stage)
+    apps = applications(run)
+    groups = {g.id: (g, members) for g, members in
+              assigning.stage_groups(run.config, stage, candidates(run, stage))}
+    report = CloseReport(stage, problems=problems)
+    for group_id, (group, members) in sorted(groups.items()):
+        outcome = scoring.close_group(
+            stage=stage, group=group_id, applications=members, assignments=assignments.get(group_id, []),
+            ratings=ratings.get(group_id, []), problems=[p for p in problems if p.expert in
+                                                         {a.expert.email for a in assignments.get(group_id, [])}],
+            config=run.config, decisions=run.config.domain_decisions())
+        report.outcomes.append(outcome)
+    _record(run, stage, report, ratings)
+    for group_id, (group, members) in run.each(f"stage {stage}: documents", sorted(groups.items())):
+        paperwork.write_form02s(run, stage, group, assignments.get(group_id, []), ratings.get(group_id, []), apps)
+    ready = [o for o in report.outcomes if o.ready]
+    for outcome in ready:
+        group = groups[outcome.group][0]
+        if stage < 3:
+            paperwork.write_extract(run, stage, group)
+    if report.closed and stage == 3:
+        paperwork.write_final(run)
+    state = CLOSED if report.closed else WAITING
+    set_stage(run, stage, state=state, closed_at=run.now.isoformat(timespec="seconds") if report.closed else "",
+              note="\n".join(report.waiting))
+    run.journal(f"close-stage {stage}", state, {"groups": len(report.outcomes), "ready": len(ready),
+                                                 "problems": len(problems), "waiting": report.waiting})
+    run.say(f"stage {stage} {state}: {len(ready)}/{len(report.outcomes)} groups decided, "
+            f"{len(problems)} sheet problems")
+    for line in report.waiting:
+        run.say(f"waiting: {line}")
+    return report
+
+
+def _record(run: Run, stage: int, report: CloseReport, ratings: dict[str, list[Rating]]) -> None:
+    """Ratings (raw kept), problems and standings of the stage into the control tables, in one write."""
+    rating_rows = [{"stage": stage, "group": g, "expert_email": r.expert_email, "application_id": r.application_id,
+                    "scores": json.dumps({k: (v if v is not None else r.raw.get(k)) for k, v in r.scores.items()},
+                                         ensure_ascii=False, default=str),
+                    "total": r.total if r.total is not None else "", "complete": r.complete, "comment": r.comment}
+                   for g, rs in sorted(ratings.items()) for r in rs]
+    problem_rows = [{"stage": stage, "group": "", "expert_email": p.expert, "application_id": p.application_id or "",
+                     "cell": p.cell, "detail": p.detail, "raw": "" if p.raw is None else str(p.raw)}
+                    for p in report.problems]
+    result_rows = []
+    for o in report.outcomes:
+        tie_number = {i: n for n, tie in enumerate(o.ties, start=1) for i in tie}
+        for s in o.standings:
+            result_rows.append({
+                "stage": stage, "group": o.group, "application_id": s.application_id,
+                "rank": s.rank if s.rank is not None else "", "score": "" if s.score is None else round(s.score, 4),
+                "raters": s.raters, "criterion_means": json.dumps({k: round(v, 4) for k, v in s.criterion_means.items()}),
+                "selected": s.application_id in o.selected, "tied": tie_number.get(s.application_id, ""),
+                "waiting": "\n".join(o.waiting)})
+    tables = {}
+    for table, rows in (("ratings", rating_rows), ("problems", problem_rows), ("results", result_rows)):
+        kept = [r for r in run.tables.read(table) if str(r.get("stage")) != str(stage)]
+        tables[table] = kept + rows
+    run.tables.write(tables)

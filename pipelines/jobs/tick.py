@@ -1,0 +1,72 @@
+"""The scheduled job: from the calendar and `now`, run whatever is due and nothing twice.
+
+Intake runs on every tick from the opening (see below); at intake close stage 1 opens; at each
+stage's deadline the stage closes and the next opens; after stage 3 the final documents are written
+by the close. A stage that waits for a decision (a tie, missing ratings) is tried again each tick.
+"""
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from pipelines.jobs.common import Run
+from pipelines.jobs.intake import run_intake
+from pipelines.jobs.stages import CLOSED, OPEN, WAITING, close_stage, open_stage, set_stage, stage_state
+
+INTAKE = 0  # the intake's row in the stages table
+
+
+class TickBusy(Exception):
+    """Another tick holds the lock."""
+
+
+@contextmanager
+def tick_lock(path: Path) -> Iterator[None]:
+    """One tick at a time: a second one started by cron while the first runs exits at once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = open(path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TickBusy(f"another tick is running (lock {path}); this one did nothing") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def tick(run: Run) -> list[str]:
+    """Do what is due at run.now; returns the actions taken (empty when nothing was due)."""
+    cal, now, actions = run.config.calendar, run.now, []
+    if now >= cal.intake_open:
+        # Intake runs on every tick: while open it takes new responses; after the close it still
+        # records late arrivals (rejected, 9.8) and recorded disqualifications (9.10). It is
+        # idempotent, so a tick with nothing new writes nothing.
+        report = run_intake(run)
+        if report.registry_changed or any(d.changed for d in report.letters):
+            actions.append("intake")
+        if now >= cal.intake_close and stage_state(run, INTAKE) != CLOSED:
+            set_stage(run, INTAKE, state=CLOSED, opened_at=cal.intake_open.isoformat(),
+                      closed_at=now.isoformat(timespec="seconds"), note="final intake")
+            actions.append("intake closed")
+    for stage in (1, 2, 3):
+        if stage_state(run, stage - 1 if stage > 1 else INTAKE) != CLOSED:
+            break
+        if stage_state(run, stage) == "":
+            open_stage(run, stage)
+            actions.append(f"stage {stage} opened")
+        if stage_state(run, stage) in (OPEN, WAITING) and now >= cal.stage_close(stage):
+            report = close_stage(run, stage)
+            actions.append(f"stage {stage} {'closed' if report.closed else 'waiting'}")
+        if stage_state(run, stage) != CLOSED:
+            break
+    if not actions:
+        run.journal("tick", "nothing due")
+    return actions

@@ -1,0 +1,187 @@
+"""The interfaces the jobs need. Two backends implement them: backends/local.py and backends/google/.
+
+Backends do I/O only. Everything the two share (layouts, rules, documents) is built before a call
+reaches them, so neither repeats the other's logic.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pipelines.domain.models import RawResponse, ScoreCell
+
+
+class BackendError(Exception):
+    """The backend could not do what was asked; the message tells the user what to fix."""
+
+
+# --- rating sheets ---------------------------------------------------------------------------
+@dataclass
+class Cell:
+    """One cell of a sheet the pipeline writes. Formulas are only ever written by the pipeline."""
+
+    value: Any = None  # str | int | float | None
+    formula: str | None = None  # e.g. "=SUM(F8:L8)"; wins over value
+    editable: bool = False  # the expert may type here (scores, comment)
+    validation: tuple[int, int] | None = None  # whole number between the two, inclusive
+    bold: bool = False
+    wrap: bool = False
+
+
+@dataclass
+class SheetGrid:
+    """A backend-neutral sheet: rows of cells from A1, plus presentation hints."""
+
+    title: str  # the tab's title
+    rows: list[list[Cell]]
+    column_widths: list[int] = field(default_factory=list)  # in characters
+    hidden_columns: list[int] = field(default_factory=list)  # 0-based
+    frozen_rows: int = 0
+
+    @property
+    def width(self) -> int:
+        return max((len(r) for r in self.rows), default=0)
+
+    def editable_cells(self) -> list[tuple[int, int]]:
+        return [(r, c) for r, row in enumerate(self.rows) for c, cell in enumerate(row) if cell.editable]
+
+
+@dataclass(frozen=True)
+class SheetKey:
+    """The idempotency key of one rating sheet (Drive appProperties / the local manifest)."""
+
+    edition: str
+    stage: int
+    group: str
+    expert: str  # e-mail
+    version: int = 1
+    kind: str = "rating_sheet"
+
+    def properties(self) -> dict[str, str]:
+        return {"edition": self.edition, "stage": str(self.stage), "group": self.group,
+                "expert": self.expert, "kind": self.kind, "version": str(self.version)}
+
+    def token(self) -> str:
+        return f"{self.kind}/{self.edition}/s{self.stage}/{self.group}/{self.expert}/v{self.version}"
+
+
+@dataclass
+class SheetSpec:
+    key: SheetKey
+    name: str  # file name without extension
+    folder: list[str]  # folder path below the edition's root, e.g. ["stage-1", "FIT-IS", "sheets"]
+    grid: SheetGrid
+    expert_name: str
+    deadline_text: str
+    share_message: str  # the notification text (names the deadline)
+
+
+@dataclass
+class SheetRef:
+    key: SheetKey
+    id: str  # local: path relative to the workspace; google: spreadsheet id
+    url: str  # local: file path; google: spreadsheetUrl
+    created: bool = False
+
+
+class RatingSheets(Protocol):
+    def ensure(self, spec: SheetSpec) -> SheetRef:
+        """Find the sheet by its key or create it with all content, validation and protection,
+        shared with its expert only (writer). Never overwrites an existing sheet's scores."""
+
+    def freeze(self, ref: SheetRef) -> None:
+        """Stop the expert's edits (Google: writer -> reader; local: record the file's hash)."""
+
+    def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        """The sheet's cells as left by the expert: unformatted values and any formulas.
+        After freeze, what was there at the freeze."""
+
+    def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
+        """Type values into cells (0-based row, col) as the expert would: used by the demo and tests."""
+
+    def sharing(self) -> list[dict[str, str]]:
+        """Every rating sheet with who can access it: [{sheet, email, role}]; for audit-sharing."""
+
+
+# --- control store ---------------------------------------------------------------------------
+class ControlStore(Protocol):
+    """Named tables (the control workbook / spreadsheet): registry, stages, journal ..."""
+
+    def read_table(self, name: str) -> list[dict[str, Any]]:
+        """Rows as dicts keyed by the header row; [] when the table does not exist yet."""
+
+    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+        """Replace whole tables at once ({name: (columns, rows)}), all in one write where the
+        backend can. Text goes in as given (never parsed as a formula). Returns the names that
+        actually changed; unchanged tables are not rewritten."""
+
+    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+        """Append to a table (the journal), creating it with its header if absent."""
+
+
+# --- documents -------------------------------------------------------------------------------
+DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+PDF_MIME = "application/pdf"
+
+
+@dataclass(frozen=True)
+class DocKey:
+    """The idempotency key of one document."""
+
+    edition: str
+    kind: str  # form01 | protocol_extract | form02 | final_protocol | results
+    stage: int
+    group: str
+    subject: str  # application id, expert e-mail, or "-"
+    version: int = 1
+
+    def properties(self) -> dict[str, str]:
+        return {"edition": self.edition, "kind": self.kind, "stage": str(self.stage),
+                "group": self.group, "subject": self.subject, "version": str(self.version)}
+
+    def token(self) -> str:
+        return f"{self.kind}/{self.edition}/s{self.stage}/{self.group}/{self.subject}/v{self.version}"
+
+
+@dataclass
+class StoredDoc:
+    key: DocKey
+    path_or_url: str
+    changed: bool = False
+
+
+class Drive(Protocol):
+    def put(self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str = DOCX_MIME) -> StoredDoc:
+        """Store the file in its folder, found again by key: created once, replaced only when the
+        content changed."""
+
+    def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
+        """A PDF of the .docx for publication (13.2). Raises BackendError saying what is missing
+        when the backend cannot convert."""
+
+    def documents(self) -> list[StoredDoc]:
+        """Every document the pipeline stored."""
+
+
+# --- forms and mail --------------------------------------------------------------------------
+class FormSource(Protocol):
+    def read_responses(self) -> list[RawResponse]:
+        """All responses as the source holds them, header -> raw text, with a stable row_key."""
+
+
+class Mailer(Protocol):
+    def notify(self, to: str, subject: str, body: str) -> bool:
+        """Send a message; False when this backend cannot mail (the caller lists instead)."""
+
+
+@dataclass
+class Workspace:
+    """The set of ports one backend provides, built once in the entry point."""
+
+    forms: FormSource
+    control: ControlStore
+    sheets: RatingSheets
+    drive: Drive
+    mailer: Mailer
+    description: str = ""
+    stats: dict[str, Any] = field(default_factory=dict)  # request counts etc., for status and the demo

@@ -1,0 +1,133 @@
+"""The registry table <-> Applications. Raw answers travel with every row, so nothing is lost."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from pipelines.domain.models import Application, Author, Reason, Response, Status
+from pipelines.tables import SCHEMA_DIR
+
+LIST_SEPARATOR = "\n"
+
+
+@lru_cache(maxsize=None)
+def _messages() -> dict[str, dict[str, str]]:
+    path = SCHEMA_DIR / "messages.yaml"
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
+def local_reason(reason: Reason, lang: str) -> str:
+    """The reason in the document language for the people who read the registry."""
+    text = _messages().get(reason.rule, {}).get(lang)
+    return f"{text} ({reason.clause})" if text else f"{reason.detail} ({reason.clause})"
+
+
+def authors_text(authors: list[Author]) -> str:
+    return LIST_SEPARATOR.join(", ".join(p for p in (a.name, a.position, a.contact) if p) for a in authors)
+
+
+def to_row(app: Application, lang: str) -> dict[str, Any]:
+    r = app.response
+    return {
+        "id": app.id,
+        "status": app.status.value,
+        "reasons": LIST_SEPARATOR.join(f"{x.rule} ({x.clause}): {x.detail}" for x in app.reasons),
+        "reasons_local": LIST_SEPARATOR.join(local_reason(x, lang) for x in app.reasons),
+        "submitted_at": r.submitted_at.isoformat() if r.submitted_at else "",
+        "respondent_email": r.respondent_email,
+        "faculty_id": app.faculty_id or "",
+        "department_id": app.department_id or "",
+        "faculty": r.faculty,
+        "department": r.department,
+        "title": r.title,
+        "authors": r.authors_raw,
+        "languages": ", ".join(r.languages),
+        "der_type": r.der_type,
+        "justification": r.justification,
+        "link": r.link,
+        "act_files": LIST_SEPARATOR.join(r.act_files),
+        "certificate_files": LIST_SEPARATOR.join(r.certificate_files),
+        "matched": "; ".join(f"{k}: {v}" for k, v in app.matched.items()),
+        "superseded_by": app.superseded_by or "",
+        "row_key": r.row_key,
+        "row_number": r.row_number,
+        "raw": json.dumps(r.raw, ensure_ascii=False),
+        # not a column: the structured form, for status --json and the jobs
+        "_reasons": [x.as_dict() for x in app.reasons],
+        "_authors": [a.__dict__ for a in r.authors],
+    }
+
+
+def _split(value: Any) -> list[str]:
+    return [x.strip() for x in str(value or "").split(LIST_SEPARATOR) if x.strip()]
+
+
+def _reasons(text: Any) -> list[Reason]:
+    out = []
+    for line in _split(text):
+        head, _, detail = line.partition(": ")
+        rule, _, clause = head.partition(" (")
+        out.append(Reason(rule, clause.rstrip(")"), detail))
+    return out
+
+
+def _authors(text: str) -> list[Author]:
+    out = []
+    for line in _split(text):
+        parts = [p.strip() for p in line.split(",")]
+        out.append(Author(parts[0], parts[1] if len(parts) > 1 else "", ", ".join(parts[2:])))
+    return out
+
+
+def from_row(row: dict[str, Any]) -> Application:
+    """An Application back from its registry row (as a person may have left it)."""
+    try:
+        raw = json.loads(row.get("raw") or "{}")
+    except json.JSONDecodeError:
+        raw = {"(unreadable raw column)": str(row.get("raw"))}
+    submitted = str(row.get("submitted_at") or "")
+    response = Response(
+        row_key=str(row.get("row_key", "")),
+        row_number=int(row.get("row_number") or 0),
+        submitted_at=datetime.fromisoformat(submitted) if submitted else None,
+        respondent_email=str(row.get("respondent_email", "")),
+        faculty=str(row.get("faculty", "")),
+        department=str(row.get("department", "")),
+        title=str(row.get("title", "")),
+        authors=_authors(str(row.get("authors", ""))),
+        authors_raw=str(row.get("authors", "")),
+        languages=[x.strip() for x in str(row.get("languages", "")).split(",") if x.strip()],
+        der_type=str(row.get("der_type", "")),
+        justification=str(row.get("justification", "")),
+        link=str(row.get("link", "")),
+        act_files=_split(row.get("act_files")),
+        certificate_files=_split(row.get("certificate_files")),
+        raw=raw,
+    )
+    return Application(
+        id=str(row["id"]),
+        response=response,
+        status=Status(str(row.get("status") or "rejected")),
+        reasons=_reasons(row.get("reasons")),
+        faculty_id=str(row.get("faculty_id") or "") or None,
+        department_id=str(row.get("department_id") or "") or None,
+        superseded_by=str(row.get("superseded_by") or "") or None,
+    )
+
+
+def public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Drop the structured helpers before writing."""
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
+
+
+def counting(apps: list[Application]) -> dict[str, Application]:
+    """The application that counts for each DER id (accepted or its own rejection), not superseded."""
+    out: dict[str, Application] = {}
+    for app in apps:
+        if app.status is not Status.SUPERSEDED:
+            out.setdefault(app.id, app)
+    return out

@@ -1,0 +1,72 @@
+"""The control tables by key, over any ControlStore, with headers from sheets_schema/tables.yaml.
+
+A person reads the tabs in Kazakh or Russian; the code reads them by column key. Either language's
+headers are understood on reading, so switching `language` never strands an old workbook.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from pipelines.ports import ControlStore
+
+SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheets_schema"
+LANGS = ("kk", "ru")
+
+
+@lru_cache(maxsize=None)
+def schema() -> dict[str, Any]:
+    return yaml.safe_load((SCHEMA_DIR / "tables.yaml").read_text(encoding="utf-8"))
+
+
+def columns(table: str) -> list[str]:
+    return [c["key"] for c in schema()[table]["columns"]]
+
+
+def headers(table: str, lang: str) -> list[str]:
+    return [c[lang] for c in schema()[table]["columns"]]
+
+
+def title(table: str, lang: str) -> str:
+    return schema()[table]["title"][lang]
+
+
+class Tables:
+    def __init__(self, store: ControlStore, lang: str):
+        self.store, self.lang = store, lang
+
+    def read(self, table: str) -> list[dict[str, Any]]:
+        spec = schema()[table]
+        by_header = {c[lang]: c["key"] for c in spec["columns"] for lang in LANGS}
+        by_header.update({c["key"]: c["key"] for c in spec["columns"]})
+        for lang in (self.lang, *[x for x in LANGS if x != self.lang]):
+            rows = self.store.read_table(spec["title"][lang])
+            if rows:
+                return [{by_header.get(h, h): v for h, v in row.items()} for row in rows]
+        return []
+
+    def write(self, tables: dict[str, list[dict[str, Any]]]) -> list[str]:
+        """Replace whole tables in one store call; returns the keys of the tables that changed."""
+        payload, names = {}, {}
+        for table, rows in tables.items():
+            keys = columns(table)
+            name = title(table, self.lang)
+            names[name] = table
+            payload[name] = (headers(table, self.lang), [[_cell(row.get(k)) for k in keys] for row in rows])
+        return [names[n] for n in self.store.write_tables(payload)]
+
+    def append(self, table: str, rows: list[dict[str, Any]]) -> None:
+        keys = columns(table)
+        self.store.append_rows(title(table, self.lang), headers(table, self.lang),
+                               [[_cell(row.get(k)) for k in keys] for row in rows])
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
+    return value

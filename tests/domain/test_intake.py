@@ -1,0 +1,340 @@
+import random
+import re
+from datetime import datetime
+
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from pipelines.domain import intake
+from pipelines.domain.intake import (application_id, decide, der_identity, disqualify, group_duplicates,
+                                     invalid_languages, invalid_link, language_codes, late_submission,
+                                     match_unit, missing_attachments, missing_fields, previous_winner)
+from pipelines.domain.models import Author, Reason, Status
+
+
+def at(day, hour=10, minute=0, month=1):
+    return datetime(2027, month, day, hour, minute, tzinfo=ZoneInfo("Asia/Almaty"))
+
+
+def rules(reasons):
+    return [r.rule for r in reasons]
+
+
+def test_every_rule_cites_its_clause_in_its_docstring():
+    for fn in (late_submission, missing_fields, missing_attachments, invalid_link, match_unit, invalid_languages,
+               previous_winner):
+        assert re.search(r"\d\.\d|form 01", fn.__doc__.splitlines()[0], re.IGNORECASE), fn.__name__
+
+
+def test_every_rule_name_has_kk_and_ru_messages():
+    import yaml
+    from pipelines.forms import SCHEMA
+    messages = yaml.safe_load((SCHEMA.parent / "messages.yaml").read_text(encoding="utf-8"))
+    names = re.findall(r"\b[a-z_]+\b", intake.__doc__.split("messages.yaml:")[1])
+    assert names and set(names) <= set(messages)
+    for texts in messages.values():
+        assert texts["kk"].strip() and texts["ru"].strip()
+
+
+# --- 9.8 time ----------------------------------------------------------------------------------
+def test_late_submission(config):
+    cal = config.calendar
+    window = dict(intake_open=cal.intake_open, intake_close=cal.intake_close)
+    assert late_submission(submitted_at=at(25), **window) == []
+    assert late_submission(submitted_at=cal.intake_close, **window) == []  # the deadline itself is in time
+    assert late_submission(submitted_at=None, **window) == []  # the timestamp problem says it
+    late = late_submission(submitted_at=at(10, 18, 1, month=2), **window)
+    assert rules(late) == ["late"] and late[0].clause == "9.8" and "10.02.2027 18:01:00" in late[0].detail
+    early = late_submission(submitted_at=at(19), **window)
+    assert rules(early) == ["early"] and "before intake opened" in early[0].detail
+
+
+# --- form 01 fields ----------------------------------------------------------------------------
+def test_missing_fields_complete(make_response):
+    assert missing_fields(response=make_response()) == []
+
+
+@pytest.mark.parametrize("field, value, number", [
+    ("faculty", "", 1), ("department", " ", 2), ("title", "", 3), ("authors_raw", "", 4), ("languages", [], 5),
+    ("der_type", "", 6), ("justification", "\n", 7), ("link", "", 8),
+])
+def test_missing_fields_names_each_field(make_response, field, value, number):
+    reasons = missing_fields(response=make_response(**{field: value}))
+    assert rules(reasons) == ["missing_field"]
+    assert f"field {number} " in reasons[0].detail and reasons[0].clause == "9.8"
+
+
+def test_missing_attachments(make_response):
+    assert missing_attachments(response=make_response()) == []
+    act = missing_attachments(response=make_response(act_files=[]))
+    assert len(act) == 1 and "act of implementation" in act[0].detail
+    cert = missing_attachments(response=make_response(certificate_files=[]))
+    assert len(cert) == 1 and "certificate of placement" in cert[0].detail
+    assert len(missing_attachments(response=make_response(act_files=[], certificate_files=[]))) == 2
+
+
+@pytest.mark.parametrize("link, ok", [
+    ("https://skills.atu.kz/course/101", True), ("http://skills.atu.kz/course/101", True), ("", True),
+    ("skills.atu.kz/course/101", False), ("ftp://skills.atu.kz/x", False), ("https://", False),
+    ("https://skills atu kz", False), ("курс на платформе", False),
+])
+def test_invalid_link(link, ok):
+    reasons = invalid_link(link=link)
+    assert (reasons == []) is ok
+    if not ok:
+        assert rules(reasons) == ["invalid_link"] and reasons[0].clause == "form 01.8"
+
+
+# --- faculty and department --------------------------------------------------------------------
+def unit(config, faculty, department):
+    return match_unit(faculty_text=faculty, department_text=department, faculties=config.faculties)
+
+
+@pytest.mark.parametrize("faculty, department", [
+    ("Факультет информационных технологий", "Кафедра информационных систем"),
+    ("Ақпараттық технологиялар факультеті", "Ақпараттық жүйелер кафедрасы"),
+    ("FIT", "FIT-IS"),
+    ("ФИТ", "ИС"),
+    ("  факультет ИНФОРМАЦИОННЫХ технологий ", "кафедра  информационных систем."),
+    ("Фaкультет инфopмaциoнных технологий", "Кафeдpа информационных систем"),  # Latin look-alikes
+    ("Акпараттык технологиялар факультети", "Акпараттык жуйелер кафедрасы"),  # no Kazakh keyboard
+])
+def test_match_unit_exact(config, faculty, department):
+    m = unit(config, faculty, department)
+    assert (m.faculty_id, m.department_id, m.reasons, m.matched) == ("FIT", "FIT-IS", [], {})
+
+
+def test_match_unit_near_miss_is_recorded(config):
+    m = unit(config, "Факультет IT", "Кафедра информацонных систем")
+    assert (m.faculty_id, m.department_id, m.reasons) == ("FIT", "FIT-IS", [])
+    assert m.matched["faculty"] == "'Факультет IT' ~ 'Факультет ИТ' (FIT)"
+    assert m.matched["department"] == "'Кафедра информацонных систем' ~ 'Кафедра информационных систем' (FIT-IS)"
+
+
+def test_department_of_another_faculty_is_rejected_saying_where(config):
+    m = unit(config, "Факультет информационных технологий", "Кафедра пищевой безопасности")
+    assert m.department_id is None and rules(m.reasons) == ["department"]
+    assert "found under faculty FFT" in m.reasons[0].detail and "FIT" in m.reasons[0].detail
+
+
+@pytest.mark.parametrize("faculty", ["", "Какой-то факультет"])
+def test_faculty_inferred_from_the_department(config, faculty):
+    m = unit(config, faculty, "Кафедра пищевой безопасности")
+    assert (m.faculty_id, m.department_id, m.reasons) == ("FFT", "FFT-FS", [])
+    assert m.matched["faculty"].startswith("inferred from the department: FFT")
+
+
+def test_same_department_name_in_two_faculties(config):
+    assert unit(config, "Тағам технологиялары факультеті", "Кафедра физики").department_id == "FFT-PH"
+    assert unit(config, "ФИТ", "Кафедра физики").department_id == "FIT-PH"
+    m = unit(config, "", "Кафедра физики")  # cannot be inferred
+    assert m.department_id is None and "several faculties" in m.reasons[0].detail
+
+
+def test_unknown_faculty_and_department(config):
+    m = unit(config, "Факультет магии", "Кафедра зельеварения")
+    assert (m.faculty_id, m.department_id) == (None, None)
+    assert rules(m.reasons) == ["faculty", "department"]
+    assert unit(config, "", "").reasons == []  # empty answers are missing fields, not unknown units
+    assert rules(unit(config, "Факультет магии", "").reasons) == ["faculty"]
+
+
+def test_unknown_department_of_a_known_faculty(config):
+    m = unit(config, "ФИТ", "Кафедра зельеварения")
+    assert m.faculty_id == "FIT" and "not a department of faculty FIT" in m.reasons[0].detail
+
+
+# --- 8.2 languages -----------------------------------------------------------------------------
+@pytest.mark.parametrize("typed, code", [
+    ("Қазақ тілі", "kk"), ("Казахский", "kk"), ("Kazakh", "kk"), ("kk", "kk"), ("Қазақша", "kk"),
+    ("Казахский язык", "kk"), ("Қазақ тілі (Kazakh)", "kk"), ("Казак тили", "kk"),
+    ("Орыс тілі", "ru"), ("Русский", "ru"), ("Russian", "ru"), ("RU", "ru"), ("русский язык", "ru"),
+    ("English", "en"), ("Ағылшын тілі", "en"), ("Английский", "en"), ("en", "en"), ("Агылшын тили", "en"),
+])
+def test_language_names(typed, code):
+    assert language_codes([typed]) == ([code], [])
+    assert invalid_languages(languages=[typed]) == []
+
+
+def test_several_languages_and_unknown_ones():
+    assert language_codes(["Қазақ тілі", "Русский", "English", "Kazakh"]) == (["kk", "ru", "en"], [])
+    assert language_codes(["Kazakh/Russian"]) == (["kk", "ru"], [])
+    codes, unknown = language_codes(["Русский", "Немецкий"])
+    assert codes == ["ru"] and unknown == ["Немецкий"]
+    reasons = invalid_languages(languages=["Русский", "Немецкий"])
+    assert rules(reasons) == ["language"] and "'Немецкий'" in reasons[0].detail and reasons[0].clause == "8.2"
+    assert rules(invalid_languages(languages=[])) == ["language"]
+
+
+# --- 9.9 previous winners ----------------------------------------------------------------------
+def test_previous_winner(config, make_response):
+    winners = config.previous_winners
+    assert previous_winner(response=make_response(), winners=winners) == []
+    by_link = previous_winner(response=make_response(link="http://www.skills.atu.kz/course/7/"), winners=winners)
+    assert rules(by_link) == ["previous_winner"] and by_link[0].clause == "9.9" and "2025" in by_link[0].detail
+    same = make_response(title="Основы программирования на Python.", link="https://skills.atu.kz/course/70",
+                         authors=[Author("Serikov Arman"), Author("Петров Пётр")])
+    assert rules(previous_winner(response=same, winners=winners)) == ["previous_winner"]
+    other_authors = make_response(title="Основы программирования на Python", link="https://x.kz/course/1",
+                                  authors=[Author("Петров Пётр")])
+    assert previous_winner(response=other_authors, winners=winners) == []
+
+
+# --- duplicates and ids ------------------------------------------------------------------------
+def test_der_identity(make_response):
+    ids = der_identity(make_response())
+    assert ids == {"link:https://skills.atu.kz/course/101",
+                   "title:базы данных интерактивный курс|кафедра информационных систем"}
+    assert der_identity(make_response(link="https://skills.atu.kz/", title="")) == {"row:row-1"}
+
+
+def test_group_duplicates(make_response):
+    a = make_response(row_key="a")
+    b = make_response(row_key="b", title="Другое название", link="https://WWW.skills.atu.kz/course/101/")  # link
+    c = make_response(row_key="c", title="Другое  название!", link="https://skills.atu.kz/course/555")  # title of b
+    d = make_response(row_key="d", title="Другое название", link="https://skills.atu.kz/course/9",
+                      department="Кафедра физики")  # same title, other department
+    e = make_response(row_key="e", title="Третий курс", link="https://skills.atu.kz/")  # home page: no identity
+    f = make_response(row_key="f", title="Четвёртый курс", link="https://skills.atu.kz")
+    groups = group_duplicates([a, b, c, d, e, f])
+    assert [[r.row_key for r in g] for g in groups] == [["a", "b", "c"], ["d"], ["e"], ["f"]]
+
+
+def test_application_id_format_and_stability(make_response):
+    first = make_response(row_key="a", row_number=1, submitted_at=at(21))
+    edit = make_response(row_key="b", row_number=5, submitted_at=at(28), title="Базы данных — новая редакция")
+    gid = application_id([first])
+    assert re.fullmatch(r"DER-[A-Z2-7]{6}", gid)
+    assert application_id([first, edit]) == gid == application_id([edit, first])  # an edit as a new row
+    assert application_id([make_response(row_key="z", link="https://skills.atu.kz/course/102")]) != gid
+    no_link = make_response(link="нет")
+    assert application_id([no_link]) == application_id([make_response(link="", row_key="other")])  # title
+
+
+def test_ids_do_not_change_when_rows_are_appended(config, make_response):
+    rows = [make_response(row_key=f"r{i}", row_number=i, submitted_at=at(21 + i), title=f"Курс {i}",
+                          link=f"https://skills.atu.kz/course/{i}") for i in range(1, 6)]
+    before = {a.response.row_key: a.id for a in decide(rows, config)}
+    more = rows + [make_response(row_key="r9", row_number=9, submitted_at=at(30), title="Курс 3 (исправленный)",
+                                 link="https://skills.atu.kz/course/3"),
+                   make_response(row_key="r10", row_number=10, submitted_at=at(31), title="Новый курс",
+                                 link="https://skills.atu.kz/course/10")]
+    shuffled = more[:]
+    random.Random(4).shuffle(shuffled)
+    after = {a.response.row_key: a.id for a in decide(shuffled, config)}
+    assert all(after[k] == v for k, v in before.items())
+    assert after["r9"] == after["r3"] and len(set(after.values())) == 6
+
+
+def test_equal_titles_in_two_departments_get_two_ids(config, make_response):
+    a = make_response(row_key="a", link="", submitted_at=at(21))
+    b = make_response(row_key="b", link="", submitted_at=at(22), department="Кафедра пищевой безопасности")
+    ids = [x.id for x in decide([a, b], config)]
+    assert ids[0] != ids[1] and ids[0] == application_id([a])
+
+
+# --- the decision ------------------------------------------------------------------------------
+def test_decide_accepts_a_valid_response(config, make_response):
+    [app] = decide([make_response()], config)
+    assert app.status is Status.ACCEPTED and app.reasons == []
+    assert (app.faculty_id, app.department_id, app.superseded_by) == ("FIT", "FIT-IS", None)
+
+
+def test_latest_on_time_submission_counts(config, make_response):
+    first = make_response(row_key="a", row_number=1, submitted_at=at(21))
+    second = make_response(row_key="b", row_number=2, submitted_at=at(28, 14, 30), title="Базы данных v2")
+    apps = decide([first, second], config)
+    assert [a.status for a in apps] == [Status.SUPERSEDED, Status.ACCEPTED]
+    assert apps[0].superseded_by == "b" and apps[0].id == apps[1].id
+    assert apps[0].reasons[0] == Reason("superseded", "9.8", "replaced by the submission of 28.01.2027 14:30:00 (row 2)")
+
+
+def test_a_later_failing_or_late_submission_does_not_replace_a_passing_one(config, make_response):
+    good = make_response(row_key="a", submitted_at=at(21))
+    broken = make_response(row_key="b", row_number=2, submitted_at=at(28), certificate_files=[])
+    late = make_response(row_key="c", row_number=3, submitted_at=at(11, month=2))
+    apps = decide([good, broken, late], config)
+    assert [a.status for a in apps] == [Status.ACCEPTED, Status.SUPERSEDED, Status.SUPERSEDED]
+    assert "late" in rules(apps[2].reasons) and apps[2].superseded_by == "a"
+
+
+def test_when_no_submission_passes_the_latest_on_time_counts(config, make_response):
+    a = make_response(row_key="a", submitted_at=at(21), act_files=[])
+    b = make_response(row_key="b", row_number=2, submitted_at=at(22), certificate_files=[])
+    apps = decide([a, b], config)
+    assert [x.status for x in apps] == [Status.SUPERSEDED, Status.REJECTED]
+
+
+def test_a_group_entirely_late_is_rejected_on_its_latest(config, make_response):
+    a = make_response(row_key="a", submitted_at=at(11, month=2))
+    b = make_response(row_key="b", row_number=2, submitted_at=at(12, month=2))
+    apps = decide([a, b], config)
+    assert [x.status for x in apps] == [Status.SUPERSEDED, Status.REJECTED]
+    assert rules(apps[1].reasons) == ["late"]
+
+
+def test_a_row_breaking_every_rule_gets_every_reason(config, make_response):
+    bad = make_response(
+        submitted_at=at(11, month=2), faculty="Факультет магии", department="Кафедра зельеварения",
+        title="Основы программирования на Python", authors=[Author("Сериков Арман Болатович")],
+        authors_raw="Сериков Арман Болатович", languages=["Немецкий"], der_type="", justification="",
+        link="ftp://skills.atu.kz/der", act_files=[], certificate_files=[],
+    )
+    [app] = decide([bad], config)
+    assert app.status is Status.REJECTED
+    assert rules(app.reasons) == ["late", "missing_field", "missing_field", "missing_attachment",
+                                  "missing_attachment", "invalid_link", "faculty", "department", "language",
+                                  "previous_winner"]
+    empty = make_response(submitted_at=None, faculty="", department="", title="", authors=[], authors_raw="",
+                          languages=[], der_type="", justification="", link="", act_files=[],
+                          certificate_files=[], problems=[Reason("timestamp", "9.8", "row 1: cannot read")])
+    [app] = decide([empty], config)
+    assert rules(app.reasons) == ["timestamp"] + ["missing_field"] * 8 + ["missing_attachment"] * 2
+
+
+def test_one_bad_row_never_stops_the_others(config, make_response):
+    broken = make_response(row_key="x", submitted_at="25.01.2027", authors=[None],
+                           title="Основы программирования на Python")
+    good = make_response(row_key="g", row_number=2, title="Другой курс", link="https://skills.atu.kz/course/2")
+    apps = decide([broken, good], config)
+    assert apps[0].status is Status.REJECTED and "error" in rules(apps[0].reasons)
+    assert all(r.clause == "-" for r in apps[0].reasons if r.rule == "error")
+    assert apps[1].status is Status.ACCEPTED
+
+
+def test_previous_winner_in_config_rejects(config, make_response):
+    [app] = decide([make_response(link="https://skills.atu.kz/course/7")], config)
+    assert app.status is Status.REJECTED and rules(app.reasons) == ["previous_winner"]
+
+
+def test_near_miss_and_inferred_units_are_recorded_on_the_application(config, make_response):
+    [app] = decide([make_response(faculty="", department="Кафедра пищевой безопасности")], config)
+    assert (app.faculty_id, app.department_id) == ("FFT", "FFT-FS")
+    assert "inferred" in app.matched["faculty"] and rules(app.reasons) == ["missing_field"]
+
+
+# --- 9.10 disqualification ---------------------------------------------------------------------
+def test_disqualify(make_config, make_response):
+    first = make_response(row_key="a", submitted_at=at(21))
+    second = make_response(row_key="b", row_number=2, submitted_at=at(22))
+    der = application_id([first])
+    decision = {"kind": "disqualify", "applications": [der], "by": "Contest commission, protocol 3",
+                "at": "2027-03-10T12:00:00", "reason": "The act of implementation is forged"}
+    config = make_config(decisions=[decision])
+    apps = decide([first, second], config)
+    assert [a.status for a in apps] == [Status.SUPERSEDED, Status.DISQUALIFIED]
+    assert apps[1].reasons[-1] == Reason("disqualified", "9.10", "The act of implementation is forged — "
+                                         "decided by Contest commission, protocol 3 on 10.03.2027")
+    again = disqualify(apps, config.domain_decisions())  # the job applies them too: idempotent
+    assert again == apps
+    by_row = disqualify(decide([first, second], make_config()), make_config(decisions=[
+        {**decision, "applications": ["a"]}]).domain_decisions())
+    assert by_row[0].status is Status.DISQUALIFIED and by_row[1].status is Status.ACCEPTED
+
+
+def test_decisions_of_other_kinds_are_ignored(make_config, make_response):
+    decision = {"kind": "close_incomplete", "stage": 1, "group": "FIT-IS", "applications": ["DER-AAAAAA"],
+                "by": "CDB", "at": datetime(2027, 2, 21), "reason": "expert ill"}
+    [app] = decide([make_response()], make_config(decisions=[decision]))
+    assert app.status is Status.ACCEPTED

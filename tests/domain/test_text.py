@@ -1,0 +1,87 @@
+import pytest
+
+from pipelines.domain.text import (fold_latin, normalise, normalise_person, normalise_url, same_person, similar,
+                                   url_problem)
+
+
+@pytest.mark.parametrize("a, b", [
+    ("Кафедра  информационных систем", "кафедра информационных систем"),
+    ("  «Кафедра» информационных-систем! ", "кафедра информационных систем"),
+    ("Кафeдpа инфоpмационных систем", "кафедра информационных систем"),  # Latin e, p, p
+    ("Aқпараттық жүйелер", "ақпараттық жүйелер"),  # Latin A
+    ("Акпараттык жуйелер", "ақпараттық жүйелер"),  # typed without a Kazakh keyboard
+    ("Ёлка", "елка"),
+    ("Pythоn", "python"),  # Cyrillic о in a Latin word
+    ("ＦＵＬＬ\u200bwidth", "fullwidth"),  # NFKC + zero-width space
+])
+def test_normalise_folds_what_people_type(a, b):
+    assert normalise(a) == normalise(b)
+
+
+def test_normalise_keeps_different_words_different():
+    assert normalise("Кафедра физики") != normalise("Кафедра химии")
+    assert normalise("") == ""
+    assert normalise(None) == ""
+
+
+def test_latin_word_in_cyrillic_text_stays_latin():
+    assert normalise("Факультет IT") == "факультет it"
+
+
+def test_similar():
+    assert similar("Кафедра информационных систем", "Кафедра информацонных систем") > 0.9
+    assert similar("Факультет IT", "Факультет ИТ") == 1.0  # compared transliterated too
+    assert similar("Кафедра физики", "Кафедра пищевой безопасности") < 0.7
+    assert similar("", "") == 0.0
+    assert similar("a", "") == 0.0
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("HTTPS://WWW.Skills.ATU.kz/course/12/", "https://skills.atu.kz/course/12"),
+    ("http://skills.atu.kz/course/12#section-2", "https://skills.atu.kz/course/12"),
+    ("https://skills.atu.kz/course/12?utm_source=mail&utm_medium=x&id=3", "https://skills.atu.kz/course/12?id=3"),
+    ("https://drive.google.com/file/d/AbC/view?usp=sharing", "https://drive.google.com/file/d/AbC/view"),
+    ("skills.atu.kz/course/12", "https://skills.atu.kz/course/12"),
+    ("https://skills.atu.kz:443/Course/12", "https://skills.atu.kz/Course/12"),  # paths keep their case
+    ("https://skills.atu.kz:8080/x", "https://skills.atu.kz:8080/x"),
+    ("  ", ""),
+    ("нет ссылки", "нет ссылки"),
+])
+def test_normalise_url(url, expected):
+    assert normalise_url(url) == expected
+
+
+@pytest.mark.parametrize("link, problem", [
+    ("https://skills.atu.kz/course/1", None),
+    ("http://moodle.atu.edu.kz/course/view.php?id=5", None),
+    ("skills.atu.kz/course/1", "absolute"),
+    ("ftp://files.atu.kz/der.zip", "scheme"),
+    ("https://", "host"),
+    ("https://localhost/x", "host"),
+    ("https://skills.atu.kz/a b", "spaces"),
+    ("нет", "absolute"),
+    ("https://skills.atu.kz:99999/x", "valid URL"),
+])
+def test_url_problem(link, problem):
+    result = url_problem(link)
+    assert (result is None) if problem is None else (problem in result)
+
+
+def test_normalise_person_is_order_insensitive_and_script_folded():
+    assert normalise_person("Иванов Иван") == normalise_person("Ivan Ivanov")
+    assert normalise_person("Ахметова Жанар") == normalise_person("Zhanar Akhmetova")
+    assert normalise_person("") == frozenset()
+    assert fold_latin("Юлия") == fold_latin("Yuliya")
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Иванов Иван Иванович", "Иванов Иван Иванович", True),
+    ("Иванов Иван Иванович", "Иванов Иван", True),
+    ("Иванов И.И.", "Иванов Иван Иванович", True),
+    ("Ivanov Ivan", "Иванов Иван", True),
+    ("Иванов Пётр", "Иванов Иван", False),
+    ("Иванов", "Иванов Иван", False),  # a surname alone is not enough
+    ("", "Иванов Иван", False),
+])
+def test_same_person(a, b, same):
+    assert same_person(a, b) is same
