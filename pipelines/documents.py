@@ -124,15 +124,17 @@ def _jinja_env() -> Environment:
 
 # --------------------------------------------------------------------------- rendering
 
-# Characters XML 1.0 forbids (form answers pasted from other programs carry some). A vertical tab
-# is Word's manual line break: keep it as a line break.
+# Characters XML 1.0 forbids (form answers pasted from other programs carry some); a vertical tab
+# is Word's manual line break. A newline in a value becomes "\a", which docxtpl turns into a new
+# paragraph with the same formatting: a justified paragraph ending in a line break (<w:br/>) would
+# be stretched across the line.
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
 
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
-        return _ILLEGAL_XML.sub("", value)
+        return _ILLEGAL_XML.sub("", value).replace("\n", "\a")
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -144,7 +146,7 @@ def render(kind: str, lang: str, context: dict) -> bytes:
     """Render the ``kind`` template in ``lang`` with ``context``; returns the .docx bytes.
 
     Text is XML-escaped (``autoescape``), so ``&``, ``<``, ``>`` and quotes print as typed; a newline
-    in a value becomes a line break.
+    in a value starts a new paragraph; characters XML cannot hold are dropped.
     """
     path = template_path(kind, lang)
     tpl = _open_template(path)

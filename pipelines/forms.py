@@ -97,6 +97,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
         raise FormError(f"{path}: not a readable .xlsx workbook ({exc})") from None
     try:
         sheet = book.worksheets[0]
+        sheet.reset_dimensions()  # the stored size of a downloaded sheet may be wrong
         return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         book.close()

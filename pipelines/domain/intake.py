@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
