@@ -105,6 +105,44 @@ def _field(paragraph, instr: str) -> None:
                                                                  "end": "end"}[part]}))
 
 
+# Word rejects elements out of the schema's order (LibreOffice does not care): the child order of
+# the property elements this script touches, from ECMA-376 part 1 (wml.xsd).
+_ORDER = {
+    "pPr": ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr",
+            "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap",
+            "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd",
+            "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc",
+            "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr",
+            "sectPr", "pPrChange"],
+    "trPr": ["cnfStyle", "divId", "gridBefore", "gridAfter", "wBefore", "wAfter", "cantSplit", "trHeight",
+             "tblHeader", "tblCellSpacing", "jc", "hidden", "ins", "del", "trPrChange"],
+    "tcPr": ["cnfStyle", "tcW", "gridSpan", "hMerge", "vMerge", "tcBorders", "shd", "noWrap", "tcMar",
+             "textDirection", "tcFitText", "vAlign", "hideMark", "headers", "cellIns", "cellDel", "cellMerge",
+             "tcPrChange"],
+    "tblPr": ["tblStyle", "tblpPr", "tblOverlap", "bidiVisual", "tblStyleRowBandSize", "tblStyleColBandSize",
+              "tblW", "jc", "tblCellSpacing", "tblInd", "tblBorders", "shd", "tblLayout", "tblCellMar",
+              "tblLook", "tblCaption", "tblDescription", "tblPrChange"],
+}
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _put(parent, child) -> None:
+    """Insert ``child`` into ``parent`` at its schema position, replacing an element of the same name."""
+    order = _ORDER[_local(parent.tag)]
+    name = _local(child.tag)
+    for old in parent.findall(child.tag):
+        parent.remove(old)
+    later = set(order[order.index(name) + 1:])
+    for existing in parent:
+        if _local(existing.tag) in later:
+            existing.addprevious(child)
+            return
+    parent.append(child)
+
+
 def _bottom_border(paragraph) -> None:
     ppr = paragraph._p.get_or_add_pPr()
     bdr = OxmlElement("w:pBdr")
@@ -112,7 +150,7 @@ def _bottom_border(paragraph) -> None:
     for k, v in {"w:val": "single", "w:sz": "6", "w:space": "1", "w:color": "auto"}.items():
         bottom.set(qn(k), v)
     bdr.append(bottom)
-    ppr.append(bdr)
+    _put(ppr, bdr)
 
 
 def new_document(lang: str, code: str, *, landscape: bool = False):
@@ -216,26 +254,26 @@ def _tr_pr(row):
 
 def repeat_header(row) -> None:
     el = OxmlElement("w:tblHeader")
-    _tr_pr(row).append(el)
+    _put(_tr_pr(row), el)
 
 
 def cant_split(row) -> None:
     el = OxmlElement("w:cantSplit")
-    _tr_pr(row).append(el)
+    _put(_tr_pr(row), el)
 
 
 def row_height(row, cm: float, rule: str = "atLeast") -> None:
     el = OxmlElement("w:trHeight")
     el.set(qn("w:val"), str(int(cm * 567)))
     el.set(qn("w:hRule"), rule)
-    _tr_pr(row).append(el)
+    _put(_tr_pr(row), el)
 
 
 def vertical_text(cell) -> None:
     tcpr = cell._tc.get_or_add_tcPr()
     td = OxmlElement("w:textDirection")
     td.set(qn("w:val"), "btLr")
-    tcpr.append(td)
+    _put(tcpr, td)
 
 
 def cell_margins(table, cm: float = 0.1) -> None:
@@ -246,14 +284,11 @@ def cell_margins(table, cm: float = 0.1) -> None:
         el.set(qn("w:w"), str(int(cm * 567)))
         el.set(qn("w:type"), "dxa")
         mar.append(el)
-    table._tbl.tblPr.append(mar)
+    _put(table._tbl.tblPr, mar)
 
 
 def fixed_layout(table) -> None:
-    tblpr = table._tbl.tblPr
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    tblpr.append(layout)
+    table.autofit = False  # python-docx writes <w:tblLayout w:type="fixed"/> in its place
 
 
 def set_cell(cell, text: str, style: str = "Table Text", align=None, bold=None):
@@ -291,8 +326,10 @@ def table(doc, widths_cm, header=None, rows=(), *, grid=True, heading_style="Tab
     for r_i, spec in enumerate(all_rows):
         row = t.rows[r_i]
         is_header = header is not None and r_i == 0
-        if isinstance(spec, str):
-            spec = [spec] + [""] * (n - 1)
+        if isinstance(spec, str):  # a {%tr …%} row: one cell across the table, so the tag reads
+            merged = row.cells[0].merge(row.cells[n - 1]) if n > 1 else row.cells[0]
+            set_cell(merged, spec)
+            continue
         for c_i, text in enumerate(spec):
             cell = row.cells[c_i]
             _set_cell_width(cell, widths_cm[c_i])
@@ -326,7 +363,7 @@ def signature_table(doc, lang: str, rows, widths=(5.0, 4.5, 7.0)):
         for c_i, w in enumerate(widths):
             _set_cell_width(row.cells[c_i], w)
         if isinstance(spec, str):
-            set_cell(row.cells[0], spec)
+            set_cell(row.cells[0].merge(row.cells[2]), spec)
             continue
         role, name = spec
         row_height(row, 1.3)
@@ -546,7 +583,7 @@ def build_form02(lang: str):
 
 def _ranking_table(doc, kk: bool, *, with_id: bool = True):
     if with_id:
-        widths = (1.0, 2.6, 3.8, 3.0, 3.1, 1.2, 1.0, 0.8)
+        widths = (1.0, 2.6, 3.6, 2.9, 3.4, 1.2, 1.0, 0.8)
         vertical = (0, 6, 7)
     else:
         widths = (1.0, 5.3, 3.6, 3.8, 1.3, 1.5)

@@ -152,7 +152,7 @@ def render(kind: str, lang: str, context: dict) -> bytes:
     tpl = _open_template(path)
     env = _jinja_env()
     try:
-        missing = tpl.get_undeclared_template_variables(env, context=context)
+        missing = set(tpl.get_undeclared_template_variables(env)) - set(context)
     except TemplateError as exc:
         raise DocumentError(f"template {path} has a tag error: {exc}") from exc
     if missing:

@@ -6,7 +6,7 @@ reaches them, so neither repeats the other's logic.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol, Union
 
 from pipelines.domain.models import RawResponse, ScoreCell
 
@@ -150,10 +150,15 @@ class StoredDoc:
     changed: bool = False
 
 
+Content = Union[bytes, Callable[[], bytes]]  # the bytes, or how to make them when they are needed
+
+
 class Drive(Protocol):
-    def put(self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str = DOCX_MIME) -> StoredDoc:
+    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = DOCX_MIME,
+            *, source: str | None = None) -> StoredDoc:
         """Store the file in its folder, found again by key: created once, replaced only when the
-        content changed."""
+        content changed. `source` is a digest of what the content is made from: when the stored
+        file was made from the same source, `content` is not even called (rendering is costly)."""
 
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
         """A PDF of the .docx for publication (13.2). Raises BackendError saying what is missing

@@ -7,6 +7,7 @@ import shlex
 from pathlib import Path
 
 import yaml
+from click.testing import CliRunner
 
 from pipelines.cli import cli
 
@@ -23,11 +24,11 @@ def _tick_args(command: str) -> list[str]:
 
 def _runs_tick(args: list[str]) -> None:
     """The arguments after `contest` parse with the real CLI and name the tick command."""
-    args = [a for a in args if a not in (">>",) and not a.startswith("/var/log")][:4]
-    args = [a for a in args if a not in ("2>&1",)]
+    args = [a for a in args if a not in (">>", "2>&1") and not a.startswith("/var/log")]
     assert "tick" in args
-    ctx = cli.make_context("contest", list(args), resilient_parsing=True)
-    assert ctx.protected_args + ctx.args == ["tick"] or "tick" in ctx.protected_args + ctx.args
+    result = CliRunner().invoke(cli, args + ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "run whatever is due" in result.output
 
 
 def test_cron_line_is_a_valid_five_field_entry_running_quiet_tick():

@@ -26,7 +26,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    BackendError, Cell, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
+    BackendError, Cell, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
@@ -84,14 +84,31 @@ class Manifest:
 class LocalControlStore:
     def __init__(self, root: Path):
         self.path = root / "control.xlsx"
+        self._cache: tuple[tuple[int, int], Workbook] | None = None  # (mtime_ns, size) -> parsed workbook
 
     def _load(self) -> Workbook | None:
+        """The parsed workbook; parsed again only when the file changed on disk (jobs read it often)."""
         if not self.path.exists():
             return None
+        stat = self.path.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if self._cache and self._cache[0] == stamp:
+            return self._cache[1]
         try:
-            return load_workbook(self.path)
+            wb = load_workbook(self.path)
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise BackendError(f"{self.path}: cannot open the control workbook ({exc})") from None
+        self._cache = (stamp, wb)
+        return wb
+
+    def _save(self, wb: Workbook) -> None:
+        try:
+            _atomic_write(self.path, _workbook_bytes(wb))
+        except BaseException:
+            self._cache = None  # the cached workbook holds changes the file does not
+            raise
+        stat = self.path.stat()
+        self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
 
     @staticmethod
     def _rows(ws) -> list[list[Any]]:
@@ -128,7 +145,7 @@ class LocalControlStore:
             _fill_table(ws, wanted)
             changed.append(name)
         if changed:
-            _atomic_write(self.path, _workbook_bytes(wb))
+            self._save(wb)
         return changed
 
     def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -143,7 +160,7 @@ class LocalControlStore:
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
-        _atomic_write(self.path, _workbook_bytes(wb))
+        self._save(wb)
 
 
 def _same_table(a: list[list[Any]], b: list[list[Any]]) -> bool:
@@ -289,17 +306,26 @@ class LocalDrive:
     def __init__(self, root: Path, manifest: Manifest):
         self.root, self.manifest = root, manifest
 
-    def put(self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str = "") -> StoredDoc:
-        token, digest = key.token(), content_digest(content)
+    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = "",
+            *, source: str | None = None) -> StoredDoc:
+        token = key.token()
         rel = Path("drive", *folder, filename)
         entry = self.manifest.data["documents"].get(token)
-        if entry and entry["sha256"] == digest and (self.root / entry["path"]).exists():
+        exists = bool(entry) and (self.root / entry["path"]).exists()
+        if exists and source and entry.get("source") == source and entry["path"] == rel.as_posix():
+            return StoredDoc(key, str(self.root / entry["path"]))  # made from the same inputs: not even rendered
+        content = content() if callable(content) else content
+        digest = content_digest(content)
+        if exists and entry["sha256"] == digest and entry["path"] == rel.as_posix():
+            if source and entry.get("source") != source:
+                entry["source"] = source
+                self.manifest.save()
             return StoredDoc(key, str(self.root / entry["path"]))
         if entry and entry["path"] != rel.as_posix():
             (self.root / entry["path"]).unlink(missing_ok=True)
         _atomic_write(self.root / rel, content)
         self.manifest.data["documents"][token] = {"path": rel.as_posix(), "sha256": digest,
-                                                 "properties": key.properties()}
+                                                 "properties": key.properties(), "source": source}
         self.manifest.save()
         return StoredDoc(key, str(self.root / rel), changed=True)
 

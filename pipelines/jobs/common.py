@@ -1,6 +1,7 @@
 """What every job shares: the run context, the journal, progress, the edition's keys and texts."""
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -89,3 +90,18 @@ STAGE_TITLES = {
 def common_context(config: Config, doc_date: str) -> dict[str, Any]:
     return {"lang": config.language, "edition_name": config.edition.name, "year": config.edition.year,
             "doc_date": doc_date, "regulation": REGULATION}
+
+
+def rendered(kind: str, lang: str, context: dict[str, Any]) -> tuple[str, Callable[[], bytes]]:
+    """(source digest, render) for Drive.put: a document made from the same template and context
+    is recognised without rendering it again."""
+    from pipelines import documents
+    from pipelines.digest import content_digest
+
+    template = documents.template_path(kind, lang)
+    if not template.exists():
+        raise documents.DocumentError(f"template {template} is missing: restore it from the repository "
+                                      f"or set CONTEST_TEMPLATES to a folder that has it")
+    source = hashlib.sha256(json.dumps([kind, lang, content_digest(template.read_bytes()), context],
+                                       ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+    return source, lambda: documents.render(kind, lang, context)

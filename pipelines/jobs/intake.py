@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines import documents, forms
+from pipelines import forms
 from pipelines.domain import intake as rules
 from pipelines.domain.models import Application, Reason, Response, Status
-from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time
+from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered
 from pipelines.ports import DocKey, StoredDoc
 from pipelines.registry import authors_text, public_rows, to_row
 
@@ -83,9 +83,9 @@ def form01_folder(app: Application) -> list[str]:
 
 
 def write_form01(run: Run, app: Application, folder: list[str], kind: str = "form01", stage: int = 0) -> StoredDoc:
-    content = documents.render("form01", run.lang, form01_context(run, app))
+    source, render = rendered("form01", run.lang, form01_context(run, app))
     key = DocKey(run.edition_key, kind, stage, app.department_id or "-", app.id)
-    return run.workspace.drive.put(key, folder, f"form01_{app.id}.docx", content)
+    return run.workspace.drive.put(key, folder, f"form01_{app.id}.docx", render, source=source)
 
 
 def run_intake(run: Run) -> IntakeReport:

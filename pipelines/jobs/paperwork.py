@@ -3,11 +3,10 @@ published results (9.7, 9.11, 11.4, 13.2). Contexts are built from the control t
 document can be written again identically."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
-from pipelines import documents
 from pipelines.domain.models import Application, Assignment, Group, Rating
-from pipelines.jobs.common import STAGE_TITLES, Run, common_context, fmt_date, fmt_score
+from pipelines.jobs.common import STAGE_TITLES, Run, common_context, fmt_date, fmt_score, rendered
 from pipelines.jobs.intake import write_form01
 from pipelines.ports import BackendError, DocKey
 from pipelines.registry import counting, from_row
@@ -71,18 +70,19 @@ def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
 def _members(run: Run, stage: int, group_id: str) -> list[dict[str, str]]:
     c = run.config.commissions
     members = {1: c.departments.get(group_id, []), 2: c.faculties.get(group_id, []), 3: c.contest}[stage]
-    t = TEXT[run.lang]
-    return [{"name": m.name, "role": t["chair"] if (stage == 3 and m.name == c.chair) else t["member"]}
-            for m in members]
+    # The final protocol gives the chair a signature line of its own (members sign below).
+    return [{"name": m.name, "role": TEXT[run.lang]["member"]} for m in members
+            if not (stage == 3 and m.name == c.chair)]
 
 
 def _put(run: Run, kind: str, stage: int, group: str, subject: str, folder: list[str], filename: str,
          context: dict[str, Any]):
-    content = documents.render(kind, run.lang, context)
-    return run.workspace.drive.put(DocKey(run.edition_key, kind, stage, group, subject), folder, filename, content)
+    source, render = rendered(kind, run.lang, context)
+    return run.workspace.drive.put(DocKey(run.edition_key, kind, stage, group, subject), folder, filename, render,
+                                   source=source)
 
 
-def extract_document(run: Run, stage: int, group: Group) -> bytes:
+def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[[], bytes]]:
     """The extract from the department's (stage 1) or faculty commission's (stage 2) protocol (9.4, 9.7)."""
     t, apps, config = TEXT[run.lang], _apps(run), run.config
     rows = _results(run, stage, group.id)
@@ -105,13 +105,14 @@ def extract_document(run: Run, stage: int, group: Group) -> bytes:
         "decision_text": decision_text, "decisions": _decisions(run, stage, group.id),
         "criteria_note": t["criteria_note"].format(how=t["how"][config.scoring.aggregate], n=len(config.criteria)),
     }
-    return documents.render("protocol_extract", run.lang, context)
+    return rendered("protocol_extract", run.lang, context)
 
 
 def write_extract(run: Run, stage: int, group: Group):
     key = DocKey(run.edition_key, "protocol_extract", stage, group.id, "-")
+    source, render = extract_document(run, stage, group)
     return run.workspace.drive.put(key, [f"stage-{stage}", group.id], f"protocol_extract_s{stage}_{group.id}.docx",
-                                   extract_document(run, stage, group))
+                                   render, source=source)
 
 
 def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -> None:
@@ -123,9 +124,10 @@ def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -
 
     previous = stage_groups(run.config, stage - 1, apps)
     for prev_group, _members in previous:
-        content = extract_document(run, stage - 1, prev_group)
+        source, render = extract_document(run, stage - 1, prev_group)
         key = DocKey(run.edition_key, "dossier_extract", stage, group.id, prev_group.id)
-        run.workspace.drive.put(key, folder, f"protocol_extract_s{stage - 1}_{prev_group.id}.docx", content)
+        run.workspace.drive.put(key, folder, f"protocol_extract_s{stage - 1}_{prev_group.id}.docx", render,
+                                source=source)
 
 
 def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating],
@@ -177,9 +179,10 @@ def write_final(run: Run) -> None:
              "decisions": _decisions(run, 3, None), "prize_places": config.quotas.prize_places}
     _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], "final_protocol.docx", final)
     results = {**base, "winners": winners, "ranking": ranking, "ceremony": ""}
-    content = documents.render("results", run.lang, results)
+    source, render = rendered("results", run.lang, results)
+    content = render()
     key = DocKey(run.edition_key, "results", 3, "contest", "-")
-    run.workspace.drive.put(key, ["results"], "results.docx", content)
+    run.workspace.drive.put(key, ["results"], "results.docx", content, source=source)
     try:
         run.workspace.drive.put_pdf(DocKey(run.edition_key, "results_pdf", 3, "contest", "-"), ["results"],
                                     "results.pdf", content)
