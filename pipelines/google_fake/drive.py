@@ -5,7 +5,7 @@ import base64
 import copy
 
 from . import docs
-from .drive_model import DOC, EXPORTABLE, FOLDER, SHEET, DriveFile
+from .drive_model import DOC, EXPORTABLE, SHEET, DriveFile
 from .drive_query import compile_query, invalid
 from .registry import DEFAULT_FIELDS, Raw, handles
 from .sheets import build_spreadsheet
@@ -237,6 +237,7 @@ def files_copy(fake, req):
     dup.created = dup.modified = fake.clock
     dup.version, dup.trashed, dup.starred = 1, False, False
     dup.permissions = [] if drive_id else [fake.owner_permission()]
+    dup.extra.pop("_comments", None)
     _apply_meta(fake, dup, {k: v for k, v in meta.items() if k != "name"})
     if src.mime_type == SHEET and src.id in fake.spreadsheets:
         ss = fake.spreadsheets[src.id].clone()

@@ -228,7 +228,7 @@ class DriveMixin:
                        webContentLink=f"https://drive.google.com/uc?id={f.id}&export=download")
             if "." in f.name:
                 out["fileExtension"] = out["fullFileExtension"] = f.name.rsplit(".", 1)[1]
-        out.update(copy.deepcopy(f.extra))
+        out.update({k: copy.deepcopy(v) for k, v in f.extra.items() if not k.startswith("_")})
         return out
 
     def drive_resource(self, d: SharedDrive) -> dict:

@@ -292,3 +292,68 @@ def drives_list(fake, req):
     if start + size < len(items):
         out["nextPageToken"] = base64.urlsafe_b64encode(f"d:{start + size}".encode()).decode()
     return out
+
+
+# ---------------------------------------------------------------- comments
+
+def _comments(fake, req) -> list:
+    f = fake.get_file(req.p("fileId"))          # comments take no supportsAllDrives
+    if not req.q("fields"):
+        raise ApiError(400, "The 'fields' parameter is required for this method.",
+                       reason="required", location="fields")
+    return f.extra.setdefault("_comments", [])
+
+
+@handles("drive.comments.list")
+def comments_list(fake, req):
+    items = [c for c in _comments(fake, req) if req.qbool("includeDeleted") or not c["deleted"]]
+    size = req.qint("pageSize", 20)
+    start = _start(req.q("pageToken"))
+    out = {"kind": "drive#commentList", "comments": copy.deepcopy(items[start:start + size])}
+    if start + size < len(items):
+        out["nextPageToken"] = base64.urlsafe_b64encode(f"c:{start + size}".encode()).decode()
+    return out
+
+
+@handles("drive.comments.create")
+def comments_create(fake, req):
+    items = _comments(fake, req)
+    body = req.json()
+    if not body.get("content"):
+        raise ApiError(400, "A comment must have content.", reason="required", location="content")
+    comment = {"kind": "drive#comment", "id": "AAAA" + fake._rand_chars(10), "content": body["content"],
+               "htmlContent": body["content"], "createdTime": fake.now_rfc3339(),
+               "modifiedTime": fake.now_rfc3339(), "deleted": False, "resolved": False,
+               "author": {"kind": "drive#user", "displayName": fake.identity.split("@")[0],
+                          "emailAddress": fake.identity, "me": True}, "replies": []}
+    if "anchor" in body:
+        comment["anchor"] = body["anchor"]
+    items.append(comment)
+    return copy.deepcopy(comment)
+
+
+# ---------------------------------------------------------------- misc
+
+@handles("drive.files.generateIds")
+def files_generate_ids(fake, req):
+    count = req.qint("count", 10)
+    if not 1 <= count <= 1000:
+        raise invalid("count")
+    return {"kind": "drive#generatedIds", "space": req.q("space") or "drive",
+            "ids": [fake.new_file_id() for _ in range(count)]}
+
+
+@handles("drive.about.get")
+def about_get(fake, req):
+    if not req.q("fields"):
+        raise ApiError(400, "The 'fields' parameter is required for this method.",
+                       reason="required", location="fields")
+    used = sum(len(f.content or b"") for f in fake.files.values() if not f.drive_id)
+    limit = "0" if fake.service_account_without_storage else str(15 * 1024 ** 3)
+    return {"kind": "drive#about",
+            "user": {"kind": "drive#user", "displayName": fake.identity.split("@")[0],
+                     "emailAddress": fake.identity, "me": True,
+                     "permissionId": perm_id_for(fake.identity)},
+            "storageQuota": {"limit": limit, "usage": str(used), "usageInDrive": str(used),
+                             "usageInDriveTrash": "0"},
+            "canCreateDrives": True, "rootFolderId": fake.root_id}

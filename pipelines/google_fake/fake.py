@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as _dt
 
 # importing the handler modules registers their handlers
-from . import drive, drive_perms, forms, gmail, sheets, sheets_batch  # noqa: F401
+from . import drive, drive_perms, forms, gmail, sheets, sheets_batch, sheets_batch_misc, sheets_values  # noqa: F401
 from .drive_model import DriveMixin
 from .forms import FormsMixin
 from .server import ServerCore

@@ -6,7 +6,7 @@ import datetime as _dt
 import json
 import threading
 from collections import defaultdict, deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -212,7 +212,7 @@ class ServerCore:
             rec.valid = False
             return self._finish(rec, None, ApiError(404, f"Method not found: {http_method} {path}"))
         m, path_params, upload = match
-        rec.api, rec.method = m.api, m.short
+        rec.api, rec.method = m.api, m.short + ("#chunk" if upload_session else "")
         tfault = self._take_fault("timeout", m)
         if tfault and not tfault["after_apply"]:
             rec.error = "timeout"
@@ -324,6 +324,10 @@ class ServerCore:
             sess["data"] += body
             total = len(sess["data"]) if total is None else total
         if total is None or len(sess["data"]) < total:
+            m = sess["method"]
+            self.requests.append(RecordedRequest(m.api, m.short + "#chunk", "PUT", url, query,
+                                                 status=308, time=self.clock,
+                                                 transport=transport, media_bytes=len(body)))
             hdr = {"range": f"bytes=0-{len(sess['data']) - 1}"} if sess["data"] else {}
             return 308, hdr, b""
         del self._uploads[sid]

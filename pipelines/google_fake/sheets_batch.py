@@ -3,13 +3,12 @@ every sub-request succeeds (Google's all-or-nothing semantics)."""
 from __future__ import annotations
 
 import copy
-import re
 
 from .registry import handles
 from .sheets import (_free_title, _set_path, add_protected_range, apply_cell, get_ss,
-                     new_id, new_int_id, spreadsheet_json, write_grid)
+                     new_int_id, spreadsheet_json, write_grid)
 from .sheets_model import Sheet, Spreadsheet, new_sheet_properties
-from .util import ApiError
+from .util import ApiError, mask_paths
 
 # Accepted and ignored: purely visual / UI requests.
 IGNORED = {"updateDimensionProperties", "autoResizeDimensions", "updateBorders",
@@ -31,7 +30,7 @@ def _fields(p: dict) -> list[str]:
     spec = (p.get("fields") or "").strip()
     if not spec:
         raise ApiError(400, "At least one field must be specified in 'fields'.")
-    return [f.strip() for f in re.split(r",(?![^(]*\))", spec) if f.strip()]
+    return mask_paths(spec)
 
 
 def apply_mask(dst: dict, src: dict, fields: list[str], keep=()) -> None:
@@ -42,7 +41,7 @@ def apply_mask(dst: dict, src: dict, fields: list[str], keep=()) -> None:
         dst.update(kept)
         return
     for f in fields:
-        _set_path(dst, src, re.split(r"[./]", f))
+        _set_path(dst, src, f.split("."))
 
 
 def grid_range(ss: Spreadsheet, gr: dict, check: bool = True):
@@ -302,80 +301,31 @@ def delete_protected(fake, ss, p):
     sheet.protected_ranges.remove(pr)
 
 
-@op("addConditionalFormatRule")
-def add_conditional(fake, ss, p):
-    rule = copy.deepcopy(p.get("rule") or {})
-    if not rule.get("ranges"):
-        raise ApiError(400, "ConditionalFormatRule must have at least one range")
-    sheet = ss.sheet_by_id(rule["ranges"][0].get("sheetId", 0))
-    sheet.conditional_formats.insert(int(p.get("index", len(sheet.conditional_formats))), rule)
-
-
-def _rule_at(ss, p):
-    sheet = ss.sheet_by_id(p.get("sheetId", 0))
-    idx = int(p.get("index", 0))
-    if not 0 <= idx < len(sheet.conditional_formats):
-        raise ApiError(400, f"No conditional format on sheet {sheet.id} at index {idx}")
-    return sheet, idx
-
-
-@op("updateConditionalFormatRule")
-def update_conditional(fake, ss, p):
-    sheet, idx = _rule_at(ss, p)
-    if p.get("rule") is not None:
-        sheet.conditional_formats[idx] = copy.deepcopy(p["rule"])
-    elif p.get("newIndex") is not None:
-        sheet.conditional_formats.insert(int(p["newIndex"]), sheet.conditional_formats.pop(idx))
-    return {"updateConditionalFormatRule": {"newRule": copy.deepcopy(
-        sheet.conditional_formats[idx if p.get("rule") is not None else int(p["newIndex"])])}}
-
-
-@op("deleteConditionalFormatRule")
-def delete_conditional(fake, ss, p):
-    sheet, idx = _rule_at(ss, p)
-    return {"deleteConditionalFormatRule": {"rule": sheet.conditional_formats.pop(idx)}}
-
-
-@op("mergeCells")
-def merge_cells(fake, ss, p):
+@op("sortRange")
+def sort_range(fake, ss, p):
     sheet, r0, c0, r1, c1 = grid_range(ss, p.get("range") or {})
-    sheet.merges.append({"sheetId": sheet.id, "startRowIndex": r0, "endRowIndex": r1,
-                         "startColumnIndex": c0, "endColumnIndex": c1})
+    r1 = min(r1, max((r + 1 for r, c in sheet.cells if c0 <= c < c1), default=r0))
+    ss.begin_read()
+    rows = [{c: sheet.cells.get((r, c)) for c in range(c0, c1)} for r in range(r0, r1)]
+    keys = [r for r in range(r0, r1)]
 
-
-@op("unmergeCells")
-def unmerge_cells(fake, ss, p):
-    sheet, r0, c0, r1, c1 = grid_range(ss, p.get("range") or {})
-    sheet.merges = [m for m in sheet.merges if not (
-        m["startRowIndex"] < r1 and r0 < m["endRowIndex"]
-        and m["startColumnIndex"] < c1 and c0 < m["endColumnIndex"])]
-
-
-@op("setBasicFilter")
-def set_basic_filter(fake, ss, p):
-    flt = copy.deepcopy(p.get("filter") or {})
-    sheet = ss.sheet_by_id((flt.get("range") or {}).get("sheetId", 0))
-    sheet.extra["basicFilter"] = flt
-
-
-@op("clearBasicFilter")
-def clear_basic_filter(fake, ss, p):
-    ss.sheet_by_id(p.get("sheetId", 0)).extra.pop("basicFilter", None)
-
-
-@op("addNamedRange")
-def add_named_range(fake, ss, p):
-    nr = copy.deepcopy(p.get("namedRange") or {})
-    if any(n.get("name") == nr.get("name") for n in ss.named_ranges):
-        raise ApiError(400, f"Named range with name {nr.get('name')} already exists.")
-    nr.setdefault("namedRangeId", new_id(fake, 12, "n"))
-    ss.named_ranges.append(nr)
-    return {"addNamedRange": {"namedRange": copy.deepcopy(nr)}}
-
-
-@op("deleteNamedRange")
-def delete_named_range(fake, ss, p):
-    before = len(ss.named_ranges)
-    ss.named_ranges = [n for n in ss.named_ranges if n.get("namedRangeId") != p.get("namedRangeId")]
-    if len(ss.named_ranges) == before:
-        raise ApiError(400, f"No named range with id: {p.get('namedRangeId')}")
+    def key_of(col, idx):
+        v = ss.effective(sheet, keys[idx], col)
+        if v is None or v == "":
+            return (3, "")          # blanks always last
+        if isinstance(v, bool):
+            return (2, v)
+        if isinstance(v, (int, float)):
+            return (0, v)
+        return (1, str(v).lower())
+    order = list(range(len(rows)))
+    for spec in reversed(p.get("sortSpecs") or [{"dimensionIndex": c0}]):
+        col = int(spec.get("dimensionIndex", c0))
+        desc = spec.get("sortOrder") == "DESCENDING"
+        blanks = [i for i in order if key_of(col, i)[0] == 3]
+        filled = sorted([i for i in order if key_of(col, i)[0] != 3],
+                        key=lambda i: key_of(col, i), reverse=desc)
+        order = filled + blanks
+    for offset, src in enumerate(order):
+        for c, cell in rows[src].items():
+            sheet.set_cell(r0 + offset, c, cell)

@@ -166,6 +166,21 @@ def parse_fields(spec: str) -> dict | None:
     return tree
 
 
+def mask_paths(spec: str) -> list[str]:
+    """Flatten an update mask ("a.b,c(d,e)") to dotted paths ["a.b", "c.d", "c.e"];
+    ["*"] for everything."""
+    tree = parse_fields(spec)
+    if tree is None:
+        return ["*"]
+
+    def flat(node: dict) -> list[str]:
+        out = []
+        for key, sub in node.items():
+            out += [key] if sub is None else [f"{key}.{p}" for p in flat(sub)]
+        return out
+    return flat(tree)
+
+
 def apply_fields(obj: Any, tree: dict | None) -> Any:
     if tree is None:
         return obj

@@ -140,6 +140,14 @@ def test_batch_update_misspelt_field_is_rejected_atomically(fake, sheets):
     with pytest.raises(HttpError) as exc:
         sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [wrong]}).execute()
     assert "update_sheet_properties.properties.grid_properties.row_count" in exc.value.reason
+    with pytest.raises(HttpError) as exc:      # unknown request kind
+        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
+            {"addSheeet": {"properties": {"title": "A"}}}]}).execute()
+    assert 'Unknown name "addSheeet" at \'requests[0]\'' in exc.value.reason
+    with pytest.raises(HttpError) as exc:      # valid, but not implemented by the fake
+        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
+            {"findReplace": {"find": "x", "replacement": "y", "allSheets": True}}]}).execute()
+    assert exc.value.status_code == 501
 
 
 def test_batch_update_operations(fake, sheets):
@@ -286,3 +294,39 @@ def test_gspread_and_googleapiclient_share_state(fake, gc, sheets, drive):
     counts = fake.counts()
     assert counts["drive"]["files.create"] == 1
     assert counts["sheets"]["spreadsheets.values.update"] >= 1
+
+
+def test_gspread_worksheet_operations_stay_valid(fake, gc, drive):
+    sh = gc.create("Sweep")
+    ws = sh.sheet1
+    ws.update([["h1", "h2"], [3, "c"], [1, "a"], [2, "b"]], "A1")
+    ws.insert_rows([["i", "j"]], 2)                    # insertDimension + values.append at A2
+    ws.insert_cols([["X", "Y"]], 1)
+    assert ws.get_all_values()[:3] == [["X", "h1", "h2"], ["Y", "i", "j"], ["", "3", "c"]]
+    ws.delete_rows(2)
+    ws.delete_columns(1)
+    ws.sort((1, "asc"), range="A2:B4")
+    assert ws.get_all_values() == [["h1", "h2"], ["1", "a"], ["2", "b"], ["3", "c"]]
+    ws.append_row(["4", "d"], value_input_option="USER_ENTERED")
+    assert ws.get_all_records() == [{"h1": 1, "h2": "a"}, {"h1": 2, "h2": "b"},
+                                    {"h1": 3, "h2": "c"}, {"h1": 4, "h2": "d"}]
+    ws.format("A1:B1", {"textFormat": {"bold": True}})   # fields "userEnteredFormat(textFormat)"
+    assert fake.spreadsheet_model(sh.id).sheets[0].cells[(0, 1)]["userEnteredFormat"] == {
+        "textFormat": {"bold": True}}
+    ws.freeze(rows=1)
+    ws.update_note("A1", "header")
+    assert ws.get_note("A1") == "header"
+    ws.add_protected_range("A1:B1", editor_users_emails=[fake.identity])
+    ws.update_title("Main")
+    sh.update_title("Sweep 2")
+    dup = sh.duplicate_sheet(ws.id, new_sheet_name="Dup")
+    assert [w.title for w in sh.worksheets()] == ["Main", "Dup"]
+    ws.batch_clear(["A5:B5"])
+    ws.resize(rows=10)
+    ws.merge_cells("A8:B8")
+    ws.set_basic_filter("A1:B4")
+    copy = gc.copy(sh.id, title="Copy", copy_permissions=False)   # files.copy + comments.list
+    assert copy.worksheet("Dup").get_all_values() == dup.get_all_values()
+    assert drive.files().get(fileId=copy.id, fields="name").execute() == {"name": "Copy"}
+    gc.del_spreadsheet(sh.id)
+    fake.assert_all_valid()
