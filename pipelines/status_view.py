@@ -17,7 +17,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     if rejected:
         table = Table("id", "title", "reasons", title="Rejected", show_lines=False)
         for a in rejected:
-            table.add_row(a["id"], a["title"][:50], "; ".join(f"{r['rule']} ({r['clause']})" for r in a["reasons"]))
+            table.add_row(a["id"], a["title"][:50], _reasons(a["reasons"]))
         console.print(table)
     stages = Table("stage", "state", "group", "sheets complete", "incomplete (who)", "selected", "ties / waiting",
                    title="Stages")
@@ -37,3 +37,9 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             table.add_row(str(w["place"]), w["id"], titles.get(w["id"], ""), f"{w['score']:.2f}")
         console.print(table)
     console.print(f"Documents: {len(status['documents'])}")
+
+
+def _reasons(reasons: list[dict[str, str]]) -> str:
+    """One entry per rule: `missing_field ×4 (9.8)` rather than the same words four times."""
+    counts = Counter((r["rule"], r["clause"]) for r in reasons)
+    return "; ".join(f"{rule}{f' ×{n}' if n > 1 else ''} ({clause})" for (rule, clause), n in counts.items())
