@@ -1,0 +1,298 @@
+"""The control spreadsheet of an edition: one tab per table (registry, stages, journal …), and the
+cell-value conversions the Sheets adapters share.
+
+Economy (Sheets allows 60 reads + 60 writes per minute per user): a table is read with one
+values.get (UNFORMATTED_VALUE, SERIAL_NUMBER), remembered for TTL and kept current by our own writes;
+write_tables is at most 1 read (values.batchGet of the named tabs) + 1 write — ONE
+spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for every changed tab, the
+old rectangle cleared in the same call — whatever the tables' size; append_rows is one values.append
+(RAW). Text is written as stringValue / RAW: a form answer "=…" never becomes a formula.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.ports import BackendError
+
+from .drive import SHEET, Folders, list_files, props_query
+from .transport import Clients
+
+ERRORS = {"DIVIDE_BY_ZERO": "#DIV/0!", "REF": "#REF!", "VALUE": "#VALUE!", "N_A": "#N/A", "NAME": "#NAME?",
+          "NUM": "#NUM!", "NULL_VALUE": "#NULL!", "ERROR": "#ERROR!", "LOADING": "#LOADING"}
+READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+
+
+def col_letter(index: int) -> str:
+    s, n = "", index + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        s = chr(65 + rem) + s
+    return s
+
+
+def a1(r: int, c: int) -> str:
+    return f"{col_letter(c)}{r + 1}"
+
+
+def quote_tab(title: str) -> str:
+    return "'" + title.replace("'", "''") + "'"
+
+
+def sheet_url(spreadsheet_id: str) -> str:
+    return f"https://docs.google.com/spreadsheets/d/{spreadsheet_id}/edit"
+
+
+def plain(value: Any) -> Any:
+    """A value as Sheets gives it back: integral numbers as int; None as ""."""
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def json_value(value: Any) -> Any:
+    """A table value as a JSON cell value (text stays text: written RAW / as stringValue)."""
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return plain(value)
+    return str(value)
+
+
+def extended(value: Any) -> dict[str, Any]:
+    value = json_value(value)
+    if value == "":
+        return {}
+    if isinstance(value, bool):
+        return {"boolValue": value}
+    if isinstance(value, (int, float)):
+        return {"numberValue": value}
+    return {"stringValue": value}
+
+
+def from_extended(ev: dict[str, Any] | None) -> Any:
+    ev = ev or {}
+    if "numberValue" in ev:
+        return plain(ev["numberValue"])
+    if "errorValue" in ev:
+        return ERRORS.get(ev["errorValue"].get("type", "ERROR"), "#ERROR!")
+    for key in ("stringValue", "boolValue"):
+        if key in ev:
+            return ev[key]
+    return None
+
+
+def _norm(rows: list[list[Any]]) -> list[list[str]]:
+    """Rows as text, trailing empties dropped: how two versions of a table are compared."""
+    out = [[str(plain(v)) for v in row] for row in rows]
+    for row in out:
+        while row and row[-1] == "":
+            row.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+class GoogleControlStore:
+    """The control spreadsheet of the edition: found by appProperties (kind=control, edition) or
+    created in the edition's folder; `backend.control_spreadsheet_id` names it explicitly."""
+
+    TTL = 120.0  # seconds a table read stays fresh (our own writes keep it current)
+
+    def __init__(self, c: Clients, folders: Folders):
+        self.c, self.folders = c, folders
+        self.id: str | None = c.backend.control_spreadsheet_id
+        self.tabs: dict[str, dict[str, int]] | None = None  # title -> sheetId, rows, cols
+        self.tabs_read = 0.0
+        self.spare: dict[str, int] | None = None  # the blank first tab of a spreadsheet we just created
+        self.created = False
+        self.cache: dict[str, tuple[float, list[list[Any]]]] = {}
+        self.clock = c.transports["sheets"].read_limiter.clock
+
+    def _spreadsheet(self) -> str:
+        if self.id:
+            return self.id
+        marker = {"kind": "control", "edition": self.c.edition}
+        with self.c.stats.operation("find control spreadsheet"):
+            found = list_files(self.c, props_query(marker), "id")
+            if found:
+                self.id = found[0]["id"]
+                return self.id
+            parent = self.folders.path([])
+
+            def recover():
+                again = list_files(self.c, props_query(marker), "id")
+                return bool(again), (again[0] if again else None)
+
+            request = self.c.files.create(
+                body={"name": f"{self.c.edition_name} — control", "mimeType": SHEET, "parents": [parent],
+                      "appProperties": marker}, fields="id", supportsAllDrives=True)
+            self.id = self.c.run("drive", request, recover=recover)["id"]
+            self.created = True
+        return self.id
+
+    def _tabs(self) -> dict[str, dict[str, int]]:
+        if self.tabs is None or self.clock() - self.tabs_read > self.TTL:
+            sid = self._spreadsheet()
+            self.tabs_read = self.clock()
+            meta = self.c.run("sheets", self.c.spreadsheets.get(
+                spreadsheetId=sid, fields="sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"))
+            self.tabs = {}
+            for s in meta.get("sheets", []):
+                p = s["properties"]
+                grid = p.get("gridProperties", {})
+                self.tabs[p["title"]] = {"id": p["sheetId"], "rows": grid.get("rowCount", 1000),
+                                         "cols": grid.get("columnCount", 26)}
+            if self.created and len(self.tabs) == 1:  # "Sheet1" / "Лист1": becomes the first table
+                self.spare = self.tabs.popitem()[1]
+            self.created = False
+        return self.tabs
+
+    def _values(self, names: list[str]) -> dict[str, list[list[Any]]]:
+        now = self.clock()
+        stale = [n for n in names if n not in self.cache or now - self.cache[n][0] > self.TTL]
+        values = self.c.values
+        if len(stale) == 1:
+            got = [self.c.run("sheets", values.get(spreadsheetId=self.id, range=quote_tab(stale[0]), **READ))]
+        elif stale:
+            got = self.c.run("sheets", values.batchGet(spreadsheetId=self.id, ranges=[quote_tab(n) for n in stale],
+                                                       **READ)).get("valueRanges", [])
+        else:
+            got = []
+        for name, vr in zip(stale, got):
+            self.cache[name] = (now, [[plain(v) for v in row] for row in vr.get("values", [])])
+        return {n: self.cache[n][1] for n in names}
+
+    def read_table(self, name: str) -> list[dict[str, Any]]:
+        with self.c.stats.operation("read table"):
+            if name not in self._tabs():
+                return []
+            rows = self._values([name])[name]
+        if not rows:
+            return []
+        header = [str(h) for h in rows[0]]
+        out = []
+        for row in rows[1:]:
+            if any(v not in (None, "") for v in row):
+                padded = list(row) + [""] * (len(header) - len(row))
+                out.append({h: v for h, v in zip(header, padded)})
+        return out
+
+    def _new_sheet_id(self) -> int:
+        used = {t["id"] for t in (self.tabs or {}).values()} | {0}
+        rng = self.c.transports["sheets"].rng
+        while (n := rng.randrange(1, 2 ** 31 - 1)) in used:
+            pass
+        return n
+
+    def _add_tab(self, name: str, height: int, width: int) -> list[dict[str, Any]]:
+        """The request(s) making tab `name`, recorded in self.tabs (loaded by the caller)."""
+        assert self.tabs is not None
+        grid = {"rowCount": max(1000, height), "columnCount": max(26, width), "frozenRowCount": 1}
+        if self.spare is not None:  # rename the spreadsheet's blank first tab rather than add one
+            tab, self.spare = self.spare, None
+            self.tabs[name] = {"id": tab["id"], "rows": max(tab["rows"], height), "cols": max(tab["cols"], width)}
+            return [{"updateSheetProperties": {"properties": {"sheetId": tab["id"], "title": name, "gridProperties": {
+                "rowCount": self.tabs[name]["rows"], "columnCount": self.tabs[name]["cols"], "frozenRowCount": 1}},
+                "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount"}}]
+        self.tabs[name] = {"id": self._new_sheet_id(), "rows": grid["rowCount"], "cols": grid["columnCount"]}
+        return [{"addSheet": {"properties": {"sheetId": self.tabs[name]["id"], "title": name, "gridProperties": grid}}}]
+
+    @staticmethod
+    def _cells(rows: list[list[Any]], height: int, width: int) -> list[dict[str, Any]]:
+        out = []
+        for r in range(height):
+            row = rows[r] if r < len(rows) else []
+            cells = []
+            for c in range(width):
+                cell: dict[str, Any] = {}
+                value = extended(row[c]) if c < len(row) else {}
+                if value:
+                    cell["userEnteredValue"] = value
+                if r == 0:
+                    cell["userEnteredFormat"] = {"textFormat": {"bold": True}}
+                cells.append(cell)
+            out.append({"values": cells})
+        return out
+
+    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+        with self.c.stats.operation("write tables"):
+            tabs = self._tabs()
+            current = self._values([n for n in tables if n in tabs])
+            wanted = {n: [list(cols)] + [list(r) for r in rows] for n, (cols, rows) in tables.items()}
+            changed = [n for n in tables if n not in tabs or _norm(current[n]) != _norm(wanted[n])]
+            if not changed:
+                return []
+            requests: list[dict[str, Any]] = []
+            added = []
+            for name in changed:
+                new = wanted[name]
+                old = current.get(name, [])
+                height = max(len(new), len(old))
+                width = max([len(r) for r in new + old] + [1])
+                if name not in tabs:
+                    requests += self._add_tab(name, height, width)
+                    added.append(name)
+                tab = tabs[name]
+                for dimension, key, need in (("ROWS", "rows", height), ("COLUMNS", "cols", width)):
+                    if need > tab[key]:
+                        requests.append({"appendDimension": {"sheetId": tab["id"], "dimension": dimension,
+                                                             "length": need - tab[key]}})
+                        tab[key] = need
+                requests.append({"updateCells": {
+                    "range": {"sheetId": tab["id"], "startRowIndex": 0, "endRowIndex": height,
+                              "startColumnIndex": 0, "endColumnIndex": width},
+                    "rows": self._cells(new, height, width),
+                    "fields": "userEnteredValue,userEnteredFormat.textFormat.bold"}})
+            self._batch_update(requests, added)
+            now = self.clock()
+            for name in changed:
+                self.cache[name] = (now, [[plain(json_value(v)) for v in row] for row in wanted[name]])
+            return changed
+
+    def _batch_update(self, requests: list[dict[str, Any]], added: list[str]) -> None:
+        def recover():  # the answer was lost: did the (atomic) update happen?
+            if not added:
+                return False, None  # without new tabs the update is idempotent: send it again
+            self.tabs = None
+            applied = all(n in self._tabs() for n in added)
+            if not applied:
+                self.tabs = None
+            return applied, None
+
+        try:
+            self.c.run("sheets", self.c.spreadsheets.batchUpdate(
+                spreadsheetId=self.id, body={"requests": requests}), recover=recover)
+        except BackendError:
+            self.tabs = None  # our idea of the tabs may be wrong now: read it again next time
+            self.cache.clear()
+            raise
+
+    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+        with self.c.stats.operation("append rows"):
+            tabs = self._tabs()
+            if name not in tabs:
+                table = [list(columns)] + [list(r) for r in rows]
+                width = max(len(r) for r in table)
+                add = self._add_tab(name, len(table), width)
+                self._batch_update(add + [{"updateCells": {
+                    "start": {"sheetId": tabs[name]["id"], "rowIndex": 0, "columnIndex": 0},
+                    "rows": self._cells(table, len(table), width),
+                    "fields": "userEnteredValue,userEnteredFormat.textFormat.bold"}}], [name])
+                self.cache[name] = (self.clock(), [[plain(json_value(v)) for v in row] for row in table])
+                return
+            if not rows:
+                return
+            body = {"values": [[json_value(v) for v in row] for row in rows]}
+            self.c.run("sheets", self.c.values.append(
+                spreadsheetId=self.id, range=f"{quote_tab(name)}!A1", valueInputOption="RAW",
+                insertDataOption="INSERT_ROWS", body=body))
+            if name in self.cache:
+                when, cached = self.cache[name]
+                self.cache[name] = (when, _norm_rows(cached) + [[plain(v) for v in r] for r in body["values"]])
+
+
+def _norm_rows(rows: list[list[Any]]) -> list[list[Any]]:
+    rows = [list(r) for r in rows]
+    while rows and not any(v not in (None, "") for v in rows[-1]):
+        rows.pop()
+    return rows

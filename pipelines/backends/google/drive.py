@@ -1,0 +1,336 @@
+"""Drive: the folder tree, documents (found by appProperties, replaced only when changed), PDFs by
+export; the form source (Forms API or the linked response sheet) and Gmail.
+
+Every Drive call carries supportsAllDrives=True (files.export has no such parameter); lists add
+includeItemsFromAllDrives=True and, with a shared drive configured, corpora=drive + driveId.
+"""
+from __future__ import annotations
+
+import base64
+import io
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from pipelines.digest import content_digest
+from pipelines.domain.models import RawResponse
+from pipelines.ports import DOCX_MIME, PDF_MIME, BackendError, Content, DocKey, StoredDoc
+
+from .transport import Clients
+
+FOLDER = "application/vnd.google-apps.folder"
+SHEET = "application/vnd.google-apps.spreadsheet"
+GDOC = "application/vnd.google-apps.document"
+FILE_FIELDS = "id,name,parents,appProperties"
+OPEN_LINK = "https://drive.google.com/open?id="
+
+
+def quote(text: str) -> str:
+    """A string literal of Drive's query language."""
+    return "'" + str(text).replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def props_query(props: dict[str, str]) -> str:
+    parts = [f"appProperties has {{ key={quote(k)} and value={quote(v)} }}" for k, v in props.items()]
+    return " and ".join(parts + ["trashed = false"])
+
+
+def list_files(c: Clients, q: str, fields: str = FILE_FIELDS) -> list[dict[str, Any]]:
+    """Every file matching `q`, all pages."""
+    out: list[dict[str, Any]] = []
+    token = None
+    while True:
+        params = dict(q=q, fields=f"nextPageToken,files({fields})", pageSize=1000, **c.list_params())
+        if token:
+            params["pageToken"] = token
+        page = c.run("drive", c.files.list(**params))
+        out += page.get("files", [])
+        token = page.get("nextPageToken")
+        if not token:
+            return out
+
+
+def file_url(file_id: str) -> str:
+    return f"https://drive.google.com/file/d/{file_id}/view"
+
+
+class Folders:
+    """edition / stage-N / group / … under backend.root_folder_id, the shared drive's root or My Drive;
+    each found by name + parent before it is created, and remembered."""
+
+    def __init__(self, c: Clients):
+        self.c = c
+        self.cache: dict[tuple[str, ...], str] = {}
+
+    def root(self) -> str:
+        return self.c.backend.root_folder_id or self.c.backend.shared_drive_id or "root"
+
+    def path(self, parts: list[str]) -> str:
+        parent, key = self.root(), ()
+        for name in [self.c.edition_name, *parts]:
+            key += (name,)
+            if key not in self.cache:
+                with self.c.stats.operation("find folder"):
+                    self.cache[key] = self._find_or_create(parent, name)
+            parent = self.cache[key]
+        return parent
+
+    def _find(self, parent: str, name: str) -> str | None:
+        q = f"name = {quote(name)} and {quote(parent)} in parents and mimeType = '{FOLDER}' and trashed = false"
+        found = list_files(self.c, q, "id")
+        return found[0]["id"] if found else None
+
+    def _find_or_create(self, parent: str, name: str) -> str:
+        found = self._find(parent, name)
+        if found:
+            return found
+
+        def recover():
+            again = self._find(parent, name)
+            return again is not None, {"id": again}
+
+        request = self.c.files.create(body={"name": name, "mimeType": FOLDER, "parents": [parent]},
+                                              fields="id", supportsAllDrives=True)
+        return self.c.run("drive", request, recover=recover)["id"]
+
+
+def _media(content: bytes, mime: str):
+    from googleapiclient.http import MediaIoBaseUpload
+
+    return MediaIoBaseUpload(io.BytesIO(content), mimetype=mime, resumable=False)
+
+
+def _doc_key(p: dict[str, str]) -> DocKey:
+    return DocKey(p["edition"], p["kind"], int(p["stage"]), p["group"], p["subject"], int(p["version"]))
+
+
+class GoogleDrive:
+    """Documents found by their DocKey in appProperties (plus `digest` of the content)."""
+
+    def __init__(self, c: Clients, folders: Folders):
+        self.c, self.folders = c, folders
+        self._index: dict[str, dict[str, dict[str, Any]]] = {}
+
+    def _marker(self, edition: str | None = None) -> dict[str, str]:
+        return {"edition": edition or self.c.edition, "contest": "document"}
+
+    def _docs(self, edition: str | None = None) -> dict[str, dict[str, Any]]:
+        """token -> Drive file of every document of the edition (one paged list, then remembered)."""
+        edition = edition or self.c.edition
+        if edition not in self._index:
+            with self.c.stats.operation("list documents"):
+                files = list_files(self.c, props_query(self._marker(edition)))
+            self._index[edition] = {}
+            for f in files:
+                try:
+                    self._index[edition][_doc_key(f.get("appProperties", {})).token()] = f
+                except (KeyError, ValueError):
+                    continue  # someone else's file with our marker: not a document of ours
+        return self._index[edition]
+
+    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = DOCX_MIME,
+            *, source: str | None = None) -> StoredDoc:
+        with self.c.stats.operation("put document"):
+            existing = self._docs(key.edition).get(key.token())
+            if (existing and source and existing.get("appProperties", {}).get("source") == source
+                    and self._same_place(existing, folder, filename)):
+                return StoredDoc(key, file_url(existing["id"]))  # made from the same inputs: not even rendered
+            data = content() if callable(content) else content
+            return self._store(key, folder, filename, data, mime or DOCX_MIME, {"source": source} if source else {})
+
+    def _same_place(self, f: dict[str, Any], folder: list[str], filename: str) -> bool:
+        return f.get("name") == filename and self.folders.path(folder) in f.get("parents", [])
+
+    def _store(self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str,
+               extra: dict[str, str]) -> StoredDoc:
+        props = {**key.properties(), **self._marker(key.edition), "digest": content_digest(content), **extra}
+        existing = self._docs(key.edition).get(key.token())
+        if existing:
+            had = existing.get("appProperties", {})
+            same = had.get("digest") == props["digest"] and self._same_place(existing, folder, filename)
+            if same and all(had.get(k) == v for k, v in props.items()):
+                return StoredDoc(key, file_url(existing["id"]))
+            body = {"name": filename, "appProperties": {**{k: None for k in had if k not in props}, **props}}
+            params: dict[str, Any] = dict(fileId=existing["id"], body=body, fields=FILE_FIELDS,
+                                          supportsAllDrives=True)
+            if not same:
+                params["media_body"] = _media(content, mime)
+                parent = self.folders.path(folder)
+                if parent not in existing.get("parents", []):
+                    params.update(addParents=parent, removeParents=",".join(existing.get("parents", [])))
+            stored = self.c.run("drive", self.c.files.update(**params))
+        else:
+            parent = self.folders.path(folder)
+
+            def recover():
+                again = list_files(self.c, props_query({**key.properties(), **self._marker(key.edition)}))
+                return bool(again), (again[0] if again else None)
+
+            request = self.c.files.create(
+                body={"name": filename, "parents": [parent], "appProperties": props},
+                media_body=_media(content, mime), fields=FILE_FIELDS, supportsAllDrives=True)
+            stored = self.c.run("drive", request, recover=recover)
+            same = False
+        self._docs(key.edition)[key.token()] = stored
+        return StoredDoc(key, file_url(stored["id"]), changed=not same)
+
+    def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
+        """Upload a converted copy (a Google Doc), export it as PDF, store the PDF, delete the copy."""
+        with self.c.stats.operation("put pdf"):
+            source = content_digest(docx)
+            existing = self._docs(key.edition).get(key.token())
+            if existing and existing.get("appProperties", {}).get("source_digest") == source:
+                return StoredDoc(key, file_url(existing["id"]))
+            parent = self.folders.path(folder)
+            copy = self.c.run("drive", self.c.files.create(
+                body={"name": f"{Path(filename).stem} (converting)", "mimeType": GDOC, "parents": [parent],
+                      "appProperties": {"edition": self.c.edition, "contest": "temporary"}},
+                media_body=_media(docx, DOCX_MIME), fields="id", supportsAllDrives=True))
+            try:
+                pdf = self.c.run("drive", self.c.files.export(fileId=copy["id"], mimeType=PDF_MIME))
+            finally:
+                try:
+                    self.c.run("drive", self.c.files.delete(fileId=copy["id"], supportsAllDrives=True))
+                except BackendError:
+                    pass  # a leftover converted copy is untidy, not wrong
+            if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF"):
+                raise BackendError(f"Drive did not return a PDF for {filename}")
+            return self._store(key, folder, filename, pdf, PDF_MIME, {"source_digest": source})
+
+    def documents(self) -> list[StoredDoc]:
+        files = {t: f for edition in {self.c.edition, *self._index} for t, f in self._docs(edition).items()}
+        return [StoredDoc(_doc_key(f["appProperties"]), file_url(f["id"])) for _t, f in sorted(files.items())]
+
+
+# --- forms -------------------------------------------------------------------------------------
+class GoogleFormSource:
+    """form.kind sheet: the linked response spreadsheet (gspread); forms_api: Forms API v1;
+    file: an export file, as in the local workspace."""
+
+    page_size = 5000  # forms.responses.list page size (the API's maximum)
+
+    def __init__(self, c: Clients, form, file_path: Path | None = None):
+        self.c, self.form, self.file_path = c, form, file_path
+        self._first_tab: str | None = None
+
+    def read_responses(self) -> list[RawResponse]:
+        with self.c.stats.operation("read form responses"):
+            if self.form.kind == "forms_api":
+                return self._forms_api()
+            if self.form.kind == "sheet":
+                return self._sheet()
+        from pipelines.forms import FormError, read_export
+
+        if self.file_path is None:
+            raise BackendError("form.path: no response export given")
+        try:
+            return read_export(self.file_path)
+        except FormError as exc:
+            raise BackendError(str(exc)) from None
+
+    def _forms_api(self) -> list[RawResponse]:
+        from pipelines.forms import _unique
+
+        form_id = self.form.form_id
+        if not form_id or self.c.forms is None:
+            raise BackendError("form.form_id: the id of the Google Form is needed for form.kind: forms_api")
+        form = self.c.run("forms", self.c.forms.get(formId=form_id))
+        questions: list[tuple[str, str]] = []
+        for item in form.get("items", []):
+            title = str(item.get("title", "")).strip()
+            if "questionItem" in item:
+                questions.append((item["questionItem"]["question"]["questionId"], title))
+            for q in item.get("questionGroupItem", {}).get("questions", []):
+                questions.append((q["questionId"], f"{title} [{q.get('rowQuestion', {}).get('title', '')}]"))
+        titles = _unique([t for _, t in questions])
+        responses, token = [], None
+        while True:
+            params: dict[str, Any] = {"formId": form_id, "pageSize": self.page_size}
+            if token:
+                params["pageToken"] = token
+            page = self.c.run("forms", self.c.responses.list(**params))
+            responses += page.get("responses", [])
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        responses.sort(key=lambda r: (r.get("createTime", ""), r["responseId"]))
+        out = []
+        for number, r in enumerate(responses, start=1):
+            answers = {"Timestamp": r.get("lastSubmittedTime", ""), "Email Address": r.get("respondentEmail", "")}
+            given = r.get("answers", {})
+            for (qid, _), title in zip(questions, titles):
+                answers[title] = _answer_text(given.get(qid, {}))
+            out.append(RawResponse(row_key=r["responseId"], row_number=number, answers=answers,
+                                   source=f"form {form_id}"))
+        return out
+
+    def _sheet(self) -> list[RawResponse]:
+        from pipelines.forms import _unique, table_row_key
+
+        sid = self.form.spreadsheet_id
+        if not sid or self.c.gspread is None:
+            raise BackendError("form.spreadsheet_id: the id of the linked response sheet is needed "
+                               "for form.kind: sheet")
+        http, sheets = self.c.gspread.http_client, self.c.transports["sheets"]
+        if not self.form.worksheet and not self._first_tab:  # no name given: the first tab, asked once
+            meta = sheets.call("spreadsheets.get", lambda: http.fetch_sheet_metadata(
+                sid, params={"fields": "sheets.properties(title,index)"}))
+            tabs = sorted((s["properties"] for s in meta.get("sheets", [])), key=lambda p: p.get("index", 0))
+            if not tabs:
+                raise BackendError(f"form.spreadsheet_id: the spreadsheet {sid} has no sheets")
+            self._first_tab = tabs[0]["title"]
+        name = self.form.worksheet or self._first_tab
+        rng = "'" + str(name).replace("'", "''") + "'"
+        data = sheets.call("spreadsheets.values.get", lambda: http.values_get(sid, rng))
+        rows = [[str(v) for v in row] for row in data.get("values", [])]
+        while rows and not any(v.strip() for v in rows[0]):
+            rows.pop(0)
+        if not rows:
+            return []
+        header = _unique([h.strip() for h in rows[0]])
+        out = []
+        for number, cells in enumerate(rows[1:], start=1):
+            if not any(v.strip() for v in cells):
+                continue
+            answers = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
+            for i in range(len(header), len(cells)):
+                if cells[i].strip():
+                    answers[f"column {i + 1}"] = cells[i]
+            out.append(RawResponse(row_key=table_row_key("responses", number, answers), row_number=number,
+                                   answers=answers, source=f"sheet {sid}"))
+        return out
+
+
+def _answer_text(answer: dict[str, Any]) -> str:
+    if "fileUploadAnswers" in answer:
+        return ", ".join(OPEN_LINK + a["fileId"] for a in answer["fileUploadAnswers"].get("answers", []))
+    return ", ".join(str(a.get("value", "")) for a in answer.get("textAnswers", {}).get("answers", []))
+
+
+# --- mail --------------------------------------------------------------------------------------
+class GoogleMailer:
+    """Gmail users.messages.send when backend.gmail; otherwise False (the caller lists instead)."""
+
+    def __init__(self, c: Clients):
+        self.c = c
+
+    def notify(self, to: str, subject: str, body: str) -> bool:
+        if self.c.messages is None:
+            return False
+        msg = EmailMessage()
+        msg["To"], msg["Subject"] = to, subject
+        if self.c.backend.sender:
+            msg["From"] = self.c.backend.sender
+        msg.set_content(body)
+        raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
+        with self.c.stats.operation("send mail"):
+            try:
+                self.c.run("gmail", self.c.messages.send(userId="me", body={"raw": raw}))
+            except BackendError as exc:
+                if "precondition" not in str(exc).lower():
+                    raise
+                raise BackendError(
+                    "backend.gmail: Gmail refused to send (failedPrecondition). A service account sends mail "
+                    "only through domain-wide delegation of the gmail.send scope, as the mailbox named in "
+                    "backend.sender; set both, use backend.auth: oauth, or set backend.gmail: false") from exc
+        return True

@@ -1,0 +1,238 @@
+"""Rating sheets: one spreadsheet per expert per stage (form 02), shared with that expert only.
+
+A sheet is created through Drive (files.create with its folder and appProperties: the only way a
+service account without storage can create a file in a shared drive — spreadsheets.create always
+lands in the caller's My Drive) and filled with ONE spreadsheets.batchUpdate (title, frozen rows,
+cells, formats, validation, widths, hidden columns, protection); reading it is one spreadsheets.get.
+`GoogleControlStore` lives in control.py and is re-exported here.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pipelines.domain.models import ScoreCell
+from pipelines.ports import Cell, SheetGrid, SheetKey, SheetRef, SheetSpec
+
+from .control import GoogleControlStore, a1, extended, from_extended, json_value, sheet_url
+from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
+from .transport import Clients
+
+__all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
+
+EDITABLE_BG = {"red": 1.0, "green": 0.949, "blue": 0.8}  # FFF2CC, the yellow the instructions mention
+
+
+# --- rating sheets -----------------------------------------------------------------------------
+def _cell_data(cell: Cell, r: int, c: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    value = {"formulaValue": cell.formula} if cell.formula else extended(cell.value)
+    if value:
+        out["userEnteredValue"] = value
+    fmt: dict[str, Any] = {"verticalAlignment": "TOP"}
+    if cell.bold:
+        fmt["textFormat"] = {"bold": True}
+    if cell.wrap or cell.editable:
+        fmt["wrapStrategy"] = "WRAP"
+    if cell.editable:
+        fmt["backgroundColor"] = EDITABLE_BG
+    out["userEnteredFormat"] = fmt
+    if cell.validation:
+        low, high, ref = cell.validation[0], cell.validation[1], a1(r, c)
+        # Sheets has no whole-number condition: a custom formula, strict (other input is rejected)
+        out["dataValidation"] = {"condition": {"type": "CUSTOM_FORMULA", "values": [{
+            "userEnteredValue": f"=AND(ISNUMBER({ref}),{ref}=INT({ref}),{ref}>={low},{ref}<={high})"}]},
+            "strict": True, "inputMessage": f"{low}–{high}"}
+    return out
+
+
+def _rectangles(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]:
+    """Cells -> few rectangles (r0, r1, c0, c1): runs within a row, then equal runs of adjacent rows."""
+    runs: list[tuple[int, int, int]] = []
+    for r, c in sorted(cells):
+        if runs and runs[-1][0] == r and runs[-1][2] == c:
+            runs[-1] = (r, runs[-1][1], c + 1)
+        else:
+            runs.append((r, c, c + 1))
+    rects: list[list[int]] = []
+    for r, c0, c1 in runs:
+        match = next((x for x in rects if x[1] == r and x[2] == c0 and x[3] == c1), None)
+        if match:
+            match[1] = r + 1
+        else:
+            rects.append([r, r + 1, c0, c1])
+    return [tuple(x) for x in rects]  # type: ignore[misc]
+
+
+def grid_requests(grid: SheetGrid, editors: list[str], sheet_id: int = 0) -> list[dict[str, Any]]:
+    """Everything of a rating sheet as the requests of one spreadsheets.batchUpdate."""
+    height, width = len(grid.rows), max(grid.width, 1)
+    requests: list[dict[str, Any]] = [{"updateSheetProperties": {
+        "properties": {"sheetId": sheet_id, "title": grid.title[:100], "gridProperties": {
+            "rowCount": max(height, grid.frozen_rows + 1), "columnCount": width,
+            "frozenRowCount": grid.frozen_rows}},
+        "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount"}}]
+    requests.append({"updateCells": {
+        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+        "rows": [{"values": [_cell_data(cell, r, c) for c, cell in enumerate(row)]} for r, row in enumerate(grid.rows)],
+        "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
+    columns = [({"pixelSize": int(w * 7 + 12)}, "pixelSize", c) for c, w in enumerate(grid.column_widths) if w]
+    columns += [({"hiddenByUser": True}, "hiddenByUser", c) for c in grid.hidden_columns]
+    for props, fields, c in columns:
+        requests.append({"updateDimensionProperties": {
+            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+            "properties": props, "fields": fields}})
+    requests.append({"addProtectedRange": {"protectedRange": {
+        "range": {"sheetId": sheet_id}, "description": "Rating sheet: only the yellow cells are the expert's",
+        "warningOnly": False, "editors": {"users": editors},
+        "unprotectedRanges": [{"sheetId": sheet_id, "startRowIndex": r0, "endRowIndex": r1,
+                               "startColumnIndex": c0, "endColumnIndex": c1}
+                              for r0, r1, c0, c1 in _rectangles(grid.editable_cells())]}}})
+    return requests
+
+
+def _sheet_key(p: dict[str, str]) -> SheetKey:
+    return SheetKey(p["edition"], int(p["stage"]), p["group"], p["expert"], int(p["version"]), p["kind"])
+
+
+def _direct(perm: dict[str, Any]) -> bool:
+    details = perm.get("permissionDetails")
+    return not details or any(not d.get("inherited") for d in details)
+
+
+class GoogleRatingSheets:
+    """One spreadsheet per expert per stage, found by its SheetKey in appProperties."""
+
+    def __init__(self, c: Clients, folders: Folders):
+        self.c, self.folders = c, folders
+        self._index: dict[str, dict[str, dict[str, Any]]] = {}
+        self.frozen: set[str] = set()  # sheets this run froze: reading them is the stage's close
+
+    def _sheets(self, edition: str | None = None) -> dict[str, dict[str, Any]]:
+        """token -> Drive file of every rating sheet of the edition (one paged list, then remembered)."""
+        edition = edition or self.c.edition
+        if edition not in self._index:
+            with self.c.stats.operation("list rating sheets"):
+                files = list_files(self.c, props_query({"kind": "rating_sheet", "edition": edition}))
+            self._index[edition] = {}
+            for f in files:
+                try:
+                    self._index[edition][_sheet_key(f.get("appProperties", {})).token()] = f
+                except (KeyError, ValueError):
+                    continue
+        return self._index[edition]
+
+    def _editors(self) -> list[str]:
+        people = [self.c.whoami()] if self.c.whoami() else []
+        return list(dict.fromkeys(people + [e.strip().lower() for e in self.c.backend.cdb_editors]))
+
+    def ensure(self, spec: SheetSpec) -> SheetRef:
+        token = spec.key.token()
+        found = self._sheets(spec.key.edition).get(token)
+        if found and found.get("appProperties", {}).get("state") == "ready":
+            return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
+        with self.c.stats.operation("create sheet"):
+            if found is None:
+                found = self._create_file(spec)
+                filled, shared = False, False
+            else:  # an earlier run stopped half-way: finish what it did not do
+                filled, shared = self._is_protected(found["id"]), self._expert_role(found["id"], spec) == "writer"
+            sid = found["id"]
+            if not filled:
+                self.c.run("sheets", self.c.spreadsheets.batchUpdate(
+                    spreadsheetId=sid, body={"requests": grid_requests(spec.grid, self._editors())}),
+                    recover=lambda: (self._is_protected(sid), None))
+            if not shared:
+                self.c.run("drive", self.c.permissions.create(
+                    fileId=sid, body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
+                    sendNotificationEmail=True, emailMessage=spec.share_message, supportsAllDrives=True,
+                    fields="id"))
+            self._sheets(spec.key.edition)[token] = self.c.run("drive", self.c.files.update(
+                fileId=sid, body={"appProperties": {"state": "ready"}}, fields=FILE_FIELDS, supportsAllDrives=True))
+        return SheetRef(spec.key, sid, sheet_url(sid), created=True)
+
+    def _create_file(self, spec: SheetSpec) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": spec.name, "mimeType": SHEET, "parents": [self.folders.path(spec.folder)],
+                                "appProperties": {**spec.key.properties(), "state": "new"}}
+        if not self.c.backend.shared_drive_id:
+            body["writersCanShare"] = False  # the expert must not pass the sheet on (My Drive only)
+
+        def recover():
+            again = list_files(self.c, props_query(spec.key.properties()))
+            return bool(again), (again[0] if again else None)
+
+        created = self.c.run("drive", self.c.files.create(body=body, fields=FILE_FIELDS, supportsAllDrives=True),
+                             recover=recover)
+        self._sheets(spec.key.edition)[spec.key.token()] = created
+        return created
+
+    def _is_protected(self, sid: str) -> bool:
+        meta = self.c.run("sheets", self.c.spreadsheets.get(
+            spreadsheetId=sid, fields="sheets.protectedRanges.protectedRangeId"))
+        return any(s.get("protectedRanges") for s in meta.get("sheets", []))
+
+    def _permissions(self, sid: str) -> list[dict[str, Any]]:
+        out, token = [], None
+        while True:
+            params: dict[str, Any] = dict(fileId=sid, supportsAllDrives=True, pageSize=100, fields=(
+                "nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)"))
+            if token:
+                params["pageToken"] = token
+            page = self.c.run("drive", self.c.permissions.list(**params))
+            out += page.get("permissions", [])
+            if not (token := page.get("nextPageToken")):
+                return out
+
+    def _expert_role(self, sid: str, spec: SheetSpec) -> str | None:
+        return next((p["role"] for p in self._permissions(sid) if _direct(p)
+                     and str(p.get("emailAddress", "")).lower() == spec.key.expert.lower()), None)
+
+    def freeze(self, ref: SheetRef) -> None:
+        """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
+        keep = set(self._editors())
+        self.frozen.add(ref.id)
+        with self.c.stats.operation("freeze sheet"):
+            for p in self._permissions(ref.id):
+                if _direct(p) and p["role"] == "writer" and str(p.get("emailAddress", "")).lower() not in keep:
+                    self.c.run("drive", self.c.permissions.update(
+                        fileId=ref.id, permissionId=p["id"], body={"role": "reader"}, supportsAllDrives=True,
+                        fields="id,role"))
+
+    def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
+            meta = self.c.run("sheets", self.c.spreadsheets.get(
+                spreadsheetId=ref.id, includeGridData=True,
+                fields="sheets.data.rowData.values(userEnteredValue,effectiveValue)"))
+        sheets = meta.get("sheets") or [{}]
+        rows = [row.get("values", []) for row in ((sheets[0].get("data") or [{}])[0].get("rowData") or [])]
+        width = max((len(r) for r in rows), default=0)
+        grid = []
+        for r, row in enumerate(rows):
+            out = []
+            for c in range(width):
+                cell = row[c] if c < len(row) else {}
+                entered = cell.get("userEnteredValue") or {}
+                formula = entered.get("formulaValue")
+                value = from_extended(cell.get("effectiveValue") if "effectiveValue" in cell or formula else entered)
+                out.append(ScoreCell(value, formula, a1(r, c)))
+            grid.append(out)
+        return grid
+
+    def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
+        """As typed into the sheet (USER_ENTERED): "=…" becomes a formula, "8" a number."""
+        data = [{"range": a1(r, c), "values": [[json_value(v)]]} for (r, c), v in sorted(values.items())]
+        if not data:
+            return
+        with self.c.stats.operation("write as expert"):
+            self.c.run("sheets", self.c.values.batchUpdate(
+                spreadsheetId=ref.id, body={"valueInputOption": "USER_ENTERED", "data": data}))
+
+    def sharing(self) -> list[dict[str, str]]:
+        out = []
+        with self.c.stats.operation("audit sharing"):
+            files = {t: f for edition in {self.c.edition, *self._index} for t, f in self._sheets(edition).items()}
+            for _token, f in sorted(files.items()):
+                for p in self._permissions(f["id"]):
+                    who = str(p.get("emailAddress") or p.get("domain") or p.get("type", "")).lower()
+                    if _direct(p) and p["role"] != "owner" and who != (self.c.whoami() or "").lower():
+                        out.append({"sheet": f["id"], "email": who, "role": p["role"]})
+        return out

@@ -1,0 +1,267 @@
+"""The only code that talks to Google: one Transport per API (sheets, drive, forms, gmail).
+
+Each transport executes a googleapiclient request (or a gspread call) behind
+- a client-side rate limiter: at most `per_minute` requests in any rolling minute (a token bucket whose
+  tokens come back 60 s after being spent, so a short job runs at once and a long one never exceeds
+  Google's per-minute quota; Sheets reads and writes have separate quotas and separate buckets);
+- a bounded, truncated exponential backoff with jitter, min(2^n + random, 32 s), at most `max_retries`
+  retries, on 429, 5xx, 403 rate-limit reasons and network timeouts (GOOGLE_NOTES "Quotas and retries").
+A 403 storageQuotaExceeded is never retried: it is a configuration error with a fix to tell.
+Every request is counted per API+method and per operation label (`Stats.operation`).
+"""
+from __future__ import annotations
+
+import json
+import random
+import socket
+import time
+from collections import deque
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
+
+from pipelines.ports import BackendError
+
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
+MAX_WAIT = 32.0
+STORAGE_HELP = ("Google refused to store the file (403 storageQuotaExceeded): service accounts have no "
+                "Drive storage of their own. Set backend.shared_drive_id to a shared drive the service "
+                "account is a member of (Content manager), or use backend.auth: oauth to act as a CDB user.")
+
+
+class Stats:
+    """Request counts: per API+method, per operation label, retries and time spent waiting."""
+
+    def __init__(self) -> None:
+        self.methods: dict[str, int] = {}
+        self.operations: dict[str, dict[str, Any]] = {}
+        self.retries = 0
+        self.waited = 0.0  # seconds the limiter and the backoff slept
+        self._stack: list[tuple[str, dict[str, int]]] = []
+
+    @contextmanager
+    def operation(self, label: str) -> Iterator[None]:
+        """Count the requests made inside under `label` (innermost label wins)."""
+        calls: dict[str, int] = {}
+        self._stack.append((label, calls))
+        try:
+            yield
+        finally:
+            self._stack.pop()
+            op = self.operations.setdefault(label, {"calls": 0, "requests": {}, "max_per_call": {}})
+            op["calls"] += 1
+            for api, n in calls.items():
+                op["max_per_call"][api] = max(op["max_per_call"].get(api, 0), n)
+
+    def count(self, api: str, method: str) -> None:
+        key = f"{api}.{method}"
+        self.methods[key] = self.methods.get(key, 0) + 1
+        label, calls = self._stack[-1] if self._stack else ("(no operation)", {})
+        op = self.operations.setdefault(label, {"calls": 0, "requests": {}, "max_per_call": {}})
+        op["requests"][key] = op["requests"].get(key, 0) + 1
+        calls[api] = calls.get(api, 0) + 1
+
+    def report(self) -> list[str]:
+        total = sum(self.methods.values())
+        by_api: dict[str, int] = {}
+        for key, n in self.methods.items():
+            by_api[key.split(".", 1)[0]] = by_api.get(key.split(".", 1)[0], 0) + n
+        lines = [f"Google API requests: {total} ("
+                 + ", ".join(f"{api} {n}" for api, n in sorted(by_api.items()))
+                 + f"); {self.retries} retried, {self.waited:.1f} s waited for quota/backoff"]
+        lines += [f"  {key}: {n}" for key, n in sorted(self.methods.items())]
+        lines.append("Requests per operation (calls; requests; most requests of one call per API):")
+        for label, op in sorted(self.operations.items()):
+            reqs = sum(op["requests"].values())
+            most = ", ".join(f"{a} {n}" for a, n in sorted(op["max_per_call"].items()))
+            detail = ", ".join(f"{k} {n}" for k, n in sorted(op["requests"].items()))
+            lines.append(f"  {label}: {op['calls']} calls; {reqs} requests ({detail}); max/call {most or '-'}")
+        return lines
+
+
+class RateLimiter:
+    """At most `per_minute` acquisitions in any rolling 60 s on the given clock."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float], sleep: Callable[[float], None]):
+        self.per_minute, self.clock, self.sleep = max(1, int(per_minute)), clock, sleep
+        self.spent: deque[float] = deque()
+
+    def acquire(self) -> float:
+        waited = 0.0
+        while True:
+            now = self.clock()
+            while self.spent and self.spent[0] <= now - 60.0:
+                self.spent.popleft()
+            if len(self.spent) < self.per_minute:
+                self.spent.append(now)
+                return waited
+            pause = max(0.01, self.spent[0] + 60.0 - now)
+            self.sleep(pause)
+            waited += pause
+
+
+class _Failure(Exception):
+    def __init__(self, status: int, reason: str, message: str):
+        super().__init__(message)
+        self.status, self.reason, self.message = status, reason, message
+
+
+def _timeouts() -> tuple[type[BaseException], ...]:
+    kinds: list[type[BaseException]] = [socket.timeout, TimeoutError]
+    try:
+        import requests
+        kinds += [requests.exceptions.Timeout, requests.exceptions.ConnectionError]
+    except ImportError:  # pragma: no cover
+        pass
+    try:
+        import httplib2
+        kinds.append(httplib2.HttpLib2Error)
+    except ImportError:  # pragma: no cover
+        pass
+    from google.auth.exceptions import TransportError  # the network failed while refreshing the token
+
+    kinds.append(TransportError)
+    return tuple(kinds)
+
+
+TIMEOUTS = _timeouts()
+
+
+def _parse_error(status: int, content: bytes | str | dict | None, fallback: str) -> _Failure:
+    data: Any = content
+    if isinstance(content, (bytes, str)):
+        try:
+            data = json.loads(content)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+    err = data.get("error", data) if isinstance(data, dict) else {}
+    err = err if isinstance(err, dict) else {}
+    reasons = [e.get("reason", "") for e in err.get("errors") or [] if isinstance(e, dict)]
+    reasons += [d.get("reason", "") for d in err.get("details") or [] if isinstance(d, dict)]
+    reason = next((r for r in reasons if r), "")
+    return _Failure(status, reason, str(err.get("message") or fallback or f"HTTP {status}"))
+
+
+def _failure(exc: BaseException) -> _Failure | None:
+    """An HTTP error of either client library -> _Failure; None for anything else."""
+    from googleapiclient.errors import HttpError
+
+    if isinstance(exc, HttpError):
+        return _parse_error(int(exc.resp.status), exc.content, exc.reason)
+    try:
+        from gspread.exceptions import APIError
+    except ImportError:  # pragma: no cover
+        return None
+    if isinstance(exc, APIError):
+        status = getattr(exc.response, "status_code", None) or int(exc.code or 0)
+        return _parse_error(int(status), {"error": exc.error}, str(exc))
+    return None
+
+
+def _auth_error(exc: BaseException) -> bool:
+    from google.auth.exceptions import GoogleAuthError
+
+    return isinstance(exc, GoogleAuthError)
+
+
+def retryable(f: _Failure) -> bool:
+    return f.status == 429 or f.status >= 500 or (f.status == 403 and f.reason in RATE_REASONS)
+
+
+class Transport:
+    """Executes one API's requests: limiter, bounded backoff, counting, errors -> BackendError."""
+
+    def __init__(self, api: str, stats: Stats, *, per_minute: int, max_retries: int,
+                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
+                 rng: random.Random | None = None, write_per_minute: int | None = None):
+        self.api, self.stats, self.max_retries = api, stats, max(0, int(max_retries))
+        self.sleep, self.rng = sleep, rng or random.Random()
+        self.read_limiter = RateLimiter(per_minute, clock, sleep)
+        self.write_limiter = RateLimiter(write_per_minute, clock, sleep) if write_per_minute else self.read_limiter
+
+    def execute(self, request, *, recover: Callable[[], tuple[bool, Any]] | None = None) -> Any:
+        """Run a googleapiclient HttpRequest. `recover`, given for non-idempotent writes, is asked after
+        a timeout whether the write happened after all ((True, result)) before the request is sent again."""
+        method = (request.methodId or "unknown").split(".", 1)[-1]
+        write = request.method.upper() != "GET" and not method.endswith(("batchGet", "getByDataFilter"))
+        return self._run(method, write, lambda: request.execute(num_retries=0), recover)
+
+    def call(self, method: str, fn: Callable[[], Any], *, write: bool = False) -> Any:
+        """Run a gspread call that makes exactly one request (`method`, e.g. "spreadsheets.values.get")."""
+        return self._run(method, write, fn, None)
+
+    def _run(self, method: str, write: bool, send: Callable[[], Any],
+             recover: Callable[[], tuple[bool, Any]] | None) -> Any:
+        limiter = self.write_limiter if write else self.read_limiter
+        attempt = 0
+        while True:
+            self.stats.waited += limiter.acquire()
+            self.stats.count(self.api, method)
+            try:
+                return send()
+            except TIMEOUTS as exc:
+                problem: BaseException = exc
+                detail = f"no answer from Google ({type(exc).__name__})"
+                timed_out = True
+            except Exception as exc:  # noqa: BLE001 - only HTTP errors are handled, the rest re-raised
+                failure = _failure(exc)
+                if failure is None and _auth_error(exc):
+                    raise BackendError(f"Google refused the credentials ({exc}); check backend.credentials "
+                                       "(a revoked key?) or, with auth: oauth, delete the token file at "
+                                       "backend.token_path to sign in again") from exc
+                if failure is None:
+                    raise
+                if failure.status == 403 and failure.reason == "storageQuotaExceeded":
+                    raise BackendError(STORAGE_HELP) from exc
+                if not retryable(failure):
+                    raise BackendError(f"Google {self.api} {method}: {failure.status} {failure.message}") from exc
+                problem, detail, timed_out = exc, f"{failure.status} {failure.message}", False
+            if attempt >= self.max_retries:
+                raise BackendError(f"Google {self.api} {method}: gave up after {attempt + 1} attempts "
+                                   f"({detail}); try again later") from problem
+            pause = min(2 ** attempt + self.rng.random(), MAX_WAIT)
+            self.stats.retries += 1
+            self.stats.waited += pause
+            self.sleep(pause)
+            attempt += 1
+            if timed_out and recover is not None:
+                done, result = recover()
+                if done:
+                    return result
+
+
+class Clients:
+    """What every adapter of the backend shares: the API clients, their transports and the stats."""
+
+    def __init__(self, *, sheets, drive, forms, gmail, gspread, transports: dict[str, Transport],
+                 stats: Stats, backend, edition: str, edition_name: str, identity: str | None):
+        self.gspread = gspread
+        # googleapiclient builds a resource's methods (and their docstrings) on every call of e.g.
+        # service.spreadsheets(): slow. The resources are made once here.
+        self.spreadsheets = sheets.spreadsheets()
+        self.values = self.spreadsheets.values()
+        self.files, self.permissions, self.about = drive.files(), drive.permissions(), drive.about()
+        self.forms = forms.forms() if forms is not None else None
+        self.responses = self.forms.responses() if self.forms is not None else None
+        self.messages = gmail.users().messages() if gmail is not None else None
+        self.transports, self.stats, self.backend = transports, stats, backend
+        self.edition, self.edition_name, self.identity = edition, edition_name, identity
+        self._asked = False
+
+    def whoami(self) -> str | None:
+        """The pipeline's own account (a service account's is known; a user's is asked of Drive once)."""
+        if self.identity is None and not self._asked:
+            self._asked = True
+            with self.stats.operation("who am I"):
+                about = self.run("drive", self.about.get(fields="user(emailAddress)"))
+            self.identity = about.get("user", {}).get("emailAddress")
+        return self.identity
+
+    def run(self, api: str, request, **kw) -> Any:
+        return self.transports[api].execute(request, **kw)
+
+    def list_params(self) -> dict[str, Any]:
+        """Drive files.list parameters: every drive the caller can see, or just the shared drive."""
+        params: dict[str, Any] = {"supportsAllDrives": True, "includeItemsFromAllDrives": True}
+        if self.backend.shared_drive_id:
+            params.update(corpora="drive", driveId=self.backend.shared_drive_id)
+        return params

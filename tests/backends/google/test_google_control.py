@@ -1,0 +1,85 @@
+"""The control spreadsheet: tables round-trip, idempotent writes, a fixed request budget per job."""
+from __future__ import annotations
+
+from pipelines.backends.google import edition_key
+from pipelines.backends.google.offline import fake_workspace
+from pipelines.jobs.common import edition_key as jobs_edition_key
+from pipelines.tables import Tables
+
+TRICKY = ["=1+1", "+7 701 111 22 33", "@mention", "-5", "'quoted", "0123", "3.50", "TRUE", "<b>&amp;</b>"]
+
+
+def test_edition_key_is_the_jobs_formula(config):
+    assert edition_key(config) == jobs_edition_key(config)
+
+
+def test_tables_round_trip_with_text_kept_as_text(ws, fake, config):
+    rows = [[t, i, 2.5, ""] for i, t in enumerate(TRICKY)]
+    assert ws.control.write_tables({"Тізім": (["text", "n", "x", "empty"], rows),
+                                    "Кезеңдер": (["stage", "state"], [[1, "open"]])}) == ["Тізім", "Кезеңдер"]
+    got = ws.control.read_table("Тізім")
+    assert [r["text"] for r in got] == TRICKY  # never parsed: no formula, no number, no boolean
+    assert [r["n"] for r in got] == list(range(len(TRICKY)))
+    assert got[0] == {"text": "=1+1", "n": 0, "x": 2.5, "empty": ""}
+    # what a person sees in the spreadsheet is the same: read back by the fake, not by our code
+    control = ws.control.id
+    assert fake.sheet_values(control, "'Тізім'!A2:A3", "FORMULA") == [["=1+1"], ["+7 701 111 22 33"]]
+    model = fake.spreadsheet_model(control)
+    assert [s.title for s in model.sheets] == ["Тізім", "Кезеңдер"]  # the blank "Sheet1" became the first
+    tab = next(s for s in model.sheets if s.title == "Тізім")
+    assert tab.cells[(0, 0)]["userEnteredFormat"]["textFormat"]["bold"] is True
+    assert tab.properties["gridProperties"]["frozenRowCount"] == 1
+    # a fresh process (new workspace, same Google) finds the same spreadsheet by its appProperties
+    again = fake_workspace(config, fake)
+    assert again.control.read_table("Тізім") == got
+    assert again.control.id == control
+    assert again.control.read_table("no such table") == []
+
+
+def test_second_write_of_the_same_tables_writes_nothing(ws, fake, config, requests_made):
+    tables = {"registry": (["id", "title"], [[f"DER-{i}", f"Title {i}"] for i in range(300)])}
+    assert ws.control.write_tables(tables) == ["registry"]
+    fake.reset_counts()
+    assert ws.control.write_tables(tables) == []
+    assert requests_made() == {}  # known from our own write: not even read again
+    other = fake_workspace(config, fake)  # a new process must read, and then writes nothing either
+    fake.reset_counts()
+    assert other.control.write_tables(tables) == []
+    assert requests_made() == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,  # find it, its tabs
+                               "sheets.spreadsheets.values.get": 1}
+
+
+def test_a_job_writes_any_number_of_tables_in_at_most_two_requests(ws, fake, config, requests_made):
+    tables = {f"T{n}": (["id", "value"], [[f"R{i}", i * n] for i in range(200)]) for n in range(5)}
+    ws.control.write_tables(tables)
+    other = fake_workspace(config, fake)
+    fake.reset_counts()
+    changed = dict(tables, T1=(["id", "value"], [[f"R{i}", -i] for i in range(800)]),
+                   T3=(["id"], [["only"]]), NEW=(["a"], [["b"]]))
+    assert other.control.write_tables(changed) == ["T1", "T3", "NEW"]
+    made = requests_made("sheets")
+    writes = {k: n for k, n in made.items() if k.endswith(("batchUpdate", "append", "update"))}
+    assert writes == {"sheets.spreadsheets.batchUpdate": 1}
+    assert sum(made.values()) <= 3  # tab list + one values.batchGet + one batchUpdate
+    # the shrunk table left nothing behind of its old rectangle
+    assert fake.sheet_values(other.control.id, "T3") == [["id"], ["only"]]
+    assert len(other.control.read_table("T1")) == 800
+    assert fake_workspace(config, fake).control.read_table("T3") == [{"id": "only"}]
+
+
+def test_append_rows_creates_the_table_then_appends_raw(ws, fake, requests_made):
+    fake.reset_counts()
+    ws.control.append_rows("journal", ["at", "action"], [["2027-01-01", "=HYPERLINK(\"x\")"]])
+    ws.control.append_rows("journal", ["at", "action"], [["2027-01-02", "intake"], ["2027-01-03", "5"]])
+    made = requests_made("sheets")
+    assert made["sheets.spreadsheets.values.append"] == 1
+    assert fake.sheet_values(ws.control.id, "journal", "FORMULA") == [
+        ["at", "action"], ["2027-01-01", "=HYPERLINK(\"x\")"], ["2027-01-02", "intake"], ["2027-01-03", "5"]]
+    assert [r["action"] for r in ws.control.read_table("journal")] == ["=HYPERLINK(\"x\")", "intake", "5"]
+
+
+def test_tables_through_the_jobs_table_layer(ws):
+    tables = Tables(ws.control, "kk")
+    tables.write({"stages": [{"stage": 1, "state": "open"}]})
+    assert tables.read("stages")[0]["state"] == "open"
+    assert tables.write({"stages": [{"stage": 1, "state": "open"}]}) == []

@@ -1,0 +1,100 @@
+"""Form responses from the Forms API (paged, file uploads) and from the linked response sheet."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from pipelines.backends.google.offline import demo_workspace_factory, fake_workspace
+from pipelines.config import FormSourceConfig
+from pipelines.demo import write_edition
+from pipelines.forms import load_aliases, map_response, read_export, table_row_key
+
+OPEN = "https://drive.google.com/open?id="
+QUESTIONS = [("0001", "1. Факультет", "radio", ["ФИТА"]), ("0002", "3. Название ЦОР", "paragraph"),
+             ("0003", "5. Язык обучения", "checkbox", ["Қазақ тілі", "Русский"]),
+             ("0004", "Акт внедрения в учебный процесс", "file")]
+
+
+def _form(fake, n: int) -> str:
+    form_id = fake.add_form("Конкурс ЦОР", QUESTIONS)
+    for i in range(n):
+        answers = {"0001": "ФИТА", "0002": f"Курс {i}", "0003": ["Қазақ тілі", "Русский"]}
+        if i % 2:
+            answers["0004"] = {"files": [(f"ACT{i}a", "act.pdf", "application/pdf"),
+                                         (f"ACT{i}b", "act2.pdf", "application/pdf")]}
+        when = datetime(2027, 2, 1, 4, i, tzinfo=timezone.utc)
+        fake.add_response(form_id, answers, create_time=when, last_submitted_time=when,
+                          respondent_email=f"t{i}@atu.edu.kz", response_id=f"resp-{i:02d}")
+    return form_id
+
+
+def test_forms_api_with_paging_and_uploads(fake, config, requests_made):
+    form_id = _form(fake, 7)
+    cfg = config.model_copy(update={"form": FormSourceConfig(kind="forms_api", form_id=form_id)})
+    ws = fake_workspace(cfg, fake)
+    ws.forms.page_size = 3
+    fake.reset_counts()
+    got = ws.forms.read_responses()
+    assert requests_made() == {"forms.forms.get": 1, "forms.forms.responses.list": 3}
+    assert [r.row_key for r in got] == [f"resp-{i:02d}" for i in range(7)]
+    first, second = got[0], got[1]
+    assert list(first.answers)[:2] == ["Timestamp", "Email Address"]
+    assert first.answers["Email Address"] == "t0@atu.edu.kz"
+    assert first.answers["5. Язык обучения"] == "Қазақ тілі, Русский"
+    assert first.answers["Акт внедрения в учебный процесс"] == ""
+    assert second.answers["Акт внедрения в учебный процесс"] == f"{OPEN}ACT1a, {OPEN}ACT1b"
+    mapped = map_response(second, load_aliases({}), 1, ZoneInfo("Asia/Almaty"))
+    assert mapped.submitted_at == datetime(2027, 2, 1, 4, 1, tzinfo=timezone.utc)
+    assert mapped.respondent_email == "t1@atu.edu.kz" and mapped.title == "Курс 1"
+    assert mapped.act_files == [f"{OPEN}ACT1a", f"{OPEN}ACT1b"]
+
+
+def test_linked_response_sheet(fake, config, drive_id, requests_made):
+    sheets = fake.build("sheets")
+    header = ["Отметка времени", "Адрес электронной почты", "3. Название ЦОР", "Акт внедрения"]
+    rows = [header, ["01.02.2027 09:05:03", "t1@atu.edu.kz", "=not a formula", f"{OPEN}A1, {OPEN}A2"],
+            ["", "", "", ""], ["02.02.2027 10:00:00", "t2@atu.edu.kz", "Базы данных", ""]]
+    created = fake.build("drive").files().create(body={
+        "name": "Ответы", "mimeType": "application/vnd.google-apps.spreadsheet", "parents": [drive_id]},
+        supportsAllDrives=True).execute()
+    sid = created["id"]
+    sheets.spreadsheets().values().update(spreadsheetId=sid, range="A1", valueInputOption="RAW",
+                                          body={"values": rows}).execute()
+    cfg = config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=sid)})
+    ws = fake_workspace(cfg, fake)
+    fake.reset_counts()
+    got = ws.forms.read_responses()
+    assert requests_made() == {"sheets.spreadsheets.get": 1, "sheets.spreadsheets.values.get": 1}  # first tab's name
+    fake.reset_counts()
+    assert [r.answers for r in ws.forms.read_responses()] == [r.answers for r in got]
+    assert requests_made() == {"sheets.spreadsheets.values.get": 1}  # the name is remembered
+    assert [r.row_number for r in got] == [1, 3]  # the empty row keeps its place
+    assert got[0].answers["3. Название ЦОР"] == "=not a formula"
+    assert got[0].row_key == table_row_key("responses", 1, got[0].answers)
+    assert {r.transport for r in fake.requests if r.api == "sheets" and r.method != "spreadsheets.values.update"} \
+        == {"requests"}  # through gspread's session
+    named = fake_workspace(config.model_copy(update={"form": FormSourceConfig(
+        kind="sheet", spreadsheet_id=sid, worksheet=fake.spreadsheet_model(sid).sheets[0].title)}), fake)
+    assert [r.answers for r in named.forms.read_responses()] == [r.answers for r in got]
+
+
+def test_the_demo_factory_seeds_the_form_from_the_export(tmp_path, base_config):
+    config_path = write_edition(tmp_path / "demo", seed=2027)
+    factory = demo_workspace_factory(config_path)
+    ws = factory(base_config)
+    fake = ws.stats["fake"]
+    assert ws.forms.form.kind == "forms_api" and ws.control.c.backend.shared_drive_id in fake.drives
+    exported = read_export(config_path.parent / "responses.csv")
+    got = ws.forms.read_responses()
+    assert len(got) == len(exported)
+    zone = base_config.zone
+    aliases = load_aliases(base_config.form.aliases)
+    for raw, via_api in zip(sorted(exported, key=lambda r: map_response(r, aliases, 1, zone).submitted_at),
+                            got):
+        a, b = map_response(raw, aliases, 1, zone), map_response(via_api, aliases, 1, zone)
+        assert (a.submitted_at, a.respondent_email, a.title, a.act_files) == \
+               (b.submitted_at, b.respondent_email, b.title, b.act_files)
+    assert factory(base_config).stats["fake"] is fake  # one fake for the whole demo
+    assert any("Google API requests" in line for line in ws.stats["report"]())
+    assert base_config.backend.kind == "local"  # the config given was not changed
+    assert "kind: local" in config_path.read_text(encoding="utf-8")

@@ -1,0 +1,144 @@
+"""Rating sheets: created with all content in few requests, shared with the expert only, frozen, read raw."""
+from __future__ import annotations
+
+import pytest
+
+from pipelines import rating_sheet
+from pipelines.backends.google.offline import fake_workspace
+from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.ports import SheetKey, SheetSpec
+
+EXPERT = "e.zhumabayev@atu.edu.kz"
+DEADLINE = "05.03.2027 18:00"
+
+
+def _app(n: int, title: str) -> Application:
+    response = Response(
+        row_key=f"row-{n}", row_number=n, submitted_at=None, respondent_email=f"a{n}@atu.edu.kz",
+        faculty="ФИТА", department="Ақпараттық жүйелер", title=title, authors=[Author(f"Автор {n}", "доцент")],
+        authors_raw=f"Автор {n}, доцент", languages=["Қазақ тілі"], der_type="курс", justification="",
+        link=f"https://skills.atu.kz/course/view.php?id={n}", act_files=[], certificate_files=[], raw={})
+    return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
+
+
+@pytest.fixture
+def spec(config):
+    apps = [_app(1, "=cmd|' /C calc'!A0"), _app(2, "Базы данных: SQL на практике")]
+    expert = Expert("Жұмабаев Ерлан Серікұлы", EXPERT, "FIT-IS")
+    grid = rating_sheet.build_grid(config=config, stage=1, group_name="Ақпараттық жүйелер кафедрасы",
+                                   expert=expert, applications=apps, deadline_text=DEADLINE, lang="kk")
+    return SheetSpec(key=SheetKey("2027-test", 1, "FIT-IS", EXPERT), name="form02_s1_FIT-IS_e.zhumabayev",
+                     folder=["stage-1", "FIT-IS", "sheets"], grid=grid, expert_name=expert.name,
+                     deadline_text=DEADLINE, share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}")
+
+
+def test_ensure_creates_everything_in_one_sheets_request(ws, fake, config, spec, drive_id, requests_made):
+    fake.reset_counts()
+    ref = ws.sheets.ensure(spec)
+    assert ref.created and ref.url == f"https://docs.google.com/spreadsheets/d/{ref.id}/edit"
+    assert sum(requests_made("sheets").values()) <= 2
+    assert requests_made("sheets") == {"sheets.spreadsheets.batchUpdate": 1}
+    meta = fake.file_meta(ref.id)
+    assert meta["driveId"] == drive_id and meta["name"] == spec.name
+    assert {k: meta["appProperties"][k] for k in spec.key.properties()} == spec.key.properties()
+    model = fake.spreadsheet_model(ref.id)
+    sheet = model.sheets[0]
+    assert sheet.title == spec.grid.title[:100]
+    assert sheet.properties["gridProperties"]["frozenRowCount"] == spec.grid.frozen_rows
+    for r, row in enumerate(spec.grid.rows):
+        for c, cell in enumerate(row):
+            stored = sheet.cells.get((r, c), {}).get("userEnteredValue", {})
+            if cell.formula:
+                assert stored == {"formulaValue": cell.formula}
+            elif isinstance(cell.value, str) and cell.value:
+                assert stored == {"stringValue": cell.value}  # a DER titled "=cmd|…" stays text
+            if cell.validation:
+                rule = sheet.cells[(r, c)]["dataValidation"]
+                assert rule["strict"] is True and rule["condition"]["type"] == "CUSTOM_FORMULA"
+                assert f"{cell.validation[0]}" in rule["condition"]["values"][0]["userEnteredValue"]
+            if cell.editable:
+                assert "backgroundColor" in sheet.cells[(r, c)]["userEnteredFormat"]
+    (protection,) = sheet.protected_ranges
+    assert protection["warningOnly"] is False
+    assert set(protection["editors"]["users"]) == {fake.identity, *config.backend.cdb_editors}
+    unprotected = {(r, c) for g in protection["unprotectedRanges"]
+                   for r in range(g["startRowIndex"], g["endRowIndex"])
+                   for c in range(g["startColumnIndex"], g["endColumnIndex"])}
+    assert unprotected == set(spec.grid.editable_cells())
+    # widths and hidden columns travel in the same request (the fake accepts them without keeping them)
+    (update,) = [r for r in fake.requests if r.method == "spreadsheets.batchUpdate"]
+    dims = [q["updateDimensionProperties"] for q in update.body["requests"] if "updateDimensionProperties" in q]
+    hidden = {d["range"]["startIndex"] for d in dims if d["properties"].get("hiddenByUser")}
+    assert hidden == set(spec.grid.hidden_columns)
+    assert len([d for d in dims if "pixelSize" in d["properties"]]) == len([w for w in spec.grid.column_widths if w])
+
+
+def test_shared_with_the_expert_only_then_frozen(ws, fake, spec):
+    ref = ws.sheets.ensure(spec)
+    (note,) = fake.sent_notifications
+    assert note["to"] == EXPERT and note["role"] == "writer" and DEADLINE in note["message"]
+    direct = fake.files[ref.id].permissions  # in a shared drive: only what was shared on the file
+    assert [(p["emailAddress"], p["role"], p["type"]) for p in direct] == [(EXPERT, "writer", "user")]
+    assert ws.sheets.sharing() == [{"sheet": ref.id, "email": EXPERT, "role": "writer"}]
+    ws.sheets.freeze(ref)
+    ws.sheets.freeze(ref)  # idempotent
+    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "reader")]
+    assert ws.sheets.sharing() == [{"sheet": ref.id, "email": EXPERT, "role": "reader"}]
+    assert len(fake.sent_notifications) == 1
+
+
+def test_ensure_twice_creates_nothing_new(ws, fake, config, spec, requests_made):
+    first = ws.sheets.ensure(spec)
+    fake.reset_counts()
+    again = ws.sheets.ensure(spec)
+    assert (again.id, again.created) == (first.id, False)
+    assert requests_made() == {}
+    other = fake_workspace(config, fake)  # another process: one Drive list finds every sheet
+    fake.reset_counts()
+    assert other.sheets.ensure(spec).id == first.id
+    assert requests_made() == {"drive.files.list": 1}
+    sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
+    assert len(sheets) == 1 and len(fake.sent_notifications) == 1
+
+
+def test_a_sheet_left_half_made_is_finished_not_duplicated(ws, fake, config, spec):
+    fake.fail_next(1, status=503, method="spreadsheets.batchUpdate")
+    fake.fail_next(9, status=503, method="permissions.create")
+    with pytest.raises(Exception):
+        fake_workspace(config.model_copy(update={"backend": config.backend.model_copy(
+            update={"max_retries": 0})}), fake).sheets.ensure(spec)
+    fake.clear_faults()
+    ref = ws.sheets.ensure(spec)
+    assert ref.created
+    sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
+    assert len(sheets) == 1 and sheets[0].app_properties["state"] == "ready"
+    assert len(fake.spreadsheet_model(ref.id).sheets[0].protected_ranges) == 1
+    assert len(fake.sent_notifications) == 1
+
+
+def test_read_returns_what_the_expert_typed(ws, fake, spec, requests_made):
+    ref = ws.sheets.ensure(spec)
+    row = next(r for r, cells in enumerate(spec.grid.rows) if any(c.validation for c in cells))
+    cols = [c for c, cell in enumerate(spec.grid.rows[row]) if cell.validation][:4]
+    ws.sheets.write_as_expert(ref, {(row, cols[0]): 8, (row, cols[1]): 7.5, (row, cols[2]): "=1+1",
+                                    (row, cols[3]): "text"})
+    fake.reset_counts()
+    cells = ws.sheets.read(ref)
+    assert requests_made() == {"sheets.spreadsheets.get": 1}
+    got = [cells[row][c] for c in cols]
+    assert [(c.value, c.formula) for c in got] == [(8, None), (7.5, None), (2, "=1+1"), ("text", None)]
+    assert isinstance(got[0].value, int)
+    assert got[0].a1 == f"{chr(65 + cols[0])}{row + 1}"
+    # formulas the pipeline wrote come back with their computed value
+    formula_cells = [(r, c) for r, cells_ in enumerate(spec.grid.rows) for c, cell in enumerate(cells_) if cell.formula]
+    for r, c in formula_cells:
+        assert cells[r][c].formula == spec.grid.rows[r][c].formula
+    ws.sheets.freeze(ref)
+    assert [(c.value, c.formula) for c in (ws.sheets.read(ref)[row][c] for c in cols)][0] == (8, None)
+
+
+def test_a_lost_answer_does_not_protect_twice(ws, fake, spec):
+    fake.timeout_next(1, method="spreadsheets.batchUpdate", after_apply=True)
+    ref = ws.sheets.ensure(spec)
+    assert len(fake.spreadsheet_model(ref.id).sheets[0].protected_ranges) == 1
+    assert len(fake.sent_notifications) == 1
