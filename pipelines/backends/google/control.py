@@ -22,18 +22,6 @@ ERRORS = {"DIVIDE_BY_ZERO": "#DIV/0!", "REF": "#REF!", "VALUE": "#VALUE!", "N_A"
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
-def col_letter(index: int) -> str:
-    s, n = "", index + 1
-    while n:
-        n, rem = divmod(n - 1, 26)
-        s = chr(65 + rem) + s
-    return s
-
-
-def a1(r: int, c: int) -> str:
-    return f"{col_letter(c)}{r + 1}"
-
-
 def quote_tab(title: str) -> str:
     return "'" + title.replace("'", "''") + "'"
 

@@ -12,8 +12,9 @@ from typing import Any
 
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import Cell, SheetGrid, SheetKey, SheetRef, SheetSpec
+from pipelines.rating_sheet import a1
 
-from .control import GoogleControlStore, a1, extended, from_extended, json_value, sheet_url
+from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
 from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
 from .transport import Clients
 
