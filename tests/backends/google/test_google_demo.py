@@ -1,32 +1,126 @@
-"""The whole demo edition on fake Google: every request valid, never over quota, budgets kept."""
+"""The whole demo edition on fake Google, against the same edition on the local workspace:
+same registry, selections and winners; every request valid; never over quota; budgets kept;
+nothing created twice when every job runs again; sharing ends with each expert as reader only."""
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from pipelines.backends import open_workspace
 from pipelines.backends.google.offline import demo_workspace_factory
+from pipelines.config import load_config
 from pipelines.demo import run_demo, write_edition
+from pipelines.jobs.common import Run
+from pipelines.jobs.intake import run_intake
+from pipelines.jobs.remind import remind
+from pipelines.jobs.status import build_status
+from pipelines.jobs.tick import tick
 
 
-def test_demo_edition_on_fake_google(tmp_path):
+@pytest.fixture(scope="module")
+def editions(tmp_path_factory):
+    root = tmp_path_factory.mktemp("parity")
+    list(run_demo(root / "local"))
+    local_config = load_config(root / "local" / "contest.yaml")
+    local = open_workspace(local_config)
+
     made = {}
+    inner = demo_workspace_factory(write_edition(root / "google", seed=2027))
 
     def factory(config):
-        ws = inner(config)
-        made["ws"] = ws
-        return ws
+        made["ws"] = inner(config)
+        return made["ws"]
 
-    inner = demo_workspace_factory(write_edition(tmp_path / "demo", seed=2027))
-    lines = list(run_demo(tmp_path / "demo", backend="google-fake", workspace_factory=factory))
-    ws = made["ws"]
-    fake = ws.stats["fake"]
+    lines = list(run_demo(root / "google", backend="google-fake", workspace_factory=factory))
+    google_config = load_config(root / "google" / "contest.yaml")
+    return {"local": (local_config, local), "google": (google_config, made["ws"]), "lines": lines}
+
+
+def _status(config, workspace):
+    return build_status(Run(config=config, workspace=workspace, now=config.calendar.stage3_close + timedelta(days=2)))
+
+
+def _summary(status):
+    # A response with neither a title nor a link has no DER identity: its id comes from the source's
+    # own row key (a sheet row vs a Forms responseId), so it is compared by what was decided only.
+    def decided(a):
+        return (a["registry_status"], a["status"], sorted(r["rule"] for r in a["reasons"]))
+
+    return {
+        "applications": {a["id"]: decided(a) for a in status["applications"] if a["title"]},
+        "without_identity": sorted(decided(a) for a in status["applications"] if not a["title"]),
+        "stages": [(s["number"], s["state"], sorted((g["name"], tuple(sorted(g["selected"])),
+                                                      tuple(sorted(g["experts"]))) for g in s["groups"]))
+                   for s in status["stages"]],
+        "winners": status["winners"],
+        "documents": Counter(d["kind"] for d in status["documents"]),
+    }
+
+
+def test_google_gives_the_same_registry_selections_and_winners_as_local(editions):
+    local = _summary(_status(*editions["local"]))
+    google = _summary(_status(*editions["google"]))
+    assert len(local["applications"]) >= 40
+    assert google["applications"] == local["applications"]
+    assert google["without_identity"] == local["without_identity"]
+    assert google["stages"] == local["stages"]
+    assert [s[1] for s in google["stages"]] == ["closed", "closed", "closed"]
+    assert google["winners"] == local["winners"] and len(google["winners"]) == 3
+    assert google["documents"] == local["documents"]
+
+
+def test_every_request_was_valid_and_under_quota_and_counts_are_printed(editions):
+    fake = editions["google"][1].stats["fake"]
     fake.assert_all_valid()
     assert not [r for r in fake.requests if r.status == 429]  # quotas enforced: the limiter kept under
-    assert any(line.startswith("  place 1:") for line in lines)
-    assert any(line.startswith("Google API requests:") for line in lines)
-    ops = ws.stats["operations"]
-    assert ops["write tables"]["max_per_call"]["sheets"] <= 3  # tab list (once) + values.batchGet + batchUpdate
-    writes = {k: n for k, n in ops["write tables"]["requests"].items() if "batchUpdate" in k}
-    assert sum(writes.values()) <= ops["write tables"]["calls"]  # one write per job at most
+    assert any(line.startswith("Google API requests:") for line in editions["lines"])
+    assert any(line.startswith("  place 1:") for line in editions["lines"])
+
+
+def test_request_budgets_per_operation(editions):
+    ops = editions["google"][1].stats["operations"]
+    # a rating sheet with all its content, validation and protection: at most 2 Sheets requests
     assert ops["create sheet"]["max_per_call"]["sheets"] <= 2
+    # one Drive call to put it in its folder with its keys, one per permission (+1 to mark it complete)
+    assert ops["create sheet"]["max_per_call"]["drive"] <= 3
+    # reading a sheet back at close: 1 request
     assert ops["read sheet at close"]["max_per_call"] == {"sheets": 1}
+    # the registry (and every other table of a job) is written in at most 2 requests
+    assert ops["write tables"]["max_per_call"]["sheets"] <= 2
+    writes = sum(n for k, n in ops["write tables"]["requests"].items() if "batchUpdate" in k)
+    assert writes <= ops["write tables"]["calls"]
+    # a document: one Drive call to create or replace it
+    assert ops["put document"]["max_per_call"] == {"drive": 1}
+
+
+def test_running_every_job_again_creates_nothing(editions):
+    config, workspace = editions["google"]
+    fake = workspace.stats["fake"]
+    files_before = {fid: (f.name, f.version) for fid, f in fake.files.items()}
+    cal = config.calendar
+    moments = [cal.intake_open + timedelta(days=7), cal.intake_close + timedelta(minutes=5),
+               cal.stage1_close + timedelta(hours=20), cal.stage2_close + timedelta(minutes=5),
+               cal.stage3_close + timedelta(minutes=5), cal.stage3_close + timedelta(days=30)]
+    for now in moments:
+        run = Run(config=load_config(config.base_dir / "contest.yaml"), workspace=workspace, now=now)
+        tick(run)
+        run_intake(run)
+        remind(run)
+    files_after = {fid: (f.name, f.version) for fid, f in fake.files.items()}
+    assert set(files_after) == set(files_before)  # no new file, none deleted
+    changed = [fake.files[f].app_properties.get("kind") for f in files_after if files_after[f] != files_before[f]]
+    assert changed in ([], ["control"])  # only the journal grew: one row per run
+
+
+def test_sharing_ends_with_each_expert_reader_of_their_own_sheet_only(editions):
+    config, workspace = editions["google"]
+    fake = workspace.stats["fake"]
     sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
-    assert len(sheets) == ops["create sheet"]["calls"]  # nothing created twice
-    assert all(p["role"] == "reader" for f in sheets for p in f.permissions)  # every stage closed
+    assert len(sheets) == 47  # 30 department + 12 faculty + 5 contest commission sheets, none twice
+    for f in sheets:
+        people = [(p["emailAddress"], p["role"]) for p in f.permissions if p.get("type") != "owner"]
+        assert people == [(f.app_properties["expert"], "reader")], f.name
+    assert not [p for f in fake.files.values() for p in f.permissions if p.get("type") in ("anyone", "domain")]
+    assert {n["to"] for n in fake.sent_notifications} == {f.app_properties["expert"] for f in sheets}
