@@ -5,7 +5,7 @@ User mistakes end as `Error: …` on stderr with exit 1 and no traceback.
 from __future__ import annotations
 
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
@@ -69,8 +69,11 @@ def progress_for(quiet: bool):
 
 
 @contextmanager
-def errors() -> Iterator[None]:
-    """Known failures become one line; anything else still shows its traceback (a bug)."""
+def errors(*, busy_ok: bool = False) -> Iterator[None]:
+    """Known failures become one line; anything else still shows its traceback (a bug).
+
+    `busy_ok`: another tick holding the lock is normal for cron's tick (a note, exit 0); for a
+    command typed by hand it is an error to retry."""
     from pipelines.documents import DocumentError
     from pipelines.forms import FormError
     from pipelines.jobs.stages import StageError
@@ -80,6 +83,8 @@ def errors() -> Iterator[None]:
     try:
         yield
     except TickBusy as exc:
+        if not busy_ok:
+            raise click.ClickException(f"{exc}; try again when it has finished") from None
         click.echo(str(exc), err=True)
         sys.exit(0)
     except (ConfigError, BackendError, StageError, DocumentError, FormError) as exc:
@@ -93,6 +98,16 @@ def make_run(state: State, workspace=None):
     config = state.config
     return Run(config=config, workspace=workspace or open_workspace(config), now=state.now(),
                progress=progress_for(state.quiet))
+
+
+@contextmanager
+def exclusive(state: State) -> Iterator[None]:
+    """Jobs that write the workspace run one at a time: the tick's lock, taken by hand-run jobs too,
+    so that `contest close-stage 1` typed while cron's tick runs cannot lose either one's writes."""
+    from pipelines.jobs.tick import tick_lock
+
+    with tick_lock(state.config.base_dir / ".contest-tick.lock"):
+        yield
 
 
 def finish(state: State, run) -> None:
@@ -112,8 +127,10 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
 
 
 @cli.command("check-config")
+@click.option("--access", is_flag=True,
+              help="Also reach the backend (Google or the local folder) and read what the jobs need.")
 @click.pass_obj
-def check_config_cmd(state: State) -> None:
+def check_config_cmd(state: State, access: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
     from pipelines.checks import check_config
 
@@ -123,6 +140,15 @@ def check_config_cmd(state: State) -> None:
         raise click.ClickException("; ".join(f"{p.detail} ({p.clause})" for p in problems))
     state.echo(f"{state.config_path}: OK — {state.config.edition.name}, {len(state.config.faculties)} faculties, "
                f"{sum(len(f.departments) for f in state.config.faculties)} departments")
+    if access:
+        from pipelines.jobs.access import check_access
+
+        with errors():
+            run = make_run(state)
+            failed = check_access(run)
+        finish(state, run)
+        if failed:
+            raise click.ClickException("; ".join(failed))
 
 
 @cli.command()
@@ -131,7 +157,7 @@ def intake(state: State) -> None:
     """Read the form responses, decide each application, write the registry and form 01 letters."""
     from pipelines.jobs.intake import run_intake
 
-    with errors():
+    with errors(), exclusive(state):
         run = make_run(state)
         run_intake(run)
     finish(state, run)
@@ -144,7 +170,7 @@ def open_stage_cmd(state: State, stage: int) -> None:
     """Assign DERs to experts and create one rating sheet per expert."""
     from pipelines.jobs.stages import open_stage
 
-    with errors():
+    with errors(), exclusive(state):
         run = make_run(state)
         open_stage(run, stage)
     finish(state, run)
@@ -157,7 +183,7 @@ def close_stage_cmd(state: State, stage: int) -> None:
     """Freeze and gather the sheets, rank, select, and write the stage's documents."""
     from pipelines.jobs.stages import close_stage
 
-    with errors():
+    with errors(), exclusive(state):
         run = make_run(state)
         close_stage(run, stage)
     finish(state, run)
@@ -167,12 +193,11 @@ def close_stage_cmd(state: State, stage: int) -> None:
 @click.pass_obj
 def tick(state: State) -> None:
     """The cron job: run whatever is due at --now (or now), nothing twice."""
-    from pipelines.jobs.tick import tick as run_tick, tick_lock
+    from pipelines.jobs.tick import tick as run_tick
 
-    with errors():
+    with errors(busy_ok=True), exclusive(state):
         run = make_run(state)
-        with tick_lock(run.config.base_dir / ".contest-tick.lock"):
-            actions = run_tick(run)
+        actions = run_tick(run)
     finish(state, run)
     state.echo("tick: " + (", ".join(actions) if actions else "nothing due"))
 
@@ -184,7 +209,7 @@ def remind(state: State, dry_run: bool) -> None:
     """List experts with incomplete sheets; notify them within remind.days_before days of the deadline."""
     from pipelines.jobs.remind import remind as run_remind
 
-    with errors():
+    with errors(), (nullcontext() if dry_run else exclusive(state)):
         run = make_run(state)
         run_remind(run, send=not dry_run)
     finish(state, run)
@@ -228,12 +253,15 @@ def audit_sharing(state: State) -> None:
 @click.pass_obj
 def demo(state: State, directory: str, backend: str, seed: int) -> None:
     """Build and run a whole sample edition in DIRECTORY (its config at DIRECTORY/contest.yaml)."""
-    from pipelines.demo import run_demo
+    from pipelines.demo import DemoError, run_demo
 
     with errors():
-        for line in run_demo(Path(directory), backend=backend, seed=seed, quiet=state.quiet,
-                             progress=progress_for(state.quiet)):
-            state.echo(line)
+        try:
+            for line in run_demo(Path(directory), backend=backend, seed=seed, quiet=state.quiet,
+                                 progress=progress_for(state.quiet)):
+                state.echo(line)
+        except DemoError as exc:
+            raise click.ClickException(str(exc)) from None
 
 
 def main() -> None:

@@ -1,0 +1,96 @@
+"""The README's commands and config snippets are the ones that work."""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+from click.testing import CliRunner
+
+from pipelines.backends.google.offline import fake_workspace
+from pipelines.cli import cli
+from pipelines.config import Config, load_config
+from pipelines.google_fake import FakeGoogle
+from pipelines.jobs.access import check_access
+from pipelines.jobs.common import Run
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
+
+
+def _section(title: str) -> str:
+    start = README.index(f"## {title}")
+    end = README.find("\n## ", start + 1)
+    return README[start:end if end > 0 else None]
+
+
+def _commands(text: str) -> list[list[str]]:
+    """The `contest` command lines of every fenced block (fences may be indented in a list)."""
+    commands, inside = [], False
+    for line in text.splitlines():
+        if line.strip().startswith("```"):
+            inside = not inside
+        elif inside and "bin/contest" in line:
+            commands.append(shlex.split(line))
+    return commands
+
+
+def test_quick_start_is_two_commands_and_ci_runs_the_second():
+    block = re.search(r"## Quick start\s+```\n(.*?)```", README, flags=re.S).group(1)
+    lines = [l for l in block.splitlines() if l.strip()]
+    assert lines == ["make demo", "make test"]
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_every_contest_command_in_the_readme_parses():
+    commands = [c for c in _commands(README) if c[0].endswith("contest")]
+    assert len(commands) >= 4
+    for words in commands:
+        result = CliRunner().invoke(cli, words[1:] + ["--help"])
+        assert result.exit_code == 0, (words, result.output)
+
+
+def _google_snippet() -> dict:
+    snippet = re.search(r"```yaml\n(.*?)```", _section("Run it on real Google"), flags=re.S).group(1)
+    return yaml.safe_load("\n".join(line[3:] if line.startswith("   ") else line for line in snippet.splitlines()))
+
+
+def test_google_config_snippet_is_valid_config():
+    snippet = _google_snippet()
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")) | snippet
+    config = Config.model_validate(data)
+    assert config.backend.kind == "google" and config.form.kind == "forms_api"
+
+
+def test_dry_run_of_the_google_section_reads_everything_on_fake_google(tmp_path):
+    fake = FakeGoogle()
+    drive = fake.create_shared_drive("DER contest")
+    form = fake.add_form("DER contest", [("q1", "3. Название ЦОР с указанием дисциплины", "text")])
+    fake.add_response(form, {"q1": "Python & <Data>"}, respondent_email="a@atu.edu.kz")
+    snippet = _google_snippet()
+    snippet["backend"]["shared_drive_id"] = drive
+    snippet["form"]["form_id"] = form
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")) | snippet
+    (tmp_path / "contest.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    config = load_config(tmp_path / "contest.yaml")
+    run = Run(config=config, workspace=fake_workspace(config, fake), now=config.calendar.intake_open)
+    assert check_access(run) == []
+    assert any("1 responses readable" in m for m in run.messages)
+    fake.assert_all_valid()
+    # a dry run writes no document and no rating sheet
+    kinds = {f.app_properties.get("kind") for f in fake.files.values()}
+    assert kinds <= {None, "control"}
+
+
+def test_dry_run_names_what_is_unreachable(tmp_path):
+    fake = FakeGoogle()
+    snippet = _google_snippet()
+    snippet["backend"]["shared_drive_id"] = "no-such-drive"
+    snippet["form"]["form_id"] = "no-such-form"
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8")) | snippet
+    config = Config.model_validate(data | {"base_dir": str(tmp_path)})
+    run = Run(config=config, workspace=fake_workspace(config, fake), now=config.calendar.intake_open)
+    problems = check_access(run)
+    assert any(p.startswith("form responses:") for p in problems)
