@@ -29,9 +29,27 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027" / "co
 CARELESS = {1: {"i.sidorenko@atu.edu.kz": "blank", "t.sokolova@atu.edu.kz": "text"}}
 
 
+MARKER = ".contest-demo"  # what a folder made by the demo carries, so that it may be cleared again
+
+
+class DemoError(Exception):
+    """The demo would overwrite a folder it did not make."""
+
+
 def write_edition(directory: Path, seed: int) -> Path:
-    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first."""
+    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first.
+
+    A folder holding a contest.yaml or a workspace that no demo made (a real edition) is left alone."""
+    if directory.exists() and not directory.is_dir():
+        raise DemoError(f"{directory} is a file; give the demo a folder")
     directory.mkdir(parents=True, exist_ok=True)
+    if not (directory / MARKER).exists():
+        theirs = [n for n in ("contest.yaml", "workspace", "responses.csv") if (directory / n).exists()]
+        if theirs:
+            raise DemoError(f"{directory} already holds {', '.join(theirs)} that the demo did not make; "
+                            f"the demo would overwrite them — give it an empty or new folder")
+    (directory / MARKER).write_text("made by `contest demo`; running it again here clears this folder's "
+                                    "workspace\n", encoding="utf-8")
     for old in ("workspace", ".contest-tick.lock"):
         target = directory / old
         if target.is_dir():

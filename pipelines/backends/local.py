@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.digest import content_digest
@@ -56,8 +58,18 @@ def _workbook_bytes(wb: Workbook) -> bytes:
         return handle.read()
 
 
+def _storable(value: Any) -> Any:
+    """Text as a worksheet can hold it: a vertical tab (Word's manual line break) becomes a newline,
+    other control characters (pasted into form answers from other programs) are dropped — XML
+    cannot hold them, and openpyxl refuses the whole workbook. The registry's raw JSON keeps them."""
+    if isinstance(value, str):
+        return ILLEGAL_CHARACTERS_RE.sub("", value.replace("\x0b", "\n"))
+    return value
+
+
 def _set_text(cell, value: Any) -> None:
     """Store user text as text: openpyxl would otherwise turn '=…' into a formula."""
+    value = _storable(value)
     cell.value = value
     if isinstance(value, str):
         cell.data_type = "s"
@@ -71,13 +83,35 @@ class Manifest:
         self.data: dict[str, Any] = {"documents": {}, "sheets": {}}
         if self.path.exists():
             try:
-                self.data = json.loads(self.path.read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise BackendError(f"{self.path}: the workspace manifest is damaged ({exc}); "
-                                   f"restore it from a backup before running jobs") from None
+                data = json.loads(self.path.read_text(encoding="utf-8"))
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise self._damaged(str(exc)) from None
+            problem = _manifest_problem(data)
+            if problem:
+                raise self._damaged(problem)
+            self.data = data
+
+    def _damaged(self, why: str) -> BackendError:
+        return BackendError(f"{self.path}: the workspace manifest is damaged ({why}); "
+                            f"restore it from a backup before running jobs")
 
     def save(self) -> None:
         _atomic_write(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode())
+
+
+def _manifest_problem(data: Any) -> str | None:
+    """What is wrong with a parsed manifest's shape (valid JSON is not enough), or None."""
+    if not isinstance(data, dict):
+        return f"expected an object, found {type(data).__name__}"
+    for part, needed in (("documents", ("path", "sha256", "properties")), ("sheets", ("path", "sharing"))):
+        entries = data.get(part)
+        if not isinstance(entries, dict):
+            return f"'{part}' is missing or not an object"
+        for token, entry in entries.items():
+            lacking = [k for k in needed if not isinstance(entry, dict) or k not in entry]
+            if lacking or not isinstance(entry.get("path"), str):
+                return f"{part} entry {token!r} lacks {', '.join(lacking) or 'a file path'}"
+    return None
 
 
 # --- control store -----------------------------------------------------------------------------
@@ -132,7 +166,7 @@ class LocalControlStore:
             wb.remove(wb.active)
         changed = []
         for name, (columns, rows) in tables.items():
-            wanted = [list(columns)] + [["" if v is None else v for v in row] for row in rows]
+            wanted = [list(columns)] + [["" if v is None else _storable(v) for v in row] for row in rows]
             if name in wb.sheetnames:
                 current = [["" if v is None else v for v in r] for r in self._rows(wb[name])]
                 if _same_table(current, wanted):
@@ -217,6 +251,7 @@ def render_xlsx(grid: SheetGrid) -> bytes:
         ws.freeze_panes = ws.cell(grid.frozen_rows + 1, 1).coordinate
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # experts may widen columns to read long titles
+    wb.security = WorkbookProtection(lockStructure=True)  # no tab added before, renamed or removed
     return _workbook_bytes(wb)
 
 

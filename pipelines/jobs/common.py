@@ -30,6 +30,8 @@ class Run:
     now: datetime
     progress: Progress = no_progress
     messages: list[str] = field(default_factory=list)
+    # While a tick runs its jobs, their journal entries are held here and written as one row.
+    held_journal: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def tables(self) -> Tables:
@@ -54,6 +56,9 @@ class Run:
             advance()
 
     def journal(self, action: str, outcome: str, detail: dict[str, Any] | str = "") -> None:
+        if self.held_journal is not None:
+            self.held_journal.append({"action": action, "outcome": outcome, "detail": detail})
+            return
         text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
         self.tables.append("journal", [{
             "at": datetime.now(timezone.utc).astimezone(self.config.zone).isoformat(timespec="seconds"),

@@ -60,11 +60,33 @@ def _results(run: Run, stage: int, group: str | None = None) -> list[dict[str, A
     return sorted(rows, key=lambda r: (r.get("rank") in ("", None), float(r.get("rank") or 0)))
 
 
+def _unit_ders(run: Run, stage: int, group: str | None) -> set[str]:
+    """The DERs a protocol speaks for: the department's (stage 1), the faculty's (stage 2), the
+    finalists' (stage 3: those the faculties sent, whatever happened to them since)."""
+    if stage == 1:
+        return {i for i, a in _apps(run).items() if a.department_id == group}
+    if stage == 2:
+        return {i for i, a in _apps(run).items() if a.faculty_id == group}
+    return {str(r["application_id"]) for r in run.tables.read("results")
+            if str(r.get("stage")) == "3" or (str(r.get("stage")) == "2" and r.get("selected"))}
+
+
 def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
+    """The recorded decisions this protocol must print: its own tie-breaks and incomplete closes,
+    and disqualifications (9.10) of its own DERs only — never another unit's. Each names its DERs."""
     kinds = TEXT[run.lang]["kinds"]
-    return [{"kind": kinds[d.kind], "by": d.by, "at": fmt_date(d.at, run.config), "reason": d.reason}
-            for d in run.config.domain_decisions()
-            if d.kind == "disqualify" or (d.stage == stage and (group is None or d.group == group))]
+    ders = _unit_ders(run, stage, group)
+    out = []
+    for d in run.config.domain_decisions():
+        if d.kind == "disqualify":
+            if not ders & set(d.applications):
+                continue
+        elif not (d.stage == stage and (group is None or d.group == group)):
+            continue
+        which = " › ".join(d.order) if d.kind == "tie_break" and d.order else ", ".join(d.applications)
+        out.append({"kind": f"{kinds[d.kind]}: {which}" if which else kinds[d.kind], "by": d.by,
+                    "at": fmt_date(d.at, run.config), "reason": d.reason})
+    return out
 
 
 def _members(run: Run, stage: int, group_id: str) -> list[dict[str, str]]:

@@ -58,9 +58,10 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
     """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day."""
     report = RemindReport()
     already = {str(r.get("detail")) for r in run.tables.read("journal") if str(r.get("action")) == "remind"}
-    for stage in (1, 2, 3):
-        if stage_state(run, stage) != OPEN:
-            continue
+    open_stages = [stage for stage in (1, 2, 3) if stage_state(run, stage) == OPEN]
+    if not open_stages:
+        run.say("no stage is open: nobody has a sheet to fill")
+    for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
         due = deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
         for pending in incomplete_sheets(run, stage):
@@ -78,6 +79,6 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
     for p in report.pending:
         run.say(f"stage {p.stage} {p.group}: {p.name} <{p.email}> has {p.missing} DER(s) to score"
                 f"{' — reminded' if p.notified else ''}")
-    if not report.pending:
+    if open_stages and not report.pending:
         run.say("every open sheet is complete")
     return report

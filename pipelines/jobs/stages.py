@@ -109,7 +109,8 @@ def open_stage(run: Run, stage: int) -> OpenReport:
                      "sheet_id": ref.id, "sheet_url": ref.url})
     replace_stage_rows(run, "assignments", stage, rows)
     note = "\n".join(report.quorum)
-    set_stage(run, stage, state=OPEN, opened_at=run.now.isoformat(timespec="seconds"), note=note)
+    opened_at = str(stage_rows(run).get(stage, {}).get("opened_at") or "")  # opening again keeps the first time
+    set_stage(run, stage, state=OPEN, opened_at=opened_at or run.now.isoformat(timespec="seconds"), note=note)
     run.journal(f"open-stage {stage}", "ok", {"groups": report.groups, "sheets": report.sheets,
                                                "created": report.created, "quorum_problems": len(report.quorum)})
     run.say(f"stage {stage} open: {report.groups} groups, {report.sheets} rating sheets "
@@ -145,14 +146,16 @@ class CloseReport:
         return [f"{o.group}: {w}" for o in self.outcomes for w in o.waiting]
 
 
-def gather(run: Run, stage: int) -> tuple[dict[str, list[Rating]], list[Problem], dict[str, list[Assignment]]]:
-    """Freeze every sheet first, then read them all; a sheet that cannot be read is a problem, not a stop."""
+def gather(run: Run, stage: int
+           ) -> tuple[dict[str, list[Rating]], dict[str, list[Problem]], dict[str, list[Assignment]]]:
+    """Freeze every sheet first, then read them all; a sheet that cannot be read is a problem, not a stop.
+    Ratings, problems and assignments come back by group (an expert may sit on two commissions)."""
     apps = applications(run)
     refs = sheet_refs(run, stage)
     for _row, ref in run.each(f"stage {stage}: freezing sheets", refs):
         run.workspace.sheets.freeze(ref)
     ratings: dict[str, list[Rating]] = {}
-    problems: list[Problem] = []
+    problems: dict[str, list[Problem]] = {}
     assignments: dict[str, list[Assignment]] = {}
     experts = {m.email: m.expert() for m in _all_members(run)}
     for row, ref in run.each(f"stage {stage}: reading sheets", refs):
@@ -163,12 +166,13 @@ def gather(run: Run, stage: int) -> tuple[dict[str, list[Rating]], list[Problem]
         try:
             cells = run.workspace.sheets.read(ref)
         except BackendError as exc:
-            problems.append(Problem(email, None, ref.url, f"the sheet could not be read: {exc}"))
+            problems.setdefault(group, []).append(
+                Problem(email, None, ref.url, f"the sheet could not be read: {exc}"))
             continue
         got, found = rating_sheet.read_sheet(cells=cells, expected=[apps[i] for i in ids if i in apps],
                                              expert_email=email, config=run.config, lang=run.lang)
         ratings.setdefault(group, []).extend(got)
-        problems.extend(found)
+        problems.setdefault(group, []).extend(found)
     return ratings, problems, assignments
 
 
@@ -183,7 +187,8 @@ def close_stage(run: Run, stage: int) -> CloseReport:
     state = stage_state(run, stage)
     if state not in (OPEN, WAITING):
         raise StageError(f"stage {stage} is {state or 'not opened'}; only an open stage can be closed")
-    ratings, problems, assignments = gather(run, stage)
+    ratings, problems_by_group, assignments = gather(run, stage)
+    problems = [p for g in sorted(problems_by_group) for p in problems_by_group[g]]
     apps = applications(run)
     groups = {g.id: (g, members) for g, members in
               assigning.stage_groups(run.config, stage, candidates(run, stage))}
@@ -191,11 +196,10 @@ def close_stage(run: Run, stage: int) -> CloseReport:
     for group_id, (group, members) in sorted(groups.items()):
         outcome = scoring.close_group(
             stage=stage, group=group_id, applications=members, assignments=assignments.get(group_id, []),
-            ratings=ratings.get(group_id, []), problems=[p for p in problems if p.expert in
-                                                         {a.expert.email for a in assignments.get(group_id, [])}],
+            ratings=ratings.get(group_id, []), problems=problems_by_group.get(group_id, []),
             config=run.config, decisions=run.config.domain_decisions())
         report.outcomes.append(outcome)
-    _record(run, stage, report, ratings)
+    _record(run, stage, report, ratings, problems_by_group)
     for group_id, (group, members) in run.each(f"stage {stage}: documents", sorted(groups.items())):
         paperwork.write_form02s(run, stage, group, assignments.get(group_id, []), ratings.get(group_id, []), apps)
     ready = [o for o in report.outcomes if o.ready]
@@ -217,16 +221,17 @@ def close_stage(run: Run, stage: int) -> CloseReport:
     return report
 
 
-def _record(run: Run, stage: int, report: CloseReport, ratings: dict[str, list[Rating]]) -> None:
+def _record(run: Run, stage: int, report: CloseReport, ratings: dict[str, list[Rating]],
+            problems: dict[str, list[Problem]]) -> None:
     """Ratings (raw kept), problems and standings of the stage into the control tables, in one write."""
     rating_rows = [{"stage": stage, "group": g, "expert_email": r.expert_email, "application_id": r.application_id,
                     "scores": json.dumps({k: (v if v is not None else r.raw.get(k)) for k, v in r.scores.items()},
                                          ensure_ascii=False, default=str),
                     "total": r.total if r.total is not None else "", "complete": r.complete, "comment": r.comment}
                    for g, rs in sorted(ratings.items()) for r in rs]
-    problem_rows = [{"stage": stage, "group": "", "expert_email": p.expert, "application_id": p.application_id or "",
+    problem_rows = [{"stage": stage, "group": g, "expert_email": p.expert, "application_id": p.application_id or "",
                      "cell": p.cell, "detail": p.detail, "raw": "" if p.raw is None else str(p.raw)}
-                    for p in report.problems]
+                    for g, ps in sorted(problems.items()) for p in ps]
     result_rows = []
     for o in report.outcomes:
         tie_number = {i: n for n, tie in enumerate(o.ties, start=1) for i in tie}

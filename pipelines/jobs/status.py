@@ -6,7 +6,8 @@ from typing import Any
 
 from pipelines.domain.models import Status
 from pipelines.jobs.common import Run
-from pipelines.jobs.stages import stage_rows
+from pipelines.jobs.remind import incomplete_sheets
+from pipelines.jobs.stages import OPEN, stage_rows
 from pipelines.registry import from_row
 
 
@@ -44,6 +45,9 @@ def build_status(run: Run) -> dict[str, Any]:
     ratings = tables.read("ratings")
     complete = {(str(r["stage"]), str(r["expert_email"]), str(r["application_id"]))
                 for r in ratings if r.get("complete")}
+    # The ratings table is written when a stage closes; while it is open, read the sheets themselves.
+    live = {number: {(p.group, p.email) for p in incomplete_sheets(run, number)}
+            for number in (1, 2, 3) if str(stage_info.get(number, {}).get("state")) == OPEN}
     stages = []
     for number in (1, 2, 3):
         info = stage_info.get(number, {})
@@ -53,7 +57,11 @@ def build_status(run: Run) -> dict[str, Any]:
                                                      "sheets_incomplete": [], "selected": [], "ties": []})
             g["experts"].append(str(a["expert_email"]))
             ids = [i for i in str(a["application_ids"]).split(",") if i]
-            if ids and all((str(number), str(a["expert_email"]), i) in complete for i in ids):
+            if number in live:
+                done = (str(a["group"]), str(a["expert_email"])) not in live[number]
+            else:
+                done = bool(ids) and all((str(number), str(a["expert_email"]), i) in complete for i in ids)
+            if done:
                 g["sheets_complete"] += 1
             else:
                 g["sheets_incomplete"].append(str(a["expert_email"]))

@@ -15,6 +15,7 @@ from typing import Iterator
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.stages import CLOSED, OPEN, WAITING, close_stage, open_stage, set_stage, stage_state
+from pipelines.ports import BackendError
 
 INTAKE = 0  # the intake's row in the stages table
 
@@ -26,8 +27,12 @@ class TickBusy(Exception):
 @contextmanager
 def tick_lock(path: Path) -> Iterator[None]:
     """One tick at a time: a second one started by cron while the first runs exits at once."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = open(path, "a+")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")
+    except OSError as exc:
+        raise BackendError(f"{path}: cannot create the lock file ({exc.strerror}); the config's folder must be "
+                           f"writable by the user who runs contest") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -43,8 +48,28 @@ def tick_lock(path: Path) -> Iterator[None]:
 
 
 def tick(run: Run) -> list[str]:
-    """Do what is due at run.now; returns the actions taken (empty when nothing was due)."""
-    cal, now, actions = run.config.calendar, run.now, []
+    """Do what is due at run.now; returns the actions taken (empty when nothing was due).
+
+    A tick leaves one journal row, whatever it ran (cron starts one every few minutes): the jobs'
+    own entries go into its detail."""
+    actions: list[str] = []
+    run.held_journal, held = [], run.held_journal
+    try:
+        _due(run, actions)
+    except Exception as exc:
+        jobs, run.held_journal = run.held_journal, held
+        try:
+            run.journal("tick", "failed", {"actions": actions, "jobs": jobs, "error": str(exc)})
+        except Exception:  # the store itself may be what failed; the original error is what matters
+            pass
+        raise
+    jobs, run.held_journal = run.held_journal, held
+    run.journal("tick", ", ".join(actions) or "nothing due", {"jobs": jobs})
+    return actions
+
+
+def _due(run: Run, actions: list[str]) -> None:
+    cal, now = run.config.calendar, run.now
     if now >= cal.intake_open:
         # Intake runs on every tick: while open it takes new responses; after the close it still
         # records late arrivals (rejected, 9.8) and recorded disqualifications (9.10). It is
@@ -67,6 +92,3 @@ def tick(run: Run) -> list[str]:
             actions.append(f"stage {stage} {'closed' if report.closed else 'waiting'}")
         if stage_state(run, stage) != CLOSED:
             break
-    if not actions:
-        run.journal("tick", "nothing due")
-    return actions

@@ -1,0 +1,321 @@
+"""The local workspace as CDB staff meet it: control.xlsx, rating sheets, documents, the manifest.
+
+Every file is read back with the library a person's tools would use (openpyxl), never through the
+code under test alone.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from pipelines import rating_sheet
+from pipelines.backends.local import (
+    LocalControlStore, LocalDrive, LocalRatingSheets, Manifest, _atomic_write, open_local,
+)
+from pipelines.config import load_config
+from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.ports import BackendError, DocKey, SheetKey, SheetSpec
+from pipelines.tables import Tables, title
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"
+
+
+@pytest.fixture(scope="module")
+def config():
+    return load_config(EXAMPLE)
+
+
+def _stamp(path: Path) -> tuple[int, bytes]:
+    return path.stat().st_mtime_ns, path.read_bytes()
+
+
+def _temp_leftovers(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob(".*") if p.is_file() and not p.name.startswith(".frozen")]
+
+
+# --- control tables ------------------------------------------------------------------------------
+def test_control_tables_round_trip(tmp_path):
+    store = LocalControlStore(tmp_path)
+    assert store.read_table("registry") == []
+    rows = [["DER-1", "Веб-бағдарламалау негіздері", 66, 61.5, "Серікбаева А.\nКим В.", ""],
+            ["DER-2", "Python & <Data> Science", 0, 0.25, "", "comment, with; punctuation"]]
+    assert store.write_tables({"T": (["id", "title", "n", "x", "authors", "note"], rows)}) == ["T"]
+    back = LocalControlStore(tmp_path).read_table("T")  # a fresh store: nothing cached
+    assert back == [
+        {"id": "DER-1", "title": "Веб-бағдарламалау негіздері", "n": 66, "x": 61.5,
+         "authors": "Серікбаева А.\nКим В.", "note": ""},
+        {"id": "DER-2", "title": "Python & <Data> Science", "n": 0, "x": 0.25, "authors": "",
+         "note": "comment, with; punctuation"}]
+
+
+def test_tables_by_key_round_trip_in_the_document_language(tmp_path):
+    tables = Tables(LocalControlStore(tmp_path), "kk")
+    tables.write({"stages": [{"stage": 1, "state": "open", "opened_at": "2027-02-19T18:05:00+05:00",
+                              "note": "FIT-IS: тең ұпай"}]})
+    wb = load_workbook(tmp_path / "control.xlsx")
+    assert title("stages", "kk") in wb.sheetnames
+    # a workbook written in Kazakh is still read after switching the config to Russian
+    back = Tables(LocalControlStore(tmp_path), "ru").read("stages")
+    assert back[0]["state"] == "open" and back[0]["note"] == "FIT-IS: тең ұпай" and back[0]["stage"] == 1
+
+
+def test_write_tables_rewrites_only_the_tables_that_changed(tmp_path):
+    store = LocalControlStore(tmp_path)
+    payload = {"A": (["k", "v"], [["a", 1], ["b", "=text"]]), "B": (["k"], [["x"]])}
+    assert sorted(store.write_tables(payload)) == ["A", "B"]
+    path = tmp_path / "control.xlsx"
+    before = _stamp(path)
+    # the same content again, through the same store and through a new one: nothing written
+    assert store.write_tables(payload) == []
+    assert LocalControlStore(tmp_path).write_tables(payload) == []
+    assert _stamp(path) == before
+    # one table changes: only it is reported, and the other keeps its content
+    changed = dict(payload, B=(["k"], [["x"], ["y"]]))
+    assert store.write_tables(changed) == ["B"]
+    assert _stamp(path) != before
+    fresh = LocalControlStore(tmp_path)
+    assert fresh.read_table("A") == [{"k": "a", "v": 1}, {"k": "b", "v": "=text"}]
+    assert fresh.read_table("B") == [{"k": "x"}, {"k": "y"}]
+
+
+def test_text_starting_with_equals_stays_text(tmp_path):
+    store = LocalControlStore(tmp_path)
+    tricky = ["=SUM(A1:A9)", "=HYPERLINK(\"http://evil\")", "+7 701 000 00 00", "-", "@x"]
+    store.write_tables({"A": (["value"], [[t] for t in tricky])})
+    store.append_rows("J", ["what"], [["=1+1"]])
+    # rewrite another table: the workbook is saved again from the loaded copy
+    store.write_tables({"B": (["k"], [["=2+2"]])})
+    store.append_rows("J", ["what"], [["=3+3"]])
+    wb = load_workbook(tmp_path / "control.xlsx")
+    cells = [c for name in ("A", "B", "J") for row in wb[name].iter_rows(min_row=2) for c in row]
+    assert [c.value for c in cells] == tricky + ["=2+2", "=1+1", "=3+3"]
+    assert {c.data_type for c in cells} == {"s"}
+    # and what Excel would compute: no cached formula values, since nothing is a formula
+    assert [c.value for c in load_workbook(tmp_path / "control.xlsx", data_only=True)["A"]["A"][1:]] == tricky
+
+
+def test_control_characters_pasted_into_answers_do_not_break_the_workbook(tmp_path):
+    store = LocalControlStore(tmp_path)
+    pasted = ["Line one\x0bline two", "Bell\x07 and\x01 start", "tab\tand\nnewline stay"]
+    assert store.write_tables({"A": (["v"], [[t] for t in pasted])}) == ["A"]
+    store.append_rows("J", ["v"], [["\x0cform feed"]])
+    wb = load_workbook(tmp_path / "control.xlsx")
+    assert [c.value for c in wb["A"]["A"][1:]] == ["Line one\nline two", "Bell and start", "tab\tand\nnewline stay"]
+    assert wb["J"]["A2"].value == "form feed"
+    # the same answers again are recognised as unchanged
+    stamp = _stamp(tmp_path / "control.xlsx")
+    assert LocalControlStore(tmp_path).write_tables({"A": (["v"], [[t] for t in pasted])}) == []
+    assert _stamp(tmp_path / "control.xlsx") == stamp
+
+
+def test_atomic_write_leaves_no_temp_files(tmp_path):
+    store = LocalControlStore(tmp_path)
+    for n in range(3):
+        store.write_tables({"A": (["n"], [[n]])})
+        store.append_rows("J", ["n"], [[n]])
+    assert _temp_leftovers(tmp_path) == []
+    target = tmp_path / "x.bin"
+    _atomic_write(target, b"first")
+    with pytest.raises(TypeError):
+        _atomic_write(target, "not bytes")  # the write fails half way
+    assert target.read_bytes() == b"first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["control.xlsx", "x.bin"]
+
+
+def test_a_damaged_control_workbook_is_a_backend_error(tmp_path):
+    (tmp_path / "control.xlsx").write_bytes(b"PK\x03\x04 this is not a workbook")
+    with pytest.raises(BackendError, match="control.xlsx"):
+        LocalControlStore(tmp_path).read_table("registry")
+
+
+# --- rating sheets -------------------------------------------------------------------------------
+def _app(n: int, title: str, link: str) -> Application:
+    response = Response(
+        row_key=f"row-{n}", row_number=n, submitted_at=None, respondent_email=f"a{n}@atu.edu.kz",
+        faculty="ФИТА", department="Ақпараттық жүйелер", title=title, authors=[Author(f"Автор {n}", "доцент")],
+        authors_raw=f"Автор {n}, доцент", languages=["Қазақ тілі"], der_type="курс", justification="",
+        link=link, act_files=[], certificate_files=[], raw={})
+    return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
+
+
+@pytest.fixture
+def apps():
+    return [_app(1, "=cmd|' /C calc'!A0", "https://skills.atu.kz/course/view.php?id=1"),
+            _app(2, "Базы данных: SQL на практике", "https://skills.atu.kz/course/view.php?id=2")]
+
+
+def _spec(config, apps, email="e.zhumabayev@atu.edu.kz") -> SheetSpec:
+    expert = Expert("Жұмабаев Ерлан Серікұлы", email, "FIT-IS")
+    grid = rating_sheet.build_grid(config=config, stage=1, group_name="Ақпараттық жүйелер кафедрасы",
+                                   expert=expert, applications=apps, deadline_text="05.03.2027 18:00", lang="kk")
+    return SheetSpec(key=SheetKey("2027-test", 1, "FIT-IS", email), name=f"form02_s1_FIT-IS_{email.split('@')[0]}",
+                     folder=["stage-1", "FIT-IS", "sheets"], grid=grid, expert_name=expert.name,
+                     deadline_text="05.03.2027 18:00", share_message="Мерзімі: 05.03.2027 18:00")
+
+
+def test_rating_sheet_is_protected_validated_and_laid_out(tmp_path, config, apps):
+    sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
+    ref = sheets.ensure(_spec(config, apps))
+    assert ref.created
+    lay = rating_sheet.layout(config)
+    wb = load_workbook(ref.url)
+    ws = wb.worksheets[0]
+    assert ws.protection.sheet is True
+    assert wb.security is not None and wb.security.lockStructure  # tabs cannot be added or moved
+    score_cells = {(lay.data_row(i) + 1, c + 1) for i in range(len(apps)) for c in lay.scores.values()}
+    comment_cells = {(lay.data_row(i) + 1, lay.fixed["comment"] + 1) for i in range(len(apps))}
+    unlocked = {(c.row, c.column) for row in ws.iter_rows() for c in row if not c.protection.locked}
+    assert unlocked == score_cells | comment_cells
+    # whole numbers 1..10 on exactly the score cells
+    whole = [dv for dv in ws.data_validations.dataValidation if dv.type == "whole"]
+    assert len(whole) == 1
+    dv = whole[0]
+    assert (dv.operator, dv.formula1, dv.formula2) == ("between", "1", "10")
+    covered = {(cell_row, cell_col) for rng in dv.sqref.ranges
+               for cell_row in range(rng.min_row, rng.max_row + 1)
+               for cell_col in range(rng.min_col, rng.max_col + 1)}
+    assert covered == score_cells
+    # the DER id column is hidden, and holds the ids
+    id_letter = rating_sheet.col_letter(lay.fixed["der_id"])
+    assert ws.column_dimensions[id_letter].hidden
+    assert [ws.cell(lay.data_row(i) + 1, lay.fixed["der_id"] + 1).value for i in range(2)] == ["DER-T1", "DER-T2"]
+    # the sum column holds the formula over the criteria of its own row
+    first, last = min(lay.scores.values()), max(lay.scores.values())
+    for i in range(len(apps)):
+        r = lay.data_row(i) + 1
+        cell = ws.cell(r, lay.fixed["sum"] + 1)
+        assert cell.data_type == "f"
+        assert cell.value == f"=SUM({rating_sheet.col_letter(first)}{r}:{rating_sheet.col_letter(last)}{r})"
+    # a title that looks like a formula is text, not a formula
+    title_cell = ws.cell(lay.data_row(0) + 1, lay.fixed["title"] + 1)
+    assert title_cell.value == apps[0].title and title_cell.data_type == "s"
+
+
+def test_ensure_twice_gives_one_file(tmp_path, config, apps):
+    manifest = Manifest(tmp_path)
+    sheets = LocalRatingSheets(tmp_path, manifest)
+    first = sheets.ensure(_spec(config, apps))
+    sheets.write_as_expert(first, {(rating_sheet.layout(config).data_row(0), 5): 7})
+    before = _stamp(Path(first.url))
+    # again, in a later run (a new manifest object read from disk)
+    again = LocalRatingSheets(tmp_path, Manifest(tmp_path)).ensure(_spec(config, apps))
+    assert not again.created and again.id == first.id
+    assert _stamp(Path(first.url)) == before  # the expert's score is not overwritten
+    files = list((tmp_path / "drive").rglob("*.xlsx"))
+    assert files == [Path(first.url)]
+    assert len(json.loads((tmp_path / "manifest.json").read_text())["sheets"]) == 1
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # shared once
+
+
+def test_freeze_ignores_later_edits_and_records_the_hash(tmp_path, config, apps):
+    sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
+    ref = sheets.ensure(_spec(config, apps))
+    lay = rating_sheet.layout(config)
+    row, col = lay.data_row(0), min(lay.scores.values())
+    sheets.write_as_expert(ref, {(row, col): 7, (row, lay.fixed["comment"]): "жақсы"})
+    at_freeze = Path(ref.url).read_bytes()
+    sheets.freeze(ref)
+    sheets.freeze(ref)  # twice is harmless
+    entry = json.loads((tmp_path / "manifest.json").read_text())["sheets"][ref.key.token()]
+    assert entry["frozen"]["sha256"] == hashlib.sha256(at_freeze).hexdigest()
+    assert entry["sharing"] == {ref.key.expert: "reader"}
+    assert (tmp_path / entry["frozen"]["snapshot"]).read_bytes() == at_freeze
+    # the expert edits the file after the deadline anyway
+    path = Path(ref.url)
+    path.chmod(0o644)
+    wb = load_workbook(path)
+    wb.worksheets[0].cell(row + 1, col + 1).value = 10
+    wb.worksheets[0].cell(row + 1, lay.fixed["comment"] + 1).value = "өзгертілді"
+    wb.save(path)
+    for reader in (sheets, LocalRatingSheets(tmp_path, Manifest(tmp_path))):
+        cells = reader.read(ref)
+        assert cells[row][col].value == 7
+        assert cells[row][lay.fixed["comment"]].value == "жақсы"
+
+
+def test_reading_a_sheet_keeps_formulas_typed_by_the_expert(tmp_path, config, apps):
+    sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
+    ref = sheets.ensure(_spec(config, apps))
+    lay = rating_sheet.layout(config)
+    row, col = lay.data_row(1), min(lay.scores.values())
+    sheets.write_as_expert(ref, {(row, col): "=5+5", (row, col + 1): "8"})
+    cells = sheets.read(ref)
+    assert cells[row][col].formula == "=5+5"
+    assert cells[row][col + 1].value == "8" and cells[row][col + 1].formula is None
+    title_cell = cells[lay.data_row(0)][lay.fixed["title"]]
+    assert title_cell.formula is None and title_cell.value == apps[0].title
+
+
+# --- documents -----------------------------------------------------------------------------------
+def _docx_like(text: str, when=(2027, 1, 1, 0, 0, 0)) -> bytes:
+    """A zip container like a .docx, with entry times that change on every save."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for name, data in (("[Content_Types].xml", "<Types/>"), ("word/document.xml", f"<w:t>{text}</w:t>")):
+            info = zipfile.ZipInfo(name, date_time=when)
+            archive.writestr(info, data)
+    return buf.getvalue()
+
+
+def test_documents_put_twice_unchanged_and_replaced_when_content_changes(tmp_path):
+    drive = LocalDrive(tmp_path, Manifest(tmp_path))
+    key = DocKey("2027-test", "form01", 0, "FIT-IS", "DER-T1")
+    first = drive.put(key, ["intake", "FIT", "FIT-IS"], "form01_DER-T1.docx", _docx_like("Веб"))
+    assert first.changed
+    path = Path(first.path_or_url)
+    before = _stamp(path)
+    # the same content saved again later (new zip entry times): not written
+    again = LocalDrive(tmp_path, Manifest(tmp_path)).put(key, ["intake", "FIT", "FIT-IS"], "form01_DER-T1.docx",
+                                                         _docx_like("Веб", when=(2027, 3, 1, 12, 0, 0)))
+    assert not again.changed and again.path_or_url == first.path_or_url
+    assert _stamp(path) == before
+    # changed content: the same file is replaced, and the manifest records the new digest
+    drive = LocalDrive(tmp_path, Manifest(tmp_path))
+    changed = drive.put(key, ["intake", "FIT", "FIT-IS"], "form01_DER-T1.docx", _docx_like("Веб 2"))
+    assert changed.changed and changed.path_or_url == first.path_or_url
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("word/document.xml") == "<w:t>Веб 2</w:t>".encode()
+    entries = json.loads((tmp_path / "manifest.json").read_text())["documents"]
+    assert len(entries) == 1 and len(list((tmp_path / "drive").rglob("*.docx"))) == 1
+    assert [d.path_or_url for d in drive.documents()] == [first.path_or_url]
+    assert _temp_leftovers(tmp_path) == []
+
+
+def test_documents_are_rendered_lazily_only_when_needed(tmp_path):
+    drive = LocalDrive(tmp_path, Manifest(tmp_path))
+    key = DocKey("2027-test", "form02", 1, "FIT-IS", "e@atu.edu.kz")
+    calls = []
+
+    def render() -> bytes:
+        calls.append(1)
+        return _docx_like("x")
+    assert drive.put(key, ["f"], "a.docx", render, source="s1").changed
+    assert not drive.put(key, ["f"], "a.docx", render, source="s1").changed
+    assert len(calls) == 1
+
+
+# --- the manifest --------------------------------------------------------------------------------
+@pytest.mark.parametrize("damage", ["{not json", "", "[]", '{"documents": {}}', '{"documents": [], "sheets": {}}'])
+def test_a_damaged_manifest_is_a_backend_error_with_a_clear_message(tmp_path, damage):
+    cfg = load_config(EXAMPLE, environ={"CONTEST_BACKEND__WORKSPACE": str(tmp_path / "ws")})
+    (tmp_path / "ws").mkdir()
+    (tmp_path / "ws" / "manifest.json").write_text(damage, encoding="utf-8")
+    with pytest.raises(BackendError) as info:
+        open_local(cfg)
+    message = str(info.value)
+    assert "manifest.json" in message and "damaged" in message and "backup" in message
+
+
+def test_manifest_survives_a_later_run(tmp_path):
+    m = Manifest(tmp_path)
+    m.data["documents"]["k"] = {"path": "drive/a.docx", "sha256": "0", "properties": {}}
+    m.save()
+    assert Manifest(tmp_path).data["documents"]["k"]["path"] == "drive/a.docx"
+    assert os.listdir(tmp_path) == ["manifest.json"]

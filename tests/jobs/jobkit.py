@@ -1,0 +1,112 @@
+"""Helpers shared by the job tests: an edition in a temporary folder, runs at a given time, and
+readers that open the generated files with openpyxl / python-docx as a person's tools would."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from docx import Document
+from openpyxl import load_workbook
+
+from pipelines.backends import open_workspace
+from pipelines.config import Config, load_config
+from pipelines.jobs.common import Run
+from pipelines.tables import schema, title
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
+ALMATY = ZoneInfo("Asia/Almaty")
+
+
+def at(text: str) -> datetime:
+    """A moment in Almaty time: at("2027-02-19 18:05")."""
+    return datetime.fromisoformat(text).replace(tzinfo=ALMATY)
+
+
+def copy_example(folder: Path, responses: str = "responses.csv", **replace: str) -> Path:
+    """The example config in `folder`, reading `responses`; `replace` swaps literal text in it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = EXAMPLE.read_text(encoding="utf-8").replace("path: responses.csv", f"path: {responses}")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "contest.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def config_of(config_path: Path) -> Config:
+    return load_config(config_path, environ={})  # the tester's CONTEST_* variables never leak in
+
+
+def run_at(config_path: Path, now: datetime) -> Run:
+    """A run as the CLI makes it: config read afresh, a new workspace object."""
+    config = config_of(config_path)
+    return Run(config=config, workspace=open_workspace(config), now=now)
+
+
+def workspace_dir(config_path: Path) -> Path:
+    return config_path.parent / "workspace"
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+# --- reading what the jobs wrote ---------------------------------------------------------------
+def control_tables(config_path: Path, lang: str = "kk", skip: tuple[str, ...] = ()) -> dict[str, list[list[Any]]]:
+    """Every sheet of control.xlsx as lists of values, opened with openpyxl."""
+    path = workspace_dir(config_path) / "control.xlsx"
+    if not path.exists():
+        return {}
+    wb = load_workbook(path)
+    skipped = {title(t, lang) for t in skip}
+    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets
+            if ws.title not in skipped}
+
+
+def table_rows(config_path: Path, table: str, lang: str = "kk") -> list[dict[str, Any]]:
+    """One control table read with openpyxl, as dicts by column key (sheets_schema/tables.yaml)."""
+    rows = control_tables(config_path, lang).get(title(table, lang), [])
+    if not rows:
+        return []
+    keys = {c[lang]: c["key"] for c in schema()[table]["columns"]}
+    header = [keys.get(h, h) for h in rows[0]]
+    return [dict(zip(header, ("" if v is None else v for v in r))) for r in rows[1:]
+            if any(v not in (None, "") for v in r)]
+
+
+def manifest(config_path: Path) -> dict[str, Any]:
+    path = workspace_dir(config_path) / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"documents": {}, "sheets": {}}
+
+
+def document_digests(config_path: Path) -> dict[str, str]:
+    return {k: v["sha256"] for k, v in manifest(config_path)["documents"].items()}
+
+
+def docx_text(path: str | Path) -> str:
+    """All the text of a .docx: paragraphs and table cells, in order."""
+    doc = Document(str(path))
+    parts = [p.text for p in doc.paragraphs]
+    for table in doc.tables:
+        for row in table.rows:
+            parts.append(" | ".join(c.text for c in row.cells))
+    return "\n".join(parts)
+
+
+def docx_tables(path: str | Path) -> list[list[list[str]]]:
+    return [[[c.text for c in row.cells] for row in t.rows] for t in Document(str(path)).tables]
+
+
+def files(folder: Path, pattern: str = "*") -> list[Path]:
+    return sorted(p for p in folder.rglob(pattern) if p.is_file())

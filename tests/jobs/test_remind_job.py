@@ -1,0 +1,107 @@
+"""`contest remind`: who has not finished, and a reminder once a day close to the deadline."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from jobkit import config_of, files, run_at, table_rows, workspace_dir
+from pipelines.cli import cli
+from pipelines.demo import simulate_experts
+from pipelines.jobs.remind import remind
+
+SEED = 2027
+CARELESS = {"i.sidorenko@atu.edu.kz": "FFT-BT", "t.sokolova@atu.edu.kz": "FEB-TS"}  # see pipelines/demo.py
+
+
+def _outbox(config_path: Path) -> list[Path]:
+    return files(workspace_dir(config_path) / "outbox", "*.eml")
+
+
+def _read(path: Path):
+    return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+
+
+def _filled(edition: Path):
+    deadline = config_of(edition).calendar.stage1_close
+    simulate_experts(run_at(edition, deadline - timedelta(days=4)), 1, SEED)
+    return deadline
+
+
+def test_incomplete_sheets_are_listed_and_nobody_is_mailed_early(edition):
+    deadline = _filled(edition)
+    shared = _outbox(edition)
+    run = run_at(edition, deadline - timedelta(days=3))  # remind.days_before is 2
+    report = remind(run)
+    assert {(p.email, p.group) for p in report.pending} == set(CARELESS.items())
+    assert all(p.missing == 1 and not p.notified for p in report.pending)
+    assert any("i.sidorenko@atu.edu.kz" in m and "1 DER(s) to score" in m for m in run.messages)
+    assert _outbox(edition) == shared
+
+
+def test_nobody_scored_yet_everyone_is_listed(edition):
+    config = config_of(edition)
+    run = run_at(edition, config.calendar.stage1_close - timedelta(days=5))
+    report = remind(run, send=False)
+    experts = {m.email for ms in config.commissions.departments.values() for m in ms}
+    assert {p.email for p in report.pending} == experts
+
+
+def test_within_days_before_a_reminder_names_the_deadline_once_a_day(edition):
+    deadline = _filled(edition)
+    shared = set(_outbox(edition))
+    report = remind(run_at(edition, deadline - timedelta(days=1, hours=2)))
+    assert {p.email for p in report.pending if p.notified} == set(CARELESS)
+    new = sorted(set(_outbox(edition)) - shared)
+    assert len(new) == len(CARELESS)
+    for path in new:
+        message = _read(path)
+        assert message["To"] in CARELESS
+        body = message.get_body(("plain",)).get_content()
+        assert "05.03.2027 18:00" in body  # the deadline, as the expert reads it
+        assert "1" in body
+    sent = [r for r in table_rows(edition, "journal") if r["action"] == "remind"]
+    assert len(sent) == len(CARELESS)
+    stamps = {p: p.stat().st_mtime_ns for p in _outbox(edition)}
+
+    # later the same day: nothing new is sent
+    again = remind(run_at(edition, deadline - timedelta(days=1)))
+    assert {p.email for p in again.pending} == set(CARELESS)
+    assert not any(p.notified for p in again.pending)
+    assert {p: p.stat().st_mtime_ns for p in _outbox(edition)} == stamps
+    assert len([r for r in table_rows(edition, "journal") if r["action"] == "remind"]) == len(CARELESS)
+
+    # the CLI's dry run lists them and sends nothing, on the deadline day
+    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", (deadline - timedelta(hours=3)).isoformat(),
+                                      "remind", "--dry-run"], env={"CONTEST_LANGUAGE": None})
+    assert result.exit_code == 0, result.output
+    assert "i.sidorenko@atu.edu.kz" in result.stdout and "t.sokolova@atu.edu.kz" in result.stdout
+    assert "reminded" not in result.stdout
+    assert {p: p.stat().st_mtime_ns for p in _outbox(edition)} == stamps
+
+
+def test_after_the_deadline_nobody_is_reminded(edition):
+    deadline = _filled(edition)
+    shared = _outbox(edition)
+    report = remind(run_at(edition, deadline + timedelta(minutes=1)))
+    assert not any(p.notified for p in report.pending)
+    assert _outbox(edition) == shared
+
+
+def test_status_names_who_has_not_scored_while_the_stage_is_open(edition):
+    deadline = _filled(edition)
+    now = (deadline - timedelta(days=2)).isoformat()
+    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "status", "--json"],
+                                env={"CONTEST_LANGUAGE": None})
+    assert result.exit_code == 0, result.output
+    stage1 = json.loads(result.stdout)["stages"][0]
+    assert stage1["state"] == "open"
+    groups = {g["name"]: g for g in stage1["groups"]}
+    for name, g in groups.items():
+        careless = [e for e, group in CARELESS.items() if group == name]
+        assert g["sheets_incomplete"] == careless, name
+        assert g["sheets_complete"] == len(g["experts"]) - len(careless), name

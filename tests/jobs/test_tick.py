@@ -1,0 +1,266 @@
+"""`contest tick` across the whole demo calendar, run twice at every point, as cron would.
+
+One module-scoped run of the edition feeds the tests below: it ticks twice at each point of the
+calendar (the second tick must change nothing), with experts filling their sheets between the
+deadlines and the commission's tie decision written into contest.yaml, as CDB does it.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from jobkit import (
+    config_of, control_tables, copy_example, docx_tables, docx_text, document_digests, files, manifest, run_at,
+    table_rows, workspace_dir,
+)
+from pipelines import rating_sheet
+from pipelines.cli import cli
+from pipelines.demo import simulate_experts, write_edition
+from pipelines.jobs.common import fmt_score
+from pipelines.jobs.tick import tick, tick_lock
+from pipelines.ports import BackendError
+
+SEED = 2027
+
+
+@dataclass
+class Point:
+    label: str
+    now: object
+    first: list[str]
+    second: list[str]
+    before: dict
+    after: dict
+    journal_rows: tuple[int, int, int]  # before the first tick, after it, after the second
+
+
+@dataclass
+class Calendar:
+    config_path: Path
+    points: list[Point] = field(default_factory=list)
+    ticks: int = 0
+
+
+def _state(config_path: Path) -> dict:
+    """Everything a tick may change, except the journal (which records each run)."""
+    ws = workspace_dir(config_path)
+    return {
+        "tables": control_tables(config_path, skip=("journal",)),
+        "documents": document_digests(config_path),
+        "sheets": manifest(config_path)["sheets"],
+        "files": {str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest()
+                  for p in files(ws) if p.name not in ("control.xlsx", "manifest.json")},
+    }
+
+
+def _journal_count(config_path: Path) -> int:
+    return len(table_rows(config_path, "journal"))
+
+
+@pytest.fixture(scope="module")
+def calendar(tmp_path_factory) -> Calendar:
+    config_path = write_edition(tmp_path_factory.mktemp("calendar"), SEED)
+    cal = config_of(config_path).calendar
+    result = Calendar(config_path)
+
+    def twice(label: str, now) -> Point:
+        counts = [_journal_count(config_path)]
+        first = tick(run_at(config_path, now))
+        counts.append(_journal_count(config_path))
+        before = _state(config_path)
+        second = tick(run_at(config_path, now))
+        counts.append(_journal_count(config_path))
+        result.ticks += 2
+        point = Point(label, now, first, second, before, _state(config_path), tuple(counts))
+        result.points.append(point)
+        return point
+
+    twice("before intake opens", cal.intake_open - timedelta(days=1))
+    twice("intake, first week", cal.intake_open + timedelta(days=7))
+    twice("intake closes", cal.intake_close + timedelta(minutes=5))
+    for stage in (1, 2, 3):
+        close = cal.stage_close(stage)
+        simulate_experts(run_at(config_path, close - timedelta(days=3)), stage, SEED)
+        twice(f"stage {stage}, experts at work", close - timedelta(days=2))
+        point = twice(f"stage {stage} deadline", close + timedelta(minutes=5))
+        if stage == 1:
+            assert "stage 1 waiting" in point.first, point.first
+            tie = next(t for g in _status(config_path, point.now)["stages"][0]["groups"] for t in g["ties"])
+            _record_decision(config_path, tie)
+            twice("stage 1, after the decision", close + timedelta(hours=20))
+    twice("after the contest", cal.stage3_close + timedelta(days=1))
+    return result
+
+
+def _record_decision(config_path: Path, tie: list[str]) -> None:
+    block = ("decisions:\n  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n"
+             f"    applications: [{', '.join(tie)}]\n    order: [{', '.join(sorted(tie))}]\n"
+             "    by: \"Жұмабаев Е. С., кафедра отырысы, хаттама №7\"\n    at: 2027-03-06T10:00\n"
+             "    reason: \"Ашық дауыс беру нәтижесі\"\n")
+    text = config_path.read_text(encoding="utf-8")
+    config_path.write_text(text.replace("decisions: []\n", block), encoding="utf-8")
+
+
+def _status(config_path: Path, now) -> dict:
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", now.isoformat(), "status", "--json"],
+                                env={"CONTEST_LANGUAGE": None})
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+# --- idempotency -----------------------------------------------------------------------------------
+def test_the_calendar_runs_through_to_the_winners(calendar):
+    firsts = {p.label: p.first for p in calendar.points}
+    assert firsts["before intake opens"] == []
+    assert firsts["intake, first week"] == ["intake"]
+    assert firsts["intake closes"][-2:] == ["intake closed", "stage 1 opened"]
+    assert firsts["stage 1, after the decision"] == ["stage 1 closed", "stage 2 opened"]
+    assert firsts["stage 2 deadline"] == ["stage 2 closed", "stage 3 opened"]
+    assert firsts["stage 3 deadline"] == ["stage 3 closed"]
+    assert firsts["after the contest"] == []
+
+
+@pytest.mark.parametrize("index", range(11))
+def test_a_second_tick_changes_nothing(calendar, index):
+    point = calendar.points[index]
+    assert point.second in ([], [a for a in point.first if a.endswith("waiting")]), point.label
+    for part in ("tables", "documents", "sheets", "files"):
+        assert point.after[part] == point.before[part], f"{point.label}: {part} changed on the second tick"
+
+
+def test_the_calendar_has_eleven_points(calendar):
+    assert len(calendar.points) == 11
+
+
+def test_the_journal_has_one_row_per_run(calendar):
+    for point in calendar.points:
+        before, after_first, after_second = point.journal_rows
+        assert (after_first - before, after_second - after_first) == (1, 1), point.label
+    journal = table_rows(calendar.config_path, "journal")
+    assert len(journal) == calendar.ticks
+    assert {r["action"] for r in journal} == {"tick"}
+    outcomes = [r["outcome"] for r in journal]
+    assert "stage 1 closed, stage 2 opened" in outcomes and "nothing due" in outcomes
+    for row in journal:
+        json.loads(row["detail"])  # machine-readable
+
+
+# --- what the stages leave -----------------------------------------------------------------------
+def _selected(config_path: Path, stage: int) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for r in table_rows(config_path, "results"):
+        if r["stage"] == stage and r["selected"]:
+            out.setdefault(r["group"], []).append(r["application_id"])
+    return out
+
+
+def test_stage2_sheets_hold_only_the_ders_selected_at_stage1(calendar):
+    config_path = calendar.config_path
+    config = config_of(config_path)
+    lay = rating_sheet.layout(config)
+    registry = {r["id"]: r for r in table_rows(config_path, "registry")}
+    chosen = {i for ids in _selected(config_path, 1).values() for i in ids}
+    assert len(chosen) == 29  # 3 per department, FLD-TL has only 2
+    stage2 = [a for a in table_rows(config_path, "assignments") if a["stage"] == 2]
+    assert {a["group"] for a in stage2} == {f.id for f in config.faculties}
+    for a in stage2:
+        ws = load_workbook(workspace_dir(config_path) / a["sheet_id"]).worksheets[0]
+        ids = [ws.cell(r, lay.fixed["der_id"] + 1).value for r in range(lay.first_data_row + 1, ws.max_row + 1)]
+        ids = [i for i in ids if i]
+        faculty_chosen = {i for i in chosen if registry[i]["faculty_id"] == a["group"]}
+        assert set(ids) <= faculty_chosen, a["expert_email"]
+        assert ids == a["application_ids"].split(",")
+    for faculty in config.faculties:
+        rated = {i for a in stage2 if a["group"] == faculty.id for i in a["application_ids"].split(",")}
+        assert rated == {i for i in chosen if registry[i]["faculty_id"] == faculty.id}
+
+
+def test_the_stage2_dossier_holds_the_selected_form01_and_the_department_extracts(calendar):
+    config_path = calendar.config_path
+    config = config_of(config_path)
+    registry = {r["id"]: r for r in table_rows(config_path, "registry")}
+    chosen = _selected(config_path, 1)
+    for faculty in config.faculties:
+        dossier = workspace_dir(config_path) / "drive" / "stage-2" / faculty.id / "dossier"
+        departments = [d.id for d in faculty.departments if chosen.get(d.id)]
+        ids = [i for d in departments for i in chosen[d]]
+        assert sorted(p.name for p in dossier.iterdir()) == sorted(
+            [f"form01_{i}.docx" for i in ids] + [f"protocol_extract_s1_{d}.docx" for d in departments])
+        for i in ids:
+            text = docx_text(dossier / f"form01_{i}.docx")
+            assert registry[i]["title"] in text and registry[i]["link"] in text
+        for d in departments:
+            text = docx_text(dossier / f"protocol_extract_s1_{d}.docx")
+            assert config.departments()[d][1].name_kk in text
+            assert all(registry[i]["title"] in text for i in chosen[d])
+
+
+def test_every_unit_has_its_extract_and_every_expert_a_form02(calendar):
+    config_path = calendar.config_path
+    config = config_of(config_path)
+    drive = workspace_dir(config_path) / "drive"
+    for dep in config.departments():
+        assert (drive / "stage-1" / dep / f"protocol_extract_s1_{dep}.docx").exists()
+    for fac in config.faculties:
+        assert (drive / "stage-2" / fac.id / f"protocol_extract_s2_{fac.id}.docx").exists()
+    for a in table_rows(config_path, "assignments"):
+        form02 = drive / f"stage-{a['stage']}" / a["group"] / "form02" / (
+            f"form02_s{a['stage']}_{a['group']}_{a['expert_email'].split('@')[0]}.docx")
+        assert a["expert_name"] in docx_text(form02)
+
+
+def test_the_final_protocol_and_results_name_the_winners_with_their_scores(calendar):
+    config_path = calendar.config_path
+    status = _status(config_path, config_of(config_path).calendar.stage3_close + timedelta(days=1))
+    assert [s["state"] for s in status["stages"]] == ["closed"] * 3
+    titles = {a["id"]: a["title"] for a in status["applications"]}
+    winners = status["winners"]
+    assert [w["place"] for w in winners] == [1, 2, 3]
+    assert [w["score"] for w in winners] == sorted((w["score"] for w in winners), reverse=True)
+    drive = workspace_dir(config_path) / "drive"
+    for path in (drive / "stage-3" / "contest" / "final_protocol.docx", drive / "results" / "results.docx"):
+        rows = [row for table in docx_tables(path) for row in table]
+        for w in winners:
+            assert any(titles[w["id"]] in row and fmt_score(w["score"]) in row and str(w["place"]) in row
+                       for row in rows), (path.name, w)
+    final = docx_text(drive / "stage-3" / "contest" / "final_protocol.docx")
+    assert config_of(config_path).commissions.chair in final
+
+
+# --- the lock ------------------------------------------------------------------------------------
+def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
+    config_path = copy_example(tmp_path)
+    (tmp_path / "responses.csv").write_text("Timestamp,Email Address\n", encoding="utf-8")
+    lock = tmp_path / ".contest-tick.lock"
+    with open(lock, "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first tick, still running
+        result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", "tick"])
+        # a job typed by hand meanwhile waits its turn too, and says so as an error
+        by_hand = [CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", *args])
+                   for args in (["intake"], ["open-stage", "1"], ["close-stage", "1"], ["remind"])]
+    assert result.exit_code == 0, result.output
+    assert "another tick is running" in result.stderr and str(lock) in result.stderr
+    for other in by_hand:
+        assert other.exit_code == 1 and other.stderr.startswith("Error: another tick is running"), other.output
+    assert "Traceback" not in result.output
+    assert not (workspace_dir(config_path) / "control.xlsx").exists()
+    assert files(workspace_dir(config_path)) == []
+    # the lock released, the next tick runs
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", "tick"])
+    assert result.exit_code == 0, result.output
+    assert (workspace_dir(config_path) / "control.xlsx").exists()
+
+
+def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
+    (tmp_path / "not-a-folder").write_text("x", encoding="utf-8")
+    with pytest.raises(BackendError, match="cannot create the lock file"):
+        with tick_lock(tmp_path / "not-a-folder" / ".contest-tick.lock"):
+            pass

@@ -1,0 +1,278 @@
+"""The `contest` command line as CDB staff and cron use it: help for every command, one-line
+errors for every user mistake, quiet runs, the `status --json` contract of DESIGN.md."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+from docx import Document
+from openpyxl import load_workbook
+
+from pipelines.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
+CLEAN_ENV = {k: None for k in os.environ if k.startswith("CONTEST_")}
+
+
+def invoke(*args: str, env: dict | None = None):
+    return CliRunner().invoke(cli, list(args), env={**CLEAN_ENV, **(env or {})})
+
+
+def assert_user_error(result, *needles: str) -> str:
+    """Exit 1, one `Error: …` on stderr, nothing on stdout, no traceback."""
+    assert result.exit_code == 1, (result.exit_code, result.output, result.exception)
+    assert result.stderr.startswith("Error: "), result.stderr
+    assert "Traceback" not in result.output
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+    assert result.stdout == ""
+    for needle in needles:
+        assert needle in result.stderr, (needle, result.stderr)
+    return result.stderr
+
+
+def example_copy(folder: Path, **replace: str) -> Path:
+    text = EXAMPLE.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    path = folder / "contest.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+HEADER = ["Timestamp", "Email Address", "Faculty", "Department", "DER title", "Authors", "Language", "DER type",
+          "Justification", "Link", "Act of implementation", "Certificate of placement"]
+
+
+def one_response(folder: Path) -> None:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerow(["2027/02/01 10:00:00 AM GMT+5", "a.serikbayeva@atu.edu.kz", "ФИТА", "Ақпараттық жүйелер",
+                     "Веб-бағдарламалау негіздері", "Серікбаева Айгерім Нұрланқызы, аға оқытушы", "Қазақ тілі",
+                     "Онлайн-курс (8 тем)", "Оқу процесіне енгізілген", "https://skills.atu.kz/course/view.php?id=200",
+                     "https://drive.google.com/open?id=1act", "https://drive.google.com/open?id=1cert"])
+    (folder / "responses.csv").write_text(out.getvalue(), encoding="utf-8")
+
+
+# --- help ------------------------------------------------------------------------------------------
+def test_every_command_has_help_text():
+    assert cli.help and "contest" in cli.help.lower()
+    expected = {"check-config", "intake", "open-stage", "close-stage", "remind", "tick", "status", "demo",
+                "audit-sharing"}
+    assert expected <= set(cli.commands)
+    for name, command in cli.commands.items():
+        assert command.callback.__doc__ and command.callback.__doc__.strip(), f"{name} has no docstring"
+        assert command.help and command.help.strip(), f"{name} has no help"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert param.help, f"{name} {param.opts} has no help"
+        result = invoke(name, "--help")
+        assert result.exit_code == 0, result.output
+        assert command.help.strip().splitlines()[0][:40] in " ".join(result.stdout.split())
+    top = invoke("--help")
+    assert top.exit_code == 0 and all(name in top.stdout for name in expected)
+
+
+# --- user mistakes ---------------------------------------------------------------------------------
+def test_a_missing_config_file(tmp_path):
+    assert_user_error(invoke("--config", str(tmp_path / "nope.yaml"), "status"), "config file not found",
+                      "nope.yaml")
+
+
+def test_no_config_in_the_current_folder(tmp_path):
+    runner = CliRunner()
+    with runner.isolated_filesystem(temp_dir=tmp_path):
+        result = runner.invoke(cli, ["status"], env=CLEAN_ENV)
+    assert_user_error(result, "contest.yaml")
+
+
+@pytest.mark.parametrize("prefix,mistake", [
+    ("  intake_open:", lambda l: "\t" + l.lstrip()),  # a tab where spaces belong
+    ("  intake_close:", lambda l: l[1:]),  # one space short of its siblings
+])
+def test_bad_yaml_names_the_line(tmp_path, prefix, mistake):
+    text = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    line = next(n for n, l in enumerate(text) if l.startswith(prefix))
+    text[line] = mistake(text[line])
+    (tmp_path / "contest.yaml").write_text("\n".join(text) + "\n", encoding="utf-8")
+    message = assert_user_error(invoke("--config", str(tmp_path / "contest.yaml"), "check-config"), "not valid YAML")
+    assert f"line {line + 1}," in message or f"line {line + 2}," in message, (line + 1, message)
+
+
+@pytest.mark.parametrize("old,new,key", [
+    ("remind:\n  days_before: 2", "remind:\n  days_before: 2\n  dayz_before: 3", "remind.dayz_before"),
+    ("quotas:\n", "quotes:\n  faculty: 1\nquotas:\n", "quotes"),
+    ("  min_experts: 2 ", "  min_expert: 2 ", "scoring.min_expert"),
+])
+def test_an_unknown_key_is_named(tmp_path, old, new, key):
+    config = example_copy(tmp_path, **{old: new})
+    assert_user_error(invoke("--config", str(config), "check-config"), key, "unknown key")
+
+
+def test_a_wrong_value_is_named(tmp_path):
+    config = example_copy(tmp_path, **{"  department: 3 ": "  department: three "})
+    assert_user_error(invoke("--config", str(config), "check-config"), "quotas.department")
+
+
+@pytest.mark.parametrize("value", ["garbage", "2027-13-45", "yesterday"])
+def test_now_garbage(value):
+    assert_user_error(invoke("--config", str(EXAMPLE), "--now", value, "status"), "--now", value)
+
+
+def test_closing_a_stage_that_is_not_open(tmp_path):
+    config = example_copy(tmp_path)
+    one_response(tmp_path)
+    assert_user_error(invoke("--config", str(config), "--now", "2027-03-06T09:00", "close-stage", "2"),
+                      "stage 2", "not opened")
+    assert_user_error(invoke("--config", str(config), "--now", "2027-03-06T09:00", "open-stage", "2"),
+                      "stage 2 opens only after stage 1")
+
+
+def test_a_damaged_workspace_manifest_is_one_line(tmp_path):
+    config = example_copy(tmp_path)
+    one_response(tmp_path)
+    (tmp_path / "workspace").mkdir()
+    (tmp_path / "workspace" / "manifest.json").write_text("{\"documents\": ", encoding="utf-8")
+    assert_user_error(invoke("--config", str(config), "status"), "manifest", "damaged")
+
+
+def test_check_config_names_the_ten_working_day_rule_over_nauryz(tmp_path):
+    # 17.03.2027 (Wed) to 29.03.2027 (Mon): 8 weekdays, but 22-24 March are Nauryz holidays -> 5 working days
+    config = example_copy(tmp_path, **{
+        "announcement: 2027-01-11T09:00": "announcement: 2027-03-17T09:00",
+        "intake_open:  2027-01-25T09:00": "intake_open:  2027-03-29T09:00",
+        "intake_close: 2027-02-19T18:00": "intake_close: 2027-04-20T18:00",
+        "stage1_close: 2027-03-05T18:00": "stage1_close: 2027-05-05T18:00",
+        "stage2_close: 2027-03-26T18:00": "stage2_close: 2027-05-20T18:00",
+        "stage3_close: 2027-04-16T18:00": "stage3_close: 2027-06-04T18:00",
+    })
+    message = assert_user_error(invoke("--config", str(config), "check-config"), "9.1", "10")
+    assert "5 working day" in message and "17.03.2027" in message and "29.03.2027" in message
+    assert "holiday" in message
+
+
+def test_check_config_is_ok_on_the_example():
+    result = invoke("--config", str(EXAMPLE), "check-config")
+    assert result.exit_code == 0, result.output
+    assert "OK" in result.stdout and "10 departments" in result.stdout and result.stderr == ""
+
+
+# --- quiet -----------------------------------------------------------------------------------------
+def test_quiet_prints_nothing_on_success(tmp_path):
+    config = example_copy(tmp_path)
+    one_response(tmp_path)
+    for args in (["check-config"], ["--now", "2027-01-20T09:00", "tick"], ["--now", "2027-02-02T09:00", "intake"],
+                 ["--now", "2027-02-02T09:10", "tick"], ["--now", "2027-02-02T09:20", "remind"]):
+        result = invoke("-q", "--config", str(config), *args)
+        assert result.exit_code == 0, (args, result.output)
+        assert result.stdout == "" and result.stderr == "", (args, result.output)
+    assert (tmp_path / "workspace" / "control.xlsx").exists()
+
+
+# --- status --json ---------------------------------------------------------------------------------
+def check_status_contract(status: dict) -> None:
+    """The keys DESIGN.md promises other tools."""
+    assert {"edition", "now", "applications", "stages", "winners", "documents"} <= set(status)
+    assert isinstance(status["edition"], str) and isinstance(status["now"], str)
+    for app in status["applications"]:
+        assert {"id", "title", "faculty", "department", "authors", "status", "reasons"} <= set(app)
+        assert isinstance(app["authors"], list)
+        for reason in app["reasons"]:
+            assert {"rule", "clause", "detail"} <= set(reason)
+    assert [s["number"] for s in status["stages"]] == [1, 2, 3]
+    for stage in status["stages"]:
+        assert {"number", "state", "groups"} <= set(stage)
+        for group in stage["groups"]:
+            assert {"name", "experts", "sheets_complete", "selected", "ties"} <= set(group)
+            assert isinstance(group["selected"], list) and all(isinstance(t, list) for t in group["ties"])
+    for winner in status["winners"]:
+        assert {"place", "id", "score"} <= set(winner)
+    for doc in status["documents"]:
+        assert {"kind", "path_or_url"} <= set(doc)
+
+
+@pytest.fixture(scope="module")
+def opened_edition(tmp_path_factory) -> Path:
+    """The demo edition with intake closed and stage 1 open, through the CLI."""
+    from pipelines.demo import write_edition
+
+    config = write_edition(tmp_path_factory.mktemp("cli"), 2027)
+    result = invoke("--config", str(config), "--now", "2027-02-19T18:05", "tick")
+    assert result.exit_code == 0, result.output
+    assert "stage 1 opened" in result.stdout
+    return config
+
+
+def test_status_json_has_the_design_keys(opened_edition):
+    result = invoke("--config", str(opened_edition), "--now", "2027-02-20T09:00", "status", "--json")
+    assert result.exit_code == 0, result.output
+    status = json.loads(result.stdout)
+    check_status_contract(status)
+    assert status["now"].startswith("2027-02-20T09:00")
+    assert len(status["applications"]) >= 40
+    rejected = [a for a in status["applications"] if a["status"] == "rejected"]
+    assert rejected and all(a["reasons"] for a in rejected)
+    assert {r["rule"] for a in rejected for r in a["reasons"]} >= {"previous_winner", "invalid_link"}
+    stage1 = status["stages"][0]
+    assert stage1["state"] == "open" and len(stage1["groups"]) == 10
+    assert all(len(g["experts"]) == 3 and g["sheets_complete"] == 0 for g in stage1["groups"])
+    kinds = {d["kind"] for d in status["documents"]}
+    assert kinds == {"form01"}
+    assert all(Path(d["path_or_url"]).exists() for d in status["documents"])
+
+
+def test_human_status_runs(opened_edition):
+    result = invoke("--config", str(opened_edition), "--now", "2027-02-20T09:00", "status")
+    assert result.exit_code == 0, result.output
+    assert "FIT-IS" in result.stdout and "Traceback" not in result.output
+
+
+# --- language --------------------------------------------------------------------------------------
+@pytest.mark.parametrize("lang,heading,department,tab", [
+    (None, "ІЛЕСПЕ ХАТ", "Ақпараттық жүйелер кафедрасы", "Тізілім"),
+    ("ru", "СОПРОВОДИТЕЛЬНОЕ ПИСЬМО", "Кафедра информационных систем", "Реестр"),
+])
+def test_contest_language_from_the_environment_changes_the_documents(tmp_path, lang, heading, department, tab):
+    config = example_copy(tmp_path)
+    one_response(tmp_path)
+    result = invoke("--config", str(config), "--now", "2027-02-02T09:00", "intake",
+                    env={"CONTEST_LANGUAGE": lang} if lang else None)
+    assert result.exit_code == 0, result.output
+    letters = sorted((tmp_path / "workspace" / "drive" / "intake").rglob("*.docx"))
+    assert len(letters) == 1
+    text = "\n".join(p.text for p in Document(str(letters[0])).paragraphs)
+    assert heading in text and department in text
+    assert tab in load_workbook(tmp_path / "workspace" / "control.xlsx").sheetnames
+
+
+# --- the installed console script ------------------------------------------------------------------
+def _console_script() -> str:
+    found = shutil.which("contest") or str(Path(sys.executable).parent / "contest")
+    assert Path(found).exists(), "the `contest` console script is not installed (pip install -e .)"
+    return found
+
+
+def test_the_console_script_in_a_real_process(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONTEST_")}
+    ok = subprocess.run([_console_script(), "--config", str(EXAMPLE), "check-config"], capture_output=True,
+                        text=True, env=env, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    assert "OK" in ok.stdout
+    (tmp_path / "contest.yaml").write_text("edition: [\n", encoding="utf-8")
+    bad = subprocess.run([_console_script(), "--config", str(tmp_path / "contest.yaml"), "status"],
+                         capture_output=True, text=True, env=env, timeout=60)
+    assert bad.returncode == 1
+    assert bad.stderr.startswith("Error: ") and "not valid YAML" in bad.stderr
+    assert "Traceback" not in bad.stderr and bad.stdout == ""
