@@ -272,6 +272,12 @@ class Config(_Strict):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
+    @property
+    def edition_key(self) -> str:
+        """A short, stable key of the edition for idempotency properties (≤ 124 bytes with its name)."""
+        slug = "".join(ch if ch.isalnum() else "-" for ch in self.edition.name.lower()).strip("-")
+        return f"{self.edition.year}-{slug}"[:60]
+
     def path(self, relative: str) -> Path:
         p = Path(relative).expanduser()
         return p if p.is_absolute() else (self.base_dir / p)
@@ -326,6 +332,9 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        began = getattr(exc, "context_mark", None)  # an unclosed quote or bracket: where it began
+        if began is not None and (mark is None or began.line != mark.line):
+            where += f" ({getattr(exc, 'context', None) or 'an item'} that began at line {began.line + 1}, column {began.column + 1})"
         raise ConfigError(f"{path}: not valid YAML{where}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: the top level must be a mapping of keys")

@@ -165,7 +165,9 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
     yield "Documents: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
     for line in workspace.stats.get("report", lambda: [])():
         yield line
-    yield f"Look at: {directory / 'contest.yaml'}, " + (
-        f"{directory / 'workspace' / 'control.xlsx'}, {directory / 'workspace' / 'drive'}"
-        if config.backend.kind == "local" else "the fake Drive (in memory)")
-    yield f"Then try: contest --config {directory / 'contest.yaml'} status"
+    if backend == "local":
+        yield f"Look at: {directory / 'contest.yaml'}, {directory / 'workspace' / 'control.xlsx'}, " \
+              f"{directory / 'workspace' / 'drive'}"
+        yield f"Then try: contest --config {directory / 'contest.yaml'} status"
+    else:
+        yield "The fake Google lived in this process only: run `contest demo` (local) to explore the files."

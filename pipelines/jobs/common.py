@@ -43,7 +43,7 @@ class Run:
 
     @property
     def edition_key(self) -> str:
-        return edition_key(self.config)
+        return self.config.edition_key
 
     def say(self, message: str) -> None:
         self.messages.append(message)
@@ -64,12 +64,6 @@ class Run:
             "at": datetime.now(timezone.utc).astimezone(self.config.zone).isoformat(timespec="seconds"),
             "now": self.now.isoformat(timespec="seconds"), "action": action, "outcome": outcome,
             "detail": text}])
-
-
-def edition_key(config: Config) -> str:
-    """A short, stable key of the edition for idempotency properties (≤ 124 bytes with its value)."""
-    slug = "".join(ch if ch.isalnum() else "-" for ch in config.edition.name.lower()).strip("-")
-    return f"{config.edition.year}-{slug}"[:60]
 
 
 def fmt_date(moment: datetime | None, config: Config) -> str:

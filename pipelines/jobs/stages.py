@@ -143,7 +143,7 @@ class CloseReport:
 
     @property
     def waiting(self) -> list[str]:
-        return [f"{o.group}: {w}" for o in self.outcomes for w in o.waiting]
+        return [w for o in self.outcomes for w in o.waiting]  # each sentence names its stage and group
 
 
 def gather(run: Run, stage: int

@@ -7,6 +7,7 @@ by the close. A stage that waits for a decision (a tie, missing ratings) is trie
 from __future__ import annotations
 
 import fcntl
+from datetime import datetime
 import os
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +15,8 @@ from typing import Iterator
 
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
-from pipelines.jobs.stages import CLOSED, OPEN, WAITING, close_stage, open_stage, set_stage, stage_state
+from pipelines.jobs.stages import (CLOSED, OPEN, WAITING, close_stage, open_stage, set_stage, stage_rows,
+                                   stage_state)
 from pipelines.ports import BackendError
 
 INTAKE = 0  # the intake's row in the stages table
@@ -88,7 +90,18 @@ def _due(run: Run, actions: list[str]) -> None:
             open_stage(run, stage)
             actions.append(f"stage {stage} opened")
         if stage_state(run, stage) in (OPEN, WAITING) and now >= cal.stage_close(stage):
+            if not _experts_had_time(run, stage):
+                run.say(f"stage {stage} was opened after its deadline ({cal.stage_close(stage):%d.%m.%Y %H:%M}): "
+                        f"its experts have had no time to score; set a new calendar.stage{stage}_close")
+                break
             report = close_stage(run, stage)
             actions.append(f"stage {stage} {'closed' if report.closed else 'waiting'}")
         if stage_state(run, stage) != CLOSED:
             break
+
+
+def _experts_had_time(run: Run, stage: int) -> bool:
+    """A stage opened late (the server was down past a deadline) is not closed before anyone could
+    score: its sheets would be frozen empty. CDB moves the deadline in the config instead."""
+    opened = str(stage_rows(run).get(stage, {}).get("opened_at") or "")
+    return not opened or datetime.fromisoformat(opened) < run.config.calendar.stage_close(stage)

@@ -23,13 +23,6 @@ SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 
 
-def edition_key(config) -> str:
-    """The edition's idempotency key; the same formula as pipelines.jobs.common.edition_key (a test
-    keeps them equal), repeated here so that backends do not import jobs."""
-    slug = "".join(ch if ch.isalnum() else "-" for ch in config.edition.name.lower()).strip("-")
-    return f"{config.edition.year}-{slug}"[:60]
-
-
 def _key_file(config) -> Path:
     given = config.backend.credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not given:
@@ -148,7 +141,7 @@ def open_google(config, *, fake=None, credentials=None, sleep: Callable[[float],
                     "drive": transport("drive", backend.drive_per_minute),
                     "forms": transport("forms", backend.sheets_per_minute),
                     "gmail": transport("gmail", backend.drive_per_minute)},
-        stats=stats, backend=backend, edition=edition_key(config), edition_name=config.edition.name,
+        stats=stats, backend=backend, edition=config.edition_key, edition_name=config.edition.name,
         identity=getattr(creds, "service_account_email", None))
 
     from .drive import Folders, GoogleDrive, GoogleFormSource, GoogleMailer
@@ -170,4 +163,4 @@ def open_google(config, *, fake=None, credentials=None, sleep: Callable[[float],
     return workspace
 
 
-__all__ = ["open_google", "edition_key", "SCOPES"]
+__all__ = ["open_google", "SCOPES"]

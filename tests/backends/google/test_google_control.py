@@ -1,16 +1,16 @@
 """The control spreadsheet: tables round-trip, idempotent writes, a fixed request budget per job."""
 from __future__ import annotations
 
-from pipelines.backends.google import edition_key
 from pipelines.backends.google.offline import fake_workspace
-from pipelines.jobs.common import edition_key as jobs_edition_key
 from pipelines.tables import Tables
 
 TRICKY = ["=1+1", "+7 701 111 22 33", "@mention", "-5", "'quoted", "0123", "3.50", "TRUE", "<b>&amp;</b>"]
 
 
-def test_edition_key_is_the_jobs_formula(config):
-    assert edition_key(config) == jobs_edition_key(config)
+def test_control_spreadsheet_is_keyed_by_the_edition(ws, fake, config):
+    ws.control.write_tables({"Кезеңдер": (["stage", "state"], [[1, "open"]])})
+    control = [f for f in fake.files.values() if f.app_properties.get("kind") == "control"]
+    assert [f.app_properties["edition"] for f in control] == [config.edition_key]
 
 
 def test_tables_round_trip_with_text_kept_as_text(ws, fake, config):
