@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import tempfile
 from email.message import EmailMessage
 from pathlib import Path
@@ -28,7 +27,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    BackendError, Cell, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
+    BackendError, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention

@@ -11,7 +11,6 @@ from pipelines.domain import scoring
 from pipelines.domain.models import Application, Assignment, Expert, Problem, Rating, StageOutcome, Status
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
-from pipelines.jobs.intake import write_form01
 from pipelines.ports import BackendError, SheetKey, SheetRef, SheetSpec
 from pipelines.registry import counting, from_row
 

@@ -9,7 +9,6 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -208,7 +207,6 @@ def _add_decision(config_path: Path, item: str) -> None:
 
 
 def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
-    config = config_of(edition)
     deadline = _deadline(edition)
     simulate_experts(run_at(edition, deadline - timedelta(days=3)), 1, SEED)
     # meanwhile a DER of the economics department is disqualified for false information (9.10)
