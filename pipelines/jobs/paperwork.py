@@ -25,7 +25,6 @@ TEXT = {
         "kinds": {"tie_break": "тең ұпайды шешу", "close_incomplete": "толық емес бағалаумен жабу",
                   "disqualify": "қатысу құқығынан айыру (9.10)"},
         "member": "мүше", "chair": "төраға", "contest_unit": "Конкурс комиссиясы",
-        "winner_place": "{place} орын",
     },
     "ru": {
         "share": "Конкурс «{edition}», {stage}, {group}: ваш оценочный лист готов. Оцените каждый критерий целым "
@@ -40,7 +39,6 @@ TEXT = {
         "kinds": {"tie_break": "решение при равенстве баллов", "close_incomplete": "закрытие при неполных оценках",
                   "disqualify": "лишение права участия (9.10)"},
         "member": "член комиссии", "chair": "председатель", "contest_unit": "Конкурсная комиссия",
-        "winner_place": "{place} место",
     },
 }
 
@@ -177,7 +175,7 @@ def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignme
 
 def write_final(run: Run) -> None:
     """After stage 3: the final protocol (9.11) and the results for publication as PDF (11.4, 13.2)."""
-    config, apps, t = run.config, _apps(run), TEXT[run.lang]
+    config, apps = run.config, _apps(run)
     departments = config.departments()
     ranking = []
     for r in _results(run, 3):
@@ -192,7 +190,7 @@ def write_final(run: Run) -> None:
     selected = [r["application_id"] for r in _results(run, 3) if r.get("selected")]
     for place, app_id in enumerate(selected, start=1):
         row = next(x for x in ranking if x["id"] == app_id)
-        row["place"] = t["winner_place"].format(place=place)
+        row["place"] = str(place)  # the column is headed "prize place": the number says it
         winners.append({"place": str(place), "id": app_id, "title": row["title"], "authors": row["authors"],
                         "score": row["score"]})
     base = common_context(config, fmt_date(config.calendar.stage3_close, config))
