@@ -44,13 +44,12 @@ class Calendar(_Strict):
     def stage_close(self, stage: int) -> datetime:
         return getattr(self, f"stage{stage}_close")
 
-    @model_validator(mode="after")
-    def _in_order(self) -> "Calendar":
-        names = ["announcement", "intake_open", "intake_close", "stage1_close", "stage2_close", "stage3_close"]
+    def check_order(self) -> None:
+        """Each date after the one before; called once every date carries its zone."""
+        names = list(Calendar.model_fields)
         for earlier, later in zip(names, names[1:]):
             if getattr(self, earlier) >= getattr(self, later):
                 raise ValueError(f"calendar.{earlier} must come before calendar.{later}")
-        return self
 
 
 class Department(_Strict):
@@ -243,6 +242,7 @@ class Config(_Strict):
             value = getattr(self.calendar, name)
             if value.tzinfo is None:
                 setattr(self.calendar, name, value.replace(tzinfo=zone))
+        self.calendar.check_order()  # naive and offset-given times alike, now that all are aware
         for d in self.decisions:
             if d.at.tzinfo is None:
                 d.at = d.at.replace(tzinfo=zone)
@@ -319,7 +319,7 @@ def _describe(error: ValidationError) -> str:
             msg = "unknown key (misspelt?)"
         elif e["type"] == "missing":
             msg = "required key is missing"
-        lines.append(f"{where}: {msg}")
+        lines.append(f"{where}: {msg}" if e["loc"] else msg)
     return "; ".join(lines)
 
 
