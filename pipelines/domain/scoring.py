@@ -126,6 +126,40 @@ def _select(standings: Iterable[Standing], quota: int, *, tie_break: str, decisi
     return selected, [], [], None
 
 
+def order_places(standings: Iterable[Standing], selected: list[str], *, tie_break: str,
+                 decisions: Iterable[Decision], group: str, stage: int
+                 ) -> tuple[list[str], list[list[str]], list[str], list[Decision]]:
+    """11.3, 11.5: prize places follow the score; winners with equal scores are not given places by
+    row order — the tie-break criterion, then a recorded decision orders them, or the stage waits."""
+    by_id = {s.application_id: s for s in standings}
+    ordered, ties, waiting, used = [], [], [], []
+    blocks: list[list[Standing]] = []
+    for app_id in selected:
+        s = by_id[app_id]
+        if blocks and blocks[-1][0].score == s.score:
+            blocks[-1].append(s)
+        else:
+            blocks.append([s])
+    for block in blocks:
+        for part in break_by_criterion(block, tie_break) if len(block) > 1 else [block]:
+            ids = [s.application_id for s in part]
+            if len(part) == 1:
+                ordered += ids
+                continue
+            decision = tie_decision(decisions, ids, stage=stage, group=group)
+            if decision is not None:
+                ordered += [i for i in decision.order if i in ids]
+                used.append(decision)
+                continue
+            place = len(ordered) + 1
+            ordered += ids
+            ties.append(ids)
+            waiting.append(f"stage {stage}, {group}: {', '.join(ids)} are tied at {part[0].score:g} points for "
+                           f"places {place}–{place + len(ids) - 1}; record a tie_break decision "
+                           f"(stage {stage}, group {group}) with the commission's order")
+    return ordered, ties, waiting, used
+
+
 def select(standings: Iterable[Standing], quota: int, *, tie_break: str = "none",
            decisions: Iterable[Decision] = (), group: str, stage: int
            ) -> tuple[list[str], list[list[str]], list[str]]:
@@ -220,6 +254,12 @@ def close_group(*, stage: int, group: Group | str, applications: list[Applicatio
         waiting += tie_waiting
         if tie_used is not None:
             used.append(tie_used)
+        if stage == 3 and not waiting:  # the winners' places, not only who wins (11.3)
+            selected, ties, place_waiting, place_used = order_places(
+                standings, selected, tie_break=config.scoring.tie_break, decisions=decisions, group=gid,
+                stage=stage)
+            waiting += place_waiting
+            used += [d for d in place_used if d not in used]
     tied = {i for t in ties for i in t}
     for s in standings:
         s.selected = s.application_id in selected
@@ -228,6 +268,6 @@ def close_group(*, stage: int, group: Group | str, applications: list[Applicatio
                         problems=list(problems), waiting=waiting, decisions=used)
 
 
-__all__ = ["aggregate", "rank", "select", "close_group", "quota_for", "break_by_criterion",
+__all__ = ["aggregate", "rank", "select", "order_places", "close_group", "quota_for", "break_by_criterion",
                       "tie_decision", "disqualified", "assigned_ratings", "close_incomplete_decision",
                       "missing_ratings", "counted_ratings"]

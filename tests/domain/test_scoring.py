@@ -224,3 +224,30 @@ def test_the_latest_tie_break_decision_wins():
     old = decision("tie_break", ["A", "B"], stage=3, group="contest", order=["A", "B"], at=datetime(2026, 4, 1))
     new = decision("tie_break", ["A", "B"], stage=3, group="contest", order=["B", "A"], at=datetime(2026, 4, 2))
     assert select(st, 1, decisions=[new, old], group="contest", stage=3)[0] == ["B"]
+
+
+def test_a_tie_for_a_prize_place_is_never_settled_by_row_order():
+    apps = [make_app(f"D{i}") for i in range(1, 5)]
+    asg = assignments("contest", ["chair@atu.kz", "second@atu.kz"], [a.id for a in apps], stage=3)
+    ratings = [rating(e, f"D{i}", s) for e in ("chair@atu.kz", "second@atu.kz")
+               for i, s in zip(range(1, 5), (8, 9, 9, 5))]
+    for order in (apps, list(reversed(apps))):
+        out = close_group(stage=3, group="contest", applications=order, assignments=asg, ratings=ratings,
+                          problems=[], config=make_config(), decisions=[])
+        assert not out.ready and [sorted(t) for t in out.ties] == [["D2", "D3"]] and "D1" not in out.ties[0]
+        assert "places 1–2" in out.waiting[0]
+    d = decision("tie_break", ["D2", "D3"], stage=3, group="contest", order=["D3", "D2"])
+    out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
+                      problems=[], config=make_config(), decisions=[d])
+    assert out.ready and out.selected == ["D3", "D2", "D1"] and d in out.decisions
+
+
+def test_a_prize_place_tie_is_settled_by_the_tie_break_criterion_when_configured():
+    apps = [make_app(f"D{i}") for i in range(1, 4)]
+    asg = assignments("contest", ["chair@atu.kz"], [a.id for a in apps], stage=3)
+    ratings = [rating("chair@atu.kz", "D1", 9, 9, 9, 9, 9, 3, 1), rating("chair@atu.kz", "D2", 7, 7, 7, 7, 7, 7, 7),
+               rating("chair@atu.kz", "D3", 3, 3, 3, 3, 3, 3, 3)]
+    config = make_config(scoring={"min_experts": 1, "tie_break": "criterion:impression"})
+    out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
+                      problems=[], config=config, decisions=[])
+    assert out.ready and out.selected == ["D2", "D1", "D3"]
