@@ -187,8 +187,9 @@ def write_final(run: Run) -> None:
                         "score": fmt_score(_num(r.get("score"))), "raters": str(r.get("raters") or 0),
                         "place": ""})
     winners = []
-    selected = [r["application_id"] for r in _results(run, 3) if r.get("selected")]
-    for place, app_id in enumerate(selected, start=1):
+    placed = sorted((int(float(r["place"])), r["application_id"])
+                    for r in _results(run, 3) if str(r.get("place") or ""))
+    for place, app_id in placed:
         row = next(x for x in ranking if x["id"] == app_id)
         row["place"] = str(place)  # the column is headed "prize place": the number says it
         winners.append({"place": str(place), "id": app_id, "title": row["title"], "authors": row["authors"],

@@ -240,6 +240,8 @@ def _record(run: Run, stage: int, report: CloseReport, ratings: dict[str, list[R
                 "rank": s.rank if s.rank is not None else "", "score": "" if s.score is None else round(s.score, 4),
                 "raters": s.raters, "criterion_means": json.dumps({k: round(v, 4) for k, v in s.criterion_means.items()}),
                 "selected": s.application_id in o.selected, "tied": tie_number.get(s.application_id, ""),
+                "place": o.selected.index(s.application_id) + 1 if stage == 3 and o.ready
+                and s.application_id in o.selected else "",
                 "waiting": "\n".join(o.waiting)})
     tables = {}
     for table, rows in (("ratings", rating_rows), ("problems", problem_rows), ("results", result_rows)):

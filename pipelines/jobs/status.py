@@ -80,10 +80,9 @@ def build_status(run: Run) -> dict[str, Any]:
                        "note": str(info.get("note") or ""), "groups": list(groups.values())})
     winners = []
     if str(stage_info.get(3, {}).get("state")) == "closed":
-        final = [r for r in results_rows if str(r.get("stage")) == "3" and r.get("selected")]
-        final.sort(key=lambda r: float(r.get("rank") or 0))
-        winners = [{"place": place, "id": str(r["application_id"]), "score": float(r["score"])}
-                   for place, r in enumerate(final, start=1)]
+        final = [r for r in results_rows if str(r.get("stage")) == "3" and str(r.get("place") or "")]
+        winners = sorted(({"place": int(float(r["place"])), "id": str(r["application_id"]),
+                           "score": float(r["score"])} for r in final), key=lambda w: w["place"])
     documents = [{"kind": d.key.kind, "stage": d.key.stage, "group": d.key.group, "subject": d.key.subject,
                   "path_or_url": d.path_or_url} for d in run.workspace.drive.documents()]
     intake = stage_info.get(0, {})
