@@ -131,3 +131,19 @@ def counting(apps: list[Application]) -> dict[str, Application]:
         if app.status is not Status.SUPERSEDED:
             out.setdefault(app.id, app)
     return out
+
+
+def known_ids(rows: list[dict[str, Any]]) -> dict[str, str]:
+    """Row key -> DER id of the registry rows that have both (what `decide` keeps stable)."""
+    out: dict[str, str] = {}
+    for row in rows:
+        key, der = str(row.get("row_key") or "").strip(), str(row.get("id") or "").strip()
+        if key and der:
+            out.setdefault(key, der)
+    return out
+
+
+def missing_rows(rows: list[dict[str, Any]], present: set[str]) -> list[dict[str, Any]]:
+    """The registry rows whose row key is not among `present` (this run's responses), as they are:
+    the registry never loses a row to a truncated export, a response deleted in Forms or an earlier --now."""
+    return [row for row in rows if str(row.get("row_key") or "").strip() not in present]

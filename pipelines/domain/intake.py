@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from pipelines.config import Config, Faculty, PreviousWinner
 from pipelines.domain.models import Application, Reason, Response, Status
-from pipelines.domain.text import normalise, normalise_url, same_person, similar, url_problem
+from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar, url_problem
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
@@ -237,13 +237,28 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
     return out
 
 
+def respondent(response: Response) -> str:
+    """Who submitted a response: the normalised respondent e-mail; when the form collected none, the
+    normalised name of the first author ("" when neither is known)."""
+    if email := " ".join(str(response.respondent_email or "").split()).casefold():
+        return f"email:{email}"
+    first = (response.authors[0].name if response.authors
+             else (str(response.authors_raw or "").strip().splitlines() or [""])[0].split(",")[0])
+    name = " ".join(sorted(normalise_person(first)))
+    return f"author:{name}" if name else ""
+
+
 def der_identity(response: Response) -> set[str]:
-    """What makes two responses the same DER: the normalised link, the normalised title + department."""
+    """9.8: what makes two responses the same DER (a resubmission): the same normalised link, or the
+    same normalised title in the same department from the same respondent (`respondent`). Two
+    teachers' different DERs that share a title are two DERs; a co-author's resubmission of the same
+    link and a teacher's resubmission with a changed link are still one."""
     ids = set()
     if link := _link_identity(response.link):
         ids.add(f"link:{link}")
-    if title := normalise(response.title):
-        ids.add(f"title:{title}|{normalise(response.department)}")
+    title, who = normalise(response.title), respondent(response)
+    if title and who:
+        ids.add(f"title:{title}|{normalise(response.department)}|{who}")
     return ids or {f"row:{response.row_key}"}
 
 
@@ -270,7 +285,8 @@ def _grouped(responses: Sequence[Response], identity: Callable[[Response], set[s
 
 
 def group_duplicates(responses: Sequence[Response]) -> list[list[Response]]:
-    """Responses about the same DER (sharing a link or a title in one department), in input order."""
+    """Responses about the same DER (`der_identity`: a link, or a title in one department from one
+    respondent), in input order."""
     return _grouped(responses, der_identity)
 
 
@@ -281,12 +297,52 @@ def _order(r: Response) -> tuple:
 
 
 def application_id(group: Sequence[Response], *, salt: str = "") -> str:
-    """The DER's stable id: "DER-" + 6 base32 chars of sha1 of the EARLIEST submission's link (or title).
-    Rows added later and later edits submitted as new rows do not change the earliest one."""
+    """The DER's computed id: "DER-" + 6 base32 chars of sha1 of the EARLIEST submission's link (or title).
+    Rows added later and later edits submitted as new rows do not change the earliest one; an id
+    already in the registry wins over it (`stable_ids`)."""
     earliest = min(group, key=_order)
     identity = _link_identity(earliest.link) or normalise(earliest.title) or f"row:{earliest.row_key}"
     digest = hashlib.sha1((identity + salt).encode("utf-8")).digest()
     return "DER-" + base64.b32encode(digest).decode("ascii")[:6]
+
+
+def _computed_id(group: Sequence[Response], taken: set[str]) -> str:
+    """`application_id`, salted when another group of this run already has it: first with the
+    earliest submission's department (as ever), then with its row key, then with a counter."""
+    earliest = min(group, key=_order)
+    department = "|" + normalise(earliest.department)
+    for salt in ("", department, f"{department}|{earliest.row_key}"):
+        if (gid := application_id(group, salt=salt)) not in taken:
+            return gid
+    n = 2
+    while (gid := application_id(group, salt=f"{department}|{earliest.row_key}|{n}")) in taken:
+        n += 1
+    return gid
+
+
+def stable_ids(*, groups: Sequence[Sequence[Response]], known_ids: dict[str, str] | None = None) -> list[str]:
+    """Form 01: an id that stays the same when the job re-runs, when rows are added, and when the
+    respondent edits the response. `groups` in order of their earliest submission; `known_ids` maps
+    a row key to the id the registry already gives it. A group takes the known id of its earliest
+    member that has one, unless an earlier group took that id; every other group gets its computed
+    id (`application_id`), salted so that no two groups ever share an id."""
+    known = {str(k): str(v).strip() for k, v in (known_ids or {}).items() if str(v or "").strip()}
+    ids: list[str | None] = []
+    taken: set[str] = set()
+    for group in groups:
+        mine = next((known[r.row_key] for r in sorted(group, key=_order) if r.row_key in known), None)
+        if mine is not None and mine not in taken:
+            taken.add(mine)
+            ids.append(mine)
+        else:
+            ids.append(None)
+    out = []
+    for group, gid in zip(groups, ids):
+        if gid is None:
+            gid = _computed_id(group, taken)
+            taken.add(gid)
+        out.append(gid)
+    return out
 
 
 # --- the decision -------------------------------------------------------------------------------
@@ -318,13 +374,13 @@ def _evaluate(r: Response, config: Config) -> tuple[list[Reason], UnitMatch]:
     return reasons, unit
 
 
-def _counting(group: list[Response], passes: Callable[[Response], bool], config: Config) -> Response:
-    """The latest passing submission within intake, else the latest within intake, else the latest."""
-    cal = config.calendar
-    on_time = [r for r in group if isinstance(r.submitted_at, datetime)
-               and cal.intake_open <= r.submitted_at <= cal.intake_close]
-    pool = [r for r in on_time if passes(r)] or on_time or group
-    return max(pool, key=lambda r: (not _order(r)[0], *_order(r)[1:]))
+def _counting(group: list[Response], config: Config) -> Response:
+    """9.8: the latest submission made before intake closed counts, whatever its own reasons (it may be
+    rejected on them); if none was made before the close, the latest counts (rejected as late). A
+    submission with an unreadable time counts only when no other has a time."""
+    close = config.calendar.intake_close
+    in_time = [r for r in group if isinstance(r.submitted_at, datetime) and r.submitted_at <= close]
+    return max(in_time or group, key=lambda r: (not _order(r)[0], *_order(r)[1:]))
 
 
 def _safe_identity(r: Response) -> set[str]:
@@ -334,17 +390,15 @@ def _safe_identity(r: Response) -> set[str]:
         return {f"row:{r.row_key}"}
 
 
-def decide(responses: list[Response], config: Config) -> list[Application]:
-    """One Application per response, in input order: all reasons, duplicates superseded (9.8)."""
+def decide(responses: list[Response], config: Config, *,
+           known_ids: dict[str, str] | None = None) -> list[Application]:
+    """One Application per response, in input order: all reasons, duplicates superseded (9.8).
+    `known_ids` (row key -> id already in the registry) keeps ids stable (`stable_ids`)."""
     evaluated = {id(r): _evaluate(r, config) for r in responses}
     decided: dict[int, Application] = {}
-    used: set[str] = set()
-    for group in sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order))):
-        gid = application_id(group)
-        if gid in used:  # two DERs whose earliest titles are equal: the later one adds its department
-            gid = application_id(group, salt="|" + normalise(min(group, key=_order).department))
-        used.add(gid)
-        counting = _counting(group, lambda r: not evaluated[id(r)][0], config)
+    groups = sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order)))
+    for group, gid in zip(groups, stable_ids(groups=groups, known_ids=known_ids)):
+        counting = _counting(group, config)
         known = isinstance(counting.submitted_at, datetime)
         when = _when(counting.submitted_at, config.zone) if known else "unknown time"
         for r in group:

@@ -8,7 +8,7 @@ from pipelines.domain import intake as rules
 from pipelines.domain.models import Application, Reason, Response, Status
 from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered
 from pipelines.ports import DocKey, StoredDoc
-from pipelines.registry import authors_text, public_rows, to_row
+from pipelines.registry import authors_text, known_ids, missing_rows, public_rows, to_row
 
 
 @dataclass
@@ -18,17 +18,20 @@ class IntakeReport:
     registry_changed: bool = False
     letters: list[StoredDoc] = field(default_factory=list)
     ignored_future: int = 0
+    kept_missing: int = 0  # registry rows whose response is not in this export, kept as they were
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
         written = sum(d.changed for d in self.letters)
-        return (f"{self.responses} responses: {parts or 'none'}; registry "
+        kept = f"; {self.kept_missing} earlier rows not in this export kept" if self.kept_missing else ""
+        return (f"{self.responses} responses: {parts or 'none'}{kept}; registry "
                 f"{'written' if self.registry_changed else 'unchanged'}; "
                 f"{len(self.letters)} form 01 letters ({written} written)")
 
 
-def read_applications(run: Run) -> tuple[list[Application], int]:
-    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected."""
+def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[list[Application], int]:
+    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected.
+    `known`: row key -> id already in the registry, so that ids survive edits (see rules.stable_ids)."""
     raw = run.workspace.forms.read_responses()
     aliases = forms.load_aliases(run.config.form.aliases)
     responses: list[Response] = []
@@ -39,7 +42,7 @@ def read_applications(run: Run) -> tuple[list[Application], int]:
             responses.append(_unmappable(item, exc))
     # With --now in the past, responses submitted later do not exist yet.
     visible = [r for r in responses if r.submitted_at is None or r.submitted_at <= run.now]
-    apps = rules.decide(visible, run.config)
+    apps = rules.decide(visible, run.config, known_ids=known)
     apps = rules.disqualify(apps, run.config.domain_decisions())
     return apps, len(responses) - len(visible)
 
@@ -89,15 +92,20 @@ def write_form01(run: Run, app: Application, folder: list[str], kind: str = "for
 
 
 def run_intake(run: Run) -> IntakeReport:
-    apps, future = read_applications(run)
-    report = IntakeReport(responses=len(apps), ignored_future=future)
+    registry = run.tables.read("registry")
+    apps, future = read_applications(run, known_ids(registry))
+    # The registry never loses a row: rows of responses not in this export (a truncated or wrong
+    # export, a response deleted in Forms, --now before them) stay as they are, after the current ones.
+    kept = missing_rows(registry, {app.response.row_key for app in apps})
+    report = IntakeReport(responses=len(apps), ignored_future=future, kept_missing=len(kept))
     for app in apps:
         report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
-    rows = public_rows([to_row(app, run.lang) for app in apps])
+    rows = public_rows([to_row(app, run.lang) for app in apps]) + kept
     report.registry_changed = bool(run.tables.write({"registry": rows}))
     for app in run.each("form 01 letters", [a for a in apps if a.status is Status.ACCEPTED]):
         report.letters.append(write_form01(run, app, form01_folder(app)))
     run.journal("intake", "ok", {"responses": report.responses, **report.counts,
+                                 **({"kept_missing": report.kept_missing} if report.kept_missing else {}),
                                  "letters_written": sum(d.changed for d in report.letters)})
     run.say(report.summary())
     return report

@@ -1,5 +1,6 @@
 import random
 import re
+from dataclasses import replace
 from datetime import datetime
 
 from zoneinfo import ZoneInfo
@@ -9,7 +10,8 @@ import pytest
 from pipelines.domain import intake
 from pipelines.domain.intake import (application_id, decide, der_identity, disqualify, group_duplicates,
                                      invalid_languages, invalid_link, language_codes, late_submission,
-                                     match_unit, missing_attachments, missing_fields, previous_winner)
+                                     match_unit, missing_attachments, missing_fields, previous_winner,
+                                     stable_ids)
 from pipelines.domain.models import Author, Reason, Status
 
 
@@ -23,7 +25,7 @@ def rules(reasons):
 
 def test_every_rule_cites_its_clause_in_its_docstring():
     for fn in (late_submission, missing_fields, missing_attachments, invalid_link, match_unit, invalid_languages,
-               previous_winner):
+               previous_winner, der_identity, stable_ids):
         assert re.search(r"\d\.\d|form 01", fn.__doc__.splitlines()[0], re.IGNORECASE), fn.__name__
 
 
@@ -185,8 +187,41 @@ def test_previous_winner(config, make_response):
 def test_der_identity(make_response):
     ids = der_identity(make_response())
     assert ids == {"link:https://skills.atu.kz/course/101",
-                   "title:базы данных интерактивный курс|кафедра информационных систем"}
+                   "title:базы данных интерактивный курс|кафедра информационных систем|email:ivanov@atu.kz"}
     assert der_identity(make_response(link="https://skills.atu.kz/", title="")) == {"row:row-1"}
+    # no e-mail collected: the first author's name, word order and alphabet folded
+    assert der_identity(make_response(respondent_email="", link="")) == {
+        "title:базы данных интерактивный курс|кафедра информационных систем|author:"
+        + " ".join(sorted(intake.normalise_person("Иванов Иван Иванович")))}
+    assert der_identity(make_response(respondent_email="", link="", authors=[Author("Ivanov Ivan Ivanovich")])) \
+        == der_identity(make_response(respondent_email=" ", link=""))
+    assert der_identity(make_response(respondent_email=" IVANOV@atu.kz ")) == ids
+
+
+def test_same_title_from_two_teachers_is_two_ders(config, make_response):
+    """Two teachers' different DERs with one title (other links, other authors) are not duplicates."""
+    mine = make_response(row_key="a", submitted_at=at(21))
+    theirs = make_response(row_key="b", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
+                           link="https://skills.atu.kz/course/202", authors=[Author("Петров Пётр")],
+                           authors_raw="Петров Пётр")
+    assert [[r.row_key for r in g] for g in group_duplicates([mine, theirs])] == [["a"], ["b"]]
+    apps = decide([mine, theirs], config)
+    assert [a.status for a in apps] == [Status.ACCEPTED, Status.ACCEPTED] and apps[0].id != apps[1].id
+    # without e-mails, the first authors tell them apart
+    no_mail = [replace(mine, respondent_email=""), replace(theirs, respondent_email="")]
+    assert len(group_duplicates(no_mail)) == 2
+
+
+def test_a_resubmission_with_a_changed_link_or_by_a_co_author_is_one_der(make_response):
+    first = make_response(row_key="a", submitted_at=at(21))
+    new_link = make_response(row_key="b", row_number=2, submitted_at=at(25), link="https://skills.atu.kz/course/909")
+    co_author = make_response(row_key="c", row_number=3, submitted_at=at(27), respondent_email="petrov@atu.kz",
+                              title="Базы данных (2-е издание)", authors=[Author("Петров Пётр")],
+                              link="https://skills.atu.kz/course/909/")
+    assert [[r.row_key for r in g] for g in group_duplicates([first, new_link, co_author])] == [["a", "b", "c"]]
+    no_mail = [make_response(row_key=k, respondent_email="", link=f"https://skills.atu.kz/course/{n}")
+               for k, n in (("x", 1), ("y", 2))]
+    assert len(group_duplicates(no_mail)) == 1  # same first author, same title, same department
 
 
 def test_group_duplicates(make_response):
@@ -234,6 +269,62 @@ def test_equal_titles_in_two_departments_get_two_ids(config, make_response):
     assert ids[0] != ids[1] and ids[0] == application_id([a])
 
 
+def test_an_in_place_edit_keeps_the_id_the_registry_gave(config, make_response):
+    """Form 01: the id stays the same when the respondent edits the response in place (same row key),
+    even when the edit changes the link and title the computed id hashes."""
+    first = make_response(row_key="a", submitted_at=at(21))
+    [before] = decide([first], config)
+    edited = make_response(row_key="a", submitted_at=at(26), title="Базы данных: SQL",
+                           link="https://skills.atu.kz/course/555")
+    assert decide([edited], config)[0].id != before.id  # what the hash alone would do
+    [after] = decide([edited], config, known_ids={"a": before.id})
+    assert after.id == before.id and after.status is Status.ACCEPTED
+    other = make_response(row_key="z", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
+                          title="Другой курс", link="https://skills.atu.kz/course/202")
+    ids = {a.response.row_key: a.id for a in decide([other, edited], config, known_ids={"a": before.id})}
+    assert ids == {"a": before.id, "z": application_id([other])}
+
+
+def test_a_group_takes_the_known_id_of_its_earliest_member_that_has_one(config, make_response):
+    a = make_response(row_key="a", row_number=1, submitted_at=at(21))
+    b = make_response(row_key="b", row_number=2, submitted_at=at(23))
+    c = make_response(row_key="c", row_number=3, submitted_at=at(25))
+    apps = decide([c, b, a], config, known_ids={"b": "DER-BBBBBB", "c": "DER-CCCCCC", "x": "DER-XXXXXX"})
+    assert {x.id for x in apps} == {"DER-BBBBBB"}
+    assert [x.status for x in apps] == [Status.ACCEPTED, Status.SUPERSEDED, Status.SUPERSEDED]
+    assert {x.id for x in decide([a, b, c], config, known_ids={"a": "", "c": "DER-CCCCCC"})} == {"DER-CCCCCC"}
+
+
+def test_two_groups_never_share_an_id(config, make_response):
+    a = make_response(row_key="a", row_number=1, submitted_at=at(21))
+    b = make_response(row_key="b", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
+                      title="Другой курс", link="https://skills.atu.kz/course/202")
+    # both rows claim one id (two DERs once merged): the earlier group keeps it, the later is computed
+    apps = decide([a, b], config, known_ids={"a": "DER-SAMEID", "b": "DER-SAMEID"})
+    assert [x.id for x in apps] == ["DER-SAMEID", application_id([b])]
+    # a later group's known id is its own even when an earlier group would compute the same id
+    apps = decide([a, b], config, known_ids={"b": application_id([a])})
+    assert apps[1].id == application_id([a]) and apps[0].id != apps[1].id
+    assert decide([a, b], config, known_ids={"b": application_id([a])}) == apps  # a rerun: the same ids
+    # two teachers, one title, one department, no link: hashes and department salt are equal too
+    c = make_response(row_key="c", link="", submitted_at=at(21))
+    d = make_response(row_key="d", row_number=2, link="", submitted_at=at(22), respondent_email="petrov@atu.kz")
+    e = make_response(row_key="e", row_number=3, link="", submitted_at=at(23), respondent_email="sidorov@atu.kz")
+    ids = [x.id for x in decide([c, d, e], config)]
+    assert len(set(ids)) == 3 and ids[0] == application_id([c])
+    assert all(re.fullmatch(r"DER-[A-Z2-7]{6}", i) for i in ids)
+
+
+def test_ids_are_stable_when_the_registry_feeds_them_back(config, make_response):
+    rows = [make_response(row_key=f"r{i}", row_number=i, submitted_at=at(21 + i), title=f"Курс {i}",
+                          link=f"https://skills.atu.kz/course/{i}", respondent_email=f"t{i % 3}@atu.kz")
+            for i in range(1, 7)]
+    first = {a.response.row_key: a.id for a in decide(rows, config)}
+    edited = [replace(r, link=r.link + "0", title=r.title + " (ред.)") if i % 2 else r for i, r in enumerate(rows)]
+    again = {a.response.row_key: a.id for a in decide(edited, config, known_ids=first)}
+    assert again == first
+
+
 # --- the decision ------------------------------------------------------------------------------
 def test_decide_accepts_a_valid_response(config, make_response):
     [app] = decide([make_response()], config)
@@ -250,13 +341,27 @@ def test_latest_on_time_submission_counts(config, make_response):
     assert apps[0].reasons[0] == Reason("superseded", "9.8", "replaced by the submission of 28.01.2027 14:30:00 (row 2)")
 
 
-def test_a_later_failing_or_late_submission_does_not_replace_a_passing_one(config, make_response):
+def test_the_latest_in_time_submission_counts_even_when_it_fails(config, make_response):
+    """9.8: the latest submission before the deadline counts, whatever its own reasons; a broken
+    resubmission does not silently bring the older version back. A late one replaces nothing."""
     good = make_response(row_key="a", submitted_at=at(21))
     broken = make_response(row_key="b", row_number=2, submitted_at=at(28), certificate_files=[])
     late = make_response(row_key="c", row_number=3, submitted_at=at(11, month=2))
     apps = decide([good, broken, late], config)
-    assert [a.status for a in apps] == [Status.ACCEPTED, Status.SUPERSEDED, Status.SUPERSEDED]
-    assert "late" in rules(apps[2].reasons) and apps[2].superseded_by == "a"
+    assert [a.status for a in apps] == [Status.SUPERSEDED, Status.REJECTED, Status.SUPERSEDED]
+    assert rules(apps[1].reasons) == ["missing_attachment"]
+    assert apps[0].superseded_by == "b" and rules(apps[0].reasons) == ["superseded"]
+    assert "late" in rules(apps[2].reasons) and apps[2].superseded_by == "b"
+
+
+def test_a_late_resubmission_does_not_replace_an_in_time_one(config, make_response):
+    good = make_response(row_key="a", submitted_at=at(21))
+    late = make_response(row_key="c", row_number=3, submitted_at=at(11, month=2), title="Базы данных v2")
+    apps = decide([late, good], config)
+    assert [a.status for a in apps] == [Status.SUPERSEDED, Status.ACCEPTED]
+    assert apps[0].superseded_by == "a" and rules(apps[0].reasons) == ["superseded", "late"]
+    deadline = make_response(row_key="d", row_number=4, submitted_at=config.calendar.intake_close)
+    assert [a.status for a in decide([good, deadline], config)] == [Status.SUPERSEDED, Status.ACCEPTED]
 
 
 def test_when_no_submission_passes_the_latest_on_time_counts(config, make_response):
