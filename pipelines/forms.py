@@ -31,7 +31,8 @@ class FormError(Exception):
 
 
 # --- reading exports -----------------------------------------------------------------------------
-def read_export(path: str | Path, source_name: str = "responses") -> list[RawResponse]:
+def read_export(path: str | Path, source_name: str = "responses", *,
+                aliases: dict[str, list[str]] | None = None) -> list[RawResponse]:
     """Every non-empty data row of a .csv or .xlsx response export, in file order.
 
     `row_number` is the data row's position under the header (sheet row - 1), counting empty rows
@@ -47,15 +48,36 @@ def read_export(path: str | Path, source_name: str = "responses") -> list[RawRes
         rows = _xlsx_rows(path)
     else:
         raise FormError(f"{path}: unsupported export type {suffix!r}; download the responses as .csv or .xlsx")
+    return responses_from_rows(rows, source_name, where=str(path), source=path.name, aliases=aliases)
+
+
+def responses_from_rows(rows: list[list[str]], source_name: str, *, where: str | None = None,
+                        source: str | None = None,
+                        aliases: dict[str, list[str]] | None = None) -> list[RawResponse]:
+    """A response table (header row, then one row per response) -> its non-empty data rows.
+
+    The one reading of a table for every source: an export file and the linked response sheet.
+    `source_name` goes into row keys (see `table_row_key`); `where` names the file or sheet in
+    messages and `source` in each RawResponse (both default to `source_name`); `aliases` are the
+    form's header aliases (`load_aliases`), the default ones when None. Cells are text (see
+    `cell_text` for typed values)."""
+    where = where or source_name
+    rows = [[cell_text(c) for c in row] for row in rows]
     while rows and not any(c.strip() for c in rows[0]):
         rows.pop(0)
     if not rows:
-        raise FormError(f"{path}: the file is empty; expected a header row with the form's questions")
+        raise FormError(f"{where}: the table is empty; expected a header row with the form's questions")
     header = [c.strip() for c in rows[0]]
     if _looks_like_data(header):
-        raise FormError(f"{path}: no header row — the first row {header[:3]!r} holds answers, not the "
+        raise FormError(f"{where}: no header row — the first row {header[:3]!r} holds answers, not the "
                         "form's questions; download the export again from Google Forms / the response sheet")
-    header = _unique(header)
+    keys = _alias_keys(aliases) if aliases is not None else _default_keys()
+    if not _find_columns({h: "" for h in header if h}, keys):
+        shown = ", ".join(repr(h) for h in header[:5] if h) + (", …" if len(header) > 5 else "")
+        raise FormError(f"{where}: none of the form's questions were found in the header ({shown}); "
+                        "is this the response export of the contest's form? Check the file (or sheet) "
+                        "and add the form's question titles to form.aliases if they were renamed")
+    header = unique_titles(header)
     out = []
     for number, cells in enumerate(rows[1:], start=1):
         if not any(c.strip() for c in cells):
@@ -68,8 +90,21 @@ def read_export(path: str | Path, source_name: str = "responses") -> list[RawRes
             if not h and i < len(cells) and cells[i].strip():
                 answers[f"column {i + 1}"] = cells[i]
         out.append(RawResponse(row_key=table_row_key(source_name, number, answers), row_number=number,
-                               answers=answers, source=path.name))
+                               answers=answers, source=source or where))
     return out
+
+
+class ExportFile:
+    """A FormSource: the responses export (.csv / .xlsx) that CDB downloaded, as both backends read it.
+    Raises FormError; the backends turn it into their BackendError."""
+
+    def __init__(self, path: str | Path, extra_aliases: dict[str, list[str]] | None = None):
+        self.path, self.extra_aliases = Path(path), extra_aliases
+
+    def read_responses(self) -> list[RawResponse]:
+        if not self.path.exists():
+            raise FormError(f"form.path: the responses export {self.path} does not exist")
+        return read_export(self.path, aliases=load_aliases(self.extra_aliases))
 
 
 def _csv_rows(path: Path) -> list[list[str]]:
@@ -98,13 +133,14 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # the stored size of a downloaded sheet may be wrong
-        return [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        return [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
     finally:
         book.close()
 
 
-def _cell_text(value: object) -> str:
-    """A cell as the text Google shows (datetimes as DD.MM.YYYY HH:MM:SS, 3.0 as 3)."""
+def cell_text(value: object) -> str:
+    """A cell as the text Google shows (datetimes as DD.MM.YYYY HH:MM:SS, 3.0 as 3); an unformatted
+    serial date number stays a number (`parse_time` reads Excel serials)."""
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -124,7 +160,7 @@ def _looks_like_data(header: list[str]) -> bool:
     return any(parse_time(c, timezone.utc, serial=False) for c in header if c)
 
 
-def _unique(header: list[str]) -> list[str]:
+def unique_titles(header: list[str]) -> list[str]:
     """Two questions with the same title keep both columns: the second becomes "Title (2)"."""
     seen: dict[str, int] = {}
     out = []

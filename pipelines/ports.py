@@ -92,6 +92,12 @@ class RatingSheets(Protocol):
     def freeze(self, ref: SheetRef) -> None:
         """Stop the expert's edits (Google: writer -> reader; local: record the file's hash)."""
 
+    def unfreeze(self, ref: SheetRef, message: str = "") -> None:
+        """Undo `freeze` when a waiting stage is reopened (CDB moved its deadline): the expert may
+        edit again and is told so with `message`, which names the new deadline (Google: reader ->
+        writer, notified by Drive; local: the snapshot dropped, the file writable, a message in the
+        outbox). Idempotent: a sheet that is not frozen is left as it is."""
+
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         """The sheet's cells as left by the expert: unformatted values and any formulas.
         After freeze, what was there at the freeze."""

@@ -318,3 +318,42 @@ def test_ids_stay_when_rows_are_appended_and_edits_resubmitted(tmp_path):
     assert later[3].id == first[1].id and later[4].id not in {a.id for a in first}
     assert later[1].status is Status.SUPERSEDED and later[1].superseded_by == later[3].response.row_key
     assert later[3].status is Status.ACCEPTED
+
+
+# --- the header must be the form's -------------------------------------------------------------
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_file_with_none_of_the_forms_questions_is_refused(tmp_path, kind):
+    writer = write_csv if kind == "csv" else write_xlsx
+    path = writer(tmp_path / f"foo.{kind}", ["foo", "bar"], [["1", "2"], ["3", "4"]])
+    with pytest.raises(FormError, match=f"foo.{kind}: none of the form's questions were found.*'foo', 'bar'"):
+        read_export(path)
+
+
+def test_a_header_known_only_from_config_aliases_is_accepted(tmp_path):
+    from pipelines.forms import ExportFile, responses_from_rows
+
+    rows = [["Submitted", "Course name"], ["25.01.2027 09:05:03", "Базы данных"]]
+    with pytest.raises(FormError, match="where.csv: none of the form's questions"):
+        responses_from_rows(rows, "responses", where="where.csv")
+    extra = {"timestamp": ["Submitted"], "title": ["Course name"]}
+    [raw] = responses_from_rows(rows, "responses", where="where.csv", aliases=load_aliases(extra))
+    assert raw.answers == {"Submitted": "25.01.2027 09:05:03", "Course name": "Базы данных"}
+    assert raw.source == "where.csv" and raw.row_key == table_row_key("responses", 1, raw.answers)
+    path = write_csv(tmp_path / "custom.csv", *rows[:1], rows[1:])
+    assert [r.answers for r in ExportFile(path, extra).read_responses()] == [raw.answers]
+    with pytest.raises(FormError, match="custom.csv: none of the form's questions"):
+        ExportFile(path).read_responses()
+    with pytest.raises(FormError, match="form.path.*missing.csv.*does not exist"):
+        ExportFile(tmp_path / "missing.csv").read_responses()
+
+
+def test_rows_of_typed_values_read_as_text():
+    from pipelines.forms import responses_from_rows
+
+    rows = [["Timestamp", "Email Address", "DER type (number of topics)", "Link to the DER"],
+            [46412.37850694444, "a@atu.kz", 12.0, None], [], [46413.5, "b@atu.kz", 2.5, True]]
+    first, second = responses_from_rows(rows, "responses")
+    assert first.answers == {"Timestamp": "46412.37850694444", "Email Address": "a@atu.kz",
+                             "DER type (number of topics)": "12", "Link to the DER": ""}
+    assert (second.row_number, second.answers["DER type (number of topics)"]) == (3, "2.5")
+    assert parse_time(first.answers["Timestamp"], ALMATY) == datetime(2027, 1, 25, 9, 5, 3, tzinfo=ALMATY)

@@ -312,6 +312,24 @@ class LocalRatingSheets:
         self.manifest.save()
         source.chmod(0o444)  # a hint to whoever opens it locally that the stage is closed
 
+    def unfreeze(self, ref: SheetRef, message: str = "") -> None:
+        entry = self._entry(ref.key.token())
+        if entry is None:
+            raise BackendError(f"no rating sheet recorded for {ref.key.token()}")
+        frozen = entry.get("frozen")
+        if not frozen and entry["sharing"].get(ref.key.expert) == "writer":
+            return
+        source = self.root / entry["path"]
+        if source.exists():  # writable again first: a crash before the manifest is saved just repeats this
+            source.chmod(source.stat().st_mode | 0o200)
+        if message:  # named by its content: written again after a crash, never twice
+            _write_eml(self.root, ref.key.expert, Path(entry["path"]).stem, message, attachment=source)
+        entry["frozen"] = None
+        entry["sharing"] = {ref.key.expert: "writer"}
+        self.manifest.save()
+        if frozen:
+            (self.root / frozen["snapshot"]).unlink(missing_ok=True)
+
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         entry = self._entry(ref.key.token())
         if entry is None:
@@ -414,18 +432,20 @@ class LocalMailer:
 
 
 class ExportFormSource:
-    """Responses from a Google export file (.csv / .xlsx) that CDB downloaded."""
+    """Responses from a Google export file (.csv / .xlsx) that CDB downloaded: forms.ExportFile,
+    its FormError as this backend's BackendError."""
 
-    def __init__(self, path: Path):
-        self.path = path
+    def __init__(self, path: Path, extra_aliases: dict[str, list[str]] | None = None):
+        from pipelines.forms import ExportFile
+
+        self.file = ExportFile(path, extra_aliases)
+        self.path = self.file.path
 
     def read_responses(self) -> list[RawResponse]:
-        from pipelines.forms import FormError, read_export
+        from pipelines.forms import FormError
 
-        if not self.path.exists():
-            raise BackendError(f"form.path: the responses export {self.path} does not exist")
         try:
-            return read_export(self.path)
+            return self.file.read_responses()
         except FormError as exc:
             raise BackendError(str(exc)) from None
 
@@ -437,7 +457,7 @@ def open_local(config) -> Workspace:
         raise BackendError("form: the local workspace reads an export file; set form.kind: file and form.path")
     manifest = Manifest(root)
     return Workspace(
-        forms=ExportFormSource(config.path(config.form.path)),
+        forms=ExportFormSource(config.path(config.form.path), config.form.aliases),
         control=LocalControlStore(root),
         sheets=LocalRatingSheets(root, manifest),
         drive=LocalDrive(root, manifest),

@@ -32,7 +32,8 @@ def stage_state(run: Run, stage: int) -> str:
 
 def set_stage(run: Run, stage: int, **values: Any) -> None:
     rows = stage_rows(run)
-    row = {"stage": stage, "state": "", "opened_at": "", "closed_at": "", "note": ""} | rows.get(stage, {})
+    blank = {"stage": stage, "state": "", "opened_at": "", "closed_at": "", "deadline": "", "note": ""}
+    row = blank | rows.get(stage, {})
     row.update(values)
     rows[stage] = row
     run.tables.write({"stages": [rows[k] for k in sorted(rows)]})
@@ -129,6 +130,31 @@ def sheet_spec(run: Run, stage: int, group, expert: Expert, apps: list[Applicati
                      deadline_text=deadline, share_message=message)
 
 
+# --- reopening -------------------------------------------------------------------------------------
+def reopen_stage(run: Run, stage: int) -> int:
+    """A waiting stage whose deadline CDB moved past `now` is open again until the new deadline:
+    every sheet of the stage unfrozen (its expert may edit again and is told the new deadline), the
+    stage back to "open". At the new deadline the usual close runs again, freezing first.
+    Returns the number of sheets reopened."""
+    state = stage_state(run, stage)
+    if state != WAITING:
+        raise StageError(f"stage {stage} is {state or 'not opened'}; only a waiting stage can be reopened")
+    close = run.config.calendar.stage_close(stage)
+    if run.now >= close:
+        raise StageError(f"stage {stage} reopens only before its deadline; set a later calendar.stage{stage}_close")
+    deadline = fmt_time(close, run.config)
+    names = {g.id: g.name for g, _members in assigning.stage_groups(run.config, stage, candidates(run, stage))}
+    refs = sheet_refs(run, stage)
+    for row, ref in run.each(f"stage {stage}: reopening sheets", refs):
+        group = str(row["group"])
+        run.workspace.sheets.unfreeze(ref, paperwork.share_message(run, stage, names.get(group, group), deadline))
+    note = f"reopened {run.now.isoformat(timespec='seconds')}: the deadline moved to {deadline}"
+    set_stage(run, stage, state=OPEN, closed_at="", note=note)
+    run.journal(f"reopen-stage {stage}", "ok", {"sheets": len(refs), "deadline": close.isoformat()})
+    run.say(f"stage {stage} reopened: {len(refs)} rating sheets open again, new deadline {deadline}")
+    return len(refs)
+
+
 # --- closing ---------------------------------------------------------------------------------------
 @dataclass
 class CloseReport:
@@ -210,7 +236,7 @@ def close_stage(run: Run, stage: int) -> CloseReport:
         paperwork.write_final(run)
     state = CLOSED if report.closed else WAITING
     set_stage(run, stage, state=state, closed_at=run.now.isoformat(timespec="seconds") if report.closed else "",
-              note="\n".join(report.waiting))
+              note="\n".join(report.waiting), deadline=run.config.calendar.stage_close(stage).isoformat())
     run.journal(f"close-stage {stage}", state, {"groups": len(report.outcomes), "ready": len(ready),
                                                  "problems": len(problems), "waiting": report.waiting})
     run.say(f"stage {stage} {state}: {len(ready)}/{len(report.outcomes)} groups decided, "

@@ -2,7 +2,9 @@
 
 Intake runs on every tick from the opening (see below); at intake close stage 1 opens; at each
 stage's deadline the stage closes and the next opens; after stage 3 the final documents are written
-by the close. A stage that waits for a decision (a tie, missing ratings) is tried again each tick.
+by the close. A stage that waits for a decision (a tie, missing ratings) is tried again each tick;
+when CDB moves the deadline of a waiting stage past `now`, the tick reopens it (sheets writable
+again) and it closes at the new deadline.
 """
 from __future__ import annotations
 
@@ -15,8 +17,8 @@ from typing import Iterator
 
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
-from pipelines.jobs.stages import (CLOSED, OPEN, WAITING, close_stage, open_stage, set_stage, stage_rows,
-                                   stage_state)
+from pipelines.jobs.stages import (CLOSED, OPEN, WAITING, close_stage, open_stage, reopen_stage, set_stage,
+                                   stage_rows, stage_state)
 from pipelines.ports import BackendError
 
 INTAKE = 0  # the intake's row in the stages table
@@ -89,6 +91,11 @@ def _due(run: Run, actions: list[str]) -> None:
         if stage_state(run, stage) == "":
             open_stage(run, stage)
             actions.append(f"stage {stage} opened")
+        if stage_state(run, stage) == WAITING and now < cal.stage_close(stage) and _deadline_moved(run, stage):
+            # CDB moved the deadline of a stage that waits (missing ratings): its experts get their
+            # sheets back until the new deadline, when the stage closes again as usual
+            reopen_stage(run, stage)
+            actions.append(f"stage {stage} reopened")
         if stage_state(run, stage) in (OPEN, WAITING) and now >= cal.stage_close(stage):
             if not _experts_had_time(run, stage):
                 run.say(f"stage {stage} was opened after its deadline ({cal.stage_close(stage):%d.%m.%Y %H:%M}): "
@@ -105,3 +112,10 @@ def _experts_had_time(run: Run, stage: int) -> bool:
     score: its sheets would be frozen empty. CDB moves the deadline in the config instead."""
     opened = str(stage_rows(run).get(stage, {}).get("opened_at") or "")
     return not opened or datetime.fromisoformat(opened) < run.config.calendar.stage_close(stage)
+
+
+def _deadline_moved(run: Run, stage: int) -> bool:
+    """The stage waits since a close at an earlier deadline than the calendar's now. A stage CDB
+    closed by hand before its deadline (and that waits on a tie) is not reopened by the next tick."""
+    recorded = str(stage_rows(run).get(stage, {}).get("deadline") or "")
+    return not recorded or datetime.fromisoformat(recorded) < run.config.calendar.stage_close(stage)

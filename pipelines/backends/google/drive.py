@@ -214,22 +214,22 @@ class GoogleFormSource:
         self._first_tab: str | None = None
 
     def read_responses(self) -> list[RawResponse]:
-        with self.c.stats.operation("read form responses"):
-            if self.form.kind == "forms_api":
-                return self._forms_api()
-            if self.form.kind == "sheet":
-                return self._sheet()
-        from pipelines.forms import FormError, read_export
+        from pipelines.forms import ExportFile, FormError
 
-        if self.file_path is None:
-            raise BackendError("form.path: no response export given")
         try:
-            return read_export(self.file_path)
+            with self.c.stats.operation("read form responses"):
+                if self.form.kind == "forms_api":
+                    return self._forms_api()
+                if self.form.kind == "sheet":
+                    return self._sheet()
+            if self.file_path is None:
+                raise BackendError("form.path: no response export given")
+            return ExportFile(self.file_path, self.form.aliases).read_responses()
         except FormError as exc:
             raise BackendError(str(exc)) from None
 
     def _forms_api(self) -> list[RawResponse]:
-        from pipelines.forms import _unique
+        from pipelines.forms import unique_titles
 
         form_id = self.form.form_id
         if not form_id or self.c.forms is None:
@@ -242,7 +242,7 @@ class GoogleFormSource:
                 questions.append((item["questionItem"]["question"]["questionId"], title))
             for q in item.get("questionGroupItem", {}).get("questions", []):
                 questions.append((q["questionId"], f"{title} [{q.get('rowQuestion', {}).get('title', '')}]"))
-        titles = _unique([t for _, t in questions])
+        titles = unique_titles([t for _, t in questions])
         responses, token = [], None
         while True:
             params: dict[str, Any] = {"formId": form_id, "pageSize": self.page_size}
@@ -265,7 +265,7 @@ class GoogleFormSource:
         return out
 
     def _sheet(self) -> list[RawResponse]:
-        from pipelines.forms import _unique, table_row_key
+        from pipelines.forms import load_aliases, responses_from_rows
 
         sid = self.form.spreadsheet_id
         if not sid or self.c.gspread is None:
@@ -281,24 +281,12 @@ class GoogleFormSource:
             self._first_tab = tabs[0]["title"]
         name = self.form.worksheet or self._first_tab
         rng = "'" + str(name).replace("'", "''") + "'"
-        data = sheets.call("spreadsheets.values.get", lambda: http.values_get(sid, rng))
-        rows = [[str(v) for v in row] for row in data.get("values", [])]
-        while rows and not any(v.strip() for v in rows[0]):
-            rows.pop(0)
-        if not rows:
-            return []
-        header = _unique([h.strip() for h in rows[0]])
-        out = []
-        for number, cells in enumerate(rows[1:], start=1):
-            if not any(v.strip() for v in cells):
-                continue
-            answers = {h: (cells[i] if i < len(cells) else "") for i, h in enumerate(header) if h}
-            for i in range(len(header), len(cells)):
-                if cells[i].strip():
-                    answers[f"column {i + 1}"] = cells[i]
-            out.append(RawResponse(row_key=table_row_key("responses", number, answers), row_number=number,
-                                   answers=answers, source=f"sheet {sid}"))
-        return out
+        # unformatted: numbers and times as numbers (a timestamp is a serial day number that
+        # forms.parse_time reads), never text in the sheet's locale (GOOGLE_NOTES "Writing cells safely")
+        data = sheets.call("spreadsheets.values.get", lambda: http.values_get(sid, rng, params={
+            "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}))
+        return responses_from_rows(data.get("values", []), "responses", where=f"sheet {sid} (tab {name!r})",
+                                   source=f"sheet {sid}", aliases=load_aliases(self.form.aliases))
 
 
 def _answer_text(answer: dict[str, Any]) -> str:

@@ -3,7 +3,9 @@
 A sheet is created through Drive (files.create with its folder and appProperties: the only way a
 service account without storage can create a file in a shared drive — spreadsheets.create always
 lands in the caller's My Drive) and filled with ONE spreadsheets.batchUpdate (title, frozen rows,
-cells, formats, validation, widths, hidden columns, protection); reading it is one spreadsheets.get.
+cells, formats, validation, widths, hidden columns, protection), then shared with its expert — last,
+so that a sheet whose expert has a permission is known complete (no marker to write afterwards);
+reading it is one spreadsheets.get.
 `GoogleControlStore` lives in control.py and is re-exported here.
 """
 from __future__ import annotations
@@ -107,6 +109,7 @@ class GoogleRatingSheets:
         self.c, self.folders = c, folders
         self._index: dict[str, dict[str, dict[str, Any]]] = {}
         self.frozen: set[str] = set()  # sheets this run froze: reading them is the stage's close
+        self._complete: set[str] = set()  # tokens of sheets known filled and shared (no need to check)
 
     def _sheets(self, edition: str | None = None) -> dict[str, dict[str, Any]]:
         """token -> Drive file of every rating sheet of the edition (one paged list, then remembered)."""
@@ -127,33 +130,39 @@ class GoogleRatingSheets:
         return list(dict.fromkeys(people + [e.strip().lower() for e in self.c.backend.cdb_editors]))
 
     def ensure(self, spec: SheetSpec) -> SheetRef:
+        """Drive: one files.create (folder and final appProperties), one permissions.create; Sheets:
+        one batchUpdate. The expert is shared LAST, so a sheet whose expert has a permission is
+        complete: a sheet found without one (an earlier run stopped half-way) is finished here."""
         token = spec.key.token()
         found = self._sheets(spec.key.edition).get(token)
-        if found and found.get("appProperties", {}).get("state") == "ready":
-            return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
+        if found and (token in self._complete or found.get("appProperties", {}).get("state") == "ready"):
+            return SheetRef(spec.key, found["id"], sheet_url(found["id"]))  # ("ready": marked by older runs)
+        if found is not None:
+            with self.c.stats.operation("check sheet"):
+                shared = self._expert_role(found["id"], spec) is not None  # writer, or reader once frozen
+            if shared:
+                self._complete.add(token)
+                return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
         with self.c.stats.operation("create sheet"):
             if found is None:
-                found = self._create_file(spec)
-                filled, shared = False, False
-            else:  # an earlier run stopped half-way: finish what it did not do
-                filled, shared = self._is_protected(found["id"]), self._expert_role(found["id"], spec) == "writer"
+                found, filled = self._create_file(spec), False
+            else:  # created, maybe filled, never shared: finish what the earlier run did not do
+                filled = self._is_protected(found["id"])
             sid = found["id"]
             if not filled:
                 self.c.run("sheets", self.c.spreadsheets.batchUpdate(
                     spreadsheetId=sid, body={"requests": grid_requests(spec.grid, self._editors())}),
                     recover=lambda: (self._is_protected(sid), None))
-            if not shared:
-                self.c.run("drive", self.c.permissions.create(
-                    fileId=sid, body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
-                    sendNotificationEmail=True, emailMessage=spec.share_message, supportsAllDrives=True,
-                    fields="id"))
-            self._sheets(spec.key.edition)[token] = self.c.run("drive", self.c.files.update(
-                fileId=sid, body={"appProperties": {"state": "ready"}}, fields=FILE_FIELDS, supportsAllDrives=True))
+            self.c.run("drive", self.c.permissions.create(
+                fileId=sid, body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
+                sendNotificationEmail=True, emailMessage=spec.share_message, supportsAllDrives=True,
+                fields="id"))
+            self._complete.add(token)
         return SheetRef(spec.key, sid, sheet_url(sid), created=True)
 
     def _create_file(self, spec: SheetSpec) -> dict[str, Any]:
         body: dict[str, Any] = {"name": spec.name, "mimeType": SHEET, "parents": [self.folders.path(spec.folder)],
-                                "appProperties": {**spec.key.properties(), "state": "new"}}
+                                "appProperties": spec.key.properties()}
         if not self.c.backend.shared_drive_id:
             body["writersCanShare"] = False  # the expert must not pass the sheet on (My Drive only)
 
@@ -197,6 +206,25 @@ class GoogleRatingSheets:
                     self.c.run("drive", self.c.permissions.update(
                         fileId=ref.id, permissionId=p["id"], body={"role": "reader"}, supportsAllDrives=True,
                         fields="id,role"))
+
+    def unfreeze(self, ref: SheetRef, message: str = "") -> None:
+        """The expert becomes a writer again (a reopened stage), notified with `message` (the new
+        deadline). Idempotent: an expert who is already a writer costs one permissions.list."""
+        self.frozen.discard(ref.id)
+        expert = ref.key.expert.lower()
+        with self.c.stats.operation("unfreeze sheet"):
+            roles = [p["role"] for p in self._permissions(ref.id)
+                     if _direct(p) and str(p.get("emailAddress", "")).lower() == expert]
+            if "writer" in roles:
+                return
+            # permissions.create on a user who has a permission changes its role, and unlike
+            # permissions.update it can notify: the expert learns the new deadline from Google
+            params: dict[str, Any] = dict(
+                fileId=ref.id, body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
+                sendNotificationEmail=True, supportsAllDrives=True, fields="id")
+            if message:
+                params["emailMessage"] = message
+            self.c.run("drive", self.c.permissions.create(**params))
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):

@@ -98,3 +98,85 @@ def test_the_demo_factory_seeds_the_form_from_the_export(tmp_path, base_config):
     assert any("Google API requests" in line for line in ws.stats["report"]())
     assert base_config.backend.kind == "local"  # the config given was not changed
     assert "kind: local" in config_path.read_text(encoding="utf-8")
+
+
+def _linked_sheet(fake, drive_id, rows) -> str:
+    created = fake.build("drive").files().create(body={
+        "name": "Ответы", "mimeType": "application/vnd.google-apps.spreadsheet", "parents": [drive_id]},
+        supportsAllDrives=True).execute()
+    fake.build("sheets").spreadsheets().values().update(
+        spreadsheetId=created["id"], range="A1", valueInputOption="RAW", body={"values": rows}).execute()
+    return created["id"]
+
+
+def _serial(moment: datetime) -> float:
+    return (moment - datetime(1899, 12, 30)).total_seconds() / 86400
+
+
+def test_linked_sheet_is_read_unformatted_and_serial_times_map(fake, config, drive_id):
+    header = ["Отметка времени", "Адрес электронной почты", "3. Название ЦОР", "6. Вид ЦОР (количество тем)", ""]
+    rows = [header, [_serial(datetime(2027, 2, 1, 9, 5, 3)), "t1@atu.edu.kz", "Базы данных", 12.0, "extra"],
+            [_serial(datetime(2027, 2, 2, 10, 0)), "t2@atu.edu.kz", "Сети", 2.5, ""]]
+    sid = _linked_sheet(fake, drive_id, rows)
+    ws = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=sid)}), fake)
+    fake.reset_counts()
+    got = ws.forms.read_responses()
+    [get] = [r for r in fake.requests if r.method == "spreadsheets.values.get"]
+    assert get.query["valueRenderOption"] == ["UNFORMATTED_VALUE"]
+    assert get.query["dateTimeRenderOption"] == ["SERIAL_NUMBER"]
+    assert all(isinstance(v, str) for r in got for v in r.answers.values())
+    assert got[0].answers["6. Вид ЦОР (количество тем)"] == "12"  # an integral number as an int
+    assert got[1].answers["6. Вид ЦОР (количество тем)"] == "2.5"
+    assert got[0].answers["column 5"] == "extra"  # a cell under an empty header is kept, as in an export
+    assert got[0].source == f"sheet {sid}"
+    zone = ZoneInfo("Asia/Almaty")
+    mapped = [map_response(r, load_aliases({}), 1, zone) for r in got]
+    assert [m.submitted_at for m in mapped] == [datetime(2027, 2, 1, 9, 5, 3, tzinfo=zone),
+                                                datetime(2027, 2, 2, 10, 0, tzinfo=zone)]
+    assert [m.title for m in mapped] == ["Базы данных", "Сети"]
+
+
+def test_linked_sheet_and_export_are_read_by_the_same_rules(fake, config, drive_id, tmp_path):
+    import csv
+
+    import pytest
+
+    from pipelines.ports import BackendError
+
+    header = ["Отметка времени", "Адрес электронной почты", "3. Название ЦОР", "3. Название ЦОР"]
+    rows = [header, ["01.02.2027 09:05:03", "t1@atu.edu.kz", "A", "B"]]
+    sid = _linked_sheet(fake, drive_id, rows)
+    ws = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=sid)}), fake)
+    path = tmp_path / "r.csv"
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    [from_sheet], [from_file] = ws.forms.read_responses(), read_export(path)
+    assert from_sheet.answers == from_file.answers  # "3. Название ЦОР (2)": duplicate titles kept apart
+    assert from_sheet.row_key == from_file.row_key
+    # a wrong tab: no header row, or a header that is not the form's
+    for wrong in ([["01.02.2027 09:05:03", "x"]], [["foo", "bar"], ["1", "2"]]):
+        other = _linked_sheet(fake, drive_id, wrong)
+        bad = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=other)}),
+                             fake)
+        with pytest.raises(BackendError, match=f"sheet {other}.*(no header row|none of the form's questions)"):
+            bad.forms.read_responses()
+
+
+def test_the_file_kind_reads_the_export_as_the_local_workspace_does(fake, config, tmp_path):
+    import pytest
+
+    from pipelines.backends.local import ExportFormSource
+    from pipelines.ports import BackendError
+
+    path = tmp_path / "responses.csv"
+    path.write_text("Timestamp,Email Address,DER title\n1/25/2027 9:05:03,a@atu.kz,Курс\n", encoding="utf-8")
+    ws = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="file", path=str(path))}), fake)
+    assert [r.answers for r in ws.forms.read_responses()] == [r.answers for r in ExportFormSource(path).read_responses()]
+    path.write_text("foo,bar\n1,2\n", encoding="utf-8")
+    for source in (ws.forms, ExportFormSource(path)):
+        with pytest.raises(BackendError, match="responses.csv.*none of the form's questions"):
+            source.read_responses()
+    path.unlink()
+    for source in (ws.forms, ExportFormSource(path)):
+        with pytest.raises(BackendError, match="form.path.*does not exist"):
+            source.read_responses()

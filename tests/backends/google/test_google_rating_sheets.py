@@ -93,10 +93,10 @@ def test_ensure_twice_creates_nothing_new(ws, fake, config, spec, requests_made)
     again = ws.sheets.ensure(spec)
     assert (again.id, again.created) == (first.id, False)
     assert requests_made() == {}
-    other = fake_workspace(config, fake)  # another process: one Drive list finds every sheet
-    fake.reset_counts()
+    other = fake_workspace(config, fake)  # another process: one Drive list finds every sheet,
+    fake.reset_counts()                   # one cheap read shows it complete (its expert has a permission)
     assert other.sheets.ensure(spec).id == first.id
-    assert requests_made() == {"drive.files.list": 1}
+    assert requests_made() == {"drive.files.list": 1, "drive.permissions.list": 1}
     sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
     assert len(sheets) == 1 and len(fake.sent_notifications) == 1
 
@@ -111,7 +111,7 @@ def test_a_sheet_left_half_made_is_finished_not_duplicated(ws, fake, config, spe
     ref = ws.sheets.ensure(spec)
     assert ref.created
     sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
-    assert len(sheets) == 1 and sheets[0].app_properties["state"] == "ready"
+    assert len(sheets) == 1 and "state" not in sheets[0].app_properties  # no marker to write
     assert len(fake.spreadsheet_model(ref.id).sheets[0].protected_ranges) == 1
     assert len(fake.sent_notifications) == 1
 
@@ -142,3 +142,63 @@ def test_a_lost_answer_does_not_protect_twice(ws, fake, spec):
     ref = ws.sheets.ensure(spec)
     assert len(fake.spreadsheet_model(ref.id).sheets[0].protected_ranges) == 1
     assert len(fake.sent_notifications) == 1
+
+
+def test_a_new_sheet_costs_one_drive_call_to_create_and_one_to_share(ws, fake, spec, requests_made):
+    ws.sheets.folders.path(spec.folder)  # once per run: the folders, the list of sheets, who we are
+    ws.sheets._sheets(spec.key.edition), ws.sheets._editors()
+    fake.reset_counts()
+    ws.sheets.ensure(spec)
+    assert requests_made("drive") == {"drive.files.create": 1, "drive.permissions.create": 1}
+    (create,) = [r for r in fake.requests if r.method == "files.create"
+                 and r.body["mimeType"] == "application/vnd.google-apps.spreadsheet"]
+    assert create.body["appProperties"] == spec.key.properties()  # its final keys: nothing to mark later
+
+
+def test_a_crash_between_create_and_share_is_finished_on_the_next_ensure(ws, fake, config, spec, requests_made):
+    no_retries = config.model_copy(update={"backend": config.backend.model_copy(update={"max_retries": 0})})
+    fake.fail_next(1, status=400, method="permissions.create")
+    with pytest.raises(Exception):
+        fake_workspace(no_retries, fake).sheets.ensure(spec)
+    fake.clear_faults()
+    [half] = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
+    assert not fake.sent_notifications and len(fake.spreadsheet_model(half.id).sheets[0].protected_ranges) == 1
+    fake.reset_counts()
+    ref = ws.sheets.ensure(spec)
+    assert ref.id == half.id and ref.created
+    made = requests_made()
+    assert made.get("drive.permissions.create") == 1 and "drive.files.create" not in made
+    assert "sheets.spreadsheets.batchUpdate" not in made  # it was filled: not filled twice
+    assert len(fake.spreadsheet_model(ref.id).sheets[0].protected_ranges) == 1
+    assert [(n["to"], n["role"]) for n in fake.sent_notifications] == [(EXPERT, "writer")]
+    fake.reset_counts()
+    assert not fake_workspace(config, fake).sheets.ensure(spec).created  # complete now
+    assert "drive.permissions.create" not in requests_made()
+
+
+def test_a_frozen_sheet_found_again_is_not_shared_again(ws, fake, config, spec):
+    ref = ws.sheets.ensure(spec)
+    ws.sheets.freeze(ref)
+    again = fake_workspace(config, fake).sheets.ensure(spec)
+    assert (again.id, again.created) == (ref.id, False)
+    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "reader")]
+    assert len(fake.sent_notifications) == 1
+
+
+def test_unfreeze_makes_the_expert_a_writer_again_once(ws, fake, spec, requests_made):
+    ref = ws.sheets.ensure(spec)
+    ws.sheets.freeze(ref)
+    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "reader")]
+    fake.reset_counts()
+    ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")
+    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "writer")]
+    assert requests_made() == {"drive.permissions.list": 1, "drive.permissions.create": 1}
+    note = fake.sent_notifications[-1]
+    assert (note["to"], note["role"]) == (EXPERT, "writer") and "12.03.2027 18:00" in note["message"]
+    fake.reset_counts()
+    ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")  # idempotent: only a look
+    assert requests_made() == {"drive.permissions.list": 1}
+    assert len(fake.sent_notifications) == 2
+    assert ws.sheets.sharing() == [{"sheet": ref.id, "email": EXPERT, "role": "writer"}]
+    ws.sheets.freeze(ref)  # the new deadline: frozen again
+    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "reader")]
