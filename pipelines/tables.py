@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -70,3 +70,15 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else ""
     return value
+
+
+def comparable(rows: list[list[Any]], as_text: Callable[[Any], str] = str) -> list[list[str]]:
+    """Rows as text with trailing empty cells and rows dropped: how both backends tell whether a
+    table changed (a store may pad rows or drop trailing blanks on its own)."""
+    out = [[as_text(v) for v in row] for row in rows]
+    for row in out:
+        while row and row[-1] == "":
+            row.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out

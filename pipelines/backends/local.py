@@ -29,6 +29,7 @@ from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
     BackendError, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
 )
+from pipelines.tables import comparable
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
 
@@ -168,7 +169,7 @@ class LocalControlStore:
             wanted = [list(columns)] + [["" if v is None else _storable(v) for v in row] for row in rows]
             if name in wb.sheetnames:
                 current = [["" if v is None else v for v in r] for r in self._rows(wb[name])]
-                if _same_table(current, wanted):
+                if comparable(current) == comparable(wanted):
                     continue
                 index = wb.sheetnames.index(name)
                 wb.remove(wb[name])
@@ -194,13 +195,6 @@ class LocalControlStore:
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
         self._save(wb)
-
-
-def _same_table(a: list[list[Any]], b: list[list[Any]]) -> bool:
-    def norm(rows):
-        out = [[str(v) for v in r] for r in rows]
-        return [r + [""] * (max(map(len, out), default=0) - len(r)) for r in out]
-    return norm(a) == norm(b)
 
 
 def _fill_table(ws, rows: list[list[Any]]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.ports import BackendError
+from pipelines.tables import comparable
 
 from .drive import SHEET, Folders, list_files, props_query
 from .transport import Clients
@@ -70,14 +71,7 @@ def from_extended(ev: dict[str, Any] | None) -> Any:
 
 
 def _norm(rows: list[list[Any]]) -> list[list[str]]:
-    """Rows as text, trailing empties dropped: how two versions of a table are compared."""
-    out = [[str(plain(v)) for v in row] for row in rows]
-    for row in out:
-        while row and row[-1] == "":
-            row.pop()
-    while out and not out[-1]:
-        out.pop()
-    return out
+    return comparable(rows, lambda v: str(plain(v)))
 
 
 class GoogleControlStore:
