@@ -1,6 +1,7 @@
 """contest [--config PATH] [--now ISO-8601] [-q] COMMAND — a thin shell over the jobs.
 
-User mistakes end as `Error: …` on stderr with exit 1 and no traceback.
+User mistakes end as `Error: …` on stderr with exit 1 and no traceback. What CDB reads is in the
+config's language (pipelines/i18n.py); before the config could be read, in Kazakh and Russian both.
 """
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from pathlib import Path
 from typing import Iterator
 
 import click
+import yaml
 
+from pipelines import i18n
 from pipelines.config import Config, ConfigError, load_config
 
 DEFAULT_CONFIG = "contest.yaml"
@@ -25,8 +28,12 @@ class State:
     @property
     def config(self) -> Config:
         if self._config is None:
-            self._config = load_config(self.config_path)
+            self._config = read_config(self.config_path)
         return self._config
+
+    @property
+    def lang(self) -> str:
+        return self.config.language
 
     def now(self) -> datetime:
         zone = self.config.zone
@@ -35,13 +42,25 @@ class State:
         try:
             moment = datetime.fromisoformat(self.now_text)
         except ValueError:
-            raise click.ClickException(f"--now: {self.now_text!r} is not an ISO-8601 time "
-                                       f"(e.g. 2027-03-01T09:00)") from None
+            raise click.ClickException(i18n.text("now_invalid", self.lang, value=repr(self.now_text))) from None
         return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
     def echo(self, text: str) -> None:
         if not self.quiet:
             click.echo(text)
+
+
+def read_config(path: str) -> Config:
+    """The config, or a user error in both languages (its own language is not known yet):
+    `<kk> / <ru>: <details>`, the details (paths, keys, values) as load_config gave them."""
+    if not Path(path).exists():
+        raise click.ClickException(f"{i18n.both('config_missing')}: {path}")
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        cause = exc.__context__  # load_config raises `from None`: the cause is still kept here
+        key = "config_yaml" if isinstance(cause, yaml.YAMLError) else "config_invalid"
+        raise click.ClickException(f"{i18n.both(key)}: {exc}") from None
 
 
 def progress_for(quiet: bool):
@@ -69,24 +88,15 @@ def progress_for(quiet: bool):
 
 
 @contextmanager
-def errors(*, busy_ok: bool = False) -> Iterator[None]:
-    """Known failures become one line; anything else still shows its traceback (a bug).
-
-    `busy_ok`: another tick holding the lock is normal for cron's tick (a note, exit 0); for a
-    command typed by hand it is an error to retry."""
+def errors() -> Iterator[None]:
+    """Known failures become one line; anything else still shows its traceback (a bug)."""
     from pipelines.documents import DocumentError
     from pipelines.forms import FormError
     from pipelines.jobs.stages import StageError
-    from pipelines.jobs.tick import TickBusy
     from pipelines.ports import BackendError
 
     try:
         yield
-    except TickBusy as exc:
-        if not busy_ok:
-            raise click.ClickException(f"{exc}; try again when it has finished") from None
-        click.echo(str(exc), err=True)
-        sys.exit(0)
     except (ConfigError, BackendError, StageError, DocumentError, FormError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -101,13 +111,23 @@ def make_run(state: State, workspace=None):
 
 
 @contextmanager
-def exclusive(state: State) -> Iterator[None]:
+def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
     """Jobs that write the workspace run one at a time: the tick's lock, taken by hand-run jobs too,
-    so that `contest close-stage 1` typed while cron's tick runs cannot lose either one's writes."""
-    from pipelines.jobs.tick import tick_lock
+    so that `contest close-stage 1` typed while cron's tick runs cannot lose either one's writes.
 
-    with tick_lock(state.config.base_dir / ".contest-tick.lock"):
-        yield
+    `busy_ok`: another tick holding the lock is normal for cron's tick (a note, exit 0); for a
+    command typed by hand it is an error to retry."""
+    from pipelines.jobs.tick import TickBusy, tick_lock
+
+    lock = state.config.base_dir / ".contest-tick.lock"
+    try:
+        with tick_lock(lock):
+            yield
+    except TickBusy:
+        if not busy_ok:
+            raise click.ClickException(i18n.text("tick_busy", state.lang, lock=lock)) from None
+        click.echo(i18n.text("tick_busy_note", state.lang, lock=lock), err=True)
+        sys.exit(0)
 
 
 def finish(state: State, run) -> None:
@@ -137,9 +157,11 @@ def check_config_cmd(state: State, access: bool) -> None:
     with errors():
         problems = check_config(state.config)
     if problems:
-        raise click.ClickException("; ".join(f"{p.detail} ({p.clause})" for p in problems))
-    state.echo(f"{state.config_path}: OK — {state.config.edition.name}, {len(state.config.faculties)} faculties, "
-               f"{sum(len(f.departments) for f in state.config.faculties)} departments")
+        raise click.ClickException(i18n.text("config_problems", state.lang,
+                                             problems="; ".join(f"{p.detail} ({p.clause})" for p in problems)))
+    state.echo(i18n.text("config_ok", state.lang, path=state.config_path, edition=state.config.edition.name,
+                         faculties=len(state.config.faculties),
+                         departments=sum(len(f.departments) for f in state.config.faculties)))
     if access:
         from pipelines.jobs.access import check_access
 
@@ -148,7 +170,7 @@ def check_config_cmd(state: State, access: bool) -> None:
             failed = check_access(run)
         finish(state, run)
         if failed:
-            raise click.ClickException("; ".join(failed))
+            raise click.ClickException(i18n.text("access_failed", state.lang, problems="; ".join(failed)))
 
 
 @cli.command()
@@ -195,11 +217,11 @@ def tick(state: State) -> None:
     """The cron job: run whatever is due at --now (or now), nothing twice."""
     from pipelines.jobs.tick import tick as run_tick
 
-    with errors(busy_ok=True), exclusive(state):
+    with errors(), exclusive(state, busy_ok=True):
         run = make_run(state)
         actions = run_tick(run)
     finish(state, run)
-    state.echo("tick: " + (", ".join(actions) if actions else "nothing due"))
+    state.echo(i18n.text("tick_done", state.lang, actions=i18n.actions(actions, state.lang)))
 
 
 @cli.command()
@@ -242,7 +264,7 @@ def audit_sharing(state: State) -> None:
         bad = audit(run)
     finish(state, run)
     if bad:
-        raise click.ClickException(f"{bad} sharing problem(s) found")
+        raise click.ClickException(i18n.text("sharing_problems_found", state.lang, count=bad))
 
 
 @cli.command()

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
-from pipelines import demo_data, rating_sheet
+from pipelines import demo_data, i18n, rating_sheet
 from pipelines.config import Config, load_config
 from pipelines.jobs.common import Run, no_progress
 from pipelines.jobs.remind import remind
@@ -33,7 +33,7 @@ MARKER = ".contest-demo"  # what a folder made by the demo carries, so that it m
 
 
 class DemoError(Exception):
-    """The demo would overwrite a folder it did not make."""
+    """The demo would overwrite a folder it did not make (said in Kazakh and Russian: no config yet)."""
 
 
 def write_edition(directory: Path, seed: int) -> Path:
@@ -41,13 +41,12 @@ def write_edition(directory: Path, seed: int) -> Path:
 
     A folder holding a contest.yaml or a workspace that no demo made (a real edition) is left alone."""
     if directory.exists() and not directory.is_dir():
-        raise DemoError(f"{directory} is a file; give the demo a folder")
+        raise DemoError(i18n.both("demo_is_file", directory=directory))
     directory.mkdir(parents=True, exist_ok=True)
     if not (directory / MARKER).exists():
         theirs = [n for n in ("contest.yaml", "workspace", "responses.csv") if (directory / n).exists()]
         if theirs:
-            raise DemoError(f"{directory} already holds {', '.join(theirs)} that the demo did not make; "
-                            f"the demo would overwrite them — give it an empty or new folder")
+            raise DemoError(i18n.both("demo_not_ours", directory=directory, names=", ".join(theirs)))
     (directory / MARKER).write_text("made by `contest demo`; running it again here clears this folder's "
                                     "workspace\n", encoding="utf-8")
     for old in ("workspace", ".contest-tick.lock"):
@@ -123,51 +122,57 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
     workspace = workspace_factory(config)
     cal = config.calendar
 
+    lang = config.language
+
     def at(moment: datetime, label: str) -> Iterator[str]:
         nonlocal config
         config = load_config(config_path)
         run = Run(config=config, workspace=workspace, now=moment, progress=progress)
         actions = tick(run)
-        yield f"[{moment:%Y-%m-%d %H:%M}] {label}: {', '.join(actions) or 'nothing due'}"
+        yield i18n.text("demo_tick", lang, time=f"{moment:%Y-%m-%d %H:%M}", label=label,
+                        actions=i18n.actions(actions, lang))
         yield from (f"    {m}" for m in run.messages)
 
     def run_at(moment: datetime) -> Run:
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
 
-    yield f"Demo edition «{config.edition.name}» in {directory} ({workspace.description})"
-    yield from at(cal.intake_open + timedelta(days=7), "intake, first week")
-    yield from at(cal.intake_close + timedelta(minutes=5), "intake closes, stage 1 opens")
+    yield i18n.text("demo_start", lang, edition=config.edition.name, directory=directory,
+                    backend=workspace.description)
+    yield from at(cal.intake_open + timedelta(days=7), i18n.text("demo_intake_week", lang))
+    yield from at(cal.intake_close + timedelta(minutes=5), i18n.text("demo_intake_closes", lang))
     for stage in (1, 2, 3):
         close = cal.stage_close(stage)
         filled = simulate_experts(run_at(close - timedelta(days=3)), stage, seed)
-        yield f"    experts filled {filled} stage {stage} sheets"
+        yield "    " + i18n.text("demo_experts_filled", lang, filled=filled, stage=stage)
         if stage == 1:
             check = run_at(close - timedelta(days=1))
             report = remind(check)
-            yield f"[{check.now:%Y-%m-%d %H:%M}] remind: {len(report.pending)} expert(s) with incomplete sheets"
-        yield from at(close + timedelta(minutes=5), f"stage {stage} deadline")
+            yield i18n.text("demo_remind", lang, time=f"{check.now:%Y-%m-%d %H:%M}", count=len(report.pending))
+        yield from at(close + timedelta(minutes=5), i18n.text("demo_stage_deadline", lang, stage=stage))
         if stage_state(run_at(close), stage) == "waiting":
             status = build_status(run_at(close + timedelta(hours=20)))
             ties = [t for g in status["stages"][stage - 1]["groups"] for t in g["ties"]]
             for tie in ties:
                 _record_tie_decision(config_path, config, tie, close + timedelta(hours=16))
-                yield f"    the commission decided the tie {' = '.join(tie)}; decision recorded in contest.yaml"
-            yield from at(close + timedelta(hours=20), f"stage {stage} again, after the decision")
-    yield from at(cal.stage3_close + timedelta(days=1), "a later tick (nothing left to do)")
+                yield "    " + i18n.text("demo_tie_decided", lang, tie=" = ".join(tie))
+            yield from at(close + timedelta(hours=20), i18n.text("demo_stage_again", lang, stage=stage))
+    yield from at(cal.stage3_close + timedelta(days=1), i18n.text("demo_later_tick", lang))
     status = build_status(run_at(cal.stage3_close + timedelta(days=1)))
     counts = Counter(a["registry_status"] for a in status["applications"])
     yield ""
-    yield "Applications: " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    yield i18n.text("demo_applications", lang, counts=i18n.counts(counts, lang))
     titles = {a["id"]: a["title"] for a in status["applications"]}
     for w in status["winners"]:
-        yield f"  place {w['place']}: {w['id']} «{titles.get(w['id'], '')}» — {w['score']:.2f}"
+        yield i18n.text("demo_place", lang, place=w["place"], id=w["id"], title=titles.get(w["id"], ""),
+                        score=f"{w['score']:.2f}")
     kinds = Counter(d["kind"] for d in status["documents"])
-    yield "Documents: " + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
+    yield i18n.text("demo_documents", lang, counts=", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
     for line in workspace.stats.get("report", lambda: [])():
         yield line
     if backend == "local":
-        yield f"Look at: {directory / 'contest.yaml'}, {directory / 'workspace' / 'control.xlsx'}, " \
-              f"{directory / 'workspace' / 'drive'}"
-        yield f"Then try: contest --config {directory / 'contest.yaml'} status"
+        yield i18n.text("demo_look_at", lang, paths=f"{directory / 'contest.yaml'}, "
+                                                    f"{directory / 'workspace' / 'control.xlsx'}, "
+                                                    f"{directory / 'workspace' / 'drive'}")
+        yield i18n.text("demo_then_try", lang, command=f"contest --config {directory / 'contest.yaml'} status")
     else:
-        yield "The fake Google lived in this process only: run `contest demo` (local) to explore the files."
+        yield i18n.text("demo_fake_google", lang)

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from pipelines import i18n
 from pipelines.domain.models import Application, Author, Reason, Response, Status
 from pipelines.tables import SCHEMA_DIR
 
@@ -22,8 +23,19 @@ def _messages() -> dict[str, dict[str, str]]:
 
 def local_reason(reason: Reason, lang: str) -> str:
     """The reason in the document language for the people who read the registry."""
-    text = _messages().get(reason.rule, {}).get(lang)
+    text = _rule_message(reason.rule, lang)
     return f"{text} ({reason.clause})" if text else f"{reason.detail} ({reason.clause})"
+
+
+def _rule_message(rule: str, lang: str) -> str | None:
+    entry = _messages().get(rule) if rule != "cli" else None  # `cli:` holds the command line's texts
+    text = entry.get(lang) if isinstance(entry, dict) else None
+    return text if isinstance(text, str) else None
+
+
+def rule_text(rule: str, lang: str) -> str:
+    """An intake rule's short text in `lang`, or the rule's name when messages.yaml has none."""
+    return _rule_message(rule, lang) or rule
 
 
 def authors_text(authors: list[Author]) -> str:
@@ -34,7 +46,8 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
     r = app.response
     return {
         "id": app.id,
-        "status": app.status.value,
+        "status": app.status.value,  # the code, read back by the jobs
+        "status_local": i18n.status_label(app.status.value, lang),
         "reasons": LIST_SEPARATOR.join(f"{x.rule} ({x.clause}): {x.detail}" for x in app.reasons),
         "reasons_local": LIST_SEPARATOR.join(local_reason(x, lang) for x in app.reasons),
         "submitted_at": r.submitted_at.isoformat() if r.submitted_at else "",

@@ -86,8 +86,8 @@ def test_every_command_has_help_text():
 
 # --- user mistakes ---------------------------------------------------------------------------------
 def test_a_missing_config_file(tmp_path):
-    assert_user_error(invoke("--config", str(tmp_path / "nope.yaml"), "status"), "config file not found",
-                      "nope.yaml")
+    assert_user_error(invoke("--config", str(tmp_path / "nope.yaml"), "status"),
+                      f"Error: Конфигурация файлы табылмады / Файл конфигурации не найден: {tmp_path / 'nope.yaml'}")
 
 
 def test_no_config_in_the_current_folder(tmp_path):
@@ -106,7 +106,10 @@ def test_bad_yaml_names_the_line(tmp_path, prefix, mistake):
     line = next(n for n, l in enumerate(text) if l.startswith(prefix))
     text[line] = mistake(text[line])
     (tmp_path / "contest.yaml").write_text("\n".join(text) + "\n", encoding="utf-8")
-    message = assert_user_error(invoke("--config", str(tmp_path / "contest.yaml"), "check-config"), "not valid YAML")
+    message = assert_user_error(invoke("--config", str(tmp_path / "contest.yaml"), "check-config"),
+                                "Error: Конфигурация файлы YAML ретінде оқылмады / "
+                                "Файл конфигурации не читается как YAML: "
+                                f"{tmp_path / 'contest.yaml'}: not valid YAML")
     assert f"line {line + 1}," in message or f"line {line + 2}," in message, (line + 1, message)
 
 
@@ -117,7 +120,8 @@ def test_bad_yaml_names_the_line(tmp_path, prefix, mistake):
 ])
 def test_an_unknown_key_is_named(tmp_path, old, new, key):
     config = example_copy(tmp_path, **{old: new})
-    assert_user_error(invoke("--config", str(config), "check-config"), key, "unknown key")
+    assert_user_error(invoke("--config", str(config), "check-config"),
+                      "Error: Конфигурацияда қате бар / Ошибка в конфигурации: ", key, "unknown key")
 
 
 def test_a_wrong_value_is_named(tmp_path):
@@ -127,7 +131,8 @@ def test_a_wrong_value_is_named(tmp_path):
 
 @pytest.mark.parametrize("value", ["garbage", "2027-13-45", "yesterday"])
 def test_now_garbage(value):
-    assert_user_error(invoke("--config", str(EXAMPLE), "--now", value, "status"), "--now", value)
+    assert_user_error(invoke("--config", str(EXAMPLE), "--now", value, "status"),
+                      f"--now: {value!r} ISO-8601 уақыты емес")
 
 
 def test_closing_a_stage_that_is_not_open(tmp_path):
@@ -165,7 +170,7 @@ def test_check_config_names_the_ten_working_day_rule_over_nauryz(tmp_path):
 def test_check_config_is_ok_on_the_example():
     result = invoke("--config", str(EXAMPLE), "check-config")
     assert result.exit_code == 0, result.output
-    assert "OK" in result.stdout and "10 departments" in result.stdout and result.stderr == ""
+    assert "OK" in result.stdout and "4 факультет, 10 кафедра" in result.stdout and result.stderr == ""
 
 
 # --- quiet -----------------------------------------------------------------------------------------
@@ -210,7 +215,7 @@ def opened_edition(tmp_path_factory) -> Path:
     config = write_edition(tmp_path_factory.mktemp("cli"), 2027)
     result = invoke("--config", str(config), "--now", "2027-02-19T18:05", "tick")
     assert result.exit_code == 0, result.output
-    assert "stage 1 opened" in result.stdout
+    assert "1-кезең ашылды" in result.stdout
     return config
 
 

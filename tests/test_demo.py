@@ -53,7 +53,7 @@ def demo(tmp_path_factory):
 def test_the_demo_finishes_in_reasonable_time(demo):
     directory, output, elapsed, _ = demo
     assert elapsed < MAX_SECONDS, f"the demo took {elapsed:.1f} s"
-    assert "place 1:" in output and "place 3:" in output
+    assert "1-орын:" in output and "3-орын:" in output
     assert f"contest --config {directory / 'contest.yaml'} status" in output
     assert (directory / "contest.yaml").exists() and (directory / "responses.csv").exists()
 
@@ -65,7 +65,7 @@ def test_status_shows_three_closed_stages_and_three_winners(demo):
     assert [w["place"] for w in st["winners"]] == [1, 2, 3]
     for w in st["winners"]:
         assert {"place", "id", "score"} <= set(w)
-        assert f"place {w['place']}: {w['id']}" in output
+        assert f"{w['place']}-орын: {w['id']}" in output
     titles = {a["id"]: a for a in st["applications"]}
     assert all(titles[w["id"]]["status"] == "winner" for w in st["winners"])
     assert all(Path(d["path_or_url"]).exists() for d in st["documents"])
@@ -145,7 +145,8 @@ def test_the_demo_never_overwrites_a_real_edition(tmp_path):
     (real / "workspace" / "control.xlsx").write_bytes(b"the real registry")
     result = invoke("demo", str(real))
     assert result.exit_code == 1, result.output
-    assert result.stderr.startswith("Error: ") and "did not make" in result.stderr
+    assert result.stderr.startswith("Error: ") and "демо жасамаған" in result.stderr
+    assert "созданные не демо" in result.stderr
     assert "Traceback" not in result.output
     assert (real / "contest.yaml").read_text(encoding="utf-8") == "edition: {name: real, year: 2027}\n"
     assert (real / "workspace" / "control.xlsx").read_bytes() == b"the real registry"

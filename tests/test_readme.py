@@ -77,7 +77,7 @@ def test_dry_run_of_the_google_section_reads_everything_on_fake_google(tmp_path)
     config = load_config(tmp_path / "contest.yaml")
     run = Run(config=config, workspace=fake_workspace(config, fake), now=config.calendar.intake_open)
     assert check_access(run) == []
-    assert any("1 responses readable" in m for m in run.messages)
+    assert any("оқылатын жауаптар: 1" in m for m in run.messages)
     fake.assert_all_valid()
     # a dry run writes no document and no rating sheet
     kinds = {f.app_properties.get("kind") for f in fake.files.values()}
@@ -93,4 +93,4 @@ def test_dry_run_names_what_is_unreachable(tmp_path):
     config = Config.model_validate(data | {"base_dir": str(tmp_path)})
     run = Run(config=config, workspace=fake_workspace(config, fake), now=config.calendar.intake_open)
     problems = check_access(run)
-    assert any(p.startswith("form responses:") for p in problems)
+    assert any(p.startswith("форма жауаптары:") for p in problems)

@@ -7,24 +7,26 @@ later job finds again by its key.
 """
 from __future__ import annotations
 
+from pipelines import i18n
 from pipelines.jobs.common import Run
 from pipelines.ports import BackendError
 
 
 def check_access(run: Run) -> list[str]:
     """Each check says what it found; returns the problems (empty when all is reachable)."""
-    ws, problems = run.workspace, []
+    ws, problems, lang = run.workspace, [], run.lang
     checks = [
-        ("form responses", lambda: f"{len(ws.forms.read_responses())} responses readable"),
-        ("control tables", lambda: f"registry readable ({len(run.tables.read('registry'))} rows)"),
-        ("rating sheets", lambda: f"{len(ws.sheets.sharing())} sharing entries listed"),
-        ("documents", lambda: f"{len(ws.drive.documents())} documents listed"),
+        ("access_forms", lambda: i18n.text("access_forms_found", lang, count=len(ws.forms.read_responses()))),
+        ("access_control", lambda: i18n.text("access_control_found", lang, count=len(run.tables.read("registry")))),
+        ("access_sheets", lambda: i18n.text("access_sheets_found", lang, count=len(ws.sheets.sharing()))),
+        ("access_documents", lambda: i18n.text("access_documents_found", lang, count=len(ws.drive.documents()))),
     ]
-    run.say(f"backend: {ws.description}")
-    for name, check in checks:
+    run.say(i18n.text("access_backend", lang, backend=ws.description))
+    for key, check in checks:
+        name = i18n.text(key, lang)
         try:
-            run.say(f"ok   {name}: {check()}")
+            run.say(i18n.text("access_ok", lang, name=name, found=check()))
         except BackendError as exc:
-            problems.append(f"{name}: {exc}")
-            run.say(f"FAIL {name}: {exc}")
+            problems.append(i18n.text("access_problem", lang, name=name, error=exc))
+            run.say(i18n.text("access_fail", lang, name=name, error=exc))
     return problems

@@ -1,6 +1,7 @@
 """audit-sharing: every rating sheet is shared with its own expert only (14.1, 13: access control)."""
 from __future__ import annotations
 
+from pipelines import i18n
 from pipelines.jobs.common import Run
 from pipelines.jobs.stages import CLOSED, WAITING, stage_rows
 
@@ -18,12 +19,13 @@ def audit(run: Run) -> int:
         closed = states.get(stage) in (CLOSED, WAITING)
         if entry["email"] != email:
             problems += 1
-            run.say(f"PROBLEM {entry['sheet']}: shared with {entry['email']} ({entry['role']}), "
-                    f"who is not its expert {email}")
+            run.say(i18n.text("audit_not_expert", run.lang, sheet=entry["sheet"], email=entry["email"],
+                              role=entry["role"], expert=email))
         elif closed and entry["role"] not in ("reader", "commenter"):
             problems += 1
-            run.say(f"PROBLEM {entry['sheet']}: stage {stage} is closed but {email} is still {entry['role']}")
+            run.say(i18n.text("audit_still_writer", run.lang, sheet=entry["sheet"], stage=stage, email=email,
+                              role=entry["role"]))
         else:
-            run.say(f"ok {entry['sheet']}: {email} {entry['role']}")
-    run.say(f"{problems} sharing problem(s)")
+            run.say(i18n.text("audit_ok", run.lang, sheet=entry["sheet"], email=email, role=entry["role"]))
+    run.say(i18n.text("audit_total", run.lang, count=problems))
     return problems

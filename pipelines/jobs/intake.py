@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from pipelines import forms
+from pipelines import forms, i18n
 from pipelines.domain import intake as rules
 from pipelines.domain.models import Application, Reason, Response, Status
 from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered
@@ -20,13 +20,14 @@ class IntakeReport:
     ignored_future: int = 0
     kept_missing: int = 0  # registry rows whose response is not in this export, kept as they were
 
-    def summary(self) -> str:
-        parts = ", ".join(f"{n} {status}" for status, n in sorted(self.counts.items()))
-        written = sum(d.changed for d in self.letters)
-        kept = f"; {self.kept_missing} earlier rows not in this export kept" if self.kept_missing else ""
-        return (f"{self.responses} responses: {parts or 'none'}{kept}; registry "
-                f"{'written' if self.registry_changed else 'unchanged'}; "
-                f"{len(self.letters)} form 01 letters ({written} written)")
+    def summary(self, lang: str) -> str:
+        """One line for CDB in `lang` (kk|ru)."""
+        kept = i18n.text("intake_kept", lang, kept=self.kept_missing) if self.kept_missing else ""
+        return i18n.text("intake_summary", lang, responses=self.responses,
+                         counts=i18n.counts(self.counts, lang) or i18n.text("none_yet", lang), kept=kept,
+                         registry=i18n.text("registry_written" if self.registry_changed else "registry_unchanged",
+                                            lang),
+                         letters=len(self.letters), written=sum(d.changed for d in self.letters))
 
 
 def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[list[Application], int]:
@@ -102,12 +103,12 @@ def run_intake(run: Run) -> IntakeReport:
         report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
     rows = public_rows([to_row(app, run.lang) for app in apps]) + kept
     report.registry_changed = bool(run.tables.write({"registry": rows}))
-    for app in run.each("form 01 letters", [a for a in apps if a.status is Status.ACCEPTED]):
+    for app in run.each(i18n.text("progress_form01", run.lang), [a for a in apps if a.status is Status.ACCEPTED]):
         report.letters.append(write_form01(run, app, form01_folder(app)))
     run.journal("intake", "ok", {"responses": report.responses, **report.counts,
                                  **({"kept_missing": report.kept_missing} if report.kept_missing else {}),
                                  "letters_written": sum(d.changed for d in report.letters)})
-    run.say(report.summary())
+    run.say(report.summary(run.lang))
     return report
 
 

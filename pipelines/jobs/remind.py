@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pipelines import rating_sheet
+from pipelines import i18n, rating_sheet
 from pipelines.jobs.common import STAGE_TITLES, Run, fmt_time
 from pipelines.jobs.stages import OPEN, applications, sheet_refs, stage_state
 from pipelines.ports import BackendError
@@ -44,7 +44,7 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
                                                          expert_email=str(row["expert_email"]),
                                                          config=run.config, lang=run.lang)
         except BackendError as exc:
-            run.say(f"warning: {row['expert_email']}: sheet not readable: {exc}")
+            run.say(i18n.text("remind_unreadable", run.lang, email=row["expert_email"], error=exc))
             ratings = []
         complete = {r.application_id for r in ratings if r.complete}
         missing = len([i for i in ids if i not in complete])
@@ -60,7 +60,7 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
     already = {str(r.get("detail")) for r in run.tables.read("journal") if str(r.get("action")) == "remind"}
     open_stages = [stage for stage in (1, 2, 3) if stage_state(run, stage) == OPEN]
     if not open_stages:
-        run.say("no stage is open: nobody has a sheet to fill")
+        run.say(i18n.text("remind_no_open_stage", run.lang))
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
         due = deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
@@ -77,8 +77,8 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
             if pending.notified:
                 run.journal("remind", "sent", token)
     for p in report.pending:
-        run.say(f"stage {p.stage} {p.group}: {p.name} <{p.email}> has {p.missing} DER(s) to score"
-                f"{' — reminded' if p.notified else ''}")
+        run.say(i18n.text("remind_pending_sent" if p.notified else "remind_pending", run.lang, stage=p.stage,
+                          group=p.group, name=p.name, email=p.email, missing=p.missing))
     if open_stages and not report.pending:
-        run.say("every open sheet is complete")
+        run.say(i18n.text("remind_all_complete", run.lang))
     return report

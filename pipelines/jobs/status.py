@@ -86,7 +86,7 @@ def build_status(run: Run) -> dict[str, Any]:
     documents = [{"kind": d.key.kind, "stage": d.key.stage, "group": d.key.group, "subject": d.key.subject,
                   "path_or_url": d.path_or_url} for d in run.workspace.drive.documents()]
     intake = stage_info.get(0, {})
-    return {"edition": run.config.edition.name, "now": run.now.isoformat(timespec="seconds"),
+    return {"edition": run.config.edition.name, "language": run.lang, "now": run.now.isoformat(timespec="seconds"),
             "backend": run.workspace.description, "intake": {"state": str(intake.get("state") or "")},
             "applications": applications, "stages": stages, "winners": winners, "documents": documents}
 

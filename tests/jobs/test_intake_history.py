@@ -32,7 +32,8 @@ def test_a_truncated_export_loses_no_row(tmp_path):
     after = table_rows(config_path, "registry")
     assert after == before  # the kept rows exactly as they were (status, reasons, id), after the current ones
     assert report.responses == 3 and report.kept_missing == 2
-    assert "2 earlier rows not in this export kept" in report.summary()
+    assert "осы экспортта жоқ бұрынғы 2 жол сақталды" in report.summary("kk")
+    assert "сохранено прежних строк, которых нет в этой выгрузке: 2" in report.summary("ru")
     late = next(r for r in after if r["title"] == ROWS[4][TITLE])
     assert late["status"] == "rejected" and "late" in late["reasons"]
     again = run_intake_at(config_path, AFTER_CLOSE)  # idempotent: the same input writes nothing
@@ -40,7 +41,7 @@ def test_a_truncated_export_loses_no_row(tmp_path):
     assert not any(d.changed for d in again.letters)
     write_csv(csv_path, EN, _rows("en"))  # the full export again: nothing kept, nothing changed
     full = run_intake_at(config_path, AFTER_CLOSE)
-    assert full.kept_missing == 0 and not full.registry_changed and "kept" not in full.summary()
+    assert full.kept_missing == 0 and not full.registry_changed and "экспортта жоқ" not in full.summary("kk")
 
 
 def test_kept_rows_come_after_the_current_ones(tmp_path):

@@ -140,7 +140,7 @@ def test_now_before_a_response_hides_it(tmp_path):
     result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T00:00", "intake"],
                                 env={"CONTEST_LANGUAGE": None})
     assert result.exit_code == 0, result.output
-    assert "2 responses" in result.stdout
+    assert "2 жауап:" in result.stdout
     titles = {r["title"] for r in table_rows(config_path, "registry")}
     assert titles == {ROWS[0][4], ROWS[1][4]}
     report = run_intake(run_at(config_path, at("2027-02-01 00:00")))

@@ -39,7 +39,7 @@ def test_incomplete_sheets_are_listed_and_nobody_is_mailed_early(edition):
     report = remind(run)
     assert {(p.email, p.group) for p in report.pending} == set(CARELESS.items())
     assert all(p.missing == 1 and not p.notified for p in report.pending)
-    assert any("i.sidorenko@atu.edu.kz" in m and "1 DER(s) to score" in m for m in run.messages)
+    assert any("i.sidorenko@atu.edu.kz" in m and "бағаланбаған СББР: 1" in m for m in run.messages)
     assert _outbox(edition) == shared
 
 
@@ -80,7 +80,7 @@ def test_within_days_before_a_reminder_names_the_deadline_once_a_day(edition):
                                       "remind", "--dry-run"], env={"CONTEST_LANGUAGE": None})
     assert result.exit_code == 0, result.output
     assert "i.sidorenko@atu.edu.kz" in result.stdout and "t.sokolova@atu.edu.kz" in result.stdout
-    assert "reminded" not in result.stdout
+    assert "еске салу жіберілді" not in result.stdout
     assert {p: p.stat().st_mtime_ns for p in _outbox(edition)} == stamps
 
 

@@ -247,9 +247,9 @@ def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
         by_hand = [CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", *args])
                    for args in (["intake"], ["open-stage", "1"], ["close-stage", "1"], ["remind"])]
     assert result.exit_code == 0, result.output
-    assert "another tick is running" in result.stderr and str(lock) in result.stderr
+    assert "басқа tick орындалып жатыр" in result.stderr and str(lock) in result.stderr
     for other in by_hand:
-        assert other.exit_code == 1 and other.stderr.startswith("Error: another tick is running"), other.output
+        assert other.exit_code == 1 and other.stderr.startswith("Error: басқа tick орындалып жатыр"), other.output
     assert "Traceback" not in result.output
     assert not (workspace_dir(config_path) / "control.xlsx").exists()
     assert files(workspace_dir(config_path)) == []

@@ -1,0 +1,101 @@
+"""The texts CDB staff read on the command line, in Kazakh and Russian (the `cli:` section of
+sheets_schema/messages.yaml).
+
+`text(key, lang, **values)` formats one message. A key or a language missing from the file is a test
+failure (tests/test_i18n.py), never a crash: the other language is used, then the key itself. Before
+a config could be read the language is unknown, and `both(key)` gives "<kk> / <ru>".
+"""
+from __future__ import annotations
+
+import re
+import string
+from functools import lru_cache
+from typing import Any
+
+import yaml
+
+from pipelines.tables import SCHEMA_DIR
+
+LANGS = ("kk", "ru")
+MESSAGES = SCHEMA_DIR / "messages.yaml"
+
+
+@lru_cache(maxsize=None)
+def catalog() -> dict[str, dict[str, str]]:
+    """key -> {lang: template}, as written in the `cli:` section."""
+    try:
+        data = yaml.safe_load(MESSAGES.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    section = data.get("cli") if isinstance(data, dict) else None
+    return section if isinstance(section, dict) else {}
+
+
+class _Keep(dict):
+    """A placeholder without a value stays as `{name}` rather than failing."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
+
+def template(key: str, lang: str) -> str:
+    entry = catalog().get(key) or {}
+    for candidate in (lang, *[x for x in LANGS if x != lang]):
+        value = entry.get(candidate) if isinstance(entry, dict) else None
+        if isinstance(value, str) and value.strip():
+            return value
+    return key
+
+
+def text(key: str, lang: str, **values: Any) -> str:
+    """The message `key` in `lang` (kk|ru) with `values` put into its {placeholders}."""
+    pattern = template(key, lang)
+    try:
+        return string.Formatter().vformat(pattern, (), _Keep(values))
+    except (ValueError, IndexError, AttributeError, KeyError):  # a malformed template: show it as it is
+        return pattern
+
+
+def both(key: str, **values: Any) -> str:
+    """Kazakh and Russian side by side, for what is printed before the config's language is known."""
+    return " / ".join(text(key, lang, **values) for lang in LANGS)
+
+
+def status_label(code: str, lang: str) -> str:
+    """A registry status (accepted, rejected, superseded, disqualified) in words; unknown codes as they are."""
+    key = f"status_{code}"
+    return text(key, lang) if key in catalog() else code
+
+
+def state_label(code: str, lang: str) -> str:
+    """A stage state (open, waiting, closed, pending) in words; unknown states as they are."""
+    key = f"state_{code}"
+    return text(key, lang) if key in catalog() else code
+
+
+def counts(counter: dict[str, int], lang: str) -> str:
+    """`{"accepted": 37, "rejected": 7}` -> "қабылданды: 37, қабылданбады: 7"."""
+    parts = []
+    for code, n in sorted(counter.items()):
+        key = f"count_{code}"
+        parts.append(text(key, lang, n=n) if key in catalog() else f"{code}: {n}")
+    return ", ".join(parts)
+
+
+_ACTION = re.compile(r"stage (\d) (opened|reopened|closed|waiting)")
+_ACTION_KEYS = {"intake": "action_intake", "intake closed": "action_intake_closed"}
+
+
+def action(code: str, lang: str) -> str:
+    """One of the tick's actions ("intake", "stage 1 opened", ...) in words; anything else as it is."""
+    if code in _ACTION_KEYS:
+        return text(_ACTION_KEYS[code], lang)
+    match = _ACTION.fullmatch(code)
+    if match:
+        return text(f"action_stage_{match.group(2)}", lang, stage=match.group(1))
+    return code
+
+
+def actions(codes: list[str], lang: str) -> str:
+    """The tick's actions joined, or "nothing due"."""
+    return ", ".join(action(c, lang) for c in codes) if codes else text("nothing_due", lang)
