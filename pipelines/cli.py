@@ -121,7 +121,7 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
 
     lock = state.config.base_dir / ".contest-tick.lock"
     try:
-        with tick_lock(lock):
+        with tick_lock(lock, state.lang):
             yield
     except TickBusy:
         if not busy_ok:

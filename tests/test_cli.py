@@ -139,9 +139,9 @@ def test_closing_a_stage_that_is_not_open(tmp_path):
     config = example_copy(tmp_path)
     one_response(tmp_path)
     assert_user_error(invoke("--config", str(config), "--now", "2027-03-06T09:00", "close-stage", "2"),
-                      "stage 2", "not opened")
+                      "2-кезең", "тек ашық кезеңді жабуға болады")
     assert_user_error(invoke("--config", str(config), "--now", "2027-03-06T09:00", "open-stage", "2"),
-                      "stage 2 opens only after stage 1")
+                      "2-кезең 1-кезең жабылғаннан кейін ғана ашылады")
 
 
 def test_a_damaged_workspace_manifest_is_one_line(tmp_path):

@@ -8,6 +8,7 @@ from typing import Any
 from pipelines import rating_sheet
 from pipelines.domain import assignment as assigning
 from pipelines.domain import scoring
+from pipelines.i18n import state_label, text
 from pipelines.domain.models import Application, Assignment, Expert, Problem, Rating, StageOutcome, Status
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
@@ -82,10 +83,11 @@ class OpenReport:
 
 def open_stage(run: Run, stage: int) -> OpenReport:
     if stage > 1 and stage_state(run, stage - 1) != CLOSED:
-        raise StageError(f"stage {stage} opens only after stage {stage - 1} is closed "
-                         f"(it is {stage_state(run, stage - 1) or 'not opened'})")
+        raise StageError(text("stage_needs_previous", run.lang, stage=stage, previous=stage - 1,
+                              state=state_label(stage_state(run, stage - 1) or "pending", run.lang)))
     if stage_state(run, stage) in (WAITING, CLOSED):
-        raise StageError(f"stage {stage} is already {stage_state(run, stage)}")
+        raise StageError(text("stage_already", run.lang, stage=stage,
+                              state=state_label(stage_state(run, stage), run.lang)))
     report = OpenReport(stage)
     deadline = fmt_time(run.config.calendar.stage_close(stage), run.config)
     rows = []
@@ -113,10 +115,10 @@ def open_stage(run: Run, stage: int) -> OpenReport:
     set_stage(run, stage, state=OPEN, opened_at=opened_at or run.now.isoformat(timespec="seconds"), note=note)
     run.journal(f"open-stage {stage}", "ok", {"groups": report.groups, "sheets": report.sheets,
                                                "created": report.created, "quorum_problems": len(report.quorum)})
-    run.say(f"stage {stage} open: {report.groups} groups, {report.sheets} rating sheets "
-            f"({report.created} created), deadline {deadline}")
+    run.say(text("stage_opened", run.lang, stage=stage, groups=report.groups, sheets=report.sheets,
+                 created=report.created, deadline=deadline))
     for line in report.quorum:
-        run.say(f"warning: {line}")
+        run.say(text("stage_warning", run.lang, line=line))
     return report
 
 
@@ -138,10 +140,11 @@ def reopen_stage(run: Run, stage: int) -> int:
     Returns the number of sheets reopened."""
     state = stage_state(run, stage)
     if state != WAITING:
-        raise StageError(f"stage {stage} is {state or 'not opened'}; only a waiting stage can be reopened")
+        raise StageError(text("stage_not_waiting", run.lang, stage=stage,
+                              state=state_label(state or "pending", run.lang)))
     close = run.config.calendar.stage_close(stage)
     if run.now >= close:
-        raise StageError(f"stage {stage} reopens only before its deadline; set a later calendar.stage{stage}_close")
+        raise StageError(text("stage_reopen_late", run.lang, stage=stage))
     deadline = fmt_time(close, run.config)
     names = {g.id: g.name for g, _members in assigning.stage_groups(run.config, stage, candidates(run, stage))}
     refs = sheet_refs(run, stage)
@@ -151,7 +154,7 @@ def reopen_stage(run: Run, stage: int) -> int:
     note = f"reopened {run.now.isoformat(timespec='seconds')}: the deadline moved to {deadline}"
     set_stage(run, stage, state=OPEN, closed_at="", note=note)
     run.journal(f"reopen-stage {stage}", "ok", {"sheets": len(refs), "deadline": close.isoformat()})
-    run.say(f"stage {stage} reopened: {len(refs)} rating sheets open again, new deadline {deadline}")
+    run.say(text("stage_reopened", run.lang, stage=stage, sheets=len(refs), deadline=deadline))
     return len(refs)
 
 
@@ -211,7 +214,8 @@ def _all_members(run: Run):
 def close_stage(run: Run, stage: int) -> CloseReport:
     state = stage_state(run, stage)
     if state not in (OPEN, WAITING):
-        raise StageError(f"stage {stage} is {state or 'not opened'}; only an open stage can be closed")
+        raise StageError(text("stage_not_open", run.lang, stage=stage,
+                              state=state_label(state or "pending", run.lang)))
     ratings, problems_by_group, assignments = gather(run, stage)
     problems = [p for g in sorted(problems_by_group) for p in problems_by_group[g]]
     apps = applications(run)
@@ -239,10 +243,10 @@ def close_stage(run: Run, stage: int) -> CloseReport:
               note="\n".join(report.waiting), deadline=run.config.calendar.stage_close(stage).isoformat())
     run.journal(f"close-stage {stage}", state, {"groups": len(report.outcomes), "ready": len(ready),
                                                  "problems": len(problems), "waiting": report.waiting})
-    run.say(f"stage {stage} {state}: {len(ready)}/{len(report.outcomes)} groups decided, "
-            f"{len(problems)} sheet problems")
+    run.say(text("stage_closed_summary", run.lang, stage=stage, state=state_label(state, run.lang),
+                 ready=len(ready), groups=len(report.outcomes), problems=len(problems)))
     for line in report.waiting:
-        run.say(f"waiting: {line}")
+        run.say(text("stage_waiting_line", run.lang, line=line))
     return report
 
 

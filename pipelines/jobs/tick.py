@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.stages import (CLOSED, OPEN, WAITING, close_stage, open_stage, reopen_stage, set_stage,
@@ -29,14 +30,13 @@ class TickBusy(Exception):
 
 
 @contextmanager
-def tick_lock(path: Path) -> Iterator[None]:
+def tick_lock(path: Path, lang: str = "kk") -> Iterator[None]:
     """One tick at a time: a second one started by cron while the first runs exits at once."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+")
     except OSError as exc:
-        raise BackendError(f"{path}: cannot create the lock file ({exc.strerror}); the config's folder must be "
-                           f"writable by the user who runs contest") from None
+        raise BackendError(text("lock_unwritable", lang, path=path, error=exc.strerror)) from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -98,8 +98,8 @@ def _due(run: Run, actions: list[str]) -> None:
             actions.append(f"stage {stage} reopened")
         if stage_state(run, stage) in (OPEN, WAITING) and now >= cal.stage_close(stage):
             if not _experts_had_time(run, stage):
-                run.say(f"stage {stage} was opened after its deadline ({cal.stage_close(stage):%d.%m.%Y %H:%M}): "
-                        f"its experts have had no time to score; set a new calendar.stage{stage}_close")
+                run.say(text("stage_opened_late", run.lang, stage=stage,
+                             deadline=f"{cal.stage_close(stage):%d.%m.%Y %H:%M}"))
                 break
             report = close_stage(run, stage)
             actions.append(f"stage {stage} {'closed' if report.closed else 'waiting'}")

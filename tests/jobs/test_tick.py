@@ -261,6 +261,6 @@ def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
 
 def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
     (tmp_path / "not-a-folder").write_text("x", encoding="utf-8")
-    with pytest.raises(BackendError, match="cannot create the lock file"):
-        with tick_lock(tmp_path / "not-a-folder" / ".contest-tick.lock"):
+    with pytest.raises(BackendError, match="не удалось создать файл блокировки"):
+        with tick_lock(tmp_path / "not-a-folder" / ".contest-tick.lock", "ru"):
             pass

@@ -17,7 +17,7 @@ def test_a_stage_opened_after_its_deadline_waits_for_a_new_deadline(tmp_path):
     run = run_at(config_path, late)
     actions = tick(run)
     assert "stage 1 opened" in actions and "stage 1 closed" not in actions and "stage 1 waiting" not in actions
-    assert any("set a new calendar.stage1_close" in m for m in run.messages)
+    assert any("calendar.stage1_close" in m and "мерзімі" in m for m in run.messages)
     assert tick(run_at(config_path, late + timedelta(minutes=5))) == []  # still waits, nothing frozen
     assert stage_rows(run_at(config_path, late))[1]["state"] == "open"
 
