@@ -99,3 +99,11 @@ def action(code: str, lang: str) -> str:
 def actions(codes: list[str], lang: str) -> str:
     """The tick's actions joined, or "nothing due"."""
     return ", ".join(action(c, lang) for c in codes) if codes else text("nothing_due", lang)
+
+
+def say(sentence: str, lang: str) -> str:
+    """A domain sentence in `lang`: a Notice by its key and values, any other text as it is."""
+    key, values = getattr(sentence, "key", None), getattr(sentence, "values", None)
+    if key is None or key not in catalog():
+        return str(sentence)
+    return text(key, lang, **values)

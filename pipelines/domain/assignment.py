@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 
 from pipelines.config import Config, Member
-from pipelines.domain.models import Application, Assignment, Expert, Group
+from pipelines.domain.models import Application, Assignment, Expert, Group, Notice
 from pipelines.domain.text import normalise, normalise_person
 
 try:
@@ -183,7 +183,9 @@ def quorum_problems(group: Group, applications: list[Application], assignments: 
         count = sum(app.id in a.application_ids for a in assignments)
         if count < min_experts:
             who = (aside or {}).get(app.id) or []
-            why = f"; standing aside: {', '.join(who)}" if who else ""
-            problems.append(f"stage {group.stage}, {group.name}: DER {app.id} «{app.title}» has {count} "
-                            f"expert(s) who may rate it, {min_experts} needed{why}")
+            problems.append(Notice("quorum_aside" if who else "quorum",
+                                   "stage {stage}, {group}: DER {id} «{title}» has {count} expert(s) who may rate it, "
+                                   "{needed} needed" + ("; standing aside: {aside}" if who else ""),
+                                   stage=group.stage, group=group.name, id=app.id, title=app.title, count=count,
+                                   needed=min_experts, aside=", ".join(who)))
     return problems

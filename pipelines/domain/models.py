@@ -31,6 +31,19 @@ class Reason:
         return {"rule": self.rule, "clause": self.clause, "detail": self.detail}
 
 
+class Notice(str):
+    """A sentence for people. As a str it is English (logs, tests); `key` and `values` let the jobs
+    layer say it in Kazakh or Russian (the `cli:` texts of sheets_schema/messages.yaml)."""
+
+    key: str
+    values: dict[str, Any]
+
+    def __new__(cls, key: str, english: str, **values: Any) -> "Notice":
+        notice = super().__new__(cls, english.format(**values))
+        notice.key, notice.values = key, values
+        return notice
+
+
 @dataclass(frozen=True)
 class Author:
     name: str

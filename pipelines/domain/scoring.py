@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from pipelines.config import Config, Criterion
-from pipelines.domain.models import (Application, Assignment, Decision, Group, Problem, Rating, Standing,
+from pipelines.domain.models import (Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing,
                                      StageOutcome, Status)
 
 
@@ -118,10 +118,12 @@ def _select(standings: Iterable[Standing], quota: int, *, tie_break: str, decisi
         if decision is not None:
             selected += [i for i in decision.order if i in ids][:places]
             return selected, [], [], decision
+        key = "tie_at_cutoff" if tie_break == "none" else "tie_at_cutoff_criterion"
         how = "; the tie-break criterion does not separate them" if tie_break != "none" else ""
-        waiting = (f"stage {stage}, {group}: {', '.join(ids)} are tied at {cut:g} points for "
-                   f"{places} remaining place(s) of {quota}{how}; record a tie_break decision "
-                   f"(stage {stage}, group {group}) with the commission's order")
+        waiting = Notice(key, "stage {stage}, {group}: {ids} are tied at {score} points for {places} remaining "
+                         "place(s) of {quota}" + how + "; record a tie_break decision (stage {stage}, group {group}) "
+                         "with the commission's order", stage=stage, group=group, ids=", ".join(ids),
+                         score=f"{cut:g}", places=places, quota=quota)
         return selected, [ids], [waiting], None
     return selected, [], [], None
 
@@ -154,9 +156,10 @@ def order_places(standings: Iterable[Standing], selected: list[str], *, tie_brea
             place = len(ordered) + 1
             ordered += ids
             ties.append(ids)
-            waiting.append(f"stage {stage}, {group}: {', '.join(ids)} are tied at {part[0].score:g} points for "
-                           f"places {place}–{place + len(ids) - 1}; record a tie_break decision "
-                           f"(stage {stage}, group {group}) with the commission's order")
+            waiting.append(Notice("tie_for_places", "stage {stage}, {group}: {ids} are tied at {score} points for "
+                                  "places {first}–{last}; record a tie_break decision (stage {stage}, group {group}) "
+                                  "with the commission's order", stage=stage, group=group, ids=", ".join(ids),
+                                  score=f"{part[0].score:g}", first=place, last=place + len(ids) - 1))
     return ordered, ties, waiting, used
 
 
@@ -212,9 +215,13 @@ def missing_ratings(app: Application, counted: list[Rating], assignments: Iterab
     missing = [f"{a.expert.name} <{a.expert.email}>" for a in assignments
                if a.stage == stage and a.group == group and app.id in a.application_ids
                and a.expert.email.strip().lower() not in done]
-    who = f"; not yet complete from: {', '.join(missing)}" if missing else "; no other expert is assigned"
-    return (f"stage {stage}, {group}: DER {app.id} «{app.title}» has {len(counted)} complete rating(s), "
-            f"{min_experts} needed{who}")
+    values = dict(stage=stage, group=group, id=app.id, title=app.title, count=len(counted), needed=min_experts,
+                  who=", ".join(missing))
+    if missing:
+        return Notice("missing_ratings", "stage {stage}, {group}: DER {id} «{title}» has {count} complete rating(s), "
+                      "{needed} needed; not yet complete from: {who}", **values)
+    return Notice("missing_ratings_nobody", "stage {stage}, {group}: DER {id} «{title}» has {count} complete "
+                  "rating(s), {needed} needed; no other expert is assigned", **values)
 
 
 def close_group(*, stage: int, group: Group | str, applications: list[Application],

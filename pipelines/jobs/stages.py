@@ -8,7 +8,7 @@ from typing import Any
 from pipelines import rating_sheet
 from pipelines.domain import assignment as assigning
 from pipelines.domain import scoring
-from pipelines.i18n import state_label, text
+from pipelines.i18n import say, state_label, text
 from pipelines.domain.models import Application, Assignment, Expert, Problem, Rating, StageOutcome, Status
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
@@ -110,7 +110,7 @@ def open_stage(run: Run, stage: int) -> OpenReport:
                      "expert_name": a.expert.name, "application_ids": ",".join(a.application_ids),
                      "sheet_id": ref.id, "sheet_url": ref.url})
     replace_stage_rows(run, "assignments", stage, rows)
-    note = "\n".join(report.quorum)
+    note = "\n".join(say(q, run.lang) for q in report.quorum)
     opened_at = str(stage_rows(run).get(stage, {}).get("opened_at") or "")  # opening again keeps the first time
     set_stage(run, stage, state=OPEN, opened_at=opened_at or run.now.isoformat(timespec="seconds"), note=note)
     run.journal(f"open-stage {stage}", "ok", {"groups": report.groups, "sheets": report.sheets,
@@ -118,7 +118,7 @@ def open_stage(run: Run, stage: int) -> OpenReport:
     run.say(text("stage_opened", run.lang, stage=stage, groups=report.groups, sheets=report.sheets,
                  created=report.created, deadline=deadline))
     for line in report.quorum:
-        run.say(text("stage_warning", run.lang, line=line))
+        run.say(text("stage_warning", run.lang, line=say(line, run.lang)))
     return report
 
 
@@ -172,6 +172,9 @@ class CloseReport:
     @property
     def waiting(self) -> list[str]:
         return [w for o in self.outcomes for w in o.waiting]  # each sentence names its stage and group
+
+    def waiting_in(self, lang: str) -> list[str]:
+        return [say(w, lang) for w in self.waiting]
 
 
 def gather(run: Run, stage: int
@@ -240,12 +243,12 @@ def close_stage(run: Run, stage: int) -> CloseReport:
         paperwork.write_final(run)
     state = CLOSED if report.closed else WAITING
     set_stage(run, stage, state=state, closed_at=run.now.isoformat(timespec="seconds") if report.closed else "",
-              note="\n".join(report.waiting), deadline=run.config.calendar.stage_close(stage).isoformat())
+              note="\n".join(report.waiting_in(run.lang)), deadline=run.config.calendar.stage_close(stage).isoformat())
     run.journal(f"close-stage {stage}", state, {"groups": len(report.outcomes), "ready": len(ready),
                                                  "problems": len(problems), "waiting": report.waiting})
     run.say(text("stage_closed_summary", run.lang, stage=stage, state=state_label(state, run.lang),
                  ready=len(ready), groups=len(report.outcomes), problems=len(problems)))
-    for line in report.waiting:
+    for line in report.waiting_in(run.lang):
         run.say(text("stage_waiting_line", run.lang, line=line))
     return report
 
@@ -272,7 +275,7 @@ def _record(run: Run, stage: int, report: CloseReport, ratings: dict[str, list[R
                 "selected": s.application_id in o.selected, "tied": tie_number.get(s.application_id, ""),
                 "place": o.selected.index(s.application_id) + 1 if stage == 3 and o.ready
                 and s.application_id in o.selected else "",
-                "waiting": "\n".join(o.waiting)})
+                "waiting": "\n".join(say(w, run.lang) for w in o.waiting)})
     tables = {}
     for table, rows in (("ratings", rating_rows), ("problems", problem_rows), ("results", result_rows)):
         kept = [r for r in run.tables.read(table) if str(r.get("stage")) != str(stage)]

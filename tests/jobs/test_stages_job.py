@@ -111,7 +111,7 @@ def test_closing_before_anyone_scored_waits_and_names_the_missing_ratings(editio
     waiting = "\n".join(fit_is["waiting"])
     for member in config.commissions.departments["FIT-IS"]:
         assert member.email in waiting and member.name in waiting
-    assert "0 complete rating(s), 2 needed" in waiting
+    assert "толық бағасы 0, қажеті 2" in waiting  # the stage note speaks the config's language (kk)
     note = next(r for r in table_rows(edition, "stages") if r["stage"] == 1)["note"]
     assert "FFT-BT" in note and "i.sidorenko@atu.edu.kz" in note
     # nothing goes on: no extract, no stage 2; the sheets are frozen, their experts now readers
@@ -224,7 +224,7 @@ def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
     titles = {a["id"]: a["title"] for a in status["applications"]}
     assert sorted(titles[i] for i in tie) == ["Базы данных: SQL на практике", "Машиналық оқыту: кіріспе курс"]
     assert len(groups["FIT-IS"]["selected"]) == 2 and not set(tie) & set(groups["FIT-IS"]["selected"])
-    assert "tied" in "\n".join(groups["FIT-IS"]["waiting"]) and "tie_break" in "\n".join(groups["FIT-IS"]["waiting"])
+    assert "бірдей" in "\n".join(groups["FIT-IS"]["waiting"]) and "tie_break" in "\n".join(groups["FIT-IS"]["waiting"])
     accepted = [a for a in status["applications"] if a["registry_status"] == "accepted"]
     for name, g in groups.items():  # the other departments are decided: up to 3 each (9.4.1)
         if name != "FIT-IS":
