@@ -124,7 +124,7 @@ def test_oauth_uses_the_cached_user_token(base_config, tmp_path):
 
     token = tmp_path / "token.json"
     token.write_text(json.dumps({
-        "token": "ya29.cached", "refresh_token": "1//r", "client_id": "c.apps.googleusercontent.com",
+        "token": "test-access-token", "refresh_token": "test-refresh-token", "client_id": "c.apps.googleusercontent.com",
         "client_secret": "s", "scopes": SCOPES, "token_uri": "https://oauth2.googleapis.com/token",
         "expiry": (datetime.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}))
     config = google_config(base_config, shared_drive_id="0Adrive", auth="oauth", token_path=str(token))
