@@ -90,10 +90,9 @@ def test_a_missing_config_file(tmp_path):
                       f"Error: Конфигурация файлы табылмады / Файл конфигурации не найден: {tmp_path / 'nope.yaml'}")
 
 
-def test_no_config_in_the_current_folder(tmp_path):
-    runner = CliRunner()
-    with runner.isolated_filesystem(temp_dir=tmp_path):
-        result = runner.invoke(cli, ["status"], env=CLEAN_ENV)
+def test_no_config_in_the_current_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["status"], env=CLEAN_ENV)
     assert_user_error(result, "contest.yaml")
 
 
