@@ -24,7 +24,10 @@ def _messages() -> dict[str, dict[str, str]]:
 def local_reason(reason: Reason, lang: str) -> str:
     """The reason in the document language for the people who read the registry."""
     text = _rule_message(reason.rule, lang)
-    return f"{text} ({reason.clause})" if text else f"{reason.detail} ({reason.clause})"
+    detail = i18n.say(reason.detail, lang) if getattr(reason.detail, "key", None) in i18n.catalog() else ""
+    if text and detail:
+        return f"{text}: {detail} ({reason.clause})"
+    return f"{text or detail or reason.detail} ({reason.clause})"
 
 
 def _rule_message(rule: str, lang: str) -> str | None:

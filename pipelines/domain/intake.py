@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
 from pipelines.config import Config, Faculty, PreviousWinner
-from pipelines.domain.models import Application, Reason, Response, Status
+from pipelines.domain.models import Application, Notice, Reason, Response, Status
 from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar, url_problem
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
@@ -43,8 +43,8 @@ def late_submission(*, submitted_at: datetime | None, intake_open: datetime,
         return []
     zone = intake_close.tzinfo
     if submitted_at > intake_close:
-        return [Reason("late", "9.8", f"submitted {_when(submitted_at, zone)}, after intake closed at "
-                                      f"{_when(intake_close, zone)}")]
+        return [Reason("late", "9.8", Notice("reason_late", "submitted {at}, after intake closed at {close}",
+                                             at=_when(submitted_at, zone), close=_when(intake_close, zone)))]
     if submitted_at < intake_open:
         return [Reason("early", "9.8", f"submitted {_when(submitted_at, zone)}, before intake opened at "
                                        f"{_when(intake_open, zone)}; such an application is not accepted "
@@ -59,7 +59,8 @@ def missing_fields(*, response: Response) -> list[Reason]:
         value = getattr(response, attr)
         empty = not any(str(v).strip() for v in value) if isinstance(value, list) else not str(value).strip()
         if empty:
-            out.append(Reason("missing_field", "9.8", f"form 01 field {number} ({label}) is empty"))
+            out.append(Reason("missing_field", "9.8", Notice("reason_missing_field", "form 01 field {number} ({label}) "
+                                                             "is empty", number=number, label=label)))
     return out
 
 
@@ -67,10 +68,12 @@ def missing_attachments(*, response: Response) -> list[Reason]:
     """Note to form 01: the act of implementation and AIDC's certificate of placement are attached."""
     out = []
     if not response.act_files:
-        out.append(Reason("missing_attachment", "form 01 note", "the act of implementation is not attached"))
+        out.append(Reason("missing_attachment", "form 01 note",
+                          Notice("reason_no_act", "the act of implementation is not attached")))
     if not response.certificate_files:
         out.append(Reason("missing_attachment", "form 01 note",
-                          "AIDC's certificate of placement on the educational platform is not attached"))
+                          Notice("reason_no_certificate",
+                                 "AIDC's certificate of placement on the educational platform is not attached")))
     return out
 
 
@@ -79,7 +82,10 @@ def invalid_link(*, link: str) -> list[Reason]:
     if not str(link or "").strip():
         return []
     problem = url_problem(str(link))
-    return [Reason("invalid_link", "form 01.8", f"the link {_q(link)} {problem}")] if problem else []
+    if not problem:
+        return []
+    return [Reason("invalid_link", "form 01.8", Notice("reason_invalid_link", "the link {link} {problem}",
+                                                       link=_q(link), problem=problem))]
 
 
 # --- faculty and department ---------------------------------------------------------------------
@@ -205,9 +211,10 @@ def invalid_languages(*, languages: Sequence[str]) -> list[Reason]:
     codes, unknown = language_codes(languages)
     out = []
     if unknown:
-        out.append(Reason("language", "8.2", f"{', '.join(_q(u) for u in unknown)}: not Kazakh, Russian or English"))
+        out.append(Reason("language", "8.2", Notice("reason_language", "{given}: not Kazakh, Russian or English",
+                                                    given=", ".join(_q(u) for u in unknown))))
     if not codes and not unknown:
-        out.append(Reason("language", "8.2", "no language of instruction is given"))
+        out.append(Reason("language", "8.2", Notice("reason_no_language", "no language of instruction is given")))
     return out
 
 
@@ -227,13 +234,15 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
     for w in winners:
         edition = f"the {w.year} winner" if w.year else "a previous winner"
         if link and link == _link_identity(w.link):
-            out.append(Reason("previous_winner", "9.9", f"same link as {edition} {_q(w.title)}"))
+            out.append(Reason("previous_winner", "9.9", Notice("reason_winner_link", "same link as {edition} {title}",
+                                                               edition=edition, title=_q(w.title))))
             continue
         if similar(response.title, w.title) >= SAME_TITLE:
             common = next((a.name for a in response.authors for name in w.authors if same_person(a.name, name)), None)
             if common:
                 out.append(Reason("previous_winner", "9.9",
-                                  f"same DER as {edition} {_q(w.title)}: similar title, common author {_q(common)}"))
+                                  Notice("reason_winner_title", "same DER as {edition} {title}: similar title, common "
+                                         "author {author}", edition=edition, title=_q(w.title), author=_q(common))))
     return out
 
 
@@ -408,8 +417,9 @@ def decide(responses: list[Response], config: Config, *,
                               department_id=unit.department_id, matched=dict(unit.matched))
             if r is not counting:
                 app.status, app.superseded_by = Status.SUPERSEDED, counting.row_key
-                app.reasons.insert(0, Reason("superseded", "9.8", f"replaced by the submission of {when} "
-                                                                  f"(row {counting.row_number})"))
+                app.reasons.insert(0, Reason("superseded", "9.8", Notice(
+                    "reason_superseded", "replaced by the submission of {when} (row {row})", when=when,
+                    row=counting.row_number)))
             decided[id(r)] = app
     return disqualify([decided[id(r)] for r in responses], config.domain_decisions())
 

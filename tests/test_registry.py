@@ -1,0 +1,41 @@
+"""The registry says why, in the document language, with the details a person needs."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+from openpyxl import load_workbook
+
+from pipelines.cli import cli
+from pipelines.domain.models import Notice, Reason
+from pipelines.registry import local_reason
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027"
+
+
+def test_a_reason_with_details_is_said_in_kazakh_and_russian():
+    reason = Reason("missing_field", "9.8", Notice("reason_missing_field", "form 01 field {number} ({label}) is empty",
+                                                   number=8, label="link to the DER"))
+    assert str(reason.detail) == "form 01 field 8 (link to the DER) is empty"
+    assert "01 нысанның 8-тармағы толтырылмаған" in local_reason(reason, "kk")
+    assert "не заполнен пункт 8 формы 01" in local_reason(reason, "ru")
+    assert local_reason(reason, "ru").endswith("(9.8)")
+    plain = Reason("no_such_rule", "-", "row 3: boom")  # a detail without a translation is kept as it is
+    assert local_reason(plain, "kk") == "row 3: boom (-)"
+
+
+def test_the_registry_tab_gives_each_rejection_its_details_in_the_config_language(tmp_path):
+    for name in ("contest.yaml", "responses.csv"):
+        shutil.copy(EXAMPLE / name, tmp_path / name)
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "contest.yaml"), "--now", "2027-02-21T09:00",
+                                      "intake"], env={"CONTEST_LANGUAGE": "ru"})
+    assert result.exit_code == 0, result.output
+    ws = load_workbook(tmp_path / "workspace" / "control.xlsx")["Реестр"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, (c.value for c in row))) for row in ws.iter_rows(min_row=2)]
+    local = {r["Ключ ответа"]: r["Причины (по-русски)"] or "" for r in rows}  # a superseded row shares its DER id
+    assert any("подана 19.02.2027 21:00" in text and "приём закрыт 19.02.2027 18:00" in text for text in local.values())
+    assert any("не приложена справка ЦИИЦР" in text for text in local.values())
+    assert any("ссылка 'skills.atu.kz курс 55' недействительна" in text for text in local.values())
+    assert any("заменена ответом от" in text for text in local.values())
