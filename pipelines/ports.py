@@ -74,6 +74,7 @@ class SheetSpec:
     expert_name: str
     deadline_text: str
     share_message: str  # the notification text (names the deadline)
+    share_subject: str = ""  # the notification's subject where the backend writes one (local .eml)
 
 
 @dataclass

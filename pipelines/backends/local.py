@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import tempfile
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.digest import content_digest
+from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
     BackendError, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
@@ -288,7 +288,8 @@ class LocalRatingSheets:
             "path": rel.as_posix(), "properties": spec.key.properties(),
             "sharing": {spec.key.expert: "writer"}, "frozen": None}
         self.manifest.save()
-        _write_eml(self.root, spec.key.expert, spec.name, spec.share_message, attachment=self.root / rel)
+        _write_eml(self.root, spec.key.expert, spec.share_subject or spec.name, spec.share_message,
+                   attachment=self.root / rel)
         return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
 
     def freeze(self, ref: SheetRef) -> None:
@@ -401,13 +402,7 @@ class LocalDrive:
 
 
 def _write_eml(root: Path, to: str, subject: str, body: str, attachment: Path | None = None) -> Path:
-    msg = EmailMessage()
-    msg["To"], msg["Subject"] = to, subject
-    msg.set_content(body)
-    if attachment is not None and attachment.exists():
-        msg.add_attachment(attachment.read_bytes(), maintype="application",
-                           subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                           filename=attachment.name)
+    msg = compose(to, subject, body, attachment=attachment)
     name = f"{_sha256((to + subject + body).encode())[:12]}.eml"
     path = root / "outbox" / name
     _atomic_write(path, bytes(msg))

@@ -129,7 +129,9 @@ def sheet_spec(run: Run, stage: int, group, expert: Expert, apps: list[Applicati
     return SheetSpec(key=SheetKey(run.edition_key, stage, group.id, expert.email),
                      name=f"form02_s{stage}_{group.id}_{expert.email.split('@')[0]}",
                      folder=[f"stage-{stage}", group.id, "sheets"], grid=grid, expert_name=expert.name,
-                     deadline_text=deadline, share_message=message)
+                     deadline_text=deadline, share_message=message,
+                     share_subject=text("share_subject", run.lang, edition=run.config.edition.name,
+                                        group=group.name, deadline=deadline))
 
 
 # --- reopening -------------------------------------------------------------------------------------

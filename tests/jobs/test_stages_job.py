@@ -260,3 +260,14 @@ def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
     assert entry["status"] == "disqualified"
     assert any(r["rule"] == "disqualified" and r["clause"] == "9.10" for r in entry["reasons"])
     assert all(cheat["id"] not in g["selected"] for g in status["stages"][0]["groups"])
+
+
+def test_each_expert_is_sent_their_sheet_with_a_subject_naming_group_and_deadline(edition):
+    messages = [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+                for p in files(workspace_dir(edition) / "outbox", "*.eml")]
+    sheets = [m for m in messages if any(part.get_filename() for part in m.iter_attachments())]
+    assert len(sheets) == len(_stage1(edition))
+    for m in sheets:
+        assert "бағалау парағы" in m["Subject"] and "05.03.2027 18:00" in m["Subject"]
+        assert m["Subject"].split("— ")[1].split(" (")[0] in {g.name("kk") for f in config_of(edition).faculties
+                                                              for g in f.departments}

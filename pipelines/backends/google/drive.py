@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import io
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
 from pipelines.ports import DOCX_MIME, PDF_MIME, BackendError, Content, DocKey, StoredDoc
+from pipelines.mail import compose
 
 from .transport import Clients
 
@@ -305,11 +305,7 @@ class GoogleMailer:
     def notify(self, to: str, subject: str, body: str) -> bool:
         if self.c.messages is None:
             return False
-        msg = EmailMessage()
-        msg["To"], msg["Subject"] = to, subject
-        if self.c.backend.sender:
-            msg["From"] = self.c.backend.sender
-        msg.set_content(body)
+        msg = compose(to, subject, body, sender=self.c.backend.sender)
         raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
         with self.c.stats.operation("send mail"):
             try:
