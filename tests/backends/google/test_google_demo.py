@@ -124,3 +124,23 @@ def test_sharing_ends_with_each_expert_reader_of_their_own_sheet_only(editions):
         assert people == [(f.app_properties["expert"], "reader")], f.name
     assert not [p for f in fake.files.values() for p in f.permissions if p.get("type") in ("anyone", "domain")]
     assert {n["to"] for n in fake.sent_notifications} == {f.app_properties["expert"] for f in sheets}
+
+
+def test_audit_sharing_flags_anyone_else_on_a_google_sheet(editions):
+    from pipelines.jobs.audit import audit
+
+    config, workspace = editions["google"]
+    fake = workspace.stats["fake"]
+    now = config.calendar.stage3_close + timedelta(days=2)
+    assert audit(Run(config=config, workspace=workspace, now=now)) == 0
+    sheet = next(f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet")
+    drive = fake.build("drive")
+    added = drive.permissions().create(fileId=sheet.id, supportsAllDrives=True, sendNotificationEmail=False,
+                                       body={"type": "user", "role": "writer",
+                                             "emailAddress": "outsider@example.com"}).execute()
+    try:
+        run = Run(config=config, workspace=workspace, now=now)
+        assert audit(run) == 1
+        assert any("outsider@example.com" in m for m in run.messages)
+    finally:
+        drive.permissions().delete(fileId=sheet.id, permissionId=added["id"], supportsAllDrives=True).execute()
