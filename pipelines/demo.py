@@ -173,6 +173,19 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
         yield i18n.text("demo_look_at", lang, paths=f"{directory / 'contest.yaml'}, "
                                                     f"{directory / 'workspace' / 'control.xlsx'}, "
                                                     f"{directory / 'workspace' / 'drive'}")
-        yield i18n.text("demo_then_try", lang, command=f"contest --config {directory / 'contest.yaml'} status")
+        yield i18n.text("demo_then_try", lang, command=f"{_program()} --config {directory / 'contest.yaml'} status")
     else:
         yield i18n.text("demo_fake_google", lang)
+
+
+def _program() -> str:
+    """How the user started `contest` (e.g. .venv/bin/contest from `make demo`), to repeat it back."""
+    import os
+    import shutil
+    import sys
+
+    started = sys.argv[0] if sys.argv and Path(sys.argv[0]).name == "contest" else "contest"
+    on_path = shutil.which("contest")
+    if os.sep in started and (on_path is None or Path(on_path).resolve() != Path(started).resolve()):
+        return started
+    return "contest"
