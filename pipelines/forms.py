@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from pipelines.domain.models import Author, RawResponse, Reason, Response
+from pipelines.domain.models import Author, RawResponse, Response
 from pipelines.domain.text import normalise
 
 SCHEMA = Path(__file__).resolve().parent.parent / "sheets_schema" / "form_fields.yaml"
@@ -253,10 +253,16 @@ def _find_columns(answers: dict[str, str], keys: dict[str, str]) -> dict[str, st
     return found
 
 
+def field_columns(answers: dict[str, str], aliases: dict[str, list[str]] | None = None) -> dict[str, str]:
+    """Field -> the header that holds it, by the form's aliases (and the config's, when given)."""
+    return _find_columns(answers, _alias_keys(aliases) if aliases is not None else _default_keys())
+
+
 # --- mapping ------------------------------------------------------------------------------------
 def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_column: int,
                  zone: ZoneInfo) -> Response:
-    """One raw response -> form 01 fields. Unreadable values stay in `raw`; a bad time is a problem."""
+    """One raw response -> form 01 fields. Unreadable values stay in `raw` (and the time's text in
+    `submitted_text`); judging them is the intake rules' work."""
     columns = _find_columns(raw.answers, _alias_keys(aliases))
     if "timestamp" not in columns and 0 < timestamp_column <= len(raw.answers):
         columns["timestamp"] = list(raw.answers)[timestamp_column - 1]
@@ -264,22 +270,17 @@ def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_colu
     def get(name: str) -> str:
         return str(raw.answers.get(columns[name], "") or "").strip() if name in columns else ""
 
-    problems: list[Reason] = []
     stamp = get("timestamp")
-    submitted_at = parse_time(stamp, zone)
-    if submitted_at is None:
-        problems.append(Reason(rule="timestamp", clause="9.8",
-                               detail=f"row {raw.row_number}: cannot read the submission time {stamp!r}"))
     authors_raw = get("authors")
     return Response(
-        row_key=raw.row_key, row_number=raw.row_number, submitted_at=submitted_at,
+        row_key=raw.row_key, row_number=raw.row_number, submitted_at=parse_time(stamp, zone), submitted_text=stamp,
         respondent_email=get("respondent_email").casefold(),
         faculty=get("faculty"), department=get("department"), title=" ".join(get("title").split()),
         authors=parse_authors(authors_raw), authors_raw=authors_raw,
         languages=split_choices(get("languages")), der_type=get("der_type"),
         justification=get("justification"), link=get("link"),
         act_files=split_files(get("act_files")), certificate_files=split_files(get("certificate_files")),
-        raw=dict(raw.answers), problems=problems,
+        raw=dict(raw.answers),
     )
 
 

@@ -39,7 +39,7 @@ def _when(moment: datetime, zone: Any = None) -> str:
 def late_submission(*, submitted_at: datetime | None, intake_open: datetime,
                     intake_close: datetime) -> list[Reason]:
     """9.8: an application submitted after the deadline (or before intake opened) is not accepted."""
-    if submitted_at is None:  # the "timestamp" problem already says so
+    if submitted_at is None:  # unreadable_time says so
         return []
     zone = intake_close.tzinfo
     if submitted_at > intake_close:
@@ -50,6 +50,14 @@ def late_submission(*, submitted_at: datetime | None, intake_open: datetime,
                                        f"{_when(intake_open, zone)}; such an application is not accepted "
                                        "either, it must be submitted again while intake is open")]
     return []
+
+
+def unreadable_time(*, response: Response) -> list[Reason]:
+    """9.8: without a readable submission time nobody can tell the application came in time."""
+    if response.submitted_at is not None:
+        return []
+    return [Reason("timestamp", "9.8", Notice("reason_timestamp", "row {row}: cannot read the submission time {text}",
+                                              row=response.row_number, text=repr(response.submitted_text)))]
 
 
 def missing_fields(*, response: Response) -> list[Reason]:
@@ -369,6 +377,7 @@ def _evaluate(r: Response, config: Config) -> tuple[list[Reason], UnitMatch]:
             return None
 
     cal = config.calendar
+    reasons += run(unreadable_time, response=r) or []
     reasons += run(late_submission, submitted_at=r.submitted_at, intake_open=cal.intake_open,
                    intake_close=cal.intake_close) or []
     reasons += run(missing_fields, response=r) or []

@@ -81,7 +81,8 @@ class Response:
     act_files: list[str]
     certificate_files: list[str]
     raw: dict[str, str]
-    problems: list[Reason] = field(default_factory=list)  # parse problems (e.g. bad timestamp)
+    problems: list[Reason] = field(default_factory=list)  # a row that could not be mapped at all
+    submitted_text: str = ""  # the submission time as the source wrote it (kept when unreadable)
 
 
 @dataclass

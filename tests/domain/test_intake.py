@@ -394,9 +394,10 @@ def test_a_row_breaking_every_rule_gets_every_reason(config, make_response):
                                   "previous_winner"]
     empty = make_response(submitted_at=None, faculty="", department="", title="", authors=[], authors_raw="",
                           languages=[], der_type="", justification="", link="", act_files=[],
-                          certificate_files=[], problems=[Reason("timestamp", "9.8", "row 1: cannot read")])
+                          certificate_files=[], submitted_text="вчера вечером")
     [app] = decide([empty], config)
     assert rules(app.reasons) == ["timestamp"] + ["missing_field"] * 8 + ["missing_attachment"] * 2
+    assert str(app.reasons[0].detail).endswith("cannot read the submission time 'вчера вечером'")
 
 
 def test_one_bad_row_never_stops_the_others(config, make_response):

@@ -31,12 +31,12 @@ def fake_workspace(config: Config, fake, **options: Any) -> Workspace:
 
 def seed_form(fake, responses_csv: Path, zone) -> str:
     """A fake Google Form with the export's questions and one submitted response per row."""
-    from pipelines.forms import _default_keys, _find_columns, parse_time, read_export, split_files
+    from pipelines.forms import field_columns, parse_time, read_export, split_files
 
     raw = read_export(responses_csv)
     header = list(raw[0].answers) if raw else []
     stamp = header[0] if header else None
-    email = _find_columns(raw[0].answers, _default_keys()).get("respondent_email") if raw else None
+    email = field_columns(raw[0].answers).get("respondent_email") if raw else None
     questions = [h for h in header if h not in (stamp, email)]
     uploads = {h for h in questions
                if any(r.answers.get(h, "").strip() for r in raw)
