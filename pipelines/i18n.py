@@ -1,5 +1,6 @@
-"""The texts CDB staff read on the command line, in Kazakh and Russian (the `cli:` section of
-sheets_schema/messages.yaml).
+"""The texts people read, in Kazakh and Russian: the command line, stage notes, the sentences the
+documents and notifications are built from (the `cli:` section of sheets_schema/messages.yaml,
+where CDB can reword them without touching code).
 
 `text(key, lang, **values)` formats one message. A key or a language missing from the file is a test
 failure (tests/test_i18n.py), never a crash: the other language is used, then the key itself. Before

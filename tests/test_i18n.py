@@ -227,3 +227,12 @@ def test_every_domain_notice_has_kazakh_and_russian_with_its_english_placeholder
     assert i18n.say(sample, "ru").startswith("этап 3, contest: у A, B поровну 61 баллов")
     assert i18n.say(sample, "kk").startswith("3-кезең, contest: A, B бірдей 61 ұпай")
     assert i18n.say("plain text", "kk") == "plain text"
+
+
+def test_every_key_named_in_a_key_table_exists():
+    """Keys chosen at run time (COMMISSION_KEYS, STAGE_TITLE_KEYS …) are literals too: all are in the file."""
+    named = {m.group(1) for path in sources()
+             for m in re.finditer(r'"((?:doc|mail|reason)_\w+)"', path.read_text(encoding="utf-8"))}
+    assert {"doc_stage_1", "doc_commission_2", "doc_how_sum", "doc_kind_disqualify", "mail_remind_body"} <= named
+    from pipelines.documents import COMMON_KEYS
+    assert not sorted(named - set(CLI) - set(COMMON_KEYS))  # doc_date is a document's context key

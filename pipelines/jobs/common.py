@@ -80,10 +80,14 @@ def fmt_score(value: float | None) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-STAGE_TITLES = {
-    "kk": {1: "I кезең — кафедра", 2: "II кезең — факультет", 3: "III кезең — Конкурс комиссиясы"},
-    "ru": {1: "I этап — кафедра", 2: "II этап — факультет", 3: "III этап — конкурсная комиссия"},
-}
+STAGE_TITLE_KEYS = {1: "doc_stage_1", 2: "doc_stage_2", 3: "doc_stage_3"}
+
+
+def stage_title(stage: int, lang: str) -> str:
+    """"I кезең — кафедра" / "I этап — кафедра": the stage as documents and notifications name it."""
+    from pipelines import i18n
+
+    return i18n.text(STAGE_TITLE_KEYS[stage], lang)
 
 
 def common_context(config: Config, doc_date: str) -> dict[str, Any]:

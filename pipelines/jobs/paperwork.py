@@ -5,47 +5,22 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Group, Rating
-from pipelines.jobs.common import STAGE_TITLES, Run, common_context, fmt_date, fmt_score, rendered
+from pipelines.jobs.common import Run, common_context, fmt_date, fmt_score, rendered, stage_title
 from pipelines.jobs.intake import write_form01
 from pipelines.ports import BackendError, DocKey
 from pipelines.registry import counting, from_row
 
-TEXT = {
-    "kk": {
-        "share": "«{edition}» байқауы, {stage}, {group}: бағалау парағыңыз дайын. Әр критерийді 1-ден 10-ға дейін "
-                 "бүтін санмен бағалаңыз. Мерзімі: {deadline}.",
-        "commission": {1: "кафедра отырысы", 2: "факультеттің сараптамалық комиссиясы"},
-        "decision": "{unit} {commission} сарапшылардың бағалау парақтарындағы ұпайлар негізінде (11.2) СББР-ды "
-                    "рейтинг балы бойынша саралап, {quota} орынға ең жоғары балл жинаған {n} СББР-ды келесі кезеңге "
-                    "ұсынды: {titles}.",
-        "decision_none": "{unit} {commission}: келесі кезеңге ұсынылатын СББР жоқ.",
-        "criteria_note": "Рейтинг балы — сарапшылар қойған жалпы ұпайлардың {how} (1–10 ұпай, {n} критерий).",
-        "how": {"mean": "орташасы", "sum": "қосындысы"},
-        "kinds": {"tie_break": "тең ұпайды шешу", "close_incomplete": "толық емес бағалаумен жабу",
-                  "disqualify": "қатысу құқығынан айыру (9.10)"},
-        "member": "мүше", "chair": "төраға", "contest_unit": "Конкурс комиссиясы",
-    },
-    "ru": {
-        "share": "Конкурс «{edition}», {stage}, {group}: ваш оценочный лист готов. Оцените каждый критерий целым "
-                 "числом от 1 до 10. Срок: {deadline}.",
-        "commission": {1: "заседание кафедры", 2: "экспертная комиссия факультета"},
-        "decision": "{unit}: {commission} на основании баллов оценочных листов экспертов (11.2) ранжировала ЦОР по "
-                    "рейтинговому баллу и рекомендовала на следующий этап {n} ЦОР с наибольшим баллом при квоте "
-                    "{quota}: {titles}.",
-        "decision_none": "{unit}: {commission} — ЦОР для следующего этапа нет.",
-        "criteria_note": "Рейтинговый балл — {how} общих баллов экспертов (1–10 баллов, критериев: {n}).",
-        "how": {"mean": "среднее", "sum": "сумма"},
-        "kinds": {"tie_break": "решение при равенстве баллов", "close_incomplete": "закрытие при неполных оценках",
-                  "disqualify": "лишение права участия (9.10)"},
-        "member": "член комиссии", "chair": "председатель", "contest_unit": "Конкурсная комиссия",
-    },
-}
+COMMISSION_KEYS = {1: "doc_commission_1", 2: "doc_commission_2"}
+DECISION_KIND_KEYS = {"tie_break": "doc_kind_tie_break", "close_incomplete": "doc_kind_close_incomplete",
+                      "disqualify": "doc_kind_disqualify"}
+AGGREGATE_KEYS = {"mean": "doc_how_mean", "sum": "doc_how_sum"}
 
 
 def share_message(run: Run, stage: int, group_name: str, deadline: str) -> str:
-    return TEXT[run.lang]["share"].format(edition=run.config.edition.name, stage=STAGE_TITLES[run.lang][stage],
-                                          group=group_name, deadline=deadline)
+    return i18n.text("doc_share", run.lang, edition=run.config.edition.name, stage=stage_title(stage, run.lang),
+                     group=group_name, deadline=deadline)
 
 
 def _apps(run: Run) -> dict[str, Application]:
@@ -72,7 +47,7 @@ def _unit_ders(run: Run, stage: int, group: str | None) -> set[str]:
 def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
     """The recorded decisions this protocol must print: its own tie-breaks and incomplete closes,
     and disqualifications (9.10) of its own DERs only — never another unit's. Each names its DERs."""
-    kinds = TEXT[run.lang]["kinds"]
+
     ders = _unit_ders(run, stage, group)
     out = []
     for d in run.config.domain_decisions():
@@ -82,7 +57,8 @@ def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
         elif not (d.stage == stage and (group is None or d.group == group)):
             continue
         which = " › ".join(d.order) if d.kind == "tie_break" and d.order else ", ".join(d.applications)
-        out.append({"kind": f"{kinds[d.kind]}: {which}" if which else kinds[d.kind], "by": d.by,
+        kind = i18n.text(DECISION_KIND_KEYS[d.kind], run.lang)
+        out.append({"kind": f"{kind}: {which}" if which else kind, "by": d.by,
                     "at": fmt_date(d.at, run.config), "reason": d.reason})
     return out
 
@@ -91,7 +67,7 @@ def _members(run: Run, stage: int, group_id: str) -> list[dict[str, str]]:
     c = run.config.commissions
     members = {1: c.departments.get(group_id, []), 2: c.faculties.get(group_id, []), 3: c.contest}[stage]
     # The final protocol gives the chair a signature line of its own (members sign below).
-    return [{"name": m.name, "role": TEXT[run.lang]["member"]} for m in members
+    return [{"name": m.name, "role": i18n.text("doc_member", run.lang)} for m in members
             if not (stage == 3 and m.name == c.chair)]
 
 
@@ -104,7 +80,7 @@ def _put(run: Run, kind: str, stage: int, group: str, subject: str, folder: list
 
 def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[[], bytes]]:
     """The extract from the department's (stage 1) or faculty commission's (stage 2) protocol (9.4, 9.7)."""
-    t, apps, config = TEXT[run.lang], _apps(run), run.config
+    apps, config = _apps(run), run.config
     rows = _results(run, stage, group.id)
     quota = config.quotas.department if stage == 1 else config.quotas.faculty
     ders = [{"rank": str(r.get("rank") or "—"), "id": r["application_id"],
@@ -113,17 +89,22 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
              "raters": str(r.get("raters") or 0), "selected_mark": "✓" if r.get("selected") else ""}
             for r in rows]
     selected = [{k: d[k] for k in ("id", "title", "authors", "score")} for d in ders if d["selected_mark"]]
-    fields = {"unit": group.name, "commission": t["commission"][stage], "quota": quota, "n": len(selected),
-              "titles": "; ".join(f"{d['title']} ({d['id']}, {d['score']})" for d in selected)}
-    decision_text = (t["decision"] if selected else t["decision_none"]).format(**fields)
+    commission = i18n.text(COMMISSION_KEYS[stage], run.lang)
+    if selected:
+        decision_text = i18n.text("doc_decision", run.lang, unit=group.name, commission=commission, quota=quota,
+                                  n=len(selected),
+                                  titles="; ".join(f"{d['title']} ({d['id']}, {d['score']})" for d in selected))
+    else:
+        decision_text = i18n.text("doc_decision_none", run.lang, unit=group.name, commission=commission)
     meeting = fmt_date(config.calendar.stage_close(stage), config)
     context = {
         **common_context(config, meeting),
-        "stage": stage, "stage_title": STAGE_TITLES[run.lang][stage], "unit_name": group.name,
-        "commission_kind": t["commission"][stage], "meeting_date": meeting,
+        "stage": stage, "stage_title": stage_title(stage, run.lang), "unit_name": group.name,
+        "commission_kind": commission, "meeting_date": meeting,
         "members": _members(run, stage, group.id), "quota": quota, "ders": ders, "selected": selected,
         "decision_text": decision_text, "decisions": _decisions(run, stage, group.id),
-        "criteria_note": t["criteria_note"].format(how=t["how"][config.scoring.aggregate], n=len(config.criteria)),
+        "criteria_note": i18n.text("doc_criteria_note", run.lang, n=len(config.criteria),
+                                   how=i18n.text(AGGREGATE_KEYS[config.scoring.aggregate], run.lang)),
     }
     return rendered("protocol_extract", run.lang, context)
 

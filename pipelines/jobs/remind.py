@@ -5,16 +5,10 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from pipelines import i18n, rating_sheet
-from pipelines.jobs.common import STAGE_TITLES, Run, fmt_time
+from pipelines.jobs.common import Run, fmt_time, stage_title
 from pipelines.jobs.stages import OPEN, applications, sheet_refs, stage_state
 from pipelines.ports import BackendError
 
-TEXT = {
-    "kk": ("Еске салу: бағалау парағы толық емес", "Құрметті {name}! «{edition}» байқауы, {stage}: бағалау "
-           "парағыңызда {missing} СББР бағаланбаған. Мерзімі: {deadline}. Парақ: {url}"),
-    "ru": ("Напоминание: оценочный лист не заполнен", "Уважаемый(ая) {name}! Конкурс «{edition}», {stage}: в вашем "
-           "оценочном листе не оценены ЦОР: {missing}. Срок: {deadline}. Лист: {url}"),
-}
 
 
 @dataclass
@@ -69,11 +63,11 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
             if not (send and due) or token in already:
                 continue
-            subject, body = TEXT[run.lang]
-            pending.notified = run.workspace.mailer.notify(
-                pending.email, subject, body.format(name=pending.name, edition=run.config.edition.name,
-                                                    stage=STAGE_TITLES[run.lang][stage], missing=pending.missing,
-                                                    deadline=fmt_time(deadline, run.config), url=pending.url))
+            body = i18n.text("mail_remind_body", run.lang, name=pending.name, edition=run.config.edition.name,
+                             stage=stage_title(stage, run.lang), missing=pending.missing,
+                             deadline=fmt_time(deadline, run.config), url=pending.url)
+            pending.notified = run.workspace.mailer.notify(pending.email, i18n.text("mail_remind_subject", run.lang),
+                                                           body)
             if pending.notified:
                 run.journal("remind", "sent", token)
     for p in report.pending:
