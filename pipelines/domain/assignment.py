@@ -14,14 +14,7 @@ from collections.abc import Iterable
 
 from pipelines.config import Config, Member
 from pipelines.domain.models import Application, Assignment, Expert, Group, Notice
-from pipelines.domain.text import normalise, normalise_person
-
-try:
-    from pipelines.domain.text import same_person
-except ImportError:  # pragma: no cover - a text.py without same_person: plain word-set equality
-    def same_person(a: str, b: str) -> bool:
-        words = _name_words(a)
-        return bool(words) and words == _name_words(b)
+from pipelines.domain.text import normalise, normalise_person, same_person
 
 STAGE3_GROUP_ID = "contest"
 STAGE3_GROUP_NAME = {"kk": "Конкурс комиссиясы", "ru": "Конкурсная комиссия"}
@@ -100,8 +93,8 @@ def _name_words(name: str) -> list[str]:
 def _is_author_name(name: str, application: Application) -> bool:
     """The name is one of the DER's authors; without parsed authors, all its words are in the text typed."""
     r = application.response
-    if r.authors:  # both ways round: text.same_person is order-sensitive when word counts are equal
-        return any(same_person(name, a.name) or same_person(a.name, name) for a in r.authors)
+    if r.authors:
+        return any(same_person(name, a.name) for a in r.authors)
     words = set(_name_words(name))
     return len(words) >= 2 and words <= set(_name_words(r.authors_raw))
 

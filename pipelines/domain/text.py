@@ -121,18 +121,21 @@ def normalise_person(name: str) -> frozenset[str]:
 
 def same_person(a: str, b: str) -> bool:
     """Do two written names denote the same person? Equal word sets, or one name is the other with
-    the patronymic left out or given names written as initials ("Иванов И.И." ~ "Иванов Иван Иванович")."""
+    the patronymic left out or given names written as initials ("Иванов И.И." ~ "Иванов Иван Иванович").
+    Symmetric: the answer never depends on which name comes first."""
     wa, wb = normalise_person(a), normalise_person(b)
     if not wa or not wb:
         return False
-    if wa == wb:
-        return True
-    small, large = sorted((wa, wb), key=len)
-    full = [w for w in small if len(w) > 1]
-    if not full or not all(w in large for w in full):
+    return wa == wb or _shortens(wa, wb) or _shortens(wb, wa)
+
+
+def _shortens(short, long) -> bool:
+    """Every full word of `short` is in `long`, and each of its initials starts another word of `long`."""
+    full = [w for w in short if len(w) > 1]
+    if not full or not all(w in long for w in full):
         return False
-    rest = [w for w in large if w not in full]
-    initials = [w for w in small if len(w) == 1]
+    rest = [w for w in long if w not in full]
+    initials = [w for w in short if len(w) == 1]
     for initial in initials:
         hit = next((w for w in rest if w.startswith(initial)), None)
         if hit is None:

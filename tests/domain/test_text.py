@@ -85,3 +85,15 @@ def test_normalise_person_is_order_insensitive_and_script_folded():
 ])
 def test_same_person(a, b, same):
     assert same_person(a, b) is same
+
+
+@pytest.mark.parametrize("a, b, same", [
+    ("Иванов Иван", "Иванов И.", True),
+    ("Иванов Иван Иванович", "Иванов И.И.", True),
+    ("Иванов Иван", "Иванова Анна", False),
+    ("Сериков Арман", "Сериков", False),
+    ("Ivanov Ivan", "Иванов И.", True),
+])
+def test_same_person_gives_the_same_answer_in_both_orders(a, b, same):
+    assert same_person(a, b) is same
+    assert same_person(b, a) is same
