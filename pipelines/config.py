@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipelines.domain import rules
 from pipelines.domain.models import Decision, Expert
 
 
@@ -291,6 +292,46 @@ class Config(_Strict):
     def domain_decisions(self) -> list[Decision]:
         return [Decision(kind=d.kind, stage=d.stage, group=d.group, applications=list(d.applications),
                          by=d.by, at=d.at, reason=d.reason, order=list(d.order)) for d in self.decisions]
+
+    # -- the small values the domain rules take ---------------------------------------------
+    def domain_criteria(self) -> tuple[rules.Criterion, ...]:
+        return tuple(rules.Criterion(c.key, c.kk, c.ru, c.min, c.max) for c in self.criteria)
+
+    def scoring_rules(self) -> rules.ScoringRules:
+        q, s = self.quotas, self.scoring
+        return rules.ScoringRules(criteria=self.domain_criteria(), department_quota=q.department,
+                                  faculty_quota=q.faculty, prize_places=q.prize_places, aggregate=s.aggregate,
+                                  min_experts=s.min_experts, tie_break=s.tie_break,
+                                  exclude_same_department=s.exclude_same_department)
+
+    def units(self) -> tuple[rules.Unit, ...]:
+        return tuple(rules.Unit(f.id, f.name_kk, f.name_ru, tuple(f.spellings),
+                                tuple(rules.Unit(d.id, d.name_kk, d.name_ru, tuple(d.spellings))
+                                      for d in f.departments)) for f in self.faculties)
+
+    def organisation(self) -> rules.Organisation:
+        c = self.commissions
+
+        def experts(members: list[Member]) -> tuple[Expert, ...]:
+            return tuple(m.expert() for m in members)
+
+        return rules.Organisation(
+            faculties=self.units(),
+            department_commissions={k: experts(v) for k, v in c.departments.items()},
+            faculty_commissions={k: experts(v) for k, v in c.faculties.items()},
+            contest_commission=experts(c.contest), language=self.language)
+
+    def intake_rules(self) -> rules.IntakeRules:
+        return rules.IntakeRules(
+            intake_open=self.calendar.intake_open, intake_close=self.calendar.intake_close, zone=self.zone,
+            faculties=self.units(),
+            previous_winners=tuple(rules.PreviousWinner(w.title, w.link, tuple(w.authors), w.year)
+                                   for w in self.previous_winners),
+            decisions=tuple(self.domain_decisions()))
+
+    def dates(self) -> rules.Dates:
+        cal = self.calendar
+        return rules.Dates(cal.intake_open, cal.intake_close, (cal.stage1_close, cal.stage2_close, cal.stage3_close))
 
 
 ENV_PREFIX = "CONTEST_"

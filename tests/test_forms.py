@@ -305,14 +305,14 @@ def test_ids_stay_when_rows_are_appended_and_edits_resubmitted(tmp_path):
     rows = [answers(f"2{i}.01.2027 09:00:00", email=f"u{i}@atu.kz", title=f"Курс {i}",
                     link=f"https://skills.atu.kz/course/{i}") for i in range(1, 4)]
     path = write_csv(tmp_path / "r.csv", HEADERS["ru"], rows)
-    first = decide(mapped(read_export(path)), config)
+    first = decide(mapped(read_export(path)), config.intake_rules())
     assert [a.status for a in first] == [Status.ACCEPTED] * 3 and len({a.id for a in first}) == 3
-    assert [a.id for a in decide(mapped(read_export(path)), config)] == [a.id for a in first]  # re-read
+    assert [a.id for a in decide(mapped(read_export(path)), config.intake_rules())] == [a.id for a in first]  # re-read
     resubmitted = answers("29.01.2027 15:00:00", email="u2@atu.kz", title="Курс 2 (новая редакция)",
                           link="https://skills.atu.kz/course/2/")
     new = answers("30.01.2027 10:00:00", email="u9@atu.kz", title="Курс 9", link="https://skills.atu.kz/course/9")
     path = write_xlsx(tmp_path / "r.xlsx", HEADERS["ru"], rows + [resubmitted, new])
-    later = decide(mapped(read_export(path)), config)
+    later = decide(mapped(read_export(path)), config.intake_rules())
     assert [a.id for a in later[:3]] == [a.id for a in first]
     assert later[3].id == first[1].id and later[4].id not in {a.id for a in first}
     assert later[1].status is Status.SUPERSEDED and later[1].superseded_by == later[3].response.row_key

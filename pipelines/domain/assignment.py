@@ -10,10 +10,10 @@ Pure: no I/O. Each rule is one small function citing its clause.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
-from pipelines.config import Config, Member
 from pipelines.domain.models import Application, Assignment, Expert, Group, Notice
+from pipelines.domain.rules import Organisation, ScoringRules
 from pipelines.domain.text import normalise, normalise_person, same_person
 
 STAGE3_GROUP_ID = "contest"
@@ -22,7 +22,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 # --- groups (9.4) ------------------------------------------------------------------------------
-def stage_groups(config: Config, stage: int, applications: Iterable[Application],
+def stage_groups(org: Organisation, stage: int, applications: Iterable[Application],
                  problems: list[str] | None = None) -> list[tuple[Group, list[Application]]]:
     """The groups of one stage with their accepted DERs (9.4.1 department, 9.4.2 faculty, 9.4.3 contest).
 
@@ -33,14 +33,14 @@ def stage_groups(config: Config, stage: int, applications: Iterable[Application]
     problems = problems if problems is not None else []
     accepted = [a for a in applications if a.accepted]
     if stage == 3:
-        experts = tuple(m.expert() for m in config.commissions.contest)
-        group = Group(3, STAGE3_GROUP_ID, STAGE3_GROUP_NAME[config.language], experts)
+        experts = tuple(org.contest_commission)
+        group = Group(3, STAGE3_GROUP_ID, STAGE3_GROUP_NAME[org.language], experts)
         if not experts:
             problems.append("stage 3: the contest commission (commissions.contest) has no members")
         return [(group, accepted)] if accepted else []
     if stage not in (1, 2):
         raise ValueError(f"no stage {stage}: stages are 1, 2 and 3")
-    key, names, commissions, where = _stage_units(config, stage)
+    key, names, commissions, where = _stage_units(org, stage)
     by_unit: dict[str, list[Application]] = {}
     for app in accepted:
         unit = getattr(app, key)
@@ -56,19 +56,20 @@ def stage_groups(config: Config, stage: int, applications: Iterable[Application]
         if not members:
             problems.append(f"stage {stage}: no commission for {names.get(unit, unit)} ({unit}); "
                             f"add its members under {where}.{unit} in the config")
-        experts = tuple(m.expert() for m in members or [])
+        experts = tuple(members or ())
         groups.append((Group(stage, unit, names.get(unit, unit), experts), by_unit[unit]))
     return groups
 
 
-def _stage_units(config: Config, stage: int) -> tuple[str, dict[str, str], dict[str, list[Member]], str]:
+def _stage_units(org: Organisation, stage: int
+                 ) -> tuple[str, dict[str, str], Mapping[str, tuple[Expert, ...]], str]:
     """Stage 1 is per department (9.4.1), stage 2 per faculty (9.4.2)."""
-    lang = config.language
+    lang = org.language
     if stage == 1:
-        names = {d.id: d.name(lang) for f in config.faculties for d in f.departments}
-        return "department_id", names, config.commissions.departments, "commissions.departments"
-    names = {f.id: f.name(lang) for f in config.faculties}
-    return "faculty_id", names, config.commissions.faculties, "commissions.faculties"
+        names = {d.id: d.name(lang) for f in org.faculties for d in f.departments}
+        return "department_id", names, org.department_commissions, "commissions.departments"
+    names = {f.id: f.name(lang) for f in org.faculties}
+    return "faculty_id", names, org.faculty_commissions, "commissions.faculties"
 
 
 # --- conflicts (13: corrupt interests of commission members) -----------------------------------
@@ -121,28 +122,29 @@ def declared_conflict(expert: Expert, application: Application) -> bool:
     return False
 
 
-def same_department(expert: Expert, application: Application, stage: int, config: Config) -> bool:
+def same_department(expert: Expert, application: Application, stage: int, exclude: bool) -> bool:
     """At stages 2-3 with scoring.exclude_same_department, an expert of the DER's own department stands
     aside (9.4.2, 9.4.3; 13)."""
-    if stage < 2 or not config.scoring.exclude_same_department:
+    if stage < 2 or not exclude:
         return False
     return bool(expert.department and application.department_id
                 and expert.department.strip().casefold() == application.department_id.strip().casefold())
 
 
-def stands_aside(expert: Expert, application: Application, stage: int, config: Config) -> str | None:
+def stands_aside(expert: Expert, application: Application, stage: int,
+                 exclude_same_department: bool = False) -> str | None:
     """Why the expert may not rate this DER (13), or None when they may."""
     if is_author(expert, application):
         return "author"
     if declared_conflict(expert, application):
         return "declared conflict"
-    if same_department(expert, application, stage, config):
+    if same_department(expert, application, stage, exclude_same_department):
         return "same department"
     return None
 
 
 # --- assignment and quorum (9.4, 11.2) ---------------------------------------------------------
-def assign(group: Group, applications: list[Application], config: Config,
+def assign(group: Group, applications: list[Application], rules: ScoringRules,
            stage: int) -> tuple[list[Assignment], list[str]]:
     """Every expert of the group rates every DER of it except their conflicts (9.4; 13).
 
@@ -157,14 +159,14 @@ def assign(group: Group, applications: list[Application], config: Config,
     for expert in group.experts:
         ids = []
         for app in applications:
-            reason = stands_aside(expert, app, stage, config)
+            reason = stands_aside(expert, app, stage, rules.exclude_same_department)
             if reason:
                 aside[app.id].append(f"{expert.name} ({reason})")
             else:
                 ids.append(app.id)
         if ids:
             assignments.append(Assignment(stage=stage, group=group.id, expert=expert, application_ids=ids))
-    problems += quorum_problems(group, applications, assignments, config.scoring.min_experts, aside)
+    problems += quorum_problems(group, applications, assignments, rules.min_experts, aside)
     return assignments, problems
 
 

@@ -14,8 +14,8 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, NamedTuple, Sequence
 from urllib.parse import urlsplit
 
-from pipelines.config import Config, Faculty, PreviousWinner
 from pipelines.domain.models import Application, Notice, Reason, Response, Status
+from pipelines.domain.rules import IntakeRules, PreviousWinner, Unit
 from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar, url_problem
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
@@ -135,7 +135,7 @@ def _label(unit: Any) -> str:
     return f"{unit.id} ({unit.name_kk})"
 
 
-def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[Faculty]) -> UnitMatch:
+def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[Unit]) -> UnitMatch:
     """Form 01 fields 1-2: the faculty and its department, as listed in the config."""
     result = UnitMatch(None, None)
     owner = {d.id: f for f in faculties for d in f.departments}
@@ -363,7 +363,7 @@ def stable_ids(*, groups: Sequence[Sequence[Response]], known_ids: dict[str, str
 
 
 # --- the decision -------------------------------------------------------------------------------
-def _evaluate(r: Response, config: Config) -> tuple[list[Reason], UnitMatch]:
+def _evaluate(r: Response, rules: IntakeRules) -> tuple[list[Reason], UnitMatch]:
     """All rules on one response; a rule that crashes becomes an "error" reason on this row only."""
     reasons = list(r.problems)
     unit = UnitMatch(None, None)
@@ -376,28 +376,26 @@ def _evaluate(r: Response, config: Config) -> tuple[list[Reason], UnitMatch]:
                                                 f"{type(exc).__name__}: {' '.join(str(exc).split())}"))
             return None
 
-    cal = config.calendar
     reasons += run(unreadable_time, response=r) or []
-    reasons += run(late_submission, submitted_at=r.submitted_at, intake_open=cal.intake_open,
-                   intake_close=cal.intake_close) or []
+    reasons += run(late_submission, submitted_at=r.submitted_at, intake_open=rules.intake_open,
+                   intake_close=rules.intake_close) or []
     reasons += run(missing_fields, response=r) or []
     reasons += run(missing_attachments, response=r) or []
     reasons += run(invalid_link, link=r.link) or []
     unit = run(match_unit, faculty_text=r.faculty, department_text=r.department,
-               faculties=config.faculties) or unit
+               faculties=rules.faculties) or unit
     reasons += unit.reasons
     if r.languages:  # none at all is missing field 5
         reasons += run(invalid_languages, languages=r.languages) or []
-    reasons += run(previous_winner, response=r, winners=config.previous_winners) or []
+    reasons += run(previous_winner, response=r, winners=rules.previous_winners) or []
     return reasons, unit
 
 
-def _counting(group: list[Response], config: Config) -> Response:
+def _counting(group: list[Response], intake_close: datetime) -> Response:
     """9.8: the latest submission made before intake closed counts, whatever its own reasons (it may be
     rejected on them); if none was made before the close, the latest counts (rejected as late). A
     submission with an unreadable time counts only when no other has a time."""
-    close = config.calendar.intake_close
-    in_time = [r for r in group if isinstance(r.submitted_at, datetime) and r.submitted_at <= close]
+    in_time = [r for r in group if isinstance(r.submitted_at, datetime) and r.submitted_at <= intake_close]
     return max(in_time or group, key=lambda r: (not _order(r)[0], *_order(r)[1:]))
 
 
@@ -408,17 +406,17 @@ def _safe_identity(r: Response) -> set[str]:
         return {f"row:{r.row_key}"}
 
 
-def decide(responses: list[Response], config: Config, *,
+def decide(responses: list[Response], rules: IntakeRules, *,
            known_ids: dict[str, str] | None = None) -> list[Application]:
     """One Application per response, in input order: all reasons, duplicates superseded (9.8).
     `known_ids` (row key -> id already in the registry) keeps ids stable (`stable_ids`)."""
-    evaluated = {id(r): _evaluate(r, config) for r in responses}
+    evaluated = {id(r): _evaluate(r, rules) for r in responses}
     decided: dict[int, Application] = {}
     groups = sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order)))
     for group, gid in zip(groups, stable_ids(groups=groups, known_ids=known_ids)):
-        counting = _counting(group, config)
+        counting = _counting(group, rules.intake_close)
         known = isinstance(counting.submitted_at, datetime)
-        when = _when(counting.submitted_at, config.zone) if known else "unknown time"
+        when = _when(counting.submitted_at, rules.zone) if known else "unknown time"
         for r in group:
             reasons, unit = evaluated[id(r)]
             app = Application(id=gid, response=r, status=Status.REJECTED if reasons else Status.ACCEPTED,
@@ -430,7 +428,7 @@ def decide(responses: list[Response], config: Config, *,
                     "reason_superseded", "replaced by the submission of {when} (row {row})", when=when,
                     row=counting.row_number)))
             decided[id(r)] = app
-    return disqualify([decided[id(r)] for r in responses], config.domain_decisions())
+    return disqualify([decided[id(r)] for r in responses], rules.decisions)
 
 
 def disqualify(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from pipelines.config import Config, Criterion
 from pipelines.domain.models import (Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing,
                                      StageOutcome, Status)
+from pipelines.domain.rules import Criterion, ScoringRules
 
 
 # --- aggregate and rank (11.2, 11.3) -----------------------------------------------------------
@@ -67,9 +67,9 @@ def rank(standings: Iterable[Standing]) -> list[Standing]:
 
 
 # --- selection (9.4.1, 9.4.2, 11.3) ------------------------------------------------------------
-def quota_for(stage: int, config: Config) -> int:
+def quota_for(stage: int, rules: ScoringRules) -> int:
     """Up to 3 per department (9.4.1), the 2 best per faculty (9.4.2), the prize places (11.3, 11.5)."""
-    return {1: config.quotas.department, 2: config.quotas.faculty, 3: config.quotas.prize_places}[stage]
+    return rules.quota(stage)
 
 
 def break_by_criterion(tied: list[Standing], tie_break: str) -> list[list[Standing]]:
@@ -226,15 +226,15 @@ def missing_ratings(app: Application, counted: list[Rating], assignments: Iterab
 
 def close_group(*, stage: int, group: Group | str, applications: list[Application],
                 assignments: list[Assignment], ratings: list[Rating], problems: list[Problem],
-                config: Config, decisions: list[Decision] | None = None) -> StageOutcome:
+                rules: ScoringRules, decisions: Iterable[Decision] = ()) -> StageOutcome:
     """Rank one group and pick its quota (9.4.1, 9.4.2; winners 9.4.3, 11.2, 11.3), minus the
     disqualified (9.10). Stage 3: `selected` are the prize winners, place 1 first.
 
-    `decisions` defaults to the config's. While a DER lacks its quorum (and no close_incomplete
+    `decisions` are the commission's recorded ones. While a DER lacks its quorum (and no close_incomplete
     decision covers it) nothing is selected and `waiting` says who has not finished.
     """
     gid = group.id if isinstance(group, Group) else group
-    decisions = list(config.domain_decisions() if decisions is None else decisions)
+    decisions = list(decisions)
     out_ids, used = disqualified(applications, decisions)
     competing = [a for a in applications if a.id not in out_ids]
     ids = [a.id for a in competing]
@@ -243,7 +243,7 @@ def close_group(*, stage: int, group: Group | str, applications: list[Applicatio
     waiting: list[str] = []
     for app in competing:
         gap = missing_ratings(app, counted[app.id], assignments, stage=stage, group=gid,
-                              min_experts=config.scoring.min_experts)
+                              min_experts=rules.min_experts)
         if gap is None:
             continue
         decision = close_incomplete_decision(decisions, stage=stage, group=gid, application_id=app.id)
@@ -251,19 +251,19 @@ def close_group(*, stage: int, group: Group | str, applications: list[Applicatio
             waiting.append(gap)
         elif decision not in used:
             used.append(decision)
-    standings = rank(aggregate(mine, ids, config.criteria, config.scoring.aggregate))
+    standings = rank(aggregate(mine, ids, rules.criteria, rules.aggregate))
     selected: list[str] = []
     ties: list[list[str]] = []
     if not waiting:
         selected, ties, tie_waiting, tie_used = _select(
-            standings, quota_for(stage, config), tie_break=config.scoring.tie_break,
+            standings, rules.quota(stage), tie_break=rules.tie_break,
             decisions=decisions, group=gid, stage=stage)
         waiting += tie_waiting
         if tie_used is not None:
             used.append(tie_used)
         if stage == 3 and not waiting:  # the winners' places, not only who wins (11.3)
             selected, ties, place_waiting, place_used = order_places(
-                standings, selected, tie_break=config.scoring.tie_break, decisions=decisions, group=gid,
+                standings, selected, tie_break=rules.tie_break, decisions=decisions, group=gid,
                 stage=stage)
             waiting += place_waiting
             used += [d for d in place_used if d not in used]

@@ -43,7 +43,7 @@ def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[li
             responses.append(_unmappable(item, exc))
     # With --now in the past, responses submitted later do not exist yet.
     visible = [r for r in responses if r.submitted_at is None or r.submitted_at <= run.now]
-    apps = rules.decide(visible, run.config, known_ids=known)
+    apps = rules.decide(visible, run.config.intake_rules(), known_ids=known)
     apps = rules.disqualify(apps, run.config.domain_decisions())
     return apps, len(responses) - len(visible)
 

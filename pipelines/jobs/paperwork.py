@@ -123,7 +123,7 @@ def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -
         write_form01(run, app, folder, kind="dossier_form01", stage=stage)
     from pipelines.domain.assignment import stage_groups  # the groups that sent these DERs
 
-    previous = stage_groups(run.config, stage - 1, apps)
+    previous = stage_groups(run.config.organisation(), stage - 1, apps)
     for prev_group, _members in previous:
         source, render = extract_document(run, stage - 1, prev_group)
         key = DocKey(run.edition_key, "dossier_extract", stage, group.id, prev_group.id)

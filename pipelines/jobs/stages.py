@@ -91,11 +91,11 @@ def open_stage(run: Run, stage: int) -> OpenReport:
     report = OpenReport(stage)
     deadline = fmt_time(run.config.calendar.stage_close(stage), run.config)
     rows = []
-    grouped = assigning.stage_groups(run.config, stage, candidates(run, stage), report.quorum)
+    grouped = assigning.stage_groups(run.config.organisation(), stage, candidates(run, stage), report.quorum)
     work: list[tuple[Any, list[Application], Assignment]] = []
     for group, apps in grouped:
         report.groups += 1
-        assignments, quorum = assigning.assign(group, apps, run.config, stage)
+        assignments, quorum = assigning.assign(group, apps, run.config.scoring_rules(), stage)
         report.quorum.extend(quorum)
         work.extend((group, apps, a) for a in assignments)
         if stage > 1:
@@ -148,7 +148,7 @@ def reopen_stage(run: Run, stage: int) -> int:
     if run.now >= close:
         raise StageError(text("stage_reopen_late", run.lang, stage=stage))
     deadline = fmt_time(close, run.config)
-    names = {g.id: g.name for g, _members in assigning.stage_groups(run.config, stage, candidates(run, stage))}
+    names = {g.id: g.name for g, _members in assigning.stage_groups(run.config.organisation(), stage, candidates(run, stage))}
     refs = sheet_refs(run, stage)
     for row, ref in run.each(f"stage {stage}: reopening sheets", refs):
         group = str(row["group"])
@@ -225,13 +225,13 @@ def close_stage(run: Run, stage: int) -> CloseReport:
     problems = [p for g in sorted(problems_by_group) for p in problems_by_group[g]]
     apps = applications(run)
     groups = {g.id: (g, members) for g, members in
-              assigning.stage_groups(run.config, stage, candidates(run, stage))}
+              assigning.stage_groups(run.config.organisation(), stage, candidates(run, stage))}
     report = CloseReport(stage, problems=problems)
     for group_id, (group, members) in sorted(groups.items()):
         outcome = scoring.close_group(
             stage=stage, group=group_id, applications=members, assignments=assignments.get(group_id, []),
             ratings=ratings.get(group_id, []), problems=problems_by_group.get(group_id, []),
-            config=run.config, decisions=run.config.domain_decisions())
+            rules=run.config.scoring_rules(), decisions=run.config.domain_decisions())
         report.outcomes.append(outcome)
     _record(run, stage, report, ratings, problems_by_group)
     for group_id, (group, members) in run.each(f"stage {stage}: documents", sorted(groups.items())):

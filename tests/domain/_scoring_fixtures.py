@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from pipelines.config import Config
+from pipelines.domain.rules import Criterion, ScoringRules
 from pipelines.domain.models import (Application, Assignment, Author, Decision, Expert, Rating, Response,
                                      Status)
 
@@ -53,6 +54,11 @@ def make_config(**overrides: Any) -> Config:
     data = copy.deepcopy(BASE)
     data.update(overrides)
     return Config.model_validate(data)
+
+
+def make_rules(**overrides: Any) -> ScoringRules:
+    """Scoring rules with the seven criteria of form 02 and the regulation's quotas; fields replaced."""
+    return ScoringRules(criteria=tuple(Criterion(k, k, k) for k in KEYS), **overrides)
 
 
 def make_app(app_id: str, title: str | None = None, *, dep: str | None = "IS", fac: str | None = "FIT",

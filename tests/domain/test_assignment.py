@@ -14,7 +14,7 @@ def test_stage1_groups_accepted_ders_by_department_with_the_department_commissio
     apps = [make_app("DER-1", dep="IS"), make_app("DER-2", dep="FT", fac="FFT"), make_app("DER-3", dep="IS"),
             make_app("DER-4", dep="IS", status=Status.REJECTED)]
     problems: list[str] = []
-    groups = stage_groups(config, 1, apps, problems)
+    groups = stage_groups(config.organisation(), 1, apps, problems)
     assert [(g.id, g.name, [a.id for a in members]) for g, members in groups] == [
         ("IS", "Ақпараттық жүйелер", ["DER-1", "DER-3"]),
         ("FT", "Тағам технологиясы", ["DER-2"]),
@@ -26,7 +26,7 @@ def test_stage1_groups_accepted_ders_by_department_with_the_department_commissio
 
 def test_stage2_groups_by_faculty_and_names_follow_the_config_language():
     config = make_config(language="ru")
-    groups = stage_groups(config, 2, [make_app("DER-1", dep="IS"), make_app("DER-2", dep="CS")])
+    groups = stage_groups(config.organisation(), 2, [make_app("DER-1", dep="IS"), make_app("DER-2", dep="CS")])
     assert len(groups) == 1
     group, members = groups[0]
     assert (group.id, group.name, group.stage) == ("FIT", "Факультет информационных технологий", 2)
@@ -36,7 +36,7 @@ def test_stage2_groups_by_faculty_and_names_follow_the_config_language():
 
 def test_stage3_is_one_group_with_the_contest_commission():
     for lang, name in (("kk", "Конкурс комиссиясы"), ("ru", "Конкурсная комиссия")):
-        groups = stage_groups(make_config(language=lang), 3,
+        groups = stage_groups(make_config(language=lang).organisation(), 3,
                               [make_app("DER-1"), make_app("DER-2", dep="FT", fac="FFT")])
         assert len(groups) == 1
         group, members = groups[0]
@@ -47,13 +47,13 @@ def test_stage3_is_one_group_with_the_contest_commission():
 def test_a_group_without_commission_is_a_problem_not_an_exception():
     config = make_config()
     problems: list[str] = []
-    groups = stage_groups(config, 1, [make_app("DER-5", dep="CS")], problems)
+    groups = stage_groups(config.organisation(), 1, [make_app("DER-5", dep="CS")], problems)
     group, members = groups[0]
     assert group.id == "CS" and group.experts == () and [a.id for a in members] == ["DER-5"]
     assert len(problems) == 1 and "commissions.departments.CS" in problems[0]
     assert "Компьютерлік ғылымдар" in problems[0]
     # assign says so too, and the DER lacks its quorum
-    assignments, quorum = assign(group, members, config, 1)
+    assignments, quorum = assign(group, members, config.scoring_rules(), 1)
     assert assignments == []
     assert any("no experts" in p for p in quorum)
     assert any("DER-5" in p and "0 expert" in p for p in quorum)
@@ -61,7 +61,7 @@ def test_a_group_without_commission_is_a_problem_not_an_exception():
 
 def test_a_der_without_department_is_reported():
     problems: list[str] = []
-    assert stage_groups(make_config(), 1, [make_app("DER-9", dep=None)], problems) == []
+    assert stage_groups(make_config().organisation(), 1, [make_app("DER-9", dep=None)], problems) == []
     assert "DER-9" in problems[0]
 
 
@@ -107,8 +107,7 @@ def test_declared_conflicts_by_id_title_author_name_and_email():
 
 
 def test_same_department_only_at_stages_2_and_3_and_only_when_configured():
-    on = make_config(scoring={"exclude_same_department": True})
-    off = make_config()
+    on, off = True, False  # scoring.exclude_same_department
     app = make_app("DER-1", dep="IS")
     colleague = expert("n@atu.kz", "Нурланова Гульмира", department="IS")
     other = expert("l@atu.kz", "Ли Виктор", department="CS")
@@ -122,11 +121,11 @@ def test_same_department_only_at_stages_2_and_3_and_only_when_configured():
 # --- assign and quorum ------------------------------------------------------------------------
 def test_every_expert_rates_every_der_except_their_own():
     config = make_config()
-    group, members = stage_groups(config, 1, [
+    group, members = stage_groups(config.organisation(), 1, [
         make_app("DER-1", "Желілер", authors=[("Абенов Данияр Болатович", "abenov@atu.kz")], email="abenov@atu.kz"),
         make_app("DER-2", "Деректер қоры"),
     ])[0]
-    assignments, problems = assign(group, members, config, 1)
+    assignments, problems = assign(group, members, config.scoring_rules(), 1)
     assert {a.expert.email: a.application_ids for a in assignments} == {
         "abenov@atu.kz": ["DER-2"], "serikova@atu.kz": ["DER-1", "DER-2"], "zhumabaev@atu.kz": ["DER-1", "DER-2"]}
     assert all(a.stage == 1 and a.group == "IS" for a in assignments)
@@ -135,11 +134,11 @@ def test_every_expert_rates_every_der_except_their_own():
 
 def test_quorum_shortfall_names_the_der_its_title_and_the_count():
     config = make_config(scoring={"min_experts": 3})
-    group, members = stage_groups(config, 1, [
+    group, members = stage_groups(config.organisation(), 1, [
         make_app("DER-1", "Желілер", authors=[("Aбенов Данияр", "")], email="x@atu.kz"),  # Latin A
         make_app("DER-2", "Деректер қоры"),
     ])[0]
-    assignments, problems = assign(group, members, config, 1)
+    assignments, problems = assign(group, members, config.scoring_rules(), 1)
     assert len(problems) == 1
     assert "DER-1" in problems[0] and "«Желілер»" in problems[0]
     assert "2 expert(s)" in problems[0] and "3 needed" in problems[0]
@@ -151,7 +150,7 @@ def test_an_expert_with_nothing_to_rate_gets_no_assignment():
     group = Group(1, "IS", "Ақпараттық жүйелер", (expert("abenov@atu.kz", "Абенов Данияр"),
                                                   expert("s@atu.kz", "Серикова Алия", conflicts=("DER-1",))))
     app = make_app("DER-1", authors=[("Абенов Данияр", "")], email="other@atu.kz")
-    assignments, problems = assign(group, [app], config, 1)
+    assignments, problems = assign(group, [app], config.scoring_rules(), 1)
     assert assignments == []
     assert len(problems) == 1 and "DER-1" in problems[0] and "0 expert(s)" in problems[0]
     assert "Серикова Алия (declared conflict)" in problems[0]
@@ -159,9 +158,9 @@ def test_an_expert_with_nothing_to_rate_gets_no_assignment():
 
 def test_same_department_exclusion_in_assignment_at_stage_2():
     config = make_config(scoring={"exclude_same_department": True, "min_experts": 2})
-    group, members = stage_groups(config, 2, [make_app("DER-1", dep="IS"), make_app("DER-2", dep="CS")])[0]
-    assignments, problems = assign(group, members, config, 2)
+    group, members = stage_groups(config.organisation(), 2, [make_app("DER-1", dep="IS"), make_app("DER-2", dep="CS")])[0]
+    assignments, problems = assign(group, members, config.scoring_rules(), 2)
     by_email = {a.expert.email: a.application_ids for a in assignments}
     assert by_email == {"nurlanova@atu.kz": ["DER-2"], "li@atu.kz": ["DER-1"], "satpayev@atu.kz": ["DER-1"]}
     assert len(problems) == 1 and "DER-2" in problems[0] and "1 expert(s)" in problems[0]
-    assert stands_aside(group.experts[1], members[1], 2, config) == "same department"
+    assert stands_aside(group.experts[1], members[1], 2, True) == "same department"

@@ -91,7 +91,7 @@ def test_invalid_link(link, ok):
 
 # --- faculty and department --------------------------------------------------------------------
 def unit(config, faculty, department):
-    return match_unit(faculty_text=faculty, department_text=department, faculties=config.faculties)
+    return match_unit(faculty_text=faculty, department_text=department, faculties=config.units())
 
 
 @pytest.mark.parametrize("faculty, department", [
@@ -172,7 +172,7 @@ def test_several_languages_and_unknown_ones():
 
 # --- 9.9 previous winners ----------------------------------------------------------------------
 def test_previous_winner(config, make_response):
-    winners = config.previous_winners
+    winners = config.intake_rules().previous_winners
     assert previous_winner(response=make_response(), winners=winners) == []
     by_link = previous_winner(response=make_response(link="http://www.skills.atu.kz/course/7/"), winners=winners)
     assert rules(by_link) == ["previous_winner"] and by_link[0].clause == "9.9" and "2025" in by_link[0].detail
@@ -206,7 +206,7 @@ def test_same_title_from_two_teachers_is_two_ders(config, make_response):
                            link="https://skills.atu.kz/course/202", authors=[Author("Петров Пётр")],
                            authors_raw="Петров Пётр")
     assert [[r.row_key for r in g] for g in group_duplicates([mine, theirs])] == [["a"], ["b"]]
-    apps = decide([mine, theirs], config)
+    apps = decide([mine, theirs], config.intake_rules())
     assert [a.status for a in apps] == [Status.ACCEPTED, Status.ACCEPTED] and apps[0].id != apps[1].id
     # without e-mails, the first authors tell them apart
     no_mail = [replace(mine, respondent_email=""), replace(theirs, respondent_email="")]
@@ -251,14 +251,14 @@ def test_application_id_format_and_stability(make_response):
 def test_ids_do_not_change_when_rows_are_appended(config, make_response):
     rows = [make_response(row_key=f"r{i}", row_number=i, submitted_at=at(21 + i), title=f"Курс {i}",
                           link=f"https://skills.atu.kz/course/{i}") for i in range(1, 6)]
-    before = {a.response.row_key: a.id for a in decide(rows, config)}
+    before = {a.response.row_key: a.id for a in decide(rows, config.intake_rules())}
     more = rows + [make_response(row_key="r9", row_number=9, submitted_at=at(30), title="Курс 3 (исправленный)",
                                  link="https://skills.atu.kz/course/3"),
                    make_response(row_key="r10", row_number=10, submitted_at=at(31), title="Новый курс",
                                  link="https://skills.atu.kz/course/10")]
     shuffled = more[:]
     random.Random(4).shuffle(shuffled)
-    after = {a.response.row_key: a.id for a in decide(shuffled, config)}
+    after = {a.response.row_key: a.id for a in decide(shuffled, config.intake_rules())}
     assert all(after[k] == v for k, v in before.items())
     assert after["r9"] == after["r3"] and len(set(after.values())) == 6
 
@@ -266,7 +266,7 @@ def test_ids_do_not_change_when_rows_are_appended(config, make_response):
 def test_equal_titles_in_two_departments_get_two_ids(config, make_response):
     a = make_response(row_key="a", link="", submitted_at=at(21))
     b = make_response(row_key="b", link="", submitted_at=at(22), department="Кафедра пищевой безопасности")
-    ids = [x.id for x in decide([a, b], config)]
+    ids = [x.id for x in decide([a, b], config.intake_rules())]
     assert ids[0] != ids[1] and ids[0] == application_id([a])
 
 
@@ -274,15 +274,15 @@ def test_an_in_place_edit_keeps_the_id_the_registry_gave(config, make_response):
     """Form 01: the id stays the same when the respondent edits the response in place (same row key),
     even when the edit changes the link and title the computed id hashes."""
     first = make_response(row_key="a", submitted_at=at(21))
-    [before] = decide([first], config)
+    [before] = decide([first], config.intake_rules())
     edited = make_response(row_key="a", submitted_at=at(26), title="Базы данных: SQL",
                            link="https://skills.atu.kz/course/555")
-    assert decide([edited], config)[0].id != before.id  # what the hash alone would do
-    [after] = decide([edited], config, known_ids={"a": before.id})
+    assert decide([edited], config.intake_rules())[0].id != before.id  # what the hash alone would do
+    [after] = decide([edited], config.intake_rules(), known_ids={"a": before.id})
     assert after.id == before.id and after.status is Status.ACCEPTED
     other = make_response(row_key="z", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
                           title="Другой курс", link="https://skills.atu.kz/course/202")
-    ids = {a.response.row_key: a.id for a in decide([other, edited], config, known_ids={"a": before.id})}
+    ids = {a.response.row_key: a.id for a in decide([other, edited], config.intake_rules(), known_ids={"a": before.id})}
     assert ids == {"a": before.id, "z": application_id([other])}
 
 
@@ -290,10 +290,10 @@ def test_a_group_takes_the_known_id_of_its_earliest_member_that_has_one(config, 
     a = make_response(row_key="a", row_number=1, submitted_at=at(21))
     b = make_response(row_key="b", row_number=2, submitted_at=at(23))
     c = make_response(row_key="c", row_number=3, submitted_at=at(25))
-    apps = decide([c, b, a], config, known_ids={"b": "DER-BBBBBB", "c": "DER-CCCCCC", "x": "DER-XXXXXX"})
+    apps = decide([c, b, a], config.intake_rules(), known_ids={"b": "DER-BBBBBB", "c": "DER-CCCCCC", "x": "DER-XXXXXX"})
     assert {x.id for x in apps} == {"DER-BBBBBB"}
     assert [x.status for x in apps] == [Status.ACCEPTED, Status.SUPERSEDED, Status.SUPERSEDED]
-    assert {x.id for x in decide([a, b, c], config, known_ids={"a": "", "c": "DER-CCCCCC"})} == {"DER-CCCCCC"}
+    assert {x.id for x in decide([a, b, c], config.intake_rules(), known_ids={"a": "", "c": "DER-CCCCCC"})} == {"DER-CCCCCC"}
 
 
 def test_two_groups_never_share_an_id(config, make_response):
@@ -301,17 +301,17 @@ def test_two_groups_never_share_an_id(config, make_response):
     b = make_response(row_key="b", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
                       title="Другой курс", link="https://skills.atu.kz/course/202")
     # both rows claim one id (two DERs once merged): the earlier group keeps it, the later is computed
-    apps = decide([a, b], config, known_ids={"a": "DER-SAMEID", "b": "DER-SAMEID"})
+    apps = decide([a, b], config.intake_rules(), known_ids={"a": "DER-SAMEID", "b": "DER-SAMEID"})
     assert [x.id for x in apps] == ["DER-SAMEID", application_id([b])]
     # a later group's known id is its own even when an earlier group would compute the same id
-    apps = decide([a, b], config, known_ids={"b": application_id([a])})
+    apps = decide([a, b], config.intake_rules(), known_ids={"b": application_id([a])})
     assert apps[1].id == application_id([a]) and apps[0].id != apps[1].id
-    assert decide([a, b], config, known_ids={"b": application_id([a])}) == apps  # a rerun: the same ids
+    assert decide([a, b], config.intake_rules(), known_ids={"b": application_id([a])}) == apps  # a rerun: the same ids
     # two teachers, one title, one department, no link: hashes and department salt are equal too
     c = make_response(row_key="c", link="", submitted_at=at(21))
     d = make_response(row_key="d", row_number=2, link="", submitted_at=at(22), respondent_email="petrov@atu.kz")
     e = make_response(row_key="e", row_number=3, link="", submitted_at=at(23), respondent_email="sidorov@atu.kz")
-    ids = [x.id for x in decide([c, d, e], config)]
+    ids = [x.id for x in decide([c, d, e], config.intake_rules())]
     assert len(set(ids)) == 3 and ids[0] == application_id([c])
     assert all(re.fullmatch(r"DER-[A-Z2-7]{6}", i) for i in ids)
 
@@ -320,15 +320,15 @@ def test_ids_are_stable_when_the_registry_feeds_them_back(config, make_response)
     rows = [make_response(row_key=f"r{i}", row_number=i, submitted_at=at(21 + i), title=f"Курс {i}",
                           link=f"https://skills.atu.kz/course/{i}", respondent_email=f"t{i % 3}@atu.kz")
             for i in range(1, 7)]
-    first = {a.response.row_key: a.id for a in decide(rows, config)}
+    first = {a.response.row_key: a.id for a in decide(rows, config.intake_rules())}
     edited = [replace(r, link=r.link + "0", title=r.title + " (ред.)") if i % 2 else r for i, r in enumerate(rows)]
-    again = {a.response.row_key: a.id for a in decide(edited, config, known_ids=first)}
+    again = {a.response.row_key: a.id for a in decide(edited, config.intake_rules(), known_ids=first)}
     assert again == first
 
 
 # --- the decision ------------------------------------------------------------------------------
 def test_decide_accepts_a_valid_response(config, make_response):
-    [app] = decide([make_response()], config)
+    [app] = decide([make_response()], config.intake_rules())
     assert app.status is Status.ACCEPTED and app.reasons == []
     assert (app.faculty_id, app.department_id, app.superseded_by) == ("FIT", "FIT-IS", None)
 
@@ -336,7 +336,7 @@ def test_decide_accepts_a_valid_response(config, make_response):
 def test_latest_on_time_submission_counts(config, make_response):
     first = make_response(row_key="a", row_number=1, submitted_at=at(21))
     second = make_response(row_key="b", row_number=2, submitted_at=at(28, 14, 30), title="Базы данных v2")
-    apps = decide([first, second], config)
+    apps = decide([first, second], config.intake_rules())
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.ACCEPTED]
     assert apps[0].superseded_by == "b" and apps[0].id == apps[1].id
     assert apps[0].reasons[0] == Reason("superseded", "9.8", "replaced by the submission of 28.01.2027 14:30:00 (row 2)")
@@ -348,7 +348,7 @@ def test_the_latest_in_time_submission_counts_even_when_it_fails(config, make_re
     good = make_response(row_key="a", submitted_at=at(21))
     broken = make_response(row_key="b", row_number=2, submitted_at=at(28), certificate_files=[])
     late = make_response(row_key="c", row_number=3, submitted_at=at(11, month=2))
-    apps = decide([good, broken, late], config)
+    apps = decide([good, broken, late], config.intake_rules())
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.REJECTED, Status.SUPERSEDED]
     assert rules(apps[1].reasons) == ["missing_attachment"]
     assert apps[0].superseded_by == "b" and rules(apps[0].reasons) == ["superseded"]
@@ -358,24 +358,24 @@ def test_the_latest_in_time_submission_counts_even_when_it_fails(config, make_re
 def test_a_late_resubmission_does_not_replace_an_in_time_one(config, make_response):
     good = make_response(row_key="a", submitted_at=at(21))
     late = make_response(row_key="c", row_number=3, submitted_at=at(11, month=2), title="Базы данных v2")
-    apps = decide([late, good], config)
+    apps = decide([late, good], config.intake_rules())
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.ACCEPTED]
     assert apps[0].superseded_by == "a" and rules(apps[0].reasons) == ["superseded", "late"]
     deadline = make_response(row_key="d", row_number=4, submitted_at=config.calendar.intake_close)
-    assert [a.status for a in decide([good, deadline], config)] == [Status.SUPERSEDED, Status.ACCEPTED]
+    assert [a.status for a in decide([good, deadline], config.intake_rules())] == [Status.SUPERSEDED, Status.ACCEPTED]
 
 
 def test_when_no_submission_passes_the_latest_on_time_counts(config, make_response):
     a = make_response(row_key="a", submitted_at=at(21), act_files=[])
     b = make_response(row_key="b", row_number=2, submitted_at=at(22), certificate_files=[])
-    apps = decide([a, b], config)
+    apps = decide([a, b], config.intake_rules())
     assert [x.status for x in apps] == [Status.SUPERSEDED, Status.REJECTED]
 
 
 def test_a_group_entirely_late_is_rejected_on_its_latest(config, make_response):
     a = make_response(row_key="a", submitted_at=at(11, month=2))
     b = make_response(row_key="b", row_number=2, submitted_at=at(12, month=2))
-    apps = decide([a, b], config)
+    apps = decide([a, b], config.intake_rules())
     assert [x.status for x in apps] == [Status.SUPERSEDED, Status.REJECTED]
     assert rules(apps[1].reasons) == ["late"]
 
@@ -387,7 +387,7 @@ def test_a_row_breaking_every_rule_gets_every_reason(config, make_response):
         authors_raw="Сериков Арман Болатович", languages=["Немецкий"], der_type="", justification="",
         link="ftp://skills.atu.kz/der", act_files=[], certificate_files=[],
     )
-    [app] = decide([bad], config)
+    [app] = decide([bad], config.intake_rules())
     assert app.status is Status.REJECTED
     assert rules(app.reasons) == ["late", "missing_field", "missing_field", "missing_attachment",
                                   "missing_attachment", "invalid_link", "faculty", "department", "language",
@@ -395,7 +395,7 @@ def test_a_row_breaking_every_rule_gets_every_reason(config, make_response):
     empty = make_response(submitted_at=None, faculty="", department="", title="", authors=[], authors_raw="",
                           languages=[], der_type="", justification="", link="", act_files=[],
                           certificate_files=[], submitted_text="вчера вечером")
-    [app] = decide([empty], config)
+    [app] = decide([empty], config.intake_rules())
     assert rules(app.reasons) == ["timestamp"] + ["missing_field"] * 8 + ["missing_attachment"] * 2
     assert str(app.reasons[0].detail).endswith("cannot read the submission time 'вчера вечером'")
 
@@ -404,19 +404,19 @@ def test_one_bad_row_never_stops_the_others(config, make_response):
     broken = make_response(row_key="x", submitted_at="25.01.2027", authors=[None],
                            title="Основы программирования на Python")
     good = make_response(row_key="g", row_number=2, title="Другой курс", link="https://skills.atu.kz/course/2")
-    apps = decide([broken, good], config)
+    apps = decide([broken, good], config.intake_rules())
     assert apps[0].status is Status.REJECTED and "error" in rules(apps[0].reasons)
     assert all(r.clause == "-" for r in apps[0].reasons if r.rule == "error")
     assert apps[1].status is Status.ACCEPTED
 
 
 def test_previous_winner_in_config_rejects(config, make_response):
-    [app] = decide([make_response(link="https://skills.atu.kz/course/7")], config)
+    [app] = decide([make_response(link="https://skills.atu.kz/course/7")], config.intake_rules())
     assert app.status is Status.REJECTED and rules(app.reasons) == ["previous_winner"]
 
 
 def test_near_miss_and_inferred_units_are_recorded_on_the_application(config, make_response):
-    [app] = decide([make_response(faculty="", department="Кафедра пищевой безопасности")], config)
+    [app] = decide([make_response(faculty="", department="Кафедра пищевой безопасности")], config.intake_rules())
     assert (app.faculty_id, app.department_id) == ("FFT", "FFT-FS")
     assert "inferred" in app.matched["faculty"] and rules(app.reasons) == ["missing_field"]
 
@@ -429,13 +429,13 @@ def test_disqualify(make_config, make_response):
     decision = {"kind": "disqualify", "applications": [der], "by": "Contest commission, protocol 3",
                 "at": "2027-03-10T12:00:00", "reason": "The act of implementation is forged"}
     config = make_config(decisions=[decision])
-    apps = decide([first, second], config)
+    apps = decide([first, second], config.intake_rules())
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.DISQUALIFIED]
     assert apps[1].reasons[-1] == Reason("disqualified", "9.10", "The act of implementation is forged — "
                                          "decided by Contest commission, protocol 3 on 10.03.2027")
     again = disqualify(apps, config.domain_decisions())  # the job applies them too: idempotent
     assert again == apps
-    by_row = disqualify(decide([first, second], make_config()), make_config(decisions=[
+    by_row = disqualify(decide([first, second], make_config().intake_rules()), make_config(decisions=[
         {**decision, "applications": ["a"]}]).domain_decisions())
     assert by_row[0].status is Status.DISQUALIFIED and by_row[1].status is Status.ACCEPTED
 
@@ -443,5 +443,5 @@ def test_disqualify(make_config, make_response):
 def test_decisions_of_other_kinds_are_ignored(make_config, make_response):
     decision = {"kind": "close_incomplete", "stage": 1, "group": "FIT-IS", "applications": ["DER-AAAAAA"],
                 "by": "CDB", "at": datetime(2027, 2, 21), "reason": "expert ill"}
-    [app] = decide([make_response()], make_config(decisions=[decision]))
+    [app] = decide([make_response()], make_config(decisions=[decision]).intake_rules())
     assert app.status is Status.ACCEPTED

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from _scoring_fixtures import KEYS, assignments, decision, make_app, make_config, rating
+from _scoring_fixtures import KEYS, assignments, decision, make_app, make_config, make_rules, rating
 
 from pipelines.domain.models import Standing, Status
 from pipelines.domain.scoring import aggregate, close_group, rank, select
@@ -32,7 +32,7 @@ def test_aggregate_mean_and_sum_of_expert_totals():
 def test_only_complete_ratings_count_and_an_experts_last_rating_wins():
     partial = rating("b@atu.kz", "D1", 10, 10, 10, 10, 10, 10, None)
     ratings = [rating("a@atu.kz", "D1", 1), rating("a@atu.kz", "D1", 5), partial, rating("c@atu.kz", "D9", 9)]
-    (s,) = aggregate(ratings, ["D1"], make_config().criteria, "mean")
+    (s,) = aggregate(ratings, ["D1"], KEYS, "mean")
     assert (s.score, s.raters) == (35.0, 1)
 
 
@@ -123,7 +123,7 @@ def test_close_group_selects_the_department_quota():
     apps, asg = _group(4)
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 5, 7, 8))]
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=make_config(), decisions=[])
+                      rules=make_rules(), decisions=[])
     assert out.ready and out.selected == ["D1", "D4", "D3"]
     assert [(s.application_id, s.rank, s.selected) for s in out.standings] == [
         ("D1", 1, True), ("D4", 2, True), ("D3", 3, True), ("D2", 4, False)]
@@ -134,7 +134,7 @@ def test_close_group_waits_for_missing_ratings_naming_der_count_and_experts():
     ratings = [rating("a@atu.kz", "D1", 9), rating("b@atu.kz", "D1", 8), rating("a@atu.kz", "D2", 7),
                rating("b@atu.kz", "D2", 7, 7, 7, 7, 7, 7, None)]
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=make_config(), decisions=[])
+                      rules=make_rules(), decisions=[])
     assert not out.ready and out.selected == []
     assert len(out.waiting) == 1
     assert "D2" in out.waiting[0] and "1 complete rating" in out.waiting[0] and "b@atu.kz" in out.waiting[0]
@@ -146,18 +146,18 @@ def test_close_incomplete_decision_closes_the_group_and_is_listed():
     ratings = [rating("a@atu.kz", "D1", 9), rating("b@atu.kz", "D1", 8), rating("a@atu.kz", "D2", 7)]
     d = decision("close_incomplete", [], stage=1, group="IS")
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=make_config(), decisions=[d])
+                      rules=make_rules(), decisions=[d])
     assert out.ready and out.selected == ["D1", "D2"] and out.decisions == [d]
     other_group = decision("close_incomplete", [], stage=1, group="FT")
     assert not close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings,
-                           problems=[], config=make_config(), decisions=[other_group]).ready
+                           problems=[], rules=make_rules(), decisions=[other_group]).ready
 
 
 def test_one_rater_is_enough_when_min_experts_is_one():
     apps, asg = _group(1, emails=("a@atu.kz",))
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg,
                       ratings=[rating("a@atu.kz", "D1", 3)], problems=[],
-                      config=make_config(scoring={"min_experts": 1}), decisions=[])
+                      rules=make_rules(min_experts=1), decisions=[])
     assert out.ready and out.selected == ["D1"] and out.standings[0].score == 21.0
 
 
@@ -165,7 +165,7 @@ def test_ratings_of_unassigned_experts_never_count():
     apps, asg = _group(1)
     ratings = [rating("a@atu.kz", "D1", 5), rating("b@atu.kz", "D1", 5), rating("author@atu.kz", "D1", 10)]
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=make_config(), decisions=[])
+                      rules=make_rules(), decisions=[])
     assert out.standings[0].score == 35.0 and out.standings[0].raters == 2
 
 
@@ -175,7 +175,7 @@ def test_disqualified_ders_leave_the_ranking_and_the_decision_is_listed():
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 5, 7, 8))]
     d = decision("disqualify", ["D1"], stage=None, group=None)
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=make_config(), decisions=[d])
+                      rules=make_rules(), decisions=[d])
     assert ids(out.standings) == ["D3", "D2"] and out.selected == ["D3", "D2"]
     assert out.decisions == [d]
 
@@ -183,25 +183,25 @@ def test_disqualified_ders_leave_the_ranking_and_the_decision_is_listed():
 def test_tie_at_the_cut_off_keeps_the_group_waiting_until_decided():
     apps, asg = _group(4)
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 7, 7, 7))]
-    config = make_config()
+    rules = make_rules()
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=config, decisions=[])
+                      rules=rules, decisions=[])
     assert not out.ready and out.selected == ["D1"] and out.ties == [["D2", "D3", "D4"]]
     assert [s.tied_at_cutoff for s in out.standings] == [False, True, True, True]
     d = decision("tie_break", ["D2", "D3", "D4"], order=["D4", "D2", "D3"])
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=config, decisions=[d])
+                      rules=rules, decisions=[d])
     assert out.ready and out.selected == ["D1", "D4", "D2"] and out.decisions == [d]
 
 
-def test_decisions_default_to_the_config():
+def test_the_configs_recorded_decisions_reach_the_rule():
     apps, asg = _group(4)
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 7, 7, 7))]
     config = make_config(decisions=[{"kind": "tie_break", "stage": 1, "group": "IS",
                                      "applications": ["D2", "D3", "D4"], "order": ["D3", "D4", "D2"],
                                      "by": "Кафедра отырысы", "at": "2026-03-11T10:00", "reason": "дауыс беру"}])
     out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      config=config)
+                      rules=config.scoring_rules(), decisions=config.domain_decisions())
     assert out.ready and out.selected == ["D1", "D3", "D4"]
 
 
@@ -211,11 +211,11 @@ def test_stage3_selects_prize_winners_in_place_order():
     ratings = [rating(e, f"D{i}", s) for e in ("chair@atu.kz", "second@atu.kz")
                for i, s in zip(range(1, 6), (6, 9, 4, 8, 7))]
     out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], config=make_config(), decisions=[])
+                      problems=[], rules=make_rules(), decisions=[])
     assert out.ready and out.selected == ["D2", "D4", "D5"]
     assert [s.rank for s in out.standings] == [1, 2, 3, 4, 5]
     out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], config=make_config(quotas={"prize_places": 1}), decisions=[])
+                      problems=[], rules=make_rules(prize_places=1), decisions=[])
     assert out.selected == ["D2"]
 
 
@@ -233,12 +233,12 @@ def test_a_tie_for_a_prize_place_is_never_settled_by_row_order():
                for i, s in zip(range(1, 5), (8, 9, 9, 5))]
     for order in (apps, list(reversed(apps))):
         out = close_group(stage=3, group="contest", applications=order, assignments=asg, ratings=ratings,
-                          problems=[], config=make_config(), decisions=[])
+                          problems=[], rules=make_rules(), decisions=[])
         assert not out.ready and [sorted(t) for t in out.ties] == [["D2", "D3"]] and "D1" not in out.ties[0]
         assert "places 1–2" in out.waiting[0]
     d = decision("tie_break", ["D2", "D3"], stage=3, group="contest", order=["D3", "D2"])
     out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], config=make_config(), decisions=[d])
+                      problems=[], rules=make_rules(), decisions=[d])
     assert out.ready and out.selected == ["D3", "D2", "D1"] and d in out.decisions
 
 
@@ -247,7 +247,7 @@ def test_a_prize_place_tie_is_settled_by_the_tie_break_criterion_when_configured
     asg = assignments("contest", ["chair@atu.kz"], [a.id for a in apps], stage=3)
     ratings = [rating("chair@atu.kz", "D1", 9, 9, 9, 9, 9, 3, 1), rating("chair@atu.kz", "D2", 7, 7, 7, 7, 7, 7, 7),
                rating("chair@atu.kz", "D3", 3, 3, 3, 3, 3, 3, 3)]
-    config = make_config(scoring={"min_experts": 1, "tie_break": "criterion:impression"})
+    rules = make_rules(min_experts=1, tie_break="criterion:impression")
     out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], config=config, decisions=[])
+                      problems=[], rules=rules, decisions=[])
     assert out.ready and out.selected == ["D2", "D1", "D3"]
