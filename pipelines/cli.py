@@ -200,14 +200,16 @@ def open_stage_cmd(state: State, stage: int) -> None:
 
 @cli.command("close-stage")
 @click.argument("stage", type=click.IntRange(1, 3))
+@click.option("--force", is_flag=True,
+              help="Close before the stage's deadline (the experts may still be scoring); recorded in the journal.")
 @click.pass_obj
-def close_stage_cmd(state: State, stage: int) -> None:
+def close_stage_cmd(state: State, stage: int, force: bool) -> None:
     """Freeze and gather the sheets, rank, select, and write the stage's documents."""
     from pipelines.jobs.stages import close_stage
 
     with errors(), exclusive(state):
         run = make_run(state)
-        close_stage(run, stage)
+        close_stage(run, stage, force=force)
     finish(state, run)
 
 

@@ -18,7 +18,8 @@ from pipelines import demo_data, i18n, rating_sheet
 from pipelines.config import Config, load_config
 from pipelines.jobs.common import Run, no_progress
 from pipelines.jobs.remind import remind
-from pipelines.jobs.stages import applications, sheet_refs, stage_state
+from pipelines.domain.state import StageState
+from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.status import build_status
 from pipelines.jobs.tick import tick
 from pipelines.ports import Workspace
@@ -69,15 +70,15 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
     """Every expert of the stage types scores into their own sheet; returns the sheets filled."""
     config = run.config
     lay = rating_sheet.layout(config)
-    apps = applications(run)
+    apps = run.state.counting()
     targets = demo_data.targets_by_link(demo_data.responses(config.calendar.intake_open,
                                                             config.calendar.intake_close, seed))
     filled = 0
-    for row, ref in sheet_refs(run, stage):
-        email = str(row["expert_email"])
+    for a in run.state.sheets(stage):
+        email, ref = a.expert.email, sheet_ref(run, a)
         rng = random.Random(int(hashlib.sha1(f"{seed}/{stage}/{email}".encode()).hexdigest()[:12], 16))
         values: dict[tuple[int, int], object] = {}
-        ids = [i for i in str(row["application_ids"]).split(",") if i]
+        ids = list(a.application_ids)
         for index, app_id in enumerate(ids):
             target = targets.get(apps[app_id].response.link, 35)
             scores = demo_data.simulated_scores(target, len(config.criteria), rng)
@@ -149,7 +150,7 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
             report = remind(check)
             yield i18n.text("demo_remind", lang, time=f"{check.now:%Y-%m-%d %H:%M}", count=len(report.pending))
         yield from at(close + timedelta(minutes=5), i18n.text("demo_stage_deadline", lang, stage=stage))
-        if stage_state(run_at(close), stage) == "waiting":
+        if run_at(close).state.stage(stage).state is StageState.WAITING:
             status = build_status(run_at(close + timedelta(hours=20)))
             ties = [t for g in status["stages"][stage - 1]["groups"] for t in g["ties"]]
             for tie in ties:

@@ -117,6 +117,10 @@ class ControlStore(Protocol):
     def read_table(self, name: str) -> list[dict[str, Any]]:
         """Rows as dicts keyed by the header row; [] when the table does not exist yet."""
 
+    def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Several tables at once, in one read where the backend can: {name: rows}, [] for a
+        table that does not exist. Always what the store holds now (nothing is remembered)."""
+
     def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
         """Replace whole tables at once ({name: (columns, rows)}), all in one write where the
         backend can. Text goes in as given (never parsed as a formula). Returns the names that

@@ -39,14 +39,23 @@ class Tables:
         self.store, self.lang = store, lang
 
     def read(self, table: str) -> list[dict[str, Any]]:
-        spec = schema()[table]
-        by_header = {c[lang]: c["key"] for c in spec["columns"] for lang in LANGS}
-        by_header.update({c["key"]: c["key"] for c in spec["columns"]})
-        for lang in (self.lang, *[x for x in LANGS if x != self.lang]):
-            rows = self.store.read_table(spec["title"][lang])
-            if rows:
-                return [{by_header.get(h, h): v for h, v in row.items()} for row in rows]
-        return []
+        return self.read_all([table])[table]
+
+    def read_all(self, tables: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """Several tables in one read of the store, each under its title in either language."""
+        titles = [schema()[t]["title"][lang] for t in tables for lang in self._langs()]
+        found = self.store.read_tables(list(dict.fromkeys(titles)))
+        out = {}
+        for table in tables:
+            spec = schema()[table]
+            by_header = {c[lang]: c["key"] for c in spec["columns"] for lang in LANGS}
+            by_header.update({c["key"]: c["key"] for c in spec["columns"]})
+            rows = next((found[spec["title"][lang]] for lang in self._langs() if found.get(spec["title"][lang])), [])
+            out[table] = [{by_header.get(h, h): v for h, v in row.items()} for row in rows]
+        return out
+
+    def _langs(self) -> tuple[str, ...]:
+        return (self.lang, *[x for x in LANGS if x != self.lang])
 
     def write(self, tables: dict[str, list[dict[str, Any]]]) -> list[str]:
         """Replace whole tables in one store call; returns the keys of the tables that changed."""

@@ -149,7 +149,13 @@ class LocalControlStore:
         return [list(r) for r in ws.iter_rows(values_only=True)]
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
+        return self.read_tables([name])[name]
+
+    def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         wb = self._load()
+        return {name: self._table(wb, name) for name in names}
+
+    def _table(self, wb: Workbook | None, name: str) -> list[dict[str, Any]]:
         if wb is None or name not in wb.sheetnames:
             return []
         rows = self._rows(wb[name])

@@ -1,8 +1,8 @@
-"""What is due at `now`, and the working-day rule of the announcement. Pure: holidays come in."""
+"""The working-day rule of the announcement (9.1). Pure: holidays come in. What is due when lives in
+lifecycle.py."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Iterable
 
 from pipelines.domain.models import Reason
@@ -36,24 +36,3 @@ def announcement_in_time(*, announcement: date, intake_open: date, holidays: Ite
                    f"calendar.announcement ({announcement:%d.%m.%Y}) is only {days} working day(s) before "
                    f"calendar.intake_open ({intake_open:%d.%m.%Y}); at least {ANNOUNCEMENT_WORKING_DAYS} are "
                    f"required (weekends and Kazakhstan's public holidays do not count)")]
-
-
-@dataclass(frozen=True)
-class Phase:
-    """Where the calendar stands: 'before', 'intake', 'stage1'..'stage3', 'done'."""
-
-    name: str
-    stage: int | None  # the stage whose deadline is next, if any
-
-
-def phase_at(now: datetime, *, intake_open: datetime, intake_close: datetime,
-             stage_closes: list[datetime]) -> Phase:
-    """9.1, 9.4: intake runs from open to close; each stage runs until its deadline."""
-    if now < intake_open:
-        return Phase("before", None)
-    if now < intake_close:
-        return Phase("intake", None)
-    for number, close in enumerate(stage_closes, start=1):
-        if now < close:
-            return Phase(f"stage{number}", number)
-    return Phase("done", None)

@@ -127,12 +127,14 @@ class Group:
 
 @dataclass
 class Assignment:
-    """Who rates which DERs in one group of one stage."""
+    """Who rates which DERs in one group of one stage, and the sheet they rate them in."""
 
     stage: int
     group: str
     expert: Expert
     application_ids: list[str]
+    sheet_id: str = ""  # local: path in the workspace; google: spreadsheet id
+    sheet_url: str = ""
 
 
 @dataclass

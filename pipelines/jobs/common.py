@@ -8,6 +8,8 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, TypeVar
 
 from pipelines.config import Config
+from pipelines.domain.state import EditionState
+from pipelines.jobs import edition as store
 from pipelines.ports import Workspace
 from pipelines.tables import Tables
 
@@ -32,10 +34,26 @@ class Run:
     messages: list[str] = field(default_factory=list)
     # While a tick runs its jobs, their journal entries are held here and written as one row.
     held_journal: list[dict[str, Any]] | None = field(default=None, repr=False)
+    loaded: store.Edition | None = field(default=None, repr=False)  # read once, on first use
 
     @property
     def tables(self) -> Tables:
         return Tables(self.workspace.control, self.config.language)
+
+    @property
+    def edition(self) -> store.Edition:
+        """The edition's state, read from the control store once per run (jobs share it)."""
+        if self.loaded is None:
+            self.loaded = store.load(self.tables)
+        return self.loaded
+
+    @property
+    def state(self) -> EditionState:
+        return self.edition.state
+
+    def commit(self) -> list[str]:
+        """Write the state back in one store call (the end of a job); the tables that changed."""
+        return store.save(self.tables, self.loaded, self.lang) if self.loaded is not None else []
 
     @property
     def lang(self) -> str:
@@ -60,10 +78,11 @@ class Run:
             self.held_journal.append({"action": action, "outcome": outcome, "detail": detail})
             return
         text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
-        self.tables.append("journal", [{
-            "at": datetime.now(timezone.utc).astimezone(self.config.zone).isoformat(timespec="seconds"),
-            "now": self.now.isoformat(timespec="seconds"), "action": action, "outcome": outcome,
-            "detail": text}])
+        row = {"at": datetime.now(timezone.utc).astimezone(self.config.zone).isoformat(timespec="seconds"),
+               "now": self.now.isoformat(timespec="seconds"), "action": action, "outcome": outcome, "detail": text}
+        self.tables.append("journal", [row])
+        if self.loaded is not None:
+            self.loaded.journal.append(row)
 
 
 def fmt_date(moment: datetime | None, config: Config) -> str:

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from pipelines import forms, i18n
 from pipelines.domain import intake as rules
 from pipelines.domain.models import Application, Reason, Response, Status
-from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered
-from pipelines.ports import DocKey, StoredDoc
-from pipelines.registry import authors_text, known_ids, missing_rows, public_rows, to_row
+from pipelines.jobs import paperwork
+from pipelines.jobs.common import Run
+from pipelines.ports import StoredDoc
+from pipelines.registry import known_ids, missing_rows, public_rows, to_row
 
 
 @dataclass
@@ -55,45 +56,9 @@ def _unmappable(item, exc: Exception) -> Response:
                     problems=[Reason("error", "-", f"row {item.row_number}: cannot read the answers ({exc})")])
 
 
-def form01_context(run: Run, app: Application) -> dict:
-    config, r = run.config, app.response
-    faculty_name = department_name = ""
-    if app.department_id and app.department_id in config.departments():
-        faculty, department = config.departments()[app.department_id]
-        faculty_name, department_name = faculty.name(run.lang), department.name(run.lang)
-    codes, _unknown = rules.language_codes(r.languages)
-    names = {"kk": {"kk": "қазақ", "ru": "орыс", "en": "ағылшын"}, "ru": {"kk": "казахский", "ru": "русский",
-                                                                        "en": "английский"}}[run.lang]
-    return {
-        **common_context(config, fmt_date(r.submitted_at, config)),
-        "application_id": app.id,
-        "faculty": faculty_name or r.faculty,
-        "department": department_name or r.department,
-        "title": r.title,
-        "authors": [{"name": a.name, "position": a.position, "contact": a.contact} for a in r.authors],
-        "languages": ", ".join(names.get(c, c) for c in codes) or ", ".join(r.languages),
-        "der_type": r.der_type,
-        "justification": r.justification,
-        "link": r.link,
-        "act_files": list(r.act_files),
-        "certificate_files": list(r.certificate_files),
-        "submitted_at": fmt_time(r.submitted_at, config),
-        "head_of_department": "",
-    }
-
-
-def form01_folder(app: Application) -> list[str]:
-    return ["intake", app.faculty_id or "unknown", app.department_id or "unknown"]
-
-
-def write_form01(run: Run, app: Application, folder: list[str], kind: str = "form01", stage: int = 0) -> StoredDoc:
-    source, render = rendered("form01", run.lang, form01_context(run, app))
-    key = DocKey(run.edition_key, kind, stage, app.department_id or "-", app.id)
-    return run.workspace.drive.put(key, folder, f"form01_{app.id}.docx", render, source=source)
-
-
 def run_intake(run: Run) -> IntakeReport:
-    registry = run.tables.read("registry")
+    edition = run.edition
+    registry = edition.registry_rows
     apps, future = read_applications(run, known_ids(registry))
     # The registry never loses a row: rows of responses not in this export (a truncated or wrong
     # export, a response deleted in Forms, --now before them) stay as they are, after the current ones.
@@ -101,10 +66,10 @@ def run_intake(run: Run) -> IntakeReport:
     report = IntakeReport(responses=len(apps), ignored_future=future, kept_missing=len(kept))
     for app in apps:
         report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
-    rows = public_rows([to_row(app, run.lang) for app in apps]) + kept
-    report.registry_changed = bool(run.tables.write({"registry": rows}))
+    edition.set_registry(public_rows([to_row(app, run.lang) for app in apps]) + kept)
+    report.registry_changed = "registry" in run.commit()
     for app in run.each(i18n.text("progress_form01", run.lang), [a for a in apps if a.status is Status.ACCEPTED]):
-        report.letters.append(write_form01(run, app, form01_folder(app)))
+        report.letters.append(paperwork.write_form01(run, app, paperwork.form01_folder(app)))
     run.journal("intake", "ok", {"responses": report.responses, **report.counts,
                                  **({"kept_missing": report.kept_missing} if report.kept_missing else {}),
                                  "letters_written": sum(d.changed for d in report.letters)})
@@ -112,4 +77,4 @@ def run_intake(run: Run) -> IntakeReport:
     return report
 
 
-__all__ = ["IntakeReport", "read_applications", "run_intake", "write_form01", "authors_text"]
+__all__ = ["IntakeReport", "read_applications", "run_intake"]

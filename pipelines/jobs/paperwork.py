@@ -1,16 +1,15 @@
-"""The documents a stage leaves: protocol extracts, each expert's form 02, the final protocol and the
-published results (9.7, 9.11, 11.4, 13.2). Contexts are built from the control tables, so any
-document can be written again identically."""
+"""The documents the contest leaves: form 01 letters, protocol extracts, each expert's form 02, the
+final protocol and the published results (9.7, 9.11, 11.4, 13.2). Contexts are built from the
+edition's in-memory state, so any document can be written again identically."""
 from __future__ import annotations
 
 from typing import Any, Callable
 
 from pipelines import i18n
-from pipelines.domain.models import Application, Assignment, Group, Rating
-from pipelines.jobs.common import Run, common_context, fmt_date, fmt_score, rendered, stage_title
-from pipelines.jobs.intake import write_form01
-from pipelines.ports import BackendError, DocKey
-from pipelines.registry import counting, from_row
+from pipelines.domain import intake as rules
+from pipelines.domain.models import Application, Assignment, Group, Rating, Standing
+from pipelines.jobs.common import Run, common_context, fmt_date, fmt_score, fmt_time, rendered, stage_title
+from pipelines.ports import BackendError, DocKey, StoredDoc
 
 COMMISSION_KEYS = {1: "doc_commission_1", 2: "doc_commission_2"}
 DECISION_KIND_KEYS = {"tie_break": "doc_kind_tie_break", "close_incomplete": "doc_kind_close_incomplete",
@@ -18,19 +17,55 @@ DECISION_KIND_KEYS = {"tie_break": "doc_kind_tie_break", "close_incomplete": "do
 AGGREGATE_KEYS = {"mean": "doc_how_mean", "sum": "doc_how_sum"}
 
 
-def share_message(run: Run, stage: int, group_name: str, deadline: str) -> str:
-    return i18n.text("doc_share", run.lang, edition=run.config.edition.name, stage=stage_title(stage, run.lang),
-                     group=group_name, deadline=deadline)
+def form01_context(run: Run, app: Application) -> dict:
+    config, r = run.config, app.response
+    faculty_name = department_name = ""
+    if app.department_id and app.department_id in config.departments():
+        faculty, department = config.departments()[app.department_id]
+        faculty_name, department_name = faculty.name(run.lang), department.name(run.lang)
+    codes, _unknown = rules.language_codes(r.languages)
+    names = {"kk": {"kk": "қазақ", "ru": "орыс", "en": "ағылшын"}, "ru": {"kk": "казахский", "ru": "русский",
+                                                                        "en": "английский"}}[run.lang]
+    return {
+        **common_context(config, fmt_date(r.submitted_at, config)),
+        "application_id": app.id,
+        "faculty": faculty_name or r.faculty,
+        "department": department_name or r.department,
+        "title": r.title,
+        "authors": [{"name": a.name, "position": a.position, "contact": a.contact} for a in r.authors],
+        "languages": ", ".join(names.get(c, c) for c in codes) or ", ".join(r.languages),
+        "der_type": r.der_type,
+        "justification": r.justification,
+        "link": r.link,
+        "act_files": list(r.act_files),
+        "certificate_files": list(r.certificate_files),
+        "submitted_at": fmt_time(r.submitted_at, config),
+        "head_of_department": "",
+    }
+
+
+def form01_folder(app: Application) -> list[str]:
+    return ["intake", app.faculty_id or "unknown", app.department_id or "unknown"]
+
+
+def write_form01(run: Run, app: Application, folder: list[str], kind: str = "form01", stage: int = 0) -> StoredDoc:
+    source, render = rendered("form01", run.lang, form01_context(run, app))
+    key = DocKey(run.edition_key, kind, stage, app.department_id or "-", app.id)
+    return run.workspace.drive.put(key, folder, f"form01_{app.id}.docx", render, source=source)
 
 
 def _apps(run: Run) -> dict[str, Application]:
-    return counting([from_row(r) for r in run.tables.read("registry")])
+    return run.state.counting()
 
 
-def _results(run: Run, stage: int, group: str | None = None) -> list[dict[str, Any]]:
-    rows = [r for r in run.tables.read("results") if str(r.get("stage")) == str(stage)
-            and (group is None or str(r.get("group")) == group)]
-    return sorted(rows, key=lambda r: (r.get("rank") in ("", None), float(r.get("rank") or 0)))
+def _standings(run: Run, stage: int, group: str | None = None) -> list[Standing]:
+    """The ranking of one group (or of the whole stage), from the in-memory outcome: best first."""
+    found = [s for o in run.state.outcomes_of(stage) if group is None or o.group == group for s in o.standings]
+    return sorted(found, key=lambda s: (s.rank is None, s.rank or 0))
+
+
+def _selected(run: Run, stage: int, group: str | None = None) -> list[str]:
+    return [i for o in run.state.outcomes_of(stage) if group is None or o.group == group for i in o.selected]
 
 
 def _unit_ders(run: Run, stage: int, group: str | None) -> set[str]:
@@ -40,8 +75,7 @@ def _unit_ders(run: Run, stage: int, group: str | None) -> set[str]:
         return {i for i, a in _apps(run).items() if a.department_id == group}
     if stage == 2:
         return {i for i, a in _apps(run).items() if a.faculty_id == group}
-    return {str(r["application_id"]) for r in run.tables.read("results")
-            if str(r.get("stage")) == "3" or (str(r.get("stage")) == "2" and r.get("selected"))}
+    return {s.application_id for s in _standings(run, 3)} | set(_selected(run, 2))
 
 
 def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
@@ -72,22 +106,22 @@ def _members(run: Run, stage: int, group_id: str) -> list[dict[str, str]]:
 
 
 def _put(run: Run, kind: str, stage: int, group: str, subject: str, folder: list[str], filename: str,
-         context: dict[str, Any]):
+         context: dict[str, Any], version: int = 1):
     source, render = rendered(kind, run.lang, context)
-    return run.workspace.drive.put(DocKey(run.edition_key, kind, stage, group, subject), folder, filename, render,
-                                   source=source)
+    return run.workspace.drive.put(DocKey(run.edition_key, kind, stage, group, subject, version), folder, filename,
+                                   render, source=source)
 
 
 def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[[], bytes]]:
     """The extract from the department's (stage 1) or faculty commission's (stage 2) protocol (9.4, 9.7)."""
     apps, config = _apps(run), run.config
-    rows = _results(run, stage, group.id)
+    chosen = set(_selected(run, stage, group.id))
     quota = config.quotas.department if stage == 1 else config.quotas.faculty
-    ders = [{"rank": str(r.get("rank") or "—"), "id": r["application_id"],
-             "title": apps[r["application_id"]].title if r["application_id"] in apps else r["application_id"],
-             "authors": _authors(apps.get(r["application_id"])), "score": fmt_score(_num(r.get("score"))),
-             "raters": str(r.get("raters") or 0), "selected_mark": "✓" if r.get("selected") else ""}
-            for r in rows]
+    ders = [{"rank": str(s.rank or "—"), "id": s.application_id,
+             "title": apps[s.application_id].title if s.application_id in apps else s.application_id,
+             "authors": _authors(apps.get(s.application_id)), "score": fmt_score(s.score),
+             "raters": str(s.raters), "selected_mark": "✓" if s.application_id in chosen else ""}
+            for s in _standings(run, stage, group.id)]
     selected = [{k: d[k] for k in ("id", "title", "authors", "score")} for d in ders if d["selected_mark"]]
     commission = i18n.text(COMMISSION_KEYS[stage], run.lang)
     if selected:
@@ -109,11 +143,16 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
     return rendered("protocol_extract", run.lang, context)
 
 
-def write_extract(run: Run, stage: int, group: Group):
-    key = DocKey(run.edition_key, "protocol_extract", stage, group.id, "-")
+def _suffix(version: int) -> str:
+    """A later version of a document sits beside the first (the old one is kept, 9.10)."""
+    return "" if version == 1 else f"_v{version}"
+
+
+def write_extract(run: Run, stage: int, group: Group, version: int = 1):
+    key = DocKey(run.edition_key, "protocol_extract", stage, group.id, "-", version)
     source, render = extract_document(run, stage, group)
-    return run.workspace.drive.put(key, [f"stage-{stage}", group.id], f"protocol_extract_s{stage}_{group.id}.docx",
-                                   render, source=source)
+    return run.workspace.drive.put(key, [f"stage-{stage}", group.id],
+                                   f"protocol_extract_s{stage}_{group.id}{_suffix(version)}.docx", render, source=source)
 
 
 def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -> None:
@@ -131,10 +170,9 @@ def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -
                                 source=source)
 
 
-def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating],
-                  apps: dict[str, Application]) -> None:
+def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating]) -> None:
     """Every expert's filled form 02, for signature (form 02)."""
-    config = run.config
+    config, apps = run.config, _apps(run)
     criteria = [{"n": str(n), "label": c.label(run.lang)} for n, c in enumerate(config.criteria, start=1)]
     by_pair = {(r.expert_email, r.application_id): r for r in ratings}
     for a in assignments:
@@ -154,40 +192,41 @@ def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignme
              f"form02_s{stage}_{group.id}_{a.expert.email.split('@')[0]}.docx", context)
 
 
-def write_final(run: Run) -> None:
+def write_final(run: Run, version: int = 1) -> None:
     """After stage 3: the final protocol (9.11) and the results for publication as PDF (11.4, 13.2)."""
     config, apps = run.config, _apps(run)
     departments = config.departments()
     ranking = []
-    for r in _results(run, 3):
-        app = apps.get(r["application_id"])
+    for s in _standings(run, 3):
+        app = apps.get(s.application_id)
         fac, dep = departments.get(app.department_id, (None, None)) if app and app.department_id else (None, None)
-        ranking.append({"rank": str(r.get("rank") or "—"), "id": r["application_id"],
-                        "title": app.title if app else r["application_id"], "authors": _authors(app),
+        ranking.append({"rank": str(s.rank or "—"), "id": s.application_id,
+                        "title": app.title if app else s.application_id, "authors": _authors(app),
                         "faculty": fac.name(run.lang) if fac else "", "department": dep.name(run.lang) if dep else "",
-                        "score": fmt_score(_num(r.get("score"))), "raters": str(r.get("raters") or 0),
-                        "place": ""})
+                        "score": fmt_score(s.score), "raters": str(s.raters), "place": ""})
     winners = []
-    placed = sorted((int(float(r["place"])), r["application_id"])
-                    for r in _results(run, 3) if str(r.get("place") or ""))
+    final = run.state.outcomes_of(3)
+    placed = list(enumerate(final[0].selected, start=1)) if final and final[0].ready else []
     for place, app_id in placed:
         row = next(x for x in ranking if x["id"] == app_id)
         row["place"] = str(place)  # the column is headed "prize place": the number says it
         winners.append({"place": str(place), "id": app_id, "title": row["title"], "authors": row["authors"],
                         "score": row["score"]})
     base = common_context(config, fmt_date(config.calendar.stage3_close, config))
-    final = {**base, "meeting_date": base["doc_date"], "chair": config.commissions.chair or "",
+    protocol = {**base, "meeting_date": base["doc_date"], "chair": config.commissions.chair or "",
              "members": _members(run, 3, "contest"), "ranking": ranking, "winners": winners,
              "decisions": _decisions(run, 3, None), "prize_places": config.quotas.prize_places}
-    _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], "final_protocol.docx", final)
+    v = _suffix(version)
+    _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], f"final_protocol{v}.docx", protocol,
+         version)
     results = {**base, "winners": winners, "ranking": ranking, "ceremony": ""}
     source, render = rendered("results", run.lang, results)
     content = render()
-    key = DocKey(run.edition_key, "results", 3, "contest", "-")
-    run.workspace.drive.put(key, ["results"], "results.docx", content, source=source)
+    key = DocKey(run.edition_key, "results", 3, "contest", "-", version)
+    run.workspace.drive.put(key, ["results"], f"results{v}.docx", content, source=source)
     try:
-        run.workspace.drive.put_pdf(DocKey(run.edition_key, "results_pdf", 3, "contest", "-"), ["results"],
-                                    "results.pdf", content)
+        run.workspace.drive.put_pdf(DocKey(run.edition_key, "results_pdf", 3, "contest", "-", version), ["results"],
+                                    f"results{v}.pdf", content)
     except BackendError as exc:
         run.say(f"note: results.pdf not made: {exc}")
         run.journal("results-pdf", "skipped", str(exc))
@@ -197,12 +236,5 @@ def _authors(app: Application | None) -> str:
     if app is None:
         return ""
     return "; ".join(a.name for a in app.response.authors) or app.response.authors_raw
-
-
-def _num(value: Any) -> float | None:
-    try:
-        return float(value) if value not in ("", None) else None
-    except (TypeError, ValueError):
-        return None
 
 

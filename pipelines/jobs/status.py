@@ -1,93 +1,84 @@
-"""What is done, what is waiting, who has not scored: the DESIGN.md `status --json` contract."""
+"""What is done, what is waiting, who has not scored: the `status --json` contract (docs/architecture.md)."""
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from pipelines.domain.models import Status
+from pipelines.domain.models import Application, Status
+from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.remind import incomplete_sheets
-from pipelines.jobs.stages import OPEN, stage_rows
-from pipelines.registry import from_row
+from pipelines.jobs.sheets import incomplete_sheets
 
 
-def _progress(results: dict[str, dict[str, Any]], app_id: str, status: str) -> str:
+def _progress(state: EditionState, app: Application) -> str:
     """An accepted DER's furthest point: in stage N, not selected at N, finalist, winner."""
-    if status != Status.ACCEPTED.value:
-        return status
+    if app.status is not Status.ACCEPTED:
+        return app.status.value
     for stage in (3, 2, 1):
-        row = results.get(f"{stage}/{app_id}")
-        if row is None:
+        ranked = {s.application_id for o in state.outcomes_of(stage) for s in o.standings}
+        if app.id not in ranked:
             continue
+        chosen = app.id in state.selected_at(stage)
         if stage == 3:
-            return "winner" if row.get("selected") else "finalist"
-        return f"selected at stage {stage}" if row.get("selected") else f"not selected at stage {stage}"
-    return status
+            return "winner" if chosen else "finalist"
+        return f"selected at stage {stage}" if chosen else f"not selected at stage {stage}"
+    return app.status.value
 
 
 def build_status(run: Run) -> dict[str, Any]:
-    tables = run.tables
-    registry = tables.read("registry")
-    results_rows = tables.read("results")
-    results = {f"{r['stage']}/{r['application_id']}": r for r in results_rows}
-    applications = []
-    for row in registry:
-        app = from_row(row)
-        applications.append({
-            "id": app.id, "title": app.title, "faculty": app.faculty_id or app.response.faculty,
-            "department": app.department_id or app.response.department,
-            "authors": [a.name for a in app.response.authors],
-            "status": _progress(results, app.id, app.status.value),
-            "registry_status": app.status.value, "row_key": app.response.row_key,
-            "reasons": [r.as_dict() for r in app.reasons]})
-    stage_info = stage_rows(run)
-    assignments = tables.read("assignments")
-    ratings = tables.read("ratings")
-    complete = {(str(r["stage"]), str(r["expert_email"]), str(r["application_id"]))
-                for r in ratings if r.get("complete")}
-    # The ratings table is written when a stage closes; while it is open, read the sheets themselves.
-    live = {number: {(p.group, p.email) for p in incomplete_sheets(run, number)}
-            for number in (1, 2, 3) if str(stage_info.get(number, {}).get("state")) == OPEN}
+    state = run.state
+    applications = [{
+        "id": app.id, "title": app.title, "faculty": app.faculty_id or app.response.faculty,
+        "department": app.department_id or app.response.department,
+        "authors": [a.name for a in app.response.authors], "status": _progress(state, app),
+        "registry_status": app.status.value, "row_key": app.response.row_key,
+        "reasons": [r.as_dict() for r in app.reasons]} for app in state.applications]
     stages = []
     for number in (1, 2, 3):
-        info = stage_info.get(number, {})
+        record = state.stage(number)
+        # The ratings are read from the sheets when a stage closes; while it is open, read them live.
+        live = ({(p.group, p.email) for p in incomplete_sheets(run, number)}
+                if record.state is StageState.OPEN else None)
+        complete = {(r.expert_email, r.application_id) for (s, _g), rs in state.ratings.items() if s == number
+                    for r in rs if r.complete}
         groups: dict[str, dict[str, Any]] = {}
-        for a in (x for x in assignments if str(x.get("stage")) == str(number)):
-            g = groups.setdefault(str(a["group"]), {"name": str(a["group"]), "experts": [], "sheets_complete": 0,
-                                                     "sheets_incomplete": [], "selected": [], "ties": []})
-            g["experts"].append(str(a["expert_email"]))
-            ids = [i for i in str(a["application_ids"]).split(",") if i]
-            if number in live:
-                done = (str(a["group"]), str(a["expert_email"])) not in live[number]
+
+        def group(name: str) -> dict[str, Any]:
+            return groups.setdefault(name, {"name": name, "experts": [], "sheets_complete": 0,
+                                            "sheets_incomplete": [], "selected": [], "ties": []})
+
+        for a in state.sheets(number):
+            g = group(a.group)
+            g["experts"].append(a.expert.email)
+            if live is not None:
+                done = (a.group, a.expert.email) not in live
             else:
-                done = bool(ids) and all((str(number), str(a["expert_email"]), i) in complete for i in ids)
+                done = bool(a.application_ids) and all((a.expert.email, i) in complete for i in a.application_ids)
             if done:
                 g["sheets_complete"] += 1
             else:
-                g["sheets_incomplete"].append(str(a["expert_email"]))
-        for r in (x for x in results_rows if str(x.get("stage")) == str(number)):
-            g = groups.setdefault(str(r["group"]), {"name": str(r["group"]), "experts": [], "sheets_complete": 0,
-                                                     "sheets_incomplete": [], "selected": [], "ties": []})
-            if r.get("selected"):
-                g["selected"].append(str(r["application_id"]))
-            if r.get("tied"):
-                g.setdefault("_ties", {}).setdefault(str(r["tied"]), []).append(str(r["application_id"]))
-            g["waiting"] = [w for w in str(r.get("waiting") or "").split("\n") if w]
-        for g in groups.values():
-            g["ties"] = [ids for _n, ids in sorted(g.pop("_ties", {}).items())]
-        stages.append({"number": number, "state": str(info.get("state") or "pending"),
-                       "opened_at": str(info.get("opened_at") or ""), "closed_at": str(info.get("closed_at") or ""),
-                       "note": str(info.get("note") or ""), "groups": list(groups.values())})
+                g["sheets_incomplete"].append(a.expert.email)
+        for outcome in state.outcomes_of(number):
+            g = group(outcome.group)
+            g["selected"] = list(outcome.selected)
+            g["ties"] = [list(t) for t in outcome.ties]
+            g["waiting"] = [str(w) for w in outcome.waiting]
+        stages.append({"number": number, "state": record.state.value,
+                       "opened_at": record.opened_at.isoformat(timespec="seconds") if record.opened_at else "",
+                       "closed_at": record.closed_at.isoformat(timespec="seconds") if record.closed_at else "",
+                       "note": record.note, "groups": list(groups.values())})
     winners = []
-    if str(stage_info.get(3, {}).get("state")) == "closed":
-        final = [r for r in results_rows if str(r.get("stage")) == "3" and str(r.get("place") or "")]
-        winners = sorted(({"place": int(float(r["place"])), "id": str(r["application_id"]),
-                           "score": float(r["score"])} for r in final), key=lambda w: w["place"])
+    final = state.outcomes_of(3)
+    if state.stage(3).state is StageState.CLOSED and final and final[0].ready:
+        scores = {s.application_id: s.score for s in final[0].standings}
+        winners = [{"place": place, "id": app_id, "score": scores.get(app_id)}
+                   for place, app_id in enumerate(final[0].selected, start=1)]
     documents = [{"kind": d.key.kind, "stage": d.key.stage, "group": d.key.group, "subject": d.key.subject,
-                  "path_or_url": d.path_or_url} for d in run.workspace.drive.documents()]
-    intake = stage_info.get(0, {})
+                  "version": d.key.version, "path_or_url": d.path_or_url} for d in run.workspace.drive.documents()]
+    intake = state.stage(0)
     return {"edition": run.config.edition.name, "language": run.lang, "now": run.now.isoformat(timespec="seconds"),
-            "backend": run.workspace.description, "intake": {"state": str(intake.get("state") or "")},
+            "backend": run.workspace.description,
+            "intake": {"state": "" if intake.state is StageState.PENDING else intake.state.value},
             "applications": applications, "stages": stages, "winners": winners, "documents": documents}
 
 

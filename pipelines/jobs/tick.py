@@ -1,4 +1,5 @@
-"""The scheduled job: from the calendar and `now`, run whatever is due and nothing twice.
+"""The scheduled job: from the calendar and `now`, run whatever is due and nothing twice
+(what is due is decided by domain/lifecycle.py `due`).
 
 Intake runs on every tick from the opening (see below); at intake close stage 1 opens; at each
 stage's deadline the stage closes and the next opens; after stage 3 the final documents are written
@@ -9,20 +10,18 @@ again) and it closes at the new deadline.
 from __future__ import annotations
 
 import fcntl
-from datetime import datetime
 import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
+from pipelines.domain import lifecycle
+from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
-from pipelines.jobs.stages import (CLOSED, OPEN, WAITING, close_stage, open_stage, reopen_stage, set_stage,
-                                   stage_rows, stage_state)
+from pipelines.jobs.stages import apply_late_disqualifications, close_intake, close_stage, open_stage, reopen_stage
 from pipelines.ports import BackendError
-
-INTAKE = 0  # the intake's row in the stages table
 
 
 class TickBusy(Exception):
@@ -59,7 +58,7 @@ def tick(run: Run) -> list[str]:
     actions: list[str] = []
     run.held_journal, held = [], run.held_journal
     try:
-        _due(run, actions)
+        _run_due(run, actions)
     except Exception as exc:
         jobs, run.held_journal = run.held_journal, held
         try:
@@ -72,50 +71,34 @@ def tick(run: Run) -> list[str]:
     return actions
 
 
-def _due(run: Run, actions: list[str]) -> None:
-    cal, now = run.config.calendar, run.now
-    if now >= cal.intake_open:
-        # Intake runs on every tick: while open it takes new responses; after the close it still
-        # records late arrivals (rejected, 9.8) and recorded disqualifications (9.10). It is
-        # idempotent, so a tick with nothing new writes nothing.
-        report = run_intake(run)
-        if report.registry_changed or any(d.changed for d in report.letters):
-            actions.append("intake")
-        if now >= cal.intake_close and stage_state(run, INTAKE) != CLOSED:
-            set_stage(run, INTAKE, state=CLOSED, opened_at=cal.intake_open.isoformat(),
-                      closed_at=now.isoformat(timespec="seconds"), note="final intake")
+def _run_due(run: Run, actions: list[str]) -> None:
+    """Act on lifecycle.due until nothing new is due: each move changes the state the next is read from."""
+    dates, done = run.config.dates(), set()
+    while True:
+        plan = [a for a in lifecycle.due(run.state.stages, dates, run.now) if a not in done]
+        if not plan:
+            break
+        action = plan[0]
+        done.add(action)
+        if action.step is Step.INTAKE:
+            report = run_intake(run)
+            if report.registry_changed or any(d.changed for d in report.letters):
+                actions.append("intake")
+            if apply_late_disqualifications(run):
+                actions.append("disqualification")
+        elif action.step is Step.CLOSE_INTAKE:
+            close_intake(run)
+            run.commit()
             actions.append("intake closed")
-    for stage in (1, 2, 3):
-        if stage_state(run, stage - 1 if stage > 1 else INTAKE) != CLOSED:
-            break
-        if stage_state(run, stage) == "":
-            open_stage(run, stage)
-            actions.append(f"stage {stage} opened")
-        if stage_state(run, stage) == WAITING and now < cal.stage_close(stage) and _deadline_moved(run, stage):
-            # CDB moved the deadline of a stage that waits (missing ratings): its experts get their
-            # sheets back until the new deadline, when the stage closes again as usual
-            reopen_stage(run, stage)
-            actions.append(f"stage {stage} reopened")
-        if stage_state(run, stage) in (OPEN, WAITING) and now >= cal.stage_close(stage):
-            if not _experts_had_time(run, stage):
-                run.say(text("stage_opened_late", run.lang, stage=stage,
-                             deadline=f"{cal.stage_close(stage):%d.%m.%Y %H:%M}"))
-                break
-            report = close_stage(run, stage)
-            actions.append(f"stage {stage} {'closed' if report.closed else 'waiting'}")
-        if stage_state(run, stage) != CLOSED:
-            break
-
-
-def _experts_had_time(run: Run, stage: int) -> bool:
-    """A stage opened late (the server was down past a deadline) is not closed before anyone could
-    score: its sheets would be frozen empty. CDB moves the deadline in the config instead."""
-    opened = str(stage_rows(run).get(stage, {}).get("opened_at") or "")
-    return not opened or datetime.fromisoformat(opened) < run.config.calendar.stage_close(stage)
-
-
-def _deadline_moved(run: Run, stage: int) -> bool:
-    """The stage waits since a close at an earlier deadline than the calendar's now. A stage CDB
-    closed by hand before its deadline (and that waits on a tie) is not reopened by the next tick."""
-    recorded = str(stage_rows(run).get(stage, {}).get("deadline") or "")
-    return not recorded or datetime.fromisoformat(recorded) < run.config.calendar.stage_close(stage)
+        elif action.step is Step.OPEN:
+            open_stage(run, action.stage)
+            actions.append(f"stage {action.stage} opened")
+        elif action.step is Step.REOPEN:
+            reopen_stage(run, action.stage)
+            actions.append(f"stage {action.stage} reopened")
+        elif action.step is Step.CLOSE:
+            report = close_stage(run, action.stage)
+            actions.append(f"stage {action.stage} {'closed' if report.closed else 'waiting'}")
+        elif action.step is Step.LATE:
+            run.say(text("stage_opened_late", run.lang, stage=action.stage,
+                         deadline=f"{dates.stage_close(action.stage):%d.%m.%Y %H:%M}"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jobkit import config_of, files, manifest, run_at, table_rows, workspace_dir
 from pipelines import rating_sheet
-from pipelines.jobs.stages import sheet_refs
+from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 
 GROUP = "FIT-IS"
@@ -31,12 +31,13 @@ def _score_everything_but(config_path: Path, now, missing: str, rater: str) -> N
     for a in _assignments(config_path):
         groups.setdefault(a["group"], []).extend(a["application_ids"].split(","))
     rank = {g: {i: n for n, i in enumerate(sorted(set(ids)))} for g, ids in groups.items()}
-    for row, ref in sheet_refs(run, 1):
+    for a in run.state.sheets(1):
+        ref = sheet_ref(run, a)
         values = {}
-        for index, app_id in enumerate(str(row["application_ids"]).split(",")):
-            if app_id == missing and row["expert_email"] != rater:
+        for index, app_id in enumerate(a.application_ids):
+            if app_id == missing and a.expert.email != rater:
                 continue
-            first = max(1, 10 - rank[str(row["group"])][app_id])
+            first = max(1, 10 - rank[a.group][app_id])
             for n, col in enumerate(columns):
                 values[(lay.data_row(index), col)] = first if n == 0 else 5
         run.workspace.sheets.write_as_expert(ref, values)
@@ -98,8 +99,9 @@ def test_a_waiting_stage_reopens_when_the_deadline_moves_and_closes_at_the_new_o
     # the late expert completes the sheet; at the new deadline the stage closes, frozen first
     run = run_at(edition, deadline + timedelta(days=3))
     lay = rating_sheet.layout(run.config)
-    row, ref = next((r, f) for r, f in sheet_refs(run, 1) if r["expert_email"] == late and r["group"] == GROUP)
-    index = str(row["application_ids"]).split(",").index(missing)
+    a = next(a for a in run.state.sheets(1) if a.expert.email == late and a.group == GROUP)
+    ref = sheet_ref(run, a)
+    index = a.application_ids.index(missing)
     run.workspace.sheets.write_as_expert(ref, {(lay.data_row(index), c): 7 for c in lay.scores.values()})
     actions = tick(run_at(edition, new_deadline + timedelta(minutes=5)))
     assert "stage 1 closed" in actions and "stage 2 opened" in actions
@@ -118,7 +120,7 @@ def test_a_stage_closed_by_hand_before_its_deadline_is_not_reopened_by_the_next_
     mine = [a for a in _assignments(edition) if a["group"] == GROUP]
     missing = sorted(set.intersection(*(set(a["application_ids"].split(",")) for a in mine)))[0]
     _score_everything_but(edition, deadline - timedelta(days=2), missing, mine[0]["expert_email"])
-    report = close_stage(run_at(edition, deadline - timedelta(days=1)), 1)  # CDB closes early, by hand
+    report = close_stage(run_at(edition, deadline - timedelta(days=1)), 1, force=True)  # CDB closes early, by hand
     assert not report.closed
     assert "stage 1 reopened" not in tick(run_at(edition, deadline - timedelta(hours=20)))  # deadline unmoved
     stage1 = next(r for r in table_rows(edition, "stages") if r["stage"] == 1)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from jobkit import config_of, run_at
 from pipelines.demo import write_edition
-from pipelines.jobs.stages import stage_rows
+from pipelines.domain.state import StageState
 from pipelines.jobs.tick import tick
 
 
@@ -19,7 +19,7 @@ def test_a_stage_opened_after_its_deadline_waits_for_a_new_deadline(tmp_path):
     assert "stage 1 opened" in actions and "stage 1 closed" not in actions and "stage 1 waiting" not in actions
     assert any("calendar.stage1_close" in m and "мерзімі" in m for m in run.messages)
     assert tick(run_at(config_path, late + timedelta(minutes=5))) == []  # still waits, nothing frozen
-    assert stage_rows(run_at(config_path, late))[1]["state"] == "open"
+    assert run_at(config_path, late).state.stage(1).state is StageState.OPEN
 
     # CDB moves the deadline; once it passes, the stage closes as usual
     text = config_path.read_text(encoding="utf-8")

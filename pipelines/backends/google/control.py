@@ -2,8 +2,8 @@
 cell-value conversions the Sheets adapters share.
 
 Economy (Sheets allows 60 reads + 60 writes per minute per user): a table is read with one
-values.get (UNFORMATTED_VALUE, SERIAL_NUMBER), remembered for TTL and kept current by our own writes;
-write_tables is at most 1 read (values.batchGet of the named tabs) + 1 write — ONE
+the jobs read every table they need at once (read_tables: one values.batchGet, UNFORMATTED_VALUE,
+SERIAL_NUMBER); write_tables compares against what this process last read or wrote, else it is 1 read (values.batchGet of the named tabs) + 1 write — ONE
 spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for every changed tab, the
 old rectangle cleared in the same call — whatever the tables' size; append_rows is one values.append
 (RAW). Text is written as stringValue / RAW: a form answer "=…" never becomes a formula.
@@ -78,15 +78,14 @@ class GoogleControlStore:
     """The control spreadsheet of the edition: found by appProperties (kind=control, edition) or
     created in the edition's folder; `backend.control_spreadsheet_id` names it explicitly."""
 
-    TTL = 120.0  # seconds a table read stays fresh (our own writes keep it current)
-
     def __init__(self, c: Clients, folders: Folders):
         self.c, self.folders = c, folders
         self.id: str | None = c.backend.control_spreadsheet_id
         self.tabs: dict[str, dict[str, int]] | None = None  # title -> sheetId, rows, cols
-        self.tabs_read = 0.0
         self.spare: dict[str, int] | None = None  # the blank first tab of a spreadsheet we just created
         self.created = False
+        # What this process last read or wrote of each tab: the baseline `write_tables` compares
+        # against to skip unchanged tables. Reads always go to the spreadsheet (read_tables).
         self.cache: dict[str, tuple[float, list[list[Any]]]] = {}
         self.clock = c.transports["sheets"].read_limiter.clock
 
@@ -113,9 +112,8 @@ class GoogleControlStore:
         return self.id
 
     def _tabs(self) -> dict[str, dict[str, int]]:
-        if self.tabs is None or self.clock() - self.tabs_read > self.TTL:
+        if self.tabs is None:
             sid = self._spreadsheet()
-            self.tabs_read = self.clock()
             meta = self.c.run("sheets", self.c.spreadsheets.get(
                 spreadsheetId=sid, fields="sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"))
             self.tabs = {}
@@ -131,7 +129,7 @@ class GoogleControlStore:
 
     def _values(self, names: list[str]) -> dict[str, list[list[Any]]]:
         now = self.clock()
-        stale = [n for n in names if n not in self.cache or now - self.cache[n][0] > self.TTL]
+        stale = [n for n in names if n not in self.cache]
         values = self.c.values
         if len(stale) == 1:
             got = [self.c.run("sheets", values.get(spreadsheetId=self.id, range=quote_tab(stale[0]), **READ))]
@@ -145,10 +143,20 @@ class GoogleControlStore:
         return {n: self.cache[n][1] for n in names}
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
+        return self.read_tables([name])[name]
+
+    def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """One spreadsheets.get for the tabs (once per process) and one values.batchGet for all."""
         with self.c.stats.operation("read table"):
-            if name not in self._tabs():
-                return []
-            rows = self._values([name])[name]
+            tabs = self._tabs()
+            present = [n for n in names if n in tabs]
+            for name in present:
+                self.cache.pop(name, None)  # read what the spreadsheet holds now
+            values = self._values(present) if present else {}
+        return {name: self._dicts(values.get(name, [])) for name in names}
+
+    @staticmethod
+    def _dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
         if not rows:
             return []
         header = [str(h) for h in rows[0]]

@@ -1,0 +1,96 @@
+"""The edition's state as one typed value: what the control store holds, loaded once per run.
+
+Jobs change it in memory and the store writes it back once at the end of the job. Pure: no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+from pipelines.domain.models import Application, Assignment, Problem, Rating, StageOutcome, Status
+
+INTAKE = 0  # the intake's record among the stages
+
+
+class StageState(str, Enum):
+    """Where a stage stands (9.4): not yet opened, open for rating, waiting for a decision, closed."""
+
+    PENDING = "pending"
+    OPEN = "open"
+    WAITING = "waiting"  # closed at its deadline but a tie or missing ratings keep it from deciding
+    CLOSED = "closed"
+
+    @classmethod
+    def parse(cls, text: object) -> "StageState":
+        value = str(text or "").strip().lower()
+        return cls(value) if value in cls._value2member_map_ else cls.PENDING
+
+
+@dataclass
+class StageRecord:
+    """One stage's (or the intake's) record: its state and when it changed."""
+
+    number: int
+    state: StageState = StageState.PENDING
+    opened_at: datetime | None = None
+    closed_at: datetime | None = None
+    deadline: datetime | None = None  # the deadline its last close ran against
+    note: str = ""
+
+
+Key = tuple[int, str]  # (stage, group)
+
+
+@dataclass
+class EditionState:
+    """Applications, the stages, who rates what, the ratings read at each close and what each
+    group decided."""
+
+    applications: list[Application] = field(default_factory=list)  # every registry row, superseded too
+    stages: dict[int, StageRecord] = field(default_factory=dict)
+    assignments: list[Assignment] = field(default_factory=list)
+    ratings: dict[Key, list[Rating]] = field(default_factory=dict)
+    problems: dict[Key, list[Problem]] = field(default_factory=dict)
+    outcomes: dict[Key, StageOutcome] = field(default_factory=dict)
+
+    def stage(self, number: int) -> StageRecord:
+        """The stage's record; a pending one (not stored) when it has none yet."""
+        return self.stages.get(number) or StageRecord(number)
+
+    def counting(self) -> dict[str, Application]:
+        """The application that counts for each DER id (its latest submission, 9.8), not superseded."""
+        out: dict[str, Application] = {}
+        for app in self.applications:
+            if app.status is not Status.SUPERSEDED:
+                out.setdefault(app.id, app)
+        return out
+
+    def outcomes_of(self, stage: int) -> list[StageOutcome]:
+        return [o for (s, _g), o in sorted(self.outcomes.items()) if s == stage]
+
+    def selected_at(self, stage: int) -> list[str]:
+        return [i for o in self.outcomes_of(stage) for i in o.selected]
+
+    def candidates(self, stage: int) -> list[Application]:
+        """Stage 1 takes every accepted DER; later stages only those selected at the stage before (9.4)."""
+        apps = self.counting()
+        if stage == 1:
+            return [a for a in apps.values() if a.status is Status.ACCEPTED]
+        return [apps[i] for i in self.selected_at(stage - 1) if i in apps and apps[i].status is Status.ACCEPTED]
+
+    def sheets(self, stage: int) -> list[Assignment]:
+        return [a for a in self.assignments if a.stage == stage]
+
+    def replace_stage(self, stage: int, *, assignments: list[Assignment] | None = None,
+                      ratings: dict[Key, list[Rating]] | None = None,
+                      problems: dict[Key, list[Problem]] | None = None,
+                      outcomes: dict[Key, StageOutcome] | None = None) -> None:
+        """Put one stage's rows in place of the ones it had, keeping the other stages' as they are."""
+        if assignments is not None:
+            self.assignments = [a for a in self.assignments if a.stage != stage] + assignments
+        for name, new in (("ratings", ratings), ("problems", problems), ("outcomes", outcomes)):
+            if new is None:
+                continue
+            kept = {k: v for k, v in getattr(self, name).items() if k[0] != stage}
+            setattr(self, name, kept | new)
