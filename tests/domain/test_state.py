@@ -1,0 +1,40 @@
+"""The edition's state value: candidates, counting applications, one stage replaced at a time."""
+from __future__ import annotations
+
+from _scoring_fixtures import make_app
+
+from pipelines.domain.models import Assignment, Expert, StageOutcome, Standing, Status
+from pipelines.domain.state import EditionState, StageState
+
+
+def outcome(stage: int, group: str, selected: list[str]) -> StageOutcome:
+    return StageOutcome(stage, group, [Standing(i, 50.0, 2, {}) for i in selected], selected, [], [], [])
+
+
+def test_stage_1_takes_the_accepted_and_later_stages_the_selected():
+    apps = [make_app("A"), make_app("B"), make_app("C", status=Status.REJECTED), make_app("D")]
+    state = EditionState(applications=apps, outcomes={(1, "IS"): outcome(1, "IS", ["D", "A"])})
+    assert [a.id for a in state.candidates(1)] == ["A", "B", "D"]
+    assert [a.id for a in state.candidates(2)] == ["D", "A"]
+    assert state.candidates(3) == []
+
+
+def test_a_disqualified_der_is_no_candidate_even_when_it_was_selected():
+    apps = [make_app("A", status=Status.DISQUALIFIED), make_app("B")]
+    state = EditionState(applications=apps, outcomes={(1, "IS"): outcome(1, "IS", ["A", "B"])})
+    assert [a.id for a in state.candidates(2)] == ["B"]
+
+
+def test_a_pending_stage_is_not_stored_until_it_changes():
+    state = EditionState()
+    assert state.stage(2).state is StageState.PENDING
+    assert state.stages == {}
+
+
+def test_replacing_one_stage_keeps_the_others():
+    expert = Expert("E", "e@atu.kz")
+    state = EditionState(assignments=[Assignment(1, "IS", expert, ["A"]), Assignment(2, "FIT", expert, ["A"])],
+                         outcomes={(1, "IS"): outcome(1, "IS", ["A"]), (2, "FIT"): outcome(2, "FIT", ["A"])})
+    state.replace_stage(2, assignments=[Assignment(2, "FIT", expert, ["B"])], outcomes={})
+    assert [(a.stage, a.application_ids) for a in state.assignments] == [(1, ["A"]), (2, ["B"])]
+    assert list(state.outcomes) == [(1, "IS")]
