@@ -206,7 +206,7 @@ def error_kind(status: int, reason: str) -> type[BackendError]:
 
 
 class Transport:
-    """Executes one API's requests: limiter, bounded backoff, counting, errors -> BackendError."""
+    """Executes one API's requests: limiter, bounded backoff, counting, errors -> the ports' typed errors."""
 
     def __init__(self, api: str, stats: Stats, *, per_minute: int, max_retries: int,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
@@ -234,11 +234,11 @@ class Transport:
         while True:
             self.stats.waited += limiter.acquire()
             self.stats.count(self.api, method)
+            failure: _Failure | None = None
             try:
                 return send()
             except NETWORK_FAILURES as exc:
                 problem: BaseException = exc
-                failure: _Failure | None = None
                 timed_out = True  # unanswered: a write may have happened, `recover` asks
             except Exception as exc:  # noqa: BLE001 - only HTTP errors are handled, the rest re-raised
                 failure = _failure(exc)
@@ -278,9 +278,11 @@ class Transport:
         detail = f"{status} {one_line(failure.message)}"
         if status >= 500:
             return Unavailable(f"{where} ({detail}); Google is having trouble: see "
-                               "https://www.google.com/appsstatus and try again later", status=status, reason=reason)
-        return QuotaExceeded(f"{where} ({detail}); Google's per-minute quota is used up: try again later "
-                             "or lower backend.sheets_per_minute / backend.drive_per_minute", status=status, reason=reason)
+                               "https://www.google.com/appsstatus and try again later",
+                               status=status, reason=reason)
+        setting = {"sheets": "backend.sheets_per_minute", "drive": "backend.drive_per_minute"}.get(self.api)
+        return QuotaExceeded(f"{where} ({detail}); Google's rate limit still refuses: try again later"
+                             + (f" or lower {setting}" if setting else ""), status=status, reason=reason)
 
 
 def one_line(value: object) -> str:

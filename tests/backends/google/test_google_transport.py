@@ -256,7 +256,7 @@ def test_rate_limits_that_never_clear_end_as_quota_exceeded_with_the_reason():
         transport.call("permissions.create", send, write=True)
     assert len(calls) == 3
     assert (error.value.status, error.value.reason) == (403, "sharingRateLimitExceeded")
-    assert "gave up after 3 attempts" in str(error.value) and "quota" in str(error.value)
+    assert "gave up after 3 attempts" in str(error.value) and "backend.drive_per_minute" in str(error.value)
 
 
 def test_5xx_that_never_clears_ends_as_unavailable_with_the_status():
