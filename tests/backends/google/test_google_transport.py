@@ -6,7 +6,7 @@ import pytest
 from pipelines.backends.google import open_google
 from pipelines.backends.google.offline import fake_workspace, google_config
 from pipelines.google_fake import FakeGoogle
-from pipelines.ports import BackendError
+from pipelines.ports import BackendError, QuotaExceeded
 
 
 def _with(config, **backend):
@@ -23,6 +23,8 @@ def test_storage_quota_is_explained_and_not_retried(base_config, requests_made):
     assert "service accounts have no Drive storage" in message and "backend.shared_drive_id" in message
     assert "storageQuotaExceeded" in message and "auth: oauth" in message
     assert isinstance(error.value.__cause__, Exception)  # raised from the HttpError
+    assert isinstance(error.value, QuotaExceeded)
+    assert (error.value.status, error.value.reason) == (403, "storageQuotaExceeded")
     failed = [r for r in fake.requests if r.status == 403]
     assert len(failed) == 1 and fake.clock == 0  # one request, no backoff
     fake.assert_all_valid()
