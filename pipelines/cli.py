@@ -35,6 +35,11 @@ class State:
     def lang(self) -> str:
         return self.config.language
 
+    @property
+    def known_lang(self) -> str | None:
+        """The config's language if the config was read already (the demo never reads it), else None."""
+        return self._config.language if self._config is not None else None
+
     def now(self) -> datetime:
         zone = self.config.zone
         if not self.now_text:
@@ -87,8 +92,25 @@ def progress_for(quiet: bool):
     return start
 
 
+def backend_message(exc: Exception, lang: str | None) -> str:
+    """One line: the kind of backend failure in the user's language, then the backend's own detail
+    (paths, settings, Google's status and reason) as it wrote it; a plain BackendError is its detail
+    alone. Before the config's language is known, the kind is said in both languages."""
+    from pipelines import ports
+
+    leads = {ports.NotFound: "error_not_found", ports.PermissionDenied: "error_permission_denied",
+             ports.QuotaExceeded: "error_quota_exceeded", ports.Conflict: "error_conflict",
+             ports.Unavailable: "error_unavailable", ports.InvalidRequest: "error_invalid_request"}
+    detail = " ".join(str(exc).split()) or type(exc).__name__
+    key = next((leads[kind] for kind in type(exc).__mro__ if kind in leads), None)
+    if key is None:
+        return detail
+    lead = i18n.text(key, lang) if lang else i18n.both(key)
+    return f"{lead}: {detail}"
+
+
 @contextmanager
-def errors() -> Iterator[None]:
+def errors(state: State | None = None) -> Iterator[None]:
     """Known failures become one line; anything else still shows its traceback (a bug)."""
     from pipelines.documents import DocumentError
     from pipelines.forms import FormError
@@ -97,7 +119,9 @@ def errors() -> Iterator[None]:
 
     try:
         yield
-    except (ConfigError, BackendError, StageError, DocumentError, FormError) as exc:
+    except BackendError as exc:
+        raise click.ClickException(backend_message(exc, state.known_lang if state else None)) from None
+    except (ConfigError, StageError, DocumentError, FormError) as exc:
         raise click.ClickException(str(exc)) from None
 
 
@@ -154,7 +178,7 @@ def check_config_cmd(state: State, access: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
     from pipelines.checks import check_config
 
-    with errors():
+    with errors(state):
         problems = check_config(state.config)
     if problems:
         raise click.ClickException(i18n.text("config_problems", state.lang,
@@ -165,7 +189,7 @@ def check_config_cmd(state: State, access: bool) -> None:
     if access:
         from pipelines.jobs.access import check_access
 
-        with errors():
+        with errors(state):
             run = make_run(state)
             failed = check_access(run)
         finish(state, run)
@@ -179,7 +203,7 @@ def intake(state: State) -> None:
     """Read the form responses, decide each application, write the registry and form 01 letters."""
     from pipelines.jobs.intake import run_intake
 
-    with errors(), exclusive(state):
+    with errors(state), exclusive(state):
         run = make_run(state)
         run_intake(run)
     finish(state, run)
@@ -192,7 +216,7 @@ def open_stage_cmd(state: State, stage: int) -> None:
     """Assign DERs to experts and create one rating sheet per expert."""
     from pipelines.jobs.stages import open_stage
 
-    with errors(), exclusive(state):
+    with errors(state), exclusive(state):
         run = make_run(state)
         open_stage(run, stage)
     finish(state, run)
@@ -207,7 +231,7 @@ def close_stage_cmd(state: State, stage: int, force: bool) -> None:
     """Freeze and gather the sheets, rank, select, and write the stage's documents."""
     from pipelines.jobs.stages import close_stage
 
-    with errors(), exclusive(state):
+    with errors(state), exclusive(state):
         run = make_run(state)
         close_stage(run, stage, force=force)
     finish(state, run)
@@ -219,7 +243,7 @@ def tick(state: State) -> None:
     """The cron job: run whatever is due at --now (or now), nothing twice."""
     from pipelines.jobs.tick import tick as run_tick
 
-    with errors(), exclusive(state, busy_ok=True):
+    with errors(state), exclusive(state, busy_ok=True):
         run = make_run(state)
         actions = run_tick(run)
     finish(state, run)
@@ -233,7 +257,7 @@ def remind(state: State, dry_run: bool) -> None:
     """List experts with incomplete sheets; notify them within remind.days_before days of the deadline."""
     from pipelines.jobs.remind import remind as run_remind
 
-    with errors(), (nullcontext() if dry_run else exclusive(state)):
+    with errors(state), (nullcontext() if dry_run else exclusive(state)):
         run = make_run(state)
         run_remind(run, send=not dry_run)
     finish(state, run)
@@ -247,7 +271,7 @@ def status(state: State, as_json: bool) -> None:
     from pipelines.jobs.status import build_status, status_json
     from pipelines.status_view import render_status
 
-    with errors():
+    with errors(state):
         run = make_run(state)
         if as_json:
             click.echo(status_json(run))
@@ -261,7 +285,7 @@ def audit_sharing(state: State) -> None:
     """List who can open each rating sheet; flag anything but the sheet's own expert."""
     from pipelines.jobs.audit import audit
 
-    with errors():
+    with errors(state):
         run = make_run(state)
         bad = audit(run)
     finish(state, run)
@@ -279,7 +303,7 @@ def demo(state: State, directory: str, backend: str, seed: int) -> None:
     """Build and run a whole sample edition in DIRECTORY (its config at DIRECTORY/contest.yaml)."""
     from pipelines.demo import DemoError, run_demo
 
-    with errors():
+    with errors(state):
         try:
             for line in run_demo(Path(directory), backend=backend, seed=seed, quiet=state.quiet,
                                  progress=progress_for(state.quiet)):

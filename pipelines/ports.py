@@ -12,7 +12,40 @@ from pipelines.domain.models import RawResponse, ScoreCell
 
 
 class BackendError(Exception):
-    """The backend could not do what was asked; the message tells the user what to fix."""
+    """The backend could not do what was asked; the message tells the user what to fix.
+
+    The subclasses say what kind of failure it was, so callers decide by type (and by `reason`)
+    rather than by the message's words. `status` is the HTTP status and `reason` Google's error
+    reason (e.g. "rateLimitExceeded", "notFound") where the backend had one; None otherwise."""
+
+    def __init__(self, message: str = "", *, status: int | None = None, reason: str | None = None):
+        super().__init__(message)
+        self.message, self.status, self.reason = message, status, reason
+
+
+class NotFound(BackendError):
+    """What was asked for does not exist (404; a file missing from the local workspace)."""
+
+
+class PermissionDenied(BackendError):
+    """The account (or the OS user) may not do it (401, 403 other than quotas; EACCES)."""
+
+
+class QuotaExceeded(BackendError):
+    """A rate limit or quota still refused after the retries ran out, or storage is full
+    (429, 403 rateLimitExceeded / userRateLimitExceeded, 403 storageQuotaExceeded)."""
+
+
+class Conflict(BackendError):
+    """The state was not what the request assumed: precondition failed, already exists (409, 412)."""
+
+
+class Unavailable(BackendError):
+    """The service could not be reached or answered 5xx, after the retries ran out."""
+
+
+class InvalidRequest(BackendError):
+    """The service refused the request as malformed (400): a bug or a wrong setting."""
 
 
 # --- rating sheets ---------------------------------------------------------------------------

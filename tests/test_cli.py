@@ -151,6 +151,51 @@ def test_a_damaged_workspace_manifest_is_one_line(tmp_path):
     assert_user_error(invoke("--config", str(config), "status"), "manifest", "damaged")
 
 
+
+@pytest.mark.parametrize("lang,lead", [("kk", "Табылмады"), ("ru", "Не найдено")])
+def test_a_missing_responses_export_is_one_line_saying_not_found(tmp_path, lang, lead):
+    config = example_copy(tmp_path)  # and no responses.csv next to it
+    result = invoke("--config", str(config), "--now", "2027-02-02T09:00", "intake", env={"CONTEST_LANGUAGE": lang})
+    assert_user_error(result, f"Error: {lead}: form.path: the responses export", "responses.csv")
+
+
+def test_a_google_config_without_its_key_file_is_one_line(tmp_path):
+    config = example_copy(tmp_path, **{"kind: local\n  workspace: workspace":
+                                       "kind: google\n  credentials: missing.json\n  shared_drive_id: 0Adrive"})
+    stderr = assert_user_error(invoke("--config", str(config), "status"), "backend.credentials", "missing.json")
+    assert stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind,status,reason,lead", [
+    ("Unavailable", None, None, "Қызмет қолжетімсіз"),
+    ("QuotaExceeded", 429, "rateLimitExceeded", "Google квотасы таусылды"),
+    ("PermissionDenied", 403, "forbidden", "Рұқсат жоқ"),
+    ("NotFound", 404, "notFound", "Табылмады"),
+    ("Conflict", 412, "conditionNotMet", "Күй күтілгендей емес"),
+    ("InvalidRequest", 400, "badRequest", "Сұраныс қабылданбады"),
+])
+def test_every_kind_of_backend_failure_is_one_line_in_the_editions_language(tmp_path, monkeypatch, kind, status,
+                                                                            reason, lead):
+    from pipelines import backends, ports
+
+    def failing(config, **options):
+        raise getattr(ports, kind)("Google drive files.list: gave up after 6 attempts\n(ConnectionResetError)",
+                                   status=status, reason=reason)
+    monkeypatch.setattr(backends, "open_workspace", failing)
+    config = example_copy(tmp_path)
+    stderr = assert_user_error(invoke("--config", str(config), "status"),
+                               f"Error: {lead}: Google drive files.list: gave up after 6 attempts (ConnectionResetError)")
+    assert stderr.count("\n") == 1  # Google's line breaks folded into the one line
+
+
+def test_before_the_config_is_read_the_kind_is_said_in_both_languages():
+    from pipelines.cli import backend_message
+    from pipelines.ports import BackendError, Unavailable
+
+    assert backend_message(Unavailable("no network"), None) == "Қызмет қолжетімсіз / Сервис недоступен: no network"
+    assert backend_message(Unavailable("no network"), "ru") == "Сервис недоступен: no network"
+    assert backend_message(BackendError("the manifest is damaged"), "kk") == "the manifest is damaged"
+
 def test_check_config_names_the_ten_working_day_rule_over_nauryz(tmp_path):
     # 17.03.2027 (Wed) to 29.03.2027 (Mon): 8 weekdays, but 22-24 March are Nauryz holidays -> 5 working days
     config = example_copy(tmp_path, **{

@@ -9,12 +9,13 @@ workspace/
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -27,11 +28,35 @@ from pipelines.digest import content_digest
 from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    BackendError, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
+    BackendError, Content, DocKey, NotFound, PermissionDenied, SheetGrid, SheetRef, SheetSpec, StoredDoc,
+    Workspace,
 )
 from pipelines.tables import comparable
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def file_errors(method: Method) -> Method:
+    """The disk's OSError as the ports' errors, so that the CLI shows one line instead of a traceback:
+    a missing file is NotFound, a refused one PermissionDenied, anything else (a full disk) BackendError."""
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except PermissionError as exc:
+            raise PermissionDenied(f"{_where(exc)}: permission denied; the user running contest must be able "
+                                   "to read and write the workspace folder and its files") from exc
+        except FileNotFoundError as exc:
+            raise NotFound(f"{_where(exc)}: no such file or folder") from exc
+        except OSError as exc:
+            raise BackendError(f"{_where(exc)}: {exc.strerror or exc}") from exc
+    return wrapper  # type: ignore[return-value]
+
+
+def _where(exc: OSError) -> str:
+    return str(exc.filename) if exc.filename else "the local workspace"
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -148,6 +173,7 @@ class LocalControlStore:
     def _rows(ws) -> list[list[Any]]:
         return [list(r) for r in ws.iter_rows(values_only=True)]
 
+    @file_errors
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return self.read_tables([name])[name]
 
@@ -165,6 +191,7 @@ class LocalControlStore:
         return [{h: ("" if v is None else v) for h, v in zip(header, row)} for row in rows[1:]
                 if any(v not in (None, "") for v in row)]
 
+    @file_errors
     def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
         wb = self._load()
         if wb is None:
@@ -188,6 +215,7 @@ class LocalControlStore:
             self._save(wb)
         return changed
 
+    @file_errors
     def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
         wb = self._load()
         if wb is None:
@@ -283,6 +311,7 @@ class LocalRatingSheets:
     def _entry(self, token: str) -> dict[str, Any] | None:
         return self.manifest.data["sheets"].get(token)
 
+    @file_errors
     def ensure(self, spec: SheetSpec) -> SheetRef:
         token = spec.key.token()
         entry = self._entry(token)
@@ -298,10 +327,11 @@ class LocalRatingSheets:
                    attachment=self.root / rel)
         return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
 
+    @file_errors
     def freeze(self, ref: SheetRef) -> None:
         entry = self._entry(ref.key.token())
         if entry is None:
-            raise BackendError(f"no rating sheet recorded for {ref.key.token()}")
+            raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
         if entry.get("frozen"):
             return
         source = self.root / entry["path"]
@@ -313,10 +343,11 @@ class LocalRatingSheets:
         self.manifest.save()
         source.chmod(0o444)  # a hint to whoever opens it locally that the stage is closed
 
+    @file_errors
     def unfreeze(self, ref: SheetRef, message: str = "") -> None:
         entry = self._entry(ref.key.token())
         if entry is None:
-            raise BackendError(f"no rating sheet recorded for {ref.key.token()}")
+            raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
         frozen = entry.get("frozen")
         if not frozen and entry["sharing"].get(ref.key.expert) == "writer":
             return
@@ -331,15 +362,17 @@ class LocalRatingSheets:
         if frozen:
             (self.root / frozen["snapshot"]).unlink(missing_ok=True)
 
+    @file_errors
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         entry = self._entry(ref.key.token())
         if entry is None:
-            raise BackendError(f"no rating sheet recorded for {ref.key.token()}")
+            raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
         path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
         if not path.exists():
-            raise BackendError(f"{path}: the rating sheet file is missing")
+            raise NotFound(f"{path}: the rating sheet file is missing")
         return read_xlsx_cells(path)
 
+    @file_errors
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         path = self.root / ref.id
         wb = load_workbook(path)
@@ -359,6 +392,7 @@ class LocalDrive:
     def __init__(self, root: Path, manifest: Manifest):
         self.root, self.manifest = root, manifest
 
+    @file_errors
     def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = "",
             *, source: str | None = None) -> StoredDoc:
         token = key.token()
@@ -382,6 +416,7 @@ class LocalDrive:
         self.manifest.save()
         return StoredDoc(key, str(self.root / rel), changed=True)
 
+    @file_errors
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
         from pipelines.documents import DocumentError, to_pdf
 
@@ -421,6 +456,7 @@ class LocalMailer:
     def __init__(self, root: Path):
         self.root = root
 
+    @file_errors
     def notify(self, to: str, subject: str, body: str) -> bool:
         _write_eml(self.root, to, subject, body)
         return True
@@ -436,15 +472,18 @@ class ExportFormSource:
         self.file = ExportFile(path, extra_aliases)
         self.path = self.file.path
 
+    @file_errors
     def read_responses(self) -> list[RawResponse]:
         from pipelines.forms import FormError
 
         try:
             return self.file.read_responses()
         except FormError as exc:
-            raise BackendError(str(exc)) from None
+            kind = BackendError if self.path.exists() else NotFound
+            raise kind(str(exc)) from None
 
 
+@file_errors
 def open_local(config) -> Workspace:
     root = config.path(config.backend.workspace)
     root.mkdir(parents=True, exist_ok=True)

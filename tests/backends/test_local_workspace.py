@@ -21,7 +21,7 @@ from pipelines.backends.local import (
 )
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
-from pipelines.ports import BackendError, DocKey, SheetKey, SheetSpec
+from pipelines.ports import BackendError, DocKey, NotFound, PermissionDenied, SheetKey, SheetRef, SheetSpec
 from pipelines.tables import Tables, title
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"
@@ -239,6 +239,56 @@ def test_freeze_ignores_later_edits_and_records_the_hash(tmp_path, config, apps)
         assert cells[row][col].value == 7
         assert cells[row][lay.fixed["comment"]].value == "жақсы"
 
+
+
+# --- errors the ports name -----------------------------------------------------------------------
+def test_a_sheet_nobody_recorded_or_whose_file_was_deleted_is_not_found(tmp_path, config, apps):
+    sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
+    stranger = SheetRef(SheetKey("2027-test", 1, "FIT-IS", "nobody@atu.edu.kz"), "x.xlsx", "x.xlsx")
+    for call in (sheets.read, sheets.freeze, sheets.unfreeze):
+        with pytest.raises(NotFound, match="no rating sheet recorded"):
+            call(stranger)
+    ref = sheets.ensure(_spec(config, apps))
+    Path(ref.url).unlink()  # someone tidied the folder by hand
+    with pytest.raises(NotFound, match="rating sheet file is missing"):
+        sheets.read(ref)
+    with pytest.raises(NotFound, match=Path(ref.url).name) as error:  # the OS's error, as the port's
+        sheets.freeze(ref)
+    assert isinstance(error.value.__cause__, FileNotFoundError)
+
+
+def test_a_folder_the_user_may_not_write_is_permission_denied(tmp_path, monkeypatch):
+    import pipelines.backends.local as local
+
+    def refused(*args, dir=None, **kwargs):
+        raise PermissionError(13, "Permission denied", str(dir))
+    monkeypatch.setattr(local.tempfile, "mkstemp", refused)
+    with pytest.raises(PermissionDenied, match="permission denied; the user running contest") as error:
+        LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
+    assert isinstance(error.value, BackendError)  # every `except BackendError` still catches it
+    with pytest.raises(PermissionDenied, match=str(tmp_path / "drive")):
+        LocalDrive(tmp_path, Manifest(tmp_path)).put(DocKey("2027-test", "form01", 0, "G", "DER-1"), [],
+                                                    "a.docx", b"PK")
+
+
+def test_a_full_disk_is_a_backend_error_naming_the_file(tmp_path, monkeypatch):
+    import errno
+
+    import pipelines.backends.local as local
+
+    def full(*args, dir=None, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(dir))
+    monkeypatch.setattr(local.tempfile, "mkstemp", full)
+    with pytest.raises(BackendError, match="No space left on device") as error:
+        LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
+    assert type(error.value) is BackendError
+
+
+def test_a_missing_responses_export_is_not_found(tmp_path, config):
+    from pipelines.backends.local import ExportFormSource
+
+    with pytest.raises(NotFound, match="form.path: the responses export"):
+        ExportFormSource(tmp_path / "responses.csv").read_responses()
 
 def test_reading_a_sheet_keeps_formulas_typed_by_the_expert(tmp_path, config, apps):
     sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))

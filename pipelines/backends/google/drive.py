@@ -13,7 +13,9 @@ from typing import Any
 
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
-from pipelines.ports import DOCX_MIME, PDF_MIME, BackendError, Content, DocKey, StoredDoc
+from pipelines.ports import (
+    DOCX_MIME, PDF_MIME, BackendError, Conflict, Content, DocKey, PermissionDenied, StoredDoc,
+)
 from pipelines.mail import compose
 
 from .transport import Clients
@@ -310,11 +312,12 @@ class GoogleMailer:
         with self.c.stats.operation("send mail"):
             try:
                 self.c.run("gmail", self.c.messages.send(userId="me", body={"raw": raw}))
-            except BackendError as exc:
-                if "precondition" not in str(exc).lower():
+            except Conflict as exc:  # Gmail says 400 failedPrecondition: no mailbox to send from
+                if exc.reason not in ("failedPrecondition", "FAILED_PRECONDITION"):
                     raise
-                raise BackendError(
+                raise PermissionDenied(
                     "backend.gmail: Gmail refused to send (failedPrecondition). A service account sends mail "
                     "only through domain-wide delegation of the gmail.send scope, as the mailbox named in "
-                    "backend.sender; set both, use backend.auth: oauth, or set backend.gmail: false") from exc
+                    "backend.sender; set both, use backend.auth: oauth, or set backend.gmail: false",
+                    status=exc.status, reason=exc.reason) from exc
         return True

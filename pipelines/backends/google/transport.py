@@ -5,23 +5,36 @@ Each transport executes a googleapiclient request (or a gspread call) behind
   tokens come back 60 s after being spent, so a short job runs at once and a long one never exceeds
   Google's per-minute quota; Sheets reads and writes have separate quotas and separate buckets);
 - a bounded, truncated exponential backoff with jitter, min(2^n + random, 32 s), at most `max_retries`
-  retries, on 429, 5xx, 403 rate-limit reasons and network timeouts (GOOGLE_NOTES "Quotas and retries").
+  retries, on 429, 5xx, 403 rate-limit reasons and network failures (timeouts, resets, DNS, TLS)
+  (GOOGLE_NOTES "Quotas and retries").
 A 403 storageQuotaExceeded is never retried: it is a configuration error with a fix to tell.
+Failures end as the typed errors of pipelines/ports.py (NotFound, Conflict, QuotaExceeded, ...),
+raised from the client library's exception, with Google's status and reason kept.
 Every request is counted per API+method and per operation label (`Stats.operation`).
 """
 from __future__ import annotations
 
+import http.client
 import json
 import random
 import socket
+import ssl
 import time
 from collections import deque
 from contextlib import contextmanager
 from typing import Any, Callable, Iterator
 
-from pipelines.ports import BackendError
+from pipelines.ports import (
+    BackendError, Conflict, InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, Unavailable,
+)
 
-RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
+# 403s that clear by waiting, retried like a 429 (Drive's sharing limit included: sharing many sheets
+# at once trips it)
+RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "sharingRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
+CONFLICT_REASONS = {"failedPrecondition", "conditionNotMet", "alreadyExists", "FAILED_PRECONDITION",
+                    "ALREADY_EXISTS", "ABORTED"}
+NETWORK_HELP = ("check this computer's network connection (proxy, firewall, DNS) and "
+                "https://www.google.com/appsstatus, then run the command again")
 MAX_WAIT = 32.0
 STORAGE_HELP = ("Google refused to store the file (403 storageQuotaExceeded): service accounts have no "
                 "Drive storage of their own. Set backend.shared_drive_id to a shared drive the service "
@@ -105,8 +118,15 @@ class _Failure(Exception):
         self.status, self.reason, self.message = status, reason, message
 
 
-def _timeouts() -> tuple[type[BaseException], ...]:
-    kinds: list[type[BaseException]] = [socket.timeout, TimeoutError]
+def _network_failures() -> tuple[type[BaseException], ...]:
+    """Exceptions meaning the request got no answer: it may or may not have reached Google."""
+    kinds: list[type[BaseException]] = [
+        socket.timeout, TimeoutError,
+        ConnectionError,  # ConnectionResetError, BrokenPipeError, ConnectionRefusedError, ConnectionAbortedError
+        http.client.RemoteDisconnected, http.client.IncompleteRead,
+        ssl.SSLError,  # SSLEOFError: the TLS connection was cut
+        socket.gaierror,  # DNS
+    ]
     try:
         import requests
         kinds += [requests.exceptions.Timeout, requests.exceptions.ConnectionError]
@@ -123,7 +143,7 @@ def _timeouts() -> tuple[type[BaseException], ...]:
     return tuple(kinds)
 
 
-TIMEOUTS = _timeouts()
+NETWORK_FAILURES = _network_failures()
 
 
 def _parse_error(status: int, content: bytes | str | dict | None, fallback: str) -> _Failure:
@@ -137,6 +157,7 @@ def _parse_error(status: int, content: bytes | str | dict | None, fallback: str)
     err = err if isinstance(err, dict) else {}
     reasons = [e.get("reason", "") for e in err.get("errors") or [] if isinstance(e, dict)]
     reasons += [d.get("reason", "") for d in err.get("details") or [] if isinstance(d, dict)]
+    reasons.append(err.get("status", "") if isinstance(err.get("status"), str) else "")  # e.g. FAILED_PRECONDITION
     reason = next((r for r in reasons if r), "")
     return _Failure(status, reason, str(err.get("message") or fallback or f"HTTP {status}"))
 
@@ -167,8 +188,25 @@ def retryable(f: _Failure) -> bool:
     return f.status == 429 or f.status >= 500 or (f.status == 403 and f.reason in RATE_REASONS)
 
 
+def error_kind(status: int, reason: str) -> type[BackendError]:
+    """The typed error for an HTTP failure of Google's."""
+    if status == 429 or reason in RATE_REASONS or reason == "storageQuotaExceeded":
+        return QuotaExceeded
+    if status in (409, 412) or reason in CONFLICT_REASONS:
+        return Conflict
+    if status == 404 or reason == "notFound":
+        return NotFound
+    if status in (401, 403):
+        return PermissionDenied
+    if status >= 500:
+        return Unavailable
+    if status == 400:
+        return InvalidRequest
+    return BackendError
+
+
 class Transport:
-    """Executes one API's requests: limiter, bounded backoff, counting, errors -> BackendError."""
+    """Executes one API's requests: limiter, bounded backoff, counting, errors -> the ports' typed errors."""
 
     def __init__(self, api: str, stats: Stats, *, per_minute: int, max_retries: int,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
@@ -196,28 +234,30 @@ class Transport:
         while True:
             self.stats.waited += limiter.acquire()
             self.stats.count(self.api, method)
+            failure: _Failure | None = None
             try:
                 return send()
-            except TIMEOUTS as exc:
+            except NETWORK_FAILURES as exc:
                 problem: BaseException = exc
-                detail = f"no answer from Google ({type(exc).__name__})"
-                timed_out = True
+                timed_out = True  # unanswered: a write may have happened, `recover` asks
             except Exception as exc:  # noqa: BLE001 - only HTTP errors are handled, the rest re-raised
                 failure = _failure(exc)
                 if failure is None and _auth_error(exc):
-                    raise BackendError(f"Google refused the credentials ({exc}); check backend.credentials "
-                                       "(a revoked key?) or, with auth: oauth, delete the token file at "
-                                       "backend.token_path to sign in again") from exc
+                    raise PermissionDenied(f"Google refused the credentials ({one_line(exc)}); check "
+                                           "backend.credentials (a revoked key?) or, with auth: oauth, delete "
+                                           "the token file at backend.token_path to sign in again") from exc
                 if failure is None:
                     raise
-                if failure.status == 403 and failure.reason == "storageQuotaExceeded":
-                    raise BackendError(STORAGE_HELP) from exc
+                status, reason = failure.status, failure.reason or None
+                if status == 403 and failure.reason == "storageQuotaExceeded":
+                    raise QuotaExceeded(STORAGE_HELP, status=status, reason=reason) from exc
                 if not retryable(failure):
-                    raise BackendError(f"Google {self.api} {method}: {failure.status} {failure.message}") from exc
-                problem, detail, timed_out = exc, f"{failure.status} {failure.message}", False
+                    raise error_kind(status, failure.reason)(
+                        f"Google {self.api} {method}: {status} {one_line(failure.message)}",
+                        status=status, reason=reason) from exc
+                problem, timed_out = exc, False
             if attempt >= self.max_retries:
-                raise BackendError(f"Google {self.api} {method}: gave up after {attempt + 1} attempts "
-                                   f"({detail}); try again later") from problem
+                raise self._gave_up(method, attempt + 1, problem, failure) from problem
             pause = min(2 ** attempt + self.rng.random(), MAX_WAIT)
             self.stats.retries += 1
             self.stats.waited += pause
@@ -227,6 +267,27 @@ class Transport:
                 done, result = recover()
                 if done:
                     return result
+
+    def _gave_up(self, method: str, attempts: int, problem: BaseException,
+                 failure: _Failure | None) -> BackendError:
+        where = f"Google {self.api} {method}: gave up after {attempts} attempts"
+        if failure is None:
+            return Unavailable(f"{where} (no answer from Google: {type(problem).__name__}"
+                               f"{': ' + one_line(problem) if str(problem) else ''}); {NETWORK_HELP}")
+        status, reason = failure.status, failure.reason or None
+        detail = f"{status} {one_line(failure.message)}"
+        if status >= 500:
+            return Unavailable(f"{where} ({detail}); Google is having trouble: see "
+                               "https://www.google.com/appsstatus and try again later",
+                               status=status, reason=reason)
+        setting = {"sheets": "backend.sheets_per_minute", "drive": "backend.drive_per_minute"}.get(self.api)
+        return QuotaExceeded(f"{where} ({detail}); Google's rate limit still refuses: try again later"
+                             + (f" or lower {setting}" if setting else ""), status=status, reason=reason)
+
+
+def one_line(value: object) -> str:
+    """A message of Google's or of a library's, its line breaks (and extra spaces) folded away."""
+    return " ".join(str(value).split())
 
 
 class Clients:

@@ -8,7 +8,7 @@ import pytest
 
 from pipelines.backends.google.offline import fake_workspace
 from pipelines.google_fake import pdf_text
-from pipelines.ports import DocKey
+from pipelines.ports import DocKey, PermissionDenied
 
 
 def make_docx(*paragraphs: str) -> bytes:
@@ -129,5 +129,6 @@ def test_mail_goes_through_gmail_only_when_configured(fake, config, gmail):
 def test_gmail_refusal_explains_delegation(fake, config):
     ws = fake_workspace(config.model_copy(update={"backend": config.backend.model_copy(update={"gmail": True})}), fake)
     fake.gmail_precondition_failure = True
-    with pytest.raises(Exception, match="domain-wide delegation"):
+    with pytest.raises(PermissionDenied, match="domain-wide delegation") as error:
         ws.mailer.notify("expert@atu.edu.kz", "Еске салу", "…")
+    assert (error.value.status, error.value.reason) == (400, "failedPrecondition")  # Gmail's answer, kept
