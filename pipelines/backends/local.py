@@ -177,6 +177,7 @@ class LocalControlStore:
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return self.read_tables([name])[name]
 
+    @file_errors
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         wb = self._load()
         return {name: self._table(wb, name) for name in names}
