@@ -233,6 +233,8 @@ def apply_late_disqualifications(run: Run) -> list[str]:
         if not hit or state.stage(stage).state is not StageState.CLOSED:
             continue
         later = state.stage(stage + 1).state if stage < 3 else StageState.PENDING
+        if later is StageState.CLOSED:
+            continue  # the next stage ranked without it; its own outcome is looked at in turn
         if later is not StageState.PENDING:
             line = text("disqualified_after_next_opened", run.lang, ids=", ".join(hit), stage=stage,
                         group=group_id, next=stage + 1, state=state_label(later.value, run.lang))
