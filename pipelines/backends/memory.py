@@ -217,12 +217,13 @@ class MemoryMailer:
 
 def open_memory(config, responses: list[RawResponse] | None = None) -> Workspace:
     """A fresh, empty memory workspace; `responses` are the form's (tests may change them later
-    through `workspace.forms.responses`)."""
+    through `workspace.forms.responses`). `config` is taken as open_local and open_google take it,
+    so a test can pass `open_memory` wherever a workspace factory is expected."""
     return Workspace(
         forms=MemoryFormSource(responses),
         control=MemoryControlStore(),
         sheets=MemoryRatingSheets(),
         drive=MemoryDrive(),
         mailer=MemoryMailer(),
-        description=f"memory workspace ({config.edition_key})",
+        description="memory workspace (nothing is kept after the run)",
     )
