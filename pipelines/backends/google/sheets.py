@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
-from pipelines.ports import Cell, SheetGrid, SheetKey, SheetRef, SheetSpec
+from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec
 from pipelines.rating_sheet import a1
 
 from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
@@ -247,7 +247,11 @@ class GoogleRatingSheets:
         return grid
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
-        """As typed into the sheet (USER_ENTERED): "=…" becomes a formula, "8" a number."""
+        """As typed into the sheet (USER_ENTERED): "=…" becomes a formula, "8" a number. Refused on a
+        sheet this run froze: the expert is a reader there, and Sheets would refuse them too (our
+        own account could still write, which would break `read` returning what was there at the freeze)."""
+        if ref.id in self.frozen:
+            raise BackendError(f"{ref.url}: the sheet is frozen; its expert can no longer edit it")
         data = [{"range": a1(r, c), "values": [[json_value(v)]]} for (r, c), v in sorted(values.items())]
         if not data:
             return
