@@ -49,6 +49,21 @@ class InvalidRequest(BackendError):
 
 
 # --- rating sheets ---------------------------------------------------------------------------
+def col_letter(col: int) -> str:
+    """0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int) -> str:
+    """A1 notation of a 0-based (row, column): a1(0, 0) == "A1", a1(8, 5) == "F9"."""
+    return f"{col_letter(col)}{row + 1}"
+
+
 @dataclass
 class Cell:
     """One cell of a sheet the pipeline writes. Formulas are only ever written by the pipeline."""
@@ -144,6 +159,33 @@ class RatingSheets(Protocol):
 
 
 # --- control store ---------------------------------------------------------------------------
+def rows_as_dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """A table read back (header row first) as dicts keyed by the header; blank rows dropped and
+    short rows padded, as every store does it."""
+    if not rows:
+        return []
+    header = [str(h) for h in rows[0]]
+    out = []
+    for row in rows[1:]:
+        if any(v not in (None, "") for v in row):
+            padded = ["" if v is None else v for v in row] + [""] * (len(header) - len(row))
+            out.append(dict(zip(header, padded)))
+    return out
+
+
+def comparable(rows: list[list[Any]], as_text: Callable[[Any], str] = str) -> list[list[str]]:
+    """Rows as text with trailing empty cells and rows dropped: how every store tells whether a
+    table changed (a store may pad rows or drop trailing blanks on its own)."""
+    out = [[as_text(v) for v in row] for row in rows]
+    for row in out:
+        while row and row[-1] == "":
+            row.pop()
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+
 class ControlStore(Protocol):
     """Named tables (the control workbook / spreadsheet): registry, stages, journal ..."""
 

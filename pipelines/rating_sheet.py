@@ -30,7 +30,7 @@ import yaml
 
 from pipelines.config import Config, Criterion
 from pipelines.domain.models import Application, Expert, Problem, Rating, ScoreCell
-from pipelines.ports import Cell, SheetGrid
+from pipelines.ports import Cell, SheetGrid, a1, col_letter  # noqa: F401 - a1 is part of this module's API
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "sheets_schema" / "rating_sheet.yaml"
 HEADER_KEYS = ("title", "stage", "group", "expert", "deadline", "instructions")
@@ -77,21 +77,6 @@ def layout(config: Config) -> Layout:
     scores = {k: len(FIXED_BEFORE) + i for i, k in enumerate(keys)}
     fixed.update({k: len(FIXED_BEFORE) + len(keys) + i for i, k in enumerate(FIXED_AFTER)})
     return Layout(header_row=len(HEADER_KEYS) + 1, fixed=fixed, scores=scores)
-
-
-def col_letter(col: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
-
-
-def a1(row: int, col: int) -> str:
-    """A1 notation of a 0-based (row, column): a1(0, 0) == "A1", a1(8, 5) == "F9"."""
-    return f"{col_letter(col)}{row + 1}"
 
 
 def sum_formula(row: int, lay: Layout) -> str:

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 
-from pipelines.ports import ControlStore
+from pipelines.ports import ControlStore, comparable  # noqa: F401 - comparable kept importable here
 
 SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheets_schema"
 LANGS = ("kk", "ru")
@@ -79,15 +79,3 @@ def _cell(value: Any) -> Any:
     if isinstance(value, bool):
         return "yes" if value else ""
     return value
-
-
-def comparable(rows: list[list[Any]], as_text: Callable[[Any], str] = str) -> list[list[str]]:
-    """Rows as text with trailing empty cells and rows dropped: how both backends tell whether a
-    table changed (a store may pad rows or drop trailing blanks on its own)."""
-    out = [[as_text(v) for v in row] for row in rows]
-    for row in out:
-        while row and row[-1] == "":
-            row.pop()
-    while out and not out[-1]:
-        out.pop()
-    return out

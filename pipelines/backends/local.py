@@ -29,9 +29,8 @@ from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
     BackendError, Content, DocKey, NotFound, PermissionDenied, SheetGrid, SheetRef, SheetSpec, StoredDoc,
-    Workspace,
+    Workspace, comparable, rows_as_dicts,
 )
-from pipelines.tables import comparable
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
 
@@ -185,12 +184,7 @@ class LocalControlStore:
     def _table(self, wb: Workbook | None, name: str) -> list[dict[str, Any]]:
         if wb is None or name not in wb.sheetnames:
             return []
-        rows = self._rows(wb[name])
-        if not rows:
-            return []
-        header = [str(h) for h in rows[0]]
-        return [{h: ("" if v is None else v) for h, v in zip(header, row)} for row in rows[1:]
-                if any(v not in (None, "") for v in row)]
+        return rows_as_dicts(self._rows(wb[name]))
 
     @file_errors
     def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:

@@ -14,10 +14,9 @@ from typing import Any
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    DOCX_MIME, BackendError, Content, DocKey, SheetRef, SheetSpec, StoredDoc, Workspace,
+    DOCX_MIME, BackendError, Content, DocKey, SheetRef, SheetSpec, StoredDoc, Workspace, comparable,
+    a1, rows_as_dicts,
 )
-from pipelines.rating_sheet import a1
-from pipelines.tables import comparable
 
 
 @dataclass
@@ -44,12 +43,10 @@ class MemoryControlStore:
         self.writes: list[str] = []  # names in the order they were (re)written, to check economy
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
-        rows = self.tables.get(name)
-        if not rows:
-            return []
-        header = [str(h) for h in rows[0]]
-        return [{h: (row[i] if i < len(row) else "") for i, h in enumerate(header)} for row in rows[1:]
-                if any(v not in (None, "") for v in row)]
+        return rows_as_dicts(self.tables.get(name) or [])
+
+    def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        return {name: self.read_table(name) for name in names}
 
     def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
         changed = []

@@ -12,8 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.ports import BackendError
-from pipelines.tables import comparable
+from pipelines.ports import BackendError, comparable, rows_as_dicts
 
 from .drive import SHEET, Folders, list_files, props_query
 from .transport import Clients
@@ -153,19 +152,7 @@ class GoogleControlStore:
             for name in present:
                 self.cache.pop(name, None)  # read what the spreadsheet holds now
             values = self._values(present) if present else {}
-        return {name: self._dicts(values.get(name, [])) for name in names}
-
-    @staticmethod
-    def _dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
-        if not rows:
-            return []
-        header = [str(h) for h in rows[0]]
-        out = []
-        for row in rows[1:]:
-            if any(v not in (None, "") for v in row):
-                padded = list(row) + [""] * (len(header) - len(row))
-                out.append({h: v for h, v in zip(header, padded)})
-        return out
+        return {name: rows_as_dicts(values.get(name, [])) for name in names}
 
     def _new_sheet_id(self) -> int:
         used = {t["id"] for t in (self.tabs or {}).values()} | {0}

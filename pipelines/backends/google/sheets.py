@@ -13,8 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
-from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec
-from pipelines.rating_sheet import a1
+from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
 
 from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
 from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
