@@ -107,14 +107,33 @@ def _record_tie_decision(config_path: Path, config: Config, tie: list[str], at: 
     config_path.write_text(text, encoding="utf-8")
 
 
+DEMO_BACKENDS = "contest.demo_backends"  # entry point group: name -> make(config_path) -> workspace factory
+
+
+def demo_backend(name: str) -> Callable[[Path], Callable[[Config], Workspace]]:
+    """The demo backend `name` other than local, from the installed entry points: google-fake is the
+    development install's in-process fake of Google, which the product itself neither ships nor knows.
+    The wheel declares the entry point too, but without the fake's module: loading it then fails."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEMO_BACKENDS, name=name):
+        try:
+            return entry.load()
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (entry.module == exc.name or entry.module.startswith(exc.name + ".")):
+                raise  # the backend's module is there but itself misses something: show that
+            break
+    raise DemoError(f"the {name} backend needs the development install: make install in a checkout "
+                    "of contest")
+
+
 def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet: bool = False,
              progress=no_progress, workspace_factory: Callable[[Config], Workspace] | None = None) -> Iterator[str]:
     """Runs the edition end to end, yielding what it did, line by line."""
+    make_factory = demo_backend(backend) if backend != "local" and workspace_factory is None else None
     config_path = write_edition(directory, seed)
-    if backend == "google-fake" and workspace_factory is None:
-        from pipelines.backends.google.offline import demo_workspace_factory
-
-        workspace_factory = demo_workspace_factory(config_path)
+    if make_factory is not None:
+        workspace_factory = make_factory(config_path)
     config = load_config(config_path)
     if workspace_factory is None:
         from pipelines.backends import open_workspace
