@@ -11,6 +11,7 @@ import random
 import shutil
 from collections import Counter
 from datetime import datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -23,7 +24,9 @@ from pipelines.jobs.status import build_status
 from pipelines.jobs.tick import tick
 from pipelines.ports import Workspace
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027" / "contest.yaml"
+# The shipped example edition: package data of the top-level `examples` package, so that an installed
+# wheel has it too.
+EXAMPLE = files("examples") / "atu-2027" / "contest.yaml"
 
 # Experts who do not behave: one leaves a DER blank, one types words instead of a number.
 CARELESS = {1: {"i.sidorenko@atu.edu.kz": "blank", "t.sokolova@atu.edu.kz": "text"}}
@@ -58,7 +61,7 @@ def write_edition(directory: Path, seed: int) -> Path:
         elif target.exists():
             target.unlink()
     config_path = directory / "contest.yaml"
-    shutil.copyfile(EXAMPLE, config_path)
+    config_path.write_bytes(EXAMPLE.read_bytes())
     config = load_config(config_path)
     rows = demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
     (directory / "responses.csv").write_text(demo_data.to_csv(rows), encoding="utf-8")

@@ -1,9 +1,11 @@
-"""What the product package ships: no import of the Google fake (a development package outside the
-wheel), and `contest demo --backend google-fake` that finds the fake only where it is installed."""
+"""What the product package ships: its data found through importlib.resources (the same in a checkout
+and in an installed wheel), no import of the Google fake (a development package outside the wheel),
+and `contest demo --backend google-fake` that finds the fake only where it is installed."""
 from __future__ import annotations
 
 import ast
 import sys
+from importlib.resources import files
 from pathlib import Path
 
 import pytest
@@ -14,6 +16,39 @@ from pipelines.demo import DemoError, demo_backend, run_demo
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKE = "google_fake"
+
+
+def test_the_schemas_templates_and_example_are_package_resources():
+    for name in ("form_fields.yaml", "messages.yaml", "rating_sheet.yaml", "tables.yaml"):
+        assert files("sheets_schema").joinpath(name).is_file(), name
+    from pipelines import documents
+
+    for kind in documents.KINDS:
+        for lang in documents.LANGS:
+            assert files("docx_templates").joinpath(f"{kind}.{lang}.docx").is_file(), (kind, lang)
+    assert files("examples").joinpath("atu-2027", "contest.yaml").is_file()
+
+
+def test_the_product_reads_its_data_through_the_resource_packages(monkeypatch):
+    from pipelines import demo, documents, forms, i18n, rating_sheet, tables
+
+    schemas = files("sheets_schema")
+    assert tables.SCHEMA_DIR == schemas
+    assert {i18n.MESSAGES, rating_sheet.SCHEMA_PATH, forms.SCHEMA} == {
+        schemas / "messages.yaml", schemas / "rating_sheet.yaml", schemas / "form_fields.yaml"}
+    assert demo.EXAMPLE == files("examples") / "atu-2027" / "contest.yaml"
+    monkeypatch.delenv("CONTEST_TEMPLATES", raising=False)
+    assert str(documents.templates_dir()) == str(files("docx_templates"))
+
+
+def test_the_package_data_is_declared_for_the_wheel():
+    import tomllib
+
+    setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    assert set(setuptools["packages"]["find"]["include"]) == {"pipelines*", "sheets_schema", "docx_templates",
+                                                             "examples"}
+    assert setuptools["package-data"] == {"sheets_schema": ["*.yaml"], "docx_templates": ["*.docx"],
+                                          "examples": ["atu-2027/contest.yaml"]}
 
 
 def fake_imports(text: str) -> list[tuple[int, str]]:
