@@ -8,6 +8,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	@# The fake of Google is not in the wheel, so the editable install does not see it either: link it
+	@# into the venv for `contest demo --backend google-fake` (pytest finds it through pythonpath).
+	ln -sfn "$(CURDIR)/google_fake" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/google_fake"
 	touch $(STAMP)
 
 .PHONY: install demo test clean

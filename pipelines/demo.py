@@ -11,6 +11,7 @@ import random
 import shutil
 from collections import Counter
 from datetime import datetime, timedelta
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -24,7 +25,9 @@ from pipelines.jobs.status import build_status
 from pipelines.jobs.tick import tick
 from pipelines.ports import Workspace
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027" / "contest.yaml"
+# The shipped example edition: package data of the top-level `examples` package, so that an installed
+# wheel has it too.
+EXAMPLE = files("examples") / "atu-2027" / "contest.yaml"
 
 # Experts who do not behave: one leaves a DER blank, one types words instead of a number.
 CARELESS = {1: {"i.sidorenko@atu.edu.kz": "blank", "t.sokolova@atu.edu.kz": "text"}}
@@ -59,7 +62,7 @@ def write_edition(directory: Path, seed: int) -> Path:
         elif target.exists():
             target.unlink()
     config_path = directory / "contest.yaml"
-    shutil.copyfile(EXAMPLE, config_path)
+    config_path.write_bytes(EXAMPLE.read_bytes())
     config = load_config(config_path)
     rows = demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
     (directory / "responses.csv").write_text(demo_data.to_csv(rows), encoding="utf-8")
@@ -108,14 +111,33 @@ def _record_tie_decision(config_path: Path, config: Config, tie: list[str], at: 
     config_path.write_text(text, encoding="utf-8")
 
 
+DEMO_BACKENDS = "contest.demo_backends"  # entry point group: name -> make(config_path) -> workspace factory
+
+
+def demo_backend(name: str) -> Callable[[Path], Callable[[Config], Workspace]]:
+    """The demo backend `name` other than local, from the installed entry points: google-fake is the
+    development install's in-process fake of Google, which the product itself neither ships nor knows.
+    The wheel declares the entry point too, but without the fake's module: loading it then fails."""
+    from importlib.metadata import entry_points
+
+    for entry in entry_points(group=DEMO_BACKENDS, name=name):
+        try:
+            return entry.load()
+        except ModuleNotFoundError as exc:
+            if exc.name is None or not (entry.module == exc.name or entry.module.startswith(exc.name + ".")):
+                raise  # the backend's module is there but itself misses something: show that
+            break
+    raise DemoError(f"the {name} backend needs the development install: make install in a checkout "
+                    "of contest")
+
+
 def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet: bool = False,
              progress=no_progress, workspace_factory: Callable[[Config], Workspace] | None = None) -> Iterator[str]:
     """Runs the edition end to end, yielding what it did, line by line."""
+    make_factory = demo_backend(backend) if backend != "local" and workspace_factory is None else None
     config_path = write_edition(directory, seed)
-    if backend == "google-fake" and workspace_factory is None:
-        from pipelines.backends.google.offline import demo_workspace_factory
-
-        workspace_factory = demo_workspace_factory(config_path)
+    if make_factory is not None:
+        workspace_factory = make_factory(config_path)
     config = load_config(config_path)
     if workspace_factory is None:
         from pipelines.backends import open_workspace

@@ -1,7 +1,7 @@
 """Context dicts -> docxtpl Word templates -> .docx bytes (and PDF through LibreOffice).
 
-The templates live in ``<repo>/docx_templates/<kind>.<lang>.docx`` (override the folder with the
-``CONTEST_TEMPLATES`` environment variable). They are plain Word files that CDB staff may restyle;
+The templates live in ``docx_templates/<kind>.<lang>.docx``, package data of the top-level
+``docx_templates`` package (override the folder with the ``CONTEST_TEMPLATES`` environment variable). They are plain Word files that CDB staff may restyle;
 ``docx_templates/build_templates.py`` wrote the first version.
 
 Each kind has a context contract (``CONTEXT_KEYS``): the caller passes exactly these keys, values
@@ -25,6 +25,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from importlib.resources import files
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -92,7 +93,8 @@ def templates_dir() -> Path:
     override = os.environ.get("CONTEST_TEMPLATES")
     if override:
         return Path(override).expanduser()
-    return Path(__file__).resolve().parent.parent / "docx_templates"
+    # Package data; pip unpacks a wheel, so the package is a real folder (docxtpl wants file paths).
+    return Path(str(files("docx_templates")))
 
 
 def template_path(kind: str, lang: str) -> Path:

@@ -12,6 +12,7 @@ import re
 import zipfile
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
+from importlib.resources import files
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ import yaml
 from pipelines.domain.models import Author, RawResponse, Response
 from pipelines.domain.text import normalise
 
-SCHEMA = Path(__file__).resolve().parent.parent / "sheets_schema" / "form_fields.yaml"
+SCHEMA = files("sheets_schema") / "form_fields.yaml"
 FIELDS = ("timestamp", "respondent_email", "faculty", "department", "title", "authors", "languages",
           "der_type", "justification", "link", "act_files", "certificate_files")
 SHEET_TIME = "%d.%m.%Y %H:%M:%S"  # how a datetime cell of the response sheet is kept as text

@@ -23,7 +23,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import yaml
@@ -32,7 +32,7 @@ from pipelines.config import Config, Criterion
 from pipelines.domain.models import Application, Expert, Problem, Rating, ScoreCell
 from pipelines.ports import Cell, SheetGrid, a1, col_letter  # noqa: F401 - a1 is part of this module's API
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "sheets_schema" / "rating_sheet.yaml"
+SCHEMA_PATH = files("sheets_schema") / "rating_sheet.yaml"
 HEADER_KEYS = ("title", "stage", "group", "expert", "deadline", "instructions")
 FIXED_BEFORE = ("no", "der_id", "title", "authors", "link")  # before the criteria
 FIXED_AFTER = ("comment", "sum")  # after the criteria

@@ -18,7 +18,7 @@ LIST_SEPARATOR = "\n"
 @lru_cache(maxsize=None)
 def _messages() -> dict[str, dict[str, str]]:
     path = SCHEMA_DIR / "messages.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
 
 
 def local_reason(reason: Reason, lang: str) -> str:

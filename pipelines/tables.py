@@ -6,14 +6,15 @@ headers are understood on reading, so switching `language` never strands an old 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
+from importlib.resources import files
 from typing import Any
 
 import yaml
 
 from pipelines.ports import ControlStore, comparable  # noqa: F401 - comparable kept importable here
 
-SCHEMA_DIR = Path(__file__).resolve().parent.parent / "sheets_schema"
+# Package data: found the same way in a checkout and in an installed wheel.
+SCHEMA_DIR = files("sheets_schema")
 LANGS = ("kk", "ru")
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
-from pipelines.backends.google.offline import fake_workspace
+from google_fake.demo import fake_workspace
 from pipelines.cli import cli
 from pipelines.config import Config, load_config
-from pipelines.google_fake import FakeGoogle
+from google_fake import FakeGoogle
 from pipelines.jobs.access import check_access
 from pipelines.jobs.common import Run
 

@@ -14,7 +14,7 @@ from typing import Any, Callable
 
 import pytest
 
-from pipelines.backends.google.offline import demo_workspace_factory
+from google_fake.demo import demo_workspace_factory
 from pipelines.backends.local import open_local
 from pipelines.backends.memory import open_memory
 from pipelines.config import load_config

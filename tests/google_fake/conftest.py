@@ -1,13 +1,6 @@
-import os
-import sys
-
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-if ROOT not in sys.path:
-    sys.path.insert(0, ROOT)
-
-from pipelines.google_fake import FakeGoogle  # noqa: E402
+from google_fake import FakeGoogle  # from the checkout: pyproject's pytest pythonpath
 
 
 @pytest.fixture

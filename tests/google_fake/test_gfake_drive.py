@@ -5,7 +5,7 @@ import pytest
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaInMemoryUpload, MediaIoBaseDownload, MediaIoBaseUpload
 
-from pipelines.google_fake import FakeGoogle, pdf_text
+from google_fake import FakeGoogle, pdf_text
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 GDOC = "application/vnd.google-apps.document"

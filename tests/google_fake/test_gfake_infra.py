@@ -8,7 +8,7 @@ from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
-from pipelines.google_fake import FakeGoogle
+from google_fake import FakeGoogle
 
 
 def _new_sheet(sheets):

@@ -1,7 +1,7 @@
 import pytest
 from googleapiclient.errors import HttpError
 
-from pipelines.google_fake.a1 import parse_a1
+from google_fake.a1 import parse_a1
 
 
 def _cell(v):

@@ -9,7 +9,7 @@ import os
 import random
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from pipelines.ports import BackendError, Workspace
 
@@ -87,12 +87,15 @@ def _mailbox(creds, sender: str | None):
     return None
 
 
-def open_google(config, *, fake=None, credentials=None, sleep: Callable[[float], None] = time.sleep,
+def open_google(config, *, credentials=None, http_factory: Callable[[], Any] | None = None,
+                requests_adapter=None, sleep: Callable[[float], None] = time.sleep,
                 clock: Callable[[], float] | None = None, seed: int | None = None) -> Workspace:
-    """The Google workspace for `config`. `fake`: a pipelines.google_fake.FakeGoogle to talk to instead
-    of Google (the limiter and the backoff then run on its simulated clock and sleep, whatever `sleep`
-    says: waiting costs no real time); `credentials`: ready google-auth credentials; `clock`/`seed`:
-    the limiter's clock and the jitter's seed, for tests."""
+    """The Google workspace for `config`. Every parameter has a working default for real Google and
+    exists so that another transport (a test server, a proxy) can be put in its place:
+    `credentials`: ready google-auth credentials (default: from backend.auth and the key file);
+    `http_factory()`: a new httplib2-compatible `http` for googleapiclient (wrapped in AuthorizedHttp);
+    `requests_adapter`: a requests transport adapter mounted on gspread's session for https://;
+    `sleep`/`clock`/`seed`: the backoff's sleep, the limiter's clock and the jitter's seed."""
     import google_auth_httplib2
     import gspread
     import httplib2
@@ -101,19 +104,11 @@ def open_google(config, *, fake=None, credentials=None, sleep: Callable[[float],
     backend = config.backend
     if getattr(backend, "kind", None) != "google":
         raise BackendError("backend.kind: open_google needs backend.kind: google")
-    if fake is not None:
-        from google.oauth2.credentials import Credentials
+    creds = credentials or (_oauth_user(config) if backend.auth == "oauth" else _service_account(config))
+    new_http = http_factory or (lambda: httplib2.Http(timeout=HTTP_TIMEOUT))
 
-        creds = credentials or Credentials(token="fake")  # a user's token: who it is, Drive tells
-        sleep, clock = fake.sleep, clock or fake.monotonic
-
-        def http(as_user=None):
-            return google_auth_httplib2.AuthorizedHttp(as_user or creds, http=fake.http())
-    else:
-        creds = credentials or (_oauth_user(config) if backend.auth == "oauth" else _service_account(config))
-
-        def http(as_user=None):
-            return google_auth_httplib2.AuthorizedHttp(as_user or creds, http=httplib2.Http(timeout=HTTP_TIMEOUT))
+    def http(as_user=None):
+        return google_auth_httplib2.AuthorizedHttp(as_user or creds, http=new_http())
 
     def service(name: str, version: str, credentials=None):
         return build(name, version, http=http(credentials), static_discovery=True, cache_discovery=False)
@@ -129,10 +124,9 @@ def open_google(config, *, fake=None, credentials=None, sleep: Callable[[float],
     gc = None
     if config.form.kind == "sheet":
         gc = gspread.Client(auth=creds)
-        if fake is not None:
-            gc.http_client.session.mount("https://", fake.requests_adapter())
-        else:
-            gc.http_client.set_timeout(HTTP_TIMEOUT)
+        gc.http_client.set_timeout(HTTP_TIMEOUT)
+        if requests_adapter is not None:
+            gc.http_client.session.mount("https://", requests_adapter)
     clients = Clients(
         sheets=service("sheets", "v4"), drive=service("drive", "v3"),
         forms=service("forms", "v1") if config.form.kind == "forms_api" else None,
@@ -156,7 +150,7 @@ def open_google(config, *, fake=None, credentials=None, sleep: Callable[[float],
         sheets=GoogleRatingSheets(clients, folders),
         drive=GoogleDrive(clients, folders),
         mailer=GoogleMailer(clients),
-        description=f"Google Workspace ({where}{', fake Google' if fake is not None else ''})",
+        description=f"Google Workspace ({where})",
     )
     workspace.stats.update(requests=stats.methods, operations=stats.operations, report=stats.report,
                            transport=stats)

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.backends.google.offline import fake_workspace, google_config
+from google_fake.demo import fake_workspace, google_config
 from pipelines.config import load_config
-from pipelines.google_fake import FakeGoogle
+from google_fake import FakeGoogle
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
 CDB = "cdb.secretary@atu.edu.kz"

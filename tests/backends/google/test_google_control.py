@@ -1,7 +1,7 @@
 """The control spreadsheet: tables round-trip, idempotent writes, a fixed request budget per job."""
 from __future__ import annotations
 
-from pipelines.backends.google.offline import fake_workspace
+from google_fake.demo import fake_workspace
 from pipelines.tables import Tables
 
 TRICKY = ["=1+1", "+7 701 111 22 33", "@mention", "-5", "'quoted", "0123", "3.50", "TRUE", "<b>&amp;</b>"]

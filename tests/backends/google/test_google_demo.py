@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from pipelines.backends import open_workspace
-from pipelines.backends.google.offline import demo_workspace_factory
+from google_fake.demo import demo_workspace_factory
 from pipelines.config import load_config
 from pipelines.demo import run_demo, write_edition
 from pipelines.jobs.common import Run

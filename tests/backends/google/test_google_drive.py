@@ -6,8 +6,8 @@ import io
 import docx
 import pytest
 
-from pipelines.backends.google.offline import fake_workspace
-from pipelines.google_fake import pdf_text
+from google_fake.demo import fake_workspace
+from google_fake import pdf_text
 from pipelines.ports import DocKey, PermissionDenied
 
 

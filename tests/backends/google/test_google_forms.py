@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from pipelines.backends.google.offline import demo_workspace_factory, fake_workspace
+from google_fake.demo import demo_workspace_factory, fake_workspace
 from pipelines.config import FormSourceConfig
 from pipelines.demo import write_edition
 from pipelines.forms import load_aliases, map_response, read_export, table_row_key

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from pipelines import rating_sheet
-from pipelines.backends.google.offline import fake_workspace
+from google_fake.demo import fake_workspace
 from pipelines.domain.models import Application, Author, Expert, Response, Status
 from pipelines.ports import SheetKey, SheetSpec
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from pipelines.backends.google import open_google
-from pipelines.backends.google.offline import fake_workspace, google_config
-from pipelines.google_fake import FakeGoogle
+from google_fake.demo import fake_workspace, google_config
+from google_fake import FakeGoogle
 from pipelines.ports import BackendError, QuotaExceeded
 
 

@@ -9,6 +9,10 @@ Every request is routed and validated (query parameters, JSON bodies) against
 googleapiclient's bundled discovery documents, recorded in `fake.requests` and
 counted by `fake.counts()`. Invalid requests answer 400 in Google's error shape.
 
+The product's Google backend over the fake: open_google(config, **connect(fake)), or
+google_fake.demo.fake_workspace(config, fake) (it also says "fake Google" in the description).
+Not part of the product's wheel: a development and test package only.
+
 Reference (see fake.py / server.py / drive_model.py / forms.py for details):
   clock      fake.clock, advance(s), sleep(s), time(), monotonic(), now(), now_rfc3339()
   counting   requests, counts(include_errors=True), total_requests(), reset_counts(),
@@ -24,10 +28,11 @@ Reference (see fake.py / server.py / drive_model.py / forms.py for details):
   inspection file_meta(id), file_content(id), sheet_values(id, range, render),
              spreadsheet_model(id); pdf_text(pdf_bytes) for exported PDFs
 """
+from .connect import connect
 from .docs import make_pdf, pdf_text
 from .fake import DEFAULT_IDENTITY, FakeGoogle
 from .server import RecordedRequest
 from .util import ApiError
 
-__all__ = ["FakeGoogle", "DEFAULT_IDENTITY", "RecordedRequest", "ApiError", "pdf_text",
+__all__ = ["connect", "FakeGoogle", "DEFAULT_IDENTITY", "RecordedRequest", "ApiError", "pdf_text",
            "make_pdf"]

@@ -1,14 +1,16 @@
-"""The Google backend against the in-process fake (pipelines.google_fake): the demo's
-`--backend google-fake` and a helper for tests. Nothing here reaches Google."""
+"""The product's Google backend against the in-process fake: the demo's `--backend google-fake`
+(found through the `contest.demo_backends` entry point) and helpers for tests. Nothing here
+reaches Google."""
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any, Callable
 
+from pipelines.backends.google import open_google
 from pipelines.config import Config, FormSourceConfig, GoogleBackend
 from pipelines.ports import Workspace
 
-from . import open_google
+from .connect import connect
 
 DEMO_SENDER = "cdb@atu.edu.kz"
 
@@ -25,8 +27,11 @@ def google_config(config: Config, *, shared_drive_id: str | None, form_id: str |
 
 
 def fake_workspace(config: Config, fake, **options: Any) -> Workspace:
-    """The Google workspace of `config` (already a Google config) talking to `fake`."""
-    return open_google(config, fake=fake, **options)
+    """The Google workspace of `config` (already a Google config) talking to `fake`; `options`
+    override what connect(fake) gives (e.g. another clock or credentials)."""
+    workspace = open_google(config, **{**connect(fake), **options})
+    workspace.description = workspace.description.removesuffix(")") + ", fake Google)"
+    return workspace
 
 
 def seed_form(fake, responses_csv: Path, zone) -> str:
@@ -74,7 +79,7 @@ def demo_workspace_factory(config_path: str | Path) -> Callable[[Config], Worksp
     state: dict[str, Any] = {}
 
     def factory(config: Config) -> Workspace:
-        from pipelines.google_fake import FakeGoogle
+        from . import FakeGoogle
 
         if "fake" not in state:
             fake = FakeGoogle(service_account_without_storage=True)

@@ -1,0 +1,15 @@
+"""How the product's Google backend is pointed at a FakeGoogle: the keyword arguments of
+pipelines.backends.google.open_google that replace Google's transports with the fake's."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def connect(fake) -> dict[str, Any]:
+    """open_google(config, **connect(fake)) talks to `fake`: its http and requests transports, a user's
+    token (who it is, the fake's Drive tells), and its simulated sleep and clock, so that the limiter
+    and the backoff wait without costing real time."""
+    from google.oauth2.credentials import Credentials
+
+    return {"credentials": Credentials(token="fake"), "http_factory": fake.http,
+            "requests_adapter": fake.requests_adapter(), "sleep": fake.sleep, "clock": fake.monotonic}

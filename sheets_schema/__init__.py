@@ -1,0 +1,1 @@
+"""Sheet, form and message schemas (YAML), read through importlib.resources.files("sheets_schema")."""
