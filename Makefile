@@ -19,8 +19,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/contest demo demo
 
+# loadscope: each module's tests on one worker, so a module's whole-edition fixture is built once;
+# the ten slowest tests are printed to keep an eye on the suite's time.
 test: $(STAMP)
-	$(BIN)/python -m pytest -q -n 2
+	$(BIN)/python -m pytest -q -n 2 --dist loadscope --durations=10
 
 clean:
 	rm -rf $(VENV) demo workspace

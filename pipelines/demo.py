@@ -33,6 +33,10 @@ EXAMPLE = files("examples") / "atu-2027" / "contest.yaml"
 CARELESS = {1: {"i.sidorenko@atu.edu.kz": "blank", "t.sokolova@atu.edu.kz": "text"}}
 
 
+# What the stage-3 job says when it could not convert the results to PDF; without LibreOffice the demo
+# says it once at the end instead, in the edition's language, with how to get the PDF.
+PDF_NOT_MADE = "note: results.pdf not made:"
+
 MARKER = ".contest-demo"  # what a folder made by the demo carries, so that it may be cleared again
 
 
@@ -154,7 +158,7 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
         actions = tick(run)
         yield i18n.text("demo_tick", lang, time=f"{moment:%Y-%m-%d %H:%M}", label=label,
                         actions=i18n.actions(actions, lang))
-        yield from (f"    {m}" for m in run.messages)
+        yield from (f"    {m}" for m in run.messages if not (m.startswith(PDF_NOT_MADE) and not _libreoffice()))
 
     def run_at(moment: datetime) -> Run:
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
@@ -190,6 +194,8 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
                         score=f"{w['score']:.2f}")
     kinds = Counter(d["kind"] for d in status["documents"])
     yield i18n.text("demo_documents", lang, counts=", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
+    if "results_pdf" not in kinds and not _libreoffice():
+        yield i18n.text("demo_no_pdf", lang, command=f"{_program()} demo {directory}")
     for line in workspace.stats.get("report", lambda: [])():
         yield line
     if backend == "local":
@@ -199,6 +205,11 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
         yield i18n.text("demo_then_try", lang, command=f"{_program()} --config {directory / 'contest.yaml'} status")
     else:
         yield i18n.text("demo_fake_google", lang)
+
+
+def _libreoffice() -> bool:
+    """Whether local PDF conversion can run (the same look-up as pipelines.documents.to_pdf)."""
+    return bool(shutil.which("soffice") or shutil.which("libreoffice"))
 
 
 def _program() -> str:

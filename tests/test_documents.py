@@ -246,7 +246,7 @@ def test_to_pdf_without_libreoffice(tmp_path, monkeypatch):
                               "to produce PDFs; the .docx is ready")
 
 
-@pytest.mark.skipif(not (shutil.which("soffice") or shutil.which("libreoffice")), reason="LibreOffice not installed")
+@pytest.mark.needs_libreoffice
 def test_to_pdf_with_libreoffice():
     pdf = D.to_pdf(_render("results", "kk"))
     assert pdf.startswith(b"%PDF")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
@@ -55,7 +56,9 @@ def _summary(status):
                                                       tuple(sorted(g["experts"]))) for g in s["groups"]))
                    for s in status["stages"]],
         "winners": status["winners"],
-        "documents": Counter(d["kind"] for d in status["documents"]),
+        # The results PDF depends on the host (local conversion needs LibreOffice): checked on its own below.
+        "documents": Counter(d["kind"] for d in status["documents"] if d["kind"] != "results_pdf"),
+        "results_pdf": [d["path_or_url"] for d in status["documents"] if d["kind"] == "results_pdf"],
     }
 
 
@@ -69,6 +72,13 @@ def test_google_gives_the_same_registry_selections_and_winners_as_local(editions
     assert [s[1] for s in google["stages"]] == ["closed", "closed", "closed"]
     assert google["winners"] == local["winners"] and len(google["winners"]) == 3
     assert google["documents"] == local["documents"]
+    assert len(google["results_pdf"]) == 1  # Drive exports the PDF itself: made on any host
+
+
+@pytest.mark.needs_libreoffice
+def test_the_local_workspace_makes_the_results_pdf_too(editions):
+    (path,) = _summary(_status(*editions["local"]))["results_pdf"]
+    assert Path(path).read_bytes().startswith(b"%PDF")
 
 
 def test_every_request_was_valid_and_under_quota_and_counts_are_printed(editions):
