@@ -2,6 +2,7 @@
 
 workspace/
   control.xlsx        the control tables (registry, stages, results, journal ...), one sheet each
+  backups/            the last copies of control.xlsx, each taken before it was replaced (contest restore)
   manifest.json       idempotency keys -> files, hashes, sharing and freezes
   drive/              documents and rating sheets, one folder per stage and group
   outbox/             notifications as .eml files for CDB to send (no mail server here)
@@ -12,7 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +31,7 @@ from pipelines.digest import content_digest
 from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    BackendError, Content, DocKey, SheetGrid, SheetRef, SheetSpec, StoredDoc, Workspace,
+    BackendError, Content, ControlHealth, DocKey, SheetGrid, SheetKey, SheetRef, SheetSpec, StoredDoc, Workspace,
 )
 from pipelines.tables import comparable
 
@@ -115,9 +119,94 @@ def _manifest_problem(data: Any) -> str | None:
 
 
 # --- control store -----------------------------------------------------------------------------
+BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)\.xlsx$")
+STAMP = "%Y%m%dT%H%M%S.%fZ"
+
+
+@dataclass
+class Backup:
+    """One copy of control.xlsx in workspace/backups/."""
+
+    path: Path
+    taken: datetime  # UTC, from the file's name
+    tables: dict[str, int] | None  # tab title -> rows below the header; None when unreadable
+    detail: str = ""  # why it cannot be read
+
+    @property
+    def readable(self) -> bool:
+        return self.tables is not None
+
+
+class ControlBackups:
+    """workspace/backups/control-<UTC time>.xlsx: the last `keep` versions of control.xlsx, each taken
+    just before the file was replaced with changed content, so that a bad write or a deletion can be
+    undone (`contest restore`). A control.xlsx replaced by a restore goes to backups/set-aside/."""
+
+    def __init__(self, root: Path, keep: int = 10):
+        self.folder = root / "backups"
+        self.control = root / "control.xlsx"
+        self.keep = max(1, keep)
+
+    def paths(self) -> list[Path]:
+        """The copies, oldest first (their names sort by time)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted(p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name))
+
+    def take(self, data: bytes) -> Path:
+        moment = datetime.now(timezone.utc)
+        while True:
+            path = self.folder / f"control-{moment.strftime(STAMP)}.xlsx"
+            if not path.exists():
+                break
+            moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
+        _atomic_write(path, data)
+        for old in self.paths()[:-self.keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def backups(self) -> list[Backup]:
+        """Every copy, newest first, with its tables and row counts."""
+        return [inspect_backup(p) for p in reversed(self.paths())]
+
+    def find(self, name: str) -> Path | None:
+        """A copy by its file name (or a path to it)."""
+        for path in self.paths():
+            if name in (path.name, str(path)) or Path(name).name == path.name:
+                return path
+        return None
+
+    def put_back(self, backup: Path) -> Path | None:
+        """control.xlsx becomes a copy of `backup`; the file it replaces, if any, is kept in
+        backups/set-aside/ (never deleted). Returns where the replaced file went."""
+        data = backup.read_bytes()
+        aside = None
+        if self.control.is_file():
+            stamp = datetime.now(timezone.utc).strftime(STAMP)
+            aside = self.folder / "set-aside" / f"control-{stamp}.xlsx"
+            _atomic_write(aside, self.control.read_bytes())
+        _atomic_write(self.control, data)
+        return aside
+
+
+def inspect_backup(path: Path) -> Backup:
+    taken = datetime.strptime(BACKUP_NAME.match(path.name).group(1), STAMP).replace(tzinfo=timezone.utc)
+    try:
+        if path.stat().st_size == 0:
+            raise ValueError("the file is empty")
+        wb = load_workbook(path, read_only=True)
+        tables = {ws.title: sum(1 for row in ws.iter_rows(min_row=2, values_only=True)
+                                if any(v not in (None, "") for v in row)) for ws in wb.worksheets}
+        wb.close()
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        return Backup(path, taken, None, str(exc) or type(exc).__name__)
+    return Backup(path, taken, tables)
+
+
 class LocalControlStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, keep: int = 10):
         self.path = root / "control.xlsx"
+        self.backups = ControlBackups(root, keep)
         self._cache: tuple[tuple[int, int], Workbook] | None = None  # (mtime_ns, size) -> parsed workbook
 
     def _load(self) -> Workbook | None:
@@ -137,12 +226,29 @@ class LocalControlStore:
 
     def _save(self, wb: Workbook) -> None:
         try:
-            _atomic_write(self.path, _workbook_bytes(wb))
+            data = _workbook_bytes(wb)
+            if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
+                current = self.path.read_bytes()
+                if current and current != data:
+                    self.backups.take(current)
+            _atomic_write(self.path, data)
         except BaseException:
             self._cache = None  # the cached workbook holds changes the file does not
             raise
         stat = self.path.stat()
         self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
+
+    def health(self) -> ControlHealth:
+        where = dict(where=str(self.path), backend="local", backups=str(self.backups.folder))
+        if not self.path.exists():
+            return ControlHealth("missing", **where)
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            return ControlHealth("empty", **where)
+        try:
+            wb = self._load()
+        except BackendError as exc:
+            return ControlHealth("unreadable", detail=str(exc.__context__ or exc), **where)
+        return ControlHealth("ok", tables=list(wb.sheetnames) if wb else [], **where)
 
     @staticmethod
     def _rows(ws) -> list[list[Any]]:
@@ -347,6 +453,17 @@ class LocalRatingSheets:
         return [{"sheet": e["path"], "email": email, "role": role}
                 for e in self.manifest.data["sheets"].values() for email, role in e["sharing"].items()]
 
+    def made(self) -> list[SheetKey]:
+        out = []
+        for entry in self.manifest.data["sheets"].values():
+            p = entry.get("properties") or {}
+            try:
+                out.append(SheetKey(p["edition"], int(p["stage"]), p["group"], p["expert"], int(p["version"]),
+                                    p.get("kind", "rating_sheet")))
+            except (KeyError, TypeError, ValueError):
+                continue  # not written by ensure(): no key to give
+        return out
+
 
 # --- documents and mail ------------------------------------------------------------------------
 class LocalDrive:
@@ -447,7 +564,7 @@ def open_local(config) -> Workspace:
     manifest = Manifest(root)
     return Workspace(
         forms=ExportFormSource(config.path(config.form.path), config.form.aliases),
-        control=LocalControlStore(root),
+        control=LocalControlStore(root, config.backend.control_backups),
         sheets=LocalRatingSheets(root, manifest),
         drive=LocalDrive(root, manifest),
         mailer=LocalMailer(root),
