@@ -119,7 +119,7 @@ def _manifest_problem(data: Any) -> str | None:
 
 
 # --- control store -----------------------------------------------------------------------------
-BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)\.xlsx$")
+BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)(\.append)?\.xlsx$")
 STAMP = "%Y%m%dT%H%M%S.%fZ"
 
 
@@ -140,7 +140,12 @@ class Backup:
 class ControlBackups:
     """workspace/backups/control-<UTC time>.xlsx: the last `keep` versions of control.xlsx, each taken
     just before the file was replaced with changed content, so that a bad write or a deletion can be
-    undone (`contest restore`). A control.xlsx replaced by a restore goes to backups/set-aside/."""
+    undone (`contest restore`). A control.xlsx replaced by a restore goes to backups/set-aside/.
+
+    Cron's ticks append a journal row each, even when nothing is due: a copy taken before an append
+    (named *.append.xlsx) replaces the newest copy when that one was also taken before an append —
+    the only change between the two is appended rows, so nothing is lost — and idle ticks do not
+    push the copies of real changes out of the rotation."""
 
     def __init__(self, root: Path, keep: int = 10):
         self.folder = root / "backups"
@@ -151,16 +156,21 @@ class ControlBackups:
         """The copies, oldest first (their names sort by time)."""
         if not self.folder.is_dir():
             return []
-        return sorted(p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name))
+        return sorted((p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name)),
+                      key=lambda p: BACKUP_NAME.match(p.name).group(1))
 
-    def take(self, data: bytes) -> Path:
+    def take(self, data: bytes, *, before_append: bool = False) -> Path:
+        previous = self.paths()
         moment = datetime.now(timezone.utc)
+        suffix = ".append" if before_append else ""
         while True:
-            path = self.folder / f"control-{moment.strftime(STAMP)}.xlsx"
-            if not path.exists():
+            path = self.folder / f"control-{moment.strftime(STAMP)}{suffix}.xlsx"
+            if not any(BACKUP_NAME.match(p.name).group(1) == moment.strftime(STAMP) for p in previous):
                 break
             moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
         _atomic_write(path, data)
+        if before_append and previous and BACKUP_NAME.match(previous[-1].name).group(2):
+            previous[-1].unlink(missing_ok=True)  # the new copy holds all it held, plus the appended rows
         for old in self.paths()[:-self.keep]:
             old.unlink(missing_ok=True)
         return path
@@ -224,13 +234,13 @@ class LocalControlStore:
         self._cache = (stamp, wb)
         return wb
 
-    def _save(self, wb: Workbook) -> None:
+    def _save(self, wb: Workbook, *, append: bool = False) -> None:
         try:
             data = _workbook_bytes(wb)
             if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
                 current = self.path.read_bytes()
                 if current and current != data:
-                    self.backups.take(current)
+                    self.backups.take(current, before_append=append)
             _atomic_write(self.path, data)
         except BaseException:
             self._cache = None  # the cached workbook holds changes the file does not
@@ -300,7 +310,7 @@ class LocalControlStore:
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
-        self._save(wb)
+        self._save(wb, append=True)
 
 
 def _fill_table(ws, rows: list[list[Any]]) -> None:

@@ -28,6 +28,23 @@ def test_each_changing_write_keeps_the_version_it_replaces_and_rotation_keeps_ex
     assert [_n(p) for p in store.backups.paths()] == [3, 4, 5]
 
 
+def test_idle_appends_keep_one_copy_and_never_push_real_changes_out(tmp_path):
+    """Cron's idle ticks only append a journal row: consecutive copies taken before appends collapse
+    into the newest one (it holds everything the older did, plus the rows appended)."""
+    store = LocalControlStore(tmp_path, keep=2)
+    store.write_tables({"A": (["n"], [[0]])})
+    store.write_tables({"A": (["n"], [[1]])})  # copy of 0
+    for n in range(5):
+        store.append_rows("J", ["row"], [[n]])
+    first, newest = store.backups.paths()
+    assert _n(first) == 0 and not first.name.endswith(".append.xlsx")
+    assert newest.name.endswith(".append.xlsx")
+    assert [r[0] for r in load_workbook(newest)["J"].iter_rows(min_row=2, values_only=True)] == [0, 1, 2, 3]
+    store.write_tables({"A": (["n"], [[2]])})  # a real change: its copy is added, the oldest rotated out
+    assert [_n(p) for p in store.backups.paths()] == [1, 1]
+    assert len(list(load_workbook(store.backups.paths()[-1])["J"].iter_rows(min_row=2))) == 5
+
+
 def test_an_unchanged_write_takes_no_copy(tmp_path):
     store = LocalControlStore(tmp_path, keep=5)
     store.write_tables({"A": (["n"], [[1]])})
