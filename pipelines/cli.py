@@ -282,12 +282,13 @@ def restore(state: State, backup: str | None, list_only: bool) -> None:
 
     if list_only:
         with errors():
-            lines = list_backups(state.config, state.lang)
-    else:
-        with errors(), exclusive(state):
-            lines = restore_control(state.config, state.lang, backup)
+            for line in list_backups(state.config, state.lang):
+                click.echo(line)
+        return
+    with errors(), exclusive(state):
+        lines = restore_control(state.config, state.lang, backup)
     for line in lines:
-        click.echo(line)
+        state.echo(line)
 
 
 @cli.command()

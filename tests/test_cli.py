@@ -293,11 +293,13 @@ def test_restore_lists_backups_sets_the_broken_file_aside_and_restores_a_named_o
     assert len(lines) == len(names) and lines[0].startswith(names[-1]) and "UTC" in lines[0]
     assert "Тізілім: " in lines[0]
     (root / "control.xlsx").write_bytes(b"")
-    result = invoke("--config", str(config), "-q", "restore", names[0])
+    assert invoke("--config", str(config), "-q", "restore").stdout == ""  # -q: errors only
+    result = invoke("--config", str(config), "restore", names[0])
     assert result.exit_code == 0, result.output
     assert names[0] in result.stdout and "set-aside" in result.stdout
-    [aside] = (root / "backups" / "set-aside").iterdir()
-    assert aside.read_bytes() == b""  # the broken file kept, not deleted
+    first, second = sorted((root / "backups" / "set-aside").iterdir())
+    assert first.read_bytes() == b""  # the broken file kept, not deleted
+    assert load_workbook(second).sheetnames  # and so is the one the second restore replaced
     assert load_workbook(root / "control.xlsx").sheetnames
     assert_user_error(invoke("--config", str(config), "restore", "control-nope.xlsx"), "control-nope.xlsx",
                       "contest restore --list")

@@ -192,8 +192,9 @@ class ControlBackups:
         data = backup.read_bytes()
         aside = None
         if self.control.is_file():
-            stamp = datetime.now(timezone.utc).strftime(STAMP)
-            aside = self.folder / "set-aside" / f"control-{stamp}.xlsx"
+            moment = datetime.now(timezone.utc)
+            while (aside := self.folder / "set-aside" / f"control-{moment.strftime(STAMP)}.xlsx").exists():
+                moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
             _atomic_write(aside, self.control.read_bytes())
         _atomic_write(self.control, data)
         return aside
