@@ -125,13 +125,18 @@ def errors(state: State | None = None) -> Iterator[None]:
         raise click.ClickException(str(exc)) from None
 
 
-def make_run(state: State, workspace=None):
+def make_run(state: State, workspace=None, *, guard: bool = True):
+    """The job's Run. `guard`: first make sure the edition's control tables are not lost
+    (pipelines/jobs/guard.py) — every job command does; check-config --access only reads."""
     from pipelines.backends import open_workspace
     from pipelines.jobs.common import Run
+    from pipelines.jobs.guard import ensure_control_intact
 
     config = state.config
-    return Run(config=config, workspace=workspace or open_workspace(config), now=state.now(),
-               progress=progress_for(state.quiet))
+    workspace = workspace or open_workspace(config)
+    if guard:
+        ensure_control_intact(workspace, state.lang)
+    return Run(config=config, workspace=workspace, now=state.now(), progress=progress_for(state.quiet))
 
 
 @contextmanager
@@ -190,7 +195,7 @@ def check_config_cmd(state: State, access: bool) -> None:
         from pipelines.jobs.access import check_access
 
         with errors(state):
-            run = make_run(state)
+            run = make_run(state, guard=False)
             failed = check_access(run)
         finish(state, run)
         if failed:
@@ -291,6 +296,25 @@ def audit_sharing(state: State) -> None:
     finish(state, run)
     if bad:
         raise click.ClickException(i18n.text("sharing_problems_found", state.lang, count=bad))
+
+
+@cli.command()
+@click.argument("backup", required=False)
+@click.option("--list", "list_only", is_flag=True, help="Show the backups with their time and tables.")
+@click.pass_obj
+def restore(state: State, backup: str | None, list_only: bool) -> None:
+    """Put back control.xlsx from workspace/backups/ (the newest readable copy, or BACKUP)."""
+    from pipelines.jobs.guard import list_backups, restore_control
+
+    if list_only:
+        with errors():
+            for line in list_backups(state.config, state.lang):
+                click.echo(line)
+        return
+    with errors(), exclusive(state):
+        lines = restore_control(state.config, state.lang, backup)
+    for line in lines:
+        state.echo(line)
 
 
 @cli.command()

@@ -188,6 +188,7 @@ class FormSourceConfig(_Strict):
 class LocalBackend(_Strict):
     kind: Literal["local"] = "local"
     workspace: str = "workspace"
+    control_backups: int = Field(10, ge=1)  # copies of control.xlsx kept in workspace/backups/ (contest restore)
 
 
 class GoogleBackend(_Strict):

@@ -48,6 +48,12 @@ class InvalidRequest(BackendError):
     """The service refused the request as malformed (400): a bug or a wrong setting."""
 
 
+class ControlLost(BackendError):
+    """The control tables of an edition that has started are missing or unreadable: every job
+    refuses (pipelines/jobs/guard.py) rather than rebuild the edition from scratch. The message
+    names what is missing and how to restore it."""
+
+
 # --- rating sheets ---------------------------------------------------------------------------
 def col_letter(col: int) -> str:
     """0 -> A, 25 -> Z, 26 -> AA."""
@@ -157,6 +163,10 @@ class RatingSheets(Protocol):
     def sharing(self) -> list[dict[str, str]]:
         """Every rating sheet with who can access it: [{sheet, email, role}]; for audit-sharing."""
 
+    def made(self) -> list[SheetKey]:
+        """The key of every rating sheet of the edition that exists (local: the manifest; Google:
+        the appProperties search), whatever the control tables say: what tells the edition started."""
+
 
 # --- control store ---------------------------------------------------------------------------
 def rows_as_dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
@@ -184,6 +194,23 @@ def comparable(rows: list[list[Any]], as_text: Callable[[Any], str] = str) -> li
         out.pop()
     return out
 
+@dataclass
+class ControlHealth:
+    """What the control store is, read without creating or changing anything (ControlStore.health).
+
+    state: "ok" (readable; `tables` holds its tab titles), "missing" (no file / no spreadsheet),
+    "empty" (a zero-byte file) or "unreadable" (`detail` says why)."""
+
+    state: str
+    where: str  # the file's path, or the spreadsheet's id / the search that found nothing
+    backend: str  # "local" | "google": which way to restore it
+    tables: list[str] = field(default_factory=list)
+    detail: str = ""
+    backups: str = ""  # local: the folder of the rotated copies (`contest restore`)
+
+    @property
+    def ok(self) -> bool:
+        return self.state == "ok"
 
 
 class ControlStore(Protocol):
@@ -203,6 +230,10 @@ class ControlStore(Protocol):
 
     def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
         """Append to a table (the journal), creating it with its header if absent."""
+
+    def health(self) -> ControlHealth:
+        """Whether the store exists and can be read, and its tables; creates nothing (Google: the
+        control spreadsheet is looked for, never created, here)."""
 
 
 # --- documents -------------------------------------------------------------------------------

@@ -69,7 +69,7 @@ def one_response(folder: Path) -> None:
 def test_every_command_has_help_text():
     assert cli.help and "contest" in cli.help.lower()
     expected = {"check-config", "intake", "open-stage", "close-stage", "remind", "tick", "status", "demo",
-                "audit-sharing"}
+                "audit-sharing", "restore"}
     assert expected <= set(cli.commands)
     for name, command in cli.commands.items():
         assert command.callback.__doc__ and command.callback.__doc__.strip(), f"{name} has no docstring"
@@ -285,6 +285,83 @@ def test_human_status_runs(opened_edition):
     result = invoke("--config", str(opened_edition), "--now", "2027-02-20T09:00", "status")
     assert result.exit_code == 0, result.output
     assert "FIT-IS" in result.stdout and "Traceback" not in result.output
+
+
+# --- the control tables lost, and restored ---------------------------------------------------------
+def _private_copy(opened_edition: Path, tmp_path: Path) -> Path:
+    shutil.copytree(opened_edition.parent, tmp_path / "edition")
+    return tmp_path / "edition" / "contest.yaml"
+
+
+def _files(root: Path) -> list[tuple[str, int]]:
+    return sorted((p.relative_to(root).as_posix(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
+
+
+def test_a_deleted_control_workbook_stops_the_tick_and_restore_brings_it_back(opened_edition, tmp_path):
+    """The opened edition is also the case of a brand-new edition: its first tick, guard and all, ran."""
+    config = _private_copy(opened_edition, tmp_path)
+    root = config.parent / "workspace"
+    status = ["--config", str(config), "--now", "2027-02-20T09:00", "status", "--json"]
+    before = json.loads(invoke(*status).stdout)
+    (root / "control.xlsx").unlink()
+    files = _files(root)
+    result = invoke("--config", str(config), "--now", "2027-03-05T18:05", "-q", "tick")  # stage 1 would close
+    assert_user_error(result, str(root / "control.xlsx"), "басқару кестелері жоқ", "contest restore",
+                      str(root / "backups"))
+    assert _files(root) == files  # the tick created nothing
+    restored = invoke("--config", str(config), "restore")
+    assert restored.exit_code == 0, restored.output
+    assert "қалпына келтірілді" in restored.stdout and "Тізілім" in restored.stdout
+    after = json.loads(invoke(*status).stdout)
+    assert after["stages"] == before["stages"] and after["applications"] == before["applications"]
+
+
+@pytest.mark.parametrize("command", [["intake"], ["open-stage", "1"], ["close-stage", "1"], ["remind"],
+                                     ["remind", "--dry-run"], ["tick"], ["status"], ["status", "--json"],
+                                     ["audit-sharing"]])
+def test_every_job_refuses_a_corrupt_control_workbook(opened_edition, tmp_path, command):
+    config = _private_copy(opened_edition, tmp_path)
+    control = config.parent / "workspace" / "control.xlsx"
+    control.write_bytes(b"PK\x03\x04" + b"\0" * 100)
+    assert_user_error(invoke("--config", str(config), "--now", "2027-02-20T09:00", *command),
+                      "басқару кестелері оқылмайды", "contest restore")
+    assert invoke("--config", str(config), "check-config").exit_code == 0  # reads no workspace
+
+
+def test_restore_lists_backups_sets_the_broken_file_aside_and_restores_a_named_one(opened_edition, tmp_path):
+    config = _private_copy(opened_edition, tmp_path)
+    root = config.parent / "workspace"
+    listed = invoke("--config", str(config), "restore", "--list")
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    names = sorted(p.name for p in (root / "backups").glob("control-*.xlsx"))
+    assert len(lines) == len(names) and lines[0].startswith(names[-1]) and "UTC" in lines[0]
+    assert "Тізілім: " in lines[0]
+    (root / "control.xlsx").write_bytes(b"")
+    assert invoke("--config", str(config), "-q", "restore").stdout == ""  # -q: errors only
+    result = invoke("--config", str(config), "restore", names[0])
+    assert result.exit_code == 0, result.output
+    assert names[0] in result.stdout and "set-aside" in result.stdout
+    first, second = sorted((root / "backups" / "set-aside").iterdir())
+    assert first.read_bytes() == b""  # the broken file kept, not deleted
+    assert load_workbook(second).sheetnames  # and so is the one the second restore replaced
+    assert load_workbook(root / "control.xlsx").sheetnames
+    assert_user_error(invoke("--config", str(config), "restore", "control-nope.xlsx"), "control-nope.xlsx",
+                      "contest restore --list")
+
+
+def test_restore_without_any_backup(tmp_path):
+    config = example_copy(tmp_path)
+    assert_user_error(invoke("--config", str(config), "restore"), "control.xlsx", str(tmp_path / "workspace"))
+    listed = invoke("--config", str(config), "restore", "--list")
+    assert listed.exit_code == 0 and "көшірме жоқ" in listed.stdout
+
+
+def test_restore_on_google_says_how(tmp_path):
+    config = example_copy(tmp_path, **{"kind: local\n  workspace: workspace": "kind: google"})
+    for args in (["restore"], ["restore", "--list"]):
+        assert_user_error(invoke("--config", str(config), *args, env={"CONTEST_LANGUAGE": "ru"}),
+                          "истории версий", "корзины")
 
 
 # --- language --------------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 workspace/
   control.xlsx        the control tables (registry, stages, results, journal ...), one sheet each
+  backups/            the last copies of control.xlsx, each taken before it was replaced (contest restore)
   manifest.json       idempotency keys -> files, hashes, sharing and freezes
   drive/              documents and rating sheets, one folder per stage and group
   outbox/             notifications as .eml files for CDB to send (no mail server here)
@@ -13,7 +14,10 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
@@ -28,8 +32,8 @@ from pipelines.digest import content_digest
 from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    BackendError, Content, DocKey, NotFound, PermissionDenied, SheetGrid, SheetRef, SheetSpec, StoredDoc,
-    Workspace, comparable, rows_as_dicts,
+    BackendError, Content, ControlHealth, DocKey, NotFound, PermissionDenied, SheetGrid, SheetKey, SheetRef,
+    SheetSpec, StoredDoc, Workspace, comparable, rows_as_dicts,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
@@ -139,9 +143,105 @@ def _manifest_problem(data: Any) -> str | None:
 
 
 # --- control store -----------------------------------------------------------------------------
+BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)(\.append)?\.xlsx$")
+STAMP = "%Y%m%dT%H%M%S.%fZ"
+
+
+@dataclass
+class Backup:
+    """One copy of control.xlsx in workspace/backups/."""
+
+    path: Path
+    taken: datetime  # UTC, from the file's name
+    tables: dict[str, int] | None  # tab title -> rows below the header; None when unreadable
+    detail: str = ""  # why it cannot be read
+
+    @property
+    def readable(self) -> bool:
+        return self.tables is not None
+
+
+class ControlBackups:
+    """workspace/backups/control-<UTC time>.xlsx: the last `keep` versions of control.xlsx, each taken
+    just before the file was replaced with changed content, so that a bad write or a deletion can be
+    undone (`contest restore`). A control.xlsx replaced by a restore goes to backups/set-aside/.
+
+    Cron's ticks append a journal row each, even when nothing is due: a copy taken before an append
+    (named *.append.xlsx) replaces the newest copy when that one was also taken before an append —
+    the only change between the two is appended rows, so nothing is lost — and idle ticks do not
+    push the copies of real changes out of the rotation."""
+
+    def __init__(self, root: Path, keep: int = 10):
+        self.folder = root / "backups"
+        self.control = root / "control.xlsx"
+        self.keep = max(1, keep)
+
+    def paths(self) -> list[Path]:
+        """The copies, oldest first (their names sort by time)."""
+        if not self.folder.is_dir():
+            return []
+        return sorted((p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name)),
+                      key=lambda p: BACKUP_NAME.match(p.name).group(1))
+
+    def take(self, data: bytes, *, before_append: bool = False) -> Path:
+        previous = self.paths()
+        moment = datetime.now(timezone.utc)
+        suffix = ".append" if before_append else ""
+        while True:
+            path = self.folder / f"control-{moment.strftime(STAMP)}{suffix}.xlsx"
+            if not any(BACKUP_NAME.match(p.name).group(1) == moment.strftime(STAMP) for p in previous):
+                break
+            moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
+        _atomic_write(path, data)
+        if before_append and previous and BACKUP_NAME.match(previous[-1].name).group(2):
+            previous[-1].unlink(missing_ok=True)  # the new copy holds all it held, plus the appended rows
+        for old in self.paths()[:-self.keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def backups(self) -> list[Backup]:
+        """Every copy, newest first, with its tables and row counts."""
+        return [inspect_backup(p) for p in reversed(self.paths())]
+
+    def find(self, name: str) -> Path | None:
+        """A copy by its file name (or a path to it)."""
+        for path in self.paths():
+            if name in (path.name, str(path)) or Path(name).name == path.name:
+                return path
+        return None
+
+    def put_back(self, backup: Path) -> Path | None:
+        """control.xlsx becomes a copy of `backup`; the file it replaces, if any, is kept in
+        backups/set-aside/ (never deleted). Returns where the replaced file went."""
+        data = backup.read_bytes()
+        aside = None
+        if self.control.is_file():
+            moment = datetime.now(timezone.utc)
+            while (aside := self.folder / "set-aside" / f"control-{moment.strftime(STAMP)}.xlsx").exists():
+                moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
+            _atomic_write(aside, self.control.read_bytes())
+        _atomic_write(self.control, data)
+        return aside
+
+
+def inspect_backup(path: Path) -> Backup:
+    taken = datetime.strptime(BACKUP_NAME.match(path.name).group(1), STAMP).replace(tzinfo=timezone.utc)
+    try:
+        if path.stat().st_size == 0:
+            raise ValueError("the file is empty")
+        wb = load_workbook(path, read_only=True)
+        tables = {ws.title: sum(1 for row in ws.iter_rows(min_row=2, values_only=True)
+                                if any(v not in (None, "") for v in row)) for ws in wb.worksheets}
+        wb.close()
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        return Backup(path, taken, None, str(exc) or type(exc).__name__)
+    return Backup(path, taken, tables)
+
+
 class LocalControlStore:
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, keep: int = 10):
         self.path = root / "control.xlsx"
+        self.backups = ControlBackups(root, keep)
         self._cache: tuple[tuple[int, int], Workbook] | None = None  # (mtime_ns, size) -> parsed workbook
 
     def _load(self) -> Workbook | None:
@@ -159,14 +259,31 @@ class LocalControlStore:
         self._cache = (stamp, wb)
         return wb
 
-    def _save(self, wb: Workbook) -> None:
+    def _save(self, wb: Workbook, *, append: bool = False) -> None:
         try:
-            _atomic_write(self.path, _workbook_bytes(wb))
+            data = _workbook_bytes(wb)
+            if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
+                current = self.path.read_bytes()
+                if current and current != data:
+                    self.backups.take(current, before_append=append)
+            _atomic_write(self.path, data)
         except BaseException:
             self._cache = None  # the cached workbook holds changes the file does not
             raise
         stat = self.path.stat()
         self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
+
+    def health(self) -> ControlHealth:
+        where = dict(where=str(self.path), backend="local", backups=str(self.backups.folder))
+        if not self.path.exists():
+            return ControlHealth("missing", **where)
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            return ControlHealth("empty", **where)
+        try:
+            wb = self._load()
+        except BackendError as exc:
+            return ControlHealth("unreadable", detail=str(exc.__context__ or exc), **where)
+        return ControlHealth("ok", tables=list(wb.sheetnames) if wb else [], **where)
 
     @staticmethod
     def _rows(ws) -> list[list[Any]]:
@@ -223,7 +340,7 @@ class LocalControlStore:
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
-        self._save(wb)
+        self._save(wb, append=True)
 
 
 def _fill_table(ws, rows: list[list[Any]]) -> None:
@@ -381,6 +498,17 @@ class LocalRatingSheets:
         return [{"sheet": e["path"], "email": email, "role": role}
                 for e in self.manifest.data["sheets"].values() for email, role in e["sharing"].items()]
 
+    def made(self) -> list[SheetKey]:
+        out = []
+        for entry in self.manifest.data["sheets"].values():
+            p = entry.get("properties") or {}
+            try:
+                out.append(SheetKey(p["edition"], int(p["stage"]), p["group"], p["expert"], int(p["version"]),
+                                    p.get("kind", "rating_sheet")))
+            except (KeyError, TypeError, ValueError):
+                continue  # not written by ensure(): no key to give
+        return out
+
 
 # --- documents and mail ------------------------------------------------------------------------
 class LocalDrive:
@@ -487,7 +615,7 @@ def open_local(config) -> Workspace:
     manifest = Manifest(root)
     return Workspace(
         forms=ExportFormSource(config.path(config.form.path), config.form.aliases),
-        control=LocalControlStore(root),
+        control=LocalControlStore(root, config.backend.control_backups),
         sheets=LocalRatingSheets(root, manifest),
         drive=LocalDrive(root, manifest),
         mailer=LocalMailer(root),

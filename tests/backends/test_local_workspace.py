@@ -126,7 +126,7 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
     with pytest.raises(TypeError):
         _atomic_write(target, "not bytes")  # the write fails half way
     assert target.read_bytes() == b"first"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["control.xlsx", "x.bin"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "control.xlsx", "x.bin"]
 
 
 def test_a_damaged_control_workbook_is_a_backend_error(tmp_path):

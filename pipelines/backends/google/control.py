@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.ports import BackendError, comparable, rows_as_dicts
+from pipelines.ports import BackendError, ControlHealth, comparable, rows_as_dicts
 
 from .drive import SHEET, Folders, list_files, props_query
 from .transport import Clients
@@ -109,6 +109,31 @@ class GoogleControlStore:
             self.id = self.c.run("drive", request, recover=recover)["id"]
             self.created = True
         return self.id
+
+    def health(self) -> ControlHealth:
+        """Looks for the control spreadsheet (never creates it) and reads its tab titles: what
+        _spreadsheet and _tabs would do, so a healthy store costs the jobs no extra request."""
+        marker = {"kind": "control", "edition": self.c.edition}
+        where = self.id or f"appProperties {marker}"
+        with self.c.stats.operation("check control spreadsheet"):
+            try:
+                if self.id:
+                    meta = self.c.run("drive", self.c.files.get(fileId=self.id, fields="id,trashed",
+                                                                supportsAllDrives=True))
+                    if meta.get("trashed"):
+                        return ControlHealth("missing", where, "google", detail="in the trash")
+                else:
+                    found = list_files(self.c, props_query(marker), "id")
+                    if not found:
+                        return ControlHealth("missing", where, "google")
+                    self.id = found[0]["id"]
+                    where = self.id
+                tables = list(self._tabs())
+            except BackendError as exc:
+                if " 404 " in f"{exc} ":  # deleted for good (or never shared with us)
+                    return ControlHealth("missing", where, "google", detail=str(exc))
+                raise  # Google could not be reached: the job's own error, not a lost store
+        return ControlHealth("ok", where, "google", tables=tables)
 
     def _tabs(self) -> dict[str, dict[str, int]]:
         if self.tabs is None:

@@ -258,6 +258,9 @@ class GoogleRatingSheets:
             self.c.run("sheets", self.c.values.batchUpdate(
                 spreadsheetId=ref.id, body={"valueInputOption": "USER_ENTERED", "data": data}))
 
+    def made(self) -> list[SheetKey]:
+        return [_sheet_key(f["appProperties"]) for _t, f in sorted(self._sheets().items())]
+
     def sharing(self) -> list[dict[str, str]]:
         out = []
         with self.c.stats.operation("audit sharing"):

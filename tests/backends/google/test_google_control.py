@@ -83,3 +83,46 @@ def test_tables_through_the_jobs_table_layer(ws):
     tables.write({"stages": [{"stage": 1, "state": "open"}]})
     assert tables.read("stages")[0]["state"] == "open"
     assert tables.write({"stages": [{"stage": 1, "state": "open"}]}) == []
+
+
+# --- the control spreadsheet lost after the edition started (pipelines/jobs/guard.py) ------------------
+def test_a_new_edition_on_google_passes_the_guard_and_creates_nothing(config, fake):
+    from pipelines.jobs.guard import ensure_control_intact
+
+    files = len(fake.files)
+    ensure_control_intact(fake_workspace(config, fake), "kk")
+    assert not [f for f in fake.files.values() if f.app_properties.get("kind") == "control"]
+    assert len(fake.files) == files
+
+
+def test_the_control_spreadsheet_trashed_or_deleted_after_stage_one_opened_stops_the_jobs(config, fake):
+    from datetime import timedelta
+
+    import pytest
+
+    from pipelines.backends.google.offline import google_config
+    from pipelines.jobs.common import Run
+    from pipelines.jobs.guard import ensure_control_intact
+    from pipelines.jobs.tick import tick
+    from pipelines.ports import ControlLost
+
+    now = config.calendar.intake_close + timedelta(minutes=5)
+    assert "stage 1 opened" in tick(Run(config=config, workspace=fake_workspace(config, fake), now=now))
+    ensure_control_intact(fake_workspace(config, fake), "kk")  # intact: passes
+    [control] = [f for f in fake.files.values() if f.app_properties.get("kind") == "control"]
+    control.trashed = True
+    files = len(fake.files)
+    for lang, words in (("kk", "Нұсқалар тарихы"), ("ru", "История версий")):
+        with pytest.raises(ControlLost, match=words) as caught:
+            ensure_control_intact(fake_workspace(config, fake), lang)
+    assert "оценочных листов: " in str(caught.value)
+    assert len(fake.files) == files  # no new control spreadsheet was made
+    named = google_config(config, shared_drive_id=config.backend.shared_drive_id, control_spreadsheet_id=control.id,
+                          cdb_editors=config.backend.cdb_editors)
+    with pytest.raises(ControlLost, match="управляющих таблиц нет"):  # named in the config, in the trash
+        ensure_control_intact(fake_workspace(named, fake), "ru")
+    fake.delete_file_tree(control)
+    for cfg in (config, named):
+        with pytest.raises(ControlLost):
+            ensure_control_intact(fake_workspace(cfg, fake), "kk")
+    assert len(fake.files) == files - 1
