@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, Union
 
+from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 
 
@@ -268,6 +269,30 @@ class StoredDoc:
 
 
 Content = Union[bytes, Callable[[], bytes]]  # the bytes, or how to make them when they are needed
+
+
+@dataclass(frozen=True)
+class PutPlan:
+    """What `Drive.put` must do with one document, decided once for every backend (`plan_put`)."""
+
+    write: bool  # the bytes must be (re)written
+    data: bytes | None  # the content, when it had to be made
+    digest: str | None
+    remember_source: bool = False  # the same bytes, made from new inputs: record only the new source
+
+
+def plan_put(*, held_digest: str | None, held_source: str | None, same_place: bool, content: Content,
+             source: str | None) -> PutPlan:
+    """The idempotency rule of Drive.put. A document held in the same place and made from the same
+    inputs (`source`) stands, and is not even rendered; one whose bytes did not change stands too;
+    anything else is written. `held_*` are None when the store holds no such document."""
+    if same_place and source and held_source == source:
+        return PutPlan(False, None, held_digest)
+    data = content() if callable(content) else content
+    digest = content_digest(data)
+    if same_place and held_digest == digest:
+        return PutPlan(False, data, digest, remember_source=bool(source) and held_source != source)
+    return PutPlan(True, data, digest)
 
 
 class Drive(Protocol):

@@ -33,7 +33,7 @@ from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
     BackendError, Content, ControlHealth, DocKey, NotFound, PermissionDenied, SheetGrid, SheetKey, SheetRef,
-    SheetSpec, StoredDoc, Workspace, comparable, rows_as_dicts,
+    SheetSpec, StoredDoc, Workspace, comparable, plan_put, rows_as_dicts,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
@@ -522,15 +522,15 @@ class LocalDrive:
         rel = Path("drive", *folder, filename)
         entry = self.manifest.data["documents"].get(token)
         exists = bool(entry) and (self.root / entry["path"]).exists()
-        if exists and source and entry.get("source") == source and entry["path"] == rel.as_posix():
-            return StoredDoc(key, str(self.root / entry["path"]))  # made from the same inputs: not even rendered
-        content = content() if callable(content) else content
-        digest = content_digest(content)
-        if exists and entry["sha256"] == digest and entry["path"] == rel.as_posix():
-            if source and entry.get("source") != source:
+        plan = plan_put(held_digest=entry["sha256"] if exists else None, held_source=entry.get("source") if exists
+                        else None, same_place=exists and entry["path"] == rel.as_posix(), content=content,
+                        source=source)
+        if not plan.write:
+            if plan.remember_source:
                 entry["source"] = source
                 self.manifest.save()
             return StoredDoc(key, str(self.root / entry["path"]))
+        content, digest = plan.data or b"", plan.digest or ""
         if entry and entry["path"] != rel.as_posix():
             (self.root / entry["path"]).unlink(missing_ok=True)
         _atomic_write(self.root / rel, content)

@@ -14,7 +14,7 @@ from typing import Any
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    DOCX_MIME, BackendError, Content, DocKey, SheetRef, SheetSpec, StoredDoc, Workspace, comparable,
+    DOCX_MIME, BackendError, Content, DocKey, SheetRef, SheetSpec, StoredDoc, Workspace, comparable, plan_put,
     a1, rows_as_dicts,
 )
 
@@ -173,16 +173,19 @@ class MemoryDrive:
     def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = DOCX_MIME,
             *, source: str | None = None) -> StoredDoc:
         stored = self.files.get(key.token())
-        same_place = stored is not None and (stored.folder, stored.filename) == (list(folder), filename)
-        if same_place and source and stored.source == source:
-            return StoredDoc(key, self._url(stored))  # made from the same inputs: not even rendered
-        if callable(content):
+
+        def made() -> bytes:
             self.renders += 1
-            content = content()
-        digest = content_digest(content)
-        if same_place and stored.digest == digest:
-            stored.source = source or stored.source
+            return content() if callable(content) else content
+
+        plan = plan_put(held_digest=stored.digest if stored else None, held_source=stored.source if stored else None,
+                        same_place=stored is not None and (stored.folder, stored.filename) == (list(folder), filename),
+                        content=made if callable(content) else content, source=source)
+        if stored is not None and not plan.write:
+            if plan.remember_source:
+                stored.source = source
             return StoredDoc(key, self._url(stored))
+        content, digest = plan.data or b"", plan.digest or ""
         document = _Document(key, list(folder), filename, bytes(content), mime or DOCX_MIME, digest, source)
         self.files[key.token()] = document
         return StoredDoc(key, self._url(document), changed=True)

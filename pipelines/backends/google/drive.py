@@ -14,7 +14,7 @@ from typing import Any
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
 from pipelines.ports import (
-    DOCX_MIME, PDF_MIME, BackendError, Conflict, Content, DocKey, PermissionDenied, StoredDoc,
+    DOCX_MIME, PDF_MIME, BackendError, Conflict, Content, DocKey, PermissionDenied, StoredDoc, plan_put,
 )
 from pipelines.mail import compose
 
@@ -134,11 +134,14 @@ class GoogleDrive:
             *, source: str | None = None) -> StoredDoc:
         with self.c.stats.operation("put document"):
             existing = self._docs(key.edition).get(key.token())
-            if (existing and source and existing.get("appProperties", {}).get("source") == source
-                    and self._same_place(existing, folder, filename)):
-                return StoredDoc(key, file_url(existing["id"]))  # made from the same inputs: not even rendered
-            data = content() if callable(content) else content
-            return self._store(key, folder, filename, data, mime or DOCX_MIME, {"source": source} if source else {})
+            had = existing.get("appProperties", {}) if existing else {}
+            plan = plan_put(held_digest=had.get("digest"), held_source=had.get("source"), content=content,
+                            same_place=bool(existing) and self._same_place(existing, folder, filename), source=source)
+            if existing and not plan.write and not plan.remember_source:
+                return StoredDoc(key, file_url(existing["id"]))
+            assert plan.data is not None  # made: the document is written, or its new source recorded
+            return self._store(key, folder, filename, plan.data, mime or DOCX_MIME,
+                               {"source": source} if source else {})
 
     def _same_place(self, f: dict[str, Any], folder: list[str], filename: str) -> bool:
         return f.get("name") == filename and self.folders.path(folder) in f.get("parents", [])

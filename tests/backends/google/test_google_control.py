@@ -100,7 +100,7 @@ def test_the_control_spreadsheet_trashed_or_deleted_after_stage_one_opened_stops
 
     import pytest
 
-    from pipelines.backends.google.offline import google_config
+    from google_fake.demo import google_config
     from pipelines.jobs.common import Run
     from pipelines.jobs.guard import ensure_control_intact
     from pipelines.jobs.tick import tick
