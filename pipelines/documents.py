@@ -199,7 +199,7 @@ def _tc_loop_layouts(doc) -> list[tuple[list[int], list[int], list[int]] | None]
     for table in doc.tables:
         tbl = table._tbl
         grid = [int(gc.get(qn("w:w")) or 0) for gc in tbl.tblGrid.findall(qn("w:gridCol"))]
-        found: set[tuple[int, int]] = set()
+        found: set[tuple[int | None, int | None]] = set()
         for tr in tbl.tr_lst:
             pos, i_for, i_end = 0, None, None
             for tc in tr.tc_lst:

@@ -107,4 +107,4 @@ def say(sentence: str, lang: str) -> str:
     key, values = getattr(sentence, "key", None), getattr(sentence, "values", None)
     if key is None or key not in catalog():
         return str(sentence)
-    return text(key, lang, **values)
+    return text(key, lang, **(values or {}))

@@ -144,6 +144,12 @@ def _manifest_problem(data: Any) -> str | None:
 
 # --- control store -----------------------------------------------------------------------------
 BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)(\.append)?\.xlsx$")
+
+
+def _backup_parts(name: str) -> tuple[str, bool]:
+    """(the UTC time stamp, taken before an append?) of a backup's file name."""
+    match = BACKUP_NAME.match(name)
+    return (match.group(1), bool(match.group(2))) if match else ("", False)
 STAMP = "%Y%m%dT%H%M%S.%fZ"
 
 
@@ -181,7 +187,7 @@ class ControlBackups:
         if not self.folder.is_dir():
             return []
         return sorted((p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name)),
-                      key=lambda p: BACKUP_NAME.match(p.name).group(1))
+                      key=lambda p: _backup_parts(p.name)[0])
 
     def take(self, data: bytes, *, before_append: bool = False) -> Path:
         previous = self.paths()
@@ -189,11 +195,11 @@ class ControlBackups:
         suffix = ".append" if before_append else ""
         while True:
             path = self.folder / f"control-{moment.strftime(STAMP)}{suffix}.xlsx"
-            if not any(BACKUP_NAME.match(p.name).group(1) == moment.strftime(STAMP) for p in previous):
+            if not any(_backup_parts(p.name)[0] == moment.strftime(STAMP) for p in previous):
                 break
             moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
         _atomic_write(path, data)
-        if before_append and previous and BACKUP_NAME.match(previous[-1].name).group(2):
+        if before_append and previous and _backup_parts(previous[-1].name)[1]:
             previous[-1].unlink(missing_ok=True)  # the new copy holds all it held, plus the appended rows
         for old in self.paths()[:-self.keep]:
             old.unlink(missing_ok=True)
@@ -214,18 +220,19 @@ class ControlBackups:
         """control.xlsx becomes a copy of `backup`; the file it replaces, if any, is kept in
         backups/set-aside/ (never deleted). Returns where the replaced file went."""
         data = backup.read_bytes()
-        aside = None
+        aside: Path | None = None
         if self.control.is_file():
             moment = datetime.now(timezone.utc)
-            while (aside := self.folder / "set-aside" / f"control-{moment.strftime(STAMP)}.xlsx").exists():
+            while (target := self.folder / "set-aside" / f"control-{moment.strftime(STAMP)}.xlsx").exists():
                 moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
-            _atomic_write(aside, self.control.read_bytes())
+            _atomic_write(target, self.control.read_bytes())
+            aside = target
         _atomic_write(self.control, data)
         return aside
 
 
 def inspect_backup(path: Path) -> Backup:
-    taken = datetime.strptime(BACKUP_NAME.match(path.name).group(1), STAMP).replace(tzinfo=timezone.utc)
+    taken = datetime.strptime(_backup_parts(path.name)[0], STAMP).replace(tzinfo=timezone.utc)
     try:
         if path.stat().st_size == 0:
             raise ValueError("the file is empty")
@@ -274,16 +281,18 @@ class LocalControlStore:
         self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
 
     def health(self) -> ControlHealth:
-        where = dict(where=str(self.path), backend="local", backups=str(self.backups.folder))
+        def health(state: str, **more: Any) -> ControlHealth:
+            return ControlHealth(state, str(self.path), "local", backups=str(self.backups.folder), **more)
+
         if not self.path.exists():
-            return ControlHealth("missing", **where)
+            return health("missing")
         if self.path.is_file() and self.path.stat().st_size == 0:
-            return ControlHealth("empty", **where)
+            return health("empty")
         try:
             wb = self._load()
         except BackendError as exc:
-            return ControlHealth("unreadable", detail=str(exc.__context__ or exc), **where)
-        return ControlHealth("ok", tables=list(wb.sheetnames) if wb else [], **where)
+            return health("unreadable", detail=str(exc.__context__ or exc))
+        return health("ok", tables=list(wb.sheetnames) if wb else [])
 
     @staticmethod
     def _rows(ws) -> list[list[Any]]:

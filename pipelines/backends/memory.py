@@ -14,7 +14,7 @@ from typing import Any
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    DOCX_MIME, BackendError, Content, DocKey, SheetRef, SheetSpec, StoredDoc, Workspace, comparable, plan_put,
+    DOCX_MIME, BackendError, Content, ControlHealth, DocKey, SheetKey, SheetRef, SheetSpec, StoredDoc, Workspace, comparable, plan_put,
     a1, rows_as_dicts,
 )
 
@@ -38,12 +38,16 @@ class MemoryFormSource:
 
 # --- control store -------------------------------------------------------------------------------
 class MemoryControlStore:
-    def __init__(self):
+    def __init__(self) -> None:
         self.tables: dict[str, list[list[Any]]] = {}  # name -> rows, the header first
         self.writes: list[str] = []  # names in the order they were (re)written, to check economy
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return rows_as_dicts(self.tables.get(name) or [])
+
+    def health(self) -> ControlHealth:
+        """Memory cannot be damaged; it can only be empty."""
+        return ControlHealth("ok", "memory", "memory", tables=list(self.tables))
 
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         return {name: self.read_table(name) for name in names}
@@ -80,7 +84,7 @@ class _Sheet:
 
 
 class MemoryRatingSheets:
-    def __init__(self):
+    def __init__(self) -> None:
         self.sheets: dict[str, _Sheet] = {}  # SheetKey.token() -> sheet
         self.notifications: list[Message] = []  # what Drive (or the local outbox) would tell experts
 
@@ -148,6 +152,9 @@ class MemoryRatingSheets:
         return [{"sheet": self._ref(s).id, "email": s.spec.key.expert, "role": s.role}
                 for _, s in sorted(self.sheets.items())]
 
+    def made(self) -> list[SheetKey]:
+        return [s.spec.key for _, s in sorted(self.sheets.items())]
+
 
 # --- documents and mail --------------------------------------------------------------------------
 @dataclass
@@ -166,7 +173,7 @@ class _Document:
 
 
 class MemoryDrive:
-    def __init__(self):
+    def __init__(self) -> None:
         self.files: dict[str, _Document] = {}  # DocKey.token() -> document
         self.renders = 0  # how often `put` had to make the content (a test checks it is spared)
 
@@ -207,7 +214,7 @@ class MemoryDrive:
 
 
 class MemoryMailer:
-    def __init__(self):
+    def __init__(self) -> None:
         self.sent: list[Message] = []
 
     def notify(self, to: str, subject: str, body: str) -> bool:

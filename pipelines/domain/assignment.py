@@ -173,7 +173,7 @@ def assign(group: Group, applications: list[Application], rules: ScoringRules,
 def quorum_problems(group: Group, applications: list[Application], assignments: list[Assignment],
                     min_experts: int, aside: dict[str, list[str]] | None = None) -> list[str]:
     """One sentence per DER that fewer than `min_experts` experts can rate (11.2)."""
-    problems = []
+    problems: list[str] = []
     for app in applications:
         count = sum(app.id in a.application_ids for a in assignments)
         if count < min_experts:

@@ -210,7 +210,7 @@ def language_codes(languages: Iterable[str]) -> tuple[list[str], list[str]]:
         if None in found:
             unknown.append(item)
             continue
-        codes += [c for c in dict.fromkeys(found) if c not in codes]
+        codes += [c for c in dict.fromkeys(found) if c is not None and c not in codes]
     return codes, unknown
 
 
@@ -309,8 +309,8 @@ def group_duplicates(responses: Sequence[Response]) -> list[list[Response]]:
 
 def _order(r: Response) -> tuple:
     """Chronological order; a response with an unreadable time sorts after all others."""
-    known = isinstance(r.submitted_at, datetime)
-    return (not known, r.submitted_at.timestamp() if known else 0.0, r.row_number)
+    when = r.submitted_at
+    return (when is None, when.timestamp() if when is not None else 0.0, r.row_number)
 
 
 def application_id(group: Sequence[Response], *, salt: str = "") -> str:
@@ -415,8 +415,7 @@ def decide(responses: list[Response], rules: IntakeRules, *,
     groups = sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order)))
     for group, gid in zip(groups, stable_ids(groups=groups, known_ids=known_ids)):
         counting = _counting(group, rules.intake_close)
-        known = isinstance(counting.submitted_at, datetime)
-        when = _when(counting.submitted_at, rules.zone) if known else "unknown time"
+        when = _when(counting.submitted_at, rules.zone) if counting.submitted_at else "unknown time"
         for r in group:
             reasons, unit = evaluated[id(r)]
             app = Application(id=gid, response=r, status=Status.REJECTED if reasons else Status.ACCEPTED,

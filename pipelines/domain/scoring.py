@@ -59,7 +59,7 @@ def aggregate(ratings: Iterable[Rating], applications_ids: Sequence[str],
 def rank(standings: Iterable[Standing]) -> list[Standing]:
     """Highest score first; equal scores share a rank (1, 2, 2, 4); unscored last, unranked (11.3)."""
     scored = sorted((s for s in standings if s.score is not None), key=lambda s: -s.score)  # type: ignore[operator]
-    out = []
+    out: list[Standing] = []
     for i, s in enumerate(scored):
         shared = i > 0 and s.score == scored[i - 1].score
         out.append(replace(s, rank=out[-1].rank if shared else i + 1))
@@ -134,7 +134,10 @@ def order_places(standings: Iterable[Standing], selected: list[str], *, tie_brea
     """11.3, 11.5: prize places follow the score; winners with equal scores are not given places by
     row order — the tie-break criterion, then a recorded decision orders them, or the stage waits."""
     by_id = {s.application_id: s for s in standings}
-    ordered, ties, waiting, used = [], [], [], []
+    ordered: list[str] = []
+    ties: list[list[str]] = []
+    waiting: list[str] = []
+    used: list[Decision] = []
     blocks: list[list[Standing]] = []
     for app_id in selected:
         s = by_id[app_id]

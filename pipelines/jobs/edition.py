@@ -162,7 +162,9 @@ def _outcomes(rows: list[dict[str, Any]]) -> dict[Key, StageOutcome]:
         grouped.setdefault(_key(r), []).append(r)
     out = {}
     for key, group_rows in grouped.items():
-        standings, ties, places = [], {}, []
+        standings: list[Standing] = []
+        ties: dict[str, list[str]] = {}
+        places: list[tuple[float | None, str]] = []
         for r in group_rows:
             try:
                 means = json.loads(r.get("criterion_means") or "{}")

@@ -17,9 +17,14 @@ yet written by a hand-run `open-stage 1`) is therefore not taken for a lost stor
 """
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pipelines import i18n
 from pipelines.ports import BackendError, ControlHealth, ControlLost, SheetKey, StoredDoc, Workspace
 from pipelines.tables import LANGS, schema
+
+if TYPE_CHECKING:
+    from pipelines.backends.local import Backup
 
 ONCE_MADE = ("registry",)  # anything made: intake has written the registry
 ONCE_CLOSED = ("stages", "assignments", "results")  # a stage has closed (or stage 2 opened)
@@ -107,6 +112,7 @@ def restore_control(config, lang: str, name: str | None = None) -> list[str]:
     from pipelines.backends.local import inspect_backup
 
     backups = _backups(config, lang)
+    chosen: Backup | None
     if name:
         path = backups.find(name)
         if path is None:

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field, replace
 
 from pipelines.domain import assignment as assigning
 from pipelines.domain import lifecycle, scoring
-from pipelines.domain.models import Application, Assignment, Expert, Notice, Problem, Rating, StageOutcome, Status
+from pipelines.domain.models import (Application, Assignment, Expert, Group, Notice, Problem, Rating, StageOutcome,
+                                     Status)
 from pipelines.domain.state import INTAKE, Key, StageState
 from pipelines.i18n import say, state_label, text
 from pipelines.jobs import paperwork
@@ -63,7 +64,7 @@ def open_stage(run: Run, stage: int) -> OpenReport:
         close_intake(run)
     report = OpenReport(stage)
     rules = run.config.scoring_rules()
-    work: list[tuple[object, list[Application], Assignment]] = []
+    work: list[tuple[Group, list[Application], Assignment]] = []
     for group, apps in _groups(run, stage, report.quorum):
         report.groups += 1
         assignments, quorum = assigning.assign(group, apps, rules, stage)

@@ -81,8 +81,8 @@ def _run_due(run: Run, actions: list[str]) -> None:
         action = plan[0]
         done.add(action)
         if action.step is Step.INTAKE:
-            report = run_intake(run)
-            if report.registry_changed or any(d.changed for d in report.letters):
+            intake = run_intake(run)
+            if intake.registry_changed or any(d.changed for d in intake.letters):
                 actions.append("intake")
             if apply_late_disqualifications(run):
                 actions.append("disqualification")
@@ -97,8 +97,8 @@ def _run_due(run: Run, actions: list[str]) -> None:
             reopen_stage(run, action.stage)
             actions.append(f"stage {action.stage} reopened")
         elif action.step is Step.CLOSE:
-            report = close_stage(run, action.stage)
-            actions.append(f"stage {action.stage} {'closed' if report.closed else 'waiting'}")
+            closed = close_stage(run, action.stage).closed
+            actions.append(f"stage {action.stage} {'closed' if closed else 'waiting'}")
         elif action.step is Step.LATE:
             run.say(text("stage_opened_late", run.lang, stage=action.stage,
                          deadline=f"{dates.stage_close(action.stage):%d.%m.%Y %H:%M}"))

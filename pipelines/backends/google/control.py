@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.ports import BackendError, ControlHealth, comparable, rows_as_dicts
+from pipelines.ports import BackendError, ControlHealth, NotFound, comparable, rows_as_dicts
 
 from .drive import SHEET, Folders, list_files, props_query
 from .transport import Clients
@@ -129,9 +129,8 @@ class GoogleControlStore:
                     self.id = found[0]["id"]
                     where = self.id
                 tables = list(self._tabs())
-            except BackendError as exc:
-                if " 404 " in f"{exc} ":  # deleted for good (or never shared with us)
-                    return ControlHealth("missing", where, "google", detail=str(exc))
+            except NotFound as exc:  # deleted for good (or never shared with us)
+                return ControlHealth("missing", where, "google", detail=str(exc))
                 raise  # Google could not be reached: the job's own error, not a lost store
         return ControlHealth("ok", where, "google", tables=tables)
 

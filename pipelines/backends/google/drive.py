@@ -68,7 +68,7 @@ class Folders:
         return self.c.backend.root_folder_id or self.c.backend.shared_drive_id or "root"
 
     def path(self, parts: list[str]) -> str:
-        parent, key = self.root(), ()
+        parent, key = self.root(), tuple[str, ...]()
         for name in [self.c.edition_name, *parts]:
             key += (name,)
             if key not in self.cache:
@@ -136,7 +136,8 @@ class GoogleDrive:
             existing = self._docs(key.edition).get(key.token())
             had = existing.get("appProperties", {}) if existing else {}
             plan = plan_put(held_digest=had.get("digest"), held_source=had.get("source"), content=content,
-                            same_place=bool(existing) and self._same_place(existing, folder, filename), source=source)
+                            same_place=existing is not None and self._same_place(existing, folder, filename),
+                            source=source)
             if existing and not plan.write and not plan.remember_source:
                 return StoredDoc(key, file_url(existing["id"]))
             assert plan.data is not None  # made: the document is written, or its new source recorded
@@ -253,6 +254,7 @@ class GoogleFormSource:
             params: dict[str, Any] = {"formId": form_id, "pageSize": self.page_size}
             if token:
                 params["pageToken"] = token
+            assert self.c.responses is not None  # built when form.kind is forms_api
             page = self.c.run("forms", self.c.responses.list(**params))
             responses += page.get("responses", [])
             token = page.get("nextPageToken")
