@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	ln -sfn "$(CURDIR)/google_fake" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/google_fake"
 	touch $(STAMP)
 
-.PHONY: install demo test clean
+.PHONY: install demo test lint clean
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -23,6 +23,12 @@ demo: $(STAMP)
 # the ten slowest tests are printed to keep an eye on the suite's time.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope --durations=10
+
+# ruff (lint and format) over everything, mypy over the product package (pyproject.toml has both).
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) demo workspace

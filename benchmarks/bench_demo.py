@@ -6,6 +6,7 @@ For each backend: wall time of the whole edition and of each step, and for the G
 (against the fake, with Google's per-minute quotas enforced on its simulated clock) the requests
 per API and per operation and the simulated minutes the rate limiter had to wait.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,8 +26,9 @@ def bench(backend: str, seed: int) -> None:
             if line.startswith("["):
                 print(f"{now - last:7.2f} s  {line}")
                 last = now
-            elif line.startswith(("Google API requests", "  ", "Requests per operation", "fake Google")) \
-                    and not line.startswith("  place"):
+            elif line.startswith(
+                ("Google API requests", "  ", "Requests per operation", "fake Google")
+            ) and not line.startswith("  place"):
                 print(f"          {line}")
         print(f"{time.perf_counter() - started:7.2f} s  total ({backend})")
 
@@ -36,7 +38,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--backend", choices=["local", "google-fake", "both"], default="both")
     args = parser.parse_args()
-    for backend in (["local", "google-fake"] if args.backend == "both" else [args.backend]):
+    for backend in ["local", "google-fake"] if args.backend == "both" else [args.backend]:
         bench(backend, args.seed)
 
 

@@ -7,7 +7,7 @@ and lang in kk, ru. After the first run the .docx files are the source of truth:
 them in Word or LibreOffice (fonts, widths, wording), and re-running this script OVERWRITES their
 edits — run it only to start over, and commit the result.
 
-Rules for whoever edits a template (docxtpl, GOOGLE_NOTES.md "Templates"):
+Rules for whoever edits a template (docxtpl, docs/google.md "Templates"):
 - ``{{ name }}`` prints a value; keep a tag in one piece of formatting if you can (docxtpl repairs
   tags that Word split across runs, but not tags that lost a brace).
 - A paragraph holding ``{%p … %}``, a table row holding ``{%tr … %}`` and a table cell holding

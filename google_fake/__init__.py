@@ -28,11 +28,11 @@ Reference (see fake.py / server.py / drive_model.py / forms.py for details):
   inspection file_meta(id), file_content(id), sheet_values(id, range, render),
              spreadsheet_model(id); pdf_text(pdf_bytes) for exported PDFs
 """
+
 from .connect import connect
 from .docs import make_pdf, pdf_text
 from .fake import DEFAULT_IDENTITY, FakeGoogle
 from .server import RecordedRequest
 from .util import ApiError
 
-__all__ = ["connect", "FakeGoogle", "DEFAULT_IDENTITY", "RecordedRequest", "ApiError", "pdf_text",
-           "make_pdf"]
+__all__ = ["connect", "FakeGoogle", "DEFAULT_IDENTITY", "RecordedRequest", "ApiError", "pdf_text", "make_pdf"]

@@ -1,4 +1,5 @@
 """A1 notation: parsing ranges like `'Sheet 1'!A1:C3`, `Sheet1`, `A1:B`, `A:A`, `2:5`."""
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,7 @@ def index_to_col(index: int) -> str:
 
 
 def quote_sheet(title: str) -> str:
-    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not re.fullmatch(
-            r"[A-Za-z]{1,3}\d+", title):
+    if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", title) and not re.fullmatch(r"[A-Za-z]{1,3}\d+", title):
         return title
     return "'" + title.replace("'", "''") + "'"
 
@@ -34,6 +34,7 @@ def quote_sheet(title: str) -> str:
 @dataclass
 class A1Range:
     """Half-open zero-based bounds; None = unbounded (to the grid edge)."""
+
     sheet: str | None
     r0: int = 0
     c0: int = 0
@@ -41,8 +42,7 @@ class A1Range:
     c1: int | None = None
 
     def bounded(self, rows: int, cols: int) -> tuple[int, int, int, int]:
-        return (self.r0, self.c0, rows if self.r1 is None else self.r1,
-                cols if self.c1 is None else self.c1)
+        return (self.r0, self.c0, rows if self.r1 is None else self.r1, cols if self.c1 is None else self.c1)
 
 
 def unparsable(text: str) -> ApiError:
@@ -64,7 +64,7 @@ def _split_sheet(text: str) -> tuple[str | None, str | None, bool]:
             i += 1
         else:
             raise unparsable(text)
-        rest = text[i + 1:]
+        rest = text[i + 1 :]
         if rest == "":
             return "".join(name), None, True
         if not rest.startswith("!"):
@@ -112,11 +112,13 @@ def parse_a1(text: str, titles: list[str]) -> A1Range:
         return A1Range(sheet, r0, c0, r0 + 1, c0 + 1)
     c1, r1 = _endpoint(end, text)
     # "A:B" (cols only), "1:2" (rows only), "A1:B" (open-ended rows) ...
-    rng = A1Range(sheet,
-                  0 if r0 is None else r0,
-                  0 if c0 is None else c0,
-                  None if r1 is None else r1 + 1,
-                  None if c1 is None else c1 + 1)
+    rng = A1Range(
+        sheet,
+        0 if r0 is None else r0,
+        0 if c0 is None else c0,
+        None if r1 is None else r1 + 1,
+        None if c1 is None else c1 + 1,
+    )
     if (c0 is None) != (c1 is None) and r0 is None:
         raise unparsable(text)
     if rng.r1 is not None and rng.r1 <= rng.r0:

@@ -1,5 +1,6 @@
 """How the product's Google backend is pointed at a FakeGoogle: the keyword arguments of
 pipelines.backends.google.open_google that replace Google's transports with the fake's."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,5 +12,10 @@ def connect(fake) -> dict[str, Any]:
     and the backoff wait without costing real time."""
     from google.oauth2.credentials import Credentials
 
-    return {"credentials": Credentials(token="fake"), "http_factory": fake.http,
-            "requests_adapter": fake.requests_adapter(), "sleep": fake.sleep, "clock": fake.monotonic}
+    return {
+        "credentials": Credentials(token="fake"),
+        "http_factory": fake.http,
+        "requests_adapter": fake.requests_adapter(),
+        "sleep": fake.sleep,
+        "clock": fake.monotonic,
+    }

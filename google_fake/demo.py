@@ -1,10 +1,12 @@
 """The product's Google backend against the in-process fake: the demo's `--backend google-fake`
 (found through the `contest.demo_backends` entry point) and helpers for tests. Nothing here
 reaches Google."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pipelines.backends.google import open_google
 from pipelines.config import Config, FormSourceConfig, GoogleBackend
@@ -15,14 +17,14 @@ from .connect import connect
 DEMO_SENDER = "cdb@atu.edu.kz"
 
 
-def google_config(config: Config, *, shared_drive_id: str | None, form_id: str | None = None,
-                  **backend: Any) -> Config:
+def google_config(config: Config, *, shared_drive_id: str | None, form_id: str | None = None, **backend: Any) -> Config:
     """`config` with a Google backend (and the Forms API as the form source when `form_id` is given),
     built in memory: the file on disk is not touched."""
     update: dict[str, Any] = {"backend": GoogleBackend(shared_drive_id=shared_drive_id, **backend)}
     if form_id:
-        update["form"] = FormSourceConfig(kind="forms_api", form_id=form_id, timestamp_column=1,
-                                          aliases=config.form.aliases)
+        update["form"] = FormSourceConfig(
+            kind="forms_api", form_id=form_id, timestamp_column=1, aliases=config.form.aliases
+        )
     return config.model_copy(update=update)
 
 
@@ -43,12 +45,16 @@ def seed_form(fake, responses_csv: Path, zone) -> str:
     stamp = header[0] if header else None
     email = field_columns(raw[0].answers).get("respondent_email") if raw else None
     questions = [h for h in header if h not in (stamp, email)]
-    uploads = {h for h in questions
-               if any(r.answers.get(h, "").strip() for r in raw)
-               and all(_all_links(r.answers.get(h, "")) for r in raw if r.answers.get(h, "").strip())}
-    ids = {h: f"{0x1a2b0000 + i:08x}" for i, h in enumerate(questions)}
-    form_id = fake.add_form("Конкурс ЦОР / СББР байқауы",
-                            [(ids[h], h, "file" if h in uploads else "paragraph") for h in questions])
+    uploads = {
+        h
+        for h in questions
+        if any(r.answers.get(h, "").strip() for r in raw)
+        and all(_all_links(r.answers.get(h, "")) for r in raw if r.answers.get(h, "").strip())
+    }
+    ids = {h: f"{0x1A2B0000 + i:08x}" for i, h in enumerate(questions)}
+    form_id = fake.add_form(
+        "Конкурс ЦОР / СББР байқауы", [(ids[h], h, "file" if h in uploads else "paragraph") for h in questions]
+    )
     for r in raw:
         answers: dict[str, Any] = {}
         for h in questions:
@@ -56,13 +62,22 @@ def seed_form(fake, responses_csv: Path, zone) -> str:
             if not text:
                 continue
             if h in uploads:
-                answers[ids[h]] = {"files": [(link.split("id=", 1)[1], f"{link.split('id=', 1)[1]}.pdf",
-                                              "application/pdf") for link in split_files(text)]}
+                answers[ids[h]] = {
+                    "files": [
+                        (link.split("id=", 1)[1], f"{link.split('id=', 1)[1]}.pdf", "application/pdf")
+                        for link in split_files(text)
+                    ]
+                }
             else:
                 answers[ids[h]] = text
         when = parse_time(r.answers.get(stamp, ""), zone) if stamp else None
-        fake.add_response(form_id, answers, create_time=when, last_submitted_time=when,
-                          respondent_email=(r.answers.get(email, "").strip() or None) if email else None)
+        fake.add_response(
+            form_id,
+            answers,
+            create_time=when,
+            last_submitted_time=when,
+            respondent_email=(r.answers.get(email, "").strip() or None) if email else None,
+        )
     return form_id
 
 
@@ -89,12 +104,20 @@ def demo_workspace_factory(config_path: str | Path) -> Callable[[Config], Worksp
             state["form"] = seed_form(fake, config_path.parent / "responses.csv", config.zone)
             fake.reset_counts()
         fake = state["fake"]
-        workspace = fake_workspace(google_config(config, shared_drive_id=state["drive"], form_id=state["form"],
-                                                 gmail=True, sender=DEMO_SENDER), fake)
+        workspace = fake_workspace(
+            google_config(
+                config, shared_drive_id=state["drive"], form_id=state["form"], gmail=True, sender=DEMO_SENDER
+            ),
+            fake,
+        )
         ours = workspace.stats["report"]
-        workspace.stats["report"] = lambda: ours() + [
-            f"fake Google recorded {fake.total_requests()} requests "
-            f"({len(fake.invalid_requests())} invalid), simulated time {fake.clock:.0f} s"]
+        workspace.stats["report"] = lambda: (
+            ours()
+            + [
+                f"fake Google recorded {fake.total_requests()} requests "
+                f"({len(fake.invalid_requests())} invalid), simulated time {fake.clock:.0f} s"
+            ]
+        )
         workspace.stats["fake"] = fake
         return workspace
 

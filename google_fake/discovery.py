@@ -1,5 +1,6 @@
 """Routing and request validation driven by googleapiclient's bundled
 discovery documents (sheets v4, drive v3, forms v1, gmail v1)."""
+
 from __future__ import annotations
 
 import functools
@@ -11,12 +12,10 @@ from urllib.parse import unquote
 
 from .util import ApiError, snake
 
-API_DOCS = {"sheets": "sheets.v4.json", "drive": "drive.v3.json",
-            "forms": "forms.v1.json", "gmail": "gmail.v1.json"}
+API_DOCS = {"sheets": "sheets.v4.json", "drive": "drive.v3.json", "forms": "forms.v1.json", "gmail": "gmail.v1.json"}
 
 # Schemas whose properties form a proto `oneof` (at most one may be set).
-ONEOF_SCHEMAS = {("sheets", "Request"): "kind", ("sheets", "ExtendedValue"): "value",
-                 ("forms", "Request"): "kind"}
+ONEOF_SCHEMAS = {("sheets", "Request"): "kind", ("sheets", "ExtendedValue"): "value", ("forms", "Request"): "kind"}
 
 UPLOAD_TYPES = ("media", "multipart", "resumable")
 
@@ -24,7 +23,7 @@ UPLOAD_TYPES = ("media", "multipart", "resumable")
 @dataclass
 class Method:
     api: str
-    id: str                 # e.g. "sheets.spreadsheets.values.batchGet"
+    id: str  # e.g. "sheets.spreadsheets.values.batchGet"
     http_method: str
     spec: dict
     params: dict
@@ -48,11 +47,11 @@ class Route:
 
 def _documents_dir() -> str:
     import googleapiclient
-    return os.path.join(os.path.dirname(googleapiclient.__file__),
-                        "discovery_cache", "documents")
+
+    return os.path.join(os.path.dirname(googleapiclient.__file__), "discovery_cache", "documents")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def load_doc(api: str) -> dict:
     with open(os.path.join(_documents_dir(), API_DOCS[api]), encoding="utf-8") as fh:
         return json.load(fh)
@@ -65,7 +64,7 @@ def _template_regex(template: str) -> tuple[re.Pattern, int, list]:
             continue
         if part.startswith("{"):
             name = part.strip("{}+")
-            group = "v%d" % len(names)
+            group = f"v{len(names)}"
             names.append(name)
             out.append(f"(?P<{group}>.+)" if part.startswith("{+") else f"(?P<{group}>[^/]+)")
         else:
@@ -84,16 +83,20 @@ class Discovery:
         for api, doc in self.docs.items():
             self._walk(api, doc, doc.get("resources", {}))
         self.routes.sort(key=lambda r: -r.literal_len)
-        self.batch_paths = {"/" + d["batchPath"]: api for api, d in self.docs.items()
-                            if d.get("batchPath")}
+        self.batch_paths = {"/" + d["batchPath"]: api for api, d in self.docs.items() if d.get("batchPath")}
 
     def _walk(self, api, doc, resources):
         for res in resources.values():
             for m in res.get("methods", {}).values():
-                method = Method(api, m["id"], m["httpMethod"], m,
-                                m.get("parameters", {}),
-                                (m.get("request") or {}).get("$ref"),
-                                bool(m.get("supportsMediaDownload")))
+                method = Method(
+                    api,
+                    m["id"],
+                    m["httpMethod"],
+                    m,
+                    m.get("parameters", {}),
+                    (m.get("request") or {}).get("$ref"),
+                    bool(m.get("supportsMediaDownload")),
+                )
                 self.methods[method.id] = method
                 templates = {("/" + doc["servicePath"] + m["path"], False)}
                 if m.get("flatPath"):
@@ -116,8 +119,7 @@ class Discovery:
                 continue
             m = route.regex.match(raw_path)
             if m:
-                params = {name: unquote(m.group("v%d" % i))
-                          for i, name in enumerate(route.vars)}
+                params = {name: unquote(m.group(f"v{i}")) for i, name in enumerate(route.vars)}
                 return route.method, params, route.upload
         return None
 
@@ -143,31 +145,40 @@ class Discovery:
             if spec is None:
                 spec = glob.get(name)
             if spec is None:
-                errors.append(f"Invalid JSON payload received. Unknown name \"{name}\": "
-                              f"Cannot bind query parameter. Field '{name}' could not "
-                              f"be found in request message.")
+                errors.append(
+                    f'Invalid JSON payload received. Unknown name "{name}": '
+                    f"Cannot bind query parameter. Field '{name}' could not "
+                    f"be found in request message."
+                )
                 continue
             if len(values) > 1 and not spec.get("repeated"):
-                errors.append(f"Invalid value at '{snake(name)}': parameter '{name}' "
-                              f"is not repeated but was given {len(values)} times")
+                errors.append(
+                    f"Invalid value at '{snake(name)}': parameter '{name}' "
+                    f"is not repeated but was given {len(values)} times"
+                )
             for v in values:
                 err = _check_param_value(name, spec, v)
                 if err:
                     errors.append(err)
         for name, spec in method.params.items():
             if spec.get("location") == "query" and spec.get("required") and name not in query:
-                raise ApiError(400, f"Required parameter: {name}", reason="required",
-                               location=name)
+                raise ApiError(400, f"Required parameter: {name}", reason="required", location=name)
         if errors:
-            raise ApiError(400, "\n".join(errors), details=[{
-                "@type": "type.googleapis.com/google.rpc.BadRequest",
-                "fieldViolations": [{"description": e} for e in errors]}])
+            raise ApiError(
+                400,
+                "\n".join(errors),
+                details=[
+                    {
+                        "@type": "type.googleapis.com/google.rpc.BadRequest",
+                        "fieldViolations": [{"description": e} for e in errors],
+                    }
+                ],
+            )
 
     def validate_upload_type(self, query: dict) -> str:
         ut = (query.get("uploadType") or [""])[0]
         if ut not in UPLOAD_TYPES:
-            raise ApiError(400, f"Invalid upload type: '{ut}'", reason="badContent",
-                           location="uploadType")
+            raise ApiError(400, f"Invalid upload type: '{ut}'", reason="badContent", location="uploadType")
         return ut
 
     # ------------------------------------------------------------------
@@ -181,12 +192,18 @@ class Discovery:
         if not isinstance(body, dict):
             raise ApiError(400, "Invalid JSON payload received. Expected an object.")
         errors: list[tuple[str, str]] = []
-        self._validate(method.api, {"$ref": method.request_ref}, body,
-                       self.body_root(method), errors)
+        self._validate(method.api, {"$ref": method.request_ref}, body, self.body_root(method), errors)
         if errors:
-            raise ApiError(400, "\n".join(m for _, m in errors), details=[{
-                "@type": "type.googleapis.com/google.rpc.BadRequest",
-                "fieldViolations": [{"field": p, "description": m} for p, m in errors]}])
+            raise ApiError(
+                400,
+                "\n".join(m for _, m in errors),
+                details=[
+                    {
+                        "@type": "type.googleapis.com/google.rpc.BadRequest",
+                        "fieldViolations": [{"field": p, "description": m} for p, m in errors],
+                    }
+                ],
+            )
 
     def schema(self, api: str, name: str) -> dict:
         return self.docs[api]["schemas"][name]
@@ -211,15 +228,24 @@ class Discovery:
                     self._validate(api, addl, sub, f"{path}[{key}]", errors)
                 else:
                     where = f" at '{path}'" if path else ""
-                    errors.append((_join(path, key), "Invalid JSON payload received. "
-                                   f"Unknown name \"{key}\"{where}: Cannot find field."))
+                    errors.append(
+                        (
+                            _join(path, key),
+                            f'Invalid JSON payload received. Unknown name "{key}"{where}: Cannot find field.',
+                        )
+                    )
             oneof = ONEOF_SCHEMAS.get((api, ref)) if ref else None
             if oneof:
                 set_keys = [k for k in value if k in props and value[k] is not None]
                 if len(set_keys) > 1:
-                    errors.append((path, f"Invalid value at '{path}' (oneof), oneof field "
-                                   f"'{oneof}' is already set. Cannot overwrite with "
-                                   f"'{snake(set_keys[1])}'"))
+                    errors.append(
+                        (
+                            path,
+                            f"Invalid value at '{path}' (oneof), oneof field "
+                            f"'{oneof}' is already set. Cannot overwrite with "
+                            f"'{snake(set_keys[1])}'",
+                        )
+                    )
         elif typ == "array":
             if not isinstance(value, list):
                 errors.append((path, _bad_value(path, "TYPE_REPEATED", value)))

@@ -1,4 +1,5 @@
 """Drive v3 files.* handlers."""
+
 from __future__ import annotations
 
 import base64
@@ -18,33 +19,74 @@ for _m in ("create", "get", "update", "copy"):
     DEFAULT_FIELDS[f"drive.files.{_m}"] = _FILE_DEFAULT
 DEFAULT_FIELDS["drive.files.list"] = "kind,incompleteSearch,nextPageToken,files(kind,id,name,mimeType)"
 
-WRITABLE = {"name", "mimeType", "description", "starred", "trashed", "appProperties",
-            "properties", "parents", "contentHints", "writersCanShare", "modifiedTime",
-            "copyRequiresWriterPermission", "viewersCanCopyContent", "folderColorRgb",
-            "originalFilename", "contentRestrictions", "createdTime", "id",
-            "viewedByMeTime", "shortcutDetails", "inheritedPermissionsDisabled",
-            "downloadRestrictions", "driveId", "teamDriveId"}
-EXTRA_KEYS = ("contentHints", "writersCanShare", "copyRequiresWriterPermission",
-              "viewersCanCopyContent", "folderColorRgb", "originalFilename",
-              "contentRestrictions", "shortcutDetails", "downloadRestrictions")
-ORDER_KEYS = {"createdTime", "folder", "modifiedByMeTime", "modifiedTime", "name",
-              "name_natural", "quotaBytesUsed", "recency", "sharedWithMeTime", "starred",
-              "viewedByMeTime"}
+WRITABLE = {
+    "name",
+    "mimeType",
+    "description",
+    "starred",
+    "trashed",
+    "appProperties",
+    "properties",
+    "parents",
+    "contentHints",
+    "writersCanShare",
+    "modifiedTime",
+    "copyRequiresWriterPermission",
+    "viewersCanCopyContent",
+    "folderColorRgb",
+    "originalFilename",
+    "contentRestrictions",
+    "createdTime",
+    "id",
+    "viewedByMeTime",
+    "shortcutDetails",
+    "inheritedPermissionsDisabled",
+    "downloadRestrictions",
+    "driveId",
+    "teamDriveId",
+}
+EXTRA_KEYS = (
+    "contentHints",
+    "writersCanShare",
+    "copyRequiresWriterPermission",
+    "viewersCanCopyContent",
+    "folderColorRgb",
+    "originalFilename",
+    "contentRestrictions",
+    "shortcutDetails",
+    "downloadRestrictions",
+)
+ORDER_KEYS = {
+    "createdTime",
+    "folder",
+    "modifiedByMeTime",
+    "modifiedTime",
+    "name",
+    "name_natural",
+    "quotaBytesUsed",
+    "recency",
+    "sharedWithMeTime",
+    "starred",
+    "viewedByMeTime",
+}
 
 
 def _not_writable(key: str, update: bool) -> ApiError:
     if key == "parents" and update:
-        return ApiError(403, "The parents field is not directly writable in update requests. "
-                        "Use the addParents and removeParents parameters instead.",
-                        reason="fieldNotWritable")
-    return ApiError(403, "The resource body includes fields which are not directly writable.",
-                    reason="fieldNotWritable")
+        return ApiError(
+            403,
+            "The parents field is not directly writable in update requests. "
+            "Use the addParents and removeParents parameters instead.",
+            reason="fieldNotWritable",
+        )
+    return ApiError(
+        403, "The resource body includes fields which are not directly writable.", reason="fieldNotWritable"
+    )
 
 
 def _check_writable(meta: dict, update: bool) -> None:
     for key in meta:
-        bad = key not in WRITABLE or (update and key in ("parents", "id", "createdTime",
-                                                         "driveId", "teamDriveId"))
+        bad = key not in WRITABLE or (update and key in ("parents", "id", "createdTime", "driveId", "teamDriveId"))
         if bad or (not update and key in ("driveId", "teamDriveId")):
             raise _not_writable(key, update)
 
@@ -107,8 +149,7 @@ def files_create(fake, req):
     sad = req.qbool("supportsAllDrives") or req.qbool("supportsTeamDrives")
     parents = meta.get("parents") or [fake.root_id]
     if len(parents) > 1:
-        raise ApiError(403, "Increasing the number of parents is not allowed",
-                       reason="cannotAddParent")
+        raise ApiError(403, "Increasing the number of parents is not allowed", reason="cannotAddParent")
     parent_id, drive_id = fake.resolve_parent(parents[0], sad)
     mime = meta.get("mimeType") or req.media_type or "application/octet-stream"
     fake.check_storage([parent_id], mime)
@@ -123,8 +164,7 @@ def files_create(fake, req):
         f.permissions.append(fake.owner_permission())
     _apply_meta(fake, f, {k: v for k, v in meta.items() if k != "name"})
     if mime == SHEET:
-        fake.spreadsheets[file_id] = build_spreadsheet(fake, {"properties": {"title": name}},
-                                                       file_id)
+        fake.spreadsheets[file_id] = build_spreadsheet(fake, {"properties": {"title": name}}, file_id)
     elif mime == DOC:
         f.text = ""
     if req.media is not None:
@@ -148,17 +188,20 @@ def files_get(fake, req):
     if req.q("alt") != "media":
         return fake.file_resource(f)
     if f.native or f.is_folder:
-        raise ApiError(403, "Only files with binary content can be downloaded. Use Export "
-                       "with Docs Editors files.", reason="fileNotDownloadable",
-                       location="alt", location_type="parameter")
+        raise ApiError(
+            403,
+            "Only files with binary content can be downloaded. Use Export with Docs Editors files.",
+            reason="fileNotDownloadable",
+            location="alt",
+            location_type="parameter",
+        )
     data = f.content or b""
     rng = req.headers.get("range", "")
     if rng.startswith("bytes=") and data:
         start_s, _, end_s = rng[6:].partition("-")
         start = int(start_s or 0)
         end = min(int(end_s) if end_s else len(data) - 1, len(data) - 1)
-        return Raw(data[start:end + 1], f.mime_type, 206,
-                   {"content-range": f"bytes {start}-{end}/{len(data)}"})
+        return Raw(data[start : end + 1], f.mime_type, 206, {"content-range": f"bytes {start}-{end}/{len(data)}"})
     return Raw(data, f.mime_type)
 
 
@@ -169,26 +212,26 @@ def files_update(fake, req):
     meta = req.json()
     _check_writable(meta, update=True)
     if f.is_root:
-        raise ApiError(403, "The user does not have sufficient permissions for this file.",
-                       reason="insufficientFilePermissions")
+        raise ApiError(
+            403, "The user does not have sufficient permissions for this file.", reason="insufficientFilePermissions"
+        )
     add = [p for p in (req.q("addParents") or "").split(",") if p.strip()]
     remove = [p.strip() for p in (req.q("removeParents") or "").split(",") if p.strip()]
-    parents = [p for p in f.parents if p not in remove and
-               not (p == fake.root_id and "root" in remove)]
+    parents = [p for p in f.parents if p not in remove and not (p == fake.root_id and "root" in remove)]
     new_drive = f.drive_id
     for pid in add:
         pid, new_drive = fake.resolve_parent(pid.strip(), sad)
         if pid not in parents:
             parents.append(pid)
     if len(parents) > 1:
-        raise ApiError(403, "Increasing the number of parents is not allowed",
-                       reason="cannotAddParent")
+        raise ApiError(403, "Increasing the number of parents is not allowed", reason="cannotAddParent")
     if add and new_drive is None and f.drive_id is not None:
         fake.check_storage(parents, f.mime_type)
     if "mimeType" in meta and meta["mimeType"] != f.mime_type and req.media is None:
         if f.native or meta["mimeType"].startswith("application/vnd.google-apps."):
-            raise ApiError(403, "The resource body includes fields which are not directly "
-                           "writable.", reason="fieldNotWritable")
+            raise ApiError(
+                403, "The resource body includes fields which are not directly writable.", reason="fieldNotWritable"
+            )
     work = copy.deepcopy(f)
     _apply_meta(fake, work, meta)
     if "mimeType" in meta and not work.native:
@@ -212,8 +255,9 @@ def files_update(fake, req):
 def files_delete(fake, req):
     f = fake.get_file(req.p("fileId"), req.qbool("supportsAllDrives") or req.qbool("supportsTeamDrives"))
     if f.is_root:
-        raise ApiError(403, "The user does not have sufficient permissions for this file.",
-                       reason="insufficientFilePermissions")
+        raise ApiError(
+            403, "The user does not have sufficient permissions for this file.", reason="insufficientFilePermissions"
+        )
     fake.delete_file_tree(f)
     return None
 
@@ -226,8 +270,7 @@ def files_copy(fake, req):
         raise ApiError(403, "This file cannot be copied by the user.", reason="cannotCopyFile")
     meta = req.json()
     _check_writable(meta, update=False)
-    parents = meta.get("parents") or [p for p in src.parents
-                                      if p in fake.files or p in fake.drives] or [fake.root_id]
+    parents = meta.get("parents") or [p for p in src.parents if p in fake.files or p in fake.drives] or [fake.root_id]
     parent_id, drive_id = fake.resolve_parent(parents[0], sad)
     fake.check_storage([parent_id], src.mime_type)
     dup = copy.deepcopy(src)
@@ -250,11 +293,10 @@ def files_copy(fake, req):
 
 @handles("drive.files.export")
 def files_export(fake, req):
-    f = fake.get_file(req.p("fileId"))   # export has no supportsAllDrives parameter
+    f = fake.get_file(req.p("fileId"))  # export has no supportsAllDrives parameter
     mime = req.q("mimeType")
     if f.mime_type not in EXPORTABLE:
-        raise ApiError(403, "Export only supports Docs Editors files.",
-                       reason="fileNotExportable")
+        raise ApiError(403, "Export only supports Docs Editors files.", reason="fileNotExportable")
     if f.mime_type == DOC:
         data = docs.export_doc(f.name, f.text or "", f.content, mime)
     elif f.mime_type == SHEET:
@@ -273,15 +315,22 @@ def files_list(fake, req):
     if corpora not in ("user", "drive", "allDrives", "domain"):
         raise invalid("corpora")
     if (corpora == "drive") != bool(drive_id):
-        raise ApiError(400, "The driveId parameter must be specified if and only if corpora "
-                       "is set to drive.", reason="badRequest", location="driveId")
+        raise ApiError(
+            400,
+            "The driveId parameter must be specified if and only if corpora is set to drive.",
+            reason="badRequest",
+            location="driveId",
+        )
     if corpora in ("drive", "allDrives") and not (include_all and sad):
-        raise ApiError(403, "The includeItemsFromAllDrives parameter must be set to true "
-                       "(together with supportsAllDrives) when corpora is " + corpora + ".",
-                       reason="teamDriveInclusionRequired", location="includeItemsFromAllDrives")
+        raise ApiError(
+            403,
+            "The includeItemsFromAllDrives parameter must be set to true "
+            "(together with supportsAllDrives) when corpora is " + corpora + ".",
+            reason="teamDriveInclusionRequired",
+            location="includeItemsFromAllDrives",
+        )
     if drive_id and drive_id not in fake.drives:
-        raise ApiError(404, f"Shared drive not found: {drive_id}", reason="notFound",
-                       location="driveId")
+        raise ApiError(404, f"Shared drive not found: {drive_id}", reason="notFound", location="driveId")
     page_size = req.qint("pageSize", 100)
     if not 1 <= page_size <= 1000:
         raise invalid("pageSize")
@@ -298,9 +347,8 @@ def files_list(fake, req):
             items.append(f)
     items = _order(items, req.q("orderBy"))
     start = _page_start(req.q("pageToken"))
-    page = items[start:start + page_size]
-    out = {"kind": "drive#fileList", "incompleteSearch": False,
-           "files": [fake.file_resource(f) for f in page]}
+    page = items[start : start + page_size]
+    out = {"kind": "drive#fileList", "incompleteSearch": False, "files": [fake.file_resource(f) for f in page]}
     if start + page_size < len(items):
         out["nextPageToken"] = base64.urlsafe_b64encode(f"o:{start + page_size}".encode()).decode()
     return out
@@ -327,10 +375,15 @@ def _order(items: list, spec: str | None) -> list:
             raise invalid("orderBy")
         keys.append((name, direction.strip().lower() == "desc"))
     for name, desc in reversed(keys):
-        getter = {"name": lambda f: f.name.lower(), "name_natural": lambda f: f.name.lower(),
-                  "createdTime": lambda f: f.created, "modifiedTime": lambda f: f.modified,
-                  "folder": lambda f: not f.is_folder, "starred": lambda f: not f.starred,
-                  "quotaBytesUsed": lambda f: len(f.content or b"")}.get(name, lambda f: f.modified)
+        getter = {
+            "name": lambda f: f.name.lower(),
+            "name_natural": lambda f: f.name.lower(),
+            "createdTime": lambda f: f.created,
+            "modifiedTime": lambda f: f.modified,
+            "folder": lambda f: not f.is_folder,
+            "starred": lambda f: not f.starred,
+            "quotaBytesUsed": lambda f: len(f.content or b""),
+        }.get(name, lambda f: f.modified)
         items = sorted(items, key=getter, reverse=desc)
     return items
 
@@ -354,11 +407,16 @@ class _View:
         if name == "parents":
             return set(f.parents) | ({"root"} if fake.root_id in f.parents else set())
         if name in ("owners", "writers", "readers"):
-            roles = {"owners": ("owner",), "writers": ("owner", "organizer", "fileOrganizer", "writer"),
-                     "readers": ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader")}[name]
+            roles = {
+                "owners": ("owner",),
+                "writers": ("owner", "organizer", "fileOrganizer", "writer"),
+                "readers": ("owner", "organizer", "fileOrganizer", "writer", "commenter", "reader"),
+            }[name]
             return {p.get("emailAddress") for p in fake.file_permissions(f) if p["role"] in roles} | (
-                {"me"} if any(p.get("emailAddress") == fake.identity and p["role"] in roles
-                              for p in fake.file_permissions(f)) else set())
+                {"me"}
+                if any(p.get("emailAddress") == fake.identity and p["role"] in roles for p in fake.file_permissions(f))
+                else set()
+            )
         if name == "appProperties":
             return f.app_properties
         if name == "properties":
@@ -366,9 +424,17 @@ class _View:
         if name in ("createdTime", "modifiedTime"):
             return parse_rfc3339(fake.ts(f.created if name == "createdTime" else f.modified))
         if name == "fullText":
-            return " ".join(filter(None, [f.name, f.description, f.text,
-                                          (f.content or b"").decode("utf-8", "ignore")
-                                          if f.mime_type.startswith("text/") else None]))
+            return " ".join(
+                filter(
+                    None,
+                    [
+                        f.name,
+                        f.description,
+                        f.text,
+                        (f.content or b"").decode("utf-8", "ignore") if f.mime_type.startswith("text/") else None,
+                    ],
+                )
+            )
         if name == "visibility":
             return "anyoneWithLink" if any(p["type"] == "anyone" for p in f.permissions) else "limited"
         return None

@@ -1,5 +1,6 @@
 """Drive state (files, shared drives, permissions) and the FakeGoogle mixin
 that other APIs (Sheets, Forms) use to register and touch Drive files."""
+
 from __future__ import annotations
 
 import copy
@@ -14,11 +15,18 @@ DOC = "application/vnd.google-apps.document"
 SHEET = "application/vnd.google-apps.spreadsheet"
 FORM = "application/vnd.google-apps.form"
 NATIVE_PREFIX = "application/vnd.google-apps."
-EXPORTABLE = {DOC, SHEET, "application/vnd.google-apps.presentation",
-              "application/vnd.google-apps.drawing", "application/vnd.google-apps.script"}
-STORAGE_MSG = ("Service Accounts do not have storage quota. Leverage shared drives "
-               "(https://developers.google.com/workspace/drive/api/guides/about-shareddrives), "
-               "or use OAuth delegation (http://support.google.com/a/answer/7281227) instead.")
+EXPORTABLE = {
+    DOC,
+    SHEET,
+    "application/vnd.google-apps.presentation",
+    "application/vnd.google-apps.drawing",
+    "application/vnd.google-apps.script",
+}
+STORAGE_MSG = (
+    "Service Accounts do not have storage quota. Leverage shared drives "
+    "(https://developers.google.com/workspace/drive/api/guides/about-shareddrives), "
+    "or use OAuth delegation (http://support.google.com/a/answer/7281227) instead."
+)
 
 
 def perm_id_for(key: str) -> str:
@@ -40,10 +48,10 @@ class DriveFile:
     description: str | None = None
     starred: bool = False
     trashed: bool = False
-    content: bytes | None = None        # binary files; original .docx for converted docs
-    text: str | None = None             # Google Doc body text
+    content: bytes | None = None  # binary files; original .docx for converted docs
+    text: str | None = None  # Google Doc body text
     permissions: list = field(default_factory=list)
-    extra: dict = field(default_factory=dict)   # other writable metadata, verbatim
+    extra: dict = field(default_factory=dict)  # other writable metadata, verbatim
     is_root: bool = False
 
     @property
@@ -61,14 +69,18 @@ class SharedDrive:
     name: str
     created: float
     request_id: str | None = None
-    members: list = field(default_factory=list)   # permission dicts
+    members: list = field(default_factory=list)  # permission dicts
     hidden: bool = False
     extra: dict = field(default_factory=dict)
 
 
 def web_view_link(f: DriveFile) -> str:
-    kinds = {SHEET: "spreadsheets", DOC: "document", FORM: "forms",
-             "application/vnd.google-apps.presentation": "presentation"}
+    kinds = {
+        SHEET: "spreadsheets",
+        DOC: "document",
+        FORM: "forms",
+        "application/vnd.google-apps.presentation": "presentation",
+    }
     if f.mime_type in kinds:
         return f"https://docs.google.com/{kinds[f.mime_type]}/d/{f.id}/edit?usp=drivesdk"
     if f.is_folder:
@@ -87,8 +99,7 @@ class DriveMixin:
         self.sent_notifications: list[dict] = []
         self.non_google_accounts: set[str] = set()
         self.root_id = "0A" + self._rand_chars(11) + "Uk9PVA"
-        self.files[self.root_id] = DriveFile(self.root_id, "My Drive", FOLDER, [], None,
-                                             0.0, 0.0, is_root=True)
+        self.files[self.root_id] = DriveFile(self.root_id, "My Drive", FOLDER, [], None, 0.0, 0.0, is_root=True)
 
     def _rand_chars(self, n: int) -> str:
         alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-"
@@ -102,9 +113,16 @@ class DriveMixin:
 
     def owner_permission(self, email: str | None = None) -> dict:
         email = email or self.identity
-        return {"kind": "drive#permission", "id": perm_id_for(email), "type": "user",
-                "role": "owner", "emailAddress": email,
-                "displayName": email.split("@")[0], "deleted": False, "pendingOwner": False}
+        return {
+            "kind": "drive#permission",
+            "id": perm_id_for(email),
+            "type": "user",
+            "role": "owner",
+            "emailAddress": email,
+            "displayName": email.split("@")[0],
+            "deleted": False,
+            "pendingOwner": False,
+        }
 
     # ---------------------------------------------------------- lookups
     def resolve_parent(self, parent_id: str, supports_all_drives: bool):
@@ -134,15 +152,14 @@ class DriveMixin:
         """The service-account trap: no My Drive storage for new files."""
         if not self.service_account_without_storage or mime == FOLDER:
             return
-        in_shared = any(p in self.drives or (p in self.files and self.files[p].drive_id)
-                        for p in (parents or []))
+        in_shared = any(p in self.drives or (p in self.files and self.files[p].drive_id) for p in (parents or []))
         if not in_shared:
             raise ApiError(403, STORAGE_MSG, reason="storageQuotaExceeded", domain="usageLimits")
 
-    def register_file(self, file_id: str, name: str, mime: str, parents=None,
-                      drive_id: str | None = None, **kw) -> DriveFile:
-        f = DriveFile(file_id, name, mime, list(parents or [self.root_id]), drive_id,
-                      self.clock, self.clock, **kw)
+    def register_file(
+        self, file_id: str, name: str, mime: str, parents=None, drive_id: str | None = None, **kw
+    ) -> DriveFile:
+        f = DriveFile(file_id, name, mime, list(parents or [self.root_id]), drive_id, self.clock, self.clock, **kw)
         if drive_id is None:
             f.permissions.append(self.owner_permission())
         self.files[file_id] = f
@@ -173,28 +190,53 @@ class DriveMixin:
         if f.drive_id and f.drive_id in self.drives:
             for m in self.drives[f.drive_id].members:
                 p = copy.deepcopy(m)
-                p["permissionDetails"] = [{"permissionType": "member", "role": m["role"],
-                                           "inherited": True, "inheritedFrom": f.drive_id}]
+                p["permissionDetails"] = [
+                    {"permissionType": "member", "role": m["role"], "inherited": True, "inheritedFrom": f.drive_id}
+                ]
                 perms.append(p)
         perms.extend(copy.deepcopy(f.permissions))
         return perms
 
     def file_resource(self, f: DriveFile) -> dict:
-        out = {"kind": "drive#file", "id": f.id, "name": f.name, "mimeType": f.mime_type,
-               "parents": list(f.parents), "createdTime": self.ts(f.created),
-               "modifiedTime": self.ts(f.modified), "version": str(f.version),
-               "webViewLink": web_view_link(f), "starred": f.starred, "trashed": f.trashed,
-               "explicitlyTrashed": f.trashed, "spaces": ["drive"],
-               "iconLink": f"https://drive-thirdparty.googleusercontent.com/16/type/{f.mime_type}",
-               "modifiedByMe": True, "viewedByMe": True, "isAppAuthorized": True,
-               "writersCanShare": True, "hasThumbnail": False,
-               "lastModifyingUser": {"kind": "drive#user", "displayName": self.identity.split("@")[0],
-                                     "emailAddress": self.identity, "me": True,
-                                     "permissionId": perm_id_for(self.identity)},
-               "capabilities": {"canEdit": True, "canShare": True, "canDelete": True,
-                                "canRename": True, "canAddChildren": f.is_folder,
-                                "canDownload": True, "canCopy": not f.is_folder,
-                                "canTrash": True, "canMoveItemWithinDrive": True}}
+        out = {
+            "kind": "drive#file",
+            "id": f.id,
+            "name": f.name,
+            "mimeType": f.mime_type,
+            "parents": list(f.parents),
+            "createdTime": self.ts(f.created),
+            "modifiedTime": self.ts(f.modified),
+            "version": str(f.version),
+            "webViewLink": web_view_link(f),
+            "starred": f.starred,
+            "trashed": f.trashed,
+            "explicitlyTrashed": f.trashed,
+            "spaces": ["drive"],
+            "iconLink": f"https://drive-thirdparty.googleusercontent.com/16/type/{f.mime_type}",
+            "modifiedByMe": True,
+            "viewedByMe": True,
+            "isAppAuthorized": True,
+            "writersCanShare": True,
+            "hasThumbnail": False,
+            "lastModifyingUser": {
+                "kind": "drive#user",
+                "displayName": self.identity.split("@")[0],
+                "emailAddress": self.identity,
+                "me": True,
+                "permissionId": perm_id_for(self.identity),
+            },
+            "capabilities": {
+                "canEdit": True,
+                "canShare": True,
+                "canDelete": True,
+                "canRename": True,
+                "canAddChildren": f.is_folder,
+                "canDownload": True,
+                "canCopy": not f.is_folder,
+                "canTrash": True,
+                "canMoveItemWithinDrive": True,
+            },
+        }
         if f.is_root:
             out["parents"] = []
         if f.app_properties:
@@ -210,35 +252,56 @@ class DriveMixin:
             out["driveId"] = out["teamDriveId"] = f.drive_id
         else:
             out["permissions"] = perms
-            out["owners"] = [{"kind": "drive#user", "displayName": p.get("displayName"),
-                              "emailAddress": p.get("emailAddress"),
-                              "me": p.get("emailAddress") == self.identity,
-                              "permissionId": p["id"]}
-                             for p in f.permissions if p["role"] == "owner"]
+            out["owners"] = [
+                {
+                    "kind": "drive#user",
+                    "displayName": p.get("displayName"),
+                    "emailAddress": p.get("emailAddress"),
+                    "me": p.get("emailAddress") == self.identity,
+                    "permissionId": p["id"],
+                }
+                for p in f.permissions
+                if p["role"] == "owner"
+            ]
             out["ownedByMe"] = any(o["me"] for o in out["owners"])
         if f.native:
             if f.mime_type in EXPORTABLE:
                 out["exportLinks"] = {}
         else:
             data = f.content or b""
-            out.update(size=str(len(data)), quotaBytesUsed=str(len(data)),
-                       md5Checksum=hashlib.md5(data).hexdigest(),
-                       sha256Checksum=hashlib.sha256(data).hexdigest(),
-                       headRevisionId="0B" + hashlib.md5(data + f.id.encode()).hexdigest()[:20],
-                       webContentLink=f"https://drive.google.com/uc?id={f.id}&export=download")
+            out.update(
+                size=str(len(data)),
+                quotaBytesUsed=str(len(data)),
+                md5Checksum=hashlib.md5(data).hexdigest(),
+                sha256Checksum=hashlib.sha256(data).hexdigest(),
+                headRevisionId="0B" + hashlib.md5(data + f.id.encode()).hexdigest()[:20],
+                webContentLink=f"https://drive.google.com/uc?id={f.id}&export=download",
+            )
             if "." in f.name:
                 out["fileExtension"] = out["fullFileExtension"] = f.name.rsplit(".", 1)[1]
         out.update({k: copy.deepcopy(v) for k, v in f.extra.items() if not k.startswith("_")})
         return out
 
     def drive_resource(self, d: SharedDrive) -> dict:
-        out = {"kind": "drive#drive", "id": d.id, "name": d.name,
-               "createdTime": self.ts(d.created), "hidden": d.hidden,
-               "capabilities": {"canAddChildren": True, "canManageMembers": True,
-                                "canRenameDrive": True, "canDeleteDrive": True},
-               "restrictions": {"adminManagedRestrictions": False,
-                                "copyRequiresWriterPermission": False,
-                                "domainUsersOnly": False, "driveMembersOnly": False}}
+        out = {
+            "kind": "drive#drive",
+            "id": d.id,
+            "name": d.name,
+            "createdTime": self.ts(d.created),
+            "hidden": d.hidden,
+            "capabilities": {
+                "canAddChildren": True,
+                "canManageMembers": True,
+                "canRenameDrive": True,
+                "canDeleteDrive": True,
+            },
+            "restrictions": {
+                "adminManagedRestrictions": False,
+                "copyRequiresWriterPermission": False,
+                "domainUsersOnly": False,
+                "driveMembersOnly": False,
+            },
+        }
         out.update(copy.deepcopy(d.extra))
         return out
 
@@ -248,9 +311,17 @@ class DriveMixin:
         drive_id = "0A" + self._rand_chars(11) + "Uk9PVA"
         d = SharedDrive(drive_id, name, self.clock)
         for email, role in [(self.identity, "organizer"), *members]:
-            d.members.append({"kind": "drive#permission", "id": perm_id_for(email),
-                              "type": "user", "role": role, "emailAddress": email,
-                              "displayName": email.split("@")[0], "deleted": False})
+            d.members.append(
+                {
+                    "kind": "drive#permission",
+                    "id": perm_id_for(email),
+                    "type": "user",
+                    "role": role,
+                    "emailAddress": email,
+                    "displayName": email.split("@")[0],
+                    "deleted": False,
+                }
+            )
         self.drives[drive_id] = d
         return drive_id
 
@@ -259,12 +330,19 @@ class DriveMixin:
         pid, drive_id = self.resolve_parent(parent or self.root_id, True)
         return self.register_file(self.new_file_id(), name, FOLDER, [pid], drive_id).id
 
-    def add_file(self, name: str, content: bytes, mime: str = "application/octet-stream",
-                 parent: str | None = None, app_properties: dict | None = None) -> str:
+    def add_file(
+        self,
+        name: str,
+        content: bytes,
+        mime: str = "application/octet-stream",
+        parent: str | None = None,
+        app_properties: dict | None = None,
+    ) -> str:
         """Seed a binary file."""
         pid, drive_id = self.resolve_parent(parent or self.root_id, True)
-        f = self.register_file(self.new_file_id(), name, mime, [pid], drive_id,
-                               content=content, app_properties=dict(app_properties or {}))
+        f = self.register_file(
+            self.new_file_id(), name, mime, [pid], drive_id, content=content, app_properties=dict(app_properties or {})
+        )
         return f.id
 
     def file_meta(self, file_id: str) -> dict:

@@ -5,18 +5,23 @@ sharedWithMe (=, != true|false), createdTime/modifiedTime comparisons,
 '<id>' in parents|owners|writers|readers (also gspread's `parents in '<id>'`),
 appProperties/properties has { key='k' and value='v' }, and/or/not, parentheses,
 single or double quoted strings with backslash escapes. Anything else -> 400."""
+
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from .util import ApiError, parse_rfc3339
 
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
    (?P<str>'(?:[^'\\]|\\.)*'|"(?:[^"\\]|\\.)*")
   |(?P<op>!=|<=|>=|=|<|>|\(|\)|\{|\})
   |(?P<word>[A-Za-z_][A-Za-z0-9_]*)
-)""", re.X)
+)""",
+    re.X,
+)
 
 STRING_FIELDS = {"name", "mimeType", "visibility"}
 BOOL_FIELDS = {"trashed", "starred", "sharedWithMe", "hidden"}
@@ -26,8 +31,7 @@ MAP_FIELDS = {"appProperties", "properties"}
 
 
 def invalid(param: str = "q") -> ApiError:
-    return ApiError(400, "Invalid Value", reason="invalid", location=param,
-                    location_type="parameter")
+    return ApiError(400, "Invalid Value", reason="invalid", location=param, location_type="parameter")
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
@@ -71,8 +75,7 @@ def compile_query(text: str, fields: set[str] | None = None) -> Callable[[Any], 
     def take(kind=None, val=None):
         nonlocal pos
         tok = peek()
-        if tok[0] is None or (kind and tok[0] != kind) or \
-                (val is not None and (tok[1] or "").lower() != val):
+        if tok[0] is None or (kind and tok[0] != kind) or (val is not None and (tok[1] or "").lower() != val):
             raise invalid()
         pos += 1
         return tok[1]
@@ -114,7 +117,7 @@ def compile_query(text: str, fields: set[str] | None = None) -> Callable[[Any], 
 
     def condition():
         kind, val = peek()
-        if kind == "str":                       # 'x' in parents
+        if kind == "str":  # 'x' in parents
             value = take()
             take("word", "in")
             fld = take("word")
@@ -124,7 +127,7 @@ def compile_query(text: str, fields: set[str] | None = None) -> Callable[[Any], 
             return lambda o: value in o.field(fld)
         fld = take("word")
         check_field(fld)
-        if is_word("in"):                       # parents in 'x'
+        if is_word("in"):  # parents in 'x'
             take()
             value = take("str")
             if fld not in LIST_FIELDS:
@@ -164,9 +167,14 @@ def compile_query(text: str, fields: set[str] | None = None) -> Callable[[Any], 
                 when = parse_rfc3339(value)
             except ValueError:
                 raise invalid()
-            cmp = {"=": lambda a, b: a == b, "!=": lambda a, b: a != b,
-                   "<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-                   ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}[op]
+            cmp = {
+                "=": lambda a, b: a == b,
+                "!=": lambda a, b: a != b,
+                "<": lambda a, b: a < b,
+                "<=": lambda a, b: a <= b,
+                ">": lambda a, b: a > b,
+                ">=": lambda a, b: a >= b,
+            }[op]
             return lambda o: o.field(fld) is not None and cmp(o.field(fld), when)
         raise invalid()
 

@@ -1,4 +1,5 @@
 """FakeGoogle: the object tests and `contest demo --backend google-fake` use."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -27,9 +28,15 @@ class FakeGoogle(ServerCore, DriveMixin, FormsMixin):
         latency: simulated seconds added to the clock per request.
     """
 
-    def __init__(self, identity: str = DEFAULT_IDENTITY, *,
-                 service_account_without_storage: bool = False, seed: int = 0,
-                 start_time: _dt.datetime | None = None, latency: float = 0.0):
+    def __init__(
+        self,
+        identity: str = DEFAULT_IDENTITY,
+        *,
+        service_account_without_storage: bool = False,
+        seed: int = 0,
+        start_time: _dt.datetime | None = None,
+        latency: float = 0.0,
+    ):
         ServerCore.__init__(self, seed=seed, start_time=start_time, latency=latency)
         self._init_drive(identity, service_account_without_storage)
         self._init_forms()
@@ -50,27 +57,26 @@ class FakeGoogle(ServerCore, DriveMixin, FormsMixin):
     def build(self, api: str, version: str | None = None):
         """Shortcut: a real googleapiclient service wired to this fake."""
         from googleapiclient.discovery import build
+
         version = version or {"sheets": "v4", "drive": "v3", "forms": "v1", "gmail": "v1"}[api]
-        return build(api, version, http=self.http(), static_discovery=True,
-                     cache_discovery=False)
+        return build(api, version, http=self.http(), static_discovery=True, cache_discovery=False)
 
     def gspread_client(self):
         """Shortcut: a real gspread.Client whose session is mounted on this fake."""
         import gspread
         from google.oauth2.credentials import Credentials
+
         gc = gspread.Client(auth=Credentials(token="fake-token"))
         gc.http_client.session.mount("https://", self.requests_adapter())
         return gc
 
     # ------------------------------------------------------------ inspection
-    def sheet_values(self, spreadsheet_id: str, range_: str,
-                     render: str = "UNFORMATTED_VALUE") -> list[list]:
+    def sheet_values(self, spreadsheet_id: str, range_: str, render: str = "UNFORMATTED_VALUE") -> list[list]:
         """Values of a range, as values.get would return them (no request recorded)."""
         ss = get_ss(self, spreadsheet_id)
         ss.begin_read()
         sheet, rng = ss.resolve(range_)
-        return value_range(ss, sheet, rng.bounded(sheet.rows, sheet.cols), render,
-                           "ROWS").get("values", [])
+        return value_range(ss, sheet, rng.bounded(sheet.rows, sheet.cols), render, "ROWS").get("values", [])
 
     def spreadsheet_model(self, spreadsheet_id: str):
         """The live sheets_model.Spreadsheet (cells, protected ranges, ...)."""

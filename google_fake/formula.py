@@ -2,21 +2,25 @@
 cell/range references (optionally sheet-qualified) and SUM/MIN/MAX/COUNT/
 COUNTA/AVERAGE. Anything else raises Unsupported and the fake then reports
 the formula text itself as the evaluated value."""
+
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 _SHEET = r"(?:'(?:[^']|'')+'|[A-Za-z_][A-Za-z0-9_]*)!"
 _CELL = r"\$?[A-Za-z]{1,3}\$?\d+"
-_TOKEN = re.compile(rf"""\s*(?:
+_TOKEN = re.compile(
+    rf"""\s*(?:
    (?P<func>[A-Za-z][A-Za-z0-9_.]*)\s*\(
   |(?P<ref>(?:{_SHEET})?(?:{_CELL}(?::{_CELL})?|\$?[A-Za-z]{{1,3}}:\$?[A-Za-z]{{1,3}}))
   |(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
   |(?P<str>"(?:[^"]|"")*")
   |(?P<bool>(?i:TRUE|FALSE))\b
   |(?P<op><=|>=|<>|[-+*/^&=<>(),])
-)""", re.X)
+)""",
+    re.X,
+)
 
 
 class Unsupported(Exception):
@@ -87,8 +91,9 @@ FUNCTIONS: dict[str, Callable] = {
     "MIN": lambda args: min(_flat_numbers(args), default=0.0),
     "MAX": lambda args: max(_flat_numbers(args), default=0.0),
     "COUNT": lambda args: float(len(_flat_numbers(args))),
-    "COUNTA": lambda args: float(sum(
-        sum(1 for x in a if x not in (None, "")) if isinstance(a, RangeVal) else 1 for a in args)),
+    "COUNTA": lambda args: float(
+        sum(sum(1 for x in a if x not in (None, "")) if isinstance(a, RangeVal) else 1 for a in args)
+    ),
     "AVERAGE": _average,
 }
 
@@ -117,6 +122,7 @@ def evaluate(formula: str, resolve: Callable[[str], RangeVal | object]):
                 op = take()[1]
                 left = fn(op, left, sub())
             return left
+
         return parse
 
     def primary():
@@ -166,7 +172,7 @@ def evaluate(formula: str, resolve: Callable[[str], RangeVal | object]):
             if y == 0:
                 raise FormulaError("#DIV/0!", "Function DIVIDE parameter 2 cannot be zero.")
             return x / y
-        return x ** y
+        return x**y
 
     def concat(_op, a, b):
         return _text(a) + _text(b)
@@ -176,8 +182,7 @@ def evaluate(formula: str, resolve: Callable[[str], RangeVal | object]):
             a, b = _text(a).lower(), _text(b).lower()
         else:
             a, b = _num(a), _num(b)
-        return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b,
-                "<=": a <= b, ">=": a >= b}[op]
+        return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
 
     power = binary(primary, ("^",), arith)
     term = binary(power, ("*", "/"), arith)

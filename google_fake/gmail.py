@@ -1,4 +1,5 @@
 """Gmail v1: users.messages.send (raw RFC 822, base64url) -> fake.sent_mail."""
+
 from __future__ import annotations
 
 import base64
@@ -24,15 +25,17 @@ def messages_send(fake, req):
     if user not in ("me", fake.identity):
         raise ApiError(403, "Delegation denied for " + fake.identity, reason="forbidden")
     if fake.gmail_precondition_failure:
-        raise ApiError(400, "Precondition check failed.", status="FAILED_PRECONDITION",
-                       reason="failedPrecondition")
+        raise ApiError(400, "Precondition check failed.", status="FAILED_PRECONDITION", reason="failedPrecondition")
     if req.media is not None:
         raw = req.media
     else:
         body = req.json()
         if not body.get("raw"):
-            raise ApiError(400, "'raw' RFC822 payload message string or uploading message via "
-                           "/upload/* URL required", reason="invalidArgument")
+            raise ApiError(
+                400,
+                "'raw' RFC822 payload message string or uploading message via /upload/* URL required",
+                reason="invalidArgument",
+            )
         raw = _decode_raw(body["raw"])
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     to = [a for _, a in getaddresses(msg.get_all("To", []))]
@@ -41,14 +44,25 @@ def messages_send(fake, req):
     if not (to or cc or bcc):
         raise ApiError(400, "Recipient address required", reason="invalidArgument")
     body_part = msg.get_body(preferencelist=("plain", "html"))
-    attachments = [(part.get_filename(), part.get_content_type(), part.get_payload(decode=True))
-                   for part in msg.iter_attachments()]
+    attachments = [
+        (part.get_filename(), part.get_content_type(), part.get_payload(decode=True)) for part in msg.iter_attachments()
+    ]
     msg_id = "".join(fake.rng.choice("0123456789abcdef") for _ in range(16))
     thread_id = (req.json().get("threadId") if req.body else None) or msg_id
-    fake.sent_mail.append({
-        "id": msg_id, "threadId": thread_id, "raw": raw, "message": msg,
-        "from": msg.get("From"), "to": to, "cc": cc, "bcc": bcc,
-        "subject": msg.get("Subject"),
-        "text": body_part.get_content() if body_part is not None else "",
-        "attachments": attachments, "time": fake.now_rfc3339()})
+    fake.sent_mail.append(
+        {
+            "id": msg_id,
+            "threadId": thread_id,
+            "raw": raw,
+            "message": msg,
+            "from": msg.get("From"),
+            "to": to,
+            "cc": cc,
+            "bcc": bcc,
+            "subject": msg.get("Subject"),
+            "text": body_part.get_content() if body_part is not None else "",
+            "attachments": attachments,
+            "time": fake.now_rfc3339(),
+        }
+    )
     return {"id": msg_id, "threadId": thread_id, "labelIds": ["SENT"]}

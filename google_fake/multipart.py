@@ -2,6 +2,7 @@
 
 Part payloads are sliced out of the raw bytes (binary-safe); part headers,
 which googleapiclient may fold, are parsed with the `email` package."""
+
 from __future__ import annotations
 
 import email.parser
@@ -12,8 +13,7 @@ from .util import ApiError
 
 
 def _boundary(content_type: str) -> str:
-    msg = email.message_from_string(f"Content-Type: {content_type}\n\n",
-                                    policy=email.policy.default)
+    msg = email.message_from_string(f"Content-Type: {content_type}\n\n", policy=email.policy.default)
     boundary = msg.get_param("boundary")
     if not boundary:
         raise ValueError(f"no multipart boundary in content-type {content_type!r}")
@@ -26,12 +26,11 @@ def _headers(raw: bytes) -> dict:
 
 
 def _split_head(seg: bytes) -> tuple[bytes, bytes]:
-    candidates = [(i, n) for i, n in ((seg.find(b"\r\n\r\n"), 4), (seg.find(b"\n\n"), 2))
-                  if i >= 0]
+    candidates = [(i, n) for i, n in ((seg.find(b"\r\n\r\n"), 4), (seg.find(b"\n\n"), 2)) if i >= 0]
     if not candidates:
         return seg, b""
     i, n = min(candidates)
-    return seg[:i], seg[i + n:]
+    return seg[:i], seg[i + n :]
 
 
 def split(body: bytes, content_type: str) -> list[tuple[dict, bytes]]:
@@ -63,9 +62,13 @@ def parse_related(body: bytes, content_type: str):
     except ValueError as exc:
         raise ApiError(400, f"Invalid multipart request: {exc}", reason="badContent")
     if len(parts) != 2:
-        raise ApiError(400, "Invalid multipart request with 0 mime parts."
-                       if not parts else "Multipart upload needs metadata and media parts",
-                       reason="badContent")
+        raise ApiError(
+            400,
+            "Invalid multipart request with 0 mime parts."
+            if not parts
+            else "Multipart upload needs metadata and media parts",
+            reason="badContent",
+        )
     (h1, meta_raw), (h2, media) = parts
     try:
         meta = json.loads(meta_raw.decode("utf-8")) if meta_raw.strip() else {}
@@ -73,6 +76,7 @@ def parse_related(body: bytes, content_type: str):
         raise ApiError(400, "Invalid JSON payload received. Unexpected token.")
     if h2.get("content-transfer-encoding", "").lower() == "base64":
         import base64
+
         media = base64.b64decode(media)
     media_type = h2.get("content-type", "application/octet-stream").split(";")[0].strip()
     return meta, media, media_type
@@ -93,8 +97,7 @@ def build_batch_response(boundary: str, responses) -> bytes:
     for cid, status, reason, headers, content in responses:
         if cid.startswith("<") and cid.endswith(">"):
             cid = "<response-" + cid[1:]
-        out.append(f"--{boundary}\r\nContent-Type: application/http\r\n"
-                   f"Content-ID: {cid}\r\n\r\n".encode())
+        out.append(f"--{boundary}\r\nContent-Type: application/http\r\nContent-ID: {cid}\r\n\r\n".encode())
         out.append(f"HTTP/1.1 {status} {reason}\r\n".encode())
         for k, v in headers.items():
             if k != "content-length":

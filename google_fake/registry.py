@@ -1,8 +1,10 @@
 """Handler registry and the request/response objects handlers work with."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .util import parse_bool
 
@@ -18,12 +20,14 @@ def handles(*method_ids: str):
         for mid in method_ids:
             HANDLERS[mid] = fn
         return fn
+
     return deco
 
 
 @dataclass
 class Raw:
     """A non-JSON response (media download, export, resumable session...)."""
+
     content: bytes
     content_type: str = "application/octet-stream"
     status: int = 200
@@ -33,13 +37,13 @@ class Raw:
 @dataclass
 class Req:
     fake: Any
-    method: Any                      # discovery.Method
+    method: Any  # discovery.Method
     path_params: dict
-    query: dict                      # name -> list[str]
-    body: Any = None                 # parsed JSON metadata (or None)
-    media: bytes | None = None       # uploaded media bytes
+    query: dict  # name -> list[str]
+    body: Any = None  # parsed JSON metadata (or None)
+    media: bytes | None = None  # uploaded media bytes
     media_type: str | None = None
-    headers: dict = field(default_factory=dict)   # lower-cased names
+    headers: dict = field(default_factory=dict)  # lower-cased names
     upload: bool = False
 
     @property

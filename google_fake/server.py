@@ -1,5 +1,6 @@
 """The transport-facing core: routing, validation, recording/counting,
 simulated clock, quotas, fault injection, batch and resumable uploads."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -16,10 +17,20 @@ from .registry import DEFAULT_FIELDS, HANDLERS, Raw, Req
 from .util import DEFAULT_EPOCH, ApiError, apply_fields, parse_fields, rfc3339
 
 JSON_TYPE = "application/json; charset=UTF-8"
-REASONS = {200: "OK", 204: "No Content", 308: "Resume Incomplete", 400: "Bad Request",
-           401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict",
-           429: "Too Many Requests", 500: "Internal Server Error",
-           501: "Not Implemented", 503: "Service Unavailable"}
+REASONS = {
+    200: "OK",
+    204: "No Content",
+    308: "Resume Incomplete",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+}
 SHEETS_READ_POSTS = ("getByDataFilter", "batchGetByDataFilter", "developerMetadata.search")
 
 
@@ -29,17 +40,17 @@ class FakeTimeout(Exception):
 
 @dataclass
 class RecordedRequest:
-    api: str                 # "sheets" | "drive" | "forms" | "gmail" | "unknown"
-    method: str              # short id, e.g. "spreadsheets.values.batchGet"
+    api: str  # "sheets" | "drive" | "forms" | "gmail" | "unknown"
+    method: str  # short id, e.g. "spreadsheets.values.batchGet"
     http_method: str
     url: str
-    query: dict              # name -> list[str]
-    body: Any = None         # parsed JSON body (metadata part for uploads)
-    status: int = 0          # 0 == timed out before a response
-    valid: bool = True       # False: unknown route / bad params / bad body
+    query: dict  # name -> list[str]
+    body: Any = None  # parsed JSON body (metadata part for uploads)
+    status: int = 0  # 0 == timed out before a response
+    valid: bool = True  # False: unknown route / bad params / bad body
     error: str | None = None
-    time: float = 0.0        # fake.clock when received
-    transport: str = ""      # "http" | "requests" | "batch"
+    time: float = 0.0  # fake.clock when received
+    transport: str = ""  # "http" | "requests" | "batch"
     media_bytes: int = 0
 
     @property
@@ -52,9 +63,9 @@ class RecordedRequest:
 
 
 class ServerCore:
-    def __init__(self, *, seed: int = 0, start_time: _dt.datetime | None = None,
-                 latency: float = 0.0):
+    def __init__(self, *, seed: int = 0, start_time: _dt.datetime | None = None, latency: float = 0.0):
         import random
+
         self.discovery = get_discovery()
         self.rng = random.Random(seed)
         self.clock = 0.0
@@ -94,7 +105,7 @@ class ServerCore:
     # --------------------------------------------------------------- counting
     def counts(self, include_errors: bool = True) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
-        for r in self.requests[self._count_from:]:
+        for r in self.requests[self._count_from :]:
             if include_errors or r.ok:
                 api = out.setdefault(r.api, {})
                 api[r.method] = api.get(r.method, 0) + 1
@@ -117,15 +128,25 @@ class ServerCore:
             raise AssertionError("invalid requests sent to fake Google:\n" + "\n".join(lines))
 
     # ----------------------------------------------------------------- quotas
-    def enforce_quotas(self, sheets_reads_per_minute: int | None = 60,
-                       sheets_writes_per_minute: int | None = 60,
-                       drive_per_minute: int | None = None,
-                       forms_per_minute: int | None = None,
-                       gmail_per_minute: int | None = None) -> None:
-        self._quotas = {k: v for k, v in {
-            "sheets_read": sheets_reads_per_minute, "sheets_write": sheets_writes_per_minute,
-            "drive": drive_per_minute, "forms": forms_per_minute,
-            "gmail": gmail_per_minute}.items() if v is not None}
+    def enforce_quotas(
+        self,
+        sheets_reads_per_minute: int | None = 60,
+        sheets_writes_per_minute: int | None = 60,
+        drive_per_minute: int | None = None,
+        forms_per_minute: int | None = None,
+        gmail_per_minute: int | None = None,
+    ) -> None:
+        self._quotas = {
+            k: v
+            for k, v in {
+                "sheets_read": sheets_reads_per_minute,
+                "sheets_write": sheets_writes_per_minute,
+                "drive": drive_per_minute,
+                "forms": forms_per_minute,
+                "gmail": gmail_per_minute,
+            }.items()
+            if v is not None
+        }
         self._quota_log.clear()
 
     def disable_quotas(self) -> None:
@@ -150,21 +171,24 @@ class ServerCore:
         log.append(self.clock)
 
     # ----------------------------------------------------------------- faults
-    def fail_next(self, n: int = 1, status: int = 500, reason: str | None = None,
-                  method: str | None = None, message: str | None = None) -> None:
+    def fail_next(
+        self,
+        n: int = 1,
+        status: int = 500,
+        reason: str | None = None,
+        method: str | None = None,
+        message: str | None = None,
+    ) -> None:
         """The next `n` matching requests answer `status` without touching state.
         `method` filters by id: "values.update", "spreadsheets.values.update"
         or "sheets.spreadsheets.values.update"."""
-        self._faults.append(dict(kind="fail", n=n, status=status, reason=reason,
-                                 method=method, message=message))
+        self._faults.append(dict(kind="fail", n=n, status=status, reason=reason, method=method, message=message))
 
-    def timeout_next(self, n: int = 1, method: str | None = None,
-                     after_apply: bool = False) -> None:
+    def timeout_next(self, n: int = 1, method: str | None = None, after_apply: bool = False) -> None:
         """The next `n` matching requests raise a network timeout in the
         transport. after_apply=True: the server applies the request first and
         the response is lost (the nasty "did my write happen?" case)."""
-        self._faults.append(dict(kind="timeout", n=n, method=method,
-                                 after_apply=after_apply))
+        self._faults.append(dict(kind="timeout", n=n, method=method, after_apply=after_apply))
 
     def clear_faults(self) -> None:
         self._faults.clear()
@@ -183,8 +207,9 @@ class ServerCore:
         return None
 
     # --------------------------------------------------------------- handling
-    def handle(self, http_method: str, url: str, headers: dict | None,
-               body: bytes | None, transport: str) -> tuple[int, dict, bytes]:
+    def handle(
+        self, http_method: str, url: str, headers: dict | None, body: bytes | None, transport: str
+    ) -> tuple[int, dict, bytes]:
         with self._lock:
             headers = {str(k).lower(): str(v) for k, v in (headers or {}).items()}
             parts = urlsplit(url)
@@ -192,21 +217,20 @@ class ServerCore:
             batch_api = self.discovery.batch_paths.get(parts.path)
             if batch_api and http_method.upper() == "POST":
                 if parts.path == "/batch":
-                    batch_api = {"forms.googleapis.com": "forms",
-                                 "gmail.googleapis.com": "gmail"}.get(parts.hostname, "sheets")
+                    batch_api = {"forms.googleapis.com": "forms", "gmail.googleapis.com": "gmail"}.get(
+                        parts.hostname, "sheets"
+                    )
                 return self._handle_batch(batch_api, url, headers, body or b"", transport)
             if "upload_id" in query:
-                return self._handle_resumable(http_method, url, query, headers, body or b"",
-                                              transport)
-            return self._dispatch(http_method.upper(), url, parts.path, query, headers,
-                                  body or b"", transport)
+                return self._handle_resumable(http_method, url, query, headers, body or b"", transport)
+            return self._dispatch(http_method.upper(), url, parts.path, query, headers, body or b"", transport)
 
-    def _dispatch(self, http_method, url, path, query, headers, body, transport,
-                  upload_session=None):
+    def _dispatch(self, http_method, url, path, query, headers, body, transport, upload_session=None):
         self.clock += self.latency
         match = self.discovery.match(http_method, path)
-        rec = RecordedRequest(self.discovery.api_for_path(path), "UNKNOWN", http_method,
-                              url, query, time=self.clock, transport=transport)
+        rec = RecordedRequest(
+            self.discovery.api_for_path(path), "UNKNOWN", http_method, url, query, time=self.clock, transport=transport
+        )
         self.requests.append(rec)
         if match is None:
             rec.valid = False
@@ -220,14 +244,16 @@ class ServerCore:
         try:
             fault = self._take_fault("fail", m)
             if fault:
-                raise ApiError(fault["status"], fault["message"] or _fault_message(fault["status"]),
-                               reason=fault["reason"] or _fault_reason(fault["status"]),
-                               domain="usageLimits" if fault["status"] == 429 else "global")
+                raise ApiError(
+                    fault["status"],
+                    fault["message"] or _fault_message(fault["status"]),
+                    reason=fault["reason"] or _fault_reason(fault["status"]),
+                    domain="usageLimits" if fault["status"] == 429 else "global",
+                )
             if upload_session is None:
                 self._check_quota(m)
             try:
-                req = self._build_request(m, path_params, upload, query, headers, body,
-                                          upload_session)
+                req = self._build_request(m, path_params, upload, query, headers, body, upload_session)
             except ApiError:
                 rec.valid = False
                 raise
@@ -294,13 +320,19 @@ class ServerCore:
 
     # --------------------------------------------------------- resumable upload
     def _start_resumable(self, req: Req, url: str) -> Raw:
-        sid = "".join(self.rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
-                      for _ in range(40))
+        sid = "".join(
+            self.rng.choice("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_") for _ in range(40)
+        )
         total = req.headers.get("x-upload-content-length")
-        self._uploads[sid] = dict(method=req.method, path_params=req.path_params,
-                                  meta=req.body, media_type=req.media_type,
-                                  total=int(total) if total else None, data=bytearray(),
-                                  url=url)
+        self._uploads[sid] = dict(
+            method=req.method,
+            path_params=req.path_params,
+            meta=req.body,
+            media_type=req.media_type,
+            total=int(total) if total else None,
+            data=bytearray(),
+            url=url,
+        )
         sep = "&" if "?" in url else "?"
         return Raw(b"", "text/plain", 200, {"location": f"{url}{sep}{urlencode({'upload_id': sid})}"})
 
@@ -308,8 +340,11 @@ class ServerCore:
         sid = query["upload_id"][0]
         sess = self._uploads.get(sid)
         if sess is None or http_method.upper() != "PUT":
-            return 404, {"content-type": JSON_TYPE}, json.dumps(
-                ApiError(404, "Upload session not found").to_body()).encode()
+            return (
+                404,
+                {"content-type": JSON_TYPE},
+                json.dumps(ApiError(404, "Upload session not found").to_body()).encode(),
+            )
         rng = headers.get("content-range", "")
         total = sess["total"]
         if rng:
@@ -325,32 +360,50 @@ class ServerCore:
             total = len(sess["data"]) if total is None else total
         if total is None or len(sess["data"]) < total:
             m = sess["method"]
-            self.requests.append(RecordedRequest(m.api, m.short + "#chunk", "PUT", url, query,
-                                                 status=308, time=self.clock,
-                                                 transport=transport, media_bytes=len(body)))
+            self.requests.append(
+                RecordedRequest(
+                    m.api,
+                    m.short + "#chunk",
+                    "PUT",
+                    url,
+                    query,
+                    status=308,
+                    time=self.clock,
+                    transport=transport,
+                    media_bytes=len(body),
+                )
+            )
             hdr = {"range": f"bytes=0-{len(sess['data']) - 1}"} if sess["data"] else {}
             return 308, hdr, b""
         del self._uploads[sid]
         parts = urlsplit(sess["url"])
-        return self._dispatch(sess["method"].http_method, sess["url"], parts.path,
-                              {k: v for k, v in query.items() if k != "upload_id"},
-                              headers, bytes(sess["data"]), transport, upload_session=sess)
+        return self._dispatch(
+            sess["method"].http_method,
+            sess["url"],
+            parts.path,
+            {k: v for k, v in query.items() if k != "upload_id"},
+            headers,
+            bytes(sess["data"]),
+            transport,
+            upload_session=sess,
+        )
 
     # ------------------------------------------------------------------ batch
     def _handle_batch(self, api, url, headers, body, transport):
-        rec = RecordedRequest(api, "batch", "POST", url, {}, time=self.clock,
-                              transport=transport)
+        rec = RecordedRequest(api, "batch", "POST", url, {}, time=self.clock, transport=transport)
         self.requests.append(rec)
         try:
             parts = multipart.split(body, headers.get("content-type", ""))
         except ValueError as exc:
             rec.valid, rec.status, rec.error = False, 400, str(exc)
-            return 400, {"content-type": JSON_TYPE}, json.dumps(
-                ApiError(400, str(exc)).to_body()).encode()
+            return 400, {"content-type": JSON_TYPE}, json.dumps(ApiError(400, str(exc)).to_body()).encode()
         if len(parts) > 100:
             rec.status, rec.error = 400, "Too many requests in batch"
-            return 400, {"content-type": JSON_TYPE}, json.dumps(ApiError(
-                400, "A batch request cannot contain more than 100 requests").to_body()).encode()
+            return (
+                400,
+                {"content-type": JSON_TYPE},
+                json.dumps(ApiError(400, "A batch request cannot contain more than 100 requests").to_body()).encode(),
+            )
         responses = []
         host = urlsplit(url).netloc
         for part_headers, payload in parts:
@@ -358,14 +411,23 @@ class ServerCore:
             inner_url = f"https://{inner_headers.get('host', host)}{path}"
             pu = urlsplit(inner_url)
             status, h, content = self._dispatch(
-                method, inner_url, pu.path, parse_qs(pu.query, keep_blank_values=True),
-                inner_headers, inner_body, "batch")
+                method,
+                inner_url,
+                pu.path,
+                parse_qs(pu.query, keep_blank_values=True),
+                inner_headers,
+                inner_body,
+                "batch",
+            )
             cid = part_headers.get("content-id", "")
             responses.append((cid, status, REASONS.get(status, "Unknown"), h, content))
         boundary = "batch_" + "".join(self.rng.choice("0123456789abcdef") for _ in range(24))
         rec.status = 200
-        return 200, {"content-type": f"multipart/mixed; boundary={boundary}"}, \
-            multipart.build_batch_response(boundary, responses)
+        return (
+            200,
+            {"content-type": f"multipart/mixed; boundary={boundary}"},
+            multipart.build_batch_response(boundary, responses),
+        )
 
 
 def _parse_json(body: bytes):
@@ -376,26 +438,47 @@ def _parse_json(body: bytes):
 
 
 def _fault_message(status: int) -> str:
-    return {429: "Rate Limit Exceeded", 500: "Internal error encountered.",
-            503: "The service is currently unavailable.",
-            403: "The caller does not have permission"}.get(status, REASONS.get(status, "Error"))
+    return {
+        429: "Rate Limit Exceeded",
+        500: "Internal error encountered.",
+        503: "The service is currently unavailable.",
+        403: "The caller does not have permission",
+    }.get(status, REASONS.get(status, "Error"))
 
 
 def _fault_reason(status: int) -> str:
-    return {429: "rateLimitExceeded", 500: "backendError", 503: "backendError",
-            403: "forbidden", 400: "badRequest", 404: "notFound"}.get(status, "unknown")
+    return {
+        429: "rateLimitExceeded",
+        500: "backendError",
+        503: "backendError",
+        403: "forbidden",
+        400: "badRequest",
+        404: "notFound",
+    }.get(status, "unknown")
 
 
 def quota_error(bucket: str, limit: int) -> ApiError:
     if bucket.startswith("sheets"):
         kind = "Read" if bucket == "sheets_read" else "Write"
-        msg = (f"Quota exceeded for quota metric '{kind} requests' and limit '{kind} "
-               f"requests per minute per user' of service 'sheets.googleapis.com' for "
-               f"consumer 'project_number:000000000000'.")
-        return ApiError(429, msg, details=[{
-            "@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "RATE_LIMIT_EXCEEDED",
-            "domain": "googleapis.com", "metadata": {
-                "service": "sheets.googleapis.com", "quota_limit_value": str(limit),
-                "quota_metric": f"sheets.googleapis.com/{kind.lower()}_requests"}}])
-    return ApiError(429, "Rate Limit Exceeded", reason="rateLimitExceeded",
-                    domain="usageLimits")
+        msg = (
+            f"Quota exceeded for quota metric '{kind} requests' and limit '{kind} "
+            f"requests per minute per user' of service 'sheets.googleapis.com' for "
+            f"consumer 'project_number:000000000000'."
+        )
+        return ApiError(
+            429,
+            msg,
+            details=[
+                {
+                    "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                    "reason": "RATE_LIMIT_EXCEEDED",
+                    "domain": "googleapis.com",
+                    "metadata": {
+                        "service": "sheets.googleapis.com",
+                        "quota_limit_value": str(limit),
+                        "quota_metric": f"sheets.googleapis.com/{kind.lower()}_requests",
+                    },
+                }
+            ],
+        )
+    return ApiError(429, "Rate Limit Exceeded", reason="rateLimitExceeded", domain="usageLimits")

@@ -1,4 +1,5 @@
 """Sheets v4: spreadsheets.create/get and spreadsheets.values.*"""
+
 from __future__ import annotations
 
 import copy
@@ -6,8 +7,7 @@ import re
 
 from . import a1
 from .registry import handles
-from .sheets_model import (STORED_CELL_FIELDS, Sheet, Spreadsheet, new_sheet_properties,
-                           not_found)
+from .sheets_model import STORED_CELL_FIELDS, Sheet, Spreadsheet, new_sheet_properties, not_found
 from .util import ApiError, mask_paths
 
 SHEET_MIME = "application/vnd.google-apps.spreadsheet"
@@ -20,7 +20,7 @@ def new_id(fake, length: int = 44, prefix: str = "1") -> str:
 
 def new_int_id(fake, used=()) -> int:
     while True:
-        n = fake.rng.randrange(1, 2 ** 31 - 1)
+        n = fake.rng.randrange(1, 2**31 - 1)
         if n not in used:
             return n
 
@@ -38,6 +38,7 @@ def get_ss(fake, ss_id: str) -> Spreadsheet:
 
 # ---------------------------------------------------------------- building
 
+
 def build_spreadsheet(fake, body: dict, ss_id: str | None = None) -> Spreadsheet:
     props = copy.deepcopy(body.get("properties") or {})
     props.setdefault("title", "Untitled spreadsheet")
@@ -52,17 +53,20 @@ def build_spreadsheet(fake, body: dict, ss_id: str | None = None) -> Spreadsheet
         sid = given.get("sheetId")
         sid = int(sid) if sid is not None else (0 if i == 0 else new_int_id(fake, used))
         if sid in used:
-            raise ApiError(400, f"Invalid spreadsheet.sheets[{i}]: A sheet with the id {sid} "
-                           "already exists.")
+            raise ApiError(400, f"Invalid spreadsheet.sheets[{i}]: A sheet with the id {sid} already exists.")
         title = given.get("title") or _free_title(ss)
         if title.lower() in (t.lower() for t in ss.titles()):
-            raise ApiError(400, f'Invalid spreadsheet.sheets[{i}]: A sheet with the name '
-                           f'"{title}" already exists. Please enter another name.')
+            raise ApiError(
+                400,
+                f"Invalid spreadsheet.sheets[{i}]: A sheet with the name "
+                f'"{title}" already exists. Please enter another name.',
+            )
         sheet = Sheet(new_sheet_properties(sid, title, i, given))
         ss.sheets.append(sheet)
         for grid in sb.get("data") or []:
-            write_grid(sheet, grid.get("startRow", 0), grid.get("startColumn", 0),
-                       grid.get("rowData") or [], None, extend=True)
+            write_grid(
+                sheet, grid.get("startRow", 0), grid.get("startColumn", 0), grid.get("rowData") or [], None, extend=True
+            )
         for pr in sb.get("protectedRanges") or []:
             add_protected_range(fake, ss, pr, default_sheet=sheet)
         for rule in sb.get("conditionalFormats") or []:
@@ -89,8 +93,7 @@ def _free_title(ss: Spreadsheet) -> str:
     return f"Sheet{n}"
 
 
-def write_grid(sheet: Sheet, r0: int, c0: int, rows: list, fields: str | None,
-               extend: bool = False) -> None:
+def write_grid(sheet: Sheet, r0: int, c0: int, rows: list, fields: str | None, extend: bool = False) -> None:
     """Write RowData[] at (r0, c0). fields=None stores every CellData field."""
     if extend:
         width = max((len(r.get("values") or []) for r in rows), default=0)
@@ -131,8 +134,7 @@ def add_protected_range(fake, ss: Spreadsheet, pr: dict, default_sheet: Sheet | 
     pr = copy.deepcopy(pr)
     used = {p["protectedRangeId"] for s in ss.sheets for p in s.protected_ranges}
     if pr.get("protectedRangeId") in used:
-        raise ApiError(400, f"Invalid requests: protected range with id "
-                       f"{pr['protectedRangeId']} already exists.")
+        raise ApiError(400, f"Invalid requests: protected range with id {pr['protectedRangeId']} already exists.")
     pr["protectedRangeId"] = int(pr.get("protectedRangeId") or new_int_id(fake, used))
     rng = pr.setdefault("range", {})
     if "sheetId" not in rng and default_sheet is not None:
@@ -150,8 +152,8 @@ def add_protected_range(fake, ss: Spreadsheet, pr: dict, default_sheet: Sheet | 
 
 # ---------------------------------------------------------------- rendering
 
-def spreadsheet_json(fake, ss: Spreadsheet, include_grid: bool = False,
-                     ranges: list[str] | None = None) -> dict:
+
+def spreadsheet_json(fake, ss: Spreadsheet, include_grid: bool = False, ranges: list[str] | None = None) -> dict:
     ss.begin_read()
     wanted: dict[int, list] = {}
     for text in ranges or []:
@@ -166,8 +168,12 @@ def spreadsheet_json(fake, ss: Spreadsheet, include_grid: bool = False,
             bounds = wanted.get(sheet.id) or [(0, 0, sheet.rows, sheet.cols)]
             out["data"] = [grid_data(ss, sheet, b) for b in bounds]
         sheets.append(out)
-    result = {"spreadsheetId": ss.id, "properties": copy.deepcopy(ss.properties),
-              "sheets": sheets, "spreadsheetUrl": spreadsheet_url(ss.id)}
+    result = {
+        "spreadsheetId": ss.id,
+        "properties": copy.deepcopy(ss.properties),
+        "sheets": sheets,
+        "spreadsheetUrl": spreadsheet_url(ss.id),
+    }
     if ss.named_ranges:
         result["namedRanges"] = copy.deepcopy(ss.named_ranges)
     return result
@@ -198,9 +204,12 @@ def grid_data(ss: Spreadsheet, sheet: Sheet, bounds) -> dict:
 def value_range(ss: Spreadsheet, sheet: Sheet, bounds, option: str, major: str) -> dict:
     r0, c0, r1, c1 = bounds
     if r0 >= sheet.rows or c0 >= sheet.cols:
-        raise ApiError(400, f"Range ({a1.quote_sheet(sheet.title)}!{a1.index_to_col(c0)}"
-                       f"{r0 + 1}) exceeds grid limits. Max rows: {sheet.rows}, max "
-                       f"columns: {sheet.cols}")
+        raise ApiError(
+            400,
+            f"Range ({a1.quote_sheet(sheet.title)}!{a1.index_to_col(c0)}"
+            f"{r0 + 1}) exceeds grid limits. Max rows: {sheet.rows}, max "
+            f"columns: {sheet.cols}",
+        )
     r1, c1 = min(r1, sheet.rows), min(c1, sheet.cols)
     grid = [[ss.render(sheet, r, c, option) for c in range(c0, c1)] for r in range(r0, r1)]
     if major == "COLUMNS":
@@ -212,14 +221,17 @@ def value_range(ss: Spreadsheet, sheet: Sheet, bounds, option: str, major: str) 
         values.append(["" if v is None else v for v in row])
     while values and not values[-1]:
         values.pop()
-    out = {"range": a1.format_range(sheet.title, r0, c0, r1, c1),
-           "majorDimension": "COLUMNS" if major == "COLUMNS" else "ROWS"}
+    out = {
+        "range": a1.format_range(sheet.title, r0, c0, r1, c1),
+        "majorDimension": "COLUMNS" if major == "COLUMNS" else "ROWS",
+    }
     if values:
         out["values"] = values
     return out
 
 
 # ---------------------------------------------------------------- handlers
+
 
 @handles("sheets.spreadsheets.create")
 def spreadsheets_create(fake, req):
@@ -233,6 +245,5 @@ def spreadsheets_create(fake, req):
 @handles("sheets.spreadsheets.get")
 def spreadsheets_get(fake, req):
     ss = get_ss(fake, req.p("spreadsheetId"))
-    include = req.qbool("includeGridData") or bool(
-        re.search(r"(^|[,./(])data([,./()]|$)", req.q("fields") or ""))
+    include = req.qbool("includeGridData") or bool(re.search(r"(^|[,./(])data([,./()]|$)", req.q("fields") or ""))
     return spreadsheet_json(fake, ss, include, req.qlist("ranges"))

@@ -1,21 +1,44 @@
 """Sheets v4 spreadsheets.batchUpdate: applied to a clone, committed only if
 every sub-request succeeds (Google's all-or-nothing semantics)."""
+
 from __future__ import annotations
 
 import copy
 
 from .registry import handles
-from .sheets import (_free_title, _set_path, add_protected_range, apply_cell, get_ss,
-                     new_int_id, spreadsheet_json, write_grid)
+from .sheets import (
+    _free_title,
+    _set_path,
+    add_protected_range,
+    apply_cell,
+    get_ss,
+    new_int_id,
+    spreadsheet_json,
+    write_grid,
+)
 from .sheets_model import Sheet, Spreadsheet, new_sheet_properties
 from .util import ApiError, mask_paths
 
 # Accepted and ignored: purely visual / UI requests.
-IGNORED = {"updateDimensionProperties", "autoResizeDimensions", "updateBorders",
-           "addBanding", "updateBanding", "deleteBanding", "addFilterView",
-           "updateFilterView", "deleteFilterView", "updateEmbeddedObjectPosition",
-           "updateEmbeddedObjectBorder", "addDimensionGroup", "deleteDimensionGroup",
-           "updateDimensionGroup", "addChart", "updateChartSpec", "deleteEmbeddedObject"}
+IGNORED = {
+    "updateDimensionProperties",
+    "autoResizeDimensions",
+    "updateBorders",
+    "addBanding",
+    "updateBanding",
+    "deleteBanding",
+    "addFilterView",
+    "updateFilterView",
+    "deleteFilterView",
+    "updateEmbeddedObjectPosition",
+    "updateEmbeddedObjectBorder",
+    "addDimensionGroup",
+    "deleteDimensionGroup",
+    "updateDimensionGroup",
+    "addChart",
+    "updateChartSpec",
+    "deleteEmbeddedObject",
+}
 OPS = {}
 
 
@@ -23,6 +46,7 @@ def op(name):
     def deco(fn):
         OPS[name] = fn
         return fn
+
     return deco
 
 
@@ -85,17 +109,18 @@ def batch_update(fake, req):
     out = {"spreadsheetId": ss.id, "replies": replies}
     if body.get("includeSpreadsheetInResponse"):
         out["updatedSpreadsheet"] = spreadsheet_json(
-            fake, work, bool(body.get("responseIncludeGridData")), body.get("responseRanges"))
+            fake, work, bool(body.get("responseIncludeGridData")), body.get("responseRanges")
+        )
     return out
 
 
 # ------------------------------------------------------------------ sheets
 
+
 def _check_title(ss: Spreadsheet, title: str, except_id=None) -> None:
     for s in ss.sheets:
         if s.title.lower() == title.lower() and s.id != except_id:
-            raise ApiError(400, f'A sheet with the name "{title}" already exists. '
-                           'Please enter another name.')
+            raise ApiError(400, f'A sheet with the name "{title}" already exists. Please enter another name.')
 
 
 def _insert_sheet(ss: Spreadsheet, sheet: Sheet, index) -> None:
@@ -177,6 +202,7 @@ def update_spreadsheet_properties(fake, ss, p):
 
 # ------------------------------------------------------------------- cells
 
+
 @op("updateCells")
 def update_cells(fake, ss, p):
     fields = ",".join(_fields(p))
@@ -236,9 +262,9 @@ def insert_dimension(fake, ss, p):
     sheet, rows, start, end = _dimension(ss, p.get("range") or {})
     n = int(end) - start
     axis = 0 if rows else 1
-    sheet.cells = {(k if k[axis] < start else
-                    ((k[0] + n, k[1]) if rows else (k[0], k[1] + n))): v
-                   for k, v in sheet.cells.items()}
+    sheet.cells = {
+        (k if k[axis] < start else ((k[0] + n, k[1]) if rows else (k[0], k[1] + n))): v for k, v in sheet.cells.items()
+    }
     key = "rowCount" if rows else "columnCount"
     sheet.grid[key] = (sheet.rows if rows else sheet.cols) + n
 
@@ -269,6 +295,7 @@ def append_dimension(fake, ss, p):
 
 
 # ------------------------------------------------------- protection & rules
+
 
 def _find_protected(ss, pid):
     for s in ss.sheets:
@@ -312,19 +339,19 @@ def sort_range(fake, ss, p):
     def key_of(col, idx):
         v = ss.effective(sheet, keys[idx], col)
         if v is None or v == "":
-            return (3, "")          # blanks always last
+            return (3, "")  # blanks always last
         if isinstance(v, bool):
             return (2, v)
         if isinstance(v, (int, float)):
             return (0, v)
         return (1, str(v).lower())
+
     order = list(range(len(rows)))
     for spec in reversed(p.get("sortSpecs") or [{"dimensionIndex": c0}]):
         col = int(spec.get("dimensionIndex", c0))
         desc = spec.get("sortOrder") == "DESCENDING"
         blanks = [i for i in order if key_of(col, i)[0] == 3]
-        filled = sorted([i for i in order if key_of(col, i)[0] != 3],
-                        key=lambda i: key_of(col, i), reverse=desc)
+        filled = sorted([i for i in order if key_of(col, i)[0] != 3], key=lambda i: key_of(col, i), reverse=desc)
         order = filled + blanks
     for offset, src in enumerate(order):
         for c, cell in rows[src].items():

@@ -1,4 +1,5 @@
 """Sheets batchUpdate: conditional formats, merges, filters, named ranges."""
+
 from __future__ import annotations
 
 import copy
@@ -32,8 +33,13 @@ def update_conditional(fake, ss, p):
         sheet.conditional_formats[idx] = copy.deepcopy(p["rule"])
     elif p.get("newIndex") is not None:
         sheet.conditional_formats.insert(int(p["newIndex"]), sheet.conditional_formats.pop(idx))
-    return {"updateConditionalFormatRule": {"newRule": copy.deepcopy(
-        sheet.conditional_formats[idx if p.get("rule") is not None else int(p["newIndex"])])}}
+    return {
+        "updateConditionalFormatRule": {
+            "newRule": copy.deepcopy(
+                sheet.conditional_formats[idx if p.get("rule") is not None else int(p["newIndex"])]
+            )
+        }
+    }
 
 
 @op("deleteConditionalFormatRule")
@@ -45,16 +51,24 @@ def delete_conditional(fake, ss, p):
 @op("mergeCells")
 def merge_cells(fake, ss, p):
     sheet, r0, c0, r1, c1 = grid_range(ss, p.get("range") or {})
-    sheet.merges.append({"sheetId": sheet.id, "startRowIndex": r0, "endRowIndex": r1,
-                         "startColumnIndex": c0, "endColumnIndex": c1})
+    sheet.merges.append(
+        {"sheetId": sheet.id, "startRowIndex": r0, "endRowIndex": r1, "startColumnIndex": c0, "endColumnIndex": c1}
+    )
 
 
 @op("unmergeCells")
 def unmerge_cells(fake, ss, p):
     sheet, r0, c0, r1, c1 = grid_range(ss, p.get("range") or {})
-    sheet.merges = [m for m in sheet.merges if not (
-        m["startRowIndex"] < r1 and r0 < m["endRowIndex"]
-        and m["startColumnIndex"] < c1 and c0 < m["endColumnIndex"])]
+    sheet.merges = [
+        m
+        for m in sheet.merges
+        if not (
+            m["startRowIndex"] < r1
+            and r0 < m["endRowIndex"]
+            and m["startColumnIndex"] < c1
+            and c0 < m["endColumnIndex"]
+        )
+    ]
 
 
 @op("setBasicFilter")

@@ -1,5 +1,6 @@
 """In-memory spreadsheet model: sheets, cells (CellData dicts), evaluation,
 value conversion (RAW / USER_ENTERED) and rendering (FORMATTED / UNFORMATTED / FORMULA)."""
+
 from __future__ import annotations
 
 import copy
@@ -9,11 +10,26 @@ from . import a1
 from .formula import FormulaError, RangeVal, Unsupported, evaluate, format_number
 from .util import ApiError
 
-STORED_CELL_FIELDS = ("userEnteredValue", "userEnteredFormat", "dataValidation", "note",
-                      "hyperlink", "textFormatRuns", "pivotTable", "dataSourceTable")
+STORED_CELL_FIELDS = (
+    "userEnteredValue",
+    "userEnteredFormat",
+    "dataValidation",
+    "note",
+    "hyperlink",
+    "textFormatRuns",
+    "pivotTable",
+    "dataSourceTable",
+)
 _NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][+-]?\d+)?$")
-ERROR_TYPES = {"#DIV/0!": "DIVIDE_BY_ZERO", "#REF!": "REF", "#VALUE!": "VALUE",
-               "#N/A": "N_A", "#NAME?": "NAME", "#NUM!": "NUM", "#ERROR!": "ERROR"}
+ERROR_TYPES = {
+    "#DIV/0!": "DIVIDE_BY_ZERO",
+    "#REF!": "REF",
+    "#VALUE!": "VALUE",
+    "#N/A": "N_A",
+    "#NAME?": "NAME",
+    "#NUM!": "NUM",
+    "#ERROR!": "ERROR",
+}
 
 
 def not_found() -> ApiError:
@@ -27,7 +43,7 @@ class Sheet:
         self.protected_ranges: list[dict] = []
         self.conditional_formats: list[dict] = []
         self.merges: list[dict] = []
-        self.extra: dict = {}           # basicFilter, bandedRanges, ... (stored verbatim)
+        self.extra: dict = {}  # basicFilter, bandedRanges, ... (stored verbatim)
 
     @property
     def id(self) -> int:
@@ -57,9 +73,12 @@ class Sheet:
 
     def check_in_grid(self, r1: int, c1: int, what: str = "Range") -> None:
         if r1 > self.rows or c1 > self.cols:
-            raise ApiError(400, f"Invalid requests: {what} ({a1.quote_sheet(self.title)}!"
-                           f"{a1.index_to_col(c1 - 1)}{r1}) exceeds grid limits. Max rows: "
-                           f"{self.rows}, max columns: {self.cols}")
+            raise ApiError(
+                400,
+                f"Invalid requests: {what} ({a1.quote_sheet(self.title)}!"
+                f"{a1.index_to_col(c1 - 1)}{r1}) exceeds grid limits. Max rows: "
+                f"{self.rows}, max columns: {self.cols}",
+            )
 
     def has_value(self, r: int, c: int) -> bool:
         cell = self.cells.get((r, c))
@@ -67,8 +86,11 @@ class Sheet:
 
     def last_value_row(self, c0: int = 0, c1: int | None = None) -> int:
         """1 + index of the last row holding a value in columns [c0, c1)."""
-        rows = [r for (r, c), cell in self.cells.items()
-                if cell.get("userEnteredValue") and c >= c0 and (c1 is None or c < c1)]
+        rows = [
+            r
+            for (r, c), cell in self.cells.items()
+            if cell.get("userEnteredValue") and c >= c0 and (c1 is None or c < c1)
+        ]
         return max(rows) + 1 if rows else 0
 
     def set_cell(self, r: int, c: int, cell: dict | None) -> None:
@@ -131,7 +153,7 @@ class Spreadsheet:
         sheet = self.sheet_by_title(rng.sheet) if rng.sheet else (default or self.first_sheet())
         return sheet, rng
 
-    def clone(self) -> "Spreadsheet":
+    def clone(self) -> Spreadsheet:
         dup = copy.deepcopy(self)
         dup._cache = {}
         return dup
@@ -214,6 +236,7 @@ class Spreadsheet:
 
 # ------------------------------------------------------------------ values
 
+
 def plain_value(uev: dict):
     if "numberValue" in uev:
         return _json_number(float(uev["numberValue"]))
@@ -244,8 +267,7 @@ def formatted(value) -> str:
 
 def extended(value) -> dict:
     if isinstance(value, FormulaError):
-        return {"errorValue": {"type": ERROR_TYPES.get(value.code, "ERROR"),
-                               "message": value.message or value.code}}
+        return {"errorValue": {"type": ERROR_TYPES.get(value.code, "ERROR"), "message": value.message or value.code}}
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, (int, float)):
@@ -262,8 +284,7 @@ def to_extended(value, input_option: str, where: str) -> dict | None:
     if isinstance(value, (int, float)):
         return {"numberValue": value}
     if not isinstance(value, str):
-        raise ApiError(400, f"Invalid {where}: struct_value or list_value {value!r} is not "
-                       "a valid cell value")
+        raise ApiError(400, f"Invalid {where}: struct_value or list_value {value!r} is not a valid cell value")
     if value == "":
         return None
     if input_option == "RAW":

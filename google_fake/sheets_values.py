@@ -1,4 +1,5 @@
 """Sheets v4: spreadsheets.values.* handlers."""
+
 from __future__ import annotations
 
 import copy
@@ -42,14 +43,15 @@ def _input_option(value: str | None) -> str:
     return value
 
 
-def write_values(ss: Spreadsheet, range_text: str, body: dict, input_option: str,
-                 where: str = "values") -> dict:
+def write_values(ss: Spreadsheet, range_text: str, body: dict, input_option: str, where: str = "values") -> dict:
     sheet, rng = ss.resolve(range_text)
     if body.get("range"):
         s2, r2 = ss.resolve(body["range"])
         if (s2.id, r2) != (sheet.id, rng) and (s2.id, r2.r0, r2.c0) != (sheet.id, rng.r0, rng.c0):
-            raise ApiError(400, f"Invalid ValueRange: range {body['range']} in body does not "
-                           f"match the requested range {range_text}")
+            raise ApiError(
+                400,
+                f"Invalid ValueRange: range {body['range']} in body does not match the requested range {range_text}",
+            )
     values = body.get("values") or []
     if body.get("majorDimension") == "COLUMNS":
         height = max((len(col) for col in values), default=0)
@@ -57,19 +59,20 @@ def write_values(ss: Spreadsheet, range_text: str, body: dict, input_option: str
     return put_rows(ss, sheet, rng, values, input_option, range_text, where)
 
 
-def put_rows(ss, sheet, rng, values, input_option, range_text, where="values",
-             r0=None) -> dict:
+def put_rows(ss, sheet, rng, values, input_option, range_text, where="values", r0=None) -> dict:
     r0 = rng.r0 if r0 is None else r0
     c0 = rng.c0
     width = max((len(row) for row in values), default=0)
-    single = (rng.r1 is not None and rng.c1 is not None and rng.r1 - rng.r0 == 1
-              and rng.c1 - rng.c0 == 1)     # a single start cell may expand
+    single = (
+        rng.r1 is not None and rng.c1 is not None and rng.r1 - rng.r0 == 1 and rng.c1 - rng.c0 == 1
+    )  # a single start cell may expand
     if not single and rng.r1 is not None and r0 + len(values) > rng.r1:
-        raise ApiError(400, f"Requested writing within range [{range_text}], but tried "
-                       f"writing to row [{rng.r1 + 1}]")
+        raise ApiError(400, f"Requested writing within range [{range_text}], but tried writing to row [{rng.r1 + 1}]")
     if not single and rng.c1 is not None and c0 + width > rng.c1:
-        raise ApiError(400, f"Requested writing within range [{range_text}], but tried "
-                       f"writing to column [{a1.index_to_col(rng.c1)}]")
+        raise ApiError(
+            400,
+            f"Requested writing within range [{range_text}], but tried writing to column [{a1.index_to_col(rng.c1)}]",
+        )
     sheet.ensure_size(r0 + len(values), c0 + width)
     rows_touched, cols_touched, cells = set(), set(), 0
     for i, row in enumerate(values):
@@ -88,12 +91,12 @@ def put_rows(ss, sheet, rng, values, input_option, range_text, where="values",
             rows_touched.add(i)
             cols_touched.add(j)
             cells += 1
-    out = {"spreadsheetId": ss.id,
-           "updatedRange": a1.format_range(sheet.title, r0, c0, r0 + max(len(values), 1),
-                                           c0 + max(width, 1))}
+    out = {
+        "spreadsheetId": ss.id,
+        "updatedRange": a1.format_range(sheet.title, r0, c0, r0 + max(len(values), 1), c0 + max(width, 1)),
+    }
     if cells:
-        out.update(updatedRows=len(rows_touched), updatedColumns=len(cols_touched),
-                   updatedCells=cells)
+        out.update(updatedRows=len(rows_touched), updatedColumns=len(cols_touched), updatedCells=cells)
     return out
 
 
@@ -101,9 +104,13 @@ def _with_data(ss, result, req, include: bool):
     if include:
         sheet, rng = ss.resolve(result["updatedRange"])
         ss.begin_read()
-        result["updatedData"] = value_range(ss, sheet, rng.bounded(sheet.rows, sheet.cols),
-                                            req.q("responseValueRenderOption", "FORMATTED_VALUE"),
-                                            "ROWS")
+        result["updatedData"] = value_range(
+            ss,
+            sheet,
+            rng.bounded(sheet.rows, sheet.cols),
+            req.q("responseValueRenderOption", "FORMATTED_VALUE"),
+            "ROWS",
+        )
     return result
 
 
@@ -133,10 +140,13 @@ def values_batch_update(fake, req):
     total = {"spreadsheetId": ss.id}
     if responses:
         sheets = {work.resolve(r["updatedRange"])[0].id for r in responses if r.get("updatedCells")}
-        total.update(totalUpdatedRows=sum(r.get("updatedRows", 0) for r in responses),
-                     totalUpdatedColumns=sum(r.get("updatedColumns", 0) for r in responses),
-                     totalUpdatedCells=sum(r.get("updatedCells", 0) for r in responses),
-                     totalUpdatedSheets=len(sheets), responses=responses)
+        total.update(
+            totalUpdatedRows=sum(r.get("updatedRows", 0) for r in responses),
+            totalUpdatedColumns=sum(r.get("updatedColumns", 0) for r in responses),
+            totalUpdatedCells=sum(r.get("updatedCells", 0) for r in responses),
+            totalUpdatedSheets=len(sheets),
+            responses=responses,
+        )
     return total
 
 
@@ -156,15 +166,20 @@ def values_append(fake, req):
     # runs down consecutive rows holding values in the range's columns (from
     # its first column onwards for a one-column range); append after it.
     c_end = rng.c1 if rng.c1 is not None and rng.c1 - rng.c0 > 1 else None
-    filled = {r for (r, c) in sheet.cells if r >= rng.r0 and c >= rng.c0
-              and (c_end is None or c < c_end) and sheet.has_value(r, c)}
+    filled = {
+        r
+        for (r, c) in sheet.cells
+        if r >= rng.r0 and c >= rng.c0 and (c_end is None or c < c_end) and sheet.has_value(r, c)
+    }
     last = rng.r0
     while last in filled and sheet.has_value(rng.r0, rng.c0):
         last += 1
     result = {"spreadsheetId": ss.id}
     if last > rng.r0:
-        width = max((c + 1 for (r, c) in sheet.cells if rng.r0 <= r < last and c >= rng.c0
-                     and sheet.has_value(r, c)), default=rng.c0 + 1)
+        width = max(
+            (c + 1 for (r, c) in sheet.cells if rng.r0 <= r < last and c >= rng.c0 and sheet.has_value(r, c)),
+            default=rng.c0 + 1,
+        )
         result["tableRange"] = a1.format_range(sheet.title, rng.r0, rng.c0, last, width)
     if req.q("insertDataOption") == "INSERT_ROWS" and values:
         shift_rows(sheet, last, len(values))
@@ -185,7 +200,7 @@ def shift_rows(sheet: Sheet, at: int, n: int) -> None:
 def clear_range(ss: Spreadsheet, text: str) -> str:
     sheet, rng = ss.resolve(text)
     r0, c0, r1, c1 = rng.bounded(sheet.rows, sheet.cols)
-    for (r, c) in list(sheet.cells):
+    for r, c in list(sheet.cells):
         if r0 <= r < r1 and c0 <= c < c1:
             cell = dict(sheet.cells[(r, c)])
             cell.pop("userEnteredValue", None)

@@ -1,10 +1,10 @@
 """Transports through which the real client libraries reach the fake:
 an httplib2.Http look-alike (googleapiclient, google_auth_httplib2.AuthorizedHttp)
 and a requests adapter (gspread's AuthorizedSession)."""
+
 from __future__ import annotations
 
 import io
-import socket
 
 import httplib2
 import requests
@@ -40,12 +40,20 @@ class FakeHttp:
         self.force_exception_to_status_code = False
         self.ignore_etag = False
 
-    def request(self, uri, method="GET", body=None, headers=None,
-                redirections=httplib2.DEFAULT_MAX_REDIRECTS, connection_type=None, **kwargs):
+    def request(
+        self,
+        uri,
+        method="GET",
+        body=None,
+        headers=None,
+        redirections=httplib2.DEFAULT_MAX_REDIRECTS,
+        connection_type=None,
+        **kwargs,
+    ):
         try:
             status, hdrs, content = self.fake.handle(method, uri, headers, body_bytes(body), "http")
         except FakeTimeout:
-            raise socket.timeout("timed out")
+            raise TimeoutError("timed out")
         resp = httplib2.Response({"status": str(status), **hdrs})
         resp.reason = REASONS.get(status, "Unknown")
         return resp, content
@@ -72,12 +80,13 @@ class FakeRequestsAdapter(BaseAdapter):
 
     def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
         try:
-            status, hdrs, content = self.fake.handle(request.method, request.url,
-                                                     dict(request.headers),
-                                                     body_bytes(request.body), "requests")
+            status, hdrs, content = self.fake.handle(
+                request.method, request.url, dict(request.headers), body_bytes(request.body), "requests"
+            )
         except FakeTimeout:
             raise requests.exceptions.ReadTimeout(
-                f"HTTPSConnectionPool: Read timed out. (read timeout={timeout})", request=request)
+                f"HTTPSConnectionPool: Read timed out. (read timeout={timeout})", request=request
+            )
         resp = requests.Response()
         resp.status_code = status
         resp.headers = CaseInsensitiveDict(hdrs)

@@ -1,4 +1,5 @@
 """Shared helpers: Google-style errors, ids, RFC3339 times, `fields` masks."""
+
 from __future__ import annotations
 
 import datetime as _dt
@@ -39,10 +40,17 @@ class ApiError(Exception):
     list is omitted, as the Sheets/Forms/Gmail (One Platform) APIs do.
     """
 
-    def __init__(self, code: int, message: str, status: str | None = None,
-                 reason: str | None = None, domain: str = "global",
-                 location: str | None = None, location_type: str | None = None,
-                 details: list | None = None):
+    def __init__(
+        self,
+        code: int,
+        message: str,
+        status: str | None = None,
+        reason: str | None = None,
+        domain: str = "global",
+        location: str | None = None,
+        location_type: str | None = None,
+        details: list | None = None,
+    ):
         super().__init__(f"{code} {message}")
         self.code = code
         self.message = message
@@ -54,11 +62,9 @@ class ApiError(Exception):
         self.details = details
 
     def to_body(self) -> dict:
-        err: dict[str, Any] = {"code": self.code, "message": self.message,
-                               "status": self.status}
+        err: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
         if self.reason:
-            item = {"message": self.message, "domain": self.domain,
-                    "reason": self.reason}
+            item = {"message": self.message, "domain": self.domain, "reason": self.reason}
             if self.location:
                 item["location"] = self.location
                 item["locationType"] = self.location_type or "parameter"
@@ -78,18 +84,17 @@ def invalid_json(message: str) -> ApiError:
 
 def drive_not_found(file_id: str) -> ApiError:
     msg = f"File not found: {file_id}."
-    return ApiError(404, msg, reason="notFound", location="fileId",
-                    location_type="parameter")
+    return ApiError(404, msg, reason="notFound", location="fileId", location_type="parameter")
 
 
 # --------------------------------------------------------------------------
 # time
 
-DEFAULT_EPOCH = _dt.datetime(2026, 1, 15, 9, 0, 0, tzinfo=_dt.timezone.utc)
+DEFAULT_EPOCH = _dt.datetime(2026, 1, 15, 9, 0, 0, tzinfo=_dt.UTC)
 
 
 def rfc3339(dt: _dt.datetime) -> str:
-    dt = dt.astimezone(_dt.timezone.utc)
+    dt = dt.astimezone(_dt.UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{dt.microsecond // 1000:03d}Z"
 
 
@@ -99,12 +104,13 @@ def parse_rfc3339(text: str) -> _dt.datetime:
         t = t[:-1] + "+00:00"
     dt = _dt.datetime.fromisoformat(t)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=_dt.timezone.utc)
+        dt = dt.replace(tzinfo=_dt.UTC)
     return dt
 
 
 # --------------------------------------------------------------------------
 # snake case (Google names fields in error paths in proto snake_case)
+
 
 def snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
@@ -112,6 +118,7 @@ def snake(name: str) -> str:
 
 # --------------------------------------------------------------------------
 # `fields` partial-response masks: "a,b(c,d/e),f.g,sheets/properties"
+
 
 def parse_fields(spec: str) -> dict | None:
     """Parse a fields mask into a tree {name: subtree|None}. None == all."""
@@ -131,8 +138,7 @@ def parse_fields(spec: str) -> dict | None:
                 return tree
             m = re.compile(r"[A-Za-z0-9_*@$\-.\/]+").match(spec, pos)
             if not m:
-                raise bad_request(f"Invalid field selection {spec}",
-                                  reason="invalidParameter", location="fields")
+                raise bad_request(f"Invalid field selection {spec}", reason="invalidParameter", location="fields")
             pos = m.end()
             path = [p for p in re.split(r"[./]", m.group(0)) if p]
             sub = None
@@ -156,8 +162,7 @@ def parse_fields(spec: str) -> dict | None:
                         break
                     node = node[part]
         if end:
-            raise bad_request(f"Invalid field selection {spec}",
-                              reason="invalidParameter", location="fields")
+            raise bad_request(f"Invalid field selection {spec}", reason="invalidParameter", location="fields")
         return tree
 
     tree = parse_list(None)
@@ -178,6 +183,7 @@ def mask_paths(spec: str) -> list[str]:
         for key, sub in node.items():
             out += [key] if sub is None else [f"{key}.{p}" for p in flat(sub)]
         return out
+
     return flat(tree)
 
 
@@ -200,6 +206,7 @@ def apply_fields(obj: Any, tree: dict | None) -> Any:
 
 # --------------------------------------------------------------------------
 # query helpers
+
 
 def parse_bool(name: str, value: str) -> bool:
     v = value.strip().lower()

@@ -1,4 +1,5 @@
 """check-config: the rules a config must meet beyond its shape (9.1 working days, commissions)."""
+
 from __future__ import annotations
 
 import holidays as holiday_calendars
@@ -22,13 +23,21 @@ def check_config(config: Config) -> list[Reason]:
     for faculty in config.faculties:
         for department in faculty.departments:
             if department.id not in config.commissions.departments:
-                problems.append(Reason("commission_missing", "9.4.1",
-                                       f"commissions.departments.{department.id}: no commission for department "
-                                       f"{department.name_ru!r}"))
+                problems.append(
+                    Reason(
+                        "commission_missing",
+                        "9.4.1",
+                        f"commissions.departments.{department.id}: no commission for department {department.name_ru!r}",
+                    )
+                )
         if faculty.id not in config.commissions.faculties:
-            problems.append(Reason("commission_missing", "9.4.2",
-                                   f"commissions.faculties.{faculty.id}: no expert commission for faculty "
-                                   f"{faculty.name_ru!r}"))
+            problems.append(
+                Reason(
+                    "commission_missing",
+                    "9.4.2",
+                    f"commissions.faculties.{faculty.id}: no expert commission for faculty {faculty.name_ru!r}",
+                )
+            )
     if not config.commissions.contest:
         problems.append(Reason("commission_missing", "9.4.3", "commissions.contest: the contest commission is empty"))
     return problems

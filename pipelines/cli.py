@@ -3,13 +3,14 @@
 User mistakes end as `Error: …` on stderr with exit 1 and no traceback. What CDB reads is in the
 config's language (pipelines/i18n.py); before the config could be read, in Kazakh and Russian both.
 """
+
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import click
 import yaml
@@ -72,6 +73,7 @@ def progress_for(quiet: bool):
     """A progress bar on a terminal; silent under -q or when not attached to one."""
     if quiet or not sys.stderr.isatty():
         from pipelines.jobs.common import no_progress
+
         return no_progress
     from rich.progress import Progress
 
@@ -86,9 +88,11 @@ def progress_for(quiet: bool):
             bar.advance(task)
             if done[0] >= total:
                 bar.stop()
+
         if total == 0:
             bar.stop()
         return advance
+
     return start
 
 
@@ -98,9 +102,14 @@ def backend_message(exc: Exception, lang: str | None) -> str:
     alone. Before the config's language is known, the kind is said in both languages."""
     from pipelines import ports
 
-    leads = {ports.NotFound: "error_not_found", ports.PermissionDenied: "error_permission_denied",
-             ports.QuotaExceeded: "error_quota_exceeded", ports.Conflict: "error_conflict",
-             ports.Unavailable: "error_unavailable", ports.InvalidRequest: "error_invalid_request"}
+    leads = {
+        ports.NotFound: "error_not_found",
+        ports.PermissionDenied: "error_permission_denied",
+        ports.QuotaExceeded: "error_quota_exceeded",
+        ports.Conflict: "error_conflict",
+        ports.Unavailable: "error_unavailable",
+        ports.InvalidRequest: "error_invalid_request",
+    }
     detail = " ".join(str(exc).split()) or type(exc).__name__
     key = next((leads[kind] for kind in type(exc).__mro__ if kind in leads), None)
     if key is None:
@@ -165,8 +174,14 @@ def finish(state: State, run) -> None:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", default=None, envvar="CONTEST_CONFIG", show_envvar=True,
-              help=f"The edition's contest.yaml (default ./{DEFAULT_CONFIG}).")
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    envvar="CONTEST_CONFIG",
+    show_envvar=True,
+    help=f"The edition's contest.yaml (default ./{DEFAULT_CONFIG}).",
+)
 @click.option("--now", default=None, help="Act as if at this ISO-8601 time (in the config's zone if none given).")
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing but errors (for cron).")
 @click.pass_context
@@ -176,8 +191,9 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
 
 
 @cli.command("check-config")
-@click.option("--access", is_flag=True,
-              help="Also reach the backend (Google or the local folder) and read what the jobs need.")
+@click.option(
+    "--access", is_flag=True, help="Also reach the backend (Google or the local folder) and read what the jobs need."
+)
 @click.pass_obj
 def check_config_cmd(state: State, access: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
@@ -186,11 +202,19 @@ def check_config_cmd(state: State, access: bool) -> None:
     with errors(state):
         problems = check_config(state.config)
     if problems:
-        raise click.ClickException(i18n.text("config_problems", state.lang,
-                                             problems="; ".join(f"{p.detail} ({p.clause})" for p in problems)))
-    state.echo(i18n.text("config_ok", state.lang, path=state.config_path, edition=state.config.edition.name,
-                         faculties=len(state.config.faculties),
-                         departments=sum(len(f.departments) for f in state.config.faculties)))
+        raise click.ClickException(
+            i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in problems))
+        )
+    state.echo(
+        i18n.text(
+            "config_ok",
+            state.lang,
+            path=state.config_path,
+            edition=state.config.edition.name,
+            faculties=len(state.config.faculties),
+            departments=sum(len(f.departments) for f in state.config.faculties),
+        )
+    )
     if access:
         from pipelines.jobs.access import check_access
 
@@ -229,8 +253,11 @@ def open_stage_cmd(state: State, stage: int) -> None:
 
 @cli.command("close-stage")
 @click.argument("stage", type=click.IntRange(1, 3))
-@click.option("--force", is_flag=True,
-              help="Close before the stage's deadline (the experts may still be scoring); recorded in the journal.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Close before the stage's deadline (the experts may still be scoring); recorded in the journal.",
+)
 @click.pass_obj
 def close_stage_cmd(state: State, stage: int, force: bool) -> None:
     """Freeze and gather the sheets, rank, select, and write the stage's documents."""
@@ -262,14 +289,14 @@ def remind(state: State, dry_run: bool) -> None:
     """List experts with incomplete sheets; notify them within remind.days_before days of the deadline."""
     from pipelines.jobs.remind import remind as run_remind
 
-    with errors(state), (nullcontext() if dry_run else exclusive(state)):
+    with errors(state), nullcontext() if dry_run else exclusive(state):
         run = make_run(state)
         run_remind(run, send=not dry_run)
     finish(state, run)
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable, as in DESIGN.md.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable: the keys of docs/architecture.md.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:
     """What is done, what waits, who has not scored, the winners."""
@@ -319,8 +346,13 @@ def restore(state: State, backup: str | None, list_only: bool) -> None:
 
 @cli.command()
 @click.argument("directory", default="demo", type=click.Path(file_okay=False))
-@click.option("--backend", type=click.Choice(["local", "google-fake"]), default="local", show_default=True,
-              help="google-fake runs the Google backend against the in-process fake and prints request counts.")
+@click.option(
+    "--backend",
+    type=click.Choice(["local", "google-fake"]),
+    default="local",
+    show_default=True,
+    help="google-fake runs the Google backend against the in-process fake and prints request counts.",
+)
 @click.option("--seed", default=2027, show_default=True, help="Seed of the simulated experts.")
 @click.pass_obj
 def demo(state: State, directory: str, backend: str, seed: int) -> None:
@@ -329,8 +361,9 @@ def demo(state: State, directory: str, backend: str, seed: int) -> None:
 
     with errors(state):
         try:
-            for line in run_demo(Path(directory), backend=backend, seed=seed, quiet=state.quiet,
-                                 progress=progress_for(state.quiet)):
+            for line in run_demo(
+                Path(directory), backend=backend, seed=seed, quiet=state.quiet, progress=progress_for(state.quiet)
+            ):
                 state.echo(line)
         except DemoError as exc:
             raise click.ClickException(str(exc)) from None

@@ -4,6 +4,7 @@ Errors name the key and say what is wrong (ConfigError). The working-day rule of
 `check_config`, which returns problems rather than raising, so that `contest check-config` lists
 every one of them.
 """
+
 from __future__ import annotations
 
 import os
@@ -111,14 +112,23 @@ class Criterion(_Strict):
 
 DEFAULT_CRITERIA = [
     Criterion(key="completeness", kk="СББР материалдарының толықтығы", ru="Полнота материалов ЦОР"),
-    Criterion(key="text_quality", kk="Мәтіндік материалдың қолжетімділігі мен сапасы",
-              ru="Доступность и качество текстовых материалов"),
-    Criterion(key="video_quality", kk="Бейне/анимацияның қолжетімділігі мен сапасы",
-              ru="Доступность и качество видео/анимации"),
+    Criterion(
+        key="text_quality",
+        kk="Мәтіндік материалдың қолжетімділігі мен сапасы",
+        ru="Доступность и качество текстовых материалов",
+    ),
+    Criterion(
+        key="video_quality",
+        kk="Бейне/анимацияның қолжетімділігі мен сапасы",
+        ru="Доступность и качество видео/анимации",
+    ),
     Criterion(key="design", kk="СББР жобалау және безендіру", ru="Дизайн и оформление ЦОР"),
     Criterion(key="interactivity", kk="Интерактивті әдістерді қолдану", ru="Использование интерактивных методов"),
-    Criterion(key="tests", kk="Тест тапсырмаларының болуы және сапасы (квиздер, сауалнамалар)",
-              ru="Наличие и качество тестовых заданий (квизы, опросы)"),
+    Criterion(
+        key="tests",
+        kk="Тест тапсырмаларының болуы және сапасы (квиздер, сауалнамалар)",
+        ru="Наличие и качество тестовых заданий (квизы, опросы)",
+    ),
     Criterion(key="impression", kk="Жалпы әсер", ru="Общее впечатление"),
 ]
 
@@ -163,7 +173,7 @@ class DecisionConfig(_Strict):
     reason: str
 
     @model_validator(mode="after")
-    def _complete(self) -> "DecisionConfig":
+    def _complete(self) -> DecisionConfig:
         if self.kind == "tie_break" and sorted(self.order) != sorted(self.applications):
             raise ValueError("a tie_break decision lists the same ids in 'order' as in 'applications'")
         if self.kind in ("tie_break", "close_incomplete") and (self.stage is None or self.group is None):
@@ -181,7 +191,7 @@ class FormSourceConfig(_Strict):
     spreadsheet_id: str | None = None
     worksheet: str | None = None
     form_id: str | None = None
-    timestamp_column: int = 1  # 1-based; the label differs by locale (GOOGLE_NOTES)
+    timestamp_column: int = 1  # 1-based; the label differs by locale (docs/google.md)
     aliases: dict[str, list[str]] = {}  # extra header aliases per field
 
 
@@ -238,7 +248,7 @@ class Config(_Strict):
         return v
 
     @model_validator(mode="after")
-    def _cross_checks(self) -> "Config":
+    def _cross_checks(self) -> Config:
         zone = ZoneInfo(self.timezone)
         for name in Calendar.model_fields:
             value = getattr(self.calendar, name)
@@ -291,8 +301,19 @@ class Config(_Strict):
         return next(f for f in self.faculties if f.id == faculty_id)
 
     def domain_decisions(self) -> list[Decision]:
-        return [Decision(kind=d.kind, stage=d.stage, group=d.group, applications=list(d.applications),
-                         by=d.by, at=d.at, reason=d.reason, order=list(d.order)) for d in self.decisions]
+        return [
+            Decision(
+                kind=d.kind,
+                stage=d.stage,
+                group=d.group,
+                applications=list(d.applications),
+                by=d.by,
+                at=d.at,
+                reason=d.reason,
+                order=list(d.order),
+            )
+            for d in self.decisions
+        ]
 
     # -- the small values the domain rules take ---------------------------------------------
     def domain_criteria(self) -> tuple[rules.Criterion, ...]:
@@ -300,15 +321,28 @@ class Config(_Strict):
 
     def scoring_rules(self) -> rules.ScoringRules:
         q, s = self.quotas, self.scoring
-        return rules.ScoringRules(criteria=self.domain_criteria(), department_quota=q.department,
-                                  faculty_quota=q.faculty, prize_places=q.prize_places, aggregate=s.aggregate,
-                                  min_experts=s.min_experts, tie_break=s.tie_break,
-                                  exclude_same_department=s.exclude_same_department)
+        return rules.ScoringRules(
+            criteria=self.domain_criteria(),
+            department_quota=q.department,
+            faculty_quota=q.faculty,
+            prize_places=q.prize_places,
+            aggregate=s.aggregate,
+            min_experts=s.min_experts,
+            tie_break=s.tie_break,
+            exclude_same_department=s.exclude_same_department,
+        )
 
     def units(self) -> tuple[rules.Unit, ...]:
-        return tuple(rules.Unit(f.id, f.name_kk, f.name_ru, tuple(f.spellings),
-                                tuple(rules.Unit(d.id, d.name_kk, d.name_ru, tuple(d.spellings))
-                                      for d in f.departments)) for f in self.faculties)
+        return tuple(
+            rules.Unit(
+                f.id,
+                f.name_kk,
+                f.name_ru,
+                tuple(f.spellings),
+                tuple(rules.Unit(d.id, d.name_kk, d.name_ru, tuple(d.spellings)) for d in f.departments),
+            )
+            for f in self.faculties
+        )
 
     def organisation(self) -> rules.Organisation:
         c = self.commissions
@@ -320,15 +354,21 @@ class Config(_Strict):
             faculties=self.units(),
             department_commissions={k: experts(v) for k, v in c.departments.items()},
             faculty_commissions={k: experts(v) for k, v in c.faculties.items()},
-            contest_commission=experts(c.contest), language=self.language)
+            contest_commission=experts(c.contest),
+            language=self.language,
+        )
 
     def intake_rules(self) -> rules.IntakeRules:
         return rules.IntakeRules(
-            intake_open=self.calendar.intake_open, intake_close=self.calendar.intake_close, zone=self.zone,
+            intake_open=self.calendar.intake_open,
+            intake_close=self.calendar.intake_close,
+            zone=self.zone,
             faculties=self.units(),
-            previous_winners=tuple(rules.PreviousWinner(w.title, w.link, tuple(w.authors), w.year)
-                                   for w in self.previous_winners),
-            decisions=tuple(self.domain_decisions()))
+            previous_winners=tuple(
+                rules.PreviousWinner(w.title, w.link, tuple(w.authors), w.year) for w in self.previous_winners
+            ),
+            decisions=tuple(self.domain_decisions()),
+        )
 
     def dates(self) -> rules.Dates:
         cal = self.calendar
@@ -343,7 +383,7 @@ def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> None:
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "CONTEST_CONFIG":
             continue
-        keys = name[len(ENV_PREFIX):].lower().split("__")
+        keys = name[len(ENV_PREFIX) :].lower().split("__")
         node = data
         for key in keys[:-1]:
             node = node.setdefault(key, {})

@@ -4,22 +4,23 @@ It writes DIR/contest.yaml (the shipped example) and DIR/responses.csv, lets see
 their sheets at each stage, records the commission's decision on the planned tie, and ends with
 every document in place. Afterwards every command works on DIR/contest.yaml.
 """
+
 from __future__ import annotations
 
 import hashlib
 import random
 import shutil
 from collections import Counter
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable, Iterator
 
 from pipelines import demo_data, i18n, rating_sheet
 from pipelines.config import Config, load_config
+from pipelines.domain.state import StageState
 from pipelines.jobs.common import Run, no_progress
 from pipelines.jobs.remind import remind
-from pipelines.domain.state import StageState
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.status import build_status
 from pipelines.jobs.tick import tick
@@ -55,8 +56,9 @@ def write_edition(directory: Path, seed: int) -> Path:
         theirs = [n for n in ("contest.yaml", "workspace", "responses.csv") if (directory / n).exists()]
         if theirs:
             raise DemoError(i18n.both("demo_not_ours", directory=directory, names=", ".join(theirs)))
-    (directory / MARKER).write_text("made by `contest demo`; running it again here clears this folder's "
-                                    "workspace\n", encoding="utf-8")
+    (directory / MARKER).write_text(
+        "made by `contest demo`; running it again here clears this folder's workspace\n", encoding="utf-8"
+    )
     for old in ("workspace", ".contest-tick.lock"):
         target = directory / old
         if target.is_dir():
@@ -78,8 +80,9 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
     config = run.config
     lay = rating_sheet.layout(config)
     apps = run.state.counting()
-    targets = demo_data.targets_by_link(demo_data.responses(config.calendar.intake_open,
-                                                            config.calendar.intake_close, seed))
+    targets = demo_data.targets_by_link(
+        demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
+    )
     filled = 0
     for a in run.state.sheets(stage):
         email, ref = a.expert.email, sheet_ref(run, a)
@@ -90,10 +93,11 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
             target = targets.get(apps[app_id].response.link, 35)
             scores = demo_data.simulated_scores(target, len(config.criteria), rng)
             r = lay.data_row(index)
-            for (key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
+            for (_key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
                 values[(r, col)] = score
-            values[(r, lay.fixed["comment"])] = rng.choice(["", "", "Жақсы құрылым", "Нужно больше тестов",
-                                                             "Well structured videos"])
+            values[(r, lay.fixed["comment"])] = rng.choice(
+                ["", "", "Жақсы құрылым", "Нужно больше тестов", "Well structured videos"]
+            )
         habit = CARELESS.get(stage, {}).get(email)
         if habit and ids:
             first_score = (lay.data_row(0), min(lay.scores.values()))
@@ -106,11 +110,13 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
 def _record_tie_decision(config_path: Path, config: Config, tie: list[str], at: datetime) -> None:
     """What CDB does when a stage waits on a tie: write the commission's decision into the config."""
     order = sorted(tie)
-    block = ("decisions:\n"
-             f"  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n    applications: [{', '.join(tie)}]\n"
-             f"    order: [{', '.join(order)}]\n    by: \"{config.commissions.departments['FIT-IS'][0].name}, "
-             f"кафедра отырысы, хаттама №7\"\n    at: {at.isoformat(timespec='minutes')}\n"
-             "    reason: \"Тең ұпай: кафедра отырысында ашық дауыс беру нәтижесінде (5 қолдап, 2 қарсы)\"\n")
+    block = (
+        "decisions:\n"
+        f"  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n    applications: [{', '.join(tie)}]\n"
+        f'    order: [{", ".join(order)}]\n    by: "{config.commissions.departments["FIT-IS"][0].name}, '
+        f'кафедра отырысы, хаттама №7"\n    at: {at.isoformat(timespec="minutes")}\n'
+        '    reason: "Тең ұпай: кафедра отырысында ашық дауыс беру нәтижесінде (5 қолдап, 2 қарсы)"\n'
+    )
     text = config_path.read_text(encoding="utf-8").replace("decisions: []\n", block)
     config_path.write_text(text, encoding="utf-8")
 
@@ -131,12 +137,18 @@ def demo_backend(name: str) -> Callable[[Path], Callable[[Config], Workspace]]:
             if exc.name is None or not (entry.module == exc.name or entry.module.startswith(exc.name + ".")):
                 raise  # the backend's module is there but itself misses something: show that
             break
-    raise DemoError(f"the {name} backend needs the development install: make install in a checkout "
-                    "of contest")
+    raise DemoError(f"the {name} backend needs the development install: make install in a checkout of contest")
 
 
-def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet: bool = False,
-             progress=no_progress, workspace_factory: Callable[[Config], Workspace] | None = None) -> Iterator[str]:
+def run_demo(
+    directory: Path,
+    *,
+    backend: str = "local",
+    seed: int = 2027,
+    quiet: bool = False,
+    progress=no_progress,
+    workspace_factory: Callable[[Config], Workspace] | None = None,
+) -> Iterator[str]:
     """Runs the edition end to end, yielding what it did, line by line."""
     make_factory = demo_backend(backend) if backend != "local" and workspace_factory is None else None
     config_path = write_edition(directory, seed)
@@ -145,6 +157,7 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
     config = load_config(config_path)
     if workspace_factory is None:
         from pipelines.backends import open_workspace
+
         workspace_factory = open_workspace
     workspace = workspace_factory(config)
     cal = config.calendar
@@ -156,15 +169,15 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
         config = load_config(config_path)
         run = Run(config=config, workspace=workspace, now=moment, progress=progress)
         actions = tick(run)
-        yield i18n.text("demo_tick", lang, time=f"{moment:%Y-%m-%d %H:%M}", label=label,
-                        actions=i18n.actions(actions, lang))
+        yield i18n.text(
+            "demo_tick", lang, time=f"{moment:%Y-%m-%d %H:%M}", label=label, actions=i18n.actions(actions, lang)
+        )
         yield from (f"    {m}" for m in run.messages if not (m.startswith(PDF_NOT_MADE) and not _libreoffice()))
 
     def run_at(moment: datetime) -> Run:
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
 
-    yield i18n.text("demo_start", lang, edition=config.edition.name, directory=directory,
-                    backend=workspace.description)
+    yield i18n.text("demo_start", lang, edition=config.edition.name, directory=directory, backend=workspace.description)
     yield from at(cal.intake_open + timedelta(days=7), i18n.text("demo_intake_week", lang))
     yield from at(cal.intake_close + timedelta(minutes=5), i18n.text("demo_intake_closes", lang))
     for stage in (1, 2, 3):
@@ -190,18 +203,22 @@ def run_demo(directory: Path, *, backend: str = "local", seed: int = 2027, quiet
     yield i18n.text("demo_applications", lang, counts=i18n.counts(counts, lang))
     titles = {a["id"]: a["title"] for a in status["applications"]}
     for w in status["winners"]:
-        yield i18n.text("demo_place", lang, place=w["place"], id=w["id"], title=titles.get(w["id"], ""),
-                        score=f"{w['score']:.2f}")
+        yield i18n.text(
+            "demo_place", lang, place=w["place"], id=w["id"], title=titles.get(w["id"], ""), score=f"{w['score']:.2f}"
+        )
     kinds = Counter(d["kind"] for d in status["documents"])
     yield i18n.text("demo_documents", lang, counts=", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
     if "results_pdf" not in kinds and not _libreoffice():
         yield i18n.text("demo_no_pdf", lang, command=f"{_program()} demo {directory}")
-    for line in workspace.stats.get("report", lambda: [])():
-        yield line
+    yield from workspace.stats.get("report", lambda: [])()
     if backend == "local":
-        yield i18n.text("demo_look_at", lang, paths=f"{directory / 'contest.yaml'}, "
-                                                    f"{directory / 'workspace' / 'control.xlsx'}, "
-                                                    f"{directory / 'workspace' / 'drive'}")
+        yield i18n.text(
+            "demo_look_at",
+            lang,
+            paths=f"{directory / 'contest.yaml'}, "
+            f"{directory / 'workspace' / 'control.xlsx'}, "
+            f"{directory / 'workspace' / 'drive'}",
+        )
         yield i18n.text("demo_then_try", lang, command=f"{_program()} --config {directory / 'contest.yaml'} status")
     else:
         yield i18n.text("demo_fake_google", lang)

@@ -1,5 +1,6 @@
 """Content digests that ignore what changes on every save (zip entry times), so re-running a job
 that renders the same document recognises it as unchanged."""
+
 from __future__ import annotations
 
 import hashlib

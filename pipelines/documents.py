@@ -16,6 +16,7 @@ Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
   final_protocol    the contest commission's protocol after stage 3 (9.4.3, 9.11, 11.1-11.3)
   results           the results for publication as PDF (11.4, 13.2)
 """
+
 from __future__ import annotations
 
 import io
@@ -25,9 +26,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+from collections.abc import Iterator
 from importlib.resources import files
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from docx import Document
 from docx.oxml import OxmlElement
@@ -43,15 +45,29 @@ LANGS = ("kk", "ru")
 COMMON_KEYS = frozenset({"lang", "edition_name", "year", "doc_date", "regulation"})
 
 CONTEXT_KEYS: dict[str, frozenset[str]] = {
-    "form01": COMMON_KEYS | {
-        "application_id", "faculty", "department", "title",
+    "form01": COMMON_KEYS
+    | {
+        "application_id",
+        "faculty",
+        "department",
+        "title",
         "authors",  # [{name, position, contact}]
-        "languages", "der_type", "justification", "link",
-        "act_files", "certificate_files",  # [str]
-        "submitted_at", "head_of_department",
+        "languages",
+        "der_type",
+        "justification",
+        "link",
+        "act_files",
+        "certificate_files",  # [str]
+        "submitted_at",
+        "head_of_department",
     },
-    "protocol_extract": COMMON_KEYS | {
-        "stage", "stage_title", "unit_name", "commission_kind", "meeting_date",
+    "protocol_extract": COMMON_KEYS
+    | {
+        "stage",
+        "stage_title",
+        "unit_name",
+        "commission_kind",
+        "meeting_date",
         "members",  # [{name, role}]
         "quota",
         "ders",  # [{rank, id, title, authors, score, raters, selected_mark}]
@@ -60,20 +76,26 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "decisions",  # [{kind, by, at, reason}]
         "criteria_note",
     },
-    "form02": COMMON_KEYS | {
-        "stage", "unit_name", "expert_name",
+    "form02": COMMON_KEYS
+    | {
+        "stage",
+        "unit_name",
+        "expert_name",
         "criteria",  # [{n, label}]
         "rows",  # [{n, title, authors, link, scores: [str] (one per criterion), comment, total}]
     },
-    "final_protocol": COMMON_KEYS | {
-        "meeting_date", "chair",
+    "final_protocol": COMMON_KEYS
+    | {
+        "meeting_date",
+        "chair",
         "members",  # [{name, role}]
         "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
         "winners",  # [{place, id, title, authors, score}]
         "decisions",  # [{kind, by, at, reason}]
         "prize_places",
     },
-    "results": COMMON_KEYS | {
+    "results": COMMON_KEYS
+    | {
         "winners",  # [{place, id, title, authors, score}]
         "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
         "ceremony",
@@ -88,6 +110,7 @@ class DocumentError(Exception):
 
 
 # --------------------------------------------------------------------------- templates
+
 
 def templates_dir() -> Path:
     override = os.environ.get("CONTEST_TEMPLATES")
@@ -112,8 +135,10 @@ def template_variables(kind: str, lang: str) -> set[str]:
 
 def _open_template(path: Path) -> DocxTemplate:
     if not path.is_file():
-        raise DocumentError(f"template {path} not found (run docx_templates/build_templates.py "
-                            f"or set CONTEST_TEMPLATES to the folder that holds it)")
+        raise DocumentError(
+            f"template {path} not found (run docx_templates/build_templates.py "
+            f"or set CONTEST_TEMPLATES to the folder that holds it)"
+        )
     try:
         return DocxTemplate(str(path))
     except Exception as exc:  # a corrupt or non-docx file
@@ -159,7 +184,8 @@ def render(kind: str, lang: str, context: dict) -> bytes:
         raise DocumentError(f"template {path} has a tag error: {exc}") from exc
     if missing:
         raise DocumentError(
-            f"template {path} needs variable(s) the context does not supply: {', '.join(sorted(missing))}")
+            f"template {path} needs variable(s) the context does not supply: {', '.join(sorted(missing))}"
+        )
     layouts = _tc_loop_layouts(Document(str(path)))
     try:
         tpl.render(_clean(dict(context)), env, autoescape=True)
@@ -215,7 +241,7 @@ def _tc_loop_layouts(doc) -> list[tuple[list[int], list[int], list[int]] | None]
         if len(found) == 1:
             i_for, i_end = next(iter(found))
             if i_for is not None and i_end is not None and 0 <= i_for < i_end - 1 and all(grid):
-                layout = (grid[:i_for], grid[i_for + 1:i_end], grid[i_end + 1:])
+                layout = (grid[:i_for], grid[i_for + 1 : i_end], grid[i_end + 1 :])
         out.append(layout)
     return out
 
@@ -257,12 +283,13 @@ def _refit_repeated_columns(doc, layouts) -> None:
             for tc in tr.tc_lst:
                 span = _span(tc)
                 tcw = tc.get_or_add_tcPr().get_or_add_tcW()
-                tcw.set(qn("w:w"), str(sum(widths[pos:pos + span])))
+                tcw.set(qn("w:w"), str(sum(widths[pos : pos + span])))
                 tcw.set(qn("w:type"), "dxa")
                 pos += span
 
 
 # --------------------------------------------------------------------------- reading back
+
 
 def _block_text(container) -> Iterator[str]:
     for item in container.iter_inner_content():
@@ -299,6 +326,7 @@ def docx_text(data: bytes) -> str:
 
 # --------------------------------------------------------------------------- PDF
 
+
 def _soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
@@ -307,19 +335,32 @@ def to_pdf(docx: bytes) -> bytes:
     """Convert .docx bytes to PDF bytes with LibreOffice headless (private profile, 120 s timeout)."""
     exe = _soffice()
     if exe is None:
-        raise DocumentError("LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
-                            "to produce PDFs; the .docx is ready")
+        raise DocumentError(
+            "LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
+            "to produce PDFs; the .docx is ready"
+        )
     with tempfile.TemporaryDirectory(prefix="contest-pdf-") as tmp:
         tmpdir = Path(tmp)
         src = tmpdir / "document.docx"
         src.write_bytes(docx)
         outdir = tmpdir / "out"
         profile = (tmpdir / "profile").as_uri()
-        cmd = [exe, f"-env:UserInstallation={profile}", "--headless", "--norestore", "--nolockcheck",
-               "--convert-to", "pdf", "--outdir", str(outdir), str(src)]
+        cmd = [
+            exe,
+            f"-env:UserInstallation={profile}",
+            "--headless",
+            "--norestore",
+            "--nolockcheck",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(outdir),
+            str(src),
+        ]
         env = dict(os.environ, HOME=str(tmpdir))
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
-                                start_new_session=True)  # own process group: a timeout kills all of it
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, start_new_session=True
+        )  # own process group: a timeout kills all of it
         try:
             out, err = proc.communicate(timeout=SOFFICE_TIMEOUT)
         except subprocess.TimeoutExpired:
@@ -332,6 +373,7 @@ def to_pdf(docx: bytes) -> bytes:
         pdf = outdir / "document.pdf"
         if proc.returncode != 0 or not pdf.is_file():
             detail = (err or out).decode("utf-8", "replace").strip()[-500:]
-            raise DocumentError(f"LibreOffice failed to convert the document to PDF "
-                                f"(exit {proc.returncode}): {detail or 'no output'}")
+            raise DocumentError(
+                f"LibreOffice failed to convert the document to PDF (exit {proc.returncode}): {detail or 'no output'}"
+            )
         return pdf.read_bytes()

@@ -1,8 +1,9 @@
 """Google Form responses: read an export (.csv / .xlsx), map headers to form 01 fields. No rules here.
 
-What Google writes is described in GOOGLE_NOTES "Forms": the timestamp's label and format follow the
+What Google writes is described in docs/google.md "Forms": the timestamp's label and format follow the
 sheet's locale, checkbox answers are joined by ", " (sheet) or ";" (CSV), uploads are Drive links.
 """
+
 from __future__ import annotations
 
 import csv
@@ -10,7 +11,7 @@ import hashlib
 import io
 import re
 import zipfile
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
@@ -22,8 +23,20 @@ from pipelines.domain.models import Author, RawResponse, Response
 from pipelines.domain.text import normalise
 
 SCHEMA = files("sheets_schema") / "form_fields.yaml"
-FIELDS = ("timestamp", "respondent_email", "faculty", "department", "title", "authors", "languages",
-          "der_type", "justification", "link", "act_files", "certificate_files")
+FIELDS = (
+    "timestamp",
+    "respondent_email",
+    "faculty",
+    "department",
+    "title",
+    "authors",
+    "languages",
+    "der_type",
+    "justification",
+    "link",
+    "act_files",
+    "certificate_files",
+)
 SHEET_TIME = "%d.%m.%Y %H:%M:%S"  # how a datetime cell of the response sheet is kept as text
 
 
@@ -32,8 +45,9 @@ class FormError(Exception):
 
 
 # --- reading exports -----------------------------------------------------------------------------
-def read_export(path: str | Path, source_name: str = "responses", *,
-                aliases: dict[str, list[str]] | None = None) -> list[RawResponse]:
+def read_export(
+    path: str | Path, source_name: str = "responses", *, aliases: dict[str, list[str]] | None = None
+) -> list[RawResponse]:
     """Every non-empty data row of a .csv or .xlsx response export, in file order.
 
     `row_number` is the data row's position under the header (sheet row - 1), counting empty rows
@@ -52,9 +66,14 @@ def read_export(path: str | Path, source_name: str = "responses", *,
     return responses_from_rows(rows, source_name, where=str(path), source=path.name, aliases=aliases)
 
 
-def responses_from_rows(rows: list[list[str]], source_name: str, *, where: str | None = None,
-                        source: str | None = None,
-                        aliases: dict[str, list[str]] | None = None) -> list[RawResponse]:
+def responses_from_rows(
+    rows: list[list[str]],
+    source_name: str,
+    *,
+    where: str | None = None,
+    source: str | None = None,
+    aliases: dict[str, list[str]] | None = None,
+) -> list[RawResponse]:
     """A response table (header row, then one row per response) -> its non-empty data rows.
 
     The one reading of a table for every source: an export file and the linked response sheet.
@@ -70,14 +89,18 @@ def responses_from_rows(rows: list[list[str]], source_name: str, *, where: str |
         raise FormError(f"{where}: the table is empty; expected a header row with the form's questions")
     header = [c.strip() for c in rows[0]]
     if _looks_like_data(header):
-        raise FormError(f"{where}: no header row — the first row {header[:3]!r} holds answers, not the "
-                        "form's questions; download the export again from Google Forms / the response sheet")
+        raise FormError(
+            f"{where}: no header row — the first row {header[:3]!r} holds answers, not the "
+            "form's questions; download the export again from Google Forms / the response sheet"
+        )
     keys = _alias_keys(aliases) if aliases is not None else _default_keys()
     if not _find_columns({h: "" for h in header if h}, keys):
         shown = ", ".join(repr(h) for h in header[:5] if h) + (", …" if len(header) > 5 else "")
-        raise FormError(f"{where}: none of the form's questions were found in the header ({shown}); "
-                        "is this the response export of the contest's form? Check the file (or sheet) "
-                        "and add the form's question titles to form.aliases if they were renamed")
+        raise FormError(
+            f"{where}: none of the form's questions were found in the header ({shown}); "
+            "is this the response export of the contest's form? Check the file (or sheet) "
+            "and add the form's question titles to form.aliases if they were renamed"
+        )
     header = unique_titles(header)
     out = []
     for number, cells in enumerate(rows[1:], start=1):
@@ -90,8 +113,14 @@ def responses_from_rows(rows: list[list[str]], source_name: str, *, where: str |
         for i, h in enumerate(header):
             if not h and i < len(cells) and cells[i].strip():
                 answers[f"column {i + 1}"] = cells[i]
-        out.append(RawResponse(row_key=table_row_key(source_name, number, answers), row_number=number,
-                               answers=answers, source=source or where))
+        out.append(
+            RawResponse(
+                row_key=table_row_key(source_name, number, answers),
+                row_number=number,
+                answers=answers,
+                source=source or where,
+            )
+        )
     return out
 
 
@@ -113,8 +142,10 @@ def _csv_rows(path: Path) -> list[list[str]]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise FormError(f"{path}: not UTF-8 text; download the responses from Google again "
-                        "(Forms: Download responses (.csv), or Sheets: File > Download > .csv)") from None
+        raise FormError(
+            f"{path}: not UTF-8 text; download the responses from Google again "
+            "(Forms: Download responses (.csv), or Sheets: File > Download > .csv)"
+        ) from None
     first = text.split("\n", 1)[0]
     delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
     try:
@@ -158,7 +189,7 @@ def cell_text(value: object) -> str:
 
 
 def _looks_like_data(header: list[str]) -> bool:
-    return any(parse_time(c, timezone.utc, serial=False) for c in header if c)
+    return any(parse_time(c, UTC, serial=False) for c in header if c)
 
 
 def unique_titles(header: list[str]) -> list[str]:
@@ -174,8 +205,9 @@ def unique_titles(header: list[str]) -> list[str]:
     return out
 
 
-def table_row_key(source_name: str, row_number: int, answers: dict[str, str],
-                  aliases: dict[str, list[str]] | None = None) -> str:
+def table_row_key(
+    source_name: str, row_number: int, answers: dict[str, str], aliases: dict[str, list[str]] | None = None
+) -> str:
     """The stable key of a row of a response table (linked sheet or its export).
 
     A table has no response id, and the content is no key: an in-place edit changes any answer and
@@ -260,8 +292,7 @@ def field_columns(answers: dict[str, str], aliases: dict[str, list[str]] | None 
 
 
 # --- mapping ------------------------------------------------------------------------------------
-def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_column: int,
-                 zone: ZoneInfo) -> Response:
+def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_column: int, zone: ZoneInfo) -> Response:
     """One raw response -> form 01 fields. Unreadable values stay in `raw` (and the time's text in
     `submitted_text`); judging them is the intake rules' work."""
     columns = _find_columns(raw.answers, _alias_keys(aliases))
@@ -274,13 +305,22 @@ def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_colu
     stamp = get("timestamp")
     authors_raw = get("authors")
     return Response(
-        row_key=raw.row_key, row_number=raw.row_number, submitted_at=parse_time(stamp, zone), submitted_text=stamp,
+        row_key=raw.row_key,
+        row_number=raw.row_number,
+        submitted_at=parse_time(stamp, zone),
+        submitted_text=stamp,
         respondent_email=get("respondent_email").casefold(),
-        faculty=get("faculty"), department=get("department"), title=" ".join(get("title").split()),
-        authors=parse_authors(authors_raw), authors_raw=authors_raw,
-        languages=split_choices(get("languages")), der_type=get("der_type"),
-        justification=get("justification"), link=get("link"),
-        act_files=split_files(get("act_files")), certificate_files=split_files(get("certificate_files")),
+        faculty=get("faculty"),
+        department=get("department"),
+        title=" ".join(get("title").split()),
+        authors=parse_authors(authors_raw),
+        authors_raw=authors_raw,
+        languages=split_choices(get("languages")),
+        der_type=get("der_type"),
+        justification=get("justification"),
+        link=get("link"),
+        act_files=split_files(get("act_files")),
+        certificate_files=split_files(get("certificate_files")),
         raw=dict(raw.answers),
     )
 
@@ -300,19 +340,51 @@ _DASH = re.compile(r"\s+[—–-]{1,2}\s+")
 _BULLET = re.compile(r"^\s*(?:\d{1,2}\s*[.)]|[-•*·])\s*")
 _CONTACT = re.compile(r"@|\+?\d[\d\s()-]{5,}\d|https?://|www\.|\btel\b|\bтел\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"^(?:[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*|[^\W\d_]\.(?:[^\W\d_]\.)?)$")
-_POSITION_WORDS = frozenset(normalise(w) for w in (
-    "профессор", "доцент", "преподаватель", "старший", "ассистент", "ассоциированный", "заведующий",
-    "декан", "доктор", "кандидат", "магистр", "PhD", "оқытушы", "аға", "меңгерушісі", "кафедра",
-    "кафедры", "профессоры", "доценті", "қауымдастырылған", "ассистенті", "лектор", "professor",
-    "associate", "assistant", "lecturer", "senior", "head", "dean", "teacher", "tutor", "department",
-))
+_POSITION_WORDS = frozenset(
+    normalise(w)
+    for w in (
+        "профессор",
+        "доцент",
+        "преподаватель",
+        "старший",
+        "ассистент",
+        "ассоциированный",
+        "заведующий",
+        "декан",
+        "доктор",
+        "кандидат",
+        "магистр",
+        "PhD",
+        "оқытушы",
+        "аға",
+        "меңгерушісі",
+        "кафедра",
+        "кафедры",
+        "профессоры",
+        "доценті",
+        "қауымдастырылған",
+        "ассистенті",
+        "лектор",
+        "professor",
+        "associate",
+        "assistant",
+        "lecturer",
+        "senior",
+        "head",
+        "dean",
+        "teacher",
+        "tutor",
+        "department",
+    )
+)
 
 
 def _looks_like_name(part: str) -> bool:
     """2-3 capitalised words (initials allowed) and none of them a position word."""
     words = part.split()
     return 2 <= len(words) <= 3 and all(
-        _NAME_WORD.match(w) and w[0].isupper() and normalise(w) not in _POSITION_WORDS for w in words)
+        _NAME_WORD.match(w) and w[0].isupper() and normalise(w) not in _POSITION_WORDS for w in words
+    )
 
 
 def _author(part: str) -> Author:
@@ -344,8 +416,10 @@ def parse_authors(text: str) -> list[Author]:
 # --- time ---------------------------------------------------------------------------------------
 _RU = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})[ ,T]+(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _EN = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ ,]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp][Mm])?$")
-_FORMS_CSV = re.compile(r"^(\d{4})/(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*"
-                        r"([AaPp][Mm]|ДП|ПП)?\s*(?:(?:GMT|UTC)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?)?$")
+_FORMS_CSV = re.compile(
+    r"^(\d{4})/(\d{1,2})/(\d{1,2})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*"
+    r"([AaPp][Mm]|ДП|ПП)?\s*(?:(?:GMT|UTC)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?)?$"
+)
 _SERIAL_RANGE = (25569.0, 73051.0)  # 1970 .. 2100 as Excel day numbers
 
 

@@ -6,11 +6,12 @@ where CDB can reword them without touching code).
 failure (tests/test_i18n.py), never a crash: the other language is used, then the key itself. Before
 a config could be read the language is unknown, and `both(key)` gives "<kk> / <ru>".
 """
+
 from __future__ import annotations
 
 import re
 import string
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import yaml
@@ -21,7 +22,7 @@ LANGS = ("kk", "ru")
 MESSAGES = SCHEMA_DIR / "messages.yaml"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalog() -> dict[str, dict[str, str]]:
     """key -> {lang: template}, as written in the `cli:` section."""
     try:

@@ -1,4 +1,5 @@
 """One way to write a notification message, for both backends (an .eml file, a Gmail send)."""
+
 from __future__ import annotations
 
 from email import policy
@@ -12,8 +13,9 @@ UNFOLDED = policy.default.clone(max_line_length=998)
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
-def compose(to: str, subject: str, body: str, *, sender: str | None = None,
-            attachment: Path | None = None) -> EmailMessage:
+def compose(
+    to: str, subject: str, body: str, *, sender: str | None = None, attachment: Path | None = None
+) -> EmailMessage:
     msg = EmailMessage(policy=UNFOLDED)
     msg["To"], msg["Subject"] = to, subject
     if sender:

@@ -3,10 +3,12 @@
 Backends do I/O only. Everything the two share (layouts, rules, documents) is built before a call
 reaches them, so neither repeats the other's logic.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Protocol, Union
+from typing import Any, Protocol
 
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
@@ -113,8 +115,14 @@ class SheetKey:
     kind: str = "rating_sheet"
 
     def properties(self) -> dict[str, str]:
-        return {"edition": self.edition, "stage": str(self.stage), "group": self.group,
-                "expert": self.expert, "kind": self.kind, "version": str(self.version)}
+        return {
+            "edition": self.edition,
+            "stage": str(self.stage),
+            "group": self.group,
+            "expert": self.expert,
+            "kind": self.kind,
+            "version": str(self.version),
+        }
 
     def token(self) -> str:
         return f"{self.kind}/{self.edition}/s{self.stage}/{self.group}/{self.expert}/v{self.version}"
@@ -195,6 +203,7 @@ def comparable(rows: list[list[Any]], as_text: Callable[[Any], str] = str) -> li
         out.pop()
     return out
 
+
 @dataclass
 class ControlHealth:
     """What the control store is, read without creating or changing anything (ControlStore.health).
@@ -254,8 +263,14 @@ class DocKey:
     version: int = 1
 
     def properties(self) -> dict[str, str]:
-        return {"edition": self.edition, "kind": self.kind, "stage": str(self.stage),
-                "group": self.group, "subject": self.subject, "version": str(self.version)}
+        return {
+            "edition": self.edition,
+            "kind": self.kind,
+            "stage": str(self.stage),
+            "group": self.group,
+            "subject": self.subject,
+            "version": str(self.version),
+        }
 
     def token(self) -> str:
         return f"{self.kind}/{self.edition}/s{self.stage}/{self.group}/{self.subject}/v{self.version}"
@@ -268,7 +283,7 @@ class StoredDoc:
     changed: bool = False
 
 
-Content = Union[bytes, Callable[[], bytes]]  # the bytes, or how to make them when they are needed
+Content = bytes | Callable[[], bytes]  # the bytes, or how to make them when they are needed
 
 
 @dataclass(frozen=True)
@@ -281,8 +296,9 @@ class PutPlan:
     remember_source: bool = False  # the same bytes, made from new inputs: record only the new source
 
 
-def plan_put(*, held_digest: str | None, held_source: str | None, same_place: bool, content: Content,
-             source: str | None) -> PutPlan:
+def plan_put(
+    *, held_digest: str | None, held_source: str | None, same_place: bool, content: Content, source: str | None
+) -> PutPlan:
     """The idempotency rule of Drive.put. A document held in the same place and made from the same
     inputs (`source`) stands, and is not even rendered; one whose bytes did not change stands too;
     anything else is written. `held_*` are None when the store holds no such document."""
@@ -296,8 +312,16 @@ def plan_put(*, held_digest: str | None, held_source: str | None, same_place: bo
 
 
 class Drive(Protocol):
-    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = DOCX_MIME,
-            *, source: str | None = None) -> StoredDoc:
+    def put(
+        self,
+        key: DocKey,
+        folder: list[str],
+        filename: str,
+        content: Content,
+        mime: str = DOCX_MIME,
+        *,
+        source: str | None = None,
+    ) -> StoredDoc:
         """Store the file in its folder, found again by key: created once, replaced only when the
         content changed. `source` is a digest of what the content is made from: when the stored
         file was made from the same source, `content` is not even called (rendering is costly)."""

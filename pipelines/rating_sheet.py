@@ -16,6 +16,7 @@ Layout (0-based rows/columns; the yaml's header comment gives it 1-based):
 DER id, never by position, so a sorted or moved row is read correctly. Every problem names the
 expert, the DER and the A1 cell, keeps the raw value, and never stops the other cells or rows.
 """
+
 from __future__ import annotations
 
 import math
@@ -99,14 +100,29 @@ def authors_text(app: Application) -> str:
 
 
 # --- build -------------------------------------------------------------------------------------
-def build_grid(*, config: Config, stage: int, group_name: str, expert: Expert,
-               applications: list[Application], deadline_text: str, lang: str) -> SheetGrid:
+def build_grid(
+    *,
+    config: Config,
+    stage: int,
+    group_name: str,
+    expert: Expert,
+    applications: list[Application],
+    deadline_text: str,
+    lang: str,
+) -> SheetGrid:
     """One expert's rating sheet (form 02) for one group of one stage."""
     sch, lay = schema(), layout(config)
     lo, hi = min(c.min for c in config.criteria), max(c.max for c in config.criteria)
-    values = {"year": config.edition.year, "stage_name": sch["stage_names"][lang][stage],
-              "group": group_name, "expert": expert.name, "email": expert.email,
-              "deadline": deadline_text, "min": lo, "max": hi}
+    values = {
+        "year": config.edition.year,
+        "stage_name": sch["stage_names"][lang][stage],
+        "group": group_name,
+        "expert": expert.name,
+        "email": expert.email,
+        "deadline": deadline_text,
+        "min": lo,
+        "max": hi,
+    }
     rows: list[list[Cell]] = [[Cell(sch["header"][lang][k].format(**values), bold=True)] for k in HEADER_KEYS]
     rows[0] += [Cell() for _ in range(lay.width - 2)] + [Cell(sch["form_code"])]
     rows.append([Cell()])
@@ -121,8 +137,13 @@ def build_grid(*, config: Config, stage: int, group_name: str, expert: Expert,
     for i, app in enumerate(applications):
         r = lay.data_row(i)
         row = [Cell() for _ in range(lay.width)]
-        fixed = {"no": i + 1, "der_id": app.id, "title": app.title, "authors": authors_text(app),
-                 "link": app.response.link}
+        fixed = {
+            "no": i + 1,
+            "der_id": app.id,
+            "title": app.title,
+            "authors": authors_text(app),
+            "link": app.response.link,
+        }
         for key, value in fixed.items():
             row[lay.fixed[key]] = Cell(value, wrap=key in ("title", "authors"))
         for key, col in lay.scores.items():
@@ -134,9 +155,13 @@ def build_grid(*, config: Config, stage: int, group_name: str, expert: Expert,
     widths = [spec["criteria"]["width"]] * lay.width
     for key, col in lay.fixed.items():
         widths[col] = spec[key]["width"]
-    return SheetGrid(title=sch["sheet_title"][lang], rows=rows, column_widths=widths,
-                     hidden_columns=[lay.fixed[k] for k in lay.fixed if spec[k].get("hidden")],
-                     frozen_rows=lay.header_row + 1)
+    return SheetGrid(
+        title=sch["sheet_title"][lang],
+        rows=rows,
+        column_widths=widths,
+        hidden_columns=[lay.fixed[k] for k in lay.fixed if spec[k].get("hidden")],
+        frozen_rows=lay.header_row + 1,
+    )
 
 
 # --- read back ---------------------------------------------------------------------------------
@@ -188,8 +213,15 @@ def _norm_formula(formula: str | None) -> str:
 class _Reader:
     """One pass over one expert's sheet; collects ratings and problems."""
 
-    def __init__(self, cells: list[list[ScoreCell]], expected: list[Application], expert: str,
-                 config: Config, lang: str, require_complete: bool):
+    def __init__(
+        self,
+        cells: list[list[ScoreCell]],
+        expected: list[Application],
+        expert: str,
+        config: Config,
+        lang: str,
+        require_complete: bool,
+    ):
         self.cells, self.expected, self.expert, self.config = cells, expected, expert, config
         self.lang, self.require_complete = lang, require_complete
         self.lay = layout(config)
@@ -246,14 +278,22 @@ class _Reader:
             columns[key] = col + shift
             label = crit_own[key[5:]] if key.startswith("crit:") else fixed_own[key]
             cell = self.cell(header_row, columns[key])
-            self.problem(None, header_row, columns[key], f"column header changed: expected «{label}»",
-                         cell.value if cell else None)
+            self.problem(
+                None,
+                header_row,
+                columns[key],
+                f"column header changed: expected «{label}»",
+                cell.value if cell else None,
+            )
         moved = [k for k in found if found[k] != built[k]]
         if moved:
-            self.problem(None, header_row, found[moved[0]],
-                         "columns were inserted, deleted or moved: " + ", ".join(
-                             f"{k.removeprefix('crit:')} {col_letter(built[k])}->{col_letter(found[k])}"
-                             for k in moved))
+            self.problem(
+                None,
+                header_row,
+                found[moved[0]],
+                "columns were inserted, deleted or moved: "
+                + ", ".join(f"{k.removeprefix('crit:')} {col_letter(built[k])}->{col_letter(found[k])}" for k in moved),
+            )
         if "der_id" not in found:
             columns["der_id"] = self.id_column_by_content(header_row, columns["der_id"])
         return header_row, columns
@@ -262,7 +302,7 @@ class _Reader:
         """The column holding the most expected DER ids below the header row."""
         ids = {a.id.casefold() for a in self.expected}
         counts: Counter[int] = Counter()
-        for row in self.cells[header_row + 1:]:
+        for row in self.cells[header_row + 1 :]:
             for c, cell in enumerate(row):
                 if cell is not None and _text(cell.value).casefold() in ids:
                     counts[c] += 1
@@ -278,21 +318,37 @@ class _Reader:
             if raw_id.casefold() in by_id:
                 index, app = by_id[raw_id.casefold()]
                 if app.id in seen:
-                    self.problem(app.id, r, cols["der_id"], f"row added: DER {app.id} appears again "
-                                 f"(first in row {seen[app.id] + 1}); this row is ignored", raw_id)
+                    self.problem(
+                        app.id,
+                        r,
+                        cols["der_id"],
+                        f"row added: DER {app.id} appears again (first in row {seen[app.id] + 1}); this row is ignored",
+                        raw_id,
+                    )
                     continue
                 seen[app.id] = r
                 self.read_row(r, index, app, cols)
             elif raw_id:
                 self.problem(None, r, cols["der_id"], f"row added: unexpected DER id {raw_id!r}; ignored", raw_id)
             elif any(c is not None and (_text(c.value) or c.formula) for c in self.cells[r]):
-                self.problem(None, r, cols["der_id"], "row added without a DER id; ignored",
-                             [c.formula or c.value for c in self.cells[r] if c is not None])
+                self.problem(
+                    None,
+                    r,
+                    cols["der_id"],
+                    "row added without a DER id; ignored",
+                    [c.formula or c.value for c in self.cells[r] if c is not None],
+                )
         for index, app in enumerate(self.expected):
             if app.id not in seen:
                 r = self.lay.data_row(index)
-                self.problems.append(Problem(self.expert, app.id, f"{a1(r, 0)}:{a1(r, self.lay.width - 1)}",
-                                             f"row deleted: DER {app.id} «{app.title}» is missing"))
+                self.problems.append(
+                    Problem(
+                        self.expert,
+                        app.id,
+                        f"{a1(r, 0)}:{a1(r, self.lay.width - 1)}",
+                        f"row deleted: DER {app.id} «{app.title}» is missing",
+                    )
+                )
 
     def read_row(self, r: int, index: int, app: Application, cols: dict[str, int]) -> None:
         fixed_labels, _ = column_labels(self.config, self.lang)
@@ -340,8 +396,15 @@ class _Reader:
             self.problem(app.id, r, c, f"sum formula changed: expected ={sorted(accepted)[0]}", formula)
 
 
-def read_sheet(*, cells: list[list[ScoreCell]], expected: list[Application], expert_email: str,
-               config: Config, lang: str, require_complete: bool = False) -> tuple[list[Rating], list[Problem]]:
+def read_sheet(
+    *,
+    cells: list[list[ScoreCell]],
+    expected: list[Application],
+    expert_email: str,
+    config: Config,
+    lang: str,
+    require_complete: bool = False,
+) -> tuple[list[Rating], list[Problem]]:
     """The expert's ratings, one per DER row found (blank scores are None: `Rating.complete` says
     whether all are given), and every problem found. With `require_complete`, each blank score is
     also a Problem with detail "blank"."""

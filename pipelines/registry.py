@@ -1,9 +1,10 @@
 """The registry table <-> Applications. Raw answers travel with every row, so nothing is lost."""
+
 from __future__ import annotations
 
 import json
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 import yaml
@@ -15,7 +16,7 @@ from pipelines.tables import SCHEMA_DIR
 LIST_SEPARATOR = "\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _messages() -> dict[str, dict[str, str]]:
     path = SCHEMA_DIR / "messages.yaml"
     return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}

@@ -1,5 +1,6 @@
 """The human `contest status`: a few rich tables over the same dict as `status --json`, in the
 edition's language (`status["language"]`, kk or ru)."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,36 +17,65 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     console = console or Console()
     lang = status.get("language") or "kk"
 
-    console.print(i18n.text("status_heading", lang, edition=f"[bold]{status['edition']}[/bold]",
-                            now=status["now"], backend=status["backend"]))
+    console.print(
+        i18n.text(
+            "status_heading",
+            lang,
+            edition=f"[bold]{status['edition']}[/bold]",
+            now=status["now"],
+            backend=status["backend"],
+        )
+    )
     counts = Counter(a["registry_status"] for a in status["applications"])
-    console.print(i18n.text("status_applications", lang,
-                            counts=i18n.counts(counts, lang) or i18n.text("none_yet", lang)))
+    console.print(
+        i18n.text("status_applications", lang, counts=i18n.counts(counts, lang) or i18n.text("none_yet", lang))
+    )
     rejected = [a for a in status["applications"] if a["registry_status"] == "rejected"]
     if rejected:
-        table = Table(i18n.text("col_id", lang), i18n.text("col_title", lang), i18n.text("col_reasons", lang),
-                      title=i18n.text("status_rejected_title", lang), show_lines=False)
+        table = Table(
+            i18n.text("col_id", lang),
+            i18n.text("col_title", lang),
+            i18n.text("col_reasons", lang),
+            title=i18n.text("status_rejected_title", lang),
+            show_lines=False,
+        )
         for a in rejected:
             table.add_row(a["id"], a["title"][:50], _reasons(a["reasons"], lang))
         console.print(table)
-    stages = Table(i18n.text("col_stage", lang), i18n.text("col_state", lang), i18n.text("col_group", lang),
-                   i18n.text("col_sheets_complete", lang), i18n.text("col_incomplete", lang),
-                   i18n.text("col_selected", lang), i18n.text("col_waiting", lang),
-                   title=i18n.text("status_stages_title", lang))
+    stages = Table(
+        i18n.text("col_stage", lang),
+        i18n.text("col_state", lang),
+        i18n.text("col_group", lang),
+        i18n.text("col_sheets_complete", lang),
+        i18n.text("col_incomplete", lang),
+        i18n.text("col_selected", lang),
+        i18n.text("col_waiting", lang),
+        title=i18n.text("status_stages_title", lang),
+    )
     for stage in status["stages"]:
         state = i18n.state_label(stage["state"], lang)
         if not stage["groups"]:
             stages.add_row(str(stage["number"]), state, "", "", "", "", stage.get("note", ""))
         for g in stage["groups"]:
-            stages.add_row(str(stage["number"]), state, g["name"],
-                           f"{g['sheets_complete']}/{len(g['experts'])}", ", ".join(g["sheets_incomplete"]),
-                           ", ".join(g["selected"]),
-                           "; ".join(g.get("waiting", [])) or ", ".join("=".join(tie) for tie in g["ties"]))
+            stages.add_row(
+                str(stage["number"]),
+                state,
+                g["name"],
+                f"{g['sheets_complete']}/{len(g['experts'])}",
+                ", ".join(g["sheets_incomplete"]),
+                ", ".join(g["selected"]),
+                "; ".join(g.get("waiting", [])) or ", ".join("=".join(tie) for tie in g["ties"]),
+            )
     console.print(stages)
     if status["winners"]:
         titles = {a["id"]: a["title"] for a in status["applications"]}
-        table = Table(i18n.text("col_place", lang), i18n.text("col_id", lang), i18n.text("col_title", lang),
-                      i18n.text("col_score", lang), title=i18n.text("status_winners_title", lang))
+        table = Table(
+            i18n.text("col_place", lang),
+            i18n.text("col_id", lang),
+            i18n.text("col_title", lang),
+            i18n.text("col_score", lang),
+            title=i18n.text("status_winners_title", lang),
+        )
         for w in status["winners"]:
             table.add_row(str(w["place"]), w["id"], titles.get(w["id"], ""), f"{w['score']:.2f}")
         console.print(table)
@@ -55,5 +85,6 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
 def _reasons(reasons: list[dict[str, str]], lang: str) -> str:
     """One entry per rule, in words: `<missing_field's text> ×4 (9.8)` rather than the same words four times."""
     counts = Counter((r["rule"], r["clause"]) for r in reasons)
-    return "; ".join(f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({clause})"
-                     for (rule, clause), n in counts.items())
+    return "; ".join(
+        f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({clause})" for (rule, clause), n in counts.items()
+    )

@@ -3,9 +3,10 @@
 A person reads the tabs in Kazakh or Russian; the code reads them by column key. Either language's
 headers are understood on reading, so switching `language` never strands an old workbook.
 """
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 from typing import Any
 
@@ -18,7 +19,7 @@ SCHEMA_DIR = files("sheets_schema")
 LANGS = ("kk", "ru")
 
 
-@lru_cache(maxsize=None)
+@cache
 def schema() -> dict[str, Any]:
     return yaml.safe_load((SCHEMA_DIR / "tables.yaml").read_text(encoding="utf-8"))
 
@@ -70,8 +71,9 @@ class Tables:
 
     def append(self, table: str, rows: list[dict[str, Any]]) -> None:
         keys = columns(table)
-        self.store.append_rows(title(table, self.lang), headers(table, self.lang),
-                               [[_cell(row.get(k)) for k in keys] for row in rows])
+        self.store.append_rows(
+            title(table, self.lang), headers(table, self.lang), [[_cell(row.get(k)) for k in keys] for row in rows]
+        )
 
 
 def _cell(value: Any) -> Any:

@@ -3,6 +3,7 @@
 Local PDF conversion runs LibreOffice (`soffice`); a fresh machine may not have it. Tests that need it
 carry `@pytest.mark.needs_libreoffice` and are skipped there with the reason below, so that `make test`
 passes with or without LibreOffice (`.ci/run` installs it where it can)."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,13 +11,15 @@ import shutil
 import pytest
 
 LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
-NO_LIBREOFFICE = ("LibreOffice is not installed (apt-get install libreoffice-writer-nogui); "
-                  "the PDF path is not tested")
+NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); the PDF path is not tested"
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "needs_libreoffice: converts a document to PDF on the local workspace "
-                                       "(skipped when soffice/libreoffice is not on PATH)")
+    config.addinivalue_line(
+        "markers",
+        "needs_libreoffice: converts a document to PDF on the local workspace "
+        "(skipped when soffice/libreoffice is not on PATH)",
+    )
 
 
 def pytest_collection_modifyitems(config, items):

@@ -1,5 +1,6 @@
 """The `contest` command line as CDB staff and cron use it: help for every command, one-line
-errors for every user mistake, quiet runs, the `status --json` contract of DESIGN.md."""
+errors for every user mistake, quiet runs, the `status --json` contract of docs/architecture.md."""
+
 from __future__ import annotations
 
 import csv
@@ -50,26 +51,60 @@ def example_copy(folder: Path, **replace: str) -> Path:
     return path
 
 
-HEADER = ["Timestamp", "Email Address", "Faculty", "Department", "DER title", "Authors", "Language", "DER type",
-          "Justification", "Link", "Act of implementation", "Certificate of placement"]
+HEADER = [
+    "Timestamp",
+    "Email Address",
+    "Faculty",
+    "Department",
+    "DER title",
+    "Authors",
+    "Language",
+    "DER type",
+    "Justification",
+    "Link",
+    "Act of implementation",
+    "Certificate of placement",
+]
 
 
 def one_response(folder: Path) -> None:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(HEADER)
-    writer.writerow(["2027/02/01 10:00:00 AM GMT+5", "a.serikbayeva@atu.edu.kz", "ФИТА", "Ақпараттық жүйелер",
-                     "Веб-бағдарламалау негіздері", "Серікбаева Айгерім Нұрланқызы, аға оқытушы", "Қазақ тілі",
-                     "Онлайн-курс (8 тем)", "Оқу процесіне енгізілген", "https://skills.atu.kz/course/view.php?id=200",
-                     "https://drive.google.com/open?id=1act", "https://drive.google.com/open?id=1cert"])
+    writer.writerow(
+        [
+            "2027/02/01 10:00:00 AM GMT+5",
+            "a.serikbayeva@atu.edu.kz",
+            "ФИТА",
+            "Ақпараттық жүйелер",
+            "Веб-бағдарламалау негіздері",
+            "Серікбаева Айгерім Нұрланқызы, аға оқытушы",
+            "Қазақ тілі",
+            "Онлайн-курс (8 тем)",
+            "Оқу процесіне енгізілген",
+            "https://skills.atu.kz/course/view.php?id=200",
+            "https://drive.google.com/open?id=1act",
+            "https://drive.google.com/open?id=1cert",
+        ]
+    )
     (folder / "responses.csv").write_text(out.getvalue(), encoding="utf-8")
 
 
 # --- help ------------------------------------------------------------------------------------------
 def test_every_command_has_help_text():
     assert cli.help and "contest" in cli.help.lower()
-    expected = {"check-config", "intake", "open-stage", "close-stage", "remind", "tick", "status", "demo",
-                "audit-sharing", "restore"}
+    expected = {
+        "check-config",
+        "intake",
+        "open-stage",
+        "close-stage",
+        "remind",
+        "tick",
+        "status",
+        "demo",
+        "audit-sharing",
+        "restore",
+    }
     assert expected <= set(cli.commands)
     for name, command in cli.commands.items():
         assert command.callback.__doc__ and command.callback.__doc__.strip(), f"{name} has no docstring"
@@ -86,8 +121,10 @@ def test_every_command_has_help_text():
 
 # --- user mistakes ---------------------------------------------------------------------------------
 def test_a_missing_config_file(tmp_path):
-    assert_user_error(invoke("--config", str(tmp_path / "nope.yaml"), "status"),
-                      f"Error: Конфигурация файлы табылмады / Файл конфигурации не найден: {tmp_path / 'nope.yaml'}")
+    assert_user_error(
+        invoke("--config", str(tmp_path / "nope.yaml"), "status"),
+        f"Error: Конфигурация файлы табылмады / Файл конфигурации не найден: {tmp_path / 'nope.yaml'}",
+    )
 
 
 def test_no_config_in_the_current_folder(tmp_path, monkeypatch):
@@ -96,31 +133,43 @@ def test_no_config_in_the_current_folder(tmp_path, monkeypatch):
     assert_user_error(result, "contest.yaml")
 
 
-@pytest.mark.parametrize("prefix,mistake", [
-    ("  intake_open:", lambda l: "\t" + l.lstrip()),  # a tab where spaces belong
-    ("  intake_close:", lambda l: l[1:]),  # one space short of its siblings
-])
+@pytest.mark.parametrize(
+    "prefix,mistake",
+    [
+        ("  intake_open:", lambda l: "\t" + l.lstrip()),  # a tab where spaces belong
+        ("  intake_close:", lambda l: l[1:]),  # one space short of its siblings
+    ],
+)
 def test_bad_yaml_names_the_line(tmp_path, prefix, mistake):
     text = EXAMPLE.read_text(encoding="utf-8").splitlines()
     line = next(n for n, l in enumerate(text) if l.startswith(prefix))
     text[line] = mistake(text[line])
     (tmp_path / "contest.yaml").write_text("\n".join(text) + "\n", encoding="utf-8")
-    message = assert_user_error(invoke("--config", str(tmp_path / "contest.yaml"), "check-config"),
-                                "Error: Конфигурация файлы YAML ретінде оқылмады / "
-                                "Файл конфигурации не читается как YAML: "
-                                f"{tmp_path / 'contest.yaml'}: not valid YAML")
+    message = assert_user_error(
+        invoke("--config", str(tmp_path / "contest.yaml"), "check-config"),
+        "Error: Конфигурация файлы YAML ретінде оқылмады / "
+        "Файл конфигурации не читается как YAML: "
+        f"{tmp_path / 'contest.yaml'}: not valid YAML",
+    )
     assert f"line {line + 1}," in message or f"line {line + 2}," in message, (line + 1, message)
 
 
-@pytest.mark.parametrize("old,new,key", [
-    ("remind:\n  days_before: 2", "remind:\n  days_before: 2\n  dayz_before: 3", "remind.dayz_before"),
-    ("quotas:\n", "quotes:\n  faculty: 1\nquotas:\n", "quotes"),
-    ("  min_experts: 2 ", "  min_expert: 2 ", "scoring.min_expert"),
-])
+@pytest.mark.parametrize(
+    "old,new,key",
+    [
+        ("remind:\n  days_before: 2", "remind:\n  days_before: 2\n  dayz_before: 3", "remind.dayz_before"),
+        ("quotas:\n", "quotes:\n  faculty: 1\nquotas:\n", "quotes"),
+        ("  min_experts: 2 ", "  min_expert: 2 ", "scoring.min_expert"),
+    ],
+)
 def test_an_unknown_key_is_named(tmp_path, old, new, key):
     config = example_copy(tmp_path, **{old: new})
-    assert_user_error(invoke("--config", str(config), "check-config"),
-                      "Error: Конфигурацияда қате бар / Ошибка в конфигурации: ", key, "unknown key")
+    assert_user_error(
+        invoke("--config", str(config), "check-config"),
+        "Error: Конфигурацияда қате бар / Ошибка в конфигурации: ",
+        key,
+        "unknown key",
+    )
 
 
 def test_a_wrong_value_is_named(tmp_path):
@@ -130,26 +179,31 @@ def test_a_wrong_value_is_named(tmp_path):
 
 @pytest.mark.parametrize("value", ["garbage", "2027-13-45", "yesterday"])
 def test_now_garbage(value):
-    assert_user_error(invoke("--config", str(EXAMPLE), "--now", value, "status"),
-                      f"--now: {value!r} ISO-8601 уақыты емес")
+    assert_user_error(
+        invoke("--config", str(EXAMPLE), "--now", value, "status"), f"--now: {value!r} ISO-8601 уақыты емес"
+    )
 
 
 def test_closing_a_stage_that_is_not_open(tmp_path):
     config = example_copy(tmp_path)
     one_response(tmp_path)
-    assert_user_error(invoke("--config", str(config), "--now", "2027-03-06T09:00", "close-stage", "2"),
-                      "2-кезең", "тек ашық кезеңді жабуға болады")
-    assert_user_error(invoke("--config", str(config), "--now", "2027-03-06T09:00", "open-stage", "2"),
-                      "2-кезең 1-кезең жабылғаннан кейін ғана ашылады")
+    assert_user_error(
+        invoke("--config", str(config), "--now", "2027-03-06T09:00", "close-stage", "2"),
+        "2-кезең",
+        "тек ашық кезеңді жабуға болады",
+    )
+    assert_user_error(
+        invoke("--config", str(config), "--now", "2027-03-06T09:00", "open-stage", "2"),
+        "2-кезең 1-кезең жабылғаннан кейін ғана ашылады",
+    )
 
 
 def test_a_damaged_workspace_manifest_is_one_line(tmp_path):
     config = example_copy(tmp_path)
     one_response(tmp_path)
     (tmp_path / "workspace").mkdir()
-    (tmp_path / "workspace" / "manifest.json").write_text("{\"documents\": ", encoding="utf-8")
+    (tmp_path / "workspace" / "manifest.json").write_text('{"documents": ', encoding="utf-8")
     assert_user_error(invoke("--config", str(config), "status"), "manifest", "damaged")
-
 
 
 @pytest.mark.parametrize("lang,lead", [("kk", "Табылмады"), ("ru", "Не найдено")])
@@ -160,31 +214,43 @@ def test_a_missing_responses_export_is_one_line_saying_not_found(tmp_path, lang,
 
 
 def test_a_google_config_without_its_key_file_is_one_line(tmp_path):
-    config = example_copy(tmp_path, **{"kind: local\n  workspace: workspace":
-                                       "kind: google\n  credentials: missing.json\n  shared_drive_id: 0Adrive"})
+    config = example_copy(
+        tmp_path,
+        **{
+            "kind: local\n  workspace: workspace": "kind: google\n  credentials: missing.json\n  shared_drive_id: 0Adrive"
+        },
+    )
     stderr = assert_user_error(invoke("--config", str(config), "status"), "backend.credentials", "missing.json")
     assert stderr.count("\n") == 1
 
 
-@pytest.mark.parametrize("kind,status,reason,lead", [
-    ("Unavailable", None, None, "Қызмет қолжетімсіз"),
-    ("QuotaExceeded", 429, "rateLimitExceeded", "Google квотасы таусылды"),
-    ("PermissionDenied", 403, "forbidden", "Рұқсат жоқ"),
-    ("NotFound", 404, "notFound", "Табылмады"),
-    ("Conflict", 412, "conditionNotMet", "Күй күтілгендей емес"),
-    ("InvalidRequest", 400, "badRequest", "Сұраныс қабылданбады"),
-])
-def test_every_kind_of_backend_failure_is_one_line_in_the_editions_language(tmp_path, monkeypatch, kind, status,
-                                                                            reason, lead):
+@pytest.mark.parametrize(
+    "kind,status,reason,lead",
+    [
+        ("Unavailable", None, None, "Қызмет қолжетімсіз"),
+        ("QuotaExceeded", 429, "rateLimitExceeded", "Google квотасы таусылды"),
+        ("PermissionDenied", 403, "forbidden", "Рұқсат жоқ"),
+        ("NotFound", 404, "notFound", "Табылмады"),
+        ("Conflict", 412, "conditionNotMet", "Күй күтілгендей емес"),
+        ("InvalidRequest", 400, "badRequest", "Сұраныс қабылданбады"),
+    ],
+)
+def test_every_kind_of_backend_failure_is_one_line_in_the_editions_language(
+    tmp_path, monkeypatch, kind, status, reason, lead
+):
     from pipelines import backends, ports
 
     def failing(config, **options):
-        raise getattr(ports, kind)("Google drive files.list: gave up after 6 attempts\n(ConnectionResetError)",
-                                   status=status, reason=reason)
+        raise getattr(ports, kind)(
+            "Google drive files.list: gave up after 6 attempts\n(ConnectionResetError)", status=status, reason=reason
+        )
+
     monkeypatch.setattr(backends, "open_workspace", failing)
     config = example_copy(tmp_path)
-    stderr = assert_user_error(invoke("--config", str(config), "status"),
-                               f"Error: {lead}: Google drive files.list: gave up after 6 attempts (ConnectionResetError)")
+    stderr = assert_user_error(
+        invoke("--config", str(config), "status"),
+        f"Error: {lead}: Google drive files.list: gave up after 6 attempts (ConnectionResetError)",
+    )
     assert stderr.count("\n") == 1  # Google's line breaks folded into the one line
 
 
@@ -196,16 +262,20 @@ def test_before_the_config_is_read_the_kind_is_said_in_both_languages():
     assert backend_message(Unavailable("no network"), "ru") == "Сервис недоступен: no network"
     assert backend_message(BackendError("the manifest is damaged"), "kk") == "the manifest is damaged"
 
+
 def test_check_config_names_the_ten_working_day_rule_over_nauryz(tmp_path):
     # 17.03.2027 (Wed) to 29.03.2027 (Mon): 8 weekdays, but 22-24 March are Nauryz holidays -> 5 working days
-    config = example_copy(tmp_path, **{
-        "announcement: 2027-01-11T09:00": "announcement: 2027-03-17T09:00",
-        "intake_open:  2027-01-25T09:00": "intake_open:  2027-03-29T09:00",
-        "intake_close: 2027-02-19T18:00": "intake_close: 2027-04-20T18:00",
-        "stage1_close: 2027-03-05T18:00": "stage1_close: 2027-05-05T18:00",
-        "stage2_close: 2027-03-26T18:00": "stage2_close: 2027-05-20T18:00",
-        "stage3_close: 2027-04-16T18:00": "stage3_close: 2027-06-04T18:00",
-    })
+    config = example_copy(
+        tmp_path,
+        **{
+            "announcement: 2027-01-11T09:00": "announcement: 2027-03-17T09:00",
+            "intake_open:  2027-01-25T09:00": "intake_open:  2027-03-29T09:00",
+            "intake_close: 2027-02-19T18:00": "intake_close: 2027-04-20T18:00",
+            "stage1_close: 2027-03-05T18:00": "stage1_close: 2027-05-05T18:00",
+            "stage2_close: 2027-03-26T18:00": "stage2_close: 2027-05-20T18:00",
+            "stage3_close: 2027-04-16T18:00": "stage3_close: 2027-06-04T18:00",
+        },
+    )
     message = assert_user_error(invoke("--config", str(config), "check-config"), "9.1", "10")
     assert "5 working day" in message and "17.03.2027" in message and "29.03.2027" in message
     assert "holiday" in message
@@ -221,8 +291,13 @@ def test_check_config_is_ok_on_the_example():
 def test_quiet_prints_nothing_on_success(tmp_path):
     config = example_copy(tmp_path)
     one_response(tmp_path)
-    for args in (["check-config"], ["--now", "2027-01-20T09:00", "tick"], ["--now", "2027-02-02T09:00", "intake"],
-                 ["--now", "2027-02-02T09:10", "tick"], ["--now", "2027-02-02T09:20", "remind"]):
+    for args in (
+        ["check-config"],
+        ["--now", "2027-01-20T09:00", "tick"],
+        ["--now", "2027-02-02T09:00", "intake"],
+        ["--now", "2027-02-02T09:10", "tick"],
+        ["--now", "2027-02-02T09:20", "remind"],
+    ):
         result = invoke("-q", "--config", str(config), *args)
         assert result.exit_code == 0, (args, result.output)
         assert result.stdout == "" and result.stderr == "", (args, result.output)
@@ -231,7 +306,7 @@ def test_quiet_prints_nothing_on_success(tmp_path):
 
 # --- status --json ---------------------------------------------------------------------------------
 def check_status_contract(status: dict) -> None:
-    """The keys DESIGN.md promises other tools."""
+    """The keys docs/architecture.md promises other tools."""
     assert {"edition", "now", "applications", "stages", "winners", "documents"} <= set(status)
     assert isinstance(status["edition"], str) and isinstance(status["now"], str)
     for app in status["applications"]:
@@ -306,8 +381,9 @@ def test_a_deleted_control_workbook_stops_the_tick_and_restore_brings_it_back(op
     (root / "control.xlsx").unlink()
     files = _files(root)
     result = invoke("--config", str(config), "--now", "2027-03-05T18:05", "-q", "tick")  # stage 1 would close
-    assert_user_error(result, str(root / "control.xlsx"), "басқару кестелері жоқ", "contest restore",
-                      str(root / "backups"))
+    assert_user_error(
+        result, str(root / "control.xlsx"), "басқару кестелері жоқ", "contest restore", str(root / "backups")
+    )
     assert _files(root) == files  # the tick created nothing
     restored = invoke("--config", str(config), "restore")
     assert restored.exit_code == 0, restored.output
@@ -316,15 +392,29 @@ def test_a_deleted_control_workbook_stops_the_tick_and_restore_brings_it_back(op
     assert after["stages"] == before["stages"] and after["applications"] == before["applications"]
 
 
-@pytest.mark.parametrize("command", [["intake"], ["open-stage", "1"], ["close-stage", "1"], ["remind"],
-                                     ["remind", "--dry-run"], ["tick"], ["status"], ["status", "--json"],
-                                     ["audit-sharing"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["intake"],
+        ["open-stage", "1"],
+        ["close-stage", "1"],
+        ["remind"],
+        ["remind", "--dry-run"],
+        ["tick"],
+        ["status"],
+        ["status", "--json"],
+        ["audit-sharing"],
+    ],
+)
 def test_every_job_refuses_a_corrupt_control_workbook(opened_edition, tmp_path, command):
     config = _private_copy(opened_edition, tmp_path)
     control = config.parent / "workspace" / "control.xlsx"
     control.write_bytes(b"PK\x03\x04" + b"\0" * 100)
-    assert_user_error(invoke("--config", str(config), "--now", "2027-02-20T09:00", *command),
-                      "басқару кестелері оқылмайды", "contest restore")
+    assert_user_error(
+        invoke("--config", str(config), "--now", "2027-02-20T09:00", *command),
+        "басқару кестелері оқылмайды",
+        "contest restore",
+    )
     assert invoke("--config", str(config), "check-config").exit_code == 0  # reads no workspace
 
 
@@ -346,8 +436,9 @@ def test_restore_lists_backups_sets_the_broken_file_aside_and_restores_a_named_o
     assert first.read_bytes() == b""  # the broken file kept, not deleted
     assert load_workbook(second).sheetnames  # and so is the one the second restore replaced
     assert load_workbook(root / "control.xlsx").sheetnames
-    assert_user_error(invoke("--config", str(config), "restore", "control-nope.xlsx"), "control-nope.xlsx",
-                      "contest restore --list")
+    assert_user_error(
+        invoke("--config", str(config), "restore", "control-nope.xlsx"), "control-nope.xlsx", "contest restore --list"
+    )
 
 
 def test_restore_without_any_backup(tmp_path):
@@ -360,20 +451,25 @@ def test_restore_without_any_backup(tmp_path):
 def test_restore_on_google_says_how(tmp_path):
     config = example_copy(tmp_path, **{"kind: local\n  workspace: workspace": "kind: google"})
     for args in (["restore"], ["restore", "--list"]):
-        assert_user_error(invoke("--config", str(config), *args, env={"CONTEST_LANGUAGE": "ru"}),
-                          "истории версий", "корзины")
+        assert_user_error(
+            invoke("--config", str(config), *args, env={"CONTEST_LANGUAGE": "ru"}), "истории версий", "корзины"
+        )
 
 
 # --- language --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("lang,heading,department,tab", [
-    (None, "ІЛЕСПЕ ХАТ", "Ақпараттық жүйелер кафедрасы", "Тізілім"),
-    ("ru", "СОПРОВОДИТЕЛЬНОЕ ПИСЬМО", "Кафедра информационных систем", "Реестр"),
-])
+@pytest.mark.parametrize(
+    "lang,heading,department,tab",
+    [
+        (None, "ІЛЕСПЕ ХАТ", "Ақпараттық жүйелер кафедрасы", "Тізілім"),
+        ("ru", "СОПРОВОДИТЕЛЬНОЕ ПИСЬМО", "Кафедра информационных систем", "Реестр"),
+    ],
+)
 def test_contest_language_from_the_environment_changes_the_documents(tmp_path, lang, heading, department, tab):
     config = example_copy(tmp_path)
     one_response(tmp_path)
-    result = invoke("--config", str(config), "--now", "2027-02-02T09:00", "intake",
-                    env={"CONTEST_LANGUAGE": lang} if lang else None)
+    result = invoke(
+        "--config", str(config), "--now", "2027-02-02T09:00", "intake", env={"CONTEST_LANGUAGE": lang} if lang else None
+    )
     assert result.exit_code == 0, result.output
     letters = sorted((tmp_path / "workspace" / "drive" / "intake").rglob("*.docx"))
     assert len(letters) == 1
@@ -391,13 +487,23 @@ def _console_script() -> str:
 
 def test_the_console_script_in_a_real_process(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("CONTEST_")}
-    ok = subprocess.run([_console_script(), "--config", str(EXAMPLE), "check-config"], capture_output=True,
-                        text=True, env=env, timeout=60)
+    ok = subprocess.run(
+        [_console_script(), "--config", str(EXAMPLE), "check-config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert ok.returncode == 0, ok.stderr
     assert "OK" in ok.stdout
     (tmp_path / "contest.yaml").write_text("edition: [\n", encoding="utf-8")
-    bad = subprocess.run([_console_script(), "--config", str(tmp_path / "contest.yaml"), "status"],
-                         capture_output=True, text=True, env=env, timeout=60)
+    bad = subprocess.run(
+        [_console_script(), "--config", str(tmp_path / "contest.yaml"), "status"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
     assert bad.returncode == 1
     assert bad.stderr.startswith("Error: ") and "not valid YAML" in bad.stderr
     assert "Traceback" not in bad.stderr and bad.stdout == ""

@@ -1,4 +1,5 @@
 """contest.yaml -> Config: errors name the key; times with and without offsets; env overrides."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,13 +20,15 @@ def _variant(tmp_path: Path, old: str, new: str) -> Path:
 
 
 def test_a_date_with_an_offset_is_compared_with_the_naive_ones(tmp_path):
-    config = load_config(_variant(tmp_path, "stage2_close: 2027-03-26T18:00", "stage2_close: 2027-03-26T16:00+03:00"),
-                         environ={})
+    config = load_config(
+        _variant(tmp_path, "stage2_close: 2027-03-26T18:00", "stage2_close: 2027-03-26T16:00+03:00"), environ={}
+    )
     assert config.calendar.stage2_close.utcoffset().total_seconds() == 3 * 3600
     assert config.calendar.stage1_close.utcoffset().total_seconds() == 5 * 3600  # Asia/Almaty
     with pytest.raises(ConfigError, match=r"calendar\.stage1_close must come before calendar\.stage2_close"):
-        load_config(_variant(tmp_path, "stage2_close: 2027-03-26T18:00", "stage2_close: 2027-03-05T14:00+03:00"),
-                    environ={})
+        load_config(
+            _variant(tmp_path, "stage2_close: 2027-03-26T18:00", "stage2_close: 2027-03-05T14:00+03:00"), environ={}
+        )
 
 
 def test_unknown_and_missing_keys_are_named(tmp_path):
@@ -43,7 +46,9 @@ def test_environment_overrides_the_file(tmp_path):
 
 
 def test_a_tie_break_decision_must_list_the_same_ids_in_its_order(tmp_path):
-    decision = ("decisions:\n  - {kind: tie_break, stage: 1, group: FIT-IS, applications: [A, B], order: [A],"
-                " by: chair, at: 2027-03-06T10:00, reason: vote}\n")
+    decision = (
+        "decisions:\n  - {kind: tie_break, stage: 1, group: FIT-IS, applications: [A, B], order: [A],"
+        " by: chair, at: 2027-03-06T10:00, reason: vote}\n"
+    )
     with pytest.raises(ConfigError, match="decisions.0"):
         load_config(_variant(tmp_path, "decisions: []\n", decision), environ={})

@@ -1,6 +1,7 @@
 """`contest demo DIR` end to end through the real CLI: the whole sample edition, every document in
 place, the same winners when run again, each document rendered once (a machine-independent guard
 against a large slowdown; the wall time is in benchmarks/bench_demo.py, which prints and asserts nothing)."""
+
 from __future__ import annotations
 
 import json
@@ -54,8 +55,9 @@ def status(directory: Path) -> dict:
 
 def docx_text(path: Path) -> str:
     doc = Document(str(path))
-    return "\n".join([p.text for p in doc.paragraphs] +
-                     [" | ".join(c.text for c in row.cells) for t in doc.tables for row in t.rows])
+    return "\n".join(
+        [p.text for p in doc.paragraphs] + [" | ".join(c.text for c in row.cells) for t in doc.tables for row in t.rows]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -90,8 +92,9 @@ def test_a_protocol_extract_for_every_department_and_faculty(demo):
     directory, _, _, st = demo
     config = load_config_quietly(directory)
     drive = directory / "workspace" / "drive"
-    extracts = {(d["stage"], d["group"]): Path(d["path_or_url"]) for d in st["documents"]
-                if d["kind"] == "protocol_extract"}
+    extracts = {
+        (d["stage"], d["group"]): Path(d["path_or_url"]) for d in st["documents"] if d["kind"] == "protocol_extract"
+    }
     departments = [(d.id, d.name_kk) for f in config.faculties for d in f.departments]
     faculties = [(f.id, f.name_kk) for f in config.faculties]
     assert set(extracts) == {(1, d) for d, _ in departments} | {(2, f) for f, _ in faculties}
@@ -107,14 +110,15 @@ def test_a_protocol_extract_for_every_department_and_faculty(demo):
 def test_a_form02_per_expert_per_stage(demo):
     directory, _, _, st = demo
     config = load_config_quietly(directory)
-    form02 = {(d["stage"], d["group"], d["subject"]): Path(d["path_or_url"]) for d in st["documents"]
-              if d["kind"] == "form02"}
+    form02 = {
+        (d["stage"], d["group"], d["subject"]): Path(d["path_or_url"]) for d in st["documents"] if d["kind"] == "form02"
+    }
     experts = {(s["number"], g["name"], e) for s in st["stages"] for g in s["groups"] for e in g["experts"]}
     assert set(form02) == experts
     assert len([k for k in form02 if k[0] == 1]) == 30 and len([k for k in form02 if k[0] == 2]) == 12
     assert len([k for k in form02 if k[0] == 3]) == len(config.commissions.contest)
     names = {m.email: m.name for m in _members(config)}
-    for (stage, group, email), path in form02.items():
+    for (_stage, _group, email), path in form02.items():
         assert names[email] in docx_text(path)
 
 
@@ -155,13 +159,17 @@ def test_without_libreoffice_the_demo_says_in_one_line_how_to_get_the_pdf(demo):
 
 def load_config_quietly(directory: Path):
     from pipelines.config import load_config
+
     return load_config(directory / "contest.yaml", environ={})
 
 
 def _members(config):
     c = config.commissions
-    return [m for ms in c.departments.values() for m in ms] + [m for ms in c.faculties.values() for m in ms] + \
-        list(c.contest)
+    return (
+        [m for ms in c.departments.values() for m in ms]
+        + [m for ms in c.faculties.values() for m in ms]
+        + list(c.contest)
+    )
 
 
 def test_the_demo_never_overwrites_a_real_edition(tmp_path):

@@ -1,4 +1,5 @@
 """The scheduling recipes the README gives are parsed, so a typo in one fails here."""
+
 from __future__ import annotations
 
 import configparser
@@ -19,7 +20,7 @@ CRON_FIELD = re.compile(r"^(\*|\d+(-\d+)?)(/\d+)?(,(\*|\d+(-\d+)?)(/\d+)?)*$")
 def _tick_args(command: str) -> list[str]:
     words = shlex.split(command)
     start = next(i for i, w in enumerate(words) if w.endswith("contest") and not w.startswith("/srv/contest/2"))
-    return words[start + 1:]
+    return words[start + 1 :]
 
 
 def _runs_tick(args: list[str]) -> None:
@@ -32,8 +33,11 @@ def _runs_tick(args: list[str]) -> None:
 
 
 def test_cron_line_is_a_valid_five_field_entry_running_quiet_tick():
-    lines = [l for l in (DEPLOY / "cron" / "contest.cron").read_text().splitlines()
-             if l.strip() and not l.startswith("#") and "=" not in l.split()[0]]
+    lines = [
+        l
+        for l in (DEPLOY / "cron" / "contest.cron").read_text().splitlines()
+        if l.strip() and not l.startswith("#") and "=" not in l.split()[0]
+    ]
     assert len(lines) == 1
     fields = lines[0].split()
     assert all(CRON_FIELD.match(f) for f in fields[:5]), fields[:5]
@@ -72,6 +76,10 @@ def test_scheduled_ci_workflow_runs_tick_on_a_cron_without_overlap():
 
 def test_readme_names_every_recipe():
     text = README.read_text(encoding="utf-8")
-    for name in ("deploy/cron/contest.cron", "deploy/systemd/contest-tick.service",
-                 "deploy/systemd/contest-tick.timer", "deploy/github-actions/contest-tick.yml"):
+    for name in (
+        "deploy/cron/contest.cron",
+        "deploy/systemd/contest-tick.service",
+        "deploy/systemd/contest-tick.timer",
+        "deploy/github-actions/contest-tick.yml",
+    ):
         assert name in text

@@ -1,5 +1,6 @@
 """pipelines.documents: every template renders its contract, text survives escaping, form 02 has one
 column per criterion, the variable check names what is missing, PDFs go through LibreOffice."""
+
 from __future__ import annotations
 
 import io
@@ -12,6 +13,7 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from pipelines import documents as D
+
 try:  # tests/ is on sys.path (rootdir-relative import, no tests/__init__.py) ...
     import document_contexts as C
 except ImportError:  # ... or tests is a package
@@ -28,15 +30,33 @@ def _expected_strings(kind: str, ctx: dict) -> list[str]:
     """Exact strings the rendered document must contain."""
     out = [C.TRICKY_TITLE, ctx["edition_name"]]
     if kind == "form01":
-        out += [ctx["application_id"], ctx["faculty"], ctx["department"], ctx["languages"], ctx["der_type"],
-                ctx["link"], ctx["submitted_at"], ctx["head_of_department"], ctx["doc_date"],
-                "Ү. ЖИЦДО-7.5.1-2025-04-01", *ctx["act_files"]]
+        out += [
+            ctx["application_id"],
+            ctx["faculty"],
+            ctx["department"],
+            ctx["languages"],
+            ctx["der_type"],
+            ctx["link"],
+            ctx["submitted_at"],
+            ctx["head_of_department"],
+            ctx["doc_date"],
+            "Ү. ЖИЦДО-7.5.1-2025-04-01",
+            *ctx["act_files"],
+        ]
         out += ctx["justification"].split("\n")
         for a in ctx["authors"]:
             out += [a["name"], a["position"], a["contact"]]
     elif kind == "protocol_extract":
-        out += [ctx["stage_title"], ctx["unit_name"], ctx["commission_kind"], ctx["meeting_date"],
-                ctx["decision_text"], ctx["criteria_note"], ctx["regulation"], ctx["doc_date"]]
+        out += [
+            ctx["stage_title"],
+            ctx["unit_name"],
+            ctx["commission_kind"],
+            ctx["meeting_date"],
+            ctx["decision_text"],
+            ctx["criteria_note"],
+            ctx["regulation"],
+            ctx["doc_date"],
+        ]
         out += [m["name"] for m in ctx["members"]] + [m["role"] for m in ctx["members"]]
         for d in ctx["ders"]:
             out += [d["id"], d["title"], d["authors"], d["score"], str(d["raters"])]
@@ -52,7 +72,7 @@ def _expected_strings(kind: str, ctx: dict) -> list[str]:
         out += [ctx["chair"], ctx["meeting_date"], ctx["regulation"], str(ctx["prize_places"])]
         out += [m["name"] for m in ctx["members"]]
         for r in ctx["ranking"]:
-            out += [r["id"], r["title"], r["authors"], r["score"], f'{r["faculty"]} / {r["department"]}']
+            out += [r["id"], r["title"], r["authors"], r["score"], f"{r['faculty']} / {r['department']}"]
         for w in ctx["winners"]:
             out += [w["place"], w["title"], w["score"]]
     elif kind == "results":
@@ -65,11 +85,16 @@ def _expected_strings(kind: str, ctx: dict) -> list[str]:
 
 
 TITLES = {
-    ("form01", "kk"): "ІЛЕСПЕ ХАТ", ("form01", "ru"): "СОПРОВОДИТЕЛЬНОЕ ПИСЬМО",
-    ("protocol_extract", "kk"): "ХАТТАМАДАН ҮЗІНДІ КӨШІРМЕ", ("protocol_extract", "ru"): "ВЫПИСКА ИЗ ПРОТОКОЛА",
-    ("form02", "kk"): "БАҒАЛАУ ПАРАҒЫ", ("form02", "ru"): "ОЦЕНОЧНЫЙ ЛИСТ",
-    ("final_protocol", "kk"): "ҚОРЫТЫНДЫ ХАТТАМА", ("final_protocol", "ru"): "ИТОГОВЫЙ ПРОТОКОЛ",
-    ("results", "kk"): "БАЙҚАУ НӘТИЖЕЛЕРІ", ("results", "ru"): "РЕЗУЛЬТАТЫ КОНКУРСА",
+    ("form01", "kk"): "ІЛЕСПЕ ХАТ",
+    ("form01", "ru"): "СОПРОВОДИТЕЛЬНОЕ ПИСЬМО",
+    ("protocol_extract", "kk"): "ХАТТАМАДАН ҮЗІНДІ КӨШІРМЕ",
+    ("protocol_extract", "ru"): "ВЫПИСКА ИЗ ПРОТОКОЛА",
+    ("form02", "kk"): "БАҒАЛАУ ПАРАҒЫ",
+    ("form02", "ru"): "ОЦЕНОЧНЫЙ ЛИСТ",
+    ("final_protocol", "kk"): "ҚОРЫТЫНДЫ ХАТТАМА",
+    ("final_protocol", "ru"): "ИТОГОВЫЙ ПРОТОКОЛ",
+    ("results", "kk"): "БАЙҚАУ НӘТИЖЕЛЕРІ",
+    ("results", "ru"): "РЕЗУЛЬТАТЫ КОНКУРСА",
 }
 
 
@@ -145,8 +170,8 @@ def test_form02_one_column_per_criterion(lang, n):
     grid = _grid(table)
     assert len(grid) == ncols
     header = [c.text for c in table.rows[0].cells]
-    assert header[4:4 + n] == [c["label"] for c in ctx["criteria"]]
-    assert [c.text for c in table.rows[1].cells][4:4 + n] == [str(c["n"]) for c in ctx["criteria"]]
+    assert header[4 : 4 + n] == [c["label"] for c in ctx["criteria"]]
+    assert [c.text for c in table.rows[1].cells][4 : 4 + n] == [str(c["n"]) for c in ctx["criteria"]]
     body = table.rows[2:]
     assert len(body) == len(ctx["rows"])
     for row, r in zip(body, ctx["rows"]):
@@ -157,7 +182,7 @@ def test_form02_one_column_per_criterion(lang, n):
     sec = doc.sections[0]
     text_width = int((sec.page_width - sec.left_margin - sec.right_margin) / 635)
     assert sum(grid) == text_width
-    scores = grid[4:4 + n]
+    scores = grid[4 : 4 + n]
     assert max(scores) - min(scores) <= 1
     assert grid[1] > scores[0]
     for tr in table._tbl.tr_lst:  # each cell's own width agrees with the grid (LibreOffice reads both)
@@ -242,8 +267,10 @@ def test_to_pdf_without_libreoffice(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(empty))
     with pytest.raises(D.DocumentError) as exc:
         D.to_pdf(_render("results", "kk"))
-    assert str(exc.value) == ("LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
-                              "to produce PDFs; the .docx is ready")
+    assert str(exc.value) == (
+        "LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
+        "to produce PDFs; the .docx is ready"
+    )
 
 
 @pytest.mark.needs_libreoffice

@@ -1,4 +1,5 @@
 """The shipped example edition: its config validates and its sample export is the demo's."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,6 +1,7 @@
 """What CDB reads on the command line is in Kazakh and Russian: every text of messages.yaml's `cli:`
 section exists in both, every key the code asks for exists, both languages take the same values, and
 the CLI speaks the config's language (both languages before a config could be read)."""
+
 from __future__ import annotations
 
 import ast
@@ -54,8 +55,11 @@ def test_kazakh_and_russian_take_the_same_values():
 
 
 def test_every_key_the_code_asks_for_exists():
-    used = {(path.relative_to(ROOT), m.group(2)) for path in sources()
-            for m in CALL.finditer(path.read_text(encoding="utf-8"))}
+    used = {
+        (path.relative_to(ROOT), m.group(2))
+        for path in sources()
+        for m in CALL.finditer(path.read_text(encoding="utf-8"))
+    }
     assert len(used) > 40  # the scan finds the calls
     missing = sorted(f"{path}: {key}" for path, key in used if key not in CLI)
     assert not missing, missing
@@ -66,10 +70,16 @@ def test_every_call_passes_the_values_its_text_takes():
     checked = 0
     for path in sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and isinstance(node.func.value, ast.Name) and node.func.value.id == "i18n"
-                    and node.func.attr in ("text", "both") and node.args
-                    and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)):
+            if not (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id == "i18n"
+                and node.func.attr in ("text", "both")
+                and node.args
+                and isinstance(node.args[0], ast.Constant)
+                and isinstance(node.args[0].value, str)
+            ):
                 continue
             if any(k.arg is None for k in node.keywords):  # **values: not checkable here
                 continue
@@ -95,9 +105,12 @@ def test_the_keys_made_from_codes_exist():
 
 
 def test_the_registry_statuses_in_words():
-    expected = {"accepted": ("қабылданды", "принята"), "rejected": ("қабылданбады", "отклонена"),
-                "superseded": ("ауыстырылды", "заменена"),
-                "disqualified": ("қатысудан шеттетілді", "дисквалифицирована")}
+    expected = {
+        "accepted": ("қабылданды", "принята"),
+        "rejected": ("қабылданбады", "отклонена"),
+        "superseded": ("ауыстырылды", "заменена"),
+        "disqualified": ("қатысудан шеттетілді", "дисквалифицирована"),
+    }
     assert {s.value for s in Status} == set(expected)
     for code, (kk, ru) in expected.items():
         assert i18n.status_label(code, "kk") == kk and i18n.status_label(code, "ru") == ru
@@ -128,25 +141,43 @@ def edition(tmp_path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("lang,ok_line", [
-    ("kk", "OK — АТУ үздік цифрлық білім беру ресурсы – 2027, 4 факультет, 10 кафедра"),
-    ("ru", "OK — АТУ үздік цифрлық білім беру ресурсы – 2027, факультетов: 4, кафедр: 10"),
-])
+@pytest.mark.parametrize(
+    "lang,ok_line",
+    [
+        ("kk", "OK — АТУ үздік цифрлық білім беру ресурсы – 2027, 4 факультет, 10 кафедра"),
+        ("ru", "OK — АТУ үздік цифрлық білім беру ресурсы – 2027, факультетов: 4, кафедр: 10"),
+    ],
+)
 def test_check_config_speaks_the_configs_language(edition, lang, ok_line):
     result = invoke("--config", str(edition), "check-config", env={"CONTEST_LANGUAGE": lang})
     assert result.exit_code == 0, result.output
     assert result.stdout == f"{edition}: {ok_line}\n"
 
 
-@pytest.mark.parametrize("lang,words,not_words", [
-    ("kk", ["Өтінімдер: әзірге жоқ", "Кезеңдер", "Кезең", "Күйі", "Толық парақтар", "ашылмаған", "Құжаттар: 0"],
-     ["Заявки", "Этапы", "Applications", "Stages", "Documents"]),
-    ("ru", ["Заявки: пока нет", "Этапы", "Этап", "Состояние", "Заполнено листов", "не открыт", "Документы: 0"],
-     ["Өтінімдер", "Кезеңдер", "Applications", "Stages", "Documents"]),
-])
+@pytest.mark.parametrize(
+    "lang,words,not_words",
+    [
+        (
+            "kk",
+            ["Өтінімдер: әзірге жоқ", "Кезеңдер", "Кезең", "Күйі", "Толық парақтар", "ашылмаған", "Құжаттар: 0"],
+            ["Заявки", "Этапы", "Applications", "Stages", "Documents"],
+        ),
+        (
+            "ru",
+            ["Заявки: пока нет", "Этапы", "Этап", "Состояние", "Заполнено листов", "не открыт", "Документы: 0"],
+            ["Өтінімдер", "Кезеңдер", "Applications", "Stages", "Documents"],
+        ),
+    ],
+)
 def test_status_speaks_the_configs_language(edition, lang, words, not_words):
-    result = invoke("--config", str(edition), "--now", "2027-01-20T09:00", "status",
-                    env={"CONTEST_LANGUAGE": lang, "COLUMNS": "200"})  # no header wrapped over two lines
+    result = invoke(
+        "--config",
+        str(edition),
+        "--now",
+        "2027-01-20T09:00",
+        "status",
+        env={"CONTEST_LANGUAGE": lang, "COLUMNS": "200"},
+    )  # no header wrapped over two lines
     assert result.exit_code == 0, result.output
     text = " ".join(result.stdout.split())
     for word in words:
@@ -168,8 +199,9 @@ def test_a_missing_config_is_said_in_both_languages(tmp_path):
     for env in (None, {"CONTEST_LANGUAGE": "ru"}):  # no config: its language cannot be known
         result = invoke("--config", str(tmp_path / "nope.yaml"), "status", env=env)
         assert result.exit_code == 1 and result.stdout == ""
-        assert result.stderr == (f"Error: Конфигурация файлы табылмады / Файл конфигурации не найден: "
-                                 f"{tmp_path / 'nope.yaml'}\n")
+        assert result.stderr == (
+            f"Error: Конфигурация файлы табылмады / Файл конфигурации не найден: {tmp_path / 'nope.yaml'}\n"
+        )
 
 
 def test_an_invalid_config_is_said_in_both_languages(edition):
@@ -191,13 +223,16 @@ def test_the_registry_has_the_status_in_words_next_to_its_code(tmp_path, lang):
 
     config_path = write_edition(tmp_path / "edition", 2027)
     config = load_config(config_path, environ={"CONTEST_LANGUAGE": lang})
-    run_intake(Run(config=config, workspace=open_workspace(config),
-                   now=config.calendar.intake_close + timedelta(minutes=5)))
+    run_intake(
+        Run(config=config, workspace=open_workspace(config), now=config.calendar.intake_close + timedelta(minutes=5))
+    )
     sheet = load_workbook(config_path.parent / "workspace" / "control.xlsx")[title("registry", lang)]
     rows = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert rows[0] == headers("registry", lang)
-    status, local = rows[0].index({"kk": "Мәртебе", "ru": "Статус"}[lang]), rows[0].index(
-        {"kk": "Мәртебе (қазақша)", "ru": "Статус (по-русски)"}[lang])
+    status, local = (
+        rows[0].index({"kk": "Мәртебе", "ru": "Статус"}[lang]),
+        rows[0].index({"kk": "Мәртебе (қазақша)", "ru": "Статус (по-русски)"}[lang]),
+    )
     assert local == status + 1
     words = {s.value: i18n.status_label(s.value, lang) for s in Status}
     seen = {r[status] for r in rows[1:]}
@@ -206,8 +241,15 @@ def test_the_registry_has_the_status_in_words_next_to_its_code(tmp_path, lang):
         assert r[local] == words[r[status]]
 
 
-NOTICE_KEYS = ("tie_at_cutoff", "tie_at_cutoff_criterion", "tie_for_places", "missing_ratings",
-               "missing_ratings_nobody", "quorum", "quorum_aside")
+NOTICE_KEYS = (
+    "tie_at_cutoff",
+    "tie_at_cutoff_criterion",
+    "tie_for_places",
+    "missing_ratings",
+    "missing_ratings_nobody",
+    "quorum",
+    "quorum_aside",
+)
 
 
 def test_every_domain_notice_has_kazakh_and_russian_with_its_english_placeholders():
@@ -221,8 +263,16 @@ def test_every_domain_notice_has_kazakh_and_russian_with_its_english_placeholder
         assert f'"{key}"' in domain, key  # still used
         assert key in CLI, key
     assert used <= set(CLI), used - set(CLI)
-    sample = Notice("tie_for_places", "stage {stage}, {group}: {ids} tied at {score} for places {first}–{last}",
-                    stage=3, group="contest", ids="A, B", score="61", first=1, last=2)
+    sample = Notice(
+        "tie_for_places",
+        "stage {stage}, {group}: {ids} tied at {score} for places {first}–{last}",
+        stage=3,
+        group="contest",
+        ids="A, B",
+        score="61",
+        first=1,
+        last=2,
+    )
     assert str(sample) == "stage 3, contest: A, B tied at 61 for places 1–2"
     assert i18n.say(sample, "ru").startswith("этап 3, contest: у A, B поровну 61 баллов")
     assert i18n.say(sample, "kk").startswith("3-кезең, contest: A, B бірдей 61 ұпай")
@@ -231,8 +281,12 @@ def test_every_domain_notice_has_kazakh_and_russian_with_its_english_placeholder
 
 def test_every_key_named_in_a_key_table_exists():
     """Keys chosen at run time (COMMISSION_KEYS, STAGE_TITLE_KEYS …) are literals too: all are in the file."""
-    named = {m.group(1) for path in sources()
-             for m in re.finditer(r'"((?:doc|mail|reason)_\w+)"', path.read_text(encoding="utf-8"))}
+    named = {
+        m.group(1)
+        for path in sources()
+        for m in re.finditer(r'"((?:doc|mail|reason)_\w+)"', path.read_text(encoding="utf-8"))
+    }
     assert {"doc_stage_1", "doc_commission_2", "doc_how_sum", "doc_kind_disqualify", "mail_remind_body"} <= named
     from pipelines.documents import COMMON_KEYS
+
     assert not sorted(named - set(CLI) - set(COMMON_KEYS))  # doc_date is a document's context key

@@ -1,6 +1,7 @@
 """What the product package ships: its data found through importlib.resources (the same in a checkout
 and in an installed wheel), no import of the Google fake (a development package outside the wheel),
 and `contest demo --backend google-fake` that finds the fake only where it is installed."""
+
 from __future__ import annotations
 
 import ast
@@ -35,7 +36,10 @@ def test_the_product_reads_its_data_through_the_resource_packages(monkeypatch):
     schemas = files("sheets_schema")
     assert tables.SCHEMA_DIR == schemas
     assert {i18n.MESSAGES, rating_sheet.SCHEMA_PATH, forms.SCHEMA} == {
-        schemas / "messages.yaml", schemas / "rating_sheet.yaml", schemas / "form_fields.yaml"}
+        schemas / "messages.yaml",
+        schemas / "rating_sheet.yaml",
+        schemas / "form_fields.yaml",
+    }
     assert demo.EXAMPLE == files("examples") / "atu-2027" / "contest.yaml"
     monkeypatch.delenv("CONTEST_TEMPLATES", raising=False)
     assert str(documents.templates_dir()) == str(files("docx_templates"))
@@ -45,10 +49,17 @@ def test_the_package_data_is_declared_for_the_wheel():
     import tomllib
 
     setuptools = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
-    assert set(setuptools["packages"]["find"]["include"]) == {"pipelines*", "sheets_schema", "docx_templates",
-                                                             "examples"}
-    assert setuptools["package-data"] == {"sheets_schema": ["*.yaml"], "docx_templates": ["*.docx"],
-                                          "examples": ["atu-2027/contest.yaml"]}
+    assert set(setuptools["packages"]["find"]["include"]) == {
+        "pipelines*",
+        "sheets_schema",
+        "docx_templates",
+        "examples",
+    }
+    assert setuptools["package-data"] == {
+        "sheets_schema": ["*.yaml"],
+        "docx_templates": ["*.docx"],
+        "examples": ["atu-2027/contest.yaml"],
+    }
 
 
 def fake_imports(text: str) -> list[tuple[int, str]]:
@@ -70,16 +81,21 @@ def fake_imports(text: str) -> list[tuple[int, str]]:
 def test_no_product_module_imports_the_fake():
     sources = sorted((ROOT / "pipelines").rglob("*.py"))
     assert len(sources) > 20
-    found = [f"{path.relative_to(ROOT)}:{line}: {name}" for path in sources
-             for line, name in fake_imports(path.read_text(encoding="utf-8"))]
+    found = [
+        f"{path.relative_to(ROOT)}:{line}: {name}"
+        for path in sources
+        for line, name in fake_imports(path.read_text(encoding="utf-8"))
+    ]
     assert found == []
     assert not (ROOT / "pipelines" / FAKE).exists()
 
 
 def test_the_scan_sees_every_way_of_importing_the_fake():
-    text = ("import google_fake\nfrom google_fake.demo import x\nimport importlib\n"
-            "importlib.import_module('google_fake.demo')\nimport google_fakes_other\n"
-            "from .google_fake import y\nNOTE = 'google_fake is a test package'\n")
+    text = (
+        "import google_fake\nfrom google_fake.demo import x\nimport importlib\n"
+        "importlib.import_module('google_fake.demo')\nimport google_fakes_other\n"
+        "from .google_fake import y\nNOTE = 'google_fake is a test package'\n"
+    )
     assert fake_imports(text) == [(1, "google_fake"), (2, "google_fake.demo"), (4, "google_fake.demo")]
 
 
@@ -99,8 +115,9 @@ def test_without_the_fake_the_demo_says_it_needs_the_development_install(tmp_pat
     result = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo"), "--backend", "google-fake"])
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
-    assert result.stderr == ("Error: the google-fake backend needs the development install: "
-                             "make install in a checkout of contest\n")
+    assert result.stderr == (
+        "Error: the google-fake backend needs the development install: make install in a checkout of contest\n"
+    )
 
 
 def test_a_backend_that_itself_misses_a_module_is_not_hidden(tmp_path, monkeypatch):

@@ -1,12 +1,19 @@
 """The backend errors of pipelines/ports.py: typed, each still a BackendError, carrying status and reason."""
+
 from __future__ import annotations
 
 import pytest
 
 from pipelines import ports
 
-KINDS = [ports.NotFound, ports.PermissionDenied, ports.QuotaExceeded, ports.Conflict, ports.Unavailable,
-         ports.InvalidRequest]
+KINDS = [
+    ports.NotFound,
+    ports.PermissionDenied,
+    ports.QuotaExceeded,
+    ports.Conflict,
+    ports.Unavailable,
+    ports.InvalidRequest,
+]
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=lambda k: k.__name__)

@@ -1,4 +1,5 @@
 """The rating sheet (form 02): layout, and reading back a tampered sheet cell by cell."""
+
 from __future__ import annotations
 
 import copy
@@ -13,11 +14,22 @@ from pipelines.rating_sheet import a1, build_grid, layout, read_sheet
 
 CONFIG = {
     "edition": {"name": "ATU best DER 2026", "year": 2026},
-    "calendar": {"announcement": "2026-01-05T09:00", "intake_open": "2026-01-20T09:00",
-                 "intake_close": "2026-02-20T18:00", "stage1_close": "2026-03-10T18:00",
-                 "stage2_close": "2026-03-31T18:00", "stage3_close": "2026-04-20T18:00"},
-    "faculties": [{"id": "FIT", "name_kk": "АТ факультеті", "name_ru": "Факультет ИТ",
-                   "departments": [{"id": "IS", "name_kk": "Ақпараттық жүйелер", "name_ru": "Информационные системы"}]}],
+    "calendar": {
+        "announcement": "2026-01-05T09:00",
+        "intake_open": "2026-01-20T09:00",
+        "intake_close": "2026-02-20T18:00",
+        "stage1_close": "2026-03-10T18:00",
+        "stage2_close": "2026-03-31T18:00",
+        "stage3_close": "2026-04-20T18:00",
+    },
+    "faculties": [
+        {
+            "id": "FIT",
+            "name_kk": "АТ факультеті",
+            "name_ru": "Факультет ИТ",
+            "departments": [{"id": "IS", "name_kk": "Ақпараттық жүйелер", "name_ru": "Информационные системы"}],
+        }
+    ],
     "commissions": {"contest": [{"name": "Председатель", "email": "chair@atu.kz"}]},
 }
 EXPERT = Expert("Серикова Алия", "serikova@atu.kz", "IS")
@@ -32,27 +44,51 @@ def make_config(**overrides) -> Config:
 
 def make_app(app_id: str, title: str, authors: list[str]) -> Application:
     response = Response(
-        row_key=app_id, row_number=1, submitted_at=datetime(2026, 2, 1), respondent_email="a@atu.kz",
-        faculty="FIT", department="IS", title=title, authors=[Author(a) for a in authors],
-        authors_raw=", ".join(authors), languages=["kk"], der_type="", justification="",
-        link=f"https://skills.atu.kz/course/{app_id}", act_files=[], certificate_files=[], raw={})
+        row_key=app_id,
+        row_number=1,
+        submitted_at=datetime(2026, 2, 1),
+        respondent_email="a@atu.kz",
+        faculty="FIT",
+        department="IS",
+        title=title,
+        authors=[Author(a) for a in authors],
+        authors_raw=", ".join(authors),
+        languages=["kk"],
+        der_type="",
+        justification="",
+        link=f"https://skills.atu.kz/course/{app_id}",
+        act_files=[],
+        certificate_files=[],
+        raw={},
+    )
     return Application(app_id, response, Status.ACCEPTED, [], "FIT", "IS")
 
 
-APPS = [make_app("DER-AAA111", "Python негіздері", ["Абенов Данияр"]),
-        make_app("DER-BBB222", "Деректер қоры", ["Ким Ольга", "Ли Виктор"]),
-        make_app("DER-CCC333", "Желілік технологиялар", ["Омаров Бахыт"])]
+APPS = [
+    make_app("DER-AAA111", "Python негіздері", ["Абенов Данияр"]),
+    make_app("DER-BBB222", "Деректер қоры", ["Ким Ольга", "Ли Виктор"]),
+    make_app("DER-CCC333", "Желілік технологиялар", ["Омаров Бахыт"]),
+]
 
 
 def grid(lang: str = "kk", config: Config | None = None, apps=APPS) -> SheetGrid:
-    return build_grid(config=config or make_config(), stage=1, group_name="Ақпараттық жүйелер", expert=EXPERT,
-                      applications=apps, deadline_text="10.03.2026 18:00", lang=lang)
+    return build_grid(
+        config=config or make_config(),
+        stage=1,
+        group_name="Ақпараттық жүйелер",
+        expert=EXPERT,
+        applications=apps,
+        deadline_text="10.03.2026 18:00",
+        lang=lang,
+    )
 
 
 def to_cells(g: SheetGrid) -> list[list[ScoreCell]]:
     """What a backend reads back from a freshly created sheet."""
-    return [[ScoreCell(value=c.value, formula=c.formula, a1=a1(r, i)) for i, c in enumerate(row)]
-            for r, row in enumerate(g.rows)]
+    return [
+        [ScoreCell(value=c.value, formula=c.formula, a1=a1(r, i)) for i, c in enumerate(row)]
+        for r, row in enumerate(g.rows)
+    ]
 
 
 def relabel(cells: list[list[ScoreCell]]) -> list[list[ScoreCell]]:
@@ -120,8 +156,13 @@ def test_build_grid_column_headers_data_rows_and_presentation():
     assert all(c.bold for c in g.rows[7])
     assert g.frozen_rows == 8 and g.hidden_columns == [1] and len(g.column_widths) == 14 == g.width
     row = g.rows[9]  # the second DER
-    assert [c.value for c in row[:5]] == [2, "DER-BBB222", "Деректер қоры", "Ким Ольга, Ли Виктор",
-                                          "https://skills.atu.kz/course/DER-BBB222"]
+    assert [c.value for c in row[:5]] == [
+        2,
+        "DER-BBB222",
+        "Деректер қоры",
+        "Ким Ольга, Ли Виктор",
+        "https://skills.atu.kz/course/DER-BBB222",
+    ]
     assert all(c.editable and c.validation == (1, 10) and c.value is None for c in row[5:12])
     assert row[12].editable and row[12].validation is None
     assert row[13].formula == "=SUM(F10:L10)" and not row[13].editable
@@ -130,8 +171,9 @@ def test_build_grid_column_headers_data_rows_and_presentation():
 
 
 def test_custom_criteria_change_the_columns_and_the_formula():
-    config = make_config(criteria=[{"key": "a", "kk": "А", "ru": "А", "min": 0, "max": 5},
-                                   {"key": "b", "kk": "Б", "ru": "Б"}])
+    config = make_config(
+        criteria=[{"key": "a", "kk": "А", "ru": "А", "min": 0, "max": 5}, {"key": "b", "kk": "Б", "ru": "Б"}]
+    )
     g = grid(config=config)
     assert g.rows[8][5].validation == (0, 5) and g.rows[8][6].validation == (1, 10)
     assert g.rows[8][8].formula == "=SUM(F9:G9)"
@@ -164,16 +206,30 @@ def test_blank_scores_make_the_rating_incomplete_and_are_problems_only_on_reques
     assert not r.complete and r.total is None and r.scores["text_quality"] is None
     _, problems = read(cells, require_complete=True)
     assert [(p.application_id, p.cell, p.detail) for p in problems] == [
-        ("DER-AAA111", "G9", "blank"), ("DER-AAA111", "H9", "blank")]
+        ("DER-AAA111", "G9", "blank"),
+        ("DER-AAA111", "H9", "blank"),
+    ]
 
 
-@pytest.mark.parametrize("value, accepted, detail", [
-    (7, 7, None), (7.0, 7, None), ("7", 7, None), (" 10 ", 10, None), ("7.0", 7, None),
-    (0, None, "out of range"), (11, None, "out of range"), ("11", None, "out of range"), (-3, None, "out of range"),
-    (7.5, None, "not a whole number"), ("7,5", None, "not a whole number"),
-    ("seven", None, "text, not a number"), ("7 points", None, "text, not a number"),
-    (True, None, "not a number"),
-])
+@pytest.mark.parametrize(
+    "value, accepted, detail",
+    [
+        (7, 7, None),
+        (7.0, 7, None),
+        ("7", 7, None),
+        (" 10 ", 10, None),
+        ("7.0", 7, None),
+        (0, None, "out of range"),
+        (11, None, "out of range"),
+        ("11", None, "out of range"),
+        (-3, None, "out of range"),
+        (7.5, None, "not a whole number"),
+        ("7,5", None, "not a whole number"),
+        ("seven", None, "text, not a number"),
+        ("7 points", None, "text, not a number"),
+        (True, None, "not a number"),
+    ],
+)
 def test_score_values(value, accepted, detail):
     cells = filled()
     cells[LAY.data_row(2)][F + 3].value = value  # DER-CCC333, criterion "design", cell I11
@@ -230,14 +286,16 @@ def test_added_rows_unexpected_id_and_no_id_with_values():
     ratings, problems = read(relabel(cells))
     assert len(ratings) == 3 and all(r.complete for r in ratings)
     assert [(p.application_id, p.cell, p.detail.split(":")[0]) for p in problems] == [
-        (None, "B12", "row added"), (None, "B14", "row added without a DER id; ignored")]
+        (None, "B12", "row added"),
+        (None, "B14", "row added without a DER id; ignored"),
+    ]
     assert problems[0].raw == "DER-ZZZ999"
 
 
 def test_a_duplicated_row_is_reported_and_the_first_one_counts():
     cells = filled({0: [9] * 7})
     copy_row = copy.deepcopy(cells[LAY.data_row(0)])
-    for c in copy_row[F:L + 1]:
+    for c in copy_row[F : L + 1]:
         c.value = 1
     cells.append(copy_row)
     ratings, problems = read(relabel(cells))
@@ -249,12 +307,12 @@ def test_a_duplicated_row_is_reported_and_the_first_one_counts():
 def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
     cells = filled()
     r = LAY.data_row(1)
-    cells[r][0].value = 5                                   # № changed
-    cells[r][2].value = "Деректер қоры (жаңартылған)"        # title changed
-    cells[r][3].value = "Ким Ольга"                          # an author removed
-    cells[r][4].value = "https://example.com"               # link changed
-    cells[r][13].formula, cells[r][13].value = None, 70      # sum formula removed
-    cells[LAY.data_row(2)][13].formula = "=SUM(F11:K11)"    # sum formula changed
+    cells[r][0].value = 5  # № changed
+    cells[r][2].value = "Деректер қоры (жаңартылған)"  # title changed
+    cells[r][3].value = "Ким Ольга"  # an author removed
+    cells[r][4].value = "https://example.com"  # link changed
+    cells[r][13].formula, cells[r][13].value = None, 70  # sum formula removed
+    cells[LAY.data_row(2)][13].formula = "=SUM(F11:K11)"  # sum formula changed
     ratings, problems = read(cells)
     assert all(x.complete and x.total == 56 for x in ratings)
     found = [(p.application_id, p.cell, p.detail.split(":")[0], p.raw) for p in problems]
@@ -304,9 +362,12 @@ def test_an_inserted_column_is_a_problem_and_scores_are_read_from_their_labelled
         row = LAY.data_row(r)
         cells[row][14].formula = f"=SUM(G{row + 1}:M{row + 1})"  # Sheets shifts the formula's references
     ratings, problems = read(cells)
-    assert by_id(ratings)["DER-AAA111"].scores == dict(zip(
-        ["completeness", "text_quality", "video_quality", "design", "interactivity", "tests", "impression"],
-        [10, 9, 8, 7, 6, 5, 4]))
+    assert by_id(ratings)["DER-AAA111"].scores == dict(
+        zip(
+            ["completeness", "text_quality", "video_quality", "design", "interactivity", "tests", "impression"],
+            [10, 9, 8, 7, 6, 5, 4],
+        )
+    )
     (p,) = problems
     assert p.cell == "E8" and p.detail.startswith("columns were inserted, deleted or moved")
 
@@ -317,9 +378,15 @@ def test_one_bad_row_never_stops_the_others():
     cells[LAY.data_row(0)][F + 6].formula = "=A1"
     ratings, problems = read(cells)
     assert [p.cell for p in problems] == ["C9", "F9", "G9", "H9", "L9"]
-    assert by_id(ratings)["DER-AAA111"].scores == {"completeness": None, "text_quality": None,
-                                                    "video_quality": None, "design": None, "interactivity": 8,
-                                                    "tests": 8, "impression": None}
+    assert by_id(ratings)["DER-AAA111"].scores == {
+        "completeness": None,
+        "text_quality": None,
+        "video_quality": None,
+        "design": None,
+        "interactivity": 8,
+        "tests": 8,
+        "impression": None,
+    }
     assert by_id(ratings)["DER-BBB222"].complete and by_id(ratings)["DER-CCC333"].complete
 
 

@@ -1,4 +1,5 @@
 """The README's commands and config snippets are the ones that work."""
+
 from __future__ import annotations
 
 import re
@@ -8,10 +9,10 @@ from pathlib import Path
 import yaml
 from click.testing import CliRunner
 
+from google_fake import FakeGoogle
 from google_fake.demo import fake_workspace
 from pipelines.cli import cli
 from pipelines.config import Config, load_config
-from google_fake import FakeGoogle
 from pipelines.jobs.access import check_access
 from pipelines.jobs.common import Run
 
@@ -23,7 +24,7 @@ EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
 def _section(title: str) -> str:
     start = README.index(f"## {title}")
     end = README.find("\n## ", start + 1)
-    return README[start:end if end > 0 else None]
+    return README[start : end if end > 0 else None]
 
 
 def _commands(text: str) -> list[list[str]]:

@@ -1,4 +1,5 @@
 """The registry says why, in the document language, with the details a person needs."""
+
 from __future__ import annotations
 
 import shutil
@@ -15,8 +16,11 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027"
 
 
 def test_a_reason_with_details_is_said_in_kazakh_and_russian():
-    reason = Reason("missing_field", "9.8", Notice("reason_missing_field", "form 01 field {number} ({label}) is empty",
-                                                   number=8, label="link to the DER"))
+    reason = Reason(
+        "missing_field",
+        "9.8",
+        Notice("reason_missing_field", "form 01 field {number} ({label}) is empty", number=8, label="link to the DER"),
+    )
     assert str(reason.detail) == "form 01 field 8 (link to the DER) is empty"
     assert "01 нысанның 8-тармағы толтырылмаған" in local_reason(reason, "kk")
     assert "не заполнен пункт 8 формы 01" in local_reason(reason, "ru")
@@ -28,8 +32,11 @@ def test_a_reason_with_details_is_said_in_kazakh_and_russian():
 def test_the_registry_tab_gives_each_rejection_its_details_in_the_config_language(tmp_path):
     for name in ("contest.yaml", "responses.csv"):
         shutil.copy(EXAMPLE / name, tmp_path / name)
-    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "contest.yaml"), "--now", "2027-02-21T09:00",
-                                      "intake"], env={"CONTEST_LANGUAGE": "ru"})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(tmp_path / "contest.yaml"), "--now", "2027-02-21T09:00", "intake"],
+        env={"CONTEST_LANGUAGE": "ru"},
+    )
     assert result.exit_code == 0, result.output
     ws = load_workbook(tmp_path / "workspace" / "control.xlsx")["Реестр"]
     header = [c.value for c in ws[1]]

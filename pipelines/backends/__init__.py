@@ -1,4 +1,5 @@
 """Builds the Workspace the config asks for. Adapters are built here, never at import time."""
+
 from __future__ import annotations
 
 from pipelines.config import Config

@@ -8,6 +8,7 @@ workspace/
   outbox/             notifications as .eml files for CDB to send (no mail server here)
   .frozen/            copies of rating sheets taken at stage close; later edits are ignored
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,10 +17,11 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -29,11 +31,24 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from pipelines.digest import content_digest
-from pipelines.mail import compose
 from pipelines.domain.models import RawResponse, ScoreCell
+from pipelines.mail import compose
 from pipelines.ports import (
-    BackendError, Content, ControlHealth, DocKey, NotFound, PermissionDenied, SheetGrid, SheetKey, SheetRef,
-    SheetSpec, StoredDoc, Workspace, comparable, plan_put, rows_as_dicts,
+    BackendError,
+    Content,
+    ControlHealth,
+    DocKey,
+    NotFound,
+    PermissionDenied,
+    SheetGrid,
+    SheetKey,
+    SheetRef,
+    SheetSpec,
+    StoredDoc,
+    Workspace,
+    comparable,
+    plan_put,
+    rows_as_dicts,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
@@ -44,17 +59,21 @@ Method = TypeVar("Method", bound=Callable[..., Any])
 def file_errors(method: Method) -> Method:
     """The disk's OSError as the ports' errors, so that the CLI shows one line instead of a traceback:
     a missing file is NotFound, a refused one PermissionDenied, anything else (a full disk) BackendError."""
+
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         try:
             return method(*args, **kwargs)
         except PermissionError as exc:
-            raise PermissionDenied(f"{_where(exc)}: permission denied; the user running contest must be able "
-                                   "to read and write the workspace folder and its files") from exc
+            raise PermissionDenied(
+                f"{_where(exc)}: permission denied; the user running contest must be able "
+                "to read and write the workspace folder and its files"
+            ) from exc
         except FileNotFoundError as exc:
             raise NotFound(f"{_where(exc)}: no such file or folder") from exc
         except OSError as exc:
             raise BackendError(f"{_where(exc)}: {exc.strerror or exc}") from exc
+
     return wrapper  # type: ignore[return-value]
 
 
@@ -120,8 +139,9 @@ class Manifest:
             self.data = data
 
     def _damaged(self, why: str) -> BackendError:
-        return BackendError(f"{self.path}: the workspace manifest is damaged ({why}); "
-                            f"restore it from a backup before running jobs")
+        return BackendError(
+            f"{self.path}: the workspace manifest is damaged ({why}); restore it from a backup before running jobs"
+        )
 
     def save(self) -> None:
         _atomic_write(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode())
@@ -150,6 +170,8 @@ def _backup_parts(name: str) -> tuple[str, bool]:
     """(the UTC time stamp, taken before an append?) of a backup's file name."""
     match = BACKUP_NAME.match(name)
     return (match.group(1), bool(match.group(2))) if match else ("", False)
+
+
 STAMP = "%Y%m%dT%H%M%S.%fZ"
 
 
@@ -186,12 +208,14 @@ class ControlBackups:
         """The copies, oldest first (their names sort by time)."""
         if not self.folder.is_dir():
             return []
-        return sorted((p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name)),
-                      key=lambda p: _backup_parts(p.name)[0])
+        return sorted(
+            (p for p in self.folder.iterdir() if p.is_file() and BACKUP_NAME.match(p.name)),
+            key=lambda p: _backup_parts(p.name)[0],
+        )
 
     def take(self, data: bytes, *, before_append: bool = False) -> Path:
         previous = self.paths()
-        moment = datetime.now(timezone.utc)
+        moment = datetime.now(UTC)
         suffix = ".append" if before_append else ""
         while True:
             path = self.folder / f"control-{moment.strftime(STAMP)}{suffix}.xlsx"
@@ -201,7 +225,7 @@ class ControlBackups:
         _atomic_write(path, data)
         if before_append and previous and _backup_parts(previous[-1].name)[1]:
             previous[-1].unlink(missing_ok=True)  # the new copy holds all it held, plus the appended rows
-        for old in self.paths()[:-self.keep]:
+        for old in self.paths()[: -self.keep]:
             old.unlink(missing_ok=True)
         return path
 
@@ -222,7 +246,7 @@ class ControlBackups:
         data = backup.read_bytes()
         aside: Path | None = None
         if self.control.is_file():
-            moment = datetime.now(timezone.utc)
+            moment = datetime.now(UTC)
             while (target := self.folder / "set-aside" / f"control-{moment.strftime(STAMP)}.xlsx").exists():
                 moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)
             _atomic_write(target, self.control.read_bytes())
@@ -232,13 +256,17 @@ class ControlBackups:
 
 
 def inspect_backup(path: Path) -> Backup:
-    taken = datetime.strptime(_backup_parts(path.name)[0], STAMP).replace(tzinfo=timezone.utc)
+    taken = datetime.strptime(_backup_parts(path.name)[0], STAMP).replace(tzinfo=UTC)
     try:
         if path.stat().st_size == 0:
             raise ValueError("the file is empty")
         wb = load_workbook(path, read_only=True)
-        tables = {ws.title: sum(1 for row in ws.iter_rows(min_row=2, values_only=True)
-                                if any(v not in (None, "") for v in row)) for ws in wb.worksheets}
+        tables = {
+            ws.title: sum(
+                1 for row in ws.iter_rows(min_row=2, values_only=True) if any(v not in (None, "") for v in row)
+            )
+            for ws in wb.worksheets
+        }
         wb.close()
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
         return Backup(path, taken, None, str(exc) or type(exc).__name__)
@@ -385,9 +413,16 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                 dv = validations.get(cell.validation)
                 if dv is None:
                     low, high = cell.validation
-                    dv = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high),
-                                        allow_blank=True, showErrorMessage=True,
-                                        errorTitle="1–10", error=f"{low}–{high}")
+                    dv = DataValidation(
+                        type="whole",
+                        operator="between",
+                        formula1=str(low),
+                        formula2=str(high),
+                        allow_blank=True,
+                        showErrorMessage=True,
+                        errorTitle="1–10",
+                        error=f"{low}–{high}",
+                    )
                     validations[cell.validation] = dv
                     ws.add_data_validation(dv)
                 dv.add(target.coordinate)
@@ -415,8 +450,9 @@ def read_xlsx_cells(path: Path) -> list[list[ScoreCell]]:
     for row, vrow in zip(ws.iter_rows(), wv.iter_rows()):
         out = []
         for cell, vcell in zip(row, vrow):
-            is_formula = cell.data_type == "f" or (isinstance(cell.value, str) and cell.value.startswith("=")
-                                                   and cell.data_type != "s")
+            is_formula = cell.data_type == "f" or (
+                isinstance(cell.value, str) and cell.value.startswith("=") and cell.data_type != "s"
+            )
             if is_formula:
                 out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
             else:
@@ -441,11 +477,15 @@ class LocalRatingSheets:
         rel = Path("drive", *spec.folder, f"{spec.name}.xlsx")
         _atomic_write(self.root / rel, render_xlsx(spec.grid))
         self.manifest.data["sheets"][token] = {
-            "path": rel.as_posix(), "properties": spec.key.properties(),
-            "sharing": {spec.key.expert: "writer"}, "frozen": None}
+            "path": rel.as_posix(),
+            "properties": spec.key.properties(),
+            "sharing": {spec.key.expert: "writer"},
+            "frozen": None,
+        }
         self.manifest.save()
-        _write_eml(self.root, spec.key.expert, spec.share_subject or spec.name, spec.share_message,
-                   attachment=self.root / rel)
+        _write_eml(
+            self.root, spec.key.expert, spec.share_subject or spec.name, spec.share_message, attachment=self.root / rel
+        )
         return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
 
     @file_errors
@@ -504,16 +544,27 @@ class LocalRatingSheets:
         _atomic_write(path, _workbook_bytes(wb))
 
     def sharing(self) -> list[dict[str, str]]:
-        return [{"sheet": e["path"], "email": email, "role": role}
-                for e in self.manifest.data["sheets"].values() for email, role in e["sharing"].items()]
+        return [
+            {"sheet": e["path"], "email": email, "role": role}
+            for e in self.manifest.data["sheets"].values()
+            for email, role in e["sharing"].items()
+        ]
 
     def made(self) -> list[SheetKey]:
         out = []
         for entry in self.manifest.data["sheets"].values():
             p = entry.get("properties") or {}
             try:
-                out.append(SheetKey(p["edition"], int(p["stage"]), p["group"], p["expert"], int(p["version"]),
-                                    p.get("kind", "rating_sheet")))
+                out.append(
+                    SheetKey(
+                        p["edition"],
+                        int(p["stage"]),
+                        p["group"],
+                        p["expert"],
+                        int(p["version"]),
+                        p.get("kind", "rating_sheet"),
+                    )
+                )
             except (KeyError, TypeError, ValueError):
                 continue  # not written by ensure(): no key to give
         return out
@@ -525,15 +576,27 @@ class LocalDrive:
         self.root, self.manifest = root, manifest
 
     @file_errors
-    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = "",
-            *, source: str | None = None) -> StoredDoc:
+    def put(
+        self,
+        key: DocKey,
+        folder: list[str],
+        filename: str,
+        content: Content,
+        mime: str = "",
+        *,
+        source: str | None = None,
+    ) -> StoredDoc:
         token = key.token()
         rel = Path("drive", *folder, filename)
         entry = self.manifest.data["documents"].get(token)
         exists = bool(entry) and (self.root / entry["path"]).exists()
-        plan = plan_put(held_digest=entry["sha256"] if exists else None, held_source=entry.get("source") if exists
-                        else None, same_place=exists and entry["path"] == rel.as_posix(), content=content,
-                        source=source)
+        plan = plan_put(
+            held_digest=entry["sha256"] if exists else None,
+            held_source=entry.get("source") if exists else None,
+            same_place=exists and entry["path"] == rel.as_posix(),
+            content=content,
+            source=source,
+        )
         if not plan.write:
             if plan.remember_source:
                 entry["source"] = source
@@ -543,8 +606,12 @@ class LocalDrive:
         if entry and entry["path"] != rel.as_posix():
             (self.root / entry["path"]).unlink(missing_ok=True)
         _atomic_write(self.root / rel, content)
-        self.manifest.data["documents"][token] = {"path": rel.as_posix(), "sha256": digest,
-                                                 "properties": key.properties(), "source": source}
+        self.manifest.data["documents"][token] = {
+            "path": rel.as_posix(),
+            "sha256": digest,
+            "properties": key.properties(),
+            "source": source,
+        }
         self.manifest.save()
         return StoredDoc(key, str(self.root / rel), changed=True)
 
@@ -567,7 +634,7 @@ class LocalDrive:
 
     def documents(self) -> list[StoredDoc]:
         out = []
-        for token, entry in sorted(self.manifest.data["documents"].items()):
+        for _token, entry in sorted(self.manifest.data["documents"].items()):
             p = entry["properties"]
             key = DocKey(p["edition"], p["kind"], int(p["stage"]), p["group"], p["subject"], int(p["version"]))
             out.append(StoredDoc(key, str(self.root / entry["path"])))

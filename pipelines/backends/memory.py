@@ -5,17 +5,29 @@ It behaves as the local workspace does where a caller can see it (what `read` re
 `sheets.notifications` (shares and reopenings), `mailer.sent`, `forms.responses` (tests may change it).
 It converts nothing: `put_pdf` raises, as a backend without a converter must.
 """
+
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.ports import (
-    DOCX_MIME, BackendError, Content, ControlHealth, DocKey, SheetKey, SheetRef, SheetSpec, StoredDoc, Workspace, comparable, plan_put,
-    a1, rows_as_dicts,
+    DOCX_MIME,
+    BackendError,
+    Content,
+    ControlHealth,
+    DocKey,
+    SheetKey,
+    SheetRef,
+    SheetSpec,
+    StoredDoc,
+    Workspace,
+    a1,
+    comparable,
+    plan_put,
+    rows_as_dicts,
 )
 
 
@@ -103,8 +115,11 @@ class MemoryRatingSheets:
         token = spec.key.token()
         if token in self.sheets:
             return self._ref(self.sheets[token])
-        cells = {(r, c): ScoreCell(None, cell.formula) if cell.formula else ScoreCell(cell.value)
-                 for r, row in enumerate(spec.grid.rows) for c, cell in enumerate(row)}
+        cells = {
+            (r, c): ScoreCell(None, cell.formula) if cell.formula else ScoreCell(cell.value)
+            for r, row in enumerate(spec.grid.rows)
+            for c, cell in enumerate(row)
+        }
         self.sheets[token] = sheet = _Sheet(copy.deepcopy(spec), cells)
         self.notifications.append(Message(spec.key.expert, spec.share_subject or spec.name, spec.share_message))
         return self._ref(sheet, created=True)
@@ -149,8 +164,10 @@ class MemoryRatingSheets:
             sheet.cells[(r, c)] = ScoreCell(None, value) if typed_formula else ScoreCell(value)
 
     def sharing(self) -> list[dict[str, str]]:
-        return [{"sheet": self._ref(s).id, "email": s.spec.key.expert, "role": s.role}
-                for _, s in sorted(self.sheets.items())]
+        return [
+            {"sheet": self._ref(s).id, "email": s.spec.key.expert, "role": s.role}
+            for _, s in sorted(self.sheets.items())
+        ]
 
     def made(self) -> list[SheetKey]:
         return [s.spec.key for _, s in sorted(self.sheets.items())]
@@ -177,17 +194,29 @@ class MemoryDrive:
         self.files: dict[str, _Document] = {}  # DocKey.token() -> document
         self.renders = 0  # how often `put` had to make the content (a test checks it is spared)
 
-    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = DOCX_MIME,
-            *, source: str | None = None) -> StoredDoc:
+    def put(
+        self,
+        key: DocKey,
+        folder: list[str],
+        filename: str,
+        content: Content,
+        mime: str = DOCX_MIME,
+        *,
+        source: str | None = None,
+    ) -> StoredDoc:
         stored = self.files.get(key.token())
 
         def made() -> bytes:
             self.renders += 1
             return content() if callable(content) else content
 
-        plan = plan_put(held_digest=stored.digest if stored else None, held_source=stored.source if stored else None,
-                        same_place=stored is not None and (stored.folder, stored.filename) == (list(folder), filename),
-                        content=made if callable(content) else content, source=source)
+        plan = plan_put(
+            held_digest=stored.digest if stored else None,
+            held_source=stored.source if stored else None,
+            same_place=stored is not None and (stored.folder, stored.filename) == (list(folder), filename),
+            content=made if callable(content) else content,
+            source=source,
+        )
         if stored is not None and not plan.write:
             if plan.remember_source:
                 stored.source = source
@@ -198,8 +227,10 @@ class MemoryDrive:
         return StoredDoc(key, self._url(document), changed=True)
 
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
-        raise BackendError(f"{filename}: the memory workspace does not convert .docx to PDF; "
-                           "publish from the local workspace (LibreOffice) or Google (Drive export)")
+        raise BackendError(
+            f"{filename}: the memory workspace does not convert .docx to PDF; "
+            "publish from the local workspace (LibreOffice) or Google (Drive export)"
+        )
 
     def documents(self) -> list[StoredDoc]:
         return [StoredDoc(d.key, self._url(d)) for _, d in sorted(self.files.items())]

@@ -7,6 +7,7 @@ Pure: no I/O. Each rule is one small function citing its clause.
 - `assign` gives each expert of a group every DER of that group except those they must stand
   aside from, and names every DER left with fewer raters than `scoring.min_experts`.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,8 +23,9 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 # --- groups (9.4) ------------------------------------------------------------------------------
-def stage_groups(org: Organisation, stage: int, applications: Iterable[Application],
-                 problems: list[str] | None = None) -> list[tuple[Group, list[Application]]]:
+def stage_groups(
+    org: Organisation, stage: int, applications: Iterable[Application], problems: list[str] | None = None
+) -> list[tuple[Group, list[Application]]]:
     """The groups of one stage with their accepted DERs (9.4.1 department, 9.4.2 faculty, 9.4.3 contest).
 
     A group whose commission is missing from the config comes back with no experts, and a problem
@@ -45,8 +47,9 @@ def stage_groups(org: Organisation, stage: int, applications: Iterable[Applicati
     for app in accepted:
         unit = getattr(app, key)
         if not unit:
-            problems.append(f"stage {stage}: DER {app.id} «{app.title}» has no {key.removesuffix('_id')} "
-                            "and belongs to no group")
+            problems.append(
+                f"stage {stage}: DER {app.id} «{app.title}» has no {key.removesuffix('_id')} and belongs to no group"
+            )
             continue
         by_unit.setdefault(unit, []).append(app)
     order = list(names)
@@ -54,15 +57,16 @@ def stage_groups(org: Organisation, stage: int, applications: Iterable[Applicati
     for unit in sorted(by_unit, key=lambda u: (order.index(u) if u in order else len(order), u)):
         members = commissions.get(unit)
         if not members:
-            problems.append(f"stage {stage}: no commission for {names.get(unit, unit)} ({unit}); "
-                            f"add its members under {where}.{unit} in the config")
+            problems.append(
+                f"stage {stage}: no commission for {names.get(unit, unit)} ({unit}); "
+                f"add its members under {where}.{unit} in the config"
+            )
         experts = tuple(members or ())
         groups.append((Group(stage, unit, names.get(unit, unit), experts), by_unit[unit]))
     return groups
 
 
-def _stage_units(org: Organisation, stage: int
-                 ) -> tuple[str, dict[str, str], Mapping[str, tuple[Expert, ...]], str]:
+def _stage_units(org: Organisation, stage: int) -> tuple[str, dict[str, str], Mapping[str, tuple[Expert, ...]], str]:
     """Stage 1 is per department (9.4.1), stage 2 per faculty (9.4.2)."""
     lang = org.language
     if stage == 1:
@@ -127,12 +131,16 @@ def same_department(expert: Expert, application: Application, stage: int, exclud
     aside (9.4.2, 9.4.3; 13)."""
     if stage < 2 or not exclude:
         return False
-    return bool(expert.department and application.department_id
-                and expert.department.strip().casefold() == application.department_id.strip().casefold())
+    return bool(
+        expert.department
+        and application.department_id
+        and expert.department.strip().casefold() == application.department_id.strip().casefold()
+    )
 
 
-def stands_aside(expert: Expert, application: Application, stage: int,
-                 exclude_same_department: bool = False) -> str | None:
+def stands_aside(
+    expert: Expert, application: Application, stage: int, exclude_same_department: bool = False
+) -> str | None:
     """Why the expert may not rate this DER (13), or None when they may."""
     if is_author(expert, application):
         return "author"
@@ -144,8 +152,9 @@ def stands_aside(expert: Expert, application: Application, stage: int,
 
 
 # --- assignment and quorum (9.4, 11.2) ---------------------------------------------------------
-def assign(group: Group, applications: list[Application], rules: ScoringRules,
-           stage: int) -> tuple[list[Assignment], list[str]]:
+def assign(
+    group: Group, applications: list[Application], rules: ScoringRules, stage: int
+) -> tuple[list[Assignment], list[str]]:
     """Every expert of the group rates every DER of it except their conflicts (9.4; 13).
 
     Experts left with nothing to rate get no assignment. The second value names every DER that
@@ -170,17 +179,31 @@ def assign(group: Group, applications: list[Application], rules: ScoringRules,
     return assignments, problems
 
 
-def quorum_problems(group: Group, applications: list[Application], assignments: list[Assignment],
-                    min_experts: int, aside: dict[str, list[str]] | None = None) -> list[str]:
+def quorum_problems(
+    group: Group,
+    applications: list[Application],
+    assignments: list[Assignment],
+    min_experts: int,
+    aside: dict[str, list[str]] | None = None,
+) -> list[str]:
     """One sentence per DER that fewer than `min_experts` experts can rate (11.2)."""
     problems: list[str] = []
     for app in applications:
         count = sum(app.id in a.application_ids for a in assignments)
         if count < min_experts:
             who = (aside or {}).get(app.id) or []
-            problems.append(Notice("quorum_aside" if who else "quorum",
-                                   "stage {stage}, {group}: DER {id} «{title}» has {count} expert(s) who may rate it, "
-                                   "{needed} needed" + ("; standing aside: {aside}" if who else ""),
-                                   stage=group.stage, group=group.name, id=app.id, title=app.title, count=count,
-                                   needed=min_experts, aside=", ".join(who)))
+            problems.append(
+                Notice(
+                    "quorum_aside" if who else "quorum",
+                    "stage {stage}, {group}: DER {id} «{title}» has {count} expert(s) who may rate it, "
+                    "{needed} needed" + ("; standing aside: {aside}" if who else ""),
+                    stage=group.stage,
+                    group=group.name,
+                    id=app.id,
+                    title=app.title,
+                    count=count,
+                    needed=min_experts,
+                    aside=", ".join(who),
+                )
+            )
     return problems

@@ -1,9 +1,10 @@
 """The working-day rule of the announcement (9.1). Pure: holidays come in. What is due when lives in
 lifecycle.py."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
-from typing import Iterable
 
 from pipelines.domain.models import Reason
 
@@ -32,7 +33,12 @@ def announcement_in_time(*, announcement: date, intake_open: date, holidays: Ite
     days += is_working_day(announcement, holidays)
     if days >= ANNOUNCEMENT_WORKING_DAYS:
         return []
-    return [Reason("announcement_too_late", "9.1",
-                   f"calendar.announcement ({announcement:%d.%m.%Y}) is only {days} working day(s) before "
-                   f"calendar.intake_open ({intake_open:%d.%m.%Y}); at least {ANNOUNCEMENT_WORKING_DAYS} are "
-                   f"required (weekends and Kazakhstan's public holidays do not count)")]
+    return [
+        Reason(
+            "announcement_too_late",
+            "9.1",
+            f"calendar.announcement ({announcement:%d.%m.%Y}) is only {days} working day(s) before "
+            f"calendar.intake_open ({intake_open:%d.%m.%Y}); at least {ANNOUNCEMENT_WORKING_DAYS} are "
+            f"required (weekends and Kazakhstan's public holidays do not count)",
+        )
+    ]

@@ -5,13 +5,15 @@ names put on applications, each with a Kazakh/Russian text in sheets_schema/mess
 timestamp, late, early, missing_field, missing_attachment, invalid_link, faculty, department,
 language, previous_winner, superseded, disqualified, error.
 """
+
 from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, NamedTuple, Sequence
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from pipelines.domain.models import Application, Notice, Reason, Response, Status
@@ -20,9 +22,16 @@ from pipelines.domain.text import normalise, normalise_person, normalise_url, sa
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
-REQUIRED = (("faculty", 1, "faculty"), ("department", 2, "department"), ("title", 3, "DER title"),
-            ("authors_raw", 4, "author(s)"), ("languages", 5, "language of instruction"),
-            ("der_type", 6, "DER type"), ("justification", 7, "justification"), ("link", 8, "link to the DER"))
+REQUIRED = (
+    ("faculty", 1, "faculty"),
+    ("department", 2, "department"),
+    ("title", 3, "DER title"),
+    ("authors_raw", 4, "author(s)"),
+    ("languages", 5, "language of instruction"),
+    ("der_type", 6, "DER type"),
+    ("justification", 7, "justification"),
+    ("link", 8, "link to the DER"),
+)
 
 
 def _q(text: Any, limit: int = 100) -> str:
@@ -36,19 +45,34 @@ def _when(moment: datetime, zone: Any = None) -> str:
 
 
 # --- the rules ----------------------------------------------------------------------------------
-def late_submission(*, submitted_at: datetime | None, intake_open: datetime,
-                    intake_close: datetime) -> list[Reason]:
+def late_submission(*, submitted_at: datetime | None, intake_open: datetime, intake_close: datetime) -> list[Reason]:
     """9.8: an application submitted after the deadline (or before intake opened) is not accepted."""
     if submitted_at is None:  # unreadable_time says so
         return []
     zone = intake_close.tzinfo
     if submitted_at > intake_close:
-        return [Reason("late", "9.8", Notice("reason_late", "submitted {at}, after intake closed at {close}",
-                                             at=_when(submitted_at, zone), close=_when(intake_close, zone)))]
+        return [
+            Reason(
+                "late",
+                "9.8",
+                Notice(
+                    "reason_late",
+                    "submitted {at}, after intake closed at {close}",
+                    at=_when(submitted_at, zone),
+                    close=_when(intake_close, zone),
+                ),
+            )
+        ]
     if submitted_at < intake_open:
-        return [Reason("early", "9.8", f"submitted {_when(submitted_at, zone)}, before intake opened at "
-                                       f"{_when(intake_open, zone)}; such an application is not accepted "
-                                       "either, it must be submitted again while intake is open")]
+        return [
+            Reason(
+                "early",
+                "9.8",
+                f"submitted {_when(submitted_at, zone)}, before intake opened at "
+                f"{_when(intake_open, zone)}; such an application is not accepted "
+                "either, it must be submitted again while intake is open",
+            )
+        ]
     return []
 
 
@@ -56,8 +80,18 @@ def unreadable_time(*, response: Response) -> list[Reason]:
     """9.8: without a readable submission time nobody can tell the application came in time."""
     if response.submitted_at is not None:
         return []
-    return [Reason("timestamp", "9.8", Notice("reason_timestamp", "row {row}: cannot read the submission time {text}",
-                                              row=response.row_number, text=repr(response.submitted_text)))]
+    return [
+        Reason(
+            "timestamp",
+            "9.8",
+            Notice(
+                "reason_timestamp",
+                "row {row}: cannot read the submission time {text}",
+                row=response.row_number,
+                text=repr(response.submitted_text),
+            ),
+        )
+    ]
 
 
 def missing_fields(*, response: Response) -> list[Reason]:
@@ -67,8 +101,15 @@ def missing_fields(*, response: Response) -> list[Reason]:
         value = getattr(response, attr)
         empty = not any(str(v).strip() for v in value) if isinstance(value, list) else not str(value).strip()
         if empty:
-            out.append(Reason("missing_field", "9.8", Notice("reason_missing_field", "form 01 field {number} ({label}) "
-                                                             "is empty", number=number, label=label)))
+            out.append(
+                Reason(
+                    "missing_field",
+                    "9.8",
+                    Notice(
+                        "reason_missing_field", "form 01 field {number} ({label}) is empty", number=number, label=label
+                    ),
+                )
+            )
     return out
 
 
@@ -76,12 +117,24 @@ def missing_attachments(*, response: Response) -> list[Reason]:
     """Note to form 01: the act of implementation and AIDC's certificate of placement are attached."""
     out = []
     if not response.act_files:
-        out.append(Reason("missing_attachment", "form 01 note",
-                          Notice("reason_no_act", "the act of implementation is not attached")))
+        out.append(
+            Reason(
+                "missing_attachment",
+                "form 01 note",
+                Notice("reason_no_act", "the act of implementation is not attached"),
+            )
+        )
     if not response.certificate_files:
-        out.append(Reason("missing_attachment", "form 01 note",
-                          Notice("reason_no_certificate",
-                                 "AIDC's certificate of placement on the educational platform is not attached")))
+        out.append(
+            Reason(
+                "missing_attachment",
+                "form 01 note",
+                Notice(
+                    "reason_no_certificate",
+                    "AIDC's certificate of placement on the educational platform is not attached",
+                ),
+            )
+        )
     return out
 
 
@@ -92,8 +145,13 @@ def invalid_link(*, link: str) -> list[Reason]:
     problem = url_problem(str(link))
     if not problem:
         return []
-    return [Reason("invalid_link", "form 01.8", Notice("reason_invalid_link", "the link {link} {problem}",
-                                                       link=_q(link), problem=problem))]
+    return [
+        Reason(
+            "invalid_link",
+            "form 01.8",
+            Notice("reason_invalid_link", "the link {link} {problem}", link=_q(link), problem=problem),
+        )
+    ]
 
 
 # --- faculty and department ---------------------------------------------------------------------
@@ -120,8 +178,7 @@ def _find(text: str, units: Sequence[Any]) -> _Found:
     exact = [u for u in units if any(normalise(n) == key for n in names[u.id])]
     if exact:
         return _Found(exact[0], None, []) if len(exact) == 1 else _Found(None, None, exact)
-    scored = sorted(((max((similar(text, n), n) for n in names[u.id]), u) for u in units),
-                    key=lambda x: -x[0][0])
+    scored = sorted(((max((similar(text, n), n) for n in names[u.id]), u) for u in units), key=lambda x: -x[0][0])
     if not scored or scored[0][0][0] < NEAR:
         return _Found(None, None, [])
     (best, name), unit = scored[0]
@@ -146,8 +203,12 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
         if fac.note:
             result.matched["faculty"] = fac.note
     unknown_faculty = fac.unit is None and bool(str(faculty_text).strip())
-    fac_reason = Reason("faculty", "form 01.1", f"faculty {_q(faculty_text)} is not in the list of faculties"
-                        + (f" (it could be {', '.join(_label(u) for u in fac.candidates)})" if fac.candidates else ""))
+    fac_reason = Reason(
+        "faculty",
+        "form 01.1",
+        f"faculty {_q(faculty_text)} is not in the list of faculties"
+        + (f" (it could be {', '.join(_label(u) for u in fac.candidates)})" if fac.candidates else ""),
+    )
     if not str(department_text).strip():
         result.reasons += [fac_reason] if unknown_faculty else []
         return result
@@ -160,8 +221,10 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
             return result
         elsewhere = _find(department_text, all_departments)
         if elsewhere.unit:
-            detail = (f"department {_q(department_text)} was found under faculty {_label(owner[elsewhere.unit.id])}"
-                      f", as {_label(elsewhere.unit)}, not under the faculty answered, {_label(fac.unit)}")
+            detail = (
+                f"department {_q(department_text)} was found under faculty {_label(owner[elsewhere.unit.id])}"
+                f", as {_label(elsewhere.unit)}, not under the faculty answered, {_label(fac.unit)}"
+            )
         else:
             detail = f"department {_q(department_text)} is not a department of faculty {_label(fac.unit)}"
         result.reasons.append(Reason("department", "form 01.2", detail))
@@ -171,17 +234,22 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
         parent = owner[dep.unit.id]
         result.faculty_id, result.department_id = parent.id, dep.unit.id
         result.matched["faculty"] = f"inferred from the department: {_label(parent)}" + (
-            f"; the answer {_q(faculty_text)} matched no faculty" if unknown_faculty else "")
+            f"; the answer {_q(faculty_text)} matched no faculty" if unknown_faculty else ""
+        )
         if dep.note:
             result.matched["department"] = dep.note
         return result
     if unknown_faculty:
         result.reasons.append(fac_reason)
-    where = (f" (it matches departments of several faculties: "
-             f"{', '.join(_label(owner[d.id]) for d in dep.candidates)}; the faculty answer must decide)"
-             if dep.candidates else "")
-    result.reasons.append(Reason("department", "form 01.2",
-                                 f"department {_q(department_text)} is not in the list of departments{where}"))
+    where = (
+        f" (it matches departments of several faculties: "
+        f"{', '.join(_label(owner[d.id]) for d in dep.candidates)}; the faculty answer must decide)"
+        if dep.candidates
+        else ""
+    )
+    result.reasons.append(
+        Reason("department", "form 01.2", f"department {_q(department_text)} is not in the list of departments{where}")
+    )
     return result
 
 
@@ -219,8 +287,17 @@ def invalid_languages(*, languages: Sequence[str]) -> list[Reason]:
     codes, unknown = language_codes(languages)
     out = []
     if unknown:
-        out.append(Reason("language", "8.2", Notice("reason_language", "{given}: not Kazakh, Russian or English",
-                                                    given=", ".join(_q(u) for u in unknown))))
+        out.append(
+            Reason(
+                "language",
+                "8.2",
+                Notice(
+                    "reason_language",
+                    "{given}: not Kazakh, Russian or English",
+                    given=", ".join(_q(u) for u in unknown),
+                ),
+            )
+        )
     if not codes and not unknown:
         out.append(Reason("language", "8.2", Notice("reason_no_language", "no language of instruction is given")))
     return out
@@ -242,15 +319,30 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
     for w in winners:
         edition = f"the {w.year} winner" if w.year else "a previous winner"
         if link and link == _link_identity(w.link):
-            out.append(Reason("previous_winner", "9.9", Notice("reason_winner_link", "same link as {edition} {title}",
-                                                               edition=edition, title=_q(w.title))))
+            out.append(
+                Reason(
+                    "previous_winner",
+                    "9.9",
+                    Notice("reason_winner_link", "same link as {edition} {title}", edition=edition, title=_q(w.title)),
+                )
+            )
             continue
         if similar(response.title, w.title) >= SAME_TITLE:
             common = next((a.name for a in response.authors for name in w.authors if same_person(a.name, name)), None)
             if common:
-                out.append(Reason("previous_winner", "9.9",
-                                  Notice("reason_winner_title", "same DER as {edition} {title}: similar title, common "
-                                         "author {author}", edition=edition, title=_q(w.title), author=_q(common))))
+                out.append(
+                    Reason(
+                        "previous_winner",
+                        "9.9",
+                        Notice(
+                            "reason_winner_title",
+                            "same DER as {edition} {title}: similar title, common author {author}",
+                            edition=edition,
+                            title=_q(w.title),
+                            author=_q(common),
+                        ),
+                    )
+                )
     return out
 
 
@@ -259,8 +351,11 @@ def respondent(response: Response) -> str:
     normalised name of the first author ("" when neither is known)."""
     if email := " ".join(str(response.respondent_email or "").split()).casefold():
         return f"email:{email}"
-    first = (response.authors[0].name if response.authors
-             else (str(response.authors_raw or "").strip().splitlines() or [""])[0].split(",")[0])
+    first = (
+        response.authors[0].name
+        if response.authors
+        else (str(response.authors_raw or "").strip().splitlines() or [""])[0].split(",")[0]
+    )
     name = " ".join(sorted(normalise_person(first)))
     return f"author:{name}" if name else ""
 
@@ -309,7 +404,7 @@ def group_duplicates(responses: Sequence[Response]) -> list[list[Response]]:
 
 def _order(r: Response) -> tuple:
     """Chronological order; a response with an unreadable time sorts after all others."""
-    when = r.submitted_at
+    when = r.submitted_at if isinstance(r.submitted_at, datetime) else None  # a broken row may hold anything
     return (when is None, when.timestamp() if when is not None else 0.0, r.row_number)
 
 
@@ -372,18 +467,26 @@ def _evaluate(r: Response, rules: IntakeRules) -> tuple[list[Reason], UnitMatch]
         try:
             return rule(**kwargs)
         except Exception as exc:  # noqa: BLE001 - one bad row never stops the others
-            reasons.append(Reason("error", "-", f"row {r.row_number}: {rule.__name__} failed: "
-                                                f"{type(exc).__name__}: {' '.join(str(exc).split())}"))
+            reasons.append(
+                Reason(
+                    "error",
+                    "-",
+                    f"row {r.row_number}: {rule.__name__} failed: {type(exc).__name__}: {' '.join(str(exc).split())}",
+                )
+            )
             return None
 
     reasons += run(unreadable_time, response=r) or []
-    reasons += run(late_submission, submitted_at=r.submitted_at, intake_open=rules.intake_open,
-                   intake_close=rules.intake_close) or []
+    reasons += (
+        run(
+            late_submission, submitted_at=r.submitted_at, intake_open=rules.intake_open, intake_close=rules.intake_close
+        )
+        or []
+    )
     reasons += run(missing_fields, response=r) or []
     reasons += run(missing_attachments, response=r) or []
     reasons += run(invalid_link, link=r.link) or []
-    unit = run(match_unit, faculty_text=r.faculty, department_text=r.department,
-               faculties=rules.faculties) or unit
+    unit = run(match_unit, faculty_text=r.faculty, department_text=r.department, faculties=rules.faculties) or unit
     reasons += unit.reasons
     if r.languages:  # none at all is missing field 5
         reasons += run(invalid_languages, languages=r.languages) or []
@@ -406,8 +509,9 @@ def _safe_identity(r: Response) -> set[str]:
         return {f"row:{r.row_key}"}
 
 
-def decide(responses: list[Response], rules: IntakeRules, *,
-           known_ids: dict[str, str] | None = None) -> list[Application]:
+def decide(
+    responses: list[Response], rules: IntakeRules, *, known_ids: dict[str, str] | None = None
+) -> list[Application]:
     """One Application per response, in input order: all reasons, duplicates superseded (9.8).
     `known_ids` (row key -> id already in the registry) keeps ids stable (`stable_ids`)."""
     evaluated = {id(r): _evaluate(r, rules) for r in responses}
@@ -415,17 +519,34 @@ def decide(responses: list[Response], rules: IntakeRules, *,
     groups = sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order)))
     for group, gid in zip(groups, stable_ids(groups=groups, known_ids=known_ids)):
         counting = _counting(group, rules.intake_close)
-        when = _when(counting.submitted_at, rules.zone) if counting.submitted_at else "unknown time"
+        at = counting.submitted_at if isinstance(counting.submitted_at, datetime) else None
+        when = _when(at, rules.zone) if at else "unknown time"
         for r in group:
             reasons, unit = evaluated[id(r)]
-            app = Application(id=gid, response=r, status=Status.REJECTED if reasons else Status.ACCEPTED,
-                              reasons=list(reasons), faculty_id=unit.faculty_id,
-                              department_id=unit.department_id, matched=dict(unit.matched))
+            app = Application(
+                id=gid,
+                response=r,
+                status=Status.REJECTED if reasons else Status.ACCEPTED,
+                reasons=list(reasons),
+                faculty_id=unit.faculty_id,
+                department_id=unit.department_id,
+                matched=dict(unit.matched),
+            )
             if r is not counting:
                 app.status, app.superseded_by = Status.SUPERSEDED, counting.row_key
-                app.reasons.insert(0, Reason("superseded", "9.8", Notice(
-                    "reason_superseded", "replaced by the submission of {when} (row {row})", when=when,
-                    row=counting.row_number)))
+                app.reasons.insert(
+                    0,
+                    Reason(
+                        "superseded",
+                        "9.8",
+                        Notice(
+                            "reason_superseded",
+                            "replaced by the submission of {when} (row {row})",
+                            when=when,
+                            row=counting.row_number,
+                        ),
+                    ),
+                )
             decided[id(r)] = app
     return disqualify([decided[id(r)] for r in responses], rules.decisions)
 

@@ -4,12 +4,13 @@ Pure: `due(stages, dates, now)` lists what to do next; `refuse_open`, `refuse_cl
 `refuse_reopen` say why a move asked by hand is not allowed (None when it is). The tick and the
 commands both go through them, so the calendar's rules live here only.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Mapping
 
 from pipelines.domain.models import Notice
 from pipelines.domain.rules import Dates
@@ -83,29 +84,46 @@ def refuse_open(stages: Mapping[int, StageRecord], stage: int, dates: Dates, now
         return Notice("stage_already", "stage {stage} is already {state}", stage=stage, state=record.state.value)
     if stage == 1:
         if _record(stages, INTAKE).state is not StageState.CLOSED and now < dates.intake_close:
-            return Notice("stage_open_during_intake", "stage 1 opens when intake closes ({deadline}); "
-                          "applications are still being accepted", stage=stage,
-                          deadline=f"{dates.intake_close:%d.%m.%Y %H:%M}")
+            return Notice(
+                "stage_open_during_intake",
+                "stage 1 opens when intake closes ({deadline}); applications are still being accepted",
+                stage=stage,
+                deadline=f"{dates.intake_close:%d.%m.%Y %H:%M}",
+            )
         return None
     before = _record(stages, stage - 1)
     if before.state is not StageState.CLOSED:
-        return Notice("stage_needs_previous", "stage {stage} opens only after stage {previous} closed (now: {state})",
-                      stage=stage, previous=stage - 1, state=before.state.value)
+        return Notice(
+            "stage_needs_previous",
+            "stage {stage} opens only after stage {previous} closed (now: {state})",
+            stage=stage,
+            previous=stage - 1,
+            state=before.state.value,
+        )
     return None
 
 
-def refuse_close(stages: Mapping[int, StageRecord], stage: int, dates: Dates, now: datetime,
-                 force: bool = False) -> Notice | None:
+def refuse_close(
+    stages: Mapping[int, StageRecord], stage: int, dates: Dates, now: datetime, force: bool = False
+) -> Notice | None:
     """Only an open or waiting stage closes, and not before its deadline unless CDB forces it (9.4)."""
     record = _record(stages, stage)
     if record.state not in (StageState.OPEN, StageState.WAITING):
-        return Notice("stage_not_open", "stage {stage}: {state}; only an open stage can be closed",
-                      stage=stage, state=record.state.value)
+        return Notice(
+            "stage_not_open",
+            "stage {stage}: {state}; only an open stage can be closed",
+            stage=stage,
+            state=record.state.value,
+        )
     deadline = dates.stage_close(stage)
     if now < deadline and not force:
-        return Notice("stage_close_early", "stage {stage}'s deadline is {deadline}: the experts may still be "
-                      "scoring; close it earlier only with --force (it is recorded in the journal)",
-                      stage=stage, deadline=f"{deadline:%d.%m.%Y %H:%M}")
+        return Notice(
+            "stage_close_early",
+            "stage {stage}'s deadline is {deadline}: the experts may still be "
+            "scoring; close it earlier only with --force (it is recorded in the journal)",
+            stage=stage,
+            deadline=f"{deadline:%d.%m.%Y %H:%M}",
+        )
     return None
 
 
@@ -113,12 +131,20 @@ def refuse_reopen(stages: Mapping[int, StageRecord], stage: int, dates: Dates, n
     """A waiting stage reopens only when CDB moved its deadline past `now` (9.4)."""
     record, deadline = _record(stages, stage), dates.stage_close(stage)
     if record.state is not StageState.WAITING:
-        return Notice("stage_not_waiting", "stage {stage}: {state}; only a waiting stage can be reopened",
-                      stage=stage, state=record.state.value)
+        return Notice(
+            "stage_not_waiting",
+            "stage {stage}: {state}; only a waiting stage can be reopened",
+            stage=stage,
+            state=record.state.value,
+        )
     if now >= deadline:
         return Notice("stage_reopen_late", "stage {stage} reopens only before its deadline", stage=stage)
     if not deadline_moved(record, deadline):
-        return Notice("stage_reopen_unmoved", "stage {stage} waits since its close before the deadline "
-                      "({deadline}), which has not moved; move calendar.stage{stage}_close to reopen it",
-                      stage=stage, deadline=f"{deadline:%d.%m.%Y %H:%M}")
+        return Notice(
+            "stage_reopen_unmoved",
+            "stage {stage} waits since its close before the deadline "
+            "({deadline}), which has not moved; move calendar.stage{stage}_close to reopen it",
+            stage=stage,
+            deadline=f"{deadline:%d.%m.%Y %H:%M}",
+        )
     return None

@@ -2,6 +2,7 @@
 
 Rules live in the sibling modules (intake, assignment, scoring, calendar), one function per rule.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -38,7 +39,7 @@ class Notice(str):
     key: str
     values: dict[str, Any]
 
-    def __new__(cls, key: str, english: str, **values: Any) -> "Notice":
+    def __new__(cls, key: str, english: str, **values: Any) -> Notice:
         notice = super().__new__(cls, english.format(**values))
         notice.key, notice.values = key, values
         return notice

@@ -3,11 +3,12 @@
 The config module builds them (`Config.scoring_rules()`, `Config.organisation()`,
 `Config.intake_rules()`, `Config.dates()`); a domain test builds only the one it needs.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Mapping
 
 from pipelines.domain.models import Decision, Expert
 
@@ -34,7 +35,7 @@ class Unit:
     name_kk: str
     name_ru: str
     spellings: tuple[str, ...] = ()
-    departments: tuple["Unit", ...] = ()
+    departments: tuple[Unit, ...] = ()
 
     def name(self, lang: str) -> str:
         return self.name_kk if lang == "kk" else self.name_ru

@@ -7,13 +7,24 @@ Pure: no I/O. Each rule is one small function citing its clause.
 - `select`: the quota of a stage; a tie across the cut-off is never broken silently (9.4.1, 9.4.2, 11.3).
 - `close_group`: all of it for one group, with completeness, disqualification and recorded decisions.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from pipelines.domain.models import (Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing,
-                                     StageOutcome, Status)
+from pipelines.domain.models import (
+    Application,
+    Assignment,
+    Decision,
+    Group,
+    Notice,
+    Problem,
+    Rating,
+    StageOutcome,
+    Standing,
+    Status,
+)
 from pipelines.domain.rules import Criterion, ScoringRules
 
 
@@ -36,8 +47,9 @@ def counted_ratings(ratings: Iterable[Rating], application_ids: Iterable[str]) -
     return out
 
 
-def aggregate(ratings: Iterable[Rating], applications_ids: Sequence[str],
-              criteria: Iterable[Criterion | str], how: str = "mean") -> list[Standing]:
+def aggregate(
+    ratings: Iterable[Rating], applications_ids: Sequence[str], criteria: Iterable[Criterion | str], how: str = "mean"
+) -> list[Standing]:
     """The rating score of each DER from the experts' points: mean or sum of expert totals (11.2)."""
     if how not in ("mean", "sum"):
         raise ValueError(f"aggregate must be 'mean' or 'sum', not {how!r}")
@@ -90,13 +102,17 @@ def break_by_criterion(tied: list[Standing], tie_break: str) -> list[list[Standi
 
 def tie_decision(decisions: Iterable[Decision], ids: list[str], *, stage: int, group: str) -> Decision | None:
     """The commission's recorded tie_break decision covering these tied DERs, the latest one (9.4, 11.3)."""
-    found = [d for d in decisions if d.kind == "tie_break" and d.stage == stage and d.group == group
-             and set(ids) <= set(d.applications)]
+    found = [
+        d
+        for d in decisions
+        if d.kind == "tie_break" and d.stage == stage and d.group == group and set(ids) <= set(d.applications)
+    ]
     return max(found, key=lambda d: d.at) if found else None
 
 
-def _select(standings: Iterable[Standing], quota: int, *, tie_break: str, decisions: Iterable[Decision],
-            group: str, stage: int) -> tuple[list[str], list[list[str]], list[str], Decision | None]:
+def _select(
+    standings: Iterable[Standing], quota: int, *, tie_break: str, decisions: Iterable[Decision], group: str, stage: int
+) -> tuple[list[str], list[list[str]], list[str], Decision | None]:
     ranked = [s for s in rank(standings) if s.score is not None]
     if len(ranked) <= quota:
         return [s.application_id for s in ranked], [], [], None
@@ -120,17 +136,31 @@ def _select(standings: Iterable[Standing], quota: int, *, tie_break: str, decisi
             return selected, [], [], decision
         key = "tie_at_cutoff" if tie_break == "none" else "tie_at_cutoff_criterion"
         how = "; the tie-break criterion does not separate them" if tie_break != "none" else ""
-        waiting = Notice(key, "stage {stage}, {group}: {ids} are tied at {score} points for {places} remaining "
-                         "place(s) of {quota}" + how + "; record a tie_break decision (stage {stage}, group {group}) "
-                         "with the commission's order", stage=stage, group=group, ids=", ".join(ids),
-                         score=f"{cut:g}", places=places, quota=quota)
+        waiting = Notice(
+            key,
+            "stage {stage}, {group}: {ids} are tied at {score} points for {places} remaining "
+            "place(s) of {quota}" + how + "; record a tie_break decision (stage {stage}, group {group}) "
+            "with the commission's order",
+            stage=stage,
+            group=group,
+            ids=", ".join(ids),
+            score=f"{cut:g}",
+            places=places,
+            quota=quota,
+        )
         return selected, [ids], [waiting], None
     return selected, [], [], None
 
 
-def order_places(standings: Iterable[Standing], selected: list[str], *, tie_break: str,
-                 decisions: Iterable[Decision], group: str, stage: int
-                 ) -> tuple[list[str], list[list[str]], list[str], list[Decision]]:
+def order_places(
+    standings: Iterable[Standing],
+    selected: list[str],
+    *,
+    tie_break: str,
+    decisions: Iterable[Decision],
+    group: str,
+    stage: int,
+) -> tuple[list[str], list[list[str]], list[str], list[Decision]]:
     """11.3, 11.5: prize places follow the score; winners with equal scores are not given places by
     row order — the tie-break criterion, then a recorded decision orders them, or the stage waits."""
     by_id = {s.application_id: s for s in standings}
@@ -159,29 +189,45 @@ def order_places(standings: Iterable[Standing], selected: list[str], *, tie_brea
             place = len(ordered) + 1
             ordered += ids
             ties.append(ids)
-            waiting.append(Notice("tie_for_places", "stage {stage}, {group}: {ids} are tied at {score} points for "
-                                  "places {first}–{last}; record a tie_break decision (stage {stage}, group {group}) "
-                                  "with the commission's order", stage=stage, group=group, ids=", ".join(ids),
-                                  score=f"{part[0].score:g}", first=place, last=place + len(ids) - 1))
+            waiting.append(
+                Notice(
+                    "tie_for_places",
+                    "stage {stage}, {group}: {ids} are tied at {score} points for "
+                    "places {first}–{last}; record a tie_break decision (stage {stage}, group {group}) "
+                    "with the commission's order",
+                    stage=stage,
+                    group=group,
+                    ids=", ".join(ids),
+                    score=f"{part[0].score:g}",
+                    first=place,
+                    last=place + len(ids) - 1,
+                )
+            )
     return ordered, ties, waiting, used
 
 
-def select(standings: Iterable[Standing], quota: int, *, tie_break: str = "none",
-           decisions: Iterable[Decision] = (), group: str, stage: int
-           ) -> tuple[list[str], list[list[str]], list[str]]:
+def select(
+    standings: Iterable[Standing],
+    quota: int,
+    *,
+    tie_break: str = "none",
+    decisions: Iterable[Decision] = (),
+    group: str,
+    stage: int,
+) -> tuple[list[str], list[list[str]], list[str]]:
     """The best `quota` DERs in order (9.4.1: 3, 9.4.2: 2, 11.3: prize places).
 
     A tie across the cut-off is settled by the tie-break criterion, then by a recorded decision;
     otherwise its DERs go to `ties`, a sentence to `waiting`, and none of them is selected.
     """
-    selected, ties, waiting, _ = _select(standings, quota, tie_break=tie_break, decisions=decisions,
-                                         group=group, stage=stage)
+    selected, ties, waiting, _ = _select(
+        standings, quota, tie_break=tie_break, decisions=decisions, group=group, stage=stage
+    )
     return selected, ties, waiting
 
 
 # --- closing a group (9.4, 9.10, 11.2, 11.3) ---------------------------------------------------
-def disqualified(applications: Iterable[Application], decisions: Iterable[Decision]
-                 ) -> tuple[set[str], list[Decision]]:
+def disqualified(applications: Iterable[Application], decisions: Iterable[Decision]) -> tuple[set[str], list[Decision]]:
     """DERs disqualified by a recorded decision at any stage, or already marked so (9.10)."""
     ids = {a.id for a in applications}
     found = [d for d in decisions if d.kind == "disqualify" and ids & set(d.applications)]
@@ -189,47 +235,92 @@ def disqualified(applications: Iterable[Application], decisions: Iterable[Decisi
     return out | (ids & {i for d in found for i in d.applications}), found
 
 
-def assigned_ratings(ratings: Iterable[Rating], assignments: Iterable[Assignment], *, stage: int,
-                     group: str) -> list[Rating]:
+def assigned_ratings(
+    ratings: Iterable[Rating], assignments: Iterable[Assignment], *, stage: int, group: str
+) -> list[Rating]:
     """Only points of an expert assigned to that DER count: never a conflicted expert's (13, 9.4)."""
-    allowed = {(a.expert.email.strip().lower(), i) for a in assignments
-               if a.stage == stage and a.group == group for i in a.application_ids}
+    allowed = {
+        (a.expert.email.strip().lower(), i)
+        for a in assignments
+        if a.stage == stage and a.group == group
+        for i in a.application_ids
+    }
     return [r for r in ratings if (r.expert_email.strip().lower(), r.application_id) in allowed]
 
 
-def close_incomplete_decision(decisions: Iterable[Decision], *, stage: int, group: str,
-                              application_id: str) -> Decision | None:
+def close_incomplete_decision(
+    decisions: Iterable[Decision], *, stage: int, group: str, application_id: str
+) -> Decision | None:
     """A recorded decision to close the group without the quorum for this DER (9.4, 11.2).
 
     A decision with an empty `applications` list covers the whole group."""
     for d in decisions:
-        if (d.kind == "close_incomplete" and d.stage == stage and d.group == group
-                and (not d.applications or application_id in d.applications)):
+        if (
+            d.kind == "close_incomplete"
+            and d.stage == stage
+            and d.group == group
+            and (not d.applications or application_id in d.applications)
+        ):
             return d
     return None
 
 
-def missing_ratings(app: Application, counted: list[Rating], assignments: Iterable[Assignment], *,
-                    stage: int, group: str, min_experts: int) -> str | None:
+def missing_ratings(
+    app: Application,
+    counted: list[Rating],
+    assignments: Iterable[Assignment],
+    *,
+    stage: int,
+    group: str,
+    min_experts: int,
+) -> str | None:
     """A DER needs `min_experts` complete ratings before its group closes (11.2, form 02)."""
     if len(counted) >= min_experts:
         return None
     done = {r.expert_email.strip().lower() for r in counted}
-    missing = [f"{a.expert.name} <{a.expert.email}>" for a in assignments
-               if a.stage == stage and a.group == group and app.id in a.application_ids
-               and a.expert.email.strip().lower() not in done]
-    values = dict(stage=stage, group=group, id=app.id, title=app.title, count=len(counted), needed=min_experts,
-                  who=", ".join(missing))
+    missing = [
+        f"{a.expert.name} <{a.expert.email}>"
+        for a in assignments
+        if a.stage == stage
+        and a.group == group
+        and app.id in a.application_ids
+        and a.expert.email.strip().lower() not in done
+    ]
+    values = dict(
+        stage=stage,
+        group=group,
+        id=app.id,
+        title=app.title,
+        count=len(counted),
+        needed=min_experts,
+        who=", ".join(missing),
+    )
     if missing:
-        return Notice("missing_ratings", "stage {stage}, {group}: DER {id} «{title}» has {count} complete rating(s), "
-                      "{needed} needed; not yet complete from: {who}", **values)
-    return Notice("missing_ratings_nobody", "stage {stage}, {group}: DER {id} «{title}» has {count} complete "
-                  "rating(s), {needed} needed; no other expert is assigned", **values)
+        return Notice(
+            "missing_ratings",
+            "stage {stage}, {group}: DER {id} «{title}» has {count} complete rating(s), "
+            "{needed} needed; not yet complete from: {who}",
+            **values,
+        )
+    return Notice(
+        "missing_ratings_nobody",
+        "stage {stage}, {group}: DER {id} «{title}» has {count} complete "
+        "rating(s), {needed} needed; no other expert is assigned",
+        **values,
+    )
 
 
-def close_group(*, stage: int, group: Group | str, applications: list[Application],
-                assignments: list[Assignment], ratings: list[Rating], problems: list[Problem],
-                rules: ScoringRules, decisions: Iterable[Decision] = ()) -> StageOutcome:
+def close_group(
+    *,
+    stage: int,
+    group: Group | str,
+    applications: list[Application],
+    assignments: list[Assignment],
+    ratings: list[Rating],
+    problems: list[Problem],
+    rules: ScoringRules,
+    decisions: Iterable[Decision] = (),
+) -> StageOutcome:
     """Rank one group and pick its quota (9.4.1, 9.4.2; winners 9.4.3, 11.2, 11.3), minus the
     disqualified (9.10). Stage 3: `selected` are the prize winners, place 1 first.
 
@@ -245,8 +336,7 @@ def close_group(*, stage: int, group: Group | str, applications: list[Applicatio
     counted = counted_ratings(mine, ids)
     waiting: list[str] = []
     for app in competing:
-        gap = missing_ratings(app, counted[app.id], assignments, stage=stage, group=gid,
-                              min_experts=rules.min_experts)
+        gap = missing_ratings(app, counted[app.id], assignments, stage=stage, group=gid, min_experts=rules.min_experts)
         if gap is None:
             continue
         decision = close_incomplete_decision(decisions, stage=stage, group=gid, application_id=app.id)
@@ -259,25 +349,45 @@ def close_group(*, stage: int, group: Group | str, applications: list[Applicatio
     ties: list[list[str]] = []
     if not waiting:
         selected, ties, tie_waiting, tie_used = _select(
-            standings, rules.quota(stage), tie_break=rules.tie_break,
-            decisions=decisions, group=gid, stage=stage)
+            standings, rules.quota(stage), tie_break=rules.tie_break, decisions=decisions, group=gid, stage=stage
+        )
         waiting += tie_waiting
         if tie_used is not None:
             used.append(tie_used)
         if stage == 3 and not waiting:  # the winners' places, not only who wins (11.3)
             selected, ties, place_waiting, place_used = order_places(
-                standings, selected, tie_break=rules.tie_break, decisions=decisions, group=gid,
-                stage=stage)
+                standings, selected, tie_break=rules.tie_break, decisions=decisions, group=gid, stage=stage
+            )
             waiting += place_waiting
             used += [d for d in place_used if d not in used]
     tied = {i for t in ties for i in t}
     for s in standings:
         s.selected = s.application_id in selected
         s.tied_at_cutoff = s.application_id in tied
-    return StageOutcome(stage=stage, group=gid, standings=standings, selected=selected, ties=ties,
-                        problems=list(problems), waiting=waiting, decisions=used)
+    return StageOutcome(
+        stage=stage,
+        group=gid,
+        standings=standings,
+        selected=selected,
+        ties=ties,
+        problems=list(problems),
+        waiting=waiting,
+        decisions=used,
+    )
 
 
-__all__ = ["aggregate", "rank", "select", "order_places", "close_group", "quota_for", "break_by_criterion",
-                      "tie_decision", "disqualified", "assigned_ratings", "close_incomplete_decision",
-                      "missing_ratings", "counted_ratings"]
+__all__ = [
+    "aggregate",
+    "rank",
+    "select",
+    "order_places",
+    "close_group",
+    "quota_for",
+    "break_by_criterion",
+    "tie_decision",
+    "disqualified",
+    "assigned_ratings",
+    "close_incomplete_decision",
+    "missing_ratings",
+    "counted_ratings",
+]

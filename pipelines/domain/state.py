@@ -2,6 +2,7 @@
 
 Jobs change it in memory and the store writes it back once at the end of the job. Pure: no I/O.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ class StageState(str, Enum):
     CLOSED = "closed"
 
     @classmethod
-    def parse(cls, text: object) -> "StageState":
+    def parse(cls, text: object) -> StageState:
         value = str(text or "").strip().lower()
         return cls(value) if value in cls._value2member_map_ else cls.PENDING
 
@@ -82,10 +83,15 @@ class EditionState:
     def sheets(self, stage: int) -> list[Assignment]:
         return [a for a in self.assignments if a.stage == stage]
 
-    def replace_stage(self, stage: int, *, assignments: list[Assignment] | None = None,
-                      ratings: dict[Key, list[Rating]] | None = None,
-                      problems: dict[Key, list[Problem]] | None = None,
-                      outcomes: dict[Key, StageOutcome] | None = None) -> None:
+    def replace_stage(
+        self,
+        stage: int,
+        *,
+        assignments: list[Assignment] | None = None,
+        ratings: dict[Key, list[Rating]] | None = None,
+        problems: dict[Key, list[Problem]] | None = None,
+        outcomes: dict[Key, StageOutcome] | None = None,
+    ) -> None:
         """Put one stage's rows in place of the ones it had, keeping the other stages' as they are."""
         if assignments is not None:
             self.assignments = [a for a in self.assignments if a.stage != stage] + assignments

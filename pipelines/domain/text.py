@@ -5,6 +5,7 @@ inside Cyrillic words (and the reverse), `ё`, and the Kazakh letters people rep
 keyboard neighbours (қ→к, ә→а, і→и …), so "Ақпараттық жүйелер", "Акпараттык жуйелер" and
 "Aқпараттық жүйелер" (Latin A) all fold to the same text.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -19,11 +20,48 @@ _CYR_TO_LATIN_LOOKALIKE = str.maketrans("аеорсхуікмтнв", "aeopcxyik
 _KAZ_RU = str.maketrans("әғқңөұүһіё", "агкнооухие")
 # Cyrillic -> Latin transliteration, for comparing names written in either script.
 _TRANSLIT = {
-    "а": "a", "ә": "a", "б": "b", "в": "v", "г": "g", "ғ": "g", "д": "d", "е": "e", "ё": "e", "ж": "zh",
-    "з": "z", "и": "i", "й": "i", "і": "i", "к": "k", "қ": "k", "л": "l", "м": "m", "н": "n", "ң": "n",
-    "о": "o", "ө": "o", "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ұ": "u", "ү": "u", "ф": "f",
-    "х": "h", "һ": "h", "ц": "ts", "ч": "ch", "ш": "sh", "щ": "sh", "ъ": "", "ы": "y", "ь": "", "э": "e",
-    "ю": "yu", "я": "ya",
+    "а": "a",
+    "ә": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "ғ": "g",
+    "д": "d",
+    "е": "e",
+    "ё": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "i",
+    "і": "i",
+    "к": "k",
+    "қ": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "ң": "n",
+    "о": "o",
+    "ө": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ұ": "u",
+    "ү": "u",
+    "ф": "f",
+    "х": "h",
+    "һ": "h",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sh",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
 }
 # Spelling variants of the same sound in Latin transcriptions (Akhmetov/Ahmetov, Zhanar/Janar …).
 _LATIN_VARIANTS = (("kh", "h"), ("j", "zh"), ("x", "ks"), ("q", "k"), ("w", "v"), ("y", "i"))
@@ -107,8 +145,11 @@ def normalise_url(url: str) -> str:
     host = parts.hostname.lower().removeprefix("www.")
     if port and port not in (80, 443):
         host = f"{host}:{port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS]
+    query = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
+    ]
     path = parts.path.rstrip("/")
     return f"https://{host}{path}" + (f"?{urlencode(query)}" if query else "")
 

@@ -5,6 +5,7 @@ control tables, the rating sheets and the documents be listed? It changes no tab
 document; on a first run it may create the edition's (empty) control spreadsheet, which every
 later job finds again by its key.
 """
+
 from __future__ import annotations
 
 from pipelines import i18n

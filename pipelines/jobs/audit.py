@@ -1,4 +1,5 @@
 """audit-sharing: every rating sheet is shared with its own expert only (14.1, 13: access control)."""
+
 from __future__ import annotations
 
 from pipelines import i18n
@@ -19,12 +20,23 @@ def audit(run: Run) -> int:
         closed = state.stage(stage).state in (StageState.CLOSED, StageState.WAITING)
         if entry["email"] != email:
             problems += 1
-            run.say(i18n.text("audit_not_expert", run.lang, sheet=entry["sheet"], email=entry["email"],
-                              role=entry["role"], expert=email))
+            run.say(
+                i18n.text(
+                    "audit_not_expert",
+                    run.lang,
+                    sheet=entry["sheet"],
+                    email=entry["email"],
+                    role=entry["role"],
+                    expert=email,
+                )
+            )
         elif closed and entry["role"] not in ("reader", "commenter"):
             problems += 1
-            run.say(i18n.text("audit_still_writer", run.lang, sheet=entry["sheet"], stage=stage, email=email,
-                              role=entry["role"]))
+            run.say(
+                i18n.text(
+                    "audit_still_writer", run.lang, sheet=entry["sheet"], stage=stage, email=email, role=entry["role"]
+                )
+            )
         else:
             run.say(i18n.text("audit_ok", run.lang, sheet=entry["sheet"], email=email, role=entry["role"]))
     run.say(i18n.text("audit_total", run.lang, count=problems))

@@ -1,11 +1,13 @@
 """What every job shares: the run context, the journal, progress, the edition's keys and texts."""
+
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, TypeVar
+from datetime import UTC, datetime
+from typing import Any, TypeVar
 
 from pipelines.config import Config
 from pipelines.domain.state import EditionState
@@ -78,8 +80,13 @@ class Run:
             self.held_journal.append({"action": action, "outcome": outcome, "detail": detail})
             return
         text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
-        row = {"at": datetime.now(timezone.utc).astimezone(self.config.zone).isoformat(timespec="seconds"),
-               "now": self.now.isoformat(timespec="seconds"), "action": action, "outcome": outcome, "detail": text}
+        row = {
+            "at": datetime.now(UTC).astimezone(self.config.zone).isoformat(timespec="seconds"),
+            "now": self.now.isoformat(timespec="seconds"),
+            "action": action,
+            "outcome": outcome,
+            "detail": text,
+        }
         self.tables.append("journal", [row])
         if self.loaded is not None:
             self.loaded.journal.append(row)
@@ -103,15 +110,20 @@ STAGE_TITLE_KEYS = {1: "doc_stage_1", 2: "doc_stage_2", 3: "doc_stage_3"}
 
 
 def stage_title(stage: int, lang: str) -> str:
-    """"I кезең — кафедра" / "I этап — кафедра": the stage as documents and notifications name it."""
+    """ "I кезең — кафедра" / "I этап — кафедра": the stage as documents and notifications name it."""
     from pipelines import i18n
 
     return i18n.text(STAGE_TITLE_KEYS[stage], lang)
 
 
 def common_context(config: Config, doc_date: str) -> dict[str, Any]:
-    return {"lang": config.language, "edition_name": config.edition.name, "year": config.edition.year,
-            "doc_date": doc_date, "regulation": REGULATION}
+    return {
+        "lang": config.language,
+        "edition_name": config.edition.name,
+        "year": config.edition.year,
+        "doc_date": doc_date,
+        "regulation": REGULATION,
+    }
 
 
 def rendered(kind: str, lang: str, context: dict[str, Any]) -> tuple[str, Callable[[], bytes]]:
@@ -122,8 +134,16 @@ def rendered(kind: str, lang: str, context: dict[str, Any]) -> tuple[str, Callab
 
     template = documents.template_path(kind, lang)
     if not template.exists():
-        raise documents.DocumentError(f"template {template} is missing: restore it from the repository "
-                                      f"or set CONTEST_TEMPLATES to a folder that has it")
-    source = hashlib.sha256(json.dumps([kind, lang, content_digest(template.read_bytes()), context],
-                                       ensure_ascii=False, sort_keys=True, default=str).encode()).hexdigest()
+        raise documents.DocumentError(
+            f"template {template} is missing: restore it from the repository "
+            f"or set CONTEST_TEMPLATES to a folder that has it"
+        )
+    source = hashlib.sha256(
+        json.dumps(
+            [kind, lang, content_digest(template.read_bytes()), context],
+            ensure_ascii=False,
+            sort_keys=True,
+            default=str,
+        ).encode()
+    ).hexdigest()
     return source, lambda: documents.render(kind, lang, context)

@@ -3,6 +3,7 @@
 This is the one place that knows how the typed state (domain/state.py) sits in the tables: the
 registry, stages, assignments, ratings, problems and results tabs. Jobs never read a tab themselves.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pipelines.domain.models import Assignment, Expert, Problem, Rating, Standing, StageOutcome
+from pipelines.domain.models import Assignment, Expert, Problem, Rating, StageOutcome, Standing
 from pipelines.domain.state import EditionState, Key, StageRecord, StageState
 from pipelines.i18n import say
 from pipelines.registry import from_row
@@ -35,9 +36,13 @@ class Edition:
 def load(tables: Tables) -> Edition:
     """Every table the jobs need, in one read of the control store."""
     t = tables.read_all([*STATE_TABLES, "journal"])
-    state = EditionState(stages=_stages(t["stages"]), assignments=_assignments(t["assignments"]),
-                         ratings=_ratings(t["ratings"]), problems=_problems(t["problems"]),
-                         outcomes=_outcomes(t["results"]))
+    state = EditionState(
+        stages=_stages(t["stages"]),
+        assignments=_assignments(t["assignments"]),
+        ratings=_ratings(t["ratings"]),
+        problems=_problems(t["problems"]),
+        outcomes=_outcomes(t["results"]),
+    )
     edition = Edition(state, journal=t["journal"])
     edition.set_registry(t["registry"])
     return edition
@@ -46,14 +51,16 @@ def load(tables: Tables) -> Edition:
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
     """The state back into its tables in one write; returns the tables that changed."""
     s = edition.state
-    return tables.write({
-        "registry": edition.registry_rows,
-        "stages": [_stage_row(s.stages[n]) for n in sorted(s.stages)],
-        "assignments": [_assignment_row(a) for a in sorted(s.assignments, key=lambda a: a.stage)],
-        "ratings": [_rating_row(k, r) for k in sorted(s.ratings) for r in s.ratings[k]],
-        "problems": [_problem_row(k, p) for k in sorted(s.problems) for p in s.problems[k]],
-        "results": [row for k in sorted(s.outcomes) for row in _result_rows(s.outcomes[k], lang)],
-    })
+    return tables.write(
+        {
+            "registry": edition.registry_rows,
+            "stages": [_stage_row(s.stages[n]) for n in sorted(s.stages)],
+            "assignments": [_assignment_row(a) for a in sorted(s.assignments, key=lambda a: a.stage)],
+            "ratings": [_rating_row(k, r) for k in sorted(s.ratings) for r in s.ratings[k]],
+            "problems": [_problem_row(k, p) for k in sorted(s.problems) for p in s.problems[k]],
+            "results": [row for k in sorted(s.outcomes) for row in _result_rows(s.outcomes[k], lang)],
+        }
+    )
 
 
 # --- stages ----------------------------------------------------------------------------------------
@@ -76,15 +83,26 @@ def _stages(rows: list[dict[str, Any]]) -> dict[int, StageRecord]:
             number = int(str(r.get("stage", "")).strip())
         except ValueError:
             continue
-        out[number] = StageRecord(number, StageState.parse(r.get("state")), _time(r.get("opened_at")),
-                                  _time(r.get("closed_at")), _time(r.get("deadline")), str(r.get("note") or ""))
+        out[number] = StageRecord(
+            number,
+            StageState.parse(r.get("state")),
+            _time(r.get("opened_at")),
+            _time(r.get("closed_at")),
+            _time(r.get("deadline")),
+            str(r.get("note") or ""),
+        )
     return out
 
 
 def _stage_row(s: StageRecord) -> dict[str, Any]:
-    return {"stage": s.number, "state": "" if s.state is StageState.PENDING else s.state.value,
-            "opened_at": _iso(s.opened_at), "closed_at": _iso(s.closed_at), "deadline": _iso(s.deadline),
-            "note": s.note}
+    return {
+        "stage": s.number,
+        "state": "" if s.state is StageState.PENDING else s.state.value,
+        "opened_at": _iso(s.opened_at),
+        "closed_at": _iso(s.closed_at),
+        "deadline": _iso(s.deadline),
+        "note": s.note,
+    }
 
 
 # --- assignments -----------------------------------------------------------------------------------
@@ -96,15 +114,29 @@ def _assignments(rows: list[dict[str, Any]]) -> list[Assignment]:
     out = []
     for r in rows:
         email = str(r.get("expert_email") or "")
-        out.append(Assignment(int(r["stage"]), str(r["group"]), Expert(str(r.get("expert_name") or email), email),
-                              _ids(r.get("application_ids")), str(r.get("sheet_id") or ""),
-                              str(r.get("sheet_url") or "")))
+        out.append(
+            Assignment(
+                int(r["stage"]),
+                str(r["group"]),
+                Expert(str(r.get("expert_name") or email), email),
+                _ids(r.get("application_ids")),
+                str(r.get("sheet_id") or ""),
+                str(r.get("sheet_url") or ""),
+            )
+        )
     return out
 
 
 def _assignment_row(a: Assignment) -> dict[str, Any]:
-    return {"stage": a.stage, "group": a.group, "expert_email": a.expert.email, "expert_name": a.expert.name,
-            "application_ids": ",".join(a.application_ids), "sheet_id": a.sheet_id, "sheet_url": a.sheet_url}
+    return {
+        "stage": a.stage,
+        "group": a.group,
+        "expert_email": a.expert.email,
+        "expert_name": a.expert.name,
+        "application_ids": ",".join(a.application_ids),
+        "sheet_id": a.sheet_id,
+        "sheet_url": a.sheet_url,
+    }
 
 
 # --- ratings and problems --------------------------------------------------------------------------
@@ -121,31 +153,51 @@ def _ratings(rows: list[dict[str, Any]]) -> dict[Key, list[Rating]]:
             stored = {}
         scores = {k: v if isinstance(v, int) and not isinstance(v, bool) else None for k, v in stored.items()}
         raw = {k: v for k, v in stored.items() if scores[k] is None and v is not None}
-        out.setdefault(_key(r), []).append(Rating(str(r["expert_email"]), str(r["application_id"]), scores,
-                                                  str(r.get("comment") or ""), raw))
+        out.setdefault(_key(r), []).append(
+            Rating(str(r["expert_email"]), str(r["application_id"]), scores, str(r.get("comment") or ""), raw)
+        )
     return out
 
 
 def _rating_row(key: Key, r: Rating) -> dict[str, Any]:
     scores = {k: (v if v is not None else r.raw.get(k)) for k, v in r.scores.items()}  # raw kept
-    return {"stage": key[0], "group": key[1], "expert_email": r.expert_email, "application_id": r.application_id,
-            "scores": json.dumps(scores, ensure_ascii=False, default=str),
-            "total": r.total if r.total is not None else "", "complete": r.complete, "comment": r.comment}
+    return {
+        "stage": key[0],
+        "group": key[1],
+        "expert_email": r.expert_email,
+        "application_id": r.application_id,
+        "scores": json.dumps(scores, ensure_ascii=False, default=str),
+        "total": r.total if r.total is not None else "",
+        "complete": r.complete,
+        "comment": r.comment,
+    }
 
 
 def _problems(rows: list[dict[str, Any]]) -> dict[Key, list[Problem]]:
     out: dict[Key, list[Problem]] = {}
     for r in rows:
-        out.setdefault(_key(r), []).append(Problem(str(r.get("expert_email") or ""),
-                                                   str(r.get("application_id") or "") or None,
-                                                   str(r.get("cell") or ""), str(r.get("detail") or ""),
-                                                   r.get("raw") if r.get("raw") != "" else None))
+        out.setdefault(_key(r), []).append(
+            Problem(
+                str(r.get("expert_email") or ""),
+                str(r.get("application_id") or "") or None,
+                str(r.get("cell") or ""),
+                str(r.get("detail") or ""),
+                r.get("raw") if r.get("raw") != "" else None,
+            )
+        )
     return out
 
 
 def _problem_row(key: Key, p: Problem) -> dict[str, Any]:
-    return {"stage": key[0], "group": key[1], "expert_email": p.expert, "application_id": p.application_id or "",
-            "cell": p.cell, "detail": p.detail, "raw": "" if p.raw is None else str(p.raw)}
+    return {
+        "stage": key[0],
+        "group": key[1],
+        "expert_email": p.expert,
+        "application_id": p.application_id or "",
+        "cell": p.cell,
+        "detail": p.detail,
+        "raw": "" if p.raw is None else str(p.raw),
+    }
 
 
 # --- results: each group's outcome -----------------------------------------------------------------
@@ -171,8 +223,15 @@ def _outcomes(rows: list[dict[str, Any]]) -> dict[Key, StageOutcome]:
             except json.JSONDecodeError:
                 means = {}
             rank = _number(r.get("rank"))
-            s = Standing(str(r["application_id"]), _number(r.get("score")), int(_number(r.get("raters")) or 0),
-                         means, int(rank) if rank is not None else None, bool(r.get("selected")), bool(r.get("tied")))
+            s = Standing(
+                str(r["application_id"]),
+                _number(r.get("score")),
+                int(_number(r.get("raters")) or 0),
+                means,
+                int(rank) if rank is not None else None,
+                bool(r.get("selected")),
+                bool(r.get("tied")),
+            )
             standings.append(s)
             if r.get("tied"):
                 ties.setdefault(str(r["tied"]), []).append(s.application_id)
@@ -182,18 +241,30 @@ def _outcomes(rows: list[dict[str, Any]]) -> dict[Key, StageOutcome]:
         else:
             selected = [s.application_id for s in standings if s.selected]
         waiting = [w for w in str(group_rows[0].get("waiting") or "").split("\n") if w]
-        out[key] = StageOutcome(key[0], key[1], standings, selected, [ids for _n, ids in sorted(ties.items())],
-                                [], waiting)
+        out[key] = StageOutcome(
+            key[0], key[1], standings, selected, [ids for _n, ids in sorted(ties.items())], [], waiting
+        )
     return out
 
 
 def _result_rows(o: StageOutcome, lang: str) -> list[dict[str, Any]]:
     tie_number = {i: n for n, tie in enumerate(o.ties, start=1) for i in tie}
     waiting = "\n".join(say(w, lang) for w in o.waiting)
-    return [{"stage": o.stage, "group": o.group, "application_id": s.application_id,
-             "rank": s.rank if s.rank is not None else "", "score": "" if s.score is None else s.score,
-             "raters": s.raters, "criterion_means": json.dumps(s.criterion_means, sort_keys=True),
-             "selected": s.application_id in o.selected, "tied": tie_number.get(s.application_id, ""),
-             "place": o.selected.index(s.application_id) + 1 if o.stage == 3 and o.ready
-             and s.application_id in o.selected else "",
-             "waiting": waiting} for s in o.standings]
+    return [
+        {
+            "stage": o.stage,
+            "group": o.group,
+            "application_id": s.application_id,
+            "rank": s.rank if s.rank is not None else "",
+            "score": "" if s.score is None else s.score,
+            "raters": s.raters,
+            "criterion_means": json.dumps(s.criterion_means, sort_keys=True),
+            "selected": s.application_id in o.selected,
+            "tied": tie_number.get(s.application_id, ""),
+            "place": o.selected.index(s.application_id) + 1
+            if o.stage == 3 and o.ready and s.application_id in o.selected
+            else "",
+            "waiting": waiting,
+        }
+        for s in o.standings
+    ]

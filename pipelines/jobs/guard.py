@@ -15,6 +15,7 @@ yet written by a hand-run `open-stage 1`) is therefore not taken for a lost stor
 
 `contest restore` (local workspace) puts back a copy from workspace/backups/ (backends/local.py).
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -64,18 +65,23 @@ def ensure_control_intact(workspace: Workspace, lang: str) -> None:
         lacking = missing_tables(health, required_tables(sheets, documents))
         if not lacking:
             return
-        problem = i18n.text("control_tabs_missing", lang,
-                            tabs=", ".join(schema()[t]["title"][lang] for t in lacking))
+        problem = i18n.text("control_tabs_missing", lang, tabs=", ".join(schema()[t]["title"][lang] for t in lacking))
     elif health.state == "unreadable":
         problem = i18n.text("control_unreadable", lang, detail=health.detail)
     elif health.state == "empty":
         problem = i18n.text("control_empty", lang)
     else:
         problem = i18n.text("control_missing", lang)
-    raise ControlLost(i18n.text(
-        "control_lost", lang, where=health.where, problem=problem,
-        made=i18n.text("control_made", lang, sheets=len(sheets), documents=len(documents)),
-        restore=restore_hint(health, lang)))
+    raise ControlLost(
+        i18n.text(
+            "control_lost",
+            lang,
+            where=health.where,
+            problem=problem,
+            made=i18n.text("control_made", lang, sheets=len(sheets), documents=len(documents)),
+            restore=restore_hint(health, lang),
+        )
+    )
 
 
 def restore_hint(health: ControlHealth, lang: str) -> str:
@@ -99,8 +105,9 @@ def list_backups(config, lang: str) -> list[str]:
     for b in found:
         taken = b.taken.strftime("%Y-%m-%d %H:%M:%S")
         if b.readable:
-            out.append(i18n.text("restore_list_line", lang, name=b.path.name, taken=taken,
-                                 tables=_tables_text(b.tables or {})))
+            out.append(
+                i18n.text("restore_list_line", lang, name=b.path.name, taken=taken, tables=_tables_text(b.tables or {}))
+            )
         else:
             out.append(i18n.text("restore_list_unreadable", lang, name=b.path.name, taken=taken, detail=b.detail))
     return out
@@ -125,8 +132,15 @@ def restore_control(config, lang: str, name: str | None = None) -> list[str]:
         if chosen is None:
             raise BackendError(i18n.text("restore_none", lang, folder=backups.folder))
     aside = backups.put_back(chosen.path)
-    lines = [i18n.text("restore_done", lang, name=chosen.path.name,
-                       taken=chosen.taken.strftime("%Y-%m-%d %H:%M:%S"), tables=_tables_text(chosen.tables or {}))]
+    lines = [
+        i18n.text(
+            "restore_done",
+            lang,
+            name=chosen.path.name,
+            taken=chosen.taken.strftime("%Y-%m-%d %H:%M:%S"),
+            tables=_tables_text(chosen.tables or {}),
+        )
+    ]
     if aside:
         lines.append(i18n.text("restore_set_aside", lang, path=aside))
     return lines

@@ -1,4 +1,5 @@
 """Intake: form responses -> applications -> rules -> registry, and a form 01 letter per accepted DER."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -24,11 +25,16 @@ class IntakeReport:
     def summary(self, lang: str) -> str:
         """One line for CDB in `lang` (kk|ru)."""
         kept = i18n.text("intake_kept", lang, kept=self.kept_missing) if self.kept_missing else ""
-        return i18n.text("intake_summary", lang, responses=self.responses,
-                         counts=i18n.counts(self.counts, lang) or i18n.text("none_yet", lang), kept=kept,
-                         registry=i18n.text("registry_written" if self.registry_changed else "registry_unchanged",
-                                            lang),
-                         letters=len(self.letters), written=sum(d.changed for d in self.letters))
+        return i18n.text(
+            "intake_summary",
+            lang,
+            responses=self.responses,
+            counts=i18n.counts(self.counts, lang) or i18n.text("none_yet", lang),
+            kept=kept,
+            registry=i18n.text("registry_written" if self.registry_changed else "registry_unchanged", lang),
+            letters=len(self.letters),
+            written=sum(d.changed for d in self.letters),
+        )
 
 
 def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[list[Application], int]:
@@ -50,10 +56,25 @@ def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[li
 
 
 def _unmappable(item, exc: Exception) -> Response:
-    return Response(row_key=item.row_key, row_number=item.row_number, submitted_at=None, respondent_email="",
-                    faculty="", department="", title="", authors=[], authors_raw="", languages=[], der_type="",
-                    justification="", link="", act_files=[], certificate_files=[], raw=dict(item.answers),
-                    problems=[Reason("error", "-", f"row {item.row_number}: cannot read the answers ({exc})")])
+    return Response(
+        row_key=item.row_key,
+        row_number=item.row_number,
+        submitted_at=None,
+        respondent_email="",
+        faculty="",
+        department="",
+        title="",
+        authors=[],
+        authors_raw="",
+        languages=[],
+        der_type="",
+        justification="",
+        link="",
+        act_files=[],
+        certificate_files=[],
+        raw=dict(item.answers),
+        problems=[Reason("error", "-", f"row {item.row_number}: cannot read the answers ({exc})")],
+    )
 
 
 def run_intake(run: Run) -> IntakeReport:
@@ -70,9 +91,16 @@ def run_intake(run: Run) -> IntakeReport:
     report.registry_changed = "registry" in run.commit()
     for app in run.each(i18n.text("progress_form01", run.lang), [a for a in apps if a.status is Status.ACCEPTED]):
         report.letters.append(paperwork.write_form01(run, app, paperwork.form01_folder(app)))
-    run.journal("intake", "ok", {"responses": report.responses, **report.counts,
-                                 **({"kept_missing": report.kept_missing} if report.kept_missing else {}),
-                                 "letters_written": sum(d.changed for d in report.letters)})
+    run.journal(
+        "intake",
+        "ok",
+        {
+            "responses": report.responses,
+            **report.counts,
+            **({"kept_missing": report.kept_missing} if report.kept_missing else {}),
+            "letters_written": sum(d.changed for d in report.letters),
+        },
+    )
     run.say(report.summary(run.lang))
     return report
 

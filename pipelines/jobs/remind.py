@@ -1,4 +1,5 @@
 """Remind experts whose sheets are incomplete, N days before the stage's deadline."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,16 +31,33 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
             if not (send and due) or token in already:
                 continue
-            body = i18n.text("mail_remind_body", run.lang, name=pending.name, edition=run.config.edition.name,
-                             stage=stage_title(stage, run.lang), missing=pending.missing,
-                             deadline=fmt_time(deadline, run.config), url=pending.url)
-            pending.notified = run.workspace.mailer.notify(pending.email, i18n.text("mail_remind_subject", run.lang),
-                                                           body)
+            body = i18n.text(
+                "mail_remind_body",
+                run.lang,
+                name=pending.name,
+                edition=run.config.edition.name,
+                stage=stage_title(stage, run.lang),
+                missing=pending.missing,
+                deadline=fmt_time(deadline, run.config),
+                url=pending.url,
+            )
+            pending.notified = run.workspace.mailer.notify(
+                pending.email, i18n.text("mail_remind_subject", run.lang), body
+            )
             if pending.notified:
                 run.journal("remind", "sent", token)
     for p in report.pending:
-        run.say(i18n.text("remind_pending_sent" if p.notified else "remind_pending", run.lang, stage=p.stage,
-                          group=p.group, name=p.name, email=p.email, missing=p.missing))
+        run.say(
+            i18n.text(
+                "remind_pending_sent" if p.notified else "remind_pending",
+                run.lang,
+                stage=p.stage,
+                group=p.group,
+                name=p.name,
+                email=p.email,
+                missing=p.missing,
+            )
+        )
     if open_stages and not report.pending:
         run.say(i18n.text("remind_all_complete", run.lang))
     return report

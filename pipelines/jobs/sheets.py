@@ -1,5 +1,6 @@
 """Rating sheets as the jobs use them: the spec of one expert's sheet, its reference, reading it
 back. Shared by opening, closing, reminding and status, so that none of them reads another's data."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,37 +12,60 @@ from pipelines.ports import BackendError, SheetKey, SheetRef, SheetSpec
 
 
 def share_message(run: Run, stage: int, group_name: str, deadline: str) -> str:
-    return i18n.text("doc_share", run.lang, edition=run.config.edition.name, stage=stage_title(stage, run.lang),
-                     group=group_name, deadline=deadline)
+    return i18n.text(
+        "doc_share",
+        run.lang,
+        edition=run.config.edition.name,
+        stage=stage_title(stage, run.lang),
+        group=group_name,
+        deadline=deadline,
+    )
 
 
 def sheet_spec(run: Run, stage: int, group: Group, expert: Expert, apps: list[Application]) -> SheetSpec:
     deadline = fmt_time(run.config.calendar.stage_close(stage), run.config)
-    grid = rating_sheet.build_grid(config=run.config, stage=stage, group_name=group.name, expert=expert,
-                                   applications=apps, deadline_text=deadline, lang=run.lang)
-    return SheetSpec(key=SheetKey(run.edition_key, stage, group.id, expert.email),
-                     name=f"form02_s{stage}_{group.id}_{expert.email.split('@')[0]}",
-                     folder=[f"stage-{stage}", group.id, "sheets"], grid=grid, expert_name=expert.name,
-                     deadline_text=deadline, share_message=share_message(run, stage, group.name, deadline),
-                     share_subject=i18n.text("share_subject", run.lang, edition=run.config.edition.name,
-                                             group=group.name, deadline=deadline))
+    grid = rating_sheet.build_grid(
+        config=run.config,
+        stage=stage,
+        group_name=group.name,
+        expert=expert,
+        applications=apps,
+        deadline_text=deadline,
+        lang=run.lang,
+    )
+    return SheetSpec(
+        key=SheetKey(run.edition_key, stage, group.id, expert.email),
+        name=f"form02_s{stage}_{group.id}_{expert.email.split('@')[0]}",
+        folder=[f"stage-{stage}", group.id, "sheets"],
+        grid=grid,
+        expert_name=expert.name,
+        deadline_text=deadline,
+        share_message=share_message(run, stage, group.name, deadline),
+        share_subject=i18n.text(
+            "share_subject", run.lang, edition=run.config.edition.name, group=group.name, deadline=deadline
+        ),
+    )
 
 
 def sheet_ref(run: Run, a: Assignment) -> SheetRef:
     return SheetRef(SheetKey(run.edition_key, a.stage, a.group, a.expert.email), a.sheet_id, a.sheet_url)
 
 
-def read_assignment(run: Run, a: Assignment, *, require_complete: bool = False
-                    ) -> tuple[list[Rating], list[Problem]]:
+def read_assignment(run: Run, a: Assignment, *, require_complete: bool = False) -> tuple[list[Rating], list[Problem]]:
     """One expert's ratings and the problems in their sheet; a sheet that cannot be read is a problem."""
     apps = run.state.counting()
     try:
         cells = run.workspace.sheets.read(sheet_ref(run, a))
     except BackendError as exc:
         return [], [Problem(a.expert.email, None, a.sheet_url, f"the sheet could not be read: {exc}")]
-    return rating_sheet.read_sheet(cells=cells, expected=[apps[i] for i in a.application_ids if i in apps],
-                                   expert_email=a.expert.email, config=run.config, lang=run.lang,
-                                   require_complete=require_complete)
+    return rating_sheet.read_sheet(
+        cells=cells,
+        expected=[apps[i] for i in a.application_ids if i in apps],
+        expert_email=a.expert.email,
+        config=run.config,
+        lang=run.lang,
+        require_complete=require_complete,
+    )
 
 
 @dataclass

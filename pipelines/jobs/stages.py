@@ -4,19 +4,29 @@ Each job checks the move with domain/lifecycle.py, acts through the ports, chang
 state in memory and writes it back once (`run.commit()`). Documents are built from the in-memory
 outcome.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
 from pipelines.domain import assignment as assigning
 from pipelines.domain import lifecycle, scoring
-from pipelines.domain.models import (Application, Assignment, Expert, Group, Notice, Problem, Rating, StageOutcome,
-                                     Status)
+from pipelines.domain.models import (
+    Application,
+    Assignment,
+    Expert,
+    Group,
+    Notice,
+    Problem,
+    Rating,
+    StageOutcome,
+    Status,
+)
 from pipelines.domain.state import INTAKE, Key, StageState
 from pipelines.i18n import say, state_label, text
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
-from pipelines.jobs.sheets import read_assignment, sheet_ref, sheet_spec, share_message
+from pipelines.jobs.sheets import read_assignment, share_message, sheet_ref, sheet_spec
 
 
 class StageError(Exception):
@@ -35,8 +45,13 @@ def close_intake(run: Run) -> bool:
     record = run.state.stage(INTAKE)
     if record.state is StageState.CLOSED:
         return False
-    run.state.stages[INTAKE] = replace(record, state=StageState.CLOSED, opened_at=run.config.calendar.intake_open,
-                                       closed_at=run.now, note="final intake")
+    run.state.stages[INTAKE] = replace(
+        record,
+        state=StageState.CLOSED,
+        opened_at=run.config.calendar.intake_open,
+        closed_at=run.now,
+        note="final intake",
+    )
     return True
 
 
@@ -75,21 +90,43 @@ def open_stage(run: Run, stage: int) -> OpenReport:
     placed = []
     for group, apps, a in run.each(f"stage {stage} rating sheets", work):
         by_id = {x.id: x for x in apps}
-        ref = run.workspace.sheets.ensure(sheet_spec(run, stage, group, a.expert,
-                                                     [by_id[i] for i in a.application_ids]))
+        ref = run.workspace.sheets.ensure(
+            sheet_spec(run, stage, group, a.expert, [by_id[i] for i in a.application_ids])
+        )
         report.sheets += 1
         report.created += ref.created
         placed.append(replace(a, sheet_id=ref.id, sheet_url=ref.url))
     state.replace_stage(stage, assignments=placed)
     record = state.stage(stage)
-    state.stages[stage] = replace(record, state=StageState.OPEN, opened_at=record.opened_at or run.now,
-                                  note="\n".join(say(q, run.lang) for q in report.quorum))
+    state.stages[stage] = replace(
+        record,
+        state=StageState.OPEN,
+        opened_at=record.opened_at or run.now,
+        note="\n".join(say(q, run.lang) for q in report.quorum),
+    )
     run.commit()
     deadline = fmt_time(dates.stage_close(stage), run.config)
-    run.journal(f"open-stage {stage}", "ok", {"groups": report.groups, "sheets": report.sheets,
-                                               "created": report.created, "quorum_problems": len(report.quorum)})
-    run.say(text("stage_opened", run.lang, stage=stage, groups=report.groups, sheets=report.sheets,
-                 created=report.created, deadline=deadline))
+    run.journal(
+        f"open-stage {stage}",
+        "ok",
+        {
+            "groups": report.groups,
+            "sheets": report.sheets,
+            "created": report.created,
+            "quorum_problems": len(report.quorum),
+        },
+    )
+    run.say(
+        text(
+            "stage_opened",
+            run.lang,
+            stage=stage,
+            groups=report.groups,
+            sheets=report.sheets,
+            created=report.created,
+            deadline=deadline,
+        )
+    )
     for line in report.quorum:
         run.say(text("stage_warning", run.lang, line=say(line, run.lang)))
     return report
@@ -108,13 +145,19 @@ def reopen_stage(run: Run, stage: int) -> int:
     names = {g.id: g.name for g, _members in _groups(run, stage)}
     sheets = state.sheets(stage)
     for a in run.each(f"stage {stage}: reopening sheets", sheets):
-        run.workspace.sheets.unfreeze(sheet_ref(run, a), share_message(run, stage, names.get(a.group, a.group),
-                                                                        deadline))
-    state.stages[stage] = replace(state.stage(stage), state=StageState.OPEN, closed_at=None,
-                                  note=f"reopened {run.now.isoformat(timespec='seconds')}: "
-                                       f"the deadline moved to {deadline}")
+        run.workspace.sheets.unfreeze(
+            sheet_ref(run, a), share_message(run, stage, names.get(a.group, a.group), deadline)
+        )
+    state.stages[stage] = replace(
+        state.stage(stage),
+        state=StageState.OPEN,
+        closed_at=None,
+        note=f"reopened {run.now.isoformat(timespec='seconds')}: the deadline moved to {deadline}",
+    )
     run.commit()
-    run.journal(f"reopen-stage {stage}", "ok", {"sheets": len(sheets), "deadline": dates.stage_close(stage).isoformat()})
+    run.journal(
+        f"reopen-stage {stage}", "ok", {"sheets": len(sheets), "deadline": dates.stage_close(stage).isoformat()}
+    )
     run.say(text("stage_reopened", run.lang, stage=stage, sheets=len(sheets), deadline=deadline))
     return len(sheets)
 
@@ -156,8 +199,11 @@ def gather(run: Run, stage: int) -> tuple[dict[Key, list[Rating]], dict[Key, lis
 def _experts(run: Run) -> dict[str, Expert]:
     """The commission members as the config declares them (conflicts included), by e-mail."""
     org = run.config.organisation()
-    members = [*org.contest_commission, *(e for es in org.faculty_commissions.values() for e in es),
-               *(e for es in org.department_commissions.values() for e in es)]
+    members = [
+        *org.contest_commission,
+        *(e for es in org.faculty_commissions.values() for e in es),
+        *(e for es in org.department_commissions.values() for e in es),
+    ]
     return {e.email: e for e in members}
 
 
@@ -179,33 +225,61 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
     groups = {g.id: (g, members) for g, members in _groups(run, stage)}
     report = CloseReport(stage, problems=[p for k in sorted(problems) for p in problems[k]])
     outcomes = {}
-    for group_id, (group, members) in sorted(groups.items()):
+    for group_id, (_group, members) in sorted(groups.items()):
         key = (stage, group_id)
         outcome = scoring.close_group(
-            stage=stage, group=group_id, applications=members,
-            assignments=[a for a in assignments if a.group == group_id], ratings=ratings.get(key, []),
-            problems=problems.get(key, []), rules=rules, decisions=decisions)
+            stage=stage,
+            group=group_id,
+            applications=members,
+            assignments=[a for a in assignments if a.group == group_id],
+            ratings=ratings.get(key, []),
+            problems=problems.get(key, []),
+            rules=rules,
+            decisions=decisions,
+        )
         outcomes[key] = outcome
         report.outcomes.append(outcome)
     state.replace_stage(stage, ratings=ratings, problems=problems, outcomes=outcomes)
     for group_id, (group, _members) in run.each(f"stage {stage}: documents", sorted(groups.items())):
-        paperwork.write_form02s(run, stage, group, [a for a in assignments if a.group == group_id],
-                                ratings.get((stage, group_id), []))
+        paperwork.write_form02s(
+            run, stage, group, [a for a in assignments if a.group == group_id], ratings.get((stage, group_id), [])
+        )
         if stage < 3 and outcomes[(stage, group_id)].ready:
             paperwork.write_extract(run, stage, group)
     if report.closed and stage == 3:
         paperwork.write_final(run)
     new_state = StageState.CLOSED if report.closed else StageState.WAITING
-    state.stages[stage] = replace(state.stage(stage), state=new_state,
-                                  closed_at=run.now if report.closed else None,
-                                  note="\n".join(report.waiting_in(run.lang)), deadline=dates.stage_close(stage))
+    state.stages[stage] = replace(
+        state.stage(stage),
+        state=new_state,
+        closed_at=run.now if report.closed else None,
+        note="\n".join(report.waiting_in(run.lang)),
+        deadline=dates.stage_close(stage),
+    )
     run.commit()
     ready = [o for o in report.outcomes if o.ready]
-    run.journal(f"close-stage {stage}", new_state.value,
-                {"groups": len(report.outcomes), "ready": len(ready), "problems": len(report.problems),
-                 "waiting": report.waiting, **({"forced_before_deadline": True} if early else {})})
-    run.say(text("stage_closed_summary", run.lang, stage=stage, state=state_label(new_state.value, run.lang),
-                 ready=len(ready), groups=len(report.outcomes), problems=len(report.problems)))
+    run.journal(
+        f"close-stage {stage}",
+        new_state.value,
+        {
+            "groups": len(report.outcomes),
+            "ready": len(ready),
+            "problems": len(report.problems),
+            "waiting": report.waiting,
+            **({"forced_before_deadline": True} if early else {}),
+        },
+    )
+    run.say(
+        text(
+            "stage_closed_summary",
+            run.lang,
+            stage=stage,
+            state=state_label(new_state.value, run.lang),
+            ready=len(ready),
+            groups=len(report.outcomes),
+            problems=len(report.problems),
+        )
+    )
     for line in report.waiting_in(run.lang):
         run.say(text("stage_waiting_line", run.lang, line=line))
     return report
@@ -214,7 +288,8 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
 # --- a disqualification after the close (9.10) -----------------------------------------------------
 def _disqualified_ids(run: Run) -> set[str]:
     return {i for d in run.config.domain_decisions() if d.kind == "disqualify" for i in d.applications} | {
-        a.id for a in run.state.applications if a.status is Status.DISQUALIFIED}
+        a.id for a in run.state.applications if a.status is Status.DISQUALIFIED
+    }
 
 
 def apply_late_disqualifications(run: Run) -> list[str]:
@@ -237,26 +312,46 @@ def apply_late_disqualifications(run: Run) -> list[str]:
         if later is StageState.CLOSED:
             continue  # the next stage ranked without it; its own outcome is looked at in turn
         if later is not StageState.PENDING:
-            line = text("disqualified_after_next_opened", run.lang, ids=", ".join(hit), stage=stage,
-                        group=group_id, next=stage + 1, state=state_label(later.value, run.lang))
+            line = text(
+                "disqualified_after_next_opened",
+                run.lang,
+                ids=", ".join(hit),
+                stage=stage,
+                group=group_id,
+                next=stage + 1,
+                state=state_label(later.value, run.lang),
+            )
             run.say(line)
             said.append(line)
             continue
         members = [apps[s.application_id] for s in outcome.standings if s.application_id in apps]
         assignments = _with_experts(run, [a for a in state.sheets(stage) if a.group == group_id])
-        new = scoring.close_group(stage=stage, group=group_id, applications=members, assignments=assignments,
-                                  ratings=state.ratings.get((stage, group_id), []),
-                                  problems=state.problems.get((stage, group_id), []), rules=rules,
-                                  decisions=decisions)
+        new = scoring.close_group(
+            stage=stage,
+            group=group_id,
+            applications=members,
+            assignments=assignments,
+            ratings=state.ratings.get((stage, group_id), []),
+            problems=state.problems.get((stage, group_id), []),
+            rules=rules,
+            decisions=decisions,
+        )
         state.outcomes[(stage, group_id)] = new
-        group = next((g for g, _m in assigning.stage_groups(run.config.organisation(), stage, members)
-                      if g.id == group_id), None)
+        group = next(
+            (g for g, _m in assigning.stage_groups(run.config.organisation(), stage, members) if g.id == group_id), None
+        )
         if group is not None and stage < 3:
             paperwork.write_extract(run, stage, group, version=2)
         if stage == 3:
             paperwork.write_final(run, version=2)
-        line = text("disqualified_recomputed", run.lang, ids=", ".join(hit), stage=stage, group=group_id,
-                    selected=", ".join(new.selected) or "—")
+        line = text(
+            "disqualified_recomputed",
+            run.lang,
+            ids=", ".join(hit),
+            stage=stage,
+            group=group_id,
+            selected=", ".join(new.selected) or "—",
+        )
         run.say(line)
         said.append(line)
         if not new.ready:

@@ -1,4 +1,5 @@
 """What is done, what is waiting, who has not scored: the `status --json` contract (docs/architecture.md)."""
+
 from __future__ import annotations
 
 import json
@@ -27,25 +28,46 @@ def _progress(state: EditionState, app: Application) -> str:
 
 def build_status(run: Run) -> dict[str, Any]:
     state = run.state
-    applications = [{
-        "id": app.id, "title": app.title, "faculty": app.faculty_id or app.response.faculty,
-        "department": app.department_id or app.response.department,
-        "authors": [a.name for a in app.response.authors], "status": _progress(state, app),
-        "registry_status": app.status.value, "row_key": app.response.row_key,
-        "reasons": [r.as_dict() for r in app.reasons]} for app in state.applications]
+    applications = [
+        {
+            "id": app.id,
+            "title": app.title,
+            "faculty": app.faculty_id or app.response.faculty,
+            "department": app.department_id or app.response.department,
+            "authors": [a.name for a in app.response.authors],
+            "status": _progress(state, app),
+            "registry_status": app.status.value,
+            "row_key": app.response.row_key,
+            "reasons": [r.as_dict() for r in app.reasons],
+        }
+        for app in state.applications
+    ]
     stages = []
     for number in (1, 2, 3):
         record = state.stage(number)
         # The ratings are read from the sheets when a stage closes; while it is open, read them live.
-        live = ({(p.group, p.email) for p in incomplete_sheets(run, number)}
-                if record.state is StageState.OPEN else None)
-        complete = {(r.expert_email, r.application_id) for (s, _g), rs in state.ratings.items() if s == number
-                    for r in rs if r.complete}
+        live = {(p.group, p.email) for p in incomplete_sheets(run, number)} if record.state is StageState.OPEN else None
+        complete = {
+            (r.expert_email, r.application_id)
+            for (s, _g), rs in state.ratings.items()
+            if s == number
+            for r in rs
+            if r.complete
+        }
         groups: dict[str, dict[str, Any]] = {}
 
-        def group(name: str) -> dict[str, Any]:
-            return groups.setdefault(name, {"name": name, "experts": [], "sheets_complete": 0,
-                                            "sheets_incomplete": [], "selected": [], "ties": []})
+        def group(name: str, groups: dict[str, dict[str, Any]] = groups) -> dict[str, Any]:
+            return groups.setdefault(
+                name,
+                {
+                    "name": name,
+                    "experts": [],
+                    "sheets_complete": 0,
+                    "sheets_incomplete": [],
+                    "selected": [],
+                    "ties": [],
+                },
+            )
 
         for a in state.sheets(number):
             g = group(a.group)
@@ -63,23 +85,47 @@ def build_status(run: Run) -> dict[str, Any]:
             g["selected"] = list(outcome.selected)
             g["ties"] = [list(t) for t in outcome.ties]
             g["waiting"] = [str(w) for w in outcome.waiting]
-        stages.append({"number": number, "state": record.state.value,
-                       "opened_at": record.opened_at.isoformat(timespec="seconds") if record.opened_at else "",
-                       "closed_at": record.closed_at.isoformat(timespec="seconds") if record.closed_at else "",
-                       "note": record.note, "groups": list(groups.values())})
+        stages.append(
+            {
+                "number": number,
+                "state": record.state.value,
+                "opened_at": record.opened_at.isoformat(timespec="seconds") if record.opened_at else "",
+                "closed_at": record.closed_at.isoformat(timespec="seconds") if record.closed_at else "",
+                "note": record.note,
+                "groups": list(groups.values()),
+            }
+        )
     winners = []
     final = state.outcomes_of(3)
     if state.stage(3).state is StageState.CLOSED and final and final[0].ready:
         scores = {s.application_id: s.score for s in final[0].standings}
-        winners = [{"place": place, "id": app_id, "score": scores.get(app_id)}
-                   for place, app_id in enumerate(final[0].selected, start=1)]
-    documents = [{"kind": d.key.kind, "stage": d.key.stage, "group": d.key.group, "subject": d.key.subject,
-                  "version": d.key.version, "path_or_url": d.path_or_url} for d in run.workspace.drive.documents()]
+        winners = [
+            {"place": place, "id": app_id, "score": scores.get(app_id)}
+            for place, app_id in enumerate(final[0].selected, start=1)
+        ]
+    documents = [
+        {
+            "kind": d.key.kind,
+            "stage": d.key.stage,
+            "group": d.key.group,
+            "subject": d.key.subject,
+            "version": d.key.version,
+            "path_or_url": d.path_or_url,
+        }
+        for d in run.workspace.drive.documents()
+    ]
     intake = state.stage(0)
-    return {"edition": run.config.edition.name, "language": run.lang, "now": run.now.isoformat(timespec="seconds"),
-            "backend": run.workspace.description,
-            "intake": {"state": "" if intake.state is StageState.PENDING else intake.state.value},
-            "applications": applications, "stages": stages, "winners": winners, "documents": documents}
+    return {
+        "edition": run.config.edition.name,
+        "language": run.lang,
+        "now": run.now.isoformat(timespec="seconds"),
+        "backend": run.workspace.description,
+        "intake": {"state": "" if intake.state is StageState.PENDING else intake.state.value},
+        "applications": applications,
+        "stages": stages,
+        "winners": winners,
+        "documents": documents,
+    }
 
 
 def status_json(run: Run) -> str:

@@ -7,13 +7,14 @@ by the close. A stage that waits for a decision (a tie, missing ratings) is trie
 when CDB moves the deadline of a waiting stage past `now`, the tick reopens it (sheets writable
 again) and it closes at the new deadline.
 """
+
 from __future__ import annotations
 
 import fcntl
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from pipelines.domain import lifecycle
 from pipelines.domain.lifecycle import Step
@@ -100,5 +101,11 @@ def _run_due(run: Run, actions: list[str]) -> None:
             closed = close_stage(run, action.stage).closed
             actions.append(f"stage {action.stage} {'closed' if closed else 'waiting'}")
         elif action.step is Step.LATE:
-            run.say(text("stage_opened_late", run.lang, stage=action.stage,
-                         deadline=f"{dates.stage_close(action.stage):%d.%m.%Y %H:%M}"))
+            run.say(
+                text(
+                    "stage_opened_late",
+                    run.lang,
+                    stage=action.stage,
+                    deadline=f"{dates.stage_close(action.stage):%d.%m.%Y %H:%M}",
+                )
+            )

@@ -1,5 +1,6 @@
 """workspace/backups/: a copy of control.xlsx before every changing replace, the last N kept; the
 store's health without creating anything; a backup put back with the replaced file set aside."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@
 Every file is read back with the library a person's tools would use (openpyxl), never through the
 code under test alone.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -17,7 +18,12 @@ from openpyxl import load_workbook
 
 from pipelines import rating_sheet
 from pipelines.backends.local import (
-    LocalControlStore, LocalDrive, LocalRatingSheets, Manifest, _atomic_write, open_local,
+    LocalControlStore,
+    LocalDrive,
+    LocalRatingSheets,
+    Manifest,
+    _atomic_write,
+    open_local,
 )
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
@@ -44,21 +50,41 @@ def _temp_leftovers(folder: Path) -> list[Path]:
 def test_control_tables_round_trip(tmp_path):
     store = LocalControlStore(tmp_path)
     assert store.read_table("registry") == []
-    rows = [["DER-1", "Веб-бағдарламалау негіздері", 66, 61.5, "Серікбаева А.\nКим В.", ""],
-            ["DER-2", "Python & <Data> Science", 0, 0.25, "", "comment, with; punctuation"]]
+    rows = [
+        ["DER-1", "Веб-бағдарламалау негіздері", 66, 61.5, "Серікбаева А.\nКим В.", ""],
+        ["DER-2", "Python & <Data> Science", 0, 0.25, "", "comment, with; punctuation"],
+    ]
     assert store.write_tables({"T": (["id", "title", "n", "x", "authors", "note"], rows)}) == ["T"]
     back = LocalControlStore(tmp_path).read_table("T")  # a fresh store: nothing cached
     assert back == [
-        {"id": "DER-1", "title": "Веб-бағдарламалау негіздері", "n": 66, "x": 61.5,
-         "authors": "Серікбаева А.\nКим В.", "note": ""},
-        {"id": "DER-2", "title": "Python & <Data> Science", "n": 0, "x": 0.25, "authors": "",
-         "note": "comment, with; punctuation"}]
+        {
+            "id": "DER-1",
+            "title": "Веб-бағдарламалау негіздері",
+            "n": 66,
+            "x": 61.5,
+            "authors": "Серікбаева А.\nКим В.",
+            "note": "",
+        },
+        {
+            "id": "DER-2",
+            "title": "Python & <Data> Science",
+            "n": 0,
+            "x": 0.25,
+            "authors": "",
+            "note": "comment, with; punctuation",
+        },
+    ]
 
 
 def test_tables_by_key_round_trip_in_the_document_language(tmp_path):
     tables = Tables(LocalControlStore(tmp_path), "kk")
-    tables.write({"stages": [{"stage": 1, "state": "open", "opened_at": "2027-02-19T18:05:00+05:00",
-                              "note": "FIT-IS: тең ұпай"}]})
+    tables.write(
+        {
+            "stages": [
+                {"stage": 1, "state": "open", "opened_at": "2027-02-19T18:05:00+05:00", "note": "FIT-IS: тең ұпай"}
+            ]
+        }
+    )
     wb = load_workbook(tmp_path / "control.xlsx")
     assert title("stages", "kk") in wb.sheetnames
     # a workbook written in Kazakh is still read after switching the config to Russian
@@ -87,7 +113,7 @@ def test_write_tables_rewrites_only_the_tables_that_changed(tmp_path):
 
 def test_text_starting_with_equals_stays_text(tmp_path):
     store = LocalControlStore(tmp_path)
-    tricky = ["=SUM(A1:A9)", "=HYPERLINK(\"http://evil\")", "+7 701 000 00 00", "-", "@x"]
+    tricky = ["=SUM(A1:A9)", '=HYPERLINK("http://evil")', "+7 701 000 00 00", "-", "@x"]
     store.write_tables({"A": (["value"], [[t] for t in tricky])})
     store.append_rows("J", ["what"], [["=1+1"]])
     # rewrite another table: the workbook is saved again from the loaded copy
@@ -138,26 +164,54 @@ def test_a_damaged_control_workbook_is_a_backend_error(tmp_path):
 # --- rating sheets -------------------------------------------------------------------------------
 def _app(n: int, title: str, link: str) -> Application:
     response = Response(
-        row_key=f"row-{n}", row_number=n, submitted_at=None, respondent_email=f"a{n}@atu.edu.kz",
-        faculty="ФИТА", department="Ақпараттық жүйелер", title=title, authors=[Author(f"Автор {n}", "доцент")],
-        authors_raw=f"Автор {n}, доцент", languages=["Қазақ тілі"], der_type="курс", justification="",
-        link=link, act_files=[], certificate_files=[], raw={})
+        row_key=f"row-{n}",
+        row_number=n,
+        submitted_at=None,
+        respondent_email=f"a{n}@atu.edu.kz",
+        faculty="ФИТА",
+        department="Ақпараттық жүйелер",
+        title=title,
+        authors=[Author(f"Автор {n}", "доцент")],
+        authors_raw=f"Автор {n}, доцент",
+        languages=["Қазақ тілі"],
+        der_type="курс",
+        justification="",
+        link=link,
+        act_files=[],
+        certificate_files=[],
+        raw={},
+    )
     return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
 
 
 @pytest.fixture
 def apps():
-    return [_app(1, "=cmd|' /C calc'!A0", "https://skills.atu.kz/course/view.php?id=1"),
-            _app(2, "Базы данных: SQL на практике", "https://skills.atu.kz/course/view.php?id=2")]
+    return [
+        _app(1, "=cmd|' /C calc'!A0", "https://skills.atu.kz/course/view.php?id=1"),
+        _app(2, "Базы данных: SQL на практике", "https://skills.atu.kz/course/view.php?id=2"),
+    ]
 
 
 def _spec(config, apps, email="e.zhumabayev@atu.edu.kz") -> SheetSpec:
     expert = Expert("Жұмабаев Ерлан Серікұлы", email, "FIT-IS")
-    grid = rating_sheet.build_grid(config=config, stage=1, group_name="Ақпараттық жүйелер кафедрасы",
-                                   expert=expert, applications=apps, deadline_text="05.03.2027 18:00", lang="kk")
-    return SheetSpec(key=SheetKey("2027-test", 1, "FIT-IS", email), name=f"form02_s1_FIT-IS_{email.split('@')[0]}",
-                     folder=["stage-1", "FIT-IS", "sheets"], grid=grid, expert_name=expert.name,
-                     deadline_text="05.03.2027 18:00", share_message="Мерзімі: 05.03.2027 18:00")
+    grid = rating_sheet.build_grid(
+        config=config,
+        stage=1,
+        group_name="Ақпараттық жүйелер кафедрасы",
+        expert=expert,
+        applications=apps,
+        deadline_text="05.03.2027 18:00",
+        lang="kk",
+    )
+    return SheetSpec(
+        key=SheetKey("2027-test", 1, "FIT-IS", email),
+        name=f"form02_s1_FIT-IS_{email.split('@')[0]}",
+        folder=["stage-1", "FIT-IS", "sheets"],
+        grid=grid,
+        expert_name=expert.name,
+        deadline_text="05.03.2027 18:00",
+        share_message="Мерзімі: 05.03.2027 18:00",
+    )
 
 
 def test_rating_sheet_is_protected_validated_and_laid_out(tmp_path, config, apps):
@@ -178,9 +232,12 @@ def test_rating_sheet_is_protected_validated_and_laid_out(tmp_path, config, apps
     assert len(whole) == 1
     dv = whole[0]
     assert (dv.operator, dv.formula1, dv.formula2) == ("between", "1", "10")
-    covered = {(cell_row, cell_col) for rng in dv.sqref.ranges
-               for cell_row in range(rng.min_row, rng.max_row + 1)
-               for cell_col in range(rng.min_col, rng.max_col + 1)}
+    covered = {
+        (cell_row, cell_col)
+        for rng in dv.sqref.ranges
+        for cell_row in range(rng.min_row, rng.max_row + 1)
+        for cell_col in range(rng.min_col, rng.max_col + 1)
+    }
     assert covered == score_cells
     # the DER id column is hidden, and holds the ids
     id_letter = rating_sheet.col_letter(lay.fixed["der_id"])
@@ -240,7 +297,6 @@ def test_freeze_ignores_later_edits_and_records_the_hash(tmp_path, config, apps)
         assert cells[row][lay.fixed["comment"]].value == "жақсы"
 
 
-
 # --- errors the ports name -----------------------------------------------------------------------
 def test_a_sheet_nobody_recorded_or_whose_file_was_deleted_is_not_found(tmp_path, config, apps):
     sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
@@ -262,13 +318,15 @@ def test_a_folder_the_user_may_not_write_is_permission_denied(tmp_path, monkeypa
 
     def refused(*args, dir=None, **kwargs):
         raise PermissionError(13, "Permission denied", str(dir))
+
     monkeypatch.setattr(local.tempfile, "mkstemp", refused)
     with pytest.raises(PermissionDenied, match="permission denied; the user running contest") as error:
         LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
     assert isinstance(error.value, BackendError)  # every `except BackendError` still catches it
     with pytest.raises(PermissionDenied, match=str(tmp_path / "drive")):
-        LocalDrive(tmp_path, Manifest(tmp_path)).put(DocKey("2027-test", "form01", 0, "G", "DER-1"), [],
-                                                    "a.docx", b"PK")
+        LocalDrive(tmp_path, Manifest(tmp_path)).put(
+            DocKey("2027-test", "form01", 0, "G", "DER-1"), [], "a.docx", b"PK"
+        )
 
 
 def test_a_full_disk_is_a_backend_error_naming_the_file(tmp_path, monkeypatch):
@@ -278,6 +336,7 @@ def test_a_full_disk_is_a_backend_error_naming_the_file(tmp_path, monkeypatch):
 
     def full(*args, dir=None, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(dir))
+
     monkeypatch.setattr(local.tempfile, "mkstemp", full)
     with pytest.raises(BackendError, match="No space left on device") as error:
         LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
@@ -289,6 +348,7 @@ def test_a_missing_responses_export_is_not_found(tmp_path, config):
 
     with pytest.raises(NotFound, match="form.path: the responses export"):
         ExportFormSource(tmp_path / "responses.csv").read_responses()
+
 
 def test_reading_a_sheet_keeps_formulas_typed_by_the_expert(tmp_path, config, apps):
     sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
@@ -322,8 +382,9 @@ def test_documents_put_twice_unchanged_and_replaced_when_content_changes(tmp_pat
     path = Path(first.path_or_url)
     before = _stamp(path)
     # the same content saved again later (new zip entry times): not written
-    again = LocalDrive(tmp_path, Manifest(tmp_path)).put(key, ["intake", "FIT", "FIT-IS"], "form01_DER-T1.docx",
-                                                         _docx_like("Веб", when=(2027, 3, 1, 12, 0, 0)))
+    again = LocalDrive(tmp_path, Manifest(tmp_path)).put(
+        key, ["intake", "FIT", "FIT-IS"], "form01_DER-T1.docx", _docx_like("Веб", when=(2027, 3, 1, 12, 0, 0))
+    )
     assert not again.changed and again.path_or_url == first.path_or_url
     assert _stamp(path) == before
     # changed content: the same file is replaced, and the manifest records the new digest
@@ -346,6 +407,7 @@ def test_documents_are_rendered_lazily_only_when_needed(tmp_path):
     def render() -> bytes:
         calls.append(1)
         return _docx_like("x")
+
     assert drive.put(key, ["f"], "a.docx", render, source="s1").changed
     assert not drive.put(key, ["f"], "a.docx", render, source="s1").changed
     assert len(calls) == 1

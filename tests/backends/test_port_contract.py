@@ -4,13 +4,15 @@ the Google backend (on the in-process fake) and the memory workspace alike.
 Each backend comes with two probes the ports do not offer: who was told something (share
 notifications and mail) and a stamp of the control store that moves whenever it wrote.
 """
+
 from __future__ import annotations
 
 import email
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,13 @@ from pipelines.backends.memory import open_memory
 from pipelines.config import load_config
 from pipelines.forms import read_export
 from pipelines.ports import (
-    BackendError, Cell, DocKey, SheetGrid, SheetKey, SheetSpec, Workspace,
+    BackendError,
+    Cell,
+    DocKey,
+    SheetGrid,
+    SheetKey,
+    SheetSpec,
+    Workspace,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"
@@ -37,12 +45,10 @@ class Backend:
 
 def _local(config, tmp_path: Path) -> Backend:
     root = tmp_path / "ws"
-    ws = open_local(config.model_copy(update={"backend": config.backend.model_copy(
-        update={"workspace": str(root)})}))
+    ws = open_local(config.model_copy(update={"backend": config.backend.model_copy(update={"workspace": str(root)})}))
 
     def told(address: str) -> int:
-        return sum(email.message_from_bytes(p.read_bytes())["To"] == address
-                   for p in (root / "outbox").glob("*.eml"))
+        return sum(email.message_from_bytes(p.read_bytes())["To"] == address for p in (root / "outbox").glob("*.eml"))
 
     def control_stamp():
         path = root / "control.xlsx"
@@ -122,14 +128,19 @@ def test_append_rows_creates_the_table_with_its_header_then_appends(backend):
     control.append_rows("journal", ["when", "what"], [["t1", "opened"]])
     control.append_rows("journal", ["when", "what"], [["t2", "closed"], ["t3", "reopened"]])
     assert control.read_table("journal") == [
-        {"when": "t1", "what": "opened"}, {"when": "t2", "what": "closed"}, {"when": "t3", "what": "reopened"}]
+        {"when": "t1", "what": "opened"},
+        {"when": "t2", "what": "closed"},
+        {"when": "t3", "what": "reopened"},
+    ]
 
 
 def test_values_round_trip(backend):
     columns = ["int", "float", "bool", "empty", "text"]
-    rows = [[66, 61.5, True, "", "Веб-бағдарламалау негіздері"],
-            [0, 0.25, False, None, "Серікбаева А.\nКим В."],
-            [-3, 1e-3, True, "", "Python & <Data> Science, «quoted»; 'single'"]]
+    rows = [
+        [66, 61.5, True, "", "Веб-бағдарламалау негіздері"],
+        [0, 0.25, False, None, "Серікбаева А.\nКим В."],
+        [-3, 1e-3, True, "", "Python & <Data> Science, «quoted»; 'single'"],
+    ]
     backend.ws.control.write_tables({"T": (columns, rows)})
     back = backend.ws.control.read_table("T")
     assert back == [dict(zip(columns, ["" if v is None else v for v in row])) for row in rows]
@@ -140,17 +151,36 @@ def test_values_round_trip(backend):
 # --- rating sheets -------------------------------------------------------------------------------
 def _spec(version: int = 1) -> SheetSpec:
     """A small sheet: a title, a header, two DER rows with two scores each and the pipeline's sum."""
-    def der(row: int, der_id: str) -> list[Cell]:
-        return [Cell(der_id), Cell(editable=True, validation=(1, 10)), Cell(editable=True, validation=(1, 10)),
-                Cell(formula=f"=SUM(B{row + 1}:C{row + 1})")]
 
-    grid = SheetGrid("Бағалау", [[Cell("Бағалау парағы", bold=True), Cell("=not a formula")],
-                                 [Cell("ID"), Cell("k1"), Cell("k2"), Cell("Σ")], der(2, "DER-1"), der(3, "DER-2")],
-                     column_widths=[12, 6, 6, 6], frozen_rows=2)
-    return SheetSpec(key=SheetKey("2027-test", 1, "FIT-IS", EXPERT, version), name=f"form02_v{version}",
-                     folder=["stage-1", "FIT-IS", "sheets"], grid=grid, expert_name="Жұмабаев Е.",
-                     deadline_text="05.03.2027 18:00", share_message="Мерзімі: 05.03.2027 18:00",
-                     share_subject="Бағалау парағы")
+    def der(row: int, der_id: str) -> list[Cell]:
+        return [
+            Cell(der_id),
+            Cell(editable=True, validation=(1, 10)),
+            Cell(editable=True, validation=(1, 10)),
+            Cell(formula=f"=SUM(B{row + 1}:C{row + 1})"),
+        ]
+
+    grid = SheetGrid(
+        "Бағалау",
+        [
+            [Cell("Бағалау парағы", bold=True), Cell("=not a formula")],
+            [Cell("ID"), Cell("k1"), Cell("k2"), Cell("Σ")],
+            der(2, "DER-1"),
+            der(3, "DER-2"),
+        ],
+        column_widths=[12, 6, 6, 6],
+        frozen_rows=2,
+    )
+    return SheetSpec(
+        key=SheetKey("2027-test", 1, "FIT-IS", EXPERT, version),
+        name=f"form02_v{version}",
+        folder=["stage-1", "FIT-IS", "sheets"],
+        grid=grid,
+        expert_name="Жұмабаев Е.",
+        deadline_text="05.03.2027 18:00",
+        share_message="Мерзімі: 05.03.2027 18:00",
+        share_subject="Бағалау парағы",
+    )
 
 
 def _values(cells, *where: tuple[int, int]) -> list[Any]:
@@ -186,9 +216,15 @@ def test_read_gives_the_grid_as_built_and_as_typed(backend):
 def test_a_number_typed_as_text_is_a_number(request, backend):
     """An expert typing 8 into a spreadsheet gets the number 8 (Excel and Sheets alike)."""
     if backend.name in ("local", "memory"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "local (and memory, which matches it) keep the text '8': openpyxl stores what it is given; "
-            "tests/backends/test_local_workspace.py pins that")))
+        request.applymarker(
+            pytest.mark.xfail(
+                strict=True,
+                reason=(
+                    "local (and memory, which matches it) keep the text '8': openpyxl stores what it is given; "
+                    "tests/backends/test_local_workspace.py pins that"
+                ),
+            )
+        )
     sheets = backend.ws.sheets
     ref = sheets.ensure(_spec())
     sheets.write_as_expert(ref, {(2, 1): "8"})
@@ -213,7 +249,8 @@ def test_freeze_keeps_what_was_there_and_unfreeze_lets_the_expert_edit_again(bac
     sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")  # idempotent: told once
     assert backend.told(EXPERT) == 2
     assert [s for s in sheets.sharing() if s["sheet"] == ref.id] == [
-        {"sheet": ref.id, "email": EXPERT, "role": "writer"}]
+        {"sheet": ref.id, "email": EXPERT, "role": "writer"}
+    ]
     sheets.write_as_expert(ref, {(2, 2): 9})
     assert _values(sheets.read(ref), (2, 2)) == [9]
 
@@ -224,7 +261,8 @@ def test_unfreeze_of_a_sheet_never_frozen_changes_nothing(backend):
     sheets.unfreeze(ref, "Мерзімі ұзартылды")
     assert backend.told(EXPERT) == 1
     assert [s for s in sheets.sharing() if s["sheet"] == ref.id] == [
-        {"sheet": ref.id, "email": EXPERT, "role": "writer"}]
+        {"sheet": ref.id, "email": EXPERT, "role": "writer"}
+    ]
 
 
 def test_sharing_lists_every_sheet_with_its_expert(backend):
@@ -232,7 +270,8 @@ def test_sharing_lists_every_sheet_with_its_expert(backend):
     refs = [sheets.ensure(_spec(version)) for version in (1, 2)]
     assert len({r.id for r in refs}) == 2
     assert sorted((s["sheet"], s["email"], s["role"]) for s in sheets.sharing()) == sorted(
-        (r.id, EXPERT, "writer") for r in refs)
+        (r.id, EXPERT, "writer") for r in refs
+    )
 
 
 # --- drive ---------------------------------------------------------------------------------------

@@ -1,18 +1,29 @@
 """Who rates what: groups of 9.4, conflicts of interest (13), quorum."""
+
 from __future__ import annotations
 
 from _scoring_fixtures import expert, make_app, make_config
 
-from pipelines.domain.assignment import (assign, declared_conflict, is_author, same_department,
-                                         stage_groups, stands_aside)
+from pipelines.domain.assignment import (
+    assign,
+    declared_conflict,
+    is_author,
+    same_department,
+    stage_groups,
+    stands_aside,
+)
 from pipelines.domain.models import Group, Status
 
 
 # --- groups -----------------------------------------------------------------------------------
 def test_stage1_groups_accepted_ders_by_department_with_the_department_commission():
     config = make_config()
-    apps = [make_app("DER-1", dep="IS"), make_app("DER-2", dep="FT", fac="FFT"), make_app("DER-3", dep="IS"),
-            make_app("DER-4", dep="IS", status=Status.REJECTED)]
+    apps = [
+        make_app("DER-1", dep="IS"),
+        make_app("DER-2", dep="FT", fac="FFT"),
+        make_app("DER-3", dep="IS"),
+        make_app("DER-4", dep="IS", status=Status.REJECTED),
+    ]
     problems: list[str] = []
     groups = stage_groups(config.organisation(), 1, apps, problems)
     assert [(g.id, g.name, [a.id for a in members]) for g, members in groups] == [
@@ -36,8 +47,9 @@ def test_stage2_groups_by_faculty_and_names_follow_the_config_language():
 
 def test_stage3_is_one_group_with_the_contest_commission():
     for lang, name in (("kk", "Конкурс комиссиясы"), ("ru", "Конкурсная комиссия")):
-        groups = stage_groups(make_config(language=lang).organisation(), 3,
-                              [make_app("DER-1"), make_app("DER-2", dep="FT", fac="FFT")])
+        groups = stage_groups(
+            make_config(language=lang).organisation(), 3, [make_app("DER-1"), make_app("DER-2", dep="FT", fac="FFT")]
+        )
         assert len(groups) == 1
         group, members = groups[0]
         assert (group.id, group.name, group.stage) == ("contest", name, 3)
@@ -121,23 +133,34 @@ def test_same_department_only_at_stages_2_and_3_and_only_when_configured():
 # --- assign and quorum ------------------------------------------------------------------------
 def test_every_expert_rates_every_der_except_their_own():
     config = make_config()
-    group, members = stage_groups(config.organisation(), 1, [
-        make_app("DER-1", "Желілер", authors=[("Абенов Данияр Болатович", "abenov@atu.kz")], email="abenov@atu.kz"),
-        make_app("DER-2", "Деректер қоры"),
-    ])[0]
+    group, members = stage_groups(
+        config.organisation(),
+        1,
+        [
+            make_app("DER-1", "Желілер", authors=[("Абенов Данияр Болатович", "abenov@atu.kz")], email="abenov@atu.kz"),
+            make_app("DER-2", "Деректер қоры"),
+        ],
+    )[0]
     assignments, problems = assign(group, members, config.scoring_rules(), 1)
     assert {a.expert.email: a.application_ids for a in assignments} == {
-        "abenov@atu.kz": ["DER-2"], "serikova@atu.kz": ["DER-1", "DER-2"], "zhumabaev@atu.kz": ["DER-1", "DER-2"]}
+        "abenov@atu.kz": ["DER-2"],
+        "serikova@atu.kz": ["DER-1", "DER-2"],
+        "zhumabaev@atu.kz": ["DER-1", "DER-2"],
+    }
     assert all(a.stage == 1 and a.group == "IS" for a in assignments)
     assert problems == []
 
 
 def test_quorum_shortfall_names_the_der_its_title_and_the_count():
     config = make_config(scoring={"min_experts": 3})
-    group, members = stage_groups(config.organisation(), 1, [
-        make_app("DER-1", "Желілер", authors=[("Aбенов Данияр", "")], email="x@atu.kz"),  # Latin A
-        make_app("DER-2", "Деректер қоры"),
-    ])[0]
+    group, members = stage_groups(
+        config.organisation(),
+        1,
+        [
+            make_app("DER-1", "Желілер", authors=[("Aбенов Данияр", "")], email="x@atu.kz"),  # Latin A
+            make_app("DER-2", "Деректер қоры"),
+        ],
+    )[0]
     assignments, problems = assign(group, members, config.scoring_rules(), 1)
     assert len(problems) == 1
     assert "DER-1" in problems[0] and "«Желілер»" in problems[0]
@@ -147,8 +170,12 @@ def test_quorum_shortfall_names_the_der_its_title_and_the_count():
 
 def test_an_expert_with_nothing_to_rate_gets_no_assignment():
     config = make_config(scoring={"min_experts": 1})
-    group = Group(1, "IS", "Ақпараттық жүйелер", (expert("abenov@atu.kz", "Абенов Данияр"),
-                                                  expert("s@atu.kz", "Серикова Алия", conflicts=("DER-1",))))
+    group = Group(
+        1,
+        "IS",
+        "Ақпараттық жүйелер",
+        (expert("abenov@atu.kz", "Абенов Данияр"), expert("s@atu.kz", "Серикова Алия", conflicts=("DER-1",))),
+    )
     app = make_app("DER-1", authors=[("Абенов Данияр", "")], email="other@atu.kz")
     assignments, problems = assign(group, [app], config.scoring_rules(), 1)
     assert assignments == []
@@ -158,7 +185,9 @@ def test_an_expert_with_nothing_to_rate_gets_no_assignment():
 
 def test_same_department_exclusion_in_assignment_at_stage_2():
     config = make_config(scoring={"exclude_same_department": True, "min_experts": 2})
-    group, members = stage_groups(config.organisation(), 2, [make_app("DER-1", dep="IS"), make_app("DER-2", dep="CS")])[0]
+    group, members = stage_groups(config.organisation(), 2, [make_app("DER-1", dep="IS"), make_app("DER-2", dep="CS")])[
+        0
+    ]
     assignments, problems = assign(group, members, config.scoring_rules(), 2)
     by_email = {a.expert.email: a.application_ids for a in assignments}
     assert by_email == {"nurlanova@atu.kz": ["DER-2"], "li@atu.kz": ["DER-1"], "satpayev@atu.kz": ["DER-1"]}

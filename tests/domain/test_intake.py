@@ -2,16 +2,27 @@ import random
 import re
 from dataclasses import replace
 from datetime import datetime
-
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from pipelines.domain import intake
-from pipelines.domain.intake import (application_id, decide, der_identity, disqualify, group_duplicates,
-                                     invalid_languages, invalid_link, language_codes, late_submission,
-                                     match_unit, missing_attachments, missing_fields, previous_winner,
-                                     stable_ids)
+from pipelines.domain.intake import (
+    application_id,
+    decide,
+    der_identity,
+    disqualify,
+    group_duplicates,
+    invalid_languages,
+    invalid_link,
+    language_codes,
+    late_submission,
+    match_unit,
+    missing_attachments,
+    missing_fields,
+    previous_winner,
+    stable_ids,
+)
 from pipelines.domain.models import Author, Reason, Status
 
 
@@ -24,14 +35,25 @@ def rules(reasons):
 
 
 def test_every_rule_cites_its_clause_in_its_docstring():
-    for fn in (late_submission, missing_fields, missing_attachments, invalid_link, match_unit, invalid_languages,
-               previous_winner, der_identity, stable_ids):
+    for fn in (
+        late_submission,
+        missing_fields,
+        missing_attachments,
+        invalid_link,
+        match_unit,
+        invalid_languages,
+        previous_winner,
+        der_identity,
+        stable_ids,
+    ):
         assert re.search(r"\d\.\d|form 01", fn.__doc__.splitlines()[0], re.IGNORECASE), fn.__name__
 
 
 def test_every_rule_name_has_kk_and_ru_messages():
     import yaml
+
     from pipelines.forms import SCHEMA
+
     messages = yaml.safe_load((SCHEMA.parent / "messages.yaml").read_text(encoding="utf-8"))
     names = re.findall(r"\b[a-z_]+\b", intake.__doc__.split("messages.yaml:")[1])
     assert names and set(names) <= set(messages)
@@ -58,10 +80,19 @@ def test_missing_fields_complete(make_response):
     assert missing_fields(response=make_response()) == []
 
 
-@pytest.mark.parametrize("field, value, number", [
-    ("faculty", "", 1), ("department", " ", 2), ("title", "", 3), ("authors_raw", "", 4), ("languages", [], 5),
-    ("der_type", "", 6), ("justification", "\n", 7), ("link", "", 8),
-])
+@pytest.mark.parametrize(
+    "field, value, number",
+    [
+        ("faculty", "", 1),
+        ("department", " ", 2),
+        ("title", "", 3),
+        ("authors_raw", "", 4),
+        ("languages", [], 5),
+        ("der_type", "", 6),
+        ("justification", "\n", 7),
+        ("link", "", 8),
+    ],
+)
 def test_missing_fields_names_each_field(make_response, field, value, number):
     reasons = missing_fields(response=make_response(**{field: value}))
     assert rules(reasons) == ["missing_field"]
@@ -77,11 +108,19 @@ def test_missing_attachments(make_response):
     assert len(missing_attachments(response=make_response(act_files=[], certificate_files=[]))) == 2
 
 
-@pytest.mark.parametrize("link, ok", [
-    ("https://skills.atu.kz/course/101", True), ("http://skills.atu.kz/course/101", True), ("", True),
-    ("skills.atu.kz/course/101", False), ("ftp://skills.atu.kz/x", False), ("https://", False),
-    ("https://skills atu kz", False), ("курс на платформе", False),
-])
+@pytest.mark.parametrize(
+    "link, ok",
+    [
+        ("https://skills.atu.kz/course/101", True),
+        ("http://skills.atu.kz/course/101", True),
+        ("", True),
+        ("skills.atu.kz/course/101", False),
+        ("ftp://skills.atu.kz/x", False),
+        ("https://", False),
+        ("https://skills atu kz", False),
+        ("курс на платформе", False),
+    ],
+)
 def test_invalid_link(link, ok):
     reasons = invalid_link(link=link)
     assert (reasons == []) is ok
@@ -94,15 +133,18 @@ def unit(config, faculty, department):
     return match_unit(faculty_text=faculty, department_text=department, faculties=config.units())
 
 
-@pytest.mark.parametrize("faculty, department", [
-    ("Факультет информационных технологий", "Кафедра информационных систем"),
-    ("Ақпараттық технологиялар факультеті", "Ақпараттық жүйелер кафедрасы"),
-    ("FIT", "FIT-IS"),
-    ("ФИТ", "ИС"),
-    ("  факультет ИНФОРМАЦИОННЫХ технологий ", "кафедра  информационных систем."),
-    ("Фaкультет инфopмaциoнных технологий", "Кафeдpа информационных систем"),  # Latin look-alikes
-    ("Акпараттык технологиялар факультети", "Акпараттык жуйелер кафедрасы"),  # no Kazakh keyboard
-])
+@pytest.mark.parametrize(
+    "faculty, department",
+    [
+        ("Факультет информационных технологий", "Кафедра информационных систем"),
+        ("Ақпараттық технологиялар факультеті", "Ақпараттық жүйелер кафедрасы"),
+        ("FIT", "FIT-IS"),
+        ("ФИТ", "ИС"),
+        ("  факультет ИНФОРМАЦИОННЫХ технологий ", "кафедра  информационных систем."),
+        ("Фaкультет инфopмaциoнных технологий", "Кафeдpа информационных систем"),  # Latin look-alikes
+        ("Акпараттык технологиялар факультети", "Акпараттык жуйелер кафедрасы"),  # no Kazakh keyboard
+    ],
+)
 def test_match_unit_exact(config, faculty, department):
     m = unit(config, faculty, department)
     assert (m.faculty_id, m.department_id, m.reasons, m.matched) == ("FIT", "FIT-IS", [], {})
@@ -149,12 +191,29 @@ def test_unknown_department_of_a_known_faculty(config):
 
 
 # --- 8.2 languages -----------------------------------------------------------------------------
-@pytest.mark.parametrize("typed, code", [
-    ("Қазақ тілі", "kk"), ("Казахский", "kk"), ("Kazakh", "kk"), ("kk", "kk"), ("Қазақша", "kk"),
-    ("Казахский язык", "kk"), ("Қазақ тілі (Kazakh)", "kk"), ("Казак тили", "kk"),
-    ("Орыс тілі", "ru"), ("Русский", "ru"), ("Russian", "ru"), ("RU", "ru"), ("русский язык", "ru"),
-    ("English", "en"), ("Ағылшын тілі", "en"), ("Английский", "en"), ("en", "en"), ("Агылшын тили", "en"),
-])
+@pytest.mark.parametrize(
+    "typed, code",
+    [
+        ("Қазақ тілі", "kk"),
+        ("Казахский", "kk"),
+        ("Kazakh", "kk"),
+        ("kk", "kk"),
+        ("Қазақша", "kk"),
+        ("Казахский язык", "kk"),
+        ("Қазақ тілі (Kazakh)", "kk"),
+        ("Казак тили", "kk"),
+        ("Орыс тілі", "ru"),
+        ("Русский", "ru"),
+        ("Russian", "ru"),
+        ("RU", "ru"),
+        ("русский язык", "ru"),
+        ("English", "en"),
+        ("Ағылшын тілі", "en"),
+        ("Английский", "en"),
+        ("en", "en"),
+        ("Агылшын тили", "en"),
+    ],
+)
 def test_language_names(typed, code):
     assert language_codes([typed]) == ([code], [])
     assert invalid_languages(languages=[typed]) == []
@@ -176,35 +235,49 @@ def test_previous_winner(config, make_response):
     assert previous_winner(response=make_response(), winners=winners) == []
     by_link = previous_winner(response=make_response(link="http://www.skills.atu.kz/course/7/"), winners=winners)
     assert rules(by_link) == ["previous_winner"] and by_link[0].clause == "9.9" and "2025" in by_link[0].detail
-    same = make_response(title="Основы программирования на Python.", link="https://skills.atu.kz/course/70",
-                         authors=[Author("Serikov Arman"), Author("Петров Пётр")])
+    same = make_response(
+        title="Основы программирования на Python.",
+        link="https://skills.atu.kz/course/70",
+        authors=[Author("Serikov Arman"), Author("Петров Пётр")],
+    )
     assert rules(previous_winner(response=same, winners=winners)) == ["previous_winner"]
-    other_authors = make_response(title="Основы программирования на Python", link="https://x.kz/course/1",
-                                  authors=[Author("Петров Пётр")])
+    other_authors = make_response(
+        title="Основы программирования на Python", link="https://x.kz/course/1", authors=[Author("Петров Пётр")]
+    )
     assert previous_winner(response=other_authors, winners=winners) == []
 
 
 # --- duplicates and ids ------------------------------------------------------------------------
 def test_der_identity(make_response):
     ids = der_identity(make_response())
-    assert ids == {"link:https://skills.atu.kz/course/101",
-                   "title:базы данных интерактивный курс|кафедра информационных систем|email:ivanov@atu.kz"}
+    assert ids == {
+        "link:https://skills.atu.kz/course/101",
+        "title:базы данных интерактивный курс|кафедра информационных систем|email:ivanov@atu.kz",
+    }
     assert der_identity(make_response(link="https://skills.atu.kz/", title="")) == {"row:row-1"}
     # no e-mail collected: the first author's name, word order and alphabet folded
     assert der_identity(make_response(respondent_email="", link="")) == {
         "title:базы данных интерактивный курс|кафедра информационных систем|author:"
-        + " ".join(sorted(intake.normalise_person("Иванов Иван Иванович")))}
-    assert der_identity(make_response(respondent_email="", link="", authors=[Author("Ivanov Ivan Ivanovich")])) \
-        == der_identity(make_response(respondent_email=" ", link=""))
+        + " ".join(sorted(intake.normalise_person("Иванов Иван Иванович")))
+    }
+    assert der_identity(
+        make_response(respondent_email="", link="", authors=[Author("Ivanov Ivan Ivanovich")])
+    ) == der_identity(make_response(respondent_email=" ", link=""))
     assert der_identity(make_response(respondent_email=" IVANOV@atu.kz ")) == ids
 
 
 def test_same_title_from_two_teachers_is_two_ders(config, make_response):
     """Two teachers' different DERs with one title (other links, other authors) are not duplicates."""
     mine = make_response(row_key="a", submitted_at=at(21))
-    theirs = make_response(row_key="b", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
-                           link="https://skills.atu.kz/course/202", authors=[Author("Петров Пётр")],
-                           authors_raw="Петров Пётр")
+    theirs = make_response(
+        row_key="b",
+        row_number=2,
+        submitted_at=at(22),
+        respondent_email="petrov@atu.kz",
+        link="https://skills.atu.kz/course/202",
+        authors=[Author("Петров Пётр")],
+        authors_raw="Петров Пётр",
+    )
     assert [[r.row_key for r in g] for g in group_duplicates([mine, theirs])] == [["a"], ["b"]]
     apps = decide([mine, theirs], config.intake_rules())
     assert [a.status for a in apps] == [Status.ACCEPTED, Status.ACCEPTED] and apps[0].id != apps[1].id
@@ -216,12 +289,20 @@ def test_same_title_from_two_teachers_is_two_ders(config, make_response):
 def test_a_resubmission_with_a_changed_link_or_by_a_co_author_is_one_der(make_response):
     first = make_response(row_key="a", submitted_at=at(21))
     new_link = make_response(row_key="b", row_number=2, submitted_at=at(25), link="https://skills.atu.kz/course/909")
-    co_author = make_response(row_key="c", row_number=3, submitted_at=at(27), respondent_email="petrov@atu.kz",
-                              title="Базы данных (2-е издание)", authors=[Author("Петров Пётр")],
-                              link="https://skills.atu.kz/course/909/")
+    co_author = make_response(
+        row_key="c",
+        row_number=3,
+        submitted_at=at(27),
+        respondent_email="petrov@atu.kz",
+        title="Базы данных (2-е издание)",
+        authors=[Author("Петров Пётр")],
+        link="https://skills.atu.kz/course/909/",
+    )
     assert [[r.row_key for r in g] for g in group_duplicates([first, new_link, co_author])] == [["a", "b", "c"]]
-    no_mail = [make_response(row_key=k, respondent_email="", link=f"https://skills.atu.kz/course/{n}")
-               for k, n in (("x", 1), ("y", 2))]
+    no_mail = [
+        make_response(row_key=k, respondent_email="", link=f"https://skills.atu.kz/course/{n}")
+        for k, n in (("x", 1), ("y", 2))
+    ]
     assert len(group_duplicates(no_mail)) == 1  # same first author, same title, same department
 
 
@@ -229,8 +310,9 @@ def test_group_duplicates(make_response):
     a = make_response(row_key="a")
     b = make_response(row_key="b", title="Другое название", link="https://WWW.skills.atu.kz/course/101/")  # link
     c = make_response(row_key="c", title="Другое  название!", link="https://skills.atu.kz/course/555")  # title of b
-    d = make_response(row_key="d", title="Другое название", link="https://skills.atu.kz/course/9",
-                      department="Кафедра физики")  # same title, other department
+    d = make_response(
+        row_key="d", title="Другое название", link="https://skills.atu.kz/course/9", department="Кафедра физики"
+    )  # same title, other department
     e = make_response(row_key="e", title="Третий курс", link="https://skills.atu.kz/")  # home page: no identity
     f = make_response(row_key="f", title="Четвёртый курс", link="https://skills.atu.kz")
     groups = group_duplicates([a, b, c, d, e, f])
@@ -249,13 +331,33 @@ def test_application_id_format_and_stability(make_response):
 
 
 def test_ids_do_not_change_when_rows_are_appended(config, make_response):
-    rows = [make_response(row_key=f"r{i}", row_number=i, submitted_at=at(21 + i), title=f"Курс {i}",
-                          link=f"https://skills.atu.kz/course/{i}") for i in range(1, 6)]
+    rows = [
+        make_response(
+            row_key=f"r{i}",
+            row_number=i,
+            submitted_at=at(21 + i),
+            title=f"Курс {i}",
+            link=f"https://skills.atu.kz/course/{i}",
+        )
+        for i in range(1, 6)
+    ]
     before = {a.response.row_key: a.id for a in decide(rows, config.intake_rules())}
-    more = rows + [make_response(row_key="r9", row_number=9, submitted_at=at(30), title="Курс 3 (исправленный)",
-                                 link="https://skills.atu.kz/course/3"),
-                   make_response(row_key="r10", row_number=10, submitted_at=at(31), title="Новый курс",
-                                 link="https://skills.atu.kz/course/10")]
+    more = rows + [
+        make_response(
+            row_key="r9",
+            row_number=9,
+            submitted_at=at(30),
+            title="Курс 3 (исправленный)",
+            link="https://skills.atu.kz/course/3",
+        ),
+        make_response(
+            row_key="r10",
+            row_number=10,
+            submitted_at=at(31),
+            title="Новый курс",
+            link="https://skills.atu.kz/course/10",
+        ),
+    ]
     shuffled = more[:]
     random.Random(4).shuffle(shuffled)
     after = {a.response.row_key: a.id for a in decide(shuffled, config.intake_rules())}
@@ -275,13 +377,20 @@ def test_an_in_place_edit_keeps_the_id_the_registry_gave(config, make_response):
     even when the edit changes the link and title the computed id hashes."""
     first = make_response(row_key="a", submitted_at=at(21))
     [before] = decide([first], config.intake_rules())
-    edited = make_response(row_key="a", submitted_at=at(26), title="Базы данных: SQL",
-                           link="https://skills.atu.kz/course/555")
+    edited = make_response(
+        row_key="a", submitted_at=at(26), title="Базы данных: SQL", link="https://skills.atu.kz/course/555"
+    )
     assert decide([edited], config.intake_rules())[0].id != before.id  # what the hash alone would do
     [after] = decide([edited], config.intake_rules(), known_ids={"a": before.id})
     assert after.id == before.id and after.status is Status.ACCEPTED
-    other = make_response(row_key="z", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
-                          title="Другой курс", link="https://skills.atu.kz/course/202")
+    other = make_response(
+        row_key="z",
+        row_number=2,
+        submitted_at=at(22),
+        respondent_email="petrov@atu.kz",
+        title="Другой курс",
+        link="https://skills.atu.kz/course/202",
+    )
     ids = {a.response.row_key: a.id for a in decide([other, edited], config.intake_rules(), known_ids={"a": before.id})}
     assert ids == {"a": before.id, "z": application_id([other])}
 
@@ -293,13 +402,21 @@ def test_a_group_takes_the_known_id_of_its_earliest_member_that_has_one(config, 
     apps = decide([c, b, a], config.intake_rules(), known_ids={"b": "DER-BBBBBB", "c": "DER-CCCCCC", "x": "DER-XXXXXX"})
     assert {x.id for x in apps} == {"DER-BBBBBB"}
     assert [x.status for x in apps] == [Status.ACCEPTED, Status.SUPERSEDED, Status.SUPERSEDED]
-    assert {x.id for x in decide([a, b, c], config.intake_rules(), known_ids={"a": "", "c": "DER-CCCCCC"})} == {"DER-CCCCCC"}
+    assert {x.id for x in decide([a, b, c], config.intake_rules(), known_ids={"a": "", "c": "DER-CCCCCC"})} == {
+        "DER-CCCCCC"
+    }
 
 
 def test_two_groups_never_share_an_id(config, make_response):
     a = make_response(row_key="a", row_number=1, submitted_at=at(21))
-    b = make_response(row_key="b", row_number=2, submitted_at=at(22), respondent_email="petrov@atu.kz",
-                      title="Другой курс", link="https://skills.atu.kz/course/202")
+    b = make_response(
+        row_key="b",
+        row_number=2,
+        submitted_at=at(22),
+        respondent_email="petrov@atu.kz",
+        title="Другой курс",
+        link="https://skills.atu.kz/course/202",
+    )
     # both rows claim one id (two DERs once merged): the earlier group keeps it, the later is computed
     apps = decide([a, b], config.intake_rules(), known_ids={"a": "DER-SAMEID", "b": "DER-SAMEID"})
     assert [x.id for x in apps] == ["DER-SAMEID", application_id([b])]
@@ -317,9 +434,17 @@ def test_two_groups_never_share_an_id(config, make_response):
 
 
 def test_ids_are_stable_when_the_registry_feeds_them_back(config, make_response):
-    rows = [make_response(row_key=f"r{i}", row_number=i, submitted_at=at(21 + i), title=f"Курс {i}",
-                          link=f"https://skills.atu.kz/course/{i}", respondent_email=f"t{i % 3}@atu.kz")
-            for i in range(1, 7)]
+    rows = [
+        make_response(
+            row_key=f"r{i}",
+            row_number=i,
+            submitted_at=at(21 + i),
+            title=f"Курс {i}",
+            link=f"https://skills.atu.kz/course/{i}",
+            respondent_email=f"t{i % 3}@atu.kz",
+        )
+        for i in range(1, 7)
+    ]
     first = {a.response.row_key: a.id for a in decide(rows, config.intake_rules())}
     edited = [replace(r, link=r.link + "0", title=r.title + " (ред.)") if i % 2 else r for i, r in enumerate(rows)]
     again = {a.response.row_key: a.id for a in decide(edited, config.intake_rules(), known_ids=first)}
@@ -339,7 +464,9 @@ def test_latest_on_time_submission_counts(config, make_response):
     apps = decide([first, second], config.intake_rules())
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.ACCEPTED]
     assert apps[0].superseded_by == "b" and apps[0].id == apps[1].id
-    assert apps[0].reasons[0] == Reason("superseded", "9.8", "replaced by the submission of 28.01.2027 14:30:00 (row 2)")
+    assert apps[0].reasons[0] == Reason(
+        "superseded", "9.8", "replaced by the submission of 28.01.2027 14:30:00 (row 2)"
+    )
 
 
 def test_the_latest_in_time_submission_counts_even_when_it_fails(config, make_response):
@@ -382,27 +509,57 @@ def test_a_group_entirely_late_is_rejected_on_its_latest(config, make_response):
 
 def test_a_row_breaking_every_rule_gets_every_reason(config, make_response):
     bad = make_response(
-        submitted_at=at(11, month=2), faculty="Факультет магии", department="Кафедра зельеварения",
-        title="Основы программирования на Python", authors=[Author("Сериков Арман Болатович")],
-        authors_raw="Сериков Арман Болатович", languages=["Немецкий"], der_type="", justification="",
-        link="ftp://skills.atu.kz/der", act_files=[], certificate_files=[],
+        submitted_at=at(11, month=2),
+        faculty="Факультет магии",
+        department="Кафедра зельеварения",
+        title="Основы программирования на Python",
+        authors=[Author("Сериков Арман Болатович")],
+        authors_raw="Сериков Арман Болатович",
+        languages=["Немецкий"],
+        der_type="",
+        justification="",
+        link="ftp://skills.atu.kz/der",
+        act_files=[],
+        certificate_files=[],
     )
     [app] = decide([bad], config.intake_rules())
     assert app.status is Status.REJECTED
-    assert rules(app.reasons) == ["late", "missing_field", "missing_field", "missing_attachment",
-                                  "missing_attachment", "invalid_link", "faculty", "department", "language",
-                                  "previous_winner"]
-    empty = make_response(submitted_at=None, faculty="", department="", title="", authors=[], authors_raw="",
-                          languages=[], der_type="", justification="", link="", act_files=[],
-                          certificate_files=[], submitted_text="вчера вечером")
+    assert rules(app.reasons) == [
+        "late",
+        "missing_field",
+        "missing_field",
+        "missing_attachment",
+        "missing_attachment",
+        "invalid_link",
+        "faculty",
+        "department",
+        "language",
+        "previous_winner",
+    ]
+    empty = make_response(
+        submitted_at=None,
+        faculty="",
+        department="",
+        title="",
+        authors=[],
+        authors_raw="",
+        languages=[],
+        der_type="",
+        justification="",
+        link="",
+        act_files=[],
+        certificate_files=[],
+        submitted_text="вчера вечером",
+    )
     [app] = decide([empty], config.intake_rules())
     assert rules(app.reasons) == ["timestamp"] + ["missing_field"] * 8 + ["missing_attachment"] * 2
     assert str(app.reasons[0].detail).endswith("cannot read the submission time 'вчера вечером'")
 
 
 def test_one_bad_row_never_stops_the_others(config, make_response):
-    broken = make_response(row_key="x", submitted_at="25.01.2027", authors=[None],
-                           title="Основы программирования на Python")
+    broken = make_response(
+        row_key="x", submitted_at="25.01.2027", authors=[None], title="Основы программирования на Python"
+    )
     good = make_response(row_key="g", row_number=2, title="Другой курс", link="https://skills.atu.kz/course/2")
     apps = decide([broken, good], config.intake_rules())
     assert apps[0].status is Status.REJECTED and "error" in rules(apps[0].reasons)
@@ -426,22 +583,39 @@ def test_disqualify(make_config, make_response):
     first = make_response(row_key="a", submitted_at=at(21))
     second = make_response(row_key="b", row_number=2, submitted_at=at(22))
     der = application_id([first])
-    decision = {"kind": "disqualify", "applications": [der], "by": "Contest commission, protocol 3",
-                "at": "2027-03-10T12:00:00", "reason": "The act of implementation is forged"}
+    decision = {
+        "kind": "disqualify",
+        "applications": [der],
+        "by": "Contest commission, protocol 3",
+        "at": "2027-03-10T12:00:00",
+        "reason": "The act of implementation is forged",
+    }
     config = make_config(decisions=[decision])
     apps = decide([first, second], config.intake_rules())
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.DISQUALIFIED]
-    assert apps[1].reasons[-1] == Reason("disqualified", "9.10", "The act of implementation is forged — "
-                                         "decided by Contest commission, protocol 3 on 10.03.2027")
+    assert apps[1].reasons[-1] == Reason(
+        "disqualified",
+        "9.10",
+        "The act of implementation is forged — decided by Contest commission, protocol 3 on 10.03.2027",
+    )
     again = disqualify(apps, config.domain_decisions())  # the job applies them too: idempotent
     assert again == apps
-    by_row = disqualify(decide([first, second], make_config().intake_rules()), make_config(decisions=[
-        {**decision, "applications": ["a"]}]).domain_decisions())
+    by_row = disqualify(
+        decide([first, second], make_config().intake_rules()),
+        make_config(decisions=[{**decision, "applications": ["a"]}]).domain_decisions(),
+    )
     assert by_row[0].status is Status.DISQUALIFIED and by_row[1].status is Status.ACCEPTED
 
 
 def test_decisions_of_other_kinds_are_ignored(make_config, make_response):
-    decision = {"kind": "close_incomplete", "stage": 1, "group": "FIT-IS", "applications": ["DER-AAAAAA"],
-                "by": "CDB", "at": datetime(2027, 2, 21), "reason": "expert ill"}
+    decision = {
+        "kind": "close_incomplete",
+        "stage": 1,
+        "group": "FIT-IS",
+        "applications": ["DER-AAAAAA"],
+        "by": "CDB",
+        "at": datetime(2027, 2, 21),
+        "reason": "expert ill",
+    }
     [app] = decide([make_response()], make_config(decisions=[decision]).intake_rules())
     assert app.status is Status.ACCEPTED

@@ -1,17 +1,20 @@
 """The calendar's state machine: what is due, and the moves refused by hand (9.1, 9.4, 9.8)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from pipelines.domain.lifecycle import (Action, Step, due, refuse_close, refuse_open, refuse_reopen)
+from pipelines.domain.lifecycle import Action, Step, due, refuse_close, refuse_open, refuse_reopen
 from pipelines.domain.rules import Dates
 from pipelines.domain.state import INTAKE, StageRecord, StageState
 
 Z = ZoneInfo("Asia/Almaty")
-DATES = Dates(datetime(2027, 2, 1, 9, tzinfo=Z), datetime(2027, 2, 20, 18, tzinfo=Z),
-              (datetime(2027, 3, 5, 18, tzinfo=Z), datetime(2027, 3, 26, 18, tzinfo=Z),
-               datetime(2027, 4, 16, 18, tzinfo=Z)))
+DATES = Dates(
+    datetime(2027, 2, 1, 9, tzinfo=Z),
+    datetime(2027, 2, 20, 18, tzinfo=Z),
+    (datetime(2027, 3, 5, 18, tzinfo=Z), datetime(2027, 3, 26, 18, tzinfo=Z), datetime(2027, 4, 16, 18, tzinfo=Z)),
+)
 OPEN, WAITING, CLOSED = StageState.OPEN, StageState.WAITING, StageState.CLOSED
 
 
@@ -19,8 +22,9 @@ def stages(*states: StageState, opened: datetime | None = None, deadline: dateti
     """Records for intake, stage 1, 2 … in that order."""
     out = {}
     for number, state in enumerate(states):
-        out[number] = StageRecord(number, state, opened_at=opened or DATES.intake_close,
-                                  deadline=deadline if state is WAITING else None)
+        out[number] = StageRecord(
+            number, state, opened_at=opened or DATES.intake_close, deadline=deadline if state is WAITING else None
+        )
     return out
 
 

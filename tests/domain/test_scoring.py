@@ -1,4 +1,5 @@
 """Aggregation, ranking, quotas, ties at the cut-off, closing a group (9.4, 9.10, 11.2, 11.3)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -19,8 +20,11 @@ def ids(standings: list[Standing]) -> list[str]:
 
 # --- aggregate --------------------------------------------------------------------------------
 def test_aggregate_mean_and_sum_of_expert_totals():
-    ratings = [rating("a@atu.kz", "D1", 10), rating("b@atu.kz", "D1", 6),   # totals 70 and 42
-               rating("a@atu.kz", "D2", 5)]                                   # total 35
+    ratings = [
+        rating("a@atu.kz", "D1", 10),
+        rating("b@atu.kz", "D1", 6),  # totals 70 and 42
+        rating("a@atu.kz", "D2", 5),
+    ]  # total 35
     mean = aggregate(ratings, ["D1", "D2", "D3"], KEYS, "mean")
     assert [(s.application_id, s.score, s.raters) for s in mean] == [("D1", 56.0, 2), ("D2", 35.0, 1), ("D3", None, 0)]
     assert mean[0].criterion_means == {k: 8.0 for k in KEYS}
@@ -51,8 +55,9 @@ def test_competition_ranking_with_unscored_last():
 
 # --- select -----------------------------------------------------------------------------------
 def test_fewer_ders_than_quota_selects_every_scored_one():
-    selected, ties, waiting = select([standing("A", 40), standing("B", None), standing("C", 50)], 3,
-                                     group="IS", stage=1)
+    selected, ties, waiting = select(
+        [standing("A", 40), standing("B", None), standing("C", 50)], 3, group="IS", stage=1
+    )
     assert (selected, ties, waiting) == (["C", "A"], [], [])
 
 
@@ -84,8 +89,12 @@ def test_all_tied_with_more_ders_than_quota_waits_and_with_as_many_selects_all()
 
 
 def test_tie_break_criterion_settles_the_tie():
-    st = [standing("A", 60, tests=9), standing("B", 50, tests=7), standing("C", 50, tests=8),
-          standing("D", 30, tests=10)]
+    st = [
+        standing("A", 60, tests=9),
+        standing("B", 50, tests=7),
+        standing("C", 50, tests=8),
+        standing("D", 30, tests=10),
+    ]
     assert select(st, 2, tie_break="criterion:tests", group="FIT", stage=2) == (["A", "C"], [], [])
 
 
@@ -101,9 +110,11 @@ def test_a_recorded_decision_settles_the_tie_in_the_commissions_order():
     d = decision("tie_break", ["C", "B"], stage=2, group="FIT", order=["C", "B"])
     assert select(st, 2, decisions=[d], group="FIT", stage=2) == (["A", "C"], [], [])
     # a decision of another group, another stage, or not covering the tie does not apply
-    for other in (decision("tie_break", ["B", "C"], stage=2, group="OTHER", order=["C", "B"]),
-                  decision("tie_break", ["B", "C"], stage=1, group="FIT", order=["C", "B"]),
-                  decision("tie_break", ["B", "X"], stage=2, group="FIT", order=["X", "B"])):
+    for other in (
+        decision("tie_break", ["B", "C"], stage=2, group="OTHER", order=["C", "B"]),
+        decision("tie_break", ["B", "C"], stage=1, group="FIT", order=["C", "B"]),
+        decision("tie_break", ["B", "X"], stage=2, group="FIT", order=["X", "B"]),
+    ):
         assert select(st, 2, decisions=[other], group="FIT", stage=2)[1] == [["B", "C"]]
 
 
@@ -122,19 +133,43 @@ def _group(n_apps: int = 4, emails=("a@atu.kz", "b@atu.kz")):
 def test_close_group_selects_the_department_quota():
     apps, asg = _group(4)
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 5, 7, 8))]
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=make_rules(), decisions=[])
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[],
+    )
     assert out.ready and out.selected == ["D1", "D4", "D3"]
     assert [(s.application_id, s.rank, s.selected) for s in out.standings] == [
-        ("D1", 1, True), ("D4", 2, True), ("D3", 3, True), ("D2", 4, False)]
+        ("D1", 1, True),
+        ("D4", 2, True),
+        ("D3", 3, True),
+        ("D2", 4, False),
+    ]
 
 
 def test_close_group_waits_for_missing_ratings_naming_der_count_and_experts():
     apps, asg = _group(2)
-    ratings = [rating("a@atu.kz", "D1", 9), rating("b@atu.kz", "D1", 8), rating("a@atu.kz", "D2", 7),
-               rating("b@atu.kz", "D2", 7, 7, 7, 7, 7, 7, None)]
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=make_rules(), decisions=[])
+    ratings = [
+        rating("a@atu.kz", "D1", 9),
+        rating("b@atu.kz", "D1", 8),
+        rating("a@atu.kz", "D2", 7),
+        rating("b@atu.kz", "D2", 7, 7, 7, 7, 7, 7, None),
+    ]
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[],
+    )
     assert not out.ready and out.selected == []
     assert len(out.waiting) == 1
     assert "D2" in out.waiting[0] and "1 complete rating" in out.waiting[0] and "b@atu.kz" in out.waiting[0]
@@ -145,27 +180,58 @@ def test_close_incomplete_decision_closes_the_group_and_is_listed():
     apps, asg = _group(2)
     ratings = [rating("a@atu.kz", "D1", 9), rating("b@atu.kz", "D1", 8), rating("a@atu.kz", "D2", 7)]
     d = decision("close_incomplete", [], stage=1, group="IS")
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=make_rules(), decisions=[d])
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[d],
+    )
     assert out.ready and out.selected == ["D1", "D2"] and out.decisions == [d]
     other_group = decision("close_incomplete", [], stage=1, group="FT")
-    assert not close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings,
-                           problems=[], rules=make_rules(), decisions=[other_group]).ready
+    assert not close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[other_group],
+    ).ready
 
 
 def test_one_rater_is_enough_when_min_experts_is_one():
     apps, asg = _group(1, emails=("a@atu.kz",))
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg,
-                      ratings=[rating("a@atu.kz", "D1", 3)], problems=[],
-                      rules=make_rules(min_experts=1), decisions=[])
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=[rating("a@atu.kz", "D1", 3)],
+        problems=[],
+        rules=make_rules(min_experts=1),
+        decisions=[],
+    )
     assert out.ready and out.selected == ["D1"] and out.standings[0].score == 21.0
 
 
 def test_ratings_of_unassigned_experts_never_count():
     apps, asg = _group(1)
     ratings = [rating("a@atu.kz", "D1", 5), rating("b@atu.kz", "D1", 5), rating("author@atu.kz", "D1", 10)]
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=make_rules(), decisions=[])
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[],
+    )
     assert out.standings[0].score == 35.0 and out.standings[0].raters == 2
 
 
@@ -174,8 +240,16 @@ def test_disqualified_ders_leave_the_ranking_and_the_decision_is_listed():
     apps[3].status = Status.DISQUALIFIED
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 5, 7, 8))]
     d = decision("disqualify", ["D1"], stage=None, group=None)
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=make_rules(), decisions=[d])
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[d],
+    )
     assert ids(out.standings) == ["D3", "D2"] and out.selected == ["D3", "D2"]
     assert out.decisions == [d]
 
@@ -184,38 +258,83 @@ def test_tie_at_the_cut_off_keeps_the_group_waiting_until_decided():
     apps, asg = _group(4)
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 7, 7, 7))]
     rules = make_rules()
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=rules, decisions=[])
+    out = close_group(
+        stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[], rules=rules, decisions=[]
+    )
     assert not out.ready and out.selected == ["D1"] and out.ties == [["D2", "D3", "D4"]]
     assert [s.tied_at_cutoff for s in out.standings] == [False, True, True, True]
     d = decision("tie_break", ["D2", "D3", "D4"], order=["D4", "D2", "D3"])
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=rules, decisions=[d])
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=rules,
+        decisions=[d],
+    )
     assert out.ready and out.selected == ["D1", "D4", "D2"] and out.decisions == [d]
 
 
 def test_the_configs_recorded_decisions_reach_the_rule():
     apps, asg = _group(4)
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 7, 7, 7))]
-    config = make_config(decisions=[{"kind": "tie_break", "stage": 1, "group": "IS",
-                                     "applications": ["D2", "D3", "D4"], "order": ["D3", "D4", "D2"],
-                                     "by": "Кафедра отырысы", "at": "2026-03-11T10:00", "reason": "дауыс беру"}])
-    out = close_group(stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[],
-                      rules=config.scoring_rules(), decisions=config.domain_decisions())
+    config = make_config(
+        decisions=[
+            {
+                "kind": "tie_break",
+                "stage": 1,
+                "group": "IS",
+                "applications": ["D2", "D3", "D4"],
+                "order": ["D3", "D4", "D2"],
+                "by": "Кафедра отырысы",
+                "at": "2026-03-11T10:00",
+                "reason": "дауыс беру",
+            }
+        ]
+    )
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=config.scoring_rules(),
+        decisions=config.domain_decisions(),
+    )
     assert out.ready and out.selected == ["D1", "D3", "D4"]
 
 
 def test_stage3_selects_prize_winners_in_place_order():
     apps = [make_app(f"D{i}") for i in range(1, 6)]
     asg = assignments("contest", ["chair@atu.kz", "second@atu.kz"], [a.id for a in apps], stage=3)
-    ratings = [rating(e, f"D{i}", s) for e in ("chair@atu.kz", "second@atu.kz")
-               for i, s in zip(range(1, 6), (6, 9, 4, 8, 7))]
-    out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], rules=make_rules(), decisions=[])
+    ratings = [
+        rating(e, f"D{i}", s) for e in ("chair@atu.kz", "second@atu.kz") for i, s in zip(range(1, 6), (6, 9, 4, 8, 7))
+    ]
+    out = close_group(
+        stage=3,
+        group="contest",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[],
+    )
     assert out.ready and out.selected == ["D2", "D4", "D5"]
     assert [s.rank for s in out.standings] == [1, 2, 3, 4, 5]
-    out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], rules=make_rules(prize_places=1), decisions=[])
+    out = close_group(
+        stage=3,
+        group="contest",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(prize_places=1),
+        decisions=[],
+    )
     assert out.selected == ["D2"]
 
 
@@ -229,25 +348,53 @@ def test_the_latest_tie_break_decision_wins():
 def test_a_tie_for_a_prize_place_is_never_settled_by_row_order():
     apps = [make_app(f"D{i}") for i in range(1, 5)]
     asg = assignments("contest", ["chair@atu.kz", "second@atu.kz"], [a.id for a in apps], stage=3)
-    ratings = [rating(e, f"D{i}", s) for e in ("chair@atu.kz", "second@atu.kz")
-               for i, s in zip(range(1, 5), (8, 9, 9, 5))]
+    ratings = [
+        rating(e, f"D{i}", s) for e in ("chair@atu.kz", "second@atu.kz") for i, s in zip(range(1, 5), (8, 9, 9, 5))
+    ]
     for order in (apps, list(reversed(apps))):
-        out = close_group(stage=3, group="contest", applications=order, assignments=asg, ratings=ratings,
-                          problems=[], rules=make_rules(), decisions=[])
+        out = close_group(
+            stage=3,
+            group="contest",
+            applications=order,
+            assignments=asg,
+            ratings=ratings,
+            problems=[],
+            rules=make_rules(),
+            decisions=[],
+        )
         assert not out.ready and [sorted(t) for t in out.ties] == [["D2", "D3"]] and "D1" not in out.ties[0]
         assert "places 1–2" in out.waiting[0]
     d = decision("tie_break", ["D2", "D3"], stage=3, group="contest", order=["D3", "D2"])
-    out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], rules=make_rules(), decisions=[d])
+    out = close_group(
+        stage=3,
+        group="contest",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[d],
+    )
     assert out.ready and out.selected == ["D3", "D2", "D1"] and d in out.decisions
 
 
 def test_a_prize_place_tie_is_settled_by_the_tie_break_criterion_when_configured():
     apps = [make_app(f"D{i}") for i in range(1, 4)]
     asg = assignments("contest", ["chair@atu.kz"], [a.id for a in apps], stage=3)
-    ratings = [rating("chair@atu.kz", "D1", 9, 9, 9, 9, 9, 3, 1), rating("chair@atu.kz", "D2", 7, 7, 7, 7, 7, 7, 7),
-               rating("chair@atu.kz", "D3", 3, 3, 3, 3, 3, 3, 3)]
+    ratings = [
+        rating("chair@atu.kz", "D1", 9, 9, 9, 9, 9, 3, 1),
+        rating("chair@atu.kz", "D2", 7, 7, 7, 7, 7, 7, 7),
+        rating("chair@atu.kz", "D3", 3, 3, 3, 3, 3, 3, 3),
+    ]
     rules = make_rules(min_experts=1, tie_break="criterion:impression")
-    out = close_group(stage=3, group="contest", applications=apps, assignments=asg, ratings=ratings,
-                      problems=[], rules=rules, decisions=[])
+    out = close_group(
+        stage=3,
+        group="contest",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=rules,
+        decisions=[],
+    )
     assert out.ready and out.selected == ["D2", "D1", "D3"]

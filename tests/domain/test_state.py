@@ -1,4 +1,5 @@
 """The edition's state value: candidates, counting applications, one stage replaced at a time."""
+
 from __future__ import annotations
 
 from _scoring_fixtures import make_app
@@ -33,8 +34,10 @@ def test_a_pending_stage_is_not_stored_until_it_changes():
 
 def test_replacing_one_stage_keeps_the_others():
     expert = Expert("E", "e@atu.kz")
-    state = EditionState(assignments=[Assignment(1, "IS", expert, ["A"]), Assignment(2, "FIT", expert, ["A"])],
-                         outcomes={(1, "IS"): outcome(1, "IS", ["A"]), (2, "FIT"): outcome(2, "FIT", ["A"])})
+    state = EditionState(
+        assignments=[Assignment(1, "IS", expert, ["A"]), Assignment(2, "FIT", expert, ["A"])],
+        outcomes={(1, "IS"): outcome(1, "IS", ["A"]), (2, "FIT"): outcome(2, "FIT", ["A"])},
+    )
     state.replace_stage(2, assignments=[Assignment(2, "FIT", expert, ["B"])], outcomes={})
     assert [(a.stage, a.application_ids) for a in state.assignments] == [(1, ["A"]), (2, ["B"])]
     assert list(state.outcomes) == [(1, "IS")]

@@ -1,19 +1,29 @@
 import pytest
 
-from pipelines.domain.text import (fold_latin, normalise, normalise_person, normalise_url, same_person, similar,
-                                   url_problem)
+from pipelines.domain.text import (
+    fold_latin,
+    normalise,
+    normalise_person,
+    normalise_url,
+    same_person,
+    similar,
+    url_problem,
+)
 
 
-@pytest.mark.parametrize("a, b", [
-    ("Кафедра  информационных систем", "кафедра информационных систем"),
-    ("  «Кафедра» информационных-систем! ", "кафедра информационных систем"),
-    ("Кафeдpа инфоpмационных систем", "кафедра информационных систем"),  # Latin e, p, p
-    ("Aқпараттық жүйелер", "ақпараттық жүйелер"),  # Latin A
-    ("Акпараттык жуйелер", "ақпараттық жүйелер"),  # typed without a Kazakh keyboard
-    ("Ёлка", "елка"),
-    ("Pythоn", "python"),  # Cyrillic о in a Latin word
-    ("ＦＵＬＬ\u200bwidth", "fullwidth"),  # NFKC + zero-width space
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ("Кафедра  информационных систем", "кафедра информационных систем"),
+        ("  «Кафедра» информационных-систем! ", "кафедра информационных систем"),
+        ("Кафeдpа инфоpмационных систем", "кафедра информационных систем"),  # Latin e, p, p
+        ("Aқпараттық жүйелер", "ақпараттық жүйелер"),  # Latin A
+        ("Акпараттык жуйелер", "ақпараттық жүйелер"),  # typed without a Kazakh keyboard
+        ("Ёлка", "елка"),
+        ("Pythоn", "python"),  # Cyrillic о in a Latin word
+        ("ＦＵＬＬ\u200bwidth", "fullwidth"),  # NFKC + zero-width space
+    ],
+)
 def test_normalise_folds_what_people_type(a, b):
     assert normalise(a) == normalise(b)
 
@@ -36,32 +46,38 @@ def test_similar():
     assert similar("a", "") == 0.0
 
 
-@pytest.mark.parametrize("url, expected", [
-    ("HTTPS://WWW.Skills.ATU.kz/course/12/", "https://skills.atu.kz/course/12"),
-    ("http://skills.atu.kz/course/12#section-2", "https://skills.atu.kz/course/12"),
-    ("https://skills.atu.kz/course/12?utm_source=mail&utm_medium=x&id=3", "https://skills.atu.kz/course/12?id=3"),
-    ("https://drive.google.com/file/d/AbC/view?usp=sharing", "https://drive.google.com/file/d/AbC/view"),
-    ("skills.atu.kz/course/12", "https://skills.atu.kz/course/12"),
-    ("https://skills.atu.kz:443/Course/12", "https://skills.atu.kz/Course/12"),  # paths keep their case
-    ("https://skills.atu.kz:8080/x", "https://skills.atu.kz:8080/x"),
-    ("  ", ""),
-    ("нет ссылки", "нет ссылки"),
-])
+@pytest.mark.parametrize(
+    "url, expected",
+    [
+        ("HTTPS://WWW.Skills.ATU.kz/course/12/", "https://skills.atu.kz/course/12"),
+        ("http://skills.atu.kz/course/12#section-2", "https://skills.atu.kz/course/12"),
+        ("https://skills.atu.kz/course/12?utm_source=mail&utm_medium=x&id=3", "https://skills.atu.kz/course/12?id=3"),
+        ("https://drive.google.com/file/d/AbC/view?usp=sharing", "https://drive.google.com/file/d/AbC/view"),
+        ("skills.atu.kz/course/12", "https://skills.atu.kz/course/12"),
+        ("https://skills.atu.kz:443/Course/12", "https://skills.atu.kz/Course/12"),  # paths keep their case
+        ("https://skills.atu.kz:8080/x", "https://skills.atu.kz:8080/x"),
+        ("  ", ""),
+        ("нет ссылки", "нет ссылки"),
+    ],
+)
 def test_normalise_url(url, expected):
     assert normalise_url(url) == expected
 
 
-@pytest.mark.parametrize("link, problem", [
-    ("https://skills.atu.kz/course/1", None),
-    ("http://moodle.atu.edu.kz/course/view.php?id=5", None),
-    ("skills.atu.kz/course/1", "absolute"),
-    ("ftp://files.atu.kz/der.zip", "scheme"),
-    ("https://", "host"),
-    ("https://localhost/x", "host"),
-    ("https://skills.atu.kz/a b", "spaces"),
-    ("нет", "absolute"),
-    ("https://skills.atu.kz:99999/x", "valid URL"),
-])
+@pytest.mark.parametrize(
+    "link, problem",
+    [
+        ("https://skills.atu.kz/course/1", None),
+        ("http://moodle.atu.edu.kz/course/view.php?id=5", None),
+        ("skills.atu.kz/course/1", "absolute"),
+        ("ftp://files.atu.kz/der.zip", "scheme"),
+        ("https://", "host"),
+        ("https://localhost/x", "host"),
+        ("https://skills.atu.kz/a b", "spaces"),
+        ("нет", "absolute"),
+        ("https://skills.atu.kz:99999/x", "valid URL"),
+    ],
+)
 def test_url_problem(link, problem):
     result = url_problem(link)
     assert (result is None) if problem is None else (problem in result)
@@ -74,26 +90,32 @@ def test_normalise_person_is_order_insensitive_and_script_folded():
     assert fold_latin("Юлия") == fold_latin("Yuliya")
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ("Иванов Иван Иванович", "Иванов Иван Иванович", True),
-    ("Иванов Иван Иванович", "Иванов Иван", True),
-    ("Иванов И.И.", "Иванов Иван Иванович", True),
-    ("Ivanov Ivan", "Иванов Иван", True),
-    ("Иванов Пётр", "Иванов Иван", False),
-    ("Иванов", "Иванов Иван", False),  # a surname alone is not enough
-    ("", "Иванов Иван", False),
-])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("Иванов Иван Иванович", "Иванов Иван Иванович", True),
+        ("Иванов Иван Иванович", "Иванов Иван", True),
+        ("Иванов И.И.", "Иванов Иван Иванович", True),
+        ("Ivanov Ivan", "Иванов Иван", True),
+        ("Иванов Пётр", "Иванов Иван", False),
+        ("Иванов", "Иванов Иван", False),  # a surname alone is not enough
+        ("", "Иванов Иван", False),
+    ],
+)
 def test_same_person(a, b, same):
     assert same_person(a, b) is same
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ("Иванов Иван", "Иванов И.", True),
-    ("Иванов Иван Иванович", "Иванов И.И.", True),
-    ("Иванов Иван", "Иванова Анна", False),
-    ("Сериков Арман", "Сериков", False),
-    ("Ivanov Ivan", "Иванов И.", True),
-])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("Иванов Иван", "Иванов И.", True),
+        ("Иванов Иван Иванович", "Иванов И.И.", True),
+        ("Иванов Иван", "Иванова Анна", False),
+        ("Сериков Арман", "Сериков", False),
+        ("Ivanov Ivan", "Иванов И.", True),
+    ],
+)
 def test_same_person_gives_the_same_answer_in_both_orders(a, b, same):
     assert same_person(a, b) is same
     assert same_person(b, a) is same

@@ -33,6 +33,7 @@ def gmail(fake):
 def gc(fake):
     import gspread
     from google.oauth2.credentials import Credentials
+
     client = gspread.Client(auth=Credentials(token="test"))
     client.http_client.session.mount("https://", fake.requests_adapter())
     return client
@@ -52,4 +53,5 @@ def make_docx():
         buf = io.BytesIO()
         document.save(buf)
         return buf.getvalue()
+
     return _make

@@ -7,18 +7,28 @@ from googleapiclient.errors import HttpError
 
 
 def _seed(fake):
-    form_id = fake.add_form("Registration", questions=[
-        ("q_team", "Team name", "text"),
-        ("q_langs", "Languages", "checkbox", ["C++", "Python", "Java"]),
-        ("q_file", "Solution", "file"),
-    ])
+    form_id = fake.add_form(
+        "Registration",
+        questions=[
+            ("q_team", "Team name", "text"),
+            ("q_langs", "Languages", "checkbox", ["C++", "Python", "Java"]),
+            ("q_file", "Solution", "file"),
+        ],
+    )
     ids = []
     for i in range(5):
-        ids.append(fake.add_response(
-            form_id,
-            answers={"q_team": f"team{i}", "q_langs": ["C++", "Python"],
-                     "q_file": {"files": [(f"file{i}", f"sol{i}.docx", "application/msword")]}},
-            create_time=f"2026-01-0{i + 1}T10:00:00Z", respondent_email=f"t{i}@example.com"))
+        ids.append(
+            fake.add_response(
+                form_id,
+                answers={
+                    "q_team": f"team{i}",
+                    "q_langs": ["C++", "Python"],
+                    "q_file": {"files": [(f"file{i}", f"sol{i}.docx", "application/msword")]},
+                },
+                create_time=f"2026-01-0{i + 1}T10:00:00Z",
+                respondent_email=f"t{i}@example.com",
+            )
+        )
     return form_id, ids
 
 
@@ -45,20 +55,27 @@ def test_form_get_and_responses_paging_filter_files(fake, forms):
     assert first["createTime"] == "2026-01-01T10:00:00.000Z" == first["lastSubmittedTime"]
     assert first["answers"]["q_langs"]["textAnswers"]["answers"] == [{"value": "C++"}, {"value": "Python"}]
     assert first["answers"]["q_file"]["fileUploadAnswers"]["answers"] == [
-        {"fileId": "file0", "fileName": "sol0.docx", "mimeType": "application/msword"}]
+        {"fileId": "file0", "fileName": "sol0.docx", "mimeType": "application/msword"}
+    ]
 
     later = forms.forms().responses().list(formId=form_id, filter="timestamp > 2026-01-03T10:00:00Z").execute()
-    assert [r["answers"]["q_team"]["textAnswers"]["answers"][0]["value"] for r in later["responses"]] == \
-        ["team3", "team4"]
+    assert [r["answers"]["q_team"]["textAnswers"]["answers"][0]["value"] for r in later["responses"]] == [
+        "team3",
+        "team4",
+    ]
     same = forms.forms().responses().list(formId=form_id, filter="timestamp >= 2026-01-03T10:00:00Z").execute()
     assert len(same["responses"]) == 3
     assert forms.forms().responses().list(formId=form_id, filter="timestamp > 2027-01-01T00:00:00Z").execute() == {}
 
     # an edit keeps the responseId and moves lastSubmittedTime
-    fake.edit_response(form_id, ids[0], {"q_team": "renamed"}, last_submitted_time=dt.datetime(2026, 2, 1, tzinfo=dt.timezone.utc))
+    fake.edit_response(
+        form_id, ids[0], {"q_team": "renamed"}, last_submitted_time=dt.datetime(2026, 2, 1, tzinfo=dt.UTC)
+    )
     edited = forms.forms().responses().list(formId=form_id, filter="timestamp > 2026-01-31T00:00:00Z").execute()
     assert [r["responseId"] for r in edited["responses"]] == [ids[0]]
-    assert edited["responses"][0]["answers"] == {"q_team": {"questionId": "q_team", "textAnswers": {"answers": [{"value": "renamed"}]}}}
+    assert edited["responses"][0]["answers"] == {
+        "q_team": {"questionId": "q_team", "textAnswers": {"answers": [{"value": "renamed"}]}}
+    }
     one = forms.forms().responses().get(formId=form_id, responseId=ids[0]).execute()
     assert one["createTime"] == "2026-01-01T10:00:00.000Z"
 
@@ -89,10 +106,11 @@ def test_gmail_send(fake, gmail):
     nobody["Subject"] = "x"
     nobody.set_content("x")
     with pytest.raises(HttpError) as exc:
-        gmail.users().messages().send(userId="me", body={
-            "raw": base64.urlsafe_b64encode(nobody.as_bytes()).decode()}).execute()
+        gmail.users().messages().send(
+            userId="me", body={"raw": base64.urlsafe_b64encode(nobody.as_bytes()).decode()}
+        ).execute()
     assert exc.value.status_code == 400 and len(fake.sent_mail) == 1
-    fake.gmail_precondition_failure = True   # e.g. a service account without delegation
+    fake.gmail_precondition_failure = True  # e.g. a service account without delegation
     with pytest.raises(HttpError) as exc:
         gmail.users().messages().send(userId="me", body={"raw": raw}).execute()
     assert exc.value.status_code == 400 and "Precondition" in exc.value.reason

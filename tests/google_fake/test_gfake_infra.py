@@ -26,15 +26,16 @@ def test_quota_429_on_simulated_clock(fake, sheets, gc):
     assert "Read requests per minute per user" in exc.value.reason
     # writes have their own bucket
     for _ in range(2):
-        sheets.spreadsheets().values().update(spreadsheetId=sid, range="A1", valueInputOption="RAW",
-                                              body={"values": [[1]]}).execute()
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range="A1", valueInputOption="RAW", body={"values": [[1]]}
+        ).execute()
     with pytest.raises(gspread.exceptions.APIError) as gexc:
-        gc.open_by_key(sid).sheet1.update([[2]], "A1")   # gspread: spreadsheets.get is a read
+        gc.open_by_key(sid).sheet1.update([[2]], "A1")  # gspread: spreadsheets.get is a read
     assert gexc.value.code == 429
     fake.sleep(59.9)
     with pytest.raises(HttpError):
         sheets.spreadsheets().values().get(spreadsheetId=sid, range="A1").execute()
-    fake.advance(0.2)                                   # the rolling window has moved on
+    fake.advance(0.2)  # the rolling window has moved on
     assert sheets.spreadsheets().values().get(spreadsheetId=sid, range="A1").execute()["values"] == [["1"]]
     rejected = [r for r in fake.requests if r.status == 429]
     assert len(rejected) == 3 and all(r.valid for r in rejected)
@@ -45,7 +46,7 @@ def test_googleapiclient_retries_on_fake_clock(fake, sheets):
     sid = _new_sheet(sheets)
     fake.fail_next(2, status=503, method="values.get")
     req = sheets.spreadsheets().values().get(spreadsheetId=sid, range="A1")
-    req._sleep = fake.sleep          # googleapiclient's back-off sleeps on the fake clock
+    req._sleep = fake.sleep  # googleapiclient's back-off sleeps on the fake clock
     t0 = fake.clock
     assert req.execute(num_retries=3)["range"] == "Sheet1!A1"
     assert fake.clock > t0
@@ -55,10 +56,11 @@ def test_googleapiclient_retries_on_fake_clock(fake, sheets):
 def test_fail_next_filters_by_method_and_leaves_state_alone(fake, sheets, drive):
     sid = _new_sheet(sheets)
     fake.fail_next(1, status=500, method="spreadsheets.values.update")
-    drive.files().get(fileId=sid).execute()          # not matched: passes
+    drive.files().get(fileId=sid).execute()  # not matched: passes
     with pytest.raises(HttpError) as exc:
-        sheets.spreadsheets().values().update(spreadsheetId=sid, range="A1", valueInputOption="RAW",
-                                              body={"values": [["x"]]}).execute()
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range="A1", valueInputOption="RAW", body={"values": [["x"]]}
+        ).execute()
     assert exc.value.status_code == 500
     assert fake.sheet_values(sid, "A1:B2") == []
     fake.fail_next(1, status=429, reason="rateLimitExceeded")
@@ -82,8 +84,9 @@ def test_timeouts_for_both_transports(fake, sheets, gc):
     # response lost after the write was applied
     fake.timeout_next(1, method="values.update", after_apply=True)
     with pytest.raises(TimeoutError):
-        sheets.spreadsheets().values().update(spreadsheetId=sid, range="A1", valueInputOption="RAW",
-                                              body={"values": [["applied"]]}).execute()
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range="A1", valueInputOption="RAW", body={"values": [["applied"]]}
+        ).execute()
     assert fake.sheet_values(sid, "A1") == [["applied"]]
     # googleapiclient retries socket timeouts itself when num_retries > 0
     fake.timeout_next(1)
@@ -95,12 +98,17 @@ def test_timeouts_for_both_transports(fake, sheets, gc):
 def test_counts_and_reset(fake, sheets, drive, gc):
     sid = _new_sheet(sheets)
     sheets.spreadsheets().values().batchGet(spreadsheetId=sid, ranges=["A1", "B2"]).execute()
-    gc.open_by_key(sid).sheet1.get("A1:B2")    # gspread: 2 x spreadsheets.get + values.get
+    gc.open_by_key(sid).sheet1.get("A1:B2")  # gspread: 2 x spreadsheets.get + values.get
     drive.files().list(q="trashed = false").execute()
     assert fake.counts() == {
-        "sheets": {"spreadsheets.create": 1, "spreadsheets.values.batchGet": 1,
-                   "spreadsheets.get": 2, "spreadsheets.values.get": 1},
-        "drive": {"files.list": 1}}
+        "sheets": {
+            "spreadsheets.create": 1,
+            "spreadsheets.values.batchGet": 1,
+            "spreadsheets.get": 2,
+            "spreadsheets.values.get": 1,
+        },
+        "drive": {"files.list": 1},
+    }
     assert fake.total_requests() == 6
     transports = {r.transport for r in fake.requests}
     assert transports == {"http", "requests"}
@@ -124,9 +132,12 @@ def test_authorized_http_wrapper_and_batch(fake):
 
     batch = drive.new_batch_http_request(callback=callback)
     for who in ("a@example.com", "b@example.com"):
-        batch.add(drive.permissions().create(fileId=fid, sendNotificationEmail=False,
-                                             body={"type": "user", "role": "reader", "emailAddress": who}),
-                  request_id=who)
+        batch.add(
+            drive.permissions().create(
+                fileId=fid, sendNotificationEmail=False, body={"type": "user", "role": "reader", "emailAddress": who}
+            ),
+            request_id=who,
+        )
     batch.add(drive.files().get(fileId="missing"), request_id="bad")
     batch.execute()
     assert results["a@example.com"]["role"] == "reader"
@@ -145,8 +156,17 @@ def test_seeding_helpers_and_clock(fake, drive):
     meta = fake.file_meta(fid)
     assert meta["driveId"] == drive_id and meta["parents"] == [folder]
     assert meta["createdTime"] == "2026-01-15T09:00:30.000Z"
-    res = drive.files().list(q="appProperties has { key='team' and value='t1' }", corpora="allDrives",
-                             includeItemsFromAllDrives=True, supportsAllDrives=True, fields="files(id)").execute()
+    res = (
+        drive.files()
+        .list(
+            q="appProperties has { key='team' and value='t1' }",
+            corpora="allDrives",
+            includeItemsFromAllDrives=True,
+            supportsAllDrives=True,
+            fields="files(id)",
+        )
+        .execute()
+    )
     assert res["files"] == [{"id": fid}]
     other = FakeGoogle(identity="someone@example.com", latency=0.5, seed=3)
     other.build("drive").files().list().execute()

@@ -15,32 +15,63 @@ def _cell(v):
 
 
 def _create(sheets, rows, title="Results", sheet_title="Sheet 1", **extra_sheet):
-    body = {"properties": {"title": title},
-            "sheets": [{"properties": {"title": sheet_title,
-                                       "gridProperties": {"rowCount": 50, "columnCount": 8,
-                                                          "frozenRowCount": 1}},
-                        "data": [{"startRow": 0, "startColumn": 0,
-                                  "rowData": [{"values": [_cell(v) for v in row]} for row in rows]}],
-                        **extra_sheet}]}
+    body = {
+        "properties": {"title": title},
+        "sheets": [
+            {
+                "properties": {
+                    "title": sheet_title,
+                    "gridProperties": {"rowCount": 50, "columnCount": 8, "frozenRowCount": 1},
+                },
+                "data": [
+                    {"startRow": 0, "startColumn": 0, "rowData": [{"values": [_cell(v) for v in row]} for row in rows]}
+                ],
+                **extra_sheet,
+            }
+        ],
+    }
     return sheets.spreadsheets().create(body=body).execute()
 
 
 def test_create_with_data_validation_protection_then_read_back(fake, sheets):
-    validation = {"condition": {"type": "ONE_OF_LIST",
-                                "values": [{"userEnteredValue": "yes"}, {"userEnteredValue": "no"}]},
-                  "strict": True, "showCustomUi": True}
-    body = {"properties": {"title": "Scores"},
-            "sheets": [{"properties": {"title": "Sheet 1", "gridProperties": {"rowCount": 20, "columnCount": 5}},
-                        "data": [{"startRow": 0, "startColumn": 0, "rowData": [
+    validation = {
+        "condition": {"type": "ONE_OF_LIST", "values": [{"userEnteredValue": "yes"}, {"userEnteredValue": "no"}]},
+        "strict": True,
+        "showCustomUi": True,
+    }
+    body = {
+        "properties": {"title": "Scores"},
+        "sheets": [
+            {
+                "properties": {"title": "Sheet 1", "gridProperties": {"rowCount": 20, "columnCount": 5}},
+                "data": [
+                    {
+                        "startRow": 0,
+                        "startColumn": 0,
+                        "rowData": [
                             {"values": [_cell("name"), _cell("score"), _cell("ok")]},
-                            {"values": [_cell("ann"), _cell(3), {"userEnteredValue": {"stringValue": "yes"},
-                                                                  "dataValidation": validation,
-                                                                  "note": "pick one"}]},
+                            {
+                                "values": [
+                                    _cell("ann"),
+                                    _cell(3),
+                                    {
+                                        "userEnteredValue": {"stringValue": "yes"},
+                                        "dataValidation": validation,
+                                        "note": "pick one",
+                                    },
+                                ]
+                            },
                             {"values": [_cell("bob"), _cell(4.5)]},
                             {"values": [_cell("total"), _cell("=SUM(B2:B3)")]},
-                        ]}],
-                        "protectedRanges": [{"range": {"startRowIndex": 0, "endRowIndex": 1},
-                                             "description": "header", "warningOnly": False}]}]}
+                        ],
+                    }
+                ],
+                "protectedRanges": [
+                    {"range": {"startRowIndex": 0, "endRowIndex": 1}, "description": "header", "warningOnly": False}
+                ],
+            }
+        ],
+    }
     ss = sheets.spreadsheets().create(body=body).execute()
     sid = ss["spreadsheetId"]
     assert ss["spreadsheetUrl"].endswith(sid + "/edit")
@@ -48,17 +79,24 @@ def test_create_with_data_validation_protection_then_read_back(fake, sheets):
     assert isinstance(pr["protectedRangeId"], int) and pr["range"]["sheetId"] == 0
     assert fake.identity in pr["editors"]["users"]
 
-    got = sheets.spreadsheets().values().batchGet(
-        spreadsheetId=sid, ranges=["'Sheet 1'!A1:C4", "'Sheet 1'!B:B"],
-        valueRenderOption="UNFORMATTED_VALUE").execute()
+    got = (
+        sheets.spreadsheets()
+        .values()
+        .batchGet(spreadsheetId=sid, ranges=["'Sheet 1'!A1:C4", "'Sheet 1'!B:B"], valueRenderOption="UNFORMATTED_VALUE")
+        .execute()
+    )
     first, col_b = got["valueRanges"]
     assert first["range"] == "'Sheet 1'!A1:C4"
     assert first["values"] == [["name", "score", "ok"], ["ann", 3, "yes"], ["bob", 4.5], ["total", 7.5]]
     assert col_b["range"] == "'Sheet 1'!B1:B20"
     assert col_b["values"] == [["score"], [3], [4.5], [7.5]]
 
-    formulas = sheets.spreadsheets().values().batchGet(
-        spreadsheetId=sid, ranges=["'Sheet 1'!A4:B4"], valueRenderOption="FORMULA").execute()
+    formulas = (
+        sheets.spreadsheets()
+        .values()
+        .batchGet(spreadsheetId=sid, ranges=["'Sheet 1'!A4:B4"], valueRenderOption="FORMULA")
+        .execute()
+    )
     assert formulas["valueRanges"][0]["values"] == [["total", "=SUM(B2:B3)"]]
 
     full = sheets.spreadsheets().get(spreadsheetId=sid, includeGridData=True).execute()
@@ -78,18 +116,23 @@ def test_create_with_data_validation_protection_then_read_back(fake, sheets):
 def test_raw_vs_user_entered(sheets):
     sid = _create(sheets, [])["spreadsheetId"]
     values = sheets.spreadsheets().values()
-    values.update(spreadsheetId=sid, range="'Sheet 1'!A1", valueInputOption="RAW",
-                  body={"values": [["=1+1", "42", "TRUE"]]}).execute()
-    values.update(spreadsheetId=sid, range="'Sheet 1'!A2", valueInputOption="USER_ENTERED",
-                  body={"values": [["=1+1", "42", "TRUE", "'007", "1,234.5", "abc"]]}).execute()
-    unf = values.get(spreadsheetId=sid, range="'Sheet 1'!A1:F2",
-                     valueRenderOption="UNFORMATTED_VALUE").execute()["values"]
+    values.update(
+        spreadsheetId=sid, range="'Sheet 1'!A1", valueInputOption="RAW", body={"values": [["=1+1", "42", "TRUE"]]}
+    ).execute()
+    values.update(
+        spreadsheetId=sid,
+        range="'Sheet 1'!A2",
+        valueInputOption="USER_ENTERED",
+        body={"values": [["=1+1", "42", "TRUE", "'007", "1,234.5", "abc"]]},
+    ).execute()
+    unf = values.get(spreadsheetId=sid, range="'Sheet 1'!A1:F2", valueRenderOption="UNFORMATTED_VALUE").execute()[
+        "values"
+    ]
     assert unf[0] == ["=1+1", "42", "TRUE"]
     assert unf[1] == [2, 42, True, "007", 1234.5, "abc"]
     fmt = values.get(spreadsheetId=sid, range="'Sheet 1'!A1:F2").execute()["values"]
     assert fmt[1] == ["2", "42", "TRUE", "007", "1234.5", "abc"]
-    form = values.get(spreadsheetId=sid, range="'Sheet 1'!A1:C2",
-                      valueRenderOption="FORMULA").execute()["values"]
+    form = values.get(spreadsheetId=sid, range="'Sheet 1'!A1:C2", valueRenderOption="FORMULA").execute()["values"]
     assert form == [["=1+1", "42", "TRUE"], ["=1+1", 42, True]]
 
 
@@ -97,12 +140,15 @@ def test_sum_formula_and_recalculation(fake, sheets):
     sid = _create(sheets, [["a", "b"], [1, 2], [3, 4], ["=SUM(A2:A3)", "=SUM(A2:B3) * 2"]])["spreadsheetId"]
     assert fake.sheet_values(sid, "'Sheet 1'!A4:B4") == [[4, 20]]
     sheets.spreadsheets().values().update(
-        spreadsheetId=sid, range="'Sheet 1'!A2", valueInputOption="RAW",
-        body={"values": [[10]]}).execute()
+        spreadsheetId=sid, range="'Sheet 1'!A2", valueInputOption="RAW", body={"values": [[10]]}
+    ).execute()
     assert fake.sheet_values(sid, "'Sheet 1'!A4:B4") == [[13, 38]]
     sheets.spreadsheets().values().update(
-        spreadsheetId=sid, range="'Sheet 1'!C1", valueInputOption="USER_ENTERED",
-        body={"values": [["=SUM(C1)"], ["=VLOOKUP(1,A:B,2)"]]}).execute()
+        spreadsheetId=sid,
+        range="'Sheet 1'!C1",
+        valueInputOption="USER_ENTERED",
+        body={"values": [["=SUM(C1)"], ["=VLOOKUP(1,A:B,2)"]]},
+    ).execute()
     assert fake.sheet_values(sid, "'Sheet 1'!C1:C2", "FORMATTED_VALUE") == [["#REF!"], ["=VLOOKUP(1,A:B,2)"]]
 
 
@@ -110,16 +156,21 @@ def test_batch_update_misspelt_field_is_rejected_atomically(fake, sheets):
     sid = _create(sheets, [["x"]])["spreadsheetId"]
     version = fake.files[sid].version
     good = {"addSheet": {"properties": {"title": "Extra"}}}
-    bad = {"updateCells": {"start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
-                           "rows": [{"values": [{"userEnteredValeu": {"stringValue": "y"}}]}],
-                           "fields": "userEnteredValue"}}
+    bad = {
+        "updateCells": {
+            "start": {"sheetId": 0, "rowIndex": 0, "columnIndex": 0},
+            "rows": [{"values": [{"userEnteredValeu": {"stringValue": "y"}}]}],
+            "fields": "userEnteredValue",
+        }
+    }
     with pytest.raises(HttpError) as exc:
         sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [good, bad]}).execute()
     assert exc.value.status_code == 400
     assert "userEnteredValeu" in str(exc.value)
     assert "requests[1].update_cells.rows[0].values[0]" in exc.value.reason
-    assert [s["properties"]["title"] for s in
-            sheets.spreadsheets().get(spreadsheetId=sid).execute()["sheets"]] == ["Sheet 1"]
+    assert [s["properties"]["title"] for s in sheets.spreadsheets().get(spreadsheetId=sid).execute()["sheets"]] == [
+        "Sheet 1"
+    ]
     assert fake.invalid_requests()[-1].method == "spreadsheets.batchUpdate"
 
     # semantically invalid sub-request (valid JSON): nothing applied either
@@ -135,18 +186,25 @@ def test_batch_update_misspelt_field_is_rejected_atomically(fake, sheets):
     with pytest.raises(HttpError) as exc:
         sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [two]}).execute()
     assert "oneof" in exc.value.reason and "requests[0]" in exc.value.reason
-    wrong = {"updateSheetProperties": {"properties": {"sheetId": 0, "gridProperties": {"rowCount": "many"}},
-                                       "fields": "gridProperties.rowCount"}}
+    wrong = {
+        "updateSheetProperties": {
+            "properties": {"sheetId": 0, "gridProperties": {"rowCount": "many"}},
+            "fields": "gridProperties.rowCount",
+        }
+    }
     with pytest.raises(HttpError) as exc:
         sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [wrong]}).execute()
     assert "update_sheet_properties.properties.grid_properties.row_count" in exc.value.reason
-    with pytest.raises(HttpError) as exc:      # unknown request kind
-        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
-            {"addSheeet": {"properties": {"title": "A"}}}]}).execute()
-    assert 'Unknown name "addSheeet" at \'requests[0]\'' in exc.value.reason
-    with pytest.raises(HttpError) as exc:      # valid, but not implemented by the fake
-        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
-            {"findReplace": {"find": "x", "replacement": "y", "allSheets": True}}]}).execute()
+    with pytest.raises(HttpError) as exc:  # unknown request kind
+        sheets.spreadsheets().batchUpdate(
+            spreadsheetId=sid, body={"requests": [{"addSheeet": {"properties": {"title": "A"}}}]}
+        ).execute()
+    assert "Unknown name \"addSheeet\" at 'requests[0]'" in exc.value.reason
+    with pytest.raises(HttpError) as exc:  # valid, but not implemented by the fake
+        sheets.spreadsheets().batchUpdate(
+            spreadsheetId=sid,
+            body={"requests": [{"findReplace": {"find": "x", "replacement": "y", "allSheets": True}}]},
+        ).execute()
     assert exc.value.status_code == 501
 
 
@@ -155,29 +213,80 @@ def test_batch_update_operations(fake, sheets):
     reqs = [
         {"addSheet": {"properties": {"title": "Log", "gridProperties": {"rowCount": 10, "columnCount": 3}}}},
         {"updateSheetProperties": {"properties": {"sheetId": 0, "title": "Main"}, "fields": "title"}},
-        {"repeatCell": {"range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
-                        "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
-                        "fields": "userEnteredFormat.textFormat.bold"}},
-        {"setDataValidation": {"range": {"sheetId": 0, "startRowIndex": 1, "endRowIndex": 5,
-                                         "startColumnIndex": 1, "endColumnIndex": 2},
-                               "rule": {"condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}}}},
-        {"addProtectedRange": {"protectedRange": {"range": {"sheetId": 0, "startColumnIndex": 0, "endColumnIndex": 1},
-                                                  "warningOnly": True}}},
-        {"appendCells": {"sheetId": 0, "rows": [{"values": [_cell("b"), _cell(2)]}],
-                         "fields": "userEnteredValue"}},
-        {"updateCells": {"range": {"sheetId": 0, "startRowIndex": 3, "endRowIndex": 4,
-                                   "startColumnIndex": 0, "endColumnIndex": 2},
-                         "rows": [{"values": [_cell("c"), _cell("=SUM(B2:B3)")]}], "fields": "userEnteredValue"}},
+        {
+            "repeatCell": {
+                "range": {"sheetId": 0, "startRowIndex": 0, "endRowIndex": 1},
+                "cell": {"userEnteredFormat": {"textFormat": {"bold": True}}},
+                "fields": "userEnteredFormat.textFormat.bold",
+            }
+        },
+        {
+            "setDataValidation": {
+                "range": {
+                    "sheetId": 0,
+                    "startRowIndex": 1,
+                    "endRowIndex": 5,
+                    "startColumnIndex": 1,
+                    "endColumnIndex": 2,
+                },
+                "rule": {"condition": {"type": "NUMBER_GREATER", "values": [{"userEnteredValue": "0"}]}},
+            }
+        },
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {"sheetId": 0, "startColumnIndex": 0, "endColumnIndex": 1},
+                    "warningOnly": True,
+                }
+            }
+        },
+        {"appendCells": {"sheetId": 0, "rows": [{"values": [_cell("b"), _cell(2)]}], "fields": "userEnteredValue"}},
+        {
+            "updateCells": {
+                "range": {
+                    "sheetId": 0,
+                    "startRowIndex": 3,
+                    "endRowIndex": 4,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": 2,
+                },
+                "rows": [{"values": [_cell("c"), _cell("=SUM(B2:B3)")]}],
+                "fields": "userEnteredValue",
+            }
+        },
         {"updateSpreadsheetProperties": {"properties": {"title": "Renamed"}, "fields": "title"}},
-        {"mergeCells": {"range": {"sheetId": 0, "startRowIndex": 5, "endRowIndex": 6,
-                                  "startColumnIndex": 0, "endColumnIndex": 2}, "mergeType": "MERGE_ALL"}},
-        {"updateDimensionProperties": {"range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
-                                       "properties": {"pixelSize": 200}, "fields": "pixelSize"}},
+        {
+            "mergeCells": {
+                "range": {
+                    "sheetId": 0,
+                    "startRowIndex": 5,
+                    "endRowIndex": 6,
+                    "startColumnIndex": 0,
+                    "endColumnIndex": 2,
+                },
+                "mergeType": "MERGE_ALL",
+            }
+        },
+        {
+            "updateDimensionProperties": {
+                "range": {"sheetId": 0, "dimension": "COLUMNS", "startIndex": 0, "endIndex": 1},
+                "properties": {"pixelSize": 200},
+                "fields": "pixelSize",
+            }
+        },
         {"autoResizeDimensions": {"dimensions": {"sheetId": 0, "dimension": "COLUMNS"}}},
-        {"addConditionalFormatRule": {"index": 0, "rule": {
-            "ranges": [{"sheetId": 0, "startColumnIndex": 1, "endColumnIndex": 2}],
-            "booleanRule": {"condition": {"type": "NUMBER_LESS", "values": [{"userEnteredValue": "0"}]},
-                            "format": {"backgroundColor": {"red": 1}}}}}},
+        {
+            "addConditionalFormatRule": {
+                "index": 0,
+                "rule": {
+                    "ranges": [{"sheetId": 0, "startColumnIndex": 1, "endColumnIndex": 2}],
+                    "booleanRule": {
+                        "condition": {"type": "NUMBER_LESS", "values": [{"userEnteredValue": "0"}]},
+                        "format": {"backgroundColor": {"red": 1}},
+                    },
+                },
+            }
+        },
     ]
     res = sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": reqs}).execute()
     replies = res["replies"]
@@ -194,51 +303,90 @@ def test_batch_update_operations(fake, sheets):
     assert main["merges"] and main["conditionalFormats"]
     assert fake.file_meta(sid)["name"] == "Renamed"
 
-    sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
-        {"updateProtectedRange": {"protectedRange": {"protectedRangeId": prid, "description": "ids"},
-                                  "fields": "description"}},
-        {"deleteSheet": {"sheetId": new_sheet_id}}]}).execute()
+    sheets.spreadsheets().batchUpdate(
+        spreadsheetId=sid,
+        body={
+            "requests": [
+                {
+                    "updateProtectedRange": {
+                        "protectedRange": {"protectedRangeId": prid, "description": "ids"},
+                        "fields": "description",
+                    }
+                },
+                {"deleteSheet": {"sheetId": new_sheet_id}},
+            ]
+        },
+    ).execute()
     meta = sheets.spreadsheets().get(spreadsheetId=sid, fields="sheets.properties,sheets.protectedRanges").execute()
     assert list(meta) == ["sheets"] and len(meta["sheets"]) == 1
     assert meta["sheets"][0]["protectedRanges"][0]["description"] == "ids"
-    sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
-        {"deleteProtectedRange": {"protectedRangeId": prid}}]}).execute()
+    sheets.spreadsheets().batchUpdate(
+        spreadsheetId=sid, body={"requests": [{"deleteProtectedRange": {"protectedRangeId": prid}}]}
+    ).execute()
     assert fake.spreadsheet_model(sid).sheets[0].protected_ranges == []
 
-    with pytest.raises(HttpError) as exc:   # updateCells beyond the grid
-        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
-            {"updateCells": {"start": {"sheetId": 0, "rowIndex": 60, "columnIndex": 0},
-                             "rows": [{"values": [_cell("x")]}], "fields": "*"}}]}).execute()
+    with pytest.raises(HttpError) as exc:  # updateCells beyond the grid
+        sheets.spreadsheets().batchUpdate(
+            spreadsheetId=sid,
+            body={
+                "requests": [
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": 0, "rowIndex": 60, "columnIndex": 0},
+                            "rows": [{"values": [_cell("x")]}],
+                            "fields": "*",
+                        }
+                    }
+                ]
+            },
+        ).execute()
     assert "exceeds grid limits" in exc.value.reason
     with pytest.raises(HttpError) as exc:
-        sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": [
-            {"deleteSheet": {"sheetId": 0}}]}).execute()
+        sheets.spreadsheets().batchUpdate(
+            spreadsheetId=sid, body={"requests": [{"deleteSheet": {"sheetId": 0}}]}
+        ).execute()
     assert "can't remove all the sheets" in exc.value.reason
 
 
 def test_values_append_clear_batch_and_ranges(fake, sheets):
     sid = _create(sheets, [["id", "name"], [1, "a"]], sheet_title="Data")["spreadsheetId"]
     values = sheets.spreadsheets().values()
-    res = values.append(spreadsheetId=sid, range="Data!A:B", valueInputOption="USER_ENTERED",
-                        insertDataOption="INSERT_ROWS", body={"values": [[2, "b"], [3, "c"]]}).execute()
+    res = values.append(
+        spreadsheetId=sid,
+        range="Data!A:B",
+        valueInputOption="USER_ENTERED",
+        insertDataOption="INSERT_ROWS",
+        body={"values": [[2, "b"], [3, "c"]]},
+    ).execute()
     assert res["tableRange"] == "Data!A1:B2"
     assert res["updates"]["updatedRange"] == "Data!A3:B4" and res["updates"]["updatedCells"] == 4
-    res = values.batchUpdate(spreadsheetId=sid, body={"valueInputOption": "RAW", "data": [
-        {"range": "Data!D1", "values": [["x"], ["y"]]},
-        {"range": "Data!E1:F1", "majorDimension": "COLUMNS", "values": [["p"], ["q"]]}]}).execute()
+    res = values.batchUpdate(
+        spreadsheetId=sid,
+        body={
+            "valueInputOption": "RAW",
+            "data": [
+                {"range": "Data!D1", "values": [["x"], ["y"]]},
+                {"range": "Data!E1:F1", "majorDimension": "COLUMNS", "values": [["p"], ["q"]]},
+            ],
+        },
+    ).execute()
     assert res["totalUpdatedCells"] == 4 and res["totalUpdatedSheets"] == 1
-    assert fake.sheet_values(sid, "Data") == [["id", "name", "", "x", "p", "q"], [1, "a", "", "y"],
-                                              [2, "b"], [3, "c"]]
+    assert fake.sheet_values(sid, "Data") == [["id", "name", "", "x", "p", "q"], [1, "a", "", "y"], [2, "b"], [3, "c"]]
     cols = values.get(spreadsheetId=sid, range="Data!A1:B", majorDimension="COLUMNS").execute()
     assert cols["values"] == [["id", "1", "2", "3"], ["name", "a", "b", "c"]]
-    assert values.clear(spreadsheetId=sid, range="Data!D:F").execute()["clearedRange"] == "Data!D1:F52"  # INSERT_ROWS grew the grid
+    assert (
+        values.clear(spreadsheetId=sid, range="Data!D:F").execute()["clearedRange"] == "Data!D1:F52"
+    )  # INSERT_ROWS grew the grid
     values.batchClear(spreadsheetId=sid, body={"ranges": ["Data!A4:B4"]}).execute()
     assert fake.sheet_values(sid, "Data!A1:Z") == [["id", "name"], [1, "a"], [2, "b"]]
     assert values.get(spreadsheetId=sid, range="Data!A10:B12").execute() == {
-        "range": "Data!A10:B12", "majorDimension": "ROWS"}
-    with pytest.raises(HttpError) as exc:   # rows beyond a bounded range
-        values.update(spreadsheetId=sid, range="Data!A1:B1", valueInputOption="RAW",
-                      body={"values": [[1], [2]]}).execute()
+        "range": "Data!A10:B12",
+        "majorDimension": "ROWS",
+    }
+    with pytest.raises(HttpError) as exc:  # rows beyond a bounded range
+        values.update(
+            spreadsheetId=sid, range="Data!A1:B1", valueInputOption="RAW", body={"values": [[1], [2]]}
+        ).execute()
     assert "tried writing to row [2]" in exc.value.reason
     with pytest.raises(HttpError) as exc:
         values.update(spreadsheetId=sid, range="Data!A1", body={"values": [[1]]}).execute()
@@ -247,8 +395,7 @@ def test_values_append_clear_batch_and_ranges(fake, sheets):
         values.get(spreadsheetId=sid, range="Nope!A1").execute()
     assert exc.value.status_code == 400 and "Unable to parse range" in exc.value.reason
     # writes beyond the grid extend it (values.update)
-    values.update(spreadsheetId=sid, range="Data!A60", valueInputOption="RAW",
-                  body={"values": [["far"]]}).execute()
+    values.update(spreadsheetId=sid, range="Data!A60", valueInputOption="RAW", body={"values": [["far"]]}).execute()
     assert fake.spreadsheet_model(sid).sheets[0].rows == 60
 
 
@@ -271,8 +418,8 @@ def test_a1_parsing():
 def test_gspread_and_googleapiclient_share_state(fake, gc, sheets, drive):
     sh = gc.create("Made by gspread")
     ws = sh.sheet1
-    ws.update([["a", "b"], [1, "=A2*3"]], "A1")     # gspread 6 defaults to RAW ...
-    assert ws.acell("B2").value == "=A2*3"            # ... so this stayed a string
+    ws.update([["a", "b"], [1, "=A2*3"]], "A1")  # gspread 6 defaults to RAW ...
+    assert ws.acell("B2").value == "=A2*3"  # ... so this stayed a string
     ws.update([["a", "b"], [1, "=A2*3"]], "A1", value_input_option="USER_ENTERED")
     ws.batch_update([{"range": "C1", "values": [["c"]]}])
     assert ws.get("A1:C2") == [["a", "b", "c"], ["1", "3"]]
@@ -300,7 +447,7 @@ def test_gspread_worksheet_operations_stay_valid(fake, gc, drive):
     sh = gc.create("Sweep")
     ws = sh.sheet1
     ws.update([["h1", "h2"], [3, "c"], [1, "a"], [2, "b"]], "A1")
-    ws.insert_rows([["i", "j"]], 2)                    # insertDimension + values.append at A2
+    ws.insert_rows([["i", "j"]], 2)  # insertDimension + values.append at A2
     ws.insert_cols([["X", "Y"]], 1)
     assert ws.get_all_values()[:3] == [["X", "h1", "h2"], ["Y", "i", "j"], ["", "3", "c"]]
     ws.delete_rows(2)
@@ -308,11 +455,14 @@ def test_gspread_worksheet_operations_stay_valid(fake, gc, drive):
     ws.sort((1, "asc"), range="A2:B4")
     assert ws.get_all_values() == [["h1", "h2"], ["1", "a"], ["2", "b"], ["3", "c"]]
     ws.append_row(["4", "d"], value_input_option="USER_ENTERED")
-    assert ws.get_all_records() == [{"h1": 1, "h2": "a"}, {"h1": 2, "h2": "b"},
-                                    {"h1": 3, "h2": "c"}, {"h1": 4, "h2": "d"}]
-    ws.format("A1:B1", {"textFormat": {"bold": True}})   # fields "userEnteredFormat(textFormat)"
-    assert fake.spreadsheet_model(sh.id).sheets[0].cells[(0, 1)]["userEnteredFormat"] == {
-        "textFormat": {"bold": True}}
+    assert ws.get_all_records() == [
+        {"h1": 1, "h2": "a"},
+        {"h1": 2, "h2": "b"},
+        {"h1": 3, "h2": "c"},
+        {"h1": 4, "h2": "d"},
+    ]
+    ws.format("A1:B1", {"textFormat": {"bold": True}})  # fields "userEnteredFormat(textFormat)"
+    assert fake.spreadsheet_model(sh.id).sheets[0].cells[(0, 1)]["userEnteredFormat"] == {"textFormat": {"bold": True}}
     ws.freeze(rows=1)
     ws.update_note("A1", "header")
     assert ws.get_note("A1") == "header"
@@ -325,7 +475,7 @@ def test_gspread_worksheet_operations_stay_valid(fake, gc, drive):
     ws.resize(rows=10)
     ws.merge_cells("A8:B8")
     ws.set_basic_filter("A1:B4")
-    copy = gc.copy(sh.id, title="Copy", copy_permissions=False)   # files.copy + comments.list
+    copy = gc.copy(sh.id, title="Copy", copy_permissions=False)  # files.copy + comments.list
     assert copy.worksheet("Dup").get_all_values() == dup.get_all_values()
     assert drive.files().get(fileId=copy.id, fields="name").execute() == {"name": "Copy"}
     gc.del_spreadsheet(sh.id)

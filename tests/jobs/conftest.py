@@ -1,4 +1,5 @@
 """Fixtures shared by the job tests: the demo edition just after stage 1 opened."""
+
 from __future__ import annotations
 
 import shutil
@@ -6,8 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from jobkit import config_of, run_at
+
 from pipelines.demo import write_edition
 from pipelines.jobs.tick import tick
 

@@ -1,5 +1,6 @@
 """Helpers shared by the job tests: an edition in a temporary folder, runs at a given time, and
 readers that open the generated files with openpyxl / python-docx as a person's tools would."""
+
 from __future__ import annotations
 
 import csv
@@ -70,8 +71,9 @@ def control_tables(config_path: Path, lang: str = "kk", skip: tuple[str, ...] = 
         return {}
     wb = load_workbook(path)
     skipped = {title(t, lang) for t in skip}
-    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets
-            if ws.title not in skipped}
+    return {
+        ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets if ws.title not in skipped
+    }
 
 
 def table_rows(config_path: Path, table: str, lang: str = "kk") -> list[dict[str, Any]]:
@@ -81,8 +83,9 @@ def table_rows(config_path: Path, table: str, lang: str = "kk") -> list[dict[str
         return []
     keys = {c[lang]: c["key"] for c in schema()[table]["columns"]}
     header = [keys.get(h, h) for h in rows[0]]
-    return [dict(zip(header, ("" if v is None else v for v in r))) for r in rows[1:]
-            if any(v not in (None, "") for v in r)]
+    return [
+        dict(zip(header, ("" if v is None else v for v in r))) for r in rows[1:] if any(v not in (None, "") for v in r)
+    ]
 
 
 def manifest(config_path: Path) -> dict[str, Any]:

@@ -1,14 +1,15 @@
 """The guard every job command runs first: once the edition has started (sheets or documents made),
 a missing, empty, corrupt or incomplete control.xlsx stops the job instead of a silent rebuild; a
 brand-new edition starts normally."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
+from jobkit import config_of, workspace_dir
 from openpyxl import load_workbook
 
-from jobkit import config_of, workspace_dir
 from pipelines.backends import open_workspace
 from pipelines.demo import write_edition
 from pipelines.jobs.guard import ensure_control_intact, required_tables
@@ -27,11 +28,14 @@ def test_an_intact_started_edition_passes(edition):
     _check(edition)
 
 
-@pytest.mark.parametrize("damage, words", [
-    ("delete", "басқару кестелері жоқ"),
-    ("zero bytes", "файлы бос (0 байт)"),
-    ("corrupt", "басқару кестелері оқылмайды"),
-])
+@pytest.mark.parametrize(
+    "damage, words",
+    [
+        ("delete", "басқару кестелері жоқ"),
+        ("zero bytes", "файлы бос (0 байт)"),
+        ("corrupt", "басқару кестелері оқылмайды"),
+    ],
+)
 def test_a_lost_control_workbook_stops_the_job_and_says_how_to_restore(edition, damage, words):
     root = workspace_dir(edition)
     control = root / "control.xlsx"

@@ -1,9 +1,11 @@
 """Intake over time: the registry never loses a row, and ids survive in-place edits of a response."""
+
 from __future__ import annotations
 
 from jobkit import at, copy_example, run_at, table_rows, write_csv
-from pipelines.jobs.intake import run_intake
 from test_intake_job import AFTER_CLOSE, EN, ROWS, _rows
+
+from pipelines.jobs.intake import run_intake
 
 LINK, TITLE = 9, 4  # columns of a CSV row (see test_intake_job._rows)
 

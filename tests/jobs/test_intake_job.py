@@ -1,44 +1,98 @@
 """Intake end to end, as CDB runs it: a response export in, the registry and form 01 letters out."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from jobkit import at, copy_example, docx_text, run_at, table_rows, workspace_dir, write_csv
+
 from pipelines.cli import cli
 from pipelines.jobs.intake import run_intake
 
-KK = ["Уақыт белгісі", "Электрондық пошта мекенжайы", "1. Факультет", "2. Кафедра",
-      "3. ЦББР атауы, пәнді көрсете отырып", "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
-      "5. Оқыту тілі", "6. ЦББР түрі (тақырыптар саны)",
-      "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры", "8. ЦББР-ға сілтеме",
-      "Оқу процесіне енгізу актісі", "ЦББР-ды білім беру платформасында орналастыру туралы анықтама"]
-EN = ["Timestamp", "Email Address", "Faculty", "Department", "DER title (with the discipline)",
-      "Author(s) full name, position, contact", "Language of instruction", "DER type (number of topics)",
-      "Justification of novelty and relevance, authors' backlog", "Link to the DER", "Act of implementation",
-      "Certificate of placement"]
+KK = [
+    "Уақыт белгісі",
+    "Электрондық пошта мекенжайы",
+    "1. Факультет",
+    "2. Кафедра",
+    "3. ЦББР атауы, пәнді көрсете отырып",
+    "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
+    "5. Оқыту тілі",
+    "6. ЦББР түрі (тақырыптар саны)",
+    "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры",
+    "8. ЦББР-ға сілтеме",
+    "Оқу процесіне енгізу актісі",
+    "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
+]
+EN = [
+    "Timestamp",
+    "Email Address",
+    "Faculty",
+    "Department",
+    "DER title (with the discipline)",
+    "Author(s) full name, position, contact",
+    "Language of instruction",
+    "DER type (number of topics)",
+    "Justification of novelty and relevance, authors' backlog",
+    "Link to the DER",
+    "Act of implementation",
+    "Certificate of placement",
+]
 
 # (when, e-mail, faculty, department, title, authors, language, link); times are Almaty
 ROWS = [
-    ("2027-01-28 10:15:00", "a.serikbayeva@atu.edu.kz", "ФИТА", "Ақпараттық жүйелер",
-     "Веб-бағдарламалау негіздері (Web Programming)",
-     "Серікбаева Айгерім Нұрланқызы, аға оқытушы, a.serikbayeva@atu.edu.kz", "Қазақ тілі",
-     "https://skills.atu.kz/course/view.php?id=200"),
-    ("2027-01-30 16:40:00", "m.sarsenova@atu.edu.kz", "ФТЛПиД", "Дизайн", "Сәндік-қолданбалы өнер",
-     "Сәрсенова Меруерт Асанқызы, оқытушы", "Қазақ тілі", "skills.atu.kz курс 55"),
-    ("2027-02-03 14:00:00", "k.vlasov@atu.edu.kz", "ФПТ", "Биотехнология",
-     "Ферментация: от лаборатории к производству",
-     "Власов Константин Игоревич, профессор, k.vlasov@atu.edu.kz\n"
-     "Сапарова Ләйлә Жомартқызы, доцент, l.saparova@atu.edu.kz", "Русский, Қазақ тілі",
-     "https://skills.atu.kz/course/view.php?id=218"),
-    ("2027-02-10 11:05:00", "a.zhakypova@atu.edu.kz", "ФЭиБ", "Экономика", "Микроэкономика: интерактивті курс",
-     "Жақыпова Айнұр Бекқызы, доцент, a.zhakypova@atu.edu.kz", "Қазақ тілі, Русский",
-     "https://skills.atu.kz/course/view.php?id=225"),
-    ("2027-02-20 09:00:00", "n.utepov@atu.edu.kz", "ФИТА", "Автоматизация и управление",
-     "Электроприводы: онлайн-лаборатория", "Өтепов Нұрсұлтан Бекұлы, доцент", "Русский",
-     "https://skills.atu.kz/course/view.php?id=301"),
+    (
+        "2027-01-28 10:15:00",
+        "a.serikbayeva@atu.edu.kz",
+        "ФИТА",
+        "Ақпараттық жүйелер",
+        "Веб-бағдарламалау негіздері (Web Programming)",
+        "Серікбаева Айгерім Нұрланқызы, аға оқытушы, a.serikbayeva@atu.edu.kz",
+        "Қазақ тілі",
+        "https://skills.atu.kz/course/view.php?id=200",
+    ),
+    (
+        "2027-01-30 16:40:00",
+        "m.sarsenova@atu.edu.kz",
+        "ФТЛПиД",
+        "Дизайн",
+        "Сәндік-қолданбалы өнер",
+        "Сәрсенова Меруерт Асанқызы, оқытушы",
+        "Қазақ тілі",
+        "skills.atu.kz курс 55",
+    ),
+    (
+        "2027-02-03 14:00:00",
+        "k.vlasov@atu.edu.kz",
+        "ФПТ",
+        "Биотехнология",
+        "Ферментация: от лаборатории к производству",
+        "Власов Константин Игоревич, профессор, k.vlasov@atu.edu.kz\n"
+        "Сапарова Ләйлә Жомартқызы, доцент, l.saparova@atu.edu.kz",
+        "Русский, Қазақ тілі",
+        "https://skills.atu.kz/course/view.php?id=218",
+    ),
+    (
+        "2027-02-10 11:05:00",
+        "a.zhakypova@atu.edu.kz",
+        "ФЭиБ",
+        "Экономика",
+        "Микроэкономика: интерактивті курс",
+        "Жақыпова Айнұр Бекқызы, доцент, a.zhakypova@atu.edu.kz",
+        "Қазақ тілі, Русский",
+        "https://skills.atu.kz/course/view.php?id=225",
+    ),
+    (
+        "2027-02-20 09:00:00",
+        "n.utepov@atu.edu.kz",
+        "ФИТА",
+        "Автоматизация и управление",
+        "Электроприводы: онлайн-лаборатория",
+        "Өтепов Нұрсұлтан Бекұлы, доцент",
+        "Русский",
+        "https://skills.atu.kz/course/view.php?id=301",
+    ),
 ]
 ACCEPTED = {0, 2, 3}
 AFTER_CLOSE = at("2027-02-25 10:00")
@@ -52,13 +106,27 @@ def _stamp(when: str, style: str) -> str:
     return f"{moment:%Y/%m/%d} {hour}:{moment:%M:%S} {'AM' if moment.hour < 12 else 'PM'} GMT+5"
 
 
-def _rows(style: str, which=range(len(ROWS))) -> list[list[str]]:
+def _rows(style: str, which: range | None = None) -> list[list[str]]:
+    which = range(len(ROWS)) if which is None else which
     out = []
     for i in which:
         when, email, faculty, department, title, authors, language, link = ROWS[i]
-        out.append([_stamp(when, style), email, faculty, department, title, authors, language,
-                    "Онлайн-курс (12 тем)", "Оқу процесіне енгізілген; бейнедәрістер мен тесттер бар.", link,
-                    f"https://drive.google.com/open?id=1act{i}", f"https://drive.google.com/open?id=1cert{i}"])
+        out.append(
+            [
+                _stamp(when, style),
+                email,
+                faculty,
+                department,
+                title,
+                authors,
+                language,
+                "Онлайн-курс (12 тем)",
+                "Оқу процесіне енгізілген; бейнедәрістер мен тесттер бар.",
+                link,
+                f"https://drive.google.com/open?id=1act{i}",
+                f"https://drive.google.com/open?id=1cert{i}",
+            ]
+        )
     return out
 
 
@@ -137,8 +205,9 @@ def test_appended_rows_keep_the_existing_ids(tmp_path):
 def test_now_before_a_response_hides_it(tmp_path):
     write_csv(tmp_path / "responses.csv", EN, _rows("en"))
     config_path = copy_example(tmp_path)
-    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T00:00", "intake"],
-                                env={"CONTEST_LANGUAGE": None})
+    result = CliRunner().invoke(
+        cli, ["--config", str(config_path), "--now", "2027-02-01T00:00", "intake"], env={"CONTEST_LANGUAGE": None}
+    )
     assert result.exit_code == 0, result.output
     assert "2 жауап:" in result.stdout
     titles = {r["title"] for r in table_rows(config_path, "registry")}

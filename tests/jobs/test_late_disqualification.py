@@ -1,5 +1,6 @@
 """A disqualification (9.10) recorded after the final: the winners move up, the final protocol and the
 results are written again as a new version that prints the decision, and the old ones are kept."""
+
 from __future__ import annotations
 
 import shutil
@@ -7,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
 from jobkit import config_of, docx_text, run_at, workspace_dir
+
 from pipelines.demo import run_demo
 from pipelines.jobs.status import build_status
 from pipelines.jobs.tick import tick
@@ -32,8 +33,10 @@ def edition(finished, tmp_path) -> Path:
 
 def disqualify(config_path: Path, der: str, at: str) -> None:
     text = config_path.read_text(encoding="utf-8")
-    item = (f"decisions:\n  - kind: disqualify\n    applications: [{der}]\n"
-            f"    by: \"Конкурс комиссиясы, хаттама №4\"\n    at: {at}\n    reason: \"{REASON}\"\n")
+    item = (
+        f"decisions:\n  - kind: disqualify\n    applications: [{der}]\n"
+        f'    by: "Конкурс комиссиясы, хаттама №4"\n    at: {at}\n    reason: "{REASON}"\n'
+    )
     assert "decisions:\n" in text
     config_path.write_text(text.replace("decisions:\n", item, 1), encoding="utf-8")
 

@@ -1,5 +1,6 @@
 """Moves CDB may type by hand that the calendar does not allow: refused in Kazakh or Russian, with
 nothing done; `close-stage --force` before the deadline is allowed and recorded (9.4, 9.8)."""
+
 from __future__ import annotations
 
 import json
@@ -7,8 +8,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from jobkit import config_of, files, manifest, run_at, table_rows, workspace_dir
+
 from pipelines.cli import cli
 from pipelines.demo import write_edition
 from pipelines.jobs.tick import tick
@@ -28,8 +29,9 @@ def test_open_stage_1_during_intake_is_refused_and_opens_nothing(tmp_path):
     assert result.exit_code == 1
     assert "Error: " in result.output and "өтінімдер әлі қабылдануда" in result.output
     assert "Traceback" not in result.output
-    assert sorted(str(p) for p in files(workspace_dir(config_path))
-                  if p.name not in ("control.xlsx",)) == [p for p in before if not p.endswith("control.xlsx")]
+    assert sorted(str(p) for p in files(workspace_dir(config_path)) if p.name not in ("control.xlsx",)) == [
+        p for p in before if not p.endswith("control.xlsx")
+    ]
     assert not manifest(config_path)["sheets"]
     assert not any(r["stage"] == 1 for r in table_rows(config_path, "stages"))
 

@@ -1,4 +1,5 @@
 """`contest remind`: who has not finished, and a reminder once a day close to the deadline."""
+
 from __future__ import annotations
 
 import json
@@ -8,8 +9,8 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from click.testing import CliRunner
-
 from jobkit import config_of, files, run_at, table_rows, workspace_dir
+
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts
 from pipelines.jobs.remind import remind
@@ -76,8 +77,11 @@ def test_within_days_before_a_reminder_names_the_deadline_once_a_day(edition):
     assert len([r for r in table_rows(edition, "journal") if r["action"] == "remind"]) == len(CARELESS)
 
     # the CLI's dry run lists them and sends nothing, on the deadline day
-    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", (deadline - timedelta(hours=3)).isoformat(),
-                                      "remind", "--dry-run"], env={"CONTEST_LANGUAGE": None})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(edition), "--now", (deadline - timedelta(hours=3)).isoformat(), "remind", "--dry-run"],
+        env={"CONTEST_LANGUAGE": None},
+    )
     assert result.exit_code == 0, result.output
     assert "i.sidorenko@atu.edu.kz" in result.stdout and "t.sokolova@atu.edu.kz" in result.stdout
     assert "еске салу жіберілді" not in result.stdout
@@ -95,8 +99,9 @@ def test_after_the_deadline_nobody_is_reminded(edition):
 def test_status_names_who_has_not_scored_while_the_stage_is_open(edition):
     deadline = _filled(edition)
     now = (deadline - timedelta(days=2)).isoformat()
-    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "status", "--json"],
-                                env={"CONTEST_LANGUAGE": None})
+    result = CliRunner().invoke(
+        cli, ["--config", str(edition), "--now", now, "status", "--json"], env={"CONTEST_LANGUAGE": None}
+    )
     assert result.exit_code == 0, result.output
     stage1 = json.loads(result.stdout)["stages"][0]
     assert stage1["state"] == "open"

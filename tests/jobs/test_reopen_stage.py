@@ -1,5 +1,6 @@
 """A stage that waits on missing ratings is reopened when CDB moves its deadline: the sheets are
 writable again, the experts told the new deadline, and at that deadline the stage closes as usual."""
+
 from __future__ import annotations
 
 import re
@@ -10,6 +11,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from jobkit import config_of, files, manifest, run_at, table_rows, workspace_dir
+
 from pipelines import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick

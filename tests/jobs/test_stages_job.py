@@ -1,6 +1,7 @@
 """Opening and closing stage 1 the way the department commissions meet it: one sheet per expert,
 conflicts respected, missing ratings named, tampered sheets reported cell by cell, ties waiting for
 the commission's recorded decision."""
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,9 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from click.testing import CliRunner
+from jobkit import config_of, control_tables, docx_text, files, manifest, run_at, table_rows, workspace_dir
 from openpyxl import load_workbook
 
-from jobkit import config_of, control_tables, docx_text, files, manifest, run_at, table_rows, workspace_dir
 from pipelines import rating_sheet
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts
@@ -29,8 +30,11 @@ def _deadline(config_path: Path, stage: int = 1):
 
 
 def _status(config_path: Path, now) -> dict:
-    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", now.isoformat(), "status", "--json"],
-                                env={"CONTEST_LANGUAGE": None})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(config_path), "--now", now.isoformat(), "status", "--json"],
+        env={"CONTEST_LANGUAGE": None},
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -40,8 +44,7 @@ def _sheet_ids(path: Path, config) -> list[str]:
     lay = rating_sheet.layout(config)
     ws = load_workbook(path).worksheets[0]
     col = lay.fixed["der_id"] + 1
-    return [ws.cell(r, col).value for r in range(lay.first_data_row + 1, ws.max_row + 1)
-            if ws.cell(r, col).value]
+    return [ws.cell(r, col).value for r in range(lay.first_data_row + 1, ws.max_row + 1) if ws.cell(r, col).value]
 
 
 def _stage1(config_path: Path) -> list[dict]:
@@ -98,8 +101,10 @@ def test_opening_an_open_stage_again_creates_nothing(edition):
 
 
 def _without_urls(tables: dict) -> dict:
-    return {name: [[v for v in row if not (isinstance(v, str) and v.startswith("/"))] for row in rows]
-            for name, rows in tables.items()}
+    return {
+        name: [[v for v in row if not (isinstance(v, str) and v.startswith("/"))] for row in rows]
+        for name, rows in tables.items()
+    }
 
 
 # --- closing ---------------------------------------------------------------------------------------
@@ -177,8 +182,11 @@ def test_tampered_sheets_are_problems_naming_expert_der_and_cell(edition):
     assert "text" in text["detail"] and text["raw"] == "сегіз"
     big = by[("n.kuznetsova@atu.edu.kz", ids(fs, "n.kuznetsova@atu.edu.kz")[2], cell(2, first_score + 2))]
     assert "out of range" in big["detail"] and str(big["raw"]) == "11"
-    deleted = [p for p in problems if p["expert_email"] == "d.kassymova@atu.edu.kz"
-               and p["application_id"] == ids(ds, "d.kassymova@atu.edu.kz")[1]]
+    deleted = [
+        p
+        for p in problems
+        if p["expert_email"] == "d.kassymova@atu.edu.kz" and p["application_id"] == ids(ds, "d.kassymova@atu.edu.kz")[1]
+    ]
     assert len(deleted) == 1 and "deleted" in deleted[0]["detail"] and deleted[0]["cell"].startswith("A")
     renamed = by[("n.tleubayev@atu.edu.kz", ids(ds, "n.tleubayev@atu.edu.kz")[0], cell(0, lay.fixed["title"]))]
     assert "changed" in renamed["detail"] and renamed["raw"] == "Менің атауым"
@@ -189,11 +197,19 @@ def test_tampered_sheets_are_problems_naming_expert_der_and_cell(edition):
 
     # the raw value is kept with the rating, and every other rating still counts
     ratings = [r for r in table_rows(edition, "ratings") if r["stage"] == 1]
-    toktarova = next(r for r in ratings if r["expert_email"] == "s.toktarova@atu.edu.kz"
-                     and r["application_id"] == ids(fs, "s.toktarova@atu.edu.kz")[0])
+    toktarova = next(
+        r
+        for r in ratings
+        if r["expert_email"] == "s.toktarova@atu.edu.kz" and r["application_id"] == ids(fs, "s.toktarova@atu.edu.kz")[0]
+    )
     assert json.loads(toktarova["scores"])[config.criteria[0].key] == "=5+5" and not toktarova["complete"]
-    others = [r for r in ratings if r["group"] == fs and r["expert_email"] == "s.toktarova@atu.edu.kz"
-              and r["application_id"] != ids(fs, "s.toktarova@atu.edu.kz")[0]]
+    others = [
+        r
+        for r in ratings
+        if r["group"] == fs
+        and r["expert_email"] == "s.toktarova@atu.edu.kz"
+        and r["application_id"] != ids(fs, "s.toktarova@atu.edu.kz")[0]
+    ]
     assert others and all(r["complete"] for r in others)
     results = {r["application_id"]: r for r in table_rows(edition, "results") if r["group"] == fs}
     assert results[ids(fs, "s.toktarova@atu.edu.kz")[0]]["raters"] == 2
@@ -215,11 +231,15 @@ def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
     deadline = _deadline(edition)
     simulate_experts(run_at(edition, deadline - timedelta(days=3)), 1, SEED)
     # meanwhile a DER of the economics department is disqualified for false information (9.10)
-    cheat = next(r for r in table_rows(edition, "registry") if r["department_id"] == "FEB-EC"
-                 and r["status"] == "accepted")
-    _add_decision(edition, f"  - kind: disqualify\n    applications: [{cheat['id']}]\n"
-                           "    by: \"Конкурс комиссиясы, хаттама №2\"\n    at: 2027-03-01T10:00\n"
-                           "    reason: \"Енгізу актісі жалған (9.10)\"\n")
+    cheat = next(
+        r for r in table_rows(edition, "registry") if r["department_id"] == "FEB-EC" and r["status"] == "accepted"
+    )
+    _add_decision(
+        edition,
+        f"  - kind: disqualify\n    applications: [{cheat['id']}]\n"
+        '    by: "Конкурс комиссиясы, хаттама №2"\n    at: 2027-03-01T10:00\n'
+        '    reason: "Енгізу актісі жалған (9.10)"\n',
+    )
     assert "stage 1 waiting" in tick(run_at(edition, deadline))
     status = _status(edition, deadline)
     assert status["stages"][0]["state"] == "waiting"
@@ -241,10 +261,13 @@ def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
 
     # CDB records the commission's decision: the second of the tied DERs goes first
     order = [tie[1], tie[0]]
-    _add_decision(edition, "  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n"
-                           f"    applications: [{', '.join(tie)}]\n    order: [{', '.join(order)}]\n"
-                           "    by: \"Жұмабаев Е. С., кафедра отырысы, хаттама №7\"\n    at: 2027-03-06T10:00\n"
-                           "    reason: \"Ашық дауыс беру: 5 қолдап, 2 қарсы\"\n")
+    _add_decision(
+        edition,
+        "  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n"
+        f"    applications: [{', '.join(tie)}]\n    order: [{', '.join(order)}]\n"
+        '    by: "Жұмабаев Е. С., кафедра отырысы, хаттама №7"\n    at: 2027-03-06T10:00\n'
+        '    reason: "Ашық дауыс беру: 5 қолдап, 2 қарсы"\n',
+    )
     actions = tick(run_at(edition, deadline + timedelta(hours=20)))
     assert "stage 1 closed" in actions and "stage 2 opened" in actions
     status = _status(edition, deadline + timedelta(hours=20))
@@ -268,11 +291,14 @@ def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
 
 
 def test_each_expert_is_sent_their_sheet_with_a_subject_naming_group_and_deadline(edition):
-    messages = [BytesParser(policy=policy.default).parsebytes(p.read_bytes())
-                for p in files(workspace_dir(edition) / "outbox", "*.eml")]
+    messages = [
+        BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+        for p in files(workspace_dir(edition) / "outbox", "*.eml")
+    ]
     sheets = [m for m in messages if any(part.get_filename() for part in m.iter_attachments())]
     assert len(sheets) == len(_stage1(edition))
     for m in sheets:
         assert "бағалау парағы" in m["Subject"] and "05.03.2027 18:00" in m["Subject"]
-        assert m["Subject"].split("— ")[1].split(" (")[0] in {g.name("kk") for f in config_of(edition).faculties
-                                                              for g in f.departments}
+        assert m["Subject"].split("— ")[1].split(" (")[0] in {
+            g.name("kk") for f in config_of(edition).faculties for g in f.departments
+        }

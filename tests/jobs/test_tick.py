@@ -4,6 +4,7 @@ One module-scoped run of the edition feeds the tests below: it ticks twice at ea
 calendar (the second tick must change nothing), with experts filling their sheets between the
 deadlines and the commission's tie decision written into contest.yaml, as CDB does it.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -15,12 +16,21 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from jobkit import (
+    config_of,
+    control_tables,
+    copy_example,
+    document_digests,
+    docx_tables,
+    docx_text,
+    files,
+    manifest,
+    run_at,
+    table_rows,
+    workspace_dir,
+)
 from openpyxl import load_workbook
 
-from jobkit import (
-    config_of, control_tables, copy_example, docx_tables, docx_text, document_digests, files, manifest, run_at,
-    table_rows, workspace_dir,
-)
 from pipelines import rating_sheet
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts, write_edition
@@ -56,9 +66,11 @@ def _state(config_path: Path) -> dict:
         "tables": control_tables(config_path, skip=("journal",)),
         "documents": document_digests(config_path),
         "sheets": manifest(config_path)["sheets"],
-        "files": {str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest()
-                  for p in files(ws) if p.name not in ("control.xlsx", "manifest.json")
-                  and p.relative_to(ws).parts[0] != "backups"},  # copies of control.xlsx (its journal grows)
+        "files": {
+            str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in files(ws)
+            if p.name not in ("control.xlsx", "manifest.json") and p.relative_to(ws).parts[0] != "backups"
+        },  # copies of control.xlsx (its journal grows)
     }
 
 
@@ -102,17 +114,22 @@ def calendar(tmp_path_factory) -> Calendar:
 
 
 def _record_decision(config_path: Path, tie: list[str]) -> None:
-    block = ("decisions:\n  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n"
-             f"    applications: [{', '.join(tie)}]\n    order: [{', '.join(sorted(tie))}]\n"
-             "    by: \"Жұмабаев Е. С., кафедра отырысы, хаттама №7\"\n    at: 2027-03-06T10:00\n"
-             "    reason: \"Ашық дауыс беру нәтижесі\"\n")
+    block = (
+        "decisions:\n  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n"
+        f"    applications: [{', '.join(tie)}]\n    order: [{', '.join(sorted(tie))}]\n"
+        '    by: "Жұмабаев Е. С., кафедра отырысы, хаттама №7"\n    at: 2027-03-06T10:00\n'
+        '    reason: "Ашық дауыс беру нәтижесі"\n'
+    )
     text = config_path.read_text(encoding="utf-8")
     config_path.write_text(text.replace("decisions: []\n", block), encoding="utf-8")
 
 
 def _status(config_path: Path, now) -> dict:
-    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", now.isoformat(), "status", "--json"],
-                                env={"CONTEST_LANGUAGE": None})
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(config_path), "--now", now.isoformat(), "status", "--json"],
+        env={"CONTEST_LANGUAGE": None},
+    )
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 
@@ -194,7 +211,8 @@ def test_the_stage2_dossier_holds_the_selected_form01_and_the_department_extract
         departments = [d.id for d in faculty.departments if chosen.get(d.id)]
         ids = [i for d in departments for i in chosen[d]]
         assert sorted(p.name for p in dossier.iterdir()) == sorted(
-            [f"form01_{i}.docx" for i in ids] + [f"protocol_extract_s1_{d}.docx" for d in departments])
+            [f"form01_{i}.docx" for i in ids] + [f"protocol_extract_s1_{d}.docx" for d in departments]
+        )
         for i in ids:
             text = docx_text(dossier / f"form01_{i}.docx")
             assert registry[i]["title"] in text and registry[i]["link"] in text
@@ -213,8 +231,13 @@ def test_every_unit_has_its_extract_and_every_expert_a_form02(calendar):
     for fac in config.faculties:
         assert (drive / "stage-2" / fac.id / f"protocol_extract_s2_{fac.id}.docx").exists()
     for a in table_rows(config_path, "assignments"):
-        form02 = drive / f"stage-{a['stage']}" / a["group"] / "form02" / (
-            f"form02_s{a['stage']}_{a['group']}_{a['expert_email'].split('@')[0]}.docx")
+        form02 = (
+            drive
+            / f"stage-{a['stage']}"
+            / a["group"]
+            / "form02"
+            / (f"form02_s{a['stage']}_{a['group']}_{a['expert_email'].split('@')[0]}.docx")
+        )
         assert a["expert_name"] in docx_text(form02)
 
 
@@ -230,8 +253,9 @@ def test_the_final_protocol_and_results_name_the_winners_with_their_scores(calen
     for path in (drive / "stage-3" / "contest" / "final_protocol.docx", drive / "results" / "results.docx"):
         rows = [row for table in docx_tables(path) for row in table]
         for w in winners:
-            assert any(titles[w["id"]] in row and fmt_score(w["score"]) in row and str(w["place"]) in row
-                       for row in rows), (path.name, w)
+            assert any(
+                titles[w["id"]] in row and fmt_score(w["score"]) in row and str(w["place"]) in row for row in rows
+            ), (path.name, w)
     final = docx_text(drive / "stage-3" / "contest" / "final_protocol.docx")
     assert config_of(config_path).commissions.chair in final
 
@@ -245,8 +269,10 @@ def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first tick, still running
         result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", "tick"])
         # a job typed by hand meanwhile waits its turn too, and says so as an error
-        by_hand = [CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", *args])
-                   for args in (["intake"], ["open-stage", "1"], ["close-stage", "1"], ["remind"])]
+        by_hand = [
+            CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", *args])
+            for args in (["intake"], ["open-stage", "1"], ["close-stage", "1"], ["remind"])
+        ]
     assert result.exit_code == 0, result.output
     assert "басқа tick орындалып жатыр" in result.stderr and str(lock) in result.stderr
     for other in by_hand:

@@ -1,9 +1,11 @@
 """A tick that comes after a long downtime never freezes a stage its experts never saw."""
+
 from __future__ import annotations
 
 from datetime import timedelta
 
 from jobkit import config_of, run_at
+
 from pipelines.demo import write_edition
 from pipelines.domain.state import StageState
 from pipelines.jobs.tick import tick

@@ -3,21 +3,25 @@ sharing), Forms (responses), Gmail (reminders). Clients are built once, in `open
 
 Every request goes through a Transport (transport.py): rate limit, bounded retries, counting.
 """
+
 from __future__ import annotations
 
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pipelines.ports import BackendError, Workspace
 
 from .transport import Clients, Stats, Transport
 
 SCOPES_BASE = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
-SCOPES_FORMS = ["https://www.googleapis.com/auth/forms.responses.readonly",
-                "https://www.googleapis.com/auth/forms.body.readonly"]
+SCOPES_FORMS = [
+    "https://www.googleapis.com/auth/forms.responses.readonly",
+    "https://www.googleapis.com/auth/forms.body.readonly",
+]
 SCOPE_GMAIL = "https://www.googleapis.com/auth/gmail.send"
 SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
@@ -26,13 +30,17 @@ HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 def _key_file(config) -> Path:
     given = config.backend.credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not given:
-        raise BackendError("backend.credentials: no Google key file given; set backend.credentials in "
-                           "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable")
+        raise BackendError(
+            "backend.credentials: no Google key file given; set backend.credentials in "
+            "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable"
+        )
     path = config.path(given) if config.backend.credentials else Path(given).expanduser()
     if not path.is_file():
         where = "backend.credentials" if config.backend.credentials else "GOOGLE_APPLICATION_CREDENTIALS"
-        raise BackendError(f"{where}: the key file {path} does not exist (set backend.credentials in "
-                           "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable)")
+        raise BackendError(
+            f"{where}: the key file {path} does not exist (set backend.credentials in "
+            "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable)"
+        )
     return path
 
 
@@ -43,8 +51,10 @@ def _service_account(config):
     try:
         return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
     except (ValueError, KeyError, OSError) as exc:
-        raise BackendError(f"backend.credentials: {path} is not a service-account key ({exc}); "
-                           "download a JSON key of the service account, or set backend.auth: oauth") from None
+        raise BackendError(
+            f"backend.credentials: {path} is not a service-account key ({exc}); "
+            "download a JSON key of the service account, or set backend.auth: oauth"
+        ) from None
 
 
 def _oauth_user(config):
@@ -71,8 +81,10 @@ def _oauth_user(config):
         try:
             flow = InstalledAppFlow.from_client_secrets_file(str(client_file), SCOPES)
         except ValueError as exc:
-            raise BackendError(f"backend.credentials: {client_file} is not an OAuth client file ({exc}); "
-                               "create a Desktop OAuth client in the Cloud console and download it") from None
+            raise BackendError(
+                f"backend.credentials: {client_file} is not an OAuth client file ({exc}); "
+                "create a Desktop OAuth client in the Cloud console and download it"
+            ) from None
         creds = flow.run_local_server(port=0)
     token_path.parent.mkdir(parents=True, exist_ok=True)
     token_path.write_text(creds.to_json(), encoding="utf-8")
@@ -87,9 +99,16 @@ def _mailbox(creds, sender: str | None):
     return None
 
 
-def open_google(config, *, credentials=None, http_factory: Callable[[], Any] | None = None,
-                requests_adapter=None, sleep: Callable[[float], None] = time.sleep,
-                clock: Callable[[], float] | None = None, seed: int | None = None) -> Workspace:
+def open_google(
+    config,
+    *,
+    credentials=None,
+    http_factory: Callable[[], Any] | None = None,
+    requests_adapter=None,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] | None = None,
+    seed: int | None = None,
+) -> Workspace:
     """The Google workspace for `config`. Every parameter has a working default for real Google and
     exists so that another transport (a test server, a proxy) can be put in its place:
     `credentials`: ready google-auth credentials (default: from backend.auth and the key file);
@@ -118,8 +137,16 @@ def open_google(config, *, credentials=None, http_factory: Callable[[], Any] | N
     clock = clock or time.monotonic
 
     def transport(api: str, per_minute: int, writes: int | None = None) -> Transport:
-        return Transport(api, stats, per_minute=per_minute, write_per_minute=writes,
-                         max_retries=backend.max_retries, clock=clock, sleep=sleep, rng=rng)
+        return Transport(
+            api,
+            stats,
+            per_minute=per_minute,
+            write_per_minute=writes,
+            max_retries=backend.max_retries,
+            clock=clock,
+            sleep=sleep,
+            rng=rng,
+        )
 
     gc = None
     if config.form.kind == "sheet":
@@ -128,22 +155,35 @@ def open_google(config, *, credentials=None, http_factory: Callable[[], Any] | N
         if requests_adapter is not None:
             gc.http_client.session.mount("https://", requests_adapter)
     clients = Clients(
-        sheets=service("sheets", "v4"), drive=service("drive", "v3"),
+        sheets=service("sheets", "v4"),
+        drive=service("drive", "v3"),
         forms=service("forms", "v1") if config.form.kind == "forms_api" else None,
-        gmail=service("gmail", "v1", _mailbox(creds, backend.sender)) if backend.gmail else None, gspread=gc,
-        transports={"sheets": transport("sheets", backend.sheets_per_minute, backend.sheets_per_minute),
-                    "drive": transport("drive", backend.drive_per_minute),
-                    "forms": transport("forms", backend.sheets_per_minute),
-                    "gmail": transport("gmail", backend.drive_per_minute)},
-        stats=stats, backend=backend, edition=config.edition_key, edition_name=config.edition.name,
-        identity=getattr(creds, "service_account_email", None))
+        gmail=service("gmail", "v1", _mailbox(creds, backend.sender)) if backend.gmail else None,
+        gspread=gc,
+        transports={
+            "sheets": transport("sheets", backend.sheets_per_minute, backend.sheets_per_minute),
+            "drive": transport("drive", backend.drive_per_minute),
+            "forms": transport("forms", backend.sheets_per_minute),
+            "gmail": transport("gmail", backend.drive_per_minute),
+        },
+        stats=stats,
+        backend=backend,
+        edition=config.edition_key,
+        edition_name=config.edition.name,
+        identity=getattr(creds, "service_account_email", None),
+    )
 
     from .drive import Folders, GoogleDrive, GoogleFormSource, GoogleMailer
     from .sheets import GoogleControlStore, GoogleRatingSheets
 
     folders = Folders(clients)
-    where = (f"shared drive {backend.shared_drive_id}" if backend.shared_drive_id
-             else f"folder {backend.root_folder_id}" if backend.root_folder_id else "My Drive")
+    where = (
+        f"shared drive {backend.shared_drive_id}"
+        if backend.shared_drive_id
+        else f"folder {backend.root_folder_id}"
+        if backend.root_folder_id
+        else "My Drive"
+    )
     workspace = Workspace(
         forms=GoogleFormSource(clients, config.form, config.path(config.form.path) if config.form.path else None),
         control=GoogleControlStore(clients, folders),
@@ -152,8 +192,7 @@ def open_google(config, *, credentials=None, http_factory: Callable[[], Any] | N
         mailer=GoogleMailer(clients),
         description=f"Google Workspace ({where})",
     )
-    workspace.stats.update(requests=stats.methods, operations=stats.operations, report=stats.report,
-                           transport=stats)
+    workspace.stats.update(requests=stats.methods, operations=stats.operations, report=stats.report, transport=stats)
     return workspace
 
 

@@ -8,6 +8,7 @@ spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for 
 old rectangle cleared in the same call — whatever the tables' size; append_rows is one values.append
 (RAW). Text is written as stringValue / RAW: a form answer "=…" never becomes a formula.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,8 +18,17 @@ from pipelines.ports import BackendError, ControlHealth, NotFound, comparable, r
 from .drive import SHEET, Folders, list_files, props_query
 from .transport import Clients
 
-ERRORS = {"DIVIDE_BY_ZERO": "#DIV/0!", "REF": "#REF!", "VALUE": "#VALUE!", "N_A": "#N/A", "NAME": "#NAME?",
-          "NUM": "#NUM!", "NULL_VALUE": "#NULL!", "ERROR": "#ERROR!", "LOADING": "#LOADING"}
+ERRORS = {
+    "DIVIDE_BY_ZERO": "#DIV/0!",
+    "REF": "#REF!",
+    "VALUE": "#VALUE!",
+    "N_A": "#N/A",
+    "NAME": "#NAME?",
+    "NUM": "#NUM!",
+    "NULL_VALUE": "#NULL!",
+    "ERROR": "#ERROR!",
+    "LOADING": "#LOADING",
+}
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
@@ -104,8 +114,15 @@ class GoogleControlStore:
                 return bool(again), (again[0] if again else None)
 
             request = self.c.files.create(
-                body={"name": f"{self.c.edition_name} — control", "mimeType": SHEET, "parents": [parent],
-                      "appProperties": marker}, fields="id", supportsAllDrives=True)
+                body={
+                    "name": f"{self.c.edition_name} — control",
+                    "mimeType": SHEET,
+                    "parents": [parent],
+                    "appProperties": marker,
+                },
+                fields="id",
+                supportsAllDrives=True,
+            )
             self.id = self.c.run("drive", request, recover=recover)["id"]
             self.created = True
         return self.id
@@ -118,8 +135,9 @@ class GoogleControlStore:
         with self.c.stats.operation("check control spreadsheet"):
             try:
                 if self.id:
-                    meta = self.c.run("drive", self.c.files.get(fileId=self.id, fields="id,trashed",
-                                                                supportsAllDrives=True))
+                    meta = self.c.run(
+                        "drive", self.c.files.get(fileId=self.id, fields="id,trashed", supportsAllDrives=True)
+                    )
                     if meta.get("trashed"):
                         return ControlHealth("missing", where, "google", detail="in the trash")
                 else:
@@ -137,14 +155,21 @@ class GoogleControlStore:
     def _tabs(self) -> dict[str, dict[str, int]]:
         if self.tabs is None:
             sid = self._spreadsheet()
-            meta = self.c.run("sheets", self.c.spreadsheets.get(
-                spreadsheetId=sid, fields="sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"))
+            meta = self.c.run(
+                "sheets",
+                self.c.spreadsheets.get(
+                    spreadsheetId=sid, fields="sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
+                ),
+            )
             self.tabs = {}
             for s in meta.get("sheets", []):
                 p = s["properties"]
                 grid = p.get("gridProperties", {})
-                self.tabs[p["title"]] = {"id": p["sheetId"], "rows": grid.get("rowCount", 1000),
-                                         "cols": grid.get("columnCount", 26)}
+                self.tabs[p["title"]] = {
+                    "id": p["sheetId"],
+                    "rows": grid.get("rowCount", 1000),
+                    "cols": grid.get("columnCount", 26),
+                }
             if self.created and len(self.tabs) == 1:  # "Sheet1" / "Лист1": becomes the first table
                 self.spare = self.tabs.popitem()[1]
             self.created = False
@@ -157,8 +182,9 @@ class GoogleControlStore:
         if len(stale) == 1:
             got = [self.c.run("sheets", values.get(spreadsheetId=self.id, range=quote_tab(stale[0]), **READ))]
         elif stale:
-            got = self.c.run("sheets", values.batchGet(spreadsheetId=self.id, ranges=[quote_tab(n) for n in stale],
-                                                       **READ)).get("valueRanges", [])
+            got = self.c.run(
+                "sheets", values.batchGet(spreadsheetId=self.id, ranges=[quote_tab(n) for n in stale], **READ)
+            ).get("valueRanges", [])
         else:
             got = []
         for name, vr in zip(stale, got):
@@ -181,7 +207,7 @@ class GoogleControlStore:
     def _new_sheet_id(self) -> int:
         used = {t["id"] for t in (self.tabs or {}).values()} | {0}
         rng = self.c.transports["sheets"].rng
-        while (n := rng.randrange(1, 2 ** 31 - 1)) in used:
+        while (n := rng.randrange(1, 2**31 - 1)) in used:
             pass
         return n
 
@@ -192,9 +218,22 @@ class GoogleControlStore:
         if self.spare is not None:  # rename the spreadsheet's blank first tab rather than add one
             tab, self.spare = self.spare, None
             self.tabs[name] = {"id": tab["id"], "rows": max(tab["rows"], height), "cols": max(tab["cols"], width)}
-            return [{"updateSheetProperties": {"properties": {"sheetId": tab["id"], "title": name, "gridProperties": {
-                "rowCount": self.tabs[name]["rows"], "columnCount": self.tabs[name]["cols"], "frozenRowCount": 1}},
-                "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount"}}]
+            return [
+                {
+                    "updateSheetProperties": {
+                        "properties": {
+                            "sheetId": tab["id"],
+                            "title": name,
+                            "gridProperties": {
+                                "rowCount": self.tabs[name]["rows"],
+                                "columnCount": self.tabs[name]["cols"],
+                                "frozenRowCount": 1,
+                            },
+                        },
+                        "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+                    }
+                }
+            ]
         self.tabs[name] = {"id": self._new_sheet_id(), "rows": grid["rowCount"], "cols": grid["columnCount"]}
         return [{"addSheet": {"properties": {"sheetId": self.tabs[name]["id"], "title": name, "gridProperties": grid}}}]
 
@@ -236,14 +275,31 @@ class GoogleControlStore:
                 tab = tabs[name]
                 for dimension, key, need in (("ROWS", "rows", height), ("COLUMNS", "cols", width)):
                     if need > tab[key]:
-                        requests.append({"appendDimension": {"sheetId": tab["id"], "dimension": dimension,
-                                                             "length": need - tab[key]}})
+                        requests.append(
+                            {
+                                "appendDimension": {
+                                    "sheetId": tab["id"],
+                                    "dimension": dimension,
+                                    "length": need - tab[key],
+                                }
+                            }
+                        )
                         tab[key] = need
-                requests.append({"updateCells": {
-                    "range": {"sheetId": tab["id"], "startRowIndex": 0, "endRowIndex": height,
-                              "startColumnIndex": 0, "endColumnIndex": width},
-                    "rows": self._cells(new, height, width),
-                    "fields": "userEnteredValue,userEnteredFormat.textFormat.bold"}})
+                requests.append(
+                    {
+                        "updateCells": {
+                            "range": {
+                                "sheetId": tab["id"],
+                                "startRowIndex": 0,
+                                "endRowIndex": height,
+                                "startColumnIndex": 0,
+                                "endColumnIndex": width,
+                            },
+                            "rows": self._cells(new, height, width),
+                            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+                        }
+                    }
+                )
             self._batch_update(requests, added)
             now = self.clock()
             for name in changed:
@@ -261,8 +317,11 @@ class GoogleControlStore:
             return applied, None
 
         try:
-            self.c.run("sheets", self.c.spreadsheets.batchUpdate(
-                spreadsheetId=self.id, body={"requests": requests}), recover=recover)
+            self.c.run(
+                "sheets",
+                self.c.spreadsheets.batchUpdate(spreadsheetId=self.id, body={"requests": requests}),
+                recover=recover,
+            )
         except BackendError:
             self.tabs = None  # our idea of the tabs may be wrong now: read it again next time
             self.cache.clear()
@@ -275,18 +334,34 @@ class GoogleControlStore:
                 table = [list(columns)] + [list(r) for r in rows]
                 width = max(len(r) for r in table)
                 add = self._add_tab(name, len(table), width)
-                self._batch_update(add + [{"updateCells": {
-                    "start": {"sheetId": tabs[name]["id"], "rowIndex": 0, "columnIndex": 0},
-                    "rows": self._cells(table, len(table), width),
-                    "fields": "userEnteredValue,userEnteredFormat.textFormat.bold"}}], [name])
+                self._batch_update(
+                    add
+                    + [
+                        {
+                            "updateCells": {
+                                "start": {"sheetId": tabs[name]["id"], "rowIndex": 0, "columnIndex": 0},
+                                "rows": self._cells(table, len(table), width),
+                                "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+                            }
+                        }
+                    ],
+                    [name],
+                )
                 self.cache[name] = (self.clock(), [[plain(json_value(v)) for v in row] for row in table])
                 return
             if not rows:
                 return
             body = {"values": [[json_value(v) for v in row] for row in rows]}
-            self.c.run("sheets", self.c.values.append(
-                spreadsheetId=self.id, range=f"{quote_tab(name)}!A1", valueInputOption="RAW",
-                insertDataOption="INSERT_ROWS", body=body))
+            self.c.run(
+                "sheets",
+                self.c.values.append(
+                    spreadsheetId=self.id,
+                    range=f"{quote_tab(name)}!A1",
+                    valueInputOption="RAW",
+                    insertDataOption="INSERT_ROWS",
+                    body=body,
+                ),
+            )
             if name in self.cache:
                 when, cached = self.cache[name]
                 self.cache[name] = (when, _norm_rows(cached) + [[plain(v) for v in r] for r in body["values"]])

@@ -4,6 +4,7 @@ export; the form source (Forms API or the linked response sheet) and Gmail.
 Every Drive call carries supportsAllDrives=True (files.export has no such parameter); lists add
 includeItemsFromAllDrives=True and, with a shared drive configured, corpora=drive + driveId.
 """
+
 from __future__ import annotations
 
 import base64
@@ -13,10 +14,18 @@ from typing import Any
 
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
-from pipelines.ports import (
-    DOCX_MIME, PDF_MIME, BackendError, Conflict, Content, DocKey, PermissionDenied, StoredDoc, plan_put,
-)
 from pipelines.mail import compose
+from pipelines.ports import (
+    DOCX_MIME,
+    PDF_MIME,
+    BackendError,
+    Conflict,
+    Content,
+    DocKey,
+    PermissionDenied,
+    StoredDoc,
+    plan_put,
+)
 
 from .transport import Clients
 
@@ -91,8 +100,9 @@ class Folders:
             again = self._find(parent, name)
             return again is not None, {"id": again}
 
-        request = self.c.files.create(body={"name": name, "mimeType": FOLDER, "parents": [parent]},
-                                              fields="id", supportsAllDrives=True)
+        request = self.c.files.create(
+            body={"name": name, "mimeType": FOLDER, "parents": [parent]}, fields="id", supportsAllDrives=True
+        )
         return self.c.run("drive", request, recover=recover)["id"]
 
 
@@ -130,25 +140,39 @@ class GoogleDrive:
                     continue  # someone else's file with our marker: not a document of ours
         return self._index[edition]
 
-    def put(self, key: DocKey, folder: list[str], filename: str, content: Content, mime: str = DOCX_MIME,
-            *, source: str | None = None) -> StoredDoc:
+    def put(
+        self,
+        key: DocKey,
+        folder: list[str],
+        filename: str,
+        content: Content,
+        mime: str = DOCX_MIME,
+        *,
+        source: str | None = None,
+    ) -> StoredDoc:
         with self.c.stats.operation("put document"):
             existing = self._docs(key.edition).get(key.token())
             had = existing.get("appProperties", {}) if existing else {}
-            plan = plan_put(held_digest=had.get("digest"), held_source=had.get("source"), content=content,
-                            same_place=existing is not None and self._same_place(existing, folder, filename),
-                            source=source)
+            plan = plan_put(
+                held_digest=had.get("digest"),
+                held_source=had.get("source"),
+                content=content,
+                same_place=existing is not None and self._same_place(existing, folder, filename),
+                source=source,
+            )
             if existing and not plan.write and not plan.remember_source:
                 return StoredDoc(key, file_url(existing["id"]))
             assert plan.data is not None  # made: the document is written, or its new source recorded
-            return self._store(key, folder, filename, plan.data, mime or DOCX_MIME,
-                               {"source": source} if source else {})
+            return self._store(
+                key, folder, filename, plan.data, mime or DOCX_MIME, {"source": source} if source else {}
+            )
 
     def _same_place(self, f: dict[str, Any], folder: list[str], filename: str) -> bool:
         return f.get("name") == filename and self.folders.path(folder) in f.get("parents", [])
 
-    def _store(self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str,
-               extra: dict[str, str]) -> StoredDoc:
+    def _store(
+        self, key: DocKey, folder: list[str], filename: str, content: bytes, mime: str, extra: dict[str, str]
+    ) -> StoredDoc:
         props = {**key.properties(), **self._marker(key.edition), "digest": content_digest(content), **extra}
         existing = self._docs(key.edition).get(key.token())
         if existing:
@@ -157,8 +181,7 @@ class GoogleDrive:
             if same and all(had.get(k) == v for k, v in props.items()):
                 return StoredDoc(key, file_url(existing["id"]))
             body = {"name": filename, "appProperties": {**{k: None for k in had if k not in props}, **props}}
-            params: dict[str, Any] = dict(fileId=existing["id"], body=body, fields=FILE_FIELDS,
-                                          supportsAllDrives=True)
+            params: dict[str, Any] = dict(fileId=existing["id"], body=body, fields=FILE_FIELDS, supportsAllDrives=True)
             if not same:
                 params["media_body"] = _media(content, mime)
                 parent = self.folders.path(folder)
@@ -174,7 +197,10 @@ class GoogleDrive:
 
             request = self.c.files.create(
                 body={"name": filename, "parents": [parent], "appProperties": props},
-                media_body=_media(content, mime), fields=FILE_FIELDS, supportsAllDrives=True)
+                media_body=_media(content, mime),
+                fields=FILE_FIELDS,
+                supportsAllDrives=True,
+            )
             stored = self.c.run("drive", request, recover=recover)
             same = False
         self._docs(key.edition)[key.token()] = stored
@@ -188,10 +214,20 @@ class GoogleDrive:
             if existing and existing.get("appProperties", {}).get("source_digest") == source:
                 return StoredDoc(key, file_url(existing["id"]))
             parent = self.folders.path(folder)
-            copy = self.c.run("drive", self.c.files.create(
-                body={"name": f"{Path(filename).stem} (converting)", "mimeType": GDOC, "parents": [parent],
-                      "appProperties": {"edition": self.c.edition, "contest": "temporary"}},
-                media_body=_media(docx, DOCX_MIME), fields="id", supportsAllDrives=True))
+            copy = self.c.run(
+                "drive",
+                self.c.files.create(
+                    body={
+                        "name": f"{Path(filename).stem} (converting)",
+                        "mimeType": GDOC,
+                        "parents": [parent],
+                        "appProperties": {"edition": self.c.edition, "contest": "temporary"},
+                    },
+                    media_body=_media(docx, DOCX_MIME),
+                    fields="id",
+                    supportsAllDrives=True,
+                ),
+            )
             try:
                 pdf = self.c.run("drive", self.c.files.export(fileId=copy["id"], mimeType=PDF_MIME))
             finally:
@@ -267,8 +303,9 @@ class GoogleFormSource:
             given = r.get("answers", {})
             for (qid, _), title in zip(questions, titles):
                 answers[title] = _answer_text(given.get(qid, {}))
-            out.append(RawResponse(row_key=r["responseId"], row_number=number, answers=answers,
-                                   source=f"form {form_id}"))
+            out.append(
+                RawResponse(row_key=r["responseId"], row_number=number, answers=answers, source=f"form {form_id}")
+            )
         return out
 
     def _sheet(self) -> list[RawResponse]:
@@ -276,12 +313,15 @@ class GoogleFormSource:
 
         sid = self.form.spreadsheet_id
         if not sid or self.c.gspread is None:
-            raise BackendError("form.spreadsheet_id: the id of the linked response sheet is needed "
-                               "for form.kind: sheet")
+            raise BackendError(
+                "form.spreadsheet_id: the id of the linked response sheet is needed for form.kind: sheet"
+            )
         http, sheets = self.c.gspread.http_client, self.c.transports["sheets"]
         if not self.form.worksheet and not self._first_tab:  # no name given: the first tab, asked once
-            meta = sheets.call("spreadsheets.get", lambda: http.fetch_sheet_metadata(
-                sid, params={"fields": "sheets.properties(title,index)"}))
+            meta = sheets.call(
+                "spreadsheets.get",
+                lambda: http.fetch_sheet_metadata(sid, params={"fields": "sheets.properties(title,index)"}),
+            )
             tabs = sorted((s["properties"] for s in meta.get("sheets", [])), key=lambda p: p.get("index", 0))
             if not tabs:
                 raise BackendError(f"form.spreadsheet_id: the spreadsheet {sid} has no sheets")
@@ -289,11 +329,20 @@ class GoogleFormSource:
         name = self.form.worksheet or self._first_tab
         rng = "'" + str(name).replace("'", "''") + "'"
         # unformatted: numbers and times as numbers (a timestamp is a serial day number that
-        # forms.parse_time reads), never text in the sheet's locale (GOOGLE_NOTES "Writing cells safely")
-        data = sheets.call("spreadsheets.values.get", lambda: http.values_get(sid, rng, params={
-            "valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}))
-        return responses_from_rows(data.get("values", []), "responses", where=f"sheet {sid} (tab {name!r})",
-                                   source=f"sheet {sid}", aliases=load_aliases(self.form.aliases))
+        # forms.parse_time reads), never text in the sheet's locale (docs/google.md "Writing cells safely")
+        data = sheets.call(
+            "spreadsheets.values.get",
+            lambda: http.values_get(
+                sid, rng, params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+            ),
+        )
+        return responses_from_rows(
+            data.get("values", []),
+            "responses",
+            where=f"sheet {sid} (tab {name!r})",
+            source=f"sheet {sid}",
+            aliases=load_aliases(self.form.aliases),
+        )
 
 
 def _answer_text(answer: dict[str, Any]) -> str:
@@ -324,5 +373,7 @@ class GoogleMailer:
                     "backend.gmail: Gmail refused to send (failedPrecondition). A service account sends mail "
                     "only through domain-wide delegation of the gmail.send scope, as the mailbox named in "
                     "backend.sender; set both, use backend.auth: oauth, or set backend.gmail: false",
-                    status=exc.status, reason=exc.reason) from exc
+                    status=exc.status,
+                    reason=exc.reason,
+                ) from exc
         return True

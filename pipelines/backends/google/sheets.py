@@ -8,6 +8,7 @@ so that a sheet whose expert has a permission is known complete (no marker to wr
 reading it is one spreadsheets.get.
 `GoogleControlStore` lives in control.py and is re-exported here.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -41,9 +42,14 @@ def _cell_data(cell: Cell, r: int, c: int) -> dict[str, Any]:
     if cell.validation:
         low, high, ref = cell.validation[0], cell.validation[1], a1(r, c)
         # Sheets has no whole-number condition: a custom formula, strict (other input is rejected)
-        out["dataValidation"] = {"condition": {"type": "CUSTOM_FORMULA", "values": [{
-            "userEnteredValue": f"=AND(ISNUMBER({ref}),{ref}=INT({ref}),{ref}>={low},{ref}<={high})"}]},
-            "strict": True, "inputMessage": f"{low}–{high}"}
+        out["dataValidation"] = {
+            "condition": {
+                "type": "CUSTOM_FORMULA",
+                "values": [{"userEnteredValue": f"=AND(ISNUMBER({ref}),{ref}=INT({ref}),{ref}>={low},{ref}<={high})"}],
+            },
+            "strict": True,
+            "inputMessage": f"{low}–{high}",
+        }
     return out
 
 
@@ -68,27 +74,68 @@ def _rectangles(cells: list[tuple[int, int]]) -> list[tuple[int, int, int, int]]
 def grid_requests(grid: SheetGrid, editors: list[str], sheet_id: int = 0) -> list[dict[str, Any]]:
     """Everything of a rating sheet as the requests of one spreadsheets.batchUpdate."""
     height, width = len(grid.rows), max(grid.width, 1)
-    requests: list[dict[str, Any]] = [{"updateSheetProperties": {
-        "properties": {"sheetId": sheet_id, "title": grid.title[:100], "gridProperties": {
-            "rowCount": max(height, grid.frozen_rows + 1), "columnCount": width,
-            "frozenRowCount": grid.frozen_rows}},
-        "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount"}}]
-    requests.append({"updateCells": {
-        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-        "rows": [{"values": [_cell_data(cell, r, c) for c, cell in enumerate(row)]} for r, row in enumerate(grid.rows)],
-        "fields": "userEnteredValue,userEnteredFormat,dataValidation"}})
+    requests: list[dict[str, Any]] = [
+        {
+            "updateSheetProperties": {
+                "properties": {
+                    "sheetId": sheet_id,
+                    "title": grid.title[:100],
+                    "gridProperties": {
+                        "rowCount": max(height, grid.frozen_rows + 1),
+                        "columnCount": width,
+                        "frozenRowCount": grid.frozen_rows,
+                    },
+                },
+                "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+            }
+        }
+    ]
+    requests.append(
+        {
+            "updateCells": {
+                "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                "rows": [
+                    {"values": [_cell_data(cell, r, c) for c, cell in enumerate(row)]}
+                    for r, row in enumerate(grid.rows)
+                ],
+                "fields": "userEnteredValue,userEnteredFormat,dataValidation",
+            }
+        }
+    )
     columns = [({"pixelSize": int(w * 7 + 12)}, "pixelSize", c) for c, w in enumerate(grid.column_widths) if w]
     columns += [({"hiddenByUser": True}, "hiddenByUser", c) for c in grid.hidden_columns]
     for props, fields, c in columns:
-        requests.append({"updateDimensionProperties": {
-            "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
-            "properties": props, "fields": fields}})
-    requests.append({"addProtectedRange": {"protectedRange": {
-        "range": {"sheetId": sheet_id}, "description": "Rating sheet: only the yellow cells are the expert's",
-        "warningOnly": False, "editors": {"users": editors},
-        "unprotectedRanges": [{"sheetId": sheet_id, "startRowIndex": r0, "endRowIndex": r1,
-                               "startColumnIndex": c0, "endColumnIndex": c1}
-                              for r0, r1, c0, c1 in _rectangles(grid.editable_cells())]}}})
+        requests.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+                    "properties": props,
+                    "fields": fields,
+                }
+            }
+        )
+    requests.append(
+        {
+            "addProtectedRange": {
+                "protectedRange": {
+                    "range": {"sheetId": sheet_id},
+                    "description": "Rating sheet: only the yellow cells are the expert's",
+                    "warningOnly": False,
+                    "editors": {"users": editors},
+                    "unprotectedRanges": [
+                        {
+                            "sheetId": sheet_id,
+                            "startRowIndex": r0,
+                            "endRowIndex": r1,
+                            "startColumnIndex": c0,
+                            "endColumnIndex": c1,
+                        }
+                        for r0, r1, c0, c1 in _rectangles(grid.editable_cells())
+                    ],
+                }
+            }
+        }
+    )
     return requests
 
 
@@ -149,19 +196,34 @@ class GoogleRatingSheets:
                 filled = self._is_protected(found["id"])
             sid = found["id"]
             if not filled:
-                self.c.run("sheets", self.c.spreadsheets.batchUpdate(
-                    spreadsheetId=sid, body={"requests": grid_requests(spec.grid, self._editors())}),
-                    recover=lambda: (self._is_protected(sid), None))
-            self.c.run("drive", self.c.permissions.create(
-                fileId=sid, body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
-                sendNotificationEmail=True, emailMessage=spec.share_message, supportsAllDrives=True,
-                fields="id"))
+                self.c.run(
+                    "sheets",
+                    self.c.spreadsheets.batchUpdate(
+                        spreadsheetId=sid, body={"requests": grid_requests(spec.grid, self._editors())}
+                    ),
+                    recover=lambda: (self._is_protected(sid), None),
+                )
+            self.c.run(
+                "drive",
+                self.c.permissions.create(
+                    fileId=sid,
+                    body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
+                    sendNotificationEmail=True,
+                    emailMessage=spec.share_message,
+                    supportsAllDrives=True,
+                    fields="id",
+                ),
+            )
             self._complete.add(token)
         return SheetRef(spec.key, sid, sheet_url(sid), created=True)
 
     def _create_file(self, spec: SheetSpec) -> dict[str, Any]:
-        body: dict[str, Any] = {"name": spec.name, "mimeType": SHEET, "parents": [self.folders.path(spec.folder)],
-                                "appProperties": spec.key.properties()}
+        body: dict[str, Any] = {
+            "name": spec.name,
+            "mimeType": SHEET,
+            "parents": [self.folders.path(spec.folder)],
+            "appProperties": spec.key.properties(),
+        }
         if not self.c.backend.shared_drive_id:
             body["writersCanShare"] = False  # the expert must not pass the sheet on (My Drive only)
 
@@ -169,21 +231,27 @@ class GoogleRatingSheets:
             again = list_files(self.c, props_query(spec.key.properties()))
             return bool(again), (again[0] if again else None)
 
-        created = self.c.run("drive", self.c.files.create(body=body, fields=FILE_FIELDS, supportsAllDrives=True),
-                             recover=recover)
+        created = self.c.run(
+            "drive", self.c.files.create(body=body, fields=FILE_FIELDS, supportsAllDrives=True), recover=recover
+        )
         self._sheets(spec.key.edition)[spec.key.token()] = created
         return created
 
     def _is_protected(self, sid: str) -> bool:
-        meta = self.c.run("sheets", self.c.spreadsheets.get(
-            spreadsheetId=sid, fields="sheets.protectedRanges.protectedRangeId"))
+        meta = self.c.run(
+            "sheets", self.c.spreadsheets.get(spreadsheetId=sid, fields="sheets.protectedRanges.protectedRangeId")
+        )
         return any(s.get("protectedRanges") for s in meta.get("sheets", []))
 
     def _permissions(self, sid: str) -> list[dict[str, Any]]:
         out, token = [], None
         while True:
-            params: dict[str, Any] = dict(fileId=sid, supportsAllDrives=True, pageSize=100, fields=(
-                "nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)"))
+            params: dict[str, Any] = dict(
+                fileId=sid,
+                supportsAllDrives=True,
+                pageSize=100,
+                fields=("nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)"),
+            )
             if token:
                 params["pageToken"] = token
             page = self.c.run("drive", self.c.permissions.list(**params))
@@ -192,8 +260,14 @@ class GoogleRatingSheets:
                 return out
 
     def _expert_role(self, sid: str, spec: SheetSpec) -> str | None:
-        return next((p["role"] for p in self._permissions(sid) if _direct(p)
-                     and str(p.get("emailAddress", "")).lower() == spec.key.expert.lower()), None)
+        return next(
+            (
+                p["role"]
+                for p in self._permissions(sid)
+                if _direct(p) and str(p.get("emailAddress", "")).lower() == spec.key.expert.lower()
+            ),
+            None,
+        )
 
     def freeze(self, ref: SheetRef) -> None:
         """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
@@ -202,9 +276,16 @@ class GoogleRatingSheets:
         with self.c.stats.operation("freeze sheet"):
             for p in self._permissions(ref.id):
                 if _direct(p) and p["role"] == "writer" and str(p.get("emailAddress", "")).lower() not in keep:
-                    self.c.run("drive", self.c.permissions.update(
-                        fileId=ref.id, permissionId=p["id"], body={"role": "reader"}, supportsAllDrives=True,
-                        fields="id,role"))
+                    self.c.run(
+                        "drive",
+                        self.c.permissions.update(
+                            fileId=ref.id,
+                            permissionId=p["id"],
+                            body={"role": "reader"},
+                            supportsAllDrives=True,
+                            fields="id,role",
+                        ),
+                    )
 
     def unfreeze(self, ref: SheetRef, message: str = "") -> None:
         """The expert becomes a writer again (a reopened stage), notified with `message` (the new
@@ -212,24 +293,36 @@ class GoogleRatingSheets:
         self.frozen.discard(ref.id)
         expert = ref.key.expert.lower()
         with self.c.stats.operation("unfreeze sheet"):
-            roles = [p["role"] for p in self._permissions(ref.id)
-                     if _direct(p) and str(p.get("emailAddress", "")).lower() == expert]
+            roles = [
+                p["role"]
+                for p in self._permissions(ref.id)
+                if _direct(p) and str(p.get("emailAddress", "")).lower() == expert
+            ]
             if "writer" in roles:
                 return
             # permissions.create on a user who has a permission changes its role, and unlike
             # permissions.update it can notify: the expert learns the new deadline from Google
             params: dict[str, Any] = dict(
-                fileId=ref.id, body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
-                sendNotificationEmail=True, supportsAllDrives=True, fields="id")
+                fileId=ref.id,
+                body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
+                sendNotificationEmail=True,
+                supportsAllDrives=True,
+                fields="id",
+            )
             if message:
                 params["emailMessage"] = message
             self.c.run("drive", self.c.permissions.create(**params))
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
-            meta = self.c.run("sheets", self.c.spreadsheets.get(
-                spreadsheetId=ref.id, includeGridData=True,
-                fields="sheets.data.rowData.values(userEnteredValue,effectiveValue)"))
+            meta = self.c.run(
+                "sheets",
+                self.c.spreadsheets.get(
+                    spreadsheetId=ref.id,
+                    includeGridData=True,
+                    fields="sheets.data.rowData.values(userEnteredValue,effectiveValue)",
+                ),
+            )
         sheets = meta.get("sheets") or [{}]
         rows = [row.get("values", []) for row in ((sheets[0].get("data") or [{}])[0].get("rowData") or [])]
         width = max((len(r) for r in rows), default=0)
@@ -255,8 +348,12 @@ class GoogleRatingSheets:
         if not data:
             return
         with self.c.stats.operation("write as expert"):
-            self.c.run("sheets", self.c.values.batchUpdate(
-                spreadsheetId=ref.id, body={"valueInputOption": "USER_ENTERED", "data": data}))
+            self.c.run(
+                "sheets",
+                self.c.values.batchUpdate(
+                    spreadsheetId=ref.id, body={"valueInputOption": "USER_ENTERED", "data": data}
+                ),
+            )
 
     def made(self) -> list[SheetKey]:
         return [_sheet_key(f["appProperties"]) for _t, f in sorted(self._sheets().items())]

@@ -6,12 +6,13 @@ Each transport executes a googleapiclient request (or a gspread call) behind
   Google's per-minute quota; Sheets reads and writes have separate quotas and separate buckets);
 - a bounded, truncated exponential backoff with jitter, min(2^n + random, 32 s), at most `max_retries`
   retries, on 429, 5xx, 403 rate-limit reasons and network failures (timeouts, resets, DNS, TLS)
-  (GOOGLE_NOTES "Quotas and retries").
+  (docs/google.md "Quotas and retries").
 A 403 storageQuotaExceeded is never retried: it is a configuration error with a fix to tell.
 Failures end as the typed errors of pipelines/ports.py (NotFound, Conflict, QuotaExceeded, ...),
 raised from the client library's exception, with Google's status and reason kept.
 Every request is counted per API+method and per operation label (`Stats.operation`).
 """
+
 from __future__ import annotations
 
 import http.client
@@ -21,24 +22,41 @@ import socket
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pipelines.ports import (
-    BackendError, Conflict, InvalidRequest, NotFound, PermissionDenied, QuotaExceeded, Unavailable,
+    BackendError,
+    Conflict,
+    InvalidRequest,
+    NotFound,
+    PermissionDenied,
+    QuotaExceeded,
+    Unavailable,
 )
 
 # 403s that clear by waiting, retried like a 429 (Drive's sharing limit included: sharing many sheets
 # at once trips it)
 RATE_REASONS = {"rateLimitExceeded", "userRateLimitExceeded", "sharingRateLimitExceeded", "RATE_LIMIT_EXCEEDED"}
-CONFLICT_REASONS = {"failedPrecondition", "conditionNotMet", "alreadyExists", "FAILED_PRECONDITION",
-                    "ALREADY_EXISTS", "ABORTED"}
-NETWORK_HELP = ("check this computer's network connection (proxy, firewall, DNS) and "
-                "https://www.google.com/appsstatus, then run the command again")
+CONFLICT_REASONS = {
+    "failedPrecondition",
+    "conditionNotMet",
+    "alreadyExists",
+    "FAILED_PRECONDITION",
+    "ALREADY_EXISTS",
+    "ABORTED",
+}
+NETWORK_HELP = (
+    "check this computer's network connection (proxy, firewall, DNS) and "
+    "https://www.google.com/appsstatus, then run the command again"
+)
 MAX_WAIT = 32.0
-STORAGE_HELP = ("Google refused to store the file (403 storageQuotaExceeded): service accounts have no "
-                "Drive storage of their own. Set backend.shared_drive_id to a shared drive the service "
-                "account is a member of (Content manager), or use backend.auth: oauth to act as a CDB user.")
+STORAGE_HELP = (
+    "Google refused to store the file (403 storageQuotaExceeded): service accounts have no "
+    "Drive storage of their own. Set backend.shared_drive_id to a shared drive the service "
+    "account is a member of (Content manager), or use backend.auth: oauth to act as a CDB user."
+)
 
 
 class Stats:
@@ -78,9 +96,11 @@ class Stats:
         by_api: dict[str, int] = {}
         for key, n in self.methods.items():
             by_api[key.split(".", 1)[0]] = by_api.get(key.split(".", 1)[0], 0) + n
-        lines = [f"Google API requests: {total} ("
-                 + ", ".join(f"{api} {n}" for api, n in sorted(by_api.items()))
-                 + f"); {self.retries} retried, {self.waited:.1f} s waited for quota/backoff"]
+        lines = [
+            f"Google API requests: {total} ("
+            + ", ".join(f"{api} {n}" for api, n in sorted(by_api.items()))
+            + f"); {self.retries} retried, {self.waited:.1f} s waited for quota/backoff"
+        ]
         lines += [f"  {key}: {n}" for key, n in sorted(self.methods.items())]
         lines.append("Requests per operation (calls; requests; most requests of one call per API):")
         for label, op in sorted(self.operations.items()):
@@ -121,19 +141,23 @@ class _Failure(Exception):
 def _network_failures() -> tuple[type[BaseException], ...]:
     """Exceptions meaning the request got no answer: it may or may not have reached Google."""
     kinds: list[type[BaseException]] = [
-        socket.timeout, TimeoutError,
+        socket.timeout,
+        TimeoutError,
         ConnectionError,  # ConnectionResetError, BrokenPipeError, ConnectionRefusedError, ConnectionAbortedError
-        http.client.RemoteDisconnected, http.client.IncompleteRead,
+        http.client.RemoteDisconnected,
+        http.client.IncompleteRead,
         ssl.SSLError,  # SSLEOFError: the TLS connection was cut
         socket.gaierror,  # DNS
     ]
     try:
         import requests
+
         kinds += [requests.exceptions.Timeout, requests.exceptions.ConnectionError]
     except ImportError:  # pragma: no cover
         pass
     try:
         import httplib2
+
         kinds.append(httplib2.HttpLib2Error)
     except ImportError:  # pragma: no cover
         pass
@@ -208,9 +232,18 @@ def error_kind(status: int, reason: str) -> type[BackendError]:
 class Transport:
     """Executes one API's requests: limiter, bounded backoff, counting, errors -> the ports' typed errors."""
 
-    def __init__(self, api: str, stats: Stats, *, per_minute: int, max_retries: int,
-                 clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep,
-                 rng: random.Random | None = None, write_per_minute: int | None = None):
+    def __init__(
+        self,
+        api: str,
+        stats: Stats,
+        *,
+        per_minute: int,
+        max_retries: int,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
+        write_per_minute: int | None = None,
+    ):
         self.api, self.stats, self.max_retries = api, stats, max(0, int(max_retries))
         self.sleep, self.rng = sleep, rng or random.Random()
         self.read_limiter = RateLimiter(per_minute, clock, sleep)
@@ -227,8 +260,9 @@ class Transport:
         """Run a gspread call that makes exactly one request (`method`, e.g. "spreadsheets.values.get")."""
         return self._run(method, write, fn, None)
 
-    def _run(self, method: str, write: bool, send: Callable[[], Any],
-             recover: Callable[[], tuple[bool, Any]] | None) -> Any:
+    def _run(
+        self, method: str, write: bool, send: Callable[[], Any], recover: Callable[[], tuple[bool, Any]] | None
+    ) -> Any:
         limiter = self.write_limiter if write else self.read_limiter
         attempt = 0
         while True:
@@ -243,9 +277,11 @@ class Transport:
             except Exception as exc:  # noqa: BLE001 - only HTTP errors are handled, the rest re-raised
                 failure = _failure(exc)
                 if failure is None and _auth_error(exc):
-                    raise PermissionDenied(f"Google refused the credentials ({one_line(exc)}); check "
-                                           "backend.credentials (a revoked key?) or, with auth: oauth, delete "
-                                           "the token file at backend.token_path to sign in again") from exc
+                    raise PermissionDenied(
+                        f"Google refused the credentials ({one_line(exc)}); check "
+                        "backend.credentials (a revoked key?) or, with auth: oauth, delete "
+                        "the token file at backend.token_path to sign in again"
+                    ) from exc
                 if failure is None:
                     raise
                 status, reason = failure.status, failure.reason or None
@@ -254,11 +290,13 @@ class Transport:
                 if not retryable(failure):
                     raise error_kind(status, failure.reason)(
                         f"Google {self.api} {method}: {status} {one_line(failure.message)}",
-                        status=status, reason=reason) from exc
+                        status=status,
+                        reason=reason,
+                    ) from exc
                 problem, timed_out = exc, False
             if attempt >= self.max_retries:
                 raise self._gave_up(method, attempt + 1, problem, failure) from problem
-            pause = min(2 ** attempt + self.rng.random(), MAX_WAIT)
+            pause = min(2**attempt + self.rng.random(), MAX_WAIT)
             self.stats.retries += 1
             self.stats.waited += pause
             self.sleep(pause)
@@ -268,21 +306,29 @@ class Transport:
                 if done:
                     return result
 
-    def _gave_up(self, method: str, attempts: int, problem: BaseException,
-                 failure: _Failure | None) -> BackendError:
+    def _gave_up(self, method: str, attempts: int, problem: BaseException, failure: _Failure | None) -> BackendError:
         where = f"Google {self.api} {method}: gave up after {attempts} attempts"
         if failure is None:
-            return Unavailable(f"{where} (no answer from Google: {type(problem).__name__}"
-                               f"{': ' + one_line(problem) if str(problem) else ''}); {NETWORK_HELP}")
+            return Unavailable(
+                f"{where} (no answer from Google: {type(problem).__name__}"
+                f"{': ' + one_line(problem) if str(problem) else ''}); {NETWORK_HELP}"
+            )
         status, reason = failure.status, failure.reason or None
         detail = f"{status} {one_line(failure.message)}"
         if status >= 500:
-            return Unavailable(f"{where} ({detail}); Google is having trouble: see "
-                               "https://www.google.com/appsstatus and try again later",
-                               status=status, reason=reason)
+            return Unavailable(
+                f"{where} ({detail}); Google is having trouble: see "
+                "https://www.google.com/appsstatus and try again later",
+                status=status,
+                reason=reason,
+            )
         setting = {"sheets": "backend.sheets_per_minute", "drive": "backend.drive_per_minute"}.get(self.api)
-        return QuotaExceeded(f"{where} ({detail}); Google's rate limit still refuses: try again later"
-                             + (f" or lower {setting}" if setting else ""), status=status, reason=reason)
+        return QuotaExceeded(
+            f"{where} ({detail}); Google's rate limit still refuses: try again later"
+            + (f" or lower {setting}" if setting else ""),
+            status=status,
+            reason=reason,
+        )
 
 
 def one_line(value: object) -> str:
@@ -293,8 +339,21 @@ def one_line(value: object) -> str:
 class Clients:
     """What every adapter of the backend shares: the API clients, their transports and the stats."""
 
-    def __init__(self, *, sheets, drive, forms, gmail, gspread, transports: dict[str, Transport],
-                 stats: Stats, backend, edition: str, edition_name: str, identity: str | None):
+    def __init__(
+        self,
+        *,
+        sheets,
+        drive,
+        forms,
+        gmail,
+        gspread,
+        transports: dict[str, Transport],
+        stats: Stats,
+        backend,
+        edition: str,
+        edition_name: str,
+        identity: str | None,
+    ):
         self.gspread = gspread
         # googleapiclient builds a resource's methods (and their docstrings) on every call of e.g.
         # service.spreadsheets(): slow. The resources are made once here.

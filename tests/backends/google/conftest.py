@@ -1,13 +1,14 @@
 """The Google backend against the in-process fake, through the real client libraries."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
 
+from google_fake import FakeGoogle
 from google_fake.demo import fake_workspace, google_config
 from pipelines.config import load_config
-from google_fake import FakeGoogle
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
 CDB = "cdb.secretary@atu.edu.kz"
@@ -44,7 +45,10 @@ def ws(config, fake):
 @pytest.fixture
 def requests_made(fake):
     """requests_made() -> {"sheets.spreadsheets.batchUpdate": n, …} since the last fake.reset_counts()."""
+
     def made(api: str | None = None) -> dict[str, int]:
-        return {f"{a}.{m}": n for a, methods in fake.counts().items() for m, n in methods.items()
-                if api is None or a == api}
+        return {
+            f"{a}.{m}": n for a, methods in fake.counts().items() for m, n in methods.items() if api is None or a == api
+        }
+
     return made

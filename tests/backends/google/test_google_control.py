@@ -1,4 +1,5 @@
 """The control spreadsheet: tables round-trip, idempotent writes, a fixed request budget per job."""
+
 from __future__ import annotations
 
 from google_fake.demo import fake_workspace
@@ -15,8 +16,9 @@ def test_control_spreadsheet_is_keyed_by_the_edition(ws, fake, config):
 
 def test_tables_round_trip_with_text_kept_as_text(ws, fake, config):
     rows = [[t, i, 2.5, ""] for i, t in enumerate(TRICKY)]
-    assert ws.control.write_tables({"Тізім": (["text", "n", "x", "empty"], rows),
-                                    "Кезеңдер": (["stage", "state"], [[1, "open"]])}) == ["Тізім", "Кезеңдер"]
+    assert ws.control.write_tables(
+        {"Тізім": (["text", "n", "x", "empty"], rows), "Кезеңдер": (["stage", "state"], [[1, "open"]])}
+    ) == ["Тізім", "Кезеңдер"]
     got = ws.control.read_table("Тізім")
     assert [r["text"] for r in got] == TRICKY  # never parsed: no formula, no number, no boolean
     assert [r["n"] for r in got] == list(range(len(TRICKY)))
@@ -45,8 +47,11 @@ def test_second_write_of_the_same_tables_writes_nothing(ws, fake, config, reques
     other = fake_workspace(config, fake)  # a new process must read, and then writes nothing either
     fake.reset_counts()
     assert other.control.write_tables(tables) == []
-    assert requests_made() == {"drive.files.list": 1, "sheets.spreadsheets.get": 1,  # find it, its tabs
-                               "sheets.spreadsheets.values.get": 1}
+    assert requests_made() == {
+        "drive.files.list": 1,
+        "sheets.spreadsheets.get": 1,  # find it, its tabs
+        "sheets.spreadsheets.values.get": 1,
+    }
 
 
 def test_a_job_writes_any_number_of_tables_in_at_most_two_requests(ws, fake, config, requests_made):
@@ -54,8 +59,9 @@ def test_a_job_writes_any_number_of_tables_in_at_most_two_requests(ws, fake, con
     ws.control.write_tables(tables)
     other = fake_workspace(config, fake)
     fake.reset_counts()
-    changed = dict(tables, T1=(["id", "value"], [[f"R{i}", -i] for i in range(800)]),
-                   T3=(["id"], [["only"]]), NEW=(["a"], [["b"]]))
+    changed = dict(
+        tables, T1=(["id", "value"], [[f"R{i}", -i] for i in range(800)]), T3=(["id"], [["only"]]), NEW=(["a"], [["b"]])
+    )
     assert other.control.write_tables(changed) == ["T1", "T3", "NEW"]
     made = requests_made("sheets")
     writes = {k: n for k, n in made.items() if k.endswith(("batchUpdate", "append", "update"))}
@@ -69,13 +75,17 @@ def test_a_job_writes_any_number_of_tables_in_at_most_two_requests(ws, fake, con
 
 def test_append_rows_creates_the_table_then_appends_raw(ws, fake, requests_made):
     fake.reset_counts()
-    ws.control.append_rows("journal", ["at", "action"], [["2027-01-01", "=HYPERLINK(\"x\")"]])
+    ws.control.append_rows("journal", ["at", "action"], [["2027-01-01", '=HYPERLINK("x")']])
     ws.control.append_rows("journal", ["at", "action"], [["2027-01-02", "intake"], ["2027-01-03", "5"]])
     made = requests_made("sheets")
     assert made["sheets.spreadsheets.values.append"] == 1
     assert fake.sheet_values(ws.control.id, "journal", "FORMULA") == [
-        ["at", "action"], ["2027-01-01", "=HYPERLINK(\"x\")"], ["2027-01-02", "intake"], ["2027-01-03", "5"]]
-    assert [r["action"] for r in ws.control.read_table("journal")] == ["=HYPERLINK(\"x\")", "intake", "5"]
+        ["at", "action"],
+        ["2027-01-01", '=HYPERLINK("x")'],
+        ["2027-01-02", "intake"],
+        ["2027-01-03", "5"],
+    ]
+    assert [r["action"] for r in ws.control.read_table("journal")] == ['=HYPERLINK("x")', "intake", "5"]
 
 
 def test_tables_through_the_jobs_table_layer(ws):
@@ -117,8 +127,12 @@ def test_the_control_spreadsheet_trashed_or_deleted_after_stage_one_opened_stops
             ensure_control_intact(fake_workspace(config, fake), lang)
     assert "оценочных листов: " in str(caught.value)
     assert len(fake.files) == files  # no new control spreadsheet was made
-    named = google_config(config, shared_drive_id=config.backend.shared_drive_id, control_spreadsheet_id=control.id,
-                          cdb_editors=config.backend.cdb_editors)
+    named = google_config(
+        config,
+        shared_drive_id=config.backend.shared_drive_id,
+        control_spreadsheet_id=control.id,
+        cdb_editors=config.backend.cdb_editors,
+    )
     with pytest.raises(ControlLost, match="управляющих таблиц нет"):  # named in the config, in the trash
         ensure_control_intact(fake_workspace(named, fake), "ru")
     fake.delete_file_tree(control)

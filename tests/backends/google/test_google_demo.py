@@ -1,6 +1,7 @@
 """The whole demo edition on fake Google, against the same edition on the local workspace:
 same registry, selections and winners; every request valid; never over quota; budgets kept;
 nothing created twice when every job runs again; sharing ends with each expert as reader only."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.backends import open_workspace
 from google_fake.demo import demo_workspace_factory
+from pipelines.backends import open_workspace
 from pipelines.config import load_config
 from pipelines.demo import run_demo, write_edition
 from pipelines.jobs.common import Run
@@ -52,9 +53,14 @@ def _summary(status):
     return {
         "applications": {a["id"]: decided(a) for a in status["applications"] if a["title"]},
         "without_identity": sorted(decided(a) for a in status["applications"] if not a["title"]),
-        "stages": [(s["number"], s["state"], sorted((g["name"], tuple(sorted(g["selected"])),
-                                                      tuple(sorted(g["experts"]))) for g in s["groups"]))
-                   for s in status["stages"]],
+        "stages": [
+            (
+                s["number"],
+                s["state"],
+                sorted((g["name"], tuple(sorted(g["selected"])), tuple(sorted(g["experts"]))) for g in s["groups"]),
+            )
+            for s in status["stages"]
+        ],
         "winners": status["winners"],
         # The results PDF depends on the host (local conversion needs LibreOffice): checked on its own below.
         "documents": Counter(d["kind"] for d in status["documents"] if d["kind"] != "results_pdf"),
@@ -110,9 +116,14 @@ def test_running_every_job_again_creates_nothing(editions):
     fake = workspace.stats["fake"]
     files_before = {fid: (f.name, f.version) for fid, f in fake.files.items()}
     cal = config.calendar
-    moments = [cal.intake_open + timedelta(days=7), cal.intake_close + timedelta(minutes=5),
-               cal.stage1_close + timedelta(hours=20), cal.stage2_close + timedelta(minutes=5),
-               cal.stage3_close + timedelta(minutes=5), cal.stage3_close + timedelta(days=30)]
+    moments = [
+        cal.intake_open + timedelta(days=7),
+        cal.intake_close + timedelta(minutes=5),
+        cal.stage1_close + timedelta(hours=20),
+        cal.stage2_close + timedelta(minutes=5),
+        cal.stage3_close + timedelta(minutes=5),
+        cal.stage3_close + timedelta(days=30),
+    ]
     for now in moments:
         run = Run(config=load_config(config.base_dir / "contest.yaml"), workspace=workspace, now=now)
         tick(run)
@@ -145,9 +156,16 @@ def test_audit_sharing_flags_anyone_else_on_a_google_sheet(editions):
     assert audit(Run(config=config, workspace=workspace, now=now)) == 0
     sheet = next(f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet")
     drive = fake.build("drive")
-    added = drive.permissions().create(fileId=sheet.id, supportsAllDrives=True, sendNotificationEmail=False,
-                                       body={"type": "user", "role": "writer",
-                                             "emailAddress": "outsider@example.com"}).execute()
+    added = (
+        drive.permissions()
+        .create(
+            fileId=sheet.id,
+            supportsAllDrives=True,
+            sendNotificationEmail=False,
+            body={"type": "user", "role": "writer", "emailAddress": "outsider@example.com"},
+        )
+        .execute()
+    )
     try:
         run = Run(config=config, workspace=workspace, now=now)
         assert audit(run) == 1

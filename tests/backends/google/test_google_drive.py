@@ -1,4 +1,5 @@
 """Documents on Drive: found again by key, replaced only when changed, PDFs by export, folders reused."""
+
 from __future__ import annotations
 
 import io
@@ -6,8 +7,8 @@ import io
 import docx
 import pytest
 
-from google_fake.demo import fake_workspace
 from google_fake import pdf_text
+from google_fake.demo import fake_workspace
 from pipelines.ports import DocKey, PermissionDenied
 
 
@@ -24,8 +25,11 @@ KEY = DocKey("2027-test", "form01", 0, "FIT-IS", "DER-ABC123")
 
 
 def _ours(fake, kind=None):
-    return [f for f in fake.files.values() if f.app_properties.get("contest") == "document"
-            and (kind is None or f.app_properties.get("kind") == kind)]
+    return [
+        f
+        for f in fake.files.values()
+        if f.app_properties.get("contest") == "document" and (kind is None or f.app_properties.get("kind") == kind)
+    ]
 
 
 def test_put_twice_stores_one_file_and_a_change_replaces_it(ws, fake, config, drive_id, requests_made):
@@ -106,8 +110,9 @@ def test_every_drive_call_supports_all_drives(ws, fake):
 def test_folders_are_looked_up_once_per_run(ws, fake, requests_made):
     fake.reset_counts()
     for n in range(5):
-        ws.drive.put(DocKey("2027-test", "form01", 0, "FIT-IS", f"DER-{n}"), ["intake", "FIT-IS"],
-                     f"{n}.docx", make_docx(str(n)))
+        ws.drive.put(
+            DocKey("2027-test", "form01", 0, "FIT-IS", f"DER-{n}"), ["intake", "FIT-IS"], f"{n}.docx", make_docx(str(n))
+        )
     made = requests_made()
     assert made["drive.files.create"] == 5 + 3  # five documents, three folders (edition, intake, FIT-IS)
     assert made["drive.files.list"] == 1 + 3  # the documents' index, one look-up per folder
@@ -115,8 +120,9 @@ def test_folders_are_looked_up_once_per_run(ws, fake, requests_made):
 
 @pytest.mark.parametrize("gmail", [False, True])
 def test_mail_goes_through_gmail_only_when_configured(fake, config, gmail):
-    cfg = config.model_copy(update={"backend": config.backend.model_copy(update={"gmail": gmail,
-                                                                                 "sender": "cdb@atu.edu.kz"})})
+    cfg = config.model_copy(
+        update={"backend": config.backend.model_copy(update={"gmail": gmail, "sender": "cdb@atu.edu.kz"})}
+    )
     ws = fake_workspace(cfg, fake)
     assert ws.mailer.notify("expert@atu.edu.kz", "Еске салу", "Мерзімі: 05.03.2027") is gmail
     assert len(fake.sent_mail) == int(gmail)

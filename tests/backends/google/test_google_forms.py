@@ -1,7 +1,8 @@
 """Form responses from the Forms API (paged, file uploads) and from the linked response sheet."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from google_fake.demo import demo_workspace_factory, fake_workspace
@@ -10,9 +11,12 @@ from pipelines.demo import write_edition
 from pipelines.forms import load_aliases, map_response, read_export, table_row_key
 
 OPEN = "https://drive.google.com/open?id="
-QUESTIONS = [("0001", "1. Факультет", "radio", ["ФИТА"]), ("0002", "3. Название ЦОР", "paragraph"),
-             ("0003", "5. Язык обучения", "checkbox", ["Қазақ тілі", "Русский"]),
-             ("0004", "Акт внедрения в учебный процесс", "file")]
+QUESTIONS = [
+    ("0001", "1. Факультет", "radio", ["ФИТА"]),
+    ("0002", "3. Название ЦОР", "paragraph"),
+    ("0003", "5. Язык обучения", "checkbox", ["Қазақ тілі", "Русский"]),
+    ("0004", "Акт внедрения в учебный процесс", "file"),
+]
 
 
 def _form(fake, n: int) -> str:
@@ -20,11 +24,18 @@ def _form(fake, n: int) -> str:
     for i in range(n):
         answers = {"0001": "ФИТА", "0002": f"Курс {i}", "0003": ["Қазақ тілі", "Русский"]}
         if i % 2:
-            answers["0004"] = {"files": [(f"ACT{i}a", "act.pdf", "application/pdf"),
-                                         (f"ACT{i}b", "act2.pdf", "application/pdf")]}
-        when = datetime(2027, 2, 1, 4, i, tzinfo=timezone.utc)
-        fake.add_response(form_id, answers, create_time=when, last_submitted_time=when,
-                          respondent_email=f"t{i}@atu.edu.kz", response_id=f"resp-{i:02d}")
+            answers["0004"] = {
+                "files": [(f"ACT{i}a", "act.pdf", "application/pdf"), (f"ACT{i}b", "act2.pdf", "application/pdf")]
+            }
+        when = datetime(2027, 2, 1, 4, i, tzinfo=UTC)
+        fake.add_response(
+            form_id,
+            answers,
+            create_time=when,
+            last_submitted_time=when,
+            respondent_email=f"t{i}@atu.edu.kz",
+            response_id=f"resp-{i:02d}",
+        )
     return form_id
 
 
@@ -44,7 +55,7 @@ def test_forms_api_with_paging_and_uploads(fake, config, requests_made):
     assert first.answers["Акт внедрения в учебный процесс"] == ""
     assert second.answers["Акт внедрения в учебный процесс"] == f"{OPEN}ACT1a, {OPEN}ACT1b"
     mapped = map_response(second, load_aliases({}), 1, ZoneInfo("Asia/Almaty"))
-    assert mapped.submitted_at == datetime(2027, 2, 1, 4, 1, tzinfo=timezone.utc)
+    assert mapped.submitted_at == datetime(2027, 2, 1, 4, 1, tzinfo=UTC)
     assert mapped.respondent_email == "t1@atu.edu.kz" and mapped.title == "Курс 1"
     assert mapped.act_files == [f"{OPEN}ACT1a", f"{OPEN}ACT1b"]
 
@@ -52,14 +63,25 @@ def test_forms_api_with_paging_and_uploads(fake, config, requests_made):
 def test_linked_response_sheet(fake, config, drive_id, requests_made):
     sheets = fake.build("sheets")
     header = ["Отметка времени", "Адрес электронной почты", "3. Название ЦОР", "Акт внедрения"]
-    rows = [header, ["01.02.2027 09:05:03", "t1@atu.edu.kz", "=not a formula", f"{OPEN}A1, {OPEN}A2"],
-            ["", "", "", ""], ["02.02.2027 10:00:00", "t2@atu.edu.kz", "Базы данных", ""]]
-    created = fake.build("drive").files().create(body={
-        "name": "Ответы", "mimeType": "application/vnd.google-apps.spreadsheet", "parents": [drive_id]},
-        supportsAllDrives=True).execute()
+    rows = [
+        header,
+        ["01.02.2027 09:05:03", "t1@atu.edu.kz", "=not a formula", f"{OPEN}A1, {OPEN}A2"],
+        ["", "", "", ""],
+        ["02.02.2027 10:00:00", "t2@atu.edu.kz", "Базы данных", ""],
+    ]
+    created = (
+        fake.build("drive")
+        .files()
+        .create(
+            body={"name": "Ответы", "mimeType": "application/vnd.google-apps.spreadsheet", "parents": [drive_id]},
+            supportsAllDrives=True,
+        )
+        .execute()
+    )
     sid = created["id"]
-    sheets.spreadsheets().values().update(spreadsheetId=sid, range="A1", valueInputOption="RAW",
-                                          body={"values": rows}).execute()
+    sheets.spreadsheets().values().update(
+        spreadsheetId=sid, range="A1", valueInputOption="RAW", body={"values": rows}
+    ).execute()
     cfg = config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=sid)})
     ws = fake_workspace(cfg, fake)
     fake.reset_counts()
@@ -71,10 +93,19 @@ def test_linked_response_sheet(fake, config, drive_id, requests_made):
     assert [r.row_number for r in got] == [1, 3]  # the empty row keeps its place
     assert got[0].answers["3. Название ЦОР"] == "=not a formula"
     assert got[0].row_key == table_row_key("responses", 1, got[0].answers)
-    assert {r.transport for r in fake.requests if r.api == "sheets" and r.method != "spreadsheets.values.update"} \
-        == {"requests"}  # through gspread's session
-    named = fake_workspace(config.model_copy(update={"form": FormSourceConfig(
-        kind="sheet", spreadsheet_id=sid, worksheet=fake.spreadsheet_model(sid).sheets[0].title)}), fake)
+    assert {r.transport for r in fake.requests if r.api == "sheets" and r.method != "spreadsheets.values.update"} == {
+        "requests"
+    }  # through gspread's session
+    named = fake_workspace(
+        config.model_copy(
+            update={
+                "form": FormSourceConfig(
+                    kind="sheet", spreadsheet_id=sid, worksheet=fake.spreadsheet_model(sid).sheets[0].title
+                )
+            }
+        ),
+        fake,
+    )
     assert [r.answers for r in named.forms.read_responses()] == [r.answers for r in got]
 
 
@@ -89,11 +120,14 @@ def test_the_demo_factory_seeds_the_form_from_the_export(tmp_path, base_config):
     assert len(got) == len(exported)
     zone = base_config.zone
     aliases = load_aliases(base_config.form.aliases)
-    for raw, via_api in zip(sorted(exported, key=lambda r: map_response(r, aliases, 1, zone).submitted_at),
-                            got):
+    for raw, via_api in zip(sorted(exported, key=lambda r: map_response(r, aliases, 1, zone).submitted_at), got):
         a, b = map_response(raw, aliases, 1, zone), map_response(via_api, aliases, 1, zone)
-        assert (a.submitted_at, a.respondent_email, a.title, a.act_files) == \
-               (b.submitted_at, b.respondent_email, b.title, b.act_files)
+        assert (a.submitted_at, a.respondent_email, a.title, a.act_files) == (
+            b.submitted_at,
+            b.respondent_email,
+            b.title,
+            b.act_files,
+        )
     assert factory(base_config).stats["fake"] is fake  # one fake for the whole demo
     assert any("Google API requests" in line for line in ws.stats["report"]())
     assert base_config.backend.kind == "local"  # the config given was not changed
@@ -101,11 +135,18 @@ def test_the_demo_factory_seeds_the_form_from_the_export(tmp_path, base_config):
 
 
 def _linked_sheet(fake, drive_id, rows) -> str:
-    created = fake.build("drive").files().create(body={
-        "name": "Ответы", "mimeType": "application/vnd.google-apps.spreadsheet", "parents": [drive_id]},
-        supportsAllDrives=True).execute()
+    created = (
+        fake.build("drive")
+        .files()
+        .create(
+            body={"name": "Ответы", "mimeType": "application/vnd.google-apps.spreadsheet", "parents": [drive_id]},
+            supportsAllDrives=True,
+        )
+        .execute()
+    )
     fake.build("sheets").spreadsheets().values().update(
-        spreadsheetId=created["id"], range="A1", valueInputOption="RAW", body={"values": rows}).execute()
+        spreadsheetId=created["id"], range="A1", valueInputOption="RAW", body={"values": rows}
+    ).execute()
     return created["id"]
 
 
@@ -115,8 +156,11 @@ def _serial(moment: datetime) -> float:
 
 def test_linked_sheet_is_read_unformatted_and_serial_times_map(fake, config, drive_id):
     header = ["Отметка времени", "Адрес электронной почты", "3. Название ЦОР", "6. Вид ЦОР (количество тем)", ""]
-    rows = [header, [_serial(datetime(2027, 2, 1, 9, 5, 3)), "t1@atu.edu.kz", "Базы данных", 12.0, "extra"],
-            [_serial(datetime(2027, 2, 2, 10, 0)), "t2@atu.edu.kz", "Сети", 2.5, ""]]
+    rows = [
+        header,
+        [_serial(datetime(2027, 2, 1, 9, 5, 3)), "t1@atu.edu.kz", "Базы данных", 12.0, "extra"],
+        [_serial(datetime(2027, 2, 2, 10, 0)), "t2@atu.edu.kz", "Сети", 2.5, ""],
+    ]
     sid = _linked_sheet(fake, drive_id, rows)
     ws = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=sid)}), fake)
     fake.reset_counts()
@@ -131,8 +175,10 @@ def test_linked_sheet_is_read_unformatted_and_serial_times_map(fake, config, dri
     assert got[0].source == f"sheet {sid}"
     zone = ZoneInfo("Asia/Almaty")
     mapped = [map_response(r, load_aliases({}), 1, zone) for r in got]
-    assert [m.submitted_at for m in mapped] == [datetime(2027, 2, 1, 9, 5, 3, tzinfo=zone),
-                                                datetime(2027, 2, 2, 10, 0, tzinfo=zone)]
+    assert [m.submitted_at for m in mapped] == [
+        datetime(2027, 2, 1, 9, 5, 3, tzinfo=zone),
+        datetime(2027, 2, 2, 10, 0, tzinfo=zone),
+    ]
     assert [m.title for m in mapped] == ["Базы данных", "Сети"]
 
 
@@ -156,8 +202,9 @@ def test_linked_sheet_and_export_are_read_by_the_same_rules(fake, config, drive_
     # a wrong tab: no header row, or a header that is not the form's
     for wrong in ([["01.02.2027 09:05:03", "x"]], [["foo", "bar"], ["1", "2"]]):
         other = _linked_sheet(fake, drive_id, wrong)
-        bad = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=other)}),
-                             fake)
+        bad = fake_workspace(
+            config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=other)}), fake
+        )
         with pytest.raises(BackendError, match=f"sheet {other}.*(no header row|none of the form's questions)"):
             bad.forms.read_responses()
 
@@ -171,7 +218,9 @@ def test_the_file_kind_reads_the_export_as_the_local_workspace_does(fake, config
     path = tmp_path / "responses.csv"
     path.write_text("Timestamp,Email Address,DER title\n1/25/2027 9:05:03,a@atu.kz,Курс\n", encoding="utf-8")
     ws = fake_workspace(config.model_copy(update={"form": FormSourceConfig(kind="file", path=str(path))}), fake)
-    assert [r.answers for r in ws.forms.read_responses()] == [r.answers for r in ExportFormSource(path).read_responses()]
+    assert [r.answers for r in ws.forms.read_responses()] == [
+        r.answers for r in ExportFormSource(path).read_responses()
+    ]
     path.write_text("foo,bar\n1,2\n", encoding="utf-8")
     for source in (ws.forms, ExportFormSource(path)):
         with pytest.raises(BackendError, match="responses.csv.*none of the form's questions"):

@@ -1,12 +1,13 @@
 """Rating sheets: created with all content in few requests, shared with the expert only, frozen, read raw."""
+
 from __future__ import annotations
 
 import pytest
 
-from pipelines import rating_sheet
 from google_fake.demo import fake_workspace
+from pipelines import rating_sheet
 from pipelines.domain.models import Application, Author, Expert, Response, Status
-from pipelines.ports import SheetKey, SheetSpec
+from pipelines.ports import BackendError, SheetKey, SheetSpec
 
 EXPERT = "e.zhumabayev@atu.edu.kz"
 DEADLINE = "05.03.2027 18:00"
@@ -14,10 +15,23 @@ DEADLINE = "05.03.2027 18:00"
 
 def _app(n: int, title: str) -> Application:
     response = Response(
-        row_key=f"row-{n}", row_number=n, submitted_at=None, respondent_email=f"a{n}@atu.edu.kz",
-        faculty="ФИТА", department="Ақпараттық жүйелер", title=title, authors=[Author(f"Автор {n}", "доцент")],
-        authors_raw=f"Автор {n}, доцент", languages=["Қазақ тілі"], der_type="курс", justification="",
-        link=f"https://skills.atu.kz/course/view.php?id={n}", act_files=[], certificate_files=[], raw={})
+        row_key=f"row-{n}",
+        row_number=n,
+        submitted_at=None,
+        respondent_email=f"a{n}@atu.edu.kz",
+        faculty="ФИТА",
+        department="Ақпараттық жүйелер",
+        title=title,
+        authors=[Author(f"Автор {n}", "доцент")],
+        authors_raw=f"Автор {n}, доцент",
+        languages=["Қазақ тілі"],
+        der_type="курс",
+        justification="",
+        link=f"https://skills.atu.kz/course/view.php?id={n}",
+        act_files=[],
+        certificate_files=[],
+        raw={},
+    )
     return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
 
 
@@ -25,11 +39,24 @@ def _app(n: int, title: str) -> Application:
 def spec(config):
     apps = [_app(1, "=cmd|' /C calc'!A0"), _app(2, "Базы данных: SQL на практике")]
     expert = Expert("Жұмабаев Ерлан Серікұлы", EXPERT, "FIT-IS")
-    grid = rating_sheet.build_grid(config=config, stage=1, group_name="Ақпараттық жүйелер кафедрасы",
-                                   expert=expert, applications=apps, deadline_text=DEADLINE, lang="kk")
-    return SheetSpec(key=SheetKey("2027-test", 1, "FIT-IS", EXPERT), name="form02_s1_FIT-IS_e.zhumabayev",
-                     folder=["stage-1", "FIT-IS", "sheets"], grid=grid, expert_name=expert.name,
-                     deadline_text=DEADLINE, share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}")
+    grid = rating_sheet.build_grid(
+        config=config,
+        stage=1,
+        group_name="Ақпараттық жүйелер кафедрасы",
+        expert=expert,
+        applications=apps,
+        deadline_text=DEADLINE,
+        lang="kk",
+    )
+    return SheetSpec(
+        key=SheetKey("2027-test", 1, "FIT-IS", EXPERT),
+        name="form02_s1_FIT-IS_e.zhumabayev",
+        folder=["stage-1", "FIT-IS", "sheets"],
+        grid=grid,
+        expert_name=expert.name,
+        deadline_text=DEADLINE,
+        share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}",
+    )
 
 
 def test_ensure_creates_everything_in_one_sheets_request(ws, fake, config, spec, drive_id, requests_made):
@@ -61,9 +88,12 @@ def test_ensure_creates_everything_in_one_sheets_request(ws, fake, config, spec,
     (protection,) = sheet.protected_ranges
     assert protection["warningOnly"] is False
     assert set(protection["editors"]["users"]) == {fake.identity, *config.backend.cdb_editors}
-    unprotected = {(r, c) for g in protection["unprotectedRanges"]
-                   for r in range(g["startRowIndex"], g["endRowIndex"])
-                   for c in range(g["startColumnIndex"], g["endColumnIndex"])}
+    unprotected = {
+        (r, c)
+        for g in protection["unprotectedRanges"]
+        for r in range(g["startRowIndex"], g["endRowIndex"])
+        for c in range(g["startColumnIndex"], g["endColumnIndex"])
+    }
     assert unprotected == set(spec.grid.editable_cells())
     # widths and hidden columns travel in the same request (the fake accepts them without keeping them)
     (update,) = [r for r in fake.requests if r.method == "spreadsheets.batchUpdate"]
@@ -94,7 +124,7 @@ def test_ensure_twice_creates_nothing_new(ws, fake, config, spec, requests_made)
     assert (again.id, again.created) == (first.id, False)
     assert requests_made() == {}
     other = fake_workspace(config, fake)  # another process: one Drive list finds every sheet,
-    fake.reset_counts()                   # one cheap read shows it complete (its expert has a permission)
+    fake.reset_counts()  # one cheap read shows it complete (its expert has a permission)
     assert other.sheets.ensure(spec).id == first.id
     assert requests_made() == {"drive.files.list": 1, "drive.permissions.list": 1}
     sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
@@ -104,9 +134,10 @@ def test_ensure_twice_creates_nothing_new(ws, fake, config, spec, requests_made)
 def test_a_sheet_left_half_made_is_finished_not_duplicated(ws, fake, config, spec):
     fake.fail_next(1, status=503, method="spreadsheets.batchUpdate")
     fake.fail_next(9, status=503, method="permissions.create")
-    with pytest.raises(Exception):
-        fake_workspace(config.model_copy(update={"backend": config.backend.model_copy(
-            update={"max_retries": 0})}), fake).sheets.ensure(spec)
+    with pytest.raises(BackendError):
+        fake_workspace(
+            config.model_copy(update={"backend": config.backend.model_copy(update={"max_retries": 0})}), fake
+        ).sheets.ensure(spec)
     fake.clear_faults()
     ref = ws.sheets.ensure(spec)
     assert ref.created
@@ -120,8 +151,9 @@ def test_read_returns_what_the_expert_typed(ws, fake, spec, requests_made):
     ref = ws.sheets.ensure(spec)
     row = next(r for r, cells in enumerate(spec.grid.rows) if any(c.validation for c in cells))
     cols = [c for c, cell in enumerate(spec.grid.rows[row]) if cell.validation][:4]
-    ws.sheets.write_as_expert(ref, {(row, cols[0]): 8, (row, cols[1]): 7.5, (row, cols[2]): "=1+1",
-                                    (row, cols[3]): "text"})
+    ws.sheets.write_as_expert(
+        ref, {(row, cols[0]): 8, (row, cols[1]): 7.5, (row, cols[2]): "=1+1", (row, cols[3]): "text"}
+    )
     fake.reset_counts()
     cells = ws.sheets.read(ref)
     assert requests_made() == {"sheets.spreadsheets.get": 1}
@@ -150,15 +182,18 @@ def test_a_new_sheet_costs_one_drive_call_to_create_and_one_to_share(ws, fake, s
     fake.reset_counts()
     ws.sheets.ensure(spec)
     assert requests_made("drive") == {"drive.files.create": 1, "drive.permissions.create": 1}
-    (create,) = [r for r in fake.requests if r.method == "files.create"
-                 and r.body["mimeType"] == "application/vnd.google-apps.spreadsheet"]
+    (create,) = [
+        r
+        for r in fake.requests
+        if r.method == "files.create" and r.body["mimeType"] == "application/vnd.google-apps.spreadsheet"
+    ]
     assert create.body["appProperties"] == spec.key.properties()  # its final keys: nothing to mark later
 
 
 def test_a_crash_between_create_and_share_is_finished_on_the_next_ensure(ws, fake, config, spec, requests_made):
     no_retries = config.model_copy(update={"backend": config.backend.model_copy(update={"max_retries": 0})})
     fake.fail_next(1, status=400, method="permissions.create")
-    with pytest.raises(Exception):
+    with pytest.raises(BackendError):
         fake_workspace(no_retries, fake).sheets.ensure(spec)
     fake.clear_faults()
     [half] = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]

@@ -1,11 +1,12 @@
 """Retries, quotas, timeouts and configuration errors, on the fake's simulated clock (no real waiting)."""
+
 from __future__ import annotations
 
 import pytest
 
-from pipelines.backends.google import open_google
-from google_fake.demo import fake_workspace, google_config
 from google_fake import FakeGoogle
+from google_fake.demo import fake_workspace, google_config
+from pipelines.backends.google import open_google
 from pipelines.ports import BackendError, QuotaExceeded
 
 
@@ -125,10 +126,19 @@ def test_oauth_uses_the_cached_user_token(base_config, tmp_path):
     from pipelines.backends.google import SCOPES
 
     token = tmp_path / "token.json"
-    token.write_text(json.dumps({
-        "token": "test-access-token", "refresh_token": "test-refresh-token", "client_id": "c.apps.googleusercontent.com",
-        "client_secret": "s", "scopes": SCOPES, "token_uri": "https://oauth2.googleapis.com/token",
-        "expiry": (datetime.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}))
+    token.write_text(
+        json.dumps(
+            {
+                "token": "test-access-token",
+                "refresh_token": "test-refresh-token",
+                "client_id": "c.apps.googleusercontent.com",
+                "client_secret": "s",
+                "scopes": SCOPES,
+                "token_uri": "https://oauth2.googleapis.com/token",
+                "expiry": (datetime.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            }
+        )
+    )
     config = google_config(base_config, shared_drive_id="0Adrive", auth="oauth", token_path=str(token))
     ws = open_google(config)  # no browser, no network: nothing is requested until a job runs
     assert "shared drive 0Adrive" in ws.description
@@ -143,8 +153,15 @@ def _transport(max_retries: int = 3):
     from pipelines.backends.google.transport import Stats, Transport
 
     waits: list[float] = []
-    transport = Transport("drive", Stats(), per_minute=1000, max_retries=max_retries, clock=lambda: 0.0,
-                          sleep=waits.append, rng=random.Random(3))
+    transport = Transport(
+        "drive",
+        Stats(),
+        per_minute=1000,
+        max_retries=max_retries,
+        clock=lambda: 0.0,
+        sleep=waits.append,
+        rng=random.Random(3),
+    )
     return transport, waits
 
 
@@ -157,6 +174,7 @@ def _failing(*failures):
         if len(calls) <= len(failures):
             raise failures[len(calls) - 1]
         return "ok"
+
     return send, calls
 
 
@@ -196,7 +214,7 @@ def _connection_failures():
         requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected())"),
         requests.exceptions.Timeout("Read timed out. (read timeout=60)"),
         TimeoutError("timed out"),
-        socket.timeout("timed out"),
+        TimeoutError("timed out"),
     ]
 
 
@@ -236,8 +254,10 @@ def test_an_unanswered_write_asks_whether_it_happened_before_sending_again():
 
         def execute(self, num_retries):
             raise ConnectionResetError(104, "Connection reset by peer")
-    transport = Transport("drive", Stats(), per_minute=1000, max_retries=3, clock=lambda: 0.0,
-                          sleep=lambda s: None, rng=random.Random(3))
+
+    transport = Transport(
+        "drive", Stats(), per_minute=1000, max_retries=3, clock=lambda: 0.0, sleep=lambda s: None, rng=random.Random(3)
+    )
     assert transport.execute(Request(), recover=lambda: (True, {"id": "made"})) == {"id": "made"}
 
 
@@ -271,18 +291,20 @@ def test_5xx_that_never_clears_ends_as_unavailable_with_the_status():
     assert (error.value.status, error.value.reason) == (503, "backendError")
 
 
-@pytest.mark.parametrize("status,reason,api_status,kind", [
-    (404, "notFound", None, "NotFound"),
-    (412, "conditionNotMet", None, "Conflict"),
-    (409, "alreadyExists", None, "Conflict"),
-    (400, "failedPrecondition", "FAILED_PRECONDITION", "Conflict"),
-    (400, None, "INVALID_ARGUMENT", "InvalidRequest"),
-    (403, "forbidden", None, "PermissionDenied"),
-    (401, "authError", None, "PermissionDenied"),
-    (403, "storageQuotaExceeded", None, "QuotaExceeded"),
-])
-def test_http_errors_become_typed_errors_with_status_and_reason_and_are_not_retried(status, reason, api_status,
-                                                                                   kind):
+@pytest.mark.parametrize(
+    "status,reason,api_status,kind",
+    [
+        (404, "notFound", None, "NotFound"),
+        (412, "conditionNotMet", None, "Conflict"),
+        (409, "alreadyExists", None, "Conflict"),
+        (400, "failedPrecondition", "FAILED_PRECONDITION", "Conflict"),
+        (400, None, "INVALID_ARGUMENT", "InvalidRequest"),
+        (403, "forbidden", None, "PermissionDenied"),
+        (401, "authError", None, "PermissionDenied"),
+        (403, "storageQuotaExceeded", None, "QuotaExceeded"),
+    ],
+)
+def test_http_errors_become_typed_errors_with_status_and_reason_and_are_not_retried(status, reason, api_status, kind):
     from googleapiclient.errors import HttpError
 
     from pipelines import ports
@@ -308,8 +330,9 @@ def test_a_gspread_api_error_is_typed_too():
 
     response = requests.Response()
     response.status_code = 404
-    response._content = json.dumps({"error": {"code": 404, "message": "Requested entity was not found.",
-                                              "status": "NOT_FOUND"}}).encode()
+    response._content = json.dumps(
+        {"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}}
+    ).encode()
     transport, _ = _transport()
     send, _calls = _failing(APIError(response))
     with pytest.raises(NotFound) as error:
@@ -323,7 +346,6 @@ def test_a_gspread_api_error_is_typed_too():
 def resets_instead_of_timeouts(fake, monkeypatch):
     """The fake's timeout faults (fake.timeout_next) arrive as a reset connection instead: the
     fault API picks the request and whether the server applied it first ("mid-request")."""
-    import socket
 
     http_class = type(fake.http())
     plain = http_class.request
@@ -331,8 +353,9 @@ def resets_instead_of_timeouts(fake, monkeypatch):
     def request(self, *args, **kwargs):
         try:
             return plain(self, *args, **kwargs)
-        except socket.timeout:
+        except TimeoutError:
             raise ConnectionResetError(104, "Connection reset by peer") from None
+
     monkeypatch.setattr(http_class, "request", request)
 
 
@@ -346,8 +369,7 @@ def test_a_connection_reset_through_googleapiclient_is_retried(ws, fake, resets_
     assert ws.stats["transport"].retries == 1
 
 
-def test_a_reset_after_the_server_applied_a_batch_update_does_not_apply_it_twice(ws, fake,
-                                                                                 resets_instead_of_timeouts):
+def test_a_reset_after_the_server_applied_a_batch_update_does_not_apply_it_twice(ws, fake, resets_instead_of_timeouts):
     ws.control.read_table("anything")
     fake.reset_counts()
     fake.timeout_next(1, method="spreadsheets.batchUpdate", after_apply=True)  # applied, then the reset
@@ -362,6 +384,9 @@ def test_connection_resets_that_never_end_are_unavailable_naming_the_api(fake, c
     ws = fake_workspace(_with(config, max_retries=2), fake)
     ws.control.read_table("anything")
     fake.timeout_next(3, method="spreadsheets.batchUpdate")
-    with pytest.raises(Unavailable, match=r"Google sheets .*batchUpdate: gave up after 3 attempts .*"
-                                          r"ConnectionResetError.*network connection"):
+    with pytest.raises(
+        Unavailable,
+        match=r"Google sheets .*batchUpdate: gave up after 3 attempts .*"
+        r"ConnectionResetError.*network connection",
+    ):
         ws.control.write_tables({"A": (["x"], [[1]])})
