@@ -171,6 +171,7 @@ class Rating:
     scores: dict[str, int | None]
     comment: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
+    recused: bool = False  # the expert marked "I do not rate this" (conflict of interest, 13): never counted
 
     @property
     def complete(self) -> bool:
