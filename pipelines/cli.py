@@ -331,7 +331,7 @@ def audit_sharing(state: State) -> None:
 @click.pass_obj
 def restore(state: State, backup: str | None, list_only: bool) -> None:
     """Put back control.xlsx from workspace/backups/ (the newest readable copy, or BACKUP)."""
-    from pipelines.jobs.guard import list_backups, restore_control
+    from pipelines.restore import list_backups, restore_control
 
     if list_only:
         with errors():
