@@ -83,6 +83,13 @@ class Cell:
     validation: tuple[int, int] | None = None  # whole number between the two, inclusive
     bold: bool = False
     wrap: bool = False
+    hyperlink: str = ""  # the address the cell opens (its value shows the whole address)
+    note: str = ""  # a note shown on hovering the cell (xlsx comment / Sheets note)
+    prompt: str = ""  # the input help shown while the cell is selected (needs `validation`)
+    error: str = ""  # the text shown when a value outside `validation` is refused
+    span: int = 1  # merged with the cells to its right, this many columns in all
+    boxed: bool = False  # a thin border around the cell (the table of a printed form)
+    centered: bool = False  # centred horizontally (scores, numbers)
 
 
 @dataclass
@@ -94,6 +101,10 @@ class SheetGrid:
     column_widths: list[int] = field(default_factory=list)  # in characters
     hidden_columns: list[int] = field(default_factory=list)  # 0-based
     frozen_rows: int = 0
+    frozen_columns: int = 0  # columns kept in view when scrolling right
+    row_heights: dict[int, float] = field(default_factory=dict)  # 0-based row -> points
+    landscape: bool = False  # printed on landscape A4, fitted to one page wide
+    repeat_rows: tuple[int, int] | None = None  # rows (first, last; 0-based) printed atop every page
 
     @property
     def width(self) -> int:

@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -52,6 +53,8 @@ from pipelines.ports import (
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -391,11 +394,12 @@ def _fill_table(ws, rows: list[list[Any]]) -> None:
 
 # --- rating sheets -----------------------------------------------------------------------------
 def render_xlsx(grid: SheetGrid) -> bytes:
-    """The grid as a protected workbook: only editable cells unlocked, whole numbers validated."""
+    """The grid as a protected workbook: only editable cells unlocked, whole numbers validated,
+    with the grid's notes, links, merges, row heights, frozen panes and print setup."""
     wb = Workbook()
     ws = wb.active
     ws.title = grid.title[:31]
-    validations: dict[tuple[int, int], DataValidation] = {}
+    validations: dict[tuple[Any, ...], DataValidation] = {}
     for r, row in enumerate(grid.rows, start=1):
         for c, cell in enumerate(row, start=1):
             target = ws.cell(r, c)
@@ -403,14 +407,29 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                 target.value = cell.formula
             else:
                 _set_text(target, cell.value)
-            if cell.bold:
-                target.font = Font(bold=True)
-            target.alignment = Alignment(wrap_text=cell.wrap or cell.editable, vertical="top")
+            font = {"bold": True} if cell.bold else {}
+            if cell.hyperlink:
+                target.hyperlink = cell.hyperlink
+                font.update(color="0563C1", underline="single")
+            if font:
+                target.font = Font(**font)
+            target.alignment = Alignment(
+                wrap_text=cell.wrap or cell.editable, vertical="top", horizontal="center" if cell.centered else None
+            )
+            if cell.boxed:
+                target.border = BOX
+            if cell.note:
+                comment = Comment(cell.note, "contest")
+                comment.width, comment.height = 320, 40 + 18 * (cell.note.count("\n") + len(cell.note) // 45)
+                target.comment = comment
+            if cell.span > 1:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=c + cell.span - 1)
             if cell.editable:
                 target.protection = Protection(locked=False)
                 target.fill = EDITABLE_FILL
             if cell.validation:
-                dv = validations.get(cell.validation)
+                rule = (cell.validation, cell.prompt, cell.error)
+                dv = validations.get(rule)
                 if dv is None:
                     low, high = cell.validation
                     dv = DataValidation(
@@ -420,20 +439,32 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                         formula2=str(high),
                         allow_blank=True,
                         showErrorMessage=True,
-                        errorTitle="1–10",
-                        error=f"{low}–{high}",
+                        error=cell.error[:255] or None,
+                        showInputMessage=bool(cell.prompt),
+                        prompt=cell.prompt[:255] or None,
                     )
-                    validations[cell.validation] = dv
+                    validations[rule] = dv
                     ws.add_data_validation(dv)
                 dv.add(target.coordinate)
     for c, width in enumerate(grid.column_widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     for c in grid.hidden_columns:
         ws.column_dimensions[get_column_letter(c + 1)].hidden = True
-    if grid.frozen_rows:
-        ws.freeze_panes = ws.cell(grid.frozen_rows + 1, 1).coordinate
+    for r, height in grid.row_heights.items():
+        ws.row_dimensions[r + 1].height = height
+    if grid.frozen_rows or grid.frozen_columns:
+        ws.freeze_panes = ws.cell(grid.frozen_rows + 1, grid.frozen_columns + 1).coordinate
+    if grid.landscape:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as many long as needed
+        ws.page_margins.left = ws.page_margins.right = 0.4
+    if grid.repeat_rows:
+        ws.print_title_rows = f"{grid.repeat_rows[0] + 1}:{grid.repeat_rows[1] + 1}"
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # experts may widen columns to read long titles
+    ws.protection.formatRows = False  # and make a row taller
     wb.security = WorkbookProtection(lockStructure=True)  # no tab added before, renamed or removed
     return _workbook_bytes(wb)
 
