@@ -31,7 +31,7 @@ import yaml
 
 from pipelines.config import Config, Criterion
 from pipelines.domain.models import Application, Expert, Problem, Rating, ScoreCell
-from pipelines.ports import Cell, SheetGrid, a1, col_letter  # noqa: F401 - a1 is part of this module's API
+from pipelines.ports import Cell, SheetGrid, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
 
 SCHEMA_PATH = files("sheets_schema") / "rating_sheet.yaml"
 HEADER_KEYS = ("title", "stage", "group", "expert", "deadline", "instructions")
@@ -103,23 +103,6 @@ def authors_text(app: Application) -> str:
 LINE_HEIGHT = 15.0  # points per wrapped line at the default 11-pt font
 
 
-def _lines(text: str, chars: float) -> int:
-    """How many lines `text` takes wrapped at `chars` characters a line (words kept whole where
-    they fit, a longer word broken)."""
-    total = 0
-    for para in str(text).split("\n"):
-        line, count = 0, 1
-        for word in para.split(" "):
-            n = len(word)
-            if line and line + 1 + n > chars:
-                count, line = count + 1, 0
-            while n > chars:  # a long address is broken across lines
-                count, n = count + 1, n - int(chars)
-            line += n + (1 if line else 0)
-        total += count
-    return total
-
-
 def fit_heights(rows: list[list[Cell]], widths: list[int], hidden: list[int]) -> dict[int, float]:
     """The height of each row holding wrapped text, tall enough to show all of it: Excel keeps a
     written row's height, so a header left at one line hides the criterion names."""
@@ -131,7 +114,7 @@ def fit_heights(rows: list[list[Cell]], widths: list[int], hidden: list[int]) ->
             if not (cell.wrap or cell.editable) or text in (None, ""):
                 continue
             chars = sum(widths[i] for i in range(c, min(c + cell.span, len(widths))) if i not in hidden)
-            need = max(need, _lines(str(text), max(chars * 1.1 - 2, 1)))
+            need = max(need, text_lines(str(text), max(chars * 1.1 - 2, 1)))
         if need > 1:
             out[r] = need * LINE_HEIGHT + 4
     return out

@@ -46,10 +46,12 @@ from pipelines.ports import (
     SheetRef,
     SheetSpec,
     StoredDoc,
+    TableLayout,
     Workspace,
     comparable,
     plan_put,
     rows_as_dicts,
+    text_lines,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
@@ -344,7 +346,11 @@ class LocalControlStore:
         return rows_as_dicts(self._rows(wb[name]))
 
     @file_errors
-    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+    def write_tables(
+        self,
+        tables: dict[str, tuple[list[str], list[list[Any]]]],
+        layouts: dict[str, TableLayout] | None = None,
+    ) -> list[str]:
         wb = self._load()
         if wb is None:
             wb = Workbook()
@@ -361,35 +367,69 @@ class LocalControlStore:
                 ws = wb.create_sheet(name, index)
             else:
                 ws = wb.create_sheet(name)
-            _fill_table(ws, wanted)
+            _fill_table(ws, wanted, (layouts or {}).get(name))
             changed.append(name)
         if changed:
             self._save(wb)
         return changed
 
     @file_errors
-    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def append_rows(
+        self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
+    ) -> None:
         wb = self._load()
         if wb is None:
             wb = Workbook()
             wb.remove(wb.active)
         if name not in wb.sheetnames:
-            _fill_table(wb.create_sheet(name), [list(columns)])
+            _fill_table(wb.create_sheet(name), [list(columns)], layout)
         ws = wb[name]
         for row in rows:
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
+            _shape_row(ws, ws.max_row, layout)
         self._save(wb, append=True)
 
 
-def _fill_table(ws, rows: list[list[Any]]) -> None:
+def _shape_row(ws, r: int, layout: TableLayout | None) -> None:
+    """A table row's wrapped cells, and a height that shows all of their text (a header row: every
+    cell wraps)."""
+    if layout is None:
+        return
+    need = 1
+    for c, width in enumerate(layout.widths):
+        if (r == 1 or c in layout.wrapped) and c not in layout.hidden:
+            cell = ws.cell(r, c + 1)
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.value not in (None, ""):
+                need = max(need, text_lines(str(cell.value), max(width * 1.1 - 2, 1)))
+    if need > 1:
+        ws.row_dimensions[r].height = min(need, 30) * 15 + 2  # at most 30 lines: a long JSON stays readable
+
+
+def _fill_table(ws, rows: list[list[Any]], layout: TableLayout | None = None) -> None:
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
             _set_text(ws.cell(r, c), value)
+        _shape_row(ws, r, layout)
     for c in range(1, len(rows[0]) + 1):
         ws.cell(1, c).font = Font(bold=True)
     ws.freeze_panes = "A2"
+    if layout is None:
+        return
+    for c, width in enumerate(layout.widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for c in layout.hidden:
+        ws.column_dimensions[get_column_letter(c + 1)].hidden = True
+    ws.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}2"  # ws.cell() would make a cell
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(rows[0]), 1))}{max(len(rows), 1)}"
+    if layout.landscape:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
 
 
 # --- rating sheets -----------------------------------------------------------------------------
@@ -407,7 +447,7 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                 target.value = cell.formula
             else:
                 _set_text(target, cell.value)
-            font = {"bold": True} if cell.bold else {}
+            font: dict[str, Any] = {"bold": True} if cell.bold else {}
             if cell.hyperlink:
                 target.hyperlink = cell.hyperlink
                 font.update(color="0563C1", underline="single")
@@ -453,7 +493,7 @@ def render_xlsx(grid: SheetGrid) -> bytes:
     for r, height in grid.row_heights.items():
         ws.row_dimensions[r + 1].height = height
     if grid.frozen_rows or grid.frozen_columns:
-        ws.freeze_panes = ws.cell(grid.frozen_rows + 1, grid.frozen_columns + 1).coordinate
+        ws.freeze_panes = f"{get_column_letter(grid.frozen_columns + 1)}{grid.frozen_rows + 1}"
     if grid.landscape:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4

@@ -16,7 +16,7 @@ from typing import Any
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
 
-from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
+from .control import GoogleControlStore, extended, from_extended, json_value, pixels, sheet_url
 from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
 from .transport import Clients
 
@@ -134,7 +134,7 @@ def grid_requests(grid: SheetGrid, editors: list[str], sheet_id: int = 0) -> lis
                         }
                     }
                 )
-    columns = [({"pixelSize": int(w * 7 + 12)}, "pixelSize", c) for c, w in enumerate(grid.column_widths) if w]
+    columns = [({"pixelSize": pixels(w)}, "pixelSize", c) for c, w in enumerate(grid.column_widths) if w]
     columns += [({"hiddenByUser": True}, "hiddenByUser", c) for c in grid.hidden_columns]
     dimensions = [("COLUMNS", *x) for x in columns]
     # points -> pixels (96 / 72): a row left at Sheets' default would hide the wrapped criterion names
