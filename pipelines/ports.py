@@ -261,6 +261,7 @@ class TableLayout:
     wrapped: tuple[int, ...] = ()  # 0-based columns whose text wraps (long details, JSON)
     frozen_columns: int = 0  # the key columns kept in view when scrolling right (the header row always is)
     hidden: tuple[int, ...] = ()  # 0-based columns kept for the pipeline, hidden from view and print (raw JSON)
+    dates: tuple[int, ...] = ()  # 0-based columns of moments (ISO 8601 text), shown as dates where the store can
     landscape: bool = True  # printed on landscape A4, one page wide, the header row on every page
 
 

@@ -45,6 +45,7 @@ def layout(table: str) -> TableLayout:
         wrapped=tuple(i for i, c in enumerate(cols) if c.get("wrap")),
         frozen_columns=int(schema()[table].get("frozen", 0)),
         hidden=tuple(i for i, c in enumerate(cols) if c.get("hidden")),
+        dates=tuple(i for i, c in enumerate(cols) if c.get("date")),
     )
 
 

@@ -329,7 +329,7 @@ class LocalControlStore:
 
     @staticmethod
     def _rows(ws) -> list[list[Any]]:
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+        return [[_moment_text(c) for c in r] for r in ws.iter_rows()]
 
     @file_errors
     def read_table(self, name: str) -> list[dict[str, Any]]:
@@ -392,11 +392,46 @@ class LocalControlStore:
         self._save(wb, append=True)
 
 
+MOMENT_FORMAT = 'DD.MM.YYYY HH:MM" ({offset})"'  # the offset kept in the format: read back exactly
+OFFSET_IN_FORMAT = re.compile(r'" \(([+-]\d\d:\d\d)\)"$')
+
+
+def _as_moment(cell) -> None:
+    """An ISO 8601 moment with its UTC offset, as the tables hold them, becomes a date cell a person
+    can sort and filter; the offset travels in the number format so `_moment_text` gives back the
+    very same text. Anything else (a time the form left unreadable, a naive one) stays as it is."""
+    value = cell.value
+    if not isinstance(value, str):
+        return
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return
+    if moment.tzinfo is None or moment.microsecond or moment.isoformat(timespec="seconds") != value:
+        return
+    cell.value = moment.replace(tzinfo=None)
+    cell.number_format = MOMENT_FORMAT.format(offset=value[-6:])
+    cell.alignment = Alignment(vertical="top", horizontal="left")
+
+
+def _moment_text(cell) -> Any:
+    """A cell's value as the tables hold it: a date cell written by `_as_moment` as its ISO text."""
+    value = cell.value
+    if isinstance(value, datetime):
+        found = OFFSET_IN_FORMAT.search(cell.number_format or "")
+        if found:
+            return value.replace(microsecond=0).isoformat(timespec="seconds") + found.group(1)
+    return value
+
+
 def _shape_row(ws, r: int, layout: TableLayout | None) -> None:
-    """A table row's wrapped cells, and a height that shows all of their text (a header row: every
-    cell wraps)."""
+    """A table row's wrapped cells and dates, and a height that shows all of its text (a header
+    row: every cell wraps)."""
     if layout is None:
         return
+    if r > 1:
+        for c in layout.dates:
+            _as_moment(ws.cell(r, c + 1))
     need = 1
     for c, width in enumerate(layout.widths):
         if (r == 1 or c in layout.wrapped) and c not in layout.hidden:

@@ -54,3 +54,28 @@ def test_a_wrapped_row_is_tall_enough_and_the_journal_is_laid_out_too(tmp_path: 
     assert journal.column_dimensions["E"].width == layout("journal").widths[4]
     assert journal.cell(2, 5).alignment.wrap_text and journal.row_dimensions[2].height >= 5 * 15
     assert journal.freeze_panes == "B2"
+
+
+def test_moments_are_dates_a_person_can_sort_and_read_back_as_the_same_text(tmp_path: Path):
+    rows = [
+        {
+            "stage": 0,
+            "state": "closed",
+            "opened_at": "2027-01-20T09:00:00+05:00",
+            "closed_at": "2027-02-19T18:00:00+05:00",
+        },
+        {"stage": 1, "state": "open", "opened_at": "2027-02-19T18:05:12+06:00", "note": "ашылды 19.02 кешке"},
+    ]
+    tables = Tables(LocalControlStore(tmp_path), "kk")
+    assert tables.write({"stages": rows}) == ["stages"]
+    ws = load_workbook(tmp_path / "control.xlsx")[title("stages", "kk")]
+    opened = ws["C3"]
+    assert opened.is_date and opened.value.hour == 18 and opened.value.second == 12
+    assert "DD.MM.YYYY HH:MM" in opened.number_format and "+06:00" in opened.number_format
+    back = Tables(LocalControlStore(tmp_path), "kk").read("stages")
+    assert [r["opened_at"] for r in back] == [r["opened_at"] for r in rows]
+    assert back[0]["closed_at"] == rows[0]["closed_at"] and back[1]["closed_at"] == ""
+    assert tables.write({"stages": rows}) == []  # read back as written: nothing to rewrite
+    # a time the form left unreadable stays the text it was
+    tables.write({"registry": [{"id": "DER-1", "submitted_at": "19.02.2027 кешкі 6"}]})
+    assert Tables(LocalControlStore(tmp_path), "kk").read("registry")[0]["submitted_at"] == "19.02.2027 кешкі 6"

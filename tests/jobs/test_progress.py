@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from click.testing import CliRunner
 from jobkit import config_of, run_at, table_rows
@@ -15,7 +15,9 @@ from pipelines.jobs.tick import tick
 
 
 def _rows(edition):
-    return {(r["group"], r["expert_email"]): r for r in table_rows(edition, "progress")}
+    """The progress tab as the pipeline reads it back (moments as ISO text; openpyxl sees dates)."""
+    run = run_at(edition, config_of(edition).calendar.intake_close)
+    return {(r["group"], r["expert_email"]): r for r in run.tables.read("progress")}
 
 
 def test_the_tick_that_opens_stage_1_lists_every_sheet_at_zero(edition):
@@ -29,6 +31,8 @@ def test_the_tick_that_opens_stage_1_lists_every_sheet_at_zero(edition):
         assert (row["assigned"], row["scored"], row["percent"], row["problems"]) == (len(a.application_ids), 0, 0, 0)
         assert row["last_change"] == "" and row["ties_waiting"] == ""
         assert row["deadline"] == config.calendar.stage1_close.isoformat(timespec="seconds")
+    # in control.xlsx the deadline is a date a person can sort by
+    assert all(isinstance(r["deadline"], datetime) for r in table_rows(edition, "progress"))
 
 
 def test_scores_typed_are_counted_and_the_moment_of_the_change_is_kept(edition):
@@ -78,3 +82,18 @@ def test_status_json_and_text_show_progress(edition):
     text = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "status"])
     assert text.exit_code == 0 and "1-кезеңнің бағалау барысы" in text.output
     assert entry["expert_email"].split("@")[0] in text.output
+
+
+def test_a_tie_waiting_for_a_decision_shows_on_its_groups_rows(edition):
+    from pipelines.demo import simulate_experts
+
+    deadline = config_of(edition).calendar.stage1_close
+    simulate_experts(run_at(edition, deadline - timedelta(days=3)), 1, 2027)
+    assert "stage 1 waiting" in tick(run_at(edition, deadline))
+    rows = table_rows(edition, "progress")
+    tied = {r["group"] for r in rows if r["ties_waiting"]}
+    assert tied == {"FIT-IS"}  # the demo's tie at the cut-off (tests/jobs/test_stages_job.py)
+    (tie,) = run_at(edition, deadline).state.outcomes[(1, "FIT-IS")].ties
+    assert all(r["ties_waiting"] == " = ".join(tie) for r in rows if r["group"] == "FIT-IS")
+    careless = next(r for r in rows if r["expert_email"] == "t.sokolova@atu.edu.kz")  # typed «8 баллов»
+    assert careless["scored"] == careless["assigned"] - 1 and careless["problems"] >= 1
