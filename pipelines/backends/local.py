@@ -434,11 +434,15 @@ def _shape_row(ws, r: int, layout: TableLayout | None) -> None:
             _as_moment(ws.cell(r, c + 1))
     need = 1
     for c, width in enumerate(layout.widths):
+        cell = ws.cell(r, c + 1)
+        if c in layout.dates and r > 1:
+            continue  # aligned by _as_moment
         if (r == 1 or c in layout.wrapped) and c not in layout.hidden:
-            cell = ws.cell(r, c + 1)
             cell.alignment = Alignment(wrap_text=True, vertical="top")
             if cell.value not in (None, ""):
                 need = max(need, text_lines(str(cell.value), max(width * 1.1 - 2, 1)))
+        else:
+            cell.alignment = Alignment(vertical="top")  # beside a tall wrapped cell, at its top
     if need > 1:
         ws.row_dimensions[r].height = min(need, 30) * 15 + 2  # at most 30 lines: a long JSON stays readable
 
