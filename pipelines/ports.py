@@ -73,6 +73,24 @@ def a1(row: int, col: int) -> str:
     return f"{col_letter(col)}{row + 1}"
 
 
+def text_lines(text: str, chars: float) -> int:
+    """How many lines `text` takes wrapped at `chars` characters a line (words kept whole where
+    they fit, a longer word broken): the height a row needs, which a store that keeps a written
+    row's height (Excel, LibreOffice) cannot work out for itself."""
+    total = 0
+    for para in str(text).split("\n"):
+        line, count = 0, 1
+        for word in para.split(" "):
+            n = len(word)
+            if line and line + 1 + n > chars:
+                count, line = count + 1, 0
+            while n > chars:  # a long address is broken across lines
+                count, n = count + 1, n - int(chars)
+            line += n + (1 if line else 0)
+        total += count
+    return total
+
+
 @dataclass
 class Cell:
     """One cell of a sheet the pipeline writes. Formulas are only ever written by the pipeline."""
@@ -83,6 +101,13 @@ class Cell:
     validation: tuple[int, int] | None = None  # whole number between the two, inclusive
     bold: bool = False
     wrap: bool = False
+    hyperlink: str = ""  # the address the cell opens (its value shows the whole address)
+    note: str = ""  # a note shown on hovering the cell (xlsx comment / Sheets note)
+    prompt: str = ""  # the input help shown while the cell is selected (needs `validation`)
+    error: str = ""  # the text shown when a value outside `validation` is refused
+    span: int = 1  # merged with the cells to its right, this many columns in all
+    boxed: bool = False  # a thin border around the cell (the table of a printed form)
+    centered: bool = False  # centred horizontally (scores, numbers)
 
 
 @dataclass
@@ -94,6 +119,10 @@ class SheetGrid:
     column_widths: list[int] = field(default_factory=list)  # in characters
     hidden_columns: list[int] = field(default_factory=list)  # 0-based
     frozen_rows: int = 0
+    frozen_columns: int = 0  # columns kept in view when scrolling right
+    row_heights: dict[int, float] = field(default_factory=dict)  # 0-based row -> points
+    landscape: bool = False  # printed on landscape A4, fitted to one page wide
+    repeat_rows: tuple[int, int] | None = None  # rows (first, last; 0-based) printed atop every page
 
     @property
     def width(self) -> int:
@@ -223,6 +252,19 @@ class ControlHealth:
         return self.state == "ok"
 
 
+@dataclass(frozen=True)
+class TableLayout:
+    """How a control table is shown to a person (sheets_schema/tables.yaml): presentation only,
+    never read back. Computed before the call reaches a backend (pipelines/tables.py)."""
+
+    widths: tuple[int, ...] = ()  # per column, in characters
+    wrapped: tuple[int, ...] = ()  # 0-based columns whose text wraps (long details, JSON)
+    frozen_columns: int = 0  # the key columns kept in view when scrolling right (the header row always is)
+    hidden: tuple[int, ...] = ()  # 0-based columns kept for the pipeline, hidden from view and print (raw JSON)
+    dates: tuple[int, ...] = ()  # 0-based columns of moments (ISO 8601 text), shown as dates where the store can
+    landscape: bool = True  # printed on landscape A4, one page wide, the header row on every page
+
+
 class ControlStore(Protocol):
     """Named tables (the control workbook / spreadsheet): registry, stages, journal ..."""
 
@@ -233,13 +275,22 @@ class ControlStore(Protocol):
         """Several tables at once, in one read where the backend can: {name: rows}, [] for a
         table that does not exist. Always what the store holds now (nothing is remembered)."""
 
-    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+    def write_tables(
+        self,
+        tables: dict[str, tuple[list[str], list[list[Any]]]],
+        layouts: dict[str, TableLayout] | None = None,
+    ) -> list[str]:
         """Replace whole tables at once ({name: (columns, rows)}), all in one write where the
         backend can. Text goes in as given (never parsed as a formula). Returns the names that
-        actually changed; unchanged tables are not rewritten."""
+        actually changed; unchanged tables are not rewritten. A table rewritten is shown as its
+        `layouts` entry says (widths, wrapping, frozen key columns, print setup) where the
+        backend can show it."""
 
-    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
-        """Append to a table (the journal), creating it with its header if absent."""
+    def append_rows(
+        self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
+    ) -> None:
+        """Append to a table (the journal), creating it with its header if absent; `layout` as
+        for write_tables."""
 
     def health(self) -> ControlHealth:
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the

@@ -31,7 +31,7 @@ import yaml
 
 from pipelines.config import Config, Criterion
 from pipelines.domain.models import Application, Expert, Problem, Rating, ScoreCell
-from pipelines.ports import Cell, SheetGrid, a1, col_letter  # noqa: F401 - a1 is part of this module's API
+from pipelines.ports import Cell, SheetGrid, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
 
 SCHEMA_PATH = files("sheets_schema") / "rating_sheet.yaml"
 HEADER_KEYS = ("title", "stage", "group", "expert", "deadline", "instructions")
@@ -100,6 +100,69 @@ def authors_text(app: Application) -> str:
 
 
 # --- build -------------------------------------------------------------------------------------
+LINE_HEIGHT = 15.0  # points per wrapped line at the default 11-pt font
+
+
+def fit_heights(rows: list[list[Cell]], widths: list[int], hidden: list[int]) -> dict[int, float]:
+    """The height of each row holding wrapped text, tall enough to show all of it: Excel keeps a
+    written row's height, so a header left at one line hides the criterion names."""
+    out = {}
+    for r, row in enumerate(rows):
+        need = 1
+        for c, cell in enumerate(row):
+            text = cell.formula or cell.value
+            if not (cell.wrap or cell.editable) or text in (None, ""):
+                continue
+            chars = sum(widths[i] for i in range(c, min(c + cell.span, len(widths))) if i not in hidden)
+            need = max(need, text_lines(str(text), max(chars * 1.1 - 2, 1)))
+        if need > 1:
+            out[r] = need * LINE_HEIGHT + 4
+    return out
+
+
+def guidance(criterion: Criterion, lang: str) -> list[str]:
+    """The clause-10 descriptions the criterion weighs (sheets_schema/rating_sheet.yaml)."""
+    sch = schema()
+    return [sch["guidance"][k][lang] for k in sch["criterion_guidance"].get(criterion.key, [])]
+
+
+def _trim(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def score_help(criterion: Criterion, lang: str) -> tuple[str, str]:
+    """(input message, refusal text) of a criterion's score cells, in the sheet's language. The
+    input message is cut to 255 characters, the most Excel shows."""
+    sch = schema()
+    lo, hi = criterion.min, criterion.max
+    short = "; ".join(g.split(" (")[0] for g in guidance(criterion, lang)) or criterion.label(lang)
+    prompt = sch["score_prompt"][lang].format(min=lo, max=hi, guidance=short)
+    allowed = ", ".join(str(n) for n in range(lo, hi + 1))
+    return _trim(prompt, 255), sch["score_error"][lang].format(min=lo, max=hi, allowed=allowed)
+
+
+def criterion_note(criterion: Criterion, lang: str) -> str:
+    """The note on a criterion's column header: its full approved wording and its 10.x guidance."""
+    lines = "\n".join(f"• {g}" for g in guidance(criterion, lang))
+    if not lines:
+        return criterion.label(lang)
+    return schema()["criterion_note"][lang].format(
+        label=criterion.label(lang), guidance=lines, min=criterion.min, max=criterion.max
+    )
+
+
+def instructions_values(config: Config, deadline_text: str, lang: str) -> dict[str, str]:
+    """{returning} and {contact} of the instructions, for the config's backend."""
+    sch = schema()
+    kind = config.backend.kind
+    returning = sch["returning"][kind][lang].format(deadline=deadline_text)
+    people = list(getattr(config.backend, "cdb_editors", []) or [])
+    contact = (
+        sch["contact"]["people"][lang].format(people=", ".join(people)) if people else sch["contact"]["reply"][lang]
+    )
+    return {"returning": returning, "contact": contact}
+
+
 def build_grid(
     *,
     config: Config,
@@ -110,7 +173,10 @@ def build_grid(
     deadline_text: str,
     lang: str,
 ) -> SheetGrid:
-    """One expert's rating sheet (form 02) for one group of one stage."""
+    """One expert's rating sheet (form 02) for one group of one stage, as an expert uses it:
+    landscape A4 one page wide with the column headers on every page, title and authors frozen,
+    links clickable, each criterion's wording and 10.x guidance on its header, help and a
+    refusal text naming the allowed values on every score cell."""
     sch, lay = schema(), layout(config)
     lo, hi = min(c.min for c in config.criteria), max(c.max for c in config.criteria)
     values = {
@@ -122,18 +188,25 @@ def build_grid(
         "deadline": deadline_text,
         "min": lo,
         "max": hi,
+        **instructions_values(config, deadline_text, lang),
     }
-    rows: list[list[Cell]] = [[Cell(sch["header"][lang][k].format(**values), bold=True)] for k in HEADER_KEYS]
+    rows: list[list[Cell]] = []
+    for k in HEADER_KEYS:
+        long = k == "instructions"  # the instruction block: wrapped across the sheet's width
+        cell = Cell(sch["header"][lang][k].format(**values), bold=not long, wrap=long, span=lay.width if long else 1)
+        rows.append([cell])
     rows[0] += [Cell() for _ in range(lay.width - 2)] + [Cell(sch["form_code"])]
     rows.append([Cell()])
     fixed_labels, score_labels = column_labels(config, lang)
     header = [Cell() for _ in range(lay.width)]
     for key, col in lay.fixed.items():
-        header[col] = Cell(fixed_labels[key], bold=True, wrap=True)
-    for key, col in lay.scores.items():
-        header[col] = Cell(score_labels[key], bold=True, wrap=True)
-    rows.append(header)
+        header[col] = Cell(fixed_labels[key], bold=True, wrap=True, boxed=True)
     by_key = {c.key: c for c in config.criteria}
+    for key, col in lay.scores.items():
+        header[col] = Cell(score_labels[key], bold=True, wrap=True, boxed=True, note=criterion_note(by_key[key], lang))
+    header[lay.fixed["link"]].note = sch["link_note"][lang]
+    rows.append(header)
+    helps = {c.key: score_help(c, lang) for c in config.criteria}
     for i, app in enumerate(applications):
         r = lay.data_row(i)
         row = [Cell() for _ in range(lay.width)]
@@ -145,22 +218,45 @@ def build_grid(
             "link": app.response.link,
         }
         for key, value in fixed.items():
-            row[lay.fixed[key]] = Cell(value, wrap=key in ("title", "authors"))
+            row[lay.fixed[key]] = Cell(
+                value, wrap=key in ("title", "authors", "link"), boxed=True, centered=key == "no"
+            )
+        link = app.response.link.strip()
+        if re.match(r"(?i)https?://\S+$", link):
+            row[lay.fixed["link"]].hyperlink = link
         for key, col in lay.scores.items():
-            row[col] = Cell(None, editable=True, validation=(by_key[key].min, by_key[key].max))
-        row[lay.fixed["comment"]] = Cell(None, editable=True, wrap=True)
-        row[lay.fixed["sum"]] = Cell(formula=sum_formula(r, lay))
+            prompt, error = helps[key]
+            row[col] = Cell(
+                None,
+                editable=True,
+                validation=(by_key[key].min, by_key[key].max),
+                prompt=prompt,
+                error=error,
+                boxed=True,
+                centered=True,
+            )
+        row[lay.fixed["comment"]] = Cell(None, editable=True, wrap=True, boxed=True)
+        row[lay.fixed["sum"]] = Cell(formula=sum_formula(r, lay), boxed=True, centered=True, bold=True)
         rows.append(row)
     spec = _column_spec()
     widths = [spec["criteria"]["width"]] * lay.width
     for key, col in lay.fixed.items():
         widths[col] = spec[key]["width"]
+    # the link column shows each whole address on one line (an address has no space to wrap at)
+    longest = max((len(a.response.link.strip()) for a in applications), default=0)
+    widths[lay.fixed["link"]] = max(widths[lay.fixed["link"]], min(longest + 2, spec["link"].get("max_width", 60)))
+    hidden = [lay.fixed[k] for k in lay.fixed if spec[k].get("hidden")]
+    heights = fit_heights(rows, widths, hidden)
     return SheetGrid(
         title=sch["sheet_title"][lang],
         rows=rows,
         column_widths=widths,
-        hidden_columns=[lay.fixed[k] for k in lay.fixed if spec[k].get("hidden")],
+        hidden_columns=hidden,
         frozen_rows=lay.header_row + 1,
+        frozen_columns=lay.fixed["authors"] + 1,
+        row_heights=heights,
+        landscape=True,
+        repeat_rows=(lay.header_row, lay.header_row),
     )
 
 

@@ -67,6 +67,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
                 "; ".join(g.get("waiting", [])) or ", ".join("=".join(tie) for tie in g["ties"]),
             )
     console.print(stages)
+    _progress(status, lang, console)
     if status["winners"]:
         titles = {a["id"]: a["title"] for a in status["applications"]}
         table = Table(
@@ -88,3 +89,39 @@ def _reasons(reasons: list[dict[str, str]], lang: str) -> str:
     return "; ".join(
         f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({clause})" for (rule, clause), n in counts.items()
     )
+
+
+def _when(iso: str) -> str:
+    """2027-03-05T18:00:00+05:00 -> 05.03 18:00 (the year is the edition's)."""
+    text = str(iso or "")
+    return f"{text[8:10]}.{text[5:7]} {text[11:16]}" if len(text) >= 16 else text
+
+
+def _progress(status: dict[str, Any], lang: str, console: Console) -> None:
+    """Per open or waiting stage, a table per expert: scored of assigned, % done, last change seen,
+    problems; the title names the stage's deadline (`status --json` has every stage)."""
+    for stage in status["stages"]:
+        rows = [(g, p) for g in stage["groups"] for p in g.get("progress", [])]
+        if not rows or stage["state"] == "closed":
+            continue
+        table = Table(
+            i18n.text("col_group", lang),
+            i18n.text("col_expert", lang),
+            i18n.text("col_scored", lang),
+            i18n.text("col_percent", lang),
+            i18n.text("col_last_change", lang),
+            i18n.text("col_problems", lang),
+            title=i18n.text(
+                "status_progress_title", lang, stage=stage["number"], deadline=_when(stage.get("deadline", ""))
+            ),
+        )
+        for g, p in rows:
+            table.add_row(
+                g["name"],
+                p["expert_email"].split("@")[0],
+                f"{p['scored']}/{p['assigned']}",
+                f"{p['percent']}",
+                _when(p["last_change"]),
+                str(p["problems"] or ""),
+            )
+        console.print(table)

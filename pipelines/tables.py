@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.ports import ControlStore, comparable  # noqa: F401 - comparable kept importable here
+from pipelines.ports import ControlStore, TableLayout, comparable  # noqa: F401 - comparable kept importable here
 
 # Package data: found the same way in a checkout and in an installed wheel.
 SCHEMA_DIR = files("sheets_schema")
@@ -34,6 +34,19 @@ def headers(table: str, lang: str) -> list[str]:
 
 def title(table: str, lang: str) -> str:
     return schema()[table]["title"][lang]
+
+
+@cache
+def layout(table: str) -> TableLayout:
+    """How the table is shown to a person: widths, wrapped columns, frozen key columns (tables.yaml)."""
+    cols = schema()[table]["columns"]
+    return TableLayout(
+        widths=tuple(int(c.get("width", 14)) for c in cols),
+        wrapped=tuple(i for i, c in enumerate(cols) if c.get("wrap")),
+        frozen_columns=int(schema()[table].get("frozen", 0)),
+        hidden=tuple(i for i, c in enumerate(cols) if c.get("hidden")),
+        dates=tuple(i for i, c in enumerate(cols) if c.get("date")),
+    )
 
 
 class Tables:
@@ -61,18 +74,22 @@ class Tables:
 
     def write(self, tables: dict[str, list[dict[str, Any]]]) -> list[str]:
         """Replace whole tables in one store call; returns the keys of the tables that changed."""
-        payload, names = {}, {}
+        payload, names, layouts = {}, {}, {}
         for table, rows in tables.items():
             keys = columns(table)
             name = title(table, self.lang)
             names[name] = table
             payload[name] = (headers(table, self.lang), [[_cell(row.get(k)) for k in keys] for row in rows])
-        return [names[n] for n in self.store.write_tables(payload)]
+            layouts[name] = layout(table)
+        return [names[n] for n in self.store.write_tables(payload, layouts)]
 
     def append(self, table: str, rows: list[dict[str, Any]]) -> None:
         keys = columns(table)
         self.store.append_rows(
-            title(table, self.lang), headers(table, self.lang), [[_cell(row.get(k)) for k in keys] for row in rows]
+            title(table, self.lang),
+            headers(table, self.lang),
+            [[_cell(row.get(k)) for k in keys] for row in rows],
+            layout(table),
         )
 
 

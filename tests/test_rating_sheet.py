@@ -140,9 +140,9 @@ def test_build_grid_header_block_in_kazakh_and_russian():
     texts = [r[0].value for r in kk.rows[:6]]
     assert "1-кезең" in texts[1] and "Ақпараттық жүйелер" in texts[2]
     assert "Серикова Алия" in texts[3] and EMAIL in texts[3] and "10.03.2026 18:00" in texts[4]
-    assert "1 – өте нашар" in texts[5] and "10 – өте жақсы" in texts[5]
-    assert "от 1 (очень плохо) до 10 (очень хорошо)" in ru.rows[5][0].value and "жёлтые" in ru.rows[5][0].value
-    assert all(r[0].bold for r in kk.rows[:6])
+    assert "1-ден (өте нашар) 10-ге (өте жақсы)" in texts[5]
+    assert "от 1 (очень плохо) до 10 (очень хорошо)" in ru.rows[5][0].value and "жёлтых" in ru.rows[5][0].value
+    assert all(r[0].bold for r in kk.rows[:5])
     assert all(c.value is None for c in kk.rows[6])
     assert kk.title == "Бағалау парағы" and ru.title == "Оценочный лист"
 
@@ -177,7 +177,7 @@ def test_custom_criteria_change_the_columns_and_the_formula():
     g = grid(config=config)
     assert g.rows[8][5].validation == (0, 5) and g.rows[8][6].validation == (1, 10)
     assert g.rows[8][8].formula == "=SUM(F9:G9)"
-    assert "0 – өте нашар" in g.rows[5][0].value
+    assert "0-ден (өте нашар)" in g.rows[5][0].value
 
 
 # --- reading back -----------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from typing import Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Font, PatternFill, Protection
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -45,13 +46,17 @@ from pipelines.ports import (
     SheetRef,
     SheetSpec,
     StoredDoc,
+    TableLayout,
     Workspace,
     comparable,
     plan_put,
     rows_as_dicts,
+    text_lines,
 )
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
+THIN = Side(style="thin", color="808080")
+BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
@@ -324,7 +329,7 @@ class LocalControlStore:
 
     @staticmethod
     def _rows(ws) -> list[list[Any]]:
-        return [list(r) for r in ws.iter_rows(values_only=True)]
+        return [[_moment_text(c) for c in r] for r in ws.iter_rows()]
 
     @file_errors
     def read_table(self, name: str) -> list[dict[str, Any]]:
@@ -341,7 +346,11 @@ class LocalControlStore:
         return rows_as_dicts(self._rows(wb[name]))
 
     @file_errors
-    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+    def write_tables(
+        self,
+        tables: dict[str, tuple[list[str], list[list[Any]]]],
+        layouts: dict[str, TableLayout] | None = None,
+    ) -> list[str]:
         wb = self._load()
         if wb is None:
             wb = Workbook()
@@ -358,44 +367,118 @@ class LocalControlStore:
                 ws = wb.create_sheet(name, index)
             else:
                 ws = wb.create_sheet(name)
-            _fill_table(ws, wanted)
+            _fill_table(ws, wanted, (layouts or {}).get(name))
             changed.append(name)
         if changed:
             self._save(wb)
         return changed
 
     @file_errors
-    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def append_rows(
+        self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
+    ) -> None:
         wb = self._load()
         if wb is None:
             wb = Workbook()
             wb.remove(wb.active)
         if name not in wb.sheetnames:
-            _fill_table(wb.create_sheet(name), [list(columns)])
+            _fill_table(wb.create_sheet(name), [list(columns)], layout)
         ws = wb[name]
         for row in rows:
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
+            _shape_row(ws, ws.max_row, layout)
         self._save(wb, append=True)
 
 
-def _fill_table(ws, rows: list[list[Any]]) -> None:
+MOMENT_FORMAT = 'DD.MM.YYYY HH:MM" ({offset})"'  # the offset kept in the format: read back exactly
+OFFSET_IN_FORMAT = re.compile(r'" \(([+-]\d\d:\d\d)\)"$')
+
+
+def _as_moment(cell) -> None:
+    """An ISO 8601 moment with its UTC offset, as the tables hold them, becomes a date cell a person
+    can sort and filter; the offset travels in the number format so `_moment_text` gives back the
+    very same text. Anything else (a time the form left unreadable, a naive one) stays as it is."""
+    value = cell.value
+    if not isinstance(value, str):
+        return
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return
+    if moment.tzinfo is None or moment.microsecond or moment.isoformat(timespec="seconds") != value:
+        return
+    cell.value = moment.replace(tzinfo=None)
+    cell.number_format = MOMENT_FORMAT.format(offset=value[-6:])
+    cell.alignment = Alignment(vertical="top", horizontal="left")
+
+
+def _moment_text(cell) -> Any:
+    """A cell's value as the tables hold it: a date cell written by `_as_moment` as its ISO text."""
+    value = cell.value
+    if isinstance(value, datetime):
+        found = OFFSET_IN_FORMAT.search(cell.number_format or "")
+        if found:
+            return value.replace(microsecond=0).isoformat(timespec="seconds") + found.group(1)
+    return value
+
+
+def _shape_row(ws, r: int, layout: TableLayout | None) -> None:
+    """A table row's wrapped cells and dates, and a height that shows all of its text (a header
+    row: every cell wraps)."""
+    if layout is None:
+        return
+    if r > 1:
+        for c in layout.dates:
+            _as_moment(ws.cell(r, c + 1))
+    need = 1
+    for c, width in enumerate(layout.widths):
+        cell = ws.cell(r, c + 1)
+        if c in layout.dates and r > 1:
+            continue  # aligned by _as_moment
+        if (r == 1 or c in layout.wrapped) and c not in layout.hidden:
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            if cell.value not in (None, ""):
+                need = max(need, text_lines(str(cell.value), max(width * 1.1 - 2, 1)))
+        else:
+            cell.alignment = Alignment(vertical="top")  # beside a tall wrapped cell, at its top
+    if need > 1:
+        ws.row_dimensions[r].height = min(need, 30) * 15 + 2  # at most 30 lines: a long JSON stays readable
+
+
+def _fill_table(ws, rows: list[list[Any]], layout: TableLayout | None = None) -> None:
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
             _set_text(ws.cell(r, c), value)
+        _shape_row(ws, r, layout)
     for c in range(1, len(rows[0]) + 1):
         ws.cell(1, c).font = Font(bold=True)
     ws.freeze_panes = "A2"
+    if layout is None:
+        return
+    for c, width in enumerate(layout.widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    for c in layout.hidden:
+        ws.column_dimensions[get_column_letter(c + 1)].hidden = True
+    ws.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}2"  # ws.cell() would make a cell
+    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(rows[0]), 1))}{max(len(rows), 1)}"
+    if layout.landscape:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        ws.print_title_rows = "1:1"
 
 
 # --- rating sheets -----------------------------------------------------------------------------
 def render_xlsx(grid: SheetGrid) -> bytes:
-    """The grid as a protected workbook: only editable cells unlocked, whole numbers validated."""
+    """The grid as a protected workbook: only editable cells unlocked, whole numbers validated,
+    with the grid's notes, links, merges, row heights, frozen panes and print setup."""
     wb = Workbook()
     ws = wb.active
     ws.title = grid.title[:31]
-    validations: dict[tuple[int, int], DataValidation] = {}
+    validations: dict[tuple[Any, ...], DataValidation] = {}
     for r, row in enumerate(grid.rows, start=1):
         for c, cell in enumerate(row, start=1):
             target = ws.cell(r, c)
@@ -403,14 +486,29 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                 target.value = cell.formula
             else:
                 _set_text(target, cell.value)
-            if cell.bold:
-                target.font = Font(bold=True)
-            target.alignment = Alignment(wrap_text=cell.wrap or cell.editable, vertical="top")
+            font: dict[str, Any] = {"bold": True} if cell.bold else {}
+            if cell.hyperlink:
+                target.hyperlink = cell.hyperlink
+                font.update(color="0563C1", underline="single")
+            if font:
+                target.font = Font(**font)
+            target.alignment = Alignment(
+                wrap_text=cell.wrap or cell.editable, vertical="top", horizontal="center" if cell.centered else None
+            )
+            if cell.boxed:
+                target.border = BOX
+            if cell.note:
+                comment = Comment(cell.note, "contest")
+                comment.width, comment.height = 320, 40 + 18 * (cell.note.count("\n") + len(cell.note) // 45)
+                target.comment = comment
+            if cell.span > 1:
+                ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=c + cell.span - 1)
             if cell.editable:
                 target.protection = Protection(locked=False)
                 target.fill = EDITABLE_FILL
             if cell.validation:
-                dv = validations.get(cell.validation)
+                rule = (cell.validation, cell.prompt, cell.error)
+                dv = validations.get(rule)
                 if dv is None:
                     low, high = cell.validation
                     dv = DataValidation(
@@ -420,20 +518,32 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                         formula2=str(high),
                         allow_blank=True,
                         showErrorMessage=True,
-                        errorTitle="1–10",
-                        error=f"{low}–{high}",
+                        error=cell.error[:255] or None,
+                        showInputMessage=bool(cell.prompt),
+                        prompt=cell.prompt[:255] or None,
                     )
-                    validations[cell.validation] = dv
+                    validations[rule] = dv
                     ws.add_data_validation(dv)
                 dv.add(target.coordinate)
     for c, width in enumerate(grid.column_widths, start=1):
         ws.column_dimensions[get_column_letter(c)].width = width
     for c in grid.hidden_columns:
         ws.column_dimensions[get_column_letter(c + 1)].hidden = True
-    if grid.frozen_rows:
-        ws.freeze_panes = ws.cell(grid.frozen_rows + 1, 1).coordinate
+    for r, height in grid.row_heights.items():
+        ws.row_dimensions[r + 1].height = height
+    if grid.frozen_rows or grid.frozen_columns:
+        ws.freeze_panes = f"{get_column_letter(grid.frozen_columns + 1)}{grid.frozen_rows + 1}"
+    if grid.landscape:
+        ws.page_setup.orientation = "landscape"
+        ws.page_setup.paperSize = ws.PAPERSIZE_A4
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as many long as needed
+        ws.page_margins.left = ws.page_margins.right = 0.4
+    if grid.repeat_rows:
+        ws.print_title_rows = f"{grid.repeat_rows[0] + 1}:{grid.repeat_rows[1] + 1}"
     ws.protection.sheet = True
     ws.protection.formatColumns = False  # experts may widen columns to read long titles
+    ws.protection.formatRows = False  # and make a row taller
     wb.security = WorkbookProtection(lockStructure=True)  # no tab added before, renamed or removed
     return _workbook_bytes(wb)
 

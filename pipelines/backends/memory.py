@@ -23,6 +23,7 @@ from pipelines.ports import (
     SheetRef,
     SheetSpec,
     StoredDoc,
+    TableLayout,
     Workspace,
     a1,
     comparable,
@@ -64,7 +65,11 @@ class MemoryControlStore:
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         return {name: self.read_table(name) for name in names}
 
-    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+    def write_tables(
+        self,
+        tables: dict[str, tuple[list[str], list[list[Any]]]],
+        layouts: dict[str, TableLayout] | None = None,  # presentation: nothing to show in memory
+    ) -> list[str]:
         changed = []
         for name, (columns, rows) in tables.items():
             wanted = [list(columns)] + [[_blank_none(v) for v in row] for row in rows]
@@ -75,7 +80,9 @@ class MemoryControlStore:
             changed.append(name)
         return changed
 
-    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def append_rows(
+        self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
+    ) -> None:
         table = self.tables.setdefault(name, [list(columns)])
         table.extend([_blank_none(v) for v in row] for row in rows)
         self.writes.append(name)

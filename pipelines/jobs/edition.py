@@ -27,6 +27,7 @@ class Edition:
     state: EditionState
     registry_rows: list[dict[str, Any]] = field(default_factory=list)
     journal: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[dict[str, Any]] = field(default_factory=list)  # the "progress" tab (jobs/status.py)
 
     def set_registry(self, rows: list[dict[str, Any]]) -> None:
         self.registry_rows = rows
@@ -35,7 +36,7 @@ class Edition:
 
 def load(tables: Tables) -> Edition:
     """Every table the jobs need, in one read of the control store."""
-    t = tables.read_all([*STATE_TABLES, "journal"])
+    t = tables.read_all([*STATE_TABLES, "journal", "progress"])
     state = EditionState(
         stages=_stages(t["stages"]),
         assignments=_assignments(t["assignments"]),
@@ -43,7 +44,7 @@ def load(tables: Tables) -> Edition:
         problems=_problems(t["problems"]),
         outcomes=_outcomes(t["results"]),
     )
-    edition = Edition(state, journal=t["journal"])
+    edition = Edition(state, journal=t["journal"], progress=t["progress"])
     edition.set_registry(t["registry"])
     return edition
 
@@ -51,16 +52,37 @@ def load(tables: Tables) -> Edition:
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
     """The state back into its tables in one write; returns the tables that changed."""
     s = edition.state
+    titles = {i: a.title for i, a in s.counting().items()}
+    experts = {a.expert.email: a.expert.name for a in s.assignments}
+    progress = {"progress": edition.progress} if edition.progress else {}  # the tab appears with the first sheet
     return tables.write(
         {
             "registry": edition.registry_rows,
             "stages": [_stage_row(s.stages[n]) for n in sorted(s.stages)],
-            "assignments": [_assignment_row(a) for a in sorted(s.assignments, key=lambda a: a.stage)],
-            "ratings": [_rating_row(k, r) for k in sorted(s.ratings) for r in s.ratings[k]],
-            "problems": [_problem_row(k, p) for k in sorted(s.problems) for p in s.problems[k]],
-            "results": [row for k in sorted(s.outcomes) for row in _result_rows(s.outcomes[k], lang)],
+            "assignments": [
+                {**_assignment_row(a), "titles": "\n".join(titles.get(i, "") for i in a.application_ids)}
+                for a in sorted(s.assignments, key=lambda a: a.stage)
+            ],
+            "ratings": [_named(_rating_row(k, r), experts, titles) for k in sorted(s.ratings) for r in s.ratings[k]],
+            "problems": [
+                _named(_problem_row(k, p), experts, titles) for k in sorted(s.problems) for p in s.problems[k]
+            ],
+            "results": [
+                _named(row, experts, titles) for k in sorted(s.outcomes) for row in _result_rows(s.outcomes[k], lang)
+            ],
+            **progress,
         }
     )
+
+
+def _named(row: dict[str, Any], experts: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:
+    """A row with the expert's name and the DER's title beside their ids, for the person reading
+    the tab (never read back: the ids are what the state is rebuilt from)."""
+    return {
+        **row,
+        "expert_name": experts.get(str(row.get("expert_email") or ""), ""),
+        "title": titles.get(str(row.get("application_id") or ""), ""),
+    }
 
 
 # --- stages ----------------------------------------------------------------------------------------

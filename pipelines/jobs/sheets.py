@@ -11,8 +11,9 @@ from pipelines.jobs.common import Run, fmt_time, stage_title
 from pipelines.ports import BackendError, SheetKey, SheetRef, SheetSpec
 
 
-def share_message(run: Run, stage: int, group_name: str, deadline: str) -> str:
-    return i18n.text(
+def share_message(run: Run, stage: int, group_name: str, deadline: str, file: str = "") -> str:
+    """The notification of a new sheet; on the local workspace it says how the sheet comes back."""
+    message = i18n.text(
         "doc_share",
         run.lang,
         edition=run.config.edition.name,
@@ -20,6 +21,9 @@ def share_message(run: Run, stage: int, group_name: str, deadline: str) -> str:
         group=group_name,
         deadline=deadline,
     )
+    if run.config.backend.kind == "local" and file:
+        message += "\n\n" + i18n.text("doc_share_return_local", run.lang, file=file)
+    return message
 
 
 def sheet_spec(run: Run, stage: int, group: Group, expert: Expert, apps: list[Application]) -> SheetSpec:
@@ -33,14 +37,15 @@ def sheet_spec(run: Run, stage: int, group: Group, expert: Expert, apps: list[Ap
         deadline_text=deadline,
         lang=run.lang,
     )
+    name = f"form02_s{stage}_{group.id}_{expert.email.split('@')[0]}"
     return SheetSpec(
         key=SheetKey(run.edition_key, stage, group.id, expert.email),
-        name=f"form02_s{stage}_{group.id}_{expert.email.split('@')[0]}",
+        name=name,
         folder=[f"stage-{stage}", group.id, "sheets"],
         grid=grid,
         expert_name=expert.name,
         deadline_text=deadline,
-        share_message=share_message(run, stage, group.name, deadline),
+        share_message=share_message(run, stage, group.name, deadline, f"{name}.xlsx"),
         share_subject=i18n.text(
             "share_subject", run.lang, edition=run.config.edition.name, group=group.name, deadline=deadline
         ),

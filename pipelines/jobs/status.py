@@ -2,13 +2,103 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from pipelines.domain.models import Application, Status
+from pipelines import i18n
+from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import incomplete_sheets
+from pipelines.jobs.sheets import read_assignment
+
+
+# --- progress: per stage, group and expert ---------------------------------------------------------
+def _held(r: Rating) -> dict[str, Any]:
+    """A rating's scores with the raw value of each one not counted: what the ratings tab keeps."""
+    return {k: (v if v is not None else r.raw.get(k)) for k, v in r.scores.items()}
+
+
+def _seen(ratings: list[Rating]) -> str:
+    """A digest of what the expert's sheet holds, the same read live or from the ratings tab: a new
+    one means the sheet changed."""
+    held = sorted(
+        (r.application_id, sorted((k, str(v)) for k, v in _held(r).items()), r.comment, r.recused) for r in ratings
+    )
+    return hashlib.sha256(json.dumps(held, ensure_ascii=False, default=str).encode()).hexdigest()[:16]
+
+
+def _typed(ratings: list[Rating]) -> bool:
+    return any(r.comment or r.recused or any(v not in (None, "") for v in _held(r).values()) for r in ratings)
+
+
+def _sheet_now(run: Run, a: Assignment, live: bool) -> tuple[list[Rating], list[Problem]]:
+    """An expert's ratings and problems: read from the sheet while the stage is open, else as the
+    close recorded them."""
+    if live:
+        ratings, problems = read_assignment(run, a)
+        if not ratings and problems and problems[0].application_id is None:
+            run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=problems[0].detail))
+        return ratings, problems
+    key = (a.stage, a.group)
+    return (
+        [r for r in run.state.ratings.get(key, []) if r.expert_email == a.expert.email],
+        [p for p in run.state.problems.get(key, []) if p.expert == a.expert.email],
+    )
+
+
+def progress_rows(run: Run) -> list[dict[str, Any]]:
+    """The "progress" tab: for each expert's sheet, DERs assigned, fully scored, % done, when a
+    change was last seen, its problems, the stage's deadline and the group's ties waiting for a
+    decision. Open stages are read live; `last_change` is the moment a run first saw the sheet's
+    current content (kept from the tab while the content stays the same)."""
+    state = run.state
+    before = {(str(r.get("stage")), str(r.get("group")), str(r.get("expert_email"))): r for r in run.edition.progress}
+    rows = []
+    for number in (1, 2, 3):
+        record = state.stage(number)
+        live = record.state is StageState.OPEN
+        deadline = run.config.calendar.stage_close(number)  # as the config now sets it (CDB may move it)
+        for a in state.sheets(number):
+            ratings, problems = _sheet_now(run, a, live)
+            done = {r.application_id for r in ratings if r.complete or r.recused} & set(a.application_ids)
+            seen = _seen(ratings)
+            old = before.get((str(number), a.group, a.expert.email)) or {}
+            if old and str(old.get("seen") or "") == seen:
+                last_change = old.get("last_change") or ""
+            elif _typed(ratings):
+                last_change = run.now.isoformat(timespec="seconds")
+            else:
+                last_change = ""
+            outcome = state.outcomes.get((number, a.group))
+            ties = [" = ".join(t) for t in outcome.ties] if outcome is not None and not outcome.ready else []
+            assigned = len(a.application_ids)
+            rows.append(
+                {
+                    "stage": number,
+                    "group": a.group,
+                    "expert_name": a.expert.name,
+                    "expert_email": a.expert.email,
+                    "assigned": assigned,
+                    "scored": len(done),
+                    "percent": round(100 * len(done) / assigned) if assigned else 100,
+                    "last_change": str(last_change),
+                    "problems": len(problems),
+                    "problem_detail": "\n".join(f"{p.cell}: {p.detail}" for p in problems[:5])
+                    + (f"\n… +{len(problems) - 5}" if len(problems) > 5 else ""),
+                    "deadline": "" if record.state is StageState.CLOSED else deadline.isoformat(timespec="seconds"),
+                    "ties_waiting": "; ".join(ties),
+                    "seen": seen,
+                }
+            )
+    return rows
+
+
+def refresh_progress(run: Run) -> list[dict[str, Any]]:
+    """Recompute the progress tab into the edition state (written by the next `run.commit()`)."""
+    rows = progress_rows(run)
+    run.edition.progress = rows
+    return rows
 
 
 def _progress(state: EditionState, app: Application) -> str:
@@ -26,8 +116,22 @@ def _progress(state: EditionState, app: Application) -> str:
     return app.status.value
 
 
+PROGRESS_KEYS = (
+    "expert_email",
+    "expert_name",
+    "assigned",
+    "scored",
+    "percent",
+    "last_change",
+    "problems",
+    "deadline",
+    "ties_waiting",
+)
+
+
 def build_status(run: Run) -> dict[str, Any]:
     state = run.state
+    progress = progress_rows(run)  # read live for open stages; status writes nothing
     applications = [
         {
             "id": app.id,
@@ -45,15 +149,7 @@ def build_status(run: Run) -> dict[str, Any]:
     stages = []
     for number in (1, 2, 3):
         record = state.stage(number)
-        # The ratings are read from the sheets when a stage closes; while it is open, read them live.
-        live = {(p.group, p.email) for p in incomplete_sheets(run, number)} if record.state is StageState.OPEN else None
-        complete = {
-            (r.expert_email, r.application_id)
-            for (s, _g), rs in state.ratings.items()
-            if s == number
-            for r in rs
-            if r.complete
-        }
+        sheets = [p for p in progress if p["stage"] == number]
         groups: dict[str, dict[str, Any]] = {}
 
         def group(name: str, groups: dict[str, dict[str, Any]] = groups) -> dict[str, Any]:
@@ -66,20 +162,18 @@ def build_status(run: Run) -> dict[str, Any]:
                     "sheets_incomplete": [],
                     "selected": [],
                     "ties": [],
+                    "progress": [],
                 },
             )
 
-        for a in state.sheets(number):
-            g = group(a.group)
-            g["experts"].append(a.expert.email)
-            if live is not None:
-                done = (a.group, a.expert.email) not in live
-            else:
-                done = bool(a.application_ids) and all((a.expert.email, i) in complete for i in a.application_ids)
-            if done:
+        for p in sheets:
+            g = group(p["group"])
+            g["experts"].append(p["expert_email"])
+            if p["scored"] >= p["assigned"] and (p["assigned"] > 0 or record.state is StageState.OPEN):
                 g["sheets_complete"] += 1
             else:
-                g["sheets_incomplete"].append(a.expert.email)
+                g["sheets_incomplete"].append(p["expert_email"])
+            g["progress"].append({k: p[k] for k in PROGRESS_KEYS})
         for outcome in state.outcomes_of(number):
             g = group(outcome.group)
             g["selected"] = list(outcome.selected)
@@ -92,6 +186,7 @@ def build_status(run: Run) -> dict[str, Any]:
                 "opened_at": record.opened_at.isoformat(timespec="seconds") if record.opened_at else "",
                 "closed_at": record.closed_at.isoformat(timespec="seconds") if record.closed_at else "",
                 "note": record.note,
+                "deadline": next((p["deadline"] for p in sheets if p["deadline"]), ""),
                 "groups": list(groups.values()),
             }
         )

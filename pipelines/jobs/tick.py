@@ -22,6 +22,7 @@ from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.stages import apply_late_disqualifications, close_intake, close_stage, open_stage, reopen_stage
+from pipelines.jobs.status import refresh_progress
 from pipelines.ports import BackendError
 
 
@@ -68,6 +69,9 @@ def tick(run: Run) -> list[str]:
             pass
         raise
     jobs, run.held_journal = run.held_journal, held
+    if run.state.assignments:  # the progress tab, refreshed by every tick (jobs/status.py)
+        refresh_progress(run)
+        run.commit()
     run.journal("tick", ", ".join(actions) or "nothing due", {"jobs": jobs})
     return actions
 

@@ -229,11 +229,11 @@ def test_rating_sheet_is_protected_validated_and_laid_out(tmp_path, config, apps
     assert unlocked == score_cells | comment_cells
     # whole numbers 1..10 on exactly the score cells
     whole = [dv for dv in ws.data_validations.dataValidation if dv.type == "whole"]
-    assert len(whole) == 1
-    dv = whole[0]
-    assert (dv.operator, dv.formula1, dv.formula2) == ("between", "1", "10")
+    assert len(whole) == len(lay.scores)  # one per criterion: each has its own input help
+    assert {(dv.operator, dv.formula1, dv.formula2) for dv in whole} == {("between", "1", "10")}
     covered = {
         (cell_row, cell_col)
+        for dv in whole
         for rng in dv.sqref.ranges
         for cell_row in range(rng.min_row, rng.max_row + 1)
         for cell_col in range(rng.min_col, rng.max_col + 1)

@@ -28,6 +28,7 @@ from pipelines.ports import (
     SheetGrid,
     SheetKey,
     SheetSpec,
+    TableLayout,
     Workspace,
 )
 
@@ -112,6 +113,16 @@ def test_write_tables_reports_and_rewrites_only_what_changed(backend):
     assert control.write_tables({**tables, "B": (["k"], [["x"], ["y"]])}) == ["B"]
     assert control.read_table("A") == [{"k": "a", "v": 1}, {"k": "b", "v": 2}]
     assert control.read_table("B") == [{"k": "x"}, {"k": "y"}]
+
+
+def test_a_tables_layout_changes_how_it_looks_never_what_it_holds(backend):
+    control = backend.ws.control
+    tables = {"A": (["id", "title", "detail"], [["DER-1", "Микроэкономика", "бірінші жол\nекінші жол"]])}
+    layouts = {"A": TableLayout(widths=(12, 40, 50), wrapped=(1, 2), frozen_columns=1)}
+    assert control.write_tables(tables, layouts) == ["A"]
+    assert control.read_table("A") == [{"id": "DER-1", "title": "Микроэкономика", "detail": "бірінші жол\nекінші жол"}]
+    assert control.write_tables(tables, layouts) == []  # unchanged: not rewritten for its layout either
+    assert control.write_tables(tables) == []  # the same table without a layout is the same table
 
 
 def test_text_starting_with_equals_stays_text(backend):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipelines.ports import BackendError, ControlHealth, NotFound, comparable, rows_as_dicts
+from pipelines.ports import BackendError, ControlHealth, NotFound, TableLayout, comparable, rows_as_dicts
 
 from .drive import SHEET, Folders, list_files, props_query
 from .transport import Clients
@@ -30,6 +30,11 @@ ERRORS = {
     "LOADING": "#LOADING",
 }
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
+
+
+def pixels(chars: int) -> int:
+    """A column width in characters (as the grids and tables.yaml give it) in Sheets' pixels."""
+    return int(chars * 7 + 12)
 
 
 def quote_tab(title: str) -> str:
@@ -238,7 +243,10 @@ class GoogleControlStore:
         return [{"addSheet": {"properties": {"sheetId": self.tabs[name]["id"], "title": name, "gridProperties": grid}}}]
 
     @staticmethod
-    def _cells(rows: list[list[Any]], height: int, width: int) -> list[dict[str, Any]]:
+    def _cells(
+        rows: list[list[Any]], height: int, width: int, layout: TableLayout | None = None
+    ) -> list[dict[str, Any]]:
+        wrapped = set(layout.wrapped) if layout else set()
         out = []
         for r in range(height):
             row = rows[r] if r < len(rows) else []
@@ -250,11 +258,19 @@ class GoogleControlStore:
                     cell["userEnteredValue"] = value
                 if r == 0:
                     cell["userEnteredFormat"] = {"textFormat": {"bold": True}}
+                    if layout is not None:
+                        cell["userEnteredFormat"].update(wrapStrategy="WRAP", verticalAlignment="TOP")
+                elif c in wrapped:
+                    cell["userEnteredFormat"] = {"wrapStrategy": "WRAP", "verticalAlignment": "TOP"}
                 cells.append(cell)
             out.append({"values": cells})
         return out
 
-    def write_tables(self, tables: dict[str, tuple[list[str], list[list[Any]]]]) -> list[str]:
+    def write_tables(
+        self,
+        tables: dict[str, tuple[list[str], list[list[Any]]]],
+        layouts: dict[str, TableLayout] | None = None,
+    ) -> list[str]:
         with self.c.stats.operation("write tables"):
             tabs = self._tabs()
             current = self._values([n for n in tables if n in tabs])
@@ -269,6 +285,7 @@ class GoogleControlStore:
                 old = current.get(name, [])
                 height = max(len(new), len(old))
                 width = max([len(r) for r in new + old] + [1])
+                layout = (layouts or {}).get(name)
                 if name not in tabs:
                     requests += self._add_tab(name, height, width)
                     added.append(name)
@@ -295,11 +312,14 @@ class GoogleControlStore:
                                 "startColumnIndex": 0,
                                 "endColumnIndex": width,
                             },
-                            "rows": self._cells(new, height, width),
-                            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+                            "rows": self._cells(new, height, width, layout),
+                            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,"
+                            "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment",
                         }
                     }
                 )
+                if layout is not None:
+                    requests += _layout_requests(tab["id"], layout)
             self._batch_update(requests, added)
             now = self.clock()
             for name in changed:
@@ -327,7 +347,9 @@ class GoogleControlStore:
             self.cache.clear()
             raise
 
-    def append_rows(self, name: str, columns: list[str], rows: list[list[Any]]) -> None:
+    def append_rows(
+        self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
+    ) -> None:
         with self.c.stats.operation("append rows"):
             tabs = self._tabs()
             if name not in tabs:
@@ -340,11 +362,13 @@ class GoogleControlStore:
                         {
                             "updateCells": {
                                 "start": {"sheetId": tabs[name]["id"], "rowIndex": 0, "columnIndex": 0},
-                                "rows": self._cells(table, len(table), width),
-                                "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+                                "rows": self._cells(table, len(table), width, layout),
+                                "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,"
+                                "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment",
                             }
                         }
-                    ],
+                    ]
+                    + (_layout_requests(tabs[name]["id"], layout) if layout is not None else []),
                     [name],
                 )
                 self.cache[name] = (self.clock(), [[plain(json_value(v)) for v in row] for row in table])
@@ -365,6 +389,30 @@ class GoogleControlStore:
             if name in self.cache:
                 when, cached = self.cache[name]
                 self.cache[name] = (when, _norm_rows(cached) + [[plain(v) for v in r] for r in body["values"]])
+
+
+def _layout_requests(sheet_id: int, layout: TableLayout) -> list[dict[str, Any]]:
+    """Column widths and the frozen key columns of a control tab (Sheets has no print setup in its
+    API: a person printing picks landscape and "fit to width" in the print dialog)."""
+    requests: list[dict[str, Any]] = [
+        {
+            "updateSheetProperties": {
+                "properties": {"sheetId": sheet_id, "gridProperties": {"frozenColumnCount": layout.frozen_columns}},
+                "fields": "gridProperties.frozenColumnCount",
+            }
+        }
+    ]
+    for c, w in enumerate(layout.widths):
+        requests.append(
+            {
+                "updateDimensionProperties": {
+                    "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+                    "properties": {"pixelSize": pixels(w), "hiddenByUser": c in layout.hidden},
+                    "fields": "pixelSize,hiddenByUser",
+                }
+            }
+        )
+    return requests
 
 
 def _norm_rows(rows: list[list[Any]]) -> list[list[Any]]:

@@ -16,13 +16,14 @@ from typing import Any
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
 
-from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
+from .control import GoogleControlStore, extended, from_extended, json_value, pixels, sheet_url
 from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
 from .transport import Clients
 
 __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
 
 EDITABLE_BG = {"red": 1.0, "green": 0.949, "blue": 0.8}  # FFF2CC, the yellow the instructions mention
+THIN = {"style": "SOLID", "color": {"red": 0.5, "green": 0.5, "blue": 0.5}}
 
 
 # --- rating sheets -----------------------------------------------------------------------------
@@ -32,13 +33,24 @@ def _cell_data(cell: Cell, r: int, c: int) -> dict[str, Any]:
     if value:
         out["userEnteredValue"] = value
     fmt: dict[str, Any] = {"verticalAlignment": "TOP"}
+    text: dict[str, Any] = {}
     if cell.bold:
-        fmt["textFormat"] = {"bold": True}
+        text["bold"] = True
+    if cell.hyperlink:
+        text["link"] = {"uri": cell.hyperlink}
+    if text:
+        fmt["textFormat"] = text
+    if cell.centered:
+        fmt["horizontalAlignment"] = "CENTER"
+    if cell.boxed:
+        fmt["borders"] = {side: THIN for side in ("top", "bottom", "left", "right")}
     if cell.wrap or cell.editable:
         fmt["wrapStrategy"] = "WRAP"
     if cell.editable:
         fmt["backgroundColor"] = EDITABLE_BG
     out["userEnteredFormat"] = fmt
+    if cell.note:
+        out["note"] = cell.note
     if cell.validation:
         low, high, ref = cell.validation[0], cell.validation[1], a1(r, c)
         # Sheets has no whole-number condition: a custom formula, strict (other input is rejected)
@@ -48,7 +60,8 @@ def _cell_data(cell: Cell, r: int, c: int) -> dict[str, Any]:
                 "values": [{"userEnteredValue": f"=AND(ISNUMBER({ref}),{ref}=INT({ref}),{ref}>={low},{ref}<={high})"}],
             },
             "strict": True,
-            "inputMessage": f"{low}–{high}",
+            # Sheets has one help text, shown while the cell is selected and when a value is refused
+            "inputMessage": "\n".join(t for t in (cell.prompt, cell.error) if t) or f"{low}–{high}",
         }
     return out
 
@@ -84,9 +97,11 @@ def grid_requests(grid: SheetGrid, editors: list[str], sheet_id: int = 0) -> lis
                         "rowCount": max(height, grid.frozen_rows + 1),
                         "columnCount": width,
                         "frozenRowCount": grid.frozen_rows,
+                        "frozenColumnCount": grid.frozen_columns,
                     },
                 },
-                "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount",
+                "fields": "title,gridProperties.rowCount,gridProperties.columnCount,gridProperties.frozenRowCount,"
+                "gridProperties.frozenColumnCount",
             }
         }
     ]
@@ -98,17 +113,37 @@ def grid_requests(grid: SheetGrid, editors: list[str], sheet_id: int = 0) -> lis
                     {"values": [_cell_data(cell, r, c) for c, cell in enumerate(row)]}
                     for r, row in enumerate(grid.rows)
                 ],
-                "fields": "userEnteredValue,userEnteredFormat,dataValidation",
+                "fields": "userEnteredValue,userEnteredFormat,dataValidation,note",
             }
         }
     )
-    columns = [({"pixelSize": int(w * 7 + 12)}, "pixelSize", c) for c, w in enumerate(grid.column_widths) if w]
+    for r, row in enumerate(grid.rows):
+        for c, cell in enumerate(row):
+            if cell.span > 1:
+                requests.append(
+                    {
+                        "mergeCells": {
+                            "range": {
+                                "sheetId": sheet_id,
+                                "startRowIndex": r,
+                                "endRowIndex": r + 1,
+                                "startColumnIndex": c,
+                                "endColumnIndex": c + cell.span,
+                            },
+                            "mergeType": "MERGE_ALL",
+                        }
+                    }
+                )
+    columns = [({"pixelSize": pixels(w)}, "pixelSize", c) for c, w in enumerate(grid.column_widths) if w]
     columns += [({"hiddenByUser": True}, "hiddenByUser", c) for c in grid.hidden_columns]
-    for props, fields, c in columns:
+    dimensions = [("COLUMNS", *x) for x in columns]
+    # points -> pixels (96 / 72): a row left at Sheets' default would hide the wrapped criterion names
+    dimensions += [("ROWS", {"pixelSize": round(h * 4 / 3)}, "pixelSize", r) for r, h in grid.row_heights.items()]
+    for dimension, props, fields, c in dimensions:
         requests.append(
             {
                 "updateDimensionProperties": {
-                    "range": {"sheetId": sheet_id, "dimension": "COLUMNS", "startIndex": c, "endIndex": c + 1},
+                    "range": {"sheetId": sheet_id, "dimension": dimension, "startIndex": c, "endIndex": c + 1},
                     "properties": props,
                     "fields": fields,
                 }

@@ -100,7 +100,8 @@ def test_ensure_creates_everything_in_one_sheets_request(ws, fake, config, spec,
     dims = [q["updateDimensionProperties"] for q in update.body["requests"] if "updateDimensionProperties" in q]
     hidden = {d["range"]["startIndex"] for d in dims if d["properties"].get("hiddenByUser")}
     assert hidden == set(spec.grid.hidden_columns)
-    assert len([d for d in dims if "pixelSize" in d["properties"]]) == len([w for w in spec.grid.column_widths if w])
+    columns = [d for d in dims if d["range"]["dimension"] == "COLUMNS" and "pixelSize" in d["properties"]]
+    assert len(columns) == len([w for w in spec.grid.column_widths if w])
 
 
 def test_shared_with_the_expert_only_then_frozen(ws, fake, spec):
