@@ -35,15 +35,13 @@ def _retrying(fake, call, *args, **kwargs):
 
 
 def baseline(directory: Path, copies: int, latency: float, seed: int) -> dict:
+    from benchmarks.scenario import write_edition
     from google_fake import FakeGoogle
     from pipelines.backends import open_workspace
     from pipelines.config import load_config
     from pipelines.jobs.common import Run
-    from pipelines.jobs.sheets import sheet_spec
-    from pipelines.jobs.stages import close_intake, open_stage
     from pipelines.jobs.intake import run_intake
-
-    from benchmarks.scenario import write_edition
+    from pipelines.jobs.stages import close_intake, open_stage
 
     # What to write: the pipeline's own registry and stage-1 sheets, worked out on a local workspace.
     config_path, _targets = write_edition(directory, copies, seed)
@@ -54,8 +52,10 @@ def baseline(directory: Path, copies: int, latency: float, seed: int) -> dict:
     close_intake(run)
     run.commit()
     registry = [list(r.values()) for r in run.edition.registry_rows]
+    specs = []
+    ensure = local.sheets.ensure
+    local.sheets.ensure = lambda spec: (specs.append(spec), ensure(spec))[1]  # type: ignore[method-assign]
     open_stage(run, 1)
-    specs = [sheet_spec(run, a) for a in run.state.sheets(1)]
 
     fake = FakeGoogle(latency=latency)
     fake.enforce_quotas()
@@ -78,16 +78,34 @@ def baseline(directory: Path, copies: int, latency: float, seed: int) -> dict:
             _retrying(fake, ws.format, "A1:Z1", {"textFormat": {"bold": True}})
             rule = {
                 "setDataValidation": {
-                    "range": {"sheetId": ws.id, "startRowIndex": 1, "endRowIndex": len(values),
-                              "startColumnIndex": 1, "endColumnIndex": 8},
-                    "rule": {"condition": {"type": "NUMBER_BETWEEN",
-                                           "values": [{"userEnteredValue": "1"}, {"userEnteredValue": "10"}]},
-                             "strict": True},
+                    "range": {
+                        "sheetId": ws.id,
+                        "startRowIndex": 1,
+                        "endRowIndex": len(values),
+                        "startColumnIndex": 1,
+                        "endColumnIndex": 8,
+                    },
+                    "rule": {
+                        "condition": {
+                            "type": "NUMBER_BETWEEN",
+                            "values": [{"userEnteredValue": "1"}, {"userEnteredValue": "10"}],
+                        },
+                        "strict": True,
+                    },
                 }
             }
             _retrying(fake, sh.batch_update, {"requests": [rule]})
             _retrying(fake, ws.add_protected_range, "A1:A1", editor_users_emails=[])
-            _retrying(fake, sh.share, spec.key.expert, perm_type="user", role="writer", notify=False)
+            # sh.share sends gspread's legacy `withLink` field, which Drive v3 (and the fake) refuse:
+            # the same one permissions.create call, with v3's fields
+            _retrying(
+                fake,
+                gc.http_client.request,
+                "post",
+                f"https://www.googleapis.com/drive/v3/files/{sh.id}/permissions",
+                json={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
+                params={"supportsAllDrives": "true", "sendNotificationEmail": "false"},
+            )
             opened.append(ws)
     with meter.op("close"):
         for ws in opened:

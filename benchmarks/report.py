@@ -39,8 +39,7 @@ def table(name: str, result: dict) -> str:
     extra = {k: v for k, v in result.items() if k not in ("ops", "order")}
     lines.append(
         f"peak memory {extra.pop('peak_mb'):.0f} MB; run {extra.pop('wall'):.1f} s wall "
-        f"(process {extra.pop('process_wall', 0):.1f} s); "
-        + "; ".join(f"{k} {v}" for k, v in extra.items())
+        f"(process {extra.pop('process_wall', 0):.1f} s); " + "; ".join(f"{k} {v}" for k, v in extra.items())
     )
     return "\n".join(lines)
 
@@ -90,7 +89,10 @@ def targets(results: dict, copies: int) -> str:
     if x10:
         add(x10["wall"] < 60, f"x{copies} edition on the local workspace under 60 s: {x10['wall']:.1f} s")
         idle = x10["ops"]["idle tick"]
-        add(idle["wall"] / idle["calls"] < 0.5, f"idle tick at x{copies} under 0.5 s: {idle['wall'] / idle['calls']:.2f} s")
+        add(
+            idle["wall"] / idle["calls"] < 0.5,
+            f"idle tick at x{copies} under 0.5 s: {idle['wall'] / idle['calls']:.2f} s",
+        )
         add(x10["peak_mb"] < 500, f"peak memory of the x{copies} edition under 500 MB: {x10['peak_mb']:.0f} MB")
     if x10 and x1:
         ratio = x10["wall"] / x1["wall"]
@@ -99,7 +101,10 @@ def targets(results: dict, copies: int) -> str:
     if big:
         rate = big["docx_rendered"] / big["ops"]["documents"]["cpu"]
         add(rate >= 50, f">= 50 .docx per second on one core: {rate:.0f} per CPU second")
-        add(big["ops"]["intake"]["wall"] < 2, f"intake of {big['applications']} rows under 2 s: {big['ops']['intake']['wall']:.2f} s")
+        add(
+            big["ops"]["intake"]["wall"] < 2,
+            f"intake of {big['applications']} rows under 2 s: {big['ops']['intake']['wall']:.2f} s",
+        )
     g = results.get("x10-google")
     if g:
         per = g.get("per_sheet", {})
@@ -108,13 +113,22 @@ def targets(results: dict, copies: int) -> str:
             add(per["read_sheets"] <= 1, f"Sheets requests per sheet read at close: {per['read_sheets']:.2f}")
             add(per["create_drive"] <= 2, f"Drive calls per new sheet: {per['create_drive']:.2f}")
         c = g["sheet_creates"]
-        add(c["without_id"] == 0, f"files created with their id known before the call: {c['created'] - c['without_id']}/{c['created']}")
+        add(
+            c["without_id"] == 0,
+            f"files created with their id known before the call: {c['created'] - c['without_id']}/{c['created']}",
+        )
         t = total(g)
         floor = max(t["sheets_read"], t["sheets_write"])
-        add(t["simulated"] <= 1.1 * floor, f"simulated time within 1.1x of the quota floor: {t['simulated'] / max(floor, 1e-9):.2f}x")
+        add(
+            t["simulated"] <= 1.1 * floor,
+            f"simulated time within 1.1x of the quota floor: {t['simulated'] / max(floor, 1e-9):.2f}x",
+        )
         add(t["http_429"] == 0, f"quota errors: {int(t['http_429'])}")
         base = results.get("baseline")
         if base:
             ours = g["stage1"]["sheets"]
-            add(base["stage1"]["sheets"] >= 5 * ours, f">= 5x fewer Sheets requests than the baseline: {base['stage1']['sheets'] / max(ours, 1):.1f}x")
+            add(
+                base["stage1"]["sheets"] >= 5 * ours,
+                f">= 5x fewer Sheets requests than the baseline: {base['stage1']['sheets'] / max(ours, 1):.1f}x",
+            )
     return "\n".join(lines)

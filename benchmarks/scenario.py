@@ -1,6 +1,6 @@
 """One benchmark scenario in this process; prints its figures as one JSON line (see run.py).
 
-    .venv/bin/python benchmarks/scenario.py x10-local [--copies 10] [--latency 0.15]
+.venv/bin/python benchmarks/scenario.py x10-local [--copies 10] [--latency 0.15]
 """
 
 from __future__ import annotations
@@ -100,7 +100,9 @@ def simulate_experts(run: Run, stage: int, seed: int, targets: dict[str, int]) -
         rng = random.Random(int(hashlib.sha1(f"{seed}/{stage}/{a.expert.email}".encode()).hexdigest()[:12], 16))
         values: dict[tuple[int, int], object] = {}
         for index, app_id in enumerate(a.application_ids):
-            scores = demo_data.simulated_scores(targets.get(apps[app_id].response.link, 35), len(run.config.criteria), rng)
+            scores = demo_data.simulated_scores(
+                targets.get(apps[app_id].response.link, 35), len(run.config.criteria), rng
+            )
             for (_key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
                 values[(lay.data_row(index), col)] = score
         run.workspace.sheets.write_as_expert(sheet_ref(run, a), values)
