@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -177,6 +178,7 @@ class _Template:
     variables: frozenset[str]
     layouts: tuple
     env: Environment
+    parts: dict[str, bytes]  # the template's zip members: what a render leaves alone is copied as is
 
 
 _TEMPLATES: dict[tuple[str, int, int], _Template] = {}
@@ -199,7 +201,9 @@ def _compiled(path: Path) -> _Template:
         layouts = tuple(_tc_loop_layouts(Document(io.BytesIO(data))))
         for old in [k for k in _TEMPLATES if k[0] == key[0]]:  # an edited template replaces its old version
             del _TEMPLATES[old]
-        found = _TEMPLATES[key] = _Template(data, variables, layouts, env)
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = {name: archive.read(name) for name in archive.namelist()}
+        found = _TEMPLATES[key] = _Template(data, variables, layouts, env, parts)
     return found
 
 
@@ -244,8 +248,35 @@ def render(kind: str, lang: str, context: dict) -> bytes:
         raise DocumentError(f"template {path} failed to render: {exc}") from exc
     if any(layouts):
         _refit_repeated_columns(tpl.docx, layouts)
+    return _save(tpl.docx, compiled)
+
+
+# The parts a render writes (the body, headers, footers, notes, the document properties); every
+# other part of the package (styles, numbering, theme, fonts …: most of a .docx's bytes) is the
+# template's own, so it is copied from the template instead of serialised again.
+_RENDERED_PARTS = re.compile(r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml$|^docProps/core\.xml$")
+
+
+def _save(docx: Any, template: _Template) -> bytes:
+    """The package as python-docx's save writes it (the same members, content types and rels)."""
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    package = docx.part.package
+    parts = list(package.iter_parts())
     buf = io.BytesIO()
-    tpl.save(buf)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob)
+        out.writestr(PACKAGE_URI.rels_uri.membername, package.rels.xml)
+        for part in parts:
+            name = part.partname.membername
+            original = template.parts.get(name)
+            if original is not None and not _RENDERED_PARTS.match(name):
+                out.writestr(name, original, compresslevel=1)  # large and repetitive: level 1 is enough
+            else:
+                out.writestr(name, part.blob)
+            if len(part.rels):
+                out.writestr(part.partname.rels_uri.membername, part.rels.xml)
     return buf.getvalue()
 
 
