@@ -159,7 +159,7 @@ class _CompilingEnvironment(Environment):
         super().__init__(**options)
         self._compiled: dict[tuple[str, bool], Any] = {}
 
-    def from_string(self, source, globals=None, template_class=None):  # type: ignore[override]
+    def from_string(self, source, globals=None, template_class=None):
         if globals is not None or template_class is not None or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
         key = (source, bool(self.autoescape))
