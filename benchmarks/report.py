@@ -113,7 +113,7 @@ def targets(results: dict, copies: int) -> str:
         i = big["ops"]["intake"]
         add(
             i["wall"] < 2,
-            f"intake of {big['applications']} rows under 2 s: wall {i['wall']:.2f} s, cpu {i['cpu']:.2f} s",
+            f"intake of {big.get('rows', '?')} rows ({big['applications']} applications) under 2 s: wall {i['wall']:.2f} s, cpu {i['cpu']:.2f} s",
             i["cpu"] < 2,
         )
     g = results.get("x10-google")

@@ -247,6 +247,7 @@ def big_intake(directory: Path, rows: int, copies: int, seed: int) -> dict:
         "order": meter.order,
         "wall": wall,
         "peak_mb": peak_rss_mb(),
+        "rows": rows,
         "applications": len(apps),
         "accepted": sum(a.status is Status.ACCEPTED for a in apps),
         "docx_rendered": len(contexts),
