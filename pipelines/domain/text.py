@@ -130,6 +130,7 @@ def similar(a: str, b: str) -> float:
 _HOST_LIKE = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; each link is checked by several rules
 def normalise_url(url: str) -> str:
     """A URL folded for comparing: scheme and host lowercase, http = https, no `www.`, no default
     port, no trailing `/`, no fragment, no tracking parameters (utm_*, fbclid, usp …).
@@ -190,6 +191,7 @@ def _shortens(short, long) -> bool:
     return len(full) + len(initials) >= 2
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; each link is checked by several rules
 def url_problem(link: str) -> str | None:
     """What is wrong with `link` as an absolute http(s) URL with a host name; None when nothing is."""
     s = link.strip()
