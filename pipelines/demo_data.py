@@ -496,3 +496,103 @@ def simulated_scores(target: int, criteria: int, rng: random.Random) -> list[int
             scores[a] += 1
             scores[b] -= 1
     return scores
+
+
+# --- a larger edition for benchmarks ------------------------------------------------------------
+# `copies` campuses of the demo's university: every faculty, department and commission member is
+# repeated with a campus number, and each campus receives the demo's responses with its own links
+# and spellings. The demo itself (copies == 1) is not generated here: `responses` stays as it is.
+
+
+def _campus(text: str, k: int) -> str:
+    return f"{text} {k}"
+
+
+def _campus_email(email: str, k: int) -> str:
+    local, _, host = email.partition("@")
+    return f"{local}{k}@{host}"
+
+
+def scaled_config(config: dict, copies: int) -> dict:
+    """The parsed contest.yaml `config` with its university repeated `copies` times (campus 1..N):
+    ids get a `-K` suffix, names and spellings a ` K`, members' e-mails a `K` before the @."""
+    out = dict(config)
+    faculties, departments, fac_commissions = [], {}, {}
+    for k in range(1, copies + 1):
+        for f in config["faculties"]:
+            faculties.append(
+                {
+                    "id": f"{f['id']}-{k}",
+                    "name_kk": _campus(f["name_kk"], k),
+                    "name_ru": _campus(f["name_ru"], k),
+                    "spellings": [_campus(s, k) for s in f.get("spellings", [])],
+                    "departments": [
+                        {
+                            "id": f"{d['id']}-{k}",
+                            "name_kk": _campus(d["name_kk"], k),
+                            "name_ru": _campus(d["name_ru"], k),
+                            "spellings": [_campus(s, k) for s in d.get("spellings", [])],
+                        }
+                        for d in f["departments"]
+                    ],
+                }
+            )
+
+        def member(m: dict, k: int = k) -> dict:
+            moved = dict(m, email=_campus_email(m["email"], k))
+            if "department" in m:
+                moved["department"] = f"{m['department']}-{k}"
+            return moved
+
+        for dep, members in config["commissions"]["departments"].items():
+            departments[f"{dep}-{k}"] = [member(m) for m in members]
+        for fac, members in config["commissions"]["faculties"].items():
+            fac_commissions[f"{fac}-{k}"] = [member(m) for m in members]
+    out["faculties"] = faculties
+    out["commissions"] = dict(config["commissions"], departments=departments, faculties=fac_commissions)
+    return out
+
+
+def scaled_responses(intake_open: datetime, intake_close: datetime, seed: int, copies: int) -> list[Row]:
+    """The demo's responses once per campus (see `scaled_config`), in submission order: each campus's
+    faculty and department as its teachers type them with the campus number, its own links and files."""
+    rows: list[Row] = []
+    for k in range(1, copies + 1):
+        for row in responses(intake_open, intake_close, seed + k):
+            answers = dict(row.answers)
+            for header in (HEADERS[2], HEADERS[3]):
+                if answers[header].strip() and answers[header] not in ("Неизвестный", "???"):
+                    answers[header] = _campus(answers[header], k)
+            for header in (HEADERS[9], HEADERS[10], HEADERS[11]):
+                text = answers[header]
+                if text.startswith("https://skills.atu.kz/course/view.php?id=") and "id=101" not in text:
+                    answers[header] = text.replace("?id=", f"?id={k}0")
+                elif text.startswith("https://drive.google.com/open?id="):
+                    answers[header] = _file(f"{k}/{text}")
+            if answers[HEADERS[1]]:
+                answers[HEADERS[1]] = _campus_email(answers[HEADERS[1]], k)
+            rows.append(Row(answers, row.target))
+    rows.sort(key=lambda r: _sortable(r.answers[HEADERS[0]]))
+    return rows
+
+
+def intake_rows(intake_open: datetime, intake_close: datetime, seed: int, count: int, copies: int) -> list[Row]:
+    """`count` responses for the `copies`-campus university (see `scaled_config`): the scaled edition's
+    rows repeated with fresh links and titles until there are `count`, as a big year's form would hold."""
+    base = scaled_responses(intake_open, intake_close, seed, copies)
+    rows: list[Row] = []
+    n = 0
+    while len(rows) < count:
+        for row in base:
+            if len(rows) >= count:
+                break
+            answers = dict(row.answers)
+            if n:
+                answers[HEADERS[4]] = f"{answers[HEADERS[4]]} ({n + 1})" if answers[HEADERS[4]] else ""
+                link = answers[HEADERS[9]]
+                if link.startswith("https://"):
+                    answers[HEADERS[9]] = f"{link}&copy={n}"
+            rows.append(Row(answers, row.target))
+        n += 1
+    rows.sort(key=lambda r: _sortable(r.answers[HEADERS[0]]))
+    return rows

@@ -26,7 +26,9 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -130,7 +132,7 @@ def template_path(kind: str, lang: str) -> Path:
 
 def template_variables(kind: str, lang: str) -> set[str]:
     """The top-level variables the template of ``kind``/``lang`` uses."""
-    return set(_open_template(template_path(kind, lang)).get_undeclared_template_variables(_jinja_env()))
+    return set(_compiled(template_path(kind, lang)).variables)
 
 
 def _open_template(path: Path) -> DocxTemplate:
@@ -146,7 +148,63 @@ def _open_template(path: Path) -> DocxTemplate:
 
 
 def _jinja_env() -> Environment:
-    return Environment(autoescape=True)
+    return _CompilingEnvironment(autoescape=True)
+
+
+class _CompilingEnvironment(Environment):
+    """A Jinja environment that compiles each distinct source once: docxtpl hands it the same
+    patched template XML for every document of a kind, and compiling it is most of a render."""
+
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self._compiled: dict[tuple[str, bool], Any] = {}
+
+    def from_string(self, source, globals=None, template_class=None):
+        if globals is not None or template_class is not None or not isinstance(source, str):
+            return super().from_string(source, globals, template_class)
+        key = (source, bool(self.autoescape))
+        template = self._compiled.get(key)
+        if template is None:
+            template = self._compiled[key] = super().from_string(source)
+        return template
+
+
+@dataclass(frozen=True)
+class _Template:
+    """What a template file gives every render: its bytes, its variables, its {%tc for%} layouts
+    and the environment holding its compiled parts. Made once per file version (path, mtime, size)."""
+
+    data: bytes
+    variables: frozenset[str]
+    layouts: tuple
+    env: Environment
+    parts: dict[str, bytes]  # the template's zip members: what a render leaves alone is copied as is
+
+
+_TEMPLATES: dict[tuple[str, int, int], _Template] = {}
+
+
+def _compiled(path: Path) -> _Template:
+    if not path.is_file():
+        _open_template(path)  # raises the message naming the file and how to get it
+    stat = path.stat()
+    key = (str(path), stat.st_mtime_ns, stat.st_size)
+    found = _TEMPLATES.get(key)
+    if found is None:
+        data = path.read_bytes()
+        tpl = _open_template(path)
+        env = _jinja_env()
+        try:
+            variables = frozenset(tpl.get_undeclared_template_variables(env))
+        except TemplateError as exc:
+            raise DocumentError(f"template {path} has a tag error: {exc}") from exc
+        layouts = tuple(_tc_loop_layouts(Document(io.BytesIO(data))))
+        for old in [k for k in _TEMPLATES if k[0] == key[0]]:  # an edited template replaces its old version
+            del _TEMPLATES[old]
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            parts = {name: archive.read(name) for name in archive.namelist()}
+        found = _TEMPLATES[key] = _Template(data, variables, layouts, env, parts)
+    return found
 
 
 # --------------------------------------------------------------------------- rendering
@@ -176,25 +234,49 @@ def render(kind: str, lang: str, context: dict) -> bytes:
     in a value starts a new paragraph; characters XML cannot hold are dropped.
     """
     path = template_path(kind, lang)
-    tpl = _open_template(path)
-    env = _jinja_env()
-    try:
-        missing = set(tpl.get_undeclared_template_variables(env)) - set(context)
-    except TemplateError as exc:
-        raise DocumentError(f"template {path} has a tag error: {exc}") from exc
+    compiled = _compiled(path)
+    missing = set(compiled.variables) - set(context)
     if missing:
         raise DocumentError(
             f"template {path} needs variable(s) the context does not supply: {', '.join(sorted(missing))}"
         )
-    layouts = _tc_loop_layouts(Document(str(path)))
+    layouts = list(compiled.layouts)
+    tpl = DocxTemplate(io.BytesIO(compiled.data))
     try:
-        tpl.render(_clean(dict(context)), env, autoescape=True)
+        tpl.render(_clean(dict(context)), compiled.env, autoescape=True)
     except TemplateError as exc:
         raise DocumentError(f"template {path} failed to render: {exc}") from exc
     if any(layouts):
         _refit_repeated_columns(tpl.docx, layouts)
+    return _save(tpl.docx, compiled)
+
+
+# The parts a render writes (the body, headers, footers, notes, the document properties); every
+# other part of the package (styles, numbering, theme, fonts …: most of a .docx's bytes) is the
+# template's own, so it is copied from the template instead of serialised again.
+_RENDERED_PARTS = re.compile(r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml$|^docProps/core\.xml$")
+
+
+def _save(docx: Any, template: _Template) -> bytes:
+    """The package as python-docx's save writes it (the same members, content types and rels)."""
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    package = docx.part.package
+    parts = list(package.iter_parts())
     buf = io.BytesIO()
-    tpl.save(buf)
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as out:
+        out.writestr(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob)
+        out.writestr(PACKAGE_URI.rels_uri.membername, package.rels.xml)
+        for part in parts:
+            name = part.partname.membername
+            original = template.parts.get(name)
+            if original is not None and not _RENDERED_PARTS.match(name):
+                out.writestr(name, original, compresslevel=1)  # large and repetitive: level 1 is enough
+            else:
+                out.writestr(name, part.blob)
+            if len(part.rels):
+                out.writestr(part.partname.rels_uri.membername, part.rels.xml)
     return buf.getvalue()
 
 

@@ -234,13 +234,14 @@ def header_key(text: str) -> str:
     return normalise(_NUMBER.sub("", str(text or "").strip(), count=1))
 
 
-def _header_keys(text: str) -> list[str]:
+@lru_cache(maxsize=4096)  # pure: every row of an export asks again for the same headers
+def _header_keys(text: str) -> tuple[str, ...]:
     """The title's key, then its key without a trailing "(…)" remark."""
     keys = [header_key(text)]
     stripped = _REMARK.sub("", _NUMBER.sub("", str(text or "").strip(), count=1))
     if stripped and header_key(stripped) not in keys:
         keys.append(header_key(stripped))
-    return [k for k in keys if k]
+    return tuple(k for k in keys if k)
 
 
 @lru_cache(maxsize=1)

@@ -4,6 +4,7 @@ workspace/
   control.xlsx        the control tables (registry, stages, results, journal ...), one sheet each
   backups/            the last copies of control.xlsx, each taken before it was replaced (contest restore)
   manifest.json       idempotency keys -> files, hashes, sharing and freezes
+  manifest.log        entries changed since manifest.json was last written whole (JSON lines)
   drive/              documents and rating sheets, one folder per stage and group
   outbox/             notifications as .eml files for CDB to send (no mail server here)
   .frozen/            copies of rating sheets taken at stage close; later edits are ignored
@@ -127,21 +128,107 @@ def _set_text(cell, value: Any) -> None:
         cell.data_type = "s"
 
 
+class _Entries(dict):
+    """One part of the manifest (token -> entry) that tells the manifest which entries changed."""
+
+    def __init__(self, manifest: Manifest, part: str, entries: dict[str, Any]):
+        super().__init__()
+        self._manifest, self._part = manifest, part
+        for token, entry in entries.items():
+            dict.__setitem__(self, token, _Entry(self, token, entry))
+
+    def changed(self, token: str) -> None:
+        self._manifest._changed.add((self._part, token))
+
+    def __setitem__(self, token: str, entry: dict[str, Any]) -> None:
+        dict.__setitem__(self, token, _Entry(self, token, entry))
+        self.changed(token)
+
+    def __delitem__(self, token: str) -> None:
+        dict.__delitem__(self, token)
+        self.changed(token)
+
+
+class _Entry(dict):
+    """One entry; setting a key marks it changed (jobs update entries in place, then save)."""
+
+    def __init__(self, owner: _Entries, token: str, items: dict[str, Any]):
+        super().__init__(items)
+        self._owner, self._token = owner, token
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        dict.__setitem__(self, key, value)
+        self._owner.changed(self._token)
+
+
 class Manifest:
-    """manifest.json: what the pipeline created, under its idempotency key."""
+    """manifest.json: what the pipeline created, under its idempotency key.
+
+    A save appends the entries that changed to manifest.log (one JSON line each) instead of
+    rewriting the whole file, so an edition's thousand documents cost a thousand short appends,
+    not a thousand rewrites of a growing file. When the log outgrows the snapshot it is folded into
+    manifest.json (written whole, atomically) and removed; reading replays the log over the
+    snapshot, so manifest.json from before the log existed is read as it always was. A last line
+    cut short by a crash is ignored: that entry's file is simply made again by the next run."""
 
     def __init__(self, root: Path):
         self.path = root / "manifest.json"
-        self.data: dict[str, Any] = {"documents": {}, "sheets": {}}
+        self.log = root / "manifest.log"
+        self._changed: set[tuple[str, str]] = set()
+        data: Any = {"documents": {}, "sheets": {}}
+        self._snapshot_bytes = 0
         if self.path.exists():
+            raw = self.path.read_bytes()
+            self._snapshot_bytes = len(raw)
             try:
-                data = json.loads(self.path.read_text(encoding="utf-8"))
+                data = json.loads(raw.decode("utf-8"))
             except (json.JSONDecodeError, UnicodeDecodeError) as exc:
                 raise self._damaged(str(exc)) from None
             problem = _manifest_problem(data)
             if problem:
                 raise self._damaged(problem)
-            self.data = data
+        self._log_bytes = 0
+        if self.log.exists():
+            self._replay(data)
+        self._adopt(data)
+
+    def _adopt(self, data: dict[str, Any]) -> None:
+        self.data: dict[str, Any] = {
+            **data,
+            "documents": _Entries(self, "documents", data["documents"]),
+            "sheets": _Entries(self, "sheets", data["sheets"]),
+        }
+        self._changed.clear()
+
+    def _replay(self, data: dict[str, Any]) -> None:
+        raw = self.log.read_bytes()
+        self._log_bytes = len(raw)
+        lines = raw.split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line.decode("utf-8"))
+                part, token, entry = record["part"], record["token"], record["entry"]
+                if part not in ("documents", "sheets") or not isinstance(token, str):
+                    raise ValueError(f"unknown part {part!r}")
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                if number == len(lines):  # the last append, cut short: its file is made again
+                    continue
+                raise BackendError(
+                    f"{self.log}: line {number} of the workspace manifest's log is damaged ({exc}); "
+                    "restore the workspace from a backup before running jobs"
+                ) from None
+            if entry is None:
+                data[part].pop(token, None)
+            else:
+                data[part][token] = entry
+        problem = _manifest_problem(data)
+        if problem:
+            raise BackendError(
+                f"{self.log}: the workspace manifest's log is damaged ({problem}); "
+                "restore the workspace from a backup before running jobs"
+            )
 
     def _damaged(self, why: str) -> BackendError:
         return BackendError(
@@ -149,7 +236,32 @@ class Manifest:
         )
 
     def save(self) -> None:
-        _atomic_write(self.path, json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode())
+        """Make what changed since the last save durable: appended to the log, folded in when it grows."""
+        if not self._changed:
+            return
+        lines = b"".join(
+            json.dumps(
+                {"part": part, "token": token, "entry": self.data[part].get(token)}, ensure_ascii=False, sort_keys=True
+            ).encode()
+            + b"\n"
+            for part, token in sorted(self._changed)
+        )
+        self._changed.clear()
+        with open(self.log, "ab") as out:
+            out.write(lines)
+            out.flush()
+            os.fsync(out.fileno())
+        self._log_bytes += len(lines)
+        if self._log_bytes > max(self._snapshot_bytes, 1 << 16):
+            self.compact()
+
+    def compact(self) -> None:
+        """Write manifest.json whole (the log folded in) and remove the log."""
+        self._changed.clear()
+        data = json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode()
+        _atomic_write(self.path, data)
+        self.log.unlink(missing_ok=True)  # a crash before this: the log replays onto the same entries
+        self._snapshot_bytes, self._log_bytes = len(data), 0
 
 
 def _manifest_problem(data: Any) -> str | None:

@@ -9,6 +9,7 @@ keyboard neighbours (қ→к, ә→а, і→и …), so "Ақпараттық ж
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
@@ -97,12 +98,14 @@ def _clean(text: str) -> str:
     return " ".join("".join(out).split())
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units
 def normalise(text: str) -> str:
     """Text folded for matching (see the module docstring); "" for empty input."""
     words = [_fold_word(w) for w in _clean(text).split()]
     return " ".join(words).translate(_KAZ_RU)
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units
 def fold_latin(text: str) -> str:
     """`normalise`, then transliterated to Latin: "Ахметова" and "Akhmetova" fold alike."""
     text = "".join(_TRANSLIT.get(ch, ch) for ch in _clean(text))
@@ -111,6 +114,7 @@ def fold_latin(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units
 def similar(a: str, b: str) -> float:
     """0..1 similarity (difflib) of the normalised texts, also compared transliterated; 0 if one is empty."""
     na, nb = normalise(a), normalise(b)
@@ -126,6 +130,7 @@ def similar(a: str, b: str) -> float:
 _HOST_LIKE = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; each link is checked by several rules
 def normalise_url(url: str) -> str:
     """A URL folded for comparing: scheme and host lowercase, http = https, no `www.`, no default
     port, no trailing `/`, no fragment, no tracking parameters (utm_*, fbclid, usp …).
@@ -154,6 +159,7 @@ def normalise_url(url: str) -> str:
     return f"https://{host}{path}" + (f"?{urlencode(query)}" if query else "")
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units
 def normalise_person(name: str) -> frozenset[str]:
     """The words of a full name, order-insensitive, Latin and Cyrillic folded alike.
     "Иванов Иван" == "Ivan Ivanov"; an initial ("И.") stays a one-letter word."""
@@ -185,6 +191,7 @@ def _shortens(short, long) -> bool:
     return len(full) + len(initials) >= 2
 
 
+@functools.lru_cache(maxsize=1 << 16)  # pure; each link is checked by several rules
 def url_problem(link: str) -> str | None:
     """What is wrong with `link` as an absolute http(s) URL with a host name; None when nothing is."""
     s = link.strip()

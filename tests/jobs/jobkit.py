@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -89,8 +88,10 @@ def table_rows(config_path: Path, table: str, lang: str = "kk") -> list[dict[str
 
 
 def manifest(config_path: Path) -> dict[str, Any]:
-    path = workspace_dir(config_path) / "manifest.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {"documents": {}, "sheets": {}}
+    """The workspace manifest as the next run reads it (manifest.json with manifest.log replayed)."""
+    from pipelines.backends.local import Manifest
+
+    return Manifest(workspace_dir(config_path)).data
 
 
 def document_digests(config_path: Path) -> dict[str, str]:

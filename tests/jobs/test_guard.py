@@ -4,13 +4,12 @@ brand-new edition starts normally."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from jobkit import config_of, workspace_dir
 from openpyxl import load_workbook
 
 from pipelines.backends import open_workspace
+from pipelines.backends.local import Manifest
 from pipelines.demo import write_edition
 from pipelines.jobs.guard import ensure_control_intact, required_tables
 from pipelines.ports import ControlLost, DocKey, SheetKey, StoredDoc
@@ -51,7 +50,7 @@ def test_a_lost_control_workbook_stops_the_job_and_says_how_to_restore(edition, 
     message = str(caught.value)
     assert words in message and str(control) in message
     assert "contest restore" in message and str(root / "backups") in message
-    manifest = json.loads((root / "manifest.json").read_text(encoding="utf-8"))
+    manifest = Manifest(root).data
     assert f"бағалау парақтары: {len(manifest['sheets'])}, құжаттар: {len(manifest['documents'])}" in message
     assert _files(root) == before  # nothing created, nothing changed
 

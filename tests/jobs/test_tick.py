@@ -69,7 +69,8 @@ def _state(config_path: Path) -> dict:
         "files": {
             str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in files(ws)
-            if p.name not in ("control.xlsx", "manifest.json") and p.relative_to(ws).parts[0] != "backups"
+            if p.name not in ("control.xlsx", "manifest.json", "manifest.log")
+            and p.relative_to(ws).parts[0] != "backups"
         },  # copies of control.xlsx (its journal grows)
     }
 
