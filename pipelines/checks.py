@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import holidays as holiday_calendars
 
 from pipelines.config import Config
@@ -41,3 +43,20 @@ def check_config(config: Config) -> list[Reason]:
     if not config.commissions.contest:
         problems.append(Reason("commission_missing", "9.4.3", "commissions.contest: the contest commission is empty"))
     return problems
+
+
+def config_warnings(config: Config, now: datetime) -> list[Reason]:
+    """What does not stop a job but must be filled in before it is needed."""
+    warnings = []
+    ceremony = config.ceremony
+    if now < config.calendar.stage3_close and (ceremony.at is None or not ceremony.place.strip()):
+        missing = " and ".join(k for k, v in (("ceremony.at", ceremony.at), ("ceremony.place", ceremony.place)) if not v)
+        warnings.append(
+            Reason(
+                "ceremony_missing",
+                "11.4",
+                f"{missing}: the results announce the award ceremony's time and place; "
+                f"set them before stage 3 closes ({config.calendar.stage3_close:%d.%m.%Y})",
+            )
+        )
+    return warnings

@@ -197,10 +197,12 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
 @click.pass_obj
 def check_config_cmd(state: State, access: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
-    from pipelines.checks import check_config
+    from pipelines.checks import check_config, config_warnings
 
     with errors(state):
         problems = check_config(state.config)
+        for w in config_warnings(state.config, state.now()):
+            click.echo(i18n.text("config_warning", state.lang, detail=w.detail, clause=w.clause), err=True)
     if problems:
         raise click.ClickException(
             i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in problems))

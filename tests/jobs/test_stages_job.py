@@ -279,7 +279,8 @@ def test_a_tie_at_the_cut_off_waits_for_a_recorded_decision(edition):
     assert "Жұмабаев Е. С., кафедра отырысы, хаттама №7" in words
     assert "Ашық дауыс беру: 5 қолдап, 2 қарсы" in words
     assert titles[order[0]] in words
-    assert f"{order[0]} › {order[1]}" in words  # the decided order itself, not only who decided
+    # the decided order itself, not only who decided, each DER with its title beside its id
+    assert f"{order[0]} «{titles[order[0]]}» › {order[1]} «{titles[order[1]]}»" in words
     assert cheat["id"] not in words and "Енгізу актісі жалған" not in words  # another department's matter
     # the disqualification: in its own department's extract, naming the DER; out of the ranking
     feb = docx_text(workspace_dir(edition) / "drive" / "stage-1" / "FEB-EC" / "protocol_extract_s1_FEB-EC.docx")
