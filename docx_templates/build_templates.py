@@ -194,6 +194,7 @@ def new_document(lang: str, code: str, *, landscape: bool = False):
     _style(doc, "Body Text Justified", size=12, align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=3)
     _style(doc, "Note Text", size=11, italic=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=3, after=3)
     _style(doc, "Table Text", size=11)
+    _style(doc, "Table Small", size=10)
     _style(doc, "Table Heading", size=10, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _style(doc, "Signature Caption", size=9, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _style(doc, "Template Tag", size=8, color=RGBColor(0x80, 0x80, 0x80))
@@ -480,7 +481,7 @@ def build_protocol_extract(lang: str):
     para(doc, "ТЫҢДАЛДЫ:" if kk else "СЛУШАЛИ:", style="Section Heading")
     para(doc, ("Сарапшылардың бағалау парақтары (02 нысаны) бойынша СББР рейтингі:" if kk
                else "Рейтинг ЦОР по оценочным листам экспертов (форма 02):"), style="Body Text Justified")
-    table(doc, (1.0, 2.9, 4.9, 3.7, 1.4, 1.0, 1.6),
+    table(doc, (1.0, 3.3, 4.7, 3.5, 1.4, 1.0, 1.6),
           ["Орны" if kk else "Место", "ID", "СББР атауы" if kk else "Наименование ЦОР",
            "Авторлары" if kk else "Авторы", "Балл", "Сарапшылар саны" if kk else "Число экспертов",
            "Іріктелді" if kk else "Отобран"],
@@ -499,7 +500,7 @@ def build_protocol_extract(lang: str):
     para(doc, ("Келесі кезеңге ұсынылатын СББР:" if kk else "ЦОР, представляемые на следующий этап:", "b"),
          style="Body Text Justified").paragraph_format.keep_with_next = True
     tag(doc, "{%p if selected %}")
-    table(doc, (0.8, 2.9, 6.3, 4.8, 1.7),
+    table(doc, (0.8, 3.3, 6.1, 4.6, 1.7),
           ["№", "ID", "СББР атауы" if kk else "Наименование ЦОР", "Авторлары" if kk else "Авторы", "Балл"],
           ["{%tr for s in selected %}",
            ["{{ loop.index }}", "{{ s.id }}", "{{ s.title }}", "{{ s.authors }}", "{{ s.score }}"],
@@ -510,12 +511,28 @@ def build_protocol_extract(lang: str):
     _reasoning(doc, kk)
 
     keep(para(doc, ""))
-    signature_table(doc, lang, ["{%tr for m in signers %}", ("{{ m.role }}", "{{ m.name }}"), "{%tr endfor %}"],
-                    keep_together=True)
+    signature_lines(doc, lang)
     para(doc, "")
     para(doc, ("Үзінді көшірме дұрыс: " if kk else "Выписка верна: ", "b"),
          SIGN_LINE + " " + SIGN[lang] + "     ", ("Күні: " if kk else "Дата: ", "b"), "{{ doc_date }}")
     return doc
+
+
+def signature_lines(doc, lang: str):
+    """The signers (chair, secretary, members) as kept-together paragraphs: role, a line to sign on
+    and the name, the caption under the line. Every paragraph is kept with the next, so the block
+    never breaks and stays on the page of the decision before it."""
+    tag(doc, "{%p for m in signers %}")
+    p = keep(para(doc, "{{ m.role }}\t" + SIGN_LINE + "\t{{ m.name }}"))
+    p.paragraph_format.space_before = Pt(14)
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(5.0))
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(9.5))
+    c = keep(para(doc, "\t" + SIGN[lang], style="Signature Caption", align=WD_ALIGN_PARAGRAPH.LEFT))
+    c.paragraph_format.tab_stops.add_tab_stop(Cm(6.0))
+    tag(doc, "{%p if m.note %}")
+    keep(para(doc, "{{ m.note }}", style="Signature Caption", align=WD_ALIGN_PARAGRAPH.LEFT))
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
 
 
 def keep(paragraph):
@@ -615,10 +632,10 @@ def build_form02(lang: str):
 
 def _ranking_table(doc, kk: bool, *, with_id: bool = True):
     if with_id:
-        widths = (1.0, 2.9, 3.5, 2.8, 3.2, 1.3, 1.0, 0.8)
+        widths = (0.9, 3.1, 3.2, 2.6, 3.2, 1.6, 1.0, 0.9)
         vertical = (0, 6, 7)
     else:
-        widths = (1.0, 5.3, 3.6, 3.8, 1.3, 1.5)
+        widths = (0.9, 5.0, 3.4, 3.9, 1.6, 1.7)
         vertical = (0, 5)
     head = ["Орны" if kk else "Место"] + (["ID"] if with_id else []) + [
         "СББР атауы" if kk else "Наименование ЦОР", "Авторлары" if kk else "Авторы",
@@ -629,11 +646,11 @@ def _ranking_table(doc, kk: bool, *, with_id: bool = True):
         ["{{ d.raters }}"] if with_id else []) + ["{{ d.place }}"]
     aligns = (C,) + ((None,) if with_id else ()) + (None, None, None, C) + ((C,) if with_id else ()) + (C,)
     table(doc, widths, head, ["{%tr for d in ranking %}", data, "{%tr endfor %}"], aligns=aligns,
-          vertical=vertical, header_height=2.6)
+          vertical=vertical, header_height=3.0, text_style="Table Small")
 
 
 def _winners_table(doc, kk: bool, *, with_id: bool = True):
-    widths = (1.4, 2.9, 5.9, 4.6, 1.7) if with_id else (1.4, 8.4, 5.0, 1.7)
+    widths = (1.4, 3.3, 5.7, 4.4, 1.7) if with_id else (1.4, 8.4, 5.0, 1.7)
     head = ["Орын" if kk else "Место"] + (["ID"] if with_id else []) + [
         "СББР атауы" if kk else "Наименование ЦОР", "Авторлары" if kk else "Авторы", "Балл"]
     data = ["{{ w.place }}"] + (["{{ w.id }}"] if with_id else []) + ["{{ w.title }}", "{{ w.authors }}",
@@ -678,7 +695,7 @@ def build_final_protocol(lang: str):
 
     para(doc, ("Финалистердің құжаттарының толықтығын тексеру (9.4.3-тармақ):" if kk else
                "Проверка полноты документов финалистов (п. 9.4.3):"), style="Section Heading")
-    table(doc, (2.9, 4.7, 1.8, 2.2, 1.8, 1.8, 1.3),
+    table(doc, (3.3, 4.3, 1.8, 2.2, 1.8, 1.8, 1.3),
           ["ID", "СББР атауы" if kk else "Наименование ЦОР", "01 нысаны" if kk else "Форма 01",
            "Акт және сертификат" if kk else "Акт и сертификат",
            "I кезең үзіндісі" if kk else "Выписка I этапа", "II кезең үзіндісі" if kk else "Выписка II этапа",
@@ -708,8 +725,7 @@ def build_final_protocol(lang: str):
     para(doc, "{{ votes }}", style="Body Text Justified")
     _reasoning(doc, kk)
     keep(para(doc, ""))
-    signature_table(doc, lang, ["{%tr for m in signers %}", ("{{ m.role }}", "{{ m.name }}"), "{%tr endfor %}"],
-                    keep_together=True)
+    signature_lines(doc, lang)
     return doc
 
 

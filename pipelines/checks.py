@@ -50,7 +50,9 @@ def config_warnings(config: Config, now: datetime) -> list[Reason]:
     warnings = []
     ceremony = config.ceremony
     if now < config.calendar.stage3_close and (ceremony.at is None or not ceremony.place.strip()):
-        missing = " and ".join(k for k, v in (("ceremony.at", ceremony.at), ("ceremony.place", ceremony.place)) if not v)
+        missing = " and ".join(
+            k for k, v in (("ceremony.at", ceremony.at), ("ceremony.place", ceremony.place)) if not v
+        )
         warnings.append(
             Reason(
                 "ceremony_missing",

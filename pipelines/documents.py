@@ -72,7 +72,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "chair",
         "secretary",
         "members",  # [{name, role}]: who attended, role with any recusal (13)
-        "signers",  # [{name, role}]: chair, secretary, then the members
+        "signers",  # [{name, role, note}]: chair, secretary, then the members; note: a recusal (13)
         "quota",
         "ders",  # [{rank, id, title, authors, score, raters, selected_mark}]
         "selected",  # [{id, title, authors, score}]
@@ -98,7 +98,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "chair",
         "secretary",
         "members",  # [{name, role}]
-        "signers",  # [{name, role}]
+        "signers",  # [{name, role, note}]
         "quorum",
         "dossiers",  # [{id, title, form01, attachments, extract1, extract2, complete}] (9.4.3)
         "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]

@@ -159,7 +159,7 @@ def protocol_extract(lang: str = "kk", stage: int = 1) -> dict:
         "chair": MEMBERS[lang][0]["name"],
         "secretary": MEMBERS[lang][-1]["name"],
         "members": MEMBERS[lang],
-        "signers": MEMBERS[lang],
+        "signers": [{**m, "note": ""} for m in MEMBERS[lang]],
         "reasoning": [
             "DER-7K2QF9: рейтинг балы 8,67; есепке алынған сарапшылар (3)."
             if kk
@@ -295,7 +295,7 @@ def final_protocol(lang: str = "kk") -> dict:
         "chair": "Құлажанов Талғат Қалиұлы" if lang == "kk" else "Кулажанов Талгат Калиевич",
         "secretary": MEMBERS[lang][-1]["name"],
         "members": MEMBERS[lang][1:],
-        "signers": MEMBERS[lang],
+        "signers": [{**m, "note": ""} for m in MEMBERS[lang]],
         "quorum": "5 / 7",
         "dossiers": [
             {

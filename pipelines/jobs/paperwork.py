@@ -22,7 +22,7 @@ DECISION_KIND_KEYS = {
 }
 AGGREGATE_KEYS = {"mean": "doc_how_mean", "sum": "doc_how_sum"}
 BLANK = "____________"
-BLANK_DATE = {"kk": "«___» ____________ 20___ ж.", "ru": "«___» ____________ 20___ г."}
+BLANK_DATE = {"kk": "«___» ________ 20___ ж.", "ru": "«___» ________ 20___ г."}
 
 
 def fmt_number(value: float | None) -> str:
@@ -169,11 +169,30 @@ def _ratings(run: Run, stage: int, group_id: str | None) -> list[Rating]:
 
 
 def _recusals(run: Run, stage: int, group_id: str | None) -> dict[str, list[str]]:
-    """expert e-mail -> the DERs the expert stood aside from (conflict of interest, 13)."""
+    """expert e-mail -> the DERs the expert stood aside from (13): marked "I do not rate this" in
+    the sheet, or not given the DER at all (an author's own DER, a declared conflict)."""
     out: dict[str, list[str]] = {}
     for r in _ratings(run, stage, group_id):
         if r.recused:
             out.setdefault(r.expert_email.strip().lower(), []).append(r.application_id)
+    for email, ders in _not_assigned(run, stage, group_id).items():
+        out.setdefault(email, []).extend(i for i in ders if i not in out.get(email, []))
+    return out
+
+
+def _not_assigned(run: Run, stage: int, group_id: str | None) -> dict[str, list[str]]:
+    """expert e-mail -> the group's DERs the assignment did not give the expert (stood aside, 13)."""
+    groups: dict[str, list[Assignment]] = {}
+    for a in run.state.assignments:
+        if a.stage == stage and (group_id is None or a.group == group_id):
+            groups.setdefault(a.group, []).append(a)
+    out: dict[str, list[str]] = {}
+    for sheets in groups.values():
+        ders = sorted({i for a in sheets for i in a.application_ids})
+        for a in sheets:
+            aside = [i for i in ders if i not in a.application_ids]
+            if aside:
+                out.setdefault(a.expert.email.strip().lower(), []).extend(aside)
     return out
 
 
@@ -197,19 +216,17 @@ def _meeting(run: Run, stage: int, group_id: str | None) -> dict[str, Any]:
     attendees = []
     for name in names:
         key = "doc_role_chair" if name == chair else "doc_role_secretary" if name == m.secretary else "doc_member"
-        role = i18n.text(key, lang)
         member = by_name.get(name)
         aside = recused.get(member.email.strip().lower(), []) if member else []
-        if aside:
-            role += "; " + i18n.text("doc_recused_note", lang, ders="; ".join(_label(i, apps) for i in aside))
-        attendees.append({"name": name, "role": role})
+        note = i18n.text("doc_recused_note", lang, ders="; ".join(_label(i, apps) for i in aside)) if aside else ""
+        attendees.append({"name": name, "role": i18n.text(key, lang), "note": note})
     heads = [a for a in attendees if a["name"] == chair] + [a for a in attendees if a["name"] == m.secretary]
     return {
         "protocol_number": m.number or BLANK,
         "meeting_date": fmt_date(when, config),
         "chair": chair or BLANK,
         "secretary": m.secretary or BLANK,
-        "members": attendees,
+        "members": [{"name": a["name"], "role": "; ".join(x for x in (a["role"], a["note"]) if x)} for a in attendees],
         "signers": heads + [a for a in attendees if a not in heads],
         "present": len(attendees),
         "total": len({x.name for x in members} | ({chair} if chair else set())),
@@ -254,6 +271,7 @@ def _reasoning(run: Run, stage: int, group_id: str | None, ordered: list[Standin
     ratings = _ratings(run, stage, group_id)
     counted = counted_ratings([r for r in ratings if not r.recused], [s.application_id for s in ordered])
     by_pair = {(r.expert_email.strip().lower(), r.application_id): r for r in ratings}
+    not_assigned = _not_assigned(run, stage, group_id)
     for s in ordered:
         i = s.application_id
         done = {r.expert_email.strip().lower() for r in counted.get(i, [])}
@@ -263,10 +281,22 @@ def _reasoning(run: Run, stage: int, group_id: str | None, ordered: list[Standin
             f"{a.expert.name} — {_not_counted(by_pair.get((a.expert.email.strip().lower(), i)), lang)}"
             for a in mine
             if a.expert.email.strip().lower() not in done
+        ] + [
+            f"{a.expert.name} — {i18n.text('doc_not_counted_aside', lang)}"
+            for a in assignments
+            if i in not_assigned.get(a.expert.email.strip().lower(), [])
         ]
-        line = i18n.text(
-            "doc_reason_raters", lang, der=_label(i, apps), score=fmt_number(s.score), n=len(yes), who=", ".join(yes)
-        )
+        if no:
+            line = i18n.text(
+                "doc_reason_raters",
+                lang,
+                der=_label(i, apps),
+                score=fmt_number(s.score),
+                n=len(yes),
+                who=", ".join(yes),
+            )
+        else:  # everyone assigned was counted: no need to name them again
+            line = i18n.text("doc_reason_raters_all", lang, der=_label(i, apps), score=fmt_number(s.score), n=len(yes))
         if no:
             line += " " + i18n.text("doc_reason_not_counted", lang, who="; ".join(no))
         lines.append(line)
