@@ -118,7 +118,7 @@ def test_a_recusal_in_the_sheet_is_named_and_not_counted(edition):
     _source, render = paperwork.extract_document(run, 1, Group(1, "FIT-IS", group.name_kk, ()))
     words = docx_text_bytes(render())
     title = next(a.title for a in run.state.applications if a.id == marked.application_id)
-    assert f"Садықова Айгүл Маратқызы — мүдделер қақтығысына байланысты бағалаудан бас тартты (13)" in words
+    assert "Садықова Айгүл Маратқызы — мүдделер қақтығысына байланысты бағалаудан бас тартты (13)" in words
     assert f"{marked.application_id} «{title}»" in words
 
 
