@@ -298,6 +298,55 @@ def remind(state: State, dry_run: bool) -> None:
 
 
 @cli.command()
+@click.option(
+    "--dry-run", is_flag=True, help="Show the messages that would be sent, without sending or recording them."
+)
+@click.pass_obj
+def notify(state: State, dry_run: bool) -> None:
+    """Tell applicants what happened: accepted or rejected, after each stage, the winners' places."""
+    from pipelines.jobs.notify import notify as run_notify
+
+    with errors(state), nullcontext() if dry_run else exclusive(state):
+        run = make_run(state)
+        run_notify(run, send=not dry_run)
+    finish(state, run)
+
+
+@cli.command()
+@click.option(
+    "--export",
+    "export",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the winners in the previous_winners format for the next edition's contest.yaml.",
+)
+@click.pass_obj
+def winners(state: State, export: str | None) -> None:
+    """List this edition's winners; --export FILE writes them for the next edition (9.9)."""
+    from pipelines.jobs.paperwork import previous_winners, winners_file
+
+    with errors(state):
+        run = make_run(state)
+        found = previous_winners(run)
+        if not found:
+            raise click.ClickException(i18n.text("winners_none", state.lang))
+        for w in found:
+            state.echo(
+                i18n.text(
+                    "winners_line",
+                    state.lang,
+                    place=w["place"],
+                    id=w["id"],
+                    title=w["title"],
+                    authors=", ".join(w["authors"]),
+                )
+            )
+        if export:
+            Path(export).write_text(winners_file(run), encoding="utf-8")
+            state.echo(i18n.text("winners_written", state.lang, path=export, n=len(found)))
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable: the keys of docs/architecture.md.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:

@@ -620,3 +620,41 @@ def _authors(app: Application | None) -> str:
     if app is None:
         return ""
     return "; ".join(a.name for a in app.response.authors) or app.response.authors_raw
+
+
+def previous_winners(run: Run) -> list[dict[str, Any]]:
+    """This edition's winners and prize-winners (11.3, 11.5) as the next edition's config lists
+    earlier winners (previous_winners, 9.9): title, link, authors, year, place, id."""
+    apps = _apps(run)
+    out = []
+    for place, app_id in winner_places(run):
+        app = apps.get(app_id)
+        if app is None:
+            continue
+        authors = [a.name for a in app.response.authors] or [app.response.authors_raw.strip()]
+        out.append(
+            {
+                "title": app.title,
+                "link": app.response.link,
+                "authors": [a for a in authors if a],
+                "year": run.config.edition.year,
+                "place": place,
+                "id": app_id,
+            }
+        )
+    return out
+
+
+def winners_file(run: Run) -> str:
+    """The YAML of `contest winners --export`: a file the next edition's contest.yaml includes with
+    `previous_winners_files: [this file]`."""
+    import yaml
+
+    head = (
+        f"# Winners and prize-winners of «{run.config.edition.name}» ({run.config.edition.year}), written by\n"
+        "# `contest winners --export`. The next edition includes this file in its contest.yaml:\n"
+        "#   previous_winners_files: [<this file>]\n"
+        "# so that their DERs are not accepted again (9.9).\n"
+    )
+    body = yaml.safe_dump({"previous_winners": previous_winners(run)}, allow_unicode=True, sort_keys=False)
+    return head + body

@@ -34,7 +34,7 @@ from openpyxl import load_workbook
 from pipelines import rating_sheet
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts, write_edition
-from pipelines.jobs.common import fmt_score
+from pipelines.jobs.paperwork import fmt_number
 from pipelines.jobs.tick import tick, tick_lock
 from pipelines.ports import BackendError
 
@@ -254,7 +254,7 @@ def test_the_final_protocol_and_results_name_the_winners_with_their_scores(calen
         rows = [row for table in docx_tables(path) for row in table]
         for w in winners:
             assert any(
-                titles[w["id"]] in row and fmt_score(w["score"]) in row and str(w["place"]) in row for row in rows
+                titles[w["id"]] in row and fmt_number(w["score"]) in row and str(w["place"]) in row for row in rows
             ), (path.name, w)
     final = docx_text(drive / "stage-3" / "contest" / "final_protocol.docx")
     assert config_of(config_path).commissions.chair in final
