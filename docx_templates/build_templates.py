@@ -525,10 +525,10 @@ def signature_lines(doc, lang: str):
     tag(doc, "{%p for m in signers %}")
     p = keep(para(doc, "{{ m.role }}\t" + SIGN_LINE + "\t{{ m.name }}"))
     p.paragraph_format.space_before = Pt(14)
-    p.paragraph_format.tab_stops.add_tab_stop(Cm(5.0))
-    p.paragraph_format.tab_stops.add_tab_stop(Cm(9.5))
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(3.6))
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(7.9))
     c = keep(para(doc, "\t" + SIGN[lang], style="Signature Caption", align=WD_ALIGN_PARAGRAPH.LEFT))
-    c.paragraph_format.tab_stops.add_tab_stop(Cm(6.0))
+    c.paragraph_format.tab_stops.add_tab_stop(Cm(4.6))
     tag(doc, "{%p if m.note %}")
     keep(para(doc, "{{ m.note }}", style="Signature Caption", align=WD_ALIGN_PARAGRAPH.LEFT))
     tag(doc, "{%p endif %}")
@@ -588,7 +588,7 @@ def build_form02(lang: str):
               aligns=(C, None, None, None, C, C, C, C))
     head, nums = t.rows[0], t.rows[1]
     repeat_header(nums)
-    row_height(head, 6.0)
+    row_height(head, 5.2)
     vertical_text(head.cells[5])
     vertical_text(head.cells[7])
     for i in (0, 1, 2, 3):  # the fixed columns span both header rows
@@ -598,23 +598,24 @@ def build_form02(lang: str):
         merged.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
     set_cell(nums.cells[5], "{{ c.n }}", "Table Heading")
     set_cell(nums.cells[7], "{{ sum_n }}", "Table Heading")
+    # the notes, the scale and the signature stay together: the expert signs under what she reads
     tag(doc, "{%p if notes %}")
-    para(doc, ("Есепке алынбаған мәндер және сарапшының пікірлері (жол нөмірі бойынша):" if kk else
-               "Неучтённые значения и комментарии эксперта (по номеру строки):", "b"), style="Note Text")
+    keep(para(doc, ("Есепке алынбаған мәндер және сарапшының пікірлері (жол нөмірі бойынша):" if kk else
+                    "Неучтённые значения и комментарии эксперта (по номеру строки):", "b"), style="Note Text"))
     tag(doc, "{%p for x in notes %}")
-    para(doc, "{{ x }}", style="Note Text")
+    keep(para(doc, "{{ x }}", style="Note Text")).paragraph_format.space_before = Pt(0)
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
 
     para(doc, ("Ескерту: СББР әр критерий бойынша 1-ден 10-ға дейінгі шкала бойынша бағаланады: "
                "1 – өте нашар, 10 – өте жақсы." if kk else
                "Примечание: ЦОР оценивается по каждому критерию по шкале от 1 до 10: "
-               "1 – очень плохо, 10 – очень хорошо."), style="Note Text")
-    para(doc, "")
+               "1 – очень плохо, 10 – очень хорошо."), style="Note Text").paragraph_format.keep_with_next = True
+    keep(para(doc, ""))
     t = doc.add_table(rows=1, cols=4)
     t.autofit = False
     fixed_layout(t)
-    for i, w in enumerate((7.5, 8.0, 5.5, 5.2)):
+    for i, w in enumerate((6.5, 7.7, 5.5, 6.5)):
         t.columns[i].width = Cm(w)
         _set_cell_width(t.rows[0].cells[i], w)
     c0, c1, c2, c3 = t.rows[0].cells
@@ -646,7 +647,7 @@ def _ranking_table(doc, kk: bool, *, with_id: bool = True):
         ["{{ d.raters }}"] if with_id else []) + ["{{ d.place }}"]
     aligns = (C,) + ((None,) if with_id else ()) + (None, None, None, C) + ((C,) if with_id else ()) + (C,)
     table(doc, widths, head, ["{%tr for d in ranking %}", data, "{%tr endfor %}"], aligns=aligns,
-          vertical=vertical, header_height=3.0, text_style="Table Small")
+          vertical=vertical, header_height=3.4, text_style="Table Small")
 
 
 def _winners_table(doc, kk: bool, *, with_id: bool = True):
@@ -695,7 +696,7 @@ def build_final_protocol(lang: str):
 
     para(doc, ("Финалистердің құжаттарының толықтығын тексеру (9.4.3-тармақ):" if kk else
                "Проверка полноты документов финалистов (п. 9.4.3):"), style="Section Heading")
-    table(doc, (3.3, 4.3, 1.8, 2.2, 1.8, 1.8, 1.3),
+    table(doc, (3.1, 4.0, 1.7, 2.1, 1.8, 1.8, 2.0),
           ["ID", "СББР атауы" if kk else "Наименование ЦОР", "01 нысаны" if kk else "Форма 01",
            "Акт және сертификат" if kk else "Акт и сертификат",
            "I кезең үзіндісі" if kk else "Выписка I этапа", "II кезең үзіндісі" if kk else "Выписка II этапа",

@@ -96,17 +96,17 @@ def due(run: Run) -> list[Notification]:
         places = {i: n for o in outcomes for n, i in enumerate(o.selected, start=1)}
         for o in outcomes:
             for s in o.standings:
-                app = apps.get(s.application_id)
-                if app is None or app.status is not Status.ACCEPTED:
+                der = apps.get(s.application_id)
+                if der is None or der.status is not Status.ACCEPTED:
                     continue
                 values = dict(stage=stage_title(stage, lang))
                 if stage < 3:
                     key = "notify_advanced" if s.application_id in places else "notify_not_advanced"
-                    add(f"stage{stage}", app, key, **values)
+                    add(f"stage{stage}", der, key, **values)
                 elif s.application_id in places:
-                    add("winner", app, "notify_winner", place=places[s.application_id], ceremony=where or "—", **values)
+                    add("winner", der, "notify_winner", place=places[s.application_id], ceremony=where or "—", **values)
                 else:
-                    add("stage3", app, "notify_finalist", **values)
+                    add("stage3", der, "notify_finalist", **values)
     return out
 
 
