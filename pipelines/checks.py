@@ -8,7 +8,7 @@ import holidays as holiday_calendars
 
 from pipelines.config import Config
 from pipelines.domain.calendar import announcement_in_time
-from pipelines.domain.models import Reason
+from pipelines.domain.models import Notice, Reason
 
 
 def kazakhstan_holidays(*years: int) -> set:
@@ -53,12 +53,12 @@ def config_warnings(config: Config, now: datetime) -> list[Reason]:
         missing = " and ".join(
             k for k, v in (("ceremony.at", ceremony.at), ("ceremony.place", ceremony.place)) if not v
         )
-        warnings.append(
-            Reason(
-                "ceremony_missing",
-                "11.4",
-                f"{missing}: the results announce the award ceremony's time and place; "
-                f"set them before stage 3 closes ({config.calendar.stage3_close:%d.%m.%Y})",
-            )
+        detail = Notice(
+            "ceremony_missing",
+            "{missing}: the results announce the award ceremony's time and place; set them before "
+            "stage 3 closes ({deadline})",
+            missing=missing,
+            deadline=f"{config.calendar.stage3_close.astimezone(config.zone):%d.%m.%Y}",
         )
+        warnings.append(Reason("ceremony_missing", "11.4", detail))
     return warnings

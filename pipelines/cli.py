@@ -202,7 +202,10 @@ def check_config_cmd(state: State, access: bool) -> None:
     with errors(state):
         problems = check_config(state.config)
         for w in config_warnings(state.config, state.now()):
-            click.echo(i18n.text("config_warning", state.lang, detail=w.detail, clause=w.clause), err=True)
+            click.echo(
+                i18n.text("config_warning", state.lang, detail=i18n.say(w.detail, state.lang), clause=w.clause),
+                err=True,
+            )
     if problems:
         raise click.ClickException(
             i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in problems))
