@@ -194,6 +194,7 @@ def new_document(lang: str, code: str, *, landscape: bool = False):
     _style(doc, "Body Text Justified", size=12, align=WD_ALIGN_PARAGRAPH.JUSTIFY, after=3)
     _style(doc, "Note Text", size=11, italic=True, align=WD_ALIGN_PARAGRAPH.JUSTIFY, before=3, after=3)
     _style(doc, "Table Text", size=11)
+    _style(doc, "Table Small", size=10)
     _style(doc, "Table Heading", size=10, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _style(doc, "Signature Caption", size=9, italic=True, align=WD_ALIGN_PARAGRAPH.CENTER)
     _style(doc, "Template Tag", size=8, color=RGBColor(0x80, 0x80, 0x80))
@@ -349,9 +350,10 @@ def table(doc, widths_cm, header=None, rows=(), *, grid=True, heading_style="Tab
     return t
 
 
-def signature_table(doc, lang: str, rows, widths=(5.0, 4.5, 7.0)):
+def signature_table(doc, lang: str, rows, widths=(5.0, 4.5, 7.0), *, keep_together: bool = False):
     """Borderless signature block: role | ____ (signature) | name. ``rows`` items are
-    (role, name) or a ``{%tr …%}`` tag string."""
+    (role, name) or a ``{%tr …%}`` tag string. ``keep_together``: every row is kept on the page of
+    the next, so the block is not split and stays with the text before it."""
     t = doc.add_table(rows=0, cols=3)
     t.autofit = False
     fixed_layout(t)
@@ -373,6 +375,11 @@ def signature_table(doc, lang: str, rows, widths=(5.0, 4.5, 7.0)):
         set_cell(c1, SIGN_LINE, "Normal", align=WD_ALIGN_PARAGRAPH.CENTER)
         c1.add_paragraph(SIGN[lang], style="Signature Caption")
         set_cell(c2, name, "Normal")
+    if keep_together:
+        for row in t.rows[:-1]:
+            for cell in row.cells:
+                for p in cell.paragraphs:
+                    p.paragraph_format.keep_with_next = True
     return t
 
 
@@ -447,9 +454,13 @@ def build_protocol_extract(lang: str):
     para(doc, "{{ stage_title }}", style="Doc Subtitle")
     para(doc, ("«{{ edition_name }}» байқауы" if kk else "Конкурс «{{ edition_name }}»"), style="Doc Subtitle")
     para(doc, "")
+    para(doc, ("№ {{ protocol_number }} хаттама" if kk else "Протокол № {{ protocol_number }}"),
+         style="Doc Subtitle")
     field_line(doc, "Алқалы орган:" if kk else "Коллегиальный орган:", "{{ commission_kind }}")
     field_line(doc, "Құрылымдық бөлімше:" if kk else "Подразделение:", "{{ unit_name }}")
     field_line(doc, "Отырыс күні:" if kk else "Дата заседания:", "{{ meeting_date }}")
+    field_line(doc, "Төраға:" if kk else "Председатель:", "{{ chair }}")
+    field_line(doc, "Хатшы:" if kk else "Секретарь:", "{{ secretary }}")
 
     para(doc, "ҚАТЫСҚАНДАР:" if kk else "ПРИСУТСТВОВАЛИ:", style="Section Heading")
     table(doc, (0.8, 8.2, 7.5),
@@ -470,7 +481,7 @@ def build_protocol_extract(lang: str):
     para(doc, "ТЫҢДАЛДЫ:" if kk else "СЛУШАЛИ:", style="Section Heading")
     para(doc, ("Сарапшылардың бағалау парақтары (02 нысаны) бойынша СББР рейтингі:" if kk
                else "Рейтинг ЦОР по оценочным листам экспертов (форма 02):"), style="Body Text Justified")
-    table(doc, (1.0, 2.6, 5.1, 3.8, 1.3, 1.0, 1.7),
+    table(doc, (1.0, 3.3, 4.7, 3.5, 1.4, 1.0, 1.6),
           ["Орны" if kk else "Место", "ID", "СББР атауы" if kk else "Наименование ЦОР",
            "Авторлары" if kk else "Авторы", "Балл", "Сарапшылар саны" if kk else "Число экспертов",
            "Іріктелді" if kk else "Отобран"],
@@ -489,7 +500,7 @@ def build_protocol_extract(lang: str):
     para(doc, ("Келесі кезеңге ұсынылатын СББР:" if kk else "ЦОР, представляемые на следующий этап:", "b"),
          style="Body Text Justified").paragraph_format.keep_with_next = True
     tag(doc, "{%p if selected %}")
-    table(doc, (0.8, 2.6, 6.5, 4.9, 1.7),
+    table(doc, (0.8, 3.3, 6.1, 4.6, 1.7),
           ["№", "ID", "СББР атауы" if kk else "Наименование ЦОР", "Авторлары" if kk else "Авторы", "Балл"],
           ["{%tr for s in selected %}",
            ["{{ loop.index }}", "{{ s.id }}", "{{ s.title }}", "{{ s.authors }}", "{{ s.score }}"],
@@ -497,13 +508,45 @@ def build_protocol_extract(lang: str):
     tag(doc, "{%p else %}")
     para(doc, NONE[lang] + ".")
     tag(doc, "{%p endif %}")
+    _reasoning(doc, kk)
 
-    para(doc, "")
-    signature_table(doc, lang, ["{%tr for m in members %}", ("{{ m.role }}", "{{ m.name }}"), "{%tr endfor %}"])
+    keep(para(doc, ""))
+    signature_lines(doc, lang)
     para(doc, "")
     para(doc, ("Үзінді көшірме дұрыс: " if kk else "Выписка верна: ", "b"),
          SIGN_LINE + " " + SIGN[lang] + "     ", ("Күні: " if kk else "Дата: ", "b"), "{{ doc_date }}")
     return doc
+
+
+def signature_lines(doc, lang: str):
+    """The signers (chair, secretary, members) as kept-together paragraphs: role, a line to sign on
+    and the name, the caption under the line. Every paragraph is kept with the next, so the block
+    never breaks and stays on the page of the decision before it."""
+    tag(doc, "{%p for m in signers %}")
+    p = keep(para(doc, "{{ m.role }}\t" + SIGN_LINE + "\t{{ m.name }}"))
+    p.paragraph_format.space_before = Pt(14)
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(3.6))
+    p.paragraph_format.tab_stops.add_tab_stop(Cm(7.9))
+    c = keep(para(doc, "\t" + SIGN[lang], style="Signature Caption", align=WD_ALIGN_PARAGRAPH.LEFT))
+    c.paragraph_format.tab_stops.add_tab_stop(Cm(4.6))
+    tag(doc, "{%p if m.note %}")
+    keep(para(doc, "{{ m.note }}", style="Signature Caption", align=WD_ALIGN_PARAGRAPH.LEFT))
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p endfor %}")
+
+
+def keep(paragraph):
+    """Keep this paragraph on the page of the next one (a decision stays with its signatures)."""
+    paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def _reasoning(doc, kk: bool):
+    """The reasoned decision: one paragraph per sentence the pipeline wrote from what happened."""
+    keep(para(doc, ("Шешімнің негіздемесі:" if kk else "Обоснование решения:", "b"), style="Body Text Justified"))
+    tag(doc, "{%p for r in reasoning %}")
+    keep(para(doc, "{{ r }}", style="Body Text Justified"))
+    tag(doc, "{%p endfor %}")
 
 
 def _decisions(doc, kk: bool):
@@ -532,38 +575,47 @@ def build_form02(lang: str):
          style="Doc Subtitle")
     para(doc, "")
 
-    widths = (0.8, 4.6, 3.6, 3.6, 0.4, 1.2, 0.4, 4.4, 1.4)
+    # The approved form: № | title | author | link | the criteria numbered 1..n | n+1 the sum.
+    widths = (0.8, 5.4, 4.0, 4.6, 0.4, 1.5, 0.4, 1.9)
     headers = ["№", "СББР атауы" if kk else "Наименование ЦОР", "СББР авторы" if kk else "Автор(ы) ЦОР",
                "СББР сілтемесі" if kk else "Ссылка на ЦОР", "{%tc for c in criteria %}", "{{ c.label }}",
-               "{%tc endfor %}", "Сарапшының түсініктемесі" if kk else "Комментарий эксперта",
+               "{%tc endfor %}",
                "Барлық көрсеткіштер бойынша ұпайлар сомасы" if kk else "Сумма баллов по всем показателям"]
-    numbers = ["", "", "", "", "{%tc for c in criteria %}", "{{ c.n }}", "{%tc endfor %}", "", ""]
+    numbers = ["", "", "", "", "{%tc for c in criteria %}", "{{ c.n }}", "{%tc endfor %}", "{{ sum_n }}"]
     data = ["{{ r.n }}", "{{ r.title }}", "{{ r.authors }}", "{{ r.link }}", "{%tc for s in r.scores %}",
-            "{{ s }}", "{%tc endfor %}", "{{ r.comment }}", "{{ r.total }}"]
+            "{{ s }}", "{%tc endfor %}", "{{ r.total }}"]
     t = table(doc, widths, headers, [numbers, "{%tr for r in rows %}", data, "{%tr endfor %}"],
-              aligns=(C, None, None, None, C, C, C, None, C))
+              aligns=(C, None, None, None, C, C, C, C))
     head, nums = t.rows[0], t.rows[1]
     repeat_header(nums)
-    row_height(head, 6.0)
+    row_height(head, 5.2)
     vertical_text(head.cells[5])
-    for i in (0, 1, 2, 3, 7, 8):  # the fixed columns span both header rows
+    vertical_text(head.cells[7])
+    for i in (0, 1, 2, 3):  # the fixed columns span both header rows
         text = headers[i]
         merged = head.cells[i].merge(nums.cells[i])
         set_cell(merged, text, "Table Heading")
         merged.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
-        if i == 8:
-            vertical_text(merged)
     set_cell(nums.cells[5], "{{ c.n }}", "Table Heading")
+    set_cell(nums.cells[7], "{{ sum_n }}", "Table Heading")
+    # the notes, the scale and the signature stay together: the expert signs under what she reads
+    tag(doc, "{%p if notes %}")
+    keep(para(doc, ("Есепке алынбаған мәндер және сарапшының пікірлері (жол нөмірі бойынша):" if kk else
+                    "Неучтённые значения и комментарии эксперта (по номеру строки):", "b"), style="Note Text"))
+    tag(doc, "{%p for x in notes %}")
+    keep(para(doc, "{{ x }}", style="Note Text")).paragraph_format.space_before = Pt(0)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
 
     para(doc, ("Ескерту: СББР әр критерий бойынша 1-ден 10-ға дейінгі шкала бойынша бағаланады: "
                "1 – өте нашар, 10 – өте жақсы." if kk else
                "Примечание: ЦОР оценивается по каждому критерию по шкале от 1 до 10: "
-               "1 – очень плохо, 10 – очень хорошо."), style="Note Text")
-    para(doc, "")
+               "1 – очень плохо, 10 – очень хорошо."), style="Note Text").paragraph_format.keep_with_next = True
+    keep(para(doc, ""))
     t = doc.add_table(rows=1, cols=4)
     t.autofit = False
     fixed_layout(t)
-    for i, w in enumerate((7.5, 8.0, 5.5, 5.2)):
+    for i, w in enumerate((6.5, 7.7, 5.5, 6.5)):
         t.columns[i].width = Cm(w)
         _set_cell_width(t.rows[0].cells[i], w)
     c0, c1, c2, c3 = t.rows[0].cells
@@ -575,18 +627,16 @@ def build_form02(lang: str):
     set_cell(c1, "{{ expert_name }}", "Normal")
     set_cell(c2, SIGN_LINE, "Normal", align=C)
     c2.add_paragraph(SIGN[lang], style="Signature Caption")
-    p = set_cell(c3, "", "Normal", align=WD_ALIGN_PARAGRAPH.RIGHT)
-    p.add_run("Күні: " if kk else "Дата: ").bold = True
-    p.add_run("{{ doc_date }}")
+    set_cell(c3, "{{ doc_date }}", "Normal", align=WD_ALIGN_PARAGRAPH.RIGHT)  # blank, dated by hand
     return doc
 
 
 def _ranking_table(doc, kk: bool, *, with_id: bool = True):
     if with_id:
-        widths = (1.0, 2.6, 3.6, 2.9, 3.4, 1.2, 1.0, 0.8)
+        widths = (0.9, 3.1, 3.2, 2.6, 3.2, 1.6, 1.0, 0.9)
         vertical = (0, 6, 7)
     else:
-        widths = (1.0, 5.3, 3.6, 3.8, 1.3, 1.5)
+        widths = (0.9, 5.0, 3.4, 3.9, 1.6, 1.7)
         vertical = (0, 5)
     head = ["Орны" if kk else "Место"] + (["ID"] if with_id else []) + [
         "СББР атауы" if kk else "Наименование ЦОР", "Авторлары" if kk else "Авторы",
@@ -597,11 +647,11 @@ def _ranking_table(doc, kk: bool, *, with_id: bool = True):
         ["{{ d.raters }}"] if with_id else []) + ["{{ d.place }}"]
     aligns = (C,) + ((None,) if with_id else ()) + (None, None, None, C) + ((C,) if with_id else ()) + (C,)
     table(doc, widths, head, ["{%tr for d in ranking %}", data, "{%tr endfor %}"], aligns=aligns,
-          vertical=vertical, header_height=2.6)
+          vertical=vertical, header_height=3.4, text_style="Table Small")
 
 
 def _winners_table(doc, kk: bool, *, with_id: bool = True):
-    widths = (1.4, 2.6, 6.1, 4.7, 1.7) if with_id else (1.4, 8.4, 5.0, 1.7)
+    widths = (1.4, 3.3, 5.7, 4.4, 1.7) if with_id else (1.4, 8.4, 5.0, 1.7)
     head = ["Орын" if kk else "Место"] + (["ID"] if with_id else []) + [
         "СББР атауы" if kk else "Наименование ЦОР", "Авторлары" if kk else "Авторы", "Балл"]
     data = ["{{ w.place }}"] + (["{{ w.id }}"] if with_id else []) + ["{{ w.title }}", "{{ w.authors }}",
@@ -619,11 +669,13 @@ def build_final_protocol(lang: str):
          style="Doc Subtitle")
     para(doc, ("(үшінші, финалдық кезең)" if kk else "(третий, финальный этап)"), style="Doc Subtitle")
     para(doc, "")
-    p = para(doc, "Алматы қ." if kk else "г. Алматы", "\t{{ meeting_date }}")
+    p = para(doc, "№ {{ protocol_number }}\t", "Алматы қ., " if kk else "г. Алматы, ", "{{ meeting_date }}")
     p.paragraph_format.tab_stops.add_tab_stop(Cm(16.5), WD_TAB_ALIGNMENT.RIGHT)
     para(doc, "")
     field_line(doc, "Төраға:" if kk else "Председатель:", "{{ chair }}")
-    para(doc, ("Комиссия мүшелері:" if kk else "Члены комиссии:", "b")).paragraph_format.keep_with_next = True
+    field_line(doc, "Хатшы:" if kk else "Секретарь:", "{{ secretary }}")
+    field_line(doc, "Кворум:" if kk else "Кворум:", "{{ quorum }}")
+    para(doc, ("Қатысқандар:" if kk else "Присутствовали:", "b")).paragraph_format.keep_with_next = True
     table(doc, (0.8, 8.2, 7.5),
           ["№", "Аты-жөні, тегі" if kk else "Фамилия, имя, отчество", "Рөлі" if kk else "Роль"],
           ["{%tr for m in members %}", ["{{ loop.index }}", "{{ m.name }}", "{{ m.role }}"], "{%tr endfor %}"],
@@ -642,6 +694,18 @@ def build_final_protocol(lang: str):
                "(форма 02):"), style="Body Text Justified")
     _ranking_table(doc, kk)
 
+    para(doc, ("Финалистердің құжаттарының толықтығын тексеру (9.4.3-тармақ):" if kk else
+               "Проверка полноты документов финалистов (п. 9.4.3):"), style="Section Heading")
+    table(doc, (3.1, 4.0, 1.7, 2.1, 1.8, 1.8, 2.0),
+          ["ID", "СББР атауы" if kk else "Наименование ЦОР", "01 нысаны" if kk else "Форма 01",
+           "Акт және сертификат" if kk else "Акт и сертификат",
+           "I кезең үзіндісі" if kk else "Выписка I этапа", "II кезең үзіндісі" if kk else "Выписка II этапа",
+           "Қорытынды" if kk else "Итог"],
+          ["{%tr for c in dossiers %}",
+           ["{{ c.id }}", "{{ c.title }}", "{{ c.form01 }}", "{{ c.attachments }}", "{{ c.extract1 }}",
+            "{{ c.extract2 }}", "{{ c.complete }}"],
+           "{%tr endfor %}"], aligns=(None, None, C, C, C, C, C))
+
     para(doc, "Комиссияның тіркелген шешімдері:" if kk else "Зафиксированные решения комиссии:",
          style="Section Heading")
     _decisions(doc, kk)
@@ -659,13 +723,10 @@ def build_final_protocol(lang: str):
                "АО «АТУ» и ЦИИЦР в формате PDF (пп. 11.4, 13.2)."), style="Body Text Justified")
     para(doc, ("3. Байқау қорытындысын «АТУ» АҚ ректорына таныстыру." if kk else
                "3. Представить итоги конкурса ректору АО «АТУ»."), style="Body Text Justified")
-    para(doc, "")
-    signature_table(doc, lang, [
-        ("Комиссия төрағасы" if kk else "Председатель комиссии", "{{ chair }}"),
-        "{%tr for m in members %}",
-        ("{{ m.role }}", "{{ m.name }}"),
-        "{%tr endfor %}",
-    ])
+    para(doc, "{{ votes }}", style="Body Text Justified")
+    _reasoning(doc, kk)
+    keep(para(doc, ""))
+    signature_lines(doc, lang)
     return doc
 
 
@@ -714,6 +775,7 @@ def build_all(outdir: Path = HERE) -> list[Path]:
             props = doc.core_properties
             props.title = f"{kind} ({lang}) — АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04"
             props.author = "ATU CDB"
+            props.language = {"kk": "kk-KZ", "ru": "ru-RU"}[lang]
             props.comments = "docxtpl template; see docx_templates/build_templates.py for the tag rules"
             path = outdir / f"{kind}.{lang}.docx"
             doc.save(path)

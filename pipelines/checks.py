@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import holidays as holiday_calendars
 
 from pipelines.config import Config
 from pipelines.domain.calendar import announcement_in_time
-from pipelines.domain.models import Reason
+from pipelines.domain.models import Notice, Reason
 
 
 def kazakhstan_holidays(*years: int) -> set:
@@ -41,3 +43,22 @@ def check_config(config: Config) -> list[Reason]:
     if not config.commissions.contest:
         problems.append(Reason("commission_missing", "9.4.3", "commissions.contest: the contest commission is empty"))
     return problems
+
+
+def config_warnings(config: Config, now: datetime) -> list[Reason]:
+    """What does not stop a job but must be filled in before it is needed."""
+    warnings = []
+    ceremony = config.ceremony
+    if now < config.calendar.stage3_close and (ceremony.at is None or not ceremony.place.strip()):
+        missing = " and ".join(
+            k for k, v in (("ceremony.at", ceremony.at), ("ceremony.place", ceremony.place)) if not v
+        )
+        detail = Notice(
+            "ceremony_missing",
+            "{missing}: the results announce the award ceremony's time and place; set them before "
+            "stage 3 closes ({deadline})",
+            missing=missing,
+            deadline=f"{config.calendar.stage3_close.astimezone(config.zone):%d.%m.%Y}",
+        )
+        warnings.append(Reason("ceremony_missing", "11.4", detail))
+    return warnings

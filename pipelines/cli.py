@@ -197,10 +197,15 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
 @click.pass_obj
 def check_config_cmd(state: State, access: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
-    from pipelines.checks import check_config
+    from pipelines.checks import check_config, config_warnings
 
     with errors(state):
         problems = check_config(state.config)
+        for w in config_warnings(state.config, state.now()):
+            click.echo(
+                i18n.text("config_warning", state.lang, detail=i18n.say(w.detail, state.lang), clause=w.clause),
+                err=True,
+            )
     if problems:
         raise click.ClickException(
             i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in problems))
@@ -293,6 +298,55 @@ def remind(state: State, dry_run: bool) -> None:
         run = make_run(state)
         run_remind(run, send=not dry_run)
     finish(state, run)
+
+
+@cli.command()
+@click.option(
+    "--dry-run", is_flag=True, help="Show the messages that would be sent, without sending or recording them."
+)
+@click.pass_obj
+def notify(state: State, dry_run: bool) -> None:
+    """Tell applicants what happened: accepted or rejected, after each stage, the winners' places."""
+    from pipelines.jobs.notify import notify as run_notify
+
+    with errors(state), nullcontext() if dry_run else exclusive(state):
+        run = make_run(state)
+        run_notify(run, send=not dry_run)
+    finish(state, run)
+
+
+@cli.command()
+@click.option(
+    "--export",
+    "export",
+    type=click.Path(dir_okay=False, writable=True),
+    default=None,
+    help="Write the winners in the previous_winners format for the next edition's contest.yaml.",
+)
+@click.pass_obj
+def winners(state: State, export: str | None) -> None:
+    """List this edition's winners; --export FILE writes them for the next edition (9.9)."""
+    from pipelines.jobs.paperwork import previous_winners, winners_file
+
+    with errors(state):
+        run = make_run(state)
+        found = previous_winners(run)
+        if not found:
+            raise click.ClickException(i18n.text("winners_none", state.lang))
+        for w in found:
+            state.echo(
+                i18n.text(
+                    "winners_line",
+                    state.lang,
+                    place=w["place"],
+                    id=w["id"],
+                    title=w["title"],
+                    authors=", ".join(w["authors"]),
+                )
+            )
+        if export:
+            Path(export).write_text(winners_file(run), encoding="utf-8")
+            state.echo(i18n.text("winners_written", state.lang, path=export, n=len(found)))
 
 
 @cli.command()

@@ -114,23 +114,29 @@ DEFAULT_CRITERIA = [
     Criterion(key="completeness", kk="СББР материалдарының толықтығы", ru="Полнота материалов ЦОР"),
     Criterion(
         key="text_quality",
-        kk="Мәтіндік материалдың қолжетімділігі мен сапасы",
-        ru="Доступность и качество текстовых материалов",
+        kk="Мәтіндік материалды жобалаудың қолжетімділігі мен сапасы",
+        ru="Доступность и качество оформления текстового материала",
     ),
     Criterion(
         key="video_quality",
-        kk="Бейне/анимацияның қолжетімділігі мен сапасы",
-        ru="Доступность и качество видео/анимации",
+        kk="Бейне/анимация дизайнының қолжетімділігі мен сапасы",
+        ru="Доступность и качество дизайна видео/анимации",
     ),
     Criterion(key="design", kk="СББР жобалау және безендіру", ru="Дизайн и оформление ЦОР"),
     Criterion(key="interactivity", kk="Интерактивті әдістерді қолдану", ru="Использование интерактивных методов"),
     Criterion(
         key="tests",
-        kk="Тест тапсырмаларының болуы және сапасы (квиздер, сауалнамалар)",
-        ru="Наличие и качество тестовых заданий (квизы, опросы)",
+        kk="Тест тапсырмаларының (сауалнама, сауалнама) болуы және сапасы",
+        ru="Наличие и качество тестовых заданий (квиз, опрос)",
     ),
-    Criterion(key="impression", kk="Жалпы әсер", ru="Общее впечатление"),
+    Criterion(
+        key="impression",
+        kk="Жалпы әсер (бірнеше жол жаза аласыз)",
+        ru="Общее впечатление (можно написать несколько строк)",
+    ),
 ]
+# The wording above is form 02 as approved (Ү. ЖИЦДО-7.5.1-2025-04-02), column by column; the
+# Kazakh text is the source, including its "(сауалнама, сауалнама)".
 
 
 class Quotas(_Strict):
@@ -160,6 +166,40 @@ class PreviousWinner(_Strict):
     link: str = ""
     authors: list[str] = []
     year: int | None = None
+    place: int | None = None  # the prize place it won (contest winners --export writes it)
+    id: str = ""  # its DER id in that edition
+
+
+class Votes(_Strict):
+    """A vote as the minutes record it (9.4.1: the department selects by vote)."""
+
+    yes: int = Field(0, ge=0, alias="for")
+    against: int = Field(0, ge=0)
+    abstained: int = Field(0, ge=0)
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class Meeting(_Strict):
+    """The record of one commission meeting, as its minutes name it. Every key is optional: an
+    extract without one prints the commission's members as attendees, the stage's deadline (or the
+    latest decision recorded for the group) as the date, and blank lines to fill in by hand."""
+
+    stage: int = Field(ge=1, le=3)
+    group: str | None = None  # department (1) or faculty (2) id; none: every group of the stage
+    date: datetime | None = None
+    number: str = ""  # the protocol's number, e.g. "7"
+    chair: str = ""
+    secretary: str = ""
+    attendees: list[str] = []  # names present; default: the commission's members
+    votes: Votes | None = None  # the vote on the selection (the decision)
+
+
+class Ceremony(_Strict):
+    """The award ceremony the results announce (11.4)."""
+
+    at: datetime | None = None
+    place: str = ""
 
 
 class DecisionConfig(_Strict):
@@ -168,6 +208,7 @@ class DecisionConfig(_Strict):
     group: str | None = None
     applications: list[str]
     order: list[str] = []  # tie_break: the order the commission decided, best first
+    votes: Votes | None = None  # the vote the decision was taken by, when the minutes record one
     by: str
     at: datetime
     reason: str
@@ -232,7 +273,12 @@ class Config(_Strict):
     quotas: Quotas = Quotas()
     scoring: Scoring = Scoring()
     previous_winners: list[PreviousWinner] = []
+    # Files written by `contest winners --export` in earlier editions (relative to this file):
+    # their winners join previous_winners (9.9), so nobody retypes them.
+    previous_winners_files: list[str] = []
     decisions: list[DecisionConfig] = []
+    meetings: list[Meeting] = []
+    ceremony: Ceremony = Ceremony()
     form: FormSourceConfig = FormSourceConfig()
     backend: LocalBackend | GoogleBackend = Field(LocalBackend(), discriminator="kind")
     remind: Remind = Remind()
@@ -258,6 +304,11 @@ class Config(_Strict):
         for d in self.decisions:
             if d.at.tzinfo is None:
                 d.at = d.at.replace(tzinfo=zone)
+        for m in self.meetings:
+            if m.date is not None and m.date.tzinfo is None:
+                m.date = m.date.replace(tzinfo=zone)
+        if self.ceremony.at is not None and self.ceremony.at.tzinfo is None:
+            self.ceremony.at = self.ceremony.at.replace(tzinfo=zone)
         fac_ids = [f.id for f in self.faculties]
         dep_ids = [d.id for f in self.faculties for d in f.departments]
         for ids, what in ((fac_ids, "faculty"), (dep_ids, "department")):
@@ -299,6 +350,33 @@ class Config(_Strict):
 
     def faculty(self, faculty_id: str) -> Faculty:
         return next(f for f in self.faculties if f.id == faculty_id)
+
+    def meeting(self, stage: int, group: str | None) -> Meeting:
+        """The meeting record of one group's stage: its own entry, else the stage's, else defaults."""
+        own = [m for m in self.meetings if m.stage == stage and m.group == group]
+        shared = [m for m in self.meetings if m.stage == stage and m.group is None]
+        return (own or shared or [Meeting(stage=stage, group=group)])[0]
+
+    def all_previous_winners(self) -> list[PreviousWinner]:
+        """previous_winners and the winners of every file in previous_winners_files (9.9)."""
+        out = list(self.previous_winners)
+        for name in self.previous_winners_files:
+            path = self.path(name)
+            if not path.is_file():
+                raise ConfigError(f"previous_winners_files: {path} not found")
+            try:
+                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            except yaml.YAMLError:
+                raise ConfigError(f"previous_winners_files: {path} is not valid YAML") from None
+            rows = data.get("previous_winners") if isinstance(data, dict) else None
+            if not isinstance(rows, list):
+                raise ConfigError(f"previous_winners_files: {path} has no previous_winners list")
+            for n, row in enumerate(rows, start=1):
+                try:
+                    out.append(PreviousWinner.model_validate(row))
+                except ValidationError as exc:
+                    raise ConfigError(f"previous_winners_files: {path}, entry {n}: {_describe(exc)}") from None
+        return out
 
     def domain_decisions(self) -> list[Decision]:
         return [
@@ -365,7 +443,7 @@ class Config(_Strict):
             zone=self.zone,
             faculties=self.units(),
             previous_winners=tuple(
-                rules.PreviousWinner(w.title, w.link, tuple(w.authors), w.year) for w in self.previous_winners
+                rules.PreviousWinner(w.title, w.link, tuple(w.authors), w.year) for w in self.all_previous_winners()
             ),
             decisions=tuple(self.domain_decisions()),
         )

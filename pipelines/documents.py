@@ -70,11 +70,16 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "unit_name",
         "commission_kind",
         "meeting_date",
-        "members",  # [{name, role}]
+        "protocol_number",
+        "chair",
+        "secretary",
+        "members",  # [{name, role}]: who attended, role with any recusal (13)
+        "signers",  # [{name, role, note}]: chair, secretary, then the members; note: a recusal (13)
         "quota",
         "ders",  # [{rank, id, title, authors, score, raters, selected_mark}]
         "selected",  # [{id, title, authors, score}]
-        "decision_text",
+        "decision_text",  # the selection and its vote
+        "reasoning",  # [str]: the reasoned decision, sentence by sentence
         "decisions",  # [{kind, by, at, reason}]
         "criteria_note",
     },
@@ -84,16 +89,25 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "unit_name",
         "expert_name",
         "criteria",  # [{n, label}]
-        "rows",  # [{n, title, authors, link, scores: [str] (one per criterion), comment, total}]
+        "sum_n",  # the number of the sum column (criteria + 1; 8 on the approved form)
+        "rows",  # [{n, title, authors, link, scores: [str] (one per criterion), total}]
+        "notes",  # [str]: why a value is not counted, the expert's comments
     },
     "final_protocol": COMMON_KEYS
     | {
         "meeting_date",
+        "protocol_number",
         "chair",
+        "secretary",
         "members",  # [{name, role}]
+        "signers",  # [{name, role, note}]
+        "quorum",
+        "dossiers",  # [{id, title, form01, attachments, extract1, extract2, complete}] (9.4.3)
         "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
         "winners",  # [{place, id, title, authors, score}]
         "decisions",  # [{kind, by, at, reason}]
+        "reasoning",  # [str]
+        "votes",
         "prize_places",
     },
     "results": COMMON_KEYS
@@ -105,6 +119,20 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
 }
 
 SOFFICE_TIMEOUT = 120  # seconds
+
+# The document's own properties (File > Properties; the PDF's title and author), in its language.
+LOCALES = {"kk": "kk-KZ", "ru": "ru-RU"}
+AUTHOR = {
+    "kk": "«Алматы технологиялық университеті» АҚ, ЖИЦДО",
+    "ru": "АО «Алматинский технологический университет», ЦИИЦР",
+}
+TITLES = {
+    "form01": {"kk": "Ілеспе хат (01 нысаны)", "ru": "Сопроводительное письмо (форма 01)"},
+    "protocol_extract": {"kk": "Хаттамадан үзінді көшірме", "ru": "Выписка из протокола"},
+    "form02": {"kk": "Бағалау парағы (02 нысаны)", "ru": "Оценочный лист (форма 02)"},
+    "final_protocol": {"kk": "Қорытынды хаттама", "ru": "Итоговый протокол"},
+    "results": {"kk": "Байқау нәтижелері", "ru": "Результаты конкурса"},
+}
 
 
 class DocumentError(Exception):
@@ -248,13 +276,16 @@ def render(kind: str, lang: str, context: dict) -> bytes:
         raise DocumentError(f"template {path} failed to render: {exc}") from exc
     if any(layouts):
         _refit_repeated_columns(tpl.docx, layouts)
+    stamp(tpl.docx, kind, lang, str(context.get("edition_name") or ""))
     return _save(tpl.docx, compiled)
 
 
-# The parts a render writes (the body, headers, footers, notes, the document properties); every
-# other part of the package (styles, numbering, theme, fonts …: most of a .docx's bytes) is the
-# template's own, so it is copied from the template instead of serialised again.
-_RENDERED_PARTS = re.compile(r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes)\.xml$|^docProps/core\.xml$")
+# The parts a render writes (the body, headers, footers, notes, the document properties, and the
+# styles, whose proofing language `stamp` sets); every other part of the package (numbering, theme,
+# fonts …) is the template's own, so it is copied from the template instead of serialised again.
+_RENDERED_PARTS = re.compile(
+    r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes|styles)\.xml$|^docProps/core\.xml$"
+)
 
 
 def _save(docx: Any, template: _Template) -> bytes:
@@ -368,6 +399,30 @@ def _refit_repeated_columns(doc, layouts) -> None:
                 tcw.set(qn("w:w"), str(sum(widths[pos : pos + span])))
                 tcw.set(qn("w:type"), "dxa")
                 pos += span
+
+
+def stamp(doc, kind: str, lang: str, edition: str = "") -> None:
+    """Title, author and language of the document in its own language: the core properties (the
+    PDF takes its title and author from them) and the proofing language of every run (kk-KZ / ru-RU)."""
+    props = doc.core_properties
+    title = TITLES[kind][lang]
+    props.title = f"{title} — «{edition}»" if edition else title
+    props.author = props.last_modified_by = AUTHOR[lang]
+    props.language = LOCALES[lang]
+    props.comments = ""
+    locale = LOCALES[lang]
+    styles = doc.styles.element
+    defaults = styles.find(qn("w:docDefaults"))
+    rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
+    for owner in [rpr] + list(styles.iter(qn("w:rPr"))) + list(doc.element.body.iter(qn("w:rPr"))):
+        if owner is None:
+            continue
+        el = owner.find(qn("w:lang"))
+        if el is None:
+            el = OxmlElement("w:lang")
+            owner.append(el)
+        for attr in ("w:val", "w:eastAsia", "w:bidi"):
+            el.set(qn(attr), locale)
 
 
 # --------------------------------------------------------------------------- reading back

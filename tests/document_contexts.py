@@ -155,7 +155,16 @@ def protocol_extract(lang: str = "kk", stage: int = 1) -> dict:
         if kk
         else ("заседание кафедры" if stage == 1 else "экспертная комиссия факультета"),
         "meeting_date": "11.03.2027",
+        "protocol_number": "7",
+        "chair": MEMBERS[lang][0]["name"],
+        "secretary": MEMBERS[lang][-1]["name"],
         "members": MEMBERS[lang],
+        "signers": [{**m, "note": ""} for m in MEMBERS[lang]],
+        "reasoning": [
+            "DER-7K2QF9: рейтинг балы 8,67; есепке алынған сарапшылар (3)."
+            if kk
+            else "DER-7K2QF9: рейтинговый балл 8,67; учтены оценки экспертов (3)."
+        ],
         "quota": quota,
         "ders": ders,
         "selected": [
@@ -190,6 +199,15 @@ def form02(lang: str = "kk", n_criteria: int = 7) -> dict:
         "unit_name": "Ақпараттық жүйелер кафедрасы" if kk else "Кафедра информационных систем",
         "expert_name": "Жұмабеков Ерлан Маратұлы" if kk else "Жумабеков Ерлан Маратович",
         "criteria": [{"n": i + 1, "label": label} for i, label in enumerate(labels)],
+        "sum_n": str(n_criteria + 1),
+        "notes": [
+            "1. "
+            + (
+                "сарапшының пікірі: Тапсырмалар жақсы құрылымдалған"
+                if kk
+                else "комментарий эксперта: Задания хорошо структурированы"
+            )
+        ],
         "rows": [
             {
                 "n": 1,
@@ -197,7 +215,6 @@ def form02(lang: str = "kk", n_criteria: int = 7) -> dict:
                 "authors": "Әбдірахманова Г. С., Иванов С. П.",
                 "link": "https://skills.atu.kz/course/view.php?id=412",
                 "scores": scores1,
-                "comment": "Тапсырмалар жақсы құрылымдалған" if kk else "Задания хорошо структурированы",
                 "total": str(sum(int(s) for s in scores1)),
             },
             {
@@ -206,7 +223,6 @@ def form02(lang: str = "kk", n_criteria: int = 7) -> dict:
                 "authors": "Омарова Д. К.",
                 "link": "https://skills.atu.kz/course/view.php?id=377",
                 "scores": scores2,
-                "comment": "",
                 "total": str(sum(int(s) for s in scores2)),
             },
         ],
@@ -275,11 +291,29 @@ def final_protocol(lang: str = "kk") -> dict:
     return {
         **common(lang),
         "meeting_date": "25.03.2027",
+        "protocol_number": "3",
         "chair": "Құлажанов Талғат Қалиұлы" if lang == "kk" else "Кулажанов Талгат Калиевич",
+        "secretary": MEMBERS[lang][-1]["name"],
         "members": MEMBERS[lang][1:],
+        "signers": [{**m, "note": ""} for m in MEMBERS[lang]],
+        "quorum": "5 / 7",
+        "dossiers": [
+            {
+                "id": r["id"],
+                "title": r["title"],
+                "form01": "+",
+                "attachments": "+",
+                "extract1": "+",
+                "extract2": "+",
+                "complete": "+",
+            }
+            for r in _ranking(lang)
+        ],
         "ranking": _ranking(lang),
         "winners": _winners(lang),
         "decisions": [],
+        "reasoning": [],
+        "votes": "5 / 0 / 0",
         "prize_places": 3,
     }
 

@@ -66,7 +66,8 @@ def _expected_strings(kind: str, ctx: dict) -> list[str]:
         out += [ctx["expert_name"], ctx["unit_name"], ctx["doc_date"], "Ү. ЖИЦДО-7.5.1-2025-04-02"]
         out += [c["label"] for c in ctx["criteria"]]
         for r in ctx["rows"]:
-            out += [r["title"], r["authors"], r["link"], r["total"]] + ([r["comment"]] if r["comment"] else [])
+            out += [r["title"], r["authors"], r["link"], r["total"]]
+        out += ctx["notes"]
         out.append("1 – өте нашар, 10 – өте жақсы" if ctx["lang"] == "kk" else "1 – очень плохо, 10 – очень хорошо")
     elif kind == "final_protocol":
         out += [ctx["chair"], ctx["meeting_date"], ctx["regulation"], str(ctx["prize_places"])]
@@ -166,18 +167,19 @@ def test_form02_one_column_per_criterion(lang, n):
     ctx = C.form02(lang, n_criteria=n)
     data = D.render("form02", lang, ctx)
     doc, table = _scores_table(data)
-    ncols = 4 + n + 2  # №, title, authors, link | criteria | comment, total
+    ncols = 4 + n + 1  # №, title, authors, link | criteria 1..n | n+1 the sum (form 02 as approved)
     grid = _grid(table)
     assert len(grid) == ncols
     header = [c.text for c in table.rows[0].cells]
     assert header[4 : 4 + n] == [c["label"] for c in ctx["criteria"]]
-    assert [c.text for c in table.rows[1].cells][4 : 4 + n] == [str(c["n"]) for c in ctx["criteria"]]
+    numbers = [c.text for c in table.rows[1].cells]
+    assert numbers[4:] == [str(i) for i in range(1, n + 2)]
     body = table.rows[2:]
     assert len(body) == len(ctx["rows"])
     for row, r in zip(body, ctx["rows"]):
         cells = [c.text for c in row.cells]
         assert len(row._tr.tc_lst) == ncols
-        assert cells == [str(r["n"]), r["title"], r["authors"], r["link"], *r["scores"], r["comment"], r["total"]]
+        assert cells == [str(r["n"]), r["title"], r["authors"], r["link"], *r["scores"], r["total"]]
     # widths: the table spans the text width; criteria columns equal and narrower than the title
     sec = doc.sections[0]
     text_width = int((sec.page_width - sec.left_margin - sec.right_margin) / 635)
@@ -227,7 +229,7 @@ def test_signature_line_for_every_author_and_member():
     assert lines.count("Ким Виктор Алексеевич") == 2  # authors table + signature line
     ctx = C.final_protocol("ru")
     lines = D.docx_text(D.render("final_protocol", "ru", ctx)).split("\n")
-    assert lines.count("(подпись)") == 1 + len(ctx["members"])
+    assert sum(line.strip() == "(подпись)" for line in lines) == len(ctx["signers"])  # chair, secretary, members
 
 
 def test_newlines_and_control_characters():

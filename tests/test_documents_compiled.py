@@ -38,8 +38,10 @@ def test_a_rendered_document_is_a_whole_package_with_the_templates_styles():
     with zipfile.ZipFile(io.BytesIO(data)) as out, zipfile.ZipFile(TEMPLATES / "form02.ru.docx") as tpl:
         assert out.testzip() is None
         assert set(tpl.namelist()) <= set(out.namelist())
-        assert out.read("word/styles.xml") == tpl.read("word/styles.xml")  # copied, not re-serialised
+        for part in ("word/theme/theme1.xml", "word/numbering.xml", "word/fontTable.xml"):
+            assert out.read(part) == tpl.read(part), part  # copied, not re-serialised
         assert out.read("word/document.xml") != tpl.read("word/document.xml")
+        assert b'w:val="ru-RU"' in out.read("word/styles.xml")  # the styles carry the proofing language
     doc = Document(io.BytesIO(data))  # python-docx opens it again
     assert doc.styles["Normal"] is not None and doc.tables
 

@@ -9,8 +9,9 @@ from typing import Any
 
 from pipelines import i18n
 from pipelines.domain import intake as rules
-from pipelines.domain.models import Application, Assignment, Group, Rating, Standing
-from pipelines.jobs.common import Run, common_context, fmt_date, fmt_score, fmt_time, rendered, stage_title
+from pipelines.domain.models import Application, Assignment, Decision, Group, Problem, Rating, Standing
+from pipelines.domain.scoring import counted_ratings
+from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered, stage_title
 from pipelines.ports import BackendError, DocKey, StoredDoc
 
 COMMISSION_KEYS = {1: "doc_commission_1", 2: "doc_commission_2"}
@@ -20,6 +21,13 @@ DECISION_KIND_KEYS = {
     "disqualify": "doc_kind_disqualify",
 }
 AGGREGATE_KEYS = {"mean": "doc_how_mean", "sum": "doc_how_sum"}
+BLANK = "____________"
+BLANK_DATE = {"kk": "«___» ________ 20___ ж.", "ru": "«___» ________ 20___ г."}
+
+
+def fmt_number(value: float | None) -> str:
+    """A score as the documents print it: two decimals and a decimal comma (kk-KZ, ru-RU)."""
+    return "—" if value is None else f"{value:.2f}".replace(".", ",")
 
 
 def form01_context(run: Run, app: Application) -> dict:
@@ -85,42 +93,6 @@ def _unit_ders(run: Run, stage: int, group: str | None) -> set[str]:
     return {s.application_id for s in _standings(run, 3)} | set(_selected(run, 2))
 
 
-def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
-    """The recorded decisions this protocol must print: its own tie-breaks and incomplete closes,
-    and disqualifications (9.10) of its own DERs only — never another unit's. Each names its DERs."""
-
-    ders = _unit_ders(run, stage, group)
-    out = []
-    for d in run.config.domain_decisions():
-        if d.kind == "disqualify":
-            if not ders & set(d.applications):
-                continue
-        elif not (d.stage == stage and (group is None or d.group == group)):
-            continue
-        which = " › ".join(d.order) if d.kind == "tie_break" and d.order else ", ".join(d.applications)
-        kind = i18n.text(DECISION_KIND_KEYS[d.kind], run.lang)
-        out.append(
-            {
-                "kind": f"{kind}: {which}" if which else kind,
-                "by": d.by,
-                "at": fmt_date(d.at, run.config),
-                "reason": d.reason,
-            }
-        )
-    return out
-
-
-def _members(run: Run, stage: int, group_id: str) -> list[dict[str, str]]:
-    c = run.config.commissions
-    members = {1: c.departments.get(group_id, []), 2: c.faculties.get(group_id, []), 3: c.contest}[stage]
-    # The final protocol gives the chair a signature line of its own (members sign below).
-    return [
-        {"name": m.name, "role": i18n.text("doc_member", run.lang)}
-        for m in members
-        if not (stage == 3 and m.name == c.chair)
-    ]
-
-
 def _put(
     run: Run,
     kind: str,
@@ -138,25 +110,262 @@ def _put(
     )
 
 
+def _label(app_id: str, apps: dict[str, Application]) -> str:
+    """A DER as a protocol names it: its id with its title beside it."""
+    app = apps.get(app_id)
+    return f"{app_id} «{app.title}»" if app else app_id
+
+
+def _group_decisions(run: Run, stage: int, group: str | None) -> list[tuple[Decision, Any]]:
+    """The recorded decisions a protocol speaks for, each with the vote recorded beside it: its own
+    tie-breaks and incomplete closes, and disqualifications (9.10) of its own DERs only."""
+    ders = _unit_ders(run, stage, group)
+    out = []
+    for d, raw in zip(run.config.domain_decisions(), run.config.decisions):
+        if d.kind == "disqualify":
+            if not ders & set(d.applications):
+                continue
+        elif not (d.stage == stage and (group is None or d.group == group)):
+            continue
+        out.append((d, raw.votes))
+    return out
+
+
+def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
+    """The decisions table: what, by whom, when and why, each DER named with its title."""
+    apps = _apps(run)
+    out = []
+    for d, _votes in _group_decisions(run, stage, group):
+        ids = d.order if d.kind == "tie_break" and d.order else d.applications
+        which = (" › " if d.kind == "tie_break" else "; ").join(_label(i, apps) for i in ids)
+        kind = i18n.text(DECISION_KIND_KEYS[d.kind], run.lang)
+        out.append(
+            {
+                "kind": f"{kind}: {which}" if which else kind,
+                "by": d.by,
+                "at": fmt_date(d.at, run.config),
+                "reason": d.reason,
+            }
+        )
+    return out
+
+
+def _votes_text(votes: Any, lang: str) -> str:
+    """The vote as the minutes record it; blank lines to fill in by hand when the config has none."""
+    if votes is None:
+        return i18n.text("doc_votes", lang, yes="____", against="____", abstained="____")
+    return i18n.text("doc_votes", lang, yes=votes.yes, against=votes.against, abstained=votes.abstained)
+
+
+def _commission(run: Run, stage: int, group_id: str) -> list:
+    c = run.config.commissions
+    return {1: c.departments.get(group_id, []), 2: c.faculties.get(group_id, []), 3: c.contest}[stage]
+
+
+def _ratings(run: Run, stage: int, group_id: str | None) -> list[Rating]:
+    return [
+        r for (s, g), rs in run.state.ratings.items() if s == stage and (group_id is None or g == group_id) for r in rs
+    ]
+
+
+def _recusals(run: Run, stage: int, group_id: str | None) -> dict[str, list[str]]:
+    """expert e-mail -> the DERs the expert stood aside from (13): marked "I do not rate this" in
+    the sheet, or not given the DER at all (an author's own DER, a declared conflict)."""
+    out: dict[str, list[str]] = {}
+    for r in _ratings(run, stage, group_id):
+        if r.recused:
+            out.setdefault(r.expert_email.strip().lower(), []).append(r.application_id)
+    for email, ders in _not_assigned(run, stage, group_id).items():
+        out.setdefault(email, []).extend(i for i in ders if i not in out.get(email, []))
+    return out
+
+
+def _not_assigned(run: Run, stage: int, group_id: str | None) -> dict[str, list[str]]:
+    """expert e-mail -> the group's DERs the assignment did not give the expert (stood aside, 13)."""
+    groups: dict[str, list[Assignment]] = {}
+    for a in run.state.assignments:
+        if a.stage == stage and (group_id is None or a.group == group_id):
+            groups.setdefault(a.group, []).append(a)
+    out: dict[str, list[str]] = {}
+    for sheets in groups.values():
+        ders = sorted({i for a in sheets for i in a.application_ids})
+        for a in sheets:
+            aside = [i for i in ders if i not in a.application_ids]
+            if aside:
+                out.setdefault(a.expert.email.strip().lower(), []).extend(aside)
+    return out
+
+
+def _meeting(run: Run, stage: int, group_id: str | None) -> dict[str, Any]:
+    """The meeting's record: the config's (`meetings:`), with the defaults the minutes need."""
+    config, lang = run.config, run.lang
+    m = config.meeting(stage, group_id)
+    members = _commission(run, stage, group_id or "contest")
+    chair = m.chair or (config.commissions.chair if stage == 3 else "") or ""
+    when = m.date
+    if when is None:  # the deadline, or the latest decision it took: never before its own decisions
+        when = max([config.calendar.stage_close(stage)] + [d.at for d, _v in _group_decisions(run, stage, group_id)])
+    recused = _recusals(run, stage, group_id)
+    apps = _apps(run)
+    names = list(m.attendees) or [x.name for x in members]
+    if chair and chair not in names:
+        names.insert(0, chair)
+    if m.secretary and m.secretary not in names:
+        names.append(m.secretary)
+    by_name = {x.name: x for x in members}
+    attendees = []
+    for name in names:
+        key = "doc_role_chair" if name == chair else "doc_role_secretary" if name == m.secretary else "doc_member"
+        member = by_name.get(name)
+        aside = recused.get(member.email.strip().lower(), []) if member else []
+        note = i18n.text("doc_recused_note", lang, ders="; ".join(_label(i, apps) for i in aside)) if aside else ""
+        attendees.append({"name": name, "role": i18n.text(key, lang), "note": note})
+    heads = [a for a in attendees if a["name"] == chair] + [a for a in attendees if a["name"] == m.secretary]
+    return {
+        "protocol_number": m.number or BLANK,
+        "meeting_date": fmt_date(when, config),
+        "chair": chair or BLANK,
+        "secretary": m.secretary or BLANK,
+        "members": [{"name": a["name"], "role": "; ".join(x for x in (a["role"], a["note"]) if x)} for a in attendees],
+        "signers": heads + [a for a in attendees if a not in heads],
+        "present": len(attendees),
+        "total": len({x.name for x in members} | ({chair} if chair else set())),
+        "votes": m.votes,
+    }
+
+
+MEETING_KEYS = ("protocol_number", "meeting_date", "chair", "secretary", "members", "signers")
+
+
+def _order(run: Run, stage: int, group_id: str | None) -> list[Standing]:
+    """The ranking as the commission decided it: by rank and, within a shared rank, in the order
+    of the selection (a tie-break decision's order, the places), then in the decision's order."""
+    standings = _standings(run, stage, group_id)
+    selected = _selected(run, stage, group_id)
+    decided = [i for d, _v in _group_decisions(run, stage, group_id) if d.kind == "tie_break" for i in d.order]
+
+    def key(s: Standing) -> tuple:
+        i = s.application_id
+        within = selected.index(i) if i in selected else len(selected) + (decided.index(i) if i in decided else 0)
+        return (s.rank is None, s.rank or 0, i not in selected, within)
+
+    return sorted(standings, key=key)
+
+
+def _not_counted(rating: Rating | None, lang: str) -> str:
+    if rating is not None and rating.recused:
+        return i18n.text("doc_not_counted_recused", lang)
+    if rating is None or all(v is None for v in rating.scores.values()):
+        return i18n.text("doc_not_counted_none", lang)
+    missing = sum(v is None for v in rating.scores.values())
+    return i18n.text("doc_not_counted_incomplete", lang, missing=missing, n=len(rating.scores))
+
+
+def _reasoning(run: Run, stage: int, group_id: str | None, ordered: list[Standing]) -> list[str]:
+    """The reasoned decision, sentence by sentence, from what happened: who was counted and who was
+    not and why, ties and how they were decided, incomplete closes, disqualifications (9.10)."""
+    config, lang, apps = run.config, run.lang, _apps(run)
+    how = i18n.text(AGGREGATE_KEYS[config.scoring.aggregate], lang)
+    lines = [i18n.text("doc_reason_basis", lang, how=how, n=len(config.criteria), min=config.scoring.min_experts)]
+    assignments = [a for a in run.state.assignments if a.stage == stage and (group_id is None or a.group == group_id)]
+    ratings = _ratings(run, stage, group_id)
+    counted = counted_ratings([r for r in ratings if not r.recused], [s.application_id for s in ordered])
+    by_pair = {(r.expert_email.strip().lower(), r.application_id): r for r in ratings}
+    not_assigned = _not_assigned(run, stage, group_id)
+    for s in ordered:
+        i = s.application_id
+        done = {r.expert_email.strip().lower() for r in counted.get(i, [])}
+        mine = [a for a in assignments if i in a.application_ids]
+        yes = [a.expert.name for a in mine if a.expert.email.strip().lower() in done]
+        no = [
+            f"{a.expert.name} — {_not_counted(by_pair.get((a.expert.email.strip().lower(), i)), lang)}"
+            for a in mine
+            if a.expert.email.strip().lower() not in done
+        ] + [
+            f"{a.expert.name} — {i18n.text('doc_not_counted_aside', lang)}"
+            for a in assignments
+            if i in not_assigned.get(a.expert.email.strip().lower(), [])
+        ]
+        if no:
+            line = i18n.text(
+                "doc_reason_raters",
+                lang,
+                der=_label(i, apps),
+                score=fmt_number(s.score),
+                n=len(yes),
+                who=", ".join(yes),
+            )
+        else:  # everyone assigned was counted: no need to name them again
+            line = i18n.text("doc_reason_raters_all", lang, der=_label(i, apps), score=fmt_number(s.score), n=len(yes))
+        if no:
+            line += " " + i18n.text("doc_reason_not_counted", lang, who="; ".join(no))
+        lines.append(line)
+    decided: set[str] = set()
+    for d, votes in _group_decisions(run, stage, group_id):
+        values = dict(by=d.by, at=fmt_date(d.at, config), reason=d.reason.strip().rstrip("."))
+        if d.kind == "tie_break":
+            decided |= set(d.order)
+            tied = [x for x in ordered if x.application_id in d.order]
+            lines.append(
+                i18n.text(
+                    "doc_reason_tie",
+                    lang,
+                    ders="; ".join(_label(i, apps) for i in d.applications),
+                    score=fmt_number(tied[0].score) if tied else "—",
+                    order=" › ".join(_label(i, apps) for i in d.order),
+                    **values,
+                )
+                + " "
+                + _votes_text(votes, lang)
+            )
+        elif d.kind == "close_incomplete":
+            which = "; ".join(_label(i, apps) for i in d.applications) or i18n.text("doc_all_ders", lang)
+            lines.append(i18n.text("doc_reason_incomplete", lang, ders=which, min=config.scoring.min_experts, **values))
+        else:
+            ours = [i for i in d.applications if i in _unit_ders(run, stage, group_id)]
+            lines.append(
+                i18n.text("doc_reason_disqualified", lang, ders="; ".join(_label(i, apps) for i in ours), **values)
+            )
+    if config.scoring.tie_break.startswith("criterion:"):  # a tie the configured criterion separated
+        key = config.scoring.tie_break.split(":", 1)[1]
+        label = next(c.label(lang) for c in config.criteria if c.key == key)
+        scores = [x.score for x in ordered if x.score is not None]
+        for score in sorted({x for x in scores if scores.count(x) > 1}, reverse=True):
+            same = [x for x in ordered if x.score == score and x.application_id not in decided]
+            if len(same) > 1 and len({x.selected for x in same}) > 1:
+                lines.append(
+                    i18n.text(
+                        "doc_reason_tie_criterion",
+                        lang,
+                        score=fmt_number(score),
+                        criterion=label,
+                        ders=" › ".join(_label(x.application_id, apps) for x in same),
+                    )
+                )
+    return lines
+
+
 def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[[], bytes]]:
     """The extract from the department's (stage 1) or faculty commission's (stage 2) protocol (9.4, 9.7)."""
     apps, config = _apps(run), run.config
     chosen = set(_selected(run, stage, group.id))
     quota = config.quotas.department if stage == 1 else config.quotas.faculty
+    ordered = _order(run, stage, group.id)
     ders = [
         {
             "rank": str(s.rank or "—"),
             "id": s.application_id,
             "title": apps[s.application_id].title if s.application_id in apps else s.application_id,
             "authors": _authors(apps.get(s.application_id)),
-            "score": fmt_score(s.score),
+            "score": fmt_number(s.score),
             "raters": str(s.raters),
             "selected_mark": "✓" if s.application_id in chosen else "",
         }
-        for s in _standings(run, stage, group.id)
+        for s in ordered
     ]
     selected = [{k: d[k] for k in ("id", "title", "authors", "score")} for d in ders if d["selected_mark"]]
     commission = i18n.text(COMMISSION_KEYS[stage], run.lang)
+    meeting = _meeting(run, stage, group.id)
     if selected:
         decision_text = i18n.text(
             "doc_decision",
@@ -165,23 +374,22 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
             commission=commission,
             quota=quota,
             n=len(selected),
-            titles="; ".join(f"{d['title']} ({d['id']}, {d['score']})" for d in selected),
+            titles="; ".join(f"{d['id']} «{d['title']}» ({d['score']})" for d in selected),
         )
     else:
         decision_text = i18n.text("doc_decision_none", run.lang, unit=group.name, commission=commission)
-    meeting = fmt_date(config.calendar.stage_close(stage), config)
     context = {
-        **common_context(config, meeting),
+        **common_context(config, meeting["meeting_date"]),
         "stage": stage,
         "stage_title": stage_title(stage, run.lang),
         "unit_name": group.name,
         "commission_kind": commission,
-        "meeting_date": meeting,
-        "members": _members(run, stage, group.id),
+        **{k: meeting[k] for k in MEETING_KEYS},
         "quota": quota,
         "ders": ders,
         "selected": selected,
-        "decision_text": decision_text,
+        "decision_text": decision_text + " " + _votes_text(meeting["votes"], run.lang),
+        "reasoning": _reasoning(run, stage, group.id, ordered),
         "decisions": _decisions(run, stage, group.id),
         "criteria_note": i18n.text(
             "doc_criteria_note",
@@ -226,19 +434,53 @@ def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -
         )
 
 
+def form02_cells(
+    rating: Rating | None, problems: list[Problem], criteria: list, lang: str
+) -> tuple[list[str], list[str]]:
+    """(the score cells as form 02 prints them, a note for each value not counted): the expert signs
+    what she typed, and a value that does not count says why."""
+    if rating is not None and rating.recused:
+        return ["—" for _ in criteria], [i18n.text("form02_note_recused", lang)]
+    cells, notes = [], []
+    for n, c in enumerate(criteria, start=1):
+        score = rating.scores.get(c.key) if rating else None
+        if score is not None:
+            cells.append(str(score))
+            continue
+        raw = rating.raw.get(c.key) if rating else None
+        if raw is None or str(raw).strip() == "":
+            cells.append("")
+            if rating is not None:
+                notes.append(i18n.text("form02_note_blank", lang, n=n))
+            continue
+        where = next((p.cell for p in problems if p.raw == raw), "")
+        cells.append(f"{raw}*")
+        notes.append(i18n.text("form02_note_invalid", lang, n=n, raw=raw, cell=where or "—", min=c.min, max=c.max))
+    if rating is None:
+        notes.append(i18n.text("form02_note_missing", lang))
+    elif not rating.complete:
+        notes.append(i18n.text("form02_note_incomplete", lang))
+    return cells, notes
+
+
 def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating]) -> None:
-    """Every expert's filled form 02, for signature (form 02)."""
-    config, apps = run.config, _apps(run)
-    criteria = [{"n": str(n), "label": c.label(run.lang)} for n, c in enumerate(config.criteria, start=1)]
-    by_pair = {(r.expert_email, r.application_id): r for r in ratings}
+    """Every expert's filled form 02 for signature, as approved: columns 1..n the criteria, n+1 the
+    sum, a blank date line; a value that does not count is printed as typed with a note why."""
+    config, apps, lang = run.config, _apps(run), run.lang
+    criteria = [{"n": str(n), "label": c.label(lang)} for n, c in enumerate(config.criteria, start=1)]
+    by_pair = {(r.expert_email.strip().lower(), r.application_id): r for r in ratings}
+    problems = run.state.problems.get((stage, group.id), [])
     for a in assignments:
-        rows = []
+        email = a.expert.email.strip().lower()
+        rows, notes = [], []
         for n, app_id in enumerate(a.application_ids, start=1):
-            app, rating = apps.get(app_id), by_pair.get((a.expert.email, app_id))
-            scores = [
-                ("" if rating is None or rating.scores.get(c.key) is None else str(rating.scores[c.key]))
-                for c in config.criteria
-            ]
+            app, rating = apps.get(app_id), by_pair.get((email, app_id))
+            mine = [p for p in problems if p.expert.strip().lower() == email and p.application_id == app_id]
+            scores, why = form02_cells(rating, mine, list(config.criteria), lang)
+            notes += [f"{n}. {w}" for w in why]
+            if rating is not None and rating.comment:
+                notes.append(f"{n}. {i18n.text('form02_note_comment', lang, comment=rating.comment)}")
+            total = rating.total if rating is not None and not rating.recused else None
             rows.append(
                 {
                     "n": str(n),
@@ -246,17 +488,18 @@ def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignme
                     "authors": _authors(app),
                     "link": app.response.link if app else "",
                     "scores": scores,
-                    "comment": rating.comment if rating else "",
-                    "total": str(rating.total) if rating and rating.total is not None else "",
+                    "total": "" if total is None else str(total),
                 }
             )
         context = {
-            **common_context(config, fmt_date(config.calendar.stage_close(stage), config)),
+            **common_context(config, BLANK_DATE[lang]),
             "stage": stage,
             "unit_name": group.name,
             "expert_name": a.expert.name,
             "criteria": criteria,
+            "sum_n": str(len(criteria) + 1),
             "rows": rows,
+            "notes": notes,
         }
         _put(
             run,
@@ -270,12 +513,48 @@ def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignme
         )
 
 
+def dossier_checks(run: Run, finalists: list[str]) -> list[dict[str, str]]:
+    """9.4.3: the contest commission checks each finalist's documents — form 01 with both of its
+    attachments, the extracts of the department's (stage 1) and the faculty's (stage 2) protocols —
+    against what the workspace holds."""
+    apps, lang = _apps(run), run.lang
+    try:
+        stored = {(d.key.kind, d.key.stage, d.key.group, d.key.subject) for d in run.workspace.drive.documents()}
+    except BackendError as exc:
+        run.say(f"note: the dossiers could not be listed: {exc}")
+        stored = set()
+    groups = {(k, s, g) for k, s, g, _subject in stored}
+    yes, no = i18n.text("doc_check_yes", lang), i18n.text("doc_check_no", lang)
+    out = []
+    for i in finalists:
+        app = apps.get(i)
+        if app is None:
+            continue
+        checks = {
+            "form01": any(k in ("form01", "dossier_form01") and subject == i for k, _s, _g, subject in stored),
+            "attachments": bool(app.response.act_files) and bool(app.response.certificate_files),
+            "extract1": ("protocol_extract", 1, app.department_id or "") in groups,
+            "extract2": ("protocol_extract", 2, app.faculty_id or "") in groups,
+        }
+        complete = all(checks.values())
+        out.append(
+            {
+                "id": i,
+                "title": app.title,
+                **{k: yes if v else no for k, v in checks.items()},
+                "complete": i18n.text("doc_dossier_complete" if complete else "doc_dossier_incomplete", lang),
+            }
+        )
+    return out
+
+
 def write_final(run: Run, version: int = 1) -> None:
     """After stage 3: the final protocol (9.11) and the results for publication as PDF (11.4, 13.2)."""
-    config, apps = run.config, _apps(run)
+    config, apps, lang = run.config, _apps(run), run.lang
     departments = config.departments()
+    ordered = _order(run, 3, None)
     ranking = []
-    for s in _standings(run, 3):
+    for s in ordered:
         app = apps.get(s.application_id)
         fac, dep = departments.get(app.department_id, (None, None)) if app and app.department_id else (None, None)
         ranking.append(
@@ -284,37 +563,41 @@ def write_final(run: Run, version: int = 1) -> None:
                 "id": s.application_id,
                 "title": app.title if app else s.application_id,
                 "authors": _authors(app),
-                "faculty": fac.name(run.lang) if fac else "",
-                "department": dep.name(run.lang) if dep else "",
-                "score": fmt_score(s.score),
+                "faculty": fac.name(lang) if fac else "",
+                "department": dep.name(lang) if dep else "",
+                "score": fmt_number(s.score),
                 "raters": str(s.raters),
                 "place": "",
             }
         )
     winners = []
-    final = run.state.outcomes_of(3)
-    placed = list(enumerate(final[0].selected, start=1)) if final and final[0].ready else []
-    for place, app_id in placed:
+    for place, app_id in winner_places(run):
         row = next(x for x in ranking if x["id"] == app_id)
         row["place"] = str(place)  # the column is headed "prize place": the number says it
         winners.append(
             {"place": str(place), "id": app_id, "title": row["title"], "authors": row["authors"], "score": row["score"]}
         )
-    base = common_context(config, fmt_date(config.calendar.stage3_close, config))
+    meeting = _meeting(run, 3, None)
+    quorum_key = "doc_quorum_met" if meeting["present"] * 2 > meeting["total"] else "doc_quorum_not_met"
+    base = common_context(config, meeting["meeting_date"])
     protocol = {
         **base,
-        "meeting_date": base["doc_date"],
-        "chair": config.commissions.chair or "",
-        "members": _members(run, 3, "contest"),
+        **{k: meeting[k] for k in MEETING_KEYS},
+        "quorum": i18n.text(quorum_key, lang, present=meeting["present"], total=meeting["total"]),
+        "dossiers": dossier_checks(run, [s.application_id for s in ordered]),
         "ranking": ranking,
         "winners": winners,
         "decisions": _decisions(run, 3, None),
+        "reasoning": _reasoning(run, 3, None, ordered),
+        "votes": _votes_text(meeting["votes"], lang),
         "prize_places": config.quotas.prize_places,
     }
     v = _suffix(version)
     _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], f"final_protocol{v}.docx", protocol, version)
-    results = {**base, "winners": winners, "ranking": ranking, "ceremony": ""}
-    source, render = rendered("results", run.lang, results)
+    ceremony = config.ceremony
+    where = ", ".join(x for x in (fmt_time(ceremony.at, config), ceremony.place.strip()) if x)
+    results = {**base, "winners": winners, "ranking": ranking, "ceremony": where}
+    source, render = rendered("results", lang, results)
     content = render()
     key = DocKey(run.edition_key, "results", 3, "contest", "-", version)
     run.workspace.drive.put(key, ["results"], f"results{v}.docx", content, source=source)
@@ -327,7 +610,51 @@ def write_final(run: Run, version: int = 1) -> None:
         run.journal("results-pdf", "skipped", str(exc))
 
 
+def winner_places(run: Run) -> list[tuple[int, str]]:
+    """(place, DER id) of the prize winners, place 1 first, once stage 3 decided them (11.3)."""
+    final = run.state.outcomes_of(3)
+    return list(enumerate(final[0].selected, start=1)) if final and final[0].ready else []
+
+
 def _authors(app: Application | None) -> str:
     if app is None:
         return ""
     return "; ".join(a.name for a in app.response.authors) or app.response.authors_raw
+
+
+def previous_winners(run: Run) -> list[dict[str, Any]]:
+    """This edition's winners and prize-winners (11.3, 11.5) as the next edition's config lists
+    earlier winners (previous_winners, 9.9): title, link, authors, year, place, id."""
+    apps = _apps(run)
+    out = []
+    for place, app_id in winner_places(run):
+        app = apps.get(app_id)
+        if app is None:
+            continue
+        authors = [a.name for a in app.response.authors] or [app.response.authors_raw.strip()]
+        out.append(
+            {
+                "title": app.title,
+                "link": app.response.link,
+                "authors": [a for a in authors if a],
+                "year": run.config.edition.year,
+                "place": place,
+                "id": app_id,
+            }
+        )
+    return out
+
+
+def winners_file(run: Run) -> str:
+    """The YAML of `contest winners --export`: a file the next edition's contest.yaml includes with
+    `previous_winners_files: [this file]`."""
+    import yaml
+
+    head = (
+        f"# Winners and prize-winners of «{run.config.edition.name}» ({run.config.edition.year}), written by\n"
+        "# `contest winners --export`. The next edition includes this file in its contest.yaml:\n"
+        "#   previous_winners_files: [<this file>]\n"
+        "# so that their DERs are not accepted again (9.9).\n"
+    )
+    body = yaml.safe_dump({"previous_winners": previous_winners(run)}, allow_unicode=True, sort_keys=False)
+    return head + body

@@ -68,6 +68,14 @@ def tick(run: Run) -> list[str]:
         except Exception:  # the store itself may be what failed; the original error is what matters
             pass
         raise
+    if actions:  # the applicants hear what the moves decided (each message once: jobs/notify.py)
+        from pipelines.jobs.notify import notify
+
+        try:
+            notify(run)
+        except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
+            run.say(f"note: applicants not notified: {exc}")
+            run.journal("notify", "failed", str(exc))
     jobs, run.held_journal = run.held_journal, held
     if run.state.assignments:  # the progress tab, refreshed by every tick (jobs/status.py)
         refresh_progress(run)

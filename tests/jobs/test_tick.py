@@ -34,7 +34,7 @@ from openpyxl import load_workbook
 from pipelines import rating_sheet
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts, write_edition
-from pipelines.jobs.common import fmt_score
+from pipelines.jobs.paperwork import fmt_number
 from pipelines.jobs.tick import tick, tick_lock
 from pipelines.ports import BackendError
 
@@ -255,7 +255,7 @@ def test_the_final_protocol_and_results_name_the_winners_with_their_scores(calen
         rows = [row for table in docx_tables(path) for row in table]
         for w in winners:
             assert any(
-                titles[w["id"]] in row and fmt_score(w["score"]) in row and str(w["place"]) in row for row in rows
+                titles[w["id"]] in row and fmt_number(w["score"]) in row and str(w["place"]) in row for row in rows
             ), (path.name, w)
     final = docx_text(drive / "stage-3" / "contest" / "final_protocol.docx")
     assert config_of(config_path).commissions.chair in final
@@ -292,3 +292,40 @@ def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
     with pytest.raises(BackendError, match="не удалось создать файл блокировки"):
         with tick_lock(tmp_path / "not-a-folder" / ".contest-tick.lock", "ru"):
             pass
+
+
+def test_the_winners_are_carried_on_to_the_next_edition(calendar, tmp_path):
+    """`contest winners --export FILE`: the next edition includes the file and 9.9 needs no retyping;
+    the winners were told their place and the results name the ceremony."""
+    config_path = calendar.config_path
+    later = (config_of(config_path).calendar.stage3_close + timedelta(days=2)).isoformat()
+    export = tmp_path / "winners-2027.yaml"
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", later, "winners", "--export", str(export)])
+    assert result.exit_code == 0, result.output
+    status = _status_json(config_path, later)
+    winners = sorted(status["winners"], key=lambda w: w["place"])
+    titles = {a["id"]: a["title"] for a in status["applications"]}
+    text = export.read_text(encoding="utf-8")
+    assert "previous_winners_files" in text  # says how to include it
+    nxt = tmp_path / "next" / "contest.yaml"
+    nxt.parent.mkdir()
+    (nxt.parent / "winners-2027.yaml").write_text(text, encoding="utf-8")
+    body = config_path.read_text(encoding="utf-8").replace(
+        "decisions:", "previous_winners_files: [winners-2027.yaml]\ndecisions:", 1
+    )
+    nxt.write_text(body, encoding="utf-8")
+    carried = config_of(nxt).intake_rules().previous_winners
+    year = config_of(config_path).edition.year
+    mine = [w for w in carried if w.year == year]
+    assert [w.title for w in mine] == [titles[w["id"]] for w in winners]
+    assert all(w.link.startswith("https://") and w.authors for w in mine)
+    # each winner heard its place
+    outbox = [p.read_bytes().decode("utf-8", "replace") for p in (workspace_dir(config_path) / "outbox").glob("*.eml")]
+    for w in winners:
+        assert any(w["id"] in m and "орын алды" in m for m in outbox), w
+
+
+def _status_json(config_path: Path, now: str) -> dict:
+    result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", now, "status", "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

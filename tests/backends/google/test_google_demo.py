@@ -172,3 +172,20 @@ def test_audit_sharing_flags_anyone_else_on_a_google_sheet(editions):
         assert any("outsider@example.com" in m for m in run.messages)
     finally:
         drive.permissions().delete(fileId=sheet.id, permissionId=added["id"], supportsAllDrives=True).execute()
+
+
+def test_the_applicants_are_told_through_gmail_once_per_event(editions):
+    """The demo's Google has Gmail: the ticks sent the applicants' messages through it, each key
+    recorded once, and a later run sends nothing again."""
+    from pipelines.jobs.notify import notify, recorded
+
+    config, workspace = editions["google"]
+    assert workspace.mailer.notify.__self__.c.messages is not None  # Gmail is on
+    run = Run(config=config, workspace=workspace, now=config.calendar.stage3_close + timedelta(days=2))
+    keys = recorded(run)
+    assert any(k.startswith("accepted ") for k in keys) and any(k.startswith("rejected ") for k in keys)
+    assert sum(k.startswith("winner ") for k in keys) == config.quotas.prize_places
+    assert any(k.startswith("stage1 ") for k in keys) and any(k.startswith("stage2 ") for k in keys)
+    assert not [d for d in workspace.drive.documents() if d.key.kind == "notifications"]  # nothing left for CDB
+    again = notify(run)
+    assert not again.listed and not again.sent

@@ -1,0 +1,91 @@
+"""Applicants are told, once per event and in the edition's language, what happened to their
+application: accepted with its id or rejected with each reason and clause, whether the DER went on
+after a stage (never another DER's score), and the winners their place."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from click.testing import CliRunner
+from jobkit import config_of, files, run_at, table_rows, workspace_dir
+
+from pipelines.cli import cli
+from pipelines.jobs.notify import notify
+
+SEED = 2027
+
+
+def _outbox(edition: Path) -> list:
+    return [
+        BytesParser(policy=policy.default).parsebytes(p.read_bytes())
+        for p in files(workspace_dir(edition) / "outbox", "*.eml")
+    ]
+
+
+def _to_applicants(edition: Path) -> list:
+    """The outbox's messages that are not rating sheets or reminders: those to applicants."""
+    return [m for m in _outbox(edition) if not any(part.get_filename() for part in m.iter_attachments())]
+
+
+def test_each_applicant_hears_once_whether_the_application_was_accepted(opened):
+    registry = table_rows(opened, "registry")
+    counting = {r["id"]: r for r in registry if r["status"] != "superseded"}
+    messages = _to_applicants(opened)
+    accepted = [r for r in counting.values() if r["status"] == "accepted"]
+    rejected = [r for r in counting.values() if r["status"] == "rejected"]
+    assert accepted and rejected
+    for r in accepted:
+        m = next(m for m in messages if r["id"] in m["Subject"] and "қабылданды" in m["Subject"])
+        to = r["respondent_email"].strip().lower()
+        assert m["To"] == to or not to
+        assert f"Тіркеу нөмірі: {r['id']}" in m.get_content()
+    told = 0
+    for r in rejected:  # each reason, with its clause
+        found = [m for m in messages if "қабылданбады" in m["Subject"] and f"({r['id']})" in m.get_content()]
+        if not r["respondent_email"].strip():
+            continue  # no respondent address: the first author's contact, if any, or CDB's list
+        told += 1
+        body = found[0].get_content()
+        assert found[0]["To"] == r["respondent_email"].strip().lower()
+        for reason in str(r["reasons_local"]).split("\n"):
+            if reason.strip():
+                assert reason.strip().split(":")[0] in body
+        assert "(9.8)" in body
+    assert told
+    # a second run sends nothing again
+    before = len(_outbox(opened))
+    run = run_at(opened, config_of(opened).calendar.intake_close + timedelta(hours=1))
+    report = notify(run)
+    assert not report.sent and len(_outbox(opened)) == before
+
+
+def test_after_stage_1_each_der_hears_whether_it_went_on_without_other_scores(edition):
+    from test_paperwork import _close_stage1_with_a_decided_tie
+
+    _close_stage1_with_a_decided_tie(edition)  # its tick closes stage 1 and tells the applicants
+    later = config_of(edition).calendar.stage1_close + timedelta(days=1)
+    selected = set(run_at(edition, later).state.selected_at(1))
+    stage = [m for m in _to_applicants(edition) if "I кезең" in m["Subject"]]
+    went_on = [m for m in stage if "келесі кезеңге өтті" in m["Subject"]]
+    stayed = [m for m in stage if "кезең нәтижесі" in m["Subject"]]
+    assert went_on and stayed and len(went_on) + len(stayed) == len(stage)
+    for m in stage:
+        body = m.get_content()
+        assert "балл" not in body.lower() and "DER-" in body
+        assert len({w for w in body.replace("(", " ").replace(")", " ").split() if w.startswith("DER-")}) == 1
+    assert sorted(next(i for i in selected if i in m["Subject"]) for m in went_on) == sorted(selected)
+    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", later.isoformat(), "notify", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "жіберілер еді 0" in result.output  # each (applicant, event) once: nothing left to send
+
+
+def test_dry_run_shows_and_records_nothing(edition):
+    at = (config_of(edition).calendar.intake_close + timedelta(hours=1)).isoformat()
+    rows = len(table_rows(edition, "journal"))
+    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", at, "notify", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "жіберілер еді 0" in result.output  # the opening tick told everyone already
+    assert len(table_rows(edition, "journal")) == rows
