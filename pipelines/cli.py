@@ -194,8 +194,11 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
 @click.option(
     "--access", is_flag=True, help="Also reach the backend (Google or the local folder) and read what the jobs need."
 )
+@click.option(
+    "--form", "form", is_flag=True, help="Also read the form's responses and show how each column is mapped to a field."
+)
 @click.pass_obj
-def check_config_cmd(state: State, access: bool) -> None:
+def check_config_cmd(state: State, access: bool, form: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
     from pipelines.checks import check_config
 
@@ -215,6 +218,17 @@ def check_config_cmd(state: State, access: bool) -> None:
             departments=sum(len(f.departments) for f in state.config.faculties),
         )
     )
+    if form:
+        from pipelines.jobs.intake import check_mapping, mapping_lines, read_mapping
+
+        with errors(state):
+            run = make_run(state, guard=False)
+            raw, mapping = read_mapping(run, check=False)
+        empty = [i18n.text("form_mapping_empty", state.lang, where=state.config.form.path or state.config.form.kind)]
+        for line in mapping_lines(mapping, state.lang) if raw else empty:
+            click.echo(line)  # asked for: shown even with -q
+        with errors(state):
+            check_mapping(mapping, state.lang)
     if access:
         from pipelines.jobs.access import check_access
 

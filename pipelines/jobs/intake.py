@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from pipelines import forms, i18n
 from pipelines.domain import intake as rules
-from pipelines.domain.models import Application, Reason, Response, Status
+from pipelines.domain.models import Application, RawResponse, Reason, Response, Status
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run
 from pipelines.ports import StoredDoc
@@ -37,10 +37,26 @@ class IntakeReport:
         )
 
 
-def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[list[Application], int]:
-    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected.
-    `known`: row key -> id already in the registry, so that ids survive edits (see rules.stable_ids)."""
+def read_mapping(run: Run, *, check: bool = True) -> tuple[list[RawResponse], forms.ColumnMapping]:
+    """The responses and the decision on their columns; stops (FormError) when a required field has no column."""
     raw = run.workspace.forms.read_responses()
+    aliases = forms.load_aliases(run.config.form.aliases)
+    mapping = forms.map_columns(forms.header_of(raw), aliases, run.config.form.timestamp_column)
+    if check:
+        check_mapping(mapping, run.lang)
+    return raw, mapping
+
+
+def read_applications(
+    run: Run, known: dict[str, str] | None = None, *, show_mapping: bool = False
+) -> tuple[list[Application], int]:
+    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected.
+    `known`: row key -> id already in the registry, so that ids survive edits (see rules.stable_ids).
+    `show_mapping`: say how the columns were mapped (the first intake of an edition)."""
+    raw, mapping = read_mapping(run)
+    if show_mapping:
+        for line in mapping_lines(mapping, run.lang):
+            run.say(line)
     aliases = forms.load_aliases(run.config.form.aliases)
     responses: list[Response] = []
     for item in raw:
@@ -53,6 +69,52 @@ def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[li
     apps = rules.decide(visible, run.config.intake_rules(), known_ids=known)
     apps = rules.disqualify(apps, run.config.domain_decisions())
     return apps, len(responses) - len(visible)
+
+
+def field_label(name: str, lang: str) -> str:
+    return i18n.text(f"field_{name}", lang)
+
+
+def mapping_lines(mapping: forms.ColumnMapping, lang: str) -> list[str]:
+    """The mapping decision as CDB reads it: each column -> field (how sure) or not used, then each
+    required field no column holds."""
+    lines = [i18n.text("form_mapping_title", lang, count=len(mapping.matches))]
+    for m in mapping.matches:
+        if m.field is None:
+            lines.append(i18n.text("form_mapping_unused", lang, column=m.column))
+            continue
+        key = {"similar": "form_mapping_similar", "position": "form_mapping_position"}.get(m.how, "form_mapping_alias")
+        lines.append(i18n.text(key, lang, column=m.column, field=field_label(m.field, lang), score=f"{m.score:.2f}"))
+    for name in mapping.missing():
+        lines.append(i18n.text("form_mapping_missing", lang, field=field_label(name, lang)))
+    return lines
+
+
+def alias_line(field_name: str, column: str) -> str:
+    """The exact contest.yaml lines that name `column` as the form's `field_name`."""
+    quoted = column.replace("\\", "\\\\").replace('"', '\\"')
+    return f'form:\n  aliases:\n    {field_name}: ["{quoted}"]'
+
+
+def check_mapping(mapping: forms.ColumnMapping, lang: str) -> None:
+    """A required field with no column stops intake before any row is judged (FormError naming the
+    field, the closest unused columns and the alias to add): no row is rejected for a column that
+    was not recognised. No responses yet: nothing to check."""
+    if not mapping.matches:
+        return
+    for name in mapping.missing():
+        closest = mapping.closest(name)
+        shown = ", ".join(f"«{c}» ({s:.2f})" for c, s in closest) or i18n.text("form_no_closest", lang)
+        example = closest[0][0] if closest else "…"
+        raise forms.FormError(
+            i18n.text(
+                "form_field_missing",
+                lang,
+                field=f"{field_label(name, lang)} ({name})",
+                closest=shown,
+                line=alias_line(name, example),
+            )
+        )
 
 
 def _unmappable(item, exc: Exception) -> Response:
@@ -80,7 +142,7 @@ def _unmappable(item, exc: Exception) -> Response:
 def run_intake(run: Run) -> IntakeReport:
     edition = run.edition
     registry = edition.registry_rows
-    apps, future = read_applications(run, known_ids(registry))
+    apps, future = read_applications(run, known_ids(registry), show_mapping=not registry)
     # The registry never loses a row: rows of responses not in this export (a truncated or wrong
     # export, a response deleted in Forms, --now before them) stay as they are, after the current ones.
     kept = missing_rows(registry, {app.response.row_key for app in apps})
