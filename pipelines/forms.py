@@ -21,7 +21,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from pipelines.domain.models import Author, RawResponse, Response
+from pipelines.domain.authors import parse_authors
+from pipelines.domain.models import RawResponse, Response
 from pipelines.domain.text import normalise, similar
 
 SCHEMA = files("sheets_schema") / "form_fields.yaml"
@@ -493,84 +494,6 @@ def split_choices(text: str) -> list[str]:
 def split_files(text: str) -> list[str]:
     """File-upload answer: Drive links separated by commas, semicolons, spaces or newlines."""
     return [p for p in re.split(r"[\s,;]+", text or "") if p]
-
-
-# --- authors ------------------------------------------------------------------------------------
-_DASH = re.compile(r"\s+[—–-]{1,2}\s+")
-_BULLET = re.compile(r"^\s*(?:\d{1,2}\s*[.)]|[-•*·])\s*")
-_CONTACT = re.compile(r"@|\+?\d[\d\s()-]{5,}\d|https?://|www\.|\btel\b|\bтел\b", re.IGNORECASE)
-_NAME_WORD = re.compile(r"^(?:[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*|[^\W\d_]\.(?:[^\W\d_]\.)?)$")
-_POSITION_WORDS = frozenset(
-    normalise(w)
-    for w in (
-        "профессор",
-        "доцент",
-        "преподаватель",
-        "старший",
-        "ассистент",
-        "ассоциированный",
-        "заведующий",
-        "декан",
-        "доктор",
-        "кандидат",
-        "магистр",
-        "PhD",
-        "оқытушы",
-        "аға",
-        "меңгерушісі",
-        "кафедра",
-        "кафедры",
-        "профессоры",
-        "доценті",
-        "қауымдастырылған",
-        "ассистенті",
-        "лектор",
-        "professor",
-        "associate",
-        "assistant",
-        "lecturer",
-        "senior",
-        "head",
-        "dean",
-        "teacher",
-        "tutor",
-        "department",
-    )
-)
-
-
-def _looks_like_name(part: str) -> bool:
-    """2-3 capitalised words (initials allowed) and none of them a position word."""
-    words = part.split()
-    return 2 <= len(words) <= 3 and all(
-        _NAME_WORD.match(w) and w[0].isupper() and normalise(w) not in _POSITION_WORDS for w in words
-    )
-
-
-def _author(part: str) -> Author:
-    pieces = [p.strip() for p in (_DASH.split(part) if _DASH.search(part) else part.split(","))]
-    pieces = [p for p in pieces if p]
-    if not pieces:
-        return Author(name="")
-    contact = [p for p in pieces[1:] if _CONTACT.search(p)]
-    position = [p for p in pieces[1:] if p not in contact]
-    return Author(name=pieces[0], position=", ".join(position), contact=", ".join(contact))
-
-
-def parse_authors(text: str) -> list[Author]:
-    """Several authors in one answer: one per line or ";"-separated; "Name, position, contact" or
-    "Name — position — contact". A line "Name Surname, Name Surname" (only full names) is split on ","."""
-    authors: list[Author] = []
-    for line in re.split(r"[\n;]", text or ""):
-        line = _BULLET.sub("", line).strip()
-        if not line:
-            continue
-        parts = [p.strip() for p in line.split(",") if p.strip()]
-        if not _DASH.search(line) and len(parts) >= 2 and all(_looks_like_name(p) for p in parts):
-            authors.extend(Author(name=p) for p in parts)
-        else:
-            authors.append(_author(line))
-    return [a for a in authors if a.name]
 
 
 # --- time ---------------------------------------------------------------------------------------
