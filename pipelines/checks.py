@@ -5,8 +5,9 @@ from __future__ import annotations
 import holidays as holiday_calendars
 
 from pipelines.config import Config
+from pipelines.domain.assignment import stage_groups, stands_aside
 from pipelines.domain.calendar import announcement_in_time
-from pipelines.domain.models import Reason
+from pipelines.domain.models import Application, Reason
 
 
 def kazakhstan_holidays(*years: int) -> set:
@@ -40,4 +41,46 @@ def check_config(config: Config) -> list[Reason]:
             )
     if not config.commissions.contest:
         problems.append(Reason("commission_missing", "9.4.3", "commissions.contest: the contest commission is empty"))
+    minimum = config.scoring.min_experts
+    for where, members in config._commission_lists():
+        if members and len(members) < minimum:
+            problems.append(
+                Reason(
+                    "quorum", "11.2", f"{where}: {len(members)} member(s), fewer than scoring.min_experts ({minimum})"
+                )
+            )
     return problems
+
+
+COMMISSION_KEY = {1: "commissions.departments.{unit}", 2: "commissions.faculties.{unit}", 3: "commissions.contest"}
+
+
+def quorum_shortfalls(config: Config, applications: list[Application]) -> list[Reason]:
+    """Each accepted DER that some stage's commission cannot give `scoring.min_experts` raters once
+    its authors (and declared conflicts, and the same department when excluded) stand aside (11.2, 13).
+    Every stage is checked for every DER: any of them may be selected for the next one."""
+    org, rules = config.organisation(), config.scoring_rules()
+    departments = config.departments()
+    out = []
+    for stage in (1, 2, 3):
+        for group, apps in stage_groups(org, stage, applications):
+            for app in apps:
+                aside = [
+                    f"{e.name} ({why})"
+                    for e in group.experts
+                    if (why := stands_aside(e, app, stage, rules.exclude_same_department))
+                ]
+                raters = len(group.experts) - len(aside)
+                if group.experts and raters < rules.min_experts:
+                    faculty, department = departments.get(app.department_id or "", (None, None))
+                    dep = department.name(config.language) if department else app.response.department
+                    out.append(
+                        Reason(
+                            "quorum",
+                            "11.2",
+                            f"{COMMISSION_KEY[stage].format(unit=group.id)}: DER {app.id} «{app.title}» "
+                            f"(department {dep}) may be rated by {raters} member(s), fewer than "
+                            f"scoring.min_experts ({rules.min_experts}); standing aside: {', '.join(aside)}",
+                        )
+                    )
+    return out

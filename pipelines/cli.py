@@ -229,6 +229,14 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             click.echo(line)  # asked for: shown even with -q
         with errors(state):
             check_mapping(mapping, state.lang)
+            from pipelines.checks import quorum_shortfalls
+            from pipelines.jobs.intake import read_applications
+
+            short = quorum_shortfalls(state.config, read_applications(run)[0]) if raw else []
+        if short:
+            raise click.ClickException(
+                i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in short))
+            )
     if access:
         from pipelines.jobs.access import check_access
 
