@@ -92,6 +92,8 @@ def action(code: str, lang: str) -> str:
     """One of the tick's actions ("intake", "stage 1 opened", ...) in words; anything else as it is."""
     if code in _ACTION_KEYS:
         return text(_ACTION_KEYS[code], lang)
+    if code.startswith("reminders sent: "):
+        return text("action_reminders_sent", lang, count=code.rsplit(" ", 1)[1])
     match = _ACTION.fullmatch(code)
     if match:
         return text(f"action_stage_{match.group(2)}", lang, stage=match.group(1))

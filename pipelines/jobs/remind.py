@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,16 +17,48 @@ class RemindReport:
     pending: list[Pending] = field(default_factory=list)
 
 
-def remind(run: Run, *, send: bool = True) -> RemindReport:
-    """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day."""
+def sent_tokens(journal: list[dict]) -> set[str]:
+    """The reminders already sent: `remind` rows, and those a tick ran (held in its row's detail)."""
+    out = set()
+    for row in journal:
+        action, detail = str(row.get("action")), row.get("detail")
+        if action == "remind":
+            out.add(str(detail))
+        elif action == "tick" and detail:
+            try:
+                jobs = (
+                    json.loads(str(detail)).get("jobs", []) if not isinstance(detail, dict) else detail.get("jobs", [])
+                )
+            except (ValueError, AttributeError):
+                continue
+            out.update(str(j.get("detail")) for j in jobs if isinstance(j, dict) and j.get("action") == "remind")
+    return out
+
+
+def reminders_due(run: Run) -> bool:
+    """An open stage is within `remind.days_before` days of its deadline (what the tick asks first,
+    so that it reads no sheet on the other days)."""
+    return any(_window(run, stage) for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN)
+
+
+def _window(run: Run, stage: int) -> bool:
+    deadline = run.config.calendar.stage_close(stage)
+    return deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
+
+
+def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindReport:
+    """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day.
+    `scheduled` (the tick): say only the reminders sent, not the list of who is pending."""
     report = RemindReport()
-    already = {str(r.get("detail")) for r in run.edition.journal if str(r.get("action")) == "remind"}
+    already = sent_tokens(run.edition.journal)
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
-    if not open_stages:
+    if scheduled:
+        open_stages = [stage for stage in open_stages if _window(run, stage)]
+    elif not open_stages:
         run.say(i18n.text("remind_no_open_stage", run.lang))
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
-        due = deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
+        due = _window(run, stage)
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
@@ -35,7 +68,7 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
                 "mail_remind_body",
                 run.lang,
                 name=pending.name,
-                edition=run.config.edition.name,
+                edition=run.config.edition_name(),
                 stage=stage_title(stage, run.lang),
                 missing=pending.missing,
                 deadline=fmt_time(deadline, run.config),
@@ -46,6 +79,22 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
             )
             if pending.notified:
                 run.journal("remind", "sent", token)
+                already.add(token)
+    if scheduled:
+        report.pending = [p for p in report.pending if p.notified]
+        for p in report.pending:
+            run.say(
+                i18n.text(
+                    "remind_pending_sent",
+                    run.lang,
+                    stage=p.stage,
+                    group=p.group,
+                    name=p.name,
+                    email=p.email,
+                    missing=p.missing,
+                )
+            )
+        return report
     for p in report.pending:
         run.say(
             i18n.text(
