@@ -455,8 +455,9 @@ def _refuse_dates_without_time(path: Path, data: dict[str, Any]) -> None:
     """The calendar check of `Calendar._with_time`, said in the file's language with the fix."""
     from pipelines import i18n
 
-    lang = data.get("language") if data.get("language") in ("kk", "ru") else "kk"
-    calendar = data.get("calendar") if isinstance(data.get("calendar"), dict) else {}
+    lang = str(data.get("language")) if data.get("language") in ("kk", "ru") else "kk"
+    given = data.get("calendar")
+    calendar: dict[str, Any] = given if isinstance(given, dict) else {}
     for key, value in calendar.items():
         if (
             isinstance(value, date)

@@ -30,6 +30,12 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     console.print(
         i18n.text("status_applications", lang, counts=i18n.counts(counts, lang) or i18n.text("none_yet", lang))
     )
+    late = [a for a in status["applications"] if a.get("after_deadline")]
+    if late:  # 9.8: recorded beside the registry as it stood at the deadline, never counted
+        console.print(
+            i18n.text("status_after_deadline", lang, count=len(late), ids=", ".join(a["id"] for a in late)),
+            soft_wrap=True,
+        )
     rejected = [a for a in status["applications"] if a["registry_status"] == "rejected"]
     if rejected:
         table = Table(

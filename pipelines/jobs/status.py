@@ -39,6 +39,8 @@ def build_status(run: Run) -> dict[str, Any]:
             "registry_status": app.status.value,
             "row_key": app.response.row_key,
             "reasons": [r.as_dict() for r in app.reasons],
+            # came or was edited after intake closed (9.8): a record beside the registry, never counted
+            "after_deadline": any(r.rule in ("after_deadline", "late") for r in app.reasons),
         }
         for app in state.applications
     ]
