@@ -70,9 +70,29 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
                 f"{g['sheets_complete']}/{len(g['experts'])}",
                 ", ".join(g["sheets_incomplete"]),
                 ", ".join(g["selected"]),
-                "; ".join(g.get("waiting", [])) or ", ".join("=".join(tie) for tie in g["ties"]),
+                "; ".join(g.get("waiting_local", g.get("waiting", [])))
+                or ", ".join("=".join(tie) for tie in g["ties"]),
             )
     console.print(stages)
+    left_out = [
+        (stage["number"], g["name"], x)
+        for stage in status["stages"]
+        for g in stage["groups"]
+        for x in g.get("left_out", [])
+    ]
+    if left_out:  # ratings not counted at a close: named, so that nobody is left out silently
+        table = Table(
+            i18n.text("col_stage", lang),
+            i18n.text("col_group", lang),
+            i18n.text("col_expert", lang),
+            i18n.text("col_id", lang),
+            i18n.text("col_cell", lang),
+            i18n.text("col_why", lang),
+            title=i18n.text("status_left_out_title", lang),
+        )
+        for number, group, x in left_out:
+            table.add_row(str(number), group, x.get("expert_name") or x["expert"], x["id"], x["cell"], x["why_local"])
+        console.print(table)
     if status["winners"]:
         titles = {a["id"]: a["title"] for a in status["applications"]}
         table = Table(

@@ -110,3 +110,48 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     if open_stages and not report.pending:
         run.say(i18n.text("remind_all_complete", run.lang))
     return report
+
+
+def tell_left_out(run: Run, stage: int) -> int:
+    """At a close, each expert whose cells were not counted gets one mail naming them (DER, cell,
+    why, in the edition's language); the sheet is read-only by then, so it says how it reopens.
+    Once per stage and set of cells (the journal remembers); returns the mails sent."""
+    from pipelines.jobs.status import left_out
+
+    already = sent_tokens(run.edition.journal)
+    titles = {a.id: a.title for a in run.state.applications}
+    urls = {(a.group, a.expert.email): a.sheet_url for a in run.state.sheets(stage)}
+    by_expert: dict[str, list[dict]] = {}
+    for item in left_out(run, stage):
+        by_expert.setdefault(item["expert"], []).append(item)
+    sent = 0
+    for email, items in sorted(by_expert.items()):
+        cells = sorted(f"{i['group']}:{i['id']}:{i['cell']}" for i in items)
+        token = f"left out stage {stage} {email} {'|'.join(cells)}"
+        if token in already:
+            continue
+        lines = [
+            i18n.text(
+                "mail_left_out_cell",
+                run.lang,
+                id=i["id"] or "—",
+                title=titles.get(i["id"], ""),
+                cell=i["cell"],
+                why=i["why_local"],
+            )
+            for i in items
+        ]
+        body = i18n.text(
+            "mail_left_out_body",
+            run.lang,
+            name=items[0]["expert_name"] or email,
+            edition=run.config.edition_name(),
+            stage=stage_title(stage, run.lang),
+            cells="\n".join(lines),
+            url=urls.get((items[0]["group"], email), ""),
+        )
+        if run.workspace.mailer.notify(email, i18n.text("mail_left_out_subject", run.lang), body):
+            run.journal("remind", "left out", token)
+            already.add(token)
+            sent += 1
+    return sent

@@ -3,12 +3,58 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
+from pipelines import i18n
 from pipelines.domain.models import Application, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import incomplete_sheets
+
+_WHY = (
+    (re.compile(r"^blank$"), "why_blank"),
+    (re.compile(r"^(?:text, )?not a number: (?P<value>.*)$"), "why_not_number"),
+    (re.compile(r"^not a whole number: (?P<value>.*)$"), "why_not_whole"),
+    (re.compile(r"^out of range: (?P<value>\S+) \(allowed (?P<allowed>[^)]*)\)$"), "why_out_of_range"),
+    (re.compile(r"^a formula in a score cell"), "why_formula"),
+    (re.compile(r"changed: expected (?P<value>.*)$"), "why_changed"),
+    (re.compile(r"^sum formula"), "why_sum"),
+    (re.compile(r"^the sheet could not be read"), "why_unreadable"),
+)
+
+
+def why_text(detail: str, lang: str) -> str:
+    """A sheet problem's reason in kk/ru (the reader words it in English); as written when unknown."""
+    for pattern, key in _WHY:
+        if m := pattern.search(detail):
+            values = {k: v for k, v in m.groupdict().items() if v is not None}
+            return i18n.text(key, lang, **values)
+    return detail
+
+
+def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
+    """Every rating cell not counted at the stage's close: group, expert, DER, cell, why (en and local)."""
+    names = {a.expert.email: a.expert.name for a in run.state.sheets(stage)}
+    out = []
+    for (s, group), problems in sorted(run.state.problems.items()):
+        if s != stage:
+            continue
+        for p in problems:
+            if p.application_id is None and not p.detail.startswith("the sheet could not be read"):
+                continue  # a header or an added row: no rating is affected
+            out.append(
+                {
+                    "group": group,
+                    "expert": p.expert,
+                    "expert_name": names.get(p.expert, ""),
+                    "id": p.application_id or "",
+                    "cell": p.cell,
+                    "why": p.detail,
+                    "why_local": why_text(p.detail, run.lang),
+                }
+            )
+    return out
 
 
 def _progress(state: EditionState, app: Application) -> str:
@@ -87,6 +133,10 @@ def build_status(run: Run) -> dict[str, Any]:
             g["selected"] = list(outcome.selected)
             g["ties"] = [list(t) for t in outcome.ties]
             g["waiting"] = [str(w) for w in outcome.waiting]
+            g["waiting_local"] = [i18n.say(w, run.lang) for w in outcome.waiting]
+        if record.state in (StageState.CLOSED, StageState.WAITING):
+            for item in left_out(run, number):
+                group(item["group"]).setdefault("left_out", []).append(item)
         stages.append(
             {
                 "number": number,
@@ -118,7 +168,7 @@ def build_status(run: Run) -> dict[str, Any]:
     ]
     intake = state.stage(0)
     return {
-        "edition": run.config.edition.name,
+        "edition": run.config.edition_name(),
         "language": run.lang,
         "now": run.now.isoformat(timespec="seconds"),
         "backend": run.workspace.description,
