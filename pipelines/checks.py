@@ -7,7 +7,7 @@ import holidays as holiday_calendars
 from pipelines.config import Config
 from pipelines.domain.assignment import stage_groups, stands_aside
 from pipelines.domain.calendar import announcement_in_time
-from pipelines.domain.models import Application, Reason
+from pipelines.domain.models import Application, Notice, Reason
 
 
 def kazakhstan_holidays(*years: int) -> set:
@@ -28,7 +28,12 @@ def check_config(config: Config) -> list[Reason]:
                     Reason(
                         "commission_missing",
                         "9.4.1",
-                        f"commissions.departments.{department.id}: no commission for department {department.name_ru!r}",
+                        Notice(
+                            "check_no_department_commission",
+                            "commissions.departments.{id}: no commission for department {name!r}",
+                            id=department.id,
+                            name=department.name(config.language),
+                        ),
                     )
                 )
         if faculty.id not in config.commissions.faculties:
@@ -36,17 +41,36 @@ def check_config(config: Config) -> list[Reason]:
                 Reason(
                     "commission_missing",
                     "9.4.2",
-                    f"commissions.faculties.{faculty.id}: no expert commission for faculty {faculty.name_ru!r}",
+                    Notice(
+                        "check_no_faculty_commission",
+                        "commissions.faculties.{id}: no expert commission for faculty {name!r}",
+                        id=faculty.id,
+                        name=faculty.name(config.language),
+                    ),
                 )
             )
     if not config.commissions.contest:
-        problems.append(Reason("commission_missing", "9.4.3", "commissions.contest: the contest commission is empty"))
+        problems.append(
+            Reason(
+                "commission_missing",
+                "9.4.3",
+                Notice("check_contest_empty", "commissions.contest: the contest commission is empty"),
+            )
+        )
     minimum = config.scoring.min_experts
     for where, members in config._commission_lists():
         if members and len(members) < minimum:
             problems.append(
                 Reason(
-                    "quorum", "11.2", f"{where}: {len(members)} member(s), fewer than scoring.min_experts ({minimum})"
+                    "quorum",
+                    "11.2",
+                    Notice(
+                        "check_commission_small",
+                        "{where}: {count} member(s), fewer than scoring.min_experts ({needed})",
+                        where=where,
+                        count=len(members),
+                        needed=minimum,
+                    ),
                 )
             )
     return problems
@@ -78,9 +102,18 @@ def quorum_shortfalls(config: Config, applications: list[Application]) -> list[R
                         Reason(
                             "quorum",
                             "11.2",
-                            f"{COMMISSION_KEY[stage].format(unit=group.id)}: DER {app.id} «{app.title}» "
-                            f"(department {dep}) may be rated by {raters} member(s), fewer than "
-                            f"scoring.min_experts ({rules.min_experts}); standing aside: {', '.join(aside)}",
+                            Notice(
+                                "check_quorum_short",
+                                "{where}: DER {id} «{title}» (department {department}) may be rated by {count} "
+                                "member(s), fewer than scoring.min_experts ({needed}); standing aside: {aside}",
+                                where=COMMISSION_KEY[stage].format(unit=group.id),
+                                id=app.id,
+                                title=app.title,
+                                department=dep,
+                                count=raters,
+                                needed=rules.min_experts,
+                                aside=", ".join(aside),
+                            ),
                         )
                     )
     return out

@@ -206,7 +206,13 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
         problems = check_config(state.config)
     if problems:
         raise click.ClickException(
-            i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in problems))
+            i18n.text(
+                "config_problems",
+                state.lang,
+                problems="; ".join(
+                    f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in problems
+                ),
+            )
         )
     state.echo(
         i18n.text(
@@ -235,7 +241,13 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             short = quorum_shortfalls(state.config, read_applications(run)[0]) if raw else []
         if short:
             raise click.ClickException(
-                i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in short))
+                i18n.text(
+                    "config_problems",
+                    state.lang,
+                    problems="; ".join(
+                        f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in short
+                    ),
+                )
             )
     if access:
         from pipelines.jobs.access import check_access

@@ -100,6 +100,24 @@ def action(code: str, lang: str) -> str:
     return code
 
 
+_CLAUSE_KEYS = {"form 01 note": "clause_form01_note", "form 01": "clause_form01", "-": "clause_none"}
+_ROLE_KEYS = {"reader": "role_reader", "commenter": "role_commenter", "writer": "role_writer", "owner": "role_owner"}
+
+
+def clause(tag: str, lang: str) -> str:
+    """A clause tag as people read it: "9.8" stays, "form 01 note" is said in `lang`."""
+    if tag in _CLAUSE_KEYS:
+        return text(_CLAUSE_KEYS[tag], lang)
+    if m := re.fullmatch(r"form 01\.(\d+)", tag):
+        return text("clause_form01_field", lang, field=m.group(1))
+    return tag
+
+
+def role(code: str, lang: str) -> str:
+    """A sharing role (reader, commenter, writer, owner) in words; an unknown one as it is."""
+    return text(_ROLE_KEYS[code], lang) if code in _ROLE_KEYS else code
+
+
 def actions(codes: list[str], lang: str) -> str:
     """The tick's actions joined, or "nothing due"."""
     return ", ".join(action(c, lang) for c in codes) if codes else text("nothing_due", lang)

@@ -28,8 +28,8 @@ def local_reason(reason: Reason, lang: str) -> str:
     text = _rule_message(reason.rule, lang)
     detail = i18n.say(reason.detail, lang) if getattr(reason.detail, "key", None) in i18n.catalog() else ""
     if text and detail:
-        return f"{text}: {detail} ({reason.clause})"
-    return f"{text or detail or reason.detail} ({reason.clause})"
+        return f"{text}: {detail} ({i18n.clause(reason.clause, lang)})"
+    return f"{text or detail or reason.detail} ({i18n.clause(reason.clause, lang)})"
 
 
 def _rule_message(rule: str, lang: str) -> str | None:
