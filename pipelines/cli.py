@@ -190,6 +190,12 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
     ctx.obj = State(config_path or DEFAULT_CONFIG, now, quiet)
 
 
+def config_problems(state: State, problems: list) -> click.ClickException:
+    """check-config's problems as one line in the edition's language, each with its clause."""
+    said = "; ".join(f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in problems)
+    return click.ClickException(i18n.text("config_problems", state.lang, problems=said))
+
+
 @cli.command("check-config")
 @click.option(
     "--access", is_flag=True, help="Also reach the backend (Google or the local folder) and read what the jobs need."
@@ -205,21 +211,13 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
     with errors(state):
         problems = check_config(state.config)
     if problems:
-        raise click.ClickException(
-            i18n.text(
-                "config_problems",
-                state.lang,
-                problems="; ".join(
-                    f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in problems
-                ),
-            )
-        )
+        raise config_problems(state, problems)
     state.echo(
         i18n.text(
             "config_ok",
             state.lang,
             path=state.config_path,
-            edition=state.config.edition.name,
+            edition=state.config.edition_name(),
             faculties=len(state.config.faculties),
             departments=sum(len(f.departments) for f in state.config.faculties),
         )
@@ -240,15 +238,7 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
 
             short = quorum_shortfalls(state.config, read_applications(run)[0]) if raw else []
         if short:
-            raise click.ClickException(
-                i18n.text(
-                    "config_problems",
-                    state.lang,
-                    problems="; ".join(
-                        f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in short
-                    ),
-                )
-            )
+            raise config_problems(state, short)
     if access:
         from pipelines.jobs.access import check_access
 

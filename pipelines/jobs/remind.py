@@ -80,21 +80,8 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
             if pending.notified:
                 run.journal("remind", "sent", token)
                 already.add(token)
-    if scheduled:
+    if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
-        for p in report.pending:
-            run.say(
-                i18n.text(
-                    "remind_pending_sent",
-                    run.lang,
-                    stage=p.stage,
-                    group=p.group,
-                    name=p.name,
-                    email=p.email,
-                    missing=p.missing,
-                )
-            )
-        return report
     for p in report.pending:
         run.say(
             i18n.text(
@@ -107,6 +94,8 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
                 missing=p.missing,
             )
         )
+    if scheduled:
+        return report
     if open_stages and not report.pending:
         run.say(i18n.text("remind_all_complete", run.lang))
     return report
