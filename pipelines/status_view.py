@@ -112,5 +112,6 @@ def _reasons(reasons: list[dict[str, str]], lang: str) -> str:
     """One entry per rule, in words: `<missing_field's text> ×4 (9.8)` rather than the same words four times."""
     counts = Counter((r["rule"], r["clause"]) for r in reasons)
     return "; ".join(
-        f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({i18n.clause(clause, lang)})" for (rule, clause), n in counts.items()
+        f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({i18n.clause(clause, lang)})"
+        for (rule, clause), n in counts.items()
     )
