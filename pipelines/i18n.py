@@ -118,6 +118,27 @@ def role(code: str, lang: str) -> str:
     return text(_ROLE_KEYS[code], lang) if code in _ROLE_KEYS else code
 
 
+_WHY = (
+    (re.compile(r"^blank$"), "why_blank"),
+    (re.compile(r"^(?:text, )?not a number: (?P<value>.*)$"), "why_not_number"),
+    (re.compile(r"^not a whole number: (?P<value>.*)$"), "why_not_whole"),
+    (re.compile(r"^out of range: (?P<value>\S+) \(allowed (?P<allowed>[^)]*)\)$"), "why_out_of_range"),
+    (re.compile(r"^a formula in a score cell"), "why_formula"),
+    (re.compile(r"changed: expected (?P<value>.*)$"), "why_changed"),
+    (re.compile(r"^sum formula"), "why_sum"),
+    (re.compile(r"^the sheet could not be read"), "why_unreadable"),
+)
+
+
+def sheet_problem(detail: str, lang: str) -> str:
+    """A sheet problem's reason in kk/ru (the reader words it in English); as written when unknown."""
+    for pattern, key in _WHY:
+        if m := pattern.search(detail):
+            values = {k: v for k, v in m.groupdict().items() if v is not None}
+            return text(key, lang, **values)
+    return detail
+
+
 def actions(codes: list[str], lang: str) -> str:
     """The tick's actions joined, or "nothing due"."""
     return ", ".join(action(c, lang) for c in codes) if codes else text("nothing_due", lang)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pipelines import i18n
@@ -11,26 +10,6 @@ from pipelines.domain.models import Application, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import incomplete_sheets
-
-_WHY = (
-    (re.compile(r"^blank$"), "why_blank"),
-    (re.compile(r"^(?:text, )?not a number: (?P<value>.*)$"), "why_not_number"),
-    (re.compile(r"^not a whole number: (?P<value>.*)$"), "why_not_whole"),
-    (re.compile(r"^out of range: (?P<value>\S+) \(allowed (?P<allowed>[^)]*)\)$"), "why_out_of_range"),
-    (re.compile(r"^a formula in a score cell"), "why_formula"),
-    (re.compile(r"changed: expected (?P<value>.*)$"), "why_changed"),
-    (re.compile(r"^sum formula"), "why_sum"),
-    (re.compile(r"^the sheet could not be read"), "why_unreadable"),
-)
-
-
-def why_text(detail: str, lang: str) -> str:
-    """A sheet problem's reason in kk/ru (the reader words it in English); as written when unknown."""
-    for pattern, key in _WHY:
-        if m := pattern.search(detail):
-            values = {k: v for k, v in m.groupdict().items() if v is not None}
-            return i18n.text(key, lang, **values)
-    return detail
 
 
 def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
@@ -51,7 +30,7 @@ def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
                     "id": p.application_id or "",
                     "cell": p.cell,
                     "why": p.detail,
-                    "why_local": why_text(p.detail, run.lang),
+                    "why_local": i18n.sheet_problem(p.detail, run.lang),
                 }
             )
     return out

@@ -9,7 +9,7 @@ from email import policy
 from email.parser import BytesParser
 
 from click.testing import CliRunner
-from jobkit import config_of, files, run_at, workspace_dir
+from jobkit import config_of, files, run_at, table_rows, workspace_dir
 
 from pipelines import i18n
 from pipelines.cli import cli
@@ -50,6 +50,10 @@ def test_a_cell_not_counted_is_named_in_status_and_to_the_expert(edition):
     assert item["why_local"] == "сан емес: '8 баллов'"  # kk, the edition's language
     text = invoke(edition, deadline + timedelta(minutes=2), "status")
     assert i18n.text("status_left_out_title", "kk") in text and "F9" in text and "Соколова" in text
+
+    # the problems tab says why in the edition's language too, beside the reader's English
+    [row] = [r for r in table_rows(edition, "problems") if r["expert_email"] == CARELESS and r["cell"] == "F9"]
+    assert row["detail_local"] == "сан емес: '8 баллов'" and row["detail"].startswith("text, not a number")
 
     subject = i18n.text("mail_left_out_subject", "kk")
     [mail] = mails(edition, subject)
