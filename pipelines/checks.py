@@ -7,8 +7,9 @@ from datetime import datetime
 import holidays as holiday_calendars
 
 from pipelines.config import Config
+from pipelines.domain.assignment import stage_groups, stands_aside
 from pipelines.domain.calendar import announcement_in_time
-from pipelines.domain.models import Notice, Reason
+from pipelines.domain.models import Application, Notice, Reason
 
 
 def kazakhstan_holidays(*years: int) -> set:
@@ -29,7 +30,12 @@ def check_config(config: Config) -> list[Reason]:
                     Reason(
                         "commission_missing",
                         "9.4.1",
-                        f"commissions.departments.{department.id}: no commission for department {department.name_ru!r}",
+                        Notice(
+                            "check_no_department_commission",
+                            "commissions.departments.{id}: no commission for department {name!r}",
+                            id=department.id,
+                            name=department.name(config.language),
+                        ),
                     )
                 )
         if faculty.id not in config.commissions.faculties:
@@ -37,11 +43,38 @@ def check_config(config: Config) -> list[Reason]:
                 Reason(
                     "commission_missing",
                     "9.4.2",
-                    f"commissions.faculties.{faculty.id}: no expert commission for faculty {faculty.name_ru!r}",
+                    Notice(
+                        "check_no_faculty_commission",
+                        "commissions.faculties.{id}: no expert commission for faculty {name!r}",
+                        id=faculty.id,
+                        name=faculty.name(config.language),
+                    ),
                 )
             )
     if not config.commissions.contest:
-        problems.append(Reason("commission_missing", "9.4.3", "commissions.contest: the contest commission is empty"))
+        problems.append(
+            Reason(
+                "commission_missing",
+                "9.4.3",
+                Notice("check_contest_empty", "commissions.contest: the contest commission is empty"),
+            )
+        )
+    minimum = config.scoring.min_experts
+    for where, members in config._commission_lists():
+        if members and len(members) < minimum:
+            problems.append(
+                Reason(
+                    "quorum",
+                    "11.2",
+                    Notice(
+                        "check_commission_small",
+                        "{where}: {count} member(s), fewer than scoring.min_experts ({needed})",
+                        where=where,
+                        count=len(members),
+                        needed=minimum,
+                    ),
+                )
+            )
     return problems
 
 
@@ -62,3 +95,46 @@ def config_warnings(config: Config, now: datetime) -> list[Reason]:
         )
         warnings.append(Reason("ceremony_missing", "11.4", detail))
     return warnings
+
+
+COMMISSION_KEY = {1: "commissions.departments.{unit}", 2: "commissions.faculties.{unit}", 3: "commissions.contest"}
+
+
+def quorum_shortfalls(config: Config, applications: list[Application]) -> list[Reason]:
+    """Each accepted DER that some stage's commission cannot give `scoring.min_experts` raters once
+    its authors (and declared conflicts, and the same department when excluded) stand aside (11.2, 13).
+    Every stage is checked for every DER: any of them may be selected for the next one."""
+    org, rules = config.organisation(), config.scoring_rules()
+    departments = config.departments()
+    out = []
+    for stage in (1, 2, 3):
+        for group, apps in stage_groups(org, stage, applications):
+            for app in apps:
+                aside = [
+                    f"{e.name} ({why})"
+                    for e in group.experts
+                    if (why := stands_aside(e, app, stage, rules.exclude_same_department))
+                ]
+                raters = len(group.experts) - len(aside)
+                if group.experts and raters < rules.min_experts:
+                    faculty, department = departments.get(app.department_id or "", (None, None))
+                    dep = department.name(config.language) if department else app.response.department
+                    out.append(
+                        Reason(
+                            "quorum",
+                            "11.2",
+                            Notice(
+                                "check_quorum_short",
+                                "{where}: DER {id} «{title}» (department {department}) may be rated by {count} "
+                                "member(s), fewer than scoring.min_experts ({needed}); standing aside: {aside}",
+                                where=COMMISSION_KEY[stage].format(unit=group.id),
+                                id=app.id,
+                                title=app.title,
+                                department=dep,
+                                count=raters,
+                                needed=rules.min_experts,
+                                aside=", ".join(aside),
+                            ),
+                        )
+                    )
+    return out

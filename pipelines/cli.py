@@ -190,12 +190,21 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
     ctx.obj = State(config_path or DEFAULT_CONFIG, now, quiet)
 
 
+def config_problems(state: State, problems: list) -> click.ClickException:
+    """check-config's problems as one line in the edition's language, each with its clause."""
+    said = "; ".join(f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in problems)
+    return click.ClickException(i18n.text("config_problems", state.lang, problems=said))
+
+
 @cli.command("check-config")
 @click.option(
     "--access", is_flag=True, help="Also reach the backend (Google or the local folder) and read what the jobs need."
 )
+@click.option(
+    "--form", "form", is_flag=True, help="Also read the form's responses and show how each column is mapped to a field."
+)
 @click.pass_obj
-def check_config_cmd(state: State, access: bool) -> None:
+def check_config_cmd(state: State, access: bool, form: bool) -> None:
     """Validate contest.yaml, including the announcement's 10 working days (9.1)."""
     from pipelines.checks import check_config, config_warnings
 
@@ -207,19 +216,34 @@ def check_config_cmd(state: State, access: bool) -> None:
                 err=True,
             )
     if problems:
-        raise click.ClickException(
-            i18n.text("config_problems", state.lang, problems="; ".join(f"{p.detail} ({p.clause})" for p in problems))
-        )
+        raise config_problems(state, problems)
     state.echo(
         i18n.text(
             "config_ok",
             state.lang,
             path=state.config_path,
-            edition=state.config.edition.name,
+            edition=state.config.edition_name(),
             faculties=len(state.config.faculties),
             departments=sum(len(f.departments) for f in state.config.faculties),
         )
     )
+    if form:
+        from pipelines.jobs.intake import check_mapping, mapping_lines, read_mapping
+
+        with errors(state):
+            run = make_run(state, guard=False)
+            raw, mapping = read_mapping(run, check=False)
+        empty = [i18n.text("form_mapping_empty", state.lang, where=state.config.form.path or state.config.form.kind)]
+        for line in mapping_lines(mapping, state.lang) if raw else empty:
+            click.echo(line)  # asked for: shown even with -q
+        with errors(state):
+            check_mapping(mapping, state.lang)
+            from pipelines.checks import quorum_shortfalls
+            from pipelines.jobs.intake import read_applications
+
+            short = quorum_shortfalls(state.config, read_applications(run)[0]) if raw else []
+        if short:
+            raise config_problems(state, short)
     if access:
         from pipelines.jobs.access import check_access
 

@@ -8,7 +8,8 @@ every one of them.
 from __future__ import annotations
 
 import os
-from datetime import datetime
+import re
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -24,6 +25,16 @@ class ConfigError(Exception):
     """A user mistake in contest.yaml: the message names the key."""
 
 
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def date_only_message(key: str, value: str) -> str:
+    return (
+        f"{value} has no time of day and would be read as 00:00; write the time the order gives, "
+        f'e.g. {key}: "{value} 23:59" for the end of that day'
+    )
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -31,6 +42,8 @@ class _Strict(BaseModel):
 class Edition(_Strict):
     name: str
     year: int = Field(ge=2000, le=2100)
+    name_kk: str | None = None  # the edition's name in each language; `name` when not given
+    name_ru: str | None = None
 
 
 class Calendar(_Strict):
@@ -42,6 +55,15 @@ class Calendar(_Strict):
     stage1_close: datetime
     stage2_close: datetime
     stage3_close: datetime
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _with_time(cls, v: Any, info: Any) -> Any:
+        """A calendar date without a time is refused: read as 00:00 it would silently cut the day
+        off (intake closing at midnight instead of the evening the order means)."""
+        if isinstance(v, date) and not isinstance(v, datetime) or (isinstance(v, str) and DATE_ONLY.match(v.strip())):
+            raise ValueError(date_only_message(info.field_name, str(v).strip()))
+        return v
 
     def stage_close(self, stage: int) -> datetime:
         return getattr(self, f"stage{stage}_close")
@@ -321,6 +343,15 @@ class Config(_Strict):
         for fac in self.commissions.faculties:
             if fac not in fac_ids:
                 raise ValueError(f"commissions.faculties.{fac}: no faculty with that id in faculties")
+        for where, members in self._commission_lists():
+            seen: dict[str, str] = {}
+            for member in members:  # e-mails are folded to lower case by Member
+                if member.email in seen:
+                    raise ValueError(
+                        f"{where}: {member.email} is listed twice ({seen[member.email]!r} and {member.name!r}); "
+                        "one rating sheet would serve two members: give each member their own e-mail"
+                    )
+                seen[member.email] = member.name
         keys = [c.key for c in self.criteria]
         if len(set(keys)) != len(keys) or not keys:
             raise ValueError("criteria: keys must be unique and at least one criterion given")
@@ -331,6 +362,21 @@ class Config(_Strict):
         return self
 
     # -- convenience ------------------------------------------------------------------------
+    def _commission_lists(self) -> list[tuple[str, list[Member]]]:
+        c = self.commissions
+        return [
+            *((f"commissions.departments.{k}", v) for k, v in c.departments.items()),
+            *((f"commissions.faculties.{k}", v) for k, v in c.faculties.items()),
+            ("commissions.contest", c.contest),
+        ]
+
+    def edition_name(self, lang: str | None = None) -> str:
+        """The edition's name in `lang` (kk|ru; the config's language by default): edition.name_kk /
+        edition.name_ru, else edition.name."""
+        lang = lang or self.language
+        given = self.edition.name_kk if lang == "kk" else self.edition.name_ru
+        return given or self.edition.name
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -483,6 +529,25 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
+def _refuse_dates_without_time(path: Path, data: dict[str, Any]) -> None:
+    """The calendar check of `Calendar._with_time`, said in the file's language with the fix."""
+    from pipelines import i18n
+
+    lang = str(data.get("language")) if data.get("language") in ("kk", "ru") else "kk"
+    given = data.get("calendar")
+    calendar: dict[str, Any] = given if isinstance(given, dict) else {}
+    for key, value in calendar.items():
+        if (
+            isinstance(value, date)
+            and not isinstance(value, datetime)
+            or (isinstance(value, str) and DATE_ONLY.match(value.strip()))
+        ):
+            raise ConfigError(
+                f"{path}: calendar.{key}: "
+                + i18n.text("config_date_without_time", lang, value=str(value).strip(), field=key)
+            )
+
+
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
     path = Path(path)
     if not path.exists():
@@ -500,6 +565,7 @@ def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Conf
         raise ConfigError(f"{path}: the top level must be a mapping of keys")
     _apply_env(data, dict(os.environ if environ is None else environ))
     data["base_dir"] = str(path.resolve().parent)
+    _refuse_dates_without_time(path, data)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:

@@ -11,16 +11,19 @@ import hashlib
 import io
 import re
 import zipfile
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
 
-from pipelines.domain.models import Author, RawResponse, Response
-from pipelines.domain.text import normalise
+from pipelines.domain.authors import parse_authors
+from pipelines.domain.models import RawResponse, Response
+from pipelines.domain.text import normalise, similar
 
 SCHEMA = files("sheets_schema") / "form_fields.yaml"
 FIELDS = (
@@ -94,7 +97,8 @@ def responses_from_rows(
             "form's questions; download the export again from Google Forms / the response sheet"
         )
     keys = _alias_keys(aliases) if aliases is not None else _default_keys()
-    if not _find_columns({h: "" for h in header if h}, keys):
+    if not set(_find_columns({h: "" for h in header if h}, keys)) - set(GOOGLE_FIELDS):
+        # Google's own timestamp / e-mail columns are in every export: they do not make it the form's.
         shown = ", ".join(repr(h) for h in header[:5] if h) + (", …" if len(header) > 5 else "")
         raise FormError(
             f"{where}: none of the form's questions were found in the header ({shown}); "
@@ -278,18 +282,175 @@ def _default_keys() -> dict[str, str]:
 
 
 def _find_columns(answers: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
-    """Field -> header of the answers; the first non-empty column wins when several match."""
+    """Field -> header of the answers; the first non-empty column wins when several match exactly.
+    A column no alias names exactly may still be taken by similarity (`map_columns`)."""
     found: dict[str, str] = {}
     for header, value in answers.items():
-        field_name = next((keys[k] for k in _header_keys(header) if k in keys), None)
+        field_name = next((keys[k] for v in _title_variants(header) for k in _header_keys(v) if k in keys), None)
         if field_name and (field_name not in found or (not answers[found[field_name]].strip() and value.strip())):
             found[field_name] = header
+    for match in _similar_matches(tuple(answers), tuple(sorted(keys.items()))):
+        found.setdefault(match.field or "", match.column)
+    found.pop("", None)
     return found
 
 
 def field_columns(answers: dict[str, str], aliases: dict[str, list[str]] | None = None) -> dict[str, str]:
     """Field -> the header that holds it, by the form's aliases (and the config's, when given)."""
     return _find_columns(answers, _alias_keys(aliases) if aliases is not None else _default_keys())
+
+
+# --- the mapping decision ----------------------------------------------------------------------
+GOOGLE_FIELDS = ("timestamp", "respondent_email")  # columns Google adds, not questions of the form
+REQUIRED = tuple(f for f in FIELDS if f not in GOOGLE_FIELDS)  # form 01 fields 1-8 and its note
+SIMILAR_ENOUGH = 0.82  # below this a column is not taken for a field (the closest are still shown)
+_SUFFIX = re.compile(r"\s*(?:\[[^\[\]]*\]|\([^()]*\))\s*[:*\s]*$")  # "[…]" / "(…)" Google or CDB appended
+_DESCRIPTION = re.compile(r"\s+[—–-]\s+|\n")  # "Title — description" / the description on its own line
+
+
+@dataclass(frozen=True)
+class ColumnMatch:
+    """One column of the export and the decision taken on it: the field (None: not used), how it was
+    found (alias: a title listed in form_fields.yaml or form.aliases; similar: the closest title) and
+    the score (1.0 for an alias, the similarity otherwise), kept so the decision can be shown."""
+
+    column: str
+    field: str | None
+    how: str
+    score: float
+    closest: str | None = None  # the closest field, for a column that is not used
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    matches: tuple[ColumnMatch, ...]
+
+    def columns(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for m in self.matches:
+            if m.field:
+                out.setdefault(m.field, m.column)
+        return out
+
+    def missing(self) -> list[str]:
+        """The required fields (form 01 fields 1-8 and the note's attachments) no column holds."""
+        have = self.columns()
+        return [f for f in REQUIRED if f not in have]
+
+    def closest(self, field_name: str, n: int = 3) -> list[tuple[str, float]]:
+        """The unused columns most like `field_name`'s titles, best first."""
+        aliases = load_aliases({}).get(field_name, [])
+        scored = [
+            (m.column, max((_similarity(m.column, a) for a in aliases), default=0.0))
+            for m in self.matches
+            if m.field is None and m.column
+        ]
+        return sorted(scored, key=lambda x: -x[1])[:n]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "columns": [
+                {"column": m.column, "field": m.field, "how": m.how, "score": round(m.score, 2)} for m in self.matches
+            ],
+            "missing": self.missing(),
+        }
+
+
+def _title_variants(text: str) -> list[str]:
+    """A column title and the shorter titles a person would still recognise in it: without the
+    field number, a trailing "(…)" / "[…]", a description after " — " or on its own line."""
+    text = str(text or "").strip()
+    out = [text]
+    first = _DESCRIPTION.split(text, maxsplit=1)[0].strip()
+    for candidate in (first, _SUFFIX.sub("", text), _SUFFIX.sub("", first)):
+        if candidate and candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def _similarity(column: str, alias: str) -> float:
+    """0..1: how like the alias the column's title is (any variant of it); a title that begins
+    with the whole alias (Google appended the question's description) scores 0.95."""
+    best = 0.0
+    akey = header_key(alias)
+    if not akey:
+        return 0.0
+    for variant in _title_variants(column):
+        ckey = header_key(variant)
+        if not ckey:
+            continue
+        if ckey == akey:
+            return 1.0
+        if len(akey) >= 8 and (ckey.startswith(akey + " ") or akey.startswith(ckey + " ") and len(ckey) >= 12):
+            best = max(best, 0.95)
+        best = max(best, similar(ckey, akey))
+    return best
+
+
+@lru_cache(maxsize=256)
+def _similar_matches(header: tuple[str, ...], keys: tuple[tuple[str, str], ...]) -> tuple[ColumnMatch, ...]:
+    """Columns no alias names exactly, taken for the field whose title they are most like (one
+    column per field, best score first, never a field an exact alias already holds)."""
+    exact = {k: f for k, f in keys}
+    taken: set[str] = set()
+    loose: list[str] = []
+    for column in header:
+        hit = next((exact[k] for v in _title_variants(column) for k in _header_keys(v) if k in exact), None)
+        if hit:
+            taken.add(hit)
+        elif column and not column.startswith("column "):
+            loose.append(column)
+    candidates = []
+    for column in loose:
+        for key, field_name in keys:
+            if field_name in GOOGLE_FIELDS:
+                continue
+            score = _similarity(column, key)
+            if score >= SIMILAR_ENOUGH:
+                candidates.append((score, column, field_name))
+    out, used = [], set()
+    for score, column, field_name in sorted(candidates, key=lambda c: (-c[0], header.index(c[1]))):
+        if column in used or field_name in taken:
+            continue
+        used.add(column)
+        taken.add(field_name)
+        out.append(ColumnMatch(column, field_name, "similar", score))
+    return tuple(out)
+
+
+def map_columns(
+    header: list[str], aliases: dict[str, list[str]] | None = None, timestamp_column: int = 0
+) -> ColumnMapping:
+    """Every column of a response table -> the field it holds, or not used, with how and how sure."""
+    aliases = load_aliases({}) if aliases is None else aliases
+    keys = _alias_keys(aliases)
+    header = [h for h in header if h]
+    similar_by_column = {m.column: m for m in _similar_matches(tuple(header), tuple(sorted(keys.items())))}
+    matches: list[ColumnMatch] = []
+    seen: set[str] = set()
+    for index, column in enumerate(header, start=1):
+        hit = next((keys[k] for v in _title_variants(column) for k in _header_keys(v) if k in keys), None)
+        if hit:
+            matches.append(ColumnMatch(column, hit, "alias", 1.0))
+            seen.add(hit)
+        elif column in similar_by_column:
+            matches.append(similar_by_column[column])
+            seen.add(similar_by_column[column].field or "")
+        elif index == timestamp_column and "timestamp" not in seen:
+            matches.append(ColumnMatch(column, "timestamp", "position", 1.0))
+            seen.add("timestamp")
+        else:
+            best = max(
+                ((_similarity(column, a), f) for f, names in aliases.items() for a in names),
+                default=(0.0, None),
+            )
+            matches.append(ColumnMatch(column, None, "", best[0], best[1]))
+    return ColumnMapping(tuple(matches))
+
+
+def header_of(responses: list[RawResponse]) -> list[str]:
+    """The columns of a response table as its rows carry them (every row has every header)."""
+    return [h for h in (responses[0].answers if responses else {}) if not re.fullmatch(r"column \d+", h)]
 
 
 # --- mapping ------------------------------------------------------------------------------------
@@ -334,84 +495,6 @@ def split_choices(text: str) -> list[str]:
 def split_files(text: str) -> list[str]:
     """File-upload answer: Drive links separated by commas, semicolons, spaces or newlines."""
     return [p for p in re.split(r"[\s,;]+", text or "") if p]
-
-
-# --- authors ------------------------------------------------------------------------------------
-_DASH = re.compile(r"\s+[—–-]{1,2}\s+")
-_BULLET = re.compile(r"^\s*(?:\d{1,2}\s*[.)]|[-•*·])\s*")
-_CONTACT = re.compile(r"@|\+?\d[\d\s()-]{5,}\d|https?://|www\.|\btel\b|\bтел\b", re.IGNORECASE)
-_NAME_WORD = re.compile(r"^(?:[^\W\d_][^\W\d_'’-]*(?:[-'’][^\W\d_]+)*|[^\W\d_]\.(?:[^\W\d_]\.)?)$")
-_POSITION_WORDS = frozenset(
-    normalise(w)
-    for w in (
-        "профессор",
-        "доцент",
-        "преподаватель",
-        "старший",
-        "ассистент",
-        "ассоциированный",
-        "заведующий",
-        "декан",
-        "доктор",
-        "кандидат",
-        "магистр",
-        "PhD",
-        "оқытушы",
-        "аға",
-        "меңгерушісі",
-        "кафедра",
-        "кафедры",
-        "профессоры",
-        "доценті",
-        "қауымдастырылған",
-        "ассистенті",
-        "лектор",
-        "professor",
-        "associate",
-        "assistant",
-        "lecturer",
-        "senior",
-        "head",
-        "dean",
-        "teacher",
-        "tutor",
-        "department",
-    )
-)
-
-
-def _looks_like_name(part: str) -> bool:
-    """2-3 capitalised words (initials allowed) and none of them a position word."""
-    words = part.split()
-    return 2 <= len(words) <= 3 and all(
-        _NAME_WORD.match(w) and w[0].isupper() and normalise(w) not in _POSITION_WORDS for w in words
-    )
-
-
-def _author(part: str) -> Author:
-    pieces = [p.strip() for p in (_DASH.split(part) if _DASH.search(part) else part.split(","))]
-    pieces = [p for p in pieces if p]
-    if not pieces:
-        return Author(name="")
-    contact = [p for p in pieces[1:] if _CONTACT.search(p)]
-    position = [p for p in pieces[1:] if p not in contact]
-    return Author(name=pieces[0], position=", ".join(position), contact=", ".join(contact))
-
-
-def parse_authors(text: str) -> list[Author]:
-    """Several authors in one answer: one per line or ";"-separated; "Name, position, contact" or
-    "Name — position — contact". A line "Name Surname, Name Surname" (only full names) is split on ","."""
-    authors: list[Author] = []
-    for line in re.split(r"[\n;]", text or ""):
-        line = _BULLET.sub("", line).strip()
-        if not line:
-            continue
-        parts = [p.strip() for p in line.split(",") if p.strip()]
-        if not _DASH.search(line) and len(parts) >= 2 and all(_looks_like_name(p) for p in parts):
-            authors.extend(Author(name=p) for p in parts)
-        else:
-            authors.append(_author(line))
-    return [a for a in authors if a.name]
 
 
 # --- time ---------------------------------------------------------------------------------------

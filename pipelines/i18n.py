@@ -92,10 +92,51 @@ def action(code: str, lang: str) -> str:
     """One of the tick's actions ("intake", "stage 1 opened", ...) in words; anything else as it is."""
     if code in _ACTION_KEYS:
         return text(_ACTION_KEYS[code], lang)
+    if code.startswith("reminders sent: "):
+        return text("action_reminders_sent", lang, count=code.rsplit(" ", 1)[1])
     match = _ACTION.fullmatch(code)
     if match:
         return text(f"action_stage_{match.group(2)}", lang, stage=match.group(1))
     return code
+
+
+_CLAUSE_KEYS = {"form 01 note": "clause_form01_note", "form 01": "clause_form01", "-": "clause_none"}
+_ROLE_KEYS = {"reader": "role_reader", "commenter": "role_commenter", "writer": "role_writer", "owner": "role_owner"}
+
+
+def clause(tag: str, lang: str) -> str:
+    """A clause tag as people read it: "9.8" stays, "form 01 note" is said in `lang`."""
+    if tag in _CLAUSE_KEYS:
+        return text(_CLAUSE_KEYS[tag], lang)
+    if m := re.fullmatch(r"form 01\.(\d+)", tag):
+        return text("clause_form01_field", lang, field=m.group(1))
+    return tag
+
+
+def role(code: str, lang: str) -> str:
+    """A sharing role (reader, commenter, writer, owner) in words; an unknown one as it is."""
+    return text(_ROLE_KEYS[code], lang) if code in _ROLE_KEYS else code
+
+
+_WHY = (
+    (re.compile(r"^blank$"), "why_blank"),
+    (re.compile(r"^(?:text, )?not a number: (?P<value>.*)$"), "why_not_number"),
+    (re.compile(r"^not a whole number: (?P<value>.*)$"), "why_not_whole"),
+    (re.compile(r"^out of range: (?P<value>\S+) \(allowed (?P<allowed>[^)]*)\)$"), "why_out_of_range"),
+    (re.compile(r"^a formula in a score cell"), "why_formula"),
+    (re.compile(r"changed: expected (?P<value>.*)$"), "why_changed"),
+    (re.compile(r"^sum formula"), "why_sum"),
+    (re.compile(r"^the sheet could not be read"), "why_unreadable"),
+)
+
+
+def sheet_problem(detail: str, lang: str) -> str:
+    """A sheet problem's reason in kk/ru (the reader words it in English); as written when unknown."""
+    for pattern, key in _WHY:
+        if m := pattern.search(detail):
+            values = {k: v for k, v in m.groupdict().items() if v is not None}
+            return text(key, lang, **values)
+    return detail
 
 
 def actions(codes: list[str], lang: str) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from pipelines import i18n
+from pipelines.domain.authors import parse_authors
 from pipelines.domain.models import Application, Author, Reason, Response, Status
 from pipelines.tables import SCHEMA_DIR
 
@@ -27,8 +28,8 @@ def local_reason(reason: Reason, lang: str) -> str:
     text = _rule_message(reason.rule, lang)
     detail = i18n.say(reason.detail, lang) if getattr(reason.detail, "key", None) in i18n.catalog() else ""
     if text and detail:
-        return f"{text}: {detail} ({reason.clause})"
-    return f"{text or detail or reason.detail} ({reason.clause})"
+        return f"{text}: {detail} ({i18n.clause(reason.clause, lang)})"
+    return f"{text or detail or reason.detail} ({i18n.clause(reason.clause, lang)})"
 
 
 def _rule_message(rule: str, lang: str) -> str | None:
@@ -92,14 +93,6 @@ def _reasons(text: Any) -> list[Reason]:
     return out
 
 
-def _authors(text: str) -> list[Author]:
-    out = []
-    for line in _split(text):
-        parts = [p.strip() for p in line.split(",")]
-        out.append(Author(parts[0], parts[1] if len(parts) > 1 else "", ", ".join(parts[2:])))
-    return out
-
-
 def from_row(row: dict[str, Any]) -> Application:
     """An Application back from its registry row (as a person may have left it)."""
     try:
@@ -115,7 +108,7 @@ def from_row(row: dict[str, Any]) -> Application:
         faculty=str(row.get("faculty", "")),
         department=str(row.get("department", "")),
         title=str(row.get("title", "")),
-        authors=_authors(str(row.get("authors", ""))),
+        authors=parse_authors(str(row.get("authors", ""))),  # the answer as typed, read as intake read it
         authors_raw=str(row.get("authors", "")),
         languages=[x.strip() for x in str(row.get("languages", "")).split(",") if x.strip()],
         der_type=str(row.get("der_type", "")),

@@ -30,6 +30,12 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     console.print(
         i18n.text("status_applications", lang, counts=i18n.counts(counts, lang) or i18n.text("none_yet", lang))
     )
+    late = [a for a in status["applications"] if a.get("after_deadline")]
+    if late:  # 9.8: recorded beside the registry as it stood at the deadline, never counted
+        console.print(
+            i18n.text("status_after_deadline", lang, count=len(late), ids=", ".join(a["id"] for a in late)),
+            soft_wrap=True,
+        )
     rejected = [a for a in status["applications"] if a["registry_status"] == "rejected"]
     if rejected:
         table = Table(
@@ -64,10 +70,30 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
                 f"{g['sheets_complete']}/{len(g['experts'])}",
                 ", ".join(g["sheets_incomplete"]),
                 ", ".join(g["selected"]),
-                "; ".join(g.get("waiting", [])) or ", ".join("=".join(tie) for tie in g["ties"]),
+                "; ".join(g.get("waiting_local", g.get("waiting", [])))
+                or ", ".join("=".join(tie) for tie in g["ties"]),
             )
     console.print(stages)
     _progress(status, lang, console)
+    left_out = [
+        (stage["number"], g["name"], x)
+        for stage in status["stages"]
+        for g in stage["groups"]
+        for x in g.get("left_out", [])
+    ]
+    if left_out:  # ratings not counted at a close: named, so that nobody is left out silently
+        table = Table(
+            i18n.text("col_stage", lang),
+            i18n.text("col_group", lang),
+            i18n.text("col_expert", lang),
+            i18n.text("col_id", lang),
+            i18n.text("col_cell", lang),
+            i18n.text("col_why", lang),
+            title=i18n.text("status_left_out_title", lang),
+        )
+        for number, group, x in left_out:
+            table.add_row(str(number), group, x.get("expert_name") or x["expert"], x["id"], x["cell"], x["why_local"])
+        console.print(table)
     if status["winners"]:
         titles = {a["id"]: a["title"] for a in status["applications"]}
         table = Table(
@@ -87,7 +113,8 @@ def _reasons(reasons: list[dict[str, str]], lang: str) -> str:
     """One entry per rule, in words: `<missing_field's text> ×4 (9.8)` rather than the same words four times."""
     counts = Counter((r["rule"], r["clause"]) for r in reasons)
     return "; ".join(
-        f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({clause})" for (rule, clause), n in counts.items()
+        f"{rule_text(rule, lang)}{f' ×{n}' if n > 1 else ''} ({i18n.clause(clause, lang)})"
+        for (rule, clause), n in counts.items()
     )
 
 

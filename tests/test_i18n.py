@@ -28,6 +28,10 @@ CLI = yaml.safe_load((ROOT / "sheets_schema" / "messages.yaml").read_text(encodi
 CALL = re.compile(r"""i18n\.(?:text|both)\(\s*(["'])(\w+)\1""")
 
 
+# A form nobody has answered yet: its questions, no rows.
+EMPTY_FORM = "Timestamp,Email Address,Faculty,Department,DER title,Authors,Language,DER type,Justification,Link,Act of implementation,Certificate of placement\n"
+
+
 def placeholders(template: str) -> set[str]:
     return {name for _literal, name, _spec, _conv in string.Formatter().parse(template) if name is not None}
 
@@ -187,7 +191,7 @@ def test_status_speaks_the_configs_language(edition, lang, words, not_words):
 
 
 def test_the_tick_line_speaks_the_configs_language(edition):
-    (edition.parent / "responses.csv").write_text("Timestamp,Email Address\n", encoding="utf-8")
+    (edition.parent / "responses.csv").write_text(EMPTY_FORM, encoding="utf-8")
     ru = invoke("--config", str(edition), "--now", "2027-01-20T09:00", "tick", env={"CONTEST_LANGUAGE": "ru"})
     assert ru.exit_code == 0, ru.output
     assert ru.stdout.splitlines()[-1] == "tick: делать нечего"

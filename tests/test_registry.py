@@ -26,7 +26,7 @@ def test_a_reason_with_details_is_said_in_kazakh_and_russian():
     assert "не заполнен пункт 8 формы 01" in local_reason(reason, "ru")
     assert local_reason(reason, "ru").endswith("(9.8)")
     plain = Reason("no_such_rule", "-", "row 3: boom")  # a detail without a translation is kept as it is
-    assert local_reason(plain, "kk") == "row 3: boom (-)"
+    assert local_reason(plain, "kk") == "row 3: boom (—)"  # no clause, said as a dash
 
 
 def test_the_registry_tab_gives_each_rejection_its_details_in_the_config_language(tmp_path):

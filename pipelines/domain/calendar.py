@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from pipelines.domain.models import Reason
+from pipelines.domain.models import Notice, Reason
 
 ANNOUNCEMENT_WORKING_DAYS = 10
 
@@ -37,8 +37,15 @@ def announcement_in_time(*, announcement: date, intake_open: date, holidays: Ite
         Reason(
             "announcement_too_late",
             "9.1",
-            f"calendar.announcement ({announcement:%d.%m.%Y}) is only {days} working day(s) before "
-            f"calendar.intake_open ({intake_open:%d.%m.%Y}); at least {ANNOUNCEMENT_WORKING_DAYS} are "
-            f"required (weekends and Kazakhstan's public holidays do not count)",
+            Notice(
+                "check_announcement_late",
+                "calendar.announcement ({announcement}) is only {days} working day(s) before "
+                "calendar.intake_open ({intake_open}); at least {needed} are "
+                "required (weekends and Kazakhstan's public holidays do not count)",
+                announcement=f"{announcement:%d.%m.%Y}",
+                days=days,
+                intake_open=f"{intake_open:%d.%m.%Y}",
+                needed=ANNOUNCEMENT_WORKING_DAYS,
+            ),
         )
     ]

@@ -294,18 +294,26 @@ def missing_ratings(
         count=len(counted),
         needed=min_experts,
         who=", ".join(missing),
+        # the two ways out, as the lines CDB adds to contest.yaml
+        decision=(
+            f"decisions: [{{kind: close_incomplete, stage: {stage}, group: {group}, applications: [{app.id}], "
+            f'by: "…", at: "YYYY-MM-DD HH:MM", reason: "…"}}]'
+        ),
+        deadline_key=f"calendar.stage{stage}_close",
     )
     if missing:
         return Notice(
             "missing_ratings",
             "stage {stage}, {group}: DER {id} «{title}» has {count} complete rating(s), "
-            "{needed} needed; not yet complete from: {who}",
+            "{needed} needed; not yet complete from: {who}. Either record the commission's decision to "
+            "close without them ({decision}), or move {deadline_key} later: the sheets reopen for correction",
             **values,
         )
     return Notice(
         "missing_ratings_nobody",
         "stage {stage}, {group}: DER {id} «{title}» has {count} complete "
-        "rating(s), {needed} needed; no other expert is assigned",
+        "rating(s), {needed} needed; no other expert is assigned. Record the commission's decision to close "
+        "without them ({decision})",
         **values,
     )
 

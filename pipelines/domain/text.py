@@ -111,7 +111,7 @@ def fold_latin(text: str) -> str:
     text = "".join(_TRANSLIT.get(ch, ch) for ch in _clean(text))
     for a, b in _LATIN_VARIANTS:
         text = text.replace(a, b)
-    return text
+    return re.sub(r"(?<=[aeou])i(?=[aeou])", "", text)  # a glide between vowels: Serikbayeva ~ Серікбаева
 
 
 @functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units
@@ -173,22 +173,28 @@ def same_person(a: str, b: str) -> bool:
     wa, wb = normalise_person(a), normalise_person(b)
     if not wa or not wb:
         return False
-    return wa == wb or _shortens(wa, wb) or _shortens(wb, wa)
+    la, lb = fold_latin(a).split(), fold_latin(b).split()  # in the order typed, for the initials
+    return wa == wb or _shortens(la, wb) or _shortens(lb, wa)
 
 
-def _shortens(short, long) -> bool:
-    """Every full word of `short` is in `long`, and each of its initials starts another word of `long`."""
+def _shortens(short: list[str], long: frozenset[str]) -> bool:
+    """Every full word of `short` is in `long`, and each of its initials, in the order typed, starts
+    another word of `long` (a last initial may stand for a patronymic `long` leaves out)."""
     full = [w for w in short if len(w) > 1]
     if not full or not all(w in long for w in full):
         return False
     rest = [w for w in long if w not in full]
     initials = [w for w in short if len(w) == 1]
+    matched = 0
     for initial in initials:
         hit = next((w for w in rest if w.startswith(initial)), None)
         if hit is None:
-            return False
+            if rest:  # a given name that the initial does not start: another person
+                return False
+            continue  # the other name leaves the patronymic out: "Ахметова Г.Б." ~ "Ахметова Гульнара"
         rest.remove(hit)
-    return len(full) + len(initials) >= 2
+        matched += 1
+    return len(full) + matched >= 2
 
 
 @functools.lru_cache(maxsize=1 << 16)  # pure; each link is checked by several rules

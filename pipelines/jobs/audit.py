@@ -26,7 +26,7 @@ def audit(run: Run) -> int:
                     run.lang,
                     sheet=entry["sheet"],
                     email=entry["email"],
-                    role=entry["role"],
+                    role=i18n.role(entry["role"], run.lang),
                     expert=email,
                 )
             )
@@ -34,10 +34,19 @@ def audit(run: Run) -> int:
             problems += 1
             run.say(
                 i18n.text(
-                    "audit_still_writer", run.lang, sheet=entry["sheet"], stage=stage, email=email, role=entry["role"]
+                    "audit_still_writer",
+                    run.lang,
+                    sheet=entry["sheet"],
+                    stage=stage,
+                    email=email,
+                    role=i18n.role(entry["role"], run.lang),
                 )
             )
         else:
-            run.say(i18n.text("audit_ok", run.lang, sheet=entry["sheet"], email=email, role=entry["role"]))
+            run.say(
+                i18n.text(
+                    "audit_ok", run.lang, sheet=entry["sheet"], email=email, role=i18n.role(entry["role"], run.lang)
+                )
+            )
     run.say(i18n.text("audit_total", run.lang, count=problems))
     return problems

@@ -119,7 +119,7 @@ def stage_title(stage: int, lang: str) -> str:
 def common_context(config: Config, doc_date: str) -> dict[str, Any]:
     return {
         "lang": config.language,
-        "edition_name": config.edition.name,
+        "edition_name": config.edition_name(),
         "year": config.edition.year,
         "doc_date": doc_date,
         "regulation": REGULATION,

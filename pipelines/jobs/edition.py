@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from pipelines import i18n
 from pipelines.domain.models import Assignment, Expert, Problem, Rating, StageOutcome, Standing
 from pipelines.domain.state import EditionState, Key, StageRecord, StageState
 from pipelines.i18n import say
@@ -65,7 +66,7 @@ def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
             ],
             "ratings": [_named(_rating_row(k, r), experts, titles) for k in sorted(s.ratings) for r in s.ratings[k]],
             "problems": [
-                _named(_problem_row(k, p), experts, titles) for k in sorted(s.problems) for p in s.problems[k]
+                _named(_problem_row(k, p, lang), experts, titles) for k in sorted(s.problems) for p in s.problems[k]
             ],
             "results": [
                 _named(row, experts, titles) for k in sorted(s.outcomes) for row in _result_rows(s.outcomes[k], lang)
@@ -210,7 +211,7 @@ def _problems(rows: list[dict[str, Any]]) -> dict[Key, list[Problem]]:
     return out
 
 
-def _problem_row(key: Key, p: Problem) -> dict[str, Any]:
+def _problem_row(key: Key, p: Problem, lang: str) -> dict[str, Any]:
     return {
         "stage": key[0],
         "group": key[1],
@@ -218,6 +219,7 @@ def _problem_row(key: Key, p: Problem) -> dict[str, Any]:
         "application_id": p.application_id or "",
         "cell": p.cell,
         "detail": p.detail,
+        "detail_local": i18n.sheet_problem(p.detail, lang),  # what CDB reads; `detail` is read back
         "raw": "" if p.raw is None else str(p.raw),
     }
 

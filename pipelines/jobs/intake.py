@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+from dataclasses import dataclass, field, replace
 
 from pipelines import forms, i18n
 from pipelines.domain import intake as rules
-from pipelines.domain.models import Application, Reason, Response, Status
+from pipelines.domain.models import Application, Notice, RawResponse, Reason, Response, Status
+from pipelines.domain.state import INTAKE, StageState
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run
 from pipelines.ports import StoredDoc
-from pipelines.registry import known_ids, missing_rows, public_rows, to_row
+from pipelines.registry import from_row, known_ids, missing_rows, public_rows, to_row
 
 
 @dataclass
@@ -21,10 +24,13 @@ class IntakeReport:
     letters: list[StoredDoc] = field(default_factory=list)
     ignored_future: int = 0
     kept_missing: int = 0  # registry rows whose response is not in this export, kept as they were
+    after_deadline: int = 0  # responses that came or changed after the deadline, recorded this run
 
     def summary(self, lang: str) -> str:
         """One line for CDB in `lang` (kk|ru)."""
-        kept = i18n.text("intake_kept", lang, kept=self.kept_missing) if self.kept_missing else ""
+        kept = i18n.text("intake_kept", lang, kept=self.kept_missing) if self.kept_missing > 0 else ""
+        if self.after_deadline:
+            kept += i18n.text("intake_after_deadline", lang, count=self.after_deadline)
         return i18n.text(
             "intake_summary",
             lang,
@@ -37,10 +43,26 @@ class IntakeReport:
         )
 
 
-def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[list[Application], int]:
-    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected.
-    `known`: row key -> id already in the registry, so that ids survive edits (see rules.stable_ids)."""
+def read_mapping(run: Run, *, check: bool = True) -> tuple[list[RawResponse], forms.ColumnMapping]:
+    """The responses and the decision on their columns; stops (FormError) when a required field has no column."""
     raw = run.workspace.forms.read_responses()
+    aliases = forms.load_aliases(run.config.form.aliases)
+    mapping = forms.map_columns(forms.header_of(raw), aliases, run.config.form.timestamp_column)
+    if check:
+        check_mapping(mapping, run.lang)
+    return raw, mapping
+
+
+def read_applications(
+    run: Run, known: dict[str, str] | None = None, *, show_mapping: bool = False
+) -> tuple[list[Application], int]:
+    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected.
+    `known`: row key -> id already in the registry, so that ids survive edits (see rules.stable_ids).
+    `show_mapping`: say how the columns were mapped (the first intake of an edition)."""
+    raw, mapping = read_mapping(run)
+    if show_mapping:
+        for line in mapping_lines(mapping, run.lang):
+            run.say(line)
     aliases = forms.load_aliases(run.config.form.aliases)
     responses: list[Response] = []
     for item in raw:
@@ -53,6 +75,120 @@ def read_applications(run: Run, known: dict[str, str] | None = None) -> tuple[li
     apps = rules.decide(visible, run.config.intake_rules(), known_ids=known)
     apps = rules.disqualify(apps, run.config.domain_decisions())
     return apps, len(responses) - len(visible)
+
+
+def _freeze(run: Run, apps: list[Application], registry: list[dict]) -> tuple[list[Application | dict], list[Response]]:
+    """From the deadline on: (in the export's order, each application decided this run or its
+    registry row kept as it was; the responses to record as after the deadline). A registry row whose response was edited after the
+    deadline is kept as it was, the edit recorded; once intake is closed every registry row is kept
+    (a 9.10 disqualification still applies) and nothing new enters: a response not in the registry
+    is recorded, or, when it came after the deadline, judged late as always."""
+    close = run.config.calendar.intake_close
+    closed = run.state.stage(INTAKE).state is StageState.CLOSED
+    by_key = {str(row.get("row_key") or ""): row for row in registry}
+    decided: list[Application | dict] = []  # in the export's order: decided now, or the row as it was
+    late: list[Response] = []
+    for app in apps:
+        r = app.response
+        row = by_key.get(r.row_key)
+        after = r.submitted_at is not None and r.submitted_at > close
+        if row is None:
+            if closed and not after:
+                late.append(r)  # in time, yet not in the registry at the deadline (a stale export)
+            else:
+                decided.append(app)
+            continue
+        if not (closed or after):
+            decided.append(app)
+            continue
+        if r.raw != from_row(row).response.raw:
+            late.append(r)
+        frozen = from_row(row)
+        [judged] = rules.disqualify([frozen], run.config.domain_decisions())
+        decided.append(public_rows([to_row(judged, run.lang)])[0] if judged.status is not frozen.status else row)
+    return decided, late
+
+
+def _after_deadline_rows(
+    run: Run, responses: list[Response], frozen: dict[str, dict], recorded: set[str]
+) -> list[dict]:
+    """One registry row per response that came or changed after intake closed: kept with its time
+    and answers (9.8: not accepted), rejected with the rule `after_deadline`, under its own id and
+    row key, so that it never stands for the application it edits."""
+    rows = []
+    for r in responses:
+        digest = hashlib.sha1(json.dumps(r.raw, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+        key = f"{r.row_key}@{digest[:12]}"
+        if key in recorded:
+            continue
+        recorded.add(key)
+        edited = frozen.get(r.row_key)
+        base = str(edited.get("id")) if edited else rules.application_id([r])
+        when = r.submitted_at.astimezone(run.config.zone).strftime("%d.%m.%Y %H:%M") if r.submitted_at else "?"
+        notice = (
+            Notice(
+                "reason_after_deadline_edit",
+                "an edit of {id} made after intake closed ({time}); {id} stays as it was at the deadline",
+                id=base,
+                time=when,
+            )
+            if edited
+            else Notice("reason_after_deadline", "submitted after intake closed ({time})", time=when)
+        )
+        app = Application(
+            id=f"{base}-{digest[:4].upper()}",
+            response=replace(r, row_key=key),
+            status=Status.REJECTED,
+            reasons=[Reason("after_deadline", "9.8", notice)],
+        )
+        rows.extend(public_rows([to_row(app, run.lang)]))
+    return rows
+
+
+def field_label(name: str, lang: str) -> str:
+    return i18n.text(f"field_{name}", lang)
+
+
+def mapping_lines(mapping: forms.ColumnMapping, lang: str) -> list[str]:
+    """The mapping decision as CDB reads it: each column -> field (how sure) or not used, then each
+    required field no column holds."""
+    lines = [i18n.text("form_mapping_title", lang, count=len(mapping.matches))]
+    for m in mapping.matches:
+        if m.field is None:
+            lines.append(i18n.text("form_mapping_unused", lang, column=m.column))
+            continue
+        key = {"similar": "form_mapping_similar", "position": "form_mapping_position"}.get(m.how, "form_mapping_alias")
+        lines.append(i18n.text(key, lang, column=m.column, field=field_label(m.field, lang), score=f"{m.score:.2f}"))
+    for name in mapping.missing():
+        lines.append(i18n.text("form_mapping_missing", lang, field=field_label(name, lang)))
+    return lines
+
+
+def alias_line(field_name: str, column: str) -> str:
+    """The exact contest.yaml lines that name `column` as the form's `field_name`."""
+    quoted = column.replace("\\", "\\\\").replace('"', '\\"')
+    return f'form:\n  aliases:\n    {field_name}: ["{quoted}"]'
+
+
+def check_mapping(mapping: forms.ColumnMapping, lang: str) -> None:
+    """A required field with no column stops intake before any row is judged (FormError naming the
+    field, the closest unused columns and the alias to add): no row is rejected for a column that
+    was not recognised. No responses yet: nothing to check."""
+    if not mapping.matches:
+        return
+    for name in mapping.missing():
+        closest = mapping.closest(name)
+        shown = ", ".join(f"«{c}» ({s:.2f})" for c, s in closest) or i18n.text("form_no_closest", lang)
+        example = closest[0][0] if closest else "…"
+        raise forms.FormError(
+            i18n.text(
+                "form_field_missing",
+                lang,
+                field=f"{field_label(name, lang)} ({name})",
+                closest=shown,
+                line=alias_line(name, example),
+            )
+        )
 
 
 def _unmappable(item, exc: Exception) -> Response:
@@ -78,16 +214,36 @@ def _unmappable(item, exc: Exception) -> Response:
 
 
 def run_intake(run: Run) -> IntakeReport:
+    """Decide every response and write the registry. From the deadline on, the registry is what it
+    was at the deadline (9.8): responses that came or were edited after it are recorded beside it
+    (rule `after_deadline`) and change no application's status, fields, sheets or documents."""
     edition = run.edition
     registry = edition.registry_rows
-    apps, future = read_applications(run, known_ids(registry))
+    apps, future = read_applications(run, known_ids(registry), show_mapping=not registry)
+    late: list[Response] = []
+    entries: list[Application | dict] = list(apps)
+    if run.now >= run.config.calendar.intake_close and registry:
+        entries, late = _freeze(run, apps, registry)
+    apps = [e for e in entries if isinstance(e, Application)]
+    recorded = {str(row.get("row_key") or "") for row in registry if "@" in str(row.get("row_key") or "")}
     # The registry never loses a row: rows of responses not in this export (a truncated or wrong
-    # export, a response deleted in Forms, --now before them) stay as they are, after the current ones.
-    kept = missing_rows(registry, {app.response.row_key for app in apps})
-    report = IntakeReport(responses=len(apps), ignored_future=future, kept_missing=len(kept))
-    for app in apps:
-        report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
-    edition.set_registry(public_rows([to_row(app, run.lang) for app in apps]) + kept)
+    # export, a response deleted in Forms, --now before them, one edited after the deadline) stay
+    # as they are, after the current ones.
+    kept = missing_rows(
+        registry, {e.response.row_key if isinstance(e, Application) else str(e.get("row_key")) for e in entries}
+    )
+    after = _after_deadline_rows(run, late, {str(r.get("row_key") or ""): r for r in registry}, recorded)
+    report = IntakeReport(
+        responses=len(entries),
+        ignored_future=future,
+        kept_missing=sum("@" not in str(r.get("row_key") or "") for r in kept),
+        after_deadline=len(after),
+    )
+    for e in entries:
+        code = e.status.value if isinstance(e, Application) else str(e.get("status"))
+        report.counts[code] = report.counts.get(code, 0) + 1
+    rows = [public_rows([to_row(e, run.lang)])[0] if isinstance(e, Application) else e for e in entries]
+    edition.set_registry(rows + kept + after)
     report.registry_changed = "registry" in run.commit()
     for app in run.each(i18n.text("progress_form01", run.lang), [a for a in apps if a.status is Status.ACCEPTED]):
         report.letters.append(paperwork.write_form01(run, app, paperwork.form01_folder(app)))

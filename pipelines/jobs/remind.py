@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -16,16 +17,48 @@ class RemindReport:
     pending: list[Pending] = field(default_factory=list)
 
 
-def remind(run: Run, *, send: bool = True) -> RemindReport:
-    """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day."""
+def sent_tokens(journal: list[dict]) -> set[str]:
+    """The reminders already sent: `remind` rows, and those a tick ran (held in its row's detail)."""
+    out = set()
+    for row in journal:
+        action, detail = str(row.get("action")), row.get("detail")
+        if action == "remind":
+            out.add(str(detail))
+        elif action == "tick" and detail:
+            try:
+                jobs = (
+                    json.loads(str(detail)).get("jobs", []) if not isinstance(detail, dict) else detail.get("jobs", [])
+                )
+            except (ValueError, AttributeError):
+                continue
+            out.update(str(j.get("detail")) for j in jobs if isinstance(j, dict) and j.get("action") == "remind")
+    return out
+
+
+def reminders_due(run: Run) -> bool:
+    """An open stage is within `remind.days_before` days of its deadline (what the tick asks first,
+    so that it reads no sheet on the other days)."""
+    return any(_window(run, stage) for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN)
+
+
+def _window(run: Run, stage: int) -> bool:
+    deadline = run.config.calendar.stage_close(stage)
+    return deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
+
+
+def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindReport:
+    """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day.
+    `scheduled` (the tick): say only the reminders sent, not the list of who is pending."""
     report = RemindReport()
-    already = {str(r.get("detail")) for r in run.edition.journal if str(r.get("action")) == "remind"}
+    already = sent_tokens(run.edition.journal)
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
-    if not open_stages:
+    if scheduled:
+        open_stages = [stage for stage in open_stages if _window(run, stage)]
+    elif not open_stages:
         run.say(i18n.text("remind_no_open_stage", run.lang))
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
-        due = deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
+        due = _window(run, stage)
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
@@ -35,7 +68,7 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
                 "mail_remind_body",
                 run.lang,
                 name=pending.name,
-                edition=run.config.edition.name,
+                edition=run.config.edition_name(),
                 stage=stage_title(stage, run.lang),
                 missing=pending.missing,
                 deadline=fmt_time(deadline, run.config),
@@ -46,6 +79,9 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
             )
             if pending.notified:
                 run.journal("remind", "sent", token)
+                already.add(token)
+    if scheduled:  # the tick says only what it sent
+        report.pending = [p for p in report.pending if p.notified]
     for p in report.pending:
         run.say(
             i18n.text(
@@ -58,6 +94,53 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
                 missing=p.missing,
             )
         )
+    if scheduled:
+        return report
     if open_stages and not report.pending:
         run.say(i18n.text("remind_all_complete", run.lang))
     return report
+
+
+def tell_left_out(run: Run, stage: int) -> int:
+    """At a close, each expert whose cells were not counted gets one mail naming them (DER, cell,
+    why, in the edition's language); the sheet is read-only by then, so it says how it reopens.
+    Once per stage and set of cells (the journal remembers); returns the mails sent."""
+    from pipelines.jobs.status import left_out
+
+    already = sent_tokens(run.edition.journal)
+    titles = {a.id: a.title for a in run.state.applications}
+    urls = {(a.group, a.expert.email): a.sheet_url for a in run.state.sheets(stage)}
+    by_expert: dict[str, list[dict]] = {}
+    for item in left_out(run, stage):
+        by_expert.setdefault(item["expert"], []).append(item)
+    sent = 0
+    for email, items in sorted(by_expert.items()):
+        cells = sorted(f"{i['group']}:{i['id']}:{i['cell']}" for i in items)
+        token = f"left out stage {stage} {email} {'|'.join(cells)}"
+        if token in already:
+            continue
+        lines = [
+            i18n.text(
+                "mail_left_out_cell",
+                run.lang,
+                id=i["id"] or "—",
+                title=titles.get(i["id"], ""),
+                cell=i["cell"],
+                why=i["why_local"],
+            )
+            for i in items
+        ]
+        body = i18n.text(
+            "mail_left_out_body",
+            run.lang,
+            name=items[0]["expert_name"] or email,
+            edition=run.config.edition_name(),
+            stage=stage_title(stage, run.lang),
+            cells="\n".join(lines),
+            url=urls.get((items[0]["group"], email), ""),
+        )
+        if run.workspace.mailer.notify(email, i18n.text("mail_left_out_subject", run.lang), body):
+            run.journal("remind", "left out", token)
+            already.add(token)
+            sent += 1
+    return sent

@@ -26,6 +26,7 @@ from pipelines.domain.state import INTAKE, Key, StageState
 from pipelines.i18n import say, state_label, text
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
+from pipelines.jobs.remind import tell_left_out
 from pipelines.jobs.sheets import read_assignment, share_message, sheet_ref, sheet_spec
 
 
@@ -257,6 +258,7 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
         deadline=dates.stage_close(stage),
     )
     run.commit()
+    tell_left_out(run, stage)  # the experts whose cells were not counted hear which ones
     ready = [o for o in report.outcomes if o.ready]
     run.journal(
         f"close-stage {stage}",

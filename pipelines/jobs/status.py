@@ -101,6 +101,30 @@ def refresh_progress(run: Run) -> list[dict[str, Any]]:
     return rows
 
 
+def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
+    """Every rating cell not counted at the stage's close: group, expert, DER, cell, why (en and local)."""
+    names = {a.expert.email: a.expert.name for a in run.state.sheets(stage)}
+    out = []
+    for (s, group), problems in sorted(run.state.problems.items()):
+        if s != stage:
+            continue
+        for p in problems:
+            if p.application_id is None and not p.detail.startswith("the sheet could not be read"):
+                continue  # a header or an added row: no rating is affected
+            out.append(
+                {
+                    "group": group,
+                    "expert": p.expert,
+                    "expert_name": names.get(p.expert, ""),
+                    "id": p.application_id or "",
+                    "cell": p.cell,
+                    "why": p.detail,
+                    "why_local": i18n.sheet_problem(p.detail, run.lang),
+                }
+            )
+    return out
+
+
 def _progress(state: EditionState, app: Application) -> str:
     """An accepted DER's furthest point: in stage N, not selected at N, finalist, winner."""
     if app.status is not Status.ACCEPTED:
@@ -143,6 +167,8 @@ def build_status(run: Run) -> dict[str, Any]:
             "registry_status": app.status.value,
             "row_key": app.response.row_key,
             "reasons": [r.as_dict() for r in app.reasons],
+            # came or was edited after intake closed (9.8): a record beside the registry, never counted
+            "after_deadline": any(r.rule in ("after_deadline", "late") for r in app.reasons),
         }
         for app in state.applications
     ]
@@ -179,6 +205,10 @@ def build_status(run: Run) -> dict[str, Any]:
             g["selected"] = list(outcome.selected)
             g["ties"] = [list(t) for t in outcome.ties]
             g["waiting"] = [str(w) for w in outcome.waiting]
+            g["waiting_local"] = [i18n.say(w, run.lang) for w in outcome.waiting]
+        if record.state in (StageState.CLOSED, StageState.WAITING):
+            for item in left_out(run, number):
+                group(item["group"]).setdefault("left_out", []).append(item)
         stages.append(
             {
                 "number": number,
@@ -211,7 +241,7 @@ def build_status(run: Run) -> dict[str, Any]:
     ]
     intake = state.stage(0)
     return {
-        "edition": run.config.edition.name,
+        "edition": run.config.edition_name(),
         "language": run.lang,
         "now": run.now.isoformat(timespec="seconds"),
         "backend": run.workspace.description,

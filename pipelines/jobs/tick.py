@@ -3,7 +3,8 @@
 
 Intake runs on every tick from the opening (see below); at intake close stage 1 opens; at each
 stage's deadline the stage closes and the next opens; after stage 3 the final documents are written
-by the close. A stage that waits for a decision (a tie, missing ratings) is tried again each tick;
+by the close. Within `remind.days_before` days of an open stage's deadline the tick also sends
+what `contest remind` would (once a day per expert), so the one cron line does everything. A stage that waits for a decision (a tie, missing ratings) is tried again each tick;
 when CDB moves the deadline of a waiting stage past `now`, the tick reopens it (sheets writable
 again) and it closes at the new deadline.
 """
@@ -21,6 +22,7 @@ from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
+from pipelines.jobs.remind import remind, reminders_due
 from pipelines.jobs.stages import apply_late_disqualifications, close_intake, close_stage, open_stage, reopen_stage
 from pipelines.jobs.status import refresh_progress
 from pipelines.ports import BackendError
@@ -61,6 +63,7 @@ def tick(run: Run) -> list[str]:
     run.held_journal, held = [], run.held_journal
     try:
         _run_due(run, actions)
+        _send_reminders(run, actions)
     except Exception as exc:
         jobs, run.held_journal = run.held_journal, held
         try:
@@ -82,6 +85,16 @@ def tick(run: Run) -> list[str]:
         run.commit()
     run.journal("tick", ", ".join(actions) or "nothing due", {"jobs": jobs})
     return actions
+
+
+def _send_reminders(run: Run, actions: list[str]) -> None:
+    """What `contest remind` would send, from the schedule: within `remind.days_before` days of an
+    open stage's deadline, each expert with an incomplete sheet once a day (the journal remembers)."""
+    if not reminders_due(run):
+        return
+    sent = [p for p in remind(run, scheduled=True).pending if p.notified]
+    if sent:
+        actions.append(f"reminders sent: {len(sent)}")
 
 
 def _run_due(run: Run, actions: list[str]) -> None:

@@ -398,3 +398,20 @@ def test_a_prize_place_tie_is_settled_by_the_tie_break_criterion_when_configured
         decisions=[],
     )
     assert out.ready and out.selected == ["D2", "D1", "D3"]
+
+
+def test_the_wait_for_missing_ratings_names_both_ways_out_with_the_config_to_add():
+    """Issue 8 item 6: record close_incomplete (who, when, why) or move the deadline; the exact lines."""
+    from pipelines import i18n
+
+    apps, asg = _group(2)
+    ratings = [rating("a@atu.kz", "D1", 9), rating("b@atu.kz", "D1", 8), rating("a@atu.kz", "D2", 7)]
+    out = close_group(
+        stage=1, group="IS", applications=apps, assignments=asg, ratings=ratings, problems=[], rules=make_rules()
+    )
+    [waiting] = out.waiting
+    line = "decisions: [{kind: close_incomplete, stage: 1, group: IS, applications: [D2], by:"
+    assert line in waiting and "calendar.stage1_close" in waiting
+    for lang, words in (("kk", "парақтар түзетуге қайта ашылады"), ("ru", "листы откроются для исправления")):
+        said = i18n.say(waiting, lang)
+        assert line in said and "calendar.stage1_close" in said and words in said

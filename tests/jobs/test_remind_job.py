@@ -11,9 +11,11 @@ from pathlib import Path
 from click.testing import CliRunner
 from jobkit import config_of, files, run_at, table_rows, workspace_dir
 
+from pipelines import i18n
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts
-from pipelines.jobs.remind import remind
+from pipelines.jobs.remind import remind, sent_tokens
+from pipelines.jobs.tick import tick
 
 SEED = 2027
 CARELESS = {"i.sidorenko@atu.edu.kz": "FFT-BT", "t.sokolova@atu.edu.kz": "FEB-TS"}  # see pipelines/demo.py
@@ -110,3 +112,41 @@ def test_status_names_who_has_not_scored_while_the_stage_is_open(edition):
         careless = [e for e, group in CARELESS.items() if group == name]
         assert g["sheets_incomplete"] == careless, name
         assert g["sheets_complete"] == len(g["experts"]) - len(careless), name
+
+
+# --- the tick sends what remind would (issue 8 item 5) ---------------------------------------------
+def _reminders(config_path: Path) -> list:
+    subject = i18n.text("mail_remind_subject", "kk")
+    return [m for m in map(_read, _outbox(config_path)) if m["Subject"] == subject]
+
+
+def test_tick_sends_the_reminders_once_a_day_per_expert(edition):
+    deadline = _filled(edition)
+    early = tick(run_at(edition, deadline - timedelta(days=3)))  # before remind.days_before: nothing
+    assert not any(a.startswith("reminders sent") for a in early)
+    assert _reminders(edition) == []
+
+    first = tick(run_at(edition, deadline - timedelta(days=1, hours=2)))
+    assert "reminders sent: 2" in first
+    assert sorted(m["To"] for m in _reminders(edition)) == sorted(CARELESS)
+
+    # cron's next ticks that day, and `remind` run by hand: nothing sent twice
+    for minutes in (5, 10, 60):
+        later = tick(run_at(edition, deadline - timedelta(days=1, hours=2) + timedelta(minutes=minutes)))
+        assert not any(a.startswith("reminders sent") for a in later)
+    by_hand = remind(run_at(edition, deadline - timedelta(days=1, hours=1)))
+    assert not any(p.notified for p in by_hand.pending)
+    assert len(_reminders(edition)) == len(CARELESS)
+
+    # the next day: once more each
+    assert "reminders sent: 2" in tick(run_at(edition, deadline - timedelta(hours=3)))
+    sent = sent_tokens(table_rows(edition, "journal"))
+    assert len(sent) == 2 * len(CARELESS) and all(any(e in t for t in sent) for e in CARELESS)
+
+
+def test_a_tick_says_the_reminders_in_words(edition):
+    deadline = _filled(edition)
+    now = (deadline - timedelta(days=1)).isoformat()
+    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "tick"], env={"CONTEST_LANGUAGE": None})
+    assert result.exit_code == 0, result.output
+    assert "еске салу жіберілді: 2" in result.stdout

@@ -59,6 +59,10 @@ class Calendar:
     ticks: int = 0
 
 
+# A form nobody has answered yet: its questions, no rows.
+EMPTY_FORM = "Timestamp,Email Address,Faculty,Department,DER title,Authors,Language,DER type,Justification,Link,Act of implementation,Certificate of placement\n"
+
+
 def _state(config_path: Path) -> dict:
     """Everything a tick may change, except the journal (which records each run)."""
     ws = workspace_dir(config_path)
@@ -264,7 +268,7 @@ def test_the_final_protocol_and_results_name_the_winners_with_their_scores(calen
 # --- the lock ------------------------------------------------------------------------------------
 def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
     config_path = copy_example(tmp_path)
-    (tmp_path / "responses.csv").write_text("Timestamp,Email Address\n", encoding="utf-8")
+    (tmp_path / "responses.csv").write_text(EMPTY_FORM, encoding="utf-8")
     lock = tmp_path / ".contest-tick.lock"
     with open(lock, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first tick, still running

@@ -1,0 +1,105 @@
+"""The authors' answer as teachers type it (issue 8 item 2): every author survives every read-back
+(the registry reads the typed answer again), and an author never rates their own DER."""
+
+from __future__ import annotations
+
+import pytest
+from _scoring_fixtures import make_app, make_config
+
+from pipelines import forms
+from pipelines.domain.assignment import assign, is_author, stage_groups
+from pipelines.domain.authors import parse_authors
+from pipelines.domain.models import Author, RawResponse
+from pipelines.domain.text import same_person
+from pipelines.registry import from_row, to_row
+
+
+@pytest.mark.parametrize(
+    "text, names",
+    [
+        # the case that lost a co-author: ";" between authors, the second without an e-mail
+        (
+            "Серікбаева Айгерім Нұрланқызы, аға оқытушы, a.serikbaeva@atu.edu.kz; Жумабаев Ерлан",
+            ["Серікбаева Айгерім Нұрланқызы", "Жумабаев Ерлан"],
+        ),
+        ("Иванов Иван, доцент, ivanov@atu.kz, Петрова Анна, ст. преподаватель", ["Иванов Иван", "Петрова Анна"]),
+        ("Иванов Иван Иванович и Петрова Анна Сергеевна", ["Иванов Иван Иванович", "Петрова Анна Сергеевна"]),
+        ("Ахметова Г.Б. және Сейтқали Н.", ["Ахметова Г.Б.", "Сейтқали Н."]),
+        ("John Smith and Anna Lee", ["John Smith", "Anna Lee"]),
+        ("доцент, ivanov@atu.kz, Иванов Иван", ["Иванов Иван"]),  # position and contact first
+        ("1) Иванов Иван — доцент\n2) Петрова Анна — +7 701 111 22 33", ["Иванов Иван", "Петрова Анна"]),
+    ],
+)
+def test_authors_as_typed(text, names):
+    assert [a.name for a in parse_authors(text)] == names
+
+
+def test_parts_in_any_order():
+    [a] = parse_authors("ivanov@atu.kz, доцент, Иванов Иван")
+    assert a == Author("Иванов Иван", "доцент", "ivanov@atu.kz")
+
+
+def mapped(authors_text: str):
+    raw = RawResponse(
+        "k", 1, {"Timestamp": "25.01.2027 10:00:00", "Авторы": authors_text, "Факультет": "ФИТ", "Кафедра": "ИС"}
+    )
+    return forms.map_response(raw, forms.load_aliases(), 1, make_config().zone)
+
+
+def test_every_author_survives_the_registry_round_trip():
+    text = "Серікбаева Айгерім, аға оқытушы, a.s@atu.edu.kz; Жумабаев Ерлан"
+    app = make_app("DER-1", authors=[], authors_raw=text)
+    app.response.authors = mapped(text).authors
+    back = from_row(to_row(app, "kk"))
+    assert [a.name for a in back.response.authors] == ["Серікбаева Айгерім", "Жумабаев Ерлан"]
+    assert back.response.authors == app.response.authors
+    assert back.response.authors_raw == text
+
+
+def test_a_co_author_without_an_email_never_rates_the_der_at_any_stage():
+    """Жумабаев Ерлан sits on the department commission; his name is the second author, after ";",
+    typed without an e-mail, and written with a Kazakh letter (Жұмабаев) the config does not have."""
+    text = "Тестова Айгерім, аға оқытушы, test@atu.edu.kz; Жұмабаев Е."
+    app = make_app("DER-1", authors=[], authors_raw=text)
+    app.response.authors = mapped(text).authors
+    app = from_row(to_row(app, "kk"))  # as every later job reads it
+    config = make_config(
+        commissions={
+            **make_config().commissions.model_dump(),
+            "faculties": {
+                "FIT": [{"name": "Ерлан Жумабаев", "email": "e.zh@atu.kz"}, {"name": "Ли Виктор", "email": "li@atu.kz"}]
+            },
+            "contest": [
+                {"name": "Zhumabayev Erlan", "email": "erlan@atu.kz"},
+                {"name": "Эксперт Второй", "email": "s@atu.kz"},
+            ],
+        }
+    )
+    org = config.organisation()
+    for stage in (1, 2, 3):
+        [(group, members)] = stage_groups(org, stage, [app])
+        assignments, _ = assign(group, members, config.scoring_rules(), stage)
+        raters = {a.expert.email for a in assignments if app.id in a.application_ids}
+        assert not raters & {"zhumabaev@atu.kz", "e.zh@atu.kz", "erlan@atu.kz"}, stage
+        assert raters, stage  # the others still rate it
+
+
+def test_sharing_only_a_surname_is_not_authorship():
+    app = make_app("DER-1", authors=[("Абенов Марат Серікұлы", "")], authors_raw="Абенов Марат Серікұлы")
+    expert = make_config().organisation().department_commissions["IS"][0]
+    assert expert.name == "Абенов Данияр Болатович"
+    assert not is_author(expert, app)
+
+
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ("Серікбаева Айгерім Нұрланқызы", "Aigerim Serikbayeva", True),
+        ("Ахметова Г.Б.", "Gulnara Akhmetova", True),
+        ("Ахметова Г.Б.", "Akhmetova Bakyt", False),
+        ("Иванов И.И.", "Иванов Пётр", False),
+        ("Абенов Данияр", "Абенов Марат", False),
+    ],
+)
+def test_name_matching_is_symmetric(a, b, same):
+    assert same_person(a, b) is same and same_person(b, a) is same
