@@ -66,7 +66,7 @@ def test_title_and_authors_frozen_links_clickable_notes_and_help(ws, fake, confi
     plain = sheet.cells[(lay.data_row(1), lay.fixed["link"])]
     assert "link" not in plain["userEnteredFormat"].get("textFormat", {})  # not an address: not a link
     note = sheet.cells[(lay.header_row, lay.scores["video_quality"])]["note"]
-    assert "Доступность и качество видео/анимации" in note and "10.6" in note and "10.7" in note
+    assert "Доступность и качество дизайна видео/анимации" in note and "10.6" in note and "10.7" in note
     rule = sheet.cells[(lay.data_row(0), lay.scores["video_quality"])]["dataValidation"]
     assert "Целое число от 1 до 10" in rule["inputMessage"] and "1, 2, 3, 4, 5, 6, 7, 8, 9, 10" in rule["inputMessage"]
     assert "10.6" in rule["inputMessage"]
