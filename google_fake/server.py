@@ -31,6 +31,7 @@ REASONS = {
     501: "Not Implemented",
     503: "Service Unavailable",
 }
+CHAOS_KINDS = ("429", "500", "503", "timeout", "timeout_after_apply", "500_after_apply")
 SHEETS_READ_POSTS = ("getByDataFilter", "batchGetByDataFilter", "developerMetadata.search")
 
 
@@ -78,6 +79,8 @@ class ServerCore:
         self._quota_log: dict[str, deque] = defaultdict(deque)
         self._uploads: dict[str, dict] = {}
         self._lock = threading.RLock()
+        self._chaos: tuple | None = None
+        self.injected: dict[str, int] = {}  # faults injected by fail_at_random, by kind
 
     # ------------------------------------------------------------------ clock
     def advance(self, seconds: float) -> None:
@@ -192,6 +195,29 @@ class ServerCore:
 
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._chaos = None
+
+    def fail_at_random(self, rate: float, *, seed: int = 0, kinds: tuple[str, ...] = CHAOS_KINDS) -> None:
+        """From now on each request fails with probability `rate`, drawn from its own seeded random
+        stream, as one of `kinds`: "429", "500", "503" (refused, nothing applied), "timeout" (no
+        answer, nothing applied), "timeout_after_apply" (applied, the answer lost), "500_after_apply"
+        (applied, then answered 500). `injected` counts what was injected, by kind."""
+        import random
+
+        unknown = set(kinds) - set(CHAOS_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {CHAOS_KINDS}")
+        self._chaos = (float(rate), random.Random(seed), tuple(kinds))
+
+    def _chaos_fault(self) -> str | None:
+        if not getattr(self, "_chaos", None):
+            return None
+        rate, rng, kinds = self._chaos
+        if rng.random() >= rate:
+            return None
+        kind = rng.choice(kinds)
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        return kind
 
     def _take_fault(self, kind: str, m: Method) -> dict | None:
         for f in self._faults:
@@ -238,11 +264,16 @@ class ServerCore:
         m, path_params, upload = match
         rec.api, rec.method = m.api, m.short + ("#chunk" if upload_session else "")
         tfault = self._take_fault("timeout", m)
+        chaos = self._chaos_fault() if not upload_session else None
+        if chaos in ("timeout", "timeout_after_apply"):
+            tfault = {"after_apply": chaos == "timeout_after_apply"}
         if tfault and not tfault["after_apply"]:
             rec.error = "timeout"
             raise FakeTimeout()
         try:
             fault = self._take_fault("fail", m)
+            if chaos in ("429", "500", "503"):
+                fault = {"status": int(chaos), "message": None, "reason": None}
             if fault:
                 raise ApiError(
                     fault["status"],
@@ -269,6 +300,9 @@ class ServerCore:
             out = self._finish(rec, req, result)
         except ApiError as err:
             out = self._finish(rec, None, err)
+        if chaos == "500_after_apply" and rec.ok:
+            rec.error = "500 (after apply)"
+            out = self._finish(rec, None, ApiError(500, _fault_message(500), reason=_fault_reason(500)))
         if tfault:
             rec.error = "timeout (after apply)"
             raise FakeTimeout()

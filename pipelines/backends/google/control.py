@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines.ports import BackendError, ControlHealth, NotFound, comparable, rows_as_dicts
 
-from .drive import SHEET, Folders, list_files, props_query
+from .drive import SHEET, Folders, create_file, least_access, list_files, props_query
 from .transport import Clients
 
 ERRORS = {
@@ -107,23 +107,14 @@ class GoogleControlStore:
             if found:
                 self.id = found[0]["id"]
                 return self.id
-            parent = self.folders.path([])
-
-            def recover():
-                again = list_files(self.c, props_query(marker), "id")
-                return bool(again), (again[0] if again else None)
-
-            request = self.c.files.create(
-                body={
-                    "name": f"{self.c.edition_name} — control",
-                    "mimeType": SHEET,
-                    "parents": [parent],
-                    "appProperties": marker,
-                },
-                fields="id",
-                supportsAllDrives=True,
-            )
-            self.id = self.c.run("drive", request, recover=recover)["id"]
+            body = {
+                "name": f"{self.c.edition_name} — control",
+                "mimeType": SHEET,
+                "parents": [self.folders.path([])],
+                "appProperties": marker,
+                **least_access(self.c, document=False),
+            }
+            self.id = create_file(self.c, body, "id")["id"]
             self.created = True
         return self.id
 

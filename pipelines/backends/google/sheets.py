@@ -17,7 +17,7 @@ from pipelines.domain.models import ScoreCell
 from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
 
 from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
-from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
+from .drive import SHEET, Folders, create_file, least_access, list_files, props_query, send_mail
 from .transport import Clients
 
 __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
@@ -185,7 +185,7 @@ class GoogleRatingSheets:
             return SheetRef(spec.key, found["id"], sheet_url(found["id"]))  # ("ready": marked by older runs)
         if found is not None:
             with self.c.stats.operation("check sheet"):
-                shared = self._expert_role(found["id"], spec) is not None  # writer, or reader once frozen
+                shared = self._expert_role(found["id"], spec.key.expert) is not None  # writer, or reader once frozen
             if shared:
                 self._complete.add(token)
                 return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
@@ -203,17 +203,7 @@ class GoogleRatingSheets:
                     ),
                     recover=lambda: (self._is_protected(sid), None),
                 )
-            self.c.run(
-                "drive",
-                self.c.permissions.create(
-                    fileId=sid,
-                    body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
-                    sendNotificationEmail=True,
-                    emailMessage=spec.share_message,
-                    supportsAllDrives=True,
-                    fields="id",
-                ),
-            )
+            self._share(sid, spec)
             self._complete.add(token)
         return SheetRef(spec.key, sid, sheet_url(sid), created=True)
 
@@ -223,19 +213,29 @@ class GoogleRatingSheets:
             "mimeType": SHEET,
             "parents": [self.folders.path(spec.folder)],
             "appProperties": spec.key.properties(),
+            **least_access(self.c, document=False),  # the expert must not pass the sheet on
         }
-        if not self.c.backend.shared_drive_id:
-            body["writersCanShare"] = False  # the expert must not pass the sheet on (My Drive only)
-
-        def recover():
-            again = list_files(self.c, props_query(spec.key.properties()))
-            return bool(again), (again[0] if again else None)
-
-        created = self.c.run(
-            "drive", self.c.files.create(body=body, fields=FILE_FIELDS, supportsAllDrives=True), recover=recover
-        )
+        created = create_file(self.c, body)
         self._sheets(spec.key.edition)[spec.key.token()] = created
         return created
+
+    def _share(self, sid: str, spec: SheetSpec) -> None:
+        """The one request an expert notices (Google mails them the link): sent at most once. After a
+        lost answer the sheet's permissions are asked before anything is sent again, and a 5xx or
+        429 is retried only once the permissions show the share did not happen."""
+
+        def shared() -> tuple[bool, Any]:
+            return self._expert_role(sid, spec.key.expert) is not None, None
+
+        request = self.c.permissions.create(
+            fileId=sid,
+            body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
+            sendNotificationEmail=True,
+            emailMessage=spec.share_message,
+            supportsAllDrives=True,
+            fields="id",
+        )
+        self.c.run("drive", request, recover=shared, recover_always=True)
 
     def _is_protected(self, sid: str) -> bool:
         meta = self.c.run(
@@ -259,12 +259,12 @@ class GoogleRatingSheets:
             if not (token := page.get("nextPageToken")):
                 return out
 
-    def _expert_role(self, sid: str, spec: SheetSpec) -> str | None:
+    def _expert_role(self, sid: str, expert: str) -> str | None:
         return next(
             (
                 p["role"]
                 for p in self._permissions(sid)
-                if _direct(p) and str(p.get("emailAddress", "")).lower() == spec.key.expert.lower()
+                if _direct(p) and str(p.get("emailAddress", "")).lower() == expert.lower()
             ),
             None,
         )
@@ -288,30 +288,49 @@ class GoogleRatingSheets:
                     )
 
     def unfreeze(self, ref: SheetRef, message: str = "") -> None:
-        """The expert becomes a writer again (a reopened stage), notified with `message` (the new
-        deadline). Idempotent: an expert who is already a writer costs one permissions.list."""
+        """The expert becomes a writer again (a reopened stage): their reader permission is changed
+        with permissions.update, the way Google documents a role change (permissions.create on a
+        user who already has one is not documented to change it). permissions.update cannot notify,
+        so `message` (the new deadline) goes by Gmail when backend.gmail is on, sent at most once.
+        Idempotent: an expert who is already a writer costs one permissions.list."""
         self.frozen.discard(ref.id)
         expert = ref.key.expert.lower()
         with self.c.stats.operation("unfreeze sheet"):
-            roles = [
-                p["role"]
-                for p in self._permissions(ref.id)
-                if _direct(p) and str(p.get("emailAddress", "")).lower() == expert
+            mine = [
+                p for p in self._permissions(ref.id) if _direct(p) and str(p.get("emailAddress", "")).lower() == expert
             ]
-            if "writer" in roles:
+            if any(p["role"] == "writer" for p in mine):
                 return
-            # permissions.create on a user who has a permission changes its role, and unlike
-            # permissions.update it can notify: the expert learns the new deadline from Google
-            params: dict[str, Any] = dict(
-                fileId=ref.id,
-                body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
-                sendNotificationEmail=True,
-                supportsAllDrives=True,
-                fields="id",
+            if not mine:  # the expert's permission was removed by hand: shared again, Google notifies
+                params: dict[str, Any] = dict(
+                    fileId=ref.id,
+                    body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
+                    sendNotificationEmail=True,
+                    supportsAllDrives=True,
+                    fields="id",
+                )
+                if message:
+                    params["emailMessage"] = message
+                self.c.run(
+                    "drive",
+                    self.c.permissions.create(**params),
+                    recover=lambda: (self._expert_role(ref.id, ref.key.expert) == "writer", None),
+                    recover_always=True,
+                )
+                return
+            self.c.run(
+                "drive",
+                self.c.permissions.update(
+                    fileId=ref.id,
+                    permissionId=mine[0]["id"],
+                    body={"role": "writer"},
+                    supportsAllDrives=True,
+                    fields="id,role",
+                ),
             )
-            if message:
-                params["emailMessage"] = message
-            self.c.run("drive", self.c.permissions.create(**params))
+        if message:
+            name = self._sheets(ref.key.edition).get(ref.key.token(), {}).get("name") or ref.url
+            send_mail(self.c, ref.key.expert, str(name), f"{message}\n\n{ref.url}")
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
