@@ -193,6 +193,11 @@ class ServerCore:
         the response is lost (the nasty "did my write happen?" case)."""
         self._faults.append(dict(kind="timeout", n=n, method=method, after_apply=after_apply))
 
+    def before_next(self, method: str, action) -> None:
+        """Run `action()` when the next request of `method` arrives, before it is applied: another
+        client (a second machine) acting between two requests of the first."""
+        self._faults.append(dict(kind="before", n=1, method=method, action=action))
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._chaos = None
@@ -263,6 +268,9 @@ class ServerCore:
             return self._finish(rec, None, ApiError(404, f"Method not found: {http_method} {path}"))
         m, path_params, upload = match
         rec.api, rec.method = m.api, m.short + ("#chunk" if upload_session else "")
+        before = self._take_fault("before", m)
+        if before:
+            before["action"]()
         tfault = self._take_fault("timeout", m)
         chaos = self._chaos_fault() if not upload_session else None
         if chaos in ("timeout", "timeout_after_apply"):

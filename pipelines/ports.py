@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from pipelines.digest import content_digest
@@ -244,6 +245,29 @@ class ControlStore(Protocol):
     def health(self) -> ControlHealth:
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the
         control spreadsheet is looked for, never created, here)."""
+
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        """Take the edition's one lease for `holder` until now + seconds (or take it over once it
+        expired): None when `holder` holds it, else who holds it and until when. Where every
+        writer is on one machine (the local workspace, whose file lock already serialises them)
+        it is always granted."""
+
+    def release_lease(self, holder: str) -> None:
+        """Give the lease back if `holder` holds it."""
+
+
+def lease_refusal(held: str, until: str, holder: str, now: datetime) -> str | None:
+    """Whether a lease held by `held` until `until` (ISO-8601) keeps `holder` out at `now`: the
+    rule every store's hold_lease applies. An unreadable expiry counts as expired."""
+    if not held or held == holder:
+        return None
+    try:
+        expires = datetime.fromisoformat(str(until))
+    except ValueError:
+        return None
+    if expires.tzinfo is None or now.tzinfo is None:
+        expires, now = expires.replace(tzinfo=None), now.replace(tzinfo=None)
+    return f"{held} until {until}" if expires > now else None
 
 
 # --- documents -------------------------------------------------------------------------------

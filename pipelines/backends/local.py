@@ -308,6 +308,12 @@ class LocalControlStore:
         stat = self.path.stat()
         self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
 
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        return None  # every writer is on this machine: the tick's file lock already serialises them
+
+    def release_lease(self, holder: str) -> None:
+        pass
+
     def health(self) -> ControlHealth:
         def health(state: str, **more: Any) -> ControlHealth:
             return ControlHealth(state, str(self.path), "local", backups=str(self.backups.folder), **more)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pipelines.domain.models import RawResponse, ScoreCell
@@ -26,6 +27,7 @@ from pipelines.ports import (
     Workspace,
     a1,
     comparable,
+    lease_refusal,
     plan_put,
     rows_as_dicts,
 )
@@ -53,6 +55,7 @@ class MemoryControlStore:
     def __init__(self) -> None:
         self.tables: dict[str, list[list[Any]]] = {}  # name -> rows, the header first
         self.writes: list[str] = []  # names in the order they were (re)written, to check economy
+        self.lease: tuple[str, str] = ("", "")  # holder, until (ISO-8601)
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return rows_as_dicts(self.tables.get(name) or [])
@@ -79,6 +82,17 @@ class MemoryControlStore:
         table = self.tables.setdefault(name, [list(columns)])
         table.extend([_blank_none(v) for v in row] for row in rows)
         self.writes.append(name)
+
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        held, until = self.lease
+        refused = lease_refusal(held, until, holder, now)
+        if refused is None:
+            self.lease = (holder, (now + timedelta(seconds=seconds)).isoformat())
+        return refused
+
+    def release_lease(self, holder: str) -> None:
+        if self.lease[0] == holder:
+            self.lease = ("", "")
 
 
 def _blank_none(value: Any) -> Any:

@@ -11,6 +11,7 @@ import email
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +99,23 @@ def backend(request, config, tmp_path):
 
 
 # --- control store -------------------------------------------------------------------------------
+def test_the_lease_is_one_holders_until_it_lapses_or_is_released(backend):
+    control = backend.ws.control
+    now = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    assert control.hold_lease("cron@a:1", now, 600) is None
+    assert control.hold_lease("cron@a:1", now, 600) is None  # its holder may take it again
+    if backend.name == "local":  # one machine: the tick's file lock serialises every writer
+        assert control.hold_lease("cron@b:2", now, 600) is None
+        return
+    held = control.hold_lease("cron@b:2", now + timedelta(seconds=60), 600)
+    assert held is not None and "cron@a:1" in held and "2027-03-01T10:10" in held
+    assert control.hold_lease("cron@b:2", now + timedelta(seconds=601), 600) is None  # a lapsed lease
+    control.release_lease("cron@a:1")  # not the holder any more: nothing happens
+    assert "cron@b:2" in (control.hold_lease("cron@c:3", now + timedelta(seconds=602), 600) or "")
+    control.release_lease("cron@b:2")
+    assert control.hold_lease("cron@c:3", now + timedelta(seconds=603), 600) is None
+
+
 def test_a_missing_table_reads_as_empty(backend):
     assert backend.ws.control.read_table("no such table") == []
 
