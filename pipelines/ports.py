@@ -354,6 +354,13 @@ class Drive(Protocol):
         """A PDF of the .docx for publication (13.2). Raises BackendError saying what is missing
         when the backend cannot convert."""
 
+    def access(self) -> list[dict[str, str]]:
+        """Who can open what of the edition beyond the pipeline itself: every folder, document, rating
+        sheet and the control store, and the shared drive's members. One entry per permission:
+        {"file", "name", "kind" (folder | document | rating_sheet | control | shared_drive | file),
+        "who" (an address, a domain or "anyone"), "role", "inherited" ("" or where it comes from)}.
+        A store that shares nothing (the local workspace, memory) gives []."""
+
     def documents(self) -> list[StoredDoc]:
         """Every document the pipeline stored."""
 

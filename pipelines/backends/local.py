@@ -638,6 +638,9 @@ class LocalDrive:
         self.manifest.save()
         return stored
 
+    def access(self) -> list[dict[str, str]]:
+        return []  # nothing here is shared: a folder on CDB's own disk
+
     def documents(self) -> list[StoredDoc]:
         out = []
         for _token, entry in sorted(self.manifest.data["documents"].items()):

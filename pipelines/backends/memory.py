@@ -246,6 +246,9 @@ class MemoryDrive:
             "publish from the local workspace (LibreOffice) or Google (Drive export)"
         )
 
+    def access(self) -> list[dict[str, str]]:
+        return []  # nothing here is shared: a folder on CDB's own disk
+
     def documents(self) -> list[StoredDoc]:
         return [StoredDoc(d.key, self._url(d)) for _, d in sorted(self.files.items())]
 

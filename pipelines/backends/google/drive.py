@@ -96,6 +96,33 @@ def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **p
         return get()
 
 
+def permissions(c: Clients, file_id: str) -> list[dict[str, Any]]:
+    """Every permission of a file, folder or shared drive (all pages), inherited ones included."""
+    out, token = [], None
+    while True:
+        params: dict[str, Any] = dict(
+            fileId=file_id,
+            supportsAllDrives=True,
+            pageSize=100,
+            fields="nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)",
+        )
+        if token:
+            params["pageToken"] = token
+        page = c.run("drive", c.permissions.list(**params))
+        out += page.get("permissions", [])
+        if not (token := page.get("nextPageToken")):
+            return out
+
+
+def _kind(f: dict[str, Any]) -> str:
+    props = f.get("appProperties") or {}
+    if f.get("mimeType") == FOLDER:
+        return "folder"
+    if props.get("kind") in ("rating_sheet", "control"):
+        return str(props["kind"])
+    return "document" if props.get("contest") == "document" else "file"
+
+
 def file_url(file_id: str) -> str:
     return f"https://drive.google.com/file/d/{file_id}/view"
 
@@ -256,6 +283,51 @@ class GoogleDrive:
             if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF"):
                 raise BackendError(f"Drive did not return a PDF for {filename}")
             return self._store(key, folder, filename, pdf, PDF_MIME, {"source_digest": source})
+
+    def access(self) -> list[dict[str, str]]:
+        """Every permission on the edition's folder tree, every file in it (whatever moved there),
+        and the shared drive's members: one files.list of the drive (or My Drive) and one
+        permissions.list per file. Inherited permissions are listed too (`inherited` says from where)."""
+        with self.c.stats.operation("audit access"):
+            top = self.folders.path([])
+            files = list_files(self.c, "trashed = false", "id,name,mimeType,parents,appProperties")
+            children: dict[str, list[dict[str, Any]]] = {}
+            for f in files:
+                for parent in f.get("parents", []):
+                    children.setdefault(parent, []).append(f)
+            tree, todo = [{"id": top, "name": self.c.edition_name, "mimeType": FOLDER}], [top]
+            while todo:  # everything below the edition's folder
+                for f in children.get(todo.pop(), []):
+                    tree.append(f)
+                    if f.get("mimeType") == FOLDER:
+                        todo.append(f["id"])
+            me = (self.c.whoami() or "").lower()
+            out = []
+            targets = [(f["id"], f.get("name", ""), _kind(f)) for f in tree]
+            if self.c.backend.shared_drive_id:
+                targets.append((self.c.backend.shared_drive_id, "shared drive", "shared_drive"))
+            for fid, name, kind in targets:
+                for p in permissions(self.c, fid):
+                    who = str(p.get("emailAddress") or p.get("domain") or p.get("type", "")).lower()
+                    if who == me:
+                        continue
+                    details = p.get("permissionDetails") or []
+                    inherited = (
+                        ""
+                        if kind == "shared_drive" or not details or any(not d.get("inherited") for d in details)
+                        else str(details[0].get("inheritedFrom", "?"))
+                    )
+                    out.append(
+                        {
+                            "file": fid,
+                            "name": name,
+                            "kind": kind,
+                            "who": who,
+                            "role": str(p.get("role", "")),
+                            "inherited": inherited,
+                        }
+                    )
+            return out
 
     def documents(self) -> list[StoredDoc]:
         files = {t: f for edition in {self.c.edition, *self._index} for t, f in self._docs(edition).items()}

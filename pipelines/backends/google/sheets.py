@@ -17,7 +17,7 @@ from pipelines.domain.models import ScoreCell
 from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
 
 from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
-from .drive import SHEET, Folders, create_file, least_access, list_files, props_query, send_mail
+from .drive import SHEET, Folders, create_file, least_access, list_files, permissions, props_query, send_mail
 from .transport import Clients
 
 __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
@@ -244,20 +244,7 @@ class GoogleRatingSheets:
         return any(s.get("protectedRanges") for s in meta.get("sheets", []))
 
     def _permissions(self, sid: str) -> list[dict[str, Any]]:
-        out, token = [], None
-        while True:
-            params: dict[str, Any] = dict(
-                fileId=sid,
-                supportsAllDrives=True,
-                pageSize=100,
-                fields=("nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)"),
-            )
-            if token:
-                params["pageToken"] = token
-            page = self.c.run("drive", self.c.permissions.list(**params))
-            out += page.get("permissions", [])
-            if not (token := page.get("nextPageToken")):
-                return out
+        return permissions(self.c, sid)
 
     def _expert_role(self, sid: str, expert: str) -> str | None:
         return next(
