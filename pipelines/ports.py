@@ -170,6 +170,12 @@ class RatingSheets(Protocol):
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """Type values into cells (0-based row, col) as the expert would: used by the demo and tests."""
 
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        """Frozen sheets of the edition whose content changed after the freeze: one entry
+        {"sheet" (id), "expert", "detail"} each. The scores a close uses are never the changed ones:
+        they are the frozen copy's (local, memory), or, where only the live sheet exists (Google),
+        the sheet is not used at all and `read` says why."""
+
     def sharing(self) -> list[dict[str, str]]:
         """Every rating sheet with who can access it: [{sheet, email, role}]; for audit-sharing."""
 
@@ -179,6 +185,15 @@ class RatingSheets(Protocol):
 
 
 # --- control store ---------------------------------------------------------------------------
+def grid_digest(grid: list[list[ScoreCell]]) -> str:
+    """The content of a read sheet (values and formulas, cell by cell) as one short digest: what a
+    freeze records and a later check compares."""
+    import json
+
+    cells = [[c.a1, repr(c.value), c.formula or ""] for row in grid for c in row if c.value is not None or c.formula]
+    return content_digest(json.dumps(cells, ensure_ascii=False).encode())[:32]
+
+
 def rows_as_dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
     """A table read back (header row first) as dicts keyed by the header; blank rows dropped and
     short rows padded, as every store does it."""

@@ -505,6 +505,7 @@ class LocalRatingSheets:
         data = source.read_bytes()
         snapshot = Path(".frozen", f"{_sha256(ref.key.token().encode())[:16]}.xlsx")
         _atomic_write(self.root / snapshot, data)
+        (self.root / snapshot).chmod(0o444)  # the frozen copy: read-only, and its hash kept in the manifest
         entry["frozen"] = {"snapshot": snapshot.as_posix(), "sha256": _sha256(data)}
         entry["sharing"] = {ref.key.expert: "reader"}
         self.manifest.save()
@@ -537,7 +538,27 @@ class LocalRatingSheets:
         path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
         if not path.exists():
             raise NotFound(f"{path}: the rating sheet file is missing")
+        if entry.get("frozen") and _sha256(path.read_bytes()) != entry["frozen"]["sha256"]:
+            raise BackendError(
+                f"{path}: the frozen copy of this rating sheet changed after the freeze and is not used; "
+                "restore it from a backup, or record a decision for this group in contest.yaml"
+            )
         return read_xlsx_cells(path)
+
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        out = []
+        for e in self.manifest.data["sheets"].values():
+            frozen = e.get("frozen")
+            if not frozen:
+                continue
+            for path, detail in (
+                (self.root / frozen["snapshot"], "the frozen copy changed; it is not used"),
+                (self.root / e["path"], "edited after the freeze; the frozen scores are used"),
+            ):
+                if path.exists() and _sha256(path.read_bytes()) != frozen["sha256"]:
+                    out.append({"sheet": e["path"], "expert": next(iter(e["sharing"]), ""), "detail": detail})
+                    break
+        return out
 
     @file_errors
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:

@@ -169,6 +169,17 @@ class MemoryRatingSheets:
             grid.append(row)
         return grid
 
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        return [
+            {
+                "sheet": self._ref(s).id,
+                "expert": s.spec.key.expert,
+                "detail": "edited after the freeze; the frozen scores are used",
+            }
+            for s in self.sheets.values()
+            if s.frozen is not None and s.frozen != s.cells
+        ]
+
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """As typed into a spreadsheet: "=…" becomes a formula, anything else is kept as given. After
         the freeze the edit lands on the live sheet, which `read` ignores until an unfreeze."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pipelines import i18n
 from pipelines.domain.state import StageState
 from pipelines.jobs.common import Run
+from pipelines.jobs.sheets import changed_after_freeze
 
 
 def audit(run: Run) -> int:
@@ -42,6 +43,7 @@ def audit(run: Run) -> int:
         else:
             run.say(i18n.text("audit_ok", run.lang, sheet=entry["sheet"], email=email, role=entry["role"]))
     problems += _beyond_the_sheets(run, expected)
+    problems += len(changed_after_freeze(run))
     run.say(i18n.text("audit_total", run.lang, count=problems))
     return problems
 

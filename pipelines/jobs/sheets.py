@@ -105,3 +105,11 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
         if missing:
             out.append(Pending(stage, a.group, a.expert.email, a.expert.name, missing, a.sheet_url))
     return out
+
+
+def changed_after_freeze(run: Run) -> list[dict[str, str]]:
+    """Frozen sheets edited since their freeze, each said once per run (tick and audit-sharing)."""
+    changed = run.workspace.sheets.changed_after_freeze()
+    for entry in changed:
+        run.say(i18n.text("audit_changed_after_freeze", run.lang, **entry))
+    return changed

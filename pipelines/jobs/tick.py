@@ -23,6 +23,7 @@ from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
+from pipelines.jobs.sheets import changed_after_freeze
 from pipelines.jobs.stages import apply_late_disqualifications, close_intake, close_stage, open_stage, reopen_stage
 from pipelines.ports import BackendError
 
@@ -100,7 +101,11 @@ def _tick(run: Run) -> list[str]:
             pass
         raise
     jobs, run.held_journal = run.held_journal, held
-    run.journal("tick", ", ".join(actions) or "nothing due", {"jobs": jobs})
+    detail: dict = {"jobs": jobs}
+    edited = changed_after_freeze(run)  # a frozen sheet edited since: said on every tick until dealt with
+    if edited:
+        detail["changed_after_freeze"] = edited
+    run.journal("tick", ", ".join(actions) or "nothing due", detail)
     return actions
 
 

@@ -14,10 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
-from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
+from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1, grid_digest
 
 from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
-from .drive import SHEET, Folders, create_file, least_access, list_files, permissions, props_query, send_mail
+from .drive import (
+    FILE_FIELDS,
+    SHEET,
+    Folders,
+    create_file,
+    least_access,
+    list_files,
+    permissions,
+    props_query,
+    send_mail,
+)
 from .transport import Clients
 
 __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
@@ -162,7 +172,9 @@ class GoogleRatingSheets:
         edition = edition or self.c.edition
         if edition not in self._index:
             with self.c.stats.operation("list rating sheets"):
-                files = list_files(self.c, props_query({"kind": "rating_sheet", "edition": edition}))
+                files = list_files(
+                    self.c, props_query({"kind": "rating_sheet", "edition": edition}), FILE_FIELDS + ",modifiedTime"
+                )
             self._index[edition] = {}
             for f in files:
                 try:
@@ -288,6 +300,7 @@ class GoogleRatingSheets:
             ]
             if any(p["role"] == "writer" for p in mine):
                 return
+            self._forget_freeze(ref)
             if not mine:  # the expert's permission was removed by hand: shared again, Google notifies
                 params: dict[str, Any] = dict(
                     fileId=ref.id,
@@ -320,6 +333,82 @@ class GoogleRatingSheets:
             send_mail(self.c, ref.key.expert, str(name), f"{message}\n\n{ref.url}")
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        """The sheet as it is. Read at the close (a sheet this run froze), its digest is recorded
+        in the file's appProperties (frozen_digest, with modifiedTime pinned in frozen_modified);
+        read again at a later close of a waiting stage, a different digest means someone edited the
+        frozen sheet: it is refused (the stage's problem), never taken in."""
+        grid = self._read(ref)
+        if ref.id in self.frozen:
+            with self.c.stats.operation("record frozen sheet"):
+                self._record_freeze(ref, grid_digest(grid))
+        return grid
+
+    def _record_freeze(self, ref: SheetRef, digest: str) -> None:
+        known = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+        props = known.get("appProperties", {})
+        held = props.get("frozen_digest")
+        if held == digest:
+            return
+        if held:
+            raise BackendError(
+                f"{ref.url}: the rating sheet changed after the freeze (by someone who can still edit it) "
+                "and is not used; restore its earlier version (File > Version history) or record a "
+                "decision for this group in contest.yaml"
+            )
+        meta = self.c.run("drive", self.c.files.get(fileId=ref.id, fields="modifiedTime", supportsAllDrives=True))
+        stamp = meta.get("modifiedTime", "")
+        updated = self.c.run(
+            "drive",
+            self.c.files.update(
+                fileId=ref.id,
+                body={"appProperties": {"frozen_digest": digest, "frozen_modified": stamp}, "modifiedTime": stamp},
+                fields=FILE_FIELDS + ",modifiedTime",
+                supportsAllDrives=True,
+            ),
+        )
+        self._sheets(ref.key.edition)[ref.key.token()] = updated
+
+    def _forget_freeze(self, ref: SheetRef) -> None:
+        """A reopened sheet may change again: the digest of its earlier freeze no longer holds."""
+        known = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+        if not known.get("appProperties", {}).get("frozen_digest"):
+            return
+        updated = self.c.run(
+            "drive",
+            self.c.files.update(
+                fileId=ref.id,
+                body={"appProperties": {"frozen_digest": None, "frozen_modified": None}},
+                fields=FILE_FIELDS + ",modifiedTime",
+                supportsAllDrives=True,
+            ),
+        )
+        self._sheets(ref.key.edition)[ref.key.token()] = updated
+
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        """Sheets recorded at a close (frozen_digest) whose modifiedTime moved since: read again and
+        compared, so a permission change or a comment is not taken for an edit. The listing is one
+        files.list; an unchanged sheet costs nothing more."""
+        out = []
+        with self.c.stats.operation("check frozen sheets"):
+            editions = {self.c.edition, *self._index}
+            self._index.clear()  # what Drive says now
+            files = {t: f for edition in editions for t, f in self._sheets(edition).items()}
+            for _token, f in sorted(files.items()):
+                props = f.get("appProperties", {})
+                if not props.get("frozen_digest") or f.get("modifiedTime") == props.get("frozen_modified"):
+                    continue
+                ref = SheetRef(_sheet_key(props), f["id"], sheet_url(f["id"]))
+                if grid_digest(self._read(ref)) != props["frozen_digest"]:
+                    out.append(
+                        {
+                            "sheet": f["id"],
+                            "expert": props.get("expert", ""),
+                            "detail": "edited after the freeze; not used",
+                        }
+                    )
+        return out
+
+    def _read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
             meta = self.c.run(
                 "sheets",
