@@ -256,7 +256,16 @@ class ServerCore:
                 return self._handle_resumable(http_method, url, query, headers, body or b"", transport)
             return self._dispatch(http_method.upper(), url, parts.path, query, headers, body or b"", transport)
 
+    def token_for(self, email: str) -> str:
+        """An OAuth token that makes requests as `email` (an expert, CDB) instead of the fake's identity."""
+        from .identities import TOKEN_PREFIX
+
+        return TOKEN_PREFIX + email.lower()
+
     def _dispatch(self, http_method, url, path, query, headers, body, transport, upload_session=None):
+        from .identities import caller_of
+
+        self.caller = caller_of(self, headers or {})
         self.clock += self.latency
         match = self.discovery.match(http_method, path)
         rec = RecordedRequest(

@@ -5,58 +5,10 @@ from __future__ import annotations
 import pytest
 
 from google_fake.demo import fake_workspace
-from pipelines import rating_sheet
-from pipelines.domain.models import Application, Author, Expert, Response, Status
-from pipelines.ports import BackendError, SheetKey, SheetSpec
+from pipelines.ports import BackendError
 
 EXPERT = "e.zhumabayev@atu.edu.kz"
 DEADLINE = "05.03.2027 18:00"
-
-
-def _app(n: int, title: str) -> Application:
-    response = Response(
-        row_key=f"row-{n}",
-        row_number=n,
-        submitted_at=None,
-        respondent_email=f"a{n}@atu.edu.kz",
-        faculty="ФИТА",
-        department="Ақпараттық жүйелер",
-        title=title,
-        authors=[Author(f"Автор {n}", "доцент")],
-        authors_raw=f"Автор {n}, доцент",
-        languages=["Қазақ тілі"],
-        der_type="курс",
-        justification="",
-        link=f"https://skills.atu.kz/course/view.php?id={n}",
-        act_files=[],
-        certificate_files=[],
-        raw={},
-    )
-    return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
-
-
-@pytest.fixture
-def spec(config):
-    apps = [_app(1, "=cmd|' /C calc'!A0"), _app(2, "Базы данных: SQL на практике")]
-    expert = Expert("Жұмабаев Ерлан Серікұлы", EXPERT, "FIT-IS")
-    grid = rating_sheet.build_grid(
-        config=config,
-        stage=1,
-        group_name="Ақпараттық жүйелер кафедрасы",
-        expert=expert,
-        applications=apps,
-        deadline_text=DEADLINE,
-        lang="kk",
-    )
-    return SheetSpec(
-        key=SheetKey("2027-test", 1, "FIT-IS", EXPERT),
-        name="form02_s1_FIT-IS_e.zhumabayev",
-        folder=["stage-1", "FIT-IS", "sheets"],
-        grid=grid,
-        expert_name=expert.name,
-        deadline_text=DEADLINE,
-        share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}",
-    )
 
 
 def test_ensure_creates_everything_in_one_sheets_request(ws, fake, config, spec, drive_id, requests_made):
