@@ -35,6 +35,10 @@ CHAOS_KINDS = ("429", "500", "503", "timeout", "timeout_after_apply", "500_after
 SHEETS_READ_POSTS = ("getByDataFilter", "batchGetByDataFilter", "developerMetadata.search")
 
 
+class SimulatedCrash(BaseException):
+    """The client process dies here (raised through every `except Exception` of the client)."""
+
+
 class FakeTimeout(Exception):
     """Raised by the core; each transport converts it to its own timeout."""
 
@@ -193,6 +197,11 @@ class ServerCore:
         the response is lost (the nasty "did my write happen?" case)."""
         self._faults.append(dict(kind="timeout", n=n, method=method, after_apply=after_apply))
 
+    def crash_at(self, n: int, *, after_apply: bool = False) -> None:
+        """The client process dies at the n-th request from now (1 = the next): SimulatedCrash is
+        raised before that request is applied, or just after it (after_apply)."""
+        self._crash = [int(n), bool(after_apply)]
+
     def before_next(self, method: str, action) -> None:
         """Run `action()` when the next request of `method` arrives, before it is applied: another
         client (a second machine) acting between two requests of the first."""
@@ -267,6 +276,15 @@ class ServerCore:
 
         self.caller = caller_of(self, headers or {})
         self.clock += self.latency
+        crash = getattr(self, "_crash", None)
+        crash_after = False
+        if crash:
+            crash[0] -= 1
+            if crash[0] <= 0:
+                self._crash = None
+                if not crash[1]:
+                    raise SimulatedCrash(f"crashed before {http_method} {path}")
+                crash_after = True
         match = self.discovery.match(http_method, path)
         rec = RecordedRequest(
             self.discovery.api_for_path(path), "UNKNOWN", http_method, url, query, time=self.clock, transport=transport
@@ -317,6 +335,8 @@ class ServerCore:
             out = self._finish(rec, req, result)
         except ApiError as err:
             out = self._finish(rec, None, err)
+        if crash_after:
+            raise SimulatedCrash(f"crashed after {http_method} {path}")
         if chaos == "500_after_apply" and rec.ok:
             rec.error = "500 (after apply)"
             out = self._finish(rec, None, ApiError(500, _fault_message(500), reason=_fault_reason(500)))
