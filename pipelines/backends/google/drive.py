@@ -244,9 +244,13 @@ class GoogleDrive:
                     params.update(addParents=parent, removeParents=",".join(existing.get("parents", [])))
             stored = self.c.run("drive", self.c.files.update(**params))
         else:
-            body = {"name": filename, "parents": [self.folders.path(folder)], "appProperties": props}
-            body.update(least_access(self.c, document=True))
-            stored = create_file(self.c, body, media_body=_media(content, mime))
+            new: dict[str, Any] = {
+                "name": filename,
+                "parents": [self.folders.path(folder)],
+                "appProperties": props,
+                **least_access(self.c, document=True),
+            }
+            stored = create_file(self.c, new, media_body=_media(content, mime))
             same = False
         self._docs(key.edition)[key.token()] = stored
         return StoredDoc(key, file_url(stored["id"]), changed=not same)
