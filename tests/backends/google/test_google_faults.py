@@ -71,7 +71,10 @@ def test_each_expert_is_told_of_each_sheet_once_and_nothing_is_made_twice(runs, 
     told = Counter((n["to"], n["file_id"]) for n in fake.sent_notifications)
     assert told and max(told.values()) == 1
     assert len(fake.sent_notifications) == len(clean.sent_notifications)
-    assert len(fake.sent_mail) == len(clean.sent_mail)  # the reminders: at most once each
+    # the reminders: at most once each. A send that got no answer is not sent again (with only the
+    # gmail.send scope nothing can tell whether it went), so one may be missing, never doubled
+    mails = Counter(str(m["message"]["To"]) + str(m["message"]["Subject"]) for m in fake.sent_mail)
+    assert (not mails or max(mails.values()) == 1) and len(fake.sent_mail) <= len(clean.sent_mail)
 
     def made(g):  # every folder, sheet and document by kind and name (ids differ between runs)
         return Counter((f.mime_type, f.name) for f in _files(g) if "(converting)" not in f.name)
