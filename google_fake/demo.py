@@ -87,22 +87,30 @@ def _all_links(text: str) -> bool:
     return all(p.startswith("https://drive.google.com/open?id=") for p in split_files(text))
 
 
-def demo_workspace_factory(config_path: str | Path) -> Callable[[Config], Workspace]:
+def demo_workspace_factory(
+    config_path: str | Path, *, faults: tuple[float, int] | None = None, **fake_options: Any
+) -> Callable[[Config], Workspace]:
     """For `contest demo --backend google-fake`: factory(config) -> the Google workspace over one fake
-    (created at the first call: a shared drive, quotas enforced, the form seeded from responses.csv)."""
+    (created at the first call: a shared drive, quotas enforced, the form seeded from responses.csv).
+    `faults=(rate, seed)`: once the fake is set up, requests fail at random (FakeGoogle.fail_at_random,
+    every kind but "500_after_apply"); `fake_options` go to FakeGoogle (e.g. search_lag)."""
     config_path = Path(config_path)
     state: dict[str, Any] = {}
 
     def factory(config: Config) -> Workspace:
         from . import FakeGoogle
+        from .server import CHAOS_KINDS
 
         if "fake" not in state:
-            fake = FakeGoogle(service_account_without_storage=True)
+            fake = FakeGoogle(service_account_without_storage=True, **fake_options)
             fake.enforce_quotas()  # Google's 60 reads + 60 writes per minute: the limiter must keep under
             state["fake"] = fake
             state["drive"] = fake.create_shared_drive("ATU — конкурс ЦОР")
             state["form"] = seed_form(fake, config_path.parent / "responses.csv", config.zone)
             fake.reset_counts()
+            if faults is not None:
+                kinds = tuple(k for k in CHAOS_KINDS if k != "500_after_apply")
+                fake.fail_at_random(faults[0], seed=faults[1], kinds=kinds)
         fake = state["fake"]
         workspace = fake_workspace(
             google_config(

@@ -343,6 +343,8 @@ def files_list(fake, req):
             continue
         if f.drive_id and not (include_all and sad):
             continue
+        if fake.search_lag and fake.clock - f.created < fake.search_lag:
+            continue  # Drive's search index has not caught up with this create yet
         if pred(_View(fake, f)):
             items.append(f)
     items = _order(items, req.q("orderBy"))

@@ -172,6 +172,11 @@ class DriveMixin:
             f.modified = self.clock
 
     def commit_spreadsheet(self, work) -> None:
+        caller = getattr(self, "caller", self.identity)
+        if caller != self.identity:  # an expert or CDB through their own token: Google's rules apply
+            from .identities import check_edit
+
+            check_edit(self, self.spreadsheets.get(work.id), work, caller)
         self.spreadsheets[work.id] = work
         f = self.files.get(work.id)
         if f is not None:

@@ -26,6 +26,8 @@ class FakeGoogle(ServerCore, DriveMixin, FormsMixin):
         seed: seeds the id generator (deterministic ids).
         start_time: wall time at clock == 0 (default 2026-01-15T09:00:00Z).
         latency: simulated seconds added to the clock per request.
+        search_lag: files.list does not show a file until this many simulated seconds after
+            its create (Drive's search index lags behind writes; files.get sees it at once).
     """
 
     def __init__(
@@ -36,8 +38,10 @@ class FakeGoogle(ServerCore, DriveMixin, FormsMixin):
         seed: int = 0,
         start_time: _dt.datetime | None = None,
         latency: float = 0.0,
+        search_lag: float = 0.0,
     ):
         ServerCore.__init__(self, seed=seed, start_time=start_time, latency=latency)
+        self.search_lag = float(search_lag)
         self._init_drive(identity, service_account_without_storage)
         self._init_forms()
         self.spreadsheets: dict = {}

@@ -31,7 +31,12 @@ REASONS = {
     501: "Not Implemented",
     503: "Service Unavailable",
 }
+CHAOS_KINDS = ("429", "500", "503", "timeout", "timeout_after_apply", "500_after_apply")
 SHEETS_READ_POSTS = ("getByDataFilter", "batchGetByDataFilter", "developerMetadata.search")
+
+
+class SimulatedCrash(BaseException):
+    """The client process dies here (raised through every `except Exception` of the client)."""
 
 
 class FakeTimeout(Exception):
@@ -78,6 +83,8 @@ class ServerCore:
         self._quota_log: dict[str, deque] = defaultdict(deque)
         self._uploads: dict[str, dict] = {}
         self._lock = threading.RLock()
+        self._chaos: tuple | None = None
+        self.injected: dict[str, int] = {}  # faults injected by fail_at_random, by kind
 
     # ------------------------------------------------------------------ clock
     def advance(self, seconds: float) -> None:
@@ -190,8 +197,41 @@ class ServerCore:
         the response is lost (the nasty "did my write happen?" case)."""
         self._faults.append(dict(kind="timeout", n=n, method=method, after_apply=after_apply))
 
+    def crash_at(self, n: int, *, after_apply: bool = False) -> None:
+        """The client process dies at the n-th request from now (1 = the next): SimulatedCrash is
+        raised before that request is applied, or just after it (after_apply)."""
+        self._crash = [int(n), bool(after_apply)]
+
+    def before_next(self, method: str, action) -> None:
+        """Run `action()` when the next request of `method` arrives, before it is applied: another
+        client (a second machine) acting between two requests of the first."""
+        self._faults.append(dict(kind="before", n=1, method=method, action=action))
+
     def clear_faults(self) -> None:
         self._faults.clear()
+        self._chaos = None
+
+    def fail_at_random(self, rate: float, *, seed: int = 0, kinds: tuple[str, ...] = CHAOS_KINDS) -> None:
+        """From now on each request fails with probability `rate`, drawn from its own seeded random
+        stream, as one of `kinds`: "429", "500", "503" (refused, nothing applied), "timeout" (no
+        answer, nothing applied), "timeout_after_apply" (applied, the answer lost), "500_after_apply"
+        (applied, then answered 500). `injected` counts what was injected, by kind."""
+        import random
+
+        unknown = set(kinds) - set(CHAOS_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {CHAOS_KINDS}")
+        self._chaos = (float(rate), random.Random(seed), tuple(kinds))
+
+    def _chaos_fault(self) -> str | None:
+        if not getattr(self, "_chaos", None):
+            return None
+        rate, rng, kinds = self._chaos
+        if rng.random() >= rate:
+            return None
+        kind = rng.choice(kinds)
+        self.injected[kind] = self.injected.get(kind, 0) + 1
+        return kind
 
     def _take_fault(self, kind: str, m: Method) -> dict | None:
         for f in self._faults:
@@ -225,8 +265,26 @@ class ServerCore:
                 return self._handle_resumable(http_method, url, query, headers, body or b"", transport)
             return self._dispatch(http_method.upper(), url, parts.path, query, headers, body or b"", transport)
 
+    def token_for(self, email: str) -> str:
+        """An OAuth token that makes requests as `email` (an expert, CDB) instead of the fake's identity."""
+        from .identities import TOKEN_PREFIX
+
+        return TOKEN_PREFIX + email.lower()
+
     def _dispatch(self, http_method, url, path, query, headers, body, transport, upload_session=None):
+        from .identities import caller_of
+
+        self.caller = caller_of(self, headers or {})
         self.clock += self.latency
+        crash = getattr(self, "_crash", None)
+        crash_after = False
+        if crash:
+            crash[0] -= 1
+            if crash[0] <= 0:
+                self._crash = None
+                if not crash[1]:
+                    raise SimulatedCrash(f"crashed before {http_method} {path}")
+                crash_after = True
         match = self.discovery.match(http_method, path)
         rec = RecordedRequest(
             self.discovery.api_for_path(path), "UNKNOWN", http_method, url, query, time=self.clock, transport=transport
@@ -237,12 +295,20 @@ class ServerCore:
             return self._finish(rec, None, ApiError(404, f"Method not found: {http_method} {path}"))
         m, path_params, upload = match
         rec.api, rec.method = m.api, m.short + ("#chunk" if upload_session else "")
+        before = self._take_fault("before", m)
+        if before:
+            before["action"]()
         tfault = self._take_fault("timeout", m)
+        chaos = self._chaos_fault() if not upload_session else None
+        if chaos in ("timeout", "timeout_after_apply"):
+            tfault = {"after_apply": chaos == "timeout_after_apply"}
         if tfault and not tfault["after_apply"]:
             rec.error = "timeout"
             raise FakeTimeout()
         try:
             fault = self._take_fault("fail", m)
+            if chaos in ("429", "500", "503"):
+                fault = {"status": int(chaos), "message": None, "reason": None}
             if fault:
                 raise ApiError(
                     fault["status"],
@@ -269,6 +335,11 @@ class ServerCore:
             out = self._finish(rec, req, result)
         except ApiError as err:
             out = self._finish(rec, None, err)
+        if crash_after:
+            raise SimulatedCrash(f"crashed after {http_method} {path}")
+        if chaos == "500_after_apply" and rec.ok:
+            rec.error = "500 (after apply)"
+            out = self._finish(rec, None, ApiError(500, _fault_message(500), reason=_fault_reason(500)))
         if tfault:
             rec.error = "timeout (after apply)"
             raise FakeTimeout()

@@ -277,8 +277,19 @@ def extended(value) -> dict:
     return {"stringValue": str(value)}
 
 
-def to_extended(value, input_option: str, where: str) -> dict | None:
-    """A values.* input value -> ExtendedValue; None = clear the cell."""
+# Locales whose decimal separator is a comma (Sheets parses typed numbers by the spreadsheet's locale)
+COMMA_LOCALES = ("ru", "kk", "uk", "be", "ky", "uz", "az", "de", "fr", "es", "it", "pt", "pl", "cs", "tr", "nl")
+_COMMA_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:[ \u00a0]\d{3})+|\d+)?(?:,\d+)?(?:[eE][+-]?\d+)?$")
+
+
+def decimal_comma(locale: str | None) -> bool:
+    return str(locale or "en_US").split("_")[0].lower() in COMMA_LOCALES
+
+
+def to_extended(value, input_option: str, where: str, locale: str | None = None) -> dict | None:
+    """A values.* input value -> ExtendedValue; None = clear the cell. USER_ENTERED text is parsed
+    as a number the way the spreadsheet's `locale` writes one: "7,5" is 7.5 in ru_RU and kk_KZ,
+    where "7.5" stays text (it is not a number there); en_US reads "7.5" and "1,234"."""
     if isinstance(value, bool):
         return {"boolValue": value}
     if isinstance(value, (int, float)):
@@ -296,6 +307,10 @@ def to_extended(value, input_option: str, where: str) -> dict | None:
     if value.strip().upper() in ("TRUE", "FALSE"):
         return {"boolValue": value.strip().upper() == "TRUE"}
     s = value.strip()
+    if decimal_comma(locale):
+        if s and any(ch.isdigit() for ch in s) and _COMMA_NUMBER_RE.match(s):
+            return {"numberValue": _json_number(float(s.replace(" ", "").replace("\u00a0", "").replace(",", ".")))}
+        return {"stringValue": value}
     if s and any(ch.isdigit() for ch in s) and _NUMBER_RE.match(s):
         return {"numberValue": _json_number(float(s.replace(",", "")))}
     return {"stringValue": value}

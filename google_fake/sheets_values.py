@@ -81,7 +81,7 @@ def put_rows(ss, sheet, rng, values, input_option, range_text, where="values", r
         for j, v in enumerate(row):
             if v is None:
                 continue
-            ext = to_extended(v, input_option, f"{where}[{i}][{j}]")
+            ext = to_extended(v, input_option, f"{where}[{i}][{j}]", ss.properties.get("locale"))
             cell = copy.deepcopy(sheet.cells.get((r0 + i, c0 + j)) or {})
             if ext is None:
                 cell.pop("userEnteredValue", None)

@@ -161,10 +161,11 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
     try:
         with tick_lock(lock, state.lang):
             yield
-    except TickBusy:
+    except TickBusy as busy:
+        where = busy.where or lock  # another machine's tick holds the control store's lease
         if not busy_ok:
-            raise click.ClickException(i18n.text("tick_busy", state.lang, lock=lock)) from None
-        click.echo(i18n.text("tick_busy_note", state.lang, lock=lock), err=True)
+            raise click.ClickException(i18n.text("tick_busy", state.lang, lock=where)) from None
+        click.echo(i18n.text("tick_busy_note", state.lang, lock=where), err=True)
         sys.exit(0)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from pipelines.digest import content_digest
@@ -198,6 +199,12 @@ class RatingSheets(Protocol):
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """Type values into cells (0-based row, col) as the expert would: used by the demo and tests."""
 
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        """Frozen sheets of the edition whose content changed after the freeze: one entry
+        {"sheet" (id), "expert", "detail"} each. The scores a close uses are never the changed ones:
+        they are the frozen copy's (local, memory), or, where only the live sheet exists (Google),
+        the sheet is not used at all and `read` says why."""
+
     def sharing(self) -> list[dict[str, str]]:
         """Every rating sheet with who can access it: [{sheet, email, role}]; for audit-sharing."""
 
@@ -207,6 +214,15 @@ class RatingSheets(Protocol):
 
 
 # --- control store ---------------------------------------------------------------------------
+def grid_digest(grid: list[list[ScoreCell]]) -> str:
+    """The content of a read sheet (values and formulas, cell by cell) as one short digest: what a
+    freeze records and a later check compares."""
+    import json
+
+    cells = [[c.a1, repr(c.value), c.formula or ""] for row in grid for c in row if c.value is not None or c.formula]
+    return content_digest(json.dumps(cells, ensure_ascii=False).encode())[:32]
+
+
 def rows_as_dicts(rows: list[list[Any]]) -> list[dict[str, Any]]:
     """A table read back (header row first) as dicts keyed by the header; blank rows dropped and
     short rows padded, as every store does it."""
@@ -296,6 +312,29 @@ class ControlStore(Protocol):
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the
         control spreadsheet is looked for, never created, here)."""
 
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        """Take the edition's one lease for `holder` until now + seconds (or take it over once it
+        expired): None when `holder` holds it, else who holds it and until when. Where every
+        writer is on one machine (the local workspace, whose file lock already serialises them)
+        it is always granted."""
+
+    def release_lease(self, holder: str) -> None:
+        """Give the lease back if `holder` holds it."""
+
+
+def lease_refusal(held: str, until: str, holder: str, now: datetime) -> str | None:
+    """Whether a lease held by `held` until `until` (ISO-8601) keeps `holder` out at `now`: the
+    rule every store's hold_lease applies. An unreadable expiry counts as expired."""
+    if not held or held == holder:
+        return None
+    try:
+        expires = datetime.fromisoformat(str(until))
+    except ValueError:
+        return None
+    if expires.tzinfo is None or now.tzinfo is None:
+        expires, now = expires.replace(tzinfo=None), now.replace(tzinfo=None)
+    return f"{held} until {until}" if expires > now else None
+
 
 # --- documents -------------------------------------------------------------------------------
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -380,6 +419,13 @@ class Drive(Protocol):
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
         """A PDF of the .docx for publication (13.2). Raises BackendError saying what is missing
         when the backend cannot convert."""
+
+    def access(self) -> list[dict[str, str]]:
+        """Who can open what of the edition beyond the pipeline itself: every folder, document, rating
+        sheet and the control store, and the shared drive's members. One entry per permission:
+        {"file", "name", "kind" (folder | document | rating_sheet | control | shared_drive | file),
+        "who" (an address, a domain or "anyone"), "role", "inherited" ("" or where it comes from)}.
+        A store that shares nothing (the local workspace, memory) gives []."""
 
     def documents(self) -> list[StoredDoc]:
         """Every document the pipeline stored."""

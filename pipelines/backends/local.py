@@ -425,6 +425,12 @@ class LocalControlStore:
         stat = self.path.stat()
         self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
 
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        return None  # every writer is on this machine: the tick's file lock already serialises them
+
+    def release_lease(self, holder: str) -> None:
+        pass
+
     def health(self) -> ControlHealth:
         def health(state: str, **more: Any) -> ControlHealth:
             return ControlHealth(state, str(self.path), "local", backups=str(self.backups.folder), **more)
@@ -721,6 +727,7 @@ class LocalRatingSheets:
         data = source.read_bytes()
         snapshot = Path(".frozen", f"{_sha256(ref.key.token().encode())[:16]}.xlsx")
         _atomic_write(self.root / snapshot, data)
+        (self.root / snapshot).chmod(0o444)  # the frozen copy: read-only, and its hash kept in the manifest
         entry["frozen"] = {"snapshot": snapshot.as_posix(), "sha256": _sha256(data)}
         entry["sharing"] = {ref.key.expert: "reader"}
         self.manifest.save()
@@ -753,7 +760,27 @@ class LocalRatingSheets:
         path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
         if not path.exists():
             raise NotFound(f"{path}: the rating sheet file is missing")
+        if entry.get("frozen") and _sha256(path.read_bytes()) != entry["frozen"]["sha256"]:
+            raise BackendError(
+                f"{path}: the frozen copy of this rating sheet changed after the freeze and is not used; "
+                "restore it from a backup, or record a decision for this group in contest.yaml"
+            )
         return read_xlsx_cells(path)
+
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        out = []
+        for e in self.manifest.data["sheets"].values():
+            frozen = e.get("frozen")
+            if not frozen:
+                continue
+            for path, detail in (
+                (self.root / frozen["snapshot"], "the frozen copy changed; it is not used"),
+                (self.root / e["path"], "edited after the freeze; the frozen scores are used"),
+            ):
+                if path.exists() and _sha256(path.read_bytes()) != frozen["sha256"]:
+                    out.append({"sheet": e["path"], "expert": next(iter(e["sharing"]), ""), "detail": detail})
+                    break
+        return out
 
     @file_errors
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
@@ -853,6 +880,9 @@ class LocalDrive:
         self.manifest.data["documents"][key.token()]["source_sha256"] = source
         self.manifest.save()
         return stored
+
+    def access(self) -> list[dict[str, str]]:
+        return []  # nothing here is shared: a folder on CDB's own disk
 
     def documents(self) -> list[StoredDoc]:
         out = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from pipelines.domain.models import RawResponse, ScoreCell
@@ -27,6 +28,7 @@ from pipelines.ports import (
     Workspace,
     a1,
     comparable,
+    lease_refusal,
     plan_put,
     rows_as_dicts,
 )
@@ -54,6 +56,7 @@ class MemoryControlStore:
     def __init__(self) -> None:
         self.tables: dict[str, list[list[Any]]] = {}  # name -> rows, the header first
         self.writes: list[str] = []  # names in the order they were (re)written, to check economy
+        self.lease: tuple[str, str] = ("", "")  # holder, until (ISO-8601)
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return rows_as_dicts(self.tables.get(name) or [])
@@ -86,6 +89,17 @@ class MemoryControlStore:
         table = self.tables.setdefault(name, [list(columns)])
         table.extend([_blank_none(v) for v in row] for row in rows)
         self.writes.append(name)
+
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        held, until = self.lease
+        refused = lease_refusal(held, until, holder, now)
+        if refused is None:
+            self.lease = (holder, (now + timedelta(seconds=seconds)).isoformat())
+        return refused
+
+    def release_lease(self, holder: str) -> None:
+        if self.lease[0] == holder:
+            self.lease = ("", "")
 
 
 def _blank_none(value: Any) -> Any:
@@ -161,6 +175,17 @@ class MemoryRatingSheets:
                 row.append(ScoreCell(got.value, got.formula, a1(r, c)))
             grid.append(row)
         return grid
+
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        return [
+            {
+                "sheet": self._ref(s).id,
+                "expert": s.spec.key.expert,
+                "detail": "edited after the freeze; the frozen scores are used",
+            }
+            for s in self.sheets.values()
+            if s.frozen is not None and s.frozen != s.cells
+        ]
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """As typed into a spreadsheet: "=…" becomes a formula, anything else is kept as given. After
@@ -238,6 +263,9 @@ class MemoryDrive:
             f"{filename}: the memory workspace does not convert .docx to PDF; "
             "publish from the local workspace (LibreOffice) or Google (Drive export)"
         )
+
+    def access(self) -> list[dict[str, str]]:
+        return []  # nothing here is shared: a folder on CDB's own disk
 
     def documents(self) -> list[StoredDoc]:
         return [StoredDoc(d.key, self._url(d)) for _, d in sorted(self.files.items())]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pipelines import i18n, rating_sheet
 from pipelines.domain.models import Application, Assignment, Expert, Group, Problem, Rating
 from pipelines.jobs.common import Run, fmt_time, stage_title
-from pipelines.ports import BackendError, SheetKey, SheetRef, SheetSpec
+from pipelines.ports import BackendError, NotFound, SheetKey, SheetRef, SheetSpec
 
 
 def share_message(run: Run, stage: int, group_name: str, deadline: str, file: str = "") -> str:
@@ -56,11 +56,25 @@ def sheet_ref(run: Run, a: Assignment) -> SheetRef:
     return SheetRef(SheetKey(run.edition_key, a.stage, a.group, a.expert.email), a.sheet_id, a.sheet_url)
 
 
+def missing_sheet(a: Assignment, exc: BackendError) -> Problem:
+    """A rating sheet that is gone (deleted, or moved out of the pipeline's reach): one problem that
+    says what to do, instead of the same failure on every tick."""
+    return Problem(
+        a.expert.email,
+        None,
+        a.sheet_url,
+        f"the rating sheet of {a.expert.email} is missing ({exc}): restore it (Drive's trash keeps it "
+        "30 days) and run the tick again, or record a decision for this group in contest.yaml",
+    )
+
+
 def read_assignment(run: Run, a: Assignment, *, require_complete: bool = False) -> tuple[list[Rating], list[Problem]]:
     """One expert's ratings and the problems in their sheet; a sheet that cannot be read is a problem."""
     apps = run.state.counting()
     try:
         cells = run.workspace.sheets.read(sheet_ref(run, a))
+    except NotFound as exc:
+        return [], [missing_sheet(a, exc)]
     except BackendError as exc:
         return [], [Problem(a.expert.email, None, a.sheet_url, f"the sheet could not be read: {exc}")]
     return rating_sheet.read_sheet(
@@ -96,3 +110,11 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
         if missing:
             out.append(Pending(stage, a.group, a.expert.email, a.expert.name, missing, a.sheet_url))
     return out
+
+
+def changed_after_freeze(run: Run) -> list[dict[str, str]]:
+    """Frozen sheets edited since their freeze, each said once per run (tick and audit-sharing)."""
+    changed = run.workspace.sheets.changed_after_freeze()
+    for entry in changed:
+        run.say(i18n.text("audit_changed_after_freeze", run.lang, **entry))
+    return changed

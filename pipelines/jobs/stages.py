@@ -27,7 +27,8 @@ from pipelines.i18n import say, state_label, text
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
 from pipelines.jobs.remind import tell_left_out
-from pipelines.jobs.sheets import read_assignment, share_message, sheet_ref, sheet_spec
+from pipelines.jobs.sheets import missing_sheet, read_assignment, share_message, sheet_ref, sheet_spec
+from pipelines.ports import NotFound
 
 
 class StageError(Exception):
@@ -186,12 +187,16 @@ def gather(run: Run, stage: int) -> tuple[dict[Key, list[Rating]], dict[Key, lis
     """Freeze every sheet first, then read them all; a sheet that cannot be read is a problem, not a stop.
     Ratings and problems come back by group (an expert may sit on two commissions)."""
     sheets = run.state.sheets(stage)
+    missing: dict[str, NotFound] = {}
     for a in run.each(f"stage {stage}: freezing sheets", sheets):
-        run.workspace.sheets.freeze(sheet_ref(run, a))
+        try:
+            run.workspace.sheets.freeze(sheet_ref(run, a))
+        except NotFound as exc:  # deleted: a problem of its group, not a stop of every tick
+            missing[a.sheet_id] = exc
     ratings: dict[Key, list[Rating]] = {}
     problems: dict[Key, list[Problem]] = {}
     for a in run.each(f"stage {stage}: reading sheets", sheets):
-        got, found = read_assignment(run, a)
+        got, found = ([], [missing_sheet(a, missing[a.sheet_id])]) if a.sheet_id in missing else read_assignment(run, a)
         ratings.setdefault((stage, a.group), []).extend(got)
         problems.setdefault((stage, a.group), []).extend(found)
     return ratings, problems

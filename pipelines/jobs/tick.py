@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import socket
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,13 +25,18 @@ from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.remind import remind, reminders_due
+from pipelines.jobs.sheets import changed_after_freeze
 from pipelines.jobs.stages import apply_late_disqualifications, close_intake, close_stage, open_stage, reopen_stage
 from pipelines.jobs.status import refresh_progress
 from pipelines.ports import BackendError
 
 
 class TickBusy(Exception):
-    """Another tick holds the lock."""
+    """Another tick holds the lock (or, `where` given, the control store's lease)."""
+
+    def __init__(self, message: str, where: str | None = None):
+        super().__init__(message)
+        self.where = where
 
 
 @contextmanager
@@ -54,11 +61,37 @@ def tick_lock(path: Path, lang: str = "kk") -> Iterator[None]:
         handle.close()
 
 
+LEASE_SECONDS = 3600  # longer than any tick; a crashed tick's lease lapses after it
+
+
+@contextmanager
+def edition_lease(run: Run) -> Iterator[None]:
+    """One tick at a time across machines: the file lock covers one machine, the control store's
+    lease (Google: a tab of the control spreadsheet) covers cron on two machines. Busy: TickBusy."""
+    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    held = run.workspace.control.hold_lease(holder, run.now, LEASE_SECONDS)
+    if held is not None:
+        where = f"the control store's lease, held by {held}"
+        raise TickBusy(f"another tick is running ({where}); this one did nothing", where)
+    try:
+        yield
+    finally:
+        try:
+            run.workspace.control.release_lease(holder)
+        except BackendError:  # it lapses by itself; the tick's own outcome is what matters
+            pass
+
+
 def tick(run: Run) -> list[str]:
     """Do what is due at run.now; returns the actions taken (empty when nothing was due).
 
     A tick leaves one journal row, whatever it ran (cron starts one every few minutes): the jobs'
     own entries go into its detail."""
+    with edition_lease(run):
+        return _tick(run)
+
+
+def _tick(run: Run) -> list[str]:
     actions: list[str] = []
     run.held_journal, held = [], run.held_journal
     try:
@@ -83,7 +116,11 @@ def tick(run: Run) -> list[str]:
     if run.state.assignments:  # the progress tab, refreshed by every tick (jobs/status.py)
         refresh_progress(run)
         run.commit()
-    run.journal("tick", ", ".join(actions) or "nothing due", {"jobs": jobs})
+    detail: dict = {"jobs": jobs}
+    edited = changed_after_freeze(run)  # a frozen sheet edited since: said on every tick until dealt with
+    if edited:
+        detail["changed_after_freeze"] = edited
+    run.journal("tick", ", ".join(actions) or "nothing due", detail)
     return actions
 
 

@@ -11,6 +11,7 @@ import email
 import io
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from google_fake.demo import demo_workspace_factory
 from pipelines.backends.local import open_local
 from pipelines.backends.memory import open_memory
 from pipelines.config import load_config
+from pipelines.domain.models import ScoreCell
 from pipelines.forms import read_export
 from pipelines.ports import (
     BackendError,
@@ -42,6 +44,7 @@ class Backend:
     ws: Workspace
     told: Callable[[str], int]  # how many messages reached this address (shares, reopenings, mail)
     control_stamp: Callable[[], Any]  # changes whenever the control store wrote
+    root: Path | None = None  # the local workspace's folder
 
 
 def _local(config, tmp_path: Path) -> Backend:
@@ -55,7 +58,7 @@ def _local(config, tmp_path: Path) -> Backend:
         path = root / "control.xlsx"
         return path.stat().st_mtime_ns if path.exists() else None
 
-    return Backend("local", ws, told, control_stamp)
+    return Backend("local", ws, told, control_stamp, root)
 
 
 def _google(config) -> Backend:
@@ -99,6 +102,23 @@ def backend(request, config, tmp_path):
 
 
 # --- control store -------------------------------------------------------------------------------
+def test_the_lease_is_one_holders_until_it_lapses_or_is_released(backend):
+    control = backend.ws.control
+    now = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+    assert control.hold_lease("cron@a:1", now, 600) is None
+    assert control.hold_lease("cron@a:1", now, 600) is None  # its holder may take it again
+    if backend.name == "local":  # one machine: the tick's file lock serialises every writer
+        assert control.hold_lease("cron@b:2", now, 600) is None
+        return
+    held = control.hold_lease("cron@b:2", now + timedelta(seconds=60), 600)
+    assert held is not None and "cron@a:1" in held and "2027-03-01T10:10" in held
+    assert control.hold_lease("cron@b:2", now + timedelta(seconds=601), 600) is None  # a lapsed lease
+    control.release_lease("cron@a:1")  # not the holder any more: nothing happens
+    assert "cron@b:2" in (control.hold_lease("cron@c:3", now + timedelta(seconds=602), 600) or "")
+    control.release_lease("cron@b:2")
+    assert control.hold_lease("cron@c:3", now + timedelta(seconds=603), 600) is None
+
+
 def test_a_missing_table_reads_as_empty(backend):
     assert backend.ws.control.read_table("no such table") == []
 
@@ -264,6 +284,46 @@ def test_freeze_keeps_what_was_there_and_unfreeze_lets_the_expert_edit_again(bac
     ]
     sheets.write_as_expert(ref, {(2, 2): 9})
     assert _values(sheets.read(ref), (2, 2)) == [9]
+
+
+def _edit_by_hand(backend, ref, value) -> None:
+    """Someone who can still edit a frozen sheet changes B3: CDB through the Sheets API (Google), a
+    clerk opening the file on the disk (local), the live sheet (memory)."""
+    if backend.name == "google":
+        backend.ws.stats["fake"].advance(60)  # a minute after the close
+        sheets = backend.ws.stats["fake"].build("sheets")
+        body = {"values": [[value]]}
+        sheets.spreadsheets().values().update(
+            spreadsheetId=ref.id, range="B3", valueInputOption="RAW", body=body
+        ).execute()
+    elif backend.name == "local":
+        from openpyxl import load_workbook
+
+        path = backend.root / ref.id
+        wb = load_workbook(path)
+        wb.worksheets[0]["B3"] = value
+        path.chmod(0o644)
+        wb.save(path)
+    else:
+        backend.ws.sheets.sheets[ref.key.token()].cells[(2, 1)] = ScoreCell(value, None, "B3")
+
+
+def test_an_edit_after_the_freeze_is_reported_and_never_used(backend):
+    sheets = backend.ws.sheets
+    ref = sheets.ensure(_spec())
+    sheets.write_as_expert(ref, {(2, 1): 8})
+    sheets.freeze(ref)
+    assert _values(sheets.read(ref), (2, 1)) == [8]  # the close reads it
+    assert sheets.changed_after_freeze() == []
+    _edit_by_hand(backend, ref, 2)
+    (changed,) = sheets.changed_after_freeze()
+    assert changed["sheet"] == ref.id and changed["expert"] == EXPERT and "after the freeze" in changed["detail"]
+    try:  # a waiting stage's close reads it again: the frozen 8, or refused, never the 2
+        assert _values(sheets.read(ref), (2, 1)) == [8]
+    except BackendError as exc:
+        assert "changed after the freeze" in str(exc)
+    sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")  # reopened: the edit is the expert's own now
+    assert sheets.changed_after_freeze() == []
 
 
 def test_unfreeze_of_a_sheet_never_frozen_changes_nothing(backend):

@@ -11,11 +11,22 @@ old rectangle cleared in the same call — whatever the tables' size; append_row
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from pipelines.ports import BackendError, ControlHealth, NotFound, TableLayout, comparable, rows_as_dicts
+from pipelines.ports import (
+    BackendError,
+    Conflict,
+    ControlHealth,
+    InvalidRequest,
+    NotFound,
+    TableLayout,
+    comparable,
+    lease_refusal,
+    rows_as_dicts,
+)
 
-from .drive import SHEET, Folders, list_files, props_query
+from .drive import SHEET, Folders, create_file, least_access, list_files, props_query
 from .transport import Clients
 
 ERRORS = {
@@ -29,6 +40,7 @@ ERRORS = {
     "ERROR": "#ERROR!",
     "LOADING": "#LOADING",
 }
+LEASE_TAB = "tick lease"  # a tab of its own: adding a tab whose title exists fails, atomically
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
@@ -112,23 +124,14 @@ class GoogleControlStore:
             if found:
                 self.id = found[0]["id"]
                 return self.id
-            parent = self.folders.path([])
-
-            def recover():
-                again = list_files(self.c, props_query(marker), "id")
-                return bool(again), (again[0] if again else None)
-
-            request = self.c.files.create(
-                body={
-                    "name": f"{self.c.edition_name} — control",
-                    "mimeType": SHEET,
-                    "parents": [parent],
-                    "appProperties": marker,
-                },
-                fields="id",
-                supportsAllDrives=True,
-            )
-            self.id = self.c.run("drive", request, recover=recover)["id"]
+            body = {
+                "name": f"{self.c.edition_name} — control",
+                "mimeType": SHEET,
+                "parents": [self.folders.path([])],
+                "appProperties": marker,
+                **least_access(self.c, document=False),
+            }
+            self.id = create_file(self.c, body, "id")["id"]
             self.created = True
         return self.id
 
@@ -156,6 +159,74 @@ class GoogleControlStore:
                 return ControlHealth("missing", where, "google", detail=str(exc))
                 raise  # Google could not be reached: the job's own error, not a lost store
         return ControlHealth("ok", where, "google", tables=tables)
+
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        """The lease is the tab LEASE_TAB, holder and expiry in A2:B2. It is taken by ONE
+        spreadsheets.batchUpdate that adds the tab (after deleting an expired one, by its sheetId):
+        Sheets refuses to add a tab whose title exists, or to delete a tab already deleted, and a
+        batchUpdate is all or nothing, so of two machines racing for it exactly one gets it."""
+        with self.c.stats.operation("tick lease"):
+            held, until = self._reload_lease()  # what the spreadsheet holds now, not what we last saw
+            tabs = self._tabs()
+            requests: list[dict[str, Any]] = []
+            if LEASE_TAB in tabs:
+                if held == holder:
+                    return None
+                refused = lease_refusal(held, until, holder, now)
+                if refused is not None:
+                    return refused
+                requests.append({"deleteSheet": {"sheetId": tabs[LEASE_TAB]["id"]}})
+            sheet_id = self._new_sheet_id()
+            row = [holder, (now + timedelta(seconds=seconds)).isoformat(timespec="seconds")]
+            requests += [
+                {"addSheet": {"properties": {"sheetId": sheet_id, "title": LEASE_TAB, "hidden": True}}},
+                {
+                    "updateCells": {
+                        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                        "rows": self._cells([["holder", "until"], row], 2, 2),
+                        "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+                    }
+                },
+            ]
+            try:
+                self.c.run(
+                    "sheets",
+                    self.c.spreadsheets.batchUpdate(spreadsheetId=self._spreadsheet(), body={"requests": requests}),
+                    recover=lambda: (self._reload_lease()[0] == holder, None),
+                )
+            except (InvalidRequest, Conflict, NotFound):  # another machine took it first
+                held, until = self._reload_lease()
+                return None if held == holder else lease_refusal(held, until, holder, now) or f"{held} until {until}"
+            self.tabs = None  # the tab ids changed
+            self.cache.pop(LEASE_TAB, None)
+            return None
+
+    def _lease(self) -> tuple[str, str]:
+        self.cache.pop(LEASE_TAB, None)
+        rows = self._values([LEASE_TAB])[LEASE_TAB]
+        row = (rows[1] if len(rows) > 1 else []) + ["", ""]
+        return str(row[0]), str(row[1])
+
+    def _reload_lease(self) -> tuple[str, str]:
+        self.tabs = None
+        return self._lease() if LEASE_TAB in self._tabs() else ("", "")
+
+    def release_lease(self, holder: str) -> None:
+        """Deletes the lease tab if `holder` holds it (a crashed tick's lease simply expires)."""
+        with self.c.stats.operation("tick lease"):
+            if self._reload_lease()[0] != holder:
+                return
+            tabs = self._tabs()
+            request = {"deleteSheet": {"sheetId": tabs[LEASE_TAB]["id"]}}
+            try:
+                self.c.run(
+                    "sheets",
+                    self.c.spreadsheets.batchUpdate(spreadsheetId=self._spreadsheet(), body={"requests": [request]}),
+                )
+            except (InvalidRequest, NotFound):
+                pass  # already gone
+            self.tabs = None
+            self.cache.pop(LEASE_TAB, None)
 
     def _tabs(self) -> dict[str, dict[str, int]]:
         if self.tabs is None:

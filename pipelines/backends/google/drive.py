@@ -22,6 +22,7 @@ from pipelines.ports import (
     Conflict,
     Content,
     DocKey,
+    NotFound,
     PermissionDenied,
     StoredDoc,
     plan_put,
@@ -34,6 +35,16 @@ SHEET = "application/vnd.google-apps.spreadsheet"
 GDOC = "application/vnd.google-apps.document"
 FILE_FIELDS = "id,name,parents,appProperties"
 OPEN_LINK = "https://drive.google.com/open?id="
+
+
+def least_access(c: Clients, *, document: bool) -> dict[str, bool]:
+    """What a new file carries so that nobody passes it on: a writer may not share it (Drive uses
+    writersCanShare in My Drive only; in a shared drive the drive's own sharing settings rule) and,
+    for a document (a protocol extract holds every score), a reader may not download, print or copy."""
+    out = {} if c.backend.shared_drive_id else {"writersCanShare": False}
+    if document:
+        out["copyRequiresWriterPermission"] = True
+    return out
 
 
 def quote(text: str) -> str:
@@ -59,6 +70,57 @@ def list_files(c: Clients, q: str, fields: str = FILE_FIELDS) -> list[dict[str, 
         token = page.get("nextPageToken")
         if not token:
             return out
+
+
+def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **params: Any) -> dict[str, Any]:
+    """files.create with an id reserved beforehand (files.generateIds). Sent again after a lost
+    answer, the request carries the same id, so it cannot make a second file; whether the first
+    attempt made it is asked by id (files.get), never by a search that may lag behind the create.
+    Drive answers a create with an id already in use with 409: that file is ours, made by the
+    attempt whose answer was lost."""
+    file_id = c.reserve_id()
+
+    def get() -> dict[str, Any]:
+        return c.run("drive", c.files.get(fileId=file_id, fields=fields, supportsAllDrives=True))
+
+    def recover() -> tuple[bool, Any]:
+        try:
+            return True, get()
+        except NotFound:
+            return False, None
+
+    request = c.files.create(body={**body, "id": file_id}, fields=fields, supportsAllDrives=True, **params)
+    try:
+        return c.run("drive", request, recover=recover)
+    except Conflict:
+        return get()
+
+
+def permissions(c: Clients, file_id: str) -> list[dict[str, Any]]:
+    """Every permission of a file, folder or shared drive (all pages), inherited ones included."""
+    out, token = [], None
+    while True:
+        params: dict[str, Any] = dict(
+            fileId=file_id,
+            supportsAllDrives=True,
+            pageSize=100,
+            fields="nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)",
+        )
+        if token:
+            params["pageToken"] = token
+        page = c.run("drive", c.permissions.list(**params))
+        out += page.get("permissions", [])
+        if not (token := page.get("nextPageToken")):
+            return out
+
+
+def _kind(f: dict[str, Any]) -> str:
+    props = f.get("appProperties") or {}
+    if f.get("mimeType") == FOLDER:
+        return "folder"
+    if props.get("kind") in ("rating_sheet", "control"):
+        return str(props["kind"])
+    return "document" if props.get("contest") == "document" else "file"
 
 
 def file_url(file_id: str) -> str:
@@ -96,14 +158,7 @@ class Folders:
         if found:
             return found
 
-        def recover():
-            again = self._find(parent, name)
-            return again is not None, {"id": again}
-
-        request = self.c.files.create(
-            body={"name": name, "mimeType": FOLDER, "parents": [parent]}, fields="id", supportsAllDrives=True
-        )
-        return self.c.run("drive", request, recover=recover)["id"]
+        return create_file(self.c, {"name": name, "mimeType": FOLDER, "parents": [parent]}, "id")["id"]
 
 
 def _media(content: bytes, mime: str):
@@ -189,19 +244,13 @@ class GoogleDrive:
                     params.update(addParents=parent, removeParents=",".join(existing.get("parents", [])))
             stored = self.c.run("drive", self.c.files.update(**params))
         else:
-            parent = self.folders.path(folder)
-
-            def recover():
-                again = list_files(self.c, props_query({**key.properties(), **self._marker(key.edition)}))
-                return bool(again), (again[0] if again else None)
-
-            request = self.c.files.create(
-                body={"name": filename, "parents": [parent], "appProperties": props},
-                media_body=_media(content, mime),
-                fields=FILE_FIELDS,
-                supportsAllDrives=True,
-            )
-            stored = self.c.run("drive", request, recover=recover)
+            new: dict[str, Any] = {
+                "name": filename,
+                "parents": [self.folders.path(folder)],
+                "appProperties": props,
+                **least_access(self.c, document=True),
+            }
+            stored = create_file(self.c, new, media_body=_media(content, mime))
             same = False
         self._docs(key.edition)[key.token()] = stored
         return StoredDoc(key, file_url(stored["id"]), changed=not same)
@@ -238,6 +287,51 @@ class GoogleDrive:
             if not isinstance(pdf, bytes) or not pdf.startswith(b"%PDF"):
                 raise BackendError(f"Drive did not return a PDF for {filename}")
             return self._store(key, folder, filename, pdf, PDF_MIME, {"source_digest": source})
+
+    def access(self) -> list[dict[str, str]]:
+        """Every permission on the edition's folder tree, every file in it (whatever moved there),
+        and the shared drive's members: one files.list of the drive (or My Drive) and one
+        permissions.list per file. Inherited permissions are listed too (`inherited` says from where)."""
+        with self.c.stats.operation("audit access"):
+            top = self.folders.path([])
+            files = list_files(self.c, "trashed = false", "id,name,mimeType,parents,appProperties")
+            children: dict[str, list[dict[str, Any]]] = {}
+            for f in files:
+                for parent in f.get("parents", []):
+                    children.setdefault(parent, []).append(f)
+            tree, todo = [{"id": top, "name": self.c.edition_name, "mimeType": FOLDER}], [top]
+            while todo:  # everything below the edition's folder
+                for f in children.get(todo.pop(), []):
+                    tree.append(f)
+                    if f.get("mimeType") == FOLDER:
+                        todo.append(f["id"])
+            me = (self.c.whoami() or "").lower()
+            out = []
+            targets = [(f["id"], f.get("name", ""), _kind(f)) for f in tree]
+            if self.c.backend.shared_drive_id:
+                targets.append((self.c.backend.shared_drive_id, "shared drive", "shared_drive"))
+            for fid, name, kind in targets:
+                for p in permissions(self.c, fid):
+                    who = str(p.get("emailAddress") or p.get("domain") or p.get("type", "")).lower()
+                    if who == me:
+                        continue
+                    details = p.get("permissionDetails") or []
+                    inherited = (
+                        ""
+                        if kind == "shared_drive" or not details or any(not d.get("inherited") for d in details)
+                        else str(details[0].get("inheritedFrom", "?"))
+                    )
+                    out.append(
+                        {
+                            "file": fid,
+                            "name": name,
+                            "kind": kind,
+                            "who": who,
+                            "role": str(p.get("role", "")),
+                            "inherited": inherited,
+                        }
+                    )
+            return out
 
     def documents(self) -> list[StoredDoc]:
         files = {t: f for edition in {self.c.edition, *self._index} for t, f in self._docs(edition).items()}
@@ -359,21 +453,28 @@ class GoogleMailer:
         self.c = c
 
     def notify(self, to: str, subject: str, body: str) -> bool:
-        if self.c.messages is None:
-            return False
-        msg = compose(to, subject, body, sender=self.c.backend.sender)
-        raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
-        with self.c.stats.operation("send mail"):
-            try:
-                self.c.run("gmail", self.c.messages.send(userId="me", body={"raw": raw}))
-            except Conflict as exc:  # Gmail says 400 failedPrecondition: no mailbox to send from
-                if exc.reason not in ("failedPrecondition", "FAILED_PRECONDITION"):
-                    raise
-                raise PermissionDenied(
-                    "backend.gmail: Gmail refused to send (failedPrecondition). A service account sends mail "
-                    "only through domain-wide delegation of the gmail.send scope, as the mailbox named in "
-                    "backend.sender; set both, use backend.auth: oauth, or set backend.gmail: false",
-                    status=exc.status,
-                    reason=exc.reason,
-                ) from exc
-        return True
+        return send_mail(self.c, to, subject, body)
+
+
+def send_mail(c: Clients, to: str, subject: str, body: str) -> bool:
+    """Gmail users.messages.send when backend.gmail (else False: the caller lists instead), sent at
+    most once: after a lost answer the mail may have gone, and with only the gmail.send scope nothing
+    can tell, so it is not sent again (a 429 or 5xx, refused before sending, is retried)."""
+    if c.messages is None:
+        return False
+    msg = compose(to, subject, body, sender=c.backend.sender)
+    raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
+    with c.stats.operation("send mail"):
+        try:
+            c.run("gmail", c.messages.send(userId="me", body={"raw": raw}), recover=lambda: (True, None))
+        except Conflict as exc:  # Gmail says 400 failedPrecondition: no mailbox to send from
+            if exc.reason not in ("failedPrecondition", "FAILED_PRECONDITION"):
+                raise
+            raise PermissionDenied(
+                "backend.gmail: Gmail refused to send (failedPrecondition). A service account sends mail "
+                "only through domain-wide delegation of the gmail.send scope, as the mailbox named in "
+                "backend.sender; set both, use backend.auth: oauth, or set backend.gmail: false",
+                status=exc.status,
+                reason=exc.reason,
+            ) from exc
+    return True

@@ -14,10 +14,20 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
-from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
+from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1, grid_digest
 
 from .control import GoogleControlStore, extended, from_extended, json_value, pixels, sheet_url
-from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
+from .drive import (
+    FILE_FIELDS,
+    SHEET,
+    Folders,
+    create_file,
+    least_access,
+    list_files,
+    permissions,
+    props_query,
+    send_mail,
+)
 from .transport import Clients
 
 __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
@@ -197,7 +207,9 @@ class GoogleRatingSheets:
         edition = edition or self.c.edition
         if edition not in self._index:
             with self.c.stats.operation("list rating sheets"):
-                files = list_files(self.c, props_query({"kind": "rating_sheet", "edition": edition}))
+                files = list_files(
+                    self.c, props_query({"kind": "rating_sheet", "edition": edition}), FILE_FIELDS + ",modifiedTime"
+                )
             self._index[edition] = {}
             for f in files:
                 try:
@@ -220,7 +232,7 @@ class GoogleRatingSheets:
             return SheetRef(spec.key, found["id"], sheet_url(found["id"]))  # ("ready": marked by older runs)
         if found is not None:
             with self.c.stats.operation("check sheet"):
-                shared = self._expert_role(found["id"], spec) is not None  # writer, or reader once frozen
+                shared = self._expert_role(found["id"], spec.key.expert) is not None  # writer, or reader once frozen
             if shared:
                 self._complete.add(token)
                 return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
@@ -238,17 +250,7 @@ class GoogleRatingSheets:
                     ),
                     recover=lambda: (self._is_protected(sid), None),
                 )
-            self.c.run(
-                "drive",
-                self.c.permissions.create(
-                    fileId=sid,
-                    body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
-                    sendNotificationEmail=True,
-                    emailMessage=spec.share_message,
-                    supportsAllDrives=True,
-                    fields="id",
-                ),
-            )
+            self._share(sid, spec)
             self._complete.add(token)
         return SheetRef(spec.key, sid, sheet_url(sid), created=True)
 
@@ -258,19 +260,29 @@ class GoogleRatingSheets:
             "mimeType": SHEET,
             "parents": [self.folders.path(spec.folder)],
             "appProperties": spec.key.properties(),
+            **least_access(self.c, document=False),  # the expert must not pass the sheet on
         }
-        if not self.c.backend.shared_drive_id:
-            body["writersCanShare"] = False  # the expert must not pass the sheet on (My Drive only)
-
-        def recover():
-            again = list_files(self.c, props_query(spec.key.properties()))
-            return bool(again), (again[0] if again else None)
-
-        created = self.c.run(
-            "drive", self.c.files.create(body=body, fields=FILE_FIELDS, supportsAllDrives=True), recover=recover
-        )
+        created = create_file(self.c, body)
         self._sheets(spec.key.edition)[spec.key.token()] = created
         return created
+
+    def _share(self, sid: str, spec: SheetSpec) -> None:
+        """The one request an expert notices (Google mails them the link): sent at most once. After a
+        lost answer the sheet's permissions are asked before anything is sent again, and a 5xx or
+        429 is retried only once the permissions show the share did not happen."""
+
+        def shared() -> tuple[bool, Any]:
+            return self._expert_role(sid, spec.key.expert) is not None, None
+
+        request = self.c.permissions.create(
+            fileId=sid,
+            body={"type": "user", "role": "writer", "emailAddress": spec.key.expert},
+            sendNotificationEmail=True,
+            emailMessage=spec.share_message,
+            supportsAllDrives=True,
+            fields="id",
+        )
+        self.c.run("drive", request, recover=shared, recover_always=True)
 
     def _is_protected(self, sid: str) -> bool:
         meta = self.c.run(
@@ -279,27 +291,14 @@ class GoogleRatingSheets:
         return any(s.get("protectedRanges") for s in meta.get("sheets", []))
 
     def _permissions(self, sid: str) -> list[dict[str, Any]]:
-        out, token = [], None
-        while True:
-            params: dict[str, Any] = dict(
-                fileId=sid,
-                supportsAllDrives=True,
-                pageSize=100,
-                fields=("nextPageToken,permissions(id,type,role,emailAddress,domain,permissionDetails)"),
-            )
-            if token:
-                params["pageToken"] = token
-            page = self.c.run("drive", self.c.permissions.list(**params))
-            out += page.get("permissions", [])
-            if not (token := page.get("nextPageToken")):
-                return out
+        return permissions(self.c, sid)
 
-    def _expert_role(self, sid: str, spec: SheetSpec) -> str | None:
+    def _expert_role(self, sid: str, expert: str) -> str | None:
         return next(
             (
                 p["role"]
                 for p in self._permissions(sid)
-                if _direct(p) and str(p.get("emailAddress", "")).lower() == spec.key.expert.lower()
+                if _direct(p) and str(p.get("emailAddress", "")).lower() == expert.lower()
             ),
             None,
         )
@@ -323,32 +322,128 @@ class GoogleRatingSheets:
                     )
 
     def unfreeze(self, ref: SheetRef, message: str = "") -> None:
-        """The expert becomes a writer again (a reopened stage), notified with `message` (the new
-        deadline). Idempotent: an expert who is already a writer costs one permissions.list."""
+        """The expert becomes a writer again (a reopened stage): their reader permission is changed
+        with permissions.update, the way Google documents a role change (permissions.create on a
+        user who already has one is not documented to change it). permissions.update cannot notify,
+        so `message` (the new deadline) goes by Gmail when backend.gmail is on, sent at most once.
+        Idempotent: an expert who is already a writer costs one permissions.list."""
         self.frozen.discard(ref.id)
         expert = ref.key.expert.lower()
         with self.c.stats.operation("unfreeze sheet"):
-            roles = [
-                p["role"]
-                for p in self._permissions(ref.id)
-                if _direct(p) and str(p.get("emailAddress", "")).lower() == expert
+            mine = [
+                p for p in self._permissions(ref.id) if _direct(p) and str(p.get("emailAddress", "")).lower() == expert
             ]
-            if "writer" in roles:
+            if any(p["role"] == "writer" for p in mine):
                 return
-            # permissions.create on a user who has a permission changes its role, and unlike
-            # permissions.update it can notify: the expert learns the new deadline from Google
-            params: dict[str, Any] = dict(
-                fileId=ref.id,
-                body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
-                sendNotificationEmail=True,
-                supportsAllDrives=True,
-                fields="id",
+            self._forget_freeze(ref)
+            if not mine:  # the expert's permission was removed by hand: shared again, Google notifies
+                params: dict[str, Any] = dict(
+                    fileId=ref.id,
+                    body={"type": "user", "role": "writer", "emailAddress": ref.key.expert},
+                    sendNotificationEmail=True,
+                    supportsAllDrives=True,
+                    fields="id",
+                )
+                if message:
+                    params["emailMessage"] = message
+                self.c.run(
+                    "drive",
+                    self.c.permissions.create(**params),
+                    recover=lambda: (self._expert_role(ref.id, ref.key.expert) == "writer", None),
+                    recover_always=True,
+                )
+                return
+            self.c.run(
+                "drive",
+                self.c.permissions.update(
+                    fileId=ref.id,
+                    permissionId=mine[0]["id"],
+                    body={"role": "writer"},
+                    supportsAllDrives=True,
+                    fields="id,role",
+                ),
             )
-            if message:
-                params["emailMessage"] = message
-            self.c.run("drive", self.c.permissions.create(**params))
+        if message:
+            name = self._sheets(ref.key.edition).get(ref.key.token(), {}).get("name") or ref.url
+            send_mail(self.c, ref.key.expert, str(name), f"{message}\n\n{ref.url}")
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        """The sheet as it is. Read at the close (a sheet this run froze), its digest is recorded
+        in the file's appProperties (frozen_digest, with modifiedTime pinned in frozen_modified);
+        read again at a later close of a waiting stage, a different digest means someone edited the
+        frozen sheet: it is refused (the stage's problem), never taken in."""
+        grid = self._read(ref)
+        if ref.id in self.frozen:
+            with self.c.stats.operation("record frozen sheet"):
+                self._record_freeze(ref, grid_digest(grid))
+        return grid
+
+    def _record_freeze(self, ref: SheetRef, digest: str) -> None:
+        known = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+        props = known.get("appProperties", {})
+        held = props.get("frozen_digest")
+        if held == digest:
+            return
+        if held:
+            raise BackendError(
+                f"{ref.url}: the rating sheet changed after the freeze (by someone who can still edit it) "
+                "and is not used; restore its earlier version (File > Version history) or record a "
+                "decision for this group in contest.yaml"
+            )
+        meta = self.c.run("drive", self.c.files.get(fileId=ref.id, fields="modifiedTime", supportsAllDrives=True))
+        stamp = meta.get("modifiedTime", "")
+        updated = self.c.run(
+            "drive",
+            self.c.files.update(
+                fileId=ref.id,
+                body={"appProperties": {"frozen_digest": digest, "frozen_modified": stamp}, "modifiedTime": stamp},
+                fields=FILE_FIELDS + ",modifiedTime",
+                supportsAllDrives=True,
+            ),
+        )
+        self._sheets(ref.key.edition)[ref.key.token()] = updated
+
+    def _forget_freeze(self, ref: SheetRef) -> None:
+        """A reopened sheet may change again: the digest of its earlier freeze no longer holds."""
+        known = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+        if not known.get("appProperties", {}).get("frozen_digest"):
+            return
+        updated = self.c.run(
+            "drive",
+            self.c.files.update(
+                fileId=ref.id,
+                body={"appProperties": {"frozen_digest": None, "frozen_modified": None}},
+                fields=FILE_FIELDS + ",modifiedTime",
+                supportsAllDrives=True,
+            ),
+        )
+        self._sheets(ref.key.edition)[ref.key.token()] = updated
+
+    def changed_after_freeze(self) -> list[dict[str, str]]:
+        """Sheets recorded at a close (frozen_digest) whose modifiedTime moved since: read again and
+        compared, so a permission change or a comment is not taken for an edit. The listing is one
+        files.list; an unchanged sheet costs nothing more."""
+        out = []
+        with self.c.stats.operation("check frozen sheets"):
+            editions = {self.c.edition, *self._index}
+            self._index.clear()  # what Drive says now
+            files = {t: f for edition in editions for t, f in self._sheets(edition).items()}
+            for _token, f in sorted(files.items()):
+                props = f.get("appProperties", {})
+                if not props.get("frozen_digest") or f.get("modifiedTime") == props.get("frozen_modified"):
+                    continue
+                ref = SheetRef(_sheet_key(props), f["id"], sheet_url(f["id"]))
+                if grid_digest(self._read(ref)) != props["frozen_digest"]:
+                    out.append(
+                        {
+                            "sheet": f["id"],
+                            "expert": props.get("expert", ""),
+                            "detail": "edited after the freeze; not used",
+                        }
+                    )
+        return out
+
+    def _read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
             meta = self.c.run(
                 "sheets",

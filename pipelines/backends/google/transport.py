@@ -52,6 +52,7 @@ NETWORK_HELP = (
     "https://www.google.com/appsstatus, then run the command again"
 )
 MAX_WAIT = 32.0
+ID_BATCH = 20  # ids reserved per files.generateIds: a run creates few files, a new one costs 1 request in 20
 STORAGE_HELP = (
     "Google refused to store the file (403 storageQuotaExceeded): service accounts have no "
     "Drive storage of their own. Set backend.shared_drive_id to a shared drive the service "
@@ -249,19 +250,28 @@ class Transport:
         self.read_limiter = RateLimiter(per_minute, clock, sleep)
         self.write_limiter = RateLimiter(write_per_minute, clock, sleep) if write_per_minute else self.read_limiter
 
-    def execute(self, request, *, recover: Callable[[], tuple[bool, Any]] | None = None) -> Any:
+    def execute(
+        self, request, *, recover: Callable[[], tuple[bool, Any]] | None = None, recover_always: bool = False
+    ) -> Any:
         """Run a googleapiclient HttpRequest. `recover`, given for non-idempotent writes, is asked after
-        a timeout whether the write happened after all ((True, result)) before the request is sent again."""
+        a timeout whether the write happened after all ((True, result)) before the request is sent again;
+        with `recover_always` (a request a person notices: a share that mails) it is asked after a 5xx
+        or 429 too, since Google may have applied a request it then failed to answer."""
         method = (request.methodId or "unknown").split(".", 1)[-1]
         write = request.method.upper() != "GET" and not method.endswith(("batchGet", "getByDataFilter"))
-        return self._run(method, write, lambda: request.execute(num_retries=0), recover)
+        return self._run(method, write, lambda: request.execute(num_retries=0), recover, recover_always)
 
     def call(self, method: str, fn: Callable[[], Any], *, write: bool = False) -> Any:
         """Run a gspread call that makes exactly one request (`method`, e.g. "spreadsheets.values.get")."""
         return self._run(method, write, fn, None)
 
     def _run(
-        self, method: str, write: bool, send: Callable[[], Any], recover: Callable[[], tuple[bool, Any]] | None
+        self,
+        method: str,
+        write: bool,
+        send: Callable[[], Any],
+        recover: Callable[[], tuple[bool, Any]] | None,
+        recover_always: bool = False,
     ) -> Any:
         limiter = self.write_limiter if write else self.read_limiter
         attempt = 0
@@ -301,7 +311,7 @@ class Transport:
             self.stats.waited += pause
             self.sleep(pause)
             attempt += 1
-            if timed_out and recover is not None:
+            if (timed_out or recover_always) and recover is not None:
                 done, result = recover()
                 if done:
                     return result
@@ -366,6 +376,18 @@ class Clients:
         self.transports, self.stats, self.backend = transports, stats, backend
         self.edition, self.edition_name, self.identity = edition, edition_name, identity
         self._asked = False
+        self._ids: list[str] = []  # file ids reserved with files.generateIds, not used yet
+
+    def reserve_id(self) -> str:
+        """A file id Drive reserved for us (files.generateIds, a batch at a time): a create that
+        carries it cannot make a second file when it is sent again."""
+        if not self._ids:
+            with self.stats.operation("reserve file ids"):
+                got = self.run("drive", self.files.generateIds(count=ID_BATCH, space="drive", type="files"))
+            self._ids = list(got.get("ids", []))
+            if not self._ids:
+                raise BackendError("Google drive files.generateIds returned no ids")
+        return self._ids.pop(0)
 
     def whoami(self) -> str | None:
         """The pipeline's own account (a service account's is known; a user's is asked of Drive once)."""

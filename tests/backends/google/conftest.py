@@ -8,10 +8,15 @@ import pytest
 
 from google_fake import FakeGoogle
 from google_fake.demo import fake_workspace, google_config
+from pipelines import rating_sheet
 from pipelines.config import load_config
+from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.ports import SheetKey, SheetSpec
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
 CDB = "cdb.secretary@atu.edu.kz"
+EXPERT = "e.zhumabayev@atu.edu.kz"
+DEADLINE = "05.03.2027 18:00"
 
 
 @pytest.fixture(scope="session")
@@ -52,3 +57,49 @@ def requests_made(fake):
         }
 
     return made
+
+
+def _app(n: int, title: str) -> Application:
+    response = Response(
+        row_key=f"row-{n}",
+        row_number=n,
+        submitted_at=None,
+        respondent_email=f"a{n}@atu.edu.kz",
+        faculty="ФИТА",
+        department="Ақпараттық жүйелер",
+        title=title,
+        authors=[Author(f"Автор {n}", "доцент")],
+        authors_raw=f"Автор {n}, доцент",
+        languages=["Қазақ тілі"],
+        der_type="курс",
+        justification="",
+        link=f"https://skills.atu.kz/course/view.php?id={n}",
+        act_files=[],
+        certificate_files=[],
+        raw={},
+    )
+    return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
+
+
+@pytest.fixture
+def spec(config):
+    apps = [_app(1, "=cmd|' /C calc'!A0"), _app(2, "Базы данных: SQL на практике")]
+    expert = Expert("Жұмабаев Ерлан Серікұлы", EXPERT, "FIT-IS")
+    grid = rating_sheet.build_grid(
+        config=config,
+        stage=1,
+        group_name="Ақпараттық жүйелер кафедрасы",
+        expert=expert,
+        applications=apps,
+        deadline_text=DEADLINE,
+        lang="kk",
+    )
+    return SheetSpec(
+        key=SheetKey("2027-test", 1, "FIT-IS", EXPERT),
+        name="form02_s1_FIT-IS_e.zhumabayev",
+        folder=["stage-1", "FIT-IS", "sheets"],
+        grid=grid,
+        expert_name=expert.name,
+        deadline_text=DEADLINE,
+        share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}",
+    )

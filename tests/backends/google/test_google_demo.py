@@ -189,3 +189,55 @@ def test_the_applicants_are_told_through_gmail_once_per_event(editions):
     assert not [d for d in workspace.drive.documents() if d.key.kind == "notifications"]  # nothing left for CDB
     again = notify(run)
     assert not again.listed and not again.sent
+
+
+def test_audit_sharing_watches_every_file_and_folder_of_the_edition_and_the_shared_drive(editions):
+    """The access changes a hurried CDB clerk or an expert makes by hand, beyond the rating sheets."""
+    from pipelines.jobs.audit import audit
+
+    config, workspace = editions["google"]
+    fake = workspace.stats["fake"]
+    now = config.calendar.stage3_close + timedelta(days=2)
+    drive = fake.build("drive")
+    files = [f for f in fake.files.values() if not f.is_root and not f.trashed]
+    control = next(f for f in files if f.app_properties.get("kind") == "control")
+    extract = next(f for f in files if f.app_properties.get("kind") == "protocol_extract")
+    form02 = next(f for f in files if f.app_properties.get("kind") == "form02")
+    stage_folder = next(f for f in files if f.mime_type == "application/vnd.google-apps.folder" and f.name == "stage-1")
+    expert = next(f for f in files if f.app_properties.get("kind") == "rating_sheet").app_properties["expert"]
+    other = next(
+        f.app_properties["expert"]
+        for f in files
+        if f.app_properties.get("kind") == "rating_sheet" and f.app_properties["expert"] != expert
+    )
+    changes = [
+        (control.id, {"type": "anyone", "role": "reader"}),
+        (extract.id, {"type": "anyone", "role": "reader"}),
+        (control.id, {"type": "user", "role": "reader", "emailAddress": expert}),
+        (form02.id, {"type": "user", "role": "reader", "emailAddress": other}),
+        (stage_folder.id, {"type": "user", "role": "reader", "emailAddress": expert}),
+        (next(iter(fake.drives)), {"type": "user", "role": "reader", "emailAddress": other}),
+    ]
+    made = []
+    try:
+        for file_id, body in changes:
+            params = dict(fileId=file_id, supportsAllDrives=True, body=body)
+            if body["type"] == "user":
+                params["sendNotificationEmail"] = False
+            made.append((file_id, drive.permissions().create(**params).execute()["id"]))
+        run = Run(config=config, workspace=workspace, now=now)
+        assert audit(run) == len(changes)  # each counted once, where it was granted
+        flagged = [m for m in run.messages if "«" in m]
+        for file_id, _body in changes:
+            assert any(file_id in m for m in flagged), file_id
+    finally:
+        for file_id, permission_id in made:
+            drive.permissions().delete(fileId=file_id, permissionId=permission_id, supportsAllDrives=True).execute()
+    assert audit(Run(config=config, workspace=workspace, now=now)) == 0
+
+
+def test_documents_are_made_so_that_readers_cannot_copy_them(editions):
+    config, workspace = editions["google"]
+    fake = workspace.stats["fake"]
+    docs = [f for f in fake.files.values() if f.app_properties.get("contest") == "document"]
+    assert docs and all(f.extra.get("copyRequiresWriterPermission") for f in docs)

@@ -5,58 +5,10 @@ from __future__ import annotations
 import pytest
 
 from google_fake.demo import fake_workspace
-from pipelines import rating_sheet
-from pipelines.domain.models import Application, Author, Expert, Response, Status
-from pipelines.ports import BackendError, SheetKey, SheetSpec
+from pipelines.ports import BackendError
 
 EXPERT = "e.zhumabayev@atu.edu.kz"
 DEADLINE = "05.03.2027 18:00"
-
-
-def _app(n: int, title: str) -> Application:
-    response = Response(
-        row_key=f"row-{n}",
-        row_number=n,
-        submitted_at=None,
-        respondent_email=f"a{n}@atu.edu.kz",
-        faculty="ФИТА",
-        department="Ақпараттық жүйелер",
-        title=title,
-        authors=[Author(f"Автор {n}", "доцент")],
-        authors_raw=f"Автор {n}, доцент",
-        languages=["Қазақ тілі"],
-        der_type="курс",
-        justification="",
-        link=f"https://skills.atu.kz/course/view.php?id={n}",
-        act_files=[],
-        certificate_files=[],
-        raw={},
-    )
-    return Application(f"DER-T{n}", response, Status.ACCEPTED, [], "FIT", "FIT-IS")
-
-
-@pytest.fixture
-def spec(config):
-    apps = [_app(1, "=cmd|' /C calc'!A0"), _app(2, "Базы данных: SQL на практике")]
-    expert = Expert("Жұмабаев Ерлан Серікұлы", EXPERT, "FIT-IS")
-    grid = rating_sheet.build_grid(
-        config=config,
-        stage=1,
-        group_name="Ақпараттық жүйелер кафедрасы",
-        expert=expert,
-        applications=apps,
-        deadline_text=DEADLINE,
-        lang="kk",
-    )
-    return SheetSpec(
-        key=SheetKey("2027-test", 1, "FIT-IS", EXPERT),
-        name="form02_s1_FIT-IS_e.zhumabayev",
-        folder=["stage-1", "FIT-IS", "sheets"],
-        grid=grid,
-        expert_name=expert.name,
-        deadline_text=DEADLINE,
-        share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}",
-    )
 
 
 def test_ensure_creates_everything_in_one_sheets_request(ws, fake, config, spec, drive_id, requests_made):
@@ -224,17 +176,67 @@ def test_a_frozen_sheet_found_again_is_not_shared_again(ws, fake, config, spec):
 def test_unfreeze_makes_the_expert_a_writer_again_once(ws, fake, spec, requests_made):
     ref = ws.sheets.ensure(spec)
     ws.sheets.freeze(ref)
-    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "reader")]
+    (before,) = fake.files[ref.id].permissions
+    assert (before["emailAddress"], before["role"]) == (EXPERT, "reader")
     fake.reset_counts()
     ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")
-    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "writer")]
-    assert requests_made() == {"drive.permissions.list": 1, "drive.permissions.create": 1}
-    note = fake.sent_notifications[-1]
-    assert (note["to"], note["role"]) == (EXPERT, "writer") and "12.03.2027 18:00" in note["message"]
+    # a role change is permissions.update on the expert's own permission (as Google documents it)
+    (after,) = fake.files[ref.id].permissions
+    assert (after["id"], after["emailAddress"], after["role"]) == (before["id"], EXPERT, "writer")
+    assert requests_made() == {"drive.permissions.list": 1, "drive.permissions.update": 1}
+    assert len(fake.sent_notifications) == 1  # update does not notify; without Gmail nothing is mailed
     fake.reset_counts()
     ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")  # idempotent: only a look
     assert requests_made() == {"drive.permissions.list": 1}
-    assert len(fake.sent_notifications) == 2
     assert ws.sheets.sharing() == [{"sheet": ref.id, "email": EXPERT, "role": "writer"}]
     ws.sheets.freeze(ref)  # the new deadline: frozen again
     assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "reader")]
+
+
+def test_unfreeze_tells_the_new_deadline_by_gmail_once_when_gmail_is_on(fake, config, spec):
+    ws = fake_workspace(
+        config.model_copy(
+            update={"backend": config.backend.model_copy(update={"gmail": True, "sender": "cdb@atu.edu.kz"})}
+        ),
+        fake,
+    )
+    ref = ws.sheets.ensure(spec)
+    ws.sheets.freeze(ref)
+    fake.timeout_next(1, method="messages.send", after_apply=True)  # sent, but the answer is lost
+    ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")
+    assert [p["role"] for p in fake.files[ref.id].permissions] == ["writer"]
+    (mail,) = fake.sent_mail  # at most once: a lost answer is not sent again
+    assert EXPERT in str(mail)
+
+
+def test_unfreeze_shares_again_when_the_expert_was_removed_by_hand(ws, fake, spec):
+    ref = ws.sheets.ensure(spec)
+    ws.sheets.freeze(ref)
+    fake.files[ref.id].permissions.clear()
+    ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")
+    assert [(p["emailAddress"], p["role"]) for p in fake.files[ref.id].permissions] == [(EXPERT, "writer")]
+    assert "12.03.2027 18:00" in fake.sent_notifications[-1]["message"]
+
+
+@pytest.mark.parametrize("fault", ["timeout_after_apply", "503", "429", "sharingRateLimitExceeded"])
+def test_the_share_notification_is_sent_once_whatever_the_fault(ws, fake, spec, fault):
+    if fault == "timeout_after_apply":
+        fake.timeout_next(1, method="permissions.create", after_apply=True)
+    elif fault == "sharingRateLimitExceeded":
+        fake.fail_next(2, status=403, reason=fault, method="permissions.create")
+    else:
+        fake.fail_next(2, status=int(fault), method="permissions.create")
+    ref = ws.sheets.ensure(spec)
+    assert [(n["to"], n["role"]) for n in fake.sent_notifications] == [(EXPERT, "writer")]
+    assert [p["emailAddress"] for p in fake.files[ref.id].permissions] == [EXPERT]
+    ws.sheets.ensure(spec)
+    assert len(fake.sent_notifications) == 1
+
+
+def test_a_lost_create_answer_makes_one_sheet_found_by_its_reserved_id(ws, fake, spec, requests_made):
+    fake.timeout_next(1, method="files.create", after_apply=True)
+    ref = ws.sheets.ensure(spec)
+    sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
+    assert [f.id for f in sheets] == [ref.id]
+    # asked by id, not by a search that may lag behind the create
+    assert requests_made().get("drive.files.get", 0) >= 1

@@ -1,0 +1,69 @@
+"""Two ticks from two machines against one Google workspace: the lease in the control spreadsheet
+lets one through; the other does nothing and says who holds it."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from google_fake import FakeGoogle
+from google_fake.demo import fake_workspace, google_config
+from pipelines.config import load_config
+from pipelines.demo import write_edition
+from pipelines.jobs.common import Run
+from pipelines.jobs.tick import TickBusy, edition_lease, tick
+
+
+@pytest.fixture
+def machines(tmp_path):
+    """Two machines (two workspaces, two processes' worth of caches) on one fake Google."""
+    config = load_config(write_edition(tmp_path / "edition", seed=2027))
+    fake = FakeGoogle(seed=3, service_account_without_storage=True)
+    drive = fake.create_shared_drive("ATU contest")
+    cfg = google_config(config, shared_drive_id=drive)
+    return cfg, fake, fake_workspace(cfg, fake), fake_workspace(cfg, fake)
+
+
+def test_a_second_tick_from_another_machine_does_nothing_and_says_who_holds_the_lease(machines):
+    config, fake, a, b = machines
+    now = config.calendar.intake_open + timedelta(days=7)
+    with edition_lease(Run(config=config, workspace=a, now=now)):  # machine A's tick is running
+        fake.reset_counts()
+        with pytest.raises(TickBusy) as busy:
+            tick(Run(config=config, workspace=b, now=now + timedelta(minutes=1)))
+        assert "lease" in str(busy.value) and busy.value.where
+        writes = {m: n for m, n in fake.counts().get("sheets", {}).items() if "batchUpdate" in m or "append" in m}
+        assert writes == {}  # B wrote nothing
+    assert tick(Run(config=config, workspace=b, now=now + timedelta(minutes=2))) == ["intake"]
+
+
+def test_of_two_machines_racing_for_the_lease_exactly_one_gets_it(machines):
+    config, fake, a, b = machines
+    now = config.calendar.intake_open
+    a.control.read_tables(["registry"])
+    got = {}
+    # B has looked (no lease yet) and is about to take it when A takes it first
+    fake.before_next("spreadsheets.batchUpdate", lambda: got.setdefault("a", a.control.hold_lease("a", now, 600)))
+    held = b.control.hold_lease("b", now, 600)
+    assert got == {"a": None}  # A got it
+    assert held is not None and held.startswith("a until")  # B's add of the tab was refused: B did not
+    assert [t for t in fake.spreadsheet_model(a.control.id).sheets if t.title == "tick lease"]
+    a.control.release_lease("a")
+    assert b.control.hold_lease("b", now, 600) is None
+
+
+def test_a_crashed_ticks_lease_lapses(machines):
+    config, fake, a, b = machines
+    now = config.calendar.intake_open
+    assert a.control.hold_lease("a", now, 3600) is None  # A crashes: never released
+    assert b.control.hold_lease("b", now + timedelta(minutes=59), 3600) is not None
+    assert b.control.hold_lease("b", now + timedelta(minutes=61), 3600) is None
+
+
+def test_a_lost_answer_to_the_lease_request_still_gives_the_lease(machines):
+    config, fake, a, b = machines
+    a.control.read_tables(["registry"])
+    fake.timeout_next(1, method="spreadsheets.batchUpdate", after_apply=True)
+    assert a.control.hold_lease("a", config.calendar.intake_open, 600) is None
+    assert b.control.hold_lease("b", config.calendar.intake_open, 600) is not None
