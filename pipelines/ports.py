@@ -51,6 +51,15 @@ class InvalidRequest(BackendError):
     """The service refused the request as malformed (400): a bug or a wrong setting."""
 
 
+class Unreadable(BackendError):
+    """The file is there but is not what it should be (an empty file, a password-protected or
+    Strict Open XML workbook, an .ods or a CSV saved under the name): `found` says what it is."""
+
+    def __init__(self, message: str = "", *, found: str = "", **kw: Any):
+        super().__init__(message, **kw)
+        self.found = found
+
+
 class ControlLost(BackendError):
     """The control tables of an edition that has started are missing or unreadable: every job
     refuses (pipelines/jobs/guard.py) rather than rebuild the edition from scratch. The message
@@ -141,6 +150,14 @@ class SheetSpec:
 
 
 @dataclass
+class SheetTab:
+    """One tab of a rating sheet as read back: its title and its cells (RatingSheets.read_tabs)."""
+
+    title: str
+    cells: list[list[ScoreCell]]
+
+
+@dataclass
 class SheetRef:
     key: SheetKey
     id: str  # local: path relative to the workspace; google: spreadsheet id
@@ -165,6 +182,11 @@ class RatingSheets(Protocol):
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         """The sheet's cells as left by the expert: unformatted values and any formulas.
         After freeze, what was there at the freeze."""
+
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
+        """Every tab of the sheet in the file's order, each as `read` gives the first one: the
+        reader finds the rating tab by the identity written in it (rating_sheet.pick_tab), never
+        by position. After freeze, what was there at the freeze."""
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """Type values into cells (0-based row, col) as the expert would: used by the demo and tests."""

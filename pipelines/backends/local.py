@@ -17,6 +17,7 @@ import json
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +45,9 @@ from pipelines.ports import (
     SheetKey,
     SheetRef,
     SheetSpec,
+    SheetTab,
     StoredDoc,
+    Unreadable,
     Workspace,
     comparable,
     plan_put,
@@ -438,27 +441,73 @@ def render_xlsx(grid: SheetGrid) -> bytes:
     return _workbook_bytes(wb)
 
 
-def read_xlsx_cells(path: Path) -> list[list[ScoreCell]]:
-    """Every cell with its typed value; formulas kept as text (cached value where Excel left one)."""
+def sniff(path: Path) -> str | None:
+    """What a file that should be an .xlsx workbook is when openpyxl cannot read it as one; None
+    when it looks like a workbook."""
+    size = path.stat().st_size
+    if size == 0:
+        return "an empty file (0 bytes)"
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "a password-protected workbook (or an old .xls): save it again without a password, as .xlsx"
+    if not head.startswith(b"PK"):
+        return "a text file (CSV or similar), not a workbook"
     try:
-        wb = load_workbook(path)
-        cached = load_workbook(path, data_only=True)
-    except Exception as exc:
-        raise BackendError(f"{path}: cannot open the rating sheet ({exc})") from None
-    ws, wv = wb.worksheets[0], cached.worksheets[0]
-    grid = []
-    for row, vrow in zip(ws.iter_rows(), wv.iter_rows()):
-        out = []
-        for cell, vcell in zip(row, vrow):
-            is_formula = cell.data_type == "f" or (
-                isinstance(cell.value, str) and cell.value.startswith("=") and cell.data_type != "s"
-            )
-            if is_formula:
-                out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
-            else:
-                out.append(ScoreCell(cell.value, None, cell.coordinate))
-        grid.append(out)
-    return grid
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and b"opendocument" in z.read("mimetype"):
+                return "an OpenDocument spreadsheet (.ods): save it as Excel Workbook (.xlsx)"
+            if "xl/workbook.xml" in names and b"purl.oclc.org/ooxml" in z.read("xl/workbook.xml"):
+                return "a Strict Open XML workbook: save it as Excel Workbook (.xlsx), not Strict"
+            if "xl/workbook.xml" not in names:
+                return "a zip file that is not an .xlsx workbook"
+    except zipfile.BadZipFile:
+        return "a damaged zip file, not a workbook"
+    return None
+
+
+def read_xlsx_tabs(path: Path) -> list[SheetTab]:
+    """Every tab, every cell with its typed value; formulas kept as text (cached value where Excel
+    left one). A file that is not a readable workbook is `Unreadable`, saying what it is."""
+    found = sniff(path)
+    if found is None:
+        try:
+            wb = load_workbook(path)
+            cached = load_workbook(path, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            found = f"a workbook openpyxl cannot open ({type(exc).__name__}: {exc})"
+    if found is not None:
+        raise Unreadable(f"{path}: the rating sheet cannot be read: it is {found}", found=found)
+    tabs = []
+    for ws, wv in zip(wb.worksheets, cached.worksheets):
+        grid = []
+        for row, vrow in zip(ws.iter_rows(), wv.iter_rows()):
+            out = []
+            for cell, vcell in zip(row, vrow):
+                is_formula = cell.data_type == "f" or (
+                    isinstance(cell.value, str) and cell.value.startswith("=") and cell.data_type != "s"
+                )
+                if is_formula:
+                    out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
+                else:
+                    out.append(ScoreCell(cell.value, None, cell.coordinate))
+            grid.append(out)
+        tabs.append(SheetTab(ws.title, grid))
+    return tabs
+
+
+def read_xlsx_cells(path: Path) -> list[list[ScoreCell]]:
+    """The first tab of `read_xlsx_tabs`."""
+    return read_xlsx_tabs(path)[0].cells
+
+
+def _look_alikes(path: Path) -> list[str]:
+    """Files beside a missing sheet that may be it, renamed ("… (1).xlsx", another extension)."""
+    if not path.parent.is_dir():
+        return []
+    stem = path.stem
+    return sorted(p.name for p in path.parent.iterdir() if p.is_file() and p != path and p.name.startswith(stem))
 
 
 class LocalRatingSheets:
@@ -496,6 +545,11 @@ class LocalRatingSheets:
         if entry.get("frozen"):
             return
         source = self.root / entry["path"]
+        if not source.exists():
+            raise self._missing(source)
+        found = sniff(source)
+        if found is not None:  # never freeze what cannot be read: the restored file is frozen later
+            raise Unreadable(f"{source}: the rating sheet cannot be read: it is {found}", found=found)
         data = source.read_bytes()
         snapshot = Path(".frozen", f"{_sha256(ref.key.token().encode())[:16]}.xlsx")
         _atomic_write(self.root / snapshot, data)
@@ -525,13 +579,23 @@ class LocalRatingSheets:
 
     @file_errors
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        return self.read_tabs(ref)[0].cells
+
+    @file_errors
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
         entry = self._entry(ref.key.token())
         if entry is None:
             raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
         path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
         if not path.exists():
-            raise NotFound(f"{path}: the rating sheet file is missing")
-        return read_xlsx_cells(path)
+            raise self._missing(path)
+        return read_xlsx_tabs(path)
+
+    @staticmethod
+    def _missing(path: Path) -> NotFound:
+        alike = _look_alikes(path)
+        found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
+        return NotFound(f"{path}: the rating sheet file is missing{found}")
 
     @file_errors
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:

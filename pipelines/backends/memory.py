@@ -9,7 +9,7 @@ It converts nothing: `put_pdf` raises, as a backend without a converter must.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pipelines.domain.models import RawResponse, ScoreCell
@@ -22,6 +22,7 @@ from pipelines.ports import (
     SheetKey,
     SheetRef,
     SheetSpec,
+    SheetTab,
     StoredDoc,
     Workspace,
     a1,
@@ -93,6 +94,7 @@ class _Sheet:
     cells: dict[tuple[int, int], ScoreCell]  # (row, col) -> value or formula; a1 is filled on reading
     role: str = "writer"  # the expert's
     frozen: dict[tuple[int, int], ScoreCell] | None = None  # the cells at the freeze
+    extra_tabs: list[SheetTab] = field(default_factory=list)  # tabs added from outside (tests)
 
 
 class MemoryRatingSheets:
@@ -154,6 +156,11 @@ class MemoryRatingSheets:
                 row.append(ScoreCell(got.value, got.formula, a1(r, c)))
             grid.append(row)
         return grid
+
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
+        """One tab, as built; tests add others through `extra_tabs` (a sheet edited from outside)."""
+        sheet = self._sheet(ref)
+        return [SheetTab(sheet.spec.grid.title, self.read(ref)), *copy.deepcopy(sheet.extra_tabs)]
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """As typed into a spreadsheet: "=…" becomes a formula, anything else is kept as given. After

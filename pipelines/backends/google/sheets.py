@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
-from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1
+from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, SheetTab, a1
 
 from .control import GoogleControlStore, extended, from_extended, json_value, sheet_url
 from .drive import FILE_FIELDS, SHEET, Folders, list_files, props_query
@@ -314,29 +314,23 @@ class GoogleRatingSheets:
             self.c.run("drive", self.c.permissions.create(**params))
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        tabs = self.read_tabs(ref)
+        return tabs[0].cells if tabs else []
+
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
             meta = self.c.run(
                 "sheets",
                 self.c.spreadsheets.get(
                     spreadsheetId=ref.id,
                     includeGridData=True,
-                    fields="sheets.data.rowData.values(userEnteredValue,effectiveValue)",
+                    fields="sheets(properties.title,data.rowData.values(userEnteredValue,effectiveValue))",
                 ),
             )
-        sheets = meta.get("sheets") or [{}]
-        rows = [row.get("values", []) for row in ((sheets[0].get("data") or [{}])[0].get("rowData") or [])]
-        width = max((len(r) for r in rows), default=0)
-        grid = []
-        for r, row in enumerate(rows):
-            out = []
-            for c in range(width):
-                cell = row[c] if c < len(row) else {}
-                entered = cell.get("userEnteredValue") or {}
-                formula = entered.get("formulaValue")
-                value = from_extended(cell.get("effectiveValue") if "effectiveValue" in cell or formula else entered)
-                out.append(ScoreCell(value, formula, a1(r, c)))
-            grid.append(out)
-        return grid
+        return [
+            SheetTab(str((sheet.get("properties") or {}).get("title", "")), _tab_cells(sheet))
+            for sheet in (meta.get("sheets") or [{}])
+        ]
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """As typed into the sheet (USER_ENTERED): "=…" becomes a formula, "8" a number. Refused on a
@@ -368,3 +362,19 @@ class GoogleRatingSheets:
                     if _direct(p) and p["role"] != "owner" and who != (self.c.whoami() or "").lower():
                         out.append({"sheet": f["id"], "email": who, "role": p["role"]})
         return out
+
+
+def _tab_cells(sheet: dict[str, Any]) -> list[list[ScoreCell]]:
+    rows = [row.get("values", []) for row in ((sheet.get("data") or [{}])[0].get("rowData") or [])]
+    width = max((len(r) for r in rows), default=0)
+    grid = []
+    for r, row in enumerate(rows):
+        out = []
+        for c in range(width):
+            cell = row[c] if c < len(row) else {}
+            entered = cell.get("userEnteredValue") or {}
+            formula = entered.get("formulaValue")
+            value = from_extended(cell.get("effectiveValue") if "effectiveValue" in cell or formula else entered)
+            out.append(ScoreCell(value, formula, a1(r, c)))
+        grid.append(out)
+    return grid
