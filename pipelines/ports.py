@@ -363,8 +363,53 @@ class FormSource(Protocol):
 
 
 class Mailer(Protocol):
-    def notify(self, to: str, subject: str, body: str) -> bool:
-        """Send a message; False when this backend cannot mail (the caller lists instead)."""
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+        """Send a message; False when this backend cannot mail (the caller lists instead). `key`
+        names the message for `delivered` (exactly once, `deliver_once`)."""
+
+    def delivered(self, key: str) -> bool | None:
+        """Whether the message sent under `key` went out: True / False, None when the backend
+        cannot tell (then `deliver_once` never sends it again: at most once, reported)."""
+
+
+# --- exactly once ------------------------------------------------------------------------------
+class MessageLedger(Protocol):
+    """Where each message to a person is recorded as intended before it is sent and as sent after
+    (local: the journal or the manifest; Google: the control spreadsheet's journal)."""
+
+    def message_state(self, key: str) -> str | None:
+        """"intended", "sent", or None when never recorded."""
+
+    def record_message(self, key: str, state: str) -> None:
+        """Record (durably, before returning) that the message is "intended" or "sent"."""
+
+
+def deliver_once(
+    ledger: MessageLedger, key: str, send: Callable[[], bool], delivered: Callable[[], bool | None]
+) -> str:
+    """Send one message to a person exactly once across retries and crashes (13 item 4).
+
+    The intent is recorded before `send` and the outcome after. A crash between the two leaves
+    "intended": the next run asks `delivered` (the .eml is in the outbox; the permission exists;
+    the Gmail message with this key is in Sent) and records "sent" if it went, sends if it did not,
+    and, when the backend cannot tell, does not send again. Returns "sent", "already", "recovered",
+    "unknown" or "not-sent" (the backend cannot mail)."""
+    state = ledger.message_state(key)
+    if state == "sent":
+        return "already"
+    if state == "intended":
+        went = delivered()
+        if went:
+            ledger.record_message(key, "sent")
+            return "recovered"
+        if went is None:
+            return "unknown"
+    else:
+        ledger.record_message(key, "intended")
+    if not send():
+        return "not-sent"
+    ledger.record_message(key, "sent")
+    return "sent"
 
 
 @dataclass

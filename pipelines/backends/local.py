@@ -50,6 +50,7 @@ from pipelines.ports import (
     Unreadable,
     Workspace,
     comparable,
+    deliver_once,
     plan_put,
     rows_as_dicts,
 )
@@ -522,6 +523,7 @@ class LocalRatingSheets:
         token = spec.key.token()
         entry = self._entry(token)
         if entry and (self.root / entry["path"]).exists():
+            self.share_once(spec, Path(entry["path"]))  # a crash after the manifest, before the .eml
             return SheetRef(spec.key, entry["path"], str(self.root / entry["path"]))
         rel = Path("drive", *spec.folder, f"{spec.name}.xlsx")
         _atomic_write(self.root / rel, render_xlsx(spec.grid))
@@ -532,10 +534,27 @@ class LocalRatingSheets:
             "frozen": None,
         }
         self.manifest.save()
-        _write_eml(
-            self.root, spec.key.expert, spec.share_subject or spec.name, spec.share_message, attachment=self.root / rel
-        )
+        self.share_once(spec, rel)
         return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
+
+    def share_once(self, spec: SheetSpec, rel: Path) -> str:
+        """The expert's share message, exactly once (ports.deliver_once, the ledger in the manifest)."""
+        key = f"share/{spec.key.token()}"
+        return deliver_once(
+            ManifestLedger(self.manifest),
+            key,
+            lambda: bool(
+                _write_eml(
+                    self.root,
+                    spec.key.expert,
+                    spec.share_subject or spec.name,
+                    spec.share_message,
+                    attachment=self.root / rel,
+                    key=key,
+                )
+            ),
+            lambda: _eml_path(self.root, key).exists(),
+        )
 
     @file_errors
     def freeze(self, ref: SheetRef) -> None:
@@ -705,12 +724,32 @@ class LocalDrive:
         return out
 
 
-def _write_eml(root: Path, to: str, subject: str, body: str, attachment: Path | None = None) -> Path:
+def _eml_path(root: Path, key: str) -> Path:
+    return root / "outbox" / f"{_sha256(key.encode())[:12]}.eml"
+
+
+def _write_eml(
+    root: Path, to: str, subject: str, body: str, attachment: Path | None = None, key: str | None = None
+) -> Path:
+    """The message in outbox/, named by its key (else by its content): written again, never twice."""
     msg = compose(to, subject, body, attachment=attachment)
-    name = f"{_sha256((to + subject + body).encode())[:12]}.eml"
-    path = root / "outbox" / name
+    path = _eml_path(root, key or (to + subject + body))
     _atomic_write(path, bytes(msg))
     return path
+
+
+class ManifestLedger:
+    """ports.MessageLedger in manifest.json's "messages" part (the local workspace)."""
+
+    def __init__(self, manifest: Manifest):
+        self.manifest = manifest
+
+    def message_state(self, key: str) -> str | None:
+        return (self.manifest.data.get("messages") or {}).get(key)
+
+    def record_message(self, key: str, state: str) -> None:
+        self.manifest.data.setdefault("messages", {})[key] = state
+        self.manifest.save()
 
 
 class LocalMailer:
@@ -720,9 +759,12 @@ class LocalMailer:
         self.root = root
 
     @file_errors
-    def notify(self, to: str, subject: str, body: str) -> bool:
-        _write_eml(self.root, to, subject, body)
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+        _write_eml(self.root, to, subject, body, key=key)
         return True
+
+    def delivered(self, key: str) -> bool | None:
+        return _eml_path(self.root, key).exists()
 
 
 class ExportFormSource:

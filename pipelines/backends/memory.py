@@ -254,10 +254,16 @@ class MemoryDrive:
 class MemoryMailer:
     def __init__(self) -> None:
         self.sent: list[Message] = []
+        self.keys: set[str] = set()  # the keys of the messages sent with one
 
-    def notify(self, to: str, subject: str, body: str) -> bool:
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
         self.sent.append(Message(to, subject, body))
+        if key:
+            self.keys.add(key)
         return True
+
+    def delivered(self, key: str) -> bool | None:
+        return key in self.keys
 
 
 def open_memory(config, responses: list[RawResponse] | None = None) -> Workspace:

@@ -9,6 +9,31 @@ from pipelines import i18n
 from pipelines.domain.state import StageState
 from pipelines.jobs.common import Run, fmt_time, stage_title
 from pipelines.jobs.sheets import Pending, incomplete_sheets
+from pipelines.ports import deliver_once
+
+
+class JournalLedger:
+    """ports.MessageLedger in the journal: a "remind" row "intended" before the mail, "sent" after
+    (rows of older runs, "sent" only, still count)."""
+
+    def __init__(self, run: Run):
+        self.run = run
+
+    def message_state(self, key: str) -> str | None:
+        states = [
+            str(r.get("outcome"))
+            for r in self.run.edition.journal
+            if str(r.get("action")) == "remind" and str(r.get("detail")) == key
+        ]
+        return "sent" if "sent" in states else ("intended" if states else None)
+
+    def record_message(self, key: str, state: str) -> None:
+        """Written at once, even inside a tick (which otherwise holds its journal to the end)."""
+        held, self.run.held_journal = self.run.held_journal, None
+        try:
+            self.run.journal("remind", state, key)
+        finally:
+            self.run.held_journal = held
 
 
 @dataclass
@@ -19,7 +44,7 @@ class RemindReport:
 def remind(run: Run, *, send: bool = True) -> RemindReport:
     """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day."""
     report = RemindReport()
-    already = {str(r.get("detail")) for r in run.edition.journal if str(r.get("action")) == "remind"}
+    ledger = JournalLedger(run)
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
     if not open_stages:
         run.say(i18n.text("remind_no_open_stage", run.lang))
@@ -29,7 +54,7 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
-            if not (send and due) or token in already:
+            if not (send and due) or ledger.message_state(token) == "sent":
                 continue
             body = i18n.text(
                 "mail_remind_body",
@@ -41,11 +66,16 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
                 deadline=fmt_time(deadline, run.config),
                 url=pending.url,
             )
-            pending.notified = run.workspace.mailer.notify(
-                pending.email, i18n.text("mail_remind_subject", run.lang), body
+            mailer = run.workspace.mailer
+            outcome = deliver_once(
+                ledger,
+                token,
+                lambda email=pending.email, body=body, token=token: mailer.notify(
+                    email, i18n.text("mail_remind_subject", run.lang), body, key=f"remind/{token}"
+                ),
+                lambda token=token: mailer.delivered(f"remind/{token}"),
             )
-            if pending.notified:
-                run.journal("remind", "sent", token)
+            pending.notified = outcome == "sent"
     for p in report.pending:
         run.say(
             i18n.text(

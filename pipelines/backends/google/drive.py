@@ -358,7 +358,11 @@ class GoogleMailer:
     def __init__(self, c: Clients):
         self.c = c
 
-    def notify(self, to: str, subject: str, body: str) -> bool:
+    def delivered(self, key: str) -> bool | None:
+        """Not looked up in Gmail yet: unknown, so deliver_once never sends twice."""
+        return None
+
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
         if self.c.messages is None:
             return False
         msg = compose(to, subject, body, sender=self.c.backend.sender)
