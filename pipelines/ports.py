@@ -183,6 +183,11 @@ class RatingSheets(Protocol):
         """The sheet's cells as left by the expert: unformatted values and any formulas.
         After freeze, what was there at the freeze."""
 
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        """Make the sheet again from `spec` under its key, whatever is in its place now (a missing,
+        renamed or unreadable file: set aside, never deleted), writable by its expert and not
+        frozen (`contest recreate-sheet`). The share notice is not repeated: the job tells the expert."""
+
     def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
         """Every tab of the sheet in the file's order, each as `read` gives the first one: the
         reader finds the rating tab by the identity written in it (rating_sheet.pick_tab), never
@@ -378,7 +383,7 @@ class MessageLedger(Protocol):
     (local: the journal or the manifest; Google: the control spreadsheet's journal)."""
 
     def message_state(self, key: str) -> str | None:
-        """"intended", "sent", or None when never recorded."""
+        """ "intended", "sent", or None when never recorded."""
 
     def record_message(self, key: str, state: str) -> None:
         """Record (durably, before returning) that the message is "intended" or "sent"."""

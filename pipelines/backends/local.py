@@ -557,6 +557,22 @@ class LocalRatingSheets:
         )
 
     @file_errors
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        token = spec.key.token()
+        entry = self._entry(token)
+        if entry is not None:
+            path = self.root / entry["path"]
+            if path.exists():  # set aside beside it, never deleted
+                n = 1
+                while (aside := path.with_name(f"{path.stem}.set-aside-{n}{path.suffix}")).exists():
+                    n += 1
+                path.chmod(path.stat().st_mode | 0o200)
+                os.replace(path, aside)
+            del self.manifest.data["sheets"][token]
+            self.manifest.save()
+        return self.ensure(spec)
+
+    @file_errors
     def freeze(self, ref: SheetRef) -> None:
         entry = self._entry(ref.key.token())
         if entry is None:

@@ -126,6 +126,13 @@ class MemoryRatingSheets:
         self.notifications.append(Message(spec.key.expert, spec.share_subject or spec.name, spec.share_message))
         return self._ref(sheet, created=True)
 
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        self.sheets.pop(spec.key.token(), None)
+        notices = len(self.notifications)
+        ref = self.ensure(spec)
+        del self.notifications[notices:]  # the job tells the expert
+        return ref
+
     def freeze(self, ref: SheetRef) -> None:
         sheet = self._sheet(ref)
         if sheet.frozen is None:

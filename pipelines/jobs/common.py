@@ -92,6 +92,30 @@ class Run:
             self.loaded.journal.append(row)
 
 
+class JournalLedger:
+    """ports.MessageLedger in the journal: a row (`action`, "intended", key) before the message,
+    (`action`, "sent", key) after; rows of older runs, "sent" only, still count."""
+
+    def __init__(self, run: Run, action: str):
+        self.run, self.action = run, action
+
+    def message_state(self, key: str) -> str | None:
+        states = [
+            str(r.get("outcome"))
+            for r in self.run.edition.journal
+            if str(r.get("action")) == self.action and str(r.get("detail")) == key
+        ]
+        return "sent" if "sent" in states else ("intended" if states else None)
+
+    def record_message(self, key: str, state: str) -> None:
+        """Written at once, even inside a tick (which otherwise holds its journal to the end)."""
+        held, self.run.held_journal = self.run.held_journal, None
+        try:
+            self.run.journal(self.action, state, key)
+        finally:
+            self.run.held_journal = held
+
+
 def fmt_date(moment: datetime | None, config: Config) -> str:
     return moment.astimezone(config.zone).strftime("%d.%m.%Y") if moment else ""
 

@@ -4,36 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.state import StageState
-from pipelines.jobs.common import Run, fmt_time, stage_title
+from pipelines.jobs.common import JournalLedger, Run, fmt_time, stage_title
 from pipelines.jobs.sheets import Pending, incomplete_sheets
 from pipelines.ports import deliver_once
-
-
-class JournalLedger:
-    """ports.MessageLedger in the journal: a "remind" row "intended" before the mail, "sent" after
-    (rows of older runs, "sent" only, still count)."""
-
-    def __init__(self, run: Run):
-        self.run = run
-
-    def message_state(self, key: str) -> str | None:
-        states = [
-            str(r.get("outcome"))
-            for r in self.run.edition.journal
-            if str(r.get("action")) == "remind" and str(r.get("detail")) == key
-        ]
-        return "sent" if "sent" in states else ("intended" if states else None)
-
-    def record_message(self, key: str, state: str) -> None:
-        """Written at once, even inside a tick (which otherwise holds its journal to the end)."""
-        held, self.run.held_journal = self.run.held_journal, None
-        try:
-            self.run.journal("remind", state, key)
-        finally:
-            self.run.held_journal = held
 
 
 @dataclass
@@ -44,7 +21,7 @@ class RemindReport:
 def remind(run: Run, *, send: bool = True) -> RemindReport:
     """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day."""
     report = RemindReport()
-    ledger = JournalLedger(run)
+    ledger, mailer = JournalLedger(run, "remind"), run.workspace.mailer
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
     if not open_stages:
         run.say(i18n.text("remind_no_open_stage", run.lang))
@@ -66,14 +43,17 @@ def remind(run: Run, *, send: bool = True) -> RemindReport:
                 deadline=fmt_time(deadline, run.config),
                 url=pending.url,
             )
-            mailer = run.workspace.mailer
             outcome = deliver_once(
                 ledger,
                 token,
-                lambda email=pending.email, body=body, token=token: mailer.notify(
-                    email, i18n.text("mail_remind_subject", run.lang), body, key=f"remind/{token}"
+                partial(
+                    mailer.notify,
+                    pending.email,
+                    i18n.text("mail_remind_subject", run.lang),
+                    body,
+                    key=f"remind/{token}",
                 ),
-                lambda token=token: mailer.delivered(f"remind/{token}"),
+                partial(mailer.delivered, f"remind/{token}"),
             )
             pending.notified = outcome == "sent"
     for p in report.pending:

@@ -269,6 +269,14 @@ class GoogleRatingSheets:
             None,
         )
 
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        """A sheet deleted from Drive is no longer found by its key: `ensure` makes it again. One
+        that is still there is Google's own and readable: it is kept, unfrozen."""
+        self._complete.discard(spec.key.token())
+        ref = self.ensure(spec)
+        self.unfreeze(ref)
+        return ref
+
     def freeze(self, ref: SheetRef) -> None:
         """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
         keep = set(self._editors())
