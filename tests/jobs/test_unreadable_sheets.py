@@ -9,10 +9,10 @@ else; the stage waits only for that expert; the problem says what was found and 
 from __future__ import annotations
 
 import io
-from email import policy
-from email.parser import BytesParser
 import zipfile
 from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
