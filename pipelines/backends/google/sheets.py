@@ -273,6 +273,7 @@ class GoogleRatingSheets:
         """A sheet deleted from Drive is no longer found by its key: `ensure` makes it again. One
         that is still there is Google's own and readable: it is kept, unfrozen."""
         self._complete.discard(spec.key.token())
+        self._index.pop(spec.key.edition, None)  # listed again: a deleted sheet is no longer found
         ref = self.ensure(spec)
         self.unfreeze(ref)
         return ref
