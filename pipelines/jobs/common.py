@@ -40,7 +40,19 @@ class Run:
 
     @property
     def tables(self) -> Tables:
-        return Tables(self.workspace.control, self.config.language)
+        return Tables(self.workspace.control, self.config.language, keep=self.keep_whole)
+
+    def keep_whole(self, text: str) -> str:
+        """A text no cell can hold, kept whole as a .txt on the edition's drive (named by its
+        content: written once); returns where (issue 13 item 5)."""
+        from pipelines.digest import content_digest
+        from pipelines.ports import DocKey
+
+        data = text.encode("utf-8", "surrogatepass")
+        name = content_digest(data)[:16]
+        key = DocKey(self.edition_key, "long_text", 0, "-", name)
+        stored = self.workspace.drive.put(key, ["long-texts"], f"{name}.txt", data, "text/plain")
+        return stored.path_or_url
 
     @property
     def edition(self) -> store.Edition:

@@ -160,7 +160,7 @@ def _ratings(rows: list[dict[str, Any]]) -> dict[Key, list[Rating]]:
                 scores,
                 str(r.get("comment") or ""),
                 raw,
-                recused=str(r.get("recused") or "").strip().lower() in ("true", "1"),
+                recused=str(r.get("recused") or "").strip().lower() in ("yes", "true", "1"),
             )
         )
     return out
