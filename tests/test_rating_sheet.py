@@ -129,7 +129,16 @@ def test_a1_helper():
 
 def test_layout_rows_and_columns():
     assert LAY.header_row == 7 and LAY.first_data_row == 8
-    assert LAY.fixed == {"no": 0, "der_id": 1, "title": 2, "authors": 3, "link": 4, "comment": 12, "sum": 13, "recuse": 14}
+    assert LAY.fixed == {
+        "no": 0,
+        "der_id": 1,
+        "title": 2,
+        "authors": 3,
+        "link": 4,
+        "comment": 12,
+        "sum": 13,
+        "recuse": 14,
+    }
     assert list(LAY.scores.values()) == list(range(5, 12))
 
 
