@@ -240,12 +240,17 @@ def _header_row(cells):
 
 
 def _shift(header):
+    """The offset most criterion labels agree on (a label typed into another header cell is one vote)."""
+    from collections import Counter
+
     _fixed, crits = column_labels(CONFIG, "kk")
-    for k in KEYS:
-        for c, cell in enumerate(header):
-            if str(cell.value or "").strip().casefold() == crits[k].casefold():
-                return c - LAY.scores[k]
-    return 0
+    votes = Counter(
+        c - LAY.scores[k]
+        for k in KEYS
+        for c, cell in enumerate(header)
+        if str(cell.value or "").strip().casefold() == crits[k].casefold()
+    )
+    return votes.most_common(1)[0][0] if votes else 0
 
 
 # --- documents -----------------------------------------------------------------------------------
