@@ -299,6 +299,24 @@ def close_stage_cmd(state: State, stage: int, force: bool) -> None:
     finish(state, run)
 
 
+@cli.command("recreate-sheet")
+@click.argument("stage", type=click.IntRange(1, 3))
+@click.argument("expert")
+@click.option("--group", default=None, help="The group id, when the expert sits on two commissions.")
+@click.pass_obj
+def recreate_sheet_cmd(state: State, stage: int, expert: str, group: str | None) -> None:
+    """Make an expert's missing or unreadable rating sheet again, with the scores of its last frozen copy."""
+    from pipelines.jobs.recreate import RecreateError, recreate_sheet
+
+    with errors(state), exclusive(state):
+        run = make_run(state)
+        try:
+            recreate_sheet(run, stage, expert, group)
+        except RecreateError as exc:
+            raise click.ClickException(str(exc)) from None
+    finish(state, run)
+
+
 @cli.command()
 @click.pass_obj
 def tick(state: State) -> None:

@@ -141,21 +141,38 @@ class ExportFile:
         return read_export(self.path, aliases=load_aliases(self.extra_aliases))
 
 
-def _csv_rows(path: Path) -> list[list[str]]:
-    data = path.read_bytes()
+DELIMITERS = ",;\t|"  # Google and Excel exports, regional Excel (;), tab- and pipe-separated copies
+
+
+def csv_text(data: bytes, where: str) -> str:
+    """The export's bytes as text: UTF-8 or UTF-16 by their BOM, any number of BOMs dropped, and
+    every line-end convention (CRLF, LF, Excel for Mac's CR only) as LF."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8-sig"
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
     except UnicodeDecodeError:
         raise FormError(
-            f"{path}: not UTF-8 text; download the responses from Google again "
+            f"{where}: not UTF-8 text; download the responses from Google again "
             "(Forms: Download responses (.csv), or Sheets: File > Download > .csv)"
         ) from None
-    first = text.split("\n", 1)[0]
-    delimiter = max(",;\t", key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
+    return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _csv_rows(path: Path) -> list[list[str]]:
+    text = csv_text(path.read_bytes(), str(path))
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
+    limit = csv.field_size_limit()
     try:
+        csv.field_size_limit(max(limit, len(text) + 1))  # a 100k-character answer is one field
         return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
         raise FormError(f"{path}: not a readable CSV file ({exc})") from None
+    finally:
+        csv.field_size_limit(limit)
 
 
 def _xlsx_rows(path: Path) -> list[list[str]]:

@@ -52,6 +52,15 @@ class InvalidRequest(BackendError):
     """The service refused the request as malformed (400): a bug or a wrong setting."""
 
 
+class Unreadable(BackendError):
+    """The file is there but is not what it should be (an empty file, a password-protected or
+    Strict Open XML workbook, an .ods or a CSV saved under the name): `found` says what it is."""
+
+    def __init__(self, message: str = "", *, found: str = "", **kw: Any):
+        super().__init__(message, **kw)
+        self.found = found
+
+
 class ControlLost(BackendError):
     """The control tables of an edition that has started are missing or unreadable: every job
     refuses (pipelines/jobs/guard.py) rather than rebuild the edition from scratch. The message
@@ -171,6 +180,14 @@ class SheetSpec:
 
 
 @dataclass
+class SheetTab:
+    """One tab of a rating sheet as read back: its title and its cells (RatingSheets.read_tabs)."""
+
+    title: str
+    cells: list[list[ScoreCell]]
+
+
+@dataclass
 class SheetRef:
     key: SheetKey
     id: str  # local: path relative to the workspace; google: spreadsheet id
@@ -195,6 +212,16 @@ class RatingSheets(Protocol):
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         """The sheet's cells as left by the expert: unformatted values and any formulas.
         After freeze, what was there at the freeze."""
+
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        """Make the sheet again from `spec` under its key, whatever is in its place now (a missing,
+        renamed or unreadable file: set aside, never deleted), writable by its expert and not
+        frozen (`contest recreate-sheet`). The share notice is not repeated: the job tells the expert."""
+
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
+        """Every tab of the sheet in the file's order, each as `read` gives the first one: the
+        reader finds the rating tab by the identity written in it (rating_sheet.pick_tab), never
+        by position. After freeze, what was there at the freeze."""
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """Type values into cells (0-based row, col) as the expert would: used by the demo and tests."""
@@ -438,8 +465,53 @@ class FormSource(Protocol):
 
 
 class Mailer(Protocol):
-    def notify(self, to: str, subject: str, body: str) -> bool:
-        """Send a message; False when this backend cannot mail (the caller lists instead)."""
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+        """Send a message; False when this backend cannot mail (the caller lists instead). `key`
+        names the message for `delivered` (exactly once, `deliver_once`)."""
+
+    def delivered(self, key: str) -> bool | None:
+        """Whether the message sent under `key` went out: True / False, None when the backend
+        cannot tell (then `deliver_once` never sends it again: at most once, reported)."""
+
+
+# --- exactly once ------------------------------------------------------------------------------
+class MessageLedger(Protocol):
+    """Where each message to a person is recorded as intended before it is sent and as sent after
+    (local: the journal or the manifest; Google: the control spreadsheet's journal)."""
+
+    def message_state(self, key: str) -> str | None:
+        """ "intended", "sent", or None when never recorded."""
+
+    def record_message(self, key: str, state: str) -> None:
+        """Record (durably, before returning) that the message is "intended" or "sent"."""
+
+
+def deliver_once(
+    ledger: MessageLedger, key: str, send: Callable[[], bool], delivered: Callable[[], bool | None]
+) -> str:
+    """Send one message to a person exactly once across retries and crashes (13 item 4).
+
+    The intent is recorded before `send` and the outcome after. A crash between the two leaves
+    "intended": the next run asks `delivered` (the .eml is in the outbox; the permission exists;
+    the Gmail message with this key is in Sent) and records "sent" if it went, sends if it did not,
+    and, when the backend cannot tell, does not send again. Returns "sent", "already", "recovered",
+    "unknown" or "not-sent" (the backend cannot mail)."""
+    state = ledger.message_state(key)
+    if state == "sent":
+        return "already"
+    if state == "intended":
+        went = delivered()
+        if went:
+            ledger.record_message(key, "sent")
+            return "recovered"
+        if went is None:
+            return "unknown"
+    else:
+        ledger.record_message(key, "intended")
+    if not send():
+        return "not-sent"
+    ledger.record_message(key, "sent")
+    return "sent"
 
 
 @dataclass

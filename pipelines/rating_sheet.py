@@ -10,15 +10,23 @@ Layout (0-based rows/columns; the yaml's header comment gives it 1-based):
   row 8+i    the i-th DER                                         -> Layout.data_row(i)
   columns    0 №, 1 DER id (hidden), 2 title, 3 authors, 4 link, 5.. one per criterion in config
              order (editable, whole number min..max), then comment (editable), then the sum
-             formula =SUM(<first criterion>:<last criterion>) of the same row.
+             formula =SUM(<first criterion>:<last criterion>) of the same row, then the recusal
+             mark (editable: any mark means "conflict of interest, I do not rate this", 13).
+  row 6, column 1 (blank row, hidden DER id column, locked): the sheet's identity (SheetIdentity):
+             its key (edition, stage, group, expert) and a checksum of what the pipeline wrote.
 
-`read_sheet` finds the column-header row and the DER id column by content and matches rows by
-DER id, never by position, so a sorted or moved row is read correctly. Every problem names the
-expert, the DER and the A1 cell, keeps the raw value, and never stops the other cells or rows.
+`pick_tab` finds the rating tab by its identity, never by position; a sheet whose identity is not
+the expected one is not scored. `read_sheet` finds the column-header row by content and counts a
+row only when two witnesses agree, its hidden DER id and its visible title, and a column only when
+its header and its position agree with the layout; a sorted or moved row is read correctly. Every
+problem names the expert, the DER and the A1 cell, keeps the raw value, and never stops the other
+cells or rows.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 import re
 from collections import Counter
@@ -31,12 +39,17 @@ import yaml
 
 from pipelines.config import Config, Criterion
 from pipelines.domain.models import Application, Expert, Problem, Rating, ScoreCell
-from pipelines.ports import Cell, SheetGrid, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
+from pipelines.domain.text import normalise
+from pipelines.ports import Cell, SheetGrid, SheetTab, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
 
 SCHEMA_PATH = files("sheets_schema") / "rating_sheet.yaml"
 HEADER_KEYS = ("title", "stage", "group", "expert", "deadline", "instructions")
 FIXED_BEFORE = ("no", "der_id", "title", "authors", "link")  # before the criteria
-FIXED_AFTER = ("comment", "sum")  # after the criteria
+FIXED_AFTER = ("comment", "sum", "recuse")  # after the criteria
+LAYOUT_VERSION = 2  # changes whenever the layout does: part of each sheet's checksum
+IDENTITY_PREFIX = "contest-sheet "
+WITNESSES = ("der_id", "title")  # a row counts only when these two agree (13 item 2)
+NOT_A_MARK = {"", "0", "-", "no", "нет", "жоқ", "false", "ложь"}  # typed in the recusal cell: not a recusal
 
 
 @lru_cache(maxsize=1)
@@ -68,7 +81,7 @@ class Layout:
 
     @property
     def width(self) -> int:
-        return self.fixed["sum"] + 1
+        return max(self.fixed.values()) + 1
 
 
 def layout(config: Config) -> Layout:
@@ -97,6 +110,149 @@ def authors_text(app: Application) -> str:
     """The authors as printed in the sheet: the parsed names, else the text as typed."""
     names = [a.name.strip() for a in app.response.authors if a.name.strip()]
     return ", ".join(names) if names else app.response.authors_raw.strip()
+
+
+# --- identity ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SheetIdentity:
+    """Whose sheet this is (edition, stage, group, expert) and a checksum of what the pipeline wrote
+    in it (DER ids and titles, criteria, layout version): kept in a locked, hidden cell."""
+
+    edition: str
+    stage: int
+    group: str
+    expert: str
+    checksum: str
+
+    def text(self) -> str:
+        return IDENTITY_PREFIX + json.dumps(
+            [self.edition, self.stage, self.group, self.expert, self.checksum], ensure_ascii=False
+        )
+
+    @classmethod
+    def parse(cls, value: Any) -> SheetIdentity | None:
+        if not isinstance(value, str) or not value.startswith(IDENTITY_PREFIX):
+            return None
+        try:
+            edition, stage, group, expert, checksum = json.loads(value[len(IDENTITY_PREFIX) :])
+            return cls(str(edition), int(stage), str(group), str(expert), str(checksum))
+        except (ValueError, TypeError):
+            return None
+
+    def names(self) -> str:
+        return f"{self.expert} (stage {self.stage}, {self.group}, {self.edition})"
+
+
+def content_checksum(config: Config, applications: list[Application]) -> str:
+    """What the pipeline wrote in a sheet, as a short digest: DER ids and titles, criteria, layout."""
+    payload = [
+        LAYOUT_VERSION,
+        [[a.id, normalise(a.title)] for a in applications],
+        [[c.key, c.min, c.max] for c in config.criteria],
+        list(FIXED_BEFORE + FIXED_AFTER),
+    ]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode()).hexdigest()[:16]
+
+
+def sheet_identity(
+    config: Config, *, edition: str, stage: int, group: str, expert: str, applications: list[Application]
+) -> SheetIdentity:
+    return SheetIdentity(edition, stage, group, expert.strip().lower(), content_checksum(config, applications))
+
+
+IDENTITY_ROW, IDENTITY_COL = len(HEADER_KEYS), FIXED_BEFORE.index("der_id")  # blank row, hidden column
+
+
+def place_identity(rows: list[list[Cell]], identity: SheetIdentity) -> None:
+    """The identity in the blank row under the header block, in the hidden DER id column (locked)."""
+    row = rows[IDENTITY_ROW]
+    row += [Cell() for _ in range(IDENTITY_COL + 1 - len(row))]
+    row[IDENTITY_COL] = Cell(identity.text())
+
+
+def find_identities(cells: list[list[ScoreCell]]) -> list[tuple[SheetIdentity, str]]:
+    """Every identity written in a tab, with its cell (rows may have been moved)."""
+    out = []
+    for r, row in enumerate(cells):
+        for c, cell in enumerate(row):
+            found = SheetIdentity.parse(cell.value if cell is not None else None)
+            if found is not None:
+                out.append((found, (cell.a1 if cell is not None and cell.a1 else a1(r, c))))
+    return out
+
+
+def pick_tab(
+    tabs: list[SheetTab], expected: SheetIdentity, lang: str
+) -> tuple[list[list[ScoreCell]] | None, list[Problem]]:
+    """The rating tab of the expected sheet, found by its identity, never by position (13 item 1).
+
+    Returns (its cells, problems). Other tabs are ignored and each is reported. None when no tab is
+    the expected sheet: a sheet of another expert, stage or group returned under this name, a copy
+    whose identity was removed, or two candidate tabs that cannot be told apart; the problem says
+    what was found, and the expert is asked again (the rating stays incomplete)."""
+    problems: list[Problem] = []
+    me = expected.expert
+
+    def problem(where: str, detail: str, raw: Any = None) -> None:
+        problems.append(Problem(me, None, where, detail, raw))
+
+    built_title = schema()["sheet_title"][lang]
+    mine: list[SheetTab] = []
+    for tab in tabs:
+        ids = find_identities(tab.cells)
+        if not ids:
+            continue
+        ident, where = ids[0]
+        key = (ident.edition, ident.stage, ident.group, ident.expert)
+        if key == (expected.edition, expected.stage, expected.group, expected.expert):
+            if ident.checksum != expected.checksum:
+                problem(
+                    f"'{tab.title}'!{where}",
+                    "this sheet was not made for the current list of DERs or criteria (its checksum "
+                    f"{ident.checksum} is not {expected.checksum}); not scored: re-create the sheet",
+                    ident.text(),
+                )
+                continue
+            mine.append(tab)
+        elif ident.expert != expected.expert:
+            problem(
+                f"'{tab.title}'!{where}",
+                f"this is the rating sheet of {ident.names()}, returned under the name of {me}; "
+                f"not scored: ask {me} to return their own sheet",
+                ident.text(),
+            )
+        else:
+            problem(
+                f"'{tab.title}'!{where}",
+                f"this sheet belongs to another stage, group or edition ({ident.names()}); not scored: "
+                f"ask {me} to return the sheet of stage {expected.stage}, {expected.group}",
+                ident.text(),
+            )
+    chosen: SheetTab | None = None
+    if len(mine) == 1:
+        chosen = mine[0]
+    elif len(mine) > 1:
+        titled = [t for t in mine if t.title == built_title]
+        if len(titled) == 1:
+            chosen = titled[0]
+        else:
+            problem(
+                ", ".join(f"'{t.title}'" for t in mine),
+                f"{len(mine)} tabs carry this sheet's identity and none can be told for the original; "
+                "not scored: keep one tab and delete the copies",
+            )
+    elif not problems:
+        problem(
+            ", ".join(f"'{t.title}'" for t in tabs) or "-",
+            "no tab carries this sheet's identity (it was removed, or this is not a sheet the pipeline "
+            f"made for {me}); not scored: ask {me} to return the original sheet, or re-create it",
+        )
+    for tab in tabs:
+        if tab is not chosen and tab not in mine and not find_identities(tab.cells):
+            problem(f"'{tab.title}'", "an extra tab in the sheet; ignored")
+        elif tab is not chosen and tab in mine and chosen is not None:
+            problem(f"'{tab.title}'", "a copy of the rating tab; ignored (the original is read)")
+    return (chosen.cells if chosen is not None else None), problems
 
 
 # --- build -------------------------------------------------------------------------------------
@@ -172,11 +328,13 @@ def build_grid(
     applications: list[Application],
     deadline_text: str,
     lang: str,
+    identity: SheetIdentity | None = None,
 ) -> SheetGrid:
     """One expert's rating sheet (form 02) for one group of one stage, as an expert uses it:
     landscape A4 one page wide with the column headers on every page, title and authors frozen,
     links clickable, each criterion's wording and 10.x guidance on its header, help and a
-    refusal text naming the allowed values on every score cell."""
+    refusal text naming the allowed values on every score cell. `identity` (sheet_identity) is
+    written in its locked, hidden cell."""
     sch, lay = schema(), layout(config)
     lo, hi = min(c.min for c in config.criteria), max(c.max for c in config.criteria)
     values = {
@@ -197,6 +355,8 @@ def build_grid(
         rows.append([cell])
     rows[0] += [Cell() for _ in range(lay.width - 2)] + [Cell(sch["form_code"])]
     rows.append([Cell()])
+    if identity is not None:
+        place_identity(rows, identity)
     fixed_labels, score_labels = column_labels(config, lang)
     header = [Cell() for _ in range(lay.width)]
     for key, col in lay.fixed.items():
@@ -237,6 +397,7 @@ def build_grid(
             )
         row[lay.fixed["comment"]] = Cell(None, editable=True, wrap=True, boxed=True)
         row[lay.fixed["sum"]] = Cell(formula=sum_formula(r, lay), boxed=True, centered=True, bold=True)
+        row[lay.fixed["recuse"]] = Cell(None, editable=True, boxed=True, centered=True)
         rows.append(row)
     spec = _column_spec()
     widths = [spec["criteria"]["width"]] * lay.width
@@ -268,6 +429,11 @@ def _text(value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return " ".join(str(value).split())
+
+
+def _raw(cell: ScoreCell | None) -> Any:
+    """What the cell holds as typed: its formula, else its value."""
+    return (cell.formula or cell.value) if cell is not None else None
 
 
 def _label(value: Any) -> str:
@@ -323,6 +489,7 @@ class _Reader:
         self.lay = layout(config)
         self.problems: list[Problem] = []
         self.ratings: list[Rating] = []
+        self.bad: set[str] = set()  # columns whose header and position disagree: not read
 
     def cell(self, r: int, c: int) -> ScoreCell | None:
         row = self.cells[r] if 0 <= r < len(self.cells) else []
@@ -349,13 +516,18 @@ class _Reader:
         return {**self.lay.fixed, **{f"crit:{k}": c for k, c in self.lay.scores.items()}}
 
     def find_columns(self) -> tuple[int, dict[str, int]]:
-        """The column-header row (the row holding most column labels) and each column's index."""
+        """The column-header row (the row holding most column labels) and each column's index.
+
+        Columns are where the layout put them, moved together by at most one common shift (most
+        labels found agree on it). A column counts only when its header there is its own label
+        (13 item 2): one whose header and position disagree is in `self.bad` and not read."""
         labels, built = self.labels(), self.built()
         every = set().union(*labels.values())
         hits = [sum(_label(c.value) in every for c in row if c is not None) for row in self.cells]
         if not hits or max(hits) == 0:
             header_row = self.lay.header_row
-            self.problem(None, header_row, 0, "column-header row not found; read as built", None)
+            self.problem(None, header_row, 0, "column-header row not found; no score is counted", None)
+            self.bad = {k for k in built if k not in WITNESSES}
             return header_row, built
         header_row = hits.index(max(hits))
         row = self.cells[header_row]
@@ -365,33 +537,38 @@ class _Reader:
             if cols:
                 found[key] = min(cols, key=lambda c: abs(c - built[key]))
         shift = Counter(found[k] - built[k] for k in found).most_common(1)[0][0]
-        columns = {}
+        if shift:
+            self.problem(
+                None,
+                header_row,
+                0,
+                f"columns were inserted or deleted: the score columns moved by {shift}; read where their headers are",
+            )
+        columns = {key: col + shift for key, col in built.items()}
         fixed_own, crit_own = column_labels(self.config, self.lang)
-        for key, col in built.items():
-            if key in found:
-                columns[key] = found[key]
+        for key, col in list(columns.items()):
+            cell = self.cell(header_row, col)
+            if cell is not None and _label(cell.value) in labels[key]:
                 continue
-            columns[key] = col + shift
             label = crit_own[key[5:]] if key.startswith("crit:") else fixed_own[key]
-            cell = self.cell(header_row, columns[key])
+            elsewhere = f"; «{label}» is now in column {col_letter(found[key])}" if key in found else ""
+            if key in FIXED_BEFORE:  # what the pipeline wrote, checked row by row: found by label
+                if key in found:
+                    columns[key] = found[key]
+                    continue
+                if key == "der_id":
+                    columns[key] = self.id_column_by_content(header_row, col)
+                self.problem(None, header_row, col, f"column header changed: expected «{label}»", _raw(cell))
+                continue
+            self.bad.add(key)
+            counted = "its scores are not counted" if key.startswith("crit:") else "not read"
             self.problem(
                 None,
                 header_row,
-                columns[key],
-                f"column header changed: expected «{label}»",
-                cell.value if cell else None,
+                col,
+                f"column header and position disagree: expected «{label}» here{elsewhere}; {counted}",
+                _raw(cell),
             )
-        moved = [k for k in found if found[k] != built[k]]
-        if moved:
-            self.problem(
-                None,
-                header_row,
-                found[moved[0]],
-                "columns were inserted, deleted or moved: "
-                + ", ".join(f"{k.removeprefix('crit:')} {col_letter(built[k])}->{col_letter(found[k])}" for k in moved),
-            )
-        if "der_id" not in found:
-            columns["der_id"] = self.id_column_by_content(header_row, columns["der_id"])
         return header_row, columns
 
     def id_column_by_content(self, header_row: int, fallback: int) -> int:
@@ -405,25 +582,20 @@ class _Reader:
         return counts.most_common(1)[0][0] if counts else fallback
 
     # -- rows ------------------------------------------------------------------------------
+    def title_agrees(self, r: int, app: Application, cols: dict[str, int]) -> bool:
+        if "title" in self.bad:
+            return False
+        cell = self.cell(r, cols["title"])
+        return normalise(_text(_raw(cell))) == normalise(app.title)
+
     def read(self) -> None:
         header_row, cols = self.find_columns()
-        by_id = {a.id.casefold(): (i, a) for i, a in enumerate(self.expected)}
-        seen: dict[str, int] = {}
+        by_id = {a.id.casefold(): a for a in self.expected}
+        rows_of: dict[str, list[int]] = {}
         for r in range(header_row + 1, len(self.cells)):
             raw_id = _text(getattr(self.cell(r, cols["der_id"]), "value", None))
             if raw_id.casefold() in by_id:
-                index, app = by_id[raw_id.casefold()]
-                if app.id in seen:
-                    self.problem(
-                        app.id,
-                        r,
-                        cols["der_id"],
-                        f"row added: DER {app.id} appears again (first in row {seen[app.id] + 1}); this row is ignored",
-                        raw_id,
-                    )
-                    continue
-                seen[app.id] = r
-                self.read_row(r, index, app, cols)
+                rows_of.setdefault(by_id[raw_id.casefold()].id, []).append(r)
             elif raw_id:
                 self.problem(None, r, cols["der_id"], f"row added: unexpected DER id {raw_id!r}; ignored", raw_id)
             elif any(c is not None and (_text(c.value) or c.formula) for c in self.cells[r]):
@@ -435,7 +607,8 @@ class _Reader:
                     [c.formula or c.value for c in self.cells[r] if c is not None],
                 )
         for index, app in enumerate(self.expected):
-            if app.id not in seen:
+            rows = rows_of.get(app.id, [])
+            if not rows:
                 r = self.lay.data_row(index)
                 self.problems.append(
                     Problem(
@@ -445,30 +618,86 @@ class _Reader:
                         f"row deleted: DER {app.id} «{app.title}» is missing",
                     )
                 )
+                continue
+            agreeing = [r for r in rows if self.title_agrees(r, app, cols)]
+            chosen = agreeing[0] if agreeing else None
+            for r in rows:
+                if r == chosen:
+                    continue
+                if r in agreeing:
+                    self.problem(
+                        app.id,
+                        r,
+                        cols["der_id"],
+                        f"row added: DER {app.id} appears again (first in row {chosen + 1 if chosen is not None else '?'}); "
+                        "this row is ignored",
+                        app.id,
+                    )
+                else:
+                    self.problem(
+                        app.id,
+                        r,
+                        cols["title"],
+                        f"the hidden DER id {app.id} and the title disagree (expected «{app.title}»); "
+                        "the scores of this row are not counted",
+                        _raw(self.cell(r, cols["title"])),
+                    )
+            if chosen is None:  # incomplete until the expert puts the row right
+                raw = {k: _raw(self.cell(rows[0], cols[f"crit:{k}"])) for k in self.keys()}
+                self.ratings.append(Rating(self.expert, app.id, {k: None for k in self.keys()}, "", raw))
+                continue
+            self.read_row(chosen, index, app, cols)
+
+    def keys(self) -> list[str]:
+        return [c.key for c in self.config.criteria]
 
     def read_row(self, r: int, index: int, app: Application, cols: dict[str, int]) -> None:
         fixed_labels, _ = column_labels(self.config, self.lang)
-        expected = {"no": index + 1, "title": app.title, "authors": authors_text(app), "link": app.response.link}
+        expected = {"no": index + 1, "authors": authors_text(app), "link": app.response.link}
         for key, want in expected.items():
+            if key in self.bad:
+                continue
             cell = self.cell(r, cols[key])
-            got = (cell.formula or cell.value) if cell is not None else None
+            got = _raw(cell)
             if _text(got) != _text(want):
                 self.problem(app.id, r, cols[key], f"{fixed_labels[key]} changed: expected «{_text(want)}»", got)
-        self.check_sum(r, self.lay.data_row(index), app, cols)
+        if "sum" not in self.bad:
+            self.check_sum(r, self.lay.data_row(index), app, cols)
         scores: dict[str, int | None] = {}
         raw: dict[str, Any] = {}
+        recused = self.recused(r, cols)
         for criterion in self.config.criteria:
-            c = cols[f"crit:{criterion.key}"]
+            key = f"crit:{criterion.key}"
+            c = cols[key]
             cell = self.cell(r, c)
-            raw[criterion.key] = (cell.formula or cell.value) if cell is not None else None
+            raw[criterion.key] = _raw(cell)
+            if key in self.bad:
+                scores[criterion.key] = None
+                continue
             scores[criterion.key], why = parse_score(cell, criterion)
-            if why:
+            if why and not recused:
                 self.problem(app.id, r, c, why, raw[criterion.key])
-            elif scores[criterion.key] is None and self.require_complete:
+            elif scores[criterion.key] is None and self.require_complete and not recused:
                 self.problem(app.id, r, c, "blank", raw[criterion.key])
-        comment = self.comment(self.cell(r, cols["comment"]))
+        comment = self.comment(self.cell(r, cols["comment"])) if "comment" not in self.bad else ""
         raw["comment"] = comment
-        self.ratings.append(Rating(self.expert, app.id, scores, comment, raw))
+        if recused:
+            raw["recuse"] = _raw(self.cell(r, cols["recuse"]))
+        self.ratings.append(Rating(self.expert, app.id, scores, comment, raw, recused=recused))
+
+    def recused(self, r: int, cols: dict[str, int]) -> bool:
+        """The expert marked this DER "I do not rate this" (conflict of interest, 13)."""
+        if "recuse" in self.bad:
+            return False
+        cell = self.cell(r, cols["recuse"])
+        if cell is None:
+            return False
+        if cell.formula:
+            return True
+        value = cell.value
+        if isinstance(value, bool):
+            return value
+        return _text(value).casefold() not in NOT_A_MARK
 
     @staticmethod
     def comment(cell: ScoreCell | None) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from pipelines import i18n
+from pipelines.cells import escape_unstorable
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.models import Application, Author, Reason, Response, Status
 from pipelines.tables import SCHEMA_DIR
@@ -73,7 +74,7 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
         "superseded_by": app.superseded_by or "",
         "row_key": r.row_key,
         "row_number": r.row_number,
-        "raw": json.dumps(r.raw, ensure_ascii=False),
+        "raw": escape_unstorable(json.dumps(r.raw, ensure_ascii=False)),  # the answers exactly as given
         # not a column: the structured form, for status --json and the jobs
         "_reasons": [x.as_dict() for x in app.reasons],
         "_authors": [a.__dict__ for a in r.authors],

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from pipelines.cells import Keep, fit
 from pipelines.ports import ControlStore, TableLayout, comparable  # noqa: F401 - comparable kept importable here
 
 # Package data: found the same way in a checkout and in an installed wheel.
@@ -50,8 +51,11 @@ def layout(table: str) -> TableLayout:
 
 
 class Tables:
-    def __init__(self, store: ControlStore, lang: str):
-        self.store, self.lang = store, lang
+    """`keep` keeps a text too long for a cell, or holding characters no cell can hold, whole
+    outside the table (pipelines/cells.py); the cell names where."""
+
+    def __init__(self, store: ControlStore, lang: str, keep: Keep | None = None):
+        self.store, self.lang, self.keep = store, lang, keep
 
     def read(self, table: str) -> list[dict[str, Any]]:
         return self.read_all([table])[table]
@@ -79,7 +83,10 @@ class Tables:
             keys = columns(table)
             name = title(table, self.lang)
             names[name] = table
-            payload[name] = (headers(table, self.lang), [[_cell(row.get(k)) for k in keys] for row in rows])
+            payload[name] = (
+                headers(table, self.lang),
+                [[fit(_cell(row.get(k)), self.keep) for k in keys] for row in rows],
+            )
             layouts[name] = layout(table)
         return [names[n] for n in self.store.write_tables(payload, layouts)]
 
@@ -88,7 +95,7 @@ class Tables:
         self.store.append_rows(
             title(table, self.lang),
             headers(table, self.lang),
-            [[_cell(row.get(k)) for k in keys] for row in rows],
+            [[fit(_cell(row.get(k)), self.keep) for k in keys] for row in rows],
             layout(table),
         )
 

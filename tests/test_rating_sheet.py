@@ -129,7 +129,16 @@ def test_a1_helper():
 
 def test_layout_rows_and_columns():
     assert LAY.header_row == 7 and LAY.first_data_row == 8
-    assert LAY.fixed == {"no": 0, "der_id": 1, "title": 2, "authors": 3, "link": 4, "comment": 12, "sum": 13}
+    assert LAY.fixed == {
+        "no": 0,
+        "der_id": 1,
+        "title": 2,
+        "authors": 3,
+        "link": 4,
+        "comment": 12,
+        "sum": 13,
+        "recuse": 14,
+    }
     assert list(LAY.scores.values()) == list(range(5, 12))
 
 
@@ -154,7 +163,7 @@ def test_build_grid_column_headers_data_rows_and_presentation():
     assert header[5:12] == [c.ru for c in make_config().criteria]
     assert header[12].startswith("Комментарий") and header[13] == "Сумма баллов по всем показателям"
     assert all(c.bold for c in g.rows[7])
-    assert g.frozen_rows == 8 and g.hidden_columns == [1] and len(g.column_widths) == 14 == g.width
+    assert g.frozen_rows == 8 and g.hidden_columns == [1] and len(g.column_widths) == 15 == g.width
     row = g.rows[9]  # the second DER
     assert [c.value for c in row[:5]] == [
         2,
@@ -167,7 +176,8 @@ def test_build_grid_column_headers_data_rows_and_presentation():
     assert row[12].editable and row[12].validation is None
     assert row[13].formula == "=SUM(F10:L10)" and not row[13].editable
     assert not any(c.editable for r in g.rows[:8] for c in r)
-    assert len(g.editable_cells()) == 3 * 8
+    assert row[14].editable and row[14].validation is None  # the recusal mark (13)
+    assert len(g.editable_cells()) == 3 * 9
 
 
 def test_custom_criteria_change_the_columns_and_the_formula():
@@ -270,7 +280,7 @@ def test_a_deleted_row_is_reported_and_the_others_are_read():
     ratings, problems = read(relabel(cells))
     assert set(by_id(ratings)) == {"DER-AAA111", "DER-CCC333"}
     (p,) = problems
-    assert p.application_id == "DER-BBB222" and p.detail.startswith("row deleted") and p.cell == "A10:N10"
+    assert p.application_id == "DER-BBB222" and p.detail.startswith("row deleted") and p.cell == "A10:O10"
 
 
 def test_added_rows_unexpected_id_and_no_id_with_values():
@@ -308,7 +318,7 @@ def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
     cells = filled()
     r = LAY.data_row(1)
     cells[r][0].value = 5  # № changed
-    cells[r][2].value = "Деректер қоры (жаңартылған)"  # title changed
+    cells[r][2].value = "  деректер  ҚОРЫ "  # the title retyped: the same title once normalised
     cells[r][3].value = "Ким Ольга"  # an author removed
     cells[r][4].value = "https://example.com"  # link changed
     cells[r][13].formula, cells[r][13].value = None, 70  # sum formula removed
@@ -318,7 +328,6 @@ def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
     found = [(p.application_id, p.cell, p.detail.split(":")[0], p.raw) for p in problems]
     assert found == [
         ("DER-BBB222", "A10", "№ changed", 5),
-        ("DER-BBB222", "C10", "СББР атауы changed", "Деректер қоры (жаңартылған)"),
         ("DER-BBB222", "D10", "СББР авторы changed", "Ким Ольга"),
         ("DER-BBB222", "E10", "СББР сілтемесі changed", "https://example.com"),
         ("DER-BBB222", "N10", "sum formula removed", 70),
@@ -326,13 +335,14 @@ def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
     ]
 
 
-def test_a_changed_column_header_is_a_problem_and_the_sheet_is_still_read():
+def test_a_changed_column_header_is_a_problem_and_its_scores_are_not_counted():
     cells = filled()
     cells[LAY.header_row][F + 1].value = "Менің бағам"
     ratings, problems = read(cells)
-    assert all(r.complete for r in ratings) and len(ratings) == 3
+    assert not any(r.complete for r in ratings) and len(ratings) == 3
+    assert all(r.scores["text_quality"] is None and r.scores["completeness"] == 8 for r in ratings)
     (p,) = problems
-    assert p.application_id is None and p.cell == "G8" and p.detail.startswith("column header changed")
+    assert p.application_id is None and p.cell == "G8" and "header and position disagree" in p.detail
     assert p.raw == "Менің бағам"
 
 
@@ -369,7 +379,7 @@ def test_an_inserted_column_is_a_problem_and_scores_are_read_from_their_labelled
         )
     )
     (p,) = problems
-    assert p.cell == "E8" and p.detail.startswith("columns were inserted, deleted or moved")
+    assert p.cell == "A8" and p.detail.startswith("columns were inserted or deleted")
 
 
 def test_one_bad_row_never_stops_the_others():
@@ -377,7 +387,12 @@ def test_one_bad_row_never_stops_the_others():
     cells[LAY.data_row(0)][2].value = "changed"
     cells[LAY.data_row(0)][F + 6].formula = "=A1"
     ratings, problems = read(cells)
-    assert [p.cell for p in problems] == ["C9", "F9", "G9", "H9", "L9"]
+    assert [p.cell for p in problems] == ["C9"]  # id and title disagree: the row is not read at all
+    assert set(by_id(ratings)["DER-AAA111"].scores.values()) == {None}
+    assert by_id(ratings)["DER-AAA111"].raw["completeness"] == "x"  # raw kept
+    cells[LAY.data_row(0)][2].value = APPS[0].title
+    ratings, problems = read(cells)
+    assert [p.cell for p in problems] == ["F9", "G9", "H9", "L9"]
     assert by_id(ratings)["DER-AAA111"].scores == {
         "completeness": None,
         "text_quality": None,
@@ -400,11 +415,11 @@ def test_comments_are_kept_as_text():
     assert by_id(ratings)["DER-CCC333"].comment == ""
 
 
-def test_a_deleted_column_header_row_is_reported_and_the_rows_are_read_as_built():
+def test_a_deleted_column_header_row_is_reported_and_no_score_is_counted():
     cells = filled({0: [6] * 7})
     for cell in cells[LAY.header_row]:
         cell.value = None
     ratings, problems = read(cells)
-    assert by_id(ratings)["DER-AAA111"].total == 42 and len(ratings) == 3
+    assert not any(r.complete for r in ratings)
     (p,) = problems
     assert p.application_id is None and p.cell == "A8" and p.detail.startswith("column-header row not found")

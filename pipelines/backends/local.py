@@ -18,6 +18,7 @@ import json
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -46,10 +47,13 @@ from pipelines.ports import (
     SheetKey,
     SheetRef,
     SheetSpec,
+    SheetTab,
     StoredDoc,
     TableLayout,
+    Unreadable,
     Workspace,
     comparable,
+    deliver_once,
     plan_put,
     rows_as_dicts,
     text_lines,
@@ -666,27 +670,73 @@ def render_xlsx(grid: SheetGrid) -> bytes:
     return _workbook_bytes(wb)
 
 
-def read_xlsx_cells(path: Path) -> list[list[ScoreCell]]:
-    """Every cell with its typed value; formulas kept as text (cached value where Excel left one)."""
+def sniff(path: Path) -> str | None:
+    """What a file that should be an .xlsx workbook is when openpyxl cannot read it as one; None
+    when it looks like a workbook."""
+    size = path.stat().st_size
+    if size == 0:
+        return "an empty file (0 bytes)"
+    with path.open("rb") as handle:
+        head = handle.read(8)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "a password-protected workbook (or an old .xls): save it again without a password, as .xlsx"
+    if not head.startswith(b"PK"):
+        return "a text file (CSV or similar), not a workbook"
     try:
-        wb = load_workbook(path)
-        cached = load_workbook(path, data_only=True)
-    except Exception as exc:
-        raise BackendError(f"{path}: cannot open the rating sheet ({exc})") from None
-    ws, wv = wb.worksheets[0], cached.worksheets[0]
-    grid = []
-    for row, vrow in zip(ws.iter_rows(), wv.iter_rows()):
-        out = []
-        for cell, vcell in zip(row, vrow):
-            is_formula = cell.data_type == "f" or (
-                isinstance(cell.value, str) and cell.value.startswith("=") and cell.data_type != "s"
-            )
-            if is_formula:
-                out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
-            else:
-                out.append(ScoreCell(cell.value, None, cell.coordinate))
-        grid.append(out)
-    return grid
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            if "mimetype" in names and b"opendocument" in z.read("mimetype"):
+                return "an OpenDocument spreadsheet (.ods): save it as Excel Workbook (.xlsx)"
+            if "xl/workbook.xml" in names and b"purl.oclc.org/ooxml" in z.read("xl/workbook.xml"):
+                return "a Strict Open XML workbook: save it as Excel Workbook (.xlsx), not Strict"
+            if "xl/workbook.xml" not in names:
+                return "a zip file that is not an .xlsx workbook"
+    except zipfile.BadZipFile:
+        return "a damaged zip file, not a workbook"
+    return None
+
+
+def read_xlsx_tabs(path: Path) -> list[SheetTab]:
+    """Every tab, every cell with its typed value; formulas kept as text (cached value where Excel
+    left one). A file that is not a readable workbook is `Unreadable`, saying what it is."""
+    found = sniff(path)
+    if found is None:
+        try:
+            wb = load_workbook(path)
+            cached = load_workbook(path, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            found = f"a workbook openpyxl cannot open ({type(exc).__name__}: {exc})"
+    if found is not None:
+        raise Unreadable(f"{path}: the rating sheet cannot be read: it is {found}", found=found)
+    tabs = []
+    for ws, wv in zip(wb.worksheets, cached.worksheets):
+        grid = []
+        for row, vrow in zip(ws.iter_rows(), wv.iter_rows()):
+            out = []
+            for cell, vcell in zip(row, vrow):
+                is_formula = cell.data_type == "f" or (
+                    isinstance(cell.value, str) and cell.value.startswith("=") and cell.data_type != "s"
+                )
+                if is_formula:
+                    out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
+                else:
+                    out.append(ScoreCell(cell.value, None, cell.coordinate))
+            grid.append(out)
+        tabs.append(SheetTab(ws.title, grid))
+    return tabs
+
+
+def read_xlsx_cells(path: Path) -> list[list[ScoreCell]]:
+    """The first tab of `read_xlsx_tabs`."""
+    return read_xlsx_tabs(path)[0].cells
+
+
+def _look_alikes(path: Path) -> list[str]:
+    """Files beside a missing sheet that may be it, renamed ("… (1).xlsx", another extension)."""
+    if not path.parent.is_dir():
+        return []
+    stem = path.stem
+    return sorted(p.name for p in path.parent.iterdir() if p.is_file() and p != path and p.name.startswith(stem))
 
 
 class LocalRatingSheets:
@@ -701,6 +751,7 @@ class LocalRatingSheets:
         token = spec.key.token()
         entry = self._entry(token)
         if entry and (self.root / entry["path"]).exists():
+            self.share_once(spec, Path(entry["path"]))  # a crash after the manifest, before the .eml
             return SheetRef(spec.key, entry["path"], str(self.root / entry["path"]))
         rel = Path("drive", *spec.folder, f"{spec.name}.xlsx")
         _atomic_write(self.root / rel, render_xlsx(spec.grid))
@@ -711,10 +762,43 @@ class LocalRatingSheets:
             "frozen": None,
         }
         self.manifest.save()
-        _write_eml(
-            self.root, spec.key.expert, spec.share_subject or spec.name, spec.share_message, attachment=self.root / rel
-        )
+        self.share_once(spec, rel)
         return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
+
+    def share_once(self, spec: SheetSpec, rel: Path) -> str:
+        """The expert's share message, exactly once (ports.deliver_once, the ledger in the manifest)."""
+        key = f"share/{spec.key.token()}"
+        return deliver_once(
+            ManifestLedger(self.manifest),
+            key,
+            lambda: bool(
+                _write_eml(
+                    self.root,
+                    spec.key.expert,
+                    spec.share_subject or spec.name,
+                    spec.share_message,
+                    attachment=self.root / rel,
+                    key=key,
+                )
+            ),
+            lambda: _eml_path(self.root, key).exists(),
+        )
+
+    @file_errors
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        token = spec.key.token()
+        entry = self._entry(token)
+        if entry is not None:
+            path = self.root / entry["path"]
+            if path.exists():  # set aside beside it, never deleted
+                n = 1
+                while (aside := path.with_name(f"{path.stem}.set-aside-{n}{path.suffix}")).exists():
+                    n += 1
+                path.chmod(path.stat().st_mode | 0o200)
+                os.replace(path, aside)
+            del self.manifest.data["sheets"][token]
+            self.manifest.save()
+        return self.ensure(spec)
 
     @file_errors
     def freeze(self, ref: SheetRef) -> None:
@@ -724,6 +808,11 @@ class LocalRatingSheets:
         if entry.get("frozen"):
             return
         source = self.root / entry["path"]
+        if not source.exists():
+            raise self._missing(source)
+        found = sniff(source)
+        if found is not None:  # never freeze what cannot be read: the restored file is frozen later
+            raise Unreadable(f"{source}: the rating sheet cannot be read: it is {found}", found=found)
         data = source.read_bytes()
         snapshot = Path(".frozen", f"{_sha256(ref.key.token().encode())[:16]}.xlsx")
         _atomic_write(self.root / snapshot, data)
@@ -754,18 +843,28 @@ class LocalRatingSheets:
 
     @file_errors
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+        return self.read_tabs(ref)[0].cells
+
+    @file_errors
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
         entry = self._entry(ref.key.token())
         if entry is None:
             raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
         path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
         if not path.exists():
-            raise NotFound(f"{path}: the rating sheet file is missing")
+            raise self._missing(path)
         if entry.get("frozen") and _sha256(path.read_bytes()) != entry["frozen"]["sha256"]:
-            raise BackendError(
+            raise Unreadable(
                 f"{path}: the frozen copy of this rating sheet changed after the freeze and is not used; "
                 "restore it from a backup, or record a decision for this group in contest.yaml"
             )
-        return read_xlsx_cells(path)
+        return read_xlsx_tabs(path)
+
+    @staticmethod
+    def _missing(path: Path) -> NotFound:
+        alike = _look_alikes(path)
+        found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
+        return NotFound(f"{path}: the rating sheet file is missing{found}")
 
     def changed_after_freeze(self) -> list[dict[str, str]]:
         out = []
@@ -893,12 +992,32 @@ class LocalDrive:
         return out
 
 
-def _write_eml(root: Path, to: str, subject: str, body: str, attachment: Path | None = None) -> Path:
+def _eml_path(root: Path, key: str) -> Path:
+    return root / "outbox" / f"{_sha256(key.encode())[:12]}.eml"
+
+
+def _write_eml(
+    root: Path, to: str, subject: str, body: str, attachment: Path | None = None, key: str | None = None
+) -> Path:
+    """The message in outbox/, named by its key (else by its content): written again, never twice."""
     msg = compose(to, subject, body, attachment=attachment)
-    name = f"{_sha256((to + subject + body).encode())[:12]}.eml"
-    path = root / "outbox" / name
+    path = _eml_path(root, key or (to + subject + body))
     _atomic_write(path, bytes(msg))
     return path
+
+
+class ManifestLedger:
+    """ports.MessageLedger in manifest.json's "messages" part (the local workspace)."""
+
+    def __init__(self, manifest: Manifest):
+        self.manifest = manifest
+
+    def message_state(self, key: str) -> str | None:
+        return (self.manifest.data.get("messages") or {}).get(key)
+
+    def record_message(self, key: str, state: str) -> None:
+        self.manifest.data.setdefault("messages", {})[key] = state
+        self.manifest.save()
 
 
 class LocalMailer:
@@ -908,9 +1027,12 @@ class LocalMailer:
         self.root = root
 
     @file_errors
-    def notify(self, to: str, subject: str, body: str) -> bool:
-        _write_eml(self.root, to, subject, body)
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+        _write_eml(self.root, to, subject, body, key=key)
         return True
+
+    def delivered(self, key: str) -> bool | None:
+        return _eml_path(self.root, key).exists()
 
 
 class ExportFormSource:

@@ -9,7 +9,7 @@ It converts nothing: `put_pdf` raises, as a backend without a converter must.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +23,7 @@ from pipelines.ports import (
     SheetKey,
     SheetRef,
     SheetSpec,
+    SheetTab,
     StoredDoc,
     TableLayout,
     Workspace,
@@ -114,6 +115,7 @@ class _Sheet:
     cells: dict[tuple[int, int], ScoreCell]  # (row, col) -> value or formula; a1 is filled on reading
     role: str = "writer"  # the expert's
     frozen: dict[tuple[int, int], ScoreCell] | None = None  # the cells at the freeze
+    extra_tabs: list[SheetTab] = field(default_factory=list)  # tabs added from outside (tests)
 
 
 class MemoryRatingSheets:
@@ -144,6 +146,13 @@ class MemoryRatingSheets:
         self.sheets[token] = sheet = _Sheet(copy.deepcopy(spec), cells)
         self.notifications.append(Message(spec.key.expert, spec.share_subject or spec.name, spec.share_message))
         return self._ref(sheet, created=True)
+
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        self.sheets.pop(spec.key.token(), None)
+        notices = len(self.notifications)
+        ref = self.ensure(spec)
+        del self.notifications[notices:]  # the job tells the expert
+        return ref
 
     def freeze(self, ref: SheetRef) -> None:
         sheet = self._sheet(ref)
@@ -186,6 +195,11 @@ class MemoryRatingSheets:
             for s in self.sheets.values()
             if s.frozen is not None and s.frozen != s.cells
         ]
+
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
+        """One tab, as built; tests add others through `extra_tabs` (a sheet edited from outside)."""
+        sheet = self._sheet(ref)
+        return [SheetTab(sheet.spec.grid.title, self.read(ref)), *copy.deepcopy(sheet.extra_tabs)]
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """As typed into a spreadsheet: "=…" becomes a formula, anything else is kept as given. After
@@ -282,10 +296,16 @@ class MemoryDrive:
 class MemoryMailer:
     def __init__(self) -> None:
         self.sent: list[Message] = []
+        self.keys: set[str] = set()  # the keys of the messages sent with one
 
-    def notify(self, to: str, subject: str, body: str) -> bool:
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
         self.sent.append(Message(to, subject, body))
+        if key:
+            self.keys.add(key)
         return True
+
+    def delivered(self, key: str) -> bool | None:
+        return key in self.keys
 
 
 def open_memory(config, responses: list[RawResponse] | None = None) -> Workspace:

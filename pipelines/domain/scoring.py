@@ -34,7 +34,8 @@ def _keys(criteria: Iterable[Criterion | str]) -> list[str]:
 
 
 def counted_ratings(ratings: Iterable[Rating], application_ids: Iterable[str]) -> dict[str, list[Rating]]:
-    """Only complete ratings count, one per expert and DER, the last given (11.2, form 02)."""
+    """Only complete ratings count, one per expert and DER, the last given (11.2, form 02); never
+    one the expert stood aside from (Rating.recused, 13)."""
     wanted = set(application_ids)
     latest: dict[tuple[str, str], Rating] = {}
     for r in ratings:
@@ -42,7 +43,7 @@ def counted_ratings(ratings: Iterable[Rating], application_ids: Iterable[str]) -
             latest[(r.expert_email.strip().lower(), r.application_id)] = r
     out: dict[str, list[Rating]] = {i: [] for i in wanted}
     for r in latest.values():
-        if r.complete:
+        if r.complete and not r.recused:
             out[r.application_id].append(r)
     return out
 
@@ -273,11 +274,13 @@ def missing_ratings(
     stage: int,
     group: str,
     min_experts: int,
+    recused: Iterable[str] = (),
 ) -> str | None:
-    """A DER needs `min_experts` complete ratings before its group closes (11.2, form 02)."""
+    """A DER needs `min_experts` complete ratings before its group closes (11.2, form 02); an expert
+    who stood aside (13) is not waited for: the quorum is checked without them."""
     if len(counted) >= min_experts:
         return None
-    done = {r.expert_email.strip().lower() for r in counted}
+    done = {r.expert_email.strip().lower() for r in counted} | {e.strip().lower() for e in recused}
     missing = [
         f"{a.expert.name} <{a.expert.email}>"
         for a in assignments
@@ -344,7 +347,10 @@ def close_group(
     counted = counted_ratings(mine, ids)
     waiting: list[str] = []
     for app in competing:
-        gap = missing_ratings(app, counted[app.id], assignments, stage=stage, group=gid, min_experts=rules.min_experts)
+        aside = [r.expert_email for r in mine if r.application_id == app.id and r.recused]
+        gap = missing_ratings(
+            app, counted[app.id], assignments, stage=stage, group=gid, min_experts=rules.min_experts, recused=aside
+        )
         if gap is None:
             continue
         decision = close_incomplete_decision(decisions, stage=stage, group=gid, application_id=app.id)

@@ -40,7 +40,19 @@ class Run:
 
     @property
     def tables(self) -> Tables:
-        return Tables(self.workspace.control, self.config.language)
+        return Tables(self.workspace.control, self.config.language, keep=self.keep_whole)
+
+    def keep_whole(self, text: str) -> str:
+        """A text no cell can hold, kept whole as a .txt on the edition's drive (named by its
+        content: written once); returns where (issue 13 item 5)."""
+        from pipelines.digest import content_digest
+        from pipelines.ports import DocKey
+
+        data = text.encode("utf-8", "surrogatepass")
+        name = content_digest(data)[:16]
+        key = DocKey(self.edition_key, "long_text", 0, "-", name)
+        stored = self.workspace.drive.put(key, ["long-texts"], f"{name}.txt", data, "text/plain")
+        return stored.path_or_url
 
     @property
     def edition(self) -> store.Edition:
@@ -90,6 +102,30 @@ class Run:
         self.tables.append("journal", [row])
         if self.loaded is not None:
             self.loaded.journal.append(row)
+
+
+class JournalLedger:
+    """ports.MessageLedger in the journal: a row (`action`, "intended", key) before the message,
+    (`action`, "sent", key) after; rows of older runs, "sent" only, still count."""
+
+    def __init__(self, run: Run, action: str):
+        self.run, self.action = run, action
+
+    def message_state(self, key: str) -> str | None:
+        states = [
+            str(r.get("outcome"))
+            for r in self.run.edition.journal
+            if str(r.get("action")) == self.action and str(r.get("detail")) == key
+        ]
+        return "sent" if "sent" in states else ("intended" if states else None)
+
+    def record_message(self, key: str, state: str) -> None:
+        """Written at once, even inside a tick (which otherwise holds its journal to the end)."""
+        held, self.run.held_journal = self.run.held_journal, None
+        try:
+            self.run.journal(self.action, state, key)
+        finally:
+            self.run.held_journal = held
 
 
 def fmt_date(moment: datetime | None, config: Config) -> str:

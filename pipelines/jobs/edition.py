@@ -177,7 +177,14 @@ def _ratings(rows: list[dict[str, Any]]) -> dict[Key, list[Rating]]:
         scores = {k: v if isinstance(v, int) and not isinstance(v, bool) else None for k, v in stored.items()}
         raw = {k: v for k, v in stored.items() if scores[k] is None and v is not None}
         out.setdefault(_key(r), []).append(
-            Rating(str(r["expert_email"]), str(r["application_id"]), scores, str(r.get("comment") or ""), raw)
+            Rating(
+                str(r["expert_email"]),
+                str(r["application_id"]),
+                scores,
+                str(r.get("comment") or ""),
+                raw,
+                recused=str(r.get("recused") or "").strip().lower() in ("yes", "true", "1"),
+            )
         )
     return out
 
@@ -193,6 +200,7 @@ def _rating_row(key: Key, r: Rating) -> dict[str, Any]:
         "total": r.total if r.total is not None else "",
         "complete": r.complete,
         "comment": r.comment,
+        "recused": r.recused,
     }
 
 

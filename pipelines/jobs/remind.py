@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.state import StageState
-from pipelines.jobs.common import Run, fmt_time, stage_title
+from pipelines.jobs.common import JournalLedger, Run, fmt_time, stage_title
 from pipelines.jobs.sheets import Pending, incomplete_sheets
+from pipelines.ports import deliver_once
 
 
 @dataclass
@@ -17,12 +19,15 @@ class RemindReport:
     pending: list[Pending] = field(default_factory=list)
 
 
+SENT = ("sent", "left out")  # journal outcomes of a message that went ("intended" alone did not yet)
+
+
 def sent_tokens(journal: list[dict]) -> set[str]:
     """The reminders already sent: `remind` rows, and those a tick ran (held in its row's detail)."""
     out = set()
     for row in journal:
         action, detail = str(row.get("action")), row.get("detail")
-        if action == "remind":
+        if action == "remind" and str(row.get("outcome")) in SENT:
             out.add(str(detail))
         elif action == "tick" and detail:
             try:
@@ -31,7 +36,11 @@ def sent_tokens(journal: list[dict]) -> set[str]:
                 )
             except (ValueError, AttributeError):
                 continue
-            out.update(str(j.get("detail")) for j in jobs if isinstance(j, dict) and j.get("action") == "remind")
+            out.update(
+                str(j.get("detail"))
+                for j in jobs
+                if isinstance(j, dict) and j.get("action") == "remind" and j.get("outcome") in SENT
+            )
     return out
 
 
@@ -50,7 +59,8 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day.
     `scheduled` (the tick): say only the reminders sent, not the list of who is pending."""
     report = RemindReport()
-    already = sent_tokens(run.edition.journal)
+    already = sent_tokens(run.edition.journal)  # earlier ticks held theirs in the tick row's detail
+    ledger, mailer = JournalLedger(run, "remind"), run.workspace.mailer
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
     if scheduled:
         open_stages = [stage for stage in open_stages if _window(run, stage)]
@@ -62,7 +72,7 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
-            if not (send and due) or token in already:
+            if not (send and due) or token in already or ledger.message_state(token) == "sent":
                 continue
             body = i18n.text(
                 "mail_remind_body",
@@ -74,12 +84,19 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
                 deadline=fmt_time(deadline, run.config),
                 url=pending.url,
             )
-            pending.notified = run.workspace.mailer.notify(
-                pending.email, i18n.text("mail_remind_subject", run.lang), body
+            outcome = deliver_once(
+                ledger,
+                token,
+                partial(
+                    mailer.notify,
+                    pending.email,
+                    i18n.text("mail_remind_subject", run.lang),
+                    body,
+                    key=f"remind/{token}",
+                ),
+                partial(mailer.delivered, f"remind/{token}"),
             )
-            if pending.notified:
-                run.journal("remind", "sent", token)
-                already.add(token)
+            pending.notified = outcome == "sent"
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
     for p in report.pending:

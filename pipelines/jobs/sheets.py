@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pipelines import i18n, rating_sheet
 from pipelines.domain.models import Application, Assignment, Expert, Group, Problem, Rating
 from pipelines.jobs.common import Run, fmt_time, stage_title
-from pipelines.ports import BackendError, NotFound, SheetKey, SheetRef, SheetSpec
+from pipelines.ports import BackendError, NotFound, SheetKey, SheetRef, SheetSpec, Unreadable
 
 
 def share_message(run: Run, stage: int, group_name: str, deadline: str, file: str = "") -> str:
@@ -26,9 +26,17 @@ def share_message(run: Run, stage: int, group_name: str, deadline: str, file: st
     return message
 
 
+def identity(run: Run, stage: int, group_id: str, email: str, apps: list[Application]) -> rating_sheet.SheetIdentity:
+    """What the sheet of this expert, stage and group must carry (13 item 1)."""
+    return rating_sheet.sheet_identity(
+        run.config, edition=run.edition_key, stage=stage, group=group_id, expert=email, applications=apps
+    )
+
+
 def sheet_spec(run: Run, stage: int, group: Group, expert: Expert, apps: list[Application]) -> SheetSpec:
     deadline = fmt_time(run.config.calendar.stage_close(stage), run.config)
     grid = rating_sheet.build_grid(
+        identity=identity(run, stage, group.id, expert.email, apps),
         config=run.config,
         stage=stage,
         group_name=group.name,
@@ -56,35 +64,41 @@ def sheet_ref(run: Run, a: Assignment) -> SheetRef:
     return SheetRef(SheetKey(run.edition_key, a.stage, a.group, a.expert.email), a.sheet_id, a.sheet_url)
 
 
-def missing_sheet(a: Assignment, exc: BackendError) -> Problem:
-    """A rating sheet that is gone (deleted, or moved out of the pipeline's reach): one problem that
-    says what to do, instead of the same failure on every tick."""
+def unreadable(run: Run, a: Assignment, exc: BackendError) -> Problem:
+    """A sheet that is missing or cannot be read, as a problem saying what to do (13 item 3)."""
     return Problem(
         a.expert.email,
         None,
         a.sheet_url,
-        f"the rating sheet of {a.expert.email} is missing ({exc}): restore it (Drive's trash keeps it "
-        "30 days) and run the tick again, or record a decision for this group in contest.yaml",
+        f"the sheet could not be read: {exc.message or exc}. Restore the file, or re-create it from its "
+        f"last frozen copy with `contest recreate-sheet {a.stage} {a.expert.email} --group {a.group}`, "
+        "or record a close_incomplete decision",
     )
 
 
 def read_assignment(run: Run, a: Assignment, *, require_complete: bool = False) -> tuple[list[Rating], list[Problem]]:
-    """One expert's ratings and the problems in their sheet; a sheet that cannot be read is a problem."""
+    """One expert's ratings and the problems in their sheet. A sheet that is missing or cannot be
+    read, or is not this expert's (its identity, 13 item 1), is a problem and nothing is counted;
+    any other failure (a full disk, a refused permission, Google down) is raised: `Error:` and the
+    next tick resumes."""
     apps = run.state.counting()
+    expected = [apps[i] for i in a.application_ids if i in apps]
     try:
-        cells = run.workspace.sheets.read(sheet_ref(run, a))
-    except NotFound as exc:
-        return [], [missing_sheet(a, exc)]
-    except BackendError as exc:
-        return [], [Problem(a.expert.email, None, a.sheet_url, f"the sheet could not be read: {exc}")]
-    return rating_sheet.read_sheet(
+        tabs = run.workspace.sheets.read_tabs(sheet_ref(run, a))
+    except (NotFound, Unreadable) as exc:
+        return [], [unreadable(run, a, exc)]
+    cells, problems = rating_sheet.pick_tab(tabs, identity(run, a.stage, a.group, a.expert.email, expected), run.lang)
+    if cells is None:
+        return [], problems
+    ratings, found = rating_sheet.read_sheet(
         cells=cells,
-        expected=[apps[i] for i in a.application_ids if i in apps],
+        expected=expected,
         expert_email=a.expert.email,
         config=run.config,
         lang=run.lang,
         require_complete=require_complete,
     )
+    return ratings, problems + found
 
 
 @dataclass

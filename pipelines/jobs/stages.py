@@ -27,8 +27,8 @@ from pipelines.i18n import say, state_label, text
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
 from pipelines.jobs.remind import tell_left_out
-from pipelines.jobs.sheets import missing_sheet, read_assignment, share_message, sheet_ref, sheet_spec
-from pipelines.ports import NotFound
+from pipelines.jobs.sheets import read_assignment, share_message, sheet_ref, sheet_spec, unreadable
+from pipelines.ports import NotFound, Unreadable
 
 
 class StageError(Exception):
@@ -187,16 +187,16 @@ def gather(run: Run, stage: int) -> tuple[dict[Key, list[Rating]], dict[Key, lis
     """Freeze every sheet first, then read them all; a sheet that cannot be read is a problem, not a stop.
     Ratings and problems come back by group (an expert may sit on two commissions)."""
     sheets = run.state.sheets(stage)
-    missing: dict[str, NotFound] = {}
-    for a in run.each(f"stage {stage}: freezing sheets", sheets):
+    lost: dict[int, Problem] = {}  # a sheet missing or unreadable at the freeze: a problem, not a stop
+    for i, a in enumerate(run.each(f"stage {stage}: freezing sheets", sheets)):
         try:
             run.workspace.sheets.freeze(sheet_ref(run, a))
-        except NotFound as exc:  # deleted: a problem of its group, not a stop of every tick
-            missing[a.sheet_id] = exc
+        except (NotFound, Unreadable) as exc:
+            lost[i] = unreadable(run, a, exc)
     ratings: dict[Key, list[Rating]] = {}
     problems: dict[Key, list[Problem]] = {}
-    for a in run.each(f"stage {stage}: reading sheets", sheets):
-        got, found = ([], [missing_sheet(a, missing[a.sheet_id])]) if a.sheet_id in missing else read_assignment(run, a)
+    for i, a in enumerate(run.each(f"stage {stage}: reading sheets", sheets)):
+        got, found = ([], [lost[i]]) if i in lost else read_assignment(run, a)
         ratings.setdefault((stage, a.group), []).extend(got)
         problems.setdefault((stage, a.group), []).extend(found)
     return ratings, problems

@@ -417,6 +417,36 @@ def test_form_responses_have_stable_unique_keys_and_text_answers(backend):
     assert all(isinstance(k, str) and isinstance(v, str) for r in first for k, v in r.answers.items())
 
 
+def test_read_tabs_gives_every_tab_the_first_as_read_gives_it(backend):
+    sheets = backend.ws.sheets
+    ref = sheets.ensure(_spec())
+    sheets.write_as_expert(ref, {(2, 1): 8})
+    tabs = sheets.read_tabs(ref)
+    assert tabs[0].title == "Бағалау" and tabs[0].cells == sheets.read(ref)
+    assert _values(tabs[0].cells, (2, 1)) == [8]
+
+
+def test_recreate_makes_the_sheet_again_writable_without_a_second_share_notice(backend):
+    sheets = backend.ws.sheets
+    ref = sheets.ensure(_spec())
+    sheets.write_as_expert(ref, {(2, 1): 8})
+    sheets.freeze(ref)
+    again = sheets.recreate(_spec())
+    sheets.write_as_expert(again, {(2, 2): 9})  # writable: not frozen
+    cells = sheets.read(again)
+    assert _values(cells, (2, 2)) == [9]
+    assert backend.told(EXPERT) <= 2  # at most the share of a new file (Google); never a repeat of the old
+    tokens = [k.token() for k in sheets.made()]  # (Google lists the config's edition only)
+    assert tokens.count(_spec().key.token()) == (1 if tokens else 0)  # one sheet under the key
+
+
+def test_delivered_tells_whether_a_keyed_message_went_out_or_that_it_cannot_tell(backend):
+    mailer = backend.ws.mailer
+    assert mailer.delivered("remind/x") in (False, None)
+    sent = mailer.notify("a.seitkali@atu.edu.kz", "s", "b", key="remind/x")
+    assert mailer.delivered("remind/x") in ((True, None) if sent else (False, None))
+
+
 def test_notify_reaches_the_addressee_or_says_it_cannot(backend):
     sent = backend.ws.mailer.notify("a.seitkali@atu.edu.kz", "Еске салу: мерзімі 05.03.2027", "Бағалау парағы")
     assert sent in (True, False)

@@ -415,3 +415,46 @@ def test_the_wait_for_missing_ratings_names_both_ways_out_with_the_config_to_add
     for lang, words in (("kk", "парақтар түзетуге қайта ашылады"), ("ru", "листы откроются для исправления")):
         said = i18n.say(waiting, lang)
         assert line in said and "calendar.stage1_close" in said and words in said
+
+
+# --- an expert who stands aside (13) ----------------------------------------------------------
+def test_a_recused_rating_never_counts_and_the_quorum_is_checked_without_it():
+    from dataclasses import replace
+
+    apps, asg = _group(2, emails=("a@atu.kz", "b@atu.kz", "c@atu.kz"))
+    ratings = [rating(e, d, 8) for e in ("a@atu.kz", "b@atu.kz") for d in ("D1", "D2")]
+    ratings.append(replace(rating("c@atu.kz", "D1", 1), recused=True))  # scores typed, then the mark
+    ratings.append(rating("c@atu.kz", "D2", 2))
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[],
+    )
+    by = {s.application_id: s for s in out.standings}
+    assert by["D1"].raters == 2 and by["D1"].score == 56.0  # c's 1s are not in it
+    assert by["D2"].raters == 3
+    assert out.ready
+
+
+def test_a_der_short_of_quorum_because_of_a_recusal_waits_without_naming_who_stood_aside():
+    from dataclasses import replace
+
+    apps, asg = _group(1, emails=("a@atu.kz", "b@atu.kz"))
+    ratings = [rating("a@atu.kz", "D1", 8), replace(rating("b@atu.kz", "D1", 9), recused=True)]
+    out = close_group(
+        stage=1,
+        group="IS",
+        applications=apps,
+        assignments=asg,
+        ratings=ratings,
+        problems=[],
+        rules=make_rules(),
+        decisions=[],
+    )
+    assert not out.ready and len(out.waiting) == 1
+    assert "b@atu.kz" not in out.waiting[0] and "1 complete rating" in out.waiting[0]

@@ -452,7 +452,11 @@ class GoogleMailer:
     def __init__(self, c: Clients):
         self.c = c
 
-    def notify(self, to: str, subject: str, body: str) -> bool:
+    def delivered(self, key: str) -> bool | None:
+        """Not looked up in Gmail: unknown, so deliver_once never sends twice."""
+        return None
+
+    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
         return send_mail(self.c, to, subject, body)
 
 

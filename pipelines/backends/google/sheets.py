@@ -14,7 +14,18 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
-from pipelines.ports import BackendError, Cell, SheetGrid, SheetKey, SheetRef, SheetSpec, a1, grid_digest
+from pipelines.ports import (
+    BackendError,
+    Cell,
+    SheetGrid,
+    SheetKey,
+    SheetRef,
+    SheetSpec,
+    SheetTab,
+    Unreadable,
+    a1,
+    grid_digest,
+)
 
 from .control import GoogleControlStore, extended, from_extended, json_value, pixels, sheet_url
 from .drive import (
@@ -303,6 +314,15 @@ class GoogleRatingSheets:
             None,
         )
 
+    def recreate(self, spec: SheetSpec) -> SheetRef:
+        """A sheet deleted from Drive is no longer found by its key: `ensure` makes it again. One
+        that is still there is Google's own and readable: it is kept, unfrozen."""
+        self._complete.discard(spec.key.token())
+        self._index.pop(spec.key.edition, None)  # listed again: a deleted sheet is no longer found
+        ref = self.ensure(spec)
+        self.unfreeze(ref)
+        return ref
+
     def freeze(self, ref: SheetRef) -> None:
         """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
         keep = set(self._editors())
@@ -368,15 +388,19 @@ class GoogleRatingSheets:
             send_mail(self.c, ref.key.expert, str(name), f"{message}\n\n{ref.url}")
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
-        """The sheet as it is. Read at the close (a sheet this run froze), its digest is recorded
-        in the file's appProperties (frozen_digest, with modifiedTime pinned in frozen_modified);
-        read again at a later close of a waiting stage, a different digest means someone edited the
-        frozen sheet: it is refused (the stage's problem), never taken in."""
-        grid = self._read(ref)
+        tabs = self.read_tabs(ref)
+        return tabs[0].cells if tabs else []
+
+    def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
+        """Every tab as it is. Read at the close (a sheet this run froze), the digest of its tabs is
+        recorded in the file's appProperties (frozen_digest, with modifiedTime pinned in
+        frozen_modified); read again at a later close of a waiting stage, a different digest means
+        someone edited the frozen sheet: it is refused (the stage's problem), never taken in."""
+        tabs = self._fetch(ref)
         if ref.id in self.frozen:
             with self.c.stats.operation("record frozen sheet"):
-                self._record_freeze(ref, grid_digest(grid))
-        return grid
+                self._record_freeze(ref, _digest(tabs))
+        return tabs
 
     def _record_freeze(self, ref: SheetRef, digest: str) -> None:
         known = self._sheets(ref.key.edition).get(ref.key.token()) or {}
@@ -385,7 +409,7 @@ class GoogleRatingSheets:
         if held == digest:
             return
         if held:
-            raise BackendError(
+            raise Unreadable(
                 f"{ref.url}: the rating sheet changed after the freeze (by someone who can still edit it) "
                 "and is not used; restore its earlier version (File > Version history) or record a "
                 "decision for this group in contest.yaml"
@@ -433,7 +457,7 @@ class GoogleRatingSheets:
                 if not props.get("frozen_digest") or f.get("modifiedTime") == props.get("frozen_modified"):
                     continue
                 ref = SheetRef(_sheet_key(props), f["id"], sheet_url(f["id"]))
-                if grid_digest(self._read(ref)) != props["frozen_digest"]:
+                if _digest(self._fetch(ref)) != props["frozen_digest"]:
                     out.append(
                         {
                             "sheet": f["id"],
@@ -443,30 +467,20 @@ class GoogleRatingSheets:
                     )
         return out
 
-    def _read(self, ref: SheetRef) -> list[list[ScoreCell]]:
+    def _fetch(self, ref: SheetRef) -> list[SheetTab]:
         with self.c.stats.operation("read sheet at close" if ref.id in self.frozen else "read sheet"):
             meta = self.c.run(
                 "sheets",
                 self.c.spreadsheets.get(
                     spreadsheetId=ref.id,
                     includeGridData=True,
-                    fields="sheets.data.rowData.values(userEnteredValue,effectiveValue)",
+                    fields="sheets(properties.title,data.rowData.values(userEnteredValue,effectiveValue))",
                 ),
             )
-        sheets = meta.get("sheets") or [{}]
-        rows = [row.get("values", []) for row in ((sheets[0].get("data") or [{}])[0].get("rowData") or [])]
-        width = max((len(r) for r in rows), default=0)
-        grid = []
-        for r, row in enumerate(rows):
-            out = []
-            for c in range(width):
-                cell = row[c] if c < len(row) else {}
-                entered = cell.get("userEnteredValue") or {}
-                formula = entered.get("formulaValue")
-                value = from_extended(cell.get("effectiveValue") if "effectiveValue" in cell or formula else entered)
-                out.append(ScoreCell(value, formula, a1(r, c)))
-            grid.append(out)
-        return grid
+        return [
+            SheetTab(str((sheet.get("properties") or {}).get("title", "")), _tab_cells(sheet))
+            for sheet in (meta.get("sheets") or [{}])
+        ]
 
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """As typed into the sheet (USER_ENTERED): "=…" becomes a formula, "8" a number. Refused on a
@@ -498,3 +512,24 @@ class GoogleRatingSheets:
                     if _direct(p) and p["role"] != "owner" and who != (self.c.whoami() or "").lower():
                         out.append({"sheet": f["id"], "email": who, "role": p["role"]})
         return out
+
+
+def _digest(tabs: list[SheetTab]) -> str:
+    """What a freeze records of a sheet: every cell of every tab."""
+    return grid_digest([row for tab in tabs for row in tab.cells])
+
+
+def _tab_cells(sheet: dict[str, Any]) -> list[list[ScoreCell]]:
+    rows = [row.get("values", []) for row in ((sheet.get("data") or [{}])[0].get("rowData") or [])]
+    width = max((len(r) for r in rows), default=0)
+    grid = []
+    for r, row in enumerate(rows):
+        out = []
+        for c in range(width):
+            cell = row[c] if c < len(row) else {}
+            entered = cell.get("userEnteredValue") or {}
+            formula = entered.get("formulaValue")
+            value = from_extended(cell.get("effectiveValue") if "effectiveValue" in cell or formula else entered)
+            out.append(ScoreCell(value, formula, a1(r, c)))
+        grid.append(out)
+    return grid

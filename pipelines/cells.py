@@ -1,0 +1,60 @@
+"""What a spreadsheet cell can hold, decided once for every control store (issue 13 item 5).
+
+An .xlsx cell holds at most 32,767 characters and no XML-illegal character (C0 controls but tab,
+newline and carriage return; U+FFFE, U+FFFF and the other non-characters; lone surrogates); a Google
+Sheets cell holds at most 50,000. One pasted character or one very long answer must never block the
+edition, and nothing may be lost: the cell gets what it can hold and a note, and the whole text is
+kept outside the cell (`keep`, a side file on the edition's drive) and named in the note. The rule
+is the same for both backends (the smaller limit), and a fitted cell fits as it is, so a table
+written once is unchanged the next time: the registry settles after one write."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+CELL_LIMIT = 32_767  # xlsx; Google Sheets' 50,000 is larger, so one rule serves both
+_NONCHARS = "".join(f"\\U{(plane << 16) | 0xFFFE:08x}\\U{(plane << 16) | 0xFFFF:08x}" for plane in range(17))
+UNSTORABLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARS.encode().decode("unicode_escape") + "]"
+)
+
+Keep = Callable[[str], str]  # the whole text -> where it is kept (a path or URL)
+
+
+def fit(value: Any, keep: Keep | None) -> Any:
+    """The value as a cell can hold it: text cleaned of what a cell cannot hold and cut to the
+    limit, with a note naming where the whole text is; anything else unchanged."""
+    if not isinstance(value, str):
+        return value
+    cleaned = UNSTORABLE.sub("", value.replace("\x0b", "\n"))
+    removed = len(value) - len(cleaned)
+    if len(cleaned) <= CELL_LIMIT:
+        # characters no cell holds dropped (a vertical tab, Word's line break, made a newline);
+        # the answer as given stays whole in the registry's raw JSON (`escape_unstorable`)
+        return cleaned
+    where = keep(value) if keep is not None else "(not kept)"
+    notes = [f"{len(value)} characters, more than a cell holds"]
+    if removed:
+        notes.append(f"{removed} character(s) a spreadsheet cannot hold removed")
+    note = f" […] [{'; '.join(notes)}; the whole text: {where}]"
+    if len(cleaned) + len(note) > CELL_LIMIT:
+        cleaned = cleaned[: CELL_LIMIT - len(note)]
+    return cleaned + note
+
+
+def escape_unstorable(json_text: str) -> str:
+    """JSON text with every character no cell can hold written as its \\u escape: still the same
+    JSON (it loads back to the exact answer), and storable in any cell."""
+    return UNSTORABLE.sub(lambda m: "".join(f"\\u{u:04x}" for u in _utf16(m.group())), json_text)
+
+
+def _utf16(ch: str) -> list[int]:
+    data = ch.encode("utf-16-be", "surrogatepass")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def fits(value: Any) -> bool:
+    """Whether a cell holds the value as it is."""
+    return not isinstance(value, str) or (len(value) <= CELL_LIMIT and not UNSTORABLE.search(value))
