@@ -165,6 +165,14 @@ class _Entry(dict):
         self._owner.changed(self._token)
 
 
+PARTS = ("documents", "sheets", "messages")  # messages: the exactly-once ledger of notices (ManifestLedger)
+
+
+def _state(value: Any) -> dict[str, Any]:
+    """A message ledger entry (older manifests held the bare state)."""
+    return value if isinstance(value, dict) else {"state": str(value)}
+
+
 class Manifest:
     """manifest.json: what the pipeline created, under its idempotency key.
 
@@ -179,7 +187,7 @@ class Manifest:
         self.path = root / "manifest.json"
         self.log = root / "manifest.log"
         self._changed: set[tuple[str, str]] = set()
-        data: Any = {"documents": {}, "sheets": {}}
+        data: Any = {"documents": {}, "sheets": {}, "messages": {}}
         self._snapshot_bytes = 0
         if self.path.exists():
             raw = self.path.read_bytes()
@@ -201,6 +209,7 @@ class Manifest:
             **data,
             "documents": _Entries(self, "documents", data["documents"]),
             "sheets": _Entries(self, "sheets", data["sheets"]),
+            "messages": _Entries(self, "messages", {k: _state(v) for k, v in (data.get("messages") or {}).items()}),
         }
         self._changed.clear()
 
@@ -214,7 +223,7 @@ class Manifest:
             try:
                 record = json.loads(line.decode("utf-8"))
                 part, token, entry = record["part"], record["token"], record["entry"]
-                if part not in ("documents", "sheets") or not isinstance(token, str):
+                if part not in PARTS or not isinstance(token, str):
                     raise ValueError(f"unknown part {part!r}")
             except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
                 if number == len(lines):  # the last append, cut short: its file is made again
@@ -224,9 +233,9 @@ class Manifest:
                     "restore the workspace from a backup before running jobs"
                 ) from None
             if entry is None:
-                data[part].pop(token, None)
+                data.setdefault(part, {}).pop(token, None)
             else:
-                data[part][token] = entry
+                data.setdefault(part, {})[token] = entry
         problem = _manifest_problem(data)
         if problem:
             raise BackendError(
@@ -1013,11 +1022,12 @@ class ManifestLedger:
         self.manifest = manifest
 
     def message_state(self, key: str) -> str | None:
-        return (self.manifest.data.get("messages") or {}).get(key)
+        entry = self.manifest.data["messages"].get(key)
+        return entry.get("state") if entry else None
 
     def record_message(self, key: str, state: str) -> None:
-        self.manifest.data.setdefault("messages", {})[key] = state
-        self.manifest.save()
+        self.manifest.data["messages"][key] = {"state": state}
+        self.manifest.save()  # an entry of its own in the log: durable before the message goes
 
 
 class LocalMailer:

@@ -13,12 +13,13 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.models import Application, Status
 from pipelines.domain.state import StageState
-from pipelines.jobs.common import Run, fmt_time, stage_title
-from pipelines.ports import DocKey
+from pipelines.jobs.common import JournalLedger, Run, fmt_time, stage_title
+from pipelines.ports import DocKey, deliver_once
 from pipelines.registry import local_reason
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -110,30 +111,41 @@ def due(run: Run) -> list[Notification]:
     return out
 
 
+DONE = ("sent", "listed")  # a message that went, or was handed to CDB; "intended" alone is resolved by deliver
+
+
 def recorded(run: Run) -> set[str]:
     """The keys already sent or listed: the journal's notify rows, and those a tick held in its row."""
     keys: set[str] = set()
     for row in run.edition.journal:
         action, detail = str(row.get("action")), row.get("detail")
-        if action == ACTION:
+        if action == ACTION and str(row.get("outcome")) in DONE:
             keys.add(str(detail))
         elif action == "tick" and detail:
             try:
                 jobs = json.loads(str(detail)).get("jobs", [])
             except (ValueError, AttributeError):
                 continue
-            keys |= {str(j.get("detail")) for j in jobs if isinstance(j, dict) and j.get("action") == ACTION}
+            keys |= {
+                str(j.get("detail"))
+                for j in jobs
+                if isinstance(j, dict) and j.get("action") == ACTION and j.get("outcome") in DONE
+            }
     return keys
 
 
 def deliver(run: Run, n: Notification) -> bool:
-    """Send one message and record its key; False when this backend cannot mail (CDB sends it).
-
-    The one place a notification leaves the pipeline: recording intent and delivery per message
-    belongs here."""
-    sent = run.workspace.mailer.notify(n.to, n.subject, n.body)
-    run.journal(ACTION, "sent" if sent else "listed", n.key)
-    return sent
+    """Send one message exactly once (ports.deliver_once): recorded as intended before it is sent
+    and as sent after, so a crash between the two is resolved by the next run, never sent twice.
+    False when this backend cannot mail (the message is listed for CDB instead)."""
+    ledger, mailer, key = JournalLedger(run, ACTION), run.workspace.mailer, f"{ACTION}/{n.key}"
+    outcome = deliver_once(
+        ledger, n.key, partial(mailer.notify, n.to, n.subject, n.body, key=key), partial(mailer.delivered, key)
+    )
+    if outcome == "not-sent":
+        ledger.record_message(n.key, "listed")
+        return False
+    return True
 
 
 def notify(run: Run, *, send: bool = True) -> NotifyReport:

@@ -104,7 +104,8 @@ def _tick(run: Run) -> list[str]:
         except Exception:  # the store itself may be what failed; the original error is what matters
             pass
         raise
-    if actions:  # the applicants hear what the moves decided (each message once: jobs/notify.py)
+    if run.state.applications:  # the applicants hear what was decided, each message once (jobs/notify.py);
+        # every tick, so that one a crash or a failed send left behind goes out with the next tick
         from pipelines.jobs.notify import notify
 
         try:

@@ -18,7 +18,7 @@ def test_a_manifest_json_written_before_the_log_existed_is_read_as_it_was(tmp_pa
     old = {"documents": {"k": _entry(1)}, "sheets": {"s": {"path": "drive/a.xlsx", "sharing": {"a@b": "writer"}}}}
     (tmp_path / "manifest.json").write_text(json.dumps(old, ensure_ascii=False, indent=1), encoding="utf-8")
     m = Manifest(tmp_path)
-    assert m.data == old
+    assert m.data == {**old, "messages": {}}  # (an empty ledger of notices added)
     assert not (tmp_path / "manifest.log").exists()  # reading writes nothing
 
 
@@ -109,3 +109,14 @@ def test_documents_put_by_a_job_are_known_to_the_next_run(tmp_path):
     assert sorted(d.key.subject for d in later.documents()) == [k.subject for k in keys]
     again = later.put(keys[3], ["intake"], "form01_DER-003.docx", b"letter DER-003")
     assert not again.changed
+
+
+def test_the_ledger_of_notices_survives_in_the_log_like_any_entry(tmp_path):
+    """13 item 4: "intended" and "sent" are durable as soon as they are recorded, before compaction."""
+    from pipelines.backends.local import ManifestLedger
+
+    ledger = ManifestLedger(Manifest(tmp_path))
+    ledger.record_message("share/s1/a@atu.kz", "intended")
+    assert ManifestLedger(Manifest(tmp_path)).message_state("share/s1/a@atu.kz") == "intended"  # a new process
+    ledger.record_message("share/s1/a@atu.kz", "sent")
+    assert ManifestLedger(Manifest(tmp_path)).message_state("share/s1/a@atu.kz") == "sent"

@@ -89,3 +89,50 @@ def test_dry_run_shows_and_records_nothing(edition):
     assert result.exit_code == 0, result.output
     assert "жіберілер еді 0" in result.output  # the opening tick told everyone already
     assert len(table_rows(edition, "journal")) == rows
+
+
+def _journal_outcome(edition: Path, detail: str, outcome: str) -> None:
+    """Rewrite the journal as a crash would have left it: `detail`'s "sent" row reads `outcome`."""
+    from openpyxl import load_workbook
+
+    path = workspace_dir(edition) / "control.xlsx"
+    wb = load_workbook(path)
+    ws = wb["Журнал"]
+    header = [c.value for c in ws[1]]
+    action, result, what = (header.index(h) for h in ("Әрекет", "Нәтиже", "Мәліметтер"))
+    for row in ws.iter_rows(min_row=2):
+        if row[action].value == "notify" and row[what].value == detail and row[result].value == "sent":
+            row[result].value = outcome
+    wb.save(path)
+
+
+def test_a_crash_after_sending_and_before_recording_never_sends_twice(edition):
+    """13 item 4: each notice is recorded as intended before it goes and as sent after; a crash in
+    between (the .eml written, "sent" never recorded) is resolved by the next run: not sent again."""
+    from pipelines.jobs.common import JournalLedger
+
+    later = config_of(edition).calendar.intake_close + timedelta(hours=1)
+    victim = next(str(r["detail"]) for r in table_rows(edition, "journal") if r["action"] == "notify")
+    before = sorted(p.name for p in files(workspace_dir(edition) / "outbox", "*.eml"))
+    _journal_outcome(edition, victim, "intended")
+    assert JournalLedger(run_at(edition, later), "notify").message_state(victim) == "intended"
+    notify(run_at(edition, later))
+    assert sorted(p.name for p in files(workspace_dir(edition) / "outbox", "*.eml")) == before
+    assert JournalLedger(run_at(edition, later), "notify").message_state(victim) == "sent"
+
+
+def test_a_crash_before_sending_sends_the_message_on_the_next_run(edition):
+    """The intent recorded, the .eml never written: the next run sends it, once."""
+    later = config_of(edition).calendar.intake_close + timedelta(hours=1)
+    victim = next(str(r["detail"]) for r in table_rows(edition, "journal") if r["action"] == "notify")
+    outbox = workspace_dir(edition) / "outbox"
+    before = sorted(p.name for p in files(outbox, "*.eml"))
+    import hashlib
+
+    named = outbox / f"{hashlib.sha256(f'notify/{victim}'.encode()).hexdigest()[:12]}.eml"  # by its key
+    assert named.name in before
+    named.unlink()
+    _journal_outcome(edition, victim, "intended")
+    notify(run_at(edition, later))
+    notify(run_at(edition, later + timedelta(minutes=5)))
+    assert sorted(p.name for p in files(outbox, "*.eml")) == before  # back, and only once

@@ -29,6 +29,7 @@ def _edition(root, crash: tuple[int, bool] | None):
     cal = config.calendar
     tick(Run(config=config, workspace=factory(config), now=cal.intake_open + timedelta(days=7)))
     fake = factory(config).stats["fake"]
+    fake.sleep(300)  # cron's next tick, minutes later: a new process starts with an empty rate limiter
     opening = cal.intake_close + timedelta(minutes=5)
     crashed = False
     if crash is not None:
@@ -38,6 +39,7 @@ def _edition(root, crash: tuple[int, bool] | None):
     except SimulatedCrash:
         crashed = True
     later = opening + timedelta(seconds=LEASE_SECONDS + 60)  # the crashed tick's lease has lapsed
+    fake.sleep(300)
     tick(Run(config=config, workspace=factory(config), now=later))  # a new process
     state = Run(config=config, workspace=factory(config), now=later).state
     files = Counter((f.mime_type, f.name) for f in fake.files.values() if not f.is_root and not f.trashed)
