@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from pipelines import i18n
-from pipelines.cells import escape_unstorable
+from pipelines.cells import UNSTORABLE, escape_unstorable
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.models import Application, Author, Reason, Response, Status
 from pipelines.tables import SCHEMA_DIR
@@ -50,7 +50,7 @@ def authors_text(authors: list[Author]) -> str:
 
 def to_row(app: Application, lang: str) -> dict[str, Any]:
     r = app.response
-    return {
+    row = {
         "id": app.id,
         "status": app.status.value,  # the code, read back by the jobs
         "status_local": i18n.status_label(app.status.value, lang),
@@ -79,6 +79,26 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
         "_reasons": [x.as_dict() for x in app.reasons],
         "_authors": [a.__dict__ for a in r.authors],
     }
+    row["cell_notes"] = cell_notes(row, lang)
+    return row
+
+
+def cell_notes(row: dict[str, Any], lang: str) -> str:
+    """A note on the registry row for each answer that held characters no spreadsheet cell can
+    (U+FFFE, control characters …): they are left out of the cell, and the raw column keeps the
+    answer exactly as given (13 item 5)."""
+    from pipelines.tables import columns as keys
+    from pipelines.tables import headers
+
+    label = dict(zip(keys("registry"), headers("registry", lang)))
+    notes = []
+    for key, value in row.items():
+        if key == "raw" or key.startswith("_") or not isinstance(value, str):
+            continue
+        removed = len(UNSTORABLE.findall(value))
+        if removed:
+            notes.append(i18n.text("cell_chars_removed", lang, column=label.get(key, key), n=removed))
+    return LIST_SEPARATOR.join(notes)
 
 
 def _split(value: Any) -> list[str]:

@@ -72,7 +72,7 @@ def unreadable(run: Run, a: Assignment, exc: BackendError) -> Problem:
         a.sheet_url,
         f"the rating sheet of {a.expert.email} "
         + ("is missing" if isinstance(exc, NotFound) else "could not be read")
-        + f": {exc.message or exc}. Restore the file (on Google, Drive's trash keeps it 30 days), or "
+        + f": {exc.message or exc}. To go on, restore it (on Google, Drive's trash keeps it 30 days), or "
         f"re-create it from its last frozen copy with `contest recreate-sheet {a.stage} {a.expert.email} "
         f"--group {a.group}`, or record a close_incomplete decision",
     )

@@ -70,6 +70,8 @@ def test_unstorable_characters_and_a_huge_answer_never_block_intake(tmp_path):
     registry = table_rows(config_path, "registry")
     odd = next(r for r in registry if r["title"] == ROWS[0][4])  # removed from the cell
     assert rows[0][4] in json.loads(odd["raw"]).values()  # the answer as given, whole, in the raw JSON
+    assert "«3. СББР атауы»: кестеге сыймайтын 3 таңба" in odd["cell_notes"]  # and the row says so
+    assert all(not r["cell_notes"] for r in registry if r is not odd)
     long_row = next(r for r in registry if r["title"] == ROWS[2][4])
     assert "more than a cell holds" in long_row["justification"]
     side = Path(long_row["justification"].rsplit("the whole text: ", 1)[1].rstrip("]"))
