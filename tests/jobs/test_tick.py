@@ -164,15 +164,21 @@ def test_the_calendar_has_eleven_points(calendar):
 
 
 def test_the_journal_has_one_row_per_run(calendar):
+    """One tick row per run. The only other rows are the message ledger's (a notice "intended"
+    before it goes, "sent" after: written at once, so a crash cannot lose them, 13 item 4); a second
+    tick at the same moment sends nothing, so it adds its tick row alone."""
     for point in calendar.points:
         before, after_first, after_second = point.journal_rows
-        assert (after_first - before, after_second - after_first) == (1, 1), point.label
+        assert after_first - before >= 1 and after_second - after_first == 1, point.label
     journal = table_rows(calendar.config_path, "journal")
-    assert len(journal) == calendar.ticks
-    assert {r["action"] for r in journal} == {"tick"}
-    outcomes = [r["outcome"] for r in journal]
+    ticks = [r for r in journal if r["action"] == "tick"]
+    assert len(ticks) == calendar.ticks
+    ledger = [r for r in journal if r["action"] != "tick"]
+    assert {r["action"] for r in ledger} <= {"notify", "remind"}
+    assert {r["outcome"] for r in ledger} <= {"intended", "sent", "listed", "left out"}
+    outcomes = [r["outcome"] for r in ticks]
     assert "stage 1 closed, stage 2 opened" in outcomes and "nothing due" in outcomes
-    for row in journal:
+    for row in ticks:
         json.loads(row["detail"])  # machine-readable
 
 
