@@ -38,25 +38,20 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         )
     rejected = [a for a in status["applications"] if a["registry_status"] == "rejected"]
     if rejected:
-        table = Table(
-            i18n.text("col_id", lang),
-            i18n.text("col_title", lang),
-            i18n.text("col_reasons", lang),
-            title=i18n.text("status_rejected_title", lang),
-            show_lines=False,
-        )
+        table = _table(lang, "status_rejected_title", "col_id", "col_title", "col_reasons", show_lines=False)
         for a in rejected:
             table.add_row(a["id"], a["title"][:50], _reasons(a["reasons"], lang))
         console.print(table)
-    stages = Table(
-        i18n.text("col_stage", lang),
-        i18n.text("col_state", lang),
-        i18n.text("col_group", lang),
-        i18n.text("col_sheets_complete", lang),
-        i18n.text("col_incomplete", lang),
-        i18n.text("col_selected", lang),
-        i18n.text("col_waiting", lang),
-        title=i18n.text("status_stages_title", lang),
+    stages = _table(
+        lang,
+        "status_stages_title",
+        "col_stage",
+        "col_state",
+        "col_group",
+        "col_sheets_complete",
+        "col_incomplete",
+        "col_selected",
+        "col_waiting",
     )
     for stage in status["stages"]:
         state = i18n.state_label(stage["state"], lang)
@@ -82,31 +77,24 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         for x in g.get("left_out", [])
     ]
     if left_out:  # ratings not counted at a close: named, so that nobody is left out silently
-        table = Table(
-            i18n.text("col_stage", lang),
-            i18n.text("col_group", lang),
-            i18n.text("col_expert", lang),
-            i18n.text("col_id", lang),
-            i18n.text("col_cell", lang),
-            i18n.text("col_why", lang),
-            title=i18n.text("status_left_out_title", lang),
+        table = _table(
+            lang, "status_left_out_title", "col_stage", "col_group", "col_expert", "col_id", "col_cell", "col_why"
         )
         for number, group, x in left_out:
             table.add_row(str(number), group, x.get("expert_name") or x["expert"], x["id"], x["cell"], x["why_local"])
         console.print(table)
     if status["winners"]:
         titles = {a["id"]: a["title"] for a in status["applications"]}
-        table = Table(
-            i18n.text("col_place", lang),
-            i18n.text("col_id", lang),
-            i18n.text("col_title", lang),
-            i18n.text("col_score", lang),
-            title=i18n.text("status_winners_title", lang),
-        )
+        table = _table(lang, "status_winners_title", "col_place", "col_id", "col_title", "col_score")
         for w in status["winners"]:
             table.add_row(str(w["place"]), w["id"], titles.get(w["id"], ""), f"{w['score']:.2f}")
         console.print(table)
     console.print(i18n.text("status_documents", lang, count=len(status["documents"])))
+
+
+def _table(lang: str, title: str, *columns: str, **options: Any) -> Table:
+    """A table whose title and column headers are message keys, in the edition's language."""
+    return Table(*(i18n.text(c, lang) for c in columns), title=i18n.text(title, lang), **options)
 
 
 def _reasons(reasons: list[dict[str, str]], lang: str) -> str:
