@@ -2,13 +2,20 @@
 
 Local PDF conversion runs LibreOffice (`soffice`); a fresh machine may not have it. Tests that need it
 carry `@pytest.mark.needs_libreoffice` and are skipped there with the reason below, so that `make test`
-passes with or without LibreOffice (`.ci/run` installs it where it can)."""
+passes with or without LibreOffice (`.ci/run` installs it where it can).
+
+Also the whole editions several modules start from, built once per run (see tests/editions.py)."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from editions import built_once, copy_edition, run_demo_cli
 
 LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); the PDF path is not tested"
@@ -29,3 +36,32 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if item.get_closest_marker("needs_libreoffice"):
             item.add_marker(skip)
+
+
+# --- whole editions built once per run (tests/editions.py) -----------------------------------------
+@dataclass(frozen=True)
+class FinishedDemo:
+    """`contest demo` run to the end through the CLI, once per test run."""
+
+    built_in: Path  # the folder the demo ran in (its output names it); shared by every test: never changed
+    output: str  # what the demo printed
+    renders: Counter  # how many times it rendered each kind of document
+
+    def copy(self, target: Path) -> Path:
+        """A private copy of the finished edition at `target`; returns its contest.yaml."""
+        return copy_edition(self.built_in, target)
+
+
+@pytest.fixture(scope="session")
+def finished_demo(tmp_path_factory) -> FinishedDemo:
+    def build(folder: Path) -> None:
+        output, renders = run_demo_cli(folder / "demo")
+        (folder / "output.txt").write_text(output, encoding="utf-8")
+        (folder / "renders.json").write_text(json.dumps(renders), encoding="utf-8")
+
+    folder = built_once(tmp_path_factory, "finished-demo", build)
+    return FinishedDemo(
+        built_in=folder / "demo",
+        output=(folder / "output.txt").read_text(encoding="utf-8"),
+        renders=Counter(json.loads((folder / "renders.json").read_text(encoding="utf-8"))),
+    )

@@ -5,7 +5,6 @@ against a large slowdown; the wall time is in benchmarks/bench_demo.py, which pr
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -13,33 +12,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from docx import Document
+from editions import CLEAN_ENV, run_demo_cli
 from openpyxl import load_workbook
 
-from pipelines import documents
 from pipelines.cli import cli
-
-CLEAN_ENV = {k: None for k in os.environ if k.startswith("CONTEST_")}
 
 
 def invoke(*args: str):
     return CliRunner().invoke(cli, list(args), env=CLEAN_ENV)
-
-
-def run_demo(directory: Path) -> tuple[str, Counter]:
-    """The demo's output and how many times it rendered each kind of document."""
-    renders: Counter = Counter()
-    render = documents.render
-
-    def counting_render(kind: str, lang: str, context: dict) -> bytes:
-        renders[kind] += 1
-        return render(kind, lang, context)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(documents, "render", counting_render)
-        result = invoke("demo", str(directory))
-    assert result.exit_code == 0, (result.output, result.exception)
-    assert "Traceback" not in result.output
-    return result.stdout, renders
 
 
 def rendered_once_each(renders: Counter, status: dict) -> bool:
@@ -61,18 +41,20 @@ def docx_text(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("demo") / "demo"
-    output, renders = run_demo(directory)
-    return directory, output, renders, status(directory)
+def demo(finished_demo, tmp_path_factory):
+    """The demo as run once for the whole test run (tests/conftest.py), copied here to be read: its
+    folder, what it printed, what it rendered, and its status."""
+    directory = finished_demo.copy(tmp_path_factory.mktemp("demo") / "demo").parent
+    return directory, finished_demo.output, finished_demo.renders, status(directory)
 
 
-def test_the_demo_names_the_winners_having_rendered_each_document_once(demo):
+def test_the_demo_names_the_winners_having_rendered_each_document_once(demo, finished_demo):
     directory, output, renders, st = demo
     assert rendered_once_each(renders, st), renders
     assert "1-орын:" in output and "3-орын:" in output
-    assert f"contest --config {directory / 'contest.yaml'} status" in output
-    assert (directory / "contest.yaml").exists() and (directory / "responses.csv").exists()
+    built_in = finished_demo.built_in  # the output names the folder the demo ran in
+    assert f"contest --config {built_in / 'contest.yaml'} status" in output
+    assert (built_in / "contest.yaml").exists() and (built_in / "responses.csv").exists()
 
 
 def test_status_shows_three_closed_stages_and_three_winners(demo):
@@ -136,9 +118,10 @@ def test_the_final_protocol_and_results(demo):
     assert "Нәтижелер" in wb.sheetnames
 
 
-def test_the_demo_twice_in_the_same_folder_gives_the_same_winners(demo):
-    directory, _, _, first = demo
-    output, renders = run_demo(directory)
+def test_the_demo_twice_in_the_same_folder_gives_the_same_winners(demo, finished_demo, tmp_path):
+    _, _, _, first = demo
+    directory = finished_demo.copy(tmp_path / "demo").parent  # the finished demo's folder, run again
+    output, renders = run_demo_cli(directory)
     again = status(directory)
     assert rendered_once_each(renders, again), renders
     assert again["winners"] == first["winners"]
@@ -146,8 +129,9 @@ def test_the_demo_twice_in_the_same_folder_gives_the_same_winners(demo):
     assert len(again["documents"]) == len(first["documents"])
 
 
-def test_without_libreoffice_the_demo_says_in_one_line_how_to_get_the_pdf(demo):
-    directory, output, _, st = demo
+def test_without_libreoffice_the_demo_says_in_one_line_how_to_get_the_pdf(demo, finished_demo):
+    _, output, _, st = demo
+    directory = finished_demo.built_in  # the folder the demo ran in, as its output names it
     about_pdf = [line for line in output.splitlines() if "results.pdf" in line]
     if shutil.which("soffice") or shutil.which("libreoffice"):
         assert about_pdf == [] and "results_pdf" in {d["kind"] for d in st["documents"]}

@@ -1,28 +1,37 @@
-"""Fixtures shared by the job tests: the demo edition just after stage 1 opened."""
+"""Fixtures shared by the job tests: the demo edition just after stage 1 opened, and just after
+stage 1 closed on a tie the department decided."""
 
 from __future__ import annotations
 
+import json
 import shutil
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from jobkit import config_of, run_at
+from editions import built_once, copy_edition
+from jobkit import SEED, close_stage1_with_a_decided_tie, config_of, run_at
 
 from pipelines.demo import write_edition
 from pipelines.jobs.tick import tick
 
-SEED = 2027
+
+def _open(folder: Path) -> None:
+    config_path = write_edition(folder, SEED)
+    cal = config_of(config_path).calendar
+    actions = tick(run_at(config_path, cal.intake_close + timedelta(minutes=5)))
+    assert "stage 1 opened" in actions
 
 
 @pytest.fixture(scope="session")
 def opened(tmp_path_factory) -> Path:
-    """The demo edition just after intake closed: stage 1 open, no sheet touched yet."""
-    config_path = write_edition(tmp_path_factory.mktemp("opened"), SEED)
-    cal = config_of(config_path).calendar
-    actions = tick(run_at(config_path, cal.intake_close + timedelta(minutes=5)))
-    assert "stage 1 opened" in actions
-    return config_path
+    """The demo edition just after intake closed: stage 1 open, no sheet touched yet.
+
+    Built once per test run for both xdist workers (tests/editions.py); each worker reads its own
+    copy, so that a test of one worker never reads a file a test of the other is writing."""
+    built = built_once(tmp_path_factory, "opened", _open)
+    return copy_edition(built, tmp_path_factory.mktemp("opened") / "edition")
 
 
 @pytest.fixture
@@ -31,3 +40,31 @@ def edition(opened, tmp_path) -> Path:
     target = tmp_path / "edition"
     shutil.copytree(opened.parent, target)
     return target / "contest.yaml"
+
+
+@dataclass(frozen=True)
+class Stage1Closed:
+    config_path: Path  # a private copy of the edition
+    order: list[str]  # the tied DERs in the order the department decided
+    titles: dict[str, str]  # DER id -> title
+
+
+@pytest.fixture(scope="session")
+def stage1_closed_build(opened, tmp_path_factory) -> Path:
+    """The opened edition moved on once per test run: experts scored, FIT-IS tied, the department's
+    decision recorded, stage 1 closed (jobkit.close_stage1_with_a_decided_tie)."""
+
+    def build(folder: Path) -> None:
+        config_path = copy_edition(opened.parent, folder / "edition")
+        order, titles = close_stage1_with_a_decided_tie(config_path)
+        (folder / "tie.json").write_text(json.dumps({"order": order, "titles": titles}), encoding="utf-8")
+
+    return built_once(tmp_path_factory, "stage1-closed", build)
+
+
+@pytest.fixture
+def stage1_closed(stage1_closed_build, tmp_path) -> Stage1Closed:
+    """A private copy of the edition just after stage 1 closed on a decided tie."""
+    tie = json.loads((stage1_closed_build / "tie.json").read_text(encoding="utf-8"))
+    config_path = copy_edition(stage1_closed_build / "edition", tmp_path / "edition")
+    return Stage1Closed(config_path, tie["order"], tie["titles"])

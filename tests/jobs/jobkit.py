@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,12 +15,16 @@ from openpyxl import load_workbook
 
 from pipelines.backends import open_workspace
 from pipelines.config import Config, load_config
+from pipelines.demo import simulate_experts
 from pipelines.jobs.common import Run
+from pipelines.jobs.tick import tick
 from pipelines.tables import schema, title
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
 ALMATY = ZoneInfo("Asia/Almaty")
+SEED = 2027
+CHAIR, SECRETARY = "Жұмабаев Ерлан Серікұлы", "Садықова Айгүл Маратқызы"  # FIT-IS's meeting, stage 1
 
 
 def at(text: str) -> datetime:
@@ -114,3 +118,32 @@ def docx_tables(path: str | Path) -> list[list[list[str]]]:
 
 def files(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if p.is_file())
+
+
+# --- moving an edition on -----------------------------------------------------------------------
+def close_stage1_with_a_decided_tie(edition: Path) -> tuple[list[str], dict[str, str]]:
+    """Experts score (two of them as hurried experts do: one blank, one '8 баллов'); FIT-IS ties at
+    its cut-off; the department's meeting decides the order by vote; stage 1 closes."""
+    config = config_of(edition)
+    deadline = config.calendar.stage1_close
+    run = run_at(edition, deadline - timedelta(days=1))
+    simulate_experts(run, 1, SEED)
+    run.commit()
+    assert "stage 1 waiting" in tick(run_at(edition, deadline + timedelta(minutes=5)))
+    waiting = run_at(edition, deadline + timedelta(minutes=10))
+    tie = waiting.state.outcomes[(1, "FIT-IS")].ties[0]
+    titles = {a.id: a.title for a in waiting.state.applications}
+    order = [tie[1], tie[0]]  # the commission puts the second first
+    text = edition.read_text(encoding="utf-8").replace(
+        "decisions: []\n",
+        "decisions:\n"
+        f"  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n    applications: [{', '.join(tie)}]\n"
+        f"    order: [{', '.join(order)}]\n    votes: {{for: 2, against: 1, abstained: 0}}\n"
+        '    by: "кафедра отырысы"\n    at: 2027-03-06T10:00\n    reason: "ашық дауыс беру"\n'
+        "meetings:\n"
+        f"  - {{stage: 1, group: FIT-IS, number: '7', chair: '{CHAIR}', secretary: '{SECRETARY}',\n"
+        "     votes: {for: 3, against: 0, abstained: 0}}\n",
+    )
+    edition.write_text(text, encoding="utf-8")
+    assert "stage 1 closed" in tick(run_at(edition, deadline + timedelta(hours=20)))
+    return order, titles

@@ -91,9 +91,8 @@ def test_share_messages_once_whatever_write_the_opening_crashes_at(before_open, 
     print(f"share messages: {len(points)} crash points of {writes} writes, each resumed to one message per sheet")
 
 
-def test_a_reminder_goes_out_once_whatever_write_it_crashes_at(tmp_path, monkeypatch):
-    base = write_edition(tmp_path / "base", SEED)
-    tick(run_at(base, _open_moment(base)))
+def test_a_reminder_goes_out_once_whatever_write_it_crashes_at(edition, tmp_path, monkeypatch):
+    base = edition  # just after the opening tick at _open_moment (tests/jobs/conftest.py)
     deadline = config_of(base).calendar.stage1_close
     simulate_experts(run_at(base, deadline - timedelta(days=4)), 1, SEED)
     before = _recipients(base)

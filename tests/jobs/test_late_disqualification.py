@@ -3,32 +3,22 @@ results are written again as a new version that prints the decision, and the old
 
 from __future__ import annotations
 
-import shutil
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from jobkit import config_of, docx_text, run_at, workspace_dir
 
-from pipelines.demo import run_demo
 from pipelines.jobs.status import build_status
 from pipelines.jobs.tick import tick
 
 REASON = "Ұсынылған мәліметтердің жалғандығы дәлелденді (9.10)"
 
 
-@pytest.fixture(scope="module")
-def finished(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("finished") / "demo"
-    for _line in run_demo(directory, quiet=True):
-        pass
-    return directory / "contest.yaml"
-
-
 @pytest.fixture
-def edition(finished, tmp_path) -> Path:
-    shutil.copytree(finished.parent, tmp_path / "demo")
-    return tmp_path / "demo" / "contest.yaml"
+def edition(finished_demo, tmp_path) -> Path:
+    """A private copy of the finished demo edition (built once per test run, tests/conftest.py)."""
+    return finished_demo.copy(tmp_path / "demo")
 
 
 def disqualify(config_path: Path, der: str, at: str) -> None:

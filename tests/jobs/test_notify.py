@@ -62,10 +62,8 @@ def test_each_applicant_hears_once_whether_the_application_was_accepted(opened):
     assert not report.sent and len(_outbox(opened)) == before
 
 
-def test_after_stage_1_each_der_hears_whether_it_went_on_without_other_scores(edition):
-    from test_paperwork import _close_stage1_with_a_decided_tie
-
-    _close_stage1_with_a_decided_tie(edition)  # its tick closes stage 1 and tells the applicants
+def test_after_stage_1_each_der_hears_whether_it_went_on_without_other_scores(stage1_closed):
+    edition = stage1_closed.config_path  # the tick that closed stage 1 told the applicants
     later = config_of(edition).calendar.stage1_close + timedelta(days=1)
     selected = set(run_at(edition, later).state.selected_at(1))
     stage = [m for m in _to_applicants(edition) if "I кезең" in m["Subject"]]

@@ -6,50 +6,17 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
-from pathlib import Path
 
 from docx import Document
-from jobkit import config_of, docx_tables, docx_text, run_at, workspace_dir
+from jobkit import CHAIR, SECRETARY, config_of, docx_tables, docx_text, run_at, workspace_dir
 
-from pipelines.demo import simulate_experts
 from pipelines.jobs import paperwork
-from pipelines.jobs.tick import tick
 
-SEED = 2027
 KIM = "Ким Виктор Андреевич"  # co-author of a FIT-IS DER: stands aside from it (13)
-CHAIR, SECRETARY = "Жұмабаев Ерлан Серікұлы", "Садықова Айгүл Маратқызы"
 
 
-def _close_stage1_with_a_decided_tie(edition: Path) -> tuple[list[str], dict[str, str]]:
-    """Experts score (two of them as hurried experts do: one blank, one '8 баллов'); FIT-IS ties at
-    its cut-off; the department's meeting decides the order by vote; stage 1 closes."""
-    config = config_of(edition)
-    deadline = config.calendar.stage1_close
-    run = run_at(edition, deadline - timedelta(days=1))
-    simulate_experts(run, 1, SEED)
-    run.commit()
-    assert "stage 1 waiting" in tick(run_at(edition, deadline + timedelta(minutes=5)))
-    waiting = run_at(edition, deadline + timedelta(minutes=10))
-    tie = waiting.state.outcomes[(1, "FIT-IS")].ties[0]
-    titles = {a.id: a.title for a in waiting.state.applications}
-    order = [tie[1], tie[0]]  # the commission puts the second first
-    text = edition.read_text(encoding="utf-8").replace(
-        "decisions: []\n",
-        "decisions:\n"
-        f"  - kind: tie_break\n    stage: 1\n    group: FIT-IS\n    applications: [{', '.join(tie)}]\n"
-        f"    order: [{', '.join(order)}]\n    votes: {{for: 2, against: 1, abstained: 0}}\n"
-        '    by: "кафедра отырысы"\n    at: 2027-03-06T10:00\n    reason: "ашық дауыс беру"\n'
-        "meetings:\n"
-        f"  - {{stage: 1, group: FIT-IS, number: '7', chair: '{CHAIR}', secretary: '{SECRETARY}',\n"
-        "     votes: {for: 3, against: 0, abstained: 0}}\n",
-    )
-    edition.write_text(text, encoding="utf-8")
-    assert "stage 1 closed" in tick(run_at(edition, deadline + timedelta(hours=20)))
-    return order, titles
-
-
-def test_the_extract_is_the_minutes_of_what_happened(edition):
-    order, titles = _close_stage1_with_a_decided_tie(edition)
+def test_the_extract_is_the_minutes_of_what_happened(stage1_closed):
+    edition, order, titles = stage1_closed.config_path, stage1_closed.order, stage1_closed.titles
     drive = workspace_dir(edition) / "drive" / "stage-1"
     words = docx_text(drive / "FIT-IS" / "protocol_extract_s1_FIT-IS.docx")
     # the meeting record from the config: number, chair, secretary, the vote on the selection
@@ -79,8 +46,8 @@ def test_the_extract_is_the_minutes_of_what_happened(edition):
     assert signed[1].startswith("хатшы") and SECRETARY in signed[1]
 
 
-def test_an_incomplete_rater_is_named_in_the_extract_and_on_her_form_02(edition):
-    _close_stage1_with_a_decided_tie(edition)
+def test_an_incomplete_rater_is_named_in_the_extract_and_on_her_form_02(stage1_closed):
+    edition = stage1_closed.config_path
     drive = workspace_dir(edition) / "drive" / "stage-1"
     # Сидоренко left a score blank (FFT-BT), Соколова typed "8 баллов" (FEB-TS)
     bt = docx_text(drive / "FFT-BT" / "protocol_extract_s1_FFT-BT.docx")
@@ -96,8 +63,8 @@ def test_an_incomplete_rater_is_named_in_the_extract_and_on_her_form_02(edition)
     assert "«___» ________ 20___ ж." in blank  # the date line is left for her pen
 
 
-def test_form_02_prints_the_approved_wording(edition):
-    _close_stage1_with_a_decided_tie(edition)
+def test_form_02_prints_the_approved_wording(stage1_closed):
+    edition = stage1_closed.config_path
     path = next((workspace_dir(edition) / "drive" / "stage-1" / "FIT-IS" / "form02").glob("*.docx"))
     header = docx_tables(path)[0][0]
     assert "Мәтіндік материалды жобалаудың қолжетімділігі мен сапасы" in header
@@ -106,8 +73,8 @@ def test_form_02_prints_the_approved_wording(edition):
     assert header[-1] == "Барлық көрсеткіштер бойынша ұпайлар сомасы"
 
 
-def test_a_recusal_in_the_sheet_is_named_and_not_counted(edition):
-    _close_stage1_with_a_decided_tie(edition)
+def test_a_recusal_in_the_sheet_is_named_and_not_counted(stage1_closed):
+    edition = stage1_closed.config_path
     run = run_at(edition, config_of(edition).calendar.stage1_close + timedelta(days=1))
     group = next(g for g in run.config.organisation().faculties[0].departments if g.id == "FIT-IS")
     ratings = run.state.ratings[(1, "FIT-IS")]
@@ -128,8 +95,8 @@ def docx_text_bytes(data: bytes) -> str:
     return text(data)
 
 
-def test_every_document_says_its_title_author_and_language(edition):
-    _close_stage1_with_a_decided_tie(edition)
+def test_every_document_says_its_title_author_and_language(stage1_closed):
+    edition = stage1_closed.config_path
     path = workspace_dir(edition) / "drive" / "stage-1" / "FIT-IS" / "protocol_extract_s1_FIT-IS.docx"
     doc = Document(io.BytesIO(path.read_bytes()))
     props = doc.core_properties

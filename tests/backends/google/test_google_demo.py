@@ -22,10 +22,11 @@ from pipelines.jobs.tick import tick
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory):
+def editions(tmp_path_factory, finished_demo):
+    """The demo on fake Google, and the same demo on the local workspace (built once per test run,
+    tests/conftest.py, and copied here)."""
     root = tmp_path_factory.mktemp("parity")
-    list(run_demo(root / "local"))
-    local_config = load_config(root / "local" / "contest.yaml")
+    local_config = load_config(finished_demo.copy(root / "local"))
     local = open_workspace(local_config)
 
     made = {}

@@ -1,0 +1,76 @@
+"""Whole editions that several test modules start from, each built once per test run.
+
+`make test` runs two pytest-xdist workers; a session fixture alone is built once per worker. What
+`built_once` builds goes into the run's temporary root that both workers share, under an exclusive
+file lock: the first worker to ask builds it, the other waits and reuses it (the pattern of the
+pytest-xdist docs, "Making session-scoped fixtures execute only once", with fcntl instead of the
+filelock package). A build that failed leaves no "built" mark, so the next one to ask tries again.
+
+The shared folder is read by many tests: a test that changes an edition works on a copy
+(`copy_edition`), never on the shared folder.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pipelines import documents
+from pipelines.cli import cli
+
+# The tester's CONTEST_* variables never leak into a demo run by a test.
+CLEAN_ENV = {k: None for k in os.environ if k.startswith("CONTEST_")}
+BUILT = ".built-once"
+
+
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The temporary root of this run, the same for every xdist worker (each has its own subfolder)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Callable[[Path], None]) -> Path:
+    """`build(folder)` run once per test run, whichever worker asks first; returns the folder."""
+    root = shared_root(tmp_path_factory)
+    folder = root / name
+    with open(root / f"{name}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, even if build raises
+        if not (folder / BUILT).exists():
+            if folder.exists():
+                shutil.rmtree(folder)  # what a failed build left
+            folder.mkdir(parents=True)
+            build(folder)
+            (folder / BUILT).write_text("built\n", encoding="utf-8")
+    return folder
+
+
+def copy_edition(source: Path, target: Path) -> Path:
+    """A private copy of an edition folder (its contest.yaml, responses and workspace) for a test
+    that changes it; returns the copy's contest.yaml."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(BUILT))
+    return target / "contest.yaml"
+
+
+def run_demo_cli(directory: Path) -> tuple[str, Counter]:
+    """`contest demo DIRECTORY` through the real CLI: what it printed, and how many times it rendered
+    each kind of document (rendering is the demo's costly step; the PDF is converted, not rendered)."""
+    renders: Counter = Counter()
+    render = documents.render
+
+    def counting_render(kind: str, lang: str, context: dict) -> bytes:
+        renders[kind] += 1
+        return render(kind, lang, context)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(documents, "render", counting_render)
+        result = CliRunner().invoke(cli, ["demo", str(directory)], env=CLEAN_ENV)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Traceback" not in result.output
+    return result.stdout, renders
