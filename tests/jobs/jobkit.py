@@ -81,7 +81,12 @@ def control_tables(config_path: Path, lang: str = "kk", skip: tuple[str, ...] = 
 
 def table_rows(config_path: Path, table: str, lang: str = "kk") -> list[dict[str, Any]]:
     """One control table read with openpyxl, as dicts by column key (sheets_schema/tables.yaml)."""
-    rows = control_tables(config_path, lang).get(title(table, lang), [])
+    return rows_of(control_tables(config_path, lang), table, lang)
+
+
+def rows_of(tables: dict[str, list[list[Any]]], table: str, lang: str = "kk") -> list[dict[str, Any]]:
+    """One table of what control_tables read, as dicts by column key (sheets_schema/tables.yaml)."""
+    rows = tables.get(title(table, lang), [])
     if not rows:
         return []
     keys = {c[lang]: c["key"] for c in schema()[table]["columns"]}

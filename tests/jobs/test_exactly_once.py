@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from jobkit import config_of, files, run_at, workspace_dir
 
-from pipelines.demo import simulate_experts, write_edition
-from pipelines.jobs.remind import remind
+from pipelines.demo import write_edition
 from pipelines.jobs.tick import tick
 
 SEED = 2027
@@ -89,26 +88,3 @@ def test_share_messages_once_whatever_write_the_opening_crashes_at(before_open, 
         tick(run_at(config_path, _open_moment(config_path) + timedelta(minutes=5)))
         assert _recipients(config_path) == expected, f"crash at write {n} of {writes}"
     print(f"share messages: {len(points)} crash points of {writes} writes, each resumed to one message per sheet")
-
-
-def test_a_reminder_goes_out_once_whatever_write_it_crashes_at(edition, tmp_path, monkeypatch):
-    base = edition  # just after the opening tick at _open_moment (tests/jobs/conftest.py)
-    deadline = config_of(base).calendar.stage1_close
-    simulate_experts(run_at(base, deadline - timedelta(days=4)), 1, SEED)
-    before = _recipients(base)
-    moment = deadline - timedelta(days=1, hours=2)
-    probe = _fresh(base, tmp_path / "probe")
-    calls = _crash_at(monkeypatch, -1)
-    remind(run_at(probe, moment))
-    monkeypatch.undo()
-    writes, expected = calls[0], _recipients(probe)
-    assert sum(expected.values()) == sum(before.values()) + 2
-    for n in range(writes):  # every write of the job
-        config_path = _fresh(base, tmp_path / f"crash-{n}")
-        _crash_at(monkeypatch, n)
-        with pytest.raises(Crash):
-            remind(run_at(config_path, moment))
-        monkeypatch.undo()
-        remind(run_at(config_path, moment + timedelta(minutes=10)))
-        remind(run_at(config_path, moment + timedelta(minutes=20)))
-        assert _recipients(config_path) == expected, f"crash at write {n} of {writes}"

@@ -25,6 +25,7 @@ from jobkit import (
     docx_text,
     files,
     manifest,
+    rows_of,
     run_at,
     table_rows,
     workspace_dir,
@@ -37,6 +38,7 @@ from pipelines.demo import simulate_experts, write_edition
 from pipelines.jobs.paperwork import fmt_number
 from pipelines.jobs.tick import tick, tick_lock
 from pipelines.ports import BackendError
+from pipelines.tables import title
 
 SEED = 2027
 
@@ -63,11 +65,15 @@ class Calendar:
 EMPTY_FORM = "Timestamp,Email Address,Faculty,Department,DER title,Authors,Language,DER type,Justification,Link,Act of implementation,Certificate of placement\n"
 
 
-def _state(config_path: Path) -> dict:
-    """Everything a tick may change, except the journal (which records each run)."""
+def _state(config_path: Path) -> tuple[int, dict]:
+    """The journal's row count, and everything a tick may change except the journal (which records
+    each run): control.xlsx is read once for both."""
     ws = workspace_dir(config_path)
-    return {
-        "tables": control_tables(config_path, skip=("journal",)),
+    tables = control_tables(config_path)
+    journal_rows = len(rows_of(tables, "journal"))
+    tables.pop(title("journal", "kk"), None)
+    return journal_rows, {
+        "tables": tables,
         "documents": document_digests(config_path),
         "sheets": manifest(config_path)["sheets"],
         "files": {
@@ -79,10 +85,6 @@ def _state(config_path: Path) -> dict:
     }
 
 
-def _journal_count(config_path: Path) -> int:
-    return len(table_rows(config_path, "journal"))
-
-
 @pytest.fixture(scope="module")
 def calendar(tmp_path_factory) -> Calendar:
     config_path = write_edition(tmp_path_factory.mktemp("calendar"), SEED)
@@ -90,14 +92,15 @@ def calendar(tmp_path_factory) -> Calendar:
     result = Calendar(config_path)
 
     def twice(label: str, now) -> Point:
-        counts = [_journal_count(config_path)]
+        counts = [len(table_rows(config_path, "journal"))]
         first = tick(run_at(config_path, now))
-        counts.append(_journal_count(config_path))
-        before = _state(config_path)
+        rows, before = _state(config_path)
+        counts.append(rows)
         second = tick(run_at(config_path, now))
-        counts.append(_journal_count(config_path))
+        rows, after = _state(config_path)
+        counts.append(rows)
         result.ticks += 2
-        point = Point(label, now, first, second, before, _state(config_path), tuple(counts))
+        point = Point(label, now, first, second, before, after, tuple(counts))
         result.points.append(point)
         return point
 
