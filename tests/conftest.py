@@ -12,10 +12,14 @@ import json
 import shutil
 from collections import Counter
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from editions import built_once, copy_edition, run_demo_cli
+from click.testing import CliRunner
+from editions import CLEAN_ENV, built_once, copy_edition, run_demo_cli
+
+from pipelines.cli import cli
 
 LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); the PDF path is not tested"
@@ -65,3 +69,24 @@ def finished_demo(tmp_path_factory) -> FinishedDemo:
         output=(folder / "output.txt").read_text(encoding="utf-8"),
         renders=Counter(json.loads((folder / "renders.json").read_text(encoding="utf-8"))),
     )
+
+
+@pytest.fixture(scope="session")
+def opened_build(tmp_path_factory) -> Path:
+    """The demo edition (seed 2027) after `contest tick` at intake close + 5 minutes: intake closed,
+    stage 1 opened, no sheet touched yet. The folder holds edition/ and tick.txt (what the tick
+    printed); shared by every test of the run: copy edition/ (copy_edition) before using it."""
+
+    def build(folder: Path) -> None:
+        from pipelines.config import load_config
+        from pipelines.demo import write_edition
+
+        config_path = write_edition(folder / "edition", 2027)
+        now = load_config(config_path, environ={}).calendar.intake_close + timedelta(minutes=5)
+        result = CliRunner().invoke(
+            cli, ["--config", str(config_path), "--now", now.isoformat(), "tick"], env=CLEAN_ENV
+        )
+        assert result.exit_code == 0, result.output
+        (folder / "tick.txt").write_text(result.stdout, encoding="utf-8")
+
+    return built_once(tmp_path_factory, "opened", build)

@@ -16,6 +16,7 @@ import click
 import pytest
 from click.testing import CliRunner
 from docx import Document
+from editions import copy_edition
 from openpyxl import load_workbook
 
 from pipelines.cli import cli
@@ -327,15 +328,11 @@ def check_status_contract(status: dict) -> None:
 
 
 @pytest.fixture(scope="module")
-def opened_edition(tmp_path_factory) -> Path:
-    """The demo edition with intake closed and stage 1 open, through the CLI."""
-    from pipelines.demo import write_edition
-
-    config = write_edition(tmp_path_factory.mktemp("cli"), 2027)
-    result = invoke("--config", str(config), "--now", "2027-02-19T18:05", "tick")
-    assert result.exit_code == 0, result.output
-    assert "1-кезең ашылды" in result.stdout
-    return config
+def opened_edition(opened_build, tmp_path_factory) -> Path:
+    """The demo edition with intake closed and stage 1 open by `contest tick` at 2027-02-19T18:05
+    (built once per test run, tests/conftest.py), copied for this module."""
+    assert "1-кезең ашылды" in (opened_build / "tick.txt").read_text(encoding="utf-8")
+    return copy_edition(opened_build / "edition", tmp_path_factory.mktemp("cli") / "edition")
 
 
 def test_status_json_has_the_design_keys(opened_edition):

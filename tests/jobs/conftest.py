@@ -6,32 +6,21 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from editions import built_once, copy_edition
-from jobkit import SEED, close_stage1_with_a_decided_tie, config_of, run_at
-
-from pipelines.demo import write_edition
-from pipelines.jobs.tick import tick
-
-
-def _open(folder: Path) -> None:
-    config_path = write_edition(folder, SEED)
-    cal = config_of(config_path).calendar
-    actions = tick(run_at(config_path, cal.intake_close + timedelta(minutes=5)))
-    assert "stage 1 opened" in actions
+from jobkit import close_stage1_with_a_decided_tie
 
 
 @pytest.fixture(scope="session")
-def opened(tmp_path_factory) -> Path:
+def opened(opened_build, tmp_path_factory) -> Path:
     """The demo edition just after intake closed: stage 1 open, no sheet touched yet.
 
-    Built once per test run for both xdist workers (tests/editions.py); each worker reads its own
-    copy, so that a test of one worker never reads a file a test of the other is writing."""
-    built = built_once(tmp_path_factory, "opened", _open)
-    return copy_edition(built, tmp_path_factory.mktemp("opened") / "edition")
+    Built once per test run for both xdist workers (opened_build, tests/conftest.py); each worker
+    reads its own copy, so that a test of one worker never reads a file a test of the other is writing."""
+    assert "1-кезең ашылды" in (opened_build / "tick.txt").read_text(encoding="utf-8")  # stage 1 opened
+    return copy_edition(opened_build / "edition", tmp_path_factory.mktemp("opened") / "edition")
 
 
 @pytest.fixture
