@@ -57,8 +57,8 @@ class State:
 
 
 def read_config(path: str) -> Config:
-    """The config, or a user error in both languages (its own language is not known yet):
-    `<kk> / <ru>: <details>`, the details (paths, keys, values) as load_config gave them."""
+    """The config, or a user error `<lead>: <details>` in the config's language when load_config
+    could tell it (the details name the key and the value), else in Kazakh and Russian both."""
     if not Path(path).exists():
         raise click.ClickException(f"{i18n.both('config_missing')}: {path}")
     try:
@@ -66,7 +66,8 @@ def read_config(path: str) -> Config:
     except ConfigError as exc:
         cause = exc.__context__  # load_config raises `from None`: the cause is still kept here
         key = "config_yaml" if isinstance(cause, yaml.YAMLError) else "config_invalid"
-        raise click.ClickException(f"{i18n.both(key)}: {exc}") from None
+        lead = i18n.text(key, exc.lang) if exc.lang else i18n.both(key)
+        raise click.ClickException(f"{lead}: {exc}") from None
 
 
 def progress_for(quiet: bool):
@@ -110,7 +111,7 @@ def backend_message(exc: Exception, lang: str | None) -> str:
         ports.Unavailable: "error_unavailable",
         ports.InvalidRequest: "error_invalid_request",
     }
-    detail = " ".join(str(exc).split()) or type(exc).__name__
+    detail = " ".join(i18n.error_text(exc, lang).split()) or type(exc).__name__
     key = next((leads[kind] for kind in type(exc).__mro__ if kind in leads), None)
     if key is None:
         return detail
@@ -131,7 +132,7 @@ def errors(state: State | None = None) -> Iterator[None]:
     except BackendError as exc:
         raise click.ClickException(backend_message(exc, state.known_lang if state else None)) from None
     except (ConfigError, StageError, DocumentError, FormError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(i18n.error_text(exc, state.known_lang if state else None)) from None
 
 
 def make_run(state: State, workspace=None, *, guard: bool = True):

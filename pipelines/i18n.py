@@ -49,7 +49,7 @@ def template(key: str, lang: str) -> str:
     return key
 
 
-def text(key: str, lang: str, **values: Any) -> str:
+def text(key: str, lang: str, /, **values: Any) -> str:
     """The message `key` in `lang` (kk|ru) with `values` put into its {placeholders}."""
     pattern = template(key, lang)
     try:
@@ -58,9 +58,32 @@ def text(key: str, lang: str, **values: Any) -> str:
         return pattern
 
 
-def both(key: str, **values: Any) -> str:
+def both(key: str, /, **values: Any) -> str:
     """Kazakh and Russian side by side, for what is printed before the config's language is known."""
     return " / ".join(text(key, lang, **values) for lang in LANGS)
+
+
+class Said(Exception):
+    """An error worded by message key: `say(lang)` is its text in one language, `str()` in both
+    (for whoever prints it before the language is known). A key not in the file is the text itself."""
+
+    def __init__(self, key: str, /, **values: Any):
+        self.key, self.values = key, values
+        super().__init__(self.say(None))
+
+    def say(self, lang: str | None) -> str:
+        if self.key not in catalog():
+            return self.key
+        return text(self.key, lang, **self.values) if lang else both(self.key, **self.values)
+
+
+def error_text(exc: BaseException, lang: str | None) -> str:
+    """An error's text in `lang`: its own when it is a `Said`, else the `Said` it was raised from
+    (a backend wraps a FormError in its BackendError), else its message as it is."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        if isinstance(candidate, Said):
+            return candidate.say(lang)
+    return str(exc)
 
 
 def status_label(code: str, lang: str) -> str:

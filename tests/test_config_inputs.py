@@ -50,7 +50,7 @@ def test_a_date_with_its_time_is_read_as_written(tmp_path):
 def test_an_expert_email_listed_twice_in_a_commission_is_refused(tmp_path, second):
     path = variant(tmp_path, ("email: a.sadykova@atu.edu.kz", f"email: {second}"))
     with pytest.raises(
-        ConfigError, match=r"commissions\.departments\.FIT-IS: e\.zhumabayev@atu\.edu\.kz is listed twice"
+        ConfigError, match=r"commissions\.departments\.FIT-IS: e\.zhumabayev@atu\.edu\.kz екі рет жазылған"
     ):
         load_config(path, environ={})
 
