@@ -198,6 +198,32 @@ def config_problems(state: State, problems: list) -> click.ClickException:
     return click.ClickException(i18n.text("config_problems", state.lang, problems=said))
 
 
+def check_form_file(state: State) -> str | None:
+    """Plain check-config: the export at form.path maps (what `--form` checks, without reaching the
+    backend). Not there yet is fine while intake is open (a line says where it is expected); from
+    intake's close on it is an error. A Google form source is read by `--form` / `--access`.
+    Returns the line to print."""
+    from pipelines.forms import ExportFile
+    from pipelines.jobs.intake import check_mapping, column_mapping
+
+    config, lang = state.config, state.lang
+    if config.form.kind != "file" or not config.form.path:
+        return None
+    path = config.path(config.form.path)
+    close = f"{config.calendar.intake_close.astimezone(config.zone):%d.%m.%Y %H:%M}"
+    if not path.exists():
+        if state.now() >= config.calendar.intake_close:
+            raise click.ClickException(i18n.text("form_source_missing_closed", lang, path=path, close=close))
+        return i18n.text("form_source_not_yet", lang, path=path, close=close)
+    with errors(state):
+        raw = ExportFile(path, config.form.aliases).read_responses()
+        mapping = column_mapping(raw, config)
+        check_mapping(mapping, lang)
+    if not raw:
+        return i18n.text("form_mapping_empty", lang, where=path)
+    return i18n.text("form_source_ok", lang, path=path, columns=len(mapping.matches), responses=len(raw))
+
+
 @cli.command("check-config")
 @click.option(
     "--access", is_flag=True, help="Also reach the backend (Google or the local folder) and read what the jobs need."
@@ -219,6 +245,7 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             )
     if problems:
         raise config_problems(state, problems)
+    form_line = None if form else check_form_file(state)  # before "OK": a failing check never says it
     state.echo(
         i18n.text(
             "config_ok",
@@ -229,6 +256,8 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             departments=sum(len(f.departments) for f in state.config.faculties),
         )
     )
+    if form_line:
+        state.echo(form_line)
     if form:
         from pipelines.jobs.intake import check_mapping, mapping_lines, read_mapping
 

@@ -206,11 +206,13 @@ def test_a_damaged_workspace_manifest_is_one_line(tmp_path):
     assert_user_error(invoke("--config", str(config), "status"), "manifest", "damaged")
 
 
-@pytest.mark.parametrize("lang,lead", [("kk", "Табылмады"), ("ru", "Не найдено")])
-def test_a_missing_responses_export_is_one_line_saying_not_found(tmp_path, lang, lead):
+@pytest.mark.parametrize(
+    "lang,lead,words", [("kk", "Табылмады", "жауаптар экспорты жоқ"), ("ru", "Не найдено", "выгрузки ответов")]
+)
+def test_a_missing_responses_export_is_one_line_saying_not_found(tmp_path, lang, lead, words):
     config = example_copy(tmp_path)  # and no responses.csv next to it
     result = invoke("--config", str(config), "--now", "2027-02-02T09:00", "intake", env={"CONTEST_LANGUAGE": lang})
-    assert_user_error(result, f"Error: {lead}: form.path: the responses export", "responses.csv")
+    assert_user_error(result, f"Error: {lead}: form.path: ", words, "responses.csv")
 
 
 def test_a_google_config_without_its_key_file_is_one_line(tmp_path):

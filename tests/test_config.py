@@ -25,7 +25,10 @@ def test_a_date_with_an_offset_is_compared_with_the_naive_ones(tmp_path):
     )
     assert config.calendar.stage2_close.utcoffset().total_seconds() == 3 * 3600
     assert config.calendar.stage1_close.utcoffset().total_seconds() == 5 * 3600  # Asia/Almaty
-    with pytest.raises(ConfigError, match=r"calendar\.stage2_close: 2027-03-05 14:00 — calendar\.stage1_close \(2027-03-05 18:00\) мерзімінен кейін"):
+    with pytest.raises(
+        ConfigError,
+        match=r"calendar\.stage2_close: 2027-03-05 14:00 — calendar\.stage1_close \(2027-03-05 18:00\) мерзімінен кейін",
+    ):
         load_config(
             _variant(tmp_path, "stage2_close: 2027-03-26T18:00", "stage2_close: 2027-03-05T14:00+03:00"), environ={}
         )

@@ -64,8 +64,10 @@ MISTAKES = [
     ),
     (
         "a section given as a value",
-        ("quotas:\n  department: 3      # 9.4.1: up to three DERs per department go to the faculty\n", "quotas: 3\n"
-         "quotas_was:\n  department: 3\n"),
+        (
+            "quotas:\n  department: 3      # 9.4.1: up to three DERs per department go to the faculty\n",
+            "quotas: 3\nquotas_was:\n  department: 3\n",
+        ),
         "quotas",
         "cfg_mapping",
         {"value": "3"},
