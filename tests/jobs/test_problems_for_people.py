@@ -8,7 +8,7 @@ import re
 import string
 from datetime import timedelta
 
-from jobkit import config_of, run_at, table_rows, workspace_dir
+from jobkit import config_of, docx_text, files, run_at, table_rows, workspace_dir
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -85,3 +85,10 @@ def test_the_problems_people_read_are_in_the_editions_language(edition):
     left = [x for s in status["stages"] for g in s["groups"] for x in g.get("left_out", [])]
     [sheet] = [x for x in left if x["expert"] == LOST]
     assert sheet["why_local"] == lost and sheet["why"].startswith("the rating sheet of")
+
+    # the documents of the close (form 02 of each expert, the protocol extract) read back: no English
+    documents = [p for p in files(workspace_dir(edition), "*.docx") if "FIT-IS" in str(p)]
+    assert documents
+    for path in documents:
+        text = docx_text(path)
+        assert not ENGLISH.search(text), (path.name, ENGLISH.findall(text))
