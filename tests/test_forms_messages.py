@@ -94,3 +94,12 @@ def test_intake_refuses_a_foreign_export_in_the_configs_language(tmp_path, lang,
     assert out.startswith("Error: ") and words in out and "responses.csv" in out and "«Ваш любимый цвет»" in out
     other = "бірде-бір сұрағы" if lang == "ru" else "не найден ни один вопрос формы"
     assert other not in out, out
+
+
+def test_the_local_workspace_with_a_google_form_source_says_what_to_set(tmp_path):
+    config = write_edition(tmp_path / "edition", 2027)
+    text = config.read_text(encoding="utf-8").replace("language: kk", "language: ru")
+    config.write_text(text.replace("  kind: file\n", "  kind: sheet\n", 1), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "status"], env={"CONTEST_CONFIG": None})
+    assert result.exit_code == 1
+    assert result.output == f"Error: {i18n.text('form_local_needs_file', 'ru')}\n", result.output
