@@ -6,6 +6,7 @@ from datetime import datetime
 
 import holidays as holiday_calendars
 
+from pipelines import i18n
 from pipelines.config import Config
 from pipelines.domain.assignment import stage_groups, stands_aside
 from pipelines.domain.calendar import announcement_in_time
@@ -97,6 +98,11 @@ def config_warnings(config: Config, now: datetime) -> list[Reason]:
     return warnings
 
 
+ASIDE_KEYS = {
+    "author": "aside_author",
+    "declared conflict": "aside_conflict",
+    "same department": "aside_same_department",
+}
 COMMISSION_KEY = {1: "commissions.departments.{unit}", 2: "commissions.faculties.{unit}", 3: "commissions.contest"}
 
 
@@ -111,7 +117,7 @@ def quorum_shortfalls(config: Config, applications: list[Application]) -> list[R
         for group, apps in stage_groups(org, stage, applications):
             for app in apps:
                 aside = [
-                    f"{e.name} ({why})"
+                    f"{e.name} ({i18n.text(ASIDE_KEYS.get(why, why), config.language)})"
                     for e in group.experts
                     if (why := stands_aside(e, app, stage, rules.exclude_same_department))
                 ]

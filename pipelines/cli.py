@@ -57,8 +57,8 @@ class State:
 
 
 def read_config(path: str) -> Config:
-    """The config, or a user error in both languages (its own language is not known yet):
-    `<kk> / <ru>: <details>`, the details (paths, keys, values) as load_config gave them."""
+    """The config, or a user error `<lead>: <details>` in the config's language when load_config
+    could tell it (the details name the key and the value), else in Kazakh and Russian both."""
     if not Path(path).exists():
         raise click.ClickException(f"{i18n.both('config_missing')}: {path}")
     try:
@@ -66,7 +66,8 @@ def read_config(path: str) -> Config:
     except ConfigError as exc:
         cause = exc.__context__  # load_config raises `from None`: the cause is still kept here
         key = "config_yaml" if isinstance(cause, yaml.YAMLError) else "config_invalid"
-        raise click.ClickException(f"{i18n.both(key)}: {exc}") from None
+        lead = i18n.text(key, exc.lang) if exc.lang else i18n.both(key)
+        raise click.ClickException(f"{lead}: {exc}") from None
 
 
 def progress_for(quiet: bool):
@@ -110,7 +111,7 @@ def backend_message(exc: Exception, lang: str | None) -> str:
         ports.Unavailable: "error_unavailable",
         ports.InvalidRequest: "error_invalid_request",
     }
-    detail = " ".join(str(exc).split()) or type(exc).__name__
+    detail = " ".join(i18n.error_text(exc, lang).split()) or type(exc).__name__
     key = next((leads[kind] for kind in type(exc).__mro__ if kind in leads), None)
     if key is None:
         return detail
@@ -131,7 +132,7 @@ def errors(state: State | None = None) -> Iterator[None]:
     except BackendError as exc:
         raise click.ClickException(backend_message(exc, state.known_lang if state else None)) from None
     except (ConfigError, StageError, DocumentError, FormError) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(i18n.error_text(exc, state.known_lang if state else None)) from None
 
 
 def make_run(state: State, workspace=None, *, guard: bool = True):
@@ -197,6 +198,32 @@ def config_problems(state: State, problems: list) -> click.ClickException:
     return click.ClickException(i18n.text("config_problems", state.lang, problems=said))
 
 
+def check_form_file(state: State) -> str | None:
+    """Plain check-config: the export at form.path maps (what `--form` checks, without reaching the
+    backend). Not there yet is fine while intake is open (a line says where it is expected); from
+    intake's close on it is an error. A Google form source is read by `--form` / `--access`.
+    Returns the line to print."""
+    from pipelines.forms import ExportFile
+    from pipelines.jobs.intake import check_mapping, column_mapping
+
+    config, lang = state.config, state.lang
+    if config.form.kind != "file" or not config.form.path:
+        return None
+    path = config.path(config.form.path)
+    close = f"{config.calendar.intake_close.astimezone(config.zone):%d.%m.%Y %H:%M}"
+    if not path.exists():
+        if state.now() >= config.calendar.intake_close:
+            raise click.ClickException(i18n.text("form_source_missing_closed", lang, path=path, close=close))
+        return i18n.text("form_source_not_yet", lang, path=path, close=close)
+    with errors(state):
+        raw = ExportFile(path, config.form.aliases).read_responses()
+        mapping = column_mapping(raw, config)
+        check_mapping(mapping, lang)
+    if not raw:
+        return i18n.text("form_mapping_empty", lang, where=path)
+    return i18n.text("form_source_ok", lang, path=path, columns=len(mapping.matches), responses=len(raw))
+
+
 @cli.command("check-config")
 @click.option(
     "--access", is_flag=True, help="Also reach the backend (Google or the local folder) and read what the jobs need."
@@ -218,6 +245,7 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             )
     if problems:
         raise config_problems(state, problems)
+    form_line = None if form else check_form_file(state)  # before "OK": a failing check never says it
     state.echo(
         i18n.text(
             "config_ok",
@@ -228,6 +256,8 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             departments=sum(len(f.departments) for f in state.config.faculties),
         )
     )
+    if form_line:
+        state.echo(form_line)
     if form:
         from pipelines.jobs.intake import check_mapping, mapping_lines, read_mapping
 

@@ -17,22 +17,26 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipelines import i18n
 from pipelines.domain import rules
 from pipelines.domain.models import Decision, Expert
 
 
 class ConfigError(Exception):
-    """A user mistake in contest.yaml: the message names the key."""
+    """A user mistake in contest.yaml: the message names the key and the value, in the config's
+    language (`lang`), or in Kazakh and Russian both when the language is not known (lang None)."""
+
+    def __init__(self, message: str, lang: str | None = None):
+        super().__init__(message)
+        self.lang = lang
+
+
+class Invalid(i18n.Said, ValueError):
+    """A validator's refusal by message key (sheets_schema/messages.yaml `cli:`), said by
+    `_describe` in the config's language after the key path pydantic gives."""
 
 
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def date_only_message(key: str, value: str) -> str:
-    return (
-        f"{value} has no time of day and would be read as 00:00; write the time the order gives, "
-        f'e.g. {key}: "{value} 23:59" for the end of that day'
-    )
 
 
 class _Strict(BaseModel):
@@ -62,7 +66,7 @@ class Calendar(_Strict):
         """A calendar date without a time is refused: read as 00:00 it would silently cut the day
         off (intake closing at midnight instead of the evening the order means)."""
         if isinstance(v, date) and not isinstance(v, datetime) or (isinstance(v, str) and DATE_ONLY.match(v.strip())):
-            raise ValueError(date_only_message(info.field_name, str(v).strip()))
+            raise Invalid("config_date_without_time", value=str(v).strip(), field=info.field_name)
         return v
 
     def stage_close(self, stage: int) -> datetime:
@@ -73,7 +77,13 @@ class Calendar(_Strict):
         names = list(Calendar.model_fields)
         for earlier, later in zip(names, names[1:]):
             if getattr(self, earlier) >= getattr(self, later):
-                raise ValueError(f"calendar.{earlier} must come before calendar.{later}")
+                raise Invalid(
+                    "cfg_calendar_order",
+                    earlier=earlier,
+                    later=later,
+                    first=_shown(getattr(self, earlier)),
+                    second=_shown(getattr(self, later)),
+                )
 
 
 class Department(_Strict):
@@ -107,7 +117,7 @@ class Member(_Strict):
     @classmethod
     def _email(cls, v: str) -> str:
         if "@" not in v or " " in v.strip():
-            raise ValueError(f"not an e-mail address: {v!r}")
+            raise Invalid("cfg_email", value=v)
         return v.strip().lower()
 
     def expert(self) -> Expert:
@@ -179,7 +189,7 @@ class Scoring(_Strict):
     @classmethod
     def _tie_break(cls, v: str) -> str:
         if v != "none" and not v.startswith("criterion:"):
-            raise ValueError("must be 'none' or 'criterion:<criterion key>'")
+            raise Invalid("cfg_tie_break", value=v)
         return v
 
 
@@ -238,11 +248,13 @@ class DecisionConfig(_Strict):
     @model_validator(mode="after")
     def _complete(self) -> DecisionConfig:
         if self.kind == "tie_break" and sorted(self.order) != sorted(self.applications):
-            raise ValueError("a tie_break decision lists the same ids in 'order' as in 'applications'")
+            raise Invalid(
+                "cfg_decision_order", order=", ".join(self.order) or "[]", applications=", ".join(self.applications)
+            )
         if self.kind in ("tie_break", "close_incomplete") and (self.stage is None or self.group is None):
-            raise ValueError(f"a {self.kind} decision names its stage and group")
+            raise Invalid("cfg_decision_stage_group", kind=self.kind)
         if not self.reason.strip():
-            raise ValueError("a decision records its reason")
+            raise Invalid("cfg_decision_reason")
         return self
 
 
@@ -312,7 +324,7 @@ class Config(_Strict):
         try:
             ZoneInfo(v)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}") from None
+            raise Invalid("cfg_timezone", value=v) from None
         return v
 
     @model_validator(mode="after")
@@ -333,32 +345,31 @@ class Config(_Strict):
             self.ceremony.at = self.ceremony.at.replace(tzinfo=zone)
         fac_ids = [f.id for f in self.faculties]
         dep_ids = [d.id for f in self.faculties for d in f.departments]
-        for ids, what in ((fac_ids, "faculty"), (dep_ids, "department")):
+        for ids, what in ((fac_ids, "cfg_faculty_id_twice"), (dep_ids, "cfg_department_id_twice")):
             dupes = sorted({i for i in ids if ids.count(i) > 1})
             if dupes:
-                raise ValueError(f"faculties: {what} id {dupes[0]!r} is used twice")
+                raise Invalid(what, id=dupes[0])
         for dep in self.commissions.departments:
             if dep not in dep_ids:
-                raise ValueError(f"commissions.departments.{dep}: no department with that id in faculties")
+                raise Invalid("cfg_no_department", id=dep, known=", ".join(dep_ids))
         for fac in self.commissions.faculties:
             if fac not in fac_ids:
-                raise ValueError(f"commissions.faculties.{fac}: no faculty with that id in faculties")
+                raise Invalid("cfg_no_faculty", id=fac, known=", ".join(fac_ids))
         for where, members in self._commission_lists():
             seen: dict[str, str] = {}
             for member in members:  # e-mails are folded to lower case by Member
                 if member.email in seen:
-                    raise ValueError(
-                        f"{where}: {member.email} is listed twice ({seen[member.email]!r} and {member.name!r}); "
-                        "one rating sheet would serve two members: give each member their own e-mail"
+                    raise Invalid(
+                        "cfg_email_twice", where=where, email=member.email, first=seen[member.email], second=member.name
                     )
                 seen[member.email] = member.name
         keys = [c.key for c in self.criteria]
         if len(set(keys)) != len(keys) or not keys:
-            raise ValueError("criteria: keys must be unique and at least one criterion given")
+            raise Invalid("cfg_criteria_keys", keys=", ".join(keys) or "[]")
         if self.scoring.tie_break.startswith("criterion:"):
             key = self.scoring.tie_break.split(":", 1)[1]
             if key not in keys:
-                raise ValueError(f"scoring.tie_break: no criterion with key {key!r}")
+                raise Invalid("cfg_tie_break_criterion", key=key, keys=", ".join(keys))
         return self
 
     # -- convenience ------------------------------------------------------------------------
@@ -408,20 +419,22 @@ class Config(_Strict):
         out = list(self.previous_winners)
         for name in self.previous_winners_files:
             path = self.path(name)
+            lang = self.language
             if not path.is_file():
-                raise ConfigError(f"previous_winners_files: {path} not found")
+                raise ConfigError(i18n.text("cfg_winners_missing", lang, path=path), lang)
             try:
                 data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError:
-                raise ConfigError(f"previous_winners_files: {path} is not valid YAML") from None
+                raise ConfigError(i18n.text("cfg_winners_yaml", lang, path=path), lang) from None
             rows = data.get("previous_winners") if isinstance(data, dict) else None
             if not isinstance(rows, list):
-                raise ConfigError(f"previous_winners_files: {path} has no previous_winners list")
+                raise ConfigError(i18n.text("cfg_winners_no_list", lang, path=path), lang)
             for n, row in enumerate(rows, start=1):
                 try:
                     out.append(PreviousWinner.model_validate(row))
                 except ValidationError as exc:
-                    raise ConfigError(f"previous_winners_files: {path}, entry {n}: {_describe(exc)}") from None
+                    said = i18n.text("cfg_winners_entry", lang, path=path, n=n, problem=_describe(exc, lang))
+                    raise ConfigError(said, lang) from None
         return out
 
     def domain_decisions(self) -> list[Decision]:
@@ -502,7 +515,7 @@ class Config(_Strict):
 ENV_PREFIX = "CONTEST_"
 
 
-def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> None:
+def _apply_env(data: dict[str, Any], environ: dict[str, str], lang: str | None) -> None:
     """CONTEST_A__B=value sets data["a"]["b"] (double underscore descends), after the file."""
     for name, value in environ.items():
         if not name.startswith(ENV_PREFIX) or name == "CONTEST_CONFIG":
@@ -512,28 +525,106 @@ def _apply_env(data: dict[str, Any], environ: dict[str, str]) -> None:
         for key in keys[:-1]:
             node = node.setdefault(key, {})
             if not isinstance(node, dict):
-                raise ConfigError(f"{name}: {'.'.join(keys[:-1])} is not a section")
+                raise ConfigError(_say("cfg_env_not_section", lang, name=name, key=".".join(keys[:-1])), lang)
         node[keys[-1]] = yaml.safe_load(value) if value else value
 
 
-def _describe(error: ValidationError) -> str:
+def _say(key: str, lang: str | None, /, **values: Any) -> str:
+    return i18n.text(key, lang, **values) if lang else i18n.both(key, **values)
+
+
+def _shown(value: Any) -> str:
+    """A value as the person wrote it, short enough for one line."""
+    if isinstance(value, datetime):
+        text = value.strftime("%Y-%m-%d %H:%M")
+    elif isinstance(value, str):
+        text = repr(value)
+    elif isinstance(value, (dict, list)):
+        text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
+    else:
+        text = str(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+# pydantic's error type -> the message key that says it (the values: {value} as given, and the
+# error's context: {expected} of a literal, {limit} of a bound). A type without a key is said in
+# pydantic's English, after the key path (tests/test_config_messages.py checks the common ones).
+ERROR_KEYS = {
+    "extra_forbidden": "cfg_unknown_key",
+    "missing": "cfg_missing_key",
+    "int_type": "cfg_int",
+    "int_parsing": "cfg_int",
+    "int_from_float": "cfg_int",
+    "float_type": "cfg_number",
+    "float_parsing": "cfg_number",
+    "string_type": "cfg_string",
+    "bool_type": "cfg_bool",
+    "bool_parsing": "cfg_bool",
+    "list_type": "cfg_list",
+    "dict_type": "cfg_mapping",
+    "model_type": "cfg_mapping",
+    "model_attributes_type": "cfg_mapping",
+    "literal_error": "cfg_literal",
+    "union_tag_invalid": "cfg_literal",
+    "union_tag_not_found": "cfg_tag_missing",
+    "greater_than_equal": "cfg_ge",
+    "less_than_equal": "cfg_le",
+    "greater_than": "cfg_gt",
+    "less_than": "cfg_lt",
+    "datetime_type": "cfg_datetime",
+    "datetime_parsing": "cfg_datetime",
+    "datetime_from_date_parsing": "cfg_datetime",
+    "timezone_aware": "cfg_datetime",
+    "too_short": "cfg_too_short",
+    "string_too_short": "cfg_too_short",
+    "path_type": "cfg_string",
+}
+
+
+def _problem(e: Any, lang: str | None) -> str:
+    """One pydantic error said in `lang` (both languages when None), without its key path."""
+    error = (e.get("ctx") or {}).get("error")
+    if isinstance(error, i18n.Said):
+        return error.say(lang)
+    key = ERROR_KEYS.get(e["type"])
+    if key is None:
+        return str(e["msg"]).removeprefix("Value error, ")
+    ctx = e.get("ctx") or {}
+    expected = ctx.get("expected") or ctx.get("expected_tags") or ""
+    limit = next((ctx[k] for k in ("ge", "le", "gt", "lt", "min_length") if k in ctx), "")
+    given = ctx.get("tag") if "tag" in ctx else e.get("input")
+    return _say(
+        key,
+        lang,
+        value=_shown(given),
+        expected=str(expected).replace("'", ""),
+        limit=limit,
+        discriminator=str(ctx.get("discriminator", "")).strip("'"),
+    )
+
+
+def _describe(error: ValidationError, lang: str | None = None) -> str:
+    """Every error of a validation, each as `key.path: what is wrong (the value given)`."""
     lines = []
     for e in error.errors():
-        where = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        msg = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            msg = "unknown key (misspelt?)"
-        elif e["type"] == "missing":
-            msg = "required key is missing"
-        lines.append(f"{where}: {msg}" if e["loc"] else msg)
+        loc = [str(p) for p in e["loc"]]
+        if loc[:1] == ["backend"] and loc[1:2] in (["local"], ["google"]):  # the union's tag is no key
+            del loc[1]
+        where = ".".join(loc)
+        said = _problem(e, lang)
+        lines.append(f"{where}: {said}" if where else said)
     return "; ".join(lines)
 
 
-def _refuse_dates_without_time(path: Path, data: dict[str, Any]) -> None:
-    """The calendar check of `Calendar._with_time`, said in the file's language with the fix."""
-    from pipelines import i18n
+def _language(data: dict[str, Any]) -> str | None:
+    """The config's language as far as it can be known before validation: its `language` key
+    (kk when the key is absent, the default); None when the key holds something else."""
+    given = data.get("language", "kk")
+    return given if given in i18n.LANGS else None
 
-    lang = str(data.get("language")) if data.get("language") in ("kk", "ru") else "kk"
+
+def _refuse_dates_without_time(path: Path, data: dict[str, Any], lang: str | None) -> None:
+    """The calendar check of `Calendar._with_time`, before any other: said with the fix."""
     given = data.get("calendar")
     calendar: dict[str, Any] = given if isinstance(given, dict) else {}
     for key, value in calendar.items():
@@ -542,31 +633,30 @@ def _refuse_dates_without_time(path: Path, data: dict[str, Any]) -> None:
             and not isinstance(value, datetime)
             or (isinstance(value, str) and DATE_ONLY.match(value.strip()))
         ):
-            raise ConfigError(
-                f"{path}: calendar.{key}: "
-                + i18n.text("config_date_without_time", lang, value=str(value).strip(), field=key)
-            )
+            said = _say("config_date_without_time", lang, value=str(value).strip(), field=key)
+            raise ConfigError(f"{path}: calendar.{key}: {said}", lang)
 
 
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
     path = Path(path)
     if not path.exists():
-        raise ConfigError(f"config file not found: {path}")
+        raise ConfigError(f"{i18n.both('config_missing')}: {path}")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        where = " " + i18n.both("cfg_yaml_at", line=mark.line + 1, column=mark.column + 1) if mark else ""
         began = getattr(exc, "context_mark", None)  # an unclosed quote or bracket: where it began
         if began is not None and (mark is None or began.line != mark.line):
-            where += f" ({getattr(exc, 'context', None) or 'an item'} that began at line {began.line + 1}, column {began.column + 1})"
-        raise ConfigError(f"{path}: not valid YAML{where}") from None
+            where += " (" + i18n.both("cfg_yaml_began", line=began.line + 1, column=began.column + 1) + ")"
+        raise ConfigError(f"{path}:{where}") from None
     if not isinstance(data, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping of keys")
-    _apply_env(data, dict(os.environ if environ is None else environ))
+        raise ConfigError(f"{path}: {i18n.both('cfg_top_level')}")
+    _apply_env(data, dict(os.environ if environ is None else environ), _language(data))
+    lang = _language(data)
     data["base_dir"] = str(path.resolve().parent)
-    _refuse_dates_without_time(path, data)
+    _refuse_dates_without_time(path, data, lang)
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(f"{path}: {_describe(exc)}") from None
+        raise ConfigError(f"{path}: {_describe(exc, lang)}", lang) from None

@@ -137,7 +137,7 @@ def demo_backend(name: str) -> Callable[[Path], Callable[[Config], Workspace]]:
             if exc.name is None or not (entry.module == exc.name or entry.module.startswith(exc.name + ".")):
                 raise  # the backend's module is there but itself misses something: show that
             break
-    raise DemoError(f"the {name} backend needs the development install: make install in a checkout of contest")
+    raise DemoError(i18n.both("demo_needs_dev", backend=name))
 
 
 def run_demo(

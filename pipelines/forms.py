@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from pipelines import i18n
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.models import RawResponse, Response
 from pipelines.domain.text import normalise, similar
@@ -43,8 +44,9 @@ FIELDS = (
 SHEET_TIME = "%d.%m.%Y %H:%M:%S"  # how a datetime cell of the response sheet is kept as text
 
 
-class FormError(Exception):
-    """A response export cannot be read; the message names the file and what to do."""
+class FormError(i18n.Said):
+    """A response export cannot be read; the message (by its key in sheets_schema/messages.yaml,
+    `say(lang)` in Kazakh or Russian) names the file, the column or the field and what to do."""
 
 
 # --- reading exports -----------------------------------------------------------------------------
@@ -58,14 +60,14 @@ def read_export(
     file name is only used in messages (each download gets a new one: "… (1).csv")."""
     path = Path(path)
     if not path.is_file():
-        raise FormError(f"{path}: response export not found")
+        raise FormError("form_export_missing", path=path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
         rows = _csv_rows(path)
     elif suffix in (".xlsx", ".xlsm"):
         rows = _xlsx_rows(path)
     else:
-        raise FormError(f"{path}: unsupported export type {suffix!r}; download the responses as .csv or .xlsx")
+        raise FormError("form_export_type", path=path, suffix=suffix or "—")
     return responses_from_rows(rows, source_name, where=str(path), source=path.name, aliases=aliases)
 
 
@@ -89,22 +91,15 @@ def responses_from_rows(
     while rows and not any(c.strip() for c in rows[0]):
         rows.pop(0)
     if not rows:
-        raise FormError(f"{where}: the table is empty; expected a header row with the form's questions")
+        raise FormError("form_table_empty", where=where)
     header = [c.strip() for c in rows[0]]
     if _looks_like_data(header):
-        raise FormError(
-            f"{where}: no header row — the first row {header[:3]!r} holds answers, not the "
-            "form's questions; download the export again from Google Forms / the response sheet"
-        )
+        raise FormError("form_no_header", where=where, first=", ".join(f"«{h}»" for h in header[:3]))
     keys = _alias_keys(aliases) if aliases is not None else _default_keys()
     if not set(_find_columns({h: "" for h in header if h}, keys)) - set(GOOGLE_FIELDS):
         # Google's own timestamp / e-mail columns are in every export: they do not make it the form's.
-        shown = ", ".join(repr(h) for h in header[:5] if h) + (", …" if len(header) > 5 else "")
-        raise FormError(
-            f"{where}: none of the form's questions were found in the header ({shown}); "
-            "is this the response export of the contest's form? Check the file (or sheet) "
-            "and add the form's question titles to form.aliases if they were renamed"
-        )
+        shown = ", ".join(f"«{h}»" for h in header[:5] if h) + (", …" if len(header) > 5 else "")
+        raise FormError("form_foreign", where=where, shown=shown)
     header = unique_titles(header)
     out = []
     for number, cells in enumerate(rows[1:], start=1):
@@ -137,7 +132,7 @@ class ExportFile:
 
     def read_responses(self) -> list[RawResponse]:
         if not self.path.exists():
-            raise FormError(f"form.path: the responses export {self.path} does not exist")
+            raise FormError("form_path_missing", path=self.path)
         return read_export(self.path, aliases=load_aliases(self.extra_aliases))
 
 
@@ -154,10 +149,7 @@ def csv_text(data: bytes, where: str) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise FormError(
-            f"{where}: not UTF-8 text; download the responses from Google again "
-            "(Forms: Download responses (.csv), or Sheets: File > Download > .csv)"
-        ) from None
+        raise FormError("form_not_utf8", where=where) from None
     return text.lstrip("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -170,7 +162,7 @@ def _csv_rows(path: Path) -> list[list[str]]:
         csv.field_size_limit(max(limit, len(text) + 1))  # a 100k-character answer is one field
         return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
-        raise FormError(f"{path}: not a readable CSV file ({exc})") from None
+        raise FormError("form_bad_csv", path=path, detail=exc) from None
     finally:
         csv.field_size_limit(limit)
 
@@ -182,7 +174,7 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise FormError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+        raise FormError("form_bad_xlsx", path=path, detail=exc) from None
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # the stored size of a downloaded sheet may be wrong
@@ -270,7 +262,7 @@ def _default_aliases() -> dict[str, tuple[str, ...]]:
     try:
         data = yaml.safe_load(SCHEMA.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise FormError(f"{SCHEMA}: cannot read the form field aliases ({exc})") from None
+        raise FormError("form_aliases_unreadable", path=SCHEMA, detail=exc) from None
     return {f: tuple(str(a) for a in data.get(f) or ()) for f in FIELDS}
 
 
@@ -279,7 +271,7 @@ def load_aliases(extra: dict[str, list[str]] | None = None) -> dict[str, list[st
     aliases = {f: list(a) for f, a in _default_aliases().items()}
     for field_name, more in (extra or {}).items():
         if field_name not in aliases:
-            raise FormError(f"form.aliases.{field_name}: not a form field; use one of {', '.join(FIELDS)}")
+            raise FormError("form_alias_unknown", field=field_name, fields=", ".join(FIELDS))
         aliases[field_name] = [str(a) for a in more] + aliases[field_name]
     return aliases
 

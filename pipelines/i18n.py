@@ -49,7 +49,7 @@ def template(key: str, lang: str) -> str:
     return key
 
 
-def text(key: str, lang: str, **values: Any) -> str:
+def text(key: str, lang: str, /, **values: Any) -> str:
     """The message `key` in `lang` (kk|ru) with `values` put into its {placeholders}."""
     pattern = template(key, lang)
     try:
@@ -58,9 +58,32 @@ def text(key: str, lang: str, **values: Any) -> str:
         return pattern
 
 
-def both(key: str, **values: Any) -> str:
+def both(key: str, /, **values: Any) -> str:
     """Kazakh and Russian side by side, for what is printed before the config's language is known."""
     return " / ".join(text(key, lang, **values) for lang in LANGS)
+
+
+class Said(Exception):
+    """An error worded by message key: `say(lang)` is its text in one language, `str()` in both
+    (for whoever prints it before the language is known). A key not in the file is the text itself."""
+
+    def __init__(self, key: str, /, **values: Any):
+        self.key, self.values = key, values
+        super().__init__(self.say(None))
+
+    def say(self, lang: str | None) -> str:
+        if self.key not in catalog():
+            return self.key
+        return text(self.key, lang, **self.values) if lang else both(self.key, **self.values)
+
+
+def error_text(exc: BaseException, lang: str | None) -> str:
+    """An error's text in `lang`: its own when it is a `Said`, else the `Said` it was raised from
+    (a backend wraps a FormError in its BackendError), else its message as it is."""
+    for candidate in (exc, exc.__cause__, exc.__context__):
+        if isinstance(candidate, Said):
+            return candidate.say(lang)
+    return str(exc)
 
 
 def status_label(code: str, lang: str) -> str:
@@ -119,14 +142,73 @@ def role(code: str, lang: str) -> str:
 
 
 _WHY = (
+    # what the rating-sheet reader (pipelines/rating_sheet.py) and the sheet jobs write, most specific first
+    (
+        re.compile(
+            r"^the rating sheet of (?P<email>\S+) is missing: (?P<error>.*?)\. To go on,.*recreate-sheet (?P<stage>\d) \S+ --group (?P<group>\S+)`"
+        ),
+        "why_sheet_missing",
+    ),
+    (
+        re.compile(
+            r"^the rating sheet of (?P<email>\S+) could not be read: (?P<error>.*?)\. To go on,.*recreate-sheet (?P<stage>\d) \S+ --group (?P<group>\S+)`"
+        ),
+        "why_sheet_unreadable",
+    ),
+    (re.compile(r"^this sheet was not made for the current list of DERs or criteria"), "why_checksum"),
+    (
+        re.compile(r"^this is the rating sheet of (?P<names>.*), returned under the name of (?P<me>\S+);"),
+        "why_someone_elses",
+    ),
+    (
+        re.compile(
+            r"^this sheet belongs to another stage, group or edition \((?P<names>.*)\); not scored: ask (?P<me>\S+) to return the sheet of stage (?P<stage>\d), (?P<group>\S+)$"
+        ),
+        "why_other_stage",
+    ),
+    (re.compile(r"^(?P<n>\d+) tabs carry this sheet's identity"), "why_many_tabs"),
+    (re.compile(r"^no tab carries this sheet's identity .* made for (?P<me>\S+)\)"), "why_no_identity"),
+    (re.compile(r"^an extra tab in the sheet; ignored$"), "why_extra_tab"),
+    (re.compile(r"^a copy of the rating tab; ignored"), "why_copy_tab"),
+    (re.compile(r"^column-header row not found"), "why_no_header"),
+    (
+        re.compile(r"^columns were inserted or deleted: the score columns moved by (?P<shift>-?\d+)"),
+        "why_columns_moved",
+    ),
+    (re.compile(r"^column header changed: expected (?P<value>.*)$"), "why_header_changed"),
+    (
+        re.compile(
+            r"^column header and position disagree: expected (?P<value>«.*?») here; «.*?» is now in column (?P<column>[A-Z]+); its scores"
+        ),
+        "why_header_moved_scores",
+    ),
+    (
+        re.compile(
+            r"^column header and position disagree: expected (?P<value>«.*?») here; «.*?» is now in column (?P<column>[A-Z]+); not read"
+        ),
+        "why_header_moved",
+    ),
+    (
+        re.compile(r"^column header and position disagree: expected (?P<value>«.*?») here; its scores"),
+        "why_header_lost_scores",
+    ),
+    (re.compile(r"^column header and position disagree: expected (?P<value>«.*?») here; not read"), "why_header_lost"),
+    (re.compile(r"^row added: unexpected DER id (?P<value>.*); ignored$"), "why_row_unknown_id"),
+    (re.compile(r"^row added without a DER id"), "why_row_no_id"),
+    (re.compile(r"^row deleted: DER (?P<id>\S+) (?P<title>«.*») is missing$"), "why_row_deleted"),
+    (re.compile(r"^row added: DER (?P<id>\S+) appears again \(first in row (?P<row>[^)]*)\)"), "why_row_again"),
+    (re.compile(r"^the hidden DER id (?P<id>\S+) and the title disagree \(expected (?P<title>«.*»)\)"), "why_id_title"),
+    (re.compile(r"^edited after the freeze; the frozen scores are used"), "why_edited_after_freeze"),
+    (re.compile(r"^edited after the freeze; not used"), "why_edited_after_freeze"),
+    (re.compile(r"^the frozen copy changed; it is not used"), "why_frozen_copy_changed"),
     (re.compile(r"^blank$"), "why_blank"),
     (re.compile(r"^(?:text, )?not a number: (?P<value>.*)$"), "why_not_number"),
     (re.compile(r"^not a whole number: (?P<value>.*)$"), "why_not_whole"),
     (re.compile(r"^out of range: (?P<value>\S+) \(allowed (?P<allowed>[^)]*)\)$"), "why_out_of_range"),
     (re.compile(r"^a formula in a score cell"), "why_formula"),
-    (re.compile(r"changed: expected (?P<value>.*)$"), "why_changed"),
     (re.compile(r"^sum formula"), "why_sum"),
-    (re.compile(r"^the sheet could not be read"), "why_unreadable"),
+    (re.compile(r"^(?P<label>[^:]+) changed: expected (?P<value>.*)$"), "why_label_changed"),
+    (re.compile(r"changed: expected (?P<value>.*)$"), "why_changed"),
 )
 
 

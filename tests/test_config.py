@@ -25,16 +25,19 @@ def test_a_date_with_an_offset_is_compared_with_the_naive_ones(tmp_path):
     )
     assert config.calendar.stage2_close.utcoffset().total_seconds() == 3 * 3600
     assert config.calendar.stage1_close.utcoffset().total_seconds() == 5 * 3600  # Asia/Almaty
-    with pytest.raises(ConfigError, match=r"calendar\.stage1_close must come before calendar\.stage2_close"):
+    with pytest.raises(
+        ConfigError,
+        match=r"calendar\.stage2_close: 2027-03-05 14:00 — calendar\.stage1_close \(2027-03-05 18:00\) мерзімінен кейін",
+    ):
         load_config(
             _variant(tmp_path, "stage2_close: 2027-03-26T18:00", "stage2_close: 2027-03-05T14:00+03:00"), environ={}
         )
 
 
 def test_unknown_and_missing_keys_are_named(tmp_path):
-    with pytest.raises(ConfigError, match=r"quotas\.departmnet: unknown key"):
+    with pytest.raises(ConfigError, match=r"quotas\.departmnet: белгісіз кілт"):
         load_config(_variant(tmp_path, "  department: 3 ", "  departmnet: 3 "), environ={})
-    with pytest.raises(ConfigError, match=r"edition\.year: required key is missing"):
+    with pytest.raises(ConfigError, match=r"edition\.year: міндетті кілт жазылмаған"):
         load_config(_variant(tmp_path, "  year: 2027\n", ""), environ={})
 
 
@@ -85,7 +88,7 @@ def test_previous_winners_files_join_the_9_9_list_and_name_a_bad_entry(tmp_path)
     titles = [w.title for w in config.intake_rules().previous_winners]
     assert "Ескі курс" in titles and len(titles) == len(config.previous_winners) + 1
     (tmp_path / "winners-2026.yaml").write_text("previous_winners:\n  - {link: x}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"winners-2026.yaml, entry 1: title: required key is missing"):
+    with pytest.raises(ConfigError, match=r"winners-2026.yaml, 1-жазба: title: міндетті кілт жазылмаған"):
         load_config(path, environ={}).intake_rules()
 
 

@@ -50,7 +50,7 @@ def test_a_date_with_its_time_is_read_as_written(tmp_path):
 def test_an_expert_email_listed_twice_in_a_commission_is_refused(tmp_path, second):
     path = variant(tmp_path, ("email: a.sadykova@atu.edu.kz", f"email: {second}"))
     with pytest.raises(
-        ConfigError, match=r"commissions\.departments\.FIT-IS: e\.zhumabayev@atu\.edu\.kz is listed twice"
+        ConfigError, match=r"commissions\.departments\.FIT-IS: e\.zhumabayev@atu\.edu\.kz екі рет жазылған"
     ):
         load_config(path, environ={})
 
@@ -82,7 +82,7 @@ def test_a_commission_that_cannot_reach_min_experts_once_authors_stand_aside_is_
     problems = quorum_shortfalls(config, [app])
     stage1 = [p for p in problems if p.detail.startswith("commissions.departments.FIT-IS")]
     assert stage1 and "DER-1" in stage1[0].detail and dep.name("kk") in stage1[0].detail
-    assert "Садықова" in stage1[0].detail and "(author)" in stage1[0].detail
+    assert "Садықова" in stage1[0].detail and "(автор)" in stage1[0].detail  # the config's language
     fine = application("DER-2", "FIT-IS", fac.id, "Басқа Автор Бекұлы")
     assert not [p for p in quorum_shortfalls(config, [fine]) if p.detail.startswith("commissions.departments.FIT-IS")]
 

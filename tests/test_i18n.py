@@ -155,7 +155,10 @@ def edition(tmp_path) -> Path:
 def test_check_config_speaks_the_configs_language(edition, lang, ok_line):
     result = invoke("--config", str(edition), "check-config", env={"CONTEST_LANGUAGE": lang})
     assert result.exit_code == 0, result.output
-    assert result.stdout == f"{edition}: {ok_line}\n"
+    not_yet = i18n.text(
+        "form_source_not_yet", lang, path=edition.parent / "responses.csv", close="19.02.2027 18:00"
+    )  # no export next to it yet, and intake still open
+    assert result.stdout == f"{edition}: {ok_line}\n{not_yet}\n"
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pipelines import i18n
 from pipelines.cli import cli
 from pipelines.demo import DemoError, demo_backend, run_demo
 
@@ -108,16 +109,14 @@ def test_the_demo_finds_the_fake_through_its_entry_point():
 def test_without_the_fake_the_demo_says_it_needs_the_development_install(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, FAKE, None)  # as in an installed wheel: the module is not there
     monkeypatch.delitem(sys.modules, FAKE + ".demo", raising=False)
-    with pytest.raises(DemoError, match="needs the development install"):
+    with pytest.raises(DemoError, match="нужна установка разработчика"):
         next(run_demo(tmp_path / "demo", backend="google-fake"))
     assert not (tmp_path / "demo").exists()  # refused before writing anything
 
     result = CliRunner().invoke(cli, ["demo", str(tmp_path / "demo"), "--backend", "google-fake"])
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
-    assert result.stderr == (
-        "Error: the google-fake backend needs the development install: make install in a checkout of contest\n"
-    )
+    assert result.stderr == f"Error: {i18n.both('demo_needs_dev', backend='google-fake')}\n"  # no config read yet
 
 
 def test_a_backend_that_itself_misses_a_module_is_not_hidden(tmp_path, monkeypatch):

@@ -1071,7 +1071,10 @@ def open_local(config) -> Workspace:
     root = config.path(config.backend.workspace)
     root.mkdir(parents=True, exist_ok=True)
     if config.form.kind != "file" or not config.form.path:
-        raise BackendError("form: the local workspace reads an export file; set form.kind: file and form.path")
+        from pipelines.forms import FormError
+
+        said = FormError("form_local_needs_file")  # in the config's language where the error is shown
+        raise BackendError(str(said)) from said
     manifest = Manifest(root)
     return Workspace(
         forms=ExportFormSource(config.path(config.form.path), config.form.aliases),

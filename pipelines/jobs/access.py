@@ -28,6 +28,6 @@ def check_access(run: Run) -> list[str]:
         try:
             run.say(i18n.text("access_ok", lang, name=name, found=check()))
         except BackendError as exc:
-            problems.append(i18n.text("access_problem", lang, name=name, error=exc))
-            run.say(i18n.text("access_fail", lang, name=name, error=exc))
+            problems.append(i18n.text("access_problem", lang, name=name, error=i18n.error_text(exc, lang)))
+            run.say(i18n.text("access_fail", lang, name=name, error=i18n.error_text(exc, lang)))
     return problems

@@ -46,11 +46,16 @@ class IntakeReport:
 def read_mapping(run: Run, *, check: bool = True) -> tuple[list[RawResponse], forms.ColumnMapping]:
     """The responses and the decision on their columns; stops (FormError) when a required field has no column."""
     raw = run.workspace.forms.read_responses()
-    aliases = forms.load_aliases(run.config.form.aliases)
-    mapping = forms.map_columns(forms.header_of(raw), aliases, run.config.form.timestamp_column)
+    mapping = column_mapping(raw, run.config)
     if check:
         check_mapping(mapping, run.lang)
     return raw, mapping
+
+
+def column_mapping(raw: list[RawResponse], config) -> forms.ColumnMapping:
+    """The decision on the columns of responses read from the form source, with the config's aliases."""
+    aliases = forms.load_aliases(config.form.aliases)
+    return forms.map_columns(forms.header_of(raw), aliases, config.form.timestamp_column)
 
 
 def read_applications(

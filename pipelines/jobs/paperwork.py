@@ -521,7 +521,7 @@ def dossier_checks(run: Run, finalists: list[str]) -> list[dict[str, str]]:
     try:
         stored = {(d.key.kind, d.key.stage, d.key.group, d.key.subject) for d in run.workspace.drive.documents()}
     except BackendError as exc:
-        run.say(f"note: the dossiers could not be listed: {exc}")
+        run.say(i18n.text("note_dossiers_unlisted", lang, error=i18n.error_text(exc, lang)))
         stored = set()
     groups = {(k, s, g) for k, s, g, _subject in stored}
     yes, no = i18n.text("doc_check_yes", lang), i18n.text("doc_check_no", lang)
@@ -606,7 +606,7 @@ def write_final(run: Run, version: int = 1) -> None:
             DocKey(run.edition_key, "results_pdf", 3, "contest", "-", version), ["results"], f"results{v}.pdf", content
         )
     except BackendError as exc:
-        run.say(f"note: results.pdf not made: {exc}")
+        run.say(i18n.text("note_no_results_pdf", run.lang, error=i18n.error_text(exc, run.lang)))
         run.journal("results-pdf", "skipped", str(exc))
 
 

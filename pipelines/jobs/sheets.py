@@ -64,13 +64,16 @@ def sheet_ref(run: Run, a: Assignment) -> SheetRef:
     return SheetRef(SheetKey(run.edition_key, a.stage, a.group, a.expert.email), a.sheet_id, a.sheet_url)
 
 
+UNREADABLE_SHEET = "the rating sheet of "  # how `unreadable` begins its problem's detail
+
+
 def unreadable(run: Run, a: Assignment, exc: BackendError) -> Problem:
     """A sheet that is missing or cannot be read, as a problem saying what to do (13 item 3)."""
     return Problem(
         a.expert.email,
         None,
         a.sheet_url,
-        f"the rating sheet of {a.expert.email} "
+        f"{UNREADABLE_SHEET}{a.expert.email} "
         + ("is missing" if isinstance(exc, NotFound) else "could not be read")
         + f": {exc.message or exc}. To go on, restore it (on Google, Drive's trash keeps it 30 days), or "
         f"re-create it from its last frozen copy with `contest recreate-sheet {a.stage} {a.expert.email} "
@@ -120,7 +123,8 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
     for a in run.state.sheets(stage):
         ratings, problems = read_assignment(run, a)
         if not ratings and problems and problems[0].application_id is None:
-            run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=problems[0].detail))
+            error = i18n.sheet_problem(problems[0].detail, run.lang)
+            run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
         complete = {r.application_id for r in ratings if r.complete}
         missing = len([i for i in a.application_ids if i not in complete])
         if missing:
@@ -132,5 +136,6 @@ def changed_after_freeze(run: Run) -> list[dict[str, str]]:
     """Frozen sheets edited since their freeze, each said once per run (tick and audit-sharing)."""
     changed = run.workspace.sheets.changed_after_freeze()
     for entry in changed:
-        run.say(i18n.text("audit_changed_after_freeze", run.lang, **entry))
+        said = {**entry, "detail": i18n.sheet_problem(entry.get("detail", ""), run.lang)}
+        run.say(i18n.text("audit_changed_after_freeze", run.lang, **said))
     return changed

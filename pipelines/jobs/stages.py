@@ -52,7 +52,7 @@ def close_intake(run: Run) -> bool:
         state=StageState.CLOSED,
         opened_at=run.config.calendar.intake_open,
         closed_at=run.now,
-        note="final intake",
+        note=text("stage_note_intake_closed", run.lang),
     )
     return True
 
@@ -154,7 +154,7 @@ def reopen_stage(run: Run, stage: int) -> int:
         state.stage(stage),
         state=StageState.OPEN,
         closed_at=None,
-        note=f"reopened {run.now.isoformat(timespec='seconds')}: the deadline moved to {deadline}",
+        note=text("stage_note_reopened", run.lang, at=f"{run.now:%d.%m.%Y %H:%M}", deadline=deadline),
     )
     run.commit()
     run.journal(

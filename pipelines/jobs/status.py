@@ -10,7 +10,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import read_assignment
+from pipelines.jobs.sheets import UNREADABLE_SHEET, read_assignment
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -38,7 +38,8 @@ def _sheet_now(run: Run, a: Assignment, live: bool) -> tuple[list[Rating], list[
     if live:
         ratings, problems = read_assignment(run, a)
         if not ratings and problems and problems[0].application_id is None:
-            run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=problems[0].detail))
+            error = i18n.sheet_problem(problems[0].detail, run.lang)
+            run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
         return ratings, problems
     key = (a.stage, a.group)
     return (
@@ -84,7 +85,9 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
                     "percent": round(100 * len(done) / assigned) if assigned else 100,
                     "last_change": str(last_change),
                     "problems": len(problems),
-                    "problem_detail": "\n".join(f"{p.cell}: {p.detail}" for p in problems[:5])
+                    "problem_detail": "\n".join(
+                        f"{p.cell}: {i18n.sheet_problem(p.detail, run.lang)}" for p in problems[:5]
+                    )
                     + (f"\n… +{len(problems) - 5}" if len(problems) > 5 else ""),
                     "deadline": "" if record.state is StageState.CLOSED else deadline.isoformat(timespec="seconds"),
                     "ties_waiting": "; ".join(ties),
@@ -109,7 +112,7 @@ def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
         if s != stage:
             continue
         for p in problems:
-            if p.application_id is None and not p.detail.startswith("the sheet could not be read"):
+            if p.application_id is None and not p.detail.startswith(UNREADABLE_SHEET):
                 continue  # a header or an added row: no rating is affected
             out.append(
                 {

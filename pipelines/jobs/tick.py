@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pipelines import i18n
 from pipelines.domain import lifecycle
 from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
@@ -111,7 +112,7 @@ def _tick(run: Run) -> list[str]:
         try:
             notify(run)
         except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
-            run.say(f"note: applicants not notified: {exc}")
+            run.say(i18n.text("note_not_notified", run.lang, error=i18n.error_text(exc, run.lang)))
             run.journal("notify", "failed", str(exc))
     jobs, run.held_journal = run.held_journal, held
     if run.state.assignments:  # the progress tab, refreshed by every tick (jobs/status.py)

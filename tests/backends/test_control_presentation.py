@@ -20,6 +20,7 @@ ROWS = [
         "title": "Микроэкономика: интерактивті курс",
         "cell": "H10",
         "detail": "not a whole number: '8,5'",
+        "detail_local": "бүтін сан емес: '8,5'",
         "raw": "8,5",
     }
 ]
@@ -36,14 +37,17 @@ def test_control_xlsx_has_widths_wrapping_frozen_ids_and_print_setup(tmp_path: P
     assert ws.column_dimensions["F"].width >= 40  # the title is not cut
     # the header row and the key columns (stage, group, expert, name, DER id, title) stay in view
     assert ws.freeze_panes == "G2" and spec.frozen_columns == keys.index("title") + 1
-    assert ws.cell(2, keys.index("detail") + 1).alignment.wrap_text
+    assert ws.cell(2, keys.index("detail_local") + 1).alignment.wrap_text
+    # the reader's English is kept for the pipeline, not shown: people read detail_local
+    assert ws.column_dimensions[chr(65 + keys.index("detail"))].hidden
+    assert not ws.column_dimensions[chr(65 + keys.index("detail_local"))].hidden
     assert ws.page_setup.orientation == "landscape" and ws.page_setup.fitToWidth == 1
     assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$1:$1"
     assert ws.auto_filter.ref.startswith("A1:")
 
 
 def test_a_wrapped_row_is_tall_enough_and_the_journal_is_laid_out_too(tmp_path: Path):
-    long = {**ROWS[0], "detail": "column headers changed: expected «Жалпы әсер»\nrow added without a DER id; ignored"}
+    long = {**ROWS[0], "detail_local": "баған тақырыбы өзгертілген: күтілгені «Жалпы әсер»\nСББР кодынсыз жол қосылған"}
     tables = Tables(LocalControlStore(tmp_path), "ru")
     tables.write({"problems": [long]})
     tables.append("journal", [{"at": "2027-02-20T00:05:00+05:00", "action": "tick", "detail": "x " * 200}])

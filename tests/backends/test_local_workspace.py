@@ -344,7 +344,7 @@ def test_a_full_disk_is_a_backend_error_naming_the_file(tmp_path, monkeypatch):
 def test_a_missing_responses_export_is_not_found(tmp_path, config):
     from pipelines.backends.local import ExportFormSource
 
-    with pytest.raises(NotFound, match="form.path: the responses export"):
+    with pytest.raises(NotFound, match="form.path: .*responses.csv"):
         ExportFormSource(tmp_path / "responses.csv").read_responses()
 
 

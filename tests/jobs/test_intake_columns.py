@@ -187,5 +187,5 @@ def test_an_export_with_only_google_columns_is_refused(tmp_path):
         "Отметка времени,Адрес электронной почты,Ваш любимый цвет\n25.01.2027 10:00:00,a@b.kz,синий\n",
         encoding="utf-8",
     )
-    with pytest.raises(forms.FormError, match="none of the form's questions"):
+    with pytest.raises(forms.FormError, match="не найден ни один вопрос формы"):
         forms.read_export(path)

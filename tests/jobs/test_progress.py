@@ -49,7 +49,7 @@ def test_scores_typed_are_counted_and_the_moment_of_the_change_is_kept(edition):
     assigned = len(a.application_ids)
     assert (row["scored"], row["percent"]) == (1, round(100 / assigned))
     assert row["last_change"] == first.isoformat(timespec="seconds")
-    assert row["problems"] == 1 and "not a whole number" in row["problem_detail"]
+    assert row["problems"] == 1 and "бүтін сан емес" in row["problem_detail"]  # in the edition's language
     assert rating_sheet.a1(lay.data_row(1), min(lay.scores.values())) in row["problem_detail"]
     later = first + timedelta(hours=3)
     tick(run_at(edition, later))  # nothing typed since: the moment stays

@@ -359,17 +359,17 @@ class GoogleFormSource:
                 if self.form.kind == "sheet":
                     return self._sheet()
             if self.file_path is None:
-                raise BackendError("form.path: no response export given")
+                raise FormError("form_no_path")
             return ExportFile(self.file_path, self.form.aliases).read_responses()
         except FormError as exc:
             raise BackendError(str(exc)) from None
 
     def _forms_api(self) -> list[RawResponse]:
-        from pipelines.forms import unique_titles
+        from pipelines.forms import FormError, unique_titles
 
         form_id = self.form.form_id
         if not form_id or self.c.forms is None:
-            raise BackendError("form.form_id: the id of the Google Form is needed for form.kind: forms_api")
+            raise FormError("form_no_form_id")
         form = self.c.run("forms", self.c.forms.get(formId=form_id))
         questions: list[tuple[str, str]] = []
         for item in form.get("items", []):
@@ -403,13 +403,11 @@ class GoogleFormSource:
         return out
 
     def _sheet(self) -> list[RawResponse]:
-        from pipelines.forms import load_aliases, responses_from_rows
+        from pipelines.forms import FormError, load_aliases, responses_from_rows
 
         sid = self.form.spreadsheet_id
         if not sid or self.c.gspread is None:
-            raise BackendError(
-                "form.spreadsheet_id: the id of the linked response sheet is needed for form.kind: sheet"
-            )
+            raise FormError("form_no_spreadsheet_id")
         http, sheets = self.c.gspread.http_client, self.c.transports["sheets"]
         if not self.form.worksheet and not self._first_tab:  # no name given: the first tab, asked once
             meta = sheets.call(
@@ -418,7 +416,7 @@ class GoogleFormSource:
             )
             tabs = sorted((s["properties"] for s in meta.get("sheets", [])), key=lambda p: p.get("index", 0))
             if not tabs:
-                raise BackendError(f"form.spreadsheet_id: the spreadsheet {sid} has no sheets")
+                raise FormError("form_no_tabs", id=sid)
             self._first_tab = tabs[0]["title"]
         name = self.form.worksheet or self._first_tab
         rng = "'" + str(name).replace("'", "''") + "'"

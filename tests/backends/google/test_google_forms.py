@@ -205,7 +205,9 @@ def test_linked_sheet_and_export_are_read_by_the_same_rules(fake, config, drive_
         bad = fake_workspace(
             config.model_copy(update={"form": FormSourceConfig(kind="sheet", spreadsheet_id=other)}), fake
         )
-        with pytest.raises(BackendError, match=f"sheet {other}.*(no header row|none of the form's questions)"):
+        with pytest.raises(
+            BackendError, match=f"sheet {other}.*(нет строки заголовков|не найден ни один вопрос формы)"
+        ):
             bad.forms.read_responses()
 
 
@@ -223,9 +225,9 @@ def test_the_file_kind_reads_the_export_as_the_local_workspace_does(fake, config
     ]
     path.write_text("foo,bar\n1,2\n", encoding="utf-8")
     for source in (ws.forms, ExportFormSource(path)):
-        with pytest.raises(BackendError, match="responses.csv.*none of the form's questions"):
+        with pytest.raises(BackendError, match="responses.csv.*не найден ни один вопрос формы"):
             source.read_responses()
     path.unlink()
     for source in (ws.forms, ExportFormSource(path)):
-        with pytest.raises(BackendError, match="form.path.*does not exist"):
+        with pytest.raises(BackendError, match="form.path: выгрузки ответов .* нет"):
             source.read_responses()
