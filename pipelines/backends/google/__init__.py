@@ -23,7 +23,10 @@ SCOPES_FORMS = [
     "https://www.googleapis.com/auth/forms.body.readonly",
 ]
 SCOPE_GMAIL = "https://www.googleapis.com/auth/gmail.send"
-SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL]
+# messages.list with q="rfc822msgid:…" tells whether a mail went (exactly once); gmail.metadata
+# does not allow `q`, so the lookup needs gmail.readonly
+SCOPE_GMAIL_READ = "https://www.googleapis.com/auth/gmail.readonly"
+SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL, SCOPE_GMAIL_READ]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
-from pipelines.mail import compose
+from pipelines.mail import compose, message_id
 from pipelines.ports import (
     DOCX_MIME,
     PDF_MIME,
@@ -453,20 +453,31 @@ class GoogleMailer:
         self.c = c
 
     def delivered(self, key: str) -> bool | None:
-        """Not looked up in Gmail: unknown, so deliver_once never sends twice."""
-        return None
+        """Whether the mail sent under `key` is in the sending mailbox: messages.list with
+        q="rfc822msgid:<its Message-ID>" (derived from the key). None when Gmail is off or the
+        lookup is not allowed (no gmail.readonly scope): then deliver_once never sends twice."""
+        if self.c.messages is None:
+            return None
+        q = f"rfc822msgid:{message_id(key, self.c.backend.sender)}"
+        with self.c.stats.operation("look up sent mail"):
+            try:
+                found = self.c.run("gmail", self.c.messages.list(userId="me", q=q, maxResults=1))
+            except PermissionDenied:
+                return None
+        return bool(found.get("messages"))
 
     def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
-        return send_mail(self.c, to, subject, body)
+        return send_mail(self.c, to, subject, body, key=key)
 
 
-def send_mail(c: Clients, to: str, subject: str, body: str) -> bool:
-    """Gmail users.messages.send when backend.gmail (else False: the caller lists instead), sent at
-    most once: after a lost answer the mail may have gone, and with only the gmail.send scope nothing
-    can tell, so it is not sent again (a 429 or 5xx, refused before sending, is retried)."""
+def send_mail(c: Clients, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+    """Gmail users.messages.send when backend.gmail (else False: the caller lists instead). A mail
+    with an idempotency `key` carries a Message-ID derived from it, so a later run can ask Gmail
+    whether it went (GoogleMailer.delivered); after a lost answer the mail is taken as sent here
+    (a 429 or 5xx, refused before sending, is retried), and deliver_once's record decides."""
     if c.messages is None:
         return False
-    msg = compose(to, subject, body, sender=c.backend.sender)
+    msg = compose(to, subject, body, sender=c.backend.sender, msgid=message_id(key, c.backend.sender) if key else None)
     raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
     with c.stats.operation("send mail"):
         try:
