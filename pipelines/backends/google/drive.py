@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -348,6 +349,7 @@ class GoogleFormSource:
     def __init__(self, c: Clients, form, file_path: Path | None = None):
         self.c, self.form, self.file_path = c, form, file_path
         self._first_tab: str | None = None
+        self._time_zone: str | None = None  # the linked sheet's properties.timeZone, once read
 
     def read_responses(self) -> list[RawResponse]:
         from pipelines.forms import ExportFile, FormError
@@ -411,15 +413,15 @@ class GoogleFormSource:
                 "form.spreadsheet_id: the id of the linked response sheet is needed for form.kind: sheet"
             )
         http, sheets = self.c.gspread.http_client, self.c.transports["sheets"]
-        if not self.form.worksheet and not self._first_tab:  # no name given: the first tab, asked once
-            meta = sheets.call(
-                "spreadsheets.get",
-                lambda: http.fetch_sheet_metadata(sid, params={"fields": "sheets.properties(title,index)"}),
-            )
+        if self._time_zone is None:  # asked once: the sheet's time zone, and the first tab if none named
+            fields = "properties.timeZone" + ("" if self.form.worksheet else ",sheets.properties(title,index)")
+            meta = sheets.call("spreadsheets.get", lambda: http.fetch_sheet_metadata(sid, params={"fields": fields}))
+            self._time_zone = str((meta.get("properties") or {}).get("timeZone") or "")
             tabs = sorted((s["properties"] for s in meta.get("sheets", [])), key=lambda p: p.get("index", 0))
-            if not tabs:
+            if not self.form.worksheet and not tabs:
                 raise BackendError(f"form.spreadsheet_id: the spreadsheet {sid} has no sheets")
-            self._first_tab = tabs[0]["title"]
+            if tabs:
+                self._first_tab = tabs[0]["title"]
         name = self.form.worksheet or self._first_tab
         rng = "'" + str(name).replace("'", "''") + "'"
         # unformatted: numbers and times as numbers (a timestamp is a serial day number that
@@ -430,13 +432,14 @@ class GoogleFormSource:
                 sid, rng, params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
             ),
         )
-        return responses_from_rows(
+        rows = responses_from_rows(
             data.get("values", []),
             "responses",
             where=f"sheet {sid} (tab {name!r})",
             source=f"sheet {sid}",
             aliases=load_aliases(self.form.aliases),
         )
+        return [replace(r, time_zone=self._time_zone or "") for r in rows]
 
 
 def _answer_text(answer: dict[str, Any]) -> str:
