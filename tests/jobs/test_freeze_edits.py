@@ -108,7 +108,9 @@ def _ready_sheet(run: Run):
     crit = next(k for k, c in lay.scores.items() if c == col)
     for a in run.state.sheets(1):
         outcome = run.state.outcomes.get((1, a.group))
-        used = {r.application_id: r for r in run.state.ratings.get((1, a.group), []) if r.expert_email == a.expert.email}
+        used = {
+            r.application_id: r for r in run.state.ratings.get((1, a.group), []) if r.expert_email == a.expert.email
+        }
         first = used.get(a.application_ids[0]) if a.application_ids else None
         if outcome is not None and outcome.ready and first is not None and first.scores.get(crit) is not None:
             return a, lay.data_row(0), col, crit, first.scores[crit]

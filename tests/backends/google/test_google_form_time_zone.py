@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from test_google_forms import _linked_sheet
 
 from google_fake.demo import fake_workspace
 from pipelines.config import FormSourceConfig
-from test_google_forms import _linked_sheet
 from pipelines.domain.intake import late_submission
 from pipelines.forms import load_aliases, map_response
 

@@ -148,9 +148,7 @@ def _linked_sheet(fake, drive_id, rows, time_zone: str = "Asia/Almaty") -> str:
     fake.build("sheets").spreadsheets().batchUpdate(
         spreadsheetId=created["id"],
         body={
-            "requests": [
-                {"updateSpreadsheetProperties": {"properties": {"timeZone": time_zone}, "fields": "timeZone"}}
-            ]
+            "requests": [{"updateSpreadsheetProperties": {"properties": {"timeZone": time_zone}, "fields": "timeZone"}}]
         },
     ).execute()
     fake.build("sheets").spreadsheets().values().update(
