@@ -187,9 +187,11 @@ def open_google(
         if backend.root_folder_id
         else "My Drive"
     )
+    control = GoogleControlStore(clients, folders)
+    clients.record_ids, clients.recorded_ids = control.record_reserved_ids, control.reserved_ids
     workspace = Workspace(
         forms=GoogleFormSource(clients, config.form, config.path(config.form.path) if config.form.path else None),
-        control=GoogleControlStore(clients, folders),
+        control=control,
         sheets=GoogleRatingSheets(clients, folders),
         drive=GoogleDrive(clients, folders),
         mailer=GoogleMailer(clients),

@@ -80,6 +80,13 @@ def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **p
     Drive answers a create with an id already in use with 409: that file is ours, made by the
     attempt whose answer was lost."""
     file_id = c.reserve_id()
+    earlier = next((f for f in c.made_earlier() if _same_file(f, body)), None)
+    if earlier is not None:  # an earlier run made it (a crash or a lost answer), search may not show it yet
+        c.unreserve(file_id)
+        return {
+            **c.run("drive", c.files.get(fileId=earlier["id"], fields=fields, supportsAllDrives=True)),
+            "recovered": True,
+        }
 
     def get() -> dict[str, Any]:
         return c.run("drive", c.files.get(fileId=file_id, fields=fields, supportsAllDrives=True))
@@ -95,6 +102,18 @@ def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **p
         return c.run("drive", request, recover=recover)
     except Conflict:
         return get()
+
+
+def _same_file(f: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether `f` is the file `body` would create: a folder by name and parent, anything else by
+    its appProperties (the key it is found by)."""
+    if f.get("mimeType") != body.get("mimeType") and body.get("mimeType"):
+        return False
+    props = body.get("appProperties") or {}
+    if not props:
+        return f.get("name") == body.get("name") and (f.get("parents") or []) == (body.get("parents") or [])
+    held = f.get("appProperties") or {}
+    return all(held.get(k) == v for k, v in props.items())
 
 
 def permissions(c: Clients, file_id: str) -> list[dict[str, Any]]:

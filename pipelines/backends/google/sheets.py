@@ -248,8 +248,9 @@ class GoogleRatingSheets:
                 self._complete.add(token)
                 return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
         with self.c.stats.operation("create sheet"):
-            if found is None:
-                found, filled = self._create_file(spec), False
+            if found is None:  # a sheet an earlier run made (found by its recorded id) may be filled
+                found = self._create_file(spec)
+                filled = bool(found.get("recovered")) and self._is_protected(found["id"])
             else:  # created, maybe filled, never shared: finish what the earlier run did not do
                 filled = self._is_protected(found["id"])
             sid = found["id"]
