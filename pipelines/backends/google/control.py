@@ -260,8 +260,9 @@ class GoogleControlStore:
                 }
             )
             self.c.run("sheets", self.c.spreadsheets.batchUpdate(spreadsheetId=self.id, body={"requests": requests}))
-            self.tabs = None
-            self.cache.pop(IDS_TAB, None)
+            if self.tabs is not None:  # known without asking again
+                self.tabs[IDS_TAB] = {"id": sheet_id, "rows": height, "cols": 1}
+            self.cache[IDS_TAB] = (self.clock(), [[str(v) for v in r] for r in rows if r[0]])
         return True
 
     def reserved_ids(self) -> list[str] | None:
