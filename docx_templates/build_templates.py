@@ -515,7 +515,27 @@ def build_protocol_extract(lang: str):
     para(doc, "")
     para(doc, ("Үзінді көшірме дұрыс: " if kk else "Выписка верна: ", "b"),
          SIGN_LINE + " " + SIGN[lang] + "     ", ("Күні: " if kk else "Дата: ", "b"), "{{ doc_date }}")
+    _freeze_annex(doc, kk)
     return doc
+
+
+def _freeze_annex(doc, kk: bool):
+    """The annex: rating sheets edited after their freeze (issue 10 item 5); the scores above are
+    the frozen ones. Only when there was such an edit."""
+    tag(doc, "{%p if post_freeze_edits %}")
+    para(doc, ("ҚОСЫМША. Мұздатудан кейін өзгертілген бағалау парақтары" if kk else
+               "ПРИЛОЖЕНИЕ. Оценочные листы, изменённые после заморозки"), style="Section Heading")
+    para(doc, ("Бағалау парағы мұздатылғаннан кейін келесі өзгерістер байқалды. Хаттамада мұздатылған "
+               "бағалар пайдаланылды; кейінгі өзгерістер есепке алынбады." if kk else
+               "После заморозки оценочных листов замечены следующие изменения. В протоколе использованы "
+               "замороженные оценки; последующие изменения не учтены."), style="Body Text Justified")
+    table(doc, (2.6, 3.6, 3.4, 6.9),
+          ["Байқалды" if kk else "Замечено", "Сарапшы" if kk else "Эксперт",
+           "Парақ (нұсқасы)" if kk else "Лист (версия)", "Не өзгерді" if kk else "Что изменено"],
+          ["{%tr for e in post_freeze_edits %}",
+           ["{{ e.detected }}", "{{ e.expert }}", "{{ e.sheet }} ({{ e.revision }})", "{{ e.changes }}"],
+           "{%tr endfor %}"])
+    tag(doc, "{%p endif %}")
 
 
 def signature_lines(doc, lang: str):
@@ -727,6 +747,7 @@ def build_final_protocol(lang: str):
     _reasoning(doc, kk)
     keep(para(doc, ""))
     signature_lines(doc, lang)
+    _freeze_annex(doc, kk)
     return doc
 
 

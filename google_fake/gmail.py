@@ -6,6 +6,7 @@ import base64
 import binascii
 import email
 import email.policy
+import re
 from email.utils import getaddresses
 
 from .registry import handles
@@ -52,6 +53,8 @@ def messages_send(fake, req):
     fake.sent_mail.append(
         {
             "id": msg_id,
+            # Gmail keeps a well-formed Message-ID the sender set, and makes one otherwise
+            "message_id": str(msg.get("Message-ID") or f"<{msg_id}@mail.gmail.com>").strip(),
             "threadId": thread_id,
             "raw": raw,
             "message": msg,
@@ -66,3 +69,38 @@ def messages_send(fake, req):
         }
     )
     return {"id": msg_id, "threadId": thread_id, "labelIds": ["SENT"]}
+
+
+_TERM = re.compile(r'(\S+?):("[^"]*"|\S+)')
+
+
+@handles("gmail.users.messages.list")
+def messages_list(fake, req):
+    """The sending mailbox's messages (the fake holds sent mail only) matching `q`. Of Gmail's search
+    operators the fake knows `rfc822msgid:` (the Message-ID header, with or without its angle
+    brackets) and `in:sent`; any other term is refused rather than answered wrongly."""
+    user = req.p("userId")
+    if user not in ("me", fake.identity):
+        raise ApiError(403, "Delegation denied for " + fake.identity, reason="forbidden")
+    query = (req.q("q") or "").strip()
+    wanted: list[str] = []
+    rest = _TERM.sub(lambda m: _term(m, wanted), query).strip()
+    if rest:
+        raise ApiError(400, f"google_fake: search term(s) not emulated: {rest!r}", reason="invalidArgument")
+    found = [m for m in fake.sent_mail if all(m.get("message_id", "").strip("<>") == w for w in wanted)]
+    found.reverse()  # newest first, as Gmail lists
+    limit = int(req.q("maxResults") or 100)
+    out: dict = {"resultSizeEstimate": len(found)}
+    if found:
+        out["messages"] = [{"id": m["id"], "threadId": m["threadId"]} for m in found[:limit]]
+    return out
+
+
+def _term(match: re.Match, wanted: list[str]) -> str:
+    name, value = match.group(1).lower(), match.group(2).strip('"')
+    if name == "rfc822msgid":
+        wanted.append(value.strip("<>"))
+        return ""
+    if name == "in" and value.lower() == "sent":
+        return ""
+    return match.group(0)

@@ -197,10 +197,12 @@ class ServerCore:
         the response is lost (the nasty "did my write happen?" case)."""
         self._faults.append(dict(kind="timeout", n=n, method=method, after_apply=after_apply))
 
-    def crash_at(self, n: int, *, after_apply: bool = False) -> None:
-        """The client process dies at the n-th request from now (1 = the next): SimulatedCrash is
-        raised before that request is applied, or just after it (after_apply)."""
+    def crash_at(self, n: int, *, after_apply: bool = False, method: str | None = None) -> None:
+        """The client process dies at the n-th request from now (1 = the next; with `method`, the
+        n-th request of that method, named as for fail_next): SimulatedCrash is raised before that
+        request is applied, or just after it (after_apply)."""
         self._crash = [int(n), bool(after_apply)]
+        self._crash_method = method
 
     def before_next(self, method: str, action) -> None:
         """Run `action()` when the next request of `method` arrives, before it is applied: another
@@ -278,6 +280,8 @@ class ServerCore:
         self.clock += self.latency
         crash = getattr(self, "_crash", None)
         crash_after = False
+        if crash and getattr(self, "_crash_method", None):
+            crash = None  # counted below, once the request's method is known
         if crash:
             crash[0] -= 1
             if crash[0] <= 0:
@@ -295,6 +299,14 @@ class ServerCore:
             return self._finish(rec, None, ApiError(404, f"Method not found: {http_method} {path}"))
         m, path_params, upload = match
         rec.api, rec.method = m.api, m.short + ("#chunk" if upload_session else "")
+        sel = getattr(self, "_crash_method", None)
+        if sel and getattr(self, "_crash", None) and (m.id == sel or m.short == sel or m.id.endswith("." + sel)):
+            self._crash[0] -= 1
+            if self._crash[0] <= 0:
+                after, self._crash, self._crash_method = self._crash[1], None, None
+                if not after:
+                    raise SimulatedCrash(f"crashed before {http_method} {path}")
+                crash_after = True
         before = self._take_fault("before", m)
         if before:
             before["action"]()

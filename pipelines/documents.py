@@ -82,6 +82,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "reasoning",  # [str]: the reasoned decision, sentence by sentence
         "decisions",  # [{kind, by, at, reason}]
         "criteria_note",
+        "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]: the annex (issue 10 item 5)
     },
     "form02": COMMON_KEYS
     | {
@@ -109,6 +110,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "reasoning",  # [str]
         "votes",
         "prize_places",
+        "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]: the annex (issue 10 item 5)
     },
     "results": COMMON_KEYS
     | {

@@ -478,7 +478,7 @@ def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_colu
     return Response(
         row_key=raw.row_key,
         row_number=raw.row_number,
-        submitted_at=parse_time(stamp, zone),
+        submitted_at=submitted_time(stamp, raw.time_zone, zone),
         submitted_text=stamp,
         respondent_email=get("respondent_email").casefold(),
         faculty=get("faculty"),
@@ -514,6 +514,19 @@ _FORMS_CSV = re.compile(
     r"([AaPp][Mm]|ДП|ПП)?\s*(?:(?:GMT|UTC)\s*(?:([+-])(\d{1,2})(?::?(\d{2}))?)?)?$"
 )
 _SERIAL_RANGE = (25569.0, 73051.0)  # 1970 .. 2100 as Excel day numbers
+
+
+def submitted_time(text: str, written_in: str, zone: ZoneInfo) -> datetime | None:
+    """A response's time in `zone` (the config's). A linked response sheet writes its timestamps
+    as serial day numbers in the spreadsheet's own time zone (`written_in`), not the config's."""
+    source: ZoneInfo = zone
+    if written_in:
+        try:
+            source = ZoneInfo(written_in)
+        except (ValueError, KeyError):  # a zone name this system does not know: the config's
+            source = zone
+    moment = parse_time(text, source)
+    return moment.astimezone(zone) if moment is not None else None
 
 
 def parse_time(text: str, zone: ZoneInfo | timezone, *, serial: bool = True) -> datetime | None:

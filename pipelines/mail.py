@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -13,11 +14,26 @@ UNFOLDED = policy.default.clone(max_line_length=998)
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 
+def message_id(key: str, sender: str | None = None) -> str:
+    """The Message-ID of the mail sent under idempotency `key`: the same on every run, so the
+    mailbox can be asked whether it went (Gmail: q="rfc822msgid:<id>")."""
+    domain = (sender or "").rpartition("@")[2].strip(" >") or "contest.invalid"
+    return f"<contest-{hashlib.sha256(key.encode('utf-8')).hexdigest()[:32]}@{domain}>"
+
+
 def compose(
-    to: str, subject: str, body: str, *, sender: str | None = None, attachment: Path | None = None
+    to: str,
+    subject: str,
+    body: str,
+    *,
+    sender: str | None = None,
+    attachment: Path | None = None,
+    msgid: str | None = None,
 ) -> EmailMessage:
     msg = EmailMessage(policy=UNFOLDED)
     msg["To"], msg["Subject"] = to, subject
+    if msgid:
+        msg["Message-ID"] = msgid
     if sender:
         msg["From"] = sender
     msg.set_content(body)

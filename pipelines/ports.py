@@ -61,6 +61,11 @@ class Unreadable(BackendError):
         self.found = found
 
 
+class ChangedAfterFreeze(Unreadable):
+    """A frozen rating sheet (or its frozen copy) whose content changed since the freeze: never
+    read as the scores; a waiting stage's next close keeps the ratings its first close recorded."""
+
+
 class ControlLost(BackendError):
     """The control tables of an edition that has started are missing or unreadable: every job
     refuses (pipelines/jobs/guard.py) rather than rebuild the edition from scratch. The message
@@ -226,9 +231,10 @@ class RatingSheets(Protocol):
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
         """Type values into cells (0-based row, col) as the expert would: used by the demo and tests."""
 
-    def changed_after_freeze(self) -> list[dict[str, str]]:
+    def changed_after_freeze(self) -> list[dict[str, Any]]:
         """Frozen sheets of the edition whose content changed after the freeze: one entry
-        {"sheet" (id), "expert", "detail"} each. The scores a close uses are never the changed ones:
+        {"sheet" (id), "expert", "detail", "revision" (Google: modifiedTime; local: the changed
+        file's SHA-256), "tabs" (list[SheetTab]: the changed content, for saying which cells)} each. The scores a close uses are never the changed ones:
         they are the frozen copy's (local, memory), or, where only the live sheet exists (Google),
         the sheet is not used at all and `read` says why."""
 

@@ -83,6 +83,23 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         for number, group, x in left_out:
             table.add_row(str(number), group, x.get("expert_name") or x["expert"], x["id"], x["cell"], x["why_local"])
         console.print(table)
+    edits = status.get("post_freeze_edits") or []
+    if edits:  # issue 10 item 5: a frozen sheet changed since; the frozen scores are used
+        table = _table(
+            lang, "status_freeze_edits_title", "col_detected", "col_stage", "col_group", "col_expert", "col_changes"
+        )
+        for e in edits:
+            table.add_row(
+                _when(e["detected_at"]),
+                str(e["stage"] or ""),
+                e["group"],
+                e.get("expert_name") or e["expert"],
+                f"{e['changes'] or e['detail_local']} ({e['revision']})"
+                if e["revision"]
+                else e["changes"] or e["detail_local"],
+            )
+        console.print(table)
+        console.print(i18n.text("status_freeze_edits_note", lang))
     if status["winners"]:
         titles = {a["id"]: a["title"] for a in status["applications"]}
         table = _table(lang, "status_winners_title", "col_place", "col_id", "col_title", "col_score")

@@ -183,6 +183,7 @@ def protocol_extract(lang: str = "kk", stage: int = 1) -> dict:
             if kk
             else "Балл – среднее баллов экспертов по 7 критериям формы 02 (шкала 1–10)."
         ),
+        "post_freeze_edits": [],  # the annex appears only with an edit after a freeze
     }
 
 
@@ -315,6 +316,7 @@ def final_protocol(lang: str = "kk") -> dict:
         "reasoning": [],
         "votes": "5 / 0 / 0",
         "prize_places": 3,
+        "post_freeze_edits": [],
     }
 
 

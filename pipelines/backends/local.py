@@ -38,6 +38,7 @@ from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.mail import compose
 from pipelines.ports import (
     BackendError,
+    ChangedAfterFreeze,
     Content,
     ControlHealth,
     DocKey,
@@ -863,7 +864,7 @@ class LocalRatingSheets:
         if not path.exists():
             raise self._missing(path)
         if entry.get("frozen") and _sha256(path.read_bytes()) != entry["frozen"]["sha256"]:
-            raise Unreadable(
+            raise ChangedAfterFreeze(
                 f"{path}: the frozen copy of this rating sheet changed after the freeze and is not used; "
                 "restore it from a backup, or record a decision for this group in contest.yaml"
             )
@@ -875,7 +876,7 @@ class LocalRatingSheets:
         found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
         return NotFound(f"{path}: the rating sheet file is missing{found}")
 
-    def changed_after_freeze(self) -> list[dict[str, str]]:
+    def changed_after_freeze(self) -> list[dict[str, Any]]:
         out = []
         for e in self.manifest.data["sheets"].values():
             frozen = e.get("frozen")
@@ -885,9 +886,15 @@ class LocalRatingSheets:
                 (self.root / frozen["snapshot"], "the frozen copy changed; it is not used"),
                 (self.root / e["path"], "edited after the freeze; the frozen scores are used"),
             ):
-                if path.exists() and _sha256(path.read_bytes()) != frozen["sha256"]:
-                    out.append({"sheet": e["path"], "expert": next(iter(e["sharing"]), ""), "detail": detail})
-                    break
+                if not path.exists() or (now := _sha256(path.read_bytes())) == frozen["sha256"]:
+                    continue
+                try:
+                    tabs = read_xlsx_tabs(path)
+                except Exception:  # saved as something openpyxl cannot open: said, no cell compared
+                    tabs = []
+                expert = next(iter(e["sharing"]), "")
+                out.append({"sheet": e["path"], "expert": expert, "detail": detail, "revision": now[:16], "tabs": tabs})
+                break
         return out
 
     @file_errors

@@ -9,6 +9,7 @@ It converts nothing: `put_pdf` raises, as a backend without a converter must.
 from __future__ import annotations
 
 import copy
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -173,24 +174,16 @@ class MemoryRatingSheets:
         a value of None: nothing here computes them (the local workspace, written by openpyxl, has
         no cached values either)."""
         sheet = self._sheet(ref)
-        cells = sheet.frozen if sheet.frozen is not None else sheet.cells
-        height = max((r for r, _ in cells), default=-1) + 1
-        width = max((c for _, c in cells), default=-1) + 1
-        grid = []
-        for r in range(height):
-            row = []
-            for c in range(width):
-                got = cells.get((r, c)) or ScoreCell(None)
-                row.append(ScoreCell(got.value, got.formula, a1(r, c)))
-            grid.append(row)
-        return grid
+        return _grid(sheet.frozen if sheet.frozen is not None else sheet.cells)
 
-    def changed_after_freeze(self) -> list[dict[str, str]]:
+    def changed_after_freeze(self) -> list[dict[str, Any]]:
         return [
             {
                 "sheet": self._ref(s).id,
                 "expert": s.spec.key.expert,
                 "detail": "edited after the freeze; the frozen scores are used",
+                "revision": hashlib.sha256(repr(sorted(s.cells.items())).encode()).hexdigest()[:16],
+                "tabs": [SheetTab(s.spec.grid.title, _grid(s.cells))],
             }
             for s in self.sheets.values()
             if s.frozen is not None and s.frozen != s.cells
@@ -320,3 +313,16 @@ def open_memory(config, responses: list[RawResponse] | None = None) -> Workspace
         mailer=MemoryMailer(),
         description="memory workspace (nothing is kept after the run)",
     )
+
+
+def _grid(cells: dict[tuple[int, int], ScoreCell]) -> list[list[ScoreCell]]:
+    height = max((r for r, _ in cells), default=-1) + 1
+    width = max((c for _, c in cells), default=-1) + 1
+    grid = []
+    for r in range(height):
+        row = []
+        for c in range(width):
+            got = cells.get((r, c)) or ScoreCell(None)
+            row.append(ScoreCell(got.value, got.formula, a1(r, c)))
+        grid.append(row)
+    return grid

@@ -60,6 +60,9 @@ class RawResponse:
     row_number: int  # 1-based data row in the export (for messages); 0 when not from a table
     answers: dict[str, str]
     source: str = ""  # file name, sheet id or form id, for messages
+    # the zone of its times written without an offset: a linked response sheet's own
+    # (properties.timeZone); "" = the config's
+    time_zone: str = ""
 
 
 @dataclass

@@ -44,6 +44,47 @@ Key = tuple[int, str]  # (stage, group)
 
 
 @dataclass
+class FreezeEdit:
+    """A frozen rating sheet found changed after its freeze (issue 10 item 5): when it was first
+    seen, whose sheet, its revision and what changed. Shown in status, the journal and the protocol
+    annex; the scores used stay the frozen ones."""
+
+    detected_at: datetime | None
+    stage: int
+    group: str
+    expert: str
+    sheet: str
+    revision: str  # Google: the file's modifiedTime; local: the changed file's SHA-256 (short)
+    changes: str  # "DER-0001 / c2: 8 → 2; …", or what the store said when no cell could be compared
+    detail: str = ""
+
+    @property
+    def seen_as(self) -> tuple[str, str]:
+        """Two detections of one sheet are one edit while what changed stays the same."""
+        return self.sheet, self.changes or self.revision
+
+
+def rating_changes(before: list[Rating], after: list[Rating]) -> list[tuple[str, str, object, object]]:
+    """(DER id, criterion key or "comment"/"recused", frozen value, value now) for every value that
+    differs between the ratings a close used and those read from the sheet since."""
+    old = {r.application_id: r for r in before}
+    new = {r.application_id: r for r in after}
+    out: list[tuple[str, str, object, object]] = []
+    for app_id in sorted(set(old) | set(new)):
+        a, b = old.get(app_id), new.get(app_id)
+        held_a = {k: (v if v is not None else a.raw.get(k)) for k, v in a.scores.items()} if a else {}
+        held_b = {k: (v if v is not None else b.raw.get(k)) for k, v in b.scores.items()} if b else {}
+        for key in list(dict.fromkeys([*held_a, *held_b])):
+            if held_a.get(key) != held_b.get(key):
+                out.append((app_id, key, held_a.get(key), held_b.get(key)))
+        for key in ("comment", "recused"):
+            va, vb = (getattr(a, key) if a else None), (getattr(b, key) if b else None)
+            if (va or None) != (vb or None):
+                out.append((app_id, key, va, vb))
+    return out
+
+
+@dataclass
 class EditionState:
     """Applications, the stages, who rates what, the ratings read at each close and what each
     group decided."""
@@ -54,6 +95,15 @@ class EditionState:
     ratings: dict[Key, list[Rating]] = field(default_factory=dict)
     problems: dict[Key, list[Problem]] = field(default_factory=dict)
     outcomes: dict[Key, StageOutcome] = field(default_factory=dict)
+    freeze_edits: list[FreezeEdit] = field(default_factory=list)  # edits after a freeze, as detected
+
+    def note_freeze_edits(self, found: list[FreezeEdit]) -> list[FreezeEdit]:
+        """Record the edits not seen before (the same sheet with the same change is one edit, first
+        seen when it was first detected); returns the new ones."""
+        latest = {e.sheet: e.seen_as for e in self.freeze_edits}
+        new = [e for e in found if latest.get(e.sheet) != e.seen_as]
+        self.freeze_edits.extend(new)
+        return new
 
     def stage(self, number: int) -> StageRecord:
         """The stage's record; a pending one (not stored) when it has none yet."""

@@ -13,7 +13,7 @@ from typing import Any
 
 from pipelines import i18n
 from pipelines.domain.models import Assignment, Expert, Problem, Rating, StageOutcome, Standing
-from pipelines.domain.state import EditionState, Key, StageRecord, StageState
+from pipelines.domain.state import EditionState, FreezeEdit, Key, StageRecord, StageState
 from pipelines.i18n import say
 from pipelines.registry import from_row
 from pipelines.tables import Tables
@@ -37,13 +37,14 @@ class Edition:
 
 def load(tables: Tables) -> Edition:
     """Every table the jobs need, in one read of the control store."""
-    t = tables.read_all([*STATE_TABLES, "journal", "progress"])
+    t = tables.read_all([*STATE_TABLES, "freeze_edits", "journal", "progress"])
     state = EditionState(
         stages=_stages(t["stages"]),
         assignments=_assignments(t["assignments"]),
         ratings=_ratings(t["ratings"]),
         problems=_problems(t["problems"]),
         outcomes=_outcomes(t["results"]),
+        freeze_edits=_freeze_edits(t["freeze_edits"]),
     )
     edition = Edition(state, journal=t["journal"], progress=t["progress"])
     edition.set_registry(t["registry"])
@@ -56,6 +57,8 @@ def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
     titles = {i: a.title for i, a in s.counting().items()}
     experts = {a.expert.email: a.expert.name for a in s.assignments}
     progress = {"progress": edition.progress} if edition.progress else {}  # the tab appears with the first sheet
+    if s.freeze_edits:  # the tab appears with the first edit after a freeze
+        progress["freeze_edits"] = [_named(_freeze_edit_row(e), experts, titles) for e in s.freeze_edits]
     return tables.write(
         {
             "registry": edition.registry_rows,
@@ -229,6 +232,42 @@ def _problem_row(key: Key, p: Problem, lang: str) -> dict[str, Any]:
         "detail": p.detail,
         "detail_local": i18n.sheet_problem(p.detail, lang),  # what CDB reads; `detail` is read back
         "raw": "" if p.raw is None else str(p.raw),
+    }
+
+
+# --- edits after a freeze (issue 10 item 5) ----------------------------------------------------------
+def _freeze_edits(rows: list[dict[str, Any]]) -> list[FreezeEdit]:
+    out = []
+    for r in rows:
+        try:
+            stage = int(str(r.get("stage") or 0).strip() or 0)
+        except ValueError:
+            stage = 0
+        out.append(
+            FreezeEdit(
+                _time(r.get("detected_at")),
+                stage,
+                str(r.get("group") or ""),
+                str(r.get("expert_email") or ""),
+                str(r.get("sheet") or ""),
+                str(r.get("revision") or ""),
+                str(r.get("changes") or ""),
+                str(r.get("detail") or ""),
+            )
+        )
+    return out
+
+
+def _freeze_edit_row(e: FreezeEdit) -> dict[str, Any]:
+    return {
+        "detected_at": _iso(e.detected_at),
+        "stage": e.stage or "",
+        "group": e.group,
+        "expert_email": e.expert,
+        "sheet": e.sheet,
+        "revision": e.revision,
+        "changes": e.changes,
+        "detail": e.detail,
     }
 
 

@@ -391,6 +391,7 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
         "decision_text": decision_text + " " + _votes_text(meeting["votes"], run.lang),
         "reasoning": _reasoning(run, stage, group.id, ordered),
         "decisions": _decisions(run, stage, group.id),
+        "post_freeze_edits": freeze_annex(run, stage, group.id),
         "criteria_note": i18n.text(
             "doc_criteria_note",
             run.lang,
@@ -399,6 +400,51 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
         ),
     }
     return rendered("protocol_extract", run.lang, context)
+
+
+def freeze_annex(run: Run, stage: int, group_id: str | None) -> list[dict[str, str]]:
+    """The annex of the minutes: each edit made to a rating sheet after its freeze (issue 10 item
+    5), when it was seen and what changed; the scores in the minutes are the frozen ones."""
+    names = {a.expert.email: a.expert.name for a in run.state.sheets(stage)}
+    return [
+        {
+            "detected": fmt_time(e.detected_at, run.config),
+            "expert": names.get(e.expert) or e.expert,
+            "sheet": e.sheet,
+            "revision": e.revision,
+            "changes": e.changes or i18n.sheet_problem(e.detail, run.lang),
+        }
+        for e in run.state.freeze_edits
+        if e.stage == stage and (group_id is None or e.group == group_id)
+    ]
+
+
+def annex_freeze_edits(run: Run, keys: set[tuple[int, str]]) -> None:
+    """Edits after a freeze detected once the minutes were written: the latest version of the
+    minutes of that group is written again with them in its annex (a waiting stage's minutes get
+    them when it closes)."""
+    from pipelines.domain import assignment as assigning
+    from pipelines.domain.state import StageState
+
+    held: dict[tuple[str, int, str], int] = {}
+    for d in run.workspace.drive.documents():
+        k = (d.key.kind, d.key.stage, d.key.group)
+        held[k] = max(held.get(k, 0), d.key.version)
+    for stage, group_id in sorted(keys):
+        if run.state.stage(stage).state not in (StageState.CLOSED, StageState.WAITING):
+            continue  # the extract of a ready group of a waiting stage is written already
+        if stage == 3:
+            if run.state.stage(3).state is StageState.CLOSED and ("final_protocol", 3, "contest") in held:
+                write_final(run, version=held[("final_protocol", 3, "contest")])
+            continue
+        version = held.get(("protocol_extract", stage, group_id))
+        members = run.state.candidates(stage)
+        group = next(
+            (g for g, _m in assigning.stage_groups(run.config.organisation(), stage, members) if g.id == group_id),
+            None,
+        )
+        if version and group is not None:
+            write_extract(run, stage, group, version=version)
 
 
 def _suffix(version: int) -> str:
@@ -591,6 +637,7 @@ def write_final(run: Run, version: int = 1) -> None:
         "reasoning": _reasoning(run, 3, None, ordered),
         "votes": _votes_text(meeting["votes"], lang),
         "prize_places": config.quotas.prize_places,
+        "post_freeze_edits": freeze_annex(run, 3, None),
     }
     v = _suffix(version)
     _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], f"final_protocol{v}.docx", protocol, version)

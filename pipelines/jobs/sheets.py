@@ -7,8 +7,18 @@ from dataclasses import dataclass
 
 from pipelines import i18n, rating_sheet
 from pipelines.domain.models import Application, Assignment, Expert, Group, Problem, Rating
+from pipelines.domain.state import FreezeEdit, rating_changes
 from pipelines.jobs.common import Run, fmt_time, stage_title
-from pipelines.ports import BackendError, NotFound, SheetKey, SheetRef, SheetSpec, Unreadable
+from pipelines.ports import (
+    BackendError,
+    ChangedAfterFreeze,
+    NotFound,
+    SheetKey,
+    SheetRef,
+    SheetSpec,
+    SheetTab,
+    Unreadable,
+)
 
 
 def share_message(run: Run, stage: int, group_name: str, deadline: str, file: str = "") -> str:
@@ -90,8 +100,20 @@ def read_assignment(run: Run, a: Assignment, *, require_complete: bool = False) 
     expected = [apps[i] for i in a.application_ids if i in apps]
     try:
         tabs = run.workspace.sheets.read_tabs(sheet_ref(run, a))
+    except ChangedAfterFreeze as exc:  # the ratings an earlier close recorded are the frozen ones
+        key = (a.stage, a.group)
+        kept = [r for r in run.state.ratings.get(key, []) if r.expert_email == a.expert.email]
+        if not kept:
+            return [], [unreadable(run, a, exc)]
+        return kept, [p for p in run.state.problems.get(key, []) if p.expert == a.expert.email]
     except (NotFound, Unreadable) as exc:
         return [], [unreadable(run, a, exc)]
+    return _from_tabs(run, a, tabs, expected, require_complete)
+
+
+def _from_tabs(
+    run: Run, a: Assignment, tabs: list[SheetTab], expected: list[Application], require_complete: bool = False
+) -> tuple[list[Rating], list[Problem]]:
     cells, problems = rating_sheet.pick_tab(tabs, identity(run, a.stage, a.group, a.expert.email, expected), run.lang)
     if cells is None:
         return [], problems
@@ -132,10 +154,64 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
     return out
 
 
-def changed_after_freeze(run: Run) -> list[dict[str, str]]:
-    """Frozen sheets edited since their freeze, each said once per run (tick and audit-sharing)."""
-    changed = run.workspace.sheets.changed_after_freeze()
-    for entry in changed:
-        said = {**entry, "detail": i18n.sheet_problem(entry.get("detail", ""), run.lang)}
-        run.say(i18n.text("audit_changed_after_freeze", run.lang, **said))
-    return changed
+def changed_after_freeze(run: Run, *, record: bool = True) -> list[FreezeEdit]:
+    """Frozen sheets edited since their freeze, each said once per run (tick, status, audit):
+    which sheet, whose, its revision and which values differ from the ones the close used. With
+    `record` (tick, audit) an edit not seen before is kept in the edition's `freeze_edits` table
+    and the protocol extract of its group gets it in its annex; the scores used stay the frozen ones."""
+    by_sheet = {a.sheet_id: a for a in run.state.assignments}
+    found = []
+    for entry in run.workspace.sheets.changed_after_freeze():
+        a = by_sheet.get(entry["sheet"])
+        changes = _changes(run, a, entry.get("tabs") or []) if a is not None else ""
+        found.append(
+            FreezeEdit(
+                run.now,
+                a.stage if a else 0,
+                a.group if a else "",
+                entry.get("expert") or (a.expert.email if a else ""),
+                entry["sheet"],
+                str(entry.get("revision") or ""),
+                changes,
+                entry["detail"],
+            )
+        )
+    for e in found:
+        detail = i18n.sheet_problem(e.detail, run.lang)
+        run.say(
+            i18n.text(
+                "audit_changed_after_freeze",
+                run.lang,
+                sheet=e.sheet,
+                expert=e.expert,
+                detail=f"{e.changes or detail} ({e.revision})" if e.revision else e.changes or detail,
+            )
+        )
+    if record and run.state.note_freeze_edits(found):
+        from pipelines.jobs.paperwork import annex_freeze_edits
+
+        run.commit()
+        annex_freeze_edits(run, {(e.stage, e.group) for e in found})
+    return found
+
+
+def _changes(run: Run, a: Assignment, tabs: list[SheetTab]) -> str:
+    """The values that differ between the close's ratings and the changed sheet, by DER and
+    criterion: "DER-0001 / Criterion: 8 → 2"."""
+    if not tabs:
+        return ""
+    apps = run.state.counting()
+    expected = [apps[i] for i in a.application_ids if i in apps]
+    now, problems = _from_tabs(run, a, tabs, expected)
+    if not now and problems:
+        return "; ".join(p.detail for p in problems[:3])
+    used = [r for r in run.state.ratings.get((a.stage, a.group), []) if r.expert_email == a.expert.email]
+    labels = {c.key: c.label(run.lang) for c in run.config.criteria}
+    return "; ".join(
+        f"{app_id} / {labels.get(key, key)}: {_shown(old)} → {_shown(new)}"
+        for app_id, key, old, new in rating_changes(used, now)
+    )
+
+
+def _shown(value: object) -> str:
+    return "—" if value in (None, "") else str(value)

@@ -10,7 +10,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import UNREADABLE_SHEET, read_assignment
+from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, read_assignment
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -244,6 +244,7 @@ def build_status(run: Run) -> dict[str, Any]:
     ]
     intake = state.stage(0)
     return {
+        "post_freeze_edits": post_freeze_edits(run),
         "edition": run.config.edition_name(),
         "language": run.lang,
         "now": run.now.isoformat(timespec="seconds"),
@@ -254,6 +255,30 @@ def build_status(run: Run) -> dict[str, Any]:
         "winners": winners,
         "documents": documents,
     }
+
+
+def post_freeze_edits(run: Run) -> list[dict[str, Any]]:
+    """Every edit of a frozen sheet: those recorded (by a tick or an audit) and those seen now that
+    are not yet (status writes nothing); `recorded` says which. The scores used are the frozen ones."""
+    recorded = {e.seen_as for e in run.state.freeze_edits}
+    live = [e for e in changed_after_freeze(run, record=False) if e.seen_as not in recorded]
+    names = {a.expert.email: a.expert.name for a in run.state.assignments}
+    return [
+        {
+            "detected_at": e.detected_at.isoformat(timespec="seconds") if e.detected_at else "",
+            "stage": e.stage,
+            "group": e.group,
+            "expert": e.expert,
+            "expert_name": names.get(e.expert, ""),
+            "sheet": e.sheet,
+            "revision": e.revision,
+            "changes": e.changes,
+            "detail": e.detail,
+            "detail_local": i18n.sheet_problem(e.detail, run.lang),
+            "recorded": e.seen_as in recorded,
+        }
+        for e in [*run.state.freeze_edits, *live]
+    ]
 
 
 def status_json(run: Run) -> str:

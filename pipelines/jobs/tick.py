@@ -121,7 +121,11 @@ def _tick(run: Run) -> list[str]:
     detail: dict = {"jobs": jobs}
     edited = changed_after_freeze(run)  # a frozen sheet edited since: said on every tick until dealt with
     if edited:
-        detail["changed_after_freeze"] = edited
+        detail["changed_after_freeze"] = [
+            {"sheet": e.sheet, "expert": e.expert, "stage": e.stage, "group": e.group, "revision": e.revision}
+            | {"changes": e.changes or e.detail}
+            for e in edited
+        ]
     run.journal("tick", ", ".join(actions) or "nothing due", detail)
     return actions
 

@@ -23,7 +23,10 @@ SCOPES_FORMS = [
     "https://www.googleapis.com/auth/forms.body.readonly",
 ]
 SCOPE_GMAIL = "https://www.googleapis.com/auth/gmail.send"
-SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL]
+# messages.list with q="rfc822msgid:…" tells whether a mail went (exactly once); gmail.metadata
+# does not allow `q`, so the lookup needs gmail.readonly
+SCOPE_GMAIL_READ = "https://www.googleapis.com/auth/gmail.readonly"
+SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL, SCOPE_GMAIL_READ]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 
 
@@ -184,9 +187,11 @@ def open_google(
         if backend.root_folder_id
         else "My Drive"
     )
+    control = GoogleControlStore(clients, folders)
+    clients.record_ids, clients.recorded_ids = control.record_reserved_ids, control.reserved_ids
     workspace = Workspace(
         forms=GoogleFormSource(clients, config.form, config.path(config.form.path) if config.form.path else None),
-        control=GoogleControlStore(clients, folders),
+        control=control,
         sheets=GoogleRatingSheets(clients, folders),
         drive=GoogleDrive(clients, folders),
         mailer=GoogleMailer(clients),

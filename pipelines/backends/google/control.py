@@ -41,6 +41,7 @@ ERRORS = {
     "LOADING": "#LOADING",
 }
 LEASE_TAB = "tick lease"  # a tab of its own: adding a tab whose title exists fails, atomically
+IDS_TAB = "reserved ids"  # hidden: the file ids of the batch in use, recorded before any is used
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
@@ -227,6 +228,52 @@ class GoogleControlStore:
                 pass  # already gone
             self.tabs = None
             self.cache.pop(LEASE_TAB, None)
+
+    def record_reserved_ids(self, ids: list[str]) -> bool:
+        """Keep the batch of file ids just reserved (files.generateIds) in the hidden tab IDS_TAB,
+        in the order they will be used, before any create uses one: ONE batchUpdate per batch (20
+        creates). False while the control spreadsheet is not known yet (its own create and the
+        folders above it): those creates are found again by search as before."""
+        if not self.id or not ids:
+            return False
+        with self.c.stats.operation("record reserved ids"):
+            tabs = self._tabs()
+            rows = [["id"], *([i] for i in ids)]
+            height = max(len(rows), 25)
+            requests: list[dict[str, Any]] = []
+            if IDS_TAB in tabs:
+                sheet_id = tabs[IDS_TAB]["id"]
+                height = max(height, tabs[IDS_TAB]["rows"])
+            else:
+                sheet_id = self._new_sheet_id()
+                grid = {"rowCount": height, "columnCount": 1}
+                props = {"sheetId": sheet_id, "title": IDS_TAB, "hidden": True, "gridProperties": grid}
+                requests.append({"addSheet": {"properties": props}})
+            rows += [[""]] * (height - len(rows))  # the ids of an earlier batch are overwritten
+            requests.append(
+                {
+                    "updateCells": {
+                        "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
+                        "rows": self._cells(rows, height, 1),
+                        "fields": "userEnteredValue",
+                    }
+                }
+            )
+            self.c.run("sheets", self.c.spreadsheets.batchUpdate(spreadsheetId=self.id, body={"requests": requests}))
+            if self.tabs is not None:  # known without asking again
+                self.tabs[IDS_TAB] = {"id": sheet_id, "rows": height, "cols": 1}
+            self.cache[IDS_TAB] = (self.clock(), [[str(v) for v in r] for r in rows if r[0]])
+        return True
+
+    def reserved_ids(self) -> list[str] | None:
+        """The ids IDS_TAB holds (an earlier run's batch), in the order they were to be used; None
+        while the control spreadsheet is not known."""
+        if not self.id:
+            return None
+        if IDS_TAB not in self._tabs():
+            return []
+        rows = self._values([IDS_TAB])[IDS_TAB]
+        return [str(r[0]).strip() for r in rows[1:] if r and str(r[0]).strip()]
 
     def _tabs(self) -> dict[str, dict[str, int]]:
         if self.tabs is None:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import base64
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
-from pipelines.mail import compose
+from pipelines.mail import compose, message_id
 from pipelines.ports import (
     DOCX_MIME,
     PDF_MIME,
@@ -79,6 +80,13 @@ def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **p
     Drive answers a create with an id already in use with 409: that file is ours, made by the
     attempt whose answer was lost."""
     file_id = c.reserve_id()
+    earlier = next((f for f in c.made_earlier() if _same_file(f, body)), None)
+    if earlier is not None:  # an earlier run made it (a crash or a lost answer), search may not show it yet
+        c.unreserve(file_id)
+        return {
+            **c.run("drive", c.files.get(fileId=earlier["id"], fields=fields, supportsAllDrives=True)),
+            "recovered": True,
+        }
 
     def get() -> dict[str, Any]:
         return c.run("drive", c.files.get(fileId=file_id, fields=fields, supportsAllDrives=True))
@@ -94,6 +102,18 @@ def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **p
         return c.run("drive", request, recover=recover)
     except Conflict:
         return get()
+
+
+def _same_file(f: dict[str, Any], body: dict[str, Any]) -> bool:
+    """Whether `f` is the file `body` would create: a folder by name and parent, anything else by
+    its appProperties (the key it is found by)."""
+    if f.get("mimeType") != body.get("mimeType") and body.get("mimeType"):
+        return False
+    props = body.get("appProperties") or {}
+    if not props:
+        return f.get("name") == body.get("name") and (f.get("parents") or []) == (body.get("parents") or [])
+    held = f.get("appProperties") or {}
+    return all(held.get(k) == v for k, v in props.items())
 
 
 def permissions(c: Clients, file_id: str) -> list[dict[str, Any]]:
@@ -348,6 +368,7 @@ class GoogleFormSource:
     def __init__(self, c: Clients, form, file_path: Path | None = None):
         self.c, self.form, self.file_path = c, form, file_path
         self._first_tab: str | None = None
+        self._time_zone: str | None = None  # the linked sheet's properties.timeZone, once read
 
     def read_responses(self) -> list[RawResponse]:
         from pipelines.forms import ExportFile, FormError
@@ -409,15 +430,15 @@ class GoogleFormSource:
         if not sid or self.c.gspread is None:
             raise FormError("form_no_spreadsheet_id")
         http, sheets = self.c.gspread.http_client, self.c.transports["sheets"]
-        if not self.form.worksheet and not self._first_tab:  # no name given: the first tab, asked once
-            meta = sheets.call(
-                "spreadsheets.get",
-                lambda: http.fetch_sheet_metadata(sid, params={"fields": "sheets.properties(title,index)"}),
-            )
+        if self._time_zone is None:  # asked once: the sheet's time zone, and the first tab if none named
+            fields = "properties.timeZone" + ("" if self.form.worksheet else ",sheets.properties(title,index)")
+            meta = sheets.call("spreadsheets.get", lambda: http.fetch_sheet_metadata(sid, params={"fields": fields}))
+            self._time_zone = str((meta.get("properties") or {}).get("timeZone") or "")
             tabs = sorted((s["properties"] for s in meta.get("sheets", [])), key=lambda p: p.get("index", 0))
-            if not tabs:
+            if not self.form.worksheet and not tabs:
                 raise FormError("form_no_tabs", id=sid)
-            self._first_tab = tabs[0]["title"]
+            if tabs:
+                self._first_tab = tabs[0]["title"]
         name = self.form.worksheet or self._first_tab
         rng = "'" + str(name).replace("'", "''") + "'"
         # unformatted: numbers and times as numbers (a timestamp is a serial day number that
@@ -428,13 +449,14 @@ class GoogleFormSource:
                 sid, rng, params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
             ),
         )
-        return responses_from_rows(
+        rows = responses_from_rows(
             data.get("values", []),
             "responses",
             where=f"sheet {sid} (tab {name!r})",
             source=f"sheet {sid}",
             aliases=load_aliases(self.form.aliases),
         )
+        return [replace(r, time_zone=self._time_zone or "") for r in rows]
 
 
 def _answer_text(answer: dict[str, Any]) -> str:
@@ -451,20 +473,31 @@ class GoogleMailer:
         self.c = c
 
     def delivered(self, key: str) -> bool | None:
-        """Not looked up in Gmail: unknown, so deliver_once never sends twice."""
-        return None
+        """Whether the mail sent under `key` is in the sending mailbox: messages.list with
+        q="rfc822msgid:<its Message-ID>" (derived from the key). None when Gmail is off or the
+        lookup is not allowed (no gmail.readonly scope): then deliver_once never sends twice."""
+        if self.c.messages is None:
+            return None
+        q = f"rfc822msgid:{message_id(key, self.c.backend.sender)}"
+        with self.c.stats.operation("look up sent mail"):
+            try:
+                found = self.c.run("gmail", self.c.messages.list(userId="me", q=q, maxResults=1))
+            except PermissionDenied:
+                return None
+        return bool(found.get("messages"))
 
     def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
-        return send_mail(self.c, to, subject, body)
+        return send_mail(self.c, to, subject, body, key=key)
 
 
-def send_mail(c: Clients, to: str, subject: str, body: str) -> bool:
-    """Gmail users.messages.send when backend.gmail (else False: the caller lists instead), sent at
-    most once: after a lost answer the mail may have gone, and with only the gmail.send scope nothing
-    can tell, so it is not sent again (a 429 or 5xx, refused before sending, is retried)."""
+def send_mail(c: Clients, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+    """Gmail users.messages.send when backend.gmail (else False: the caller lists instead). A mail
+    with an idempotency `key` carries a Message-ID derived from it, so a later run can ask Gmail
+    whether it went (GoogleMailer.delivered); after a lost answer the mail is taken as sent here
+    (a 429 or 5xx, refused before sending, is retried), and deliver_once's record decides."""
     if c.messages is None:
         return False
-    msg = compose(to, subject, body, sender=c.backend.sender)
+    msg = compose(to, subject, body, sender=c.backend.sender, msgid=message_id(key, c.backend.sender) if key else None)
     raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
     with c.stats.operation("send mail"):
         try:

@@ -17,12 +17,12 @@ from pipelines.domain.models import ScoreCell
 from pipelines.ports import (
     BackendError,
     Cell,
+    ChangedAfterFreeze,
     SheetGrid,
     SheetKey,
     SheetRef,
     SheetSpec,
     SheetTab,
-    Unreadable,
     a1,
     grid_digest,
 )
@@ -248,8 +248,9 @@ class GoogleRatingSheets:
                 self._complete.add(token)
                 return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
         with self.c.stats.operation("create sheet"):
-            if found is None:
-                found, filled = self._create_file(spec), False
+            if found is None:  # a sheet an earlier run made (found by its recorded id) may be filled
+                found = self._create_file(spec)
+                filled = bool(found.get("recovered")) and self._is_protected(found["id"])
             else:  # created, maybe filled, never shared: finish what the earlier run did not do
                 filled = self._is_protected(found["id"])
             sid = found["id"]
@@ -409,7 +410,7 @@ class GoogleRatingSheets:
         if held == digest:
             return
         if held:
-            raise Unreadable(
+            raise ChangedAfterFreeze(
                 f"{ref.url}: the rating sheet changed after the freeze (by someone who can still edit it) "
                 "and is not used; restore its earlier version (File > Version history) or record a "
                 "decision for this group in contest.yaml"
@@ -443,7 +444,7 @@ class GoogleRatingSheets:
         )
         self._sheets(ref.key.edition)[ref.key.token()] = updated
 
-    def changed_after_freeze(self) -> list[dict[str, str]]:
+    def changed_after_freeze(self) -> list[dict[str, Any]]:
         """Sheets recorded at a close (frozen_digest) whose modifiedTime moved since: read again and
         compared, so a permission change or a comment is not taken for an edit. The listing is one
         files.list; an unchanged sheet costs nothing more."""
@@ -457,12 +458,15 @@ class GoogleRatingSheets:
                 if not props.get("frozen_digest") or f.get("modifiedTime") == props.get("frozen_modified"):
                     continue
                 ref = SheetRef(_sheet_key(props), f["id"], sheet_url(f["id"]))
-                if _digest(self._fetch(ref)) != props["frozen_digest"]:
+                tabs = self._fetch(ref)
+                if _digest(tabs) != props["frozen_digest"]:
                     out.append(
                         {
                             "sheet": f["id"],
                             "expert": props.get("expert", ""),
                             "detail": "edited after the freeze; not used",
+                            "revision": str(f.get("modifiedTime") or ""),
+                            "tabs": tabs,
                         }
                     )
         return out

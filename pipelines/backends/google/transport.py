@@ -377,17 +377,59 @@ class Clients:
         self.edition, self.edition_name, self.identity = edition, edition_name, identity
         self._asked = False
         self._ids: list[str] = []  # file ids reserved with files.generateIds, not used yet
+        self._ids_recorded = False  # the batch is in the control store (record_ids)
+        # Set by open_google: keep a batch of reserved ids in the control store before one is used
+        # (False while the store is not known), and read back an earlier run's.
+        self.record_ids: Callable[[list[str]], bool] | None = None
+        self.recorded_ids: Callable[[], list[str] | None] | None = None
+        self._earlier: list[dict[str, Any]] | None = None  # files made with an earlier run's ids
 
     def reserve_id(self) -> str:
         """A file id Drive reserved for us (files.generateIds, a batch at a time): a create that
-        carries it cannot make a second file when it is sent again."""
+        carries it cannot make a second file when it is sent again. The batch is recorded in the
+        control store before its first id is used (one write per batch), so a later run finds a
+        file whose create a crash or a lost answer interrupted by its id (`made_earlier`)."""
         if not self._ids:
             with self.stats.operation("reserve file ids"):
                 got = self.run("drive", self.files.generateIds(count=ID_BATCH, space="drive", type="files"))
             self._ids = list(got.get("ids", []))
+            self._ids_recorded = False
             if not self._ids:
                 raise BackendError("Google drive files.generateIds returned no ids")
+        if not self._ids_recorded and self.record_ids is not None:
+            self.made_earlier()  # read before the record is overwritten by this batch
+            self._ids_recorded = self.record_ids(list(self._ids))
         return self._ids.pop(0)
+
+    def unreserve(self, file_id: str) -> None:
+        """Give back a reserved id that was not used: the next create takes it."""
+        self._ids.insert(0, file_id)
+
+    def made_earlier(self) -> list[dict[str, Any]]:
+        """The files an earlier run created with ids it had recorded, looked up by id (files.get,
+        in the order the ids were used, up to the first that was never used): what a search that
+        lags behind a create cannot show yet. Asked once per run, before this run's first create."""
+        if self._earlier is None:
+            ids = self.recorded_ids() if self.recorded_ids is not None else None
+            if ids is None:
+                return []  # the control store is not known yet: asked again later
+            self._earlier = []
+            for file_id in ids:
+                try:
+                    with self.stats.operation("find file by recorded id"):
+                        f = self.run(
+                            "drive",
+                            self.files.get(
+                                fileId=file_id,
+                                fields="id,name,mimeType,parents,appProperties,trashed",
+                                supportsAllDrives=True,
+                            ),
+                        )
+                except NotFound:
+                    break  # ids are used in order: the rest were never used
+                if not f.get("trashed"):
+                    self._earlier.append(f)
+        return self._earlier
 
     def whoami(self) -> str | None:
         """The pipeline's own account (a service account's is known; a user's is asked of Drive once)."""

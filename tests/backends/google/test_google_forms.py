@@ -134,7 +134,8 @@ def test_the_demo_factory_seeds_the_form_from_the_export(tmp_path, base_config):
     assert "kind: local" in config_path.read_text(encoding="utf-8")
 
 
-def _linked_sheet(fake, drive_id, rows) -> str:
+def _linked_sheet(fake, drive_id, rows, time_zone: str = "Asia/Almaty") -> str:
+    """A response sheet as Forms links it: in its owner's time zone (at ATU, Almaty's)."""
     created = (
         fake.build("drive")
         .files()
@@ -144,6 +145,12 @@ def _linked_sheet(fake, drive_id, rows) -> str:
         )
         .execute()
     )
+    fake.build("sheets").spreadsheets().batchUpdate(
+        spreadsheetId=created["id"],
+        body={
+            "requests": [{"updateSpreadsheetProperties": {"properties": {"timeZone": time_zone}, "fields": "timeZone"}}]
+        },
+    ).execute()
     fake.build("sheets").spreadsheets().values().update(
         spreadsheetId=created["id"], range="A1", valueInputOption="RAW", body={"values": rows}
     ).execute()

@@ -176,4 +176,5 @@ def test_google_mail_after_a_crash_between_send_and_record_is_never_sent_twice(g
         deliver_once(ledger, "k1", send, lambda: ws.mailer.delivered("k1"))
     assert ledger.states == {"k1": "intended"}
     again = deliver_once(ledger, "k1", send, lambda: ws.mailer.delivered("k1"))
-    assert again == "unknown" and len(sent) == 1  # at most once: Google cannot tell, so not resent
+    assert again == "recovered" and len(sent) == 1  # Gmail found it by its Message-ID: not resent
+    assert ledger.states == {"k1": "sent"}
