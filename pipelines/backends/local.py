@@ -903,6 +903,9 @@ class LocalRatingSheets:
         found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
         return NotFound(f"{path}: the rating sheet file is missing{found}")
 
+    def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
+        return set()  # the frozen copy is read again: no request to save
+
     def changed_after_freeze(self) -> list[dict[str, str]]:
         out = []
         for e in self.manifest.data["sheets"].values():

@@ -185,6 +185,9 @@ class MemoryRatingSheets:
             grid.append(row)
         return grid
 
+    def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
+        return set()  # the frozen copy is read again: no request to save
+
     def changed_after_freeze(self) -> list[dict[str, str]]:
         return [
             {
