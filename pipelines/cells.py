@@ -28,7 +28,8 @@ def fit(value: Any, keep: Keep | None) -> Any:
     limit, with a note naming where the whole text is; anything else unchanged."""
     if not isinstance(value, str):
         return value
-    cleaned = UNSTORABLE.sub("", value.replace("\x0b", "\n"))
+    # printable text (no control, surrogate or non-character at all: most cells) is kept as it is
+    cleaned = value if value.isprintable() else UNSTORABLE.sub("", value.replace("\x0b", "\n"))
     removed = len(value) - len(cleaned)
     if len(cleaned) <= CELL_LIMIT:
         # characters no cell holds dropped (a vertical tab, Word's line break, made a newline);

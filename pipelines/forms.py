@@ -293,15 +293,42 @@ def _default_keys() -> dict[str, str]:
 def _find_columns(answers: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
     """Field -> header of the answers; the first non-empty column wins when several match exactly.
     A column no alias names exactly may still be taken by similarity (`map_columns`)."""
+    exact, similar = _column_plan(tuple(answers), tuple(sorted(keys.items())))
     found: dict[str, str] = {}
-    for header, value in answers.items():
-        field_name = next((keys[k] for v in _title_variants(header) for k in _header_keys(v) if k in keys), None)
-        if field_name and (field_name not in found or (not answers[found[field_name]].strip() and value.strip())):
+    for header, field_name in exact:
+        value = answers[header]
+        if field_name not in found or (not answers[found[field_name]].strip() and value.strip()):
             found[field_name] = header
-    for match in _similar_matches(tuple(answers), tuple(sorted(keys.items()))):
-        found.setdefault(match.field or "", match.column)
+    for field_name, column in similar:
+        found.setdefault(field_name, column)
     found.pop("", None)
     return found
+
+
+@lru_cache(maxsize=64)
+def _column_plan(
+    headers: tuple[str, ...], keys: tuple[tuple[str, str], ...]
+) -> tuple[tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]:
+    """What `_find_columns` decides from the headers alone (every row of an export has the same):
+    the headers an alias names exactly, each with its field, and the columns taken by similarity."""
+    by_key = dict(keys)
+    exact = []
+    for header in headers:
+        field_name = next((by_key[k] for v in _title_variants(header) for k in _header_keys(v) if k in by_key), None)
+        if field_name:
+            exact.append((header, field_name))
+    similar = tuple((m.field or "", m.column) for m in _similar_matches(headers, keys))
+    return tuple(exact), similar
+
+
+def _keys_of(aliases: dict[str, list[str]]) -> dict[str, str]:
+    """`_alias_keys`, worked out once per set of aliases (map_response asks it for every row)."""
+    return _frozen_alias_keys(tuple((k, tuple(v)) for k, v in aliases.items()))
+
+
+@lru_cache(maxsize=16)
+def _frozen_alias_keys(aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+    return _alias_keys({k: list(v) for k, v in aliases})
 
 
 def field_columns(answers: dict[str, str], aliases: dict[str, list[str]] | None = None) -> dict[str, str]:
@@ -466,7 +493,7 @@ def header_of(responses: list[RawResponse]) -> list[str]:
 def map_response(raw: RawResponse, aliases: dict[str, list[str]], timestamp_column: int, zone: ZoneInfo) -> Response:
     """One raw response -> form 01 fields. Unreadable values stay in `raw` (and the time's text in
     `submitted_text`); judging them is the intake rules' work."""
-    columns = _find_columns(raw.answers, _alias_keys(aliases))
+    columns = _find_columns(raw.answers, _keys_of(aliases))
     if "timestamp" not in columns and 0 < timestamp_column <= len(raw.answers):
         columns["timestamp"] = list(raw.answers)[timestamp_column - 1]
 

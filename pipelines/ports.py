@@ -238,6 +238,12 @@ class RatingSheets(Protocol):
         they are the frozen copy's (local, memory), or, where only the live sheet exists (Google),
         the sheet is not used at all and `read` says why."""
 
+    def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
+        """The ids of those sheets a close froze and read earlier that nobody changed since, known
+        without reading them (Google: one listing, modifiedTime as pinned at the freeze): a later
+        close of a waiting stage takes what the earlier close read instead of reading them again.
+        Local and memory read their frozen copies, cheap: the empty set."""
+
     def sharing(self) -> list[dict[str, str]]:
         """Every rating sheet with who can access it: [{sheet, email, role}]; for audit-sharing."""
 

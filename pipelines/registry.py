@@ -93,8 +93,8 @@ def cell_notes(row: dict[str, Any], lang: str) -> str:
     label = dict(zip(keys("registry"), headers("registry", lang)))
     notes = []
     for key, value in row.items():
-        if key == "raw" or key.startswith("_") or not isinstance(value, str):
-            continue
+        if key == "raw" or key.startswith("_") or not isinstance(value, str) or value.isprintable():
+            continue  # printable text has no character a cell cannot hold (cells.fit)
         removed = len(UNSTORABLE.findall(value))
         if removed:
             notes.append(i18n.text("cell_chars_removed", lang, column=label.get(key, key), n=removed))

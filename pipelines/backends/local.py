@@ -20,6 +20,7 @@ import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -120,7 +121,7 @@ def _storable(value: Any) -> Any:
     """Text as a worksheet can hold it: a vertical tab (Word's manual line break) becomes a newline,
     other control characters (pasted into form answers from other programs) are dropped — XML
     cannot hold them, and openpyxl refuses the whole workbook. The registry's raw JSON keeps them."""
-    if isinstance(value, str):
+    if isinstance(value, str) and not value.isprintable():  # printable: no control character at all
         return ILLEGAL_CHARACTERS_RE.sub("", value.replace("\x0b", "\n"))
     return value
 
@@ -516,11 +517,12 @@ class LocalControlStore:
         if name not in wb.sheetnames:
             _fill_table(wb.create_sheet(name), [list(columns)], layout)
         ws = wb[name]
+        styles: dict[tuple[Any, ...], Any] = {}
         for row in rows:
             ws.append([None] * len(row))
             for col, value in enumerate(row, start=1):
                 _set_text(ws.cell(ws.max_row, col), value)
-            _shape_row(ws, ws.max_row, layout)
+            _shape_row(ws, ws.max_row, layout, styles)
         self._save(wb, append=True)
 
 
@@ -528,22 +530,43 @@ MOMENT_FORMAT = 'DD.MM.YYYY HH:MM" ({offset})"'  # the offset kept in the format
 OFFSET_IN_FORMAT = re.compile(r'" \(([+-]\d\d:\d\d)\)"$')
 
 
-def _as_moment(cell) -> None:
+def _as_moment(cell) -> str | None:
     """An ISO 8601 moment with its UTC offset, as the tables hold them, becomes a date cell a person
-    can sort and filter; the offset travels in the number format so `_moment_text` gives back the
-    very same text. Anything else (a time the form left unreadable, a naive one) stays as it is."""
+    can sort and filter; the offset travels in the number format (returned, for the caller to give
+    the cell) so `_moment_text` gives back the very same text. Anything else (a time the form left
+    unreadable, a naive one) stays as it is, and None is returned."""
     value = cell.value
     if not isinstance(value, str):
-        return
+        return None
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        return
+        return None
     if moment.tzinfo is None or moment.microsecond or moment.isoformat(timespec="seconds") != value:
-        return
+        return None
     cell.value = moment.replace(tzinfo=None)
-    cell.number_format = MOMENT_FORMAT.format(offset=value[-6:])
-    cell.alignment = Alignment(vertical="top", horizontal="left")
+    return MOMENT_FORMAT.format(offset=value[-6:])
+
+
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+TOP = Alignment(vertical="top")  # beside a tall wrapped cell, at its top
+TOP_LEFT = Alignment(vertical="top", horizontal="left")  # a date
+
+
+def _style(cell, styles: dict[tuple[Any, ...], Any], alignment: Alignment, number_format: str | None = None) -> None:
+    """Give `cell` an alignment (and a number format). openpyxl finds a style it is given by hashing
+    every attribute of it, for each cell: a 10,000-row table spent most of its writing there. Here
+    the style made for the first cell of each kind (per workbook: `styles` lives as long as one
+    write) is copied to the others, which is what openpyxl's own copying of cells does."""
+    key = (tuple(cell._style or ()), id(alignment), number_format)  # None: the default style
+    made = styles.get(key)
+    if made is None:
+        cell.alignment = alignment
+        if number_format:
+            cell.number_format = number_format
+        styles[key] = copy(cell._style)
+    else:
+        cell._style = copy(made)
 
 
 def _moment_text(cell) -> Any:
@@ -556,34 +579,39 @@ def _moment_text(cell) -> Any:
     return value
 
 
-def _shape_row(ws, r: int, layout: TableLayout | None) -> None:
+def _shape_row(ws, r: int, layout: TableLayout | None, styles: dict[tuple[Any, ...], Any] | None = None) -> None:
     """A table row's wrapped cells and dates, and a height that shows all of its text (a header
     row: every cell wraps)."""
     if layout is None:
         return
+    styles = {} if styles is None else styles
     if r > 1:
         for c in layout.dates:
-            _as_moment(ws.cell(r, c + 1))
+            cell = ws.cell(r, c + 1)
+            made = _as_moment(cell)
+            if made:
+                _style(cell, styles, TOP_LEFT, made)
     need = 1
     for c, width in enumerate(layout.widths):
         cell = ws.cell(r, c + 1)
         if c in layout.dates and r > 1:
-            continue  # aligned by _as_moment
+            continue  # aligned with its date
         if (r == 1 or c in layout.wrapped) and c not in layout.hidden:
-            cell.alignment = Alignment(wrap_text=True, vertical="top")
+            _style(cell, styles, WRAP_TOP)
             if cell.value not in (None, ""):
                 need = max(need, text_lines(str(cell.value), max(width * 1.1 - 2, 1)))
         else:
-            cell.alignment = Alignment(vertical="top")  # beside a tall wrapped cell, at its top
+            _style(cell, styles, TOP)
     if need > 1:
         ws.row_dimensions[r].height = min(need, 30) * 15 + 2  # at most 30 lines: a long JSON stays readable
 
 
 def _fill_table(ws, rows: list[list[Any]], layout: TableLayout | None = None) -> None:
+    styles: dict[tuple[Any, ...], Any] = {}
     for r, row in enumerate(rows, start=1):
         for c, value in enumerate(row, start=1):
             _set_text(ws.cell(r, c), value)
-        _shape_row(ws, r, layout)
+        _shape_row(ws, r, layout, styles)
     for c in range(1, len(rows[0]) + 1):
         ws.cell(1, c).font = Font(bold=True)
     ws.freeze_panes = "A2"
@@ -875,6 +903,9 @@ class LocalRatingSheets:
         alike = _look_alikes(path)
         found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
         return NotFound(f"{path}: the rating sheet file is missing{found}")
+
+    def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
+        return set()  # the frozen copy is read again: no request to save
 
     def changed_after_freeze(self) -> list[dict[str, Any]]:
         out = []

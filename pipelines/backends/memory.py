@@ -176,6 +176,9 @@ class MemoryRatingSheets:
         sheet = self._sheet(ref)
         return _grid(sheet.frozen if sheet.frozen is not None else sheet.cells)
 
+    def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
+        return set()  # the frozen copy is read again: no request to save
+
     def changed_after_freeze(self) -> list[dict[str, Any]]:
         return [
             {

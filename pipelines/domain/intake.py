@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from pipelines.domain.models import Application, Notice, Reason, Response, Status
 from pipelines.domain.rules import IntakeRules, PreviousWinner, Unit
-from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar, url_problem
+from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar_above, url_problem
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
@@ -178,7 +178,11 @@ def _find(text: str, units: Sequence[Any]) -> _Found:
     exact = [u for u in units if any(normalise(n) == key for n in names[u.id])]
     if exact:
         return _Found(exact[0], None, []) if len(exact) == 1 else _Found(None, None, exact)
-    scored = sorted(((max((similar(text, n), n) for n in names[u.id]), u) for u in units), key=lambda x: -x[0][0])
+    # a unit below NEAR - 0.01 can neither match nor tie with one that does: scored 0 cheaply
+    scored = sorted(
+        ((max((similar_above(text, n, NEAR - 0.01), n) for n in names[u.id]), u) for u in units),
+        key=lambda x: -x[0][0],
+    )
     if not scored or scored[0][0][0] < NEAR:
         return _Found(None, None, [])
     (best, name), unit = scored[0]
@@ -327,7 +331,7 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
                 )
             )
             continue
-        if similar(response.title, w.title) >= SAME_TITLE:
+        if similar_above(response.title, w.title, SAME_TITLE) >= SAME_TITLE:
             common = next((a.name for a in response.authors for name in w.authors if same_person(a.name, name)), None)
             if common:
                 out.append(
@@ -458,10 +462,15 @@ def stable_ids(*, groups: Sequence[Sequence[Response]], known_ids: dict[str, str
 
 
 # --- the decision -------------------------------------------------------------------------------
-def _evaluate(r: Response, rules: IntakeRules) -> tuple[list[Reason], UnitMatch]:
-    """All rules on one response; a rule that crashes becomes an "error" reason on this row only."""
+def _evaluate(
+    r: Response, rules: IntakeRules, matches: dict[tuple[str, str], UnitMatch] | None = None
+) -> tuple[list[Reason], UnitMatch]:
+    """All rules on one response; a rule that crashes becomes an "error" reason on this row only.
+    `matches` keeps the faculty and department matched per pair of answers as typed (many rows of
+    an intake answer alike; the matching is pure)."""
     reasons = list(r.problems)
     unit = UnitMatch(None, None)
+    matches = {} if matches is None else matches
 
     def run(rule: Callable[..., Any], **kwargs: Any) -> Any:
         try:
@@ -486,7 +495,14 @@ def _evaluate(r: Response, rules: IntakeRules) -> tuple[list[Reason], UnitMatch]
     reasons += run(missing_fields, response=r) or []
     reasons += run(missing_attachments, response=r) or []
     reasons += run(invalid_link, link=r.link) or []
-    unit = run(match_unit, faculty_text=r.faculty, department_text=r.department, faculties=rules.faculties) or unit
+    typed = (r.faculty, r.department)
+    if typed not in matches:
+        found = run(match_unit, faculty_text=r.faculty, department_text=r.department, faculties=rules.faculties)
+        if found is not None:  # a failure is this row's reason; the next row alike tries again
+            matches[typed] = found
+    if typed in matches:
+        held = matches[typed]
+        unit = UnitMatch(held.faculty_id, held.department_id, dict(held.matched), list(held.reasons))
     reasons += unit.reasons
     if r.languages:  # none at all is missing field 5
         reasons += run(invalid_languages, languages=r.languages) or []
@@ -514,7 +530,8 @@ def decide(
 ) -> list[Application]:
     """One Application per response, in input order: all reasons, duplicates superseded (9.8).
     `known_ids` (row key -> id already in the registry) keeps ids stable (`stable_ids`)."""
-    evaluated = {id(r): _evaluate(r, rules) for r in responses}
+    matches: dict[tuple[str, str], UnitMatch] = {}
+    evaluated = {id(r): _evaluate(r, rules, matches) for r in responses}
     decided: dict[int, Application] = {}
     groups = sorted(_grouped(responses, _safe_identity), key=lambda g: _order(min(g, key=_order)))
     for group, gid in zip(groups, stable_ids(groups=groups, known_ids=known_ids)):

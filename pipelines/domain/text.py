@@ -8,6 +8,7 @@ keyboard neighbours (қ→к, ә→а, і→и …), so "Ақпараттық ж
 
 from __future__ import annotations
 
+import collections
 import difflib
 import functools
 import re
@@ -125,6 +126,35 @@ def similar(a: str, b: str) -> float:
     direct = difflib.SequenceMatcher(None, na, nb).ratio()
     la, lb = fold_latin(a), fold_latin(b)
     return max(direct, difflib.SequenceMatcher(None, la, lb).ratio())
+
+
+def similar_above(a: str, b: str, floor: float) -> float:
+    """`similar(a, b)` where it may reach `floor`, else 0.0. difflib's quick_ratio is an upper bound
+    of its ratio; a pair whose bounds (direct and transliterated) stay below `floor` is not compared
+    in full (most pairs, in a search for the few names or titles that are alike)."""
+    na, nb = normalise(a), normalise(b)
+    if not na or not nb:
+        return 0.0
+    if na != nb and _upper_bound(na, nb) < floor and _upper_bound(fold_latin(a), fold_latin(b)) < floor:
+        return 0.0
+    return similar(a, b)
+
+
+def _upper_bound(a: str, b: str) -> float:
+    """difflib's quick_ratio (2 x the characters in common, counted as multisets, / both lengths),
+    without building a SequenceMatcher: an upper bound of SequenceMatcher(None, a, b).ratio()."""
+    total = len(a) + len(b)
+    if not total or 2 * min(len(a), len(b)) / total < 0.5:
+        return 2 * min(len(a), len(b)) / total if total else 1.0
+    ca, cb = _letters(a), _letters(b)
+    if len(ca) > len(cb):
+        ca, cb = cb, ca
+    return 2 * sum(min(n, cb.get(ch, 0)) for ch, n in ca.items()) / total
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _letters(text: str) -> dict[str, int]:
+    return dict(collections.Counter(text))
 
 
 _HOST_LIKE = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")

@@ -37,6 +37,12 @@ class Run:
     # While a tick runs its jobs, their journal entries are held here and written as one row.
     held_journal: list[dict[str, Any]] | None = field(default=None, repr=False)
     loaded: store.Edition | None = field(default=None, repr=False)  # read once, on first use
+    # While a tick runs: each open sheet read live once (the reminders and the progress tab share
+    # the read; jobs/sheets.py live_assignment); None outside a tick, where every read is fresh.
+    live_reads: dict[tuple[Any, ...], Any] | None = field(default=None, repr=False)
+    # While a tick runs: the message ledger's "sent"/"listed" rows, written with the next journal
+    # write (the next message's "intended" row, or the tick's own row) instead of one append each.
+    held_ledger: list[dict[str, Any]] | None = field(default=None, repr=False)
 
     @property
     def tables(self) -> Tables:
@@ -91,17 +97,32 @@ class Run:
         if self.held_journal is not None:
             self.held_journal.append({"action": action, "outcome": outcome, "detail": detail})
             return
+        self._write_journal(self._journal_row(action, outcome, detail))
+
+    def _journal_row(self, action: str, outcome: str, detail: dict[str, Any] | str) -> dict[str, Any]:
         text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
-        row = {
+        return {
             "at": datetime.now(UTC).astimezone(self.config.zone).isoformat(timespec="seconds"),
             "now": self.now.isoformat(timespec="seconds"),
             "action": action,
             "outcome": outcome,
             "detail": text,
         }
-        self.tables.append("journal", [row])
-        if self.loaded is not None:
+
+    def _write_journal(self, row: dict[str, Any] | None) -> None:
+        """`row` appended to the journal, after the ledger rows held so far (one store call)."""
+        rows = list(self.held_ledger or []) + ([row] if row is not None else [])
+        if not rows:
+            return
+        self.tables.append("journal", rows)
+        if self.held_ledger:
+            self.held_ledger.clear()
+        if row is not None and self.loaded is not None:
             self.loaded.journal.append(row)
+
+    def flush_ledger(self) -> None:
+        """Write the held ledger rows now (the end of a tick, whatever happened in it)."""
+        self._write_journal(None)
 
 
 class JournalLedger:
@@ -120,12 +141,19 @@ class JournalLedger:
         return "sent" if "sent" in states else ("intended" if states else None)
 
     def record_message(self, key: str, state: str) -> None:
-        """Written at once, even inside a tick (which otherwise holds its journal to the end)."""
-        held, self.run.held_journal = self.run.held_journal, None
-        try:
-            self.run.journal(self.action, state, key)
-        finally:
-            self.run.held_journal = held
+        """ "intended" is written at once, even inside a tick (which otherwise holds its journal to the
+        end): it must be stored before the message goes. Inside a tick an outcome ("sent", "listed")
+        is held (Run.held_ledger) and written with the next journal write — the next message's
+        intent or the tick's own row — so a tick of n messages makes n + 1 appends, not 2n. It
+        counts in this run at once; a crash before it is written leaves "intended", which the next
+        run resolves as it would after a crash just after the send (never sent twice)."""
+        run = self.run
+        row = run._journal_row(self.action, state, key)
+        if state != "intended" and run.held_ledger is not None:
+            run.held_ledger.append(row)
+            run.edition.journal.append(row)
+            return
+        run._write_journal(row)
 
 
 def fmt_date(moment: datetime | None, config: Config) -> str:

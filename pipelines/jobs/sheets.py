@@ -128,6 +128,18 @@ def _from_tabs(
     return ratings, problems + found
 
 
+def live_assignment(run: Run, a: Assignment) -> tuple[list[Rating], list[Problem]]:
+    """`read_assignment` of an open stage's sheet, read once per tick: the reminders and the progress
+    tab ask for the same sheets in one tick (Run.live_reads). Outside a tick, read every time."""
+    if run.live_reads is None:
+        return read_assignment(run, a)
+    key = (a.stage, a.group, a.expert.email, a.sheet_id, tuple(a.application_ids))
+    if key not in run.live_reads:
+        run.live_reads[key] = read_assignment(run, a)
+    ratings, problems = run.live_reads[key]
+    return list(ratings), list(problems)
+
+
 @dataclass
 class Pending:
     stage: int
@@ -143,7 +155,7 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
     """Experts whose sheet still lacks complete ratings (read live; nothing is frozen here)."""
     out = []
     for a in run.state.sheets(stage):
-        ratings, problems = read_assignment(run, a)
+        ratings, problems = live_assignment(run, a)
         if not ratings and problems and problems[0].application_id is None:
             error = i18n.sheet_problem(problems[0].detail, run.lang)
             run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))

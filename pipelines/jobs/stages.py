@@ -185,10 +185,18 @@ class CloseReport:
 
 def gather(run: Run, stage: int) -> tuple[dict[Key, list[Rating]], dict[Key, list[Problem]]]:
     """Freeze every sheet first, then read them all; a sheet that cannot be read is a problem, not a stop.
-    Ratings and problems come back by group (an expert may sit on two commissions)."""
-    sheets = run.state.sheets(stage)
+    Ratings and problems come back by group (an expert may sit on two commissions). A waiting stage
+    closed again takes, for each sheet the backend knows unchanged since the earlier close froze and
+    read it, what that close recorded (frozen and read again, it would give the same)."""
+    state = run.state
+    sheets = state.sheets(stage)
+    kept: set[str] = set()
+    if state.stage(stage).state is StageState.WAITING and sheets:
+        kept = run.workspace.sheets.unchanged_since_freeze([sheet_ref(run, a) for a in sheets])
     lost: dict[int, Problem] = {}  # a sheet missing or unreadable at the freeze: a problem, not a stop
     for i, a in enumerate(run.each(f"stage {stage}: freezing sheets", sheets)):
+        if a.sheet_id in kept:
+            continue
         try:
             run.workspace.sheets.freeze(sheet_ref(run, a))
         except (NotFound, Unreadable) as exc:
@@ -196,7 +204,12 @@ def gather(run: Run, stage: int) -> tuple[dict[Key, list[Rating]], dict[Key, lis
     ratings: dict[Key, list[Rating]] = {}
     problems: dict[Key, list[Problem]] = {}
     for i, a in enumerate(run.each(f"stage {stage}: reading sheets", sheets)):
-        got, found = ([], [lost[i]]) if i in lost else read_assignment(run, a)
+        if a.sheet_id in kept:
+            key = (stage, a.group)
+            got = [r for r in state.ratings.get(key, []) if r.expert_email == a.expert.email]
+            found = [p for p in state.problems.get(key, []) if p.expert == a.expert.email]
+        else:
+            got, found = ([], [lost[i]]) if i in lost else read_assignment(run, a)
         ratings.setdefault((stage, a.group), []).extend(got)
         problems.setdefault((stage, a.group), []).extend(found)
     return ratings, problems

@@ -10,7 +10,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, read_assignment
+from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -36,7 +36,7 @@ def _sheet_now(run: Run, a: Assignment, live: bool) -> tuple[list[Rating], list[
     """An expert's ratings and problems: read from the sheet while the stage is open, else as the
     close recorded them."""
     if live:
-        ratings, problems = read_assignment(run, a)
+        ratings, problems = live_assignment(run, a)
         if not ratings and problems and problems[0].application_id is None:
             error = i18n.sheet_problem(problems[0].detail, run.lang)
             run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))

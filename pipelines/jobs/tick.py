@@ -93,6 +93,25 @@ def tick(run: Run) -> list[str]:
 
 
 def _tick(run: Run) -> list[str]:
+    run.live_reads = {}  # each open sheet read once by this tick (reminders, progress)
+    run.held_ledger = []  # the ledger's outcomes go with the next journal write (common.JournalLedger)
+    done = False
+    try:
+        actions = _tick_jobs(run)
+        done = True
+        return actions
+    finally:
+        run.live_reads = None
+        try:
+            run.flush_ledger()  # normally already written with the tick's own row
+        except Exception:
+            if done:  # else the tick's own failure is what is raised (the rows stay "intended")
+                raise
+        finally:
+            run.held_ledger = None
+
+
+def _tick_jobs(run: Run) -> list[str]:
     actions: list[str] = []
     run.held_journal, held = [], run.held_journal
     try:

@@ -149,11 +149,14 @@ def file_url(file_id: str) -> str:
 
 class Folders:
     """edition / stage-N / group / … under backend.root_folder_id, the shared drive's root or My Drive;
-    each found by name + parent before it is created, and remembered."""
+    each found by name + parent before it is created, and remembered. The folders under a parent are
+    listed once, all names at a time, and a folder this run created has none to look for: a new
+    group's folders cost their creates alone."""
 
     def __init__(self, c: Clients):
         self.c = c
         self.cache: dict[tuple[str, ...], str] = {}
+        self._children: dict[str, dict[str, str]] = {}  # parent id -> folder name -> id (listed or made)
 
     def root(self) -> str:
         return self.c.backend.root_folder_id or self.c.backend.shared_drive_id or "root"
@@ -168,17 +171,24 @@ class Folders:
             parent = self.cache[key]
         return parent
 
-    def _find(self, parent: str, name: str) -> str | None:
-        q = f"name = {quote(name)} and {quote(parent)} in parents and mimeType = '{FOLDER}' and trashed = false"
-        found = list_files(self.c, q, "id")
-        return found[0]["id"] if found else None
+    def _listed(self, parent: str) -> dict[str, str]:
+        """The folders in `parent` by name (the first listed wins, as a search by name would)."""
+        if parent not in self._children:
+            q = f"{quote(parent)} in parents and mimeType = '{FOLDER}' and trashed = false"
+            found: dict[str, str] = {}
+            for f in list_files(self.c, q, "id,name"):
+                found.setdefault(str(f.get("name", "")), f["id"])
+            self._children[parent] = found
+        return self._children[parent]
 
     def _find_or_create(self, parent: str, name: str) -> str:
-        found = self._find(parent, name)
-        if found:
-            return found
-
-        return create_file(self.c, {"name": name, "mimeType": FOLDER, "parents": [parent]}, "id")["id"]
+        listed = self._listed(parent)
+        if name in listed:
+            return listed[name]
+        made = create_file(self.c, {"name": name, "mimeType": FOLDER, "parents": [parent]}, "id")["id"]
+        listed[name] = made
+        self._children[made] = {}  # just made: nothing in it yet
+        return made
 
 
 def _media(content: bytes, mime: str):

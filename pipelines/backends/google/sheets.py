@@ -444,6 +444,21 @@ class GoogleRatingSheets:
         )
         self._sheets(ref.key.edition)[ref.key.token()] = updated
 
+    def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
+        """Sheets recorded at a close (frozen_digest) whose modifiedTime is still the one pinned then
+        (frozen_modified): one files.list of the edition, taken now, whatever was listed before."""
+        out: set[str] = set()
+        with self.c.stats.operation("check frozen sheets"):
+            for edition in {r.key.edition for r in refs}:
+                self._index.pop(edition, None)  # what Drive says now
+            for ref in refs:
+                f = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+                props = f.get("appProperties", {})
+                if f.get("id") == ref.id and props.get("frozen_digest"):
+                    if f.get("modifiedTime") == props.get("frozen_modified"):
+                        out.add(ref.id)
+        return out
+
     def changed_after_freeze(self) -> list[dict[str, Any]]:
         """Sheets recorded at a close (frozen_digest) whose modifiedTime moved since: read again and
         compared, so a permission change or a comment is not taken for an edit. The listing is one

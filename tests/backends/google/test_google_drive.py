@@ -115,7 +115,21 @@ def test_folders_are_looked_up_once_per_run(ws, fake, requests_made):
         )
     made = requests_made()
     assert made["drive.files.create"] == 5 + 3  # five documents, three folders (edition, intake, FIT-IS)
-    assert made["drive.files.list"] == 1 + 3  # the documents' index, one look-up per folder
+    # the documents' index, and the drive's folders listed once: none looked for inside the new ones
+    assert made["drive.files.list"] == 1 + 1
+
+
+def test_folders_made_by_an_earlier_run_are_found_not_made_again(ws, fake, config, requests_made):
+    key = DocKey("2027-test", "form01", 0, "FIT-IS", "DER-1")
+    ws.drive.put(key, ["intake", "FIT-IS"], "1.docx", make_docx("1"))
+    later = fake_workspace(config, fake)  # the next run: nothing remembered
+    fake.reset_counts()
+    later.drive.put(DocKey("2027-test", "form01", 0, "FIT-IS", "DER-2"), ["intake", "FIT-IS"], "2.docx", make_docx("2"))
+    made = requests_made()
+    assert made["drive.files.create"] == 1  # the document alone
+    assert made["drive.files.list"] == 1 + 3  # the index; the folders in the root, the edition's, intake's
+    folders = [f for f in fake.files.values() if f.mime_type == "application/vnd.google-apps.folder"]
+    assert sorted(f.name for f in folders if not f.trashed and not f.is_root).count("FIT-IS") == 1
 
 
 @pytest.mark.parametrize("gmail", [False, True])

@@ -1,0 +1,126 @@
+"""What the demo edition's stage 1 costs in requests on the fake (issue 11's targets, by count, never
+by time): each folder listed once per parent (none inside one just made), the message ledger's rows
+written n + 1 times for n messages in a tick, every open sheet read once per tick, and a waiting
+stage closed again reading only the sheets changed since its earlier close."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from google_fake.demo import demo_workspace_factory
+from pipelines import rating_sheet
+from pipelines.config import load_config
+from pipelines.demo import simulate_experts, write_edition
+from pipelines.domain.state import StageState
+from pipelines.jobs.common import Run
+from pipelines.jobs.sheets import sheet_ref
+from pipelines.jobs.tick import tick
+
+
+def _since(fake, start: int, api: str, method: str) -> int:
+    return sum(1 for r in fake.requests[start:] if r.api == api and r.method == method)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory):
+    path = write_edition(tmp_path_factory.mktemp("counts"), seed=2027)
+    config = load_config(path)
+    factory = demo_workspace_factory(path)
+    cal = config.calendar
+    marks: dict[str, int] = {}
+
+    def run_at(moment) -> Run:  # every tick a new process: a new workspace over the same fake
+        return Run(config=load_config(path), workspace=factory(config), now=moment)
+
+    tick(run_at(cal.intake_open + timedelta(days=7)))
+    fake = factory(config).stats["fake"]
+    fake.sleep(300)
+    marks["open"] = len(fake.requests)
+    tick(run_at(cal.intake_close + timedelta(minutes=5)))  # intake closed, applicants told, stage 1 opened
+    marks["opened"] = len(fake.requests)
+    simulate_experts(run_at(cal.stage1_close - timedelta(days=3)), 1, 2027)
+    fake.sleep(300)
+    marks["idle"] = len(fake.requests)
+    tick(run_at(cal.stage1_close - timedelta(days=2)))  # reminders due: nobody is behind
+    marks["idled"] = len(fake.requests)
+    fake.sleep(300)
+    tick(run_at(cal.stage1_close + timedelta(minutes=5)))
+    return {"fake": fake, "marks": marks, "run_at": run_at, "cal": cal, "config": config}
+
+
+def test_opening_lists_each_folder_once_and_nothing_inside_new_ones(edition):
+    fake, m = edition["fake"], edition["marks"]
+    run = edition["run_at"](edition["cal"].intake_close + timedelta(minutes=5))
+    sheets = len(run.state.sheets(1))
+    opening = fake.requests[m["open"] : m["opened"]]
+    listed_folders = [r for r in opening if r.method == "files.list" and "folder" in str(r.query.get("q", ""))]
+    made_folders = [
+        r for r in opening if r.method == "files.create" and isinstance(r.body, dict) and "folder" in str(r.body)
+    ]
+    assert made_folders, "the stage's folders are made by this tick"
+    parents = [str(r.query["q"][0]).split("'")[1] for r in listed_folders]
+    assert len(parents) == len(set(parents)), "a parent's folders listed twice"
+    made = {r.body["id"] for r in made_folders}
+    assert not made & set(parents), "a folder made by this tick was searched for folders in it"
+    assert len(made_folders) > len(listed_folders)  # was one search per folder, made or found
+    shares = _since(fake, m["open"], "drive", "permissions.create")
+    assert shares == sheets  # one share per sheet, no more
+    assert _since(fake, m["open"], "drive", "files.generateIds") <= 2  # ids reserved 100 at a time
+
+
+def test_the_ledger_writes_n_plus_one_rows_for_n_messages(edition):
+    fake, m = edition["fake"], edition["marks"]
+    opening = fake.requests[m["open"] : m["opened"]]
+    mails = sum(1 for r in opening if r.method == "users.messages.send")
+    appends = sum(1 for r in opening if r.method == "spreadsheets.values.append")
+    assert mails > 10  # the applicants and the experts hear of it
+    assert appends <= mails + 2  # was 2 per message (intended, sent)
+    run = edition["run_at"](edition["cal"].intake_close + timedelta(minutes=6))
+    journal = run.edition.journal
+    intended = {str(r["detail"]) for r in journal if r.get("outcome") == "intended"}
+    sent = {str(r["detail"]) for r in journal if r.get("outcome") == "sent"}
+    assert intended and intended <= sent  # every message's outcome is in the stored journal
+
+
+def test_an_idle_tick_reads_each_open_sheet_once(edition):
+    fake, m = edition["fake"], edition["marks"]
+    run = edition["run_at"](edition["cal"].stage1_close - timedelta(days=2))
+    sheets = len(run.state.sheets(1))
+    reads = sum(1 for r in fake.requests[m["idle"] : m["idled"]] if r.method == "spreadsheets.get")
+    # each sheet once (reminders and the progress tab share the read), plus the control store's own
+    assert sheets <= reads <= sheets + 5
+
+
+def test_a_waiting_stage_closed_again_reads_only_the_sheets_changed_since(edition):
+    fake, run_at, cal = edition["fake"], edition["run_at"], edition["cal"]
+    first = run_at(cal.stage1_close + timedelta(minutes=6))
+    if first.state.stage(1).state is not StageState.WAITING:
+        pytest.skip("the demo's stage 1 did not wait for a decision")
+    sheets = first.state.sheets(1)
+    fake.sleep(300)
+    start = len(fake.requests)
+    tick(run_at(cal.stage1_close + timedelta(hours=2)))  # no decision yet: closed again, still waiting
+    assert _since(fake, start, "sheets", "spreadsheets.get") <= 3  # the control store's, no sheet's
+    assert _since(fake, start, "drive", "permissions.list") == 0  # frozen already: not frozen again
+    again = run_at(cal.stage1_close + timedelta(hours=2, minutes=1))
+    assert again.state.stage(1).state is StageState.WAITING
+    assert sorted(map(repr, again.state.ratings[(1, sheets[0].group)])) == sorted(
+        map(repr, first.state.ratings[(1, sheets[0].group)])
+    )
+
+    # someone who can still edit the first sheet changes a score: that sheet alone is read, and refused
+    fake.sleep(300)
+    edited = run_at(cal.stage1_close + timedelta(hours=3))
+    lay = rating_sheet.layout(edited.config)
+    cell = (lay.data_row(0), lay.fixed["comment"])
+    edited.workspace.sheets.write_as_expert(sheet_ref(edited, sheets[0]), {cell: "исправлено после закрытия"})
+    fake.sleep(300)
+    start = len(fake.requests)
+    tick(run_at(cal.stage1_close + timedelta(hours=4)))
+    reads = _since(fake, start, "sheets", "spreadsheets.get")
+    later = run_at(cal.stage1_close + timedelta(hours=4, minutes=1))
+    problems = [p for k, ps in later.state.problems.items() if k[0] == 1 for p in ps]
+    assert any("changed after the freeze" in p.detail for p in problems)
+    assert 1 <= reads <= 1 + 3 + 1  # the edited sheet (at the close, and the tick's freeze check)
