@@ -231,7 +231,7 @@ class GoogleControlStore:
 
     def record_reserved_ids(self, ids: list[str]) -> bool:
         """Keep the batch of file ids just reserved (files.generateIds) in the hidden tab IDS_TAB,
-        in the order they will be used, before any create uses one: ONE batchUpdate per batch (20
+        in the order they will be used, before any create uses one: ONE batchUpdate per batch (ID_BATCH
         creates). False while the control spreadsheet is not known yet (its own create and the
         folders above it): those creates are found again by search as before."""
         if not self.id or not ids:
@@ -243,6 +243,9 @@ class GoogleControlStore:
             requests: list[dict[str, Any]] = []
             if IDS_TAB in tabs:
                 sheet_id = tabs[IDS_TAB]["id"]
+                if height > tabs[IDS_TAB]["rows"]:  # a larger batch than the tab was made for: grow it first
+                    more = {"sheetId": sheet_id, "dimension": "ROWS", "length": height - tabs[IDS_TAB]["rows"]}
+                    requests.append({"appendDimension": more})
                 height = max(height, tabs[IDS_TAB]["rows"])
             else:
                 sheet_id = self._new_sheet_id()

@@ -110,7 +110,7 @@ def test_a_waiting_stage_closed_again_reads_only_the_sheets_changed_since(editio
         map(repr, first.state.ratings[(1, sheets[0].group)])
     )
 
-    # someone who can still edit the first sheet changes a score: that sheet alone is read, and refused
+    # someone who can still edit the first sheet changes a score: that sheet alone is read, and its edit recorded, not used
     fake.sleep(300)
     edited = run_at(cal.stage1_close + timedelta(hours=3))
     lay = rating_sheet.layout(edited.config)
@@ -121,6 +121,9 @@ def test_a_waiting_stage_closed_again_reads_only_the_sheets_changed_since(editio
     tick(run_at(cal.stage1_close + timedelta(hours=4)))
     reads = _since(fake, start, "sheets", "spreadsheets.get")
     later = run_at(cal.stage1_close + timedelta(hours=4, minutes=1))
-    problems = [p for k, ps in later.state.problems.items() if k[0] == 1 for p in ps]
-    assert any("changed after the freeze" in p.detail for p in problems)
+    # the edit is recorded (issue 10 item 5) and the ratings the first close took stay the ones used
+    assert [e.sheet for e in later.state.freeze_edits] == [sheets[0].sheet_id]
+    assert sorted(map(repr, later.state.ratings[(1, sheets[0].group)])) == sorted(
+        map(repr, first.state.ratings[(1, sheets[0].group)])
+    )
     assert 1 <= reads <= 1 + 3 + 1  # the edited sheet (at the close, and the tick's freeze check)
