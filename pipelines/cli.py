@@ -25,6 +25,7 @@ class State:
     def __init__(self, config_path: str, now: str | None, quiet: bool):
         self.config_path, self.now_text, self.quiet = config_path, now, quiet
         self._config: Config | None = None
+        self.runs: list = []  # the command's runs: settled at its end (exclusive)
 
     @property
     def config(self) -> Config:
@@ -146,7 +147,9 @@ def make_run(state: State, workspace=None, *, guard: bool = True):
     workspace = workspace or open_workspace(config)
     if guard:
         ensure_control_intact(workspace, state.lang)
-    return Run(config=config, workspace=workspace, now=state.now(), progress=progress_for(state.quiet))
+    run = Run(config=config, workspace=workspace, now=state.now(), progress=progress_for(state.quiet))
+    state.runs.append(run)
+    return run
 
 
 @contextmanager
@@ -161,13 +164,28 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
     lock = state.config.base_dir / ".contest-tick.lock"
     try:
         with tick_lock(lock, state.lang):
-            yield
+            try:
+                yield
+            except BaseException:
+                _settle(state, quiet=True)  # the job's own failure is what is said
+                raise
+            _settle(state)
     except TickBusy as busy:
         where = busy.where or lock  # another machine's tick holds the control store's lease
         if not busy_ok:
             raise click.ClickException(i18n.text("tick_busy", state.lang, lock=where)) from None
         click.echo(i18n.text("tick_busy_note", state.lang, lock=where), err=True)
         sys.exit(0)
+
+
+def _settle(state: State, *, quiet: bool = False) -> None:
+    """What the command's jobs appended goes into the store's tables before the lock is let go."""
+    for run in state.runs:
+        try:
+            run.settle()
+        except Exception:
+            if not quiet:
+                raise
 
 
 def finish(state: State, run) -> None:

@@ -347,6 +347,10 @@ class ControlStore(Protocol):
         """Append to a table (the journal), creating it with its header if absent; `layout` as
         for write_tables."""
 
+    def settle(self) -> None:
+        """The end of a job: rows held aside by `append_rows` go into their tables (a store that
+        writes them at once has nothing to do)."""
+
     def health(self) -> ControlHealth:
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the
         control spreadsheet is looked for, never created, here)."""

@@ -21,7 +21,7 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -405,9 +405,20 @@ def inspect_backup(path: Path) -> Backup:
     return Backup(path, taken, tables)
 
 
+FOLDED_PROPERTY = "contest_appended_through"  # the workbook's custom property: the last pending row it holds
+
+
 class LocalControlStore:
+    """control.xlsx. Appended rows (the journal: a row per tick, one before and after each message)
+    first go to control.pending.jsonl, one short fsynced line each; rewriting the whole workbook per
+    row took a third of an edition's time. They are folded into the workbook by the next table write
+    or at the end of the job (`settle`), and read with it meanwhile. Each pending row has a number;
+    the workbook records the last it folded, so a crash between the fold and the log's removal
+    never folds a row twice."""
+
     def __init__(self, root: Path, keep: int = 10):
         self.path = root / "control.xlsx"
+        self.pending_path = root / "control.pending.jsonl"
         self.backups = ControlBackups(root, keep)
         self._cache: tuple[tuple[int, int], Workbook] | None = None  # (mtime_ns, size) -> parsed workbook
 
@@ -426,8 +437,55 @@ class LocalControlStore:
         self._cache = (stamp, wb)
         return wb
 
-    def _save(self, wb: Workbook, *, append: bool = False) -> None:
+    def _pending(self, wb: Workbook | None) -> list[dict[str, Any]]:
+        """The appended rows not in the workbook yet, oldest first."""
+        if not self.pending_path.is_file():
+            return []
+        folded = _folded_through(wb)
+        out = []
+        for line in self.pending_path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:  # a line a crash cut short: its append never returned
+                continue
+            if isinstance(entry, dict) and int(entry.get("seq", 0)) > folded:
+                out.append(entry)
+        return out
+
+    def _fold(self, wb: Workbook, pending: list[dict[str, Any]]) -> None:
+        """The pending rows written into their tables (as an append always was), and marked folded."""
+        styles: dict[tuple[Any, ...], Any] = {}
+        for entry in pending:
+            name, shape = entry["table"], entry.get("layout")
+            layout = None if shape is None else _layout_from(shape)
+            if name not in wb.sheetnames:
+                _fill_table(wb.create_sheet(name), [list(entry["columns"])], layout)
+            ws = wb[name]
+            row = entry["row"]
+            ws.append([None] * len(row))
+            for col, value in enumerate(row, start=1):
+                _set_text(ws.cell(ws.max_row, col), value)
+            _shape_row(ws, ws.max_row, layout, styles)
+        if pending:
+            _set_folded_through(wb, max(int(e["seq"]) for e in pending))
+
+    def settle(self) -> None:
+        """Fold the pending rows into control.xlsx (the end of a job: a person opening it then sees
+        every row)."""
+        wb = self._load()
+        pending = self._pending(wb)
+        if pending:
+            if wb is None:
+                wb = Workbook()
+                wb.remove(wb.active)
+            self._save(wb, append=True, pending=pending)
+        elif self.pending_path.exists():
+            self.pending_path.unlink(missing_ok=True)
+
+    def _save(self, wb: Workbook, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
+        pending = self._pending(wb) if pending is None else pending
         try:
+            self._fold(wb, pending)
             data = _workbook_bytes(wb)
             if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
                 current = self.path.read_bytes()
@@ -439,6 +497,8 @@ class LocalControlStore:
             raise
         stat = self.path.stat()
         self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
+        if pending:  # folded and saved: the log can go (a crash before this line: its rows are marked folded)
+            self.pending_path.unlink(missing_ok=True)
 
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
         return None  # every writer is on this machine: the tick's file lock already serialises them
@@ -471,12 +531,16 @@ class LocalControlStore:
     @file_errors
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         wb = self._load()
-        return {name: self._table(wb, name) for name in names}
+        pending = self._pending(wb)
+        return {name: self._table(wb, name, pending) for name in names}
 
-    def _table(self, wb: Workbook | None, name: str) -> list[dict[str, Any]]:
-        if wb is None or name not in wb.sheetnames:
-            return []
-        return rows_as_dicts(self._rows(wb[name]))
+    def _table(self, wb: Workbook | None, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = self._rows(wb[name]) if wb is not None and name in wb.sheetnames else []
+        for entry in pending:
+            if entry["table"] == name:
+                rows = rows or [list(entry["columns"])]
+                rows.append([_storable(v) for v in entry["row"]])
+        return rows_as_dicts(rows) if rows else []
 
     @file_errors
     def write_tables(
@@ -502,7 +566,7 @@ class LocalControlStore:
                 ws = wb.create_sheet(name)
             _fill_table(ws, wanted, (layouts or {}).get(name))
             changed.append(name)
-        if changed:
+        if changed or self._pending(wb):  # the rows appended so far go in with it
             self._save(wb)
         return changed
 
@@ -510,20 +574,51 @@ class LocalControlStore:
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:
-        wb = self._load()
-        if wb is None:
-            wb = Workbook()
-            wb.remove(wb.active)
-        if name not in wb.sheetnames:
-            _fill_table(wb.create_sheet(name), [list(columns)], layout)
-        ws = wb[name]
-        styles: dict[tuple[Any, ...], Any] = {}
+        if not rows:
+            return
+        pending = self._pending(self._load())
+        seq = max([_folded_through(self._load()), *(int(e["seq"]) for e in pending)])
+        shape = (
+            None if layout is None else {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(layout).items()}
+        )
+        lines = []
         for row in rows:
-            ws.append([None] * len(row))
-            for col, value in enumerate(row, start=1):
-                _set_text(ws.cell(ws.max_row, col), value)
-            _shape_row(ws, ws.max_row, layout, styles)
-        self._save(wb, append=True)
+            seq += 1
+            entry = {"seq": seq, "table": name, "columns": list(columns), "row": list(row), "layout": shape}
+            lines.append(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        with open(self.pending_path, "a", encoding="utf-8") as handle:  # one write: the rows land together
+            handle.write("".join(lines))
+            handle.flush()
+            os.fsync(handle.fileno())
+
+
+def _layout_from(shape: dict[str, Any]) -> TableLayout:
+    """A TableLayout as a pending row's JSON keeps it (lists for its tuples)."""
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in shape.items()}
+    return TableLayout(**fields)
+
+
+def _folded_through(wb: Workbook | None) -> int:
+    """The number of the last pending row the workbook holds (0: none)."""
+    if wb is None:
+        return 0
+    for prop in wb.custom_doc_props.props:
+        if prop.name == FOLDED_PROPERTY:
+            try:
+                return int(prop.value)
+            except (TypeError, ValueError):
+                return 0
+    return 0
+
+
+def _set_folded_through(wb: Workbook, seq: int) -> None:
+    from openpyxl.packaging.custom import IntProperty
+
+    props = wb.custom_doc_props
+    for prop in list(props.props):
+        if prop.name == FOLDED_PROPERTY:
+            props.props.remove(prop)
+    props.append(IntProperty(name=FOLDED_PROPERTY, value=seq))
 
 
 MOMENT_FORMAT = 'DD.MM.YYYY HH:MM" ({offset})"'  # the offset kept in the format: read back exactly

@@ -85,6 +85,9 @@ class MemoryControlStore:
             changed.append(name)
         return changed
 
+    def settle(self) -> None:
+        pass  # appended rows are in the table at once
+
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:

@@ -75,6 +75,12 @@ class Run:
         """Write the state back in one store call (the end of a job); the tables that changed."""
         return store.save(self.tables, self.loaded, self.lang) if self.loaded is not None else []
 
+    def settle(self) -> None:
+        """The end of a job: rows the store holds aside (the local journal's pending log) go into
+        its tables, so a person opening them sees every row. Inside a tick: at the tick's end."""
+        if self.held_ledger is None:
+            self.tables.store.settle()
+
     @property
     def lang(self) -> str:
         return self.config.language
@@ -98,6 +104,7 @@ class Run:
             self.held_journal.append({"action": action, "outcome": outcome, "detail": detail})
             return
         self._write_journal(self._journal_row(action, outcome, detail))
+        self.settle()  # a job's own row ends its work: the ledger rows before it go in with it
 
     def _journal_row(self, action: str, outcome: str, detail: dict[str, Any] | str) -> dict[str, Any]:
         text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)

@@ -183,6 +183,7 @@ def notify(run: Run, *, send: bool = True) -> NotifyReport:
             missing=len(report.no_address),
         )
     )
+    run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     return report
 
 

@@ -97,6 +97,7 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
                 partial(mailer.delivered, f"remind/{token}"),
             )
             pending.notified = outcome == "sent"
+    run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
     for p in report.pending:

@@ -109,6 +109,8 @@ def _tick(run: Run) -> list[str]:
                 raise
         finally:
             run.held_ledger = None
+        if done:
+            run.settle()
 
 
 def _tick_jobs(run: Run) -> list[str]:

@@ -51,6 +51,7 @@ def test_a_wrapped_row_is_tall_enough_and_the_journal_is_laid_out_too(tmp_path: 
     tables = Tables(LocalControlStore(tmp_path), "ru")
     tables.write({"problems": [long]})
     tables.append("journal", [{"at": "2027-02-20T00:05:00+05:00", "action": "tick", "detail": "x " * 200}])
+    tables.store.settle()  # the end of the job: the row and its layout go into the workbook
     wb = load_workbook(tmp_path / "control.xlsx")
     problems = wb[title("problems", "ru")]
     assert problems.row_dimensions[2].height >= 2 * 15  # both lines of the detail show

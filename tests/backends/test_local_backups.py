@@ -25,7 +25,8 @@ def test_each_changing_write_keeps_the_version_it_replaces_and_rotation_keeps_ex
     assert len(kept) == 3
     assert [_n(p) for p in kept] == [2, 3, 4]  # oldest first; the current file holds 5
     assert _n(tmp_path / "control.xlsx") == 5
-    store.append_rows("J", ["x"], [["row"]])  # an append replaces the file too
+    store.append_rows("J", ["x"], [["row"]])
+    store.settle()  # an append, folded in at the end of its job, replaces the file too
     assert [_n(p) for p in store.backups.paths()] == [3, 4, 5]
 
 
@@ -35,8 +36,9 @@ def test_idle_appends_keep_one_copy_and_never_push_real_changes_out(tmp_path):
     store = LocalControlStore(tmp_path, keep=2)
     store.write_tables({"A": (["n"], [[0]])})
     store.write_tables({"A": (["n"], [[1]])})  # copy of 0
-    for n in range(5):
+    for n in range(5):  # each idle tick appends its row and settles it at its end
         store.append_rows("J", ["row"], [[n]])
+        store.settle()
     first, newest = store.backups.paths()
     assert _n(first) == 0 and not first.name.endswith(".append.xlsx")
     assert newest.name.endswith(".append.xlsx")

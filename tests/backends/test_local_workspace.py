@@ -118,6 +118,7 @@ def test_text_starting_with_equals_stays_text(tmp_path):
     # rewrite another table: the workbook is saved again from the loaded copy
     store.write_tables({"B": (["k"], [["=2+2"]])})
     store.append_rows("J", ["what"], [["=3+3"]])
+    store.settle()  # the end of a job: the appended rows go into the workbook
     wb = load_workbook(tmp_path / "control.xlsx")
     cells = [c for name in ("A", "B", "J") for row in wb[name].iter_rows(min_row=2) for c in row]
     assert [c.value for c in cells] == tricky + ["=2+2", "=1+1", "=3+3"]
@@ -131,6 +132,7 @@ def test_control_characters_pasted_into_answers_do_not_break_the_workbook(tmp_pa
     pasted = ["Line one\x0bline two", "Bell\x07 and\x01 start", "tab\tand\nnewline stay"]
     assert store.write_tables({"A": (["v"], [[t] for t in pasted])}) == ["A"]
     store.append_rows("J", ["v"], [["\x0cform feed"]])
+    store.settle()
     wb = load_workbook(tmp_path / "control.xlsx")
     assert [c.value for c in wb["A"]["A"][1:]] == ["Line one\nline two", "Bell and start", "tab\tand\nnewline stay"]
     assert wb["J"]["A2"].value == "form feed"
@@ -145,6 +147,7 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
     for n in range(3):
         store.write_tables({"A": (["n"], [[n]])})
         store.append_rows("J", ["n"], [[n]])
+        store.settle()
     assert _temp_leftovers(tmp_path) == []
     target = tmp_path / "x.bin"
     _atomic_write(target, b"first")
@@ -429,3 +432,54 @@ def test_manifest_survives_a_later_run(tmp_path):
     m.save()
     assert Manifest(tmp_path).data["documents"]["k"]["path"] == "drive/a.docx"
     assert set(os.listdir(tmp_path)) <= {"manifest.json", "manifest.log"}  # no temporary file left
+
+
+# --- appended rows: a pending log, folded into control.xlsx at the end of a job ----------------------
+def test_appended_rows_are_read_back_before_they_are_folded_and_cost_no_workbook_write(tmp_path):
+    store = LocalControlStore(tmp_path)
+    store.write_tables({"A": (["n"], [[1]])})
+    stamp = _stamp(tmp_path / "control.xlsx")
+    store.append_rows("J", ["what", "n"], [["=1+1", 1], ["Bell\x07", 2]])
+    store.append_rows("J", ["what", "n"], [["third", 3]])
+    assert _stamp(tmp_path / "control.xlsx") == stamp  # the workbook is not rewritten per row
+    expected = [{"what": "=1+1", "n": 1}, {"what": "Bell", "n": 2}, {"what": "third", "n": 3}]
+    assert LocalControlStore(tmp_path).read_table("J") == expected  # another process sees them too
+    store.settle()
+    assert not store.pending_path.exists()
+    assert [r for r in load_workbook(tmp_path / "control.xlsx")["J"].iter_rows(min_row=2, values_only=True)] == [
+        ("=1+1", 1),
+        ("Bell", 2),
+        ("third", 3),
+    ]
+    assert LocalControlStore(tmp_path).read_table("J") == expected
+
+
+def test_a_table_write_folds_the_pending_rows_in_with_it(tmp_path):
+    store = LocalControlStore(tmp_path)
+    store.append_rows("J", ["n"], [[1]])
+    store.write_tables({"A": (["n"], [[1]])})
+    assert not store.pending_path.exists()
+    assert [r[0].value for r in load_workbook(tmp_path / "control.xlsx")["J"].iter_rows(min_row=2)] == [1]
+
+
+def test_a_crash_between_the_fold_and_the_logs_removal_never_folds_a_row_twice(tmp_path, monkeypatch):
+    store = LocalControlStore(tmp_path)
+    store.append_rows("J", ["n"], [[1], [2]])
+    kept = store.pending_path.read_bytes()
+    store.settle()
+    store.pending_path.write_bytes(kept)  # as if the process died before the log was removed
+    store.append_rows("J", ["n"], [[3]])
+    fresh = LocalControlStore(tmp_path)
+    assert [r["n"] for r in fresh.read_table("J")] == [1, 2, 3]
+    fresh.settle()
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 2, 3]
+
+
+def test_a_pending_line_a_crash_cut_short_is_ignored(tmp_path):
+    store = LocalControlStore(tmp_path)
+    store.append_rows("J", ["n"], [[1]])
+    with open(store.pending_path, "a", encoding="utf-8") as handle:
+        handle.write('{"seq": 2, "table": "J", "col')  # the write that never returned
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1]
+    store.settle()
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1]

@@ -468,6 +468,9 @@ class GoogleControlStore:
             self.cache.clear()
             raise
 
+    def settle(self) -> None:
+        pass  # appended rows are in the table at once
+
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:
