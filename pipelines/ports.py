@@ -238,6 +238,11 @@ class RatingSheets(Protocol):
         they are the frozen copy's (local, memory), or, where only the live sheet exists (Google),
         the sheet is not used at all and `read` says why."""
 
+    def versions(self, refs: list[SheetRef]) -> dict[str, str]:
+        """A stamp of each open sheet's content as it stands, known without reading it (local: the
+        file's inode, mtime and size; Google: modifiedTime, one listing): the progress tab reads
+        again only a sheet whose stamp moved. A sheet missing here (unknown, frozen, no file) is read."""
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         """The ids of those sheets a close froze and read earlier that nobody changed since, known
         without reading them (Google: one listing, modifiedTime as pinned at the freeze): a later

@@ -999,6 +999,19 @@ class LocalRatingSheets:
         found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
         return NotFound(f"{path}: the rating sheet file is missing{found}")
 
+    def versions(self, refs: list[SheetRef]) -> dict[str, str]:
+        out = {}
+        for ref in refs:
+            entry = self._entry(ref.key.token())
+            if entry is None or entry.get("frozen"):
+                continue
+            try:
+                st = (self.root / entry["path"]).stat()
+            except OSError:
+                continue  # missing: read, and said
+            out[ref.id] = f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
+        return out
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         return set()  # the frozen copy is read again: no request to save
 

@@ -179,6 +179,9 @@ class MemoryRatingSheets:
         sheet = self._sheet(ref)
         return _grid(sheet.frozen if sheet.frozen is not None else sheet.cells)
 
+    def versions(self, refs: list[SheetRef]) -> dict[str, str]:
+        return {}  # in memory a read is as cheap as a stamp: every sheet is read
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         return set()  # the frozen copy is read again: no request to save
 

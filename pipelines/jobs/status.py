@@ -10,7 +10,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment
+from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_ref
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -60,19 +60,22 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
         record = state.stage(number)
         live = record.state is StageState.OPEN
         deadline = run.config.calendar.stage_close(number)  # as the config now sets it (CDB may move it)
+        versions = run.workspace.sheets.versions([sheet_ref(run, a) for a in state.sheets(number)]) if live else {}
         for a in state.sheets(number):
+            old = before.get((str(number), a.group, a.expert.email)) or {}
+            version = _version(a, versions)
+            if version and str(old.get("sheet_version") or "") == version:  # untouched since it was read
+                rows.append(_carried(old, a, record.state, deadline, state))
+                continue
             ratings, problems = _sheet_now(run, a, live)
             done = {r.application_id for r in ratings if r.complete or r.recused} & set(a.application_ids)
             seen = _seen(ratings)
-            old = before.get((str(number), a.group, a.expert.email)) or {}
             if old and str(old.get("seen") or "") == seen:
                 last_change = old.get("last_change") or ""
             elif _typed(ratings):
                 last_change = run.now.isoformat(timespec="seconds")
             else:
                 last_change = ""
-            outcome = state.outcomes.get((number, a.group))
-            ties = [" = ".join(t) for t in outcome.ties] if outcome is not None and not outcome.ready else []
             assigned = len(a.application_ids)
             rows.append(
                 {
@@ -89,12 +92,33 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
                         f"{p.cell}: {i18n.sheet_problem(p.detail, run.lang)}" for p in problems[:5]
                     )
                     + (f"\n… +{len(problems) - 5}" if len(problems) > 5 else ""),
-                    "deadline": "" if record.state is StageState.CLOSED else deadline.isoformat(timespec="seconds"),
-                    "ties_waiting": "; ".join(ties),
+                    **_of_stage(number, a, record.state, deadline, state),
                     "seen": seen,
+                    "sheet_version": version,
                 }
             )
     return rows
+
+
+def _version(a: Assignment, versions: dict[str, str]) -> str:
+    """The sheet's stamp with the DERs it is for ('' when the backend gives none: read it)."""
+    stamp = versions.get(a.sheet_id, "")
+    return f"{stamp}|{','.join(a.application_ids)}" if stamp else ""
+
+
+def _of_stage(number: int, a: Assignment, stage: StageState, deadline, state: EditionState) -> dict[str, Any]:
+    """What a progress row takes from the stage, not the sheet: its deadline and ties waiting."""
+    outcome = state.outcomes.get((number, a.group))
+    ties = [" = ".join(t) for t in outcome.ties] if outcome is not None and not outcome.ready else []
+    return {
+        "deadline": "" if stage is StageState.CLOSED else deadline.isoformat(timespec="seconds"),
+        "ties_waiting": "; ".join(ties),
+    }
+
+
+def _carried(old: dict[str, Any], a: Assignment, stage: StageState, deadline, state: EditionState) -> dict[str, Any]:
+    """The row of a sheet nobody touched since the last read: what it saw, with the stage's news."""
+    return {**old, "expert_name": a.expert.name, **_of_stage(a.stage, a, stage, deadline, state)}
 
 
 def refresh_progress(run: Run) -> list[dict[str, Any]]:

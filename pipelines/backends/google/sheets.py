@@ -444,6 +444,22 @@ class GoogleRatingSheets:
         )
         self._sheets(ref.key.edition)[ref.key.token()] = updated
 
+    def versions(self, refs: list[SheetRef]) -> dict[str, str]:
+        """modifiedTime of each sheet not frozen yet: one files.list of the edition, taken now."""
+        out: dict[str, str] = {}
+        with self.c.stats.operation("sheet versions"):
+            for edition in {r.key.edition for r in refs}:
+                self._index.pop(edition, None)  # what Drive says now
+            for ref in refs:
+                f = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+                if (
+                    f.get("id") == ref.id
+                    and f.get("modifiedTime")
+                    and not f.get("appProperties", {}).get("frozen_digest")
+                ):
+                    out[ref.id] = str(f["modifiedTime"])
+        return out
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         """Sheets recorded at a close (frozen_digest) whose modifiedTime is still the one pinned then
         (frozen_modified): one files.list of the edition, taken now, whatever was listed before."""

@@ -40,6 +40,22 @@ def edition(tmp_path_factory):
     marks["open"] = len(fake.requests)
     tick(run_at(cal.intake_close + timedelta(minutes=5)))  # intake closed, applicants told, stage 1 opened
     marks["opened"] = len(fake.requests)
+    fake.sleep(300)
+    marks["quiet"] = len(fake.requests)
+    tick(run_at(cal.intake_close + timedelta(days=1)))  # outside the reminder window, nobody typed
+    marks["quieted"] = len(fake.requests)
+    typing = run_at(cal.intake_close + timedelta(days=1, minutes=30))
+    first = typing.state.sheets(1)[0]
+    lay = rating_sheet.layout(typing.config)
+    typing.workspace.sheets.write_as_expert(sheet_ref(typing, first), {(lay.data_row(0), min(lay.scores.values())): 7})
+    fake.sleep(300)
+    marks["typed"] = len(fake.requests)
+    tick(run_at(cal.intake_close + timedelta(days=1, hours=1)))  # one sheet typed in since
+    marks["read_typed"] = len(fake.requests)
+    typed = {
+        "sheet": (first.expert.email, first.group),
+        "progress": run_at(cal.intake_close + timedelta(days=1, hours=2)).edition.progress,
+    }
     simulate_experts(run_at(cal.stage1_close - timedelta(days=3)), 1, 2027)
     fake.sleep(300)
     marks["idle"] = len(fake.requests)
@@ -47,7 +63,7 @@ def edition(tmp_path_factory):
     marks["idled"] = len(fake.requests)
     fake.sleep(300)
     tick(run_at(cal.stage1_close + timedelta(minutes=5)))
-    return {"fake": fake, "marks": marks, "run_at": run_at, "cal": cal, "config": config}
+    return {"fake": fake, "marks": marks, "run_at": run_at, "cal": cal, "config": config, "typed": typed}
 
 
 def test_opening_lists_each_folder_once_and_nothing_inside_new_ones(edition):
@@ -91,6 +107,31 @@ def test_an_idle_tick_reads_each_open_sheet_once(edition):
     reads = sum(1 for r in fake.requests[m["idle"] : m["idled"]] if r.method == "spreadsheets.get")
     # each sheet once (reminders and the progress tab share the read), plus the control store's own
     assert sheets <= reads <= sheets + 5
+
+
+def _sheet_reads(fake, start: int, end: int, control: str) -> int:
+    """Reads of rating sheets (any spreadsheet but the control spreadsheet)."""
+    return sum(
+        1
+        for r in fake.requests[start:end]
+        if r.api == "sheets"
+        and r.method in ("spreadsheets.get", "spreadsheets.values.batchGet")
+        and control not in r.url
+    )
+
+
+def test_a_tick_reads_again_only_the_sheets_typed_in_since_the_last_read(edition):
+    fake, m, run_at, cal = edition["fake"], edition["marks"], edition["run_at"], edition["cal"]
+    run = run_at(cal.intake_close + timedelta(days=1, hours=2))
+    control = run.workspace.control._spreadsheet()  # the control spreadsheet: its reads are not sheet reads
+    assert _sheet_reads(fake, m["quiet"], m["quieted"], control) == 0  # nothing typed: nothing read
+    assert _sheet_reads(fake, m["typed"], m["read_typed"], control) == 1  # the one sheet typed in
+    email, group = edition["typed"]["sheet"]
+    progress = edition["typed"]["progress"]
+    (row,) = [r for r in progress if r["expert_email"] == email and str(r["group"]) == group]
+    assert row["last_change"]  # what was typed is seen
+    others = [r for r in progress if r is not row]
+    assert others and all(not r["last_change"] for r in others)
 
 
 def test_a_waiting_stage_closed_again_reads_only_the_sheets_changed_since(edition):
