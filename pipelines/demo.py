@@ -36,7 +36,12 @@ CARELESS = {1: {"i.sidorenko@atu.edu.kz": "blank", "t.sokolova@atu.edu.kz": "tex
 
 # What the stage-3 job says when it could not convert the results to PDF; without LibreOffice the demo
 # says it once at the end instead, in the edition's language, with how to get the PDF.
-PDF_NOT_MADE = "note: results.pdf not made:"
+def _pdf_not_made(message: str) -> bool:
+    """The stage-3 job's note that results.pdf was not made (jobs/paperwork.py), in either language."""
+    return any(
+        message.startswith(i18n.text("note_no_results_pdf", lang, error="").split("(")[0]) for lang in i18n.LANGS
+    )
+
 
 MARKER = ".contest-demo"  # what a folder made by the demo carries, so that it may be cleared again
 
@@ -172,7 +177,7 @@ def run_demo(
         yield i18n.text(
             "demo_tick", lang, time=f"{moment:%Y-%m-%d %H:%M}", label=label, actions=i18n.actions(actions, lang)
         )
-        yield from (f"    {m}" for m in run.messages if not (m.startswith(PDF_NOT_MADE) and not _libreoffice()))
+        yield from (f"    {m}" for m in run.messages if not (_pdf_not_made(m) and not _libreoffice()))
 
     def run_at(moment: datetime) -> Run:
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)

@@ -474,10 +474,10 @@ def to_pdf(docx: bytes) -> bytes:
     """Convert .docx bytes to PDF bytes with LibreOffice headless (private profile, 120 s timeout)."""
     exe = _soffice()
     if exe is None:
-        raise DocumentError(
-            "LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
-            "to produce PDFs; the .docx is ready"
-        )
+        from pipelines import i18n
+
+        said = i18n.Said("pdf_no_libreoffice")  # the note a person reads, in the edition's language
+        raise DocumentError(str(said)) from said
     with tempfile.TemporaryDirectory(prefix="contest-pdf-") as tmp:
         tmpdir = Path(tmp)
         src = tmpdir / "document.docx"

@@ -269,10 +269,12 @@ def test_to_pdf_without_libreoffice(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(empty))
     with pytest.raises(D.DocumentError) as exc:
         D.to_pdf(_render("results", "kk"))
-    assert str(exc.value) == (
-        "LibreOffice is not installed: install it (apt-get install libreoffice-writer) "
-        "to produce PDFs; the .docx is ready"
-    )
+    from pipelines import i18n
+
+    # both languages before one is chosen; each alone where the edition's language is known
+    assert "LibreOffice орнатылмаған" in str(exc.value) and "LibreOffice не установлен" in str(exc.value)
+    assert i18n.error_text(exc.value, "ru").startswith("LibreOffice не установлен: чтобы получить PDF")
+    assert "apt-get install libreoffice-writer-nogui" in i18n.error_text(exc.value, "kk")
 
 
 @pytest.mark.needs_libreoffice
