@@ -151,16 +151,61 @@ class Pending:
     notified: bool = False
 
 
+def sheet_versions(run: Run, assignments: list[Assignment]) -> dict[str, str]:
+    """Each open sheet's stamp (ports.RatingSheets.versions), taken once per tick and before any
+    read of it, so that a sheet typed in during the tick is read again by the next one."""
+    refs = [sheet_ref(run, a) for a in assignments]
+    if run.live_reads is None:
+        return run.workspace.sheets.versions(refs)
+    key = ("versions", tuple(r.id for r in refs))
+    if key not in run.live_reads:
+        run.live_reads[key] = run.workspace.sheets.versions(refs)
+    return dict(run.live_reads[key])
+
+
+def sheet_version(a: Assignment, versions: dict[str, str]) -> str:
+    """The sheet's stamp with the DERs it is for ('' when the backend gives none: read it)."""
+    stamp = versions.get(a.sheet_id, "")
+    return f"{stamp}|{','.join(a.application_ids)}" if stamp else ""
+
+
+def untouched_progress(run: Run, stage: int, assignments: list[Assignment]) -> dict[tuple[str, str], dict]:
+    """The progress tab's rows of the stage's sheets whose stamp has not moved since the row was
+    read, by (group, expert): what the sheet holds is what the row says."""
+    versions = sheet_versions(run, assignments)
+    rows = {
+        (str(r.get("group")), str(r.get("expert_email"))): r
+        for r in run.edition.progress
+        if str(r.get("stage")) == str(stage)
+    }
+    out = {}
+    for a in assignments:
+        row = rows.get((a.group, a.expert.email))
+        version = sheet_version(a, versions)
+        if row is not None and version and str(row.get("sheet_version") or "") == version:
+            out[(a.group, a.expert.email)] = row
+    return out
+
+
 def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
-    """Experts whose sheet still lacks complete ratings (read live; nothing is frozen here)."""
+    """Experts whose sheet still lacks a complete rating (or a recusal) for some DER: read live,
+    unless the sheet has not moved since the progress tab read it."""
     out = []
-    for a in run.state.sheets(stage):
+    assignments = run.state.sheets(stage)
+    untouched = untouched_progress(run, stage, assignments)
+    for a in assignments:
+        row = untouched.get((a.group, a.expert.email))
+        if row is not None:
+            missing = int(row.get("assigned") or 0) - int(row.get("scored") or 0)
+            if missing > 0:
+                out.append(Pending(stage, a.group, a.expert.email, a.expert.name, missing, a.sheet_url))
+            continue
         ratings, problems = live_assignment(run, a)
         if not ratings and problems and problems[0].application_id is None:
             error = i18n.sheet_problem(problems[0].detail, run.lang)
             run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
-        complete = {r.application_id for r in ratings if r.complete}
-        missing = len([i for i in a.application_ids if i not in complete])
+        done = {r.application_id for r in ratings if r.complete or r.recused}  # as the progress tab counts
+        missing = len([i for i in a.application_ids if i not in done])
         if missing:
             out.append(Pending(stage, a.group, a.expert.email, a.expert.name, missing, a.sheet_url))
     return out
