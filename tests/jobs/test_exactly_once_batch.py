@@ -117,3 +117,33 @@ def test_a_tick_crashed_in_the_applicants_batch_resumes_to_one_message_each(befo
     assert _recipients(crashed) == expected
     outcomes = Counter(r["outcome"] for r in _rows(crashed, moment, "notify"))
     assert outcomes == {"intended": n, "sent": n}
+
+
+def test_a_message_already_in_the_outbox_without_a_record_is_not_sent_again(edition, monkeypatch):
+    """The journal lost a message's record (a control.xlsx put back from a backup) but the outbox
+    has its .eml: the batch's question to the mailbox finds it, records it sent, sends the others."""
+    from functools import partial
+
+    from pipelines.jobs.common import Outgoing, deliver_all
+
+    run = run_at(edition, config_of(edition).calendar.stage1_close - timedelta(days=3))
+    mailer = run.workspace.mailer
+    people = ["a.nurlanova@atu.edu.kz", "b.serikov@atu.edu.kz", "c.ivanova@atu.edu.kz"]
+    messages = [
+        Outgoing(
+            p,
+            partial(mailer.notify, p, "Тексеру", "Құрметті әріптес", key=f"check/{p}"),
+            partial(mailer.delivered, f"check/{p}"),
+        )
+        for p in people
+    ]
+    assert mailer.notify(people[0], "Тексеру", "Құрметті әріптес", key=f"check/{people[0]}")  # went, never recorded
+    before = _recipients(edition)
+    writes = _appends(monkeypatch)
+    outcomes = deliver_all(run, "check", messages)
+    assert outcomes == {people[0]: "recovered", people[1]: "sent", people[2]: "sent"}
+    assert _recipients(edition) - before == Counter(people[1:])  # the first not again
+    # the found one's outcome goes in with the others' intents; theirs at the batch's end
+    assert writes == [["sent", "intended", "intended"], ["sent", "sent"]]
+    again = deliver_all(run_at(edition, run.now + timedelta(minutes=5)), "check", messages)
+    assert set(again.values()) == {"already"} and _recipients(edition) - before == Counter(people[1:])
