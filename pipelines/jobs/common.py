@@ -7,12 +7,13 @@ import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from pipelines.config import Config
 from pipelines.domain.state import EditionState
 from pipelines.jobs import edition as store
-from pipelines.ports import Workspace
+from pipelines.ports import BackendError, Workspace, deliver_once
 from pipelines.tables import Tables
 
 T = TypeVar("T")
@@ -118,14 +119,17 @@ class Run:
 
     def _write_journal(self, row: dict[str, Any] | None) -> None:
         """`row` appended to the journal, after the ledger rows held so far (one store call)."""
-        rows = list(self.held_ledger or []) + ([row] if row is not None else [])
-        if not rows:
+        self._write_journal_rows([row] if row is not None else [])
+
+    def _write_journal_rows(self, rows: list[dict[str, Any]]) -> None:
+        """`rows` appended to the journal after the ledger rows held so far: one store call."""
+        if not rows and not self.held_ledger:
             return
-        self.tables.append("journal", rows)
+        self.tables.append("journal", list(self.held_ledger or []) + rows)
         if self.held_ledger:
             self.held_ledger.clear()
-        if row is not None and self.loaded is not None:
-            self.loaded.journal.append(row)
+        if self.loaded is not None:
+            self.loaded.journal.extend(rows)
 
     def flush_ledger(self) -> None:
         """Write the held ledger rows now (the end of a tick, whatever happened in it)."""
@@ -138,14 +142,22 @@ class JournalLedger:
 
     def __init__(self, run: Run, action: str):
         self.run, self.action = run, action
+        # intents this run wrote ahead, in one write for a batch (deliver_all): not yet sent, so
+        # deliver_once sends them without asking the mailbox first, and writes no second intent
+        self.ahead: set[str] = set()
 
-    def message_state(self, key: str) -> str | None:
-        states = [
+    def _states(self, key: str) -> list[str]:
+        return [
             str(r.get("outcome"))
             for r in self.run.edition.journal
             if str(r.get("action")) == self.action and str(r.get("detail")) == key
         ]
-        return "sent" if "sent" in states else ("intended" if states else None)
+
+    def message_state(self, key: str) -> str | None:
+        states = self._states(key)
+        if "sent" in states:
+            return "sent"
+        return None if key in self.ahead or not states else "intended"
 
     def record_message(self, key: str, state: str) -> None:
         """ "intended" is written at once, even inside a tick (which otherwise holds its journal to the
@@ -155,12 +167,91 @@ class JournalLedger:
         counts in this run at once; a crash before it is written leaves "intended", which the next
         run resolves as it would after a crash just after the send (never sent twice)."""
         run = self.run
+        if state == "intended" and key in self.ahead:
+            return  # written with its batch (intend_all)
         row = run._journal_row(self.action, state, key)
         if state != "intended" and run.held_ledger is not None:
             run.held_ledger.append(row)
             run.edition.journal.append(row)
+            self.ahead.discard(key)
             return
         run._write_journal(row)
+        self.ahead.discard(key)
+
+    def intend_all(self, keys: list[str]) -> None:
+        """The intents of a batch in ONE journal write (with the held ledger rows before them)."""
+        run = self.run
+        run._write_journal_rows([run._journal_row(self.action, "intended", key) for key in keys])
+        self.ahead.update(keys)
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to a person: its ledger key, how to send it (False: this backend cannot mail)
+    and how to ask the mailbox whether it went (None: the mailbox cannot tell)."""
+
+    key: str
+    send: Callable[[], bool]
+    delivered: Callable[[], bool | None]
+
+
+def deliver_all(run: Run, action: str, messages: list[Outgoing], not_sent: str | None = None) -> dict[str, str]:
+    """Send a job's messages, each exactly once (ports.deliver_once); the outcome of each key. A
+    message the backend cannot mail ("not-sent") is recorded as `not_sent` when given ("listed").
+
+    Where the mailbox can tell whether a message went (Gmail's lookup by Message-ID, the outbox's
+    .eml), the intents of all messages never recorded are written ahead in ONE journal write and
+    the outcomes ("sent") are held and written with the next journal write: a batch of n messages
+    costs one write, not n. A crash after the intents, k of n sent, leaves n "intended" rows; the
+    next run asks the mailbox about each and sends exactly the n - k that did not go. Where the
+    mailbox cannot tell (Gmail without gmail.readonly, Gmail off), an intent written ahead could
+    never be resolved, so each message's intent is written just before it goes, as before: a crash
+    loses at most the one message that was being sent and doubles none. To learn which case this
+    is, the mailbox is asked about the first message not yet recorded as sent (an answer that also
+    resolves it, if a crash left it "intended"); a batch of one message is sent as before."""
+    ledger = JournalLedger(run, action)
+    outcomes: dict[str, str] = {}
+    states = {m.key: ledger.message_state(m.key) for m in messages}
+    fresh = [key for key, state in states.items() if state is None]
+    unsettled = [key for key, state in states.items() if state != "sent"]  # to send, or to ask about
+    answers: dict[str, bool | None] = {}  # the probe's answer, not asked again
+    told: bool | None = None
+    if len(unsettled) > 1:
+        probe = next(m for m in messages if m.key == unsettled[0])
+        try:
+            told = answers[probe.key] = probe.delivered()  # can the mailbox tell? (did this one go?)
+        except BackendError:  # not now: one intent a message, as where it cannot tell
+            told = None
+    held = run.held_ledger
+    if told is not None and held is None:  # outside a tick: the batch's outcomes held to its end
+        run.held_ledger = []
+    try:
+        if told and unsettled[0] in fresh:  # in the mailbox, though never recorded: it went
+            ledger.record_message(unsettled[0], "sent")
+            outcomes[unsettled[0]] = "recovered"
+        ahead = [key for key in fresh if key not in outcomes]
+        if told is not None and ahead:
+            ledger.intend_all(ahead)
+        for m in messages:  # a key twice: sent once, "already" the second time
+            if m.key not in outcomes:
+                asked = partial(answers.pop, m.key) if m.key in answers else m.delivered
+                outcomes[m.key] = deliver_once(ledger, m.key, m.send, asked)
+                if outcomes[m.key] == "not-sent" and not_sent:
+                    ledger.record_message(m.key, not_sent)
+    except Exception:
+        if told is not None and held is None:
+            try:  # what went, said now if the store still answers; else the rows stay "intended"
+                run.flush_ledger()
+            except Exception:  # the job's own failure is what is raised
+                pass
+        raise
+    else:
+        if told is not None and held is None:  # the held outcomes go in now, in one write
+            run.flush_ledger()
+    finally:  # a crash (BaseException) writes nothing more: the next run asks the mailbox
+        if told is not None and held is None:
+            run.held_ledger = None
+    return outcomes
 
 
 def fmt_date(moment: datetime | None, config: Config) -> str:

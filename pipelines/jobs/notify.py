@@ -18,8 +18,8 @@ from functools import partial
 from pipelines import i18n
 from pipelines.domain.models import Application, Status
 from pipelines.domain.state import StageState
-from pipelines.jobs.common import JournalLedger, Run, fmt_time, stage_title
-from pipelines.ports import DocKey, deliver_once
+from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
+from pipelines.ports import DocKey
 from pipelines.registry import local_reason
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
@@ -134,36 +134,37 @@ def recorded(run: Run) -> set[str]:
     return keys
 
 
-def deliver(run: Run, n: Notification) -> bool:
-    """Send one message exactly once (ports.deliver_once): recorded as intended before it is sent
-    and as sent after, so a crash between the two is resolved by the next run, never sent twice.
-    False when this backend cannot mail (the message is listed for CDB instead)."""
-    ledger, mailer, key = JournalLedger(run, ACTION), run.workspace.mailer, f"{ACTION}/{n.key}"
-    outcome = deliver_once(
-        ledger, n.key, partial(mailer.notify, n.to, n.subject, n.body, key=key), partial(mailer.delivered, key)
-    )
-    if outcome == "not-sent":
-        ledger.record_message(n.key, "listed")
-        return False
-    return True
+def outgoing(run: Run, n: Notification) -> Outgoing:
+    """The message `n` for common.deliver_all: sent by the workspace's mailer under its key."""
+    mailer, key = run.workspace.mailer, f"{ACTION}/{n.key}"
+    return Outgoing(n.key, partial(mailer.notify, n.to, n.subject, n.body, key=key), partial(mailer.delivered, key))
+
+
+def deliver(run: Run, messages: list[Notification]) -> tuple[list[Notification], list[Notification]]:
+    """Send each message exactly once (common.deliver_all: intents before, outcomes after, one
+    journal write for the batch where the mailbox can tell what went); (sent, listed): a message
+    this backend cannot mail is listed for CDB instead (recorded "listed")."""
+    outcomes = deliver_all(run, ACTION, [outgoing(run, n) for n in messages], not_sent="listed")
+    listed = [n for n in messages if outcomes[n.key] == "not-sent"]
+    return [n for n in messages if outcomes[n.key] != "not-sent"], listed
 
 
 def notify(run: Run, *, send: bool = True) -> NotifyReport:
     """Send what is due and not yet sent; `send=False` (--dry-run) only says what would go."""
     report = NotifyReport()
     done = recorded(run)
+    to_send: list[Notification] = []
     for n in due(run):
         if n.key in done:
             continue
         if not n.to:
             report.no_address.append(n)
-            continue
-        if not send:
+        elif not send:
             report.would_send.append(n)
-        elif deliver(run, n):
-            report.sent.append(n)
         else:
-            report.listed.append(n)
+            to_send.append(n)
+    if to_send:
+        report.sent, report.listed = deliver(run, to_send)
     if report.listed:
         _write_list(run, report.listed)
     for n in report.would_send:

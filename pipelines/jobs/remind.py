@@ -9,9 +9,8 @@ from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.state import StageState
-from pipelines.jobs.common import JournalLedger, Run, fmt_time, stage_title
+from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
 from pipelines.jobs.sheets import Pending, incomplete_sheets
-from pipelines.ports import deliver_once
 
 
 @dataclass
@@ -60,20 +59,22 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     `scheduled` (the tick): say only the reminders sent, not the list of who is pending."""
     report = RemindReport()
     already = sent_tokens(run.edition.journal)  # earlier ticks held theirs in the tick row's detail
-    ledger, mailer = JournalLedger(run, "remind"), run.workspace.mailer
+    mailer = run.workspace.mailer
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
     if scheduled:
         open_stages = [stage for stage in open_stages if _window(run, stage)]
     elif not open_stages:
         run.say(i18n.text("remind_no_open_stage", run.lang))
+    to_send: list[tuple[Pending, Outgoing]] = []
+    queued: set[str] = set()
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
         due = _window(run, stage)
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
             token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
-            if not (send and due) or token in already or ledger.message_state(token) == "sent":
-                continue
+            if not (send and due) or token in already or token in queued:
+                continue  # sent before, or queued for this expert's other sheet of the stage
             body = i18n.text(
                 "mail_remind_body",
                 run.lang,
@@ -84,19 +85,14 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
                 deadline=fmt_time(deadline, run.config),
                 url=pending.url,
             )
-            outcome = deliver_once(
-                ledger,
-                token,
-                partial(
-                    mailer.notify,
-                    pending.email,
-                    i18n.text("mail_remind_subject", run.lang),
-                    body,
-                    key=f"remind/{token}",
-                ),
-                partial(mailer.delivered, f"remind/{token}"),
-            )
-            pending.notified = outcome == "sent"
+            subject = i18n.text("mail_remind_subject", run.lang)
+            send_it = partial(mailer.notify, pending.email, subject, body, key=f"remind/{token}")
+            queued.add(token)
+            to_send.append((pending, Outgoing(token, send_it, partial(mailer.delivered, f"remind/{token}"))))
+    # each reminder once (common.deliver_all: the batch's intents in one journal write)
+    outcomes = deliver_all(run, "remind", [m for _, m in to_send]) if to_send else {}
+    for pending, m in to_send:
+        pending.notified = outcomes[m.key] == "sent"
     run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]

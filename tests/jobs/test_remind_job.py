@@ -68,7 +68,9 @@ def test_within_days_before_a_reminder_names_the_deadline_once_a_day(edition):
         assert "05.03.2027 18:00" in body  # the deadline, as the expert reads it
         assert "1" in body
     sent = [r for r in table_rows(edition, "journal") if r["action"] == "remind"]
-    assert [r["outcome"] for r in sent] == ["intended", "sent"] * len(CARELESS)  # intent first (13 item 4)
+    # the batch's intents first, in one journal write, then each reminder's outcome (13 item 4)
+    assert [r["outcome"] for r in sent] == ["intended"] * len(CARELESS) + ["sent"] * len(CARELESS)
+    assert [r["detail"] for r in sent[: len(CARELESS)]] == [r["detail"] for r in sent[len(CARELESS) :]]
     stamps = {p: p.stat().st_mtime_ns for p in _outbox(edition)}
 
     # later the same day: nothing new is sent

@@ -115,6 +115,7 @@ class GoogleControlStore:
         # against to skip unchanged tables. Reads always go to the spreadsheet (read_tables).
         self.cache: dict[str, tuple[float, list[list[Any]]]] = {}
         self.clock = c.transports["sheets"].read_limiter.clock
+        self.lease: tuple[str, int] | None = None  # (holder, sheetId of the lease tab) this store added
 
     def _spreadsheet(self) -> str:
         if self.id:
@@ -172,6 +173,7 @@ class GoogleControlStore:
             requests: list[dict[str, Any]] = []
             if LEASE_TAB in tabs:
                 if held == holder:
+                    self.lease = (holder, tabs[LEASE_TAB]["id"])
                     return None
                 refused = lease_refusal(held, until, holder, now)
                 if refused is not None:
@@ -197,9 +199,15 @@ class GoogleControlStore:
                 )
             except (InvalidRequest, Conflict, NotFound):  # another machine took it first
                 held, until = self._reload_lease()
-                return None if held == holder else lease_refusal(held, until, holder, now) or f"{held} until {until}"
-            self.tabs = None  # the tab ids changed
-            self.cache.pop(LEASE_TAB, None)
+                if held != holder:
+                    return lease_refusal(held, until, holder, now) or f"{held} until {until}"
+                sheet_id = self._tabs()[LEASE_TAB]["id"]
+            # the tabs are known without asking again: the expired lease's gone, ours added (the
+            # grid Sheets gives a tab added without one)
+            if self.tabs is not None:
+                self.tabs[LEASE_TAB] = {"id": sheet_id, "rows": 1000, "cols": 26}
+            self.cache[LEASE_TAB] = (self.clock(), [["holder", "until"], row])
+            self.lease = (holder, sheet_id)
             return None
 
     def _lease(self) -> tuple[str, str]:
@@ -213,20 +221,29 @@ class GoogleControlStore:
         return self._lease() if LEASE_TAB in self._tabs() else ("", "")
 
     def release_lease(self, holder: str) -> None:
-        """Deletes the lease tab if `holder` holds it (a crashed tick's lease simply expires)."""
+        """Deletes the lease tab if `holder` holds it (a crashed tick's lease simply expires). The
+        tab this store added is deleted by its sheetId (random, one a lease), in one request and
+        without reading it first: if the lease expired and another machine took it, that machine
+        deleted our tab and added its own under another sheetId, so ours is not there to delete
+        (Sheets refuses the request) and theirs is left alone."""
         with self.c.stats.operation("tick lease"):
-            if self._reload_lease()[0] != holder:
+            if self.lease is not None and self.lease[0] == holder:
+                sheet_id = self.lease[1]
+            elif self._reload_lease()[0] == holder:  # held, but not taken by this store object
+                sheet_id = self._tabs()[LEASE_TAB]["id"]
+            else:
                 return
-            tabs = self._tabs()
-            request = {"deleteSheet": {"sheetId": tabs[LEASE_TAB]["id"]}}
+            self.lease = None
+            request = {"deleteSheet": {"sheetId": sheet_id}}
             try:
                 self.c.run(
                     "sheets",
                     self.c.spreadsheets.batchUpdate(spreadsheetId=self._spreadsheet(), body={"requests": [request]}),
                 )
             except (InvalidRequest, NotFound):
-                pass  # already gone
-            self.tabs = None
+                self.tabs = None  # already gone, or another machine's lease is there now
+            if self.tabs is not None and self.tabs.get(LEASE_TAB, {}).get("id") == sheet_id:
+                del self.tabs[LEASE_TAB]
             self.cache.pop(LEASE_TAB, None)
 
     def record_reserved_ids(self, ids: list[str]) -> bool:

@@ -67,3 +67,24 @@ def test_a_lost_answer_to_the_lease_request_still_gives_the_lease(machines):
     fake.timeout_next(1, method="spreadsheets.batchUpdate", after_apply=True)
     assert a.control.hold_lease("a", config.calendar.intake_open, 600) is None
     assert b.control.hold_lease("b", config.calendar.intake_open, 600) is not None
+
+
+def test_a_release_is_one_request_and_never_deletes_another_machines_lease(machines):
+    config, fake, a, b = machines
+    now = config.calendar.intake_open
+    assert a.control.hold_lease("a", now, 600) is None
+    fake.reset_counts()
+    a.control.read_tables(["registry"])  # the tabs are known after the hold: not asked again
+    a.control.release_lease("a")  # deleted without reading it first
+    assert fake.counts().get("sheets", {}) == {"spreadsheets.batchUpdate": 1}
+    assert not [t for t in fake.spreadsheet_model(a.control.id).sheets if t.title == "tick lease"]
+    # A stalls past its lease; B takes the lapsed lease; A's late release leaves B's lease alone
+    assert a.control.hold_lease("a", now + timedelta(minutes=20), 600) is None
+    assert b.control.hold_lease("b", now + timedelta(minutes=31), 600) is None
+    a.control.release_lease("a")
+    assert [t for t in fake.spreadsheet_model(a.control.id).sheets if t.title == "tick lease"]
+    third = fake_workspace(config, fake)
+    refused = third.control.hold_lease("c", now + timedelta(minutes=32), 600)
+    assert refused is not None and refused.startswith("b until")
+    b.control.release_lease("b")
+    assert third.control.hold_lease("c", now + timedelta(minutes=33), 600) is None

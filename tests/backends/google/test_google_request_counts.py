@@ -1,6 +1,6 @@
 """What the demo edition's stage 1 costs in requests on the fake (issue 11's targets, by count, never
-by time): each folder listed once per parent (none inside one just made), the message ledger's rows
-written n + 1 times for n messages in a tick, every open sheet read once per tick, and a waiting
+by time): each folder listed once per parent (none inside one just made), a tick's message intents
+written in one append and their outcomes with the tick's row, every open sheet read once per tick, and a waiting
 stage closed again reading only the sheets changed since its earlier close."""
 
 from __future__ import annotations
@@ -86,13 +86,19 @@ def test_opening_lists_each_folder_once_and_nothing_inside_new_ones(edition):
     assert _since(fake, m["open"], "drive", "files.generateIds") <= 2  # ids reserved 100 at a time
 
 
-def test_the_ledger_writes_n_plus_one_rows_for_n_messages(edition):
+def test_the_ledger_writes_a_ticks_intents_in_one_append_and_its_outcomes_with_the_ticks_row(edition):
     fake, m = edition["fake"], edition["marks"]
     opening = fake.requests[m["open"] : m["opened"]]
-    mails = sum(1 for r in opening if r.method == "users.messages.send")
-    appends = sum(1 for r in opening if r.method == "spreadsheets.values.append")
-    assert mails > 10  # the applicants and the experts hear of it
-    assert appends <= mails + 2  # was 2 per message (intended, sent)
+    mails = [i for i, r in enumerate(opening) if r.method == "users.messages.send"]
+    appends = [i for i, r in enumerate(opening) if r.method == "spreadsheets.values.append"]
+    assert len(mails) > 10  # the applicants hear of it
+    # was one append a message (n + 1), two before that: now the batch's intents, then the tick's row
+    assert len(appends) == 2 and appends[0] < mails[0] and appends[1] > mails[-1]
+    rows = opening[appends[0]].body["values"]
+    assert len(rows) == len(mails) and {row[3] for row in rows} == {"intended"}
+    assert {row[3] for row in opening[appends[1]].body["values"][:-1]} == {"sent"}
+    lookups = [r for r in opening if r.method == "users.messages.list"]
+    assert len(lookups) == 1  # Gmail asked once whether it can tell what went
     run = edition["run_at"](edition["cal"].intake_close + timedelta(minutes=6))
     journal = run.edition.journal
     intended = {str(r["detail"]) for r in journal if r.get("outcome") == "intended"}
