@@ -20,6 +20,7 @@ Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import os
 import re
@@ -47,6 +48,8 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError
+
+from pipelines.digest import Digested
 
 KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results")
 LANGS = ("kk", "ru")
@@ -390,17 +393,32 @@ def _tagged(text: str) -> bool:
 
 @dataclass(frozen=True)
 class _Member:
-    """A zip member compressed once: its name, CRC, size and deflated bytes."""
+    """A zip member compressed once: its name, CRC, size, deflated bytes and the bytes themselves
+    (for the document's content digest)."""
 
     name: str
     crc: int
     size: int
     deflated: bytes
+    data: bytes
 
 
 def _member(name: str, data: bytes, level: int = 6) -> _Member:
     packer = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return _Member(name, zlib.crc32(data), len(data), packer.compress(data) + packer.flush())
+    return _Member(name, zlib.crc32(data), len(data), packer.compress(data) + packer.flush(), data)
+
+
+def _digested(members: list[_Member]) -> Digested:
+    """The zip of `members` with its `content_digest` worked out from the bytes at hand (the same
+    sum digest.content_digest makes by unzipping it: each member's name and bytes, by name)."""
+
+    def digest() -> str:
+        made = hashlib.sha256()
+        for m in sorted(members, key=lambda m: m.name):
+            made.update(m.name.encode() + b"\0" + m.data + b"\0")
+        return made.hexdigest()
+
+    return Digested(_zip(members), digest)
 
 
 def _zip(members: list[_Member]) -> bytes:
@@ -459,7 +477,7 @@ class _Direct:
             xml = tpl.render_xml_part(source, None, context, self.env)
             data = serialize_part_xml(parse_xml(xml.encode(tpl.get_headers_footers_encoding(xml))))
             rendered[name] = _member(name, data)
-        return _zip([m if isinstance(m, _Member) else rendered[m] for m in self.members])
+        return _digested([m if isinstance(m, _Member) else rendered[m] for m in self.members])
 
     def _core(self, kind: str, lang: str, edition: str) -> _Member:
         key = (kind, lang, edition)

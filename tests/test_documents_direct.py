@@ -16,6 +16,7 @@ import pytest
 from docx import Document
 
 from pipelines import documents as D
+from pipelines.digest import content_digest
 
 try:
     import document_contexts as C
@@ -154,6 +155,8 @@ def test_the_direct_fill_writes_what_docxtpl_writes(kind, lang, n, context):
         assert got[name] == want[name], name
     assert _read(fast) == _read(reference)
     assert D.LOCALES[lang] in _read(fast)["langs"] and len(_read(fast)["langs"]) == 1
+    # the digest the document carries is the one unzipping it gives (what a put stores and compares)
+    assert content_digest(fast) == content_digest(bytes(fast)) == content_digest(reference)
 
 
 def test_the_same_context_gives_the_same_bytes():
