@@ -499,7 +499,9 @@ class _Direct:
 
 def _direct_plan(data: bytes, path: Path, env: Environment, originals: dict[str, bytes]) -> _Direct | None:
     """The template prepared for the direct fill, or None when it has what only docxtpl's own
-    render handles: footnotes (docxtpl renders them as text), tags in the document properties."""
+    render handles: footnotes (docxtpl renders them as text), tags in the document properties, no
+    document properties at all (python-docx makes them anew, stamped with the time, per document)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
     from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
     from docx.opc.pkgwriter import _ContentTypesItem
 
@@ -507,6 +509,8 @@ def _direct_plan(data: bytes, path: Path, env: Environment, originals: dict[str,
     tpl.init_docx()
     doc = tpl.docx
     package = doc.part.package
+    if not any(rel.reltype == RELATIONSHIP_TYPE.CORE_PROPERTIES for rel in package.rels.values()):
+        return None
     parts = list(package.iter_parts())
     if any(part.content_type == _FOOTNOTES for part in parts):
         return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import io
+import re
 import shutil
 import zipfile
 from pathlib import Path
@@ -221,3 +222,19 @@ def test_a_render_error_names_the_template_on_both_paths(tmp_path, monkeypatch):
     for render in (D.render, D.render_through_docxtpl):
         with pytest.raises(D.DocumentError, match="results.kk.docx failed to render"):
             render("results", "kk", C.results("kk"))
+
+
+def test_a_template_saved_without_document_properties_still_gets_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    with zipfile.ZipFile(TEMPLATES / "form02.kk.docx") as src, zipfile.ZipFile(tmp_path / "form02.kk.docx", "w") as out:
+        for item in src.infolist():  # a program that writes no docProps/core.xml
+            data = src.read(item)
+            if item.filename == "docProps/core.xml":
+                continue
+            if item.filename in ("_rels/.rels", "[Content_Types].xml"):
+                data = re.sub(rb"<(Relationship|Override)[^>]*core[^>]*/>", b"", data)
+            out.writestr(item, data)
+    assert D._compiled(tmp_path / "form02.kk.docx").direct is None
+    ctx = C.form02("kk")
+    props = Document(io.BytesIO(D.render("form02", "kk", ctx))).core_properties
+    assert props.title == f"{D.TITLES['form02']['kk']} — «{ctx['edition_name']}»" and props.language == "kk-KZ"
