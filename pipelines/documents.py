@@ -272,7 +272,10 @@ def _compiled(path: Path) -> _Template:
             del _TEMPLATES[old]
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = {name: archive.read(name) for name in archive.namelist()}
-        direct = _direct_plan(data, path, env, parts)
+        try:
+            direct = _direct_plan(data, path, env, parts)
+        except TemplateError as exc:  # a tag error in a header or footer
+            raise DocumentError(f"template {path} has a tag error: {exc}") from exc
         found = _TEMPLATES[key] = _Template(data, variables, layouts, env, parts, direct)
     return found
 
@@ -391,6 +394,11 @@ _CORE_RENDERED = ("author", "comments", "identifier", "language", "subject", "ti
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same inputs give the same bytes (a put then stands)
 
 
+_P_OPEN = re.compile(r"<w:p([ >])")
+_P_LINE = re.compile(r"\n<w:p([ >])")
+_LISTING = ("\t", "\a", "\n", "\f")  # what docxtpl's resolve_listing turns into runs and paragraphs
+
+
 def _tagged(text: str) -> bool:
     return any(mark in text for mark in _JINJA)
 
@@ -451,7 +459,8 @@ class _Direct:
     """A template prepared for the direct fill (see above); made once per template file version."""
 
     def __init__(self, tpl: DocxTemplate, env: Environment, body: str, members: list[_Member | str]):
-        self.tpl, self.env, self.body, self.members = tpl, env, body, members
+        self.tpl, self.env, self.members = tpl, env, members
+        self.body = self._jinja(body)
         doc = tpl.docx
         shell = copy.deepcopy(doc.element)  # the w:document around the body, to copy for each document
         shell.replace(shell.body, OxmlElement("w:body"))
@@ -459,14 +468,14 @@ class _Direct:
         self.document_name = doc.part.partname.membername
         self.core_name = doc.part.package._core_properties_part.partname.membername
         self.core = doc.core_properties._element  # as docxtpl and `stamp` leave it, but for the title
-        self.headers: dict[str, str] = {}  # membername -> patched source, of headers and footers with tags
+        self.headers: dict[str, Any] = {}  # membername -> compiled source, of headers and footers with tags
         self._cores: dict[tuple[str, str, str], _Member] = {}
 
     def fill(self, context: dict, layouts: list, kind: str, lang: str, edition: str) -> bytes:
         """The .docx of one context: what docxtpl's render, `_refit_repeated_columns`, `stamp` and
         `_save` make, from the prepared parts."""
         tpl = self.tpl
-        tree = tpl.fix_tables(tpl.render_xml_part(self.body, None, context, self.env))
+        tree = tpl.fix_tables(self._render(self.body, context))
         for n, elt in enumerate(tree.xpath("//wp:docPr", namespaces=docx_nsmap), start=1001):
             elt.attrib["id"] = str(n)  # docxtpl's fix_docpr_ids
         root = copy.deepcopy(self.shell)
@@ -478,10 +487,24 @@ class _Direct:
         rendered = {self.document_name: _member(self.document_name, serialize_part_xml(root))}
         rendered[self.core_name] = self._core(kind, lang, edition)
         for name, source in self.headers.items():
-            xml = tpl.render_xml_part(source, None, context, self.env)
+            xml = self._render(source, context)
             data = serialize_part_xml(parse_xml(xml.encode(tpl.get_headers_footers_encoding(xml))))
             rendered[name] = _member(name, data)
         return _digested([m if isinstance(m, _Member) else rendered[m] for m in self.members])
+
+    def _jinja(self, source: str) -> Any:
+        """docxtpl's render_xml_part, its first half: each paragraph on a line of its own, compiled."""
+        return self.env.from_string(_P_OPEN.sub(r"\n<w:p\1", source))
+
+    def _render(self, template: Any, context: dict) -> str:
+        """docxtpl's render_xml_part, its second half, on the compiled source: rendered, the lines
+        joined again, escaped braces restored, and tabs, line and page breaks in values made runs
+        and paragraphs (resolve_listing; it changes nothing where there is none, and is skipped)."""
+        xml = _P_LINE.sub(r"<w:p\1", template.render(context))
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if any(mark in xml for mark in _LISTING):
+            xml = self.tpl.resolve_listing(xml)
+        return xml
 
     def _core(self, kind: str, lang: str, edition: str) -> _Member:
         key = (kind, lang, edition)
@@ -547,7 +570,7 @@ def _direct_plan(data: bytes, path: Path, env: Environment, originals: dict[str,
         if len(part.rels):
             members.append(_member(part.partname.rels_uri.membername, part.rels.xml))
     direct = _Direct(tpl, env, body, members)
-    direct.headers = headers
+    direct.headers = {name: direct._jinja(source) for name, source in headers.items()}
     return direct
 
 

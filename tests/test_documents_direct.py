@@ -238,3 +238,13 @@ def test_a_template_saved_without_document_properties_still_gets_them(tmp_path, 
     ctx = C.form02("kk")
     props = Document(io.BytesIO(D.render("form02", "kk", ctx))).core_properties
     assert props.title == f"{D.TITLES['form02']['kk']} — «{ctx['edition_name']}»" and props.language == "kk-KZ"
+
+
+def test_a_tag_error_in_an_edited_header_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    target = _edit_template(tmp_path, "protocol_extract.ru.docx")
+    doc = Document(str(target))
+    doc.sections[0].header.paragraphs[0].text = "Протокол {{ protocol_number | broken( }}"
+    doc.save(str(target))
+    with pytest.raises(D.DocumentError, match="protocol_extract.ru.docx has a tag error"):
+        D.render("protocol_extract", "ru", C.protocol_extract("ru"))
