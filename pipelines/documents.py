@@ -9,6 +9,10 @@ already formatted as text where they are numbers or dates (plain str/int/float/l
 template may use any subset of its contract; ``render`` refuses to run a template that asks for a
 variable the context does not supply, naming the variables and the template.
 
+A template is prepared once per file version and each document is filled directly into it (see
+"the direct fill" below: about 1–3 ms a document); docxtpl's whole render stays as the reference
+(``render_through_docxtpl``), byte for byte the same parts.
+
 Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
   form01            cover letter of one application (form Ү. ЖИЦДО-7.5.1-2025-04-01; 9.6, 9.7)
   protocol_extract  extract from the minutes of stage 1 (department) / stage 2 (faculty) (9.4.1, 9.4.2, 9.7)
@@ -19,14 +23,18 @@ Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import io
 import os
 import re
 import shutil
 import signal
+import struct
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -34,12 +42,18 @@ from pathlib import Path
 from typing import Any
 
 from docx import Document
+from docx.document import Document as DocxDocument
+from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement
+from docx.oxml.ns import nsmap as docx_nsmap
 from docx.oxml.ns import qn
+from docx.oxml.parser import parse_xml
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError
+
+from pipelines.digest import Digested
 
 KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results")
 LANGS = ("kk", "ru")
@@ -160,6 +174,30 @@ def template_path(kind: str, lang: str) -> Path:
     return templates_dir() / f"{kind}.{lang}.docx"
 
 
+_DIGESTS: dict[str, tuple[tuple[int, int], str]] = {}
+
+
+def template_digest(kind: str, lang: str) -> str:
+    """`digest.content_digest` of the template file of ``kind``/``lang`` (what a document's source
+    digest is made from), worked out once per file version (mtime, size): a put of an unchanged
+    document then costs no read and no unzipping of the 840 kB template."""
+    from pipelines.digest import content_digest
+
+    path = template_path(kind, lang)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        raise DocumentError(
+            f"template {path} is missing: restore it from the repository "
+            f"or set CONTEST_TEMPLATES to a folder that has it"
+        ) from None
+    version = (stat.st_mtime_ns, stat.st_size)
+    held = _DIGESTS.get(str(path))
+    if held is None or held[0] != version:
+        held = _DIGESTS[str(path)] = (version, content_digest(path.read_bytes()))
+    return held[1]
+
+
 def template_variables(kind: str, lang: str) -> set[str]:
     """The top-level variables the template of ``kind``/``lang`` uses."""
     return set(_compiled(template_path(kind, lang)).variables)
@@ -209,6 +247,7 @@ class _Template:
     layouts: tuple
     env: Environment
     parts: dict[str, bytes]  # the template's zip members: what a render leaves alone is copied as is
+    direct: _Direct | None = None  # the direct fill (see _Direct); None: every render goes through docxtpl
 
 
 _TEMPLATES: dict[tuple[str, int, int], _Template] = {}
@@ -233,7 +272,11 @@ def _compiled(path: Path) -> _Template:
             del _TEMPLATES[old]
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             parts = {name: archive.read(name) for name in archive.namelist()}
-        found = _TEMPLATES[key] = _Template(data, variables, layouts, env, parts)
+        try:
+            direct = _direct_plan(data, path, env, parts)
+        except TemplateError as exc:  # a tag error in a header or footer
+            raise DocumentError(f"template {path} has a tag error: {exc}") from exc
+        found = _TEMPLATES[key] = _Template(data, variables, layouts, env, parts, direct)
     return found
 
 
@@ -270,15 +313,35 @@ def render(kind: str, lang: str, context: dict) -> bytes:
         raise DocumentError(
             f"template {path} needs variable(s) the context does not supply: {', '.join(sorted(missing))}"
         )
-    layouts = list(compiled.layouts)
-    tpl = DocxTemplate(io.BytesIO(compiled.data))
+    edition = str(context.get("edition_name") or "")
     try:
-        tpl.render(_clean(dict(context)), compiled.env, autoescape=True)
+        if compiled.direct is not None:
+            return compiled.direct.fill(_clean(dict(context)), list(compiled.layouts), kind, lang, edition)
+        return _render_docxtpl(compiled, _clean(dict(context)), kind, lang, edition)
     except TemplateError as exc:
         raise DocumentError(f"template {path} failed to render: {exc}") from exc
+
+
+def render_through_docxtpl(kind: str, lang: str, context: dict) -> bytes:
+    """The same document made the long way: docxtpl opens the template package, renders it and
+    python-docx's objects are saved. The reference the direct fill is checked against (tests), and
+    the path of a template with parts the direct fill does not handle (footnotes, tags in the
+    document properties)."""
+    path = template_path(kind, lang)
+    compiled = _compiled(path)
+    try:
+        return _render_docxtpl(compiled, _clean(dict(context)), kind, lang, str(context.get("edition_name") or ""))
+    except TemplateError as exc:
+        raise DocumentError(f"template {path} failed to render: {exc}") from exc
+
+
+def _render_docxtpl(compiled: _Template, context: dict, kind: str, lang: str, edition: str) -> bytes:
+    layouts = list(compiled.layouts)
+    tpl = DocxTemplate(io.BytesIO(compiled.data))
+    tpl.render(context, compiled.env, autoescape=True)
     if any(layouts):
         _refit_repeated_columns(tpl.docx, layouts)
-    stamp(tpl.docx, kind, lang, str(context.get("edition_name") or ""))
+    stamp(tpl.docx, kind, lang, edition)
     return _save(tpl.docx, compiled)
 
 
@@ -313,6 +376,209 @@ def _save(docx: Any, template: _Template) -> bytes:
     return buf.getvalue()
 
 
+# --- the direct fill ---------------------------------------------------------------------------
+# docxtpl, for every document, opens the template package (python-docx parses each XML part, the
+# 350 kB styles among them), serialises the body, rewrites its tags for Jinja, renders it, parses
+# the result and saves the whole package again. Of that only the Jinja render, the parse of its
+# result and the body's serialisation depend on the context. The direct fill does the rest once per
+# template: the body's Jinja source, the package's members in python-docx's order with every part a
+# render leaves alone (styles stamped with the proofing language, untagged headers and footers,
+# rels, content types) compressed once, and the document properties. Each document then costs the
+# render of the body (and of any tagged header or footer) by docxtpl's own steps, the same column
+# fitting and proofing stamp on the result, and a zip written from the stored members. The parts
+# come out byte for byte as the docxtpl path writes them (tests/test_documents_direct.py).
+
+_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+_JINJA = ("{{", "{%", "{#")
+_CORE_RENDERED = ("author", "comments", "identifier", "language", "subject", "title")  # docxtpl's list
+_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same inputs give the same bytes (a put then stands)
+
+
+_P_OPEN = re.compile(r"<w:p([ >])")
+_P_LINE = re.compile(r"\n<w:p([ >])")
+_LISTING = ("\t", "\a", "\n", "\f")  # what docxtpl's resolve_listing turns into runs and paragraphs
+
+
+def _tagged(text: str) -> bool:
+    return any(mark in text for mark in _JINJA)
+
+
+@dataclass(frozen=True)
+class _Member:
+    """A zip member compressed once: its name, CRC, size, deflated bytes and the bytes themselves
+    (for the document's content digest)."""
+
+    name: str
+    crc: int
+    size: int
+    deflated: bytes
+    data: bytes
+
+
+def _member(name: str, data: bytes, level: int = 6) -> _Member:
+    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
+    return _Member(name, zlib.crc32(data), len(data), packer.compress(data) + packer.flush(), data)
+
+
+def _digested(members: list[_Member]) -> Digested:
+    """The zip of `members` with its `content_digest` worked out from the bytes at hand (the same
+    sum digest.content_digest makes by unzipping it: each member's name and bytes, by name)."""
+
+    def digest() -> str:
+        made = hashlib.sha256()
+        for m in sorted(members, key=lambda m: m.name):
+            made.update(m.name.encode() + b"\0" + m.data + b"\0")
+        return made.hexdigest()
+
+    return Digested(_zip(members), digest)
+
+
+def _zip(members: list[_Member]) -> bytes:
+    """A zip of deflated members (no data descriptors, no zip64: a document is far below 4 GB)."""
+    dos_time = (_ZIP_TIME[3] << 11) | (_ZIP_TIME[4] << 5) | (_ZIP_TIME[5] // 2)
+    dos_date = ((_ZIP_TIME[0] - 1980) << 9) | (_ZIP_TIME[1] << 5) | _ZIP_TIME[2]
+    chunks: list[bytes] = []
+    central: list[bytes] = []
+    offset = 0
+    for m in members:
+        name = m.name.encode("utf-8")
+        flags = 0 if name.isascii() else 0x800
+        fields = (20, flags, zipfile.ZIP_DEFLATED, dos_time, dos_date, m.crc, len(m.deflated), m.size, len(name))
+        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields, 0) + name
+        central.append(
+            struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (3 << 8) | 20, *fields, 0, 0, 0, 0, 0o600 << 16, offset) + name
+        )
+        chunks += [header, m.deflated]
+        offset += len(header) + len(m.deflated)
+    directory = b"".join(central)
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset, 0)
+    return b"".join(chunks) + directory + end
+
+
+class _Direct:
+    """A template prepared for the direct fill (see above); made once per template file version."""
+
+    def __init__(self, tpl: DocxTemplate, env: Environment, body: str, members: list[_Member | str]):
+        self.tpl, self.env, self.members = tpl, env, members
+        self.body = self._jinja(body)
+        doc = tpl.docx
+        shell = copy.deepcopy(doc.element)  # the w:document around the body, to copy for each document
+        shell.replace(shell.body, OxmlElement("w:body"))
+        self.shell = shell
+        self.document_name = doc.part.partname.membername
+        self.core_name = doc.part.package._core_properties_part.partname.membername
+        self.core = doc.core_properties._element  # as docxtpl and `stamp` leave it, but for the title
+        self.headers: dict[str, Any] = {}  # membername -> compiled source, of headers and footers with tags
+        self._cores: dict[tuple[str, str, str], _Member] = {}
+
+    def fill(self, context: dict, layouts: list, kind: str, lang: str, edition: str) -> bytes:
+        """The .docx of one context: what docxtpl's render, `_refit_repeated_columns`, `stamp` and
+        `_save` make, from the prepared parts."""
+        tpl = self.tpl
+        tree = tpl.fix_tables(self._render(self.body, context))
+        for n, elt in enumerate(tree.xpath("//wp:docPr", namespaces=docx_nsmap), start=1001):
+            elt.attrib["id"] = str(n)  # docxtpl's fix_docpr_ids
+        root = copy.deepcopy(self.shell)
+        root.replace(root.body, tree)
+        del tree  # its proxy is lxml's plain element: python-docx's classes come with the next look-up
+        if any(layouts):  # tables and page size read from `root`; the part is only the template's
+            _refit_repeated_columns(DocxDocument(root, tpl.docx.part), layouts)
+        _stamp_runs(root.body, lang)
+        rendered = {self.document_name: _member(self.document_name, serialize_part_xml(root))}
+        rendered[self.core_name] = self._core(kind, lang, edition)
+        for name, source in self.headers.items():
+            xml = self._render(source, context)
+            data = serialize_part_xml(parse_xml(xml.encode(tpl.get_headers_footers_encoding(xml))))
+            rendered[name] = _member(name, data)
+        return _digested([m if isinstance(m, _Member) else rendered[m] for m in self.members])
+
+    def _jinja(self, source: str) -> Any:
+        """docxtpl's render_xml_part, its first half: each paragraph on a line of its own, compiled."""
+        return self.env.from_string(_P_OPEN.sub(r"\n<w:p\1", source))
+
+    def _render(self, template: Any, context: dict) -> str:
+        """docxtpl's render_xml_part, its second half, on the compiled source: rendered, the lines
+        joined again, escaped braces restored, and tabs, line and page breaks in values made runs
+        and paragraphs (resolve_listing; it changes nothing where there is none, and is skipped)."""
+        xml = _P_LINE.sub(r"<w:p\1", template.render(context))
+        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if any(mark in xml for mark in _LISTING):
+            xml = self.tpl.resolve_listing(xml)
+        return xml
+
+    def _core(self, kind: str, lang: str, edition: str) -> _Member:
+        key = (kind, lang, edition)
+        found = self._cores.get(key)
+        if found is None:
+            from docx.opc.coreprops import CoreProperties
+
+            core = copy.deepcopy(self.core)
+            _stamp_properties(CoreProperties(core), kind, lang, edition)
+            if len(self._cores) > 64:  # an edition has one name: a few entries at most
+                self._cores.clear()
+            found = self._cores[key] = _member(self.core_name, serialize_part_xml(core))
+        return found
+
+
+def _direct_plan(data: bytes, path: Path, env: Environment, originals: dict[str, bytes]) -> _Direct | None:
+    """The template prepared for the direct fill, or None when it has what only docxtpl's own
+    render handles: footnotes (docxtpl renders them as text), tags in the document properties, no
+    document properties at all (python-docx makes them anew, stamped with the time, per document)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
+    from docx.opc.pkgwriter import _ContentTypesItem
+
+    tpl = DocxTemplate(io.BytesIO(data))
+    tpl.init_docx()
+    doc = tpl.docx
+    package = doc.part.package
+    if not any(rel.reltype == RELATIONSHIP_TYPE.CORE_PROPERTIES for rel in package.rels.values()):
+        return None
+    parts = list(package.iter_parts())
+    if any(part.content_type == _FOOTNOTES for part in parts):
+        return None
+    props = doc.core_properties
+    if any(_tagged(getattr(props, name) or "") for name in _CORE_RENDERED):
+        return None
+    for name in _CORE_RENDERED:  # docxtpl's render_properties: untagged text stays as it is
+        setattr(props, name, env.from_string(getattr(props, name)).render({}))
+    _stamp_styles(doc.styles.element, _lang_of(path))
+    headers: dict[str, str] = {}
+    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
+        for _rel, part in tpl.get_headers_footers(uri):
+            source = tpl.patch_xml(tpl.get_part_xml(part))
+            if _tagged(source):
+                headers[part.partname.membername] = source
+            else:  # rendered once: no context changes it
+                xml = tpl.render_xml_part(source, part, {}, env)
+                part._element = parse_xml(xml.encode(tpl.get_headers_footers_encoding(xml)))
+    body = tpl.patch_xml(tpl.get_xml())
+    document_name = doc.part.partname.membername
+    core_name = package._core_properties_part.partname.membername
+    members: list[_Member | str] = [
+        _member(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob),
+        _member(PACKAGE_URI.rels_uri.membername, package.rels.xml),
+    ]
+    for part in parts:
+        name = part.partname.membername
+        if name in (document_name, core_name) or name in headers:
+            members.append(name)
+        else:
+            original = originals.get(name)
+            blob = original if original is not None and not _RENDERED_PARTS.match(name) else part.blob
+            members.append(_member(name, blob, 9))
+        if len(part.rels):
+            members.append(_member(part.partname.rels_uri.membername, part.rels.xml))
+    direct = _Direct(tpl, env, body, members)
+    direct.headers = {name: direct._jinja(source) for name, source in headers.items()}
+    return direct
+
+
+def _lang_of(path: Path) -> str:
+    """The language of a template file, from its name (<kind>.<lang>.docx)."""
+    return path.name.rsplit(".", 2)[-2]
+
+
 # --- horizontally repeated columns ({%tc for %}) ---------------------------------------------
 # docxtpl repeats the cell(s) between a "{%tc for …%}" cell and a "{%tc endfor %}" cell, then
 # (fix_tables) gives every column of a grown table the same width. We give the widths back: the
@@ -327,10 +593,14 @@ def _tc_text(tc) -> str:
     return "".join(t.text or "" for t in tc.iter(qn("w:t")))
 
 
+_W_TR, _W_TC, _W_TCPR, _W_TCW = qn("w:tr"), qn("w:tc"), qn("w:tcPr"), qn("w:tcW")
+_W_GRIDSPAN, _W_VAL, _W_W, _W_TYPE = qn("w:gridSpan"), qn("w:val"), qn("w:w"), qn("w:type")
+
+
 def _span(tc) -> int:
-    tcpr = tc.tcPr
-    gs = tcpr.find(qn("w:gridSpan")) if tcpr is not None else None
-    return int(gs.get(qn("w:val"))) if gs is not None else 1
+    tcpr = tc.find(_W_TCPR)
+    gs = tcpr.find(_W_GRIDSPAN) if tcpr is not None else None
+    return int(gs.get(_W_VAL)) if gs is not None else 1
 
 
 def _tc_loop_layouts(doc) -> list[tuple[list[int], list[int], list[int]] | None]:
@@ -372,7 +642,8 @@ def _refit_repeated_columns(doc, layouts) -> None:
             continue
         before, body, after = layout
         tbl = table._tbl
-        ncols = max((sum(_span(tc) for tc in tr.tc_lst) for tr in tbl.tr_lst), default=0)
+        rows = [[(tc, _span(tc)) for tc in tr.iterchildren(_W_TC)] for tr in tbl.iterchildren(_W_TR)]
+        ncols = max((sum(span for _tc, span in cells) for cells in rows), default=0)
         repeated = ncols - len(before) - len(after)
         if repeated < 0 or repeated % len(body):
             continue
@@ -393,38 +664,59 @@ def _refit_repeated_columns(doc, layouts) -> None:
             tbl.tblPr.append(tblw)
         tblw.set(qn("w:w"), str(text_width))
         tblw.set(qn("w:type"), "dxa")
-        for tr in tbl.tr_lst:
+        for cells in rows:
             pos = 0
-            for tc in tr.tc_lst:
-                span = _span(tc)
-                tcw = tc.get_or_add_tcPr().get_or_add_tcW()
-                tcw.set(qn("w:w"), str(sum(widths[pos : pos + span])))
-                tcw.set(qn("w:type"), "dxa")
+            for tc, span in cells:
+                tcpr = tc.find(_W_TCPR)
+                tcw = tcpr.find(_W_TCW) if tcpr is not None else None
+                if tcw is None:
+                    tcw = tc.get_or_add_tcPr().get_or_add_tcW()
+                tcw.set(_W_W, str(sum(widths[pos : pos + span])))
+                tcw.set(_W_TYPE, "dxa")
                 pos += span
 
 
 def stamp(doc, kind: str, lang: str, edition: str = "") -> None:
     """Title, author and language of the document in its own language: the core properties (the
     PDF takes its title and author from them) and the proofing language of every run (kk-KZ / ru-RU)."""
-    props = doc.core_properties
+    _stamp_properties(doc.core_properties, kind, lang, edition)
+    _stamp_styles(doc.styles.element, lang)
+    _stamp_runs(doc.element.body, lang)
+
+
+def _stamp_properties(props, kind: str, lang: str, edition: str) -> None:
     title = TITLES[kind][lang]
     props.title = f"{title} — «{edition}»" if edition else title
     props.author = props.last_modified_by = AUTHOR[lang]
     props.language = LOCALES[lang]
     props.comments = ""
-    locale = LOCALES[lang]
-    styles = doc.styles.element
+
+
+def _stamp_styles(styles, lang: str) -> None:
     defaults = styles.find(qn("w:docDefaults"))
     rpr = defaults.find(qn("w:rPrDefault")).find(qn("w:rPr")) if defaults is not None else None
-    for owner in [rpr] + list(styles.iter(qn("w:rPr"))) + list(doc.element.body.iter(qn("w:rPr"))):
+    _set_lang([rpr] + list(styles.iter(qn("w:rPr"))), lang)
+
+
+def _stamp_runs(body, lang: str) -> None:
+    _set_lang(list(body.iter(qn("w:rPr"))), lang)
+
+
+_W_LANG = qn("w:lang")
+_LANG_ATTRS = tuple(qn(attr) for attr in ("w:val", "w:eastAsia", "w:bidi"))
+
+
+def _set_lang(owners: list, lang: str) -> None:
+    locale = LOCALES[lang]
+    for owner in owners:
         if owner is None:
             continue
-        el = owner.find(qn("w:lang"))
+        el = owner.find(_W_LANG)
         if el is None:
             el = OxmlElement("w:lang")
             owner.append(el)
-        for attr in ("w:val", "w:eastAsia", "w:bidi"):
-            el.set(qn(attr), locale)
+        for attr in _LANG_ATTRS:
+            el.set(attr, locale)
 
 
 # --------------------------------------------------------------------------- reading back

@@ -75,3 +75,20 @@ def test_a_tag_error_in_an_edited_template_is_named_every_time(tmp_path, monkeyp
     for _ in range(2):
         with pytest.raises(D.DocumentError, match="tag error"):
             D.render("results", "kk", C.results("kk"))
+
+
+def test_the_template_digest_is_the_files_and_follows_an_edit(tmp_path, monkeypatch):
+    from pipelines.digest import content_digest
+
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    target = tmp_path / "form01.ru.docx"
+    shutil.copy(TEMPLATES / "form01.ru.docx", target)
+    first = D.template_digest("form01", "ru")
+    assert first == content_digest(target.read_bytes()) == D.template_digest("form01", "ru")
+    doc = Document(str(target))  # CDB staff add a line to the letter
+    doc.add_paragraph("Қосымша жол")
+    doc.save(str(target))
+    assert D.template_digest("form01", "ru") == content_digest(target.read_bytes()) != first
+    target.unlink()
+    with pytest.raises(D.DocumentError, match="form01.ru.docx is missing"):
+        D.template_digest("form01", "ru")

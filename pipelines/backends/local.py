@@ -250,8 +250,14 @@ class Manifest:
             f"{self.path}: the workspace manifest is damaged ({why}); restore it from a backup before running jobs"
         )
 
-    def save(self) -> None:
-        """Make what changed since the last save durable: appended to the log, folded in when it grows."""
+    def save(self, *, durable: bool = True) -> None:
+        """Make what changed since the last save durable: appended to the log, folded in when it grows.
+
+        `durable=False` (a document's entry, LocalDrive.put) appends without forcing the log to
+        disk: the entry is read by every later run, and only a power loss before the next durable
+        save (a sheet, a message, anything else) can lose it — then the document is simply made
+        again, as its file, never forced to disk either, may be lost with it. A sheet's or a
+        message's entry is forced to disk before save returns (a message must never go twice)."""
         if not self._changed:
             return
         lines = b"".join(
@@ -265,7 +271,8 @@ class Manifest:
         with open(self.log, "ab") as out:
             out.write(lines)
             out.flush()
-            os.fsync(out.fileno())
+            if durable:
+                os.fsync(out.fileno())  # the lines appended before without it too
         self._log_bytes += len(lines)
         if self._log_bytes > max(self._snapshot_bytes, 1 << 16):
             self.compact()
@@ -1103,7 +1110,7 @@ class LocalDrive:
         if not plan.write:
             if plan.remember_source:
                 entry["source"] = source
-                self.manifest.save()
+                self.manifest.save(durable=False)
             return StoredDoc(key, str(self.root / entry["path"]))
         content, digest = plan.data or b"", plan.digest or ""
         if entry and entry["path"] != rel.as_posix():
@@ -1115,7 +1122,7 @@ class LocalDrive:
             "properties": key.properties(),
             "source": source,
         }
-        self.manifest.save()
+        self.manifest.save(durable=False)
         return StoredDoc(key, str(self.root / rel), changed=True)
 
     @file_errors
@@ -1132,7 +1139,7 @@ class LocalDrive:
             raise BackendError(str(exc)) from None
         stored = self.put(key, folder, filename, pdf)
         self.manifest.data["documents"][key.token()]["source_sha256"] = source
-        self.manifest.save()
+        self.manifest.save(durable=False)
         return stored
 
     def access(self) -> list[dict[str, str]]:

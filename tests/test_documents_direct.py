@@ -1,0 +1,250 @@
+"""The direct fill (documents._Direct) writes what the docxtpl path writes: every part of the package
+byte for byte, and python-docx reads the same text, tables, styles, proofing language and document
+properties from both. Checked on contexts the way people fill them in a hurry (pasted line breaks
+and tabs, control characters, empty and long lists, quotes and markup in titles), not only the
+samples, and on templates CDB staff edited (tags in a header, tags in the document properties)."""
+
+from __future__ import annotations
+
+import copy
+import io
+import re
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+from docx import Document
+
+from pipelines import documents as D
+from pipelines.digest import content_digest
+
+try:
+    import document_contexts as C
+except ImportError:  # run from the repository root without tests/ on the path
+    from tests import document_contexts as C
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "docx_templates"
+
+
+def _hurried_form01(lang: str) -> list[dict]:
+    base = C.form01(lang)
+    typed = copy.deepcopy(base)
+    typed.update(
+        title="  Деректер қоры:\r\nSQL & <NoSQL>\t(2-бөлім) “жаңа” — ‘нұсқа’ 🙂\x0bсоңы\x07",
+        authors=[
+            {"name": "Ли А.", "position": "", "contact": ""},
+            {
+                "name": "Сейтқали-Омарова Ә. Б.",
+                "position": "аға оқытушы\t(0,5 ставка)",
+                "contact": "a@b.kz; +7 (727) 1",
+            },
+        ]
+        * 4,
+        justification="Бірінші абзац.\n\nЕкінші абзац,\tтабуляциямен.\r\n• тізім\n• тағы\x0c",
+        link="https://drive.google.com/file/d/1AbC/view?usp=sharing&x=<1>",
+        act_files=[f"акт_{n}.PDF" for n in range(6)],
+        certificate_files=["cert (1).jpg", "cert (2).jpg"],
+        head_of_department="",
+        edition_name="",
+    )
+    lone = copy.deepcopy(base)
+    lone.update(authors=[], act_files=[], certificate_files=[], languages="", der_type="{{ not a tag }} {% if %}")
+    return [base, typed, lone]
+
+
+def _hurried_extract(lang: str) -> list[dict]:
+    many = C.protocol_extract(lang, stage=2)
+    many["ders"] = [
+        {
+            "rank": str(n) if n % 5 else "—",
+            "id": f"DER-{n:04d}",
+            "title": f"Курс {n}\nекінші жол" if n % 3 == 0 else f"Курс {n} & <b>",
+            "authors": "; ".join(f"Автор {m}" for m in range(n % 4)),
+            "score": f"{n},00" if n % 7 else "—",
+            "raters": str(n % 4),
+            "selected_mark": "✓" if n < 3 else "",
+        }
+        for n in range(1, 31)
+    ]
+    many["selected"] = [{k: d[k] for k in ("id", "title", "authors", "score")} for d in many["ders"][:2]]
+    many["post_freeze_edits"] = [
+        {
+            "detected": "12.03.2027 09:00",
+            "expert": "Иванов С. П.",
+            "sheet": "stage-2 / IT",
+            "revision": "17",
+            "changes": "D5: 7 → 9\nE5: '' → 10",
+        }
+    ]
+    none = C.protocol_extract(lang, stage=1)
+    none.update(selected=[], decisions=[], reasoning=[], members=[], signers=[], ders=[])
+    return [many, none]
+
+
+def _hurried_form02(lang: str) -> list[dict]:
+    out = []
+    for n in (1, 3, 7, 10):
+        ctx = C.form02(lang, n_criteria=n)
+        for row in ctx["rows"]:
+            row["scores"] = [s if i % 2 else f"{s}*" for i, s in enumerate(row["scores"])]
+        ctx["notes"] = [] if n == 3 else ["1. 7,5 санау үшін бүтін сан емес", "2. «коммент»\tпікір\nекінші жол"]
+        out.append(ctx)
+    empty = C.form02(lang)
+    empty["rows"] = []
+    out.append(empty)
+    return out
+
+
+def _hurried_final(lang: str) -> list[dict]:
+    full = C.final_protocol(lang)
+    bare = copy.deepcopy(full)
+    bare.update(winners=[], decisions=[], dossiers=[], post_freeze_edits=[], reasoning=["Бір сөйлем."])
+    return [full, bare]
+
+
+def _hurried_results(lang: str) -> list[dict]:
+    full = C.results(lang)
+    bare = copy.deepcopy(full)
+    bare.update(ceremony="", winners=[], edition_name="Байқау & <2028>")
+    return [full, bare]
+
+
+CASES = [
+    (kind, lang, n, ctx)
+    for lang in D.LANGS
+    for kind, made in (
+        ("form01", _hurried_form01),
+        ("protocol_extract", _hurried_extract),
+        ("form02", _hurried_form02),
+        ("final_protocol", _hurried_final),
+        ("results", _hurried_results),
+    )
+    for n, ctx in enumerate(made(lang))
+]
+
+
+def _members(data: bytes) -> dict[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def _read(data: bytes) -> dict:
+    """What a reader of the document sees, through python-docx."""
+    doc = Document(io.BytesIO(data))
+    props = doc.core_properties
+    w_lang = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}lang"
+    return {
+        "text": D.docx_text(data),
+        "tables": [[[cell.text for cell in row.cells] for row in table.rows] for table in doc.tables],
+        "styles": sorted((s.name or "", s.type or 0) for s in doc.styles),
+        "langs": sorted({el.get(next(iter(el.attrib))) for el in doc.element.body.iter(w_lang)}),
+        "props": (props.title, props.author, props.last_modified_by, props.language, props.comments),
+        "sections": [(s.page_width, s.page_height, s.orientation) for s in doc.sections],
+    }
+
+
+@pytest.mark.parametrize(("kind", "lang", "n", "context"), CASES, ids=[f"{k}-{lang}-{n}" for k, lang, n, _c in CASES])
+def test_the_direct_fill_writes_what_docxtpl_writes(kind, lang, n, context):
+    assert D._compiled(D.template_path(kind, lang)).direct is not None  # the shipped templates go direct
+    fast = D.render(kind, lang, context)
+    reference = D.render_through_docxtpl(kind, lang, context)
+    got, want = _members(fast), _members(reference)
+    assert list(got) == list(want)  # the same members in the same order
+    for name in want:
+        assert got[name] == want[name], name
+    assert _read(fast) == _read(reference)
+    assert D.LOCALES[lang] in _read(fast)["langs"] and len(_read(fast)["langs"]) == 1
+    # the digest the document carries is the one unzipping it gives (what a put stores and compares)
+    assert content_digest(fast) == content_digest(bytes(fast)) == content_digest(reference)
+
+
+def test_the_same_context_gives_the_same_bytes():
+    # so that a document made again from changed inputs but with the same content is left as it is
+    context = C.form01("ru")
+    assert D.render("form01", "ru", context) == D.render("form01", "ru", copy.deepcopy(context))
+    other = {**context, "title": "Другое название"}
+    assert D.render("form01", "ru", other) != D.render("form01", "ru", context)
+
+
+def test_documents_of_two_editions_keep_their_own_titles():
+    first, second = C.results("kk"), {**C.results("kk"), "edition_name": "Екінші байқау"}
+    for _ in range(2):
+        for ctx in (first, second):
+            title = Document(io.BytesIO(D.render("results", "kk", ctx))).core_properties.title
+            assert title.endswith(f"«{ctx['edition_name']}»")
+
+
+def _edit_template(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name
+    shutil.copy(TEMPLATES / name, target)
+    return target
+
+
+def test_a_template_with_tags_in_its_properties_is_rendered_through_docxtpl(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    target = _edit_template(tmp_path, "results.ru.docx")
+    doc = Document(str(target))
+    doc.core_properties.subject = "Итоги: {{ edition_name }}"
+    doc.save(str(target))
+    ctx = C.results("ru")
+    data = D.render("results", "ru", ctx)
+    assert D._compiled(target).direct is None
+    assert Document(io.BytesIO(data)).core_properties.subject == f"Итоги: {ctx['edition_name']}"
+    assert _members(data) == _members(D.render_through_docxtpl("results", "ru", ctx))
+
+
+def test_an_edited_header_with_and_without_tags(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    target = _edit_template(tmp_path, "form01.kk.docx")
+    doc = Document(str(target))
+    header = doc.sections[0].header
+    header.paragraphs[0].text = "Өтінім {{ application_id }}\tбет"  # CDB staff put the id in the header
+    doc.sections[0].footer.paragraphs[0].text = "Тұрақты төменгі колонтитул\tбет"
+    doc.save(str(target))
+    ctx = C.form01("kk")
+    data = D.render("form01", "kk", ctx)
+    direct = D._compiled(target).direct
+    assert direct is not None and list(direct.headers) == [doc.sections[0].header.part.partname.membername]
+    got, want = _members(data), _members(D.render_through_docxtpl("form01", "kk", ctx))
+    assert got == want
+    assert f"Өтінім {ctx['application_id']}" in D.docx_text(data)
+    assert "Тұрақты төменгі колонтитул" in D.docx_text(data)
+
+
+def test_a_render_error_names_the_template_on_both_paths(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    target = _edit_template(tmp_path, "results.kk.docx")
+    doc = Document(str(target))
+    doc.add_paragraph("{{ ceremony.place.name }}")  # the ceremony is a text: an error only when rendering
+    doc.save(str(target))
+    for render in (D.render, D.render_through_docxtpl):
+        with pytest.raises(D.DocumentError, match="results.kk.docx failed to render"):
+            render("results", "kk", C.results("kk"))
+
+
+def test_a_template_saved_without_document_properties_still_gets_them(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    with zipfile.ZipFile(TEMPLATES / "form02.kk.docx") as src, zipfile.ZipFile(tmp_path / "form02.kk.docx", "w") as out:
+        for item in src.infolist():  # a program that writes no docProps/core.xml
+            data = src.read(item)
+            if item.filename == "docProps/core.xml":
+                continue
+            if item.filename in ("_rels/.rels", "[Content_Types].xml"):
+                data = re.sub(rb"<(Relationship|Override)[^>]*core[^>]*/>", b"", data)
+            out.writestr(item, data)
+    assert D._compiled(tmp_path / "form02.kk.docx").direct is None
+    ctx = C.form02("kk")
+    props = Document(io.BytesIO(D.render("form02", "kk", ctx))).core_properties
+    assert props.title == f"{D.TITLES['form02']['kk']} — «{ctx['edition_name']}»" and props.language == "kk-KZ"
+
+
+def test_a_tag_error_in_an_edited_header_is_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
+    target = _edit_template(tmp_path, "protocol_extract.ru.docx")
+    doc = Document(str(target))
+    doc.sections[0].header.paragraphs[0].text = "Протокол {{ protocol_number | broken( }}"
+    doc.save(str(target))
+    with pytest.raises(D.DocumentError, match="protocol_extract.ru.docx has a tag error"):
+        D.render("protocol_extract", "ru", C.protocol_extract("ru"))
