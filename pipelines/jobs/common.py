@@ -292,17 +292,10 @@ def rendered(kind: str, lang: str, context: dict[str, Any]) -> tuple[str, Callab
     """(source digest, render) for Drive.put: a document made from the same template and context
     is recognised without rendering it again."""
     from pipelines import documents
-    from pipelines.digest import content_digest
 
-    template = documents.template_path(kind, lang)
-    if not template.exists():
-        raise documents.DocumentError(
-            f"template {template} is missing: restore it from the repository "
-            f"or set CONTEST_TEMPLATES to a folder that has it"
-        )
     source = hashlib.sha256(
         json.dumps(
-            [kind, lang, content_digest(template.read_bytes()), context],
+            [kind, lang, documents.template_digest(kind, lang), context],  # raises: template missing
             ensure_ascii=False,
             sort_keys=True,
             default=str,
