@@ -40,6 +40,21 @@ def counted(run):
     return run.workspace.sheets
 
 
+def careless_gap(run):
+    """The first careless expert's assignment, the layout, and the score cells they left empty."""
+    email, group = next(iter(CARELESS.items()))
+    a = next(x for x in run.state.sheets(1) if x.expert.email == email and x.group == group)
+    lay = rating_sheet.layout(run.config)
+    cells = run.workspace.sheets.read(sheet_ref(run, a))
+    empty = [
+        (lay.data_row(i), col)
+        for i in range(len(a.application_ids))
+        for col in lay.scores.values()
+        if cells[lay.data_row(i)][col].value in (None, "")
+    ]
+    return a, lay, empty
+
+
 @pytest.fixture
 def filled(edition):
     """Stage 1 with every expert's typing done (two careless ones leave a DER unscored), and a
@@ -63,16 +78,8 @@ def test_a_quiet_tick_in_the_reminder_window_reads_no_sheet(filled):
 def test_a_sheet_typed_in_since_is_read_again_and_its_count_is_the_new_one(filled):
     edition, deadline = filled
     run = run_at(edition, deadline - timedelta(days=1, hours=23))
-    email, group = next(iter(CARELESS.items()))
-    a = next(x for x in run.state.sheets(1) if x.expert.email == email and x.group == group)
-    lay = rating_sheet.layout(run.config)
-    cells = run.workspace.sheets.read(sheet_ref(run, a))
-    empty = [
-        (lay.data_row(i), col)
-        for i in range(len(a.application_ids))
-        for col in lay.scores.values()
-        if cells[lay.data_row(i)][col].value in (None, "")
-    ]
+    a, lay, empty = careless_gap(run)
+    email = a.expert.email
     assert empty  # the careless expert's gap
     run.workspace.sheets.write_as_expert(sheet_ref(run, a), dict.fromkeys(empty, 7))
     run = run_at(edition, deadline - timedelta(days=1, hours=22))
@@ -104,16 +111,10 @@ def test_a_progress_row_a_person_garbled_is_not_trusted(filled):
 def test_a_der_the_expert_recused_is_not_asked_for(filled):
     edition, deadline = filled
     run = run_at(edition, deadline - timedelta(days=1, hours=23))
-    email, group = next(iter(CARELESS.items()))
-    a = next(x for x in run.state.sheets(1) if x.expert.email == email and x.group == group)
-    lay = rating_sheet.layout(run.config)
-    cells = run.workspace.sheets.read(sheet_ref(run, a))
-    gap = next(
-        i
-        for i in range(len(a.application_ids))
-        if any(cells[lay.data_row(i)][col].value in (None, "") for col in lay.scores.values())
-    )
-    run.workspace.sheets.write_as_expert(sheet_ref(run, a), {(lay.data_row(gap), lay.fixed["recuse"]): "x"})
+    a, lay, empty = careless_gap(run)
+    email = a.expert.email
+    row = empty[0][0]
+    run.workspace.sheets.write_as_expert(sheet_ref(run, a), {(row, lay.fixed["recuse"]): "x"})
     for moment in (deadline - timedelta(days=1, hours=22), deadline - timedelta(days=1, hours=21)):
         report = remind(run_at(edition, moment), send=False)  # read, then from the progress row
         assert email not in {p.email for p in report.pending}
