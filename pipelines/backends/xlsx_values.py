@@ -5,7 +5,7 @@ few hundred values; a rating sheet took about 30 ms that way, twice (once more f
 of formulas), and a tick reads every open sheet. This reader parses only the parts that decide what
 a cell holds: the workbook's tab list, the shared strings, the number formats of the cell styles
 (a number in a date style is a date), each worksheet's cells, merged ranges, hyperlinks and comments
-(they make cells, so they decide the grid's extent, as in openpyxl) and the custom properties.
+(they make cells, so they decide the grid's extent, as in openpyxl).
 
 Each cell comes back as openpyxl would give it, through the same rules (parse_cell in
 openpyxl/worksheet/_reader.py, 3.1): the value as read with formulas ("=…", the shared ones
@@ -34,7 +34,6 @@ MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 DOC_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 CONTENT_TYPES = "{http://schemas.openxmlformats.org/package/2006/content-types}"
-CUSTOM_PROPS = "{http://schemas.openxmlformats.org/officeDocument/2006/custom-properties}"
 WORKBOOK_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.template.main+xml",
@@ -42,7 +41,6 @@ WORKBOOK_TYPES = {
     "application/vnd.ms-excel.template.macroEnabled.main+xml",
 }
 SHARED_STRINGS = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
-WORKSHEET_REL = "/worksheet"
 COMMENTS_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/comments"
 
 
@@ -81,7 +79,6 @@ class Tab:
 @dataclass
 class Book:
     tabs: list[Tab]
-    custom: dict[str, str]  # custom document properties: name -> value as text
 
 
 @lru_cache(maxsize=65536)
@@ -190,15 +187,10 @@ def read_book(data: bytes | str) -> Book:
             if not rid:
                 continue  # openpyxl drops it with a warning
             kind, target, _mode = rels[rid]
-            if target not in names or not kind.endswith(WORKSHEET_REL):
+            if target not in names or "chartsheet" in kind:
                 continue  # a chartsheet, or a part that is not there: no worksheet in openpyxl either
             tabs.append(_sheet(z, names, target, sheet.get("name", ""), strings, formats, dates, spans, epoch))
-        custom = {}
-        if "docProps/custom.xml" in names:
-            for prop in fromstring(z.read("docProps/custom.xml")).iter(f"{CUSTOM_PROPS}property"):
-                value = next(iter(prop), None)
-                custom[prop.get("name", "")] = "" if value is None or value.text is None else value.text
-    return Book(tabs, custom)
+    return Book(tabs)
 
 
 def _sheet(
