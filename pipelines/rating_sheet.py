@@ -437,6 +437,14 @@ def _raw(cell: ScoreCell | None) -> Any:
 
 
 def _label(value: Any) -> str:
+    try:
+        return _known_label(value)
+    except TypeError:  # a value that cannot be a key
+        return _text(value).casefold()
+
+
+@lru_cache(maxsize=65536, typed=True)  # every cell of every sheet is compared with the labels; True is not 1
+def _known_label(value: Any) -> str:
     return _text(value).casefold()
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import os
 import re
@@ -33,7 +34,9 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.formula import ArrayFormula
 
+from pipelines.backends import xlsx_values
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.mail import compose
@@ -427,37 +430,55 @@ class LocalControlStore:
         self.path = root / "control.xlsx"
         self.pending_path = root / "control.pending.jsonl"
         self.backups = ControlBackups(root, keep)
-        self._cache: tuple[tuple[int, int], Workbook] | None = None  # (mtime_ns, size) -> parsed workbook
+        # the parsed workbook, under its content's (size, digest); _save puts it under (mtime_ns, size)
+        self._cache: tuple[tuple[Any, ...], Workbook] | None = None
+        self._rows_of: dict[str, tuple[tuple[Any, ...], list[list[Any]]]] = {}  # tab -> (_load's key, rows)
+        # the pending log's entries parsed so far: (bytes parsed, their digest, the entries)
+        self._parsed: tuple[int, bytes, list[dict[str, Any]]] = (0, hashlib.blake2b(b"", digest_size=16).digest(), [])
 
     def _load(self) -> Workbook | None:
         """The parsed workbook; parsed again only when the file changed on disk (jobs read it often)."""
         if not self.path.exists():
             return None
+        data = self.path.read_bytes()
         stat = self.path.stat()
-        stamp = (stat.st_mtime_ns, stat.st_size)
-        if self._cache and self._cache[0] == stamp:
-            return self._cache[1]
+        key = (len(data), hashlib.blake2b(data, digest_size=16).digest())  # the content, not a timestamp
+        if self._cache:
+            held, wb = self._cache
+            # _save keeps the workbook it wrote under the file's (mtime, size) just after writing it
+            if held == key or held == (stat.st_mtime_ns, stat.st_size):
+                self._cache = (key, wb)
+                return wb
         try:
-            wb = load_workbook(self.path)
+            wb = load_workbook(io.BytesIO(data))  # the very bytes the key is of
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise BackendError(f"{self.path}: cannot open the control workbook ({exc})") from None
-        self._cache = (stamp, wb)
+        self._cache = (key, wb)
         return wb
 
     def _pending(self, wb: Workbook | None) -> list[dict[str, Any]]:
         """The appended rows not in the workbook yet, oldest first."""
-        if not self.pending_path.is_file():
+        try:
+            data = self.pending_path.read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
             return []
         folded = _folded_through(wb)
-        out = []
-        for line in self.pending_path.read_text(encoding="utf-8").splitlines():
-            try:
-                entry = json.loads(line)
-            except ValueError:  # a line a crash cut short: its append never returned
-                continue
-            if isinstance(entry, dict) and int(entry.get("seq", 0)) > folded:
-                out.append(entry)
-        return out
+        return [e for e in self._pending_entries(data) if int(e.get("seq", 0)) > folded]
+
+    def _pending_entries(self, data: bytes) -> list[dict[str, Any]]:
+        """Every readable entry of the log's bytes. A job appends a row at a time and reads them all
+        back each time: the entries of the whole lines parsed before are kept with a digest of the
+        bytes they came from, and only what follows is parsed (the same bytes, the same entries)."""
+        done, digest, entries = self._parsed
+        if not (len(data) >= done and hashlib.blake2b(data[:done], digest_size=16).digest() == digest):
+            done, entries = 0, []
+        end = data.rfind(b"\n") + 1  # a last line without its newline is parsed again next time
+        if end > done:
+            entries = entries + [e for e in map(_pending_line, data[done:end].splitlines()) if e is not None]
+            done = end
+            self._parsed = (done, hashlib.blake2b(data[:done], digest_size=16).digest(), entries)
+        tail = _pending_line(data[end:]) if end < len(data) else None
+        return entries + ([tail] if tail is not None else [])
 
     def _fold(self, wb: Workbook, pending: list[dict[str, Any]]) -> None:
         """The pending rows written into their tables (as an append always was), and marked folded."""
@@ -527,6 +548,20 @@ class LocalControlStore:
             return health("unreadable", detail=str(exc.__context__ or exc))
         return health("ok", tables=list(wb.sheetnames) if wb else [])
 
+    def _sheet_rows(self, wb: Workbook | None, name: str) -> list[list[Any]]:
+        """A tab's rows as read_tables gives them, kept while the file's content stays the same
+        (`_load`'s key): a tick reads the same tables several times."""
+        if wb is None or name not in wb.sheetnames:
+            return []
+        key = self._cache[0] if self._cache is not None and self._cache[1] is wb else None
+        kept = self._rows_of.get(name)
+        if key is not None and kept is not None and kept[0] == key:
+            return kept[1]
+        rows = self._rows(wb[name])
+        if key is not None:
+            self._rows_of[name] = (key, rows)
+        return rows
+
     @staticmethod
     def _rows(ws) -> list[list[Any]]:
         return [[_moment_text(c) for c in r] for r in ws.iter_rows()]
@@ -542,7 +577,7 @@ class LocalControlStore:
         return {name: self._table(wb, name, pending) for name in names}
 
     def _table(self, wb: Workbook | None, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        rows = self._rows(wb[name]) if wb is not None and name in wb.sheetnames else []
+        rows = list(self._sheet_rows(wb, name))
         for entry in pending:
             if entry["table"] == name:
                 rows = rows or [list(entry["columns"])]
@@ -597,6 +632,15 @@ class LocalControlStore:
             handle.write("".join(lines))
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _pending_line(line: bytes) -> dict[str, Any] | None:
+    """One entry of the pending log; None for a line a crash cut short (its append never returned)."""
+    try:
+        entry = json.loads(line.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError is one too
+        return None
+    return entry if isinstance(entry, dict) else None
 
 
 def _layout_from(shape: dict[str, Any]) -> TableLayout:
@@ -741,6 +785,7 @@ def render_xlsx(grid: SheetGrid) -> bytes:
     ws = wb.active
     ws.title = grid.title[:31]
     validations: dict[tuple[Any, ...], DataValidation] = {}
+    looks: dict[tuple[Any, ...], Any] = {}  # a cell's look -> its style, made once per workbook
     for r, row in enumerate(grid.rows, start=1):
         for c, cell in enumerate(row, start=1):
             target = ws.cell(r, c)
@@ -748,26 +793,34 @@ def render_xlsx(grid: SheetGrid) -> bytes:
                 target.value = cell.formula
             else:
                 _set_text(target, cell.value)
-            font: dict[str, Any] = {"bold": True} if cell.bold else {}
             if cell.hyperlink:
                 target.hyperlink = cell.hyperlink
-                font.update(color="0563C1", underline="single")
-            if font:
-                target.font = Font(**font)
-            target.alignment = Alignment(
-                wrap_text=cell.wrap or cell.editable, vertical="top", horizontal="center" if cell.centered else None
-            )
-            if cell.boxed:
-                target.border = BOX
+            look: tuple[Any, ...] = (cell.bold, bool(cell.hyperlink), bool(cell.wrap or cell.editable))
+            look += (cell.centered, cell.boxed, cell.editable)
+            made = looks.get(look)
+            if made is not None:  # the style of the first cell that looked so (openpyxl hashes each new one)
+                target._style = copy(made)
+            else:
+                font: dict[str, Any] = {"bold": True} if cell.bold else {}
+                if cell.hyperlink:
+                    font.update(color="0563C1", underline="single")
+                if font:
+                    target.font = Font(**font)
+                target.alignment = Alignment(
+                    wrap_text=cell.wrap or cell.editable, vertical="top", horizontal="center" if cell.centered else None
+                )
+                if cell.boxed:
+                    target.border = BOX
+                if cell.editable:
+                    target.protection = Protection(locked=False)
+                    target.fill = EDITABLE_FILL
+                looks[look] = copy(target._style)
             if cell.note:
                 comment = Comment(cell.note, "contest")
                 comment.width, comment.height = 320, 40 + 18 * (cell.note.count("\n") + len(cell.note) // 45)
                 target.comment = comment
             if cell.span > 1:
                 ws.merge_cells(start_row=r, start_column=c, end_row=r, end_column=c + cell.span - 1)
-            if cell.editable:
-                target.protection = Protection(locked=False)
-                target.fill = EDITABLE_FILL
             if cell.validation:
                 rule = (cell.validation, cell.prompt, cell.error)
                 dv = validations.get(rule)
@@ -838,8 +891,21 @@ def sniff(path: Path) -> str | None:
 
 def read_xlsx_tabs(path: Path) -> list[SheetTab]:
     """Every tab, every cell with its typed value; formulas kept as text (cached value where Excel
-    left one). A file that is not a readable workbook is `Unreadable`, saying what it is."""
+    left one). A file that is not a readable workbook is `Unreadable`, saying what it is.
+
+    Read from the file's XML (xlsx_values, the same cells openpyxl gives, a tenth of the time);
+    what that reader leaves aside, or cannot parse, is read by openpyxl, which names the problem."""
     found = sniff(path)
+    if found is None:
+        try:
+            return _tabs_of(xlsx_values.read_book(str(path)))
+        except Exception:  # NotPlain, or a damaged part: openpyxl's full read decides and says why
+            pass
+    return openpyxl_tabs(path, found)
+
+
+def openpyxl_tabs(path: Path, found: str | None = None) -> list[SheetTab]:
+    """read_xlsx_tabs through openpyxl's full read (twice: the second for formulas' cached values)."""
     if found is None:
         try:
             wb = load_workbook(path)
@@ -857,12 +923,34 @@ def read_xlsx_tabs(path: Path) -> list[SheetTab]:
                 is_formula = cell.data_type == "f" or (
                     isinstance(cell.value, str) and cell.value.startswith("=") and cell.data_type != "s"
                 )
-                if is_formula:
-                    out.append(ScoreCell(vcell.value, str(cell.value), cell.coordinate))
+                if is_formula:  # an array formula's text, not the object's repr
+                    text = cell.value.text if isinstance(cell.value, ArrayFormula) else cell.value
+                    out.append(ScoreCell(vcell.value, str(text), cell.coordinate))
                 else:
                     out.append(ScoreCell(cell.value, None, cell.coordinate))
             grid.append(out)
         tabs.append(SheetTab(ws.title, grid))
+    return tabs
+
+
+def _tabs_of(book: xlsx_values.Book) -> list[SheetTab]:
+    """The tabs as read_xlsx_tabs gives them: a formula as its text with its cached value."""
+    tabs = []
+    for tab in book.tabs:
+        grid = []
+        for r, row in enumerate(tab.grid(), start=1):
+            out = []
+            for c, cell in enumerate(row, start=1):
+                where = xlsx_values.coordinate(r, c)
+                value = cell.value
+                if cell.data_type == "f" or (
+                    isinstance(value, str) and value.startswith("=") and cell.data_type != "s"
+                ):
+                    out.append(ScoreCell(cell.cached, str(value), where))
+                else:
+                    out.append(ScoreCell(value, None, where))
+            grid.append(out)
+        tabs.append(SheetTab(tab.title, grid))
     return tabs
 
 

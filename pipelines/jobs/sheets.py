@@ -151,61 +151,59 @@ class Pending:
     notified: bool = False
 
 
-def sheet_versions(run: Run, assignments: list[Assignment]) -> dict[str, str]:
-    """Each open sheet's stamp (ports.RatingSheets.versions), taken once per tick and before any
-    read of it, so that a sheet typed in during the tick is read again by the next one."""
-    refs = [sheet_ref(run, a) for a in assignments]
-    if run.live_reads is None:
-        return run.workspace.sheets.versions(refs)
-    key = ("versions", tuple(r.id for r in refs))
-    if key not in run.live_reads:
-        run.live_reads[key] = run.workspace.sheets.versions(refs)
-    return dict(run.live_reads[key])
-
-
-def sheet_version(a: Assignment, versions: dict[str, str]) -> str:
-    """The sheet's stamp with the DERs it is for ('' when the backend gives none: read it)."""
-    stamp = versions.get(a.sheet_id, "")
-    return f"{stamp}|{','.join(a.application_ids)}" if stamp else ""
-
-
-def untouched_progress(run: Run, stage: int, assignments: list[Assignment]) -> dict[tuple[str, str], dict]:
-    """The progress tab's rows of the stage's sheets whose stamp has not moved since the row was
-    read, by (group, expert): what the sheet holds is what the row says."""
-    versions = sheet_versions(run, assignments)
-    rows = {
-        (str(r.get("group")), str(r.get("expert_email"))): r
-        for r in run.edition.progress
-        if str(r.get("stage")) == str(stage)
-    }
-    out = {}
-    for a in assignments:
-        row = rows.get((a.group, a.expert.email))
-        version = sheet_version(a, versions)
-        if row is not None and version and str(row.get("sheet_version") or "") == version:
-            out[(a.group, a.expert.email)] = row
+def sheet_versions(run: Run, stage: int) -> dict[str, str]:
+    """Each open sheet's stamp with the DERs it is for, by sheet id ('' where the backend gives
+    none): RatingSheets.versions, asked once per tick and stage (the reminders and the progress tab
+    share it; on Google it is one files.list)."""
+    key = ("versions", stage)
+    if run.live_reads is not None and key in run.live_reads:
+        return dict(run.live_reads[key])
+    sheets = run.state.sheets(stage)
+    stamps = run.workspace.sheets.versions([sheet_ref(run, a) for a in sheets])
+    out = {a.sheet_id: version_of(a, stamps) for a in sheets}
+    if run.live_reads is not None:
+        run.live_reads[key] = dict(out)
     return out
 
 
+def version_of(a: Assignment, stamps: dict[str, str]) -> str:
+    """The sheet's stamp with the DERs it is for ('' when the backend gives none: read it)."""
+    stamp = stamps.get(a.sheet_id, "")
+    return f"{stamp}|{','.join(a.application_ids)}" if stamp else ""
+
+
+def _unscored_as_seen(row: dict | None, a: Assignment, version: str) -> int | None:
+    """How many of the sheet's DERs are neither scored nor recused, from its progress tab row when
+    that row was read from this very version of the sheet; None: read the sheet. A row with
+    problems and nothing scored is read again: the sheet may be unreadable, which the reminders say."""
+    if row is None or not version or str(row.get("sheet_version") or "") != version:
+        return None
+    try:
+        assigned, scored, problems = int(row["assigned"]), int(row["scored"]), int(row["problems"] or 0)
+    except (KeyError, TypeError, ValueError):  # a person edited the tab: read the sheet
+        return None
+    if (problems and not scored) or assigned != len(a.application_ids) or not 0 <= scored <= assigned:
+        return None
+    return assigned - scored
+
+
 def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
-    """Experts whose sheet still lacks a complete rating (or a recusal) for some DER: read live,
-    unless the sheet has not moved since the progress tab read it."""
+    """Experts whose sheet still lacks complete ratings (nothing is frozen here). A DER the expert
+    recused needs no score. A sheet untouched since the progress tab read it (its version, as
+    sheet_versions gives it, is the row's) is not read again: the row says how many are left."""
     out = []
-    assignments = run.state.sheets(stage)
-    untouched = untouched_progress(run, stage, assignments)
-    for a in assignments:
-        row = untouched.get((a.group, a.expert.email))
-        if row is not None:
-            missing = int(row.get("assigned") or 0) - int(row.get("scored") or 0)
-            if missing > 0:
-                out.append(Pending(stage, a.group, a.expert.email, a.expert.name, missing, a.sheet_url))
-            continue
-        ratings, problems = live_assignment(run, a)
-        if not ratings and problems and problems[0].application_id is None:
-            error = i18n.sheet_problem(problems[0].detail, run.lang)
-            run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
-        done = {r.application_id for r in ratings if r.complete or r.recused}  # as the progress tab counts
-        missing = len([i for i in a.application_ids if i not in done])
+    versions = sheet_versions(run, stage)
+    rows = {(str(r.get("stage")), str(r.get("group")), str(r.get("expert_email"))): r for r in run.edition.progress}
+    for a in run.state.sheets(stage):
+        row = rows.get((str(stage), a.group, a.expert.email))
+        missing = _unscored_as_seen(row, a, versions.get(a.sheet_id, ""))
+        if missing is None:
+            ratings, problems = live_assignment(run, a)
+            if not ratings and problems and problems[0].application_id is None:
+                error = i18n.sheet_problem(problems[0].detail, run.lang)
+                run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
+            done = {r.application_id for r in ratings if r.complete or r.recused}
+            missing = len([i for i in a.application_ids if i not in done])
         if missing:
             out.append(Pending(stage, a.group, a.expert.email, a.expert.name, missing, a.sheet_url))
     return out

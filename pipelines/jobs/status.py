@@ -10,7 +10,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_version, sheet_versions
+from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_versions
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -60,10 +60,10 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
         record = state.stage(number)
         live = record.state is StageState.OPEN
         deadline = run.config.calendar.stage_close(number)  # as the config now sets it (CDB may move it)
-        versions = sheet_versions(run, state.sheets(number)) if live else {}
+        versions = sheet_versions(run, number) if live else {}
         for a in state.sheets(number):
             old = before.get((str(number), a.group, a.expert.email)) or {}
-            version = sheet_version(a, versions)
+            version = versions.get(a.sheet_id, "")
             if version and str(old.get("sheet_version") or "") == version:  # untouched since it was read
                 rows.append(_carried(old, a, record.state, deadline, state))
                 continue
