@@ -9,6 +9,7 @@ language, previous_winner, superseded, disqualified, error.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -308,6 +309,7 @@ def invalid_languages(*, languages: Sequence[str]) -> list[Reason]:
 
 
 # --- previous winners and duplicates -------------------------------------------------------------
+@functools.lru_cache(maxsize=1 << 16)  # pure; every previous winner's link is asked again for each response
 def _link_identity(link: str) -> str:
     """The normalised link when it is a valid URL that names a page (a site's home page names no DER)."""
     if not str(link or "").strip() or url_problem(str(link)):
