@@ -186,6 +186,8 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
 def cell_text(value: object) -> str:
     """A cell as the text Google shows (datetimes as DD.MM.YYYY HH:MM:SS, 3.0 as 3); an unformatted
     serial date number stays a number (`parse_time` reads Excel serials)."""
+    if isinstance(value, str):  # every cell of a CSV export
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):

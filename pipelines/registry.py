@@ -100,7 +100,7 @@ def cell_notes(row: dict[str, Any], lang: str) -> str:
     answer exactly as given (13 item 5)."""
     notes = []
     for key, value in row.items():
-        if key == "raw" or key.startswith("_") or not isinstance(value, str) or value.isprintable():
+        if not isinstance(value, str) or value.isprintable() or key == "raw" or key.startswith("_"):
             continue  # printable text has no character a cell cannot hold (cells.fit)
         removed = len(UNSTORABLE.findall(value))
         if removed:

@@ -543,7 +543,10 @@ class LocalControlStore:
         book = self._load() or _Book(None)
         changed = []
         for name, (columns, rows) in tables.items():
-            wanted = [list(columns)] + [["" if v is None else _storable(v) for v in row] for row in rows]
+            wanted = [list(columns)] + [
+                ["" if v is None else v if v.__class__ is not str or v.isprintable() else _storable(v) for v in row]
+                for row in rows
+            ]
             layout = (layouts or {}).get(name)
             if name in book.tabs:
                 current = [["" if v is None else v for v in r] for r in book.rows(name)]

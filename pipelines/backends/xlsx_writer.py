@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from io import BytesIO
@@ -74,13 +75,24 @@ def quoted_sheet(name: str) -> str:
 
 
 _LETTERS: list[str] = []
+_PRESERVE = ' xml:space="preserve"'
+_S = [f' s="{s}"' if s else "" for s in range(1024)]  # a cell's style attribute, made once
+
+
+def _style_attr(s: int) -> str:
+    return f' s="{s}"' if s else ""
 
 
 def letter(column: int) -> str:
     """A 1-based column's letters (1 -> "A"), remembered."""
-    while len(_LETTERS) < column:
+    return _letters(column)[column - 1]
+
+
+def _letters(columns: int) -> list[str]:
+    """The letters of columns 1 .. `columns` (and maybe more)."""
+    while len(_LETTERS) < columns:
         _LETTERS.append(get_column_letter(len(_LETTERS) + 1))
-    return _LETTERS[column - 1]
+    return _LETTERS
 
 
 class Styles:
@@ -165,23 +177,39 @@ class Sheet:
         """The next row: `values[i]` in column i + 1 with style index `styles[i]` (Styles.index); a
         None value with a style is an empty styled cell, a None without one no cell at all."""
         r = len(self._rows) + 1
+        n = len(values)
+        if styles is None or len(styles) < n:
+            styles = [*(styles or ()), *[0] * (n - len(styles or ()))]
+        letters = _letters(n)
         cells = []
-        for i, value in enumerate(values):
-            s = styles[i] if styles is not None and i < len(styles) else 0
-            if not s and isinstance(value, datetime | date | time):  # a date needs a date format to read as one
-                s = self.styles.index(Style(number_format=DEFAULT_FORMATS[type(value)]))
-            where = f"{letter(i + 1)}{r}"
-            ref = f'r="{where}" s="{s}"' if s else f'r="{where}"'
-            if value is not None and value != "":
-                cells.append(_cell(ref, value, where, self.name))
-            elif s:
-                cells.append(f"<c {ref}/>")
-        if len(values) > self._columns:
-            self._columns = len(values)
+        for col, value, s in zip(letters, values, styles):
+            if value.__class__ is str:  # most cells: text, written inline (never a formula)
+                if value:
+                    space = _PRESERVE if value != value.strip() else ""  # else Excel drops outer spaces
+                    if not value.isprintable() or "&" in value or "<" in value or ">" in value:
+                        value = text(value)
+                    cells.append(
+                        f'<c r="{col}{r}"{_S[s] if s < 1024 else _style_attr(s)} t="inlineStr">'
+                        f"<is><t{space}>{value}</t></is></c>"
+                    )
+                    continue
+            elif value is not None:
+                if not s and isinstance(value, datetime | date | time):  # a date needs a date format to read as one
+                    s = self.styles.index(Style(number_format=DEFAULT_FORMATS[type(value)]))
+                cells.append(_cell(f'r="{col}{r}" s="{s}"' if s else f'r="{col}{r}"', value, f"{col}{r}", self.name))
+                continue
+            if s:  # an empty cell that keeps its style (a person typing into it sees it)
+                cells.append(f'<c r="{col}{r}" s="{s}"/>')
+        if n > self._columns:
+            self._columns = n
         row = f'<row r="{r}" ht="{height:g}" customHeight="1">' if height else f'<row r="{r}">'
         self._rows.append(row + "".join(cells) + "</row>")
 
     def xml(self) -> str:
+        return "".join(self.chunks())
+
+    def chunks(self, rows_a_chunk: int = 2000) -> Iterator[str]:
+        """The worksheet's XML in pieces (a 10,000-row sheet is not joined into one string)."""
         n, width = len(self._rows), max(self._columns, 1)
         parts = [f'{HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{REL}">']
         if self.fit_width is not None or self.fit_height is not None:
@@ -198,7 +226,11 @@ class Sheet:
                     col += f' width="{self.widths[c]:g}" customWidth="1"'
                 cols.append(col + (' hidden="1"/>' if c in self.hidden else "/>"))
             parts.append(f"<cols>{''.join(cols)}</cols>")
-        parts.append("<sheetData>" + "".join(self._rows) + "</sheetData>")
+        parts.append("<sheetData>")
+        yield "".join(parts)
+        for i in range(0, n, rows_a_chunk):
+            yield "".join(self._rows[i : i + rows_a_chunk])
+        parts = ["</sheetData>"]
         if self.auto_filter:
             parts.append(f'<autoFilter ref="{self.auto_filter}"/>')
         parts.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
@@ -215,7 +247,7 @@ class Sheet:
         if setup:
             parts.append(f"<pageSetup{setup}/>")
         parts.append("</worksheet>")
-        return "".join(parts)
+        yield "".join(parts)
 
 
 def _pane(freeze: str | None) -> str:
@@ -239,7 +271,8 @@ def _cell(ref: str, value: Any, where: str, sheet: str) -> str:
     if isinstance(value, str):
         if isinstance(value, Formula):
             return f"<c {ref}><f>{text(value)}</f></c>"
-        return f'<c {ref} t="inlineStr"><is><t xml:space="preserve">{text(value)}</t></is></c>'
+        space = _PRESERVE if value != value.strip() else ""
+        return f'<c {ref} t="inlineStr"><is><t{space}>{text(value)}</t></is></c>'
     if isinstance(value, bool):
         return f'<c {ref} t="b"><v>{int(value)}</v></c>'
     if isinstance(value, int):
@@ -278,10 +311,12 @@ class Book:
             for name, data in self._parts():
                 info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))  # the same bytes every time
                 info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, data.encode("utf-8"), compresslevel=compresslevel)
+                with zf.open(info, "w") as part:
+                    for chunk in [data] if isinstance(data, str) else data:
+                        part.write(chunk.encode("utf-8"))
         return out.getvalue()
 
-    def _parts(self) -> list[tuple[str, str]]:
+    def _parts(self) -> list[tuple[str, str | Iterator[str]]]:
         sheet_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"
         office = "application/vnd.openxmlformats-officedocument"
         overrides = [
@@ -308,7 +343,7 @@ class Book:
         if self.properties:
             rels.append((f"{REL}/custom-properties", "docProps/custom.xml"))
         sheet_rels = [(f"{REL}/worksheet", f"worksheets/sheet{i}.xml") for i in range(1, len(self.sheets) + 1)]
-        parts = [
+        parts: list[tuple[str, str | Iterator[str]]] = [
             ("[Content_Types].xml", types),
             ("_rels/.rels", _relationships(rels)),
             ("docProps/app.xml", self._app()),
@@ -316,8 +351,8 @@ class Book:
             ("xl/workbook.xml", self._workbook()),
             ("xl/_rels/workbook.xml.rels", _relationships([*sheet_rels, (f"{REL}/styles", "styles.xml")])),
         ]
-        parts += [(f"xl/worksheets/sheet{i}.xml", s.xml()) for i, s in enumerate(self.sheets, start=1)]
-        parts.append(("xl/styles.xml", self.styles.xml()))  # after the sheets: they may register styles
+        parts += [(f"xl/worksheets/sheet{i}.xml", s.chunks()) for i, s in enumerate(self.sheets, start=1)]
+        parts.append(("xl/styles.xml", self.styles.xml()))  # every style is registered as its rows are added
         if self.properties:
             parts.append(("docProps/custom.xml", self._custom()))
         return parts
