@@ -130,14 +130,10 @@ class Styles:
                 parts.append(' applyNumberFormat="1"')
             if style.bold:
                 parts.append(' applyFont="1"')
-            align = "".join(
-                f' {name}="{value}"'
-                for name, value in (
-                    ("horizontal", style.horizontal),
-                    ("vertical", style.vertical),
-                    ("wrapText", "1" if style.wrap else None),
-                )
-                if value
+            align = _attributes(
+                ("horizontal", style.horizontal or None),
+                ("vertical", style.vertical or None),
+                ("wrapText", "1" if style.wrap else None),
             )
             parts.append(f' applyAlignment="1"><alignment{align}/></xf>' if align else "/>")
             xfs.append("".join(parts))
@@ -234,20 +230,21 @@ class Sheet:
         if self.auto_filter:
             parts.append(f'<autoFilter ref="{self.auto_filter}"/>')
         parts.append('<pageMargins left="0.75" right="0.75" top="1" bottom="1" header="0.5" footer="0.5"/>')
-        setup = "".join(
-            f' {name}="{value}"'
-            for name, value in (
-                ("paperSize", self.paper_size),
-                ("fitToWidth", self.fit_width),
-                ("fitToHeight", self.fit_height),
-                ("orientation", "landscape" if self.landscape else None),
-            )
-            if value is not None
+        setup = _attributes(
+            ("paperSize", self.paper_size),
+            ("fitToWidth", self.fit_width),
+            ("fitToHeight", self.fit_height),
+            ("orientation", "landscape" if self.landscape else None),
         )
         if setup:
             parts.append(f"<pageSetup{setup}/>")
         parts.append("</worksheet>")
         yield "".join(parts)
+
+
+def _attributes(*pairs: tuple[str, object]) -> str:
+    """' name="value"' for each pair whose value is not None."""
+    return "".join(f' {name}="{value}"' for name, value in pairs if value is not None)
 
 
 def _pane(freeze: str | None) -> str:
