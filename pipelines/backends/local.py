@@ -478,7 +478,10 @@ class LocalControlStore:
         pending = self._pending(book) if pending is None else pending
         try:
             self._fold(book, pending)
-            data = book.to_bytes()
+            try:
+                data = book.to_bytes()
+            except ValueError as exc:  # a value or tab name no workbook holds (xlsx_writer names the cell)
+                raise BackendError(f"{self.path}: cannot write the control workbook: {exc}") from None
             if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
                 current = self.path.read_bytes()
                 if current and current != data:

@@ -18,7 +18,7 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -35,7 +35,8 @@ APPLICATION = "contest"  # docProps/app.xml: who wrote the file (Excel and Libre
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
-DEFAULT_FORMATS = {datetime: "yyyy-mm-dd h:mm:ss", date: "yyyy-mm-dd", time: "h:mm:ss"}  # openpyxl's
+DEFAULT_FORMATS = ((datetime, "yyyy-mm-dd h:mm:ss"), (date, "yyyy-mm-dd"), (time, "h:mm:ss"), (timedelta, "[h]:mm:ss"))
+# (openpyxl's own, so that it reads them back as the same type)
 
 
 class Formula(str):
@@ -190,8 +191,12 @@ class Sheet:
                     )
                     continue
             elif value is not None:
-                if not s and isinstance(value, datetime | date | time):  # a date needs a date format to read as one
-                    s = self.styles.index(Style(number_format=DEFAULT_FORMATS[type(value)]))
+                if not s and isinstance(
+                    value, datetime | date | time | timedelta
+                ):  # a date needs a date format to read as one
+                    s = self.styles.index(
+                        Style(number_format=next(f for t, f in DEFAULT_FORMATS if isinstance(value, t)))
+                    )
                 cells.append(_cell(f'r="{col}{r}" s="{s}"' if s else f'r="{col}{r}"', value, f"{col}{r}", self.name))
                 continue
             if s:  # an empty cell that keeps its style (a person typing into it sees it)
@@ -278,7 +283,7 @@ def _cell(ref: str, value: Any, where: str, sheet: str) -> str:
         if math.isfinite(value):
             return f"<c {ref}><v>{value!r}</v></c>"
         return _cell(ref, str(value), where, sheet)  # a spreadsheet has no infinity: kept as its text
-    if isinstance(value, datetime | date | time):
+    if isinstance(value, datetime | date | time | timedelta):
         if getattr(value, "tzinfo", None) is not None:
             raise ValueError(f"{sheet}!{where}: a time with a UTC offset cannot be a date cell ({value})")
         return f"<c {ref}><v>{to_excel(value)!r}</v></c>"

@@ -136,3 +136,14 @@ def test_a_workbook_openpyxl_wrote_is_read_and_rewritten(tmp_path: Path):
     assert fresh.read_table("A") == [{"n": 1, "when": "2027-02-19T18:05:00+05:00"}]
     assert fresh.read_table("B") == [{"x": "y"}]
     assert load_workbook(tmp_path / "control.xlsx").sheetnames == ["A", "B"]
+
+
+def test_a_value_no_workbook_holds_is_refused_naming_the_cell_and_nothing_is_written(tmp_path: Path):
+    store = LocalControlStore(tmp_path)
+    store.write_tables({"A": (["n"], [[1]])})
+    before = (tmp_path / "control.xlsx").read_bytes()
+    with pytest.raises(
+        BackendError, match=r"control.xlsx: cannot write the control workbook: A!B2: cannot write a set"
+    ):
+        store.write_tables({"A": (["n", "m"], [[2, {"x"}]])})
+    assert (tmp_path / "control.xlsx").read_bytes() == before and store.read_table("A") == [{"n": 1}]

@@ -7,7 +7,7 @@ import csv
 import io
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -44,7 +44,7 @@ def test_awkward_text_numbers_and_dates_read_back_with_their_types():
         sheet.add_row([text])
     moment = datetime(2027, 2, 19, 18, 5, 12)
     sheet.add_row([0, -1.5, 12345678901234567, True, False, None, moment, date(2027, 1, 2), float("inf")])
-    sheet.add_row([Formula("SUM(A12:B12)"), "after a formula"])
+    sheet.add_row([Formula("SUM(A12:B12)"), "after a formula", timedelta(hours=36, minutes=30), time(9, 15)])
     ws = _read(book.to_bytes()).worksheets[0]
     texts = [ws.cell(r, 1) for r in range(1, len(AWKWARD) + 1)]
     expected = [t.replace("\x07", "").replace("\x00", "") for t in AWKWARD]
@@ -58,6 +58,8 @@ def test_awkward_text_numbers_and_dates_read_back_with_their_types():
     formula = ws.cell(len(AWKWARD) + 2, 1)
     assert formula.data_type == "f" and formula.value == "=SUM(A12:B12)"
     assert ws.cell(len(AWKWARD) + 2, 2).value == "after a formula"
+    assert ws.cell(len(AWKWARD) + 2, 3).value == timedelta(hours=36, minutes=30)  # a duration, as openpyxl wrote it
+    assert ws.cell(len(AWKWARD) + 2, 4).value == time(9, 15)
 
 
 def test_styles_widths_heights_panes_filter_print_setup_and_properties():
