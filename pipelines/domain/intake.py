@@ -9,6 +9,7 @@ language, previous_winner, superseded, disqualified, error.
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -308,17 +309,21 @@ def invalid_languages(*, languages: Sequence[str]) -> list[Reason]:
 
 
 # --- previous winners and duplicates -------------------------------------------------------------
+@functools.lru_cache(maxsize=1 << 16)  # pure; every previous winner's link is asked again for each response
 def _link_identity(link: str) -> str:
     """The normalised link when it is a valid URL that names a page (a site's home page names no DER)."""
     if not str(link or "").strip() or url_problem(str(link)):
         return ""
     url = normalise_url(link)
-    return url if urlsplit(url).path.strip("/") or urlsplit(url).query else ""
+    parts = urlsplit(url)
+    return url if parts.path.strip("/") or parts.query else ""
 
 
 def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) -> list[Reason]:
     """9.9: a DER whose authors already won or placed with it is not accepted again."""
     link = _link_identity(response.link)
+    # a common author shares a word of the name (`same_person`): without one, no title is compared
+    words = frozenset().union(*(normalise_person(a.name) for a in response.authors))
     out = []
     for w in winners:
         edition = f"the {w.year} winner" if w.year else "a previous winner"
@@ -331,7 +336,8 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
                 )
             )
             continue
-        if similar_above(response.title, w.title, SAME_TITLE) >= SAME_TITLE:
+        shares_a_word = any(not words.isdisjoint(normalise_person(name)) for name in w.authors)
+        if shares_a_word and similar_above(response.title, w.title, SAME_TITLE) >= SAME_TITLE:
             common = next((a.name for a in response.authors for name in w.authors if same_person(a.name, name)), None)
             if common:
                 out.append(

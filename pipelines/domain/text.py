@@ -180,13 +180,26 @@ def normalise_url(url: str) -> str:
     host = parts.hostname.lower().removeprefix("www.")
     if port and port not in (80, 443):
         host = f"{host}:{port}"
-    query = [
-        (k, v)
-        for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not k.lower().startswith("utm_") and k.lower() not in _TRACKING_PARAMS
-    ]
     path = parts.path.rstrip("/")
-    return f"https://{host}{path}" + (f"?{urlencode(query)}" if query else "")
+    query = _kept_query(parts.query)
+    return f"https://{host}{path}" + (f"?{query}" if query else "")
+
+
+# key=value pairs that parse_qsl + urlencode give back unchanged (nothing to unquote or quote)
+_PLAIN_QUERY = re.compile(r"[\w.~-]+=[\w.~-]*(?:&[\w.~-]+=[\w.~-]*)*", re.ASCII)
+
+
+def _tracked(key: str) -> bool:
+    key = key.lower()
+    return key.startswith("utm_") or key in _TRACKING_PARAMS
+
+
+def _kept_query(query: str) -> str:
+    """The query without tracking parameters, re-encoded; a plain one ("id=301&lang=kk", most
+    links) is only split, which gives the same text as parsing and encoding it."""
+    if _PLAIN_QUERY.fullmatch(query):
+        return "&".join(pair for pair in query.split("&") if not _tracked(pair.partition("=")[0]))
+    return urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _tracked(k)])
 
 
 @functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units

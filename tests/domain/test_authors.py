@@ -103,3 +103,14 @@ def test_sharing_only_a_surname_is_not_authorship():
 )
 def test_name_matching_is_symmetric(a, b, same):
     assert same_person(a, b) is same and same_person(b, a) is same
+
+
+def test_a_parsed_answer_is_a_list_of_its_own_each_time():
+    """parse_authors remembers the answers it parsed (an intake reads each twice): the caller's list
+    is its own to change."""
+    text = "Иванов Иван, доцент, ivanov@atu.edu.kz; Петрова Анна"
+    first = parse_authors(text)
+    first.append(Author("Кто-то Ещё"))
+    assert [a.name for a in parse_authors(text)] == ["Иванов Иван", "Петрова Анна"]
+    assert parse_authors(text) is not parse_authors(text)
+    assert parse_authors("") == [] and parse_authors(None) == []  # type: ignore[arg-type]

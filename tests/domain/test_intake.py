@@ -247,6 +247,27 @@ def test_previous_winner(config, make_response):
     assert previous_winner(response=other_authors, winners=winners) == []
 
 
+def test_a_previous_winner_is_found_with_its_author_written_shorter(config, make_response):
+    """The title is compared only when a name shares a word with a winner's author (every same
+    person does): an author written with initials or without the patronymic is still found."""
+    from pipelines.domain.text import normalise_person, same_person
+
+    winners = config.intake_rules().previous_winners
+    winner = next(w for w in winners if w.authors)
+    surname, *given = winner.authors[0].split()
+    short = f"{surname} {given[0][0]}." if given else surname
+    response = make_response(title=winner.title + ".", link="https://x.kz/course/99", authors=[Author(short)])
+    assert rules(previous_winner(response=response, winners=winners)) == ["previous_winner"]
+    pairs = [
+        ("Иванов И.И.", "Иванов Иван Иванович"),
+        ("Ахметова Г.Б.", "Ахметова Гульнара"),
+        ("Ivanov Ivan", "Иванов Иван"),
+        ("Серіков Арман", "Serikov Arman"),
+    ]
+    for a, b in pairs:
+        assert same_person(a, b) and not normalise_person(a).isdisjoint(normalise_person(b))
+
+
 # --- duplicates and ids ------------------------------------------------------------------------
 def test_der_identity(make_response):
     ids = der_identity(make_response())

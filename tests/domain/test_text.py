@@ -119,3 +119,27 @@ def test_same_person(a, b, same):
 def test_same_person_gives_the_same_answer_in_both_orders(a, b, same):
     assert same_person(a, b) is same
     assert same_person(b, a) is same
+
+
+def test_a_plain_query_is_kept_as_parsing_and_encoding_it_would_keep_it():
+    """normalise_url only splits a plain query (most links): the same text as parse_qsl + urlencode."""
+    import random
+    from urllib.parse import parse_qsl, urlencode
+
+    from pipelines.domain.text import _PLAIN_QUERY, _kept_query, _tracked
+
+    rng = random.Random(2027)
+    plain = 0
+    for _ in range(20_000):
+        alphabet = rng.choice(["aZ09_.-~=&", "aZ09_.-~=&%+;/?: Жé"])
+        query = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 16)))
+        if rng.random() < 0.3:
+            query = rng.choice(["utm_source=x&", "UTM_x=&", "fbclid=1&", "usp=sharing&", "id=7&"]) + query
+        plain += bool(_PLAIN_QUERY.fullmatch(query))
+        expected = urlencode([(k, v) for k, v in parse_qsl(query, keep_blank_values=True) if not _tracked(k)])
+        assert _kept_query(query) == expected, query
+    assert plain > 1000  # the short cut was taken often enough to be tested
+    assert normalise_url("https://skills.atu.kz/course/view.php?id=301&utm_source=mail") == (
+        "https://skills.atu.kz/course/view.php?id=301"
+    )
+    assert normalise_url("https://x.kz/a?q=a+b&fbclid=9") == "https://x.kz/a?q=a+b"
