@@ -423,7 +423,7 @@ class Config(_Strict):
             if not path.is_file():
                 raise ConfigError(i18n.text("cfg_winners_missing", lang, path=path), lang)
             try:
-                data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+                data = _safe_load(path.read_text(encoding="utf-8")) or {}
             except yaml.YAMLError:
                 raise ConfigError(i18n.text("cfg_winners_yaml", lang, path=path), lang) from None
             rows = data.get("previous_winners") if isinstance(data, dict) else None
@@ -637,12 +637,25 @@ def _refuse_dates_without_time(path: Path, data: dict[str, Any], lang: str | Non
             raise ConfigError(f"{path}: calendar.{key}: {said}", lang)
 
 
+def _safe_load(text: str) -> Any:
+    """yaml.safe_load through libyaml where installed (the same data, several times faster: a cron
+    tick loads the contest's config each time); a text it refuses is parsed again by the pure-Python
+    parser, whose error marks (line, column, where a quote began) the messages name."""
+    loader = getattr(yaml, "CSafeLoader", None)
+    if loader is not None:
+        try:
+            return yaml.load(text, Loader=loader)
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def load_config(path: str | Path, environ: dict[str, str] | None = None) -> Config:
     path = Path(path)
     if not path.exists():
         raise ConfigError(f"{i18n.both('config_missing')}: {path}")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        data = _safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = " " + i18n.both("cfg_yaml_at", line=mark.line + 1, column=mark.column + 1) if mark else ""
