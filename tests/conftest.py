@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from editions import CLEAN_ENV, built_once, copy_edition, run_demo_cli
+from editions import CLEAN_ENV, built_once, copy_edition, load_fake, run_demo_cli, save_fake
 
 from pipelines.cli import cli
 
@@ -68,6 +69,71 @@ def finished_demo(tmp_path_factory) -> FinishedDemo:
         built_in=folder / "demo",
         output=(folder / "output.txt").read_text(encoding="utf-8"),
         renders=Counter(json.loads((folder / "renders.json").read_text(encoding="utf-8"))),
+    )
+
+
+@dataclass(frozen=True)
+class GoogleEdition:
+    """A private copy of the finished demo on fake Google: its folder's contest.yaml, its fake, and a
+    workspace factory over that fake (each call a new workspace, as each cron run opens one)."""
+
+    config_path: Path
+    fake: object  # google_fake.FakeGoogle
+    factory: Callable
+
+
+@dataclass(frozen=True)
+class FinishedGoogleDemo:
+    """The demo run to the end on fake Google (`run_demo` with google_fake.demo's workspace factory,
+    as `contest demo --backend google-fake` does), once per test run. The fake is saved whole after the
+    last tick; each test restores its own copy, so tests that change it never see each other."""
+
+    built_in: Path  # the folder the demo ran in; shared: never changed
+    lines: list[str]  # what the demo printed
+    operations: dict  # the demo workspace's requests per operation (stats["operations"])
+    fake_file: Path
+
+    def restore(self, target: Path) -> GoogleEdition:
+        from google_fake.demo import DEMO_SENDER, fake_workspace, google_config
+
+        config_path = copy_edition(self.built_in, target)
+        fake = load_fake(self.fake_file)
+        (drive,), (form,) = fake.drives, fake.forms
+
+        def factory(config):  # google_fake.demo's factory once its fake is set up
+            workspace = fake_workspace(
+                google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
+            )
+            workspace.stats["fake"] = fake
+            return workspace
+
+        return GoogleEdition(config_path, fake, factory)
+
+
+@pytest.fixture(scope="session")
+def finished_google_demo(tmp_path_factory) -> FinishedGoogleDemo:
+    def build(folder: Path) -> None:
+        from google_fake.demo import demo_workspace_factory
+        from pipelines.demo import run_demo, write_edition
+
+        made = {}
+        inner = demo_workspace_factory(write_edition(folder / "demo", seed=2027))
+
+        def factory(config):
+            made["ws"] = inner(config)
+            return made["ws"]
+
+        lines = list(run_demo(folder / "demo", backend="google-fake", workspace_factory=factory))
+        (folder / "lines.json").write_text(json.dumps(lines), encoding="utf-8")
+        (folder / "operations.json").write_text(json.dumps(made["ws"].stats["operations"]), encoding="utf-8")
+        save_fake(made["ws"].stats["fake"], folder / "fake.pickle")
+
+    folder = built_once(tmp_path_factory, "finished-google-demo", build)
+    return FinishedGoogleDemo(
+        built_in=folder / "demo",
+        lines=json.loads((folder / "lines.json").read_text(encoding="utf-8")),
+        operations=json.loads((folder / "operations.json").read_text(encoding="utf-8")),
+        fake_file=folder / "fake.pickle",
     )
 
 

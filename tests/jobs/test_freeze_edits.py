@@ -23,7 +23,7 @@ from google_fake.demo import demo_workspace_factory
 from pipelines import rating_sheet
 from pipelines.backends import open_workspace
 from pipelines.config import load_config
-from pipelines.demo import run_demo, simulate_experts, write_edition
+from pipelines.demo import simulate_experts, write_edition
 from pipelines.domain.state import StageState
 from pipelines.jobs.audit import audit
 from pipelines.jobs.common import Run
@@ -171,13 +171,16 @@ def test_a_score_changed_after_the_freeze_is_shown_everywhere_and_never_used(tmp
 
 
 @pytest.mark.parametrize("backend", ["local", "google"])
-def test_an_edit_after_the_edition_closed_is_noticed_by_tick_and_audit(tmp_path, backend, finished_demo):
-    root = tmp_path / "edition"
-    factory = demo_workspace_factory(root / "contest.yaml") if backend == "google" else None
+def test_an_edit_after_the_edition_closed_is_noticed_by_tick_and_audit(
+    tmp_path, backend, finished_demo, finished_google_demo
+):
+    # the whole edition, its ties decided, built once per test run on each backend (tests/conftest.py)
+    factory = None
     if backend == "google":
-        list(run_demo(root, quiet=True, workspace_factory=factory))  # the whole edition, its tie decided
-    else:  # the same finished edition, built once per test run
-        root = finished_demo.copy(root).parent
+        google = finished_google_demo.restore(tmp_path / "edition")
+        root, factory = google.config_path.parent, google.factory
+    else:
+        root = finished_demo.copy(tmp_path / "edition").parent
     edition = Edition(root, backend, factory)
     end = edition.config.calendar.stage3_close + timedelta(days=1)
     run = edition.run(end + timedelta(days=1))
