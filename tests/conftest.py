@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from editions import CLEAN_ENV, built_once, copy_edition, load_fake, run_demo_cli, save_fake
+from editions import CLEAN_ENV, built_once, copy_edition, demo_factory_over, load_fake, run_demo_cli, save_fake
 
 from pipelines.cli import cli
 
@@ -32,15 +32,66 @@ def pytest_configure(config):
         "needs_libreoffice: converts a document to PDF on the local workspace "
         "(skipped when soffice/libreoffice is not on PATH)",
     )
+    # the modules go to the workers longest first (pytest_collection_modifyitems below), not by xdist's
+    # number of tests: a module of three tests that builds a whole edition must not start last
+    if config.getoption("dist", "no") == "loadscope":
+        config.option.loadscopereorder = False
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) reads the figures once
+        cache = getattr(config, "cache", None)
+        config.stash[_SECONDS] = cache.get(MODULE_SECONDS, {}) if cache is not None else {}
 
 
 def pytest_collection_modifyitems(config, items):
+    _longest_modules_first(config, items)
     if LIBREOFFICE_INSTALLED:
         return
     skip = pytest.mark.skip(reason=NO_LIBREOFFICE)
     for item in items:
         if item.get_closest_marker("needs_libreoffice"):
             item.add_marker(skip)
+
+
+# --- the order of modules, so that the two workers of `make test` end together ---------------------
+# Each module's seconds in the last run are kept in pytest's cache (.pytest_cache); the next run hands
+# the modules to the xdist workers longest first (loadscope keeps a module on one worker), so a long
+# module never starts when the other worker is nearly done. A module not measured yet goes first.
+MODULE_SECONDS = "contest/module-seconds"
+_SECONDS = pytest.StashKey[dict]()
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def _longest_modules_first(config, items) -> None:
+    worker = getattr(config, "workerinput", None)
+    seconds = worker.get(MODULE_SECONDS, {}) if worker is not None else config.stash.get(_SECONDS, {})
+    if not seconds:
+        return  # nothing measured yet: the order of collection
+    unknown = max(seconds.values()) + 1.0
+    items.sort(key=lambda item: -seconds.get(_module(item.nodeid), unknown))  # stable: a module's own order kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist: every worker sorts its collection by the figures the controller read, so that all
+    workers collect the same order even if the cache changes meanwhile."""
+    node.workerinput[MODULE_SECONDS] = node.config.stash.get(_SECONDS, {})
+
+
+_measured: Counter = Counter()
+
+
+def pytest_runtest_logreport(report) -> None:
+    _measured[_module(report.nodeid)] += report.duration
+
+
+def pytest_sessionfinish(session) -> None:
+    cache = getattr(session.config, "cache", None)
+    if cache is None or not _measured or hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller got every report and keeps the figures
+    seconds = {**cache.get(MODULE_SECONDS, {}), **{m: round(s, 2) for m, s in _measured.items()}}
+    cache.set(MODULE_SECONDS, seconds)
 
 
 # --- whole editions built once per run (tests/editions.py) -----------------------------------------
@@ -94,20 +145,8 @@ class FinishedGoogleDemo:
     fake_file: Path
 
     def restore(self, target: Path) -> GoogleEdition:
-        from google_fake.demo import DEMO_SENDER, fake_workspace, google_config
-
-        config_path = copy_edition(self.built_in, target)
         fake = load_fake(self.fake_file)
-        (drive,), (form,) = fake.drives, fake.forms
-
-        def factory(config):  # google_fake.demo's factory once its fake is set up
-            workspace = fake_workspace(
-                google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
-            )
-            workspace.stats["fake"] = fake
-            return workspace
-
-        return GoogleEdition(config_path, fake, factory)
+        return GoogleEdition(copy_edition(self.built_in, target), fake, demo_factory_over(fake))
 
 
 @pytest.fixture(scope="session")

@@ -87,6 +87,23 @@ def load_fake(path: Path):
         return _FakeUnpickler(data).load()
 
 
+def demo_factory_over(fake) -> Callable:
+    """What google_fake.demo's workspace factory gives once its fake is set up (the demo's shared drive,
+    its form, Gmail on), over `fake` (one restored by load_fake): each call a new workspace."""
+    from google_fake.demo import DEMO_SENDER, fake_workspace, google_config
+
+    (drive,), (form,) = fake.drives, fake.forms
+
+    def factory(config):
+        workspace = fake_workspace(
+            google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
+        )
+        workspace.stats["fake"] = fake
+        return workspace
+
+    return factory
+
+
 def copy_edition(source: Path, target: Path) -> Path:
     """A private copy of an edition folder (its contest.yaml, responses and workspace) for a test
     that changes it; returns the copy's contest.yaml."""

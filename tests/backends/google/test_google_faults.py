@@ -63,11 +63,12 @@ FAULTED = (["faults 10%"] if os.environ.get("CONTEST_LONG_PROFILE") else []) + [
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, finished_google_demo):
     root = tmp_path_factory.mktemp("faults")
-    made = {"clean": _clean(root, finished_google_demo)}
+    made = {}
     if "faults 10%" in FAULTED:
         made["faults 10%"] = _edition(root, "f10", faults=(0.10, 1))
     made["faults 20% + search lag 30 s"] = _edition(root, "f20", faults=(0.20, 2), search_lag=30.0)
-    return made
+    # last: meanwhile the other xdist worker may be building the clean run for test_google_demo
+    return {"clean": _clean(root, finished_google_demo), **made}
 
 
 def _files(fake):
