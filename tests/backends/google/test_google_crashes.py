@@ -10,12 +10,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from editions import built_once, copy_edition, demo_factory_over, load_fake, save_fake
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake.demo import demo_workspace_factory
 from google_fake.server import SimulatedCrash
 from pipelines.config import load_config
-from pipelines.demo import write_edition
 from pipelines.jobs.common import Run
 from pipelines.jobs.tick import LEASE_SECONDS, tick
 
@@ -23,24 +21,9 @@ from pipelines.jobs.tick import LEASE_SECONDS, tick
 POINTS = [1, 2, 5, 10, 20, 40, 60, 90, 120, 160, 200, 250] if os.environ.get("CONTEST_LONG_PROFILE") else [1, 10, 60]
 
 
-@pytest.fixture(scope="session")
-def intake_build(tmp_path_factory):
-    """The demo edition on the fake after a tick in intake's first week, built once per test run (the
-    fake saved whole, tests/editions.py); each edition below goes on from its own copy."""
-
-    def build(folder):
-        path = write_edition(folder / "edition", seed=2027)
-        config = load_config(path)
-        factory = demo_workspace_factory(path)
-        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_open + timedelta(days=7)))
-        save_fake(factory(config).stats["fake"], folder / "fake.pickle")
-
-    return built_once(tmp_path_factory, "google-intake-week", build)
-
-
-def _edition(intake_build, root, crash: tuple[int, bool] | None):
-    config = load_config(copy_edition(intake_build / "edition", root / "edition"))
-    fake = load_fake(intake_build / "fake.pickle")
+def _edition(google_intake_week, root, crash: tuple[int, bool] | None):
+    config = load_config(copy_edition(google_intake_week / "edition", root / "edition"))
+    fake = load_fake(google_intake_week / "fake.pickle")
     factory = demo_factory_over(fake)
     cal = config.calendar
     fake.sleep(300)  # cron's next tick, minutes later: a new process starts with an empty rate limiter
@@ -67,16 +50,16 @@ def _edition(intake_build, root, crash: tuple[int, bool] | None):
 
 
 @pytest.fixture(scope="module")
-def clean(intake_build, tmp_path_factory):
-    return _edition(intake_build, tmp_path_factory.mktemp("clean"), None)
+def clean(google_intake_week, tmp_path_factory):
+    return _edition(google_intake_week, tmp_path_factory.mktemp("clean"), None)
 
 
 @pytest.mark.parametrize("after_apply", [False, True], ids=["before", "after-apply"])
 @pytest.mark.parametrize("point", POINTS)
 def test_a_crash_at_any_request_of_the_opening_is_finished_by_the_next_tick(
-    tmp_path, intake_build, clean, point, after_apply
+    tmp_path, google_intake_week, clean, point, after_apply
 ):
-    got = _edition(intake_build, tmp_path, (point, after_apply))
+    got = _edition(google_intake_week, tmp_path, (point, after_apply))
     assert got["crashed"]
     assert got["stage"] == clean["stage"] and got["sheets"] == clean["sheets"]
     assert max(got["told"].values()) == 1 and len(got["told"]) == len(clean["told"])

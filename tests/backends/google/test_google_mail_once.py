@@ -9,33 +9,26 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake.demo import DEMO_SENDER, demo_workspace_factory
+from google_fake.demo import DEMO_SENDER
 from google_fake.server import SimulatedCrash
 from pipelines.config import load_config
-from pipelines.demo import write_edition
 from pipelines.jobs.common import Run
 from pipelines.jobs.remind import remind
-from pipelines.jobs.tick import tick
 from pipelines.mail import message_id
 
 
-def _opened(root):
-    path = write_edition(root, seed=2027)
-    config = load_config(path, environ={})
-    factory = demo_workspace_factory(path)
-    cal = config.calendar
-    tick(Run(config=config, workspace=factory(config), now=cal.intake_open + timedelta(days=7)))
-    factory(config).stats["fake"].sleep(300)  # cron's next tick: a new process, the quotas refilled
-    tick(Run(config=config, workspace=factory(config), now=cal.intake_close + timedelta(minutes=5)))
-    fake = factory(config).stats["fake"]
-    fake.sleep(300)
-    return config, factory, fake
+def _opened(google_opened, root):
+    """A private copy of the demo edition on the fake just after stage 1 opened (conftest.py)."""
+    config = load_config(copy_edition(google_opened / "edition", root), environ={})
+    fake = load_fake(google_opened / "fake.pickle")
+    return config, demo_factory_over(fake), fake
 
 
 @pytest.mark.parametrize("after_apply", [True, False], ids=["crash-after-send-applied", "crash-before-send"])
-def test_a_reminder_interrupted_by_a_crash_goes_out_exactly_once(tmp_path, after_apply):
-    config, factory, fake = _opened(tmp_path / "edition")
+def test_a_reminder_interrupted_by_a_crash_goes_out_exactly_once(tmp_path, google_opened, after_apply):
+    config, factory, fake = _opened(google_opened, tmp_path / "edition")
     day = config.calendar.stage_close(1) - timedelta(days=1)
     mailed = len(fake.sent_mail)
     fake.crash_at(2, after_apply=after_apply, method="gmail.users.messages.send")  # the second reminder
@@ -64,11 +57,11 @@ def test_a_reminder_interrupted_by_a_crash_goes_out_exactly_once(tmp_path, after
     assert outcomes.count("sent") == len(experts)
 
 
-def test_the_message_id_is_derived_from_the_key_and_found_by_the_fakes_search(tmp_path):
+def test_the_message_id_is_derived_from_the_key_and_found_by_the_fakes_search(tmp_path, google_opened):
     assert message_id("remind/x", "cdb@atu.edu.kz") == message_id("remind/x", "cdb@atu.edu.kz")
     assert message_id("remind/x", "cdb@atu.edu.kz") != message_id("remind/y", "cdb@atu.edu.kz")
     assert message_id("remind/x", "cdb@atu.edu.kz").endswith("@atu.edu.kz>")
-    config, factory, fake = _opened(tmp_path / "edition")
+    config, factory, fake = _opened(google_opened, tmp_path / "edition")
     mailer = factory(config).mailer
     assert mailer.delivered("notify/DER-1") is False
     assert mailer.notify("a.author@atu.edu.kz", "Нәтиже", "Құрметті автор", key="notify/DER-1")
