@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from editions import CLEAN_ENV, built_once, copy_edition, demo_factory_over, load_fake, run_demo_cli, save_fake
 
 from pipelines.cli import cli
+from pipelines.config import load_config
 
 LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); the PDF path is not tested"
@@ -176,6 +177,47 @@ def finished_google_demo(tmp_path_factory) -> FinishedGoogleDemo:
     )
 
 
+# --- the demo edition on the fake early in its calendar, built once per test run (tests/editions.py):
+# each folder holds edition/ and fake.pickle (the fake saved whole); restore a copy with load_fake.
+@pytest.fixture(scope="session")
+def google_intake_week(tmp_path_factory) -> Path:
+    """After the tick of intake's first week (google_fake.demo's workspace factory, quotas enforced)."""
+
+    def build(folder: Path) -> None:
+        from google_fake.demo import demo_workspace_factory
+        from pipelines.demo import write_edition
+        from pipelines.jobs.common import Run
+        from pipelines.jobs.tick import tick
+
+        path = write_edition(folder / "edition", seed=2027)
+        config = load_config(path, environ={})
+        factory = demo_workspace_factory(path)
+        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_open + timedelta(days=7)))
+        save_fake(factory(config).stats["fake"], folder / "fake.pickle")
+
+    return built_once(tmp_path_factory, "google-intake-week", build)
+
+
+@pytest.fixture(scope="session")
+def google_opened(google_intake_week, tmp_path_factory) -> Path:
+    """google_intake_week moved on: cron's next tick minutes later opens stage 1 at intake close + 5
+    minutes (applicants told, sheets shared), and five more minutes pass."""
+
+    def build(folder: Path) -> None:
+        from pipelines.jobs.common import Run
+        from pipelines.jobs.tick import tick
+
+        config = load_config(copy_edition(google_intake_week / "edition", folder / "edition"), environ={})
+        fake = load_fake(google_intake_week / "fake.pickle")
+        factory = demo_factory_over(fake)
+        fake.sleep(300)  # cron's next tick: a new process, the quotas refilled
+        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_close + timedelta(minutes=5)))
+        fake.sleep(300)
+        save_fake(fake, folder / "fake.pickle")
+
+    return built_once(tmp_path_factory, "google-opened", build)
+
+
 @pytest.fixture(scope="session")
 def opened_build(tmp_path_factory) -> Path:
     """The demo edition (seed 2027) after `contest tick` at intake close + 5 minutes: intake closed,
@@ -183,7 +225,6 @@ def opened_build(tmp_path_factory) -> Path:
     printed); shared by every test of the run: copy edition/ (copy_edition) before using it."""
 
     def build(folder: Path) -> None:
-        from pipelines.config import load_config
         from pipelines.demo import write_edition
 
         config_path = write_edition(folder / "edition", 2027)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from editions import built_once, copy_edition, demo_factory_over, load_fake, save_fake
 
 from google_fake import FakeGoogle
 from google_fake.demo import fake_workspace, google_config
@@ -19,47 +17,6 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "conte
 CDB = "cdb.secretary@atu.edu.kz"
 EXPERT = "e.zhumabayev@atu.edu.kz"
 DEADLINE = "05.03.2027 18:00"
-
-
-# --- the demo edition on the fake early in its calendar, built once per test run (tests/editions.py):
-# each folder holds edition/ and fake.pickle (the fake saved whole); restore a copy with load_fake.
-@pytest.fixture(scope="session")
-def google_intake_week(tmp_path_factory) -> Path:
-    """After the tick of intake's first week (google_fake.demo's workspace factory, quotas enforced)."""
-
-    def build(folder: Path) -> None:
-        from google_fake.demo import demo_workspace_factory
-        from pipelines.demo import write_edition
-        from pipelines.jobs.common import Run
-        from pipelines.jobs.tick import tick
-
-        path = write_edition(folder / "edition", seed=2027)
-        config = load_config(path, environ={})
-        factory = demo_workspace_factory(path)
-        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_open + timedelta(days=7)))
-        save_fake(factory(config).stats["fake"], folder / "fake.pickle")
-
-    return built_once(tmp_path_factory, "google-intake-week", build)
-
-
-@pytest.fixture(scope="session")
-def google_opened(google_intake_week, tmp_path_factory) -> Path:
-    """google_intake_week moved on: cron's next tick minutes later opens stage 1 at intake close + 5
-    minutes (applicants told, sheets shared), and five more minutes pass."""
-
-    def build(folder: Path) -> None:
-        from pipelines.jobs.common import Run
-        from pipelines.jobs.tick import tick
-
-        config = load_config(copy_edition(google_intake_week / "edition", folder / "edition"), environ={})
-        fake = load_fake(google_intake_week / "fake.pickle")
-        factory = demo_factory_over(fake)
-        fake.sleep(300)  # cron's next tick: a new process, the quotas refilled
-        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_close + timedelta(minutes=5)))
-        fake.sleep(300)
-        save_fake(fake, folder / "fake.pickle")
-
-    return built_once(tmp_path_factory, "google-opened", build)
 
 
 @pytest.fixture(scope="session")
