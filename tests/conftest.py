@@ -11,15 +11,17 @@ from __future__ import annotations
 import json
 import shutil
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from editions import CLEAN_ENV, built_once, copy_edition, run_demo_cli
+from editions import CLEAN_ENV, built_once, copy_edition, demo_factory_over, load_fake, run_demo_cli, save_fake
 
 from pipelines.cli import cli
+from pipelines.config import load_config
 
 LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
 NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); the PDF path is not tested"
@@ -31,15 +33,66 @@ def pytest_configure(config):
         "needs_libreoffice: converts a document to PDF on the local workspace "
         "(skipped when soffice/libreoffice is not on PATH)",
     )
+    # the modules go to the workers longest first (pytest_collection_modifyitems below), not by xdist's
+    # number of tests: a module of three tests that builds a whole edition must not start last
+    if config.getoption("dist", "no") == "loadscope":
+        config.option.loadscopereorder = False
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) reads the figures once
+        cache = getattr(config, "cache", None)
+        config.stash[_SECONDS] = cache.get(MODULE_SECONDS, {}) if cache is not None else {}
 
 
 def pytest_collection_modifyitems(config, items):
+    _longest_modules_first(config, items)
     if LIBREOFFICE_INSTALLED:
         return
     skip = pytest.mark.skip(reason=NO_LIBREOFFICE)
     for item in items:
         if item.get_closest_marker("needs_libreoffice"):
             item.add_marker(skip)
+
+
+# --- the order of modules, so that the two workers of `make test` end together ---------------------
+# Each module's seconds in the last run are kept in pytest's cache (.pytest_cache); the next run hands
+# the modules to the xdist workers longest first (loadscope keeps a module on one worker), so a long
+# module never starts when the other worker is nearly done. A module not measured yet goes first.
+MODULE_SECONDS = "contest/module-seconds"
+_SECONDS = pytest.StashKey[dict]()
+
+
+def _module(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def _longest_modules_first(config, items) -> None:
+    worker = getattr(config, "workerinput", None)
+    seconds = worker.get(MODULE_SECONDS, {}) if worker is not None else config.stash.get(_SECONDS, {})
+    if not seconds:
+        return  # nothing measured yet: the order of collection
+    unknown = max(seconds.values()) + 1.0
+    items.sort(key=lambda item: -seconds.get(_module(item.nodeid), unknown))  # stable: a module's own order kept
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node) -> None:
+    """pytest-xdist: every worker sorts its collection by the figures the controller read, so that all
+    workers collect the same order even if the cache changes meanwhile."""
+    node.workerinput[MODULE_SECONDS] = node.config.stash.get(_SECONDS, {})
+
+
+_measured: Counter = Counter()
+
+
+def pytest_runtest_logreport(report) -> None:
+    _measured[_module(report.nodeid)] += report.duration
+
+
+def pytest_sessionfinish(session) -> None:
+    cache = getattr(session.config, "cache", None)
+    if cache is None or not _measured or hasattr(session.config, "workerinput"):
+        return  # an xdist worker: the controller got every report and keeps the figures
+    seconds = {**cache.get(MODULE_SECONDS, {}), **{m: round(s, 2) for m, s in _measured.items()}}
+    cache.set(MODULE_SECONDS, seconds)
 
 
 # --- whole editions built once per run (tests/editions.py) -----------------------------------------
@@ -71,6 +124,100 @@ def finished_demo(tmp_path_factory) -> FinishedDemo:
     )
 
 
+@dataclass(frozen=True)
+class GoogleEdition:
+    """A private copy of the finished demo on fake Google: its folder's contest.yaml, its fake, and a
+    workspace factory over that fake (each call a new workspace, as each cron run opens one)."""
+
+    config_path: Path
+    fake: object  # google_fake.FakeGoogle
+    factory: Callable
+
+
+@dataclass(frozen=True)
+class FinishedGoogleDemo:
+    """The demo run to the end on fake Google (`run_demo` with google_fake.demo's workspace factory,
+    as `contest demo --backend google-fake` does), once per test run. The fake is saved whole after the
+    last tick; each test restores its own copy, so tests that change it never see each other."""
+
+    built_in: Path  # the folder the demo ran in; shared: never changed
+    lines: list[str]  # what the demo printed
+    operations: dict  # the demo workspace's requests per operation (stats["operations"])
+    fake_file: Path
+
+    def restore(self, target: Path) -> GoogleEdition:
+        fake = load_fake(self.fake_file)
+        return GoogleEdition(copy_edition(self.built_in, target), fake, demo_factory_over(fake))
+
+
+@pytest.fixture(scope="session")
+def finished_google_demo(tmp_path_factory) -> FinishedGoogleDemo:
+    def build(folder: Path) -> None:
+        from google_fake.demo import demo_workspace_factory
+        from pipelines.demo import run_demo, write_edition
+
+        made = {}
+        inner = demo_workspace_factory(write_edition(folder / "demo", seed=2027))
+
+        def factory(config):
+            made["ws"] = inner(config)
+            return made["ws"]
+
+        lines = list(run_demo(folder / "demo", backend="google-fake", workspace_factory=factory))
+        (folder / "lines.json").write_text(json.dumps(lines), encoding="utf-8")
+        (folder / "operations.json").write_text(json.dumps(made["ws"].stats["operations"]), encoding="utf-8")
+        save_fake(made["ws"].stats["fake"], folder / "fake.pickle")
+
+    folder = built_once(tmp_path_factory, "finished-google-demo", build)
+    return FinishedGoogleDemo(
+        built_in=folder / "demo",
+        lines=json.loads((folder / "lines.json").read_text(encoding="utf-8")),
+        operations=json.loads((folder / "operations.json").read_text(encoding="utf-8")),
+        fake_file=folder / "fake.pickle",
+    )
+
+
+# --- the demo edition on the fake early in its calendar, built once per test run (tests/editions.py):
+# each folder holds edition/ and fake.pickle (the fake saved whole); restore a copy with load_fake.
+@pytest.fixture(scope="session")
+def google_intake_week(tmp_path_factory) -> Path:
+    """After the tick of intake's first week (google_fake.demo's workspace factory, quotas enforced)."""
+
+    def build(folder: Path) -> None:
+        from google_fake.demo import demo_workspace_factory
+        from pipelines.demo import write_edition
+        from pipelines.jobs.common import Run
+        from pipelines.jobs.tick import tick
+
+        path = write_edition(folder / "edition", seed=2027)
+        config = load_config(path, environ={})
+        factory = demo_workspace_factory(path)
+        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_open + timedelta(days=7)))
+        save_fake(factory(config).stats["fake"], folder / "fake.pickle")
+
+    return built_once(tmp_path_factory, "google-intake-week", build)
+
+
+@pytest.fixture(scope="session")
+def google_opened(google_intake_week, tmp_path_factory) -> Path:
+    """google_intake_week moved on: cron's next tick minutes later opens stage 1 at intake close + 5
+    minutes (applicants told, sheets shared), and five more minutes pass."""
+
+    def build(folder: Path) -> None:
+        from pipelines.jobs.common import Run
+        from pipelines.jobs.tick import tick
+
+        config = load_config(copy_edition(google_intake_week / "edition", folder / "edition"), environ={})
+        fake = load_fake(google_intake_week / "fake.pickle")
+        factory = demo_factory_over(fake)
+        fake.sleep(300)  # cron's next tick: a new process, the quotas refilled
+        tick(Run(config=config, workspace=factory(config), now=config.calendar.intake_close + timedelta(minutes=5)))
+        fake.sleep(300)
+        save_fake(fake, folder / "fake.pickle")
+
+    return built_once(tmp_path_factory, "google-opened", build)
+
+
 @pytest.fixture(scope="session")
 def opened_build(tmp_path_factory) -> Path:
     """The demo edition (seed 2027) after `contest tick` at intake close + 5 minutes: intake closed,
@@ -78,7 +225,6 @@ def opened_build(tmp_path_factory) -> Path:
     printed); shared by every test of the run: copy edition/ (copy_edition) before using it."""
 
     def build(folder: Path) -> None:
-        from pipelines.config import load_config
         from pipelines.demo import write_edition
 
         config_path = write_edition(folder / "edition", 2027)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import fcntl
 import os
+import pickle
 import shutil
+import threading
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -49,6 +51,57 @@ def built_once(tmp_path_factory: pytest.TempPathFactory, name: str, build: Calla
             build(folder)
             (folder / BUILT).write_text("built\n", encoding="utf-8")
     return folder
+
+
+class _FakePickler(pickle.Pickler):
+    """Pickles a FakeGoogle whole, but for what is not state: the parsed discovery documents (the same
+    for every fake of the process) and its lock."""
+
+    def persistent_id(self, obj):
+        if obj is self.fake.discovery:
+            return "discovery"
+        if obj is self.fake._lock:
+            return "lock"
+        return None
+
+
+class _FakeUnpickler(pickle.Unpickler):
+    def persistent_load(self, pid):
+        from google_fake.discovery import get_discovery
+
+        return {"discovery": get_discovery, "lock": threading.RLock}[pid]()
+
+
+def save_fake(fake, path: Path) -> None:
+    """The fake of Google with everything it holds (files, sheets, forms, mail, requests, clock, quotas)
+    written to `path`, for another worker of the run to go on from (load_fake)."""
+    with open(path, "wb") as out:
+        pickler = _FakePickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+        pickler.fake = fake
+        pickler.dump(fake)
+
+
+def load_fake(path: Path):
+    """A private FakeGoogle restored from save_fake: what one test does to it, no other test sees."""
+    with open(path, "rb") as data:
+        return _FakeUnpickler(data).load()
+
+
+def demo_factory_over(fake) -> Callable:
+    """What google_fake.demo's workspace factory gives once its fake is set up (the demo's shared drive,
+    its form, Gmail on), over `fake` (one restored by load_fake): each call a new workspace."""
+    from google_fake.demo import DEMO_SENDER, fake_workspace, google_config
+
+    (drive,), (form,) = fake.drives, fake.forms
+
+    def factory(config):
+        workspace = fake_workspace(
+            google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
+        )
+        workspace.stats["fake"] = fake
+        return workspace
+
+    return factory
 
 
 def copy_edition(source: Path, target: Path) -> Path:

@@ -14,16 +14,16 @@ from datetime import timedelta
 import google_auth_httplib2
 import pytest
 from docx import Document
+from editions import copy_edition, demo_factory_over, load_fake
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 from openpyxl import load_workbook
 from rich.console import Console
 
-from google_fake.demo import demo_workspace_factory
 from pipelines import rating_sheet
 from pipelines.backends import open_workspace
 from pipelines.config import load_config
-from pipelines.demo import run_demo, simulate_experts, write_edition
+from pipelines.demo import simulate_experts
 from pipelines.domain.state import StageState
 from pipelines.jobs.audit import audit
 from pipelines.jobs.common import Run
@@ -39,10 +39,10 @@ class Edition:
     """The demo edition on one backend, with the moves of a person who edits a frozen sheet."""
 
     def __init__(self, root, backend: str, factory=None):
-        self.path = root / "contest.yaml" if factory or (root / "contest.yaml").exists() else write_edition(root, 2027)
+        self.path = root / "contest.yaml"
         self.config = load_config(self.path, environ={})
         self.backend = backend
-        self.factory = factory or (demo_workspace_factory(self.path) if backend == "google" else open_workspace)
+        self.factory = factory or open_workspace  # on Google: a factory over the edition's fake
 
     def run(self, now) -> Run:
         workspace = self.factory(self.config)
@@ -91,10 +91,19 @@ class Edition:
         return "\n".join([p.text for p in doc.paragraphs] + cells)
 
 
+def _opened(request, root, backend: str) -> Edition:
+    """A private copy of the demo edition just after intake closed and stage 1 opened, built once per
+    test run on each backend (tests/conftest.py: opened_build, google_opened)."""
+    if backend == "local":
+        return Edition(copy_edition(request.getfixturevalue("opened_build") / "edition", root).parent, backend)
+    opened = request.getfixturevalue("google_opened")
+    config_path = copy_edition(opened / "edition", root)
+    return Edition(config_path.parent, backend, demo_factory_over(load_fake(opened / "fake.pickle")))
+
+
 def _through_stage_1(edition: Edition):
+    """The opened edition: the experts score, stage 1 closes."""
     cal = edition.config.calendar
-    tick(edition.run(cal.intake_open + timedelta(days=7)))
-    tick(edition.run(cal.intake_close + timedelta(minutes=5)))
     simulate_experts(edition.run(cal.intake_close + timedelta(hours=1)), 1, 2027)
     closed_at = cal.stage_close(1) + timedelta(minutes=5)
     tick(edition.run(closed_at))
@@ -118,8 +127,8 @@ def _ready_sheet(run: Run):
 
 
 @pytest.mark.parametrize("backend", ["local", "google"])
-def test_a_score_changed_after_the_freeze_is_shown_everywhere_and_never_used(tmp_path, backend):
-    edition = Edition(tmp_path / "edition", backend)
+def test_a_score_changed_after_the_freeze_is_shown_everywhere_and_never_used(request, tmp_path, backend):
+    edition = _opened(request, tmp_path / "edition", backend)
     closed_at = _through_stage_1(edition)
     before = edition.run(closed_at + timedelta(minutes=1))
     assert before.state.stage(1).state in (StageState.CLOSED, StageState.WAITING)
@@ -171,13 +180,16 @@ def test_a_score_changed_after_the_freeze_is_shown_everywhere_and_never_used(tmp
 
 
 @pytest.mark.parametrize("backend", ["local", "google"])
-def test_an_edit_after_the_edition_closed_is_noticed_by_tick_and_audit(tmp_path, backend, finished_demo):
-    root = tmp_path / "edition"
-    factory = demo_workspace_factory(root / "contest.yaml") if backend == "google" else None
+def test_an_edit_after_the_edition_closed_is_noticed_by_tick_and_audit(
+    tmp_path, backend, finished_demo, finished_google_demo
+):
+    # the whole edition, its ties decided, built once per test run on each backend (tests/conftest.py)
+    factory = None
     if backend == "google":
-        list(run_demo(root, quiet=True, workspace_factory=factory))  # the whole edition, its tie decided
-    else:  # the same finished edition, built once per test run
-        root = finished_demo.copy(root).parent
+        google = finished_google_demo.restore(tmp_path / "edition")
+        root, factory = google.config_path.parent, google.factory
+    else:
+        root = finished_demo.copy(tmp_path / "edition").parent
     edition = Edition(root, backend, factory)
     end = edition.config.calendar.stage3_close + timedelta(days=1)
     run = edition.run(end + timedelta(days=1))

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from editions import copy_edition
 from jobkit import config_of, run_at, table_rows, workspace_dir
 from openpyxl import load_workbook
 
@@ -67,22 +68,38 @@ DAMAGE = {
 }
 
 
-@pytest.mark.parametrize("kind", sorted(DAMAGE))
-def test_a_damaged_sheet_waits_for_its_expert_and_names_the_fix(edition, kind):
-    config = config_of(edition)
-    deadline = config.calendar.stage1_close
+@pytest.fixture(scope="module")
+def damaged(opened, tmp_path_factory):
+    """One edition in which each kind of damage hit the sheet of an expert of another group; then
+    stage 1 closes and the next tick runs. What the close wrote is kept as it was after the close."""
+    edition = copy_edition(opened.parent, tmp_path_factory.mktemp("damaged") / "edition")
+    deadline = config_of(edition).calendar.stage1_close
     simulate_experts(run_at(edition, deadline - timedelta(days=4)), 1, SEED)
-    damage, found = DAMAGE[kind]
-    damage(_sheet(edition))
+    first_of_group: dict[str, str] = {}
+    for a in table_rows(edition, "assignments"):
+        if a["stage"] == 1:
+            first_of_group.setdefault(a["group"], a["expert_email"])
+    victims = dict(zip(sorted(DAMAGE), first_of_group.values(), strict=False))
+    assert len(victims) == len(DAMAGE)
+    for kind, email in victims.items():
+        DAMAGE[kind][0](_sheet(edition, email))
     actions = tick(run_at(edition, deadline + timedelta(minutes=5)))  # no exception
-    assert any("stage 1" in a for a in actions)
-    problems = [p for p in table_rows(edition, "problems") if p["expert_email"] == VICTIM]
-    (p,) = problems
-    assert found in p["detail"] and f"contest recreate-sheet 1 {VICTIM}" in p["detail"]
-    results = table_rows(edition, "results")
-    assert results and any(r["stage"] == 1 for r in results)  # the other experts' ratings were used
+    closed = {"problems": table_rows(edition, "problems"), "results": table_rows(edition, "results")}
     # the next tick says the same and goes on (never a traceback on every tick)
     tick(run_at(edition, deadline + timedelta(hours=1)))
+    return {"victims": victims, "actions": actions, **closed}
+
+
+@pytest.mark.parametrize("kind", sorted(DAMAGE))
+def test_a_damaged_sheet_waits_for_its_expert_and_names_the_fix(damaged, kind):
+    victim = damaged["victims"][kind]
+    _damage, found = DAMAGE[kind]
+    assert any("stage 1" in a for a in damaged["actions"])
+    problems = [p for p in damaged["problems"] if p["expert_email"] == victim]
+    (p,) = problems
+    assert found in p["detail"] and f"contest recreate-sheet 1 {victim}" in p["detail"]
+    results = damaged["results"]
+    assert results and any(r["stage"] == 1 for r in results)  # the other experts' ratings were used
 
 
 def test_recreate_sheet_makes_it_again_and_the_close_reads_it(edition):

@@ -10,11 +10,10 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake.demo import demo_workspace_factory
 from google_fake.server import SimulatedCrash
 from pipelines.config import load_config
-from pipelines.demo import write_edition
 from pipelines.jobs.common import Run
 from pipelines.jobs.tick import LEASE_SECONDS, tick
 
@@ -22,13 +21,11 @@ from pipelines.jobs.tick import LEASE_SECONDS, tick
 POINTS = [1, 2, 5, 10, 20, 40, 60, 90, 120, 160, 200, 250] if os.environ.get("CONTEST_LONG_PROFILE") else [1, 10, 60]
 
 
-def _edition(root, crash: tuple[int, bool] | None):
-    path = write_edition(root, seed=2027)
-    config = load_config(path)
-    factory = demo_workspace_factory(path)
+def _edition(google_intake_week, root, crash: tuple[int, bool] | None):
+    config = load_config(copy_edition(google_intake_week / "edition", root / "edition"))
+    fake = load_fake(google_intake_week / "fake.pickle")
+    factory = demo_factory_over(fake)
     cal = config.calendar
-    tick(Run(config=config, workspace=factory(config), now=cal.intake_open + timedelta(days=7)))
-    fake = factory(config).stats["fake"]
     fake.sleep(300)  # cron's next tick, minutes later: a new process starts with an empty rate limiter
     opening = cal.intake_close + timedelta(minutes=5)
     crashed = False
@@ -53,14 +50,16 @@ def _edition(root, crash: tuple[int, bool] | None):
 
 
 @pytest.fixture(scope="module")
-def clean(tmp_path_factory):
-    return _edition(tmp_path_factory.mktemp("clean"), None)
+def clean(google_intake_week, tmp_path_factory):
+    return _edition(google_intake_week, tmp_path_factory.mktemp("clean"), None)
 
 
 @pytest.mark.parametrize("after_apply", [False, True], ids=["before", "after-apply"])
 @pytest.mark.parametrize("point", POINTS)
-def test_a_crash_at_any_request_of_the_opening_is_finished_by_the_next_tick(tmp_path, clean, point, after_apply):
-    got = _edition(tmp_path, (point, after_apply))
+def test_a_crash_at_any_request_of_the_opening_is_finished_by_the_next_tick(
+    tmp_path, google_intake_week, clean, point, after_apply
+):
+    got = _edition(google_intake_week, tmp_path, (point, after_apply))
     assert got["crashed"]
     assert got["stage"] == clean["stage"] and got["sheets"] == clean["sheets"]
     assert max(got["told"].values()) == 1 and len(got["told"]) == len(clean["told"])

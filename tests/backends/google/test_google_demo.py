@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from google_fake.demo import demo_workspace_factory
 from pipelines.backends import open_workspace
 from pipelines.config import load_config
-from pipelines.demo import run_demo, write_edition
 from pipelines.jobs.common import Run
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.remind import remind
@@ -22,23 +20,20 @@ from pipelines.jobs.tick import tick
 
 
 @pytest.fixture(scope="module")
-def editions(tmp_path_factory, finished_demo):
-    """The demo on fake Google, and the same demo on the local workspace (built once per test run,
-    tests/conftest.py, and copied here)."""
+def editions(tmp_path_factory, finished_demo, finished_google_demo):
+    """The demo on fake Google, and the same demo on the local workspace (each built once per test
+    run, tests/conftest.py, and copied here)."""
     root = tmp_path_factory.mktemp("parity")
     local_config = load_config(finished_demo.copy(root / "local"))
     local = open_workspace(local_config)
-
-    made = {}
-    inner = demo_workspace_factory(write_edition(root / "google", seed=2027))
-
-    def factory(config):
-        made["ws"] = inner(config)
-        return made["ws"]
-
-    lines = list(run_demo(root / "google", backend="google-fake", workspace_factory=factory))
-    google_config = load_config(root / "google" / "contest.yaml")
-    return {"local": (local_config, local), "google": (google_config, made["ws"]), "lines": lines}
+    google = finished_google_demo.restore(root / "google")
+    google_config = load_config(google.config_path)
+    return {
+        "local": (local_config, local),
+        "google": (google_config, google.factory(google_config)),
+        "lines": finished_google_demo.lines,
+        "operations": finished_google_demo.operations,
+    }
 
 
 def _status(config, workspace):
@@ -97,7 +92,7 @@ def test_every_request_was_valid_and_under_quota_and_counts_are_printed(editions
 
 
 def test_request_budgets_per_operation(editions):
-    ops = editions["google"][1].stats["operations"]
+    ops = editions["operations"]  # the demo's own workspace counted them
     # a rating sheet with all its content, validation and protection: at most 2 Sheets requests
     assert ops["create sheet"]["max_per_call"]["sheets"] <= 2
     # one Drive call to put it in its folder with its keys, one per permission

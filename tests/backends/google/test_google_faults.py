@@ -18,6 +18,10 @@ from pipelines.jobs.common import Run
 from pipelines.jobs.status import build_status
 
 
+def _status_at_end(config, workspace):
+    return build_status(Run(config=config, workspace=workspace, now=config.calendar.stage3_close + timedelta(days=2)))
+
+
 def _edition(root, name, **options):
     made = {}
     inner = demo_workspace_factory(write_edition(root / name, seed=2027), **options)
@@ -27,11 +31,16 @@ def _edition(root, name, **options):
         return made["ws"]
 
     lines = list(run_demo(root / name, backend="google-fake", workspace_factory=factory))
-    config = load_config(root / name / "contest.yaml")
-    status = build_status(
-        Run(config=config, workspace=made["ws"], now=config.calendar.stage3_close + timedelta(days=2))
-    )
+    status = _status_at_end(load_config(root / name / "contest.yaml"), made["ws"])
     return {"fake": made["ws"].stats["fake"], "status": status, "lines": lines}
+
+
+def _clean(root, finished_google_demo):
+    """The clean run: the demo on fake Google without faults, built once per test run (tests/conftest.py)."""
+    clean = finished_google_demo.restore(root / "clean")
+    config = load_config(clean.config_path)
+    status = _status_at_end(config, clean.factory(config))
+    return {"fake": clean.fake, "status": status, "lines": finished_google_demo.lines}
 
 
 def _decided(status):
@@ -52,13 +61,14 @@ FAULTED = (["faults 10%"] if os.environ.get("CONTEST_LONG_PROFILE") else []) + [
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
+def runs(tmp_path_factory, finished_google_demo):
     root = tmp_path_factory.mktemp("faults")
-    made = {"clean": _edition(root, "clean")}
+    made = {}
     if "faults 10%" in FAULTED:
         made["faults 10%"] = _edition(root, "f10", faults=(0.10, 1))
     made["faults 20% + search lag 30 s"] = _edition(root, "f20", faults=(0.20, 2), search_lag=30.0)
-    return made
+    # last: meanwhile the other xdist worker may be building the clean run for test_google_demo
+    return {"clean": _clean(root, finished_google_demo), **made}
 
 
 def _files(fake):

@@ -9,28 +9,21 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake.demo import DEMO_SENDER, demo_workspace_factory
+from google_fake.demo import DEMO_SENDER
 from google_fake.server import SimulatedCrash
 from pipelines.config import load_config
-from pipelines.demo import write_edition
 from pipelines.jobs.common import Run
 from pipelines.jobs.remind import remind
-from pipelines.jobs.tick import tick
 from pipelines.mail import message_id
 
 
-def _opened(root):
-    path = write_edition(root, seed=2027)
-    config = load_config(path, environ={})
-    factory = demo_workspace_factory(path)
-    cal = config.calendar
-    tick(Run(config=config, workspace=factory(config), now=cal.intake_open + timedelta(days=7)))
-    factory(config).stats["fake"].sleep(300)  # cron's next tick: a new process, the quotas refilled
-    tick(Run(config=config, workspace=factory(config), now=cal.intake_close + timedelta(minutes=5)))
-    fake = factory(config).stats["fake"]
-    fake.sleep(300)
-    return config, factory, fake
+def _opened(google_opened, root):
+    """A private copy of the demo edition on the fake just after stage 1 opened (conftest.py)."""
+    config = load_config(copy_edition(google_opened / "edition", root), environ={})
+    fake = load_fake(google_opened / "fake.pickle")
+    return config, demo_factory_over(fake), fake
 
 
 def _remind_rows(run: Run) -> list[dict]:
@@ -42,12 +35,12 @@ CRASHES = {"first-send": (1, False, 0), "second-send-applied": (2, True, 2), "ei
 
 
 @pytest.mark.parametrize("crash", list(CRASHES), ids=list(CRASHES))
-def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_path, crash):
+def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_path, google_opened, crash):
     """The reminders' intents are written in one append before the first goes; a crash after k of
     n were sent (the k-th applied but unanswered, or the (k+1)-th not yet applied) is resumed by
     the next process to exactly the n - k missing ones, each looked up in Gmail once."""
     at, after_apply, went = CRASHES[crash]
-    config, factory, fake = _opened(tmp_path / "edition")
+    config, factory, fake = _opened(google_opened, tmp_path / "edition")
     day = config.calendar.stage_close(1) - timedelta(days=1)
     mailed, start = len(fake.sent_mail), len(fake.requests)
     fake.crash_at(at, after_apply=after_apply, method="gmail.users.messages.send")
@@ -89,11 +82,11 @@ def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_p
     assert remind(after).pending and len(fake.sent_mail) - mailed == len(intended)  # a third run sends nothing
 
 
-def test_without_gmail_readonly_each_reminder_is_intended_just_before_it_goes(tmp_path):
+def test_without_gmail_readonly_each_reminder_is_intended_just_before_it_goes(tmp_path, google_opened):
     """Where Gmail cannot say what was sent (no gmail.readonly: messages.list refused), an intent
     written ahead could never be resolved: each reminder's intent is written alone, just before it
     goes, so a crash loses at most the one being sent and doubles none."""
-    config, factory, fake = _opened(tmp_path / "edition")
+    config, factory, fake = _opened(google_opened, tmp_path / "edition")
     day = config.calendar.stage_close(1) - timedelta(days=1)
     fake.fail_next(1000, status=403, reason="insufficientPermissions", method="users.messages.list")
     mailed, start = len(fake.sent_mail), len(fake.requests)
@@ -124,11 +117,11 @@ def test_without_gmail_readonly_each_reminder_is_intended_just_before_it_goes(tm
     fake.clear_faults()
 
 
-def test_the_message_id_is_derived_from_the_key_and_found_by_the_fakes_search(tmp_path):
+def test_the_message_id_is_derived_from_the_key_and_found_by_the_fakes_search(tmp_path, google_opened):
     assert message_id("remind/x", "cdb@atu.edu.kz") == message_id("remind/x", "cdb@atu.edu.kz")
     assert message_id("remind/x", "cdb@atu.edu.kz") != message_id("remind/y", "cdb@atu.edu.kz")
     assert message_id("remind/x", "cdb@atu.edu.kz").endswith("@atu.edu.kz>")
-    config, factory, fake = _opened(tmp_path / "edition")
+    config, factory, fake = _opened(google_opened, tmp_path / "edition")
     mailer = factory(config).mailer
     assert mailer.delivered("notify/DER-1") is False
     assert mailer.notify("a.author@atu.edu.kz", "Нәтиже", "Құрметті автор", key="notify/DER-1")

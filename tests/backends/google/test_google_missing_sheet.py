@@ -5,22 +5,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from google_fake.demo import demo_workspace_factory
+from editions import copy_edition, demo_factory_over, load_fake
+
 from pipelines.config import load_config
-from pipelines.demo import write_edition
 from pipelines.domain.state import StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.tick import tick
 
 
-def test_a_deleted_rating_sheet_is_one_problem_not_a_failing_tick(tmp_path):
-    path = write_edition(tmp_path / "edition", seed=2027)
-    config = load_config(path)
-    ws = demo_workspace_factory(path)(config)
-    fake = ws.stats["fake"]
+def test_a_deleted_rating_sheet_is_one_problem_not_a_failing_tick(tmp_path, google_opened):
+    # the demo edition on the fake, ticked in intake's first week and at intake close (conftest.py)
+    config = load_config(copy_edition(google_opened / "edition", tmp_path / "edition"))
+    fake = load_fake(google_opened / "fake.pickle")
+    ws = demo_factory_over(fake)(config)
     cal = config.calendar
-    tick(Run(config=config, workspace=ws, now=cal.intake_open + timedelta(days=7)))
-    tick(Run(config=config, workspace=ws, now=cal.intake_close + timedelta(minutes=5)))
     state = Run(config=config, workspace=ws, now=cal.intake_close + timedelta(minutes=6)).state
     gone = state.sheets(1)[0]
     fake.build("drive").files().delete(fileId=gone.sheet_id, supportsAllDrives=True).execute()  # for good

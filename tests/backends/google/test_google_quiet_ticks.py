@@ -7,28 +7,27 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake.demo import demo_workspace_factory
 from pipelines import rating_sheet
 from pipelines.config import load_config
-from pipelines.demo import write_edition
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 
 
 @pytest.fixture(scope="module")
-def window(tmp_path_factory):
-    path = write_edition(tmp_path_factory.mktemp("quiet"), seed=2027)
+def window(tmp_path_factory, google_intake_week):
+    # the demo edition on the fake, ticked in intake's first week (conftest.py): a private copy
+    path = copy_edition(google_intake_week / "edition", tmp_path_factory.mktemp("quiet") / "edition")
     config = load_config(path)
-    factory = demo_workspace_factory(path)
+    fake = load_fake(google_intake_week / "fake.pickle")
+    factory = demo_factory_over(fake)
     cal = config.calendar
 
     def run_at(moment) -> Run:  # every tick a new process: a new workspace over the same fake
         return Run(config=load_config(path), workspace=factory(config), now=moment)
 
-    tick(run_at(cal.intake_open + timedelta(days=7)))
-    fake = factory(config).stats["fake"]
     fake.sleep(300)
     tick(run_at(cal.intake_close + timedelta(minutes=5)))  # stage 1 opened; nobody has typed yet
     spans: dict[str, tuple[int, int]] = {}

@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake.demo import demo_workspace_factory
 from pipelines import rating_sheet
 from pipelines.config import load_config
-from pipelines.demo import simulate_experts, write_edition
+from pipelines.demo import simulate_experts
 from pipelines.domain.state import StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import sheet_ref
@@ -24,18 +24,18 @@ def _since(fake, start: int, api: str, method: str) -> int:
 
 
 @pytest.fixture(scope="module")
-def edition(tmp_path_factory):
-    path = write_edition(tmp_path_factory.mktemp("counts"), seed=2027)
+def edition(tmp_path_factory, google_intake_week):
+    # the demo edition on the fake, ticked in intake's first week (conftest.py): a private copy
+    path = copy_edition(google_intake_week / "edition", tmp_path_factory.mktemp("counts") / "edition")
     config = load_config(path)
-    factory = demo_workspace_factory(path)
+    fake = load_fake(google_intake_week / "fake.pickle")
+    factory = demo_factory_over(fake)
     cal = config.calendar
     marks: dict[str, int] = {}
 
     def run_at(moment) -> Run:  # every tick a new process: a new workspace over the same fake
         return Run(config=load_config(path), workspace=factory(config), now=moment)
 
-    tick(run_at(cal.intake_open + timedelta(days=7)))
-    fake = factory(config).stats["fake"]
     fake.sleep(300)
     marks["open"] = len(fake.requests)
     tick(run_at(cal.intake_close + timedelta(minutes=5)))  # intake closed, applicants told, stage 1 opened
