@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	ln -sfn "$(CURDIR)/google_fake" "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/google_fake"
 	touch $(STAMP)
 
-.PHONY: install demo test lint clean
+.PHONY: install demo test test-seconds lint clean
 install: $(STAMP)
 
 demo: $(STAMP)
@@ -23,6 +23,11 @@ demo: $(STAMP)
 # the ten slowest tests are printed to keep an eye on the suite's time.
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -n 2 --dist loadscope --durations=10
+
+# each module's seconds in the last run (pytest's cache) into tests/module_seconds.json: the order a
+# fresh clone's first run hands the modules to the workers in (tests/conftest.py)
+test-seconds:
+	$(BIN)/python -c 'import json, pathlib; d = json.loads(pathlib.Path(".pytest_cache/v/contest/module-seconds").read_text()); pathlib.Path("tests/module_seconds.json").write_text(json.dumps(dict(sorted(d.items())), indent=1) + "\n")'
 
 # ruff (lint and format) over everything, mypy over the product package (pyproject.toml has both).
 lint: $(STAMP)

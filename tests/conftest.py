@@ -39,7 +39,8 @@ def pytest_configure(config):
         config.option.loadscopereorder = False
     if not hasattr(config, "workerinput"):  # the controller (or a run without xdist) reads the figures once
         cache = getattr(config, "cache", None)
-        config.stash[_SECONDS] = cache.get(MODULE_SECONDS, {}) if cache is not None else {}
+        measured = cache.get(MODULE_SECONDS, {}) if cache is not None else {}
+        config.stash[_SECONDS] = {**_committed_seconds(), **measured}
 
 
 def pytest_collection_modifyitems(config, items):
@@ -58,6 +59,17 @@ def pytest_collection_modifyitems(config, items):
 # module never starts when the other worker is nearly done. A module not measured yet goes first.
 MODULE_SECONDS = "contest/module-seconds"
 _SECONDS = pytest.StashKey[dict]()
+# A fresh clone (CI) has no cache yet: it starts from the figures of a run on this kind of machine,
+# kept beside this file (`make test-seconds` writes them again from the last run's cache).
+COMMITTED_SECONDS = Path(__file__).resolve().parent / "module_seconds.json"
+
+
+def _committed_seconds() -> dict[str, float]:
+    try:
+        data = json.loads(COMMITTED_SECONDS.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): float(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _module(nodeid: str) -> str:
