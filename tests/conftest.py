@@ -24,13 +24,16 @@ from pipelines.cli import cli
 from pipelines.config import load_config
 
 LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
-NO_LIBREOFFICE = "LibreOffice is not installed (apt-get install libreoffice-writer-nogui); the PDF path is not tested"
+NO_LIBREOFFICE = (
+    "LibreOffice is not installed (apt-get install libreoffice-writer-nogui): "
+    "this test converts or re-saves a document with it"
+)
 
 
 def pytest_configure(config):
     config.addinivalue_line(
         "markers",
-        "needs_libreoffice: converts a document to PDF on the local workspace "
+        "needs_libreoffice: converts a document to PDF or saves a workbook again with LibreOffice "
         "(skipped when soffice/libreoffice is not on PATH)",
     )
     # the modules go to the workers longest first (pytest_collection_modifyitems below), not by xdist's
