@@ -73,16 +73,18 @@ def list_files(c: Clients, q: str, fields: str = FILE_FIELDS) -> list[dict[str, 
             return out
 
 
-def create_file(c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, **params: Any) -> dict[str, Any]:
+def create_file(
+    c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, *, temporary: bool = False, **params: Any
+) -> dict[str, Any]:
     """files.create with an id reserved beforehand (files.generateIds). Sent again after a lost
     answer, the request carries the same id, so it cannot make a second file; whether the first
     attempt made it is asked by id (files.get), never by a search that may lag behind the create.
     Drive answers a create with an id already in use with 409: that file is ours, made by the
-    attempt whose answer was lost."""
-    file_id = c.reserve_id()
+    attempt whose answer was lost. `temporary`: a file deleted once used (Clients.reserve_id)."""
+    file_id = c.reserve_id(last=temporary)
     earlier = next((f for f in c.made_earlier() if _same_file(f, body)), None)
     if earlier is not None:  # an earlier run made it (a crash or a lost answer), search may not show it yet
-        c.unreserve(file_id)
+        c.unreserve(file_id, last=temporary)
         return {
             **c.run("drive", c.files.get(fileId=earlier["id"], fields=fields, supportsAllDrives=True)),
             "recovered": True,
@@ -293,19 +295,19 @@ class GoogleDrive:
             if existing and existing.get("appProperties", {}).get("source_digest") == source:
                 return StoredDoc(key, file_url(existing["id"]))
             parent = self.folders.path(folder)
-            copy = self.c.run(
-                "drive",
-                self.c.files.create(
-                    body={
-                        "name": f"{Path(filename).stem} (converting)",
-                        "mimeType": GDOC,
-                        "parents": [parent],
-                        "appProperties": {"edition": self.c.edition, "contest": "temporary"},
-                    },
-                    media_body=_media(docx, DOCX_MIME),
-                    fields="id",
-                    supportsAllDrives=True,
-                ),
+            # the converted copy is created with a reserved id too: a create sent again after a lost
+            # answer finds the copy it made instead of leaving a second one behind
+            copy = create_file(
+                self.c,
+                {
+                    "name": f"{Path(filename).stem} (converting)",
+                    "mimeType": GDOC,
+                    "parents": [parent],
+                    "appProperties": {"edition": self.c.edition, "contest": "temporary", "source_digest": source},
+                },
+                "id",
+                temporary=True,
+                media_body=_media(docx, DOCX_MIME),
             )
             try:
                 pdf = self.c.run("drive", self.c.files.export(fileId=copy["id"], mimeType=PDF_MIME))

@@ -386,11 +386,14 @@ class Clients:
         self.recorded_ids: Callable[[], list[str] | None] | None = None
         self._earlier: list[dict[str, Any]] | None = None  # files made with an earlier run's ids
 
-    def reserve_id(self) -> str:
+    def reserve_id(self, *, last: bool = False) -> str:
         """A file id Drive reserved for us (files.generateIds, a batch at a time): a create that
         carries it cannot make a second file when it is sent again. The batch is recorded in the
         control store before its first id is used (one write per batch), so a later run finds a
-        file whose create a crash or a lost answer interrupted by its id (`made_earlier`)."""
+        file whose create a crash or a lost answer interrupted by its id (`made_earlier`).
+        `last`: for a file deleted at once (a temporary copy), the id from the batch's end:
+        `made_earlier` looks ids up in order and stops at the first without a file, which must
+        never come before a file that still exists."""
         if not self._ids:
             with self.stats.operation("reserve file ids"):
                 got = self.run("drive", self.files.generateIds(count=ID_BATCH, space="drive", type="files"))
@@ -401,11 +404,14 @@ class Clients:
         if not self._ids_recorded and self.record_ids is not None:
             self.made_earlier()  # read before the record is overwritten by this batch
             self._ids_recorded = self.record_ids(list(self._ids))
-        return self._ids.pop(0)
+        return self._ids.pop() if last else self._ids.pop(0)
 
-    def unreserve(self, file_id: str) -> None:
+    def unreserve(self, file_id: str, *, last: bool = False) -> None:
         """Give back a reserved id that was not used: the next create takes it."""
-        self._ids.insert(0, file_id)
+        if last:
+            self._ids.append(file_id)
+        else:
+            self._ids.insert(0, file_id)
 
     def made_earlier(self) -> list[dict[str, Any]]:
         """The files an earlier run created with ids it had recorded, looked up by id (files.get,

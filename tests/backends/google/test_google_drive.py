@@ -152,3 +152,40 @@ def test_gmail_refusal_explains_delegation(fake, config):
     with pytest.raises(PermissionDenied, match="domain-wide delegation") as error:
         ws.mailer.notify("expert@atu.edu.kz", "Еске салу", "…")
     assert (error.value.status, error.value.reason) == (400, "failedPrecondition")  # Gmail's answer, kept
+
+
+def test_the_converted_copy_gets_a_reserved_id_and_a_lost_answer_leaves_no_second_copy(ws, fake):
+    """The PDF's temporary Google Doc is created with an id reserved beforehand, like every file:
+    a create whose answer was lost is sent again with the same id and finds the copy it made."""
+    key = DocKey("2027-test", "results_pdf", 3, "contest", "-")
+    ws.drive.folders.path(["results"])  # the folder first: the lost answer is the copy's create
+    fake.timeout_next(1, method="files.create", after_apply=True)  # the copy is made, its answer lost
+    start = len(fake.requests)
+    doc = ws.drive.put_pdf(key, ["results"], "results.pdf", make_docx("Нәтижелер", "1 орын: DER-XYZ789"))
+    assert doc.changed
+    made = fake.requests[start:]
+    (create,) = [r for r in made if r.method == "files.create" and "document" in str(r.body.get("mimeType"))]
+    copy_id = create.body["id"]  # reserved before the call
+    assert [r for r in made if r.method == "files.get" and copy_id in r.url]  # asked by id, not made again
+    assert [r for r in made if r.method == "files.delete" and copy_id in r.url]
+    assert not [f for f in fake.files.values() if f.mime_type == "application/vnd.google-apps.document"]
+    (pdf,) = _ours(fake, "results_pdf")
+    assert "1 орын: DER-XYZ789" in pdf_text(pdf.content)
+
+
+def test_a_temporary_file_takes_its_id_from_the_batch_end(ws):
+    """Recorded ids are looked up in order, up to the first without a file (Clients.made_earlier).
+    A copy deleted once used takes its id from the batch's end, so it never hides the files made
+    after it with the next ids."""
+    from pipelines.backends.google.transport import ID_BATCH
+
+    clients = ws.drive.c
+    first = clients.reserve_id()
+    temporary = clients.reserve_id(last=True)
+    second = clients.reserve_id()
+    left = list(clients._ids)
+    assert len(left) == ID_BATCH - 3
+    batch = [first, second, *left, temporary]  # the batch as generateIds gave it, in order
+    assert len(set(batch)) == ID_BATCH
+    clients.unreserve(temporary, last=True)
+    assert clients.reserve_id(last=True) == temporary and clients.reserve_id() == left[0]
