@@ -61,6 +61,12 @@ def comparisons(results: dict, copies: int) -> str:
             f"simulated time {b['simulated']:.0f} s / {o['simulated']:.0f} s = "
             f"{b['simulated'] / max(1e-9, o['simulated']):.1f}x"
         )
+        if "same_work" in o:
+            lines.append(
+                f"  the same work only (registry, sheets made, sheets read at the close; no progress tab, "
+                f"reminders or journal): Sheets requests {b['sheets']:.0f} / {o['same_work']:.0f} = "
+                f"{b['sheets'] / max(1, o['same_work']):.1f}x"
+            )
     return "\n".join(lines)
 
 
