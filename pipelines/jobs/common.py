@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, TypeVar
 
+from pipelines.bulk import collector_paused
 from pipelines.config import Config
 from pipelines.domain.state import EditionState
 from pipelines.jobs import edition as store
@@ -74,7 +75,10 @@ class Run:
 
     def commit(self) -> list[str]:
         """Write the state back in one store call (the end of a job); the tables that changed."""
-        return store.save(self.tables, self.loaded, self.lang) if self.loaded is not None else []
+        if self.loaded is None:
+            return []
+        with collector_paused():  # every table's cells made at once (pipelines/bulk.py)
+            return store.save(self.tables, self.loaded, self.lang)
 
     def settle(self) -> None:
         """The end of a job: rows the store holds aside (the local journal's pending log) go into

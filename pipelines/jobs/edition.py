@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pipelines import i18n
+from pipelines.bulk import collector_paused
 from pipelines.domain.models import Assignment, Expert, Problem, Rating, StageOutcome, Standing
 from pipelines.domain.state import EditionState, FreezeEdit, Key, StageRecord, StageState
 from pipelines.i18n import say
@@ -32,7 +33,8 @@ class Edition:
 
     def set_registry(self, rows: list[dict[str, Any]]) -> None:
         self.registry_rows = rows
-        self.state.applications = [from_row(r) for r in rows if str(r.get("id") or "").strip()]
+        with collector_paused():  # an Application per row, all kept (pipelines/bulk.py)
+            self.state.applications = [from_row(r) for r in rows if str(r.get("id") or "").strip()]
 
 
 def load(tables: Tables) -> Edition:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field, replace
 
 from pipelines import forms, i18n
+from pipelines.bulk import collector_paused
 from pipelines.domain import intake as rules
 from pipelines.domain.models import Application, Notice, RawResponse, Reason, Response, Status
 from pipelines.domain.state import INTAKE, StageState
@@ -58,6 +59,7 @@ def column_mapping(raw: list[RawResponse], config) -> forms.ColumnMapping:
     return forms.map_columns(forms.header_of(raw), aliases, config.form.timestamp_column)
 
 
+@collector_paused()  # a Response and an Application per row, all kept (pipelines/bulk.py)
 def read_applications(
     run: Run, known: dict[str, str] | None = None, *, show_mapping: bool = False
 ) -> tuple[list[Application], int]:
