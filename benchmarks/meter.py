@@ -49,6 +49,30 @@ class Meter:
 
     def _stop(self) -> None:
         frame = self._stack.pop()
+        total = self._total(frame)
+        own = {k: total[k] - frame.inner[k] for k in FIELDS}
+        own["calls"] = 1
+        sums = self.ops.setdefault(frame.op, dict.fromkeys(FIELDS, 0.0))
+        if frame.op not in self.order:
+            self.order.append(frame.op)
+        for k in FIELDS:
+            sums[k] += own[k]
+        if self._stack:
+            parent = self._stack[-1].inner
+            for k in FIELDS:
+                parent[k] += total[k]
+
+    def so_far(self) -> dict[str, dict[str, float]]:
+        """`ops` as they would be if every running operation stopped now (for a mark taken inside one)."""
+        out = {name: dict(op) for name, op in self.ops.items()}
+        for frame in self._stack:
+            total = self._total(frame)
+            sums = out.setdefault(frame.op, dict.fromkeys(FIELDS, 0.0))
+            for k in FIELDS:
+                sums[k] += total[k] - frame.inner[k]
+        return out
+
+    def _total(self, frame: _Frame) -> dict[str, float]:
         total = dict.fromkeys(FIELDS, 0.0)
         total["wall"] = time.perf_counter() - frame.wall
         total["cpu"] = time.process_time() - frame.cpu
@@ -62,17 +86,7 @@ class Meter:
                 else:
                     total["other_api"] += 1
                 total["http_429"] += r.status == 429
-        own = {k: total[k] - frame.inner[k] for k in FIELDS}
-        own["calls"] = 1
-        sums = self.ops.setdefault(frame.op, dict.fromkeys(FIELDS, 0.0))
-        if frame.op not in self.order:
-            self.order.append(frame.op)
-        for k in FIELDS:
-            sums[k] += own[k]
-        if self._stack:
-            parent = self._stack[-1].inner
-            for k in FIELDS:
-                parent[k] += total[k]
+        return total
 
     def op(self, name: str):
         meter = self

@@ -160,12 +160,21 @@ def edition(directory: Path, copies: int, backend: str, latency: float, seed: in
         with meter.op(op):
             return tick_job.tick(run_at(moment))
 
+    marks: dict[str, dict[str, float]] = {}
+    opening = tick_job.open_stage  # the meter's "open" inside
+
+    def open_after_mark(run: Run, stage: int):
+        # the tick that closes stage 1 opens stage 2: one stage's work (the baseline's) ends here
+        if stage > 1:
+            marks.setdefault(f"stage{stage - 1}", _snapshot(meter))
+        return opening(run, stage)
+
+    tick_job.open_stage = open_after_mark
     cal = load_config(config_path).calendar
     started = time.perf_counter()
     tick(cal.intake_open + timedelta(days=7))
     tick(cal.intake_close + timedelta(minutes=5))
     ties = 0
-    marks = {}
     for stage in (1, 2, 3):
         close = cal.stage_close(stage)
         tick(close - timedelta(days=4))  # whatever came in meanwhile (a late response's rejection)
@@ -181,7 +190,7 @@ def edition(directory: Path, copies: int, backend: str, latency: float, seed: in
             ties += record_ties(config_path, run_at(close + timedelta(hours=16)), stage)
             tick(close + timedelta(hours=20))
         assert run_at(close).state.stage(stage).state is StageState.CLOSED, f"stage {stage} did not close"
-        marks[f"stage{stage}"] = _snapshot(meter)
+        marks.setdefault(f"stage{stage}", _snapshot(meter))
     tick(cal.stage3_close + timedelta(days=1))
     wall = time.perf_counter() - started
     state = run_at(cal.stage3_close + timedelta(days=1)).state
@@ -212,8 +221,9 @@ def edition(directory: Path, copies: int, backend: str, latency: float, seed: in
 
 
 def _snapshot(meter: Meter) -> dict[str, float]:
-    ops = [v for k, v in meter.ops.items() if k not in ("experts type (not ours)", "documents")]
-    same = [v for k, v in meter.ops.items() if k in ("intake", "open", "close")]
+    now = meter.so_far()
+    ops = [v for k, v in now.items() if k not in ("experts type (not ours)", "documents")]
+    same = [v for k, v in now.items() if k in ("intake", "open", "close")]
     return {
         "sheets": sum(o["sheets_read"] + o["sheets_write"] for o in ops),
         "simulated": sum(o["simulated"] for o in ops),
