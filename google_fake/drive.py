@@ -248,6 +248,7 @@ def files_update(fake, req):
     work.version += 1
     if "modifiedTime" not in meta:
         work.modified = fake.clock
+    work.modified_by = getattr(fake, "caller", fake.identity)
     return fake.file_resource(work)
 
 

@@ -53,6 +53,7 @@ class DriveFile:
     permissions: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)  # other writable metadata, verbatim
     is_root: bool = False
+    modified_by: str = ""  # who last changed it (Drive's lastModifyingUser); "" = the fake's identity
 
     @property
     def native(self) -> bool:
@@ -160,6 +161,7 @@ class DriveMixin:
         self, file_id: str, name: str, mime: str, parents=None, drive_id: str | None = None, **kw
     ) -> DriveFile:
         f = DriveFile(file_id, name, mime, list(parents or [self.root_id]), drive_id, self.clock, self.clock, **kw)
+        f.modified_by = getattr(self, "caller", self.identity)
         if drive_id is None:
             f.permissions.append(self.owner_permission())
         self.files[file_id] = f
@@ -170,6 +172,7 @@ class DriveMixin:
         if f is not None:
             f.version += 1
             f.modified = self.clock
+            f.modified_by = getattr(self, "caller", self.identity)
 
     def commit_spreadsheet(self, work) -> None:
         caller = getattr(self, "caller", self.identity)
@@ -225,10 +228,10 @@ class DriveMixin:
             "hasThumbnail": False,
             "lastModifyingUser": {
                 "kind": "drive#user",
-                "displayName": self.identity.split("@")[0],
-                "emailAddress": self.identity,
-                "me": True,
-                "permissionId": perm_id_for(self.identity),
+                "displayName": (f.modified_by or self.identity).split("@")[0],
+                "emailAddress": f.modified_by or self.identity,
+                "me": (f.modified_by or self.identity) == getattr(self, "caller", self.identity),
+                "permissionId": perm_id_for(f.modified_by or self.identity),
             },
             "capabilities": {
                 "canEdit": True,

@@ -243,6 +243,12 @@ class RatingSheets(Protocol):
         file's inode, mtime and size; Google: modifiedTime, one listing): the progress tab reads
         again only a sheet whose stamp moved. A sheet missing here (unknown, frozen, no file) is read."""
 
+    def last_changed_by_us(self, refs: list[SheetRef]) -> set[str]:
+        """The ids of those sheets whose last change was made by the pipeline's own account, as the
+        listing `versions` took says (Google: Drive's lastModifyingUser.me). For a sheet this run
+        has just made and shared, that means nobody typed into it yet: the progress tab needs not
+        read it. Local and memory cannot tell who changed a file: the empty set (read it)."""
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         """The ids of those sheets a close froze and read earlier that nobody changed since, known
         without reading them (Google: one listing, modifiedTime as pinned at the freeze): a later

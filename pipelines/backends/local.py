@@ -1170,6 +1170,9 @@ class LocalRatingSheets:
             out[ref.id] = f"{st.st_ino}:{st.st_mtime_ns}:{st.st_size}"
         return out
 
+    def last_changed_by_us(self, refs: list[SheetRef]) -> set[str]:
+        return set()  # a file does not say who saved it last: read it (a local read is cheap)
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         return set()  # the frozen copy is read again: no request to save
 

@@ -182,6 +182,9 @@ class MemoryRatingSheets:
     def versions(self, refs: list[SheetRef]) -> dict[str, str]:
         return {}  # in memory a read is as cheap as a stamp: every sheet is read
 
+    def last_changed_by_us(self, refs: list[SheetRef]) -> set[str]:
+        return set()  # who changed a sheet is not known: every sheet is read
+
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
         return set()  # the frozen copy is read again: no request to save
 

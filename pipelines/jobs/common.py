@@ -45,6 +45,9 @@ class Run:
     # While a tick runs: the message ledger's "sent"/"listed" rows, written with the next journal
     # write (the next message's "intended" row, or the tick's own row) instead of one append each.
     held_ledger: list[dict[str, Any]] | None = field(default=None, repr=False)
+    # The rating sheets this run created (and filled and shared): what they hold is what was written
+    # until someone types; the progress tab then needs not read them (jobs/status.py).
+    made_sheets: set[str] = field(default_factory=set, repr=False)
 
     @property
     def tables(self) -> Tables:

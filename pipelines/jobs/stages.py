@@ -97,6 +97,8 @@ def open_stage(run: Run, stage: int) -> OpenReport:
         )
         report.sheets += 1
         report.created += ref.created
+        if ref.created:
+            run.made_sheets.add(ref.id)
         placed.append(replace(a, sheet_id=ref.id, sheet_url=ref.url))
     state.replace_stage(stage, assignments=placed)
     record = state.stage(stage)

@@ -10,7 +10,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_versions
+from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_ref, sheet_versions
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -61,13 +61,19 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
         live = record.state is StageState.OPEN
         deadline = run.config.calendar.stage_close(number)  # as the config now sets it (CDB may move it)
         versions = sheet_versions(run, number) if live else {}
+        fresh = _made_untouched(run, number) if live else set()
         for a in state.sheets(number):
             old = before.get((str(number), a.group, a.expert.email)) or {}
             version = versions.get(a.sheet_id, "")
             if version and str(old.get("sheet_version") or "") == version:  # untouched since it was read
                 rows.append(_carried(old, a, record.state, deadline, state))
                 continue
-            ratings, problems = _sheet_now(run, a, live)
+            ratings: list[Rating]
+            problems: list[Problem]
+            if version and a.sheet_id in fresh:  # nobody has typed in what this run just wrote
+                ratings, problems = [], []
+            else:
+                ratings, problems = _sheet_now(run, a, live)
             done = {r.application_id for r in ratings if r.complete or r.recused} & set(a.application_ids)
             seen = _seen(ratings)
             if old and str(old.get("seen") or "") == seen:
@@ -98,6 +104,16 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+def _made_untouched(run: Run, stage: int) -> set[str]:
+    """The sheets of the stage this run made whose last change is still the pipeline's own (asked
+    after the versions, from the same listing): they hold what was written, nothing typed. A sheet
+    an expert typed into, even seconds after its share, is read."""
+    made = [a for a in run.state.sheets(stage) if a.sheet_id in run.made_sheets]
+    if not made:
+        return set()
+    return run.workspace.sheets.last_changed_by_us([sheet_ref(run, a) for a in made])
 
 
 def _of_stage(number: int, a: Assignment, stage: StageState, deadline, state: EditionState) -> dict[str, Any]:

@@ -219,7 +219,9 @@ class GoogleRatingSheets:
         if edition not in self._index:
             with self.c.stats.operation("list rating sheets"):
                 files = list_files(
-                    self.c, props_query({"kind": "rating_sheet", "edition": edition}), FILE_FIELDS + ",modifiedTime"
+                    self.c,
+                    props_query({"kind": "rating_sheet", "edition": edition}),
+                    FILE_FIELDS + ",modifiedTime,lastModifyingUser(me)",
                 )
             self._index[edition] = {}
             for f in files:
@@ -458,6 +460,15 @@ class GoogleRatingSheets:
                     and not f.get("appProperties", {}).get("frozen_digest")
                 ):
                     out[ref.id] = str(f["modifiedTime"])
+        return out
+
+    def last_changed_by_us(self, refs: list[SheetRef]) -> set[str]:
+        """From the listing `versions` took (no request of its own): lastModifyingUser.me."""
+        out: set[str] = set()
+        for ref in refs:
+            f = self._sheets(ref.key.edition).get(ref.key.token()) or {}
+            if f.get("id") == ref.id and (f.get("lastModifyingUser") or {}).get("me") is True:
+                out.add(ref.id)
         return out
 
     def unchanged_since_freeze(self, refs: list[SheetRef]) -> set[str]:
