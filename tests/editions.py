@@ -127,3 +127,23 @@ def run_demo_cli(directory: Path) -> tuple[str, Counter]:
     assert result.exit_code == 0, (result.output, result.exception)
     assert "Traceback" not in result.output
     return result.stdout, renders
+
+
+class GoogleCopy:
+    """A private copy of an edition built once on the fake (its folder and its pickled fake): the
+    edition's contest.yaml, the restored fake, and `run_at(moment)`, a Run in a new workspace over
+    that fake each time, as cron's next process would have it."""
+
+    def __init__(self, build: Path, root: Path):
+        from pipelines.config import load_config
+
+        self.path = copy_edition(build / "edition", root)
+        self.config = load_config(self.path, environ={})
+        self.fake = load_fake(build / "fake.pickle")
+        self.factory = demo_factory_over(self.fake)
+
+    def run_at(self, moment):
+        from pipelines.config import load_config
+        from pipelines.jobs.common import Run
+
+        return Run(config=load_config(self.path, environ={}), workspace=self.factory(self.config), now=moment)

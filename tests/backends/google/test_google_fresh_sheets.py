@@ -8,12 +8,11 @@ from datetime import timedelta
 
 import google_auth_httplib2
 import pytest
-from editions import copy_edition, demo_factory_over, load_fake
+from editions import GoogleCopy
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
 from pipelines import rating_sheet
-from pipelines.config import load_config
 from pipelines.jobs.common import Run
 from pipelines.jobs.status import progress_rows
 from pipelines.jobs.tick import tick
@@ -24,13 +23,8 @@ COMPARED = ("assigned", "scored", "percent", "problems", "problem_detail", "dead
 
 @pytest.fixture()
 def opened(tmp_path, google_intake_week):
-    path = copy_edition(google_intake_week / "edition", tmp_path / "edition")
-    config = load_config(path)
-    fake = load_fake(google_intake_week / "fake.pickle")
-    factory = demo_factory_over(fake)
-
-    def run_at(moment) -> Run:  # a new process each time: a new workspace over the same fake
-        return Run(config=load_config(path), workspace=factory(config), now=moment)
+    edition = GoogleCopy(google_intake_week, tmp_path / "edition")
+    config, fake, run_at = edition.config, edition.fake, edition.run_at
 
     fake.sleep(300)
     start = len(fake.requests)

@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from editions import copy_edition, demo_factory_over, load_fake
+from editions import GoogleCopy
 
 from pipelines import rating_sheet
-from pipelines.config import load_config
-from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 
@@ -19,14 +17,8 @@ from pipelines.jobs.tick import tick
 @pytest.fixture(scope="module")
 def window(tmp_path_factory, google_intake_week):
     # the demo edition on the fake, ticked in intake's first week (conftest.py): a private copy
-    path = copy_edition(google_intake_week / "edition", tmp_path_factory.mktemp("quiet") / "edition")
-    config = load_config(path)
-    fake = load_fake(google_intake_week / "fake.pickle")
-    factory = demo_factory_over(fake)
-    cal = config.calendar
-
-    def run_at(moment) -> Run:  # every tick a new process: a new workspace over the same fake
-        return Run(config=load_config(path), workspace=factory(config), now=moment)
+    edition = GoogleCopy(google_intake_week, tmp_path_factory.mktemp("quiet") / "edition")
+    fake, run_at, cal = edition.fake, edition.run_at, edition.config.calendar
 
     fake.sleep(300)
     tick(run_at(cal.intake_close + timedelta(minutes=5)))  # stage 1 opened; nobody has typed yet

@@ -8,13 +8,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from editions import copy_edition, demo_factory_over, load_fake
+from editions import GoogleCopy
 
 from pipelines import rating_sheet
-from pipelines.config import load_config
 from pipelines.demo import simulate_experts
 from pipelines.domain.state import StageState
-from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 
@@ -26,15 +24,10 @@ def _since(fake, start: int, api: str, method: str) -> int:
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory, google_intake_week):
     # the demo edition on the fake, ticked in intake's first week (conftest.py): a private copy
-    path = copy_edition(google_intake_week / "edition", tmp_path_factory.mktemp("counts") / "edition")
-    config = load_config(path)
-    fake = load_fake(google_intake_week / "fake.pickle")
-    factory = demo_factory_over(fake)
+    edition = GoogleCopy(google_intake_week, tmp_path_factory.mktemp("counts") / "edition")
+    config, fake, run_at = edition.config, edition.fake, edition.run_at
     cal = config.calendar
     marks: dict[str, int] = {}
-
-    def run_at(moment) -> Run:  # every tick a new process: a new workspace over the same fake
-        return Run(config=load_config(path), workspace=factory(config), now=moment)
 
     fake.sleep(300)
     marks["open"] = len(fake.requests)
