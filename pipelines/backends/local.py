@@ -587,6 +587,10 @@ class LocalControlStore:
         return changed
 
     @file_errors
+    def _ends_a_line(self) -> bool:
+        """Whether the pending log's last byte ends a line (a crash mid-append leaves it cut short)."""
+        return _last_byte(self.pending_path) == b"\n"
+
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:
@@ -604,9 +608,17 @@ class LocalControlStore:
             entry = {"seq": seq, "table": name, "columns": list(columns), "row": list(row), "layout": shape}
             lines.append(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
         with open(self.pending_path, "a", encoding="utf-8") as handle:  # one write: the rows land together
+            if handle.tell() and not self._ends_a_line():  # a line a crash cut short: end it, or
+                lines.insert(0, "\n")  # this append's first row would be read as part of it
             handle.write("".join(lines))
             handle.flush()
             os.fsync(handle.fileno())
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as data:
+        data.seek(-1, os.SEEK_END)
+        return data.read(1)
 
 
 def _pending_line(line: bytes) -> dict[str, Any] | None:

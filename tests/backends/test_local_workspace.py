@@ -483,3 +483,14 @@ def test_a_pending_line_a_crash_cut_short_is_ignored(tmp_path):
     assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1]
     store.settle()
     assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1]
+
+
+def test_the_row_appended_after_a_line_a_crash_cut_short_is_kept(tmp_path):
+    store = LocalControlStore(tmp_path)
+    store.append_rows("J", ["n"], [[1]])
+    with open(store.pending_path, "a", encoding="utf-8") as handle:
+        handle.write('{"seq": 2, "table": "J", "col')  # the write that never returned
+    LocalControlStore(tmp_path).append_rows("J", ["n"], [[3], [4]])  # the next process's append
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 3, 4]
+    LocalControlStore(tmp_path).settle()
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 3, 4]
