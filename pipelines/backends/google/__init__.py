@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.i18n import Said
 from pipelines.ports import BackendError, Workspace
 
 from .transport import Clients, Stats, Transport
@@ -33,17 +34,13 @@ HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 def _key_file(config) -> Path:
     given = config.backend.credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not given:
-        raise BackendError(
-            "backend.credentials: no Google key file given; set backend.credentials in "
-            "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable"
-        )
+        said = Said("google_key_missing")
+        raise BackendError(str(said)) from said
     path = config.path(given) if config.backend.credentials else Path(given).expanduser()
     if not path.is_file():
         where = "backend.credentials" if config.backend.credentials else "GOOGLE_APPLICATION_CREDENTIALS"
-        raise BackendError(
-            f"{where}: the key file {path} does not exist (set backend.credentials in "
-            "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable)"
-        )
+        said = Said("google_key_absent", where=where, path=path)
+        raise BackendError(str(said)) from said
     return path
 
 
@@ -54,14 +51,14 @@ def _service_account(config):
     try:
         return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
     except (ValueError, KeyError, OSError) as exc:
-        raise BackendError(
-            f"backend.credentials: {path} is not a service-account key ({exc}); "
-            "download a JSON key of the service account, or set backend.auth: oauth"
-        ) from None
+        said = Said("google_key_not_service_account", path=path, error=exc)
+        raise BackendError(str(said)) from said
 
 
 def _oauth_user(config):
-    """The installed-app flow once (a browser opens), then the cached token at backend.token_path."""
+    """The CDB user's cached token at backend.token_path, refreshed when expired. Never interactive:
+    cron has no one to click, so a missing or revoked token is an error saying to run `contest auth`."""
+    import google.auth.exceptions
     import google.auth.transport.requests
     from google.oauth2.credentials import Credentials
 
@@ -75,24 +72,51 @@ def _oauth_user(config):
     if creds and creds.expired and creds.refresh_token:
         try:
             creds.refresh(google.auth.transport.requests.Request())
-        except Exception:  # noqa: BLE001 - a revoked token: ask again below
+        except google.auth.exceptions.TransportError as exc:  # no network: not the token's fault
+            from .transport import no_route_error
+
+            raise no_route_error("oauth2", exc)  # noqa: B904 - its cause is the kk/ru text
+        except google.auth.exceptions.RefreshError:  # revoked, or expired (an External app in "Testing")
             creds = None
     if not creds or not creds.valid or not creds.has_scopes(SCOPES):
-        from google_auth_oauthlib.flow import InstalledAppFlow
-
-        client_file = _key_file(config)
-        try:
-            flow = InstalledAppFlow.from_client_secrets_file(str(client_file), SCOPES)
-        except ValueError as exc:
-            raise BackendError(
-                f"backend.credentials: {client_file} is not an OAuth client file ({exc}); "
-                "create a Desktop OAuth client in the Cloud console and download it"
-            ) from None
-        creds = flow.run_local_server(port=0)
-    token_path.parent.mkdir(parents=True, exist_ok=True)
-    token_path.write_text(creds.to_json(), encoding="utf-8")
-    os.chmod(token_path, 0o600)
+        said = Said("google_token_needed", path=token_path)
+        raise BackendError(str(said)) from said
+    _save_token(token_path, creds)
     return creds
+
+
+def _save_token(token_path: Path, creds) -> None:
+    token_path.parent.mkdir(parents=True, exist_ok=True)
+    token_path.touch(mode=0o600, exist_ok=True)
+    os.chmod(token_path, 0o600)  # before the token is in it
+    token_path.write_text(creds.to_json(), encoding="utf-8")
+
+
+def authorize(config, *, open_browser: bool = True, port: int = 0, say: Callable[[str], None] = print) -> Path:
+    """`contest auth`: the OAuth consent once, as the CDB user, then the token saved at
+    backend.token_path (mode 600). On a desktop a browser opens; on a server without one
+    (`open_browser=False`) the address to open is printed and Google's answer comes back to
+    http://localhost:`port`, which an SSH tunnel (ssh -L port:localhost:port server) carries from
+    the desktop's browser to the server (docs/google-setup.md)."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    if config.backend.auth != "oauth":
+        raise BackendError(str(Said("auth_not_oauth"))) from Said("auth_not_oauth")
+    client_file = _key_file(config)
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(str(client_file), SCOPES)
+    except ValueError as exc:
+        said = Said("google_key_not_oauth_client", path=client_file, error=exc)
+        raise BackendError(str(said)) from said
+    creds = flow.run_local_server(
+        port=port,
+        open_browser=open_browser,
+        authorization_prompt_message="{url}",
+        success_message="contest: OK",
+    )
+    token_path = config.path(config.backend.token_path)
+    _save_token(token_path, creds)
+    return token_path
 
 
 def _mailbox(creds, sender: str | None):
@@ -201,4 +225,4 @@ def open_google(
     return workspace
 
 
-__all__ = ["open_google", "SCOPES"]
+__all__ = ["open_google", "authorize", "SCOPES"]
