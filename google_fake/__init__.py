@@ -20,7 +20,8 @@ Reference (see fake.py / server.py / drive_model.py / forms.py for details):
   quotas     enforce_quotas(sheets_reads_per_minute=60, sheets_writes_per_minute=60,
              drive_per_minute=None, forms_per_minute=None, gmail_per_minute=None), disable_quotas()
   faults     fail_next(n, status, reason=None, method=None, message=None),
-             timeout_next(n, method=None, after_apply=False), clear_faults()
+             timeout_next(n, method=None, after_apply=False), clear_faults(),
+             refuse_when(when(body, query), status, reason, method=None, n=None)
   state      files, drives, spreadsheets, forms, sent_mail, sent_notifications,
              non_google_accounts, identity, root_id, gmail_precondition_failure
   seeding    create_shared_drive(name, members), create_folder(name, parent), add_file(...),

@@ -209,6 +209,38 @@ class ServerCore:
         client (a second machine) acting between two requests of the first."""
         self._faults.append(dict(kind="before", n=1, method=method, action=action))
 
+    def refuse_when(
+        self,
+        when,
+        status: int,
+        reason: str,
+        message: str | None = None,
+        *,
+        method: str | None = None,
+        n: int | None = None,
+    ) -> None:
+        """Answer `status`/`reason` (nothing applied) to each request of `method` (named as for
+        fail_next; None: any) whose parsed request `when(body, query)` holds, `n` times (None: every
+        time): a refusal Google makes that the fake does not make yet, injected by a test (e.g. a
+        pre-generated id on a Google Sheet, `generatedIdNotSupported`)."""
+        self._faults.append(
+            dict(kind="refuse", n=n, method=method, when=when, status=status, reason=reason, message=message)
+        )
+
+    def _take_refusal(self, m: Method, req) -> dict | None:
+        for f in self._faults:
+            sel = f["method"]
+            if f["kind"] != "refuse" or (sel and not (m.id == sel or m.short == sel or m.id.endswith("." + sel))):
+                continue
+            if not f["when"](req.body, req.query):
+                continue
+            if f["n"] is not None:
+                f["n"] -= 1
+                if f["n"] <= 0:
+                    self._faults.remove(f)
+            return f
+        return None
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._chaos = None
@@ -337,6 +369,13 @@ class ServerCore:
                 raise
             rec.body = req.body
             rec.media_bytes = len(req.media or b"")
+            refusal = self._take_refusal(m, req)
+            if refusal:
+                raise ApiError(
+                    refusal["status"],
+                    refusal["message"] or _fault_message(refusal["status"]),
+                    reason=refusal["reason"],
+                )
             if req.upload and req.q("uploadType") == "resumable" and upload_session is None:
                 result = self._start_resumable(req, url)
             else:

@@ -92,7 +92,7 @@ def _save_token(token_path: Path, creds) -> None:
     token_path.write_text(creds.to_json(), encoding="utf-8")
 
 
-def authorize(config, *, open_browser: bool = True, port: int = 0, say: Callable[[str], None] = print) -> Path:
+def authorize(config, *, open_browser: bool = True, port: int = 0, prompt: str = "{url}") -> Path:
     """`contest auth`: the OAuth consent once, as the CDB user, then the token saved at
     backend.token_path (mode 600). On a desktop a browser opens; on a server without one
     (`open_browser=False`) the address to open is printed and Google's answer comes back to
@@ -111,7 +111,7 @@ def authorize(config, *, open_browser: bool = True, port: int = 0, say: Callable
     creds = flow.run_local_server(
         port=port,
         open_browser=open_browser,
-        authorization_prompt_message="{url}",
+        authorization_prompt_message=prompt,  # "{url}" is replaced by the consent page's address
         success_message="contest: OK",
     )
     token_path = config.path(config.backend.token_path)
@@ -135,13 +135,15 @@ def open_google(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] | None = None,
     seed: int | None = None,
+    recorder=None,
 ) -> Workspace:
     """The Google workspace for `config`. Every parameter has a working default for real Google and
     exists so that another transport (a test server, a proxy) can be put in its place:
     `credentials`: ready google-auth credentials (default: from backend.auth and the key file);
     `http_factory()`: a new httplib2-compatible `http` for googleapiclient (wrapped in AuthorizedHttp);
     `requests_adapter`: a requests transport adapter mounted on gspread's session for https://;
-    `sleep`/`clock`/`seed`: the backoff's sleep, the limiter's clock and the jitter's seed."""
+    `sleep`/`clock`/`seed`: the backoff's sleep, the limiter's clock and the jitter's seed;
+    `recorder`: a cassette.Recorder that keeps every request and answer (`contest preflight --record`)."""
     import google_auth_httplib2
     import gspread
     import httplib2
@@ -152,6 +154,8 @@ def open_google(
         raise BackendError("backend.kind: open_google needs backend.kind: google")
     creds = credentials or (_oauth_user(config) if backend.auth == "oauth" else _service_account(config))
     new_http = http_factory or (lambda: httplib2.Http(timeout=HTTP_TIMEOUT))
+    if recorder is not None:
+        new_http, requests_adapter = recorder.wrap(new_http, requests_adapter)
 
     def http(as_user=None):
         return google_auth_httplib2.AuthorizedHttp(as_user or creds, http=new_http())

@@ -163,6 +163,12 @@ class Folders:
     def root(self) -> str:
         return self.c.backend.root_folder_id or self.c.backend.shared_drive_id or "root"
 
+    def adopt(self, folder_id: str) -> None:
+        """The edition's own folder is `folder_id`, made by the caller (`contest preflight`'s
+        scratch folder, created with its key): used as it is, never looked up by name."""
+        self.cache[(self.c.edition_name,)] = folder_id
+        self._children.setdefault(folder_id, {})
+
     def path(self, parts: list[str]) -> str:
         parent, key = self.root(), tuple[str, ...]()
         for name in [self.c.edition_name, *parts]:

@@ -18,6 +18,7 @@ Every request is counted per API+method and per operation label (`Stats.operatio
 
 from __future__ import annotations
 
+import copy
 import errno
 import http.client
 import json
@@ -431,6 +432,15 @@ class Clients:
         self.record_ids: Callable[[list[str]], bool] | None = None
         self.recorded_ids: Callable[[], list[str] | None] | None = None
         self._earlier: list[dict[str, Any]] | None = None  # files made with an earlier run's ids
+
+    def for_edition(self, edition: str, edition_name: str) -> Clients:
+        """The same clients, transports and counts, for another edition's files (`contest
+        preflight`'s scratch files): ids reserved apart, none recorded in the edition's control store."""
+        other = copy.copy(self)
+        other.edition, other.edition_name = edition, edition_name
+        other._ids, other._ids_recorded, other._earlier = [], False, None
+        other.record_ids = other.recorded_ids = None
+        return other
 
     def reserve_id(self, *, last: bool = False) -> str:
         """A file id Drive reserved for us (files.generateIds, a batch at a time): a create that
