@@ -352,7 +352,9 @@ def auth(state: State, no_browser: bool, port: int) -> None:
     from pipelines.backends.google import authorize
 
     with errors(state):
-        path = authorize(config, open_browser=not no_browser, port=port, prompt=i18n.text("auth_open", lang, url="{url}"))
+        path = authorize(
+            config, open_browser=not no_browser, port=port, prompt=i18n.text("auth_open", lang, url="{url}")
+        )
     click.echo(i18n.text("auth_saved", lang, path=path))
 
 
