@@ -313,8 +313,15 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
     default=None,
     help="Write the requests and Google's answers (no credentials, no personal data) as a cassette in this folder.",
 )
+@click.option(
+    "--share-with",
+    "share_with",
+    default=None,
+    help="The CDB address the scratch sheet is shared with (default: backend.sender, else the first of "
+    "backend.cdb_editors); best one that is not a member of the shared drive, as experts are not.",
+)
 @click.pass_obj
-def preflight(state: State, mail: bool, record: str | None) -> None:
+def preflight(state: State, mail: bool, record: str | None, share_with: str | None) -> None:
     """Prove the Google setup: once each kind of request an edition makes, on scratch files deleted at the end."""
     from pipelines import backends
     from pipelines.jobs.preflight import run_preflight
@@ -329,7 +336,7 @@ def preflight(state: State, mail: bool, record: str | None) -> None:
     with errors(state):
         workspace = backends.open_workspace(config, **({"recorder": recorder} if recorder else {}))
         run = make_run(state, workspace, guard=False)
-        outcome = run_preflight(run, google_preflight(workspace), mail=mail, say=click.echo)
+        outcome = run_preflight(run, google_preflight(workspace), mail=mail, say=click.echo, share_with=share_with)
     if recorder is not None and record:
         path = recorder.save(Path(record), config)
         click.echo(i18n.text("preflight_recorded", lang, path=path, count=len(recorder.interactions)))

@@ -113,7 +113,9 @@ def preflight_docx(lang: str) -> bytes:
     return out.getvalue()
 
 
-def run_preflight(run: Run, probe: Probe, *, mail: bool, say: Callable[[str], None] | None = None) -> Outcome:
+def run_preflight(
+    run: Run, probe: Probe, *, mail: bool, say: Callable[[str], None] | None = None, share_with: str | None = None
+) -> Outcome:
     """Every step in order, each line said as soon as it is known; cleaned up at the end whatever
     happened before (a crash — an exception that is not the backend's — leaves the files to the
     next run's first step)."""
@@ -121,7 +123,9 @@ def run_preflight(run: Run, probe: Probe, *, mail: bool, say: Callable[[str], No
 
     lang, tell = run.lang, say or run.say
     backend = run.config.backend
-    share_to = getattr(backend, "sender", None) or next(iter(getattr(backend, "cdb_editors", []) or []), None)
+    share_to = (
+        share_with or getattr(backend, "sender", None) or next(iter(getattr(backend, "cdb_editors", []) or []), None)
+    )
     tell(i18n.text("preflight_where", lang, backend=probe.description, folder=probe.folder_name))
     state: dict[str, Any] = {}
     docx = preflight_docx(lang)

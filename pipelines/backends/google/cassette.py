@@ -179,6 +179,14 @@ class _RecordingHttp:
     def __getattr__(self, name: str) -> Any:  # timeout, redirect_codes, close, …: the inner Http's
         return getattr(self.inner, name)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        # googleapiclient sets e.g. redirect_codes (308 is a resumable upload's answer, not a
+        # redirect): on the Http that sends
+        if name in ("inner", "recorder"):
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.inner, name, value)
+
 
 def _recording_adapter(inner: Any, recorder: Recorder) -> Any:
     from requests.adapters import BaseAdapter

@@ -37,11 +37,11 @@ def gconfig(base_config, drive_id, form):
     )
 
 
-def _preflight(gconfig, fake, *, mail: bool = True):
+def _preflight(gconfig, fake, *, mail: bool = True, share_with: str | None = None):
     lines: list[str] = []
     ws = fake_workspace(gconfig, fake)
     run = Run(config=gconfig, workspace=ws, now=gconfig.calendar.intake_open)
-    outcome = run_preflight(run, google_preflight(ws), mail=mail, say=lines.append)
+    outcome = run_preflight(run, google_preflight(ws), mail=mail, say=lines.append, share_with=share_with)
     return outcome, lines
 
 
@@ -92,10 +92,13 @@ def test_preflight_is_green_on_the_fake_and_leaves_nothing_behind(gconfig, fake)
     assert [m["to"] for m in fake.sent_mail] == [SENDER] or len(fake.sent_mail) == 1
 
 
-def test_without_mail_no_mail_is_sent(gconfig, fake):
-    outcome, _ = _preflight(gconfig, fake, mail=False)
+def test_without_mail_no_mail_is_sent_and_the_sheet_goes_to_the_address_asked(gconfig, fake):
+    outcome, lines = _preflight(gconfig, fake, mail=False, share_with="registrar@atu.edu.kz")
     assert outcome.failed is None and outcome.steps == 9
     assert fake.sent_mail == [] and _left(fake) == []
+    share = next(r for r in fake.requests if r.method == "permissions.create")
+    assert share.body["emailAddress"] == "registrar@atu.edu.kz"
+    assert any("registrar@atu.edu.kz" in line for line in lines)
 
 
 def _generated_id_on_a_workspace_file(body, query):

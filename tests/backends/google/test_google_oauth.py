@@ -1,0 +1,93 @@
+"""backend.auth: oauth on a server: a job never opens a browser or waits for a person. Without a
+usable token it says, in the edition's language, to run `contest auth`; a token that cannot be
+refreshed for want of a network says that instead, at once."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from google_fake.demo import google_config
+from pipelines.backends.google import SCOPES, open_google
+from pipelines.cli import cli
+from pipelines.i18n import error_text
+from pipelines.ports import BackendError, Unavailable
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
+
+
+def _closed_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def _token(path: Path, *, expired: bool, token_uri: str) -> Path:
+    expiry = datetime.utcnow() + (timedelta(hours=-1) if expired else timedelta(hours=1))
+    path.write_text(
+        json.dumps(
+            {
+                "token": "test-access-token",
+                "refresh_token": "test-refresh-token",
+                "client_id": "c.apps.googleusercontent.com",
+                "client_secret": "s",
+                "scopes": SCOPES,
+                "token_uri": token_uri,
+                "expiry": expiry.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            }
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def base_config():
+    from pipelines.config import load_config
+
+    return load_config(EXAMPLE)
+
+
+def test_without_a_token_a_job_says_to_run_contest_auth_instead_of_opening_a_browser(base_config, tmp_path):
+    config = google_config(
+        base_config, shared_drive_id="0Adrive", auth="oauth", token_path=str(tmp_path / "token.json")
+    )
+    with pytest.raises(BackendError) as error:
+        open_google(config)
+    assert "contest auth" in error_text(error.value, "kk") and "токен" in error_text(error.value, "kk")
+    assert "contest auth" in error_text(error.value, "ru") and "браузера" in error_text(error.value, "ru")
+    assert not (tmp_path / "token.json").exists()
+
+
+def test_an_expired_token_without_a_route_to_google_ends_at_once(base_config, tmp_path):
+    token = _token(tmp_path / "token.json", expired=True, token_uri=f"http://127.0.0.1:{_closed_port()}/token")
+    config = google_config(base_config, shared_drive_id="0Adrive", auth="oauth", token_path=str(token))
+    started = time.monotonic()
+    with pytest.raises(Unavailable) as error:
+        open_google(config)
+    assert time.monotonic() - started < 10.0  # a sanity bound, not a timing test
+    assert error_text(error.value, "kk").startswith("Google-ға (oauth2) жол жоқ")
+
+
+def test_a_valid_token_is_kept_readable_by_its_owner_only(base_config, tmp_path):
+    token = _token(tmp_path / "token.json", expired=False, token_uri="https://oauth2.googleapis.com/token")
+    token.chmod(0o644)
+    config = google_config(base_config, shared_drive_id="0Adrive", auth="oauth", token_path=str(token))
+    open_google(config)  # nothing is requested until a job runs
+    assert oct(token.stat().st_mode & 0o777) == "0o600"
+
+
+def test_contest_auth_is_for_oauth_only(tmp_path):
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["backend"] = {"kind": "google", "credentials": "credentials.json", "shared_drive_id": "0Adrive"}
+    (tmp_path / "contest.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "contest.yaml"), "auth", "--no-browser"])
+    assert result.exit_code == 1 and "contest auth" in result.output and "Traceback" not in result.output
