@@ -91,3 +91,80 @@ def test_contest_auth_is_for_oauth_only(tmp_path):
     (tmp_path / "contest.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "contest.yaml"), "auth", "--no-browser"])
     assert result.exit_code == 1 and "contest auth" in result.output and "Traceback" not in result.output
+
+
+def test_contest_auth_signs_in_once_and_keeps_the_token_for_its_owner_only(tmp_path, monkeypatch):
+    """The whole consent with the real google-auth-oauthlib flow: Google's token address is a
+    server on 127.0.0.1 here, and the "browser" follows the consent address back to the local
+    redirect the way Google's consent page does (no network is used)."""
+    import threading
+    import urllib.request
+    import webbrowser
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    class TokenEndpoint(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = json.dumps(
+                {
+                    "access_token": "a",
+                    "refresh_token": "r",
+                    "expires_in": 3600,
+                    "token_type": "Bearer",
+                    "scope": " ".join(SCOPES),
+                }
+            ).encode()
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    google = HTTPServer(("127.0.0.1", 0), TokenEndpoint)
+    threading.Thread(target=google.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{google.server_address[1]}"
+    client = tmp_path / "oauth-client.json"
+    client.write_text(
+        json.dumps(
+            {
+                "installed": {
+                    "client_id": "c.apps.googleusercontent.com",
+                    "client_secret": "s",
+                    "auth_uri": base + "/auth",
+                    "token_uri": base + "/token",
+                    "redirect_uris": ["http://localhost"],
+                }
+            }
+        )
+    )
+
+    class Browser:
+        def open(self, url, new=0, autoraise=True):
+            query = parse_qs(urlsplit(url).query)
+            back = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=consented&scope=" + "+".join(SCOPES)
+            threading.Thread(target=lambda: urllib.request.urlopen(back).read(), daemon=True).start()
+            return True
+
+    monkeypatch.setattr(webbrowser, "get", lambda using=None: Browser())
+    monkeypatch.setenv("OAUTHLIB_INSECURE_TRANSPORT", "1")  # the stand-in for Google speaks http
+    data = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    data["backend"] = {
+        "kind": "google",
+        "auth": "oauth",
+        "credentials": str(client),
+        "token_path": str(tmp_path / "token.json"),
+        "shared_drive_id": "0Adrive",
+    }
+    (tmp_path / "contest.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["--config", str(tmp_path / "contest.yaml"), "auth", "--port", str(_closed_port())]
+    )
+    google.shutdown()
+    assert result.exit_code == 0, result.output
+    token = tmp_path / "token.json"
+    assert json.loads(token.read_text())["refresh_token"] == "r"
+    assert oct(token.stat().st_mode & 0o777) == "0o600"
+    assert str(token) in result.output
