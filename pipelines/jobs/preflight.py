@@ -130,17 +130,17 @@ def run_preflight(
     state: dict[str, Any] = {}
     docx = preflight_docx(lang)
 
-    def leftovers() -> tuple[dict[str, Any], str]:
+    def leftovers() -> str:
         deleted, left = probe.clean()
         if left:
             raise StepFailed(i18n.text("step_cleanup_answered", lang, count=deleted, left=left))
-        return {}, i18n.text("step_leftovers_answered", lang, count=deleted)
+        return i18n.text("step_leftovers_answered", lang, count=deleted)
 
-    def folder() -> tuple[dict[str, Any], str]:
+    def folder() -> str:
         made = probe.scratch_folder()
-        return {}, i18n.text("step_file_answered", lang, id=made["id"])
+        return i18n.text("step_file_answered", lang, id=made["id"])
 
-    def sheet() -> tuple[dict[str, Any], str]:
+    def sheet() -> str:
         if not share_to:
             raise StepFailed(i18n.text("preflight_no_share_address", lang))
         spec = preflight_sheet(run, probe.edition, share_to)
@@ -156,54 +156,54 @@ def run_preflight(
         }
         if any(got[k] != v for k, v in want.items()):
             raise StepFailed(answered)
-        return {}, answered
+        return answered
 
     def target() -> tuple[tuple[int, int], int]:
         spec = state["spec"]
         r, c = next((r, c) for r, row in enumerate(spec.grid.rows) for c, cell in enumerate(row) if cell.validation)
         return (r, c), spec.grid.rows[r][c].validation[1]
 
-    def write() -> tuple[dict[str, Any], str]:
+    def write() -> str:
         cell, value = target()
         got = probe.write_and_read(state["ref"], cell, value)
         answered = i18n.text("step_write_answered", lang, got=got)
         if got != value:
             raise StepFailed(answered)
-        return {}, answered
+        return answered
 
-    def share() -> tuple[dict[str, Any], str]:
+    def share() -> str:
         role = probe.share_then_reader(state["ref"].id, share_to or "")
         answered = i18n.text("step_share_answered", lang, role=role or "-")
         if role != "reader":
             raise StepFailed(answered)
-        return {}, answered
+        return answered
 
-    def document() -> tuple[dict[str, Any], str]:
-        return {}, i18n.text("step_file_answered", lang, id=probe.document(docx)["id"])
+    def document() -> str:
+        return i18n.text("step_file_answered", lang, id=probe.document(docx)["id"])
 
-    def pdf() -> tuple[dict[str, Any], str]:
-        return {}, i18n.text("step_file_answered", lang, id=probe.pdf(docx)["id"])
+    def pdf() -> str:
+        return i18n.text("step_file_answered", lang, id=probe.pdf(docx)["id"])
 
-    def search() -> tuple[dict[str, Any], str]:
+    def search() -> str:
         found = probe.search()
         answered = i18n.text("step_list_answered", lang, count=found)
         if found < 4:
             raise StepFailed(answered)
-        return {}, answered
+        return answered
 
-    def form() -> tuple[dict[str, Any], str]:
-        return {}, i18n.text("step_form_answered", lang, count=probe.form_responses())
+    def form() -> str:
+        return i18n.text("step_form_answered", lang, count=probe.form_responses())
 
-    def send() -> tuple[dict[str, Any], str]:
+    def send() -> str:
         me = getattr(backend, "sender", None)
         if not me or not getattr(backend, "gmail", False):
             raise StepFailed(i18n.text("preflight_no_gmail", lang))
         subject, body = i18n.text("preflight_mail_subject", lang), i18n.text("preflight_mail_body", lang)
         if not probe.mail(me, subject, body):
             raise StepFailed(i18n.text("preflight_no_gmail", lang))
-        return {}, i18n.text("step_mail_answered", lang)
+        return i18n.text("step_mail_answered", lang)
 
-    steps: list[tuple[str, dict[str, Any], Callable[[], tuple[dict[str, Any], str]]]] = [
+    steps: list[tuple[str, dict[str, Any], Callable[[], str]]] = [
         ("step_leftovers", {}, leftovers),
         ("step_folder", {}, folder),
         ("step_sheet", {}, sheet),
@@ -217,14 +217,14 @@ def run_preflight(
     if mail:
         steps.append(("step_mail", {"email": getattr(backend, "sender", None) or "-"}, send))
 
-    def one(key: str, values: dict[str, Any], action: Callable[[], tuple[dict[str, Any], str]]) -> bool:
+    def one(key: str, values: dict[str, Any], action: Callable[[], str]) -> bool:
         name = i18n.text(key, lang)
         if key == "step_write" and "spec" in state:
             (r, c), value = target()
             values = {"cell": a1(r, c), "value": value}
         expected = i18n.text(f"{key}_expected", lang, **values)
         try:
-            _, answered = action()
+            answered = action()
         except StepFailed as exc:
             tell(i18n.text("preflight_fail", lang, step=name, expected=expected, answered=str(exc)))
             return False
