@@ -235,6 +235,14 @@ def test_a_fresh_recording_replays_and_holds_no_credentials_or_personal_data(bas
     assert "atu.edu.kz" not in text and "gserviceaccount.com" not in text  # every address masked
     assert "Bearer" not in text and "authorization" not in text.lower() and "token" not in text.split('"setup"')[0]
     assert "Python" not in text  # the applicant's answer
+    for step in cassette["interactions"]:  # inside what is encoded too: uploads, the mail
+        body = step.get("body") or {}
+        for encoded, decode in ((body.get("base64"), base64.b64decode), (body.get("raw"), base64.urlsafe_b64decode)):
+            if encoded:
+                inner = decode(encoded + "=" * (-len(encoded) % 4)).decode("latin-1")
+                assert "atu.edu.kz" not in inner
+                if decode is base64.urlsafe_b64decode:  # the mail: its From and To masked, not dropped
+                    assert inner.count("@example.org") >= 2
     methods = {(i["method"], urlsplit(i["uri"]).path.rsplit("/", 1)[-1]) for i in cassette["interactions"]}
     assert ("POST", "send") in methods and ("GET", "export") in methods
 
