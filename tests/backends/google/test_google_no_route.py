@@ -1,4 +1,4 @@
-"""No route to Google: the real client libraries (google-auth, httplib2, googleapiclient) against a
+"""Credential and network failures. No route to Google: the real client libraries (google-auth, httplib2, googleapiclient) against a
 port on this machine that refuses connections. No network is used: the only address reached is
 127.0.0.1. The failure is said in the edition's language and comes at once, not after minutes of
 backoff (the bound below is a sanity bound, not a timing test)."""
@@ -106,3 +106,39 @@ def test_check_config_access_without_a_route_says_so_in_kazakh_without_a_traceba
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert "жол жоқ" in result.output and "Нет связи" not in result.output
     assert "gave up" not in result.output and "no answer" not in result.output
+
+
+def test_a_refused_key_is_said_in_the_editions_language_without_a_retry(base_config, tmp_path):
+    """Google's token address answers 400 invalid_grant (a deleted or revoked key): a stand-in on
+    127.0.0.1 answers as Google does; the real google-auth and httplib2 send the request."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    asked = []
+
+    class TokenEndpoint(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            self.rfile.read(int(self.headers.get("content-length", 0)))
+            asked.append(1)
+            body = json.dumps({"error": "invalid_grant", "error_description": "Invalid JWT Signature."}).encode()
+            self.send_response(400)
+            self.send_header("content-type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    google = HTTPServer(("127.0.0.1", 0), TokenEndpoint)
+    threading.Thread(target=google.serve_forever, daemon=True).start()
+    key = _key(tmp_path / "k.json", token_uri=f"http://127.0.0.1:{google.server_address[1]}/token")
+    config = google_config(base_config, shared_drive_id="0AbCdEfGhIjKlUk9PVA", credentials=str(key))
+    from pipelines.ports import PermissionDenied
+
+    with pytest.raises(PermissionDenied) as error:
+        open_google(config).drive.documents()
+    google.shutdown()
+    kk, ru = error_text(error.value, "kk"), error_text(error.value, "ru")
+    assert kk.startswith("Google тіркелгі деректерін қабылдамады") and "invalid_grant" in kk
+    assert ru.startswith("Google отклонил учётные данные") and "backend.credentials" in ru
+    assert len(asked) <= 3  # google-auth's own retries at most; the transport adds none
