@@ -5,6 +5,7 @@ their key and deletes them. Nothing it made is left behind either way."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -223,3 +224,13 @@ def test_the_preflight_document_is_a_docx_that_reads_back():
 
     text = "\n".join(p.text for p in Document(io.BytesIO(preflight_docx("ru"))).paragraphs)
     assert text == i18n.text("preflight_doc_text", "ru")
+
+
+def test_on_the_local_workspace_the_command_says_it_is_for_google(tmp_path):
+    from pipelines.cli import cli
+
+    example = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
+    (tmp_path / "contest.yaml").write_text(example.read_text(encoding="utf-8"), encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "contest.yaml"), "preflight"])
+    assert result.exit_code == 1 and i18n.text("preflight_google_only", "kk") in result.output
+    assert not (tmp_path / "workspace").exists()  # nothing was made
