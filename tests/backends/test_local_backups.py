@@ -87,7 +87,7 @@ def test_put_back_sets_the_replaced_file_aside_and_lists_tables_with_rows(tmp_pa
     backups = ControlBackups(tmp_path, 4)
     [only] = backups.backups()
     assert only.readable and only.tables == {"A": 2, "B": 0}
-    aside = backups.put_back(only.path)
+    aside = backups.put_back(only.path).control_aside
     assert aside is not None and aside.read_bytes() == b"garbage" and aside.parent.name == "set-aside"
     assert _n(tmp_path / "control.xlsx") == 1
     assert backups.paths() == [only.path]  # the set-aside file is not one of the rotated copies
