@@ -368,12 +368,7 @@ def _private_copy(opened_edition: Path, tmp_path: Path) -> Path:
 
 
 def _files(root: Path) -> list[tuple[str, int]]:
-    """Every file and its time, but sqlite's -wal and -shm, which a reader of the database touches too."""
-    return sorted(
-        (p.relative_to(root).as_posix(), p.stat().st_mtime_ns)
-        for p in root.rglob("*")
-        if p.is_file() and not p.name.endswith(("-wal", "-shm"))
-    )
+    return sorted((p.relative_to(root).as_posix(), p.stat().st_mtime_ns) for p in root.rglob("*") if p.is_file())
 
 
 def test_a_deleted_control_workbook_stops_the_tick_and_restore_brings_it_back(opened_edition, tmp_path):

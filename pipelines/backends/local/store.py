@@ -146,15 +146,23 @@ class Database:
             raise storage_error("storage_db_damaged", self.path, exc) from None
 
     def close(self) -> None:
-        if self._conn is not None:
+        """Close the connection (opened again on next use). The last connection to close folds the
+        WAL into the database and removes contest.sqlite3-wal and -shm: a job's end leaves one file."""
+        if self._conn is not None and not self._conn.in_transaction:
             self._conn.close()
             self._conn = None
+            self._pending = None  # its stamp (data_version, total_changes) is the connection's
 
     # --- entries: what the pipeline made, and the share messages' ledger ---------------------------
     def entries(self) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every entry, read once per job (Manifest): the connection is closed after it, so a job that
+        only reads leaves no -wal or -shm file behind."""
         out: dict[str, dict[str, dict[str, Any]]] = {part: {} for part in PARTS}
+        opened = self._conn is None
         for part, token, entry in self._read("SELECT part, token, entry FROM entries ORDER BY part, token"):
             out.setdefault(part, {})[token] = json.loads(entry)
+        if opened:
+            self.close()
         return out
 
     def save_entries(self, changes: list[tuple[str, str, dict[str, Any] | None]], *, durable: bool = True) -> None:
