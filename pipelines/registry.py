@@ -170,15 +170,6 @@ def public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
 
 
-def counting(apps: list[Application]) -> dict[str, Application]:
-    """The application that counts for each DER id (accepted or its own rejection), not superseded."""
-    out: dict[str, Application] = {}
-    for app in apps:
-        if app.status is not Status.SUPERSEDED:
-            out.setdefault(app.id, app)
-    return out
-
-
 def known_ids(rows: list[dict[str, Any]]) -> dict[str, str]:
     """Row key -> DER id of the registry rows that have both (what `decide` keeps stable)."""
     out: dict[str, str] = {}

@@ -269,12 +269,6 @@ def fmt_time(moment: datetime | None, config: Config) -> str:
     return moment.astimezone(config.zone).strftime("%d.%m.%Y %H:%M") if moment else ""
 
 
-def fmt_score(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value:.2f}".rstrip("0").rstrip(".")
-
-
 STAGE_TITLE_KEYS = {1: "doc_stage_1", 2: "doc_stage_2", 3: "doc_stage_3"}
 
 
