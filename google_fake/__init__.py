@@ -9,7 +9,7 @@ Every request is routed and validated (query parameters, JSON bodies) against
 googleapiclient's bundled discovery documents, recorded in `fake.requests` and
 counted by `fake.counts()`. Invalid requests answer 400 in Google's error shape.
 
-The product's Google backend over the fake: open_google(config, **connect(fake)), or
+The product's Google backend over the fake: open_google(config, **connect(fake, scopes_for(config))), or
 google_fake.demo.fake_workspace(config, fake) (it also says "fake Google" in the description).
 Not part of the product's wheel: a development and test package only.
 

@@ -15,18 +15,9 @@ from typing import Any
 
 from pipelines.ports import BackendError, Workspace
 
+from .scopes import gmail_scopes, scopes_for
 from .transport import Clients, Stats, Transport
 
-SCOPES_BASE = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
-SCOPES_FORMS = [
-    "https://www.googleapis.com/auth/forms.responses.readonly",
-    "https://www.googleapis.com/auth/forms.body.readonly",
-]
-SCOPE_GMAIL = "https://www.googleapis.com/auth/gmail.send"
-# messages.list with q="rfc822msgid:…" tells whether a mail went (exactly once); gmail.metadata
-# does not allow `q`, so the lookup needs gmail.readonly
-SCOPE_GMAIL_READ = "https://www.googleapis.com/auth/gmail.readonly"
-SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL, SCOPE_GMAIL_READ]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 
 
@@ -52,7 +43,7 @@ def _service_account(config):
 
     path = _key_file(config)
     try:
-        return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
+        return service_account.Credentials.from_service_account_file(str(path), scopes=scopes_for(config))
     except (ValueError, KeyError, OSError) as exc:
         raise BackendError(
             f"backend.credentials: {path} is not a service-account key ({exc}); "
@@ -66,10 +57,11 @@ def _oauth_user(config):
     from google.oauth2.credentials import Credentials
 
     token_path = config.path(config.backend.token_path)
+    scopes = scopes_for(config)
     creds = None
     if token_path.exists():
         try:
-            creds = Credentials.from_authorized_user_file(str(token_path), SCOPES)
+            creds = Credentials.from_authorized_user_file(str(token_path), scopes)
         except (ValueError, OSError):
             creds = None
     if creds and creds.expired and creds.refresh_token:
@@ -77,12 +69,12 @@ def _oauth_user(config):
             creds.refresh(google.auth.transport.requests.Request())
         except Exception:  # noqa: BLE001 - a revoked token: ask again below
             creds = None
-    if not creds or not creds.valid or not creds.has_scopes(SCOPES):
+    if not creds or not creds.valid or not creds.has_scopes(scopes):
         from google_auth_oauthlib.flow import InstalledAppFlow
 
         client_file = _key_file(config)
         try:
-            flow = InstalledAppFlow.from_client_secrets_file(str(client_file), SCOPES)
+            flow = InstalledAppFlow.from_client_secrets_file(str(client_file), scopes)
         except ValueError as exc:
             raise BackendError(
                 f"backend.credentials: {client_file} is not an OAuth client file ({exc}); "
@@ -95,10 +87,11 @@ def _oauth_user(config):
     return creds
 
 
-def _mailbox(creds, sender: str | None):
-    """A service account sends as `sender` through domain-wide delegation; a user sends as themselves."""
-    if sender and hasattr(creds, "with_subject") and getattr(creds, "service_account_email", None):
-        return creds.with_subject(sender)
+def _mailbox(creds, backend):
+    """A service account sends as backend.sender through domain-wide delegation, asking for the Gmail
+    scopes alone (those the Admin console delegates to it); a user sends as themselves."""
+    if backend.sender and hasattr(creds, "with_subject") and getattr(creds, "service_account_email", None):
+        return creds.with_subject(backend.sender).with_scopes(gmail_scopes(backend))
     return None
 
 
@@ -161,7 +154,7 @@ def open_google(
         sheets=service("sheets", "v4"),
         drive=service("drive", "v3"),
         forms=service("forms", "v1") if config.form.kind == "forms_api" else None,
-        gmail=service("gmail", "v1", _mailbox(creds, backend.sender)) if backend.gmail else None,
+        gmail=service("gmail", "v1", _mailbox(creds, backend)) if backend.gmail else None,
         gspread=gc,
         transports={
             "sheets": transport("sheets", backend.sheets_per_minute, backend.sheets_per_minute),
@@ -201,4 +194,4 @@ def open_google(
     return workspace
 
 
-__all__ = ["open_google", "SCOPES"]
+__all__ = ["open_google", "scopes_for"]
