@@ -212,8 +212,13 @@ def _may_change(fake, f, grant: Grant, short: str) -> None:
 
 
 def remember_created(fake, req, result) -> None:
-    """A file made with an app's token is the app's: drive.file sees it from now on."""
-    if req.method.id in ("drive.files.create", "drive.files.copy", "sheets.spreadsheets.create"):
+    """A file made with an app's token is the app's: drive.file sees it from now on (one made by a
+    person in Google's UI, or by the fake's own unscoped tests, is not)."""
+    if (
+        getattr(fake, "grant", None) is not None
+        and fake.grant.scopes is not None
+        and req.method.id in ("drive.files.create", "drive.files.copy", "sheets.spreadsheets.create")
+    ):
         made = result.get("id") or result.get("spreadsheetId") if isinstance(result, dict) else None
         if made:
             fake.__dict__.setdefault("app_files", set()).add(made)
