@@ -15,7 +15,7 @@ from typing import Any
 
 from pipelines.ports import BackendError, Workspace
 
-from .scopes import gmail_scopes, scopes_for
+from .scopes import GMAIL_SCOPES, gmail_scopes, scopes_for
 from .transport import Clients, Stats, Transport
 
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
@@ -43,7 +43,9 @@ def _service_account(config):
 
     path = _key_file(config)
     try:
-        return service_account.Credentials.from_service_account_file(str(path), scopes=scopes_for(config))
+        # Gmail goes through the delegated mailbox (_mailbox), which alone carries the Gmail scopes
+        own = [s for s in scopes_for(config) if s not in GMAIL_SCOPES]
+        return service_account.Credentials.from_service_account_file(str(path), scopes=own)
     except (ValueError, KeyError, OSError) as exc:
         raise BackendError(
             f"backend.credentials: {path} is not a service-account key ({exc}); "

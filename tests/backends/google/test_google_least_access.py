@@ -108,3 +108,38 @@ def test_the_readme_lists_every_scope_the_product_may_ask_for():
     listed = set(re.findall(r"https://www\.googleapis\.com/auth/[a-z.]+", section))
     assert asked - {scopes.AUTH} == listed
     assert "mail_lookup" in section and "whole mailbox" in section
+
+
+def test_a_service_account_asks_for_the_configs_scopes_and_its_mailbox_for_gmail_alone(base_config, tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from pipelines.backends.google import _mailbox, _service_account
+
+    pem = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key = tmp_path / "key.json"
+    key.write_text(
+        json.dumps(
+            {
+                "type": "service_account",
+                "project_id": "p",
+                "private_key_id": "k",
+                "private_key": pem.decode(),
+                "client_email": "bot@p.iam.gserviceaccount.com",
+                "client_id": "1",
+                "token_uri": "https://oauth2.googleapis.com/token",
+            }
+        )
+    )
+    config = _config(base_config, "forms_api", credentials=str(key), gmail=True, sender="cdb@atu.edu.kz")
+    assert scopes_for(config) == [
+        AUTH + s for s in ("drive.file", "forms.body.readonly", "forms.responses.readonly", "gmail.send")
+    ]
+    creds = _service_account(config)  # no request is made until a job runs
+    assert creds.scopes == scopes_for(config)[:-1]  # the account's own token: no Gmail scope
+    mailbox = _mailbox(creds, config.backend)  # domain-wide delegation: only what the Admin console grants
+    assert mailbox.scopes == [scopes.GMAIL_SEND] and mailbox._subject == "cdb@atu.edu.kz"
+    with_lookup = config.backend.model_copy(update={"mail_lookup": True})
+    assert _mailbox(creds, with_lookup).scopes == [scopes.GMAIL_SEND, scopes.GMAIL_READONLY]
