@@ -21,6 +21,9 @@ Reference (see fake.py / server.py / drive_model.py / forms.py for details):
              drive_per_minute=None, forms_per_minute=None, gmail_per_minute=None), disable_quotas()
   faults     fail_next(n, status, reason=None, method=None, message=None),
              timeout_next(n, method=None, after_apply=False), clear_faults()
+  access     token_for(email, scopes=None): a person's token (every scope) or, with scopes, an app's
+             (only what they allow; drive.file sees only the app's own files); open_with_app(id);
+             every request checked first by access.py (scopes, sharing, writersCanShare)
   state      files, drives, spreadsheets, forms, sent_mail, sent_notifications,
              non_google_accounts, identity, root_id, gmail_precondition_failure
   seeding    create_shared_drive(name, members), create_folder(name, parent), add_file(...),
