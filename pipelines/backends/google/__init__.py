@@ -16,18 +16,9 @@ from typing import Any
 from pipelines.i18n import Said
 from pipelines.ports import BackendError, Workspace
 
+from .scopes import GMAIL_SCOPES, gmail_scopes, scopes_for
 from .transport import Clients, Stats, Transport
 
-SCOPES_BASE = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
-SCOPES_FORMS = [
-    "https://www.googleapis.com/auth/forms.responses.readonly",
-    "https://www.googleapis.com/auth/forms.body.readonly",
-]
-SCOPE_GMAIL = "https://www.googleapis.com/auth/gmail.send"
-# messages.list with q="rfc822msgid:…" tells whether a mail went (exactly once); gmail.metadata
-# does not allow `q`, so the lookup needs gmail.readonly
-SCOPE_GMAIL_READ = "https://www.googleapis.com/auth/gmail.readonly"
-SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL, SCOPE_GMAIL_READ]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 
 
@@ -49,7 +40,9 @@ def _service_account(config):
 
     path = _key_file(config)
     try:
-        return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
+        # Gmail goes through the delegated mailbox (_mailbox), which alone carries the Gmail scopes
+        own = [s for s in scopes_for(config) if s not in GMAIL_SCOPES]
+        return service_account.Credentials.from_service_account_file(str(path), scopes=own)
     except (ValueError, KeyError, OSError) as exc:
         said = Said("google_key_not_service_account", path=path, error=exc)
         raise BackendError(str(said)) from said
@@ -63,10 +56,11 @@ def _oauth_user(config):
     from google.oauth2.credentials import Credentials
 
     token_path = config.path(config.backend.token_path)
+    scopes = scopes_for(config)
     creds = None
     if token_path.exists():
         try:
-            creds = Credentials.from_authorized_user_file(str(token_path), SCOPES)
+            creds = Credentials.from_authorized_user_file(str(token_path), scopes)
         except (ValueError, OSError):
             creds = None
     if creds and creds.expired and creds.refresh_token:
@@ -78,7 +72,7 @@ def _oauth_user(config):
             raise no_route_error("oauth2", exc)  # noqa: B904 - its cause is the kk/ru text
         except google.auth.exceptions.RefreshError:  # revoked, or expired (an External app in "Testing")
             creds = None
-    if not creds or not creds.valid or not creds.has_scopes(SCOPES):
+    if not creds or not creds.valid or not creds.has_scopes(scopes):
         said = Said("google_token_needed", path=token_path)
         raise BackendError(str(said)) from said
     _save_token(token_path, creds)
@@ -104,7 +98,7 @@ def authorize(config, *, open_browser: bool = True, port: int = 0, prompt: str =
         raise BackendError(str(Said("auth_not_oauth"))) from Said("auth_not_oauth")
     client_file = _key_file(config)
     try:
-        flow = InstalledAppFlow.from_client_secrets_file(str(client_file), SCOPES)
+        flow = InstalledAppFlow.from_client_secrets_file(str(client_file), scopes_for(config))
     except ValueError as exc:
         said = Said("google_key_not_oauth_client", path=client_file, error=exc)
         raise BackendError(str(said)) from said
@@ -119,10 +113,11 @@ def authorize(config, *, open_browser: bool = True, port: int = 0, prompt: str =
     return token_path
 
 
-def _mailbox(creds, sender: str | None):
-    """A service account sends as `sender` through domain-wide delegation; a user sends as themselves."""
-    if sender and hasattr(creds, "with_subject") and getattr(creds, "service_account_email", None):
-        return creds.with_subject(sender)
+def _mailbox(creds, backend):
+    """A service account sends as backend.sender through domain-wide delegation, asking for the Gmail
+    scopes alone (those the Admin console delegates to it); a user sends as themselves."""
+    if backend.sender and hasattr(creds, "with_subject") and getattr(creds, "service_account_email", None):
+        return creds.with_subject(backend.sender).with_scopes(gmail_scopes(backend))
     return None
 
 
@@ -189,7 +184,7 @@ def open_google(
         sheets=service("sheets", "v4"),
         drive=service("drive", "v3"),
         forms=service("forms", "v1") if config.form.kind == "forms_api" else None,
-        gmail=service("gmail", "v1", _mailbox(creds, backend.sender)) if backend.gmail else None,
+        gmail=service("gmail", "v1", _mailbox(creds, backend)) if backend.gmail else None,
         gspread=gc,
         transports={
             "sheets": transport("sheets", backend.sheets_per_minute, backend.sheets_per_minute),
@@ -229,4 +224,4 @@ def open_google(
     return workspace
 
 
-__all__ = ["open_google", "authorize", "SCOPES"]
+__all__ = ["open_google", "authorize", "scopes_for"]

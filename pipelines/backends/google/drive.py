@@ -492,9 +492,11 @@ class GoogleMailer:
 
     def delivered(self, key: str) -> bool | None:
         """Whether the mail sent under `key` is in the sending mailbox: messages.list with
-        q="rfc822msgid:<its Message-ID>" (derived from the key). None when Gmail is off or the
-        lookup is not allowed (no gmail.readonly scope): then deliver_once never sends twice."""
-        if self.c.messages is None:
+        q="rfc822msgid:<its Message-ID>" (derived from the key). None, asking nothing, when Gmail is
+        off or the lookup is not opted into (backend.mail_lookup: the gmail.readonly scope, which
+        reads the whole mailbox): then deliver_once never sends twice and writes each intent just
+        before its message. None too when Google refuses the lookup (a scope not granted)."""
+        if self.c.messages is None or not self.c.backend.mail_lookup:
             return None
         q = f"rfc822msgid:{message_id(key, self.c.backend.sender)}"
         with self.c.stats.operation("look up sent mail"):

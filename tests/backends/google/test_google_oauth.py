@@ -15,12 +15,19 @@ import yaml
 from click.testing import CliRunner
 
 from google_fake.demo import google_config
-from pipelines.backends.google import SCOPES, open_google
+from pipelines.backends.google import open_google, scopes_for
 from pipelines.cli import cli
 from pipelines.i18n import error_text
 from pipelines.ports import BackendError, Unavailable
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
+
+
+def _scopes() -> list[str]:
+    """What these tests' configs ask for (the product's own scopes, not a wildcard)."""
+    from pipelines.config import load_config
+
+    return scopes_for(google_config(load_config(EXAMPLE), shared_drive_id="0Adrive", auth="oauth"))
 
 
 def _closed_port() -> int:
@@ -40,7 +47,7 @@ def _token(path: Path, *, expired: bool, token_uri: str) -> Path:
                 "refresh_token": "test-refresh-token",
                 "client_id": "c.apps.googleusercontent.com",
                 "client_secret": "s",
-                "scopes": SCOPES,
+                "scopes": _scopes(),
                 "token_uri": token_uri,
                 "expiry": expiry.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             }
@@ -112,7 +119,7 @@ def test_contest_auth_signs_in_once_and_keeps_the_token_for_its_owner_only(tmp_p
                     "refresh_token": "r",
                     "expires_in": 3600,
                     "token_type": "Bearer",
-                    "scope": " ".join(SCOPES),
+                    "scope": " ".join(_scopes()),
                 }
             ).encode()
             self.send_response(200)
@@ -144,7 +151,7 @@ def test_contest_auth_signs_in_once_and_keeps_the_token_for_its_owner_only(tmp_p
     class Browser:
         def open(self, url, new=0, autoraise=True):
             query = parse_qs(urlsplit(url).query)
-            back = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=consented&scope=" + "+".join(SCOPES)
+            back = f"{query['redirect_uri'][0]}?state={query['state'][0]}&code=consented&scope=" + "+".join(_scopes())
             threading.Thread(target=lambda: urllib.request.urlopen(back).read(), daemon=True).start()
             return True
 

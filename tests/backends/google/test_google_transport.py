@@ -123,7 +123,7 @@ def test_oauth_uses_the_cached_user_token(base_config, tmp_path):
     import json
     from datetime import datetime, timedelta
 
-    from pipelines.backends.google import SCOPES
+    from pipelines.backends.google import scopes_for
 
     token = tmp_path / "token.json"
     token.write_text(
@@ -133,7 +133,7 @@ def test_oauth_uses_the_cached_user_token(base_config, tmp_path):
                 "refresh_token": "test-refresh-token",
                 "client_id": "c.apps.googleusercontent.com",
                 "client_secret": "s",
-                "scopes": SCOPES,
+                "scopes": scopes_for(google_config(base_config, shared_drive_id="0Adrive")),
                 "token_uri": "https://oauth2.googleapis.com/token",
                 "expiry": (datetime.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             }
