@@ -412,7 +412,7 @@ def freeze_annex(run: Run, stage: int, group_id: str | None) -> list[dict[str, s
             "expert": names.get(e.expert) or e.expert,
             "sheet": e.sheet,
             "revision": e.revision,
-            "changes": e.changes or i18n.sheet_problem(e.detail, run.lang),
+            "changes": e.changes or i18n.word(e.notice, run.lang),
         }
         for e in run.state.freeze_edits
         if e.stage == stage and (group_id is None or e.group == group_id)
