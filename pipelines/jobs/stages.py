@@ -287,7 +287,7 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
             "groups": len(report.outcomes),
             "ready": len(ready),
             "problems": len(report.problems),
-            "waiting": report.waiting,
+            "waiting": report.waiting_in(run.lang),
             **({"forced_before_deadline": True} if early else {}),
         },
     )
