@@ -311,7 +311,11 @@ def test_a_duplicated_row_is_reported_and_the_first_one_counts():
     ratings, problems = read(relabel(cells))
     assert by_id(ratings)["DER-AAA111"].total == 63
     (p,) = problems
-    assert p.application_id == "DER-AAA111" and p.notice == Notice("why_row_again", id="DER-AAA111", row="9") and p.cell == "B12"
+    assert (
+        p.application_id == "DER-AAA111"
+        and p.notice == Notice("why_row_again", id="DER-AAA111", row="9")
+        and p.cell == "B12"
+    )
 
 
 def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():

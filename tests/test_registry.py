@@ -41,7 +41,11 @@ def test_the_registry_keeps_each_reason_as_its_key_and_values_and_reads_an_older
     )
     assert app.status is Status.REJECTED
     assert app.reasons == [
-        Reason("late", "9.8", Notice.as_written("submitted 21.02.2027 09:00:00, after intake closed at 19.02.2027 18:00:00"))
+        Reason(
+            "late",
+            "9.8",
+            Notice.as_written("submitted 21.02.2027 09:00:00, after intake closed at 19.02.2027 18:00:00"),
+        )
     ]
     app.reasons = [Reason("late", "9.8", Notice("reason_late", at="21.02.2027 09:00:00", close="19.02.2027 18:00:00"))]
     row = to_row(app, "kk")
