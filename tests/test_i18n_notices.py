@@ -21,7 +21,12 @@ CLI = yaml.safe_load((ROOT / "sheets_schema" / "messages.yaml").read_text(encodi
 
 # keys a Notice gets from a variable, not a literal at the call: the module that chooses them
 CHOSEN = {
-    "pipelines/rating_sheet.py": {"why_header_moved", "why_header_moved_scores", "why_header_lost", "why_header_lost_scores"},
+    "pipelines/rating_sheet.py": {
+        "why_header_moved",
+        "why_header_moved_scores",
+        "why_header_lost",
+        "why_header_lost_scores",
+    },
     "pipelines/domain/scoring.py": {"tie_at_cutoff", "tie_at_cutoff_criterion"},
     "pipelines/jobs/sheets.py": {"why_sheet_missing", "why_sheet_unreadable"},
     "pipelines/domain/assignment.py": {"aside_author", "aside_conflict", "aside_same_department"},
@@ -98,7 +103,9 @@ def test_the_scan_finds_the_notices():
 
 
 def test_every_key_the_code_can_emit_has_kazakh_and_russian_words():
-    missing = sorted(f"{k}: {lang}" for k in emitted() for lang in i18n.LANGS if not str(CLI.get(k, {}).get(lang, "")).strip())
+    missing = sorted(
+        f"{k}: {lang}" for k in emitted() for lang in i18n.LANGS if not str(CLI.get(k, {}).get(lang, "")).strip()
+    )
     assert not missing, missing
 
 
@@ -126,7 +133,9 @@ def test_every_notice_is_given_the_values_its_words_take():
             continue  # **values: checked where they are made
         given = {k.arg for k in node.keywords}
         for key in literal_keys(node):
-            assert placeholders(CLI[key]["kk"]) <= given, f"{path}:{line} {key} lacks {placeholders(CLI[key]['kk']) - given}"
+            assert placeholders(CLI[key]["kk"]) <= given, (
+                f"{path}:{line} {key} lacks {placeholders(CLI[key]['kk']) - given}"
+            )
             checked += 1
     assert checked > 50
 
@@ -156,5 +165,7 @@ def test_a_notice_is_stored_as_its_key_and_values_and_read_back_whole():
     assert '"key": "quorum_aside"' in cell and "Ким О." in cell
     assert Notice.from_json(cell) == notice
     assert i18n.word(Notice.from_json(cell), "ru").endswith("не оценивают: Ким О. (автор)")
-    assert Notice.from_json("row deleted: DER DER-1 is missing") == Notice.as_written("row deleted: DER DER-1 is missing")
+    assert Notice.from_json("row deleted: DER DER-1 is missing") == Notice.as_written(
+        "row deleted: DER DER-1 is missing"
+    )
     assert Notice.from_json("") == Notice.as_written("")

@@ -423,5 +423,7 @@ def test_every_problem_the_reader_can_give_is_met_by_some_edit():
     for _name, make, _expect, changes, excluded in ALL:
         for p in classify(make(), changes, excluded)[1]:
             seen |= {p.notice.key, *(v.key for v in p.notice.values.values() if hasattr(v, "key"))}
-    reader = {k for path, _line, node in notice_calls() if path == "pipelines/rating_sheet.py" for k in literal_keys(node)}
+    reader = {
+        k for path, _line, node in notice_calls() if path == "pipelines/rating_sheet.py" for k in literal_keys(node)
+    }
     assert sorted((reader | CHOSEN["pipelines/rating_sheet.py"]) - seen) == []
