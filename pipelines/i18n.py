@@ -152,8 +152,8 @@ def actions(codes: list[str], lang: str) -> str:
 
 def word(notice: Notice, lang: str) -> str:
     """A Notice in `lang` (kk|ru): its key's text with its values put in, a value that is itself a
-    Notice worded first (a list of them joined by ", "). The one place a reason, a problem or a
-    waiting note becomes words."""
+    Notice worded first (a list of them joined by "; ": names may hold commas). The one place a
+    reason, a problem, a waiting note or a sentence of a protocol becomes words."""
     return text(notice.key, lang, **{k: _worded(v, lang) for k, v in notice.values.items()})
 
 
@@ -161,5 +161,5 @@ def _worded(value: Any, lang: str) -> Any:
     if isinstance(value, Notice):
         return word(value, lang)
     if isinstance(value, (list, tuple)) and any(isinstance(v, Notice) for v in value):
-        return ", ".join(str(_worded(v, lang)) for v in value)
+        return "; ".join(str(_worded(v, lang)) for v in value)
     return value

@@ -27,7 +27,7 @@ class Notice:
     """Something to tell people, as facts: a message key and its values (numbers, ids, names,
     dates as printed). It is worded in Kazakh or Russian only when shown (`i18n.word`, from the
     `cli:` texts of sheets_schema/messages.yaml) and stored as key and values, never as a sentence.
-    A value may itself be a Notice, or a list of them (worded first, a list joined by ", ")."""
+    A value may itself be a Notice, or a list of them (worded first, a list joined by "; ")."""
 
     key: str
     values: Mapping[str, Any]
