@@ -5,6 +5,8 @@ where CDB can reword them without touching code).
 `text(key, lang, **values)` formats one message. A key or a language missing from the file is a test
 failure (tests/test_i18n.py), never a crash: the other language is used, then the key itself. Before
 a config could be read the language is unknown, and `both(key)` gives "<kk> / <ru>".
+`word(notice, lang)` says a Notice (what the pipeline found, as key and values); nothing here reads
+words back.
 """
 
 from __future__ import annotations
@@ -88,13 +90,13 @@ def error_text(exc: BaseException, lang: str | None) -> str:
 
 
 def status_label(code: str, lang: str) -> str:
-    """A registry status (accepted, rejected, superseded, disqualified) in words; unknown codes as they are."""
+    """A registry status (accepted, rejected, superseded, disqualified) in words; an unknown code unchanged."""
     key = f"status_{code}"
     return text(key, lang) if key in catalog() else code
 
 
 def state_label(code: str, lang: str) -> str:
-    """A stage state (open, waiting, closed, pending) in words; unknown states as they are."""
+    """A stage state (open, waiting, closed, pending) in words; an unknown state unchanged."""
     key = f"state_{code}"
     return text(key, lang) if key in catalog() else code
 
