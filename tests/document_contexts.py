@@ -19,7 +19,14 @@ ACCOUNT = {
             "score": "8,67",
             "raters": [
                 {"name": "Ким О.", "email": "kim@atu.kz", "counted": True, "why": "", "missing": 0, "criteria": 0},
-                {"name": "Ли В.", "email": "li@atu.kz", "counted": False, "why": "recused", "missing": 0, "criteria": 0},
+                {
+                    "name": "Ли В.",
+                    "email": "li@atu.kz",
+                    "counted": False,
+                    "why": "recused",
+                    "missing": 0,
+                    "criteria": 0,
+                },
             ],
         }
     ],

@@ -61,11 +61,15 @@ def test_a_recusal_a_decided_tie_and_a_disqualification_read_back_from_the_extra
     if lang == "kk":
         recusal = f"{SADYKOVA[1]} — мүдделер қақтығысына байланысты бағалаудан бас тартты (13)"
         decided, vote = f"реті белгіленді: {first} › {second}.", "«иә» — 2, «қарсы» — 1"
-        cut_line = f"Конкурс комиссиясы {date} шешімімен (акт жалған) {gone} «{title[gone]}» қатысу құқығынан айырылды (9.10)"
+        cut_line = (
+            f"Конкурс комиссиясы {date} шешімімен (акт жалған) {gone} «{title[gone]}» қатысу құқығынан айырылды (9.10)"
+        )
     else:
         recusal = f"{SADYKOVA[1]} — самоотвод по конфликту интересов (13)"
         decided, vote = f"установлен порядок: {first} › {second}.", "«за» — 2, «против» — 1"
-        cut_line = f"Решением Конкурс комиссиясы от {date} (акт жалған) {gone} «{title[gone]}» лишён права участия (9.10)"
+        cut_line = (
+            f"Решением Конкурс комиссиясы от {date} (акт жалған) {gone} «{title[gone]}» лишён права участия (9.10)"
+        )
     [recused_line] = [line for line in lines if recusal in line]
     assert recused_line.startswith(f"{marked.application_id} «{title[marked.application_id]}»")
     [tie_line] = [line for line in lines if decided in line]
