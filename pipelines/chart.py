@@ -1,0 +1,106 @@
+"""The annex's chart (issue 22): each DER's score with every expert's total beside it, so the spread
+shows; readable in black and white (marker shapes and hatching, never colour alone). PNG bytes.
+
+matplotlib with the Agg backend (no display); imported only when a chart is drawn.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">", "h", "p")
+
+
+@dataclass(frozen=True)
+class ChartRow:
+    label: str  # the DER as the chart names it (its id)
+    score: float | None  # the bar: the mean of the experts' totals
+    totals: dict[str, float]  # expert (as the legend names them) -> total
+    selected: bool
+
+
+@dataclass(frozen=True)
+class ChartText:
+    title: str
+    axis: str  # the points axis
+    bar: str  # legend: the bar (mean of totals)
+    selected: str  # legend: a selected DER's bar
+    spread: str  # legend: the line from the lowest to the highest total
+
+
+def scores_chart(rows: list[ChartRow], text: ChartText, low: float, high: float) -> bytes:
+    """A horizontal chart, best first from the top: a bar per DER (hatched when selected), each
+    expert's total as a marker of their own shape on a line from the lowest to the highest total."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+    from matplotlib.patches import Patch
+
+    experts = sorted({e for r in rows for e in r.totals})
+    shape = {e: MARKERS[i % len(MARKERS)] for i, e in enumerate(experts)}
+    height = 1.2 + 0.45 * max(len(rows), 1) + 0.25 * ((len(experts) + 2) // 3)
+    fig, ax = plt.subplots(figsize=(9.5, height), dpi=150)
+    try:
+        for y, row in enumerate(reversed(rows)):
+            if row.score is not None:
+                ax.barh(
+                    y,
+                    row.score - low,
+                    left=low,
+                    height=0.6,
+                    color="white",
+                    edgecolor="black",
+                    hatch="///" if row.selected else None,
+                    linewidth=0.8,
+                )
+            if row.totals:
+                values = list(row.totals.values())
+                ax.plot([min(values), max(values)], [y, y], color="black", linewidth=1.2)
+                for expert, total in row.totals.items():
+                    ax.plot(
+                        total,
+                        y,
+                        marker=shape[expert],
+                        markersize=7,
+                        markerfacecolor="black" if MARKERS.index(shape[expert]) % 2 else "white",
+                        markeredgecolor="black",
+                        linestyle="none",
+                    )
+        ax.set_yticks(range(len(rows)), [r.label for r in reversed(rows)], fontsize=8)
+        ax.set_xlim(low, high)
+        ax.set_xlabel(text.axis, fontsize=9)
+        ax.set_title(text.title, fontsize=10)
+        ax.grid(axis="x", color="0.75", linestyle=":", linewidth=0.6)
+        ax.set_axisbelow(True)
+        handles = [
+            Patch(facecolor="white", edgecolor="black", label=text.bar),
+            Patch(facecolor="white", edgecolor="black", hatch="///", label=text.selected),
+            plt.Line2D([], [], color="black", linewidth=1.2, label=text.spread),
+        ] + [
+            plt.Line2D(
+                [],
+                [],
+                marker=shape[e],
+                markerfacecolor="black" if MARKERS.index(shape[e]) % 2 else "white",
+                markeredgecolor="black",
+                linestyle="none",
+                label=e,
+            )
+            for e in experts
+        ]
+        ax.legend(
+            handles=handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.45 / height * 3),
+            ncol=3,
+            fontsize=7,
+            frameon=False,
+        )
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png", metadata={"Software": None})
+        return out.getvalue()
+    finally:
+        plt.close(fig)
