@@ -40,8 +40,8 @@ def scores_chart(rows: list[ChartRow], text: ChartText, low: float, high: float)
 
     experts = sorted({e for r in rows for e in r.totals})
     shape = {e: MARKERS[i % len(MARKERS)] for i, e in enumerate(experts)}
-    height = 1.2 + 0.45 * max(len(rows), 1) + 0.25 * ((len(experts) + 2) // 3)
-    fig, ax = plt.subplots(figsize=(9.5, height), dpi=150)
+    height = 1.6 + 0.45 * max(len(rows), 1) + 0.22 * ((len(experts) + 5) // 3)
+    fig, ax = plt.subplots(figsize=(9.5, height), dpi=150, layout="constrained")
     try:
         for y, row in enumerate(reversed(rows)):
             if row.score is not None:
@@ -90,15 +90,7 @@ def scores_chart(rows: list[ChartRow], text: ChartText, low: float, high: float)
             )
             for e in experts
         ]
-        ax.legend(
-            handles=handles,
-            loc="upper center",
-            bbox_to_anchor=(0.5, -0.45 / height * 3),
-            ncol=3,
-            fontsize=7,
-            frameon=False,
-        )
-        fig.tight_layout()
+        fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=7, frameon=False)
         out = io.BytesIO()
         fig.savefig(out, format="png", metadata={"Software": None})
         return out.getvalue()
