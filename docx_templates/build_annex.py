@@ -21,9 +21,9 @@ from build_templates import NONE, C, new_document, para, table, tag  # noqa: E40
 def build_annex(lang: str):
     kk = lang == "kk"
     doc = new_document(lang, "{{ regulation }}", landscape=True)
-    para(doc, "ХАТТАМАҒА ҚОСЫМША" if kk else "ПРИЛОЖЕНИЕ К ПРОТОКОЛУ", style="Doc Title")
-    para(doc, "Рейтинг қалай жасалды" if kk else "Как составлен рейтинг", style="Doc Subtitle")
+    para(doc, "ҚОСЫМША" if kk else "ПРИЛОЖЕНИЕ", style="Doc Title")
     para(doc, "{{ protocol_title }}", style="Doc Subtitle")
+    para(doc, ("Рейтинг қалай жасалды", "b") if kk else ("Как составлен рейтинг", "b"), style="Doc Subtitle")
     para(doc, "{{ unit_name }}", style="Doc Subtitle")
     para(doc, ("«{{ edition_name }}» байқауы" if kk else "Конкурс «{{ edition_name }}»"), style="Doc Subtitle")
     para(doc, "")
@@ -51,14 +51,14 @@ def build_annex(lang: str):
     )
     table(
         doc,
-        (1.2, 3.4, 7.0, 2.2, 1.6, 2.2, 2.2, 2.4, 2.0, 1.6),
+        (1.8, 3.2, 5.0, 2.0, 2.6, 2.3, 2.3, 2.4, 2.1, 2.2),
         [
             "Орны" if kk else "Место",
             "ID",
             "СББР атауы" if kk else "Наименование ЦОР",
             "Ресми балл" if kk else "Офиц. балл",
             "Сарапшы" if kk else "Экспертов",
-            "Стандарттық ауытқу" if kk else "Станд. отклонение",
+            "Стандарт. ауытқу" if kk else "Станд. откл.",
             "Ең үлкені − ең кішісі" if kk else "Макс. − мин.",
             "Талқылау керек" if kk else "Нужно обсудить",
             "Қалыпт. балл" if kk else "Нормир. балл",
@@ -85,7 +85,7 @@ def build_annex(lang: str):
     para(doc, "{{ spread_note }}", style="Note Text")
 
     para(doc, "3. Әр сарапшының бағалары" if kk else "3. Оценки каждого эксперта", style="Section Heading")
-    para(doc, "{{ criteria_legend }}", style="Note Text")
+    para(doc, "{{ criteria_legend }}", style="Note Text").paragraph_format.keep_with_next = True
     table(
         doc,
         (3.4, 6.4, 9.8, 2.4, 2.0),
@@ -172,7 +172,7 @@ def build_annex(lang: str):
     tag(doc, "{%p endif %}")
 
     para(doc, "9. Диаграмма" if kk else "9. Диаграмма", style="Section Heading")
-    para(doc, "{{ chart_caption }}", style="Note Text")
+    para(doc, "{{ chart_caption }}", style="Note Text").paragraph_format.keep_with_next = True
     para(doc, "{{ chart_marker }}", align=C)
 
     para(doc, "10. Деректердің дәлелі" if kk else "10. Подтверждение данных", style="Section Heading")

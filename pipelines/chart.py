@@ -59,9 +59,11 @@ def scores_chart(rows: list[ChartRow], text: ChartText, low: float, high: float)
                 values = list(row.totals.values())
                 ax.plot([min(values), max(values)], [y, y], color="black", linewidth=1.2)
                 for expert, total in row.totals.items():
+                    # each expert a little above or below the line: equal totals stay visible
+                    lift = (experts.index(expert) - (len(experts) - 1) / 2) * min(0.5 / max(len(experts), 1), 0.12)
                     ax.plot(
                         total,
-                        y,
+                        y + lift,
                         marker=shape[expert],
                         markersize=7,
                         markerfacecolor="black" if MARKERS.index(shape[expert]) % 2 else "white",
@@ -69,7 +71,7 @@ def scores_chart(rows: list[ChartRow], text: ChartText, low: float, high: float)
                         linestyle="none",
                     )
         ax.set_yticks(range(len(rows)), [r.label for r in reversed(rows)], fontsize=8)
-        ax.set_xlim(low, high)
+        ax.set_xlim(low, high + (high - low) * 0.02)  # a marker at the maximum is drawn whole
         ax.set_xlabel(text.axis, fontsize=9)
         ax.set_title(text.title, fontsize=10)
         ax.grid(axis="x", color="0.75", linestyle=":", linewidth=0.6)

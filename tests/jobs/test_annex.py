@@ -5,8 +5,11 @@ the digests printed are those of the scores used."""
 from __future__ import annotations
 
 import io
+import shutil
+import subprocess
 from datetime import timedelta
 
+import pytest
 from docx import Document
 
 from pipelines import rating_sheet
@@ -53,7 +56,7 @@ def test_the_extract_annex_shows_scores_agreement_flags_chart_and_digests(editio
     (path,) = (edition.parent / "workspace").rglob(f"protocol_extract_s1_{group}_annex.docx")
     data = path.read_bytes()
     text = _text(data)
-    lang_text = "ХАТТАМАҒА ҚОСЫМША" if config.language == "kk" else "ПРИЛОЖЕНИЕ К ПРОТОКОЛУ"
+    lang_text = "Рейтинг қалай жасалды" if config.language == "kk" else "Как составлен рейтинг"
     assert lang_text in text
     assert generous.expert.name in text
     assert "10 · 10 · 10 · 10 · 10 · 10 · 10" in text  # the generous expert's row of scores
@@ -77,3 +80,31 @@ def test_the_extract_annex_shows_scores_agreement_flags_chart_and_digests(editio
             assert s.names.get(f.expert, f.expert) in text
     assert [f.kind for f in ev.flags if f.expert == generous.expert.email.lower()][0] == "all_max"
     assert fairness.alpha_reading(ev.alpha) == ev.alpha_key
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None and shutil.which("libreoffice") is None, reason="LibreOffice is not installed"
+)
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_an_annex_page_renders_to_png_through_libreoffice(lang, tmp_path):
+    """The annex as a person sees it: LibreOffice makes the PDF, pdftoppm the first page's PNG."""
+    from document_contexts import context_for
+
+    from pipelines import documents
+    from pipelines.chart import ChartRow, ChartText, scores_chart
+
+    png = scores_chart(
+        [ChartRow("DER-0001", 61.5, {"Ли Ольга": 60.0, "Ким В.": 63.0}, True)],
+        ChartText("t", "x", "b", "s", "l"),
+        7,
+        70,
+    )
+    docx = annex.with_chart(documents.render("annex", lang, context_for("annex", lang)), png)
+    assert annex.CHART_MARKER not in documents.docx_text(docx)
+    pdf = tmp_path / "annex.pdf"
+    pdf.write_bytes(documents.to_pdf(docx))
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and pages[0].stat().st_size > 5_000
+    assert pages[0].read_bytes()[:4] == b"\x89PNG"
