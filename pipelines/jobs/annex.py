@@ -21,7 +21,7 @@ from pipelines.chart import ChartRow, ChartText, scores_chart
 from pipelines.domain import fairness, proof, scoring
 from pipelines.domain.fairness import GroupFairness
 from pipelines.domain.models import Assignment, Rating, StageOutcome
-from pipelines.jobs.common import Run, common_context, fmt_date, rendered, stage_title
+from pipelines.jobs.common import Run, common_context, rendered, stage_title
 from pipelines.ports import DocKey, StoredDoc
 
 CHART_MARKER = "[[chart]]"  # the template's paragraph the chart takes the place of
@@ -35,9 +35,14 @@ def product_version() -> str:
         return "0+unknown"
 
 
+RULE_KEYS = {"criteria", "quotas", "scoring", "fairness"}
+
+
 def config_digest(run: Run) -> str:
-    """SHA-256 of the edition's config as the run read it (every key, defaults included)."""
-    data = run.config.model_dump(mode="json", exclude={"base_dir"})
+    """SHA-256 of the rules a ranking is made under, as the run read them (defaults included): the
+    config's criteria, quotas, scoring and fairness keys. Recorded decisions are printed one by one;
+    a decision of another group does not change this group's annex."""
+    data = run.config.model_dump(mode="json", include=RULE_KEYS)
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -266,7 +271,8 @@ def annex_context(run: Run, s: Scope, unit_name: str) -> tuple[dict[str, Any], b
     legend = "; ".join(f"{n} — {c.label(lang)}" for n, c in enumerate(config.criteria, start=1))
     names = {a.sheet_id: a.expert.name for a in s.assignments}
     context = {
-        **common_context(config, fmt_date(run.now, config)),
+        # dated as its protocol (its meeting), so that writing it again with the same data changes nothing
+        **common_context(config, paperwork._meeting(run, s.stage, None if s.stage == 3 else s.group)["meeting_date"]),
         "protocol_title": i18n.text(title_key, lang, stage=stage_title(s.stage, lang)),
         "unit_name": unit_name,
         "rule_lines": _rule_lines(run, s.stage),

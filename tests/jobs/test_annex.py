@@ -108,3 +108,18 @@ def test_an_annex_page_renders_to_png_through_libreoffice(lang, tmp_path):
     pages = sorted(tmp_path.glob("page*.png"))
     assert pages and pages[0].stat().st_size > 5_000
     assert pages[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_demo_puts_an_annex_beside_every_extract_and_the_final_protocol(finished_demo):
+    drive = finished_demo.built_in / "workspace" / "drive"
+    extracts = sorted(p for p in drive.rglob("protocol_extract_s*.docx") if "_annex" not in p.name)
+    assert extracts
+    for extract in extracts:
+        if extract.parent.name == "dossier":
+            continue  # the copies that travel with the selected DERs (9.7)
+        beside = extract.with_name(extract.stem + "_annex.docx")
+        assert beside.exists(), beside
+    final = drive / "stage-3" / "contest" / "final_protocol_annex.docx"
+    data = final.read_bytes()
+    assert len(Document(io.BytesIO(data)).inline_shapes) == 1  # the finalists' chart
+    assert "α = " in _text(data)

@@ -59,3 +59,32 @@ def test_verify_passes_on_the_demo_and_names_the_cell_after_one_frozen_score_is_
     assert f"{cell} " in result.output, result.output  # the cell, named
     assert sheet_path in result.output  # the sheet, named
     assert f"{value}," in result.output or f" {value}" in result.output  # what the close used
+
+
+def test_verify_on_google_names_the_cell_typed_into_a_frozen_sheet(finished_google_demo, tmp_path):
+    """On Google only the live sheet exists: a score typed into it after the freeze breaks the proof."""
+    from datetime import timedelta
+
+    from test_freeze_edits import Edition
+
+    from pipelines.jobs.verify import verify as verify_job
+
+    google = finished_google_demo.restore(tmp_path / "edition")
+    edition = Edition(google.config_path.parent, "google", google.factory)
+    end = edition.config.calendar.stage3_close + timedelta(days=1)
+    run = edition.run(end)
+    report = verify_job(run)
+    assert report.broken is None and report.links >= 3 and report.sheets > 0, run.messages
+
+    a = run.state.sheets(1)[0]
+    lay = rating_sheet.layout(run.config)
+    used = next(r for r in run.state.ratings[(1, a.group)] if r.expert_email == a.expert.email)
+    row = lay.data_row(a.application_ids.index(used.application_id))
+    col = max(lay.scores.values())
+    before = used.scores[next(k for k, c in lay.scores.items() if c == col)]
+    edition.edit(a, row, col, 1 if before != 1 else 2)
+
+    checking = edition.run(end + timedelta(hours=1))
+    report = verify_job(checking)
+    assert report.broken is not None
+    assert a1(row, col) in report.broken and a.sheet_id in report.broken
