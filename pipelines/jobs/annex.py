@@ -313,8 +313,8 @@ def with_chart(docx: bytes, png: bytes | None) -> bytes:
             for run in p.runs:
                 run.text = ""
             if png is not None:
-                p.runs[0].add_picture(io.BytesIO(png), width=Cm(22)) if p.runs else p.add_run().add_picture(
-                    io.BytesIO(png), width=Cm(22)
+                p.runs[0].add_picture(io.BytesIO(png), width=Cm(19)) if p.runs else p.add_run().add_picture(
+                    io.BytesIO(png), width=Cm(19)
                 )
             break
     out = io.BytesIO()
