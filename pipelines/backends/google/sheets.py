@@ -38,6 +38,7 @@ from .drive import (
     permissions,
     props_query,
     send_mail,
+    settle_key,
 )
 from .transport import Clients
 
@@ -45,6 +46,7 @@ __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
 
 EDITABLE_BG = {"red": 1.0, "green": 0.949, "blue": 0.8}  # FFF2CC, the yellow the instructions mention
 THIN = {"style": "SOLID", "color": {"red": 0.5, "green": 0.5, "blue": 0.5}}
+LISTED = FILE_FIELDS + ",createdTime,modifiedTime,lastModifyingUser(me)"  # what a listing of sheets asks
 
 
 # --- rating sheets -----------------------------------------------------------------------------
@@ -221,14 +223,23 @@ class GoogleRatingSheets:
                 files = list_files(
                     self.c,
                     props_query({"kind": "rating_sheet", "edition": edition}),
-                    FILE_FIELDS + ",modifiedTime,lastModifyingUser(me)",
+                    LISTED,
                 )
-            self._index[edition] = {}
+            by_token: dict[str, list[dict[str, Any]]] = {}
+            keys: dict[str, SheetKey] = {}
             for f in files:
                 try:
-                    self._index[edition][_sheet_key(f.get("appProperties", {})).token()] = f
+                    key = _sheet_key(f.get("appProperties", {}))
                 except (KeyError, ValueError):
                     continue
+                by_token.setdefault(key.token(), []).append(f)
+                keys[key.token()] = key
+            self._index[edition] = {}
+            for token, found in by_token.items():
+                if len(found) > 1:  # a second file of one key (a create whose answer was lost): one stays
+                    with self.c.stats.operation("settle a key's files"):
+                        found = [settle_key(self.c, keys[token].properties(), found, LISTED)]
+                self._index[edition][token] = found[0]
         return self._index[edition]
 
     def _editors(self) -> list[str]:
@@ -245,13 +256,23 @@ class GoogleRatingSheets:
             return SheetRef(spec.key, found["id"], sheet_url(found["id"]))  # ("ready": marked by older runs)
         if found is not None:
             with self.c.stats.operation("check sheet"):
-                shared = self._expert_role(found["id"], spec.key.expert) is not None  # writer, or reader once frozen
-            if shared:
-                self._complete.add(token)
-                return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
+                if self._shared(found["id"], spec.key.expert):
+                    self._complete.add(token)
+                    return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
+                # created, never shared: it is finished only if it is the key's claimed file (the
+                # ledger's; one another run made and claimed may not show in search yet)
+                listed = found["id"]
+                found = settle_key(self.c, spec.key.properties(), [found], LISTED)
+                self._sheets(spec.key.edition)[token] = found
+                if found["id"] != listed and self._shared(found["id"], spec.key.expert):
+                    self._complete.add(token)
+                    return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
         with self.c.stats.operation("create sheet"):
-            if found is None:  # a sheet an earlier run made (found by its recorded id) may be filled
+            if found is None:  # or the file an earlier run made, found in the ledger: maybe filled, shared
                 found = self._create_file(spec)
+                if found.get("recovered") and self._shared(found["id"], spec.key.expert):
+                    self._complete.add(token)
+                    return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
                 filled = bool(found.get("recovered")) and self._is_protected(found["id"])
             else:  # created, maybe filled, never shared: finish what the earlier run did not do
                 filled = self._is_protected(found["id"])
@@ -297,6 +318,10 @@ class GoogleRatingSheets:
             fields="id",
         )
         self.c.run("drive", request, recover=shared, recover_always=True)
+
+    def _shared(self, sid: str, expert: str) -> bool:
+        """Whether the expert holds a permission on the sheet (writer, or reader once frozen)."""
+        return self._expert_role(sid, expert) is not None
 
     def _is_protected(self, sid: str) -> bool:
         meta = self.c.run(

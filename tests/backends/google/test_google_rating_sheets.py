@@ -233,10 +233,21 @@ def test_the_share_notification_is_sent_once_whatever_the_fault(ws, fake, spec, 
     assert len(fake.sent_notifications) == 1
 
 
-def test_a_lost_create_answer_makes_one_sheet_found_by_its_reserved_id(ws, fake, spec, requests_made):
+def test_a_lost_create_answer_makes_one_sheet_found_by_its_key_despite_search_lag(ws, fake, spec, requests_made):
+    """A Google Sheet is created without a reserved id (Drive refuses one): its key is recorded as
+    intended in the control spreadsheet's ledger before the create, the file looked for by key
+    after the lost answer (patiently: search lags 20 s here), and claimed before it is shared."""
+    ws.control.write_tables({"registry": (["id"], [["DER-1"]])})  # the control store exists
+    ws.sheets.folders.path(spec.folder)  # the folders first: the lost answer is the sheet's create
+    fake.search_lag = 20.0
+    fake.reset_counts()
     fake.timeout_next(1, method="files.create", after_apply=True)
     ref = ws.sheets.ensure(spec)
     sheets = [f for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
     assert [f.id for f in sheets] == [ref.id]
-    # asked by id, not by a search that may lag behind the create
-    assert requests_made().get("drive.files.get", 0) >= 1
+    assert requests_made().get("drive.files.create") == 1  # found by its key, not sent again
+    assert [(n["to"], n["file_id"]) for n in fake.sent_notifications] == [(EXPERT, ref.id)]
+    ledger = fake.sheet_values(ws.control.id, "'created files'")
+    key = [row[0] for row in ledger[1:]]
+    assert [row[1] if len(row) > 1 else "" for row in ledger[1:]] == ["", ref.id]  # intended, then claimed
+    assert key[0] == key[1] and "expert=" + EXPERT in key[0]
