@@ -43,7 +43,7 @@ ERRORS = {
 LEASE_TAB = "tick lease"  # a tab of its own: adding a tab whose title exists fails, atomically
 IDS_TAB = "reserved ids"  # hidden: the file ids of the batch in use, recorded before any is used
 # hidden: the ledger of Google Workspace files (rating sheets), which Drive will not create with a
-# reserved id: [key, ""] before the create (intended), [key, id] once made (claimed), append only
+# reserved id: [key, id] once made, before anything is shared from it (claimed); append only
 CREATED_TAB = "created files"
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
@@ -325,7 +325,7 @@ class GoogleControlStore:
         return [str(r[0]).strip() for r in rows[1:] if r and str(r[0]).strip()]
 
     def note_created_files(self, rows: list[list[str]]) -> bool:
-        """Append ledger rows [key, file id or ""] to the hidden tab CREATED_TAB: ONE batchUpdate
+        """Append ledger rows [key, file id] to the hidden tab CREATED_TAB: ONE batchUpdate
         (adding the tab the first time). An append sent again after a lost answer only repeats a
         row, which reads the same. False during the control spreadsheet's own create."""
         if self._creating or not rows:

@@ -138,33 +138,27 @@ def create_keyed(
     c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, *, temporary: bool = False, **params: Any
 ) -> dict[str, Any]:
     """files.create WITHOUT an id for a Google Workspace file, exactly once by its key (the body's
-    appProperties, the key it is found by):
-    1. the ledger (hidden tab of the control spreadsheet) is asked first: a file an earlier run
-       claimed for this key is taken by id (files.get: no search lag), one it only intended is
-       looked for by key;
-    2. the key is recorded as intended, then the file is created;
-    3. after a lost answer the file is looked for by key, patiently (Drive's search lags behind a
-       create: asked again for SEARCH_PATIENCE seconds) before the create is sent again;
-    4. the new file is claimed in the ledger before the caller shares anything from it, so a
-       second file of the key (a create that was applied but whose answer was lost for longer than
-       the search lagged) is never shared: `settle_key` trashes it wherever a listing shows it.
+    appProperties, the key it is found by; the caller has looked for it by key already):
+    1. a file an earlier run claimed for this key in the ledger (hidden tab of the control
+       spreadsheet) is taken by id (files.get: Drive's search may not show it yet);
+    2. after a lost answer the file is looked for by key, patiently (Drive's search lags behind a
+       create: asked again for SEARCH_PATIENCE seconds), before the create is sent again;
+    3. the new file is claimed in the ledger (one write) before the caller shares anything from it.
+    A second file of the key (a create applied but answered too late, or a crash between the create
+    and the claim) is never claimed, so never shared: `settle_key` trashes it wherever a listing
+    shows it. No intent row is written before the create: the key the create carries is what finds
+    a file made before a crash, and a row would cost a Sheets write per file to say no more.
     `temporary`: a file deleted once used (the PDF's converted copy): no ledger, never shared."""
     props = dict(body.get("appProperties") or {})
     if not props:
         raise BackendError(f"a Google Workspace file is created with its key in appProperties: {body.get('name')}")
     key = key_of(props)
     if not temporary:
-        ledger = c.ledger() or {}
-        if key in ledger:  # an earlier attempt (a crash, a lost answer) may have made it
-            earlier = _live(c, ledger[key], fields) if ledger[key] else None
-            if earlier is None:
-                found = list_files(c, props_query(props), _with(fields, "createdTime"))
-                earlier = settle_key(c, props, found, fields) if found else None
-            if earlier is not None:
-                return {**earlier, "recovered": True}
-        c.note_file(key)  # intended, before the create
-    transport = c.transports["drive"]
-    sent = transport.read_limiter.clock()
+        claimed = c.ledger().get(key)
+        earlier = _live(c, claimed, fields) if claimed else None
+        if earlier is not None:  # made and claimed by an earlier run (a crash before its state was kept)
+            return {**earlier, "recovered": True}
+    sent = c.transports["drive"].read_limiter.clock()
 
     def recover() -> tuple[bool, Any]:
         found = _find_patiently(c, props, fields, sent)
@@ -235,7 +229,7 @@ def settle_key(
     key left by a create whose answer was lost: it is trashed, never shared — unless someone was
     already given it, which is left for a person to judge."""
     key = key_of(props)
-    claimed = (c.ledger() or {}).get(key) or ""
+    claimed = c.ledger().get(key, "")
     keep = next((f for f in candidates if f["id"] == claimed), None)
     if keep is None and claimed:
         keep = _live(c, claimed, fields)

@@ -386,10 +386,10 @@ class Clients:
         self.recorded_ids: Callable[[], list[str] | None] | None = None
         self._earlier: list[dict[str, Any]] | None = None  # files made with an earlier run's ids
         # Set by open_google: the ledger of Google Workspace files (created without a reserved id,
-        # Drive refuses one for them): append [key, id] rows ("" = intended), read them back.
+        # Drive refuses one for them): append [key, id] rows, read them back.
         self.note_files: Callable[[list[list[str]]], bool] | None = None
         self.noted_files: Callable[[], list[list[str]] | None] | None = None
-        self._ledger: dict[str, str] | None = None  # key -> the claimed file id ("" = only intended)
+        self._ledger: dict[str, str] | None = None  # key -> the id of the file claimed for it
 
     def reserve_id(self, *, last: bool = False) -> str:
         """A file id Drive reserved for us (files.generateIds, a batch at a time): a create that
@@ -444,28 +444,24 @@ class Clients:
                     self._earlier.append(f)
         return self._earlier
 
-    def ledger(self) -> dict[str, str] | None:
+    def ledger(self) -> dict[str, str]:
         """Every Workspace file key the ledger holds -> the id of the file claimed for it (the
-        latest claim), or "" when a create was only intended; read once per process. None while
-        the control store is not known (its own create and the folders above it)."""
+        latest claim), read once per process; empty while the control store is not known (its own
+        create and the folders above it)."""
         if self._ledger is None:
             rows = self.noted_files() if self.noted_files is not None else None
             if rows is None:
-                return None
-            self._ledger = {}
-            for key, file_id in rows:
-                if file_id or key not in self._ledger:
-                    self._ledger[key] = file_id
+                return {}
+            self._ledger = {key: file_id for key, file_id in rows if file_id}
         return self._ledger
 
-    def note_file(self, key: str, file_id: str = "") -> bool:
-        """Record in the ledger that a file of `key` is about to be created (`file_id` ""), or that
-        `file_id` is THE file of `key` (claimed: nothing is shared from any other). One write."""
-        ledger = self.ledger()
-        if ledger is None or self.note_files is None or not self.note_files([[key, file_id]]):
+    def note_file(self, key: str, file_id: str) -> bool:
+        """Claim `file_id` as THE file of `key` in the ledger (one write): nothing is shared from
+        any other file of the key. False while the control store is not known."""
+        if self.note_files is None or not self.note_files([[key, file_id]]):
             return False
-        if file_id or key not in ledger:
-            ledger[key] = file_id
+        if self._ledger is not None:  # else read with this row when first asked
+            self._ledger[key] = file_id
         return True
 
     def whoami(self) -> str | None:

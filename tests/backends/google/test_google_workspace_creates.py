@@ -1,10 +1,11 @@
 """Google Sheets and converted Google Docs are created WITHOUT a pre-generated id (Drive refuses one
-for a Workspace file: 400 generatedIdNotSupported), exactly once another way: the file's key is
-recorded as intended in the control spreadsheet's ledger (hidden tab "created files") before the
-create, the file is looked for by key after a lost answer (patiently: Drive's search lags), and it
-is claimed in the ledger before anything is shared from it. A second file of a key (a create that
-Google applied but whose answer was lost for longer than search lagged) is never shared: the first
-listing that shows it trashes it. Nobody sees two sheets or gets two share notifications."""
+for a Workspace file: 400 generatedIdNotSupported), exactly once another way: the file carries its
+key in appProperties and is looked for by it (after a lost answer patiently: Drive's search lags),
+and a new rating sheet is claimed in the control spreadsheet's ledger (hidden tab "created files")
+before anything is shared from it; a later process takes the claimed file by id. A second file of
+a key (a create Google applied but whose answer was lost for longer than search lagged, or a crash
+between the create and the claim) is never shared: the first listing that shows it trashes it.
+Nobody sees two sheets or gets two share notifications."""
 
 from __future__ import annotations
 
@@ -69,7 +70,7 @@ def test_a_create_answer_lost_longer_than_search_lags_leaves_one_file_anyone_see
 
 def test_a_crash_between_create_and_record_resumes_to_one_file(ws, fake, config, spec):
     """Killed just after Drive applied the sheet's create, before the id was claimed: the next
-    process sees the key intended in the ledger, cannot find the file (search lags 2 h), makes
+    process cannot find the file by its key (search lags 2 h) nor in the ledger, makes
     and shares another. The first was never filled nor shared, and is trashed once search shows it."""
     _ready(ws, fake, spec)
     fake.search_lag = LONG_LAG
