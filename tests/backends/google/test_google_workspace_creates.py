@@ -68,17 +68,24 @@ def test_a_create_answer_lost_longer_than_search_lags_leaves_one_file_anyone_see
     assert fake.invalid_requests() == []
 
 
-def test_a_crash_between_create_and_record_resumes_to_one_file(ws, fake, config, spec):
-    """Killed just after Drive applied the sheet's create, before the id was claimed: the next
-    process cannot find the file by its key (search lags 2 h) nor in the ledger, makes
-    and shares another. The first was never filled nor shared, and is trashed once search shows it."""
+def _crashed_just_after(ws, fake, spec, method: str):
+    """ensure(spec) killed just after Google applied its first `method`, search lagging 2 h; the
+    crashed process's lease lapses. The one file of the key it made."""
     _ready(ws, fake, spec)
     fake.search_lag = LONG_LAG
-    fake.crash_at(1, after_apply=True, method="files.create")
+    fake.crash_at(1, after_apply=True, method=method)
     with pytest.raises(SimulatedCrash):
         ws.sheets.ensure(spec)
     (first,) = _of_key(fake)
     fake.sleep(LEASE_SECONDS)
+    return first
+
+
+def test_a_crash_between_create_and_record_resumes_to_one_file(ws, fake, config, spec):
+    """Killed just after Drive applied the sheet's create, before the id was claimed: the next
+    process cannot find the file by its key (search lags 2 h) nor in the ledger, makes
+    and shares another. The first was never filled nor shared, and is trashed once search shows it."""
+    first = _crashed_just_after(ws, fake, spec, "files.create")
     ref = fake_workspace(config, fake).sheets.ensure(spec)  # a new process
     assert ref.id != first.id and not _shared_with_people(fake, first)
     assert [n["file_id"] for n in fake.sent_notifications] == [ref.id]
@@ -93,13 +100,7 @@ def test_a_crash_after_the_share_is_resumed_by_the_claimed_id_without_a_second_s
     """Killed just after the expert was told (the share applied), before the job recorded the sheet:
     search lags 2 h, but the ledger holds the claimed id, so the next process takes that sheet by
     id (files.get), sees it shared, and neither makes nor shares another."""
-    _ready(ws, fake, spec)
-    fake.search_lag = LONG_LAG
-    fake.crash_at(1, after_apply=True, method="permissions.create")
-    with pytest.raises(SimulatedCrash):
-        ws.sheets.ensure(spec)
-    (first,) = _of_key(fake)
-    fake.sleep(LEASE_SECONDS)
+    first = _crashed_just_after(ws, fake, spec, "permissions.create")
     fake.reset_counts()
     ref = fake_workspace(config, fake).sheets.ensure(spec)
     assert ref.id == first.id and [f.id for f in _of_key(fake)] == [first.id]
