@@ -220,23 +220,31 @@ def shared_with_people(c: Clients, file_id: str) -> bool:
     return False
 
 
-def settle_key(
+def pick_of_key(
     c: Clients, props: dict[str, str], candidates: list[dict[str, Any]], fields: str = FILE_FIELDS
-) -> dict[str, Any]:
-    """The one file of key `props` among `candidates` (files a listing or a look-up found with it):
-    the one the ledger claims (taken by id when search does not show it yet), else one shared with
-    people, else the oldest, which is then claimed. Every other candidate is a second file of the
-    key left by a create whose answer was lost: it is trashed, never shared — unless someone was
-    already given it, which is left for a person to judge."""
-    key = key_of(props)
-    claimed = c.ledger().get(key, "")
+) -> tuple[dict[str, Any], bool]:
+    """The one file of key `props` among `candidates` (files a listing or a look-up found with it),
+    asking but writing nothing: the one the ledger claims (taken by id when search does not show it
+    yet), else one shared with people, else the oldest. And whether the ledger claims it."""
+    claimed = c.ledger().get(key_of(props), "")
     keep = next((f for f in candidates if f["id"] == claimed), None)
     if keep is None and claimed:
         keep = _live(c, claimed, fields)
-    if keep is None:
-        shared = [f for f in candidates if shared_with_people(c, f["id"])] if len(candidates) > 1 else []
-        keep = min(shared or candidates, key=_age)
-        c.note_file(key, keep["id"])
+    if keep is not None:
+        return keep, True
+    shared = [f for f in candidates if shared_with_people(c, f["id"])] if len(candidates) > 1 else []
+    return min(shared or candidates, key=_age), False
+
+
+def settle_key(
+    c: Clients, props: dict[str, str], candidates: list[dict[str, Any]], fields: str = FILE_FIELDS
+) -> dict[str, Any]:
+    """`pick_of_key`, then claimed in the ledger if it was not; every other candidate is a second
+    file of the key left by a create whose answer was lost (or a crash before its claim): it is
+    trashed, never shared — unless someone was already given it, which is left for a person."""
+    keep, claimed = pick_of_key(c, props, candidates, fields)
+    if not claimed:
+        c.note_file(key_of(props), keep["id"])
     for f in candidates:
         if f["id"] != keep["id"] and not shared_with_people(c, f["id"]):
             with c.stats.operation("trash second file"):

@@ -36,6 +36,7 @@ from .drive import (
     least_access,
     list_files,
     permissions,
+    pick_of_key,
     props_query,
     send_mail,
     settle_key,
@@ -213,6 +214,7 @@ class GoogleRatingSheets:
         self.c, self.folders = c, folders
         self._index: dict[str, dict[str, dict[str, Any]]] = {}
         self.frozen: set[str] = set()  # sheets this run froze: reading them is the stage's close
+        self._strays: dict[str, list[dict[str, Any]]] = {}  # token -> every file of a key listed twice
         self._complete: set[str] = set()  # tokens of sheets known filled and shared (no need to check)
 
     def _sheets(self, edition: str | None = None) -> dict[str, dict[str, Any]]:
@@ -236,11 +238,22 @@ class GoogleRatingSheets:
                 keys[key.token()] = key
             self._index[edition] = {}
             for token, found in by_token.items():
-                if len(found) > 1:  # a second file of one key (a create whose answer was lost): one stays
+                if len(found) > 1:  # a second file of one key (a create whose answer was lost)
                     with self.c.stats.operation("settle a key's files"):
-                        found = [settle_key(self.c, keys[token].properties(), found, LISTED)]
+                        keep, _claimed = pick_of_key(self.c, keys[token].properties(), found, LISTED)
+                    self._strays[token] = found  # the others trashed by the next write to the key
+                    found = [keep]
                 self._index[edition][token] = found[0]
         return self._index[edition]
+
+    def _settle(self, key: SheetKey) -> None:
+        """A listing showed a second file of `key`: one stays (claimed), the others are trashed. Done
+        where the pipeline writes to the key anyway (ensure, freeze), never by a read-only command."""
+        if key.token() in self._strays:
+            found = self._strays.pop(key.token())
+            with self.c.stats.operation("settle a key's files"):
+                kept = settle_key(self.c, key.properties(), found, LISTED)
+            self._sheets(key.edition)[key.token()] = kept
 
     def _editors(self) -> list[str]:
         people = [self.c.whoami()] if self.c.whoami() else []
@@ -251,6 +264,8 @@ class GoogleRatingSheets:
         one batchUpdate. The expert is shared LAST, so a sheet whose expert has a permission is
         complete: a sheet found without one (an earlier run stopped half-way) is finished here."""
         token = spec.key.token()
+        self._sheets(spec.key.edition)
+        self._settle(spec.key)
         found = self._sheets(spec.key.edition).get(token)
         if found and (token in self._complete or found.get("appProperties", {}).get("state") == "ready"):
             return SheetRef(spec.key, found["id"], sheet_url(found["id"]))  # ("ready": marked by older runs)
@@ -355,6 +370,8 @@ class GoogleRatingSheets:
         """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
         keep = set(self._editors())
         self.frozen.add(ref.id)
+        self._sheets(ref.key.edition)  # listed once per process: a second file of a key shows there
+        self._settle(ref.key)
         with self.c.stats.operation("freeze sheet"):
             for p in self._permissions(ref.id):
                 if _direct(p) and p["role"] == "writer" and str(p.get("emailAddress", "")).lower() not in keep:

@@ -142,8 +142,8 @@ def _opening(google_intake_week, root, crash):
         "told": Counter((n["to"], n["file_id"]) for n in fake.sent_notifications),
     }
     fake.sleep(LONG_LAG)
-    later = opening + timedelta(seconds=LEASE_SECONDS + LONG_LAG + 120)
-    tick(run_at(later))  # search has caught up: a stray second file is found by its key
+    later = cal.stage1_close + timedelta(minutes=5)
+    tick(run_at(later))  # search has caught up: the close freezes each sheet, a second file of its key trashed
     state = run_at(later).state
     return {
         **resumed,
