@@ -149,8 +149,8 @@ class GoogleControlStore:
         """The control spreadsheet among those found by its key. Two exist only when its create was
         applied but its answer lost for longer than Drive's search lagged (it is created without a
         reserved id: Drive refuses one for a Google Sheet, and the ledger of such creates lives in
-        it): the one in use (several tabs) wins, the oldest first; a blank second one (its single
-        first tab) is trashed. Never shared with anyone: nobody was shown it."""
+        it): the one in use (more tabs) wins, then the oldest. The other, blank, is left as it is
+        (never shared with anyone; reading the store writes nothing)."""
         if len(found) == 1:
             return str(found[0]["id"])
         tabs = {}
@@ -159,12 +159,7 @@ class GoogleControlStore:
                 "sheets", self.c.spreadsheets.get(spreadsheetId=f["id"], fields="sheets.properties.title")
             )
             tabs[f["id"]] = len(meta.get("sheets", []))
-        ordered = sorted(found, key=lambda f: (tabs[f["id"]] <= 1, str(f.get("createdTime") or ""), f["id"]))
-        keep = ordered[0]["id"]
-        for f in ordered[1:]:
-            if tabs[f["id"]] <= 1:
-                self.c.run("drive", self.c.files.update(fileId=f["id"], body={"trashed": True}, supportsAllDrives=True))
-        return str(keep)
+        return str(min(found, key=lambda f: (-tabs[f["id"]], str(f.get("createdTime") or ""), f["id"]))["id"])
 
     def health(self) -> ControlHealth:
         """Looks for the control spreadsheet (never creates it) and reads its tab titles: what

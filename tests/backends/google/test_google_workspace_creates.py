@@ -4,7 +4,8 @@ key in appProperties and is looked for by it (after a lost answer patiently: Dri
 and a new rating sheet is claimed in the control spreadsheet's ledger (hidden tab "created files")
 before anything is shared from it; a later process takes the claimed file by id. A second file of
 a key (a create Google applied but whose answer was lost for longer than search lagged, or a crash
-between the create and the claim) is never shared: the first listing that shows it trashes it.
+between the create and the claim) is never shared, and is trashed once a listing shows it, where
+the pipeline next writes to that key (making the sheet, freezing it at the close).
 Nobody sees two sheets or gets two share notifications."""
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def test_no_sheet_create_carries_an_id(ws, fake, spec):
 def test_a_create_answer_lost_longer_than_search_lags_leaves_one_file_anyone_sees(ws, fake, config, spec):
     """The create is applied, its answer lost, and Drive's search does not show it for 10 minutes:
     after SEARCH_PATIENCE the create is sent again (a second file). Only the second, claimed, is
-    filled and shared; the first is trashed by the first listing that shows it."""
+    filled and shared; the first is trashed once a listing shows it."""
     _ready(ws, fake, spec)
     fake.search_lag = 600.0
     fake.timeout_next(1, method="files.create", after_apply=True)
@@ -172,6 +173,41 @@ def test_an_opening_crashed_after_a_sheet_create_or_share_ends_with_one_sheet_ea
     assert got["visible twice"] == [] and max(got["told"].values()) == 1
     assert len(got["told"]) == len(clean_opening["told"])  # each expert told of one sheet, once
     assert got["sheets"] == clean_opening["sheets"]
-    assert got["files"] == clean_opening["files"]  # any second file trashed once search showed it
+    assert got["files"] == clean_opening["files"]  # any second file trashed at the close
     assert all(f"{i}" in got["fake"].files and not got["fake"].files[i].trashed for i in got["ids"])
     assert got["fake"].invalid_requests() == []
+
+
+def test_of_two_control_spreadsheets_the_one_in_use_is_taken_and_nothing_is_written(fake, config, drive_id):
+    """A control spreadsheet whose create was applied but answered too late leaves a blank second
+    one: the store takes the one holding the tables, and reading it writes nothing."""
+    marker = {"kind": "control", "edition": config.edition_key}
+    blank = (
+        fake.build("drive")
+        .files()
+        .create(
+            body={"name": "control", "mimeType": SHEET, "parents": [drive_id], "appProperties": marker},
+            supportsAllDrives=True,
+        )
+    )
+    blank_id = blank.execute()["id"]
+    fake.sleep(60)
+    first = fake_workspace(config, fake)
+    first.control.id = None
+    first.control.created = False
+    in_use = first.drive.c.run(
+        "drive",
+        first.drive.c.files.create(
+            body={"name": "control", "mimeType": SHEET, "parents": [drive_id], "appProperties": marker},
+            fields="id",
+            supportsAllDrives=True,
+        ),
+    )["id"]
+    first.control.id = in_use
+    first.control.write_tables({"registry": (["id"], [["DER-1"]]), "stages": (["stage"], [[1]])})
+    fake.reset_counts()
+    again = fake_workspace(config, fake)
+    assert again.control.read_table("registry") == [{"id": "DER-1"}]
+    assert again.control.id == in_use != blank_id and not fake.files[blank_id].trashed
+    writes = {m for m in fake.counts().get("drive", {}) if m not in ("files.list", "files.get")}
+    assert writes == set() and "spreadsheets.batchUpdate" not in fake.counts().get("sheets", {})
