@@ -6,7 +6,7 @@ import base64
 import copy
 
 from . import access, docs
-from .drive_model import DOC, EXPORTABLE, SHEET, DriveFile
+from .drive_model import DOC, EXPORTABLE, FOLDER, NATIVE_PREFIX, SHEET, DriveFile
 from .drive_query import compile_query, invalid
 from .registry import DEFAULT_FIELDS, Raw, handles
 from .sheets import build_spreadsheet
@@ -91,6 +91,30 @@ def _check_writable(meta: dict, update: bool) -> None:
             raise _not_writable(key, update)
 
 
+SHORTCUT = "application/vnd.google-apps.shortcut"
+
+
+def _refuse_generated_id(meta: dict, mime: str) -> None:
+    """A pre-generated id (files.generateIds) is refused for a Google Workspace file other than a
+    folder or a shortcut, and for an upload converted to one. Sources: Drive's guides "Create and
+    manage files" (https://developers.google.com/workspace/drive/api/guides/create-file, section
+    "Generate IDs to use with your files") and "Upload file data"
+    (https://developers.google.com/workspace/drive/api/guides/manage-uploads, uploading with a
+    pre-generated ID) say pre-generated ids are not supported for Workspace files (folders and
+    shortcuts aside) nor for uploads converted to a Workspace format; Google answers 400 with
+    reason generatedIdNotSupported (googleapis/google-api-go-client#2334: files.copy of a Slides
+    presentation with a generated id). Folders, shortcuts and uploads kept in their own format
+    (.docx, .xlsx, .pdf) keep their id."""
+    if meta.get("id") and mime.startswith(NATIVE_PREFIX) and mime not in (FOLDER, SHORTCUT):
+        raise ApiError(
+            400,
+            f"Generated IDs are not supported for files of type {mime}.",
+            reason="generatedIdNotSupported",
+            location="file.id",
+            location_type="other",
+        )
+
+
 def _merge_map(current: dict, patch: dict | None) -> dict:
     out = dict(current)
     for k, v in (patch or {}).items():
@@ -153,6 +177,7 @@ def files_create(fake, req):
     parent_id, drive_id = fake.resolve_parent(parents[0], sad)
     mime = meta.get("mimeType") or req.media_type or "application/octet-stream"
     fake.check_storage([parent_id], mime)
+    _refuse_generated_id(meta, mime)  # an upload converts when its target mimeType is a Workspace one
     file_id = meta.get("id") or fake.new_file_id()
     if file_id in fake.files:
         raise ApiError(409, "A file already exists with the provided ID.", reason="duplicate")
@@ -274,6 +299,7 @@ def files_copy(fake, req):
     parents = meta.get("parents") or [p for p in src.parents if p in fake.files or p in fake.drives] or [fake.root_id]
     parent_id, drive_id = fake.resolve_parent(parents[0], sad)
     fake.check_storage([parent_id], src.mime_type)
+    _refuse_generated_id(meta, src.mime_type)  # a copy keeps its source's type
     dup = copy.deepcopy(src)
     dup.id = meta.get("id") or fake.new_file_id()
     dup.name = meta.get("name") or f"Copy of {src.name}"

@@ -383,3 +383,41 @@ def test_resumable_and_simple_media_uploads(fake, drive):
     )
     assert fake.sheet_values(csv_sheet["id"], "A1:B2") == [["a", "b"], [1, 2]]
     assert drive.files().export(fileId=csv_sheet["id"], mimeType="text/csv").execute() == b"a,b\n1,2\n"
+
+
+SHEET = "application/vnd.google-apps.spreadsheet"
+
+
+def _refused_for_its_id(call) -> None:
+    with pytest.raises(HttpError) as err:
+        call.execute()
+    assert err.value.resp.status == 400
+    assert err.value.error_details[0]["reason"] == "generatedIdNotSupported"
+
+
+def test_a_pre_generated_id_is_refused_for_workspace_files_and_converted_uploads(fake, drive, make_docx):
+    """Drive's guides ("Create and manage files", "Upload file data"): pre-generated ids are not
+    supported for Google Workspace files other than folders and shortcuts, nor for an upload
+    converted to a Workspace format; Google answers 400 generatedIdNotSupported."""
+    ids = iter(drive.files().generateIds(count=10).execute()["ids"])
+    data = make_docx("Бағалау", "8")
+    _refused_for_its_id(drive.files().create(body={"id": next(ids), "name": "sheet", "mimeType": SHEET}))
+    _refused_for_its_id(drive.files().create(body={"id": next(ids), "name": "doc", "mimeType": GDOC}))
+    converted = MediaInMemoryUpload(data, mimetype=DOCX, resumable=False)
+    _refused_for_its_id(
+        drive.files().create(body={"id": next(ids), "name": "doc", "mimeType": GDOC}, media_body=converted)
+    )
+    made = drive.files().create(body={"name": "sheet", "mimeType": SHEET}, fields="id").execute()
+    _refused_for_its_id(drive.files().copy(fileId=made["id"], body={"id": next(ids), "name": "copy"}))
+    assert [f.name for f in fake.files.values() if not f.is_root] == ["sheet"]  # nothing made by a refusal
+    # where Google supports them, ids are kept: a folder, an upload in its own format (.docx, .pdf)
+    folder_id, docx_id, pdf_id = next(ids), next(ids), next(ids)
+    folder = drive.files().create(body={"id": folder_id, "name": "f", "mimeType": FOLDER}, fields="id").execute()
+    upload = MediaInMemoryUpload(data, mimetype=DOCX, resumable=False)
+    docx_file = drive.files().create(body={"id": docx_id, "name": "a.docx"}, media_body=upload, fields="id,mimeType")
+    pdf = MediaInMemoryUpload(b"%PDF-1.7 x", mimetype="application/pdf", resumable=False)
+    pdf_file = drive.files().create(body={"id": pdf_id, "name": "a.pdf"}, media_body=pdf, fields="id")
+    assert folder["id"] == folder_id
+    assert docx_file.execute() == {"id": docx_id, "mimeType": DOCX}
+    assert pdf_file.execute()["id"] == pdf_id
+    assert fake.invalid_requests() == []

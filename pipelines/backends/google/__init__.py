@@ -212,6 +212,7 @@ def open_google(
     )
     control = GoogleControlStore(clients, folders)
     clients.record_ids, clients.recorded_ids = control.record_reserved_ids, control.reserved_ids
+    clients.note_files, clients.noted_files = control.note_created_files, control.created_files
     workspace = Workspace(
         forms=GoogleFormSource(clients, config.form, config.path(config.form.path) if config.form.path else None),
         control=control,

@@ -42,6 +42,9 @@ ERRORS = {
 }
 LEASE_TAB = "tick lease"  # a tab of its own: adding a tab whose title exists fails, atomically
 IDS_TAB = "reserved ids"  # hidden: the file ids of the batch in use, recorded before any is used
+# hidden: the ledger of Google Workspace files (rating sheets), which Drive will not create with a
+# reserved id: [key, id] once made, before anything is shared from it (claimed); append only
+CREATED_TAB = "created files"
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
@@ -116,15 +119,16 @@ class GoogleControlStore:
         self.cache: dict[str, tuple[float, list[list[Any]]]] = {}
         self.clock = c.transports["sheets"].read_limiter.clock
         self.lease: tuple[str, int] | None = None  # (holder, sheetId of the lease tab) this store added
+        self._creating = False  # the control spreadsheet's own create is under way
 
     def _spreadsheet(self) -> str:
         if self.id:
             return self.id
         marker = {"kind": "control", "edition": self.c.edition}
         with self.c.stats.operation("find control spreadsheet"):
-            found = list_files(self.c, props_query(marker), "id")
+            found = list_files(self.c, props_query(marker), "id,createdTime")
             if found:
-                self.id = found[0]["id"]
+                self.id = self._one_of(found)
                 return self.id
             body = {
                 "name": f"{self.c.edition_name} — control",
@@ -133,9 +137,29 @@ class GoogleControlStore:
                 "appProperties": marker,
                 **least_access(self.c, document=False),
             }
-            self.id = create_file(self.c, body, "id")["id"]
+            self._creating = True  # the ledger lives in it: its own create is not in the ledger
+            try:
+                self.id = create_file(self.c, body, "id")["id"]
+            finally:
+                self._creating = False
             self.created = True
         return self.id
+
+    def _one_of(self, found: list[dict[str, Any]]) -> str:
+        """The control spreadsheet among those found by its key. Two exist only when its create was
+        applied but its answer lost for longer than Drive's search lagged (it is created without a
+        reserved id: Drive refuses one for a Google Sheet, and the ledger of such creates lives in
+        it): the one in use (more tabs) wins, then the oldest. The other, blank, is left as it is
+        (never shared with anyone; reading the store writes nothing)."""
+        if len(found) == 1:
+            return str(found[0]["id"])
+        tabs = {}
+        for f in found:
+            meta = self.c.run(
+                "sheets", self.c.spreadsheets.get(spreadsheetId=f["id"], fields="sheets.properties.title")
+            )
+            tabs[f["id"]] = len(meta.get("sheets", []))
+        return str(min(found, key=lambda f: (-tabs[f["id"]], str(f.get("createdTime") or ""), f["id"]))["id"])
 
     def health(self) -> ControlHealth:
         """Looks for the control spreadsheet (never creates it) and reads its tab titles: what
@@ -151,10 +175,10 @@ class GoogleControlStore:
                     if meta.get("trashed"):
                         return ControlHealth("missing", where, "google", detail="in the trash")
                 else:
-                    found = list_files(self.c, props_query(marker), "id")
+                    found = list_files(self.c, props_query(marker), "id,createdTime")
                     if not found:
                         return ControlHealth("missing", where, "google")
-                    self.id = found[0]["id"]
+                    self.id = self._one_of(found)
                     where = self.id
                 tables = list(self._tabs())
             except NotFound as exc:  # deleted for good (or never shared with us)
@@ -294,6 +318,46 @@ class GoogleControlStore:
             return []
         rows = self._values([IDS_TAB])[IDS_TAB]
         return [str(r[0]).strip() for r in rows[1:] if r and str(r[0]).strip()]
+
+    def note_created_files(self, rows: list[list[str]]) -> bool:
+        """Append ledger rows [key, file id] to the hidden tab CREATED_TAB: ONE batchUpdate
+        (adding the tab the first time). An append sent again after a lost answer only repeats a
+        row, which reads the same. False during the control spreadsheet's own create."""
+        if self._creating or not rows:
+            return False
+        self._spreadsheet()
+        with self.c.stats.operation("record created files"):
+            tabs = self._tabs()
+            requests: list[dict[str, Any]] = []
+            added = CREATED_TAB not in tabs
+            if added:
+                sheet_id = self._new_sheet_id()
+                grid = {"rowCount": 1, "columnCount": 2}
+                props = {"sheetId": sheet_id, "title": CREATED_TAB, "hidden": True, "gridProperties": grid}
+                requests.append({"addSheet": {"properties": props}})
+                rows = [["key", "id"], *rows]
+            else:
+                sheet_id = tabs[CREATED_TAB]["id"]
+            cells = [{"values": [{"userEnteredValue": {"stringValue": str(v)}} for v in row]} for row in rows]
+            requests.append({"appendCells": {"sheetId": sheet_id, "rows": cells, "fields": "userEnteredValue"}})
+            self._batch_update(requests, [CREATED_TAB] if added else [])
+            if self.tabs is not None and added:
+                self.tabs[CREATED_TAB] = {"id": sheet_id, "rows": len(rows), "cols": 2}
+            if CREATED_TAB in self.cache:
+                when, cached = self.cache[CREATED_TAB]
+                self.cache[CREATED_TAB] = (when, cached + [list(r) for r in rows])
+        return True
+
+    def created_files(self) -> list[list[str]] | None:
+        """The ledger's rows [key, id] in the order written; None while the control spreadsheet is not
+        known yet (its own create is under way)."""
+        if self._creating:
+            return None
+        if CREATED_TAB not in self._tabs():
+            return []
+        with self.c.stats.operation("read created files"):
+            rows = self._values([CREATED_TAB])[CREATED_TAB]
+        return [[str(r[0]), str(r[1]) if len(r) > 1 else ""] for r in rows[1:] if r and str(r[0]).strip()]
 
     def _tabs(self) -> dict[str, dict[str, int]]:
         if self.tabs is None:

@@ -34,6 +34,8 @@ from .transport import Clients
 FOLDER = "application/vnd.google-apps.folder"
 SHEET = "application/vnd.google-apps.spreadsheet"
 GDOC = "application/vnd.google-apps.document"
+SHORTCUT = "application/vnd.google-apps.shortcut"
+WORKSPACE = "application/vnd.google-apps."  # Google Workspace types (Docs, Sheets, folders, …)
 FILE_FIELDS = "id,name,parents,appProperties"
 OPEN_LINK = "https://drive.google.com/open?id="
 
@@ -76,6 +78,27 @@ def list_files(c: Clients, q: str, fields: str = FILE_FIELDS) -> list[dict[str, 
 def create_file(
     c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, *, temporary: bool = False, **params: Any
 ) -> dict[str, Any]:
+    """files.create, made safe to send again: a folder or an upload kept in its own format (.docx,
+    .pdf) with an id reserved beforehand (`create_reserved`); a Google Workspace file (a Sheet, an
+    upload converted to a Google Doc), for which Drive refuses a reserved id, by its key
+    (`create_keyed`). `temporary`: a file deleted once used."""
+    if takes_reserved_id(body):
+        return create_reserved(c, body, fields, temporary=temporary, **params)
+    return create_keyed(c, body, fields, temporary=temporary, **params)
+
+
+def takes_reserved_id(body: dict[str, Any]) -> bool:
+    """Whether Drive accepts a pre-generated id for this create: folders, shortcuts and uploads that
+    are not converted; never another Google Workspace type, nor an upload converted to one (Drive's
+    guides "Create and manage files" and "Upload file data"; Google answers 400
+    generatedIdNotSupported, googleapis/google-api-go-client#2334)."""
+    mime = str(body.get("mimeType") or "")
+    return not mime.startswith(WORKSPACE) or mime in (FOLDER, SHORTCUT)
+
+
+def create_reserved(
+    c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, *, temporary: bool = False, **params: Any
+) -> dict[str, Any]:
     """files.create with an id reserved beforehand (files.generateIds). Sent again after a lost
     answer, the request carries the same id, so it cannot make a second file; whether the first
     attempt made it is asked by id (files.get), never by a search that may lag behind the create.
@@ -104,6 +127,129 @@ def create_file(
         return c.run("drive", request, recover=recover)
     except Conflict:
         return get()
+
+
+def key_of(props: dict[str, str]) -> str:
+    """The ledger's key of a file: its identifying appProperties, in a stable order."""
+    return "&".join(f"{k}={props[k]}" for k in sorted(props))
+
+
+def create_keyed(
+    c: Clients, body: dict[str, Any], fields: str = FILE_FIELDS, *, temporary: bool = False, **params: Any
+) -> dict[str, Any]:
+    """files.create WITHOUT an id for a Google Workspace file, exactly once by its key (the body's
+    appProperties, the key it is found by; the caller has looked for it by key already):
+    1. a file an earlier run claimed for this key in the ledger (hidden tab of the control
+       spreadsheet) is taken by id (files.get: Drive's search may not show it yet);
+    2. after a lost answer the file is looked for by key, patiently (Drive's search lags behind a
+       create: asked again for SEARCH_PATIENCE seconds), before the create is sent again;
+    3. the new file is claimed in the ledger (one write) before the caller shares anything from it.
+    A second file of the key (a create applied but answered too late, or a crash between the create
+    and the claim) is never claimed, so never shared: `settle_key` trashes it wherever a listing
+    shows it. No intent row is written before the create: the key the create carries is what finds
+    a file made before a crash, and a row would cost a Sheets write per file to say no more.
+    `temporary`: a file deleted once used (the PDF's converted copy): no ledger, never shared."""
+    props = dict(body.get("appProperties") or {})
+    if not props:
+        raise BackendError(f"a Google Workspace file is created with its key in appProperties: {body.get('name')}")
+    key = key_of(props)
+    if not temporary:
+        claimed = c.ledger().get(key)
+        earlier = _live(c, claimed, fields) if claimed else None
+        if earlier is not None:  # made and claimed by an earlier run (a crash before its state was kept)
+            return {**earlier, "recovered": True}
+    sent = c.transports["drive"].read_limiter.clock()
+
+    def recover() -> tuple[bool, Any]:
+        found = _find_patiently(c, props, fields, sent)
+        return found is not None, found
+
+    request = c.files.create(body=body, fields=fields, supportsAllDrives=True, **params)
+    made = c.run("drive", request, recover=recover)
+    if not temporary:
+        c.note_file(key, made["id"])  # claimed: the one file of this key, before anything is shared
+    return made
+
+
+SEARCH_PATIENCE = 60.0  # seconds a lost create's file is searched for before the create is sent again
+
+
+def _find_patiently(c: Clients, props: dict[str, str], fields: str, since: float) -> dict[str, Any] | None:
+    """The file of `props`, searched for until SEARCH_PATIENCE seconds after `since` (a create that
+    was applied shows in Drive's search only once its index catches up); None if it never shows."""
+    transport = c.transports["drive"]
+    clock, pause = transport.read_limiter.clock, 2.0
+    while True:
+        found = list_files(c, props_query(props), _with(fields, "createdTime"))
+        if found:
+            return min(found, key=_age)
+        left = since + SEARCH_PATIENCE - clock()
+        if left <= 0:
+            return None
+        transport.sleep(min(pause, left))
+        c.stats.waited += min(pause, left)
+        pause *= 2
+
+
+def _age(f: dict[str, Any]) -> tuple[str, str]:
+    return str(f.get("createdTime") or ""), str(f.get("id") or "")
+
+
+def _with(fields: str, extra: str) -> str:
+    return fields if extra in fields.split(",") else f"{fields},{extra}"
+
+
+def _live(c: Clients, file_id: str, fields: str) -> dict[str, Any] | None:
+    """The file by id, or None if it is gone or in the trash."""
+    try:
+        f = c.run("drive", c.files.get(fileId=file_id, fields=_with(fields, "trashed"), supportsAllDrives=True))
+    except NotFound:
+        return None
+    return None if f.get("trashed") else f
+
+
+def shared_with_people(c: Clients, file_id: str) -> bool:
+    """Whether anyone but the pipeline holds a permission given on the file itself (not inherited
+    from a folder or the shared drive)."""
+    me = (c.whoami() or "").lower()
+    for p in permissions(c, file_id):
+        details = p.get("permissionDetails") or []
+        direct = not details or any(not d.get("inherited") for d in details)
+        if direct and p.get("role") != "owner" and str(p.get("emailAddress", "")).lower() != me:
+            return True
+    return False
+
+
+def pick_of_key(
+    c: Clients, props: dict[str, str], candidates: list[dict[str, Any]], fields: str = FILE_FIELDS
+) -> tuple[dict[str, Any], bool]:
+    """The one file of key `props` among `candidates` (files a listing or a look-up found with it),
+    asking but writing nothing: the one the ledger claims (taken by id when search does not show it
+    yet), else one shared with people, else the oldest. And whether the ledger claims it."""
+    claimed = c.ledger().get(key_of(props), "")
+    keep = next((f for f in candidates if f["id"] == claimed), None)
+    if keep is None and claimed:
+        keep = _live(c, claimed, fields)
+    if keep is not None:
+        return keep, True
+    shared = [f for f in candidates if shared_with_people(c, f["id"])] if len(candidates) > 1 else []
+    return min(shared or candidates, key=_age), False
+
+
+def settle_key(
+    c: Clients, props: dict[str, str], candidates: list[dict[str, Any]], fields: str = FILE_FIELDS
+) -> dict[str, Any]:
+    """`pick_of_key`, then claimed in the ledger if it was not; every other candidate is a second
+    file of the key left by a create whose answer was lost (or a crash before its claim): it is
+    trashed, never shared — unless someone was already given it, which is left for a person."""
+    keep, claimed = pick_of_key(c, props, candidates, fields)
+    if not claimed:
+        c.note_file(key_of(props), keep["id"])
+    for f in candidates:
+        if f["id"] != keep["id"] and not shared_with_people(c, f["id"]):
+            with c.stats.operation("trash second file"):
+                c.run("drive", c.files.update(fileId=f["id"], body={"trashed": True}, supportsAllDrives=True))
+    return keep
 
 
 def _same_file(f: dict[str, Any], body: dict[str, Any]) -> bool:
@@ -301,8 +447,8 @@ class GoogleDrive:
             if existing and existing.get("appProperties", {}).get("source_digest") == source:
                 return StoredDoc(key, file_url(existing["id"]))
             parent = self.folders.path(folder)
-            # the converted copy is created with a reserved id too: a create sent again after a lost
-            # answer finds the copy it made instead of leaving a second one behind
+            # the converted copy is a Google Doc: Drive refuses a reserved id for it. After a lost
+            # answer it is looked for by its key (patiently: search lags) before it is sent again
             copy = create_file(
                 self.c,
                 {

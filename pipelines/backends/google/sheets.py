@@ -36,8 +36,10 @@ from .drive import (
     least_access,
     list_files,
     permissions,
+    pick_of_key,
     props_query,
     send_mail,
+    settle_key,
 )
 from .transport import Clients
 
@@ -45,6 +47,7 @@ __all__ = ["GoogleControlStore", "GoogleRatingSheets", "grid_requests"]
 
 EDITABLE_BG = {"red": 1.0, "green": 0.949, "blue": 0.8}  # FFF2CC, the yellow the instructions mention
 THIN = {"style": "SOLID", "color": {"red": 0.5, "green": 0.5, "blue": 0.5}}
+LISTED = FILE_FIELDS + ",createdTime,modifiedTime,lastModifyingUser(me)"  # what a listing of sheets asks
 
 
 # --- rating sheets -----------------------------------------------------------------------------
@@ -211,6 +214,7 @@ class GoogleRatingSheets:
         self.c, self.folders = c, folders
         self._index: dict[str, dict[str, dict[str, Any]]] = {}
         self.frozen: set[str] = set()  # sheets this run froze: reading them is the stage's close
+        self._strays: dict[str, list[dict[str, Any]]] = {}  # token -> every file of a key listed twice
         self._complete: set[str] = set()  # tokens of sheets known filled and shared (no need to check)
 
     def _sheets(self, edition: str | None = None) -> dict[str, dict[str, Any]]:
@@ -221,15 +225,35 @@ class GoogleRatingSheets:
                 files = list_files(
                     self.c,
                     props_query({"kind": "rating_sheet", "edition": edition}),
-                    FILE_FIELDS + ",modifiedTime,lastModifyingUser(me)",
+                    LISTED,
                 )
-            self._index[edition] = {}
+            by_token: dict[str, list[dict[str, Any]]] = {}
+            keys: dict[str, SheetKey] = {}
             for f in files:
                 try:
-                    self._index[edition][_sheet_key(f.get("appProperties", {})).token()] = f
+                    key = _sheet_key(f.get("appProperties", {}))
                 except (KeyError, ValueError):
                     continue
+                by_token.setdefault(key.token(), []).append(f)
+                keys[key.token()] = key
+            self._index[edition] = {}
+            for token, found in by_token.items():
+                if len(found) > 1:  # a second file of one key (a create whose answer was lost)
+                    with self.c.stats.operation("settle a key's files"):
+                        keep, _claimed = pick_of_key(self.c, keys[token].properties(), found, LISTED)
+                    self._strays[token] = found  # the others trashed by the next write to the key
+                    found = [keep]
+                self._index[edition][token] = found[0]
         return self._index[edition]
+
+    def _settle(self, key: SheetKey) -> None:
+        """A listing showed a second file of `key`: one stays (claimed), the others are trashed. Done
+        where the pipeline writes to the key anyway (ensure, freeze), never by a read-only command."""
+        if key.token() in self._strays:
+            found = self._strays.pop(key.token())
+            with self.c.stats.operation("settle a key's files"):
+                kept = settle_key(self.c, key.properties(), found, LISTED)
+            self._sheets(key.edition)[key.token()] = kept
 
     def _editors(self) -> list[str]:
         people = [self.c.whoami()] if self.c.whoami() else []
@@ -240,18 +264,30 @@ class GoogleRatingSheets:
         one batchUpdate. The expert is shared LAST, so a sheet whose expert has a permission is
         complete: a sheet found without one (an earlier run stopped half-way) is finished here."""
         token = spec.key.token()
+        self._sheets(spec.key.edition)
+        self._settle(spec.key)
         found = self._sheets(spec.key.edition).get(token)
         if found and (token in self._complete or found.get("appProperties", {}).get("state") == "ready"):
             return SheetRef(spec.key, found["id"], sheet_url(found["id"]))  # ("ready": marked by older runs)
         if found is not None:
             with self.c.stats.operation("check sheet"):
-                shared = self._expert_role(found["id"], spec.key.expert) is not None  # writer, or reader once frozen
-            if shared:
-                self._complete.add(token)
-                return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
+                if self._shared(found["id"], spec.key.expert):
+                    self._complete.add(token)
+                    return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
+                # created, never shared: it is finished only if it is the key's claimed file (the
+                # ledger's; one another run made and claimed may not show in search yet)
+                listed = found["id"]
+                found = settle_key(self.c, spec.key.properties(), [found], LISTED)
+                self._sheets(spec.key.edition)[token] = found
+                if found["id"] != listed and self._shared(found["id"], spec.key.expert):
+                    self._complete.add(token)
+                    return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
         with self.c.stats.operation("create sheet"):
-            if found is None:  # a sheet an earlier run made (found by its recorded id) may be filled
+            if found is None:  # or the file an earlier run made, found in the ledger: maybe filled, shared
                 found = self._create_file(spec)
+                if found.get("recovered") and self._shared(found["id"], spec.key.expert):
+                    self._complete.add(token)
+                    return SheetRef(spec.key, found["id"], sheet_url(found["id"]))
                 filled = bool(found.get("recovered")) and self._is_protected(found["id"])
             else:  # created, maybe filled, never shared: finish what the earlier run did not do
                 filled = self._is_protected(found["id"])
@@ -298,6 +334,10 @@ class GoogleRatingSheets:
         )
         self.c.run("drive", request, recover=shared, recover_always=True)
 
+    def _shared(self, sid: str, expert: str) -> bool:
+        """Whether the expert holds a permission on the sheet (writer, or reader once frozen)."""
+        return self._expert_role(sid, expert) is not None
+
     def _is_protected(self, sid: str) -> bool:
         meta = self.c.run(
             "sheets", self.c.spreadsheets.get(spreadsheetId=sid, fields="sheets.protectedRanges.protectedRangeId")
@@ -330,6 +370,8 @@ class GoogleRatingSheets:
         """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
         keep = set(self._editors())
         self.frozen.add(ref.id)
+        self._sheets(ref.key.edition)  # listed once per process: a second file of a key shows there
+        self._settle(ref.key)
         with self.c.stats.operation("freeze sheet"):
             for p in self._permissions(ref.id):
                 if _direct(p) and p["role"] == "writer" and str(p.get("emailAddress", "")).lower() not in keep:

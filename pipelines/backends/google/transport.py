@@ -432,6 +432,11 @@ class Clients:
         self.record_ids: Callable[[list[str]], bool] | None = None
         self.recorded_ids: Callable[[], list[str] | None] | None = None
         self._earlier: list[dict[str, Any]] | None = None  # files made with an earlier run's ids
+        # Set by open_google: the ledger of Google Workspace files (created without a reserved id,
+        # Drive refuses one for them): append [key, id] rows, read them back.
+        self.note_files: Callable[[list[list[str]]], bool] | None = None
+        self.noted_files: Callable[[], list[list[str]] | None] | None = None
+        self._ledger: dict[str, str] | None = None  # key -> the id of the file claimed for it
 
     def for_edition(self, edition: str, edition_name: str) -> Clients:
         """The same clients, transports and counts, for another edition's files (`contest
@@ -439,6 +444,9 @@ class Clients:
         other = copy.copy(self)
         other.edition, other.edition_name = edition, edition_name
         other._ids, other._ids_recorded, other._earlier = [], False, None
+        # and none claimed in the edition's ledger of created files either
+        other.note_files = other.noted_files = None
+        other._ledger = None
         other.record_ids = other.recorded_ids = None
         return other
 
@@ -494,6 +502,26 @@ class Clients:
                 if not f.get("trashed"):
                     self._earlier.append(f)
         return self._earlier
+
+    def ledger(self) -> dict[str, str]:
+        """Every Workspace file key the ledger holds -> the id of the file claimed for it (the
+        latest claim), read once per process; empty while the control store is not known (its own
+        create and the folders above it)."""
+        if self._ledger is None:
+            rows = self.noted_files() if self.noted_files is not None else None
+            if rows is None:
+                return {}
+            self._ledger = {key: file_id for key, file_id in rows if file_id}
+        return self._ledger
+
+    def note_file(self, key: str, file_id: str) -> bool:
+        """Claim `file_id` as THE file of `key` in the ledger (one write): nothing is shared from
+        any other file of the key. False while the control store is not known."""
+        if self.note_files is None or not self.note_files([[key, file_id]]):
+            return False
+        if self._ledger is not None:  # else read with this row when first asked
+            self._ledger[key] = file_id
+        return True
 
     def whoami(self) -> str | None:
         """The pipeline's own account (a service account's is known; a user's is asked of Drive once)."""

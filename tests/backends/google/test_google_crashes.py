@@ -40,7 +40,13 @@ def _edition(google_intake_week, root, crash: tuple[int, bool] | None):
     tick(Run(config=config, workspace=factory(config), now=later))  # a new process
     state = Run(config=config, workspace=factory(config), now=later).state
     files = Counter((f.mime_type, f.name) for f in fake.files.values() if not f.is_root and not f.trashed)
+    shared = Counter(
+        tuple(sorted(f.app_properties.items()))
+        for f in fake.files.values()
+        if not f.is_root and not f.trashed and any(p.get("role") != "owner" for p in f.permissions)
+    )
     return {
+        "visible twice": [k for k, n in shared.items() if n > 1],  # files of one key people can see
         "crashed": crashed,
         "stage": state.stage(1).state,
         "sheets": sorted((a.group, a.expert.email) for a in state.sheets(1)),
@@ -64,3 +70,4 @@ def test_a_crash_at_any_request_of_the_opening_is_finished_by_the_next_tick(
     assert got["stage"] == clean["stage"] and got["sheets"] == clean["sheets"]
     assert max(got["told"].values()) == 1 and len(got["told"]) == len(clean["told"])
     assert got["files"] == clean["files"]  # no folder, sheet or document twice
+    assert got["visible twice"] == []

@@ -96,6 +96,18 @@ def test_each_expert_is_told_of_each_sheet_once_and_nothing_is_made_twice(runs, 
         return Counter((f.mime_type, f.name) for f in _files(g) if "(converting)" not in f.name)
 
     assert made(fake) == made(clean)
+    assert _visible_twice(fake) == []  # no person is shown two files of one key
+
+
+def _visible_twice(fake) -> list:
+    """Keys (appProperties) of which more than one file is visible to people: not trashed and
+    shared with someone."""
+    keys = Counter(
+        tuple(sorted(f.app_properties.items()))
+        for f in _files(fake)
+        if any(p.get("role") != "owner" for p in f.permissions)
+    )
+    return [k for k, n in keys.items() if n > 1]
 
 
 def test_print_the_figures(runs):

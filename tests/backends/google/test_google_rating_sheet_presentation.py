@@ -74,7 +74,8 @@ def test_title_and_authors_frozen_links_clickable_notes_and_help(ws, fake, confi
 
 def test_header_row_height_instruction_block_merged_and_how_to_return_on_google(ws, fake, config):
     lay, sheet = _made(ws, fake, config, "kk")
-    (update,) = [r for r in fake.requests if r.method == "spreadsheets.batchUpdate"]
+    (made,) = [f.id for f in fake.files.values() if f.app_properties.get("kind") == "rating_sheet"]
+    (update,) = [r for r in fake.requests if r.method == "spreadsheets.batchUpdate" and made in r.url]
     body = update.body["requests"]
     rows = {
         q["updateDimensionProperties"]["range"]["startIndex"]: q["updateDimensionProperties"]["properties"]["pixelSize"]
