@@ -17,22 +17,14 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from pipelines.domain.form01 import NUMBERED
 from pipelines.domain.models import Application, Notice, Reason, Response, Status
 from pipelines.domain.rules import IntakeRules, PreviousWinner, Unit
 from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar_above, url_problem
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
-REQUIRED = (
-    ("faculty", 1, "faculty"),
-    ("department", 2, "department"),
-    ("title", 3, "DER title"),
-    ("authors_raw", 4, "author(s)"),
-    ("languages", 5, "language of instruction"),
-    ("der_type", 6, "DER type"),
-    ("justification", 7, "justification"),
-    ("link", 8, "link to the DER"),
-)
+REQUIRED = tuple((f.attribute, f.number, f.label) for f in NUMBERED)  # form 01 fields 1-8 (9.8)
 
 
 def _q(text: Any, limit: int = 100) -> str:

@@ -22,11 +22,14 @@ class Status(str, Enum):
 
 @dataclass(frozen=True)
 class Reason:
-    """Why a rule fired: the rule's name, the clause it applies and a human detail."""
+    """Why a rule fired: the rule's name, the clause it applies and a human detail. `shown`: the
+    reason as the registry said it to people, when read back from there (a detail read back is
+    plain text, no longer a Notice to say again)."""
 
     rule: str
     clause: str
     detail: str
+    shown: str = field(default="", compare=False)
 
     def as_dict(self) -> dict[str, str]:
         return {"rule": self.rule, "clause": self.clause, "detail": self.detail}
@@ -101,6 +104,9 @@ class Application:
     department_id: str | None = None
     matched: dict[str, str] = field(default_factory=dict)  # what spellings matched, for the record
     superseded_by: str | None = None  # row_key of the response that counts instead
+    # the registry's note on characters no cell can hold, made when the row was first written (the
+    # cells read back no longer hold them)
+    cell_notes: str = ""
 
     @property
     def title(self) -> str:
