@@ -48,7 +48,9 @@ def main() -> None:
         for key in keys:
             journal.outcomes("notify", key)
         index = time.perf_counter() - start
-        print(f"{scale:>5} {len(keys):>9} {len(journal):>7} {scan:>8.2f} {index:>8.4f} {index / len(keys) * 1e6:>13.2f}")
+        print(
+            f"{scale:>5} {len(keys):>9} {len(journal):>7} {scan:>8.2f} {index:>8.4f} {index / len(keys) * 1e6:>13.2f}"
+        )
 
 
 if __name__ == "__main__":
