@@ -538,19 +538,10 @@ def decide(
         when = _when(at, rules.zone) if at else "unknown time"
         for r in group:
             reasons, unit = evaluated[id(r)]
-            app = Application(
-                id=gid,
-                response=r,
-                status=Status.REJECTED if reasons else Status.ACCEPTED,
-                reasons=list(reasons),
-                faculty_id=unit.faculty_id,
-                department_id=unit.department_id,
-                matched=dict(unit.matched),
-            )
+            status, superseded_by = Status.REJECTED if reasons else Status.ACCEPTED, None
             if r is not counting:
-                app.status, app.superseded_by = Status.SUPERSEDED, counting.row_key
-                app.reasons.insert(
-                    0,
+                status, superseded_by = Status.SUPERSEDED, counting.row_key
+                reasons = [
                     Reason(
                         "superseded",
                         "9.8",
@@ -561,7 +552,18 @@ def decide(
                             row=counting.row_number,
                         ),
                     ),
-                )
+                    *reasons,
+                ]
+            app = Application(
+                id=gid,
+                response=r,
+                status=status,
+                reasons=list(reasons),
+                faculty_id=unit.faculty_id,
+                department_id=unit.department_id,
+                matched=dict(unit.matched),
+                superseded_by=superseded_by,
+            )
             decided[id(r)] = app
     return disqualify([decided[id(r)] for r in responses], rules.decisions)
 

@@ -92,9 +92,10 @@ class Response:
     submitted_text: str = ""  # the submission time as the source wrote it (kept when unreadable)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Application:
-    """One response after the intake rules: the registry's row."""
+    """One response after the intake rules: the registry's row (registry.py maps one to the other).
+    Frozen: a decision that changes it makes a new one (dataclasses.replace)."""
 
     id: str  # stable DER id, e.g. DER-7K2QF9
     response: Response
