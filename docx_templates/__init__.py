@@ -1,4 +1,4 @@
 """The Word templates of the documents (*.docx), read through importlib.resources.files("docx_templates").
 
-build_templates.py is a development script that wrote their first versions; importing this package does
-not run it."""
+tools/build_templates.py (outside the package) wrote their first versions; staff have edited them since,
+and the code only fills their tags (pipelines/documents.py CONTEXT_KEYS)."""

@@ -9,7 +9,7 @@ Every request is routed and validated (query parameters, JSON bodies) against
 googleapiclient's bundled discovery documents, recorded in `fake.requests` and
 counted by `fake.counts()`. Invalid requests answer 400 in Google's error shape.
 
-The product's Google backend over the fake: open_google(config, **connect(fake)), or
+The product's Google backend over the fake: open_google(config, **connect(fake, scopes_for(config))), or
 google_fake.demo.fake_workspace(config, fake) (it also says "fake Google" in the description).
 Not part of the product's wheel: a development and test package only.
 
@@ -20,7 +20,11 @@ Reference (see fake.py / server.py / drive_model.py / forms.py for details):
   quotas     enforce_quotas(sheets_reads_per_minute=60, sheets_writes_per_minute=60,
              drive_per_minute=None, forms_per_minute=None, gmail_per_minute=None), disable_quotas()
   faults     fail_next(n, status, reason=None, method=None, message=None),
-             timeout_next(n, method=None, after_apply=False), clear_faults()
+             timeout_next(n, method=None, after_apply=False), clear_faults(),
+             refuse_when(when(body, query), status, reason, method=None, n=None)
+  access     token_for(email, scopes=None): a person's token (every scope) or, with scopes, an app's
+             (only what they allow; drive.file sees only the app's own files); open_with_app(id);
+             every request checked first by access.py (scopes, sharing, writersCanShare)
   state      files, drives, spreadsheets, forms, sent_mail, sent_notifications,
              non_google_accounts, identity, root_id, gmail_precondition_failure
   seeding    create_shared_drive(name, members), create_folder(name, parent), add_file(...),

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pipelines.backends.google import open_google
+from pipelines.backends.google import open_google, scopes_for
 from pipelines.config import Config, FormSourceConfig, GoogleBackend
 from pipelines.ports import Workspace
 
@@ -30,8 +30,9 @@ def google_config(config: Config, *, shared_drive_id: str | None, form_id: str |
 
 def fake_workspace(config: Config, fake, **options: Any) -> Workspace:
     """The Google workspace of `config` (already a Google config) talking to `fake`; `options`
-    override what connect(fake) gives (e.g. another clock or credentials)."""
-    workspace = open_google(config, **{**connect(fake), **options})
+    override what connect(fake) gives (e.g. another clock or credentials). Its token is granted the
+    scopes the product asks for with this config (scopes_for), no more."""
+    workspace = open_google(config, **{**connect(fake, scopes_for(config)), **options})
     workspace.description = workspace.description.removesuffix(")") + ", fake Google)"
     return workspace
 

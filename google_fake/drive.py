@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import copy
 
-from . import docs
+from . import access, docs
 from .drive_model import DOC, EXPORTABLE, SHEET, DriveFile
 from .drive_query import compile_query, invalid
 from .registry import DEFAULT_FIELDS, Raw, handles
@@ -346,7 +346,7 @@ def files_list(fake, req):
             continue
         if fake.search_lag and fake.clock - f.created < fake.search_lag:
             continue  # Drive's search index has not caught up with this create yet
-        if pred(_View(fake, f)):
+        if pred(_View(fake, f)) and access.sees(fake, f):  # what the caller may see
             items.append(f)
     items = _order(items, req.q("orderBy"))
     start = _page_start(req.q("pageToken"))

@@ -1,16 +1,15 @@
 """Who is calling: the fake's own identity (the pipeline's account) by default, or another person
 whose token came from `FakeGoogle.token_for(email)` (an expert, CDB). What Google enforces for a
-person who is not the file's owner is enforced here on every change to a spreadsheet: a reader or
-commenter may change nothing (403), someone with no access does not see the file (404), and a
+person who is not the file's owner is enforced here on every change to a spreadsheet (access.py
+refuses most of it first): a reader, commenter or stranger may change nothing (403), and a
 writer may not change a cell under a protected range unless named among its editors or the range
 only warns (warningOnly)."""
 
 from __future__ import annotations
 
+from .access import NOT_SHARED, ROLE_RANK, grant_of, role_of
 from .util import ApiError
 
-TOKEN_PREFIX = "fake-user:"
-ROLE_RANK = {"reader": 1, "commenter": 2, "writer": 3, "fileOrganizer": 4, "organizer": 5, "owner": 6}
 PROTECTED = (
     "You are trying to edit a protected cell or object. Please contact the spreadsheet owner to "
     "remove protection if you need to edit."
@@ -18,26 +17,7 @@ PROTECTED = (
 
 
 def caller_of(fake, headers: dict) -> str:
-    auth = str(headers.get("authorization", ""))
-    token = auth.split(" ", 1)[1] if auth.lower().startswith("bearer ") else ""
-    return token[len(TOKEN_PREFIX) :].lower() if token.startswith(TOKEN_PREFIX) else fake.identity
-
-
-def role_of(fake, f, email: str) -> str | None:
-    """The caller's best role on a Drive file: direct, through a domain or anyone, or as a member of
-    its shared drive."""
-    best = None
-    domain = email.split("@")[-1]
-    for p in fake.file_permissions(f):
-        t = p.get("type")
-        if (
-            (t in ("user", "group") and str(p.get("emailAddress", "")).lower() == email)
-            or (t == "domain" and p.get("domain") == domain)
-            or t == "anyone"
-        ):
-            if best is None or ROLE_RANK.get(p["role"], 0) > ROLE_RANK.get(best, 0):
-                best = p["role"]
-    return best
+    return grant_of(fake, headers).email
 
 
 def _covers(rng: dict, sheet_id: int, r: int, c: int) -> bool:
@@ -52,10 +32,8 @@ def check_edit(fake, old, new, email: str) -> None:
     """`email` changes spreadsheet `old` into `new`: refused as Google would refuse it."""
     f = fake.files.get(new.id)
     role = role_of(fake, f, email) if f is not None else None
-    if role is None:
-        raise ApiError(404, "Requested entity was not found.", reason="notFound")
-    if ROLE_RANK.get(role, 0) < ROLE_RANK["writer"]:
-        raise ApiError(403, "The caller does not have permission", reason="forbidden")
+    if role is None or ROLE_RANK.get(role, 0) < ROLE_RANK["writer"]:
+        raise ApiError(403, NOT_SHARED)  # as access.check answers it (recorded: see access.py)
     if role in ("owner", "organizer"):
         return
     before = {s.id: s for s in old.sheets} if old is not None else {}

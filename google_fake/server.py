@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-from . import multipart
+from . import access, multipart
 from .discovery import Method, get_discovery
 from .registry import DEFAULT_FIELDS, HANDLERS, Raw, Req
 from .util import DEFAULT_EPOCH, ApiError, apply_fields, parse_fields, rfc3339
@@ -209,6 +209,38 @@ class ServerCore:
         client (a second machine) acting between two requests of the first."""
         self._faults.append(dict(kind="before", n=1, method=method, action=action))
 
+    def refuse_when(
+        self,
+        when,
+        status: int,
+        reason: str,
+        message: str | None = None,
+        *,
+        method: str | None = None,
+        n: int | None = None,
+    ) -> None:
+        """Answer `status`/`reason` (nothing applied) to each request of `method` (named as for
+        fail_next; None: any) whose parsed request `when(body, query)` holds, `n` times (None: every
+        time): a refusal Google makes that the fake does not make yet, injected by a test (e.g. a
+        pre-generated id on a Google Sheet, `generatedIdNotSupported`)."""
+        self._faults.append(
+            dict(kind="refuse", n=n, method=method, when=when, status=status, reason=reason, message=message)
+        )
+
+    def _take_refusal(self, m: Method, req) -> dict | None:
+        for f in self._faults:
+            sel = f["method"]
+            if f["kind"] != "refuse" or (sel and not (m.id == sel or m.short == sel or m.id.endswith("." + sel))):
+                continue
+            if not f["when"](req.body, req.query):
+                continue
+            if f["n"] is not None:
+                f["n"] -= 1
+                if f["n"] <= 0:
+                    self._faults.remove(f)
+            return f
+        return None
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._chaos = None
@@ -267,11 +299,15 @@ class ServerCore:
                 return self._handle_resumable(http_method, url, query, headers, body or b"", transport)
             return self._dispatch(http_method.upper(), url, parts.path, query, headers, body or b"", transport)
 
-    def token_for(self, email: str) -> str:
-        """An OAuth token that makes requests as `email` (an expert, CDB) instead of the fake's identity."""
-        from .identities import TOKEN_PREFIX
+    def token_for(self, email: str, scopes=None) -> str:
+        """An OAuth token that makes requests as `email` instead of the fake's identity. Without
+        `scopes`: a person in Google's own UI (an expert, CDB), every scope; with `scopes`: the app's
+        token, allowed only what those scopes allow (access.py)."""
+        return access.issue_token(self, email, scopes)
 
-        return TOKEN_PREFIX + email.lower()
+    def open_with_app(self, file_id: str) -> None:
+        """The file is handed to the app (Google Picker, "Open with"): drive.file sees it."""
+        self.__dict__.setdefault("app_files", set()).add(file_id)
 
     def _dispatch(self, http_method, url, path, query, headers, body, transport, upload_session=None):
         from .identities import caller_of
@@ -337,6 +373,14 @@ class ServerCore:
                 raise
             rec.body = req.body
             rec.media_bytes = len(req.media or b"")
+            access.check(self, req)  # the token's scopes, the caller's access to the file
+            refusal = self._take_refusal(m, req)
+            if refusal:
+                raise ApiError(
+                    refusal["status"],
+                    refusal["message"] or _fault_message(refusal["status"]),
+                    reason=refusal["reason"],
+                )
             if req.upload and req.q("uploadType") == "resumable" and upload_session is None:
                 result = self._start_resumable(req, url)
             else:
@@ -344,6 +388,7 @@ class ServerCore:
                 if handler is None:
                     raise ApiError(501, f"fake Google: {m.id} is not implemented")
                 result = handler(self, req)
+                access.remember_created(self, req, result)
             out = self._finish(rec, req, result)
         except ApiError as err:
             out = self._finish(rec, None, err)

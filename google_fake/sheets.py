@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import re
 
-from . import a1
+from . import a1, access
 from .registry import handles
 from .sheets_model import STORED_CELL_FIELDS, Sheet, Spreadsheet, new_sheet_properties, not_found
 from .util import ApiError, mask_paths
@@ -168,6 +168,7 @@ def spreadsheet_json(fake, ss: Spreadsheet, include_grid: bool = False, ranges: 
             bounds = wanted.get(sheet.id) or [(0, 0, sheet.rows, sheet.cols)]
             out["data"] = [grid_data(ss, sheet, b) for b in bounds]
         sheets.append(out)
+    access.hide_protected_editors(fake, ss.id, sheets)
     result = {
         "spreadsheetId": ss.id,
         "properties": copy.deepcopy(ss.properties),

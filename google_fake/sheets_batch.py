@@ -152,8 +152,21 @@ def delete_sheet(fake, ss, p):
     sheet = ss.sheet_by_id(p.get("sheetId", 0))
     if len(ss.sheets) == 1:
         raise ApiError(400, "You can't remove all the sheets in a document.")
+    if not sheet.properties.get("hidden") and not any(
+        not s.properties.get("hidden") for s in ss.sheets if s is not sheet
+    ):
+        raise ApiError(400, "You can't remove all the visible sheets in a document.")  # see _one_visible
     ss.sheets.remove(sheet)
     ss.reindex()
+
+
+def _one_visible(ss) -> None:
+    """A spreadsheet always shows one tab: hiding the last visible one is refused, 400 "You can't
+    hide all the sheets in a document." (a public report of the refusal: hiding every tab before an
+    export, googleapis/google-api-php-client#1403; a deleteSheet that would leave only hidden tabs
+    is refused alike)."""
+    if ss.sheets and all(s.properties.get("hidden") for s in ss.sheets):
+        raise ApiError(400, "You can't hide all the sheets in a document.")
 
 
 @op("duplicateSheet")
@@ -188,6 +201,7 @@ def update_sheet_properties(fake, ss, p):
     new.setdefault("gridProperties", {}).setdefault("rowCount", 1000)
     new["gridProperties"].setdefault("columnCount", 26)
     sheet.properties = new
+    _one_visible(ss)
     sheet.cells = {k: v for k, v in sheet.cells.items() if k[0] < sheet.rows and k[1] < sheet.cols}
     if new_index != ss.sheets.index(sheet):
         ss.sheets.remove(sheet)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import re
 
-from . import a1
+from . import a1, dates
 from .formula import FormulaError, RangeVal, Unsupported, evaluate, format_number
 from .util import ApiError
 
@@ -216,6 +216,10 @@ class Spreadsheet:
         value = self.effective(sheet, r, c)
         if isinstance(value, FormulaError):
             return value.code
+        date = dates.is_date_format(cell)
+        if date and isinstance(value, (int, float)) and not isinstance(value, bool):
+            if option in ("FORMATTED_VALUE", "UNFORMATTED_VALUE/FORMATTED_STRING"):
+                return dates.format_serial(value, date)
         if option == "FORMATTED_VALUE":
             return formatted(value)
         return _json_number(value)
@@ -228,7 +232,11 @@ class Spreadsheet:
         if cell.get("userEnteredValue"):
             value = self.effective(sheet, r, c)
             out["effectiveValue"] = extended(value)
-            out["formattedValue"] = value.code if isinstance(value, FormulaError) else formatted(value)
+            date = dates.is_date_format(cell)
+            if date and isinstance(value, (int, float)) and not isinstance(value, bool):
+                out["formattedValue"] = dates.format_serial(value, date)
+            else:
+                out["formattedValue"] = value.code if isinstance(value, FormulaError) else formatted(value)
         if "userEnteredFormat" in cell:
             out["effectiveFormat"] = copy.deepcopy(cell["userEnteredFormat"])
         return out
@@ -284,6 +292,23 @@ _COMMA_NUMBER_RE = re.compile(r"^[+-]?(?:\d{1,3}(?:[ \u00a0]\d{3})+|\d+)?(?:,\d+
 
 def decimal_comma(locale: str | None) -> bool:
     return str(locale or "en_US").split("_")[0].lower() in COMMA_LOCALES
+
+
+def typed_cell(cell: dict, value, input_option: str, where: str, locale: str | None = None) -> dict:
+    """`cell` with `value` written into it as values.* writes it: a date typed under USER_ENTERED
+    becomes its serial number and gives the cell a date format unless it already has one (dates.py)."""
+    ext = to_extended(value, input_option, where, locale)
+    if ext is None:
+        cell.pop("userEnteredValue", None)
+        return cell
+    typed = dates.parse_typed(value, locale) if input_option == "USER_ENTERED" and "stringValue" in ext else None
+    if typed is not None and not value.startswith("'"):
+        serial, number_format = typed
+        ext = {"numberValue": serial}
+        if not dates.is_date_format(cell):
+            cell.setdefault("userEnteredFormat", {})["numberFormat"] = number_format
+    cell["userEnteredValue"] = ext
+    return cell
 
 
 def to_extended(value, input_option: str, where: str, locale: str | None = None) -> dict | None:

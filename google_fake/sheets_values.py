@@ -7,12 +7,15 @@ import copy
 from . import a1
 from .registry import handles
 from .sheets import get_ss, value_range
-from .sheets_model import Sheet, Spreadsheet, to_extended
+from .sheets_model import Sheet, Spreadsheet, typed_cell
 from .util import ApiError
 
 
 def _options(req):
-    return req.q("valueRenderOption", "FORMATTED_VALUE"), req.q("majorDimension", "ROWS")
+    render = req.q("valueRenderOption", "FORMATTED_VALUE")
+    if render == "UNFORMATTED_VALUE" and req.q("dateTimeRenderOption") == "FORMATTED_STRING":
+        render += "/FORMATTED_STRING"  # dates as their text, other numbers as numbers (dates.py)
+    return render, req.q("majorDimension", "ROWS")
 
 
 @handles("sheets.spreadsheets.values.get")
@@ -81,12 +84,8 @@ def put_rows(ss, sheet, rng, values, input_option, range_text, where="values", r
         for j, v in enumerate(row):
             if v is None:
                 continue
-            ext = to_extended(v, input_option, f"{where}[{i}][{j}]", ss.properties.get("locale"))
             cell = copy.deepcopy(sheet.cells.get((r0 + i, c0 + j)) or {})
-            if ext is None:
-                cell.pop("userEnteredValue", None)
-            else:
-                cell["userEnteredValue"] = ext
+            cell = typed_cell(cell, v, input_option, f"{where}[{i}][{j}]", ss.properties.get("locale"))
             sheet.set_cell(r0 + i, c0 + j, cell)
             rows_touched.add(i)
             cols_touched.add(j)

@@ -54,8 +54,3 @@ def escape_unstorable(json_text: str) -> str:
 def _utf16(ch: str) -> list[int]:
     data = ch.encode("utf-16-be", "surrogatepass")
     return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
-
-
-def fits(value: Any) -> bool:
-    """Whether a cell holds the value as it is."""
-    return not isinstance(value, str) or (len(value) <= CELL_LIMIT and not UNSTORABLE.search(value))

@@ -305,6 +305,67 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
 
 
 @cli.command()
+@click.option("--mail", is_flag=True, help="Also send one mail through Gmail, to backend.sender itself.")
+@click.option(
+    "--record",
+    "record",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Write the requests and Google's answers (no credentials, no personal data) as a cassette in this folder.",
+)
+@click.option(
+    "--share-with",
+    "share_with",
+    default=None,
+    help="The CDB address the scratch sheet is shared with (default: backend.sender, else the first of "
+    "backend.cdb_editors); best one that is not a member of the shared drive, as experts are not.",
+)
+@click.pass_obj
+def preflight(state: State, mail: bool, record: str | None, share_with: str | None) -> None:
+    """Prove the Google setup: once each kind of request an edition makes, on scratch files deleted at the end."""
+    from pipelines import backends
+    from pipelines.jobs.preflight import run_preflight
+
+    config, lang = state.config, state.lang
+    if config.backend.kind != "google":
+        raise click.ClickException(i18n.text("preflight_google_only", lang))
+    from pipelines.backends.google.cassette import Recorder
+    from pipelines.backends.google.preflight import google_preflight
+
+    recorder = Recorder() if record else None
+    with errors(state):
+        workspace = backends.open_workspace(config, **({"recorder": recorder} if recorder else {}))
+        run = make_run(state, workspace, guard=False)
+        outcome = run_preflight(run, google_preflight(workspace), mail=mail, say=click.echo, share_with=share_with)
+    if recorder is not None and record:
+        path = recorder.save(Path(record), config)
+        click.echo(i18n.text("preflight_recorded", lang, path=path, count=len(recorder.interactions)))
+    if outcome.failed:
+        raise click.ClickException(i18n.text("preflight_failed", lang, step=outcome.failed))
+    state.echo(i18n.text("preflight_passed", lang, count=outcome.steps))
+
+
+@cli.command()
+@click.option("--no-browser", is_flag=True, help="On a server: print the address to open instead of opening a browser.")
+@click.option(
+    "--port", default=8765, show_default=True, help="Where Google's answer comes back (http://localhost:PORT)."
+)
+@click.pass_obj
+def auth(state: State, no_browser: bool, port: int) -> None:
+    """backend.auth: oauth — sign in as the CDB user once and keep the token at backend.token_path."""
+    config, lang = state.config, state.lang
+    if config.backend.kind != "google" or config.backend.auth != "oauth":
+        raise click.ClickException(i18n.text("auth_not_oauth", lang))
+    from pipelines.backends.google import authorize
+
+    with errors(state):
+        path = authorize(
+            config, open_browser=not no_browser, port=port, prompt=i18n.text("auth_open", lang, url="{url}")
+        )
+    click.echo(i18n.text("auth_saved", lang, path=path))
+
+
+@cli.command()
 @click.pass_obj
 def intake(state: State) -> None:
     """Read the form responses, decide each application, write the registry and form 01 letters."""

@@ -292,6 +292,9 @@ class GoogleBackend(_Strict):
     control_spreadsheet_id: str | None = None  # created (and found again by appProperties) when absent
     cdb_editors: list[str] = []  # who may edit protected ranges besides the pipeline
     gmail: bool = False  # send reminders through Gmail (else Drive's share notification only)
+    # opt-in: ask Gmail whether an interrupted mail went (exactly once); needs gmail.readonly, which
+    # reads the sender's whole mailbox (README "Google scopes")
+    mail_lookup: bool = False
     sender: str | None = None
     sheets_per_minute: int = 55  # client-side limiter, under Google's 60/min/user
     drive_per_minute: int = 600

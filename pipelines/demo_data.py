@@ -263,8 +263,6 @@ DERS = [
     ),
 ]
 
-TIE = ("Базы данных: SQL на практике", "Машиналық оқыту: кіріспе курс")  # both target 52 in FIT-IS
-
 
 @dataclass
 class Row:

@@ -2,7 +2,7 @@
 
 The templates live in ``docx_templates/<kind>.<lang>.docx``, package data of the top-level
 ``docx_templates`` package (override the folder with the ``CONTEST_TEMPLATES`` environment variable). They are plain Word files that CDB staff may restyle;
-``docx_templates/build_templates.py`` wrote the first version.
+``tools/build_templates.py`` wrote the first version.
 
 Each kind has a context contract (``CONTEXT_KEYS``): the caller passes exactly these keys, values
 already formatted as text where they are numbers or dates (plain str/int/float/list/dict). A
@@ -192,7 +192,7 @@ def template_variables(kind: str, lang: str) -> set[str]:
 def _open_template(path: Path) -> DocxTemplate:
     if not path.is_file():
         raise DocumentError(
-            f"template {path} not found (run docx_templates/build_templates.py "
+            f"template {path} not found (run tools/build_templates.py "
             f"or set CONTEST_TEMPLATES to the folder that holds it)"
         )
     try:

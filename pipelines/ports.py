@@ -1,4 +1,4 @@
-"""The interfaces the jobs need. Two backends implement them: backends/local.py and backends/google/.
+"""The interfaces the jobs need. Two backends implement them: backends/local/ and backends/google/.
 
 Backends do I/O only. Everything the two share (layouts, rules, documents) is built before a call
 reaches them, so neither repeats the other's logic.

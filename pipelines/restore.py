@@ -1,4 +1,5 @@
-"""`contest restore`: the local workspace's control.xlsx back from one of its rotated copies.
+"""`contest restore`: the local workspace's control.xlsx back from one of its rotated copies, and its
+database (contest.sqlite3) from the copy taken with it when the workspace's own is missing or damaged.
 
 A command over the local backend (its ControlBackups), so it lives beside the CLI, not among the
 jobs (which reach backends only through the ports).
@@ -49,7 +50,7 @@ def restore_control(config, lang: str, name: str | None = None) -> list[str]:
         chosen = next((b for b in backups.backups() if b.readable), None)
         if chosen is None:
             raise BackendError(i18n.text("restore_none", lang, folder=backups.folder))
-    aside = backups.put_back(chosen.path)
+    done = backups.put_back(chosen.path)
     lines = [
         i18n.text(
             "restore_done",
@@ -59,8 +60,11 @@ def restore_control(config, lang: str, name: str | None = None) -> list[str]:
             tables=_tables_text(chosen.tables or {}),
         )
     ]
-    if aside:
-        lines.append(i18n.text("restore_set_aside", lang, path=aside))
+    if done.control_aside:
+        lines.append(i18n.text("restore_set_aside", lang, path=done.control_aside))
+    lines.append(i18n.text(f"restore_database_{done.database.replace('-', '_')}", lang, path=backups.database))
+    if done.database_aside:
+        lines.append(i18n.text("restore_set_aside", lang, path=done.database_aside))
     return lines
 
 

@@ -87,16 +87,25 @@ def load_fake(path: Path):
         return _FakeUnpickler(data).load()
 
 
-def demo_factory_over(fake) -> Callable:
+def demo_factory_over(fake, *, mail_lookup: bool = False) -> Callable:
     """What google_fake.demo's workspace factory gives once its fake is set up (the demo's shared drive,
-    its form, Gmail on), over `fake` (one restored by load_fake): each call a new workspace."""
+    its form, Gmail on), over `fake` (one restored by load_fake): each call a new workspace.
+    `mail_lookup`: the opt-in look-up of sent mail (backend.mail_lookup, the gmail.readonly scope)."""
     from google_fake.demo import DEMO_SENDER, fake_workspace, google_config
 
     (drive,), (form,) = fake.drives, fake.forms
 
     def factory(config):
         workspace = fake_workspace(
-            google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
+            google_config(
+                config,
+                shared_drive_id=drive,
+                form_id=form,
+                gmail=True,
+                sender=DEMO_SENDER,
+                mail_lookup=mail_lookup,
+            ),
+            fake,
         )
         workspace.stats["fake"] = fake
         return workspace
@@ -134,13 +143,13 @@ class GoogleCopy:
     edition's contest.yaml, the restored fake, and `run_at(moment)`, a Run in a new workspace over
     that fake each time, as cron's next process would have it."""
 
-    def __init__(self, build: Path, root: Path):
+    def __init__(self, build: Path, root: Path, *, mail_lookup: bool = False):
         from pipelines.config import load_config
 
         self.path = copy_edition(build / "edition", root)
         self.config = load_config(self.path, environ={})
         self.fake = load_fake(build / "fake.pickle")
-        self.factory = demo_factory_over(self.fake)
+        self.factory = demo_factory_over(self.fake, mail_lookup=mail_lookup)
 
     def run_at(self, moment):
         from pipelines.config import load_config

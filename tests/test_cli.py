@@ -204,7 +204,7 @@ def test_a_damaged_workspace_manifest_is_one_line(tmp_path):
     one_response(tmp_path)
     (tmp_path / "workspace").mkdir()
     (tmp_path / "workspace" / "manifest.json").write_text('{"documents": ', encoding="utf-8")
-    assert_user_error(invoke("--config", str(config), "status"), "manifest", "damaged")
+    assert_user_error(invoke("--config", str(config), "status"), "manifest.json", "бүлінген")
 
 
 @pytest.mark.parametrize(

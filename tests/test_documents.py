@@ -124,6 +124,9 @@ def test_template_variables_within_contract(kind, lang):
     used = D.template_variables(kind, lang)
     assert used, f"{kind}.{lang} uses no variables"
     assert used <= D.CONTEXT_KEYS[kind], f"{kind}.{lang} uses keys outside its contract: {used - D.CONTEXT_KEYS[kind]}"
+    # and every key the code fills for this kind alone is printed by it (a tag lost in an edit shows here)
+    lost = D.CONTEXT_KEYS[kind] - D.COMMON_KEYS - used
+    assert not lost, f"{kind}.{lang} no longer prints {sorted(lost)}"
 
 
 @pytest.mark.parametrize("kind", D.KINDS)

@@ -95,3 +95,54 @@ def test_dry_run_names_what_is_unreachable(tmp_path):
     run = Run(config=config, workspace=fake_workspace(config, fake), now=config.calendar.intake_open)
     problems = check_access(run)
     assert any(p.startswith("форма жауаптары:") for p in problems)
+
+
+# --- the command table is the CLI's ------------------------------------------------------------------
+def _command_table() -> dict[str, str]:
+    """command name -> its usage as the README's table writes it (`open-stage N`, ...)."""
+    table = README[README.index("| command | what it does |") :]
+    rows = {}
+    for line in table.splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        usage = re.match(r"\| `([^`]+)`", line).group(1).replace("\\|", "|")
+        rows[usage.split()[0]] = usage
+    return rows
+
+
+def _usage_parts(usage: str) -> tuple[set[str], int]:
+    """(the options named, the number of arguments) of a usage such as `recreate-sheet N EXPERT [--group G]`."""
+    options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", usage))
+    rest = re.sub(r"\[(--?[a-z][a-z-]*)(?: [^\]]+)?\]", " ", usage.split(maxsplit=1)[1] if " " in usage else "")
+    return options, len(re.findall(r"\[?\b[A-Z][A-Z0-9_-]*\b\]?", rest))
+
+
+def _click_parts(command) -> tuple[set[str], int]:
+    import click
+
+    options = {opt for p in command.params if isinstance(p, click.Option) for opt in p.opts if opt.startswith("--")}
+    return options, sum(isinstance(p, click.Argument) for p in command.params)
+
+
+def test_the_readme_command_table_names_every_command_and_only_those():
+    listed, real = set(_command_table()), {name for name, c in cli.commands.items() if not c.hidden}
+    assert not real - listed, f"commands missing from the README's table: {sorted(real - listed)}"
+    assert not listed - real, f"the README's table names commands the CLI does not have: {sorted(listed - real)}"
+
+
+def test_each_commands_row_has_its_options_and_arguments():
+    for name, usage in _command_table().items():
+        command = cli.commands[name]
+        options, arguments = _usage_parts(usage)
+        real_options, real_arguments = _click_parts(command)
+        assert options == real_options, (name, "README", sorted(options), "--help", sorted(real_options))
+        assert arguments == real_arguments, (name, usage, real_arguments)
+        help_text = CliRunner().invoke(cli, [name, "--help"]).output
+        assert all(option in help_text for option in real_options), name
+
+
+def test_the_readme_usage_line_has_the_global_options():
+    line = re.search(r"`contest (\[[^`]*) COMMAND`", README).group(1)
+    options = set(re.findall(r"(--?[a-z][a-z-]*)", line))
+    real = {p.opts[0] for p in cli.params}  # the first spelling (-q for -q/--quiet)
+    assert options == real, (sorted(options), sorted(real))

@@ -13,7 +13,7 @@ stages table (its sheets listed in assignments) and writes its results before it
 stage 2 opens only from stage 1's results. A crash half-way through opening stage 1 (sheets made, the stages table not
 yet written by a hand-run `open-stage 1`) is therefore not taken for a lost store.
 
-`contest restore` (local workspace) puts back a copy from workspace/backups/ (backends/local.py).
+`contest restore` (local workspace) puts back a copy from workspace/backups/ (backends/local/backups.py).
 """
 
 from __future__ import annotations

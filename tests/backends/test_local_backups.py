@@ -87,7 +87,7 @@ def test_put_back_sets_the_replaced_file_aside_and_lists_tables_with_rows(tmp_pa
     backups = ControlBackups(tmp_path, 4)
     [only] = backups.backups()
     assert only.readable and only.tables == {"A": 2, "B": 0}
-    aside = backups.put_back(only.path)
+    aside = backups.put_back(only.path).control_aside
     assert aside is not None and aside.read_bytes() == b"garbage" and aside.parent.name == "set-aside"
     assert _n(tmp_path / "control.xlsx") == 1
     assert backups.paths() == [only.path]  # the set-aside file is not one of the rotated copies
@@ -100,3 +100,70 @@ def test_a_damaged_backup_is_listed_as_unreadable(tmp_path):
     backup = inspect_backup(path)
     assert not backup.readable and backup.detail
     assert backup.taken.isoformat() == "2027-02-19T12:00:00+00:00"
+
+
+# --- the database with control.xlsx ----------------------------------------------------------------
+def _workspace_files(root, names=("control.xlsx", "contest.sqlite3", "contest.sqlite3-wal", "contest.sqlite3-shm")):
+    for name in names:
+        (root / name).unlink(missing_ok=True)
+
+
+def _edition_so_far(root):
+    """A manifest entry, a control.xlsx write (no copy yet), rows appended, a second write: its copy
+    holds the first control.xlsx and the database as it was then (the rows pending, the entry)."""
+    from pipelines.backends.local import Database, Manifest
+
+    db = Database(root)
+    manifest = Manifest(root, db)
+    manifest.data["sheets"]["s1"] = {"path": "drive/s1.xlsx", "sharing": {"e@atu.kz": "writer"}}
+    manifest.save()
+    store = LocalControlStore(root, 5, db)
+    store.write_tables({"A": (["n"], [[1]])})
+    store.append_rows("J", ["n"], [[1], [2]])
+    store.write_tables({"A": (["n"], [[2]])})
+    manifest.data["sheets"]["s2"] = {"path": "drive/s2.xlsx", "sharing": {"f@atu.kz": "writer"}}
+    manifest.save()
+    db.close()
+
+
+def test_every_copy_of_control_xlsx_has_the_database_taken_with_it(tmp_path):
+    import sqlite3
+
+    _edition_so_far(tmp_path)
+    [copy] = ControlBackups(tmp_path).backups()
+    assert copy.database.is_file() and copy.database.name == copy.path.name.replace(".xlsx", ".sqlite3")
+    held = sqlite3.connect(copy.database)
+    assert [t for (t,) in held.execute("SELECT token FROM entries WHERE part = 'sheets'")] == ["s1"]
+    assert [r for (r,) in held.execute("SELECT row FROM pending ORDER BY seq")] == ["[1]", "[2]"]
+    held.close()
+
+
+def test_restore_brings_back_a_lost_database_consistent_with_its_control_xlsx(tmp_path):
+    from pipelines.backends.local import Manifest
+
+    _edition_so_far(tmp_path)
+    _workspace_files(tmp_path)  # control.xlsx and the database both gone
+    backups = ControlBackups(tmp_path)
+    done = backups.put_back(backups.backups()[0].path)
+    assert done.database == "restored" and done.control_aside is None
+    assert sorted(Manifest(tmp_path).data["sheets"]) == ["s1"]  # the database as it was with that copy
+    store = LocalControlStore(tmp_path)
+    assert store.read_table("A") == [{"n": 1}] and [r["n"] for r in store.read_table("J")] == [1, 2]
+    store.settle()  # its pending rows go into the control.xlsx they were pending for, once
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 2]
+
+
+def test_restore_keeps_a_sound_database_and_sets_a_damaged_one_aside(tmp_path):
+    from pipelines.backends.local import Manifest
+
+    _edition_so_far(tmp_path)
+    backups = ControlBackups(tmp_path)
+    copy = backups.backups()[0].path
+    assert backups.put_back(copy).database == "kept"
+    assert sorted(Manifest(tmp_path).data["sheets"]) == ["s1", "s2"]  # what exists on disk stays known
+    _workspace_files(tmp_path, ("contest.sqlite3-wal", "contest.sqlite3-shm"))
+    (tmp_path / "contest.sqlite3").write_bytes(b"damaged" * 1000)
+    done = backups.put_back(copy)
+    assert done.database == "restored" and done.database_aside is not None
+    assert done.database_aside.read_bytes() == b"damaged" * 1000 and done.database_aside.parent.name == "set-aside"
+    assert sorted(Manifest(tmp_path).data["sheets"]) == ["s1"]

@@ -6,6 +6,7 @@ no appended row."""
 from __future__ import annotations
 
 import errno
+import tempfile
 from datetime import datetime
 from pathlib import Path
 
@@ -13,7 +14,6 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
-from pipelines.backends import local
 from pipelines.backends.local import LocalControlStore
 from pipelines.ports import BackendError, TableLayout
 from pipelines.tables import Tables, layout, title
@@ -107,15 +107,15 @@ def test_a_write_that_fails_keeps_the_file_and_every_appended_row(tmp_path: Path
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(local.tempfile, "mkstemp", full)
+    monkeypatch.setattr(tempfile, "mkstemp", full)
     with pytest.raises(BackendError, match="No space left"):
         store.write_tables({"A": (["n"], [[2]])})
     monkeypatch.undo()
-    assert (tmp_path / "control.xlsx").read_bytes() == before and store.pending_path.exists()
+    assert (tmp_path / "control.xlsx").read_bytes() == before and store.db.pending()
     assert [r["n"] for r in store.read_table("J")] == [1, 2]  # the rows the failed write had folded
     assert store.read_table("A") == [{"n": 1}]  # not the change that was never written
     store.write_tables({"A": (["n"], [[2]])})
-    assert not store.pending_path.exists()
+    assert not store.db.pending()
     fresh = LocalControlStore(tmp_path)
     assert [r["n"] for r in fresh.read_table("J")] == [1, 2] and fresh.read_table("A") == [{"n": 2}]
 

@@ -21,9 +21,9 @@ from pipelines.backends.local import (
     LocalDrive,
     LocalRatingSheets,
     Manifest,
-    _atomic_write,
     open_local,
 )
+from pipelines.backends.local.files import atomic_write
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
 from pipelines.ports import BackendError, DocKey, NotFound, PermissionDenied, SheetKey, SheetRef, SheetSpec
@@ -150,11 +150,12 @@ def test_atomic_write_leaves_no_temp_files(tmp_path):
         store.settle()
     assert _temp_leftovers(tmp_path) == []
     target = tmp_path / "x.bin"
-    _atomic_write(target, b"first")
+    atomic_write(target, b"first")
     with pytest.raises(TypeError):
-        _atomic_write(target, "not bytes")  # the write fails half way
+        atomic_write(target, "not bytes")  # the write fails half way
     assert target.read_bytes() == b"first"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "control.xlsx", "x.bin"]
+    # settled (a job's end): the database alone, sqlite's -wal and -shm folded in and gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["backups", "contest.sqlite3", "control.xlsx", "x.bin"]
 
 
 def test_a_damaged_control_workbook_is_a_backend_error(tmp_path):
@@ -315,12 +316,12 @@ def test_a_sheet_nobody_recorded_or_whose_file_was_deleted_is_not_found(tmp_path
 
 
 def test_a_folder_the_user_may_not_write_is_permission_denied(tmp_path, monkeypatch):
-    import pipelines.backends.local as local
+    import tempfile
 
     def refused(*args, dir=None, **kwargs):
         raise PermissionError(13, "Permission denied", str(dir))
 
-    monkeypatch.setattr(local.tempfile, "mkstemp", refused)
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
     with pytest.raises(PermissionDenied, match="permission denied; the user running contest") as error:
         LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
     assert isinstance(error.value, BackendError)  # every `except BackendError` still catches it
@@ -332,13 +333,12 @@ def test_a_folder_the_user_may_not_write_is_permission_denied(tmp_path, monkeypa
 
 def test_a_full_disk_is_a_backend_error_naming_the_file(tmp_path, monkeypatch):
     import errno
-
-    import pipelines.backends.local as local
+    import tempfile
 
     def full(*args, dir=None, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device", str(dir))
 
-    monkeypatch.setattr(local.tempfile, "mkstemp", full)
+    monkeypatch.setattr(tempfile, "mkstemp", full)
     with pytest.raises(BackendError, match="No space left on device") as error:
         LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
     assert type(error.value) is BackendError
@@ -422,8 +422,9 @@ def test_a_damaged_manifest_is_a_backend_error_with_a_clear_message(tmp_path, da
     (tmp_path / "ws" / "manifest.json").write_text(damage, encoding="utf-8")
     with pytest.raises(BackendError) as info:
         open_local(cfg)
-    message = str(info.value)
-    assert "manifest.json" in message and "damaged" in message and "backup" in message
+    message = str(info.value)  # both languages: the config's is not known to the backend
+    assert "manifest.json" in message and "бүлінген" in message and "повреждён" in message
+    assert not (tmp_path / "ws" / "contest.sqlite3").exists()  # nothing migrated, nothing lost
 
 
 def test_manifest_survives_a_later_run(tmp_path):
@@ -431,7 +432,7 @@ def test_manifest_survives_a_later_run(tmp_path):
     m.data["documents"]["k"] = {"path": "drive/a.docx", "sha256": "0", "properties": {}}
     m.save()
     assert Manifest(tmp_path).data["documents"]["k"]["path"] == "drive/a.docx"
-    assert set(os.listdir(tmp_path)) <= {"manifest.json", "manifest.log"}  # no temporary file left
+    assert set(os.listdir(tmp_path)) <= {"contest.sqlite3", "contest.sqlite3-wal", "contest.sqlite3-shm"}
 
 
 # --- appended rows: a pending log, folded into control.xlsx at the end of a job ----------------------
@@ -445,7 +446,7 @@ def test_appended_rows_are_read_back_before_they_are_folded_and_cost_no_workbook
     expected = [{"what": "=1+1", "n": 1}, {"what": "Bell", "n": 2}, {"what": "third", "n": 3}]
     assert LocalControlStore(tmp_path).read_table("J") == expected  # another process sees them too
     store.settle()
-    assert not store.pending_path.exists()
+    assert not store.db.pending()
     assert [r for r in load_workbook(tmp_path / "control.xlsx")["J"].iter_rows(min_row=2, values_only=True)] == [
         ("=1+1", 1),
         ("Bell", 2),
@@ -458,39 +459,53 @@ def test_a_table_write_folds_the_pending_rows_in_with_it(tmp_path):
     store = LocalControlStore(tmp_path)
     store.append_rows("J", ["n"], [[1]])
     store.write_tables({"A": (["n"], [[1]])})
-    assert not store.pending_path.exists()
+    assert not store.db.pending()
     assert [r[0].value for r in load_workbook(tmp_path / "control.xlsx")["J"].iter_rows(min_row=2)] == [1]
 
 
-def test_a_crash_between_the_fold_and_the_logs_removal_never_folds_a_row_twice(tmp_path, monkeypatch):
+def test_a_crash_between_the_replace_and_the_rows_removal_never_folds_a_row_twice(tmp_path, monkeypatch):
+    from pipelines.backends.local.store import Database
+
     store = LocalControlStore(tmp_path)
     store.append_rows("J", ["n"], [[1], [2]])
-    kept = store.pending_path.read_bytes()
-    store.settle()
-    store.pending_path.write_bytes(kept)  # as if the process died before the log was removed
-    store.append_rows("J", ["n"], [[3]])
+
+    def die(self, through):
+        raise KeyboardInterrupt("the process dies after control.xlsx was replaced")
+
+    monkeypatch.setattr(Database, "end_fold", die)
+    with pytest.raises(KeyboardInterrupt):
+        store.settle()
+    monkeypatch.undo()
+    assert [r["n"] for r in _file_rows(tmp_path)] == [1, 2]  # the workbook holds them
     fresh = LocalControlStore(tmp_path)
-    assert [r["n"] for r in fresh.read_table("J")] == [1, 2, 3]
+    assert [r["n"] for r in fresh.read_table("J")] == [1, 2]  # once, not again from the database
+    fresh.append_rows("J", ["n"], [[3]])
     fresh.settle()
     assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 2, 3]
 
 
-def test_a_pending_line_a_crash_cut_short_is_ignored(tmp_path):
+def test_a_crash_before_the_replace_keeps_the_rows_pending(tmp_path, monkeypatch):
     store = LocalControlStore(tmp_path)
-    store.append_rows("J", ["n"], [[1]])
-    with open(store.pending_path, "a", encoding="utf-8") as handle:
-        handle.write('{"seq": 2, "table": "J", "col')  # the write that never returned
-    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1]
-    store.settle()
-    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1]
+    store.write_tables({"A": (["n"], [[1]])})
+    store.append_rows("J", ["n"], [[1], [2]])
+    real = os.replace
+
+    def die(src, dst, *a, **k):
+        if str(dst).endswith("control.xlsx"):
+            raise KeyboardInterrupt("the process dies before control.xlsx is replaced")
+        return real(src, dst, *a, **k)
+
+    monkeypatch.setattr(os, "replace", die)
+    with pytest.raises(KeyboardInterrupt):
+        store.settle()
+    monkeypatch.undo()
+    fresh = LocalControlStore(tmp_path)
+    assert [r["n"] for r in fresh.read_table("J")] == [1, 2]
+    fresh.settle()
+    assert [r["n"] for r in _file_rows(tmp_path)] == [1, 2] and not fresh.db.pending()
 
 
-def test_the_row_appended_after_a_line_a_crash_cut_short_is_kept(tmp_path):
-    store = LocalControlStore(tmp_path)
-    store.append_rows("J", ["n"], [[1]])
-    with open(store.pending_path, "a", encoding="utf-8") as handle:
-        handle.write('{"seq": 2, "table": "J", "col')  # the write that never returned
-    LocalControlStore(tmp_path).append_rows("J", ["n"], [[3], [4]])  # the next process's append
-    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 3, 4]
-    LocalControlStore(tmp_path).settle()
-    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 3, 4]
+def _file_rows(root: Path) -> list[dict]:
+    """The journal tab of control.xlsx as the file holds it, without the database."""
+    ws = load_workbook(root / "control.xlsx")["J"]
+    return [{"n": r[0]} for r in ws.iter_rows(min_row=2, values_only=True)]

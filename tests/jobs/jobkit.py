@@ -97,7 +97,7 @@ def rows_of(tables: dict[str, list[list[Any]]], table: str, lang: str = "kk") ->
 
 
 def manifest(config_path: Path) -> dict[str, Any]:
-    """The workspace manifest as the next run reads it (manifest.json with manifest.log replayed)."""
+    """The workspace manifest as the next run reads it (from contest.sqlite3)."""
     from pipelines.backends.local import Manifest
 
     return Manifest(workspace_dir(config_path)).data

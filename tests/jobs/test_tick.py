@@ -79,7 +79,7 @@ def _state(config_path: Path) -> tuple[int, dict]:
         "files": {
             str(p.relative_to(ws)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in files(ws)
-            if p.name not in ("control.xlsx", "manifest.json", "manifest.log")
+            if p.name not in ("control.xlsx", "contest.sqlite3", "contest.sqlite3-wal", "contest.sqlite3-shm")
             and p.relative_to(ws).parts[0] != "backups"
         },  # copies of control.xlsx (its journal grows)
     }

@@ -13,37 +13,25 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.i18n import Said
 from pipelines.ports import BackendError, Workspace
 
+from .scopes import GMAIL_SCOPES, gmail_scopes, scopes_for
 from .transport import Clients, Stats, Transport
 
-SCOPES_BASE = ["https://www.googleapis.com/auth/spreadsheets", "https://www.googleapis.com/auth/drive"]
-SCOPES_FORMS = [
-    "https://www.googleapis.com/auth/forms.responses.readonly",
-    "https://www.googleapis.com/auth/forms.body.readonly",
-]
-SCOPE_GMAIL = "https://www.googleapis.com/auth/gmail.send"
-# messages.list with q="rfc822msgid:…" tells whether a mail went (exactly once); gmail.metadata
-# does not allow `q`, so the lookup needs gmail.readonly
-SCOPE_GMAIL_READ = "https://www.googleapis.com/auth/gmail.readonly"
-SCOPES = SCOPES_BASE + SCOPES_FORMS + [SCOPE_GMAIL, SCOPE_GMAIL_READ]
 HTTP_TIMEOUT = 60  # seconds; httplib2 would otherwise wait forever
 
 
 def _key_file(config) -> Path:
     given = config.backend.credentials or os.environ.get("GOOGLE_APPLICATION_CREDENTIALS")
     if not given:
-        raise BackendError(
-            "backend.credentials: no Google key file given; set backend.credentials in "
-            "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable"
-        )
+        said = Said("google_key_missing")
+        raise BackendError(str(said)) from said
     path = config.path(given) if config.backend.credentials else Path(given).expanduser()
     if not path.is_file():
         where = "backend.credentials" if config.backend.credentials else "GOOGLE_APPLICATION_CREDENTIALS"
-        raise BackendError(
-            f"{where}: the key file {path} does not exist (set backend.credentials in "
-            "contest.yaml or the GOOGLE_APPLICATION_CREDENTIALS environment variable)"
-        )
+        said = Said("google_key_absent", where=where, path=path)
+        raise BackendError(str(said)) from said
     return path
 
 
@@ -52,53 +40,84 @@ def _service_account(config):
 
     path = _key_file(config)
     try:
-        return service_account.Credentials.from_service_account_file(str(path), scopes=SCOPES)
+        # Gmail goes through the delegated mailbox (_mailbox), which alone carries the Gmail scopes
+        own = [s for s in scopes_for(config) if s not in GMAIL_SCOPES]
+        return service_account.Credentials.from_service_account_file(str(path), scopes=own)
     except (ValueError, KeyError, OSError) as exc:
-        raise BackendError(
-            f"backend.credentials: {path} is not a service-account key ({exc}); "
-            "download a JSON key of the service account, or set backend.auth: oauth"
-        ) from None
+        said = Said("google_key_not_service_account", path=path, error=exc)
+        raise BackendError(str(said)) from said
 
 
 def _oauth_user(config):
-    """The installed-app flow once (a browser opens), then the cached token at backend.token_path."""
+    """The CDB user's cached token at backend.token_path, refreshed when expired. Never interactive:
+    cron has no one to click, so a missing or revoked token is an error saying to run `contest auth`."""
+    import google.auth.exceptions
     import google.auth.transport.requests
     from google.oauth2.credentials import Credentials
 
     token_path = config.path(config.backend.token_path)
+    scopes = scopes_for(config)
     creds = None
     if token_path.exists():
         try:
-            creds = Credentials.from_authorized_user_file(str(token_path), SCOPES)
+            creds = Credentials.from_authorized_user_file(str(token_path), scopes)
         except (ValueError, OSError):
             creds = None
     if creds and creds.expired and creds.refresh_token:
         try:
             creds.refresh(google.auth.transport.requests.Request())
-        except Exception:  # noqa: BLE001 - a revoked token: ask again below
-            creds = None
-    if not creds or not creds.valid or not creds.has_scopes(SCOPES):
-        from google_auth_oauthlib.flow import InstalledAppFlow
+        except google.auth.exceptions.TransportError as exc:  # no network: not the token's fault
+            from .transport import no_route_error
 
-        client_file = _key_file(config)
-        try:
-            flow = InstalledAppFlow.from_client_secrets_file(str(client_file), SCOPES)
-        except ValueError as exc:
-            raise BackendError(
-                f"backend.credentials: {client_file} is not an OAuth client file ({exc}); "
-                "create a Desktop OAuth client in the Cloud console and download it"
-            ) from None
-        creds = flow.run_local_server(port=0)
-    token_path.parent.mkdir(parents=True, exist_ok=True)
-    token_path.write_text(creds.to_json(), encoding="utf-8")
-    os.chmod(token_path, 0o600)
+            raise no_route_error("oauth2", exc)  # noqa: B904 - its cause is the kk/ru text
+        except google.auth.exceptions.RefreshError:  # revoked, or expired (an External app in "Testing")
+            creds = None
+    if not creds or not creds.valid or not creds.has_scopes(scopes):
+        said = Said("google_token_needed", path=token_path)
+        raise BackendError(str(said)) from said
+    _save_token(token_path, creds)
     return creds
 
 
-def _mailbox(creds, sender: str | None):
-    """A service account sends as `sender` through domain-wide delegation; a user sends as themselves."""
-    if sender and hasattr(creds, "with_subject") and getattr(creds, "service_account_email", None):
-        return creds.with_subject(sender)
+def _save_token(token_path: Path, creds) -> None:
+    token_path.parent.mkdir(parents=True, exist_ok=True)
+    token_path.touch(mode=0o600, exist_ok=True)
+    os.chmod(token_path, 0o600)  # before the token is in it
+    token_path.write_text(creds.to_json(), encoding="utf-8")
+
+
+def authorize(config, *, open_browser: bool = True, port: int = 0, prompt: str = "{url}") -> Path:
+    """`contest auth`: the OAuth consent once, as the CDB user, then the token saved at
+    backend.token_path (mode 600). On a desktop a browser opens; on a server without one
+    (`open_browser=False`) the address to open is printed and Google's answer comes back to
+    http://localhost:`port`, which an SSH tunnel (ssh -L port:localhost:port server) carries from
+    the desktop's browser to the server (docs/google-setup.md)."""
+    from google_auth_oauthlib.flow import InstalledAppFlow
+
+    if config.backend.auth != "oauth":
+        raise BackendError(str(Said("auth_not_oauth"))) from Said("auth_not_oauth")
+    client_file = _key_file(config)
+    try:
+        flow = InstalledAppFlow.from_client_secrets_file(str(client_file), scopes_for(config))
+    except ValueError as exc:
+        said = Said("google_key_not_oauth_client", path=client_file, error=exc)
+        raise BackendError(str(said)) from said
+    creds = flow.run_local_server(
+        port=port,
+        open_browser=open_browser,
+        authorization_prompt_message=prompt,  # "{url}" is replaced by the consent page's address
+        success_message="contest: OK",
+    )
+    token_path = config.path(config.backend.token_path)
+    _save_token(token_path, creds)
+    return token_path
+
+
+def _mailbox(creds, backend):
+    """A service account sends as backend.sender through domain-wide delegation, asking for the Gmail
+    scopes alone (those the Admin console delegates to it); a user sends as themselves."""
+    if backend.sender and hasattr(creds, "with_subject") and getattr(creds, "service_account_email", None):
+        return creds.with_subject(backend.sender).with_scopes(gmail_scopes(backend))
     return None
 
 
@@ -111,13 +130,15 @@ def open_google(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] | None = None,
     seed: int | None = None,
+    recorder=None,
 ) -> Workspace:
     """The Google workspace for `config`. Every parameter has a working default for real Google and
     exists so that another transport (a test server, a proxy) can be put in its place:
     `credentials`: ready google-auth credentials (default: from backend.auth and the key file);
     `http_factory()`: a new httplib2-compatible `http` for googleapiclient (wrapped in AuthorizedHttp);
     `requests_adapter`: a requests transport adapter mounted on gspread's session for https://;
-    `sleep`/`clock`/`seed`: the backoff's sleep, the limiter's clock and the jitter's seed."""
+    `sleep`/`clock`/`seed`: the backoff's sleep, the limiter's clock and the jitter's seed;
+    `recorder`: a cassette.Recorder that keeps every request and answer (`contest preflight --record`)."""
     import google_auth_httplib2
     import gspread
     import httplib2
@@ -128,6 +149,8 @@ def open_google(
         raise BackendError("backend.kind: open_google needs backend.kind: google")
     creds = credentials or (_oauth_user(config) if backend.auth == "oauth" else _service_account(config))
     new_http = http_factory or (lambda: httplib2.Http(timeout=HTTP_TIMEOUT))
+    if recorder is not None:
+        new_http, requests_adapter = recorder.wrap(new_http, requests_adapter)
 
     def http(as_user=None):
         return google_auth_httplib2.AuthorizedHttp(as_user or creds, http=new_http())
@@ -161,7 +184,7 @@ def open_google(
         sheets=service("sheets", "v4"),
         drive=service("drive", "v3"),
         forms=service("forms", "v1") if config.form.kind == "forms_api" else None,
-        gmail=service("gmail", "v1", _mailbox(creds, backend.sender)) if backend.gmail else None,
+        gmail=service("gmail", "v1", _mailbox(creds, backend)) if backend.gmail else None,
         gspread=gc,
         transports={
             "sheets": transport("sheets", backend.sheets_per_minute, backend.sheets_per_minute),
@@ -201,4 +224,4 @@ def open_google(
     return workspace
 
 
-__all__ = ["open_google", "SCOPES"]
+__all__ = ["open_google", "authorize", "scopes_for"]

@@ -163,6 +163,12 @@ class Folders:
     def root(self) -> str:
         return self.c.backend.root_folder_id or self.c.backend.shared_drive_id or "root"
 
+    def adopt(self, folder_id: str) -> None:
+        """The edition's own folder is `folder_id`, made by the caller (`contest preflight`'s
+        scratch folder, created with its key): used as it is, never looked up by name."""
+        self.cache[(self.c.edition_name,)] = folder_id
+        self._children.setdefault(folder_id, {})
+
     def path(self, parts: list[str]) -> str:
         parent, key = self.root(), tuple[str, ...]()
         for name in [self.c.edition_name, *parts]:
@@ -486,9 +492,11 @@ class GoogleMailer:
 
     def delivered(self, key: str) -> bool | None:
         """Whether the mail sent under `key` is in the sending mailbox: messages.list with
-        q="rfc822msgid:<its Message-ID>" (derived from the key). None when Gmail is off or the
-        lookup is not allowed (no gmail.readonly scope): then deliver_once never sends twice."""
-        if self.c.messages is None:
+        q="rfc822msgid:<its Message-ID>" (derived from the key). None, asking nothing, when Gmail is
+        off or the lookup is not opted into (backend.mail_lookup: the gmail.readonly scope, which
+        reads the whole mailbox): then deliver_once never sends twice and writes each intent just
+        before its message. None too when Google refuses the lookup (a scope not granted)."""
+        if self.c.messages is None or not self.c.backend.mail_lookup:
             return None
         q = f"rfc822msgid:{message_id(key, self.c.backend.sender)}"
         with self.c.stats.operation("look up sent mail"):

@@ -5,8 +5,11 @@ Each transport executes a googleapiclient request (or a gspread call) behind
   tokens come back 60 s after being spent, so a short job runs at once and a long one never exceeds
   Google's per-minute quota; Sheets reads and writes have separate quotas and separate buckets);
 - a bounded, truncated exponential backoff with jitter, min(2^n + random, 32 s), at most `max_retries`
-  retries, on 429, 5xx, 403 rate-limit reasons and network failures (timeouts, resets, DNS, TLS)
+  retries, on 429, 5xx, 403 rate-limit reasons and network failures (timeouts, resets, TLS)
   (docs/google.md "Quotas and retries").
+A failure that shows there is no route to Google at all (the name does not resolve, the connection
+is refused, the network or host is unreachable) is not retried: waiting minutes would not bring the
+network back, and cron's next tick tries again. It ends at once, said in kk/ru.
 A 403 storageQuotaExceeded is never retried: it is a configuration error with a fix to tell.
 Failures end as the typed errors of pipelines/ports.py (NotFound, Conflict, QuotaExceeded, ...),
 raised from the client library's exception, with Google's status and reason kept.
@@ -15,6 +18,8 @@ Every request is counted per API+method and per operation label (`Stats.operatio
 
 from __future__ import annotations
 
+import copy
+import errno
 import http.client
 import json
 import random
@@ -26,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from pipelines.i18n import Said
 from pipelines.ports import (
     BackendError,
     Conflict,
@@ -47,10 +53,6 @@ CONFLICT_REASONS = {
     "ALREADY_EXISTS",
     "ABORTED",
 }
-NETWORK_HELP = (
-    "check this computer's network connection (proxy, firewall, DNS) and "
-    "https://www.google.com/appsstatus, then run the command again"
-)
 MAX_WAIT = 32.0
 ID_BATCH = (
     100  # ids reserved per files.generateIds (Drive allows 1000): a new file costs 1 request in 100; unused ones lapse
@@ -173,6 +175,47 @@ def _network_failures() -> tuple[type[BaseException], ...]:
 NETWORK_FAILURES = _network_failures()
 
 
+def no_route_error(api: str, exc: BaseException) -> Unavailable:
+    """Unavailable, said in kk/ru, for a request that found no route to Google (`no_route`)."""
+    cut = no_route(exc) or exc
+    said = Said("google_no_route", api=api, error=f"{type(cut).__name__}: {one_line(cut)}")
+    error = Unavailable(str(said))
+    error.__cause__ = said
+    return error
+
+
+NO_ROUTE_ERRNOS = {
+    errno.ECONNREFUSED,
+    errno.ENETUNREACH,
+    errno.EHOSTUNREACH,
+    errno.ENETDOWN,
+    getattr(errno, "EHOSTDOWN", errno.EHOSTUNREACH),
+}
+
+
+def no_route(exc: BaseException) -> BaseException | None:
+    """The failure inside `exc` (its causes, a library's wrapped `reason` or `args`) that shows no
+    route to Google: a name that does not resolve, a refused connection, an unreachable network.
+    None for anything that may clear by waiting (a timeout, a reset, a TLS error)."""
+    try:
+        from httplib2 import ServerNotFoundError  # httplib2's "Unable to find the server": DNS
+    except ImportError:  # pragma: no cover
+        ServerNotFoundError = socket.gaierror  # noqa: N806
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, (socket.gaierror, ServerNotFoundError)):
+            return item
+        if isinstance(item, OSError) and not isinstance(item, TimeoutError) and item.errno in NO_ROUTE_ERRNOS:
+            return item
+        todo += [item.__cause__, item.__context__, getattr(item, "reason", None), *item.args]
+    return None
+
+
 def _parse_error(status: int, content: bytes | str | dict | None, fallback: str) -> _Failure:
     data: Any = content
     if isinstance(content, (bytes, str)):
@@ -284,16 +327,19 @@ class Transport:
             try:
                 return send()
             except NETWORK_FAILURES as exc:
+                if no_route(exc) is not None:
+                    raise no_route_error(self.api, exc)  # noqa: B904 - its cause is the kk/ru text
                 problem: BaseException = exc
                 timed_out = True  # unanswered: a write may have happened, `recover` asks
             except Exception as exc:  # noqa: BLE001 - only HTTP errors are handled, the rest re-raised
+                if no_route(exc) is not None:  # e.g. a bare OSError "No route to host" from the socket
+                    raise no_route_error(self.api, exc)  # noqa: B904 - its cause is the kk/ru text
                 failure = _failure(exc)
                 if failure is None and _auth_error(exc):
-                    raise PermissionDenied(
-                        f"Google refused the credentials ({one_line(exc)}); check "
-                        "backend.credentials (a revoked key?) or, with auth: oauth, delete "
-                        "the token file at backend.token_path to sign in again"
-                    ) from exc
+                    if no_route(exc) is not None:  # the token could not be fetched: no network
+                        raise no_route_error(self.api, exc)  # noqa: B904 - its cause is the kk/ru text
+                    said = Said("google_credentials_refused", error=one_line(exc))
+                    raise PermissionDenied(str(said)) from said
                 if failure is None:
                     raise
                 status, reason = failure.status, failure.reason or None
@@ -321,10 +367,11 @@ class Transport:
     def _gave_up(self, method: str, attempts: int, problem: BaseException, failure: _Failure | None) -> BackendError:
         where = f"Google {self.api} {method}: gave up after {attempts} attempts"
         if failure is None:
-            return Unavailable(
-                f"{where} (no answer from Google: {type(problem).__name__}"
-                f"{': ' + one_line(problem) if str(problem) else ''}); {NETWORK_HELP}"
-            )
+            error = type(problem).__name__ + (f": {one_line(problem)}" if str(problem) else "")
+            said = Said("google_no_answer", api=self.api, method=method, attempts=attempts, error=error)
+            gave_up = Unavailable(str(said))
+            gave_up.__context__ = said  # the kk/ru text (i18n.error_text); the cause is the failure
+            return gave_up
         status, reason = failure.status, failure.reason or None
         detail = f"{status} {one_line(failure.message)}"
         if status >= 500:
@@ -385,6 +432,15 @@ class Clients:
         self.record_ids: Callable[[list[str]], bool] | None = None
         self.recorded_ids: Callable[[], list[str] | None] | None = None
         self._earlier: list[dict[str, Any]] | None = None  # files made with an earlier run's ids
+
+    def for_edition(self, edition: str, edition_name: str) -> Clients:
+        """The same clients, transports and counts, for another edition's files (`contest
+        preflight`'s scratch files): ids reserved apart, none recorded in the edition's control store."""
+        other = copy.copy(self)
+        other.edition, other.edition_name = edition, edition_name
+        other._ids, other._ids_recorded, other._earlier = [], False, None
+        other.record_ids = other.recorded_ids = None
+        return other
 
     def reserve_id(self, *, last: bool = False) -> str:
         """A file id Drive reserved for us (files.generateIds, a batch at a time): a create that

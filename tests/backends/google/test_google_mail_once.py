@@ -19,11 +19,12 @@ from pipelines.jobs.remind import remind
 from pipelines.mail import message_id
 
 
-def _opened(google_opened, root):
-    """A private copy of the demo edition on the fake just after stage 1 opened (conftest.py)."""
+def _opened(google_opened, root, *, mail_lookup: bool = True):
+    """A private copy of the demo edition on the fake just after stage 1 opened (conftest.py), with
+    the opt-in look-up of sent mail (backend.mail_lookup) unless told otherwise."""
     config = load_config(copy_edition(google_opened / "edition", root), environ={})
     fake = load_fake(google_opened / "fake.pickle")
-    return config, demo_factory_over(fake), fake
+    return config, demo_factory_over(fake, mail_lookup=mail_lookup), fake
 
 
 def _remind_rows(run: Run) -> list[dict]:
@@ -82,13 +83,13 @@ def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_p
     assert remind(after).pending and len(fake.sent_mail) - mailed == len(intended)  # a third run sends nothing
 
 
-def test_without_gmail_readonly_each_reminder_is_intended_just_before_it_goes(tmp_path, google_opened):
-    """Where Gmail cannot say what was sent (no gmail.readonly: messages.list refused), an intent
-    written ahead could never be resolved: each reminder's intent is written alone, just before it
-    goes, so a crash loses at most the one being sent and doubles none."""
-    config, factory, fake = _opened(google_opened, tmp_path / "edition")
+def test_by_default_each_reminder_is_intended_just_before_it_goes(tmp_path, google_opened):
+    """The default (no backend.mail_lookup: gmail.send alone, the mailbox never read): Gmail cannot
+    say what was sent, so an intent written ahead could never be resolved: each reminder's intent is
+    written alone, just before it goes, so a crash loses at most the one being sent and doubles none.
+    Gmail is never asked (a messages.list would be outside the granted scopes: the fake refuses it)."""
+    config, factory, fake = _opened(google_opened, tmp_path / "edition", mail_lookup=False)
     day = config.calendar.stage_close(1) - timedelta(days=1)
-    fake.fail_next(1000, status=403, reason="insufficientPermissions", method="users.messages.list")
     mailed, start = len(fake.sent_mail), len(fake.requests)
     fake.crash_at(3, method="gmail.users.messages.send")  # two went, the third never does
     with pytest.raises(SimulatedCrash):
@@ -114,7 +115,19 @@ def test_without_gmail_readonly_each_reminder_is_intended_just_before_it_goes(tm
     # the third expert's reminder cannot be told apart from one that went: never sent again (at
     # most once); the two before it went, their "sent" outcomes lost with the crash: not sent again
     assert len(told) == len(experts) - 1
-    fake.clear_faults()
+    assert not [r for r in fake.requests[start:] if r.method == "users.messages.list"]  # never asked
+
+
+def test_a_lookup_without_its_scope_is_refused_and_taken_as_cannot_tell(tmp_path, google_opened):
+    """backend.mail_lookup set, but the token lacks gmail.readonly (a delegation that grants only
+    gmail.send): Google refuses messages.list 403 insufficientPermissions, and the mailer answers
+    "cannot tell" instead of failing the job."""
+    config, factory, fake = _opened(google_opened, tmp_path / "edition", mail_lookup=False)
+    lookup = factory(config).mailer  # its token granted gmail.send alone
+    lookup.c.backend = lookup.c.backend.model_copy(update={"mail_lookup": True})  # the config asks anyway
+    assert lookup.delivered("notify/DER-1") is None
+    (refused,) = [r for r in fake.requests if r.method == "users.messages.list"]
+    assert refused.status == 403 and "insufficient authentication scopes" in str(refused.error)
 
 
 def test_the_message_id_is_derived_from_the_key_and_found_by_the_fakes_search(tmp_path, google_opened):

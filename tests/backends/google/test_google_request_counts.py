@@ -23,8 +23,9 @@ def _since(fake, start: int, api: str, method: str) -> int:
 
 @pytest.fixture(scope="module")
 def edition(tmp_path_factory, google_intake_week):
-    # the demo edition on the fake, ticked in intake's first week (conftest.py): a private copy
-    edition = GoogleCopy(google_intake_week, tmp_path_factory.mktemp("counts") / "edition")
+    # the demo edition on the fake, ticked in intake's first week (conftest.py): a private copy, with
+    # the opt-in look-up of sent mail (backend.mail_lookup), which lets a tick's intents go in one write
+    edition = GoogleCopy(google_intake_week, tmp_path_factory.mktemp("counts") / "edition", mail_lookup=True)
     config, fake, run_at = edition.config, edition.fake, edition.run_at
     cal = config.calendar
     marks: dict[str, int] = {}

@@ -180,8 +180,9 @@ class _Ledger:
         self.states[key] = state
 
 
-def test_google_mail_after_a_crash_between_send_and_record_is_never_sent_twice(google):
-    config, ws, _run = google
+def _crash_after_a_send(ws):
+    """A mail sent under key "k1" whose process dies after the send, before "sent" is recorded;
+    then the next run's deliver_once of the same mail. -> (its outcome, sends made, the ledger)."""
     ledger, sent = _Ledger(), []
 
     def send():
@@ -192,6 +193,21 @@ def test_google_mail_after_a_crash_between_send_and_record_is_never_sent_twice(g
     with pytest.raises(SystemExit):
         deliver_once(ledger, "k1", send, lambda: ws.mailer.delivered("k1"))
     assert ledger.states == {"k1": "intended"}
-    again = deliver_once(ledger, "k1", send, lambda: ws.mailer.delivered("k1"))
-    assert again == "recovered" and len(sent) == 1  # Gmail found it by its Message-ID: not resent
+    return deliver_once(ledger, "k1", send, lambda: ws.mailer.delivered("k1")), len(sent), ledger
+
+
+def test_google_mail_after_a_crash_between_send_and_record_is_never_sent_twice(google, scored_build):
+    config = google[0]  # with the opt-in look-up of sent mail (backend.mail_lookup: gmail.readonly)
+    ws = demo_factory_over(load_fake(scored_build / "fake.pickle"), mail_lookup=True)(config)
+    again, sends, ledger = _crash_after_a_send(ws)
+    assert again == "recovered" and sends == 1  # Gmail found it by its Message-ID: not resent
     assert ledger.states == {"k1": "sent"}
+
+
+def test_google_mail_after_a_crash_by_default_is_unknown_and_never_sent_again(google):
+    """Without the look-up (the default: gmail.send alone), a mail a crash left "intended" cannot be
+    told apart from one that went: it is not sent again ("unknown"), and Gmail is never asked."""
+    ws = google[1]
+    assert _crash_after_a_send(ws)[:2] == ("unknown", 1)
+    assert "gmail.users.messages.send" in ws.stats["requests"]
+    assert "gmail.users.messages.list" not in ws.stats["requests"]

@@ -106,7 +106,7 @@ def test_a_missing_key_file_names_the_setting_and_the_variable(base_config, tmp_
     with pytest.raises(BackendError, match="missing.json"):
         open_google(config)
     (tmp_path / "bad.json").write_text("{}")
-    with pytest.raises(BackendError, match="not a service-account key"):
+    with pytest.raises(BackendError, match="не ключ сервисного аккаунта"):
         open_google(_with(config, credentials=str(tmp_path / "bad.json")))
 
 
@@ -123,7 +123,7 @@ def test_oauth_uses_the_cached_user_token(base_config, tmp_path):
     import json
     from datetime import datetime, timedelta
 
-    from pipelines.backends.google import SCOPES
+    from pipelines.backends.google import scopes_for
 
     token = tmp_path / "token.json"
     token.write_text(
@@ -133,7 +133,7 @@ def test_oauth_uses_the_cached_user_token(base_config, tmp_path):
                 "refresh_token": "test-refresh-token",
                 "client_id": "c.apps.googleusercontent.com",
                 "client_secret": "s",
-                "scopes": SCOPES,
+                "scopes": scopes_for(google_config(base_config, shared_drive_id="0Adrive")),
                 "token_uri": "https://oauth2.googleapis.com/token",
                 "expiry": (datetime.utcnow() + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             }
@@ -195,31 +195,51 @@ def _http_error(status: int, reason: str | None = None, message: str = "refused"
 
 
 def _connection_failures():
+    """Failures that may clear by waiting: retried."""
     import http.client
-    import socket
     import ssl
 
-    import httplib2
     import requests
 
     return [
         ConnectionResetError(104, "Connection reset by peer"),
         BrokenPipeError(32, "Broken pipe"),
-        ConnectionRefusedError(111, "Connection refused"),
         ssl.SSLEOFError(8, "EOF occurred in violation of protocol"),
         ssl.SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac"),
         http.client.RemoteDisconnected("Remote end closed connection without response"),
-        socket.gaierror(-3, "Temporary failure in name resolution"),
-        httplib2.ServerNotFoundError("Unable to find the server at www.googleapis.com"),
         requests.exceptions.ConnectionError("('Connection aborted.', RemoteDisconnected())"),
         requests.exceptions.Timeout("Read timed out. (read timeout=60)"),
         TimeoutError("timed out"),
-        TimeoutError("timed out"),
+    ]
+
+
+def _no_route_failures():
+    """Failures that show there is no route to Google at all: not retried."""
+    import errno
+    import socket
+
+    import httplib2
+    import requests
+    from google.auth.exceptions import TransportError
+
+    refused = ConnectionRefusedError(111, "Connection refused")
+    wrapped = requests.exceptions.ConnectionError("Max retries exceeded")
+    wrapped.__context__ = OSError(errno.ENETUNREACH, "Network is unreachable")
+    token = TransportError("token refresh failed")
+    token.__cause__ = httplib2.ServerNotFoundError("Unable to find the server at oauth2.googleapis.com")
+    return [
+        refused,
+        socket.gaierror(-3, "Temporary failure in name resolution"),
+        httplib2.ServerNotFoundError("Unable to find the server at www.googleapis.com"),
+        OSError(errno.EHOSTUNREACH, "No route to host"),
+        wrapped,
+        token,
     ]
 
 
 @pytest.mark.parametrize("failure", _connection_failures(), ids=lambda e: type(e).__name__)
 def test_a_connection_failure_is_retried_then_ends_as_unavailable(failure):
+    from pipelines.i18n import error_text
     from pipelines.ports import Unavailable
 
     transport, waits = _transport(max_retries=3)
@@ -228,12 +248,28 @@ def test_a_connection_failure_is_retried_then_ends_as_unavailable(failure):
         transport.call("files.list", send)
     assert len(calls) == 4 and len(waits) == 3  # retried within the bound
     assert [int(w) for w in waits] == [1, 2, 4]  # the truncated exponential backoff of 5xx, jitter below 1 s
-    message = str(error.value)
-    assert message.startswith("Google drive files.list: gave up after 4 attempts")
-    assert type(failure).__name__ in message and "network connection" in message and "appsstatus" in message
-    assert "\n" not in message
+    said = error_text(error.value, "ru")
+    assert said.startswith("Google drive files.list: нет ответа после 4 попыток")
+    assert type(failure).__name__ in said and "проверьте сеть" in said and "appsstatus" in said
+    assert "Жауап жоқ" not in said and "жауап жоқ" in error_text(error.value, "kk")
+    assert "\n" not in str(error.value)
     assert error.value.__cause__ is failure and error.value.status is None
     assert transport.stats.retries == 3
+
+
+@pytest.mark.parametrize("failure", _no_route_failures(), ids=lambda e: type(e).__name__)
+def test_no_route_to_google_ends_at_once_in_the_editions_language(failure):
+    from pipelines.i18n import error_text
+    from pipelines.ports import Unavailable
+
+    transport, waits = _transport(max_retries=5)
+    send, calls = _failing(*[failure] * 6)
+    with pytest.raises(Unavailable) as error:
+        transport.call("files.list", send)
+    assert len(calls) == 1 and waits == []  # nothing to wait for: the network will not come back in minutes
+    assert error_text(error.value, "kk").startswith("Google-ға (drive) жол жоқ")
+    assert error_text(error.value, "ru").startswith("Нет связи с Google (drive;")
+    assert "Error" in error_text(error.value, "ru") or "error" in error_text(error.value, "ru")
 
 
 @pytest.mark.parametrize("failure", _connection_failures(), ids=lambda e: type(e).__name__)
@@ -386,7 +422,6 @@ def test_connection_resets_that_never_end_are_unavailable_naming_the_api(fake, c
     fake.timeout_next(3, method="spreadsheets.batchUpdate")
     with pytest.raises(
         Unavailable,
-        match=r"Google sheets .*batchUpdate: gave up after 3 attempts .*"
-        r"ConnectionResetError.*network connection",
+        match=r"Google sheets .*batchUpdate: нет ответа после 3 попыток .*ConnectionResetError.*проверьте сеть",
     ):
         ws.control.write_tables({"A": (["x"], [[1]])})

@@ -1,0 +1,251 @@
+"""control.xlsx, the control store people read: the tables (registry, stages, results, journal …),
+one tab each, written whole, each replaced version kept in backups/ (backups.py); rows appended
+between writes (the journal) wait in the workspace database (store.py) and are folded in."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.worksheet.worksheet import Worksheet
+
+from pipelines.backends import xlsx_writer
+from pipelines.backends.local.backups import ControlBackups
+from pipelines.backends.local.files import atomic_write, file_errors, storable
+from pipelines.backends.local.legacy import FOLDED_PROPERTY
+from pipelines.backends.local.presentation import copy_sheet, moment_text, render_table
+from pipelines.backends.local.store import Database
+from pipelines.ports import BackendError, ControlHealth, TableLayout, comparable, rows_as_dicts
+
+
+class LocalControlStore:
+    """control.xlsx. Appended rows (the journal: a row per tick, one before and after each message)
+    first go to the workspace database, one short transaction each; rewriting the whole workbook per
+    row took a third of an edition's time. They are folded into the workbook by the next table write
+    or at the end of the job (`settle`), and read with it meanwhile. A fold records the digest of the
+    workbook it writes before replacing control.xlsx, so a crash between the replace and the rows'
+    removal from the database never folds a row twice (`_pending`)."""
+
+    def __init__(self, root: Path, keep: int = 10, db: Database | None = None):
+        self.path = root / "control.xlsx"
+        self.db = db or Database(root)
+        self.backups = ControlBackups(root, keep, self.db)
+        # the parsed workbook, under its content's (size, digest); _save puts it under (mtime_ns, size)
+        self._cache: tuple[tuple[Any, ...], _Book] | None = None
+
+    def _load(self) -> _Book | None:
+        """The parsed workbook; parsed again only when the file changed on disk (jobs read it often)."""
+        if not self.path.exists():
+            return None
+        data = self.path.read_bytes()
+        stat = self.path.stat()
+        key = (len(data), _digest(data))  # the content, not a timestamp
+        if self._cache:
+            held, wb = self._cache
+            # _save keeps the workbook it wrote under the file's (mtime, size) just after writing it
+            if held == key or held == (stat.st_mtime_ns, stat.st_size):
+                self._cache = (key, wb)
+                return wb
+        try:
+            wb = load_workbook(io.BytesIO(data))  # the very bytes the key is of
+        except Exception as exc:  # openpyxl raises many kinds for a damaged file
+            raise BackendError(f"{self.path}: cannot open the control workbook ({exc})") from None
+        book = _Book(wb)
+        book.digest = key[1]
+        self._cache = (key, book)
+        return book
+
+    def _pending(self, book: _Book | None) -> list[dict[str, Any]]:
+        """The appended rows not in the workbook yet, oldest first. A fold cut short by a crash is
+        settled first: control.xlsx holds its rows exactly when it is the workbook the fold wrote."""
+        fold = self.db.fold_under_way()
+        if fold is not None:
+            through, digest = fold
+            if book is not None and book.digest == digest:
+                self.db.end_fold(through)
+            else:
+                self.db.drop_fold()
+        return self.db.pending()
+
+    def _fold(self, book: _Book, pending: list[dict[str, Any]]) -> None:
+        """The pending rows written into their tables (as an append always was)."""
+        for entry in pending:
+            shape = entry.get("layout")
+            table = book.table(entry["table"], list(entry["columns"]), None if shape is None else _layout_from(shape))
+            table.rows.append([storable(v) for v in entry["row"]])
+
+    def settle(self) -> None:
+        """Fold the pending rows into control.xlsx (the end of a job: a person opening it then sees
+        every row)."""
+        book = self._load()
+        pending = self._pending(book)
+        if pending:
+            self._save(book or _Book(None), append=True, pending=pending)
+        self.db.close()  # the job's end: contest.sqlite3 alone, no -wal or -shm beside it
+
+    def _save(self, book: _Book, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
+        pending = self._pending(book) if pending is None else pending
+        through = max((int(e["seq"]) for e in pending), default=0)
+        try:
+            self._fold(book, pending)
+            try:
+                data = book.to_bytes()
+            except ValueError as exc:  # a value or tab name no workbook holds (xlsx_writer names the cell)
+                raise BackendError(f"{self.path}: cannot write the control workbook: {exc}") from None
+            book.digest = _digest(data)
+            if through:  # before the replace: which workbook holds these rows
+                self.db.begin_fold(through, book.digest)
+            if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
+                current = self.path.read_bytes()
+                if current and current != data:
+                    self.backups.take(current, before_append=append)
+            atomic_write(self.path, data)
+        except BaseException:
+            self._cache = None  # the cached workbook holds changes the file does not
+            raise
+        stat = self.path.stat()
+        self._cache = ((stat.st_mtime_ns, stat.st_size), book)
+        if through:  # folded and saved: the rows leave the database (a crash before: see _pending)
+            self.db.end_fold(through)
+
+    def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
+        return None  # every writer is on this machine: the tick's file lock already serialises them
+
+    def release_lease(self, holder: str) -> None:
+        pass
+
+    def health(self) -> ControlHealth:
+        def health(state: str, **more: Any) -> ControlHealth:
+            return ControlHealth(state, str(self.path), "local", backups=str(self.backups.folder), **more)
+
+        if not self.path.exists():
+            return health("missing")
+        if self.path.is_file() and self.path.stat().st_size == 0:
+            return health("empty")
+        try:
+            wb = self._load()
+        except BackendError as exc:
+            return health("unreadable", detail=str(exc.__context__ or exc))
+        return health("ok", tables=list(wb.tabs) if wb else [])
+
+    @file_errors
+    def read_table(self, name: str) -> list[dict[str, Any]]:
+        return self.read_tables([name])[name]
+
+    @file_errors
+    def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
+        wb = self._load()
+        pending = self._pending(wb)
+        return {name: self._table(wb, name, pending) for name in names}
+
+    def _table(self, wb: _Book | None, name: str, pending: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        rows = wb.rows(name) if wb is not None and name in wb.tabs else []
+        for entry in pending:
+            if entry["table"] == name:
+                rows = rows or [list(entry["columns"])]
+                rows.append([storable(v) for v in entry["row"]])
+        return rows_as_dicts(rows) if rows else []
+
+    @file_errors
+    def write_tables(
+        self,
+        tables: dict[str, tuple[list[str], list[list[Any]]]],
+        layouts: dict[str, TableLayout] | None = None,
+    ) -> list[str]:
+        book = self._load() or _Book(None)
+        changed = []
+        for name, (columns, rows) in tables.items():
+            wanted = [list(columns)] + [
+                ["" if v is None else v if v.__class__ is not str or v.isprintable() else storable(v) for v in row]
+                for row in rows
+            ]
+            layout = (layouts or {}).get(name)
+            if name in book.tabs:
+                current = [["" if v is None else v for v in r] for r in book.rows(name)]
+                if comparable(current) == comparable(wanted):
+                    if layout is not None:  # as it was written: saved again from its rows, not its cells
+                        book.tabs[name] = _Table(current, layout)
+                    continue
+            book.tabs[name] = _Table(wanted, layout)  # a replaced tab keeps its place
+            changed.append(name)
+        if changed or self._pending(book):  # the rows appended so far go in with it
+            self._save(book)
+        return changed
+
+    def append_rows(
+        self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
+    ) -> None:
+        if not rows:
+            return
+        shape = (
+            None if layout is None else {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(layout).items()}
+        )
+        self.db.append_pending([(name, list(columns), list(row), shape) for row in rows])  # one transaction
+
+
+def _layout_from(shape: dict[str, Any]) -> TableLayout:
+    """A TableLayout as a pending row's JSON keeps it (lists for its tuples)."""
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in shape.items()}
+    return TableLayout(**fields)
+
+
+@dataclass
+class _Table:
+    """A tab as this process wrote it: its rows as the tables hold them (the header first; moments
+    as ISO text) and its layout. Saved by `render_table`, read back without any cell."""
+
+    rows: list[list[Any]]
+    layout: TableLayout | None
+
+
+class _Book:
+    """control.xlsx in memory: each tab either as openpyxl read it from the file, or as a `_Table`
+    this process wrote; saved whole by xlsx_writer (openpyxl's cells cost most of a 10,000-row
+    intake to make and to write)."""
+
+    def __init__(self, wb: Workbook | None):
+        self.tabs: dict[str, Worksheet | _Table] = {ws.title: ws for ws in wb.worksheets} if wb else {}
+        self.digest = ""  # of the file this book was read from or written to
+        self._read_rows: dict[str, list[list[Any]]] = {}  # a file tab's rows, made once
+        self.properties: dict[str, Any] = {}  # the file's other custom properties, kept as they are
+        for prop in wb.custom_doc_props.props if wb else []:
+            if prop.name != FOLDED_PROPERTY and isinstance(prop.value, int | float | bool | str):
+                self.properties[prop.name] = prop.value
+
+    def rows(self, name: str) -> list[list[Any]]:
+        """A tab's cells as the tables hold them (header first). A tab read from the file is turned
+        into rows once (a tick reads the same tables several times); each caller gets its own lists."""
+        tab = self.tabs[name]
+        if isinstance(tab, _Table):
+            return [list(r) for r in tab.rows]
+        if name not in self._read_rows:
+            self._read_rows[name] = [[moment_text(c) for c in r] for r in tab]
+        return [list(r) for r in self._read_rows[name]]
+
+    def table(self, name: str, columns: list[str], layout: TableLayout | None) -> _Table:
+        """The tab as a `_Table` to append to (a new one holds the header), laid out by `layout`."""
+        tab = self.tabs.get(name)
+        if not isinstance(tab, _Table):
+            tab = self.tabs[name] = _Table(self.rows(name) if tab is not None else [columns], layout)
+        tab.layout = layout or tab.layout
+        return tab
+
+    def to_bytes(self) -> bytes:
+        book = xlsx_writer.Book()
+        for name, tab in self.tabs.items():
+            sheet = book.add_sheet(name)
+            if isinstance(tab, _Table):
+                render_table(sheet, tab.rows, tab.layout)
+            else:
+                copy_sheet(sheet, tab)
+        book.properties.update(self.properties)
+        return book.to_bytes()
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()

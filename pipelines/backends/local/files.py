@@ -1,0 +1,86 @@
+"""The disk under every room of the local workspace: writes that a crash never leaves half done, and
+the operating system's errors as the ports' errors, each naming its file."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from openpyxl import Workbook
+
+from pipelines.cells import UNSTORABLE
+from pipelines.ports import BackendError, NotFound, PermissionDenied
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+
+
+def file_errors(method: Method) -> Method:
+    """The disk's OSError as the ports' errors, so that the CLI shows one line instead of a traceback:
+    a missing file is NotFound, a refused one PermissionDenied, anything else (a full disk) BackendError."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except PermissionError as exc:
+            raise PermissionDenied(
+                f"{where(exc)}: permission denied; the user running contest must be able "
+                "to read and write the workspace folder and its files"
+            ) from exc
+        except FileNotFoundError as exc:
+            raise NotFound(f"{where(exc)}: no such file or folder") from exc
+        except OSError as exc:
+            raise BackendError(f"{where(exc)}: {exc.strerror or exc}") from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+def where(exc: OSError) -> str:
+    return str(exc.filename) if exc.filename else "the local workspace"
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    with tempfile.TemporaryFile() as handle:
+        wb.save(handle)
+        handle.seek(0)
+        return handle.read()
+
+
+def storable(value: Any) -> Any:
+    """Text as a worksheet can hold it: a vertical tab (Word's manual line break) becomes a newline,
+    other control characters (pasted into form answers from other programs), lone surrogates and
+    non-characters are dropped — XML cannot hold them (cells.UNSTORABLE, as `cells.fit` drops them).
+    The registry's raw JSON keeps them."""
+    if isinstance(value, str) and not value.isprintable():  # printable: no control character at all
+        return UNSTORABLE.sub("", value.replace("\x0b", "\n"))
+    return value
+
+
+def set_text(cell, value: Any) -> None:
+    """Store user text as text: openpyxl would otherwise turn '=…' into a formula."""
+    value = storable(value)
+    cell.value = value
+    if isinstance(value, str):
+        cell.data_type = "s"

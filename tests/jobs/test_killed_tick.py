@@ -1,0 +1,79 @@
+"""A tick killed by the operating system (SIGKILL: no exception handler, no `finally`) at arbitrary
+moments of opening stage 1 — mid-transaction in the workspace database, mid-write of a sheet or a
+message — is resumed by the next tick to the same edition as a tick never interrupted: the same
+sheets recorded, each share message once, the same stage state."""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+import pytest
+from jobkit import config_of, files, manifest, run_at, table_rows, workspace_dir
+
+from pipelines.demo import write_edition
+from pipelines.jobs.tick import tick
+
+SEED = 2027
+
+
+def _recipients(config_path: Path) -> Counter[str]:
+    out: Counter[str] = Counter()
+    for path in files(workspace_dir(config_path) / "outbox", "*.eml"):
+        out[BytesParser(policy=policy.default).parsebytes(path.read_bytes())["To"]] += 1
+    return out
+
+
+def _edition(config_path: Path) -> tuple[Counter[str], list[str], list[tuple[str, str]]]:
+    sheets = sorted(manifest(config_path)["sheets"])
+    stages = sorted((r["stage"], r["state"]) for r in table_rows(config_path, "stages"))
+    return _recipients(config_path), sheets, stages
+
+
+def _tick_process(config_path: Path, now: str) -> subprocess.Popen:
+    code = "import sys; from pipelines.cli import main; sys.argv[0] = 'contest'; main()"
+    args = ["--config", str(config_path), "--now", now, "-q", "tick"]
+    return subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+@pytest.fixture(scope="module")
+def before_open(tmp_path_factory) -> Path:
+    return write_edition(tmp_path_factory.mktemp("before-open"), SEED)
+
+
+def _copy(before_open: Path, target: Path) -> Path:
+    shutil.copytree(before_open.parent, target)
+    return target / "contest.yaml"
+
+
+def test_a_tick_killed_anywhere_resumes_to_the_same_edition(before_open, tmp_path):
+    opening = config_of(before_open).calendar.intake_close + timedelta(minutes=5)
+    now = opening.isoformat()
+    clean = _copy(before_open, tmp_path / "clean")
+    started = time.monotonic()
+    proc = _tick_process(clean, now)
+    assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
+    took = time.monotonic() - started
+    expected = _edition(clean)
+    assert sum(expected[0].values()) > 10 and expected[1]
+    cut = []  # share messages out when each kill landed
+    for fraction in (0.35, 0.55, 0.75, 0.9):
+        config_path = _copy(before_open, tmp_path / f"killed-{fraction}")
+        proc = _tick_process(config_path, now)
+        time.sleep(took * fraction)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        cut.append(sum(_recipients(config_path).values()))
+        tick(run_at(config_path, opening + timedelta(minutes=5)))
+        assert _edition(config_path) == expected, f"killed at {fraction:.0%} of {took:.1f} s"
+    total = sum(expected[0].values())
+    assert any(0 < n < total for n in cut), f"no kill landed among the share messages: {cut} of {total}"
+    print(f"a tick of {took:.1f} s killed with {cut} of {total} messages out: each resumed to the same edition")
