@@ -6,9 +6,8 @@ from datetime import datetime
 
 import holidays as holiday_calendars
 
-from pipelines import i18n
 from pipelines.config import Config
-from pipelines.domain.assignment import stage_groups, stands_aside
+from pipelines.domain.assignment import aside_notice, stage_groups, stands_aside
 from pipelines.domain.calendar import announcement_in_time
 from pipelines.domain.models import Application, Notice, Reason
 
@@ -33,7 +32,6 @@ def check_config(config: Config) -> list[Reason]:
                         "9.4.1",
                         Notice(
                             "check_no_department_commission",
-                            "commissions.departments.{id}: no commission for department {name!r}",
                             id=department.id,
                             name=department.name(config.language),
                         ),
@@ -46,7 +44,6 @@ def check_config(config: Config) -> list[Reason]:
                     "9.4.2",
                     Notice(
                         "check_no_faculty_commission",
-                        "commissions.faculties.{id}: no expert commission for faculty {name!r}",
                         id=faculty.id,
                         name=faculty.name(config.language),
                     ),
@@ -57,7 +54,7 @@ def check_config(config: Config) -> list[Reason]:
             Reason(
                 "commission_missing",
                 "9.4.3",
-                Notice("check_contest_empty", "commissions.contest: the contest commission is empty"),
+                Notice("check_contest_empty"),
             )
         )
     minimum = config.scoring.min_experts
@@ -69,7 +66,6 @@ def check_config(config: Config) -> list[Reason]:
                     "11.2",
                     Notice(
                         "check_commission_small",
-                        "{where}: {count} member(s), fewer than scoring.min_experts ({needed})",
                         where=where,
                         count=len(members),
                         needed=minimum,
@@ -89,8 +85,6 @@ def config_warnings(config: Config, now: datetime) -> list[Reason]:
         )
         detail = Notice(
             "ceremony_missing",
-            "{missing}: the results announce the award ceremony's time and place; set them before "
-            "stage 3 closes ({deadline})",
             missing=missing,
             deadline=f"{config.calendar.stage3_close.astimezone(config.zone):%d.%m.%Y}",
         )
@@ -98,11 +92,6 @@ def config_warnings(config: Config, now: datetime) -> list[Reason]:
     return warnings
 
 
-ASIDE_KEYS = {
-    "author": "aside_author",
-    "declared conflict": "aside_conflict",
-    "same department": "aside_same_department",
-}
 COMMISSION_KEY = {1: "commissions.departments.{unit}", 2: "commissions.faculties.{unit}", 3: "commissions.contest"}
 
 
@@ -117,7 +106,7 @@ def quorum_shortfalls(config: Config, applications: list[Application]) -> list[R
         for group, apps in stage_groups(org, stage, applications):
             for app in apps:
                 aside = [
-                    f"{e.name} ({i18n.text(ASIDE_KEYS.get(why, why), config.language)})"
+                    aside_notice(e, why)
                     for e in group.experts
                     if (why := stands_aside(e, app, stage, rules.exclude_same_department))
                 ]
@@ -131,15 +120,13 @@ def quorum_shortfalls(config: Config, applications: list[Application]) -> list[R
                             "11.2",
                             Notice(
                                 "check_quorum_short",
-                                "{where}: DER {id} «{title}» (department {department}) may be rated by {count} "
-                                "member(s), fewer than scoring.min_experts ({needed}); standing aside: {aside}",
                                 where=COMMISSION_KEY[stage].format(unit=group.id),
                                 id=app.id,
                                 title=app.title,
                                 department=dep,
                                 count=raters,
                                 needed=rules.min_experts,
-                                aside=", ".join(aside),
+                                aside=aside,
                             ),
                         )
                     )

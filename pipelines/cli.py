@@ -212,7 +212,7 @@ def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: boo
 
 def config_problems(state: State, problems: list) -> click.ClickException:
     """check-config's problems as one line in the edition's language, each with its clause."""
-    said = "; ".join(f"{i18n.say(p.detail, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in problems)
+    said = "; ".join(f"{i18n.word(p.notice, state.lang)} ({i18n.clause(p.clause, state.lang)})" for p in problems)
     return click.ClickException(i18n.text("config_problems", state.lang, problems=said))
 
 
@@ -258,7 +258,7 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
         problems = check_config(state.config)
         for w in config_warnings(state.config, state.now()):
             click.echo(
-                i18n.text("config_warning", state.lang, detail=i18n.say(w.detail, state.lang), clause=w.clause),
+                i18n.text("config_warning", state.lang, detail=i18n.word(w.notice, state.lang), clause=w.clause),
                 err=True,
             )
     if problems:

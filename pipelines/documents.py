@@ -80,6 +80,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "selected",  # [{id, title, authors, score}]
         "decision_text",  # the selection and its vote
         "reasoning",  # [str]: the reasoned decision, sentence by sentence
+        "account",  # the facts it is worded from (jobs/paperwork.py Account): ders with who was counted, decisions
         "decisions",  # [{kind, by, at, reason}]
         "criteria_note",
         "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]: the annex (issue 10 item 5)
@@ -108,6 +109,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "winners",  # [{place, id, title, authors, score}]
         "decisions",  # [{kind, by, at, reason}]
         "reasoning",  # [str]
+        "account",  # as in protocol_extract
         "votes",
         "prize_places",
         "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]: the annex (issue 10 item 5)

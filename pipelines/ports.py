@@ -233,7 +233,8 @@ class RatingSheets(Protocol):
 
     def changed_after_freeze(self) -> list[dict[str, Any]]:
         """Frozen sheets of the edition whose content changed after the freeze: one entry
-        {"sheet" (id), "expert", "detail", "revision" (Google: modifiedTime; local: the changed
+        {"sheet" (id), "expert", "notice" (the message key of what was found: why_edited_after_freeze,
+        why_frozen_copy_changed), "revision" (Google: modifiedTime; local: the changed
         file's SHA-256), "tabs" (list[SheetTab]: the changed content, for saying which cells)} each. The scores a close uses are never the changed ones:
         they are the frozen copy's (local, memory), or, where only the live sheet exists (Google),
         the sheet is not used at all and `read` says why."""

@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from pipelines.config import Config, CriterionEntry
-from pipelines.domain.models import Application, Expert, Problem, Rating, ScoreCell
+from pipelines.domain.models import Application, Expert, Notice, Problem, Rating, ScoreCell
 from pipelines.domain.text import normalise
 from pipelines.ports import Cell, SheetGrid, SheetTab, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
 
@@ -139,8 +139,9 @@ class SheetIdentity:
         except (ValueError, TypeError):
             return None
 
-    def names(self) -> str:
-        return f"{self.expert} (stage {self.stage}, {self.group}, {self.edition})"
+    def names(self) -> Notice:
+        """Whose sheet it is, as a problem names it."""
+        return Notice("sheet_owner", expert=self.expert, stage=self.stage, group=self.group, edition=self.edition)
 
 
 def content_checksum(config: Config, applications: list[Application]) -> str:
@@ -193,8 +194,8 @@ def pick_tab(
     problems: list[Problem] = []
     me = expected.expert
 
-    def problem(where: str, detail: str, raw: Any = None) -> None:
-        problems.append(Problem(me, None, where, detail, raw))
+    def problem(where: str, notice: Notice, raw: Any = None) -> None:
+        problems.append(Problem(me, None, where, notice, raw))
 
     built_title = schema()["sheet_title"][lang]
     mine: list[SheetTab] = []
@@ -208,8 +209,7 @@ def pick_tab(
             if ident.checksum != expected.checksum:
                 problem(
                     f"'{tab.title}'!{where}",
-                    "this sheet was not made for the current list of DERs or criteria (its checksum "
-                    f"{ident.checksum} is not {expected.checksum}); not scored: re-create the sheet",
+                    Notice("why_checksum", found=ident.checksum, expected=expected.checksum),
                     ident.text(),
                 )
                 continue
@@ -217,15 +217,13 @@ def pick_tab(
         elif ident.expert != expected.expert:
             problem(
                 f"'{tab.title}'!{where}",
-                f"this is the rating sheet of {ident.names()}, returned under the name of {me}; "
-                f"not scored: ask {me} to return their own sheet",
+                Notice("why_someone_elses", names=ident.names(), me=me),
                 ident.text(),
             )
         else:
             problem(
                 f"'{tab.title}'!{where}",
-                f"this sheet belongs to another stage, group or edition ({ident.names()}); not scored: "
-                f"ask {me} to return the sheet of stage {expected.stage}, {expected.group}",
+                Notice("why_other_stage", names=ident.names(), me=me, stage=expected.stage, group=expected.group),
                 ident.text(),
             )
     chosen: SheetTab | None = None
@@ -238,20 +236,18 @@ def pick_tab(
         else:
             problem(
                 ", ".join(f"'{t.title}'" for t in mine),
-                f"{len(mine)} tabs carry this sheet's identity and none can be told for the original; "
-                "not scored: keep one tab and delete the copies",
+                Notice("why_many_tabs", n=len(mine)),
             )
     elif not problems:
         problem(
             ", ".join(f"'{t.title}'" for t in tabs) or "-",
-            "no tab carries this sheet's identity (it was removed, or this is not a sheet the pipeline "
-            f"made for {me}); not scored: ask {me} to return the original sheet, or re-create it",
+            Notice("why_no_identity", me=me),
         )
     for tab in tabs:
         if tab is not chosen and tab not in mine and not find_identities(tab.cells):
-            problem(f"'{tab.title}'", "an extra tab in the sheet; ignored")
+            problem(f"'{tab.title}'", Notice("why_extra_tab"))
         elif tab is not chosen and tab in mine and chosen is not None:
-            problem(f"'{tab.title}'", "a copy of the rating tab; ignored (the original is read)")
+            problem(f"'{tab.title}'", Notice("why_copy_tab"))
     return (chosen.cells if chosen is not None else None), problems
 
 
@@ -448,31 +444,31 @@ def _known_label(value: Any) -> str:
     return _text(value).casefold()
 
 
-def parse_score(cell: ScoreCell | None, criterion: CriterionEntry) -> tuple[int | None, str | None]:
+def parse_score(cell: ScoreCell | None, criterion: CriterionEntry) -> tuple[int | None, Notice | None]:
     """(whole number, None), (None, None) when blank, or (None, why the value is rejected) (form 02)."""
     if cell is None:
         return None, None
     if cell.formula:
-        return None, f"a formula in a score cell ({cell.formula}); type a whole number"
+        return None, Notice("why_formula", formula=cell.formula)
     value = cell.value
     if value is None or (isinstance(value, str) and not value.strip()):
         return None, None
     number: float
     if isinstance(value, bool):
-        return None, f"not a number: {value!r}"
+        return None, Notice("why_not_number", value=repr(value))
     if isinstance(value, str):
         text = value.strip()
         if not re.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", text):
-            return None, f"text, not a number: {value!r}"
+            return None, Notice("why_not_number", value=repr(value))
         number = float(text.replace(",", "."))
     elif isinstance(value, (int, float)):
         number = value
     else:
-        return None, f"not a number: {value!r}"
+        return None, Notice("why_not_number", value=repr(value))
     if not math.isfinite(number) or not float(number).is_integer():
-        return None, f"not a whole number: {value!r}"
+        return None, Notice("why_not_whole", value=repr(value))
     if not criterion.min <= int(number) <= criterion.max:
-        return None, f"out of range: {int(number)} (allowed {criterion.min}–{criterion.max})"
+        return None, Notice("why_out_of_range", value=int(number), allowed=f"{criterion.min}–{criterion.max}")
     return int(number), None
 
 
@@ -507,8 +503,8 @@ class _Reader:
         cell = self.cell(r, c)
         return cell.a1 if cell is not None and cell.a1 else a1(r, c)
 
-    def problem(self, app_id: str | None, r: int, c: int, detail: str, raw: Any = None) -> None:
-        self.problems.append(Problem(self.expert, app_id, self.where(r, c), detail, raw))
+    def problem(self, app_id: str | None, r: int, c: int, notice: Notice, raw: Any = None) -> None:
+        self.problems.append(Problem(self.expert, app_id, self.where(r, c), notice, raw))
 
     # -- header ----------------------------------------------------------------------------
     def labels(self) -> dict[str, set[str]]:
@@ -534,7 +530,7 @@ class _Reader:
         hits = [sum(_label(c.value) in every for c in row if c is not None) for row in self.cells]
         if not hits or max(hits) == 0:
             header_row = self.lay.header_row
-            self.problem(None, header_row, 0, "column-header row not found; no score is counted", None)
+            self.problem(None, header_row, 0, Notice("why_no_header"), None)
             self.bad = {k for k in built if k not in WITNESSES}
             return header_row, built
         header_row = hits.index(max(hits))
@@ -550,7 +546,7 @@ class _Reader:
                 None,
                 header_row,
                 0,
-                f"columns were inserted or deleted: the score columns moved by {shift}; read where their headers are",
+                Notice("why_columns_moved", shift=shift),
             )
         columns = {key: col + shift for key, col in built.items()}
         fixed_own, crit_own = column_labels(self.config, self.lang)
@@ -559,22 +555,22 @@ class _Reader:
             if cell is not None and _label(cell.value) in labels[key]:
                 continue
             label = crit_own[key[5:]] if key.startswith("crit:") else fixed_own[key]
-            elsewhere = f"; «{label}» is now in column {col_letter(found[key])}" if key in found else ""
             if key in FIXED_BEFORE:  # what the pipeline wrote, checked row by row: found by label
                 if key in found:
                     columns[key] = found[key]
                     continue
                 if key == "der_id":
                     columns[key] = self.id_column_by_content(header_row, col)
-                self.problem(None, header_row, col, f"column header changed: expected «{label}»", _raw(cell))
+                self.problem(None, header_row, col, Notice("why_header_changed", value=f"«{label}»"), _raw(cell))
                 continue
             self.bad.add(key)
-            counted = "its scores are not counted" if key.startswith("crit:") else "not read"
+            why = "why_header_moved" if key in found else "why_header_lost"
+            where = {"column": col_letter(found[key])} if key in found else {}
             self.problem(
                 None,
                 header_row,
                 col,
-                f"column header and position disagree: expected «{label}» here{elsewhere}; {counted}",
+                Notice(why + ("_scores" if key.startswith("crit:") else ""), value=f"«{label}»", **where),
                 _raw(cell),
             )
         return header_row, columns
@@ -605,13 +601,13 @@ class _Reader:
             if raw_id.casefold() in by_id:
                 rows_of.setdefault(by_id[raw_id.casefold()].id, []).append(r)
             elif raw_id:
-                self.problem(None, r, cols["der_id"], f"row added: unexpected DER id {raw_id!r}; ignored", raw_id)
+                self.problem(None, r, cols["der_id"], Notice("why_row_unknown_id", value=repr(raw_id)), raw_id)
             elif any(c is not None and (_text(c.value) or c.formula) for c in self.cells[r]):
                 self.problem(
                     None,
                     r,
                     cols["der_id"],
-                    "row added without a DER id; ignored",
+                    Notice("why_row_no_id"),
                     [c.formula or c.value for c in self.cells[r] if c is not None],
                 )
         for index, app in enumerate(self.expected):
@@ -623,7 +619,7 @@ class _Reader:
                         self.expert,
                         app.id,
                         f"{a1(r, 0)}:{a1(r, self.lay.width - 1)}",
-                        f"row deleted: DER {app.id} «{app.title}» is missing",
+                        Notice("why_row_deleted", id=app.id, title=f"«{app.title}»"),
                     )
                 )
                 continue
@@ -637,8 +633,7 @@ class _Reader:
                         app.id,
                         r,
                         cols["der_id"],
-                        f"row added: DER {app.id} appears again (first in row {chosen + 1 if chosen is not None else '?'}); "
-                        "this row is ignored",
+                        Notice("why_row_again", id=app.id, row=str(chosen + 1) if chosen is not None else "?"),
                         app.id,
                     )
                 else:
@@ -646,8 +641,7 @@ class _Reader:
                         app.id,
                         r,
                         cols["title"],
-                        f"the hidden DER id {app.id} and the title disagree (expected «{app.title}»); "
-                        "the scores of this row are not counted",
+                        Notice("why_id_title", id=app.id, title=f"«{app.title}»"),
                         _raw(self.cell(r, cols["title"])),
                     )
             if chosen is None:  # incomplete until the expert puts the row right
@@ -668,7 +662,13 @@ class _Reader:
             cell = self.cell(r, cols[key])
             got = _raw(cell)
             if _text(got) != _text(want):
-                self.problem(app.id, r, cols[key], f"{fixed_labels[key]} changed: expected «{_text(want)}»", got)
+                self.problem(
+                    app.id,
+                    r,
+                    cols[key],
+                    Notice("why_label_changed", label=fixed_labels[key], value=f"«{_text(want)}»"),
+                    got,
+                )
         if "sum" not in self.bad:
             self.check_sum(r, self.lay.data_row(index), app, cols)
         scores: dict[str, int | None] = {}
@@ -686,7 +686,7 @@ class _Reader:
             if why and not recused:
                 self.problem(app.id, r, c, why, raw[criterion.key])
             elif scores[criterion.key] is None and self.require_complete and not recused:
-                self.problem(app.id, r, c, "blank", raw[criterion.key])
+                self.problem(app.id, r, c, Notice("why_blank"), raw[criterion.key])
         comment = self.comment(self.cell(r, cols["comment"])) if "comment" not in self.bad else ""
         raw["comment"] = comment
         if recused:
@@ -724,9 +724,9 @@ class _Reader:
         accepted = {_norm_formula(f"SUM({a1(row, first)}:{a1(row, last)})") for row in (r, built_r)}
         formula = cell.formula if cell is not None else None
         if not formula:
-            self.problem(app.id, r, c, "sum formula removed", cell.value if cell is not None else None)
+            self.problem(app.id, r, c, Notice("why_sum"), cell.value if cell is not None else None)
         elif _norm_formula(formula) not in accepted:
-            self.problem(app.id, r, c, f"sum formula changed: expected ={sorted(accepted)[0]}", formula)
+            self.problem(app.id, r, c, Notice("why_sum", expected="=" + sorted(accepted)[0]), formula)
 
 
 def read_sheet(
@@ -740,7 +740,7 @@ def read_sheet(
 ) -> tuple[list[Rating], list[Problem]]:
     """The expert's ratings, one per DER row found (blank scores are None: `Rating.complete` says
     whether all are given), and every problem found. With `require_complete`, each blank score is
-    also a Problem with detail "blank"."""
+    also a Problem with the notice why_blank."""
     reader = _Reader(cells, expected, expert_email, config, lang, require_complete)
     reader.read()
     return reader.ratings, reader.problems

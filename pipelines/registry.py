@@ -14,7 +14,7 @@ from pipelines import i18n
 from pipelines.cells import UNSTORABLE, escape_unstorable
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.form01 import FORM01, FormField, Kind
-from pipelines.domain.models import Application, Author, Reason, Response, Status
+from pipelines.domain.models import AS_WRITTEN, Application, Author, Notice, Reason, Response, Status
 from pipelines.tables import SCHEMA_DIR
 
 LIST_SEPARATOR = "\n"
@@ -33,14 +33,14 @@ def _status_label(code: str, lang: str) -> str:
 
 
 def local_reason(reason: Reason, lang: str) -> str:
-    """The reason in the document language for the people who read the registry."""
-    if reason.shown and getattr(reason.detail, "key", None) is None:
-        return reason.shown  # read back from the registry: its words as they were written
+    """The reason in the document language for the people who read the registry: the rule's short
+    text, what it found, the clause. A reason an older version stored as an English sentence shows
+    the rule's text alone."""
     text = _rule_message(reason.rule, lang)
-    detail = i18n.say(reason.detail, lang) if getattr(reason.detail, "key", None) in i18n.catalog() else ""
+    detail = "" if reason.notice.key == AS_WRITTEN and text else i18n.word(reason.notice, lang)
     if text and detail:
         return f"{text}: {detail} ({i18n.clause(reason.clause, lang)})"
-    return f"{text or detail or reason.detail} ({i18n.clause(reason.clause, lang)})"
+    return f"{text or detail} ({i18n.clause(reason.clause, lang)})"
 
 
 def _rule_message(rule: str, lang: str) -> str | None:
@@ -88,7 +88,7 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
         "id": app.id,
         "status": app.status.value,  # the code, read back by the jobs
         "status_local": _status_label(app.status.value, lang),
-        "reasons": LIST_SEPARATOR.join(f"{x.rule} ({x.clause}): {x.detail}" for x in app.reasons),
+        "reasons": LIST_SEPARATOR.join(f"{x.rule} ({x.clause}): {x.notice.to_json()}" for x in app.reasons),
         "reasons_local": LIST_SEPARATOR.join(local_reason(x, lang) for x in app.reasons),
         "submitted_at": r.submitted_at.isoformat() if r.submitted_at else "",
         "respondent_email": r.respondent_email,
@@ -128,7 +128,7 @@ def from_row(row: dict[str, Any]) -> Application:
         id=str(row.get("id") or "").strip(),
         response=response,
         status=Status(str(row.get("status") or "rejected")),
-        reasons=_reasons(row.get("reasons"), row.get("reasons_local")),
+        reasons=_reasons(row.get("reasons")),
         faculty_id=str(row.get("faculty_id") or "") or None,
         department_id=str(row.get("department_id") or "") or None,
         matched=_matched(row.get("matched")),
@@ -168,16 +168,13 @@ def _split(value: Any) -> list[str]:
     return [x.strip() for x in str(value or "").split(LIST_SEPARATOR) if x.strip()]
 
 
-def _reasons(text: Any, local: Any) -> list[Reason]:
-    """The reasons of the `reasons` column, each with its line of `reasons_local` (one a line)."""
-    lines, shown = _split(text), _split(local)
-    if len(shown) != len(lines):
-        shown = [""] * len(lines)  # a person changed the lines: each reason is said again
+def _reasons(text: Any) -> list[Reason]:
+    """Each line `rule (clause): {"key": …, "values": {…}}`; an older line's English detail is kept as written."""
     out = []
-    for line, words in zip(lines, shown):
+    for line in _split(text):
         head, _, detail = line.partition(": ")
         rule, _, clause = head.partition(" (")
-        out.append(Reason(rule, clause.rstrip(")"), detail, shown=words))
+        out.append(Reason(rule, clause.rstrip(")"), Notice.from_json(detail)))
     return out
 
 

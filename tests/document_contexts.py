@@ -7,6 +7,33 @@ The DER title carries ``&``, ``<``, ``>`` and double quotes on purpose: TRICKY_T
 from __future__ import annotations
 
 TRICKY_TITLE = 'Python & <Data> "Science"'
+# the facts a protocol's reasoned decision is worded from (pipelines/jobs/paperwork.py Account.as_context)
+ACCOUNT = {
+    "aggregate": "mean",
+    "criteria": 7,
+    "min_experts": 3,
+    "ders": [
+        {
+            "id": "DER-7K2QF9",
+            "title": TRICKY_TITLE,
+            "score": "8,67",
+            "raters": [
+                {"name": "Ким О.", "email": "kim@atu.kz", "counted": True, "why": "", "missing": 0, "criteria": 0},
+                {
+                    "name": "Ли В.",
+                    "email": "li@atu.kz",
+                    "counted": False,
+                    "why": "recused",
+                    "missing": 0,
+                    "criteria": 0,
+                },
+            ],
+        }
+    ],
+    "decisions": [],
+    "criterion_ties": [],
+    "titles": {"DER-7K2QF9": TRICKY_TITLE},
+}
 REGULATION = "АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04"
 
 CRITERIA = {
@@ -165,6 +192,7 @@ def protocol_extract(lang: str = "kk", stage: int = 1) -> dict:
             if kk
             else "DER-7K2QF9: рейтинговый балл 8,67; учтены оценки экспертов (3)."
         ],
+        "account": ACCOUNT,
         "quota": quota,
         "ders": ders,
         "selected": [
@@ -314,6 +342,7 @@ def final_protocol(lang: str = "kk") -> dict:
         "winners": _winners(lang),
         "decisions": [],
         "reasoning": [],
+        "account": {**ACCOUNT, "ders": [], "titles": {}},
         "votes": "5 / 0 / 0",
         "prize_places": 3,
         "post_freeze_edits": [],

@@ -99,6 +99,6 @@ def test_check_config_warns_without_the_ceremony_before_stage_3_closes(tmp_path)
     config = load_config(path, environ={})
     early = config.calendar.stage2_close
     assert [w.clause for w in config_warnings(config, early)] == ["11.4"]
-    assert "ceremony.at" in config_warnings(config, early)[0].detail
+    assert "ceremony.at" in config_warnings(config, early)[0].notice.values["missing"]
     assert config_warnings(config, config.calendar.stage3_close) == []  # after the close: too late to warn
     assert config_warnings(load_config(EXAMPLE, environ={}), early) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from pipelines import i18n
 from pipelines.checks import check_config, quorum_shortfalls
 from pipelines.config import ConfigError, load_config
 from pipelines.domain.models import Application, Response, Status
@@ -80,17 +81,20 @@ def test_a_commission_that_cannot_reach_min_experts_once_authors_stand_aside_is_
     # two of the three FIT-IS members wrote the DER: one rater is left at stage 1
     app = application("DER-1", "FIT-IS", fac.id, "Жұмабаев Ерлан Серікұлы; Садықова А.М., доцент")
     problems = quorum_shortfalls(config, [app])
-    stage1 = [p for p in problems if p.detail.startswith("commissions.departments.FIT-IS")]
-    assert stage1 and "DER-1" in stage1[0].detail and dep.name("kk") in stage1[0].detail
-    assert "Садықова" in stage1[0].detail and "(автор)" in stage1[0].detail  # the config's language
+    stage1 = [p for p in problems if p.notice.values["where"] == "commissions.departments.FIT-IS"]
+    said = i18n.word(stage1[0].notice, "kk") if stage1 else ""
+    assert stage1 and "DER-1" in said and dep.name("kk") in said
+    assert "Садықова" in said and "(автор)" in said  # the config's language
     fine = application("DER-2", "FIT-IS", fac.id, "Басқа Автор Бекұлы")
-    assert not [p for p in quorum_shortfalls(config, [fine]) if p.detail.startswith("commissions.departments.FIT-IS")]
+    assert not [
+        p for p in quorum_shortfalls(config, [fine]) if p.notice.values["where"] == "commissions.departments.FIT-IS"
+    ]
 
 
 def test_a_commission_smaller_than_min_experts_is_a_problem(tmp_path):
     config = load_config(variant(tmp_path, ("min_experts: 2 ", "min_experts: 4 ")), environ={})
-    details = [p.detail for p in check_config(config)]
-    assert any(d.startswith("commissions.departments.FIT-IS: 3 member(s)") for d in details)
+    notices = [p.notice for p in check_config(config)]
+    assert any(n.values.get("where") == "commissions.departments.FIT-IS" and n.values["count"] == 3 for n in notices)
 
 
 def test_the_edition_name_in_each_language(tmp_path):

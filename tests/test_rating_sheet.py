@@ -8,7 +8,7 @@ from datetime import datetime
 import pytest
 
 from pipelines.config import Config
-from pipelines.domain.models import Application, Author, Expert, Response, ScoreCell, Status
+from pipelines.domain.models import Application, Author, Expert, Notice, Response, ScoreCell, Status
 from pipelines.ports import SheetGrid
 from pipelines.rating_sheet import a1, build_grid, layout, read_sheet
 
@@ -215,9 +215,9 @@ def test_blank_scores_make_the_rating_incomplete_and_are_problems_only_on_reques
     r = by_id(ratings)["DER-AAA111"]
     assert not r.complete and r.total is None and r.scores["text_quality"] is None
     _, problems = read(cells, require_complete=True)
-    assert [(p.application_id, p.cell, p.detail) for p in problems] == [
-        ("DER-AAA111", "G9", "blank"),
-        ("DER-AAA111", "H9", "blank"),
+    assert [(p.application_id, p.cell, p.notice) for p in problems] == [
+        ("DER-AAA111", "G9", Notice("why_blank")),
+        ("DER-AAA111", "H9", Notice("why_blank")),
     ]
 
 
@@ -229,15 +229,15 @@ def test_blank_scores_make_the_rating_incomplete_and_are_problems_only_on_reques
         ("7", 7, None),
         (" 10 ", 10, None),
         ("7.0", 7, None),
-        (0, None, "out of range"),
-        (11, None, "out of range"),
-        ("11", None, "out of range"),
-        (-3, None, "out of range"),
-        (7.5, None, "not a whole number"),
-        ("7,5", None, "not a whole number"),
-        ("seven", None, "text, not a number"),
-        ("7 points", None, "text, not a number"),
-        (True, None, "not a number"),
+        (0, None, Notice("why_out_of_range", value=0, allowed="1–10")),
+        (11, None, Notice("why_out_of_range", value=11, allowed="1–10")),
+        ("11", None, Notice("why_out_of_range", value=11, allowed="1–10")),
+        (-3, None, Notice("why_out_of_range", value=-3, allowed="1–10")),
+        (7.5, None, Notice("why_not_whole", value="7.5")),
+        ("7,5", None, Notice("why_not_whole", value="'7,5'")),
+        ("seven", None, Notice("why_not_number", value="'seven'")),
+        ("7 points", None, Notice("why_not_number", value="'7 points'")),
+        (True, None, Notice("why_not_number", value="True")),
     ],
 )
 def test_score_values(value, accepted, detail):
@@ -250,7 +250,7 @@ def test_score_values(value, accepted, detail):
     else:
         (p,) = problems
         assert (p.expert, p.application_id, p.cell, p.raw) == (EMAIL, "DER-CCC333", "I11", value)
-        assert p.detail.startswith(detail)
+        assert p.notice == detail
         assert by_id(ratings)["DER-CCC333"].raw["design"] == value
         assert all(r.complete for r in ratings if r.application_id != "DER-CCC333")
 
@@ -262,7 +262,7 @@ def test_a_formula_typed_in_a_score_cell_is_rejected():
     ratings, problems = read(cells)
     assert by_id(ratings)["DER-AAA111"].scores["completeness"] is None
     (p,) = problems
-    assert (p.application_id, p.cell, p.raw) == ("DER-AAA111", "F9", "=5+5") and "formula" in p.detail
+    assert (p.application_id, p.cell, p.raw) == ("DER-AAA111", "F9", "=5+5") and p.notice.key == "why_formula"
 
 
 def test_rows_are_matched_by_der_id_not_position():
@@ -280,7 +280,7 @@ def test_a_deleted_row_is_reported_and_the_others_are_read():
     ratings, problems = read(relabel(cells))
     assert set(by_id(ratings)) == {"DER-AAA111", "DER-CCC333"}
     (p,) = problems
-    assert p.application_id == "DER-BBB222" and p.detail.startswith("row deleted") and p.cell == "A10:O10"
+    assert p.application_id == "DER-BBB222" and p.notice.key == "why_row_deleted" and p.cell == "A10:O10"
 
 
 def test_added_rows_unexpected_id_and_no_id_with_values():
@@ -295,9 +295,9 @@ def test_added_rows_unexpected_id_and_no_id_with_values():
     cells.append(no_id)
     ratings, problems = read(relabel(cells))
     assert len(ratings) == 3 and all(r.complete for r in ratings)
-    assert [(p.application_id, p.cell, p.detail.split(":")[0]) for p in problems] == [
-        (None, "B12", "row added"),
-        (None, "B14", "row added without a DER id; ignored"),
+    assert [(p.application_id, p.cell, p.notice) for p in problems] == [
+        (None, "B12", Notice("why_row_unknown_id", value="'DER-ZZZ999'")),
+        (None, "B14", Notice("why_row_no_id")),
     ]
     assert problems[0].raw == "DER-ZZZ999"
 
@@ -311,7 +311,11 @@ def test_a_duplicated_row_is_reported_and_the_first_one_counts():
     ratings, problems = read(relabel(cells))
     assert by_id(ratings)["DER-AAA111"].total == 63
     (p,) = problems
-    assert p.application_id == "DER-AAA111" and "appears again" in p.detail and p.cell == "B12"
+    assert (
+        p.application_id == "DER-AAA111"
+        and p.notice == Notice("why_row_again", id="DER-AAA111", row="9")
+        and p.cell == "B12"
+    )
 
 
 def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
@@ -325,14 +329,15 @@ def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
     cells[LAY.data_row(2)][13].formula = "=SUM(F11:K11)"  # sum formula changed
     ratings, problems = read(cells)
     assert all(x.complete and x.total == 56 for x in ratings)
-    found = [(p.application_id, p.cell, p.detail.split(":")[0], p.raw) for p in problems]
+    found = [(p.application_id, p.cell, p.notice.key, p.notice.values.get("label"), p.raw) for p in problems]
     assert found == [
-        ("DER-BBB222", "A10", "№ changed", 5),
-        ("DER-BBB222", "D10", "СББР авторы changed", "Ким Ольга"),
-        ("DER-BBB222", "E10", "СББР сілтемесі changed", "https://example.com"),
-        ("DER-BBB222", "N10", "sum formula removed", 70),
-        ("DER-CCC333", "N11", "sum formula changed", "=SUM(F11:K11)"),
+        ("DER-BBB222", "A10", "why_label_changed", "№", 5),
+        ("DER-BBB222", "D10", "why_label_changed", "СББР авторы", "Ким Ольга"),
+        ("DER-BBB222", "E10", "why_label_changed", "СББР сілтемесі", "https://example.com"),
+        ("DER-BBB222", "N10", "why_sum", None, 70),
+        ("DER-CCC333", "N11", "why_sum", None, "=SUM(F11:K11)"),
     ]
+    assert problems[4].notice.values["expected"] == "=SUM(F11:L11)"
 
 
 def test_a_changed_column_header_is_a_problem_and_its_scores_are_not_counted():
@@ -342,7 +347,7 @@ def test_a_changed_column_header_is_a_problem_and_its_scores_are_not_counted():
     assert not any(r.complete for r in ratings) and len(ratings) == 3
     assert all(r.scores["text_quality"] is None and r.scores["completeness"] == 8 for r in ratings)
     (p,) = problems
-    assert p.application_id is None and p.cell == "G8" and "header and position disagree" in p.detail
+    assert p.application_id is None and p.cell == "G8" and p.notice.key == "why_header_lost_scores"
     assert p.raw == "Менің бағам"
 
 
@@ -360,7 +365,7 @@ def test_the_der_id_column_is_found_by_its_ids_when_its_header_was_changed():
     ratings, problems = read(cells)
     assert by_id(ratings)["DER-CCC333"].total == 28 and len(ratings) == 3
     (p,) = problems
-    assert p.cell == "B8" and p.detail.startswith("column header changed")
+    assert p.cell == "B8" and p.notice.key == "why_header_changed"
 
 
 def test_an_inserted_column_is_a_problem_and_scores_are_read_from_their_labelled_columns():
@@ -379,7 +384,7 @@ def test_an_inserted_column_is_a_problem_and_scores_are_read_from_their_labelled
         )
     )
     (p,) = problems
-    assert p.cell == "A8" and p.detail.startswith("columns were inserted or deleted")
+    assert p.cell == "A8" and p.notice == Notice("why_columns_moved", shift=1)
 
 
 def test_one_bad_row_never_stops_the_others():
@@ -422,4 +427,4 @@ def test_a_deleted_column_header_row_is_reported_and_no_score_is_counted():
     ratings, problems = read(cells)
     assert not any(r.complete for r in ratings)
     (p,) = problems
-    assert p.application_id is None and p.cell == "A8" and p.detail.startswith("column-header row not found")
+    assert p.application_id is None and p.cell == "A8" and p.notice.key == "why_no_header"

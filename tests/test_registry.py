@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,17 +19,45 @@ EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027"
 
 
 def test_a_reason_with_details_is_said_in_kazakh_and_russian():
-    reason = Reason(
-        "missing_field",
-        "9.8",
-        Notice("reason_missing_field", "form 01 field {number} ({label}) is empty", number=8, label="link to the DER"),
-    )
-    assert str(reason.detail) == "form 01 field 8 (link to the DER) is empty"
+    reason = Reason("missing_field", "9.8", Notice("reason_missing_field", number=8))
     assert "01 нысанның 8-тармағы толтырылмаған" in local_reason(reason, "kk")
     assert "не заполнен пункт 8 формы 01" in local_reason(reason, "ru")
     assert local_reason(reason, "ru").endswith("(9.8)")
-    plain = Reason("no_such_rule", "-", "row 3: boom")  # a detail without a translation is kept as it is
+    # a row an older version wrote in English: its rule's words alone, or, for a rule without
+    # words, the text as it was written
+    old = Reason("missing_field", "9.8", Notice.as_written("form 01 field 8 (link to the DER) is empty"))
+    assert local_reason(old, "ru") == "Не заполнено обязательное поле формы 01 (9.8)"
+    plain = Reason("no_such_rule", "-", Notice.as_written("row 3: boom"))
     assert local_reason(plain, "kk") == "row 3: boom (—)"  # no clause, said as a dash
+
+
+def test_the_registry_keeps_each_reason_as_its_key_and_values_and_reads_an_older_row_too():
+    from pipelines.domain.models import Status
+    from pipelines.registry import from_row, to_row
+
+    app = from_row(
+        {
+            "id": "DER-1",
+            "status": "rejected",
+            "reasons": "late (9.8): submitted 21.02.2027 09:00:00, after intake closed at 19.02.2027 18:00:00",
+        }
+    )
+    assert app.status is Status.REJECTED
+    assert app.reasons == [
+        Reason(
+            "late",
+            "9.8",
+            Notice.as_written("submitted 21.02.2027 09:00:00, after intake closed at 19.02.2027 18:00:00"),
+        )
+    ]
+    late = Reason("late", "9.8", Notice("reason_late", at="21.02.2027 09:00:00", close="19.02.2027 18:00:00"))
+    app = replace(app, reasons=[late])  # Applications are frozen: a decision makes a new one
+    row = to_row(app, "kk")
+    assert row["reasons"] == (
+        'late (9.8): {"key": "reason_late", "values": {"at": "21.02.2027 09:00:00", "close": "19.02.2027 18:00:00"}}'
+    )
+    assert from_row(row).reasons == app.reasons  # read back as it was decided
+    assert row["reasons_local"].endswith("21.02.2027 09:00:00 жіберілген, қабылдау 19.02.2027 18:00:00 жабылған (9.8)")
 
 
 def test_the_registry_tab_gives_each_rejection_its_details_in_the_config_language(tmp_path):

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from test_i18n_notices import assert_said_without_english
 from test_rating_sheet import APPS, EMAIL, EXPERT, make_app, make_config
 
 from pipelines.domain.models import ScoreCell
@@ -264,6 +265,7 @@ KINDS: list[tuple[str, Callable, str, dict, set]] = [
     ("the № header renamed", header(0, "Реті"), "read", {}, set()),
     ("the hidden id header cleared", header(1, None), "read", {}, set()),
     ("the title header renamed", header(2, "Атауы"), "read", {}, set()),
+    ("the comment header renamed", header(LAY.fixed["comment"], "Ескерту"), "read", {}, set()),
     ("recusal marked 'x'", set_cell(1, LAY.fixed["recuse"], "x"), "read", {}, {B}),
     ("recusal marked 'Иә' with scores left", set_cell(1, LAY.fixed["recuse"], "Иә"), "read", {}, {B}),
     ("recusal cell typed 'жоқ'", set_cell(1, LAY.fixed["recuse"], "жоқ"), "read", {}, set()),
@@ -394,7 +396,8 @@ def test_each_kind_of_edit_is_read_correctly_or_rejected_and_named(name, make, e
     got, problems = classify(make(), changes, excluded)
     assert got == EXPECT[expect], (name, [str(p) for p in problems])
     for p in problems:
-        assert p.cell and p.detail  # every problem names where
+        assert p.cell  # every problem names where, and says why in Kazakh and Russian, never in English
+        assert_said_without_english(p.notice)
 
 
 def test_the_counts(capsys):
@@ -411,3 +414,16 @@ def test_recused_ratings_are_marked_and_kept():
     assert b.recused and b.raw["recuse"] == "x" and problems == []
     assert not any(r.recused for r in ratings if r.application_id != B)
     assert replace(b, recused=False).complete  # the scores typed are kept, never counted
+
+
+def test_every_problem_the_reader_can_give_is_met_by_some_edit():
+    from test_i18n_notices import CHOSEN, literal_keys, notice_calls
+
+    seen = set()
+    for _name, make, _expect, changes, excluded in ALL:
+        for p in classify(make(), changes, excluded)[1]:
+            seen |= {p.notice.key, *(v.key for v in p.notice.values.values() if hasattr(v, "key"))}
+    reader = {
+        k for path, _line, node in notice_calls() if path == "pipelines/rating_sheet.py" for k in literal_keys(node)
+    }
+    assert sorted((reader | CHOSEN["pipelines/rating_sheet.py"]) - seen) == []

@@ -193,7 +193,7 @@ class MemoryRatingSheets:
             {
                 "sheet": self._ref(s).id,
                 "expert": s.spec.key.expert,
-                "detail": "edited after the freeze; the frozen scores are used",
+                "notice": "why_edited_after_freeze",
                 "revision": hashlib.sha256(repr(sorted(s.cells.items())).encode()).hexdigest()[:16],
                 "tabs": [SheetTab(s.spec.grid.title, _grid(s.cells))],
             }

@@ -24,12 +24,12 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 # --- groups (9.4) ------------------------------------------------------------------------------
 def stage_groups(
-    org: Organisation, stage: int, applications: Iterable[Application], problems: list[str] | None = None
+    org: Organisation, stage: int, applications: Iterable[Application], problems: list[Notice] | None = None
 ) -> list[tuple[Group, list[Application]]]:
     """The groups of one stage with their accepted DERs (9.4.1 department, 9.4.2 faculty, 9.4.3 contest).
 
-    A group whose commission is missing from the config comes back with no experts, and a problem
-    sentence naming the config key is appended to `problems` when a list is given (`assign` of such
+    A group whose commission is missing from the config comes back with no experts, and a notice
+    naming the config key is appended to `problems` when a list is given (`assign` of such
     a group says so too). A DER that cannot be placed in a group is reported the same way.
     """
     problems = problems if problems is not None else []
@@ -38,7 +38,7 @@ def stage_groups(
         experts = tuple(org.contest_commission)
         group = Group(3, STAGE3_GROUP_ID, STAGE3_GROUP_NAME[org.language], experts)
         if not experts:
-            problems.append("stage 3: the contest commission (commissions.contest) has no members")
+            problems.append(Notice("group_contest_empty", stage=stage))
         return [(group, accepted)] if accepted else []
     if stage not in (1, 2):
         raise ValueError(f"no stage {stage}: stages are 1, 2 and 3")
@@ -48,7 +48,12 @@ def stage_groups(
         unit = getattr(app, key)
         if not unit:
             problems.append(
-                f"stage {stage}: DER {app.id} «{app.title}» has no {key.removesuffix('_id')} and belongs to no group"
+                Notice(
+                    "group_no_department" if key == "department_id" else "group_no_faculty",
+                    stage=stage,
+                    id=app.id,
+                    title=app.title,
+                )
             )
             continue
         by_unit.setdefault(unit, []).append(app)
@@ -58,8 +63,9 @@ def stage_groups(
         members = commissions.get(unit)
         if not members:
             problems.append(
-                f"stage {stage}: no commission for {names.get(unit, unit)} ({unit}); "
-                f"add its members under {where}.{unit} in the config"
+                Notice(
+                    "group_no_commission", stage=stage, name=names.get(unit, unit), unit=unit, where=f"{where}.{unit}"
+                )
             )
         experts = tuple(members or ())
         groups.append((Group(stage, unit, names.get(unit, unit), experts), by_unit[unit]))
@@ -138,6 +144,13 @@ def same_department(expert: Expert, application: Application, stage: int, exclud
     )
 
 
+ASIDE_KEYS = {
+    "author": "aside_author",
+    "declared conflict": "aside_conflict",
+    "same department": "aside_same_department",
+}
+
+
 def stands_aside(
     expert: Expert, application: Application, stage: int, exclude_same_department: bool = False
 ) -> str | None:
@@ -151,26 +164,31 @@ def stands_aside(
     return None
 
 
+def aside_notice(expert: Expert, why: str) -> Notice:
+    """ "<name> (<why>)": who stands aside and why, as a quorum notice lists them."""
+    return Notice("aside_entry", name=expert.name, why=Notice(ASIDE_KEYS[why]))
+
+
 # --- assignment and quorum (9.4, 11.2) ---------------------------------------------------------
 def assign(
     group: Group, applications: list[Application], rules: ScoringRules, stage: int
-) -> tuple[list[Assignment], list[str]]:
+) -> tuple[list[Assignment], list[Notice]]:
     """Every expert of the group rates every DER of it except their conflicts (9.4; 13).
 
     Experts left with nothing to rate get no assignment. The second value names every DER that
     fewer than `scoring.min_experts` experts may rate (11.2: the score is made of experts' points).
     """
-    problems: list[str] = []
+    problems: list[Notice] = []
     if not group.experts:
-        problems.append(f"stage {stage}, {group.name}: the group has no experts in the config")
-    aside: dict[str, list[str]] = {a.id: [] for a in applications}
+        problems.append(Notice("group_no_experts", stage=stage, group=group.name))
+    aside: dict[str, list[Notice]] = {a.id: [] for a in applications}
     assignments = []
     for expert in group.experts:
         ids = []
         for app in applications:
             reason = stands_aside(expert, app, stage, rules.exclude_same_department)
             if reason:
-                aside[app.id].append(f"{expert.name} ({reason})")
+                aside[app.id].append(aside_notice(expert, reason))
             else:
                 ids.append(app.id)
         if ids:
@@ -184,10 +202,10 @@ def quorum_problems(
     applications: list[Application],
     assignments: list[Assignment],
     min_experts: int,
-    aside: dict[str, list[str]] | None = None,
-) -> list[str]:
-    """One sentence per DER that fewer than `min_experts` experts can rate (11.2)."""
-    problems: list[str] = []
+    aside: dict[str, list[Notice]] | None = None,
+) -> list[Notice]:
+    """One notice per DER that fewer than `min_experts` experts can rate (11.2)."""
+    problems: list[Notice] = []
     for app in applications:
         count = sum(app.id in a.application_ids for a in assignments)
         if count < min_experts:
@@ -195,15 +213,13 @@ def quorum_problems(
             problems.append(
                 Notice(
                     "quorum_aside" if who else "quorum",
-                    "stage {stage}, {group}: DER {id} «{title}» has {count} expert(s) who may rate it, "
-                    "{needed} needed" + ("; standing aside: {aside}" if who else ""),
                     stage=group.stage,
                     group=group.name,
                     id=app.id,
                     title=app.title,
                     count=count,
                     needed=min_experts,
-                    aside=", ".join(who),
+                    aside=who,
                 )
             )
     return problems

@@ -39,9 +39,6 @@ def announcement_in_time(*, announcement: date, intake_open: date, holidays: Ite
             "9.1",
             Notice(
                 "check_announcement_late",
-                "calendar.announcement ({announcement}) is only {days} working day(s) before "
-                "calendar.intake_open ({intake_open}); at least {needed} are "
-                "required (weekends and Kazakhstan's public holidays do not count)",
                 announcement=f"{announcement:%d.%m.%Y}",
                 days=days,
                 intake_open=f"{intake_open:%d.%m.%Y}",

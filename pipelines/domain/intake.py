@@ -48,12 +48,7 @@ def late_submission(*, submitted_at: datetime | None, intake_open: datetime, int
             Reason(
                 "late",
                 "9.8",
-                Notice(
-                    "reason_late",
-                    "submitted {at}, after intake closed at {close}",
-                    at=_when(submitted_at, zone),
-                    close=_when(intake_close, zone),
-                ),
+                Notice("reason_late", at=_when(submitted_at, zone), close=_when(intake_close, zone)),
             )
         ]
     if submitted_at < intake_open:
@@ -61,9 +56,7 @@ def late_submission(*, submitted_at: datetime | None, intake_open: datetime, int
             Reason(
                 "early",
                 "9.8",
-                f"submitted {_when(submitted_at, zone)}, before intake opened at "
-                f"{_when(intake_open, zone)}; such an application is not accepted "
-                "either, it must be submitted again while intake is open",
+                Notice("reason_early", at=_when(submitted_at, zone), open=_when(intake_open, zone)),
             )
         ]
     return []
@@ -77,12 +70,7 @@ def unreadable_time(*, response: Response) -> list[Reason]:
         Reason(
             "timestamp",
             "9.8",
-            Notice(
-                "reason_timestamp",
-                "row {row}: cannot read the submission time {text}",
-                row=response.row_number,
-                text=repr(response.submitted_text),
-            ),
+            Notice("reason_timestamp", row=response.row_number, text=repr(response.submitted_text)),
         )
     ]
 
@@ -90,7 +78,7 @@ def unreadable_time(*, response: Response) -> list[Reason]:
 def missing_fields(*, response: Response) -> list[Reason]:
     """9.8 / form 01 fields 1-8: every field of the cover letter is required."""
     out = []
-    for attr, number, label in REQUIRED:
+    for attr, number, _name in REQUIRED:
         value = getattr(response, attr)
         empty = not any(str(v).strip() for v in value) if isinstance(value, list) else not str(value).strip()
         if empty:
@@ -98,9 +86,7 @@ def missing_fields(*, response: Response) -> list[Reason]:
                 Reason(
                     "missing_field",
                     "9.8",
-                    Notice(
-                        "reason_missing_field", "form 01 field {number} ({label}) is empty", number=number, label=label
-                    ),
+                    Notice("reason_missing_field", number=number),
                 )
             )
     return out
@@ -114,7 +100,7 @@ def missing_attachments(*, response: Response) -> list[Reason]:
             Reason(
                 "missing_attachment",
                 "form 01 note",
-                Notice("reason_no_act", "the act of implementation is not attached"),
+                Notice("reason_no_act"),
             )
         )
     if not response.certificate_files:
@@ -122,10 +108,7 @@ def missing_attachments(*, response: Response) -> list[Reason]:
             Reason(
                 "missing_attachment",
                 "form 01 note",
-                Notice(
-                    "reason_no_certificate",
-                    "AIDC's certificate of placement on the educational platform is not attached",
-                ),
+                Notice("reason_no_certificate"),
             )
         )
     return out
@@ -135,16 +118,9 @@ def invalid_link(*, link: str) -> list[Reason]:
     """Form 01 field 8: the DER's link is an absolute http(s) URL with a host (empty: missing_fields)."""
     if not str(link or "").strip():
         return []
-    problem = url_problem(str(link))
-    if not problem:
+    if not url_problem(str(link)):
         return []
-    return [
-        Reason(
-            "invalid_link",
-            "form 01.8",
-            Notice("reason_invalid_link", "the link {link} {problem}", link=_q(link), problem=problem),
-        )
-    ]
+    return [Reason("invalid_link", "form 01.8", Notice("reason_invalid_link", link=_q(link)))]
 
 
 # --- faculty and department ---------------------------------------------------------------------
@@ -203,8 +179,11 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
     fac_reason = Reason(
         "faculty",
         "form 01.1",
-        f"faculty {_q(faculty_text)} is not in the list of faculties"
-        + (f" (it could be {', '.join(_label(u) for u in fac.candidates)})" if fac.candidates else ""),
+        Notice(
+            "reason_faculty_ambiguous", given=_q(faculty_text), candidates=", ".join(_label(u) for u in fac.candidates)
+        )
+        if fac.candidates
+        else Notice("reason_faculty_unknown", given=_q(faculty_text)),
     )
     if not str(department_text).strip():
         result.reasons += [fac_reason] if unknown_faculty else []
@@ -218,13 +197,16 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
             return result
         elsewhere = _find(department_text, all_departments)
         if elsewhere.unit:
-            detail = (
-                f"department {_q(department_text)} was found under faculty {_label(owner[elsewhere.unit.id])}"
-                f", as {_label(elsewhere.unit)}, not under the faculty answered, {_label(fac.unit)}"
+            notice = Notice(
+                "reason_department_elsewhere",
+                given=_q(department_text),
+                found_faculty=_label(owner[elsewhere.unit.id]),
+                found=_label(elsewhere.unit),
+                faculty=_label(fac.unit),
             )
         else:
-            detail = f"department {_q(department_text)} is not a department of faculty {_label(fac.unit)}"
-        result.reasons.append(Reason("department", "form 01.2", detail))
+            notice = Notice("reason_department_not_of", given=_q(department_text), faculty=_label(fac.unit))
+        result.reasons.append(Reason("department", "form 01.2", notice))
         return result
     dep = _find(department_text, all_departments)
     if dep.unit:
@@ -238,15 +220,16 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
         return result
     if unknown_faculty:
         result.reasons.append(fac_reason)
-    where = (
-        f" (it matches departments of several faculties: "
-        f"{', '.join(_label(owner[d.id]) for d in dep.candidates)}; the faculty answer must decide)"
+    notice = (
+        Notice(
+            "reason_department_ambiguous",
+            given=_q(department_text),
+            faculties=", ".join(_label(owner[d.id]) for d in dep.candidates),
+        )
         if dep.candidates
-        else ""
+        else Notice("reason_department_unknown", given=_q(department_text))
     )
-    result.reasons.append(
-        Reason("department", "form 01.2", f"department {_q(department_text)} is not in the list of departments{where}")
-    )
+    result.reasons.append(Reason("department", "form 01.2", notice))
     return result
 
 
@@ -288,15 +271,11 @@ def invalid_languages(*, languages: Sequence[str]) -> list[Reason]:
             Reason(
                 "language",
                 "8.2",
-                Notice(
-                    "reason_language",
-                    "{given}: not Kazakh, Russian or English",
-                    given=", ".join(_q(u) for u in unknown),
-                ),
+                Notice("reason_language", given=", ".join(_q(u) for u in unknown)),
             )
         )
     if not codes and not unknown:
-        out.append(Reason("language", "8.2", Notice("reason_no_language", "no language of instruction is given")))
+        out.append(Reason("language", "8.2", Notice("reason_no_language")))
     return out
 
 
@@ -318,13 +297,12 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
     words = frozenset().union(*(normalise_person(a.name) for a in response.authors))
     out = []
     for w in winners:
-        edition = f"the {w.year} winner" if w.year else "a previous winner"
         if link and link == _link_identity(w.link):
             out.append(
                 Reason(
                     "previous_winner",
                     "9.9",
-                    Notice("reason_winner_link", "same link as {edition} {title}", edition=edition, title=_q(w.title)),
+                    Notice("reason_winner_link", year=w.year or "", title=_q(w.title)),
                 )
             )
             continue
@@ -336,13 +314,7 @@ def previous_winner(*, response: Response, winners: Sequence[PreviousWinner]) ->
                     Reason(
                         "previous_winner",
                         "9.9",
-                        Notice(
-                            "reason_winner_title",
-                            "same DER as {edition} {title}: similar title, common author {author}",
-                            edition=edition,
-                            title=_q(w.title),
-                            author=_q(common),
-                        ),
+                        Notice("reason_winner_title", year=w.year or "", title=_q(w.title), author=_q(common)),
                     )
                 )
     return out
@@ -474,12 +446,9 @@ def _evaluate(
         try:
             return rule(**kwargs)
         except Exception as exc:  # noqa: BLE001 - one bad row never stops the others
+            error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
             reasons.append(
-                Reason(
-                    "error",
-                    "-",
-                    f"row {r.row_number}: {rule.__name__} failed: {type(exc).__name__}: {' '.join(str(exc).split())}",
-                )
+                Reason("error", "-", Notice("reason_error", row=r.row_number, rule=rule.__name__, error=error))
             )
             return None
 
@@ -535,7 +504,7 @@ def decide(
     for group, gid in zip(groups, stable_ids(groups=groups, known_ids=known_ids)):
         counting = _counting(group, rules.intake_close)
         at = counting.submitted_at if isinstance(counting.submitted_at, datetime) else None
-        when = _when(at, rules.zone) if at else "unknown time"
+        when = _when(at, rules.zone) if at else "?"
         for r in group:
             reasons, unit = evaluated[id(r)]
             status, superseded_by = Status.REJECTED if reasons else Status.ACCEPTED, None
@@ -545,12 +514,7 @@ def decide(
                     Reason(
                         "superseded",
                         "9.8",
-                        Notice(
-                            "reason_superseded",
-                            "replaced by the submission of {when} (row {row})",
-                            when=when,
-                            row=counting.row_number,
-                        ),
+                        Notice("reason_superseded", when=when, row=counting.row_number),
                     ),
                     *reasons,
                 ]
@@ -577,7 +541,11 @@ def disqualify(applications: list[Application], decisions: Iterable[Any]) -> lis
             continue
         targets = set(d.applications)
         at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
-        reason = Reason("disqualified", "9.10", f"{' '.join(str(d.reason).split())} — decided by {d.by} on {at}")
+        reason = Reason(
+            "disqualified",
+            "9.10",
+            Notice("reason_disqualified", reason=" ".join(str(d.reason).split()), by=d.by, at=at),
+        )
         for i, app in enumerate(out):
             by_row = app.response.row_key in targets
             if not (by_row or (app.id in targets and app.status is not Status.SUPERSEDED)):

@@ -81,12 +81,11 @@ def refuse_open(stages: Mapping[int, StageRecord], stage: int, dates: Dates, now
     """A stage opens only after the one before it closed; stage 1 only once intake has closed (9.4, 9.8)."""
     record = _record(stages, stage)
     if record.state in (StageState.WAITING, StageState.CLOSED):
-        return Notice("stage_already", "stage {stage} is already {state}", stage=stage, state=record.state.value)
+        return Notice("stage_already", stage=stage, state=record.state.value)
     if stage == 1:
         if _record(stages, INTAKE).state is not StageState.CLOSED and now < dates.intake_close:
             return Notice(
                 "stage_open_during_intake",
-                "stage 1 opens when intake closes ({deadline}); applications are still being accepted",
                 stage=stage,
                 deadline=f"{dates.intake_close:%d.%m.%Y %H:%M}",
             )
@@ -95,7 +94,6 @@ def refuse_open(stages: Mapping[int, StageRecord], stage: int, dates: Dates, now
     if before.state is not StageState.CLOSED:
         return Notice(
             "stage_needs_previous",
-            "stage {stage} opens only after stage {previous} closed (now: {state})",
             stage=stage,
             previous=stage - 1,
             state=before.state.value,
@@ -111,7 +109,6 @@ def refuse_close(
     if record.state not in (StageState.OPEN, StageState.WAITING):
         return Notice(
             "stage_not_open",
-            "stage {stage}: {state}; only an open stage can be closed",
             stage=stage,
             state=record.state.value,
         )
@@ -119,8 +116,6 @@ def refuse_close(
     if now < deadline and not force:
         return Notice(
             "stage_close_early",
-            "stage {stage}'s deadline is {deadline}: the experts may still be "
-            "scoring; close it earlier only with --force (it is recorded in the journal)",
             stage=stage,
             deadline=f"{deadline:%d.%m.%Y %H:%M}",
         )
@@ -133,17 +128,14 @@ def refuse_reopen(stages: Mapping[int, StageRecord], stage: int, dates: Dates, n
     if record.state is not StageState.WAITING:
         return Notice(
             "stage_not_waiting",
-            "stage {stage}: {state}; only a waiting stage can be reopened",
             stage=stage,
             state=record.state.value,
         )
     if now >= deadline:
-        return Notice("stage_reopen_late", "stage {stage} reopens only before its deadline", stage=stage)
+        return Notice("stage_reopen_late", stage=stage)
     if not deadline_moved(record, deadline):
         return Notice(
             "stage_reopen_unmoved",
-            "stage {stage} waits since its close before the deadline "
-            "({deadline}), which has not moved; move calendar.stage{stage}_close to reopen it",
             stage=stage,
             deadline=f"{deadline:%d.%m.%Y %H:%M}",
         )

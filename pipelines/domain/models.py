@@ -5,6 +5,8 @@ Rules live in the sibling modules (intake, assignment, scoring, calendar), one f
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
@@ -20,32 +22,87 @@ class Status(str, Enum):
     DISQUALIFIED = "disqualified"  # 9.10, by a recorded decision
 
 
+@dataclass(frozen=True, init=False)
+class Notice:
+    """Something to tell people, as facts: a message key and its values (numbers, ids, names,
+    dates as printed). It is worded in Kazakh or Russian only when shown (`i18n.word`, from the
+    `cli:` texts of sheets_schema/messages.yaml) and stored as key and values, never as a sentence.
+    A value may itself be a Notice, or a list of them (worded first, a list joined by "; ")."""
+
+    key: str
+    values: Mapping[str, Any]
+
+    def __init__(self, key: str, values: Mapping[str, Any] | None = None, /, **more: Any):
+        object.__setattr__(self, "key", key)
+        object.__setattr__(self, "values", {**(values or {}), **more})
+
+    def __hash__(self) -> int:
+        return hash((self.key, tuple(sorted((k, repr(v)) for k, v in self.values.items()))))
+
+    def __str__(self) -> str:  # for logs and test failures: the key and its values, no wording
+        return f"{self.key} {json.dumps(self.as_dict()['values'], ensure_ascii=False, sort_keys=True, default=str)}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """{"key", "values"}: JSON-ready (a Notice value nested as its own dict)."""
+        return {"key": self.key, "values": {k: _plain(v) for k, v in self.values.items()}}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Notice:
+        values = data.get("values") or {}
+        return cls(str(data.get("key") or ""), {k: _notices(v) for k, v in values.items()})
+
+    def to_json(self) -> str:
+        """The notice as a table cell keeps it: {"key": …, "values": {…}}."""
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True, default=str)
+
+    @classmethod
+    def from_json(cls, text: Any) -> Notice:
+        """A notice back from its cell; a cell an older version wrote as a sentence is kept as written."""
+        raw = str(text or "").strip()
+        if raw.startswith("{"):
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = None
+            if isinstance(data, dict) and isinstance(data.get("key"), str) and data["key"]:
+                return cls.from_dict(data)
+        return cls.as_written(raw)
+
+    @classmethod
+    def as_written(cls, text: str) -> Notice:
+        """A text stored before notices were (an older edition's row): shown as it was written."""
+        return cls(AS_WRITTEN, text=text)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Notice):
+        return value.as_dict()
+    return [_plain(v) for v in value] if isinstance(value, (list, tuple)) else value
+
+
+def _notices(value: Any) -> Any:
+    if isinstance(value, dict) and "key" in value:
+        return Notice.from_dict(value)
+    return [_notices(v) for v in value] if isinstance(value, list) else value
+
+
+AS_WRITTEN = "as_written"  # the one key whose wording is its value, for rows an older version stored
+
+
 @dataclass(frozen=True)
 class Reason:
-    """Why a rule fired: the rule's name, the clause it applies and a human detail. `shown`: the
-    reason as the registry said it to people, when read back from there (a detail read back is
-    plain text, no longer a Notice to say again)."""
+    """Why a rule fired: the rule's name, the clause it applies and what it found."""
 
     rule: str
     clause: str
-    detail: str
-    shown: str = field(default="", compare=False)
+    notice: Notice
 
-    def as_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "clause": self.clause, "detail": self.detail}
+    def as_dict(self) -> dict[str, Any]:
+        return {"rule": self.rule, "clause": self.clause, **self.notice.as_dict()}
 
-
-class Notice(str):
-    """A sentence for people. As a str it is English (logs, tests); `key` and `values` let the jobs
-    layer say it in Kazakh or Russian (the `cli:` texts of sheets_schema/messages.yaml)."""
-
-    key: str
-    values: dict[str, Any]
-
-    def __new__(cls, key: str, english: str, **values: Any) -> Notice:
-        notice = super().__new__(cls, english.format(**values))
-        notice.key, notice.values = key, values
-        return notice
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Reason:
+        return cls(str(data.get("rule") or ""), str(data.get("clause") or ""), Notice.from_dict(data))
 
 
 @dataclass(frozen=True)
@@ -164,12 +221,12 @@ class Problem:
     expert: str
     application_id: str | None
     cell: str
-    detail: str
+    notice: Notice
     raw: Any = None
 
     def __str__(self) -> str:
         der = self.application_id or "-"
-        return f"{self.expert} / {der} / {self.cell}: {self.detail}"
+        return f"{self.expert} / {der} / {self.cell}: {self.notice}"
 
 
 @dataclass
@@ -229,7 +286,7 @@ class StageOutcome:
     selected: list[str]
     ties: list[list[str]]
     problems: list[Problem]
-    waiting: list[str]  # human reasons the group cannot close yet (ties, missing ratings)
+    waiting: list[Notice]  # why the group cannot close yet (ties, missing ratings)
     decisions: list[Decision] = field(default_factory=list)
 
     @property

@@ -113,7 +113,7 @@ def tie_decision(decisions: Iterable[Decision], ids: list[str], *, stage: int, g
 
 def _select(
     standings: Iterable[Standing], quota: int, *, tie_break: str, decisions: Iterable[Decision], group: str, stage: int
-) -> tuple[list[str], list[list[str]], list[str], Decision | None]:
+) -> tuple[list[str], list[list[str]], list[Notice], Decision | None]:
     ranked = [s for s in rank(standings) if s.score is not None]
     if len(ranked) <= quota:
         return [s.application_id for s in ranked], [], [], None
@@ -136,12 +136,8 @@ def _select(
             selected += [i for i in decision.order if i in ids][:places]
             return selected, [], [], decision
         key = "tie_at_cutoff" if tie_break == "none" else "tie_at_cutoff_criterion"
-        how = "; the tie-break criterion does not separate them" if tie_break != "none" else ""
         waiting = Notice(
             key,
-            "stage {stage}, {group}: {ids} are tied at {score} points for {places} remaining "
-            "place(s) of {quota}" + how + "; record a tie_break decision (stage {stage}, group {group}) "
-            "with the commission's order",
             stage=stage,
             group=group,
             ids=", ".join(ids),
@@ -161,13 +157,13 @@ def order_places(
     decisions: Iterable[Decision],
     group: str,
     stage: int,
-) -> tuple[list[str], list[list[str]], list[str], list[Decision]]:
+) -> tuple[list[str], list[list[str]], list[Notice], list[Decision]]:
     """11.3, 11.5: prize places follow the score; winners with equal scores are not given places by
     row order — the tie-break criterion, then a recorded decision orders them, or the stage waits."""
     by_id = {s.application_id: s for s in standings}
     ordered: list[str] = []
     ties: list[list[str]] = []
-    waiting: list[str] = []
+    waiting: list[Notice] = []
     used: list[Decision] = []
     blocks: list[list[Standing]] = []
     for app_id in selected:
@@ -193,9 +189,6 @@ def order_places(
             waiting.append(
                 Notice(
                     "tie_for_places",
-                    "stage {stage}, {group}: {ids} are tied at {score} points for "
-                    "places {first}–{last}; record a tie_break decision (stage {stage}, group {group}) "
-                    "with the commission's order",
                     stage=stage,
                     group=group,
                     ids=", ".join(ids),
@@ -215,7 +208,7 @@ def select(
     decisions: Iterable[Decision] = (),
     group: str,
     stage: int,
-) -> tuple[list[str], list[list[str]], list[str]]:
+) -> tuple[list[str], list[list[str]], list[Notice]]:
     """The best `quota` DERs in order (9.4.1: 3, 9.4.2: 2, 11.3: prize places).
 
     A tie across the cut-off is settled by the tie-break criterion, then by a recorded decision;
@@ -275,7 +268,7 @@ def missing_ratings(
     group: str,
     min_experts: int,
     recused: Iterable[str] = (),
-) -> str | None:
+) -> Notice | None:
     """A DER needs `min_experts` complete ratings before its group closes (11.2, form 02); an expert
     who stood aside (13) is not waited for: the quorum is checked without them."""
     if len(counted) >= min_experts:
@@ -305,20 +298,8 @@ def missing_ratings(
         deadline_key=f"calendar.stage{stage}_close",
     )
     if missing:
-        return Notice(
-            "missing_ratings",
-            "stage {stage}, {group}: DER {id} «{title}» has {count} complete rating(s), "
-            "{needed} needed; not yet complete from: {who}. Either record the commission's decision to "
-            "close without them ({decision}), or move {deadline_key} later: the sheets reopen for correction",
-            **values,
-        )
-    return Notice(
-        "missing_ratings_nobody",
-        "stage {stage}, {group}: DER {id} «{title}» has {count} complete "
-        "rating(s), {needed} needed; no other expert is assigned. Record the commission's decision to close "
-        "without them ({decision})",
-        **values,
-    )
+        return Notice("missing_ratings", **values)
+    return Notice("missing_ratings_nobody", **values)
 
 
 def close_group(
@@ -345,7 +326,7 @@ def close_group(
     ids = [a.id for a in competing]
     mine = assigned_ratings(ratings, assignments, stage=stage, group=gid)
     counted = counted_ratings(mine, ids)
-    waiting: list[str] = []
+    waiting: list[Notice] = []
     for app in competing:
         aside = [r.expert_email for r in mine if r.application_id == app.id and r.recused]
         gap = missing_ratings(

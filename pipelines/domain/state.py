@@ -13,7 +13,7 @@ from enum import Enum
 from functools import cached_property
 from typing import Any
 
-from pipelines.domain.models import Application, Assignment, Problem, Rating, StageOutcome, Status
+from pipelines.domain.models import Application, Assignment, Notice, Problem, Rating, StageOutcome, Status
 
 INTAKE = 0  # the intake's record among the stages
 
@@ -60,7 +60,7 @@ class FreezeEdit:
     sheet: str
     revision: str  # Google: the file's modifiedTime; local: the changed file's SHA-256 (short)
     changes: str  # "DER-0001 / c2: 8 → 2; …", or what the store said when no cell could be compared
-    detail: str = ""
+    notice: Notice = field(default_factory=lambda: Notice("why_edited_after_freeze"))  # what the store found
 
     @property
     def seen_as(self) -> tuple[str, str]:

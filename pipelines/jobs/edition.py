@@ -14,7 +14,17 @@ from typing import Any
 
 from pipelines import i18n
 from pipelines.bulk import collector_paused
-from pipelines.domain.models import Application, Assignment, Expert, Problem, Rating, StageOutcome, Standing
+from pipelines.domain.models import (
+    AS_WRITTEN,
+    Application,
+    Assignment,
+    Expert,
+    Notice,
+    Problem,
+    Rating,
+    StageOutcome,
+    Standing,
+)
 from pipelines.domain.state import (
     EditionState,
     FreezeEdit,
@@ -24,7 +34,6 @@ from pipelines.domain.state import (
     StageRecord,
     StageState,
 )
-from pipelines.i18n import say
 from pipelines.registry import from_row, to_row
 from pipelines.tables import Tables
 
@@ -250,11 +259,17 @@ def _problems(rows: list[dict[str, Any]]) -> dict[Key, list[Problem]]:
                 str(r.get("expert_email") or ""),
                 str(r.get("application_id") or "") or None,
                 str(r.get("cell") or ""),
-                str(r.get("detail") or ""),
+                _problem_notice(r),
                 r.get("raw") if r.get("raw") != "" else None,
             )
         )
     return out
+
+
+def _problem_notice(r: dict[str, Any]) -> Notice:
+    """The problem's notice; a row an older version wrote in English is read as its words for people."""
+    notice = Notice.from_json(r.get("detail"))
+    return Notice.as_written(str(r.get("detail_local") or "")) if notice.key == AS_WRITTEN else notice
 
 
 def _problem_row(key: Key, p: Problem, lang: str) -> dict[str, Any]:
@@ -264,8 +279,8 @@ def _problem_row(key: Key, p: Problem, lang: str) -> dict[str, Any]:
         "expert_email": p.expert,
         "application_id": p.application_id or "",
         "cell": p.cell,
-        "detail": p.detail,
-        "detail_local": i18n.sheet_problem(p.detail, lang),  # what CDB reads; `detail` is read back
+        "detail": p.notice.to_json(),  # read back: the key and values
+        "detail_local": i18n.word(p.notice, lang),  # what CDB reads
         "raw": "" if p.raw is None else str(p.raw),
     }
 
@@ -287,7 +302,7 @@ def _freeze_edits(rows: list[dict[str, Any]]) -> list[FreezeEdit]:
                 str(r.get("sheet") or ""),
                 str(r.get("revision") or ""),
                 str(r.get("changes") or ""),
-                str(r.get("detail") or ""),
+                Notice.from_json(r.get("detail")),
             )
         )
     return out
@@ -302,7 +317,7 @@ def _freeze_edit_row(e: FreezeEdit) -> dict[str, Any]:
         "sheet": e.sheet,
         "revision": e.revision,
         "changes": e.changes,
-        "detail": e.detail,
+        "detail": e.notice.to_json(),
     }
 
 
@@ -346,7 +361,7 @@ def _outcomes(rows: list[dict[str, Any]]) -> dict[Key, StageOutcome]:
             selected = [i for p, i in sorted(x for x in places if x[0] is not None)]
         else:
             selected = [s.application_id for s in standings if s.selected]
-        waiting = [w for w in str(group_rows[0].get("waiting") or "").split("\n") if w]
+        waiting = [Notice.as_written(w) for w in str(group_rows[0].get("waiting") or "").split("\n") if w]
         out[key] = StageOutcome(
             key[0], key[1], standings, selected, [ids for _n, ids in sorted(ties.items())], [], waiting
         )
@@ -355,7 +370,7 @@ def _outcomes(rows: list[dict[str, Any]]) -> dict[Key, StageOutcome]:
 
 def _result_rows(o: StageOutcome, lang: str) -> list[dict[str, Any]]:
     tie_number = {i: n for n, tie in enumerate(o.ties, start=1) for i in tie}
-    waiting = "\n".join(say(w, lang) for w in o.waiting)
+    waiting = "\n".join(i18n.word(w, lang) for w in o.waiting)  # for people; read back as written
     return [
         {
             "stage": o.stage,

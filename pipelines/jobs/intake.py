@@ -140,12 +140,11 @@ def _after_deadline(
         notice = (
             Notice(
                 "reason_after_deadline_edit",
-                "an edit of {id} made after intake closed ({time}); {id} stays as it was at the deadline",
                 id=base,
                 time=when,
             )
             if edited
-            else Notice("reason_after_deadline", "submitted after intake closed ({time})", time=when)
+            else Notice("reason_after_deadline", time=when)
         )
         out.append(
             Application(
@@ -222,7 +221,7 @@ def _unmappable(item, exc: Exception) -> Response:
         act_files=[],
         certificate_files=[],
         raw=dict(item.answers),
-        problems=[Reason("error", "-", f"row {item.row_number}: cannot read the answers ({exc})")],
+        problems=[Reason("error", "-", Notice("reason_unreadable_answers", row=item.row_number, error=str(exc)))],
     )
 
 

@@ -5,11 +5,12 @@ edition's in-memory state, so any document can be written again identically."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipelines import i18n
 from pipelines.domain import intake as rules
-from pipelines.domain.models import Application, Assignment, Decision, Group, Problem, Rating, Standing
+from pipelines.domain.models import Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing
 from pipelines.domain.scoring import counted_ratings
 from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered, stage_title
 from pipelines.ports import BackendError, DocKey, StoredDoc
@@ -151,10 +152,7 @@ def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
 
 
 def _votes_text(votes: Any, lang: str) -> str:
-    """The vote as the minutes record it; blank lines to fill in by hand when the config has none."""
-    if votes is None:
-        return i18n.text("doc_votes", lang, yes="____", against="____", abstained="____")
-    return i18n.text("doc_votes", lang, yes=votes.yes, against=votes.against, abstained=votes.abstained)
+    return i18n.word(_votes(votes), lang)
 
 
 def _commission(run: Run, stage: int, group_id: str) -> list:
@@ -252,97 +250,231 @@ def _order(run: Run, stage: int, group_id: str | None) -> list[Standing]:
     return sorted(standings, key=key)
 
 
-def _not_counted(rating: Rating | None, lang: str) -> str:
+# --- the reasoned decision: facts first, words from the catalogue ----------------------------------
+@dataclass(frozen=True)
+class Rater:
+    """One expert of a DER's group as the decision saw them: counted, or not and why."""
+
+    name: str
+    email: str
+    counted: bool
+    why: str = ""  # when not counted: recused | aside | none | incomplete
+    missing: int = 0  # criteria left unscored (incomplete)
+    criteria: int = 0
+
+
+@dataclass(frozen=True)
+class DerFacts:
+    id: str
+    title: str
+    score: float | None
+    raters: tuple[Rater, ...]
+
+
+@dataclass(frozen=True)
+class DecisionFacts:
+    """A recorded decision the protocol speaks for (9.10, 11.3, 13): what it decided, by whom, when,
+    why, and the vote recorded beside it."""
+
+    kind: str  # tie_break | close_incomplete | disqualify
+    ders: tuple[str, ...]  # as the decision names them (a disqualification: this protocol's own)
+    order: tuple[str, ...]  # a tie-break's order
+    score: float | None  # the score a tie-break's DERs share
+    by: str
+    at: str
+    reason: str
+    votes: Any = None  # config Votes, or None when the minutes record none
+
+
+@dataclass(frozen=True)
+class CriterionTie:
+    """DERs on the same score ordered by the configured tie-break criterion (11.3)."""
+
+    score: float
+    criterion: str  # its label in the edition's language
+    ders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Account:
+    """What happened in one group (or the final), as facts: how the score is made, who was counted
+    for each DER and who was not and why, the decisions taken and the ties a criterion settled. The
+    protocol's reasoned decision is worded from it by `reasoning` (the texts: sheets_schema/messages.yaml)."""
+
+    aggregate: str  # mean | sum
+    criteria: int
+    min_experts: int
+    ders: tuple[DerFacts, ...]
+    decisions: tuple[DecisionFacts, ...]
+    criterion_ties: tuple[CriterionTie, ...]
+    titles: dict[str, str] = field(default_factory=dict)  # DER id -> title, for naming them
+
+    def as_context(self) -> dict[str, Any]:
+        """The account as a document's context holds it: plain values, scores as printed."""
+        data = asdict(self)
+        for der in data["ders"]:
+            der["score"] = fmt_number(der["score"])
+        for d, decision in zip(data["decisions"], self.decisions):
+            d["score"] = fmt_number(d["score"])
+            v = decision.votes
+            d["votes"] = None if v is None else {"yes": v.yes, "against": v.against, "abstained": v.abstained}
+        for t in data["criterion_ties"]:
+            t["score"] = fmt_number(t["score"])
+        return data
+
+
+def _rater(email: str, name: str, rating: Rating | None, counted: bool) -> Rater:
+    if counted:
+        return Rater(name, email, True)
     if rating is not None and rating.recused:
-        return i18n.text("doc_not_counted_recused", lang)
+        return Rater(name, email, False, "recused")
     if rating is None or all(v is None for v in rating.scores.values()):
-        return i18n.text("doc_not_counted_none", lang)
+        return Rater(name, email, False, "none")
     missing = sum(v is None for v in rating.scores.values())
-    return i18n.text("doc_not_counted_incomplete", lang, missing=missing, n=len(rating.scores))
+    return Rater(name, email, False, "incomplete", missing, len(rating.scores))
 
 
-def _reasoning(run: Run, stage: int, group_id: str | None, ordered: list[Standing]) -> list[str]:
-    """The reasoned decision, sentence by sentence, from what happened: who was counted and who was
-    not and why, ties and how they were decided, incomplete closes, disqualifications (9.10)."""
-    config, lang, apps = run.config, run.lang, _apps(run)
-    how = i18n.text(AGGREGATE_KEYS[config.scoring.aggregate], lang)
-    lines = [i18n.text("doc_reason_basis", lang, how=how, n=len(config.criteria), min=config.scoring.min_experts)]
+def account(run: Run, stage: int, group_id: str | None, ordered: list[Standing]) -> Account:
+    """The facts of a group's (or the final's) decision, from the in-memory state: no words."""
+    config, apps = run.config, _apps(run)
     assignments = [a for a in run.state.assignments if a.stage == stage and (group_id is None or a.group == group_id)]
     ratings = _ratings(run, stage, group_id)
     counted = counted_ratings([r for r in ratings if not r.recused], [s.application_id for s in ordered])
     by_pair = {(r.expert_email.strip().lower(), r.application_id): r for r in ratings}
     not_assigned = _not_assigned(run, stage, group_id)
+    ders = []
     for s in ordered:
         i = s.application_id
         done = {r.expert_email.strip().lower() for r in counted.get(i, [])}
-        mine = [a for a in assignments if i in a.application_ids]
-        yes = [a.expert.name for a in mine if a.expert.email.strip().lower() in done]
-        no = [
-            f"{a.expert.name} — {_not_counted(by_pair.get((a.expert.email.strip().lower(), i)), lang)}"
-            for a in mine
-            if a.expert.email.strip().lower() not in done
-        ] + [
-            f"{a.expert.name} — {i18n.text('doc_not_counted_aside', lang)}"
-            for a in assignments
-            if i in not_assigned.get(a.expert.email.strip().lower(), [])
-        ]
-        if no:
-            line = i18n.text(
-                "doc_reason_raters",
-                lang,
-                der=_label(i, apps),
-                score=fmt_number(s.score),
-                n=len(yes),
-                who=", ".join(yes),
-            )
-        else:  # everyone assigned was counted: no need to name them again
-            line = i18n.text("doc_reason_raters_all", lang, der=_label(i, apps), score=fmt_number(s.score), n=len(yes))
-        if no:
-            line += " " + i18n.text("doc_reason_not_counted", lang, who="; ".join(no))
-        lines.append(line)
-    decided: set[str] = set()
+        raters = []
+        for a in assignments:
+            email = a.expert.email.strip().lower()
+            if i in a.application_ids:
+                raters.append(_rater(email, a.expert.name, by_pair.get((email, i)), email in done))
+        for a in assignments:
+            email = a.expert.email.strip().lower()
+            if i in not_assigned.get(email, []):
+                raters.append(Rater(a.expert.name, email, False, "aside"))
+        ders.append(DerFacts(i, apps[i].title if i in apps else i, s.score, tuple(raters)))
+    decisions = []
     for d, votes in _group_decisions(run, stage, group_id):
-        values = dict(by=d.by, at=fmt_date(d.at, config), reason=d.reason.strip().rstrip("."))
+        ids = d.applications
+        score = None
         if d.kind == "tie_break":
-            decided |= set(d.order)
             tied = [x for x in ordered if x.application_id in d.order]
-            lines.append(
-                i18n.text(
-                    "doc_reason_tie",
-                    lang,
-                    ders="; ".join(_label(i, apps) for i in d.applications),
-                    score=fmt_number(tied[0].score) if tied else "—",
-                    order=" › ".join(_label(i, apps) for i in d.order),
-                    **values,
-                )
-                + " "
-                + _votes_text(votes, lang)
+            score = tied[0].score if tied else None
+        elif d.kind == "disqualify":
+            ids = [i for i in d.applications if i in _unit_ders(run, stage, group_id)]
+        decisions.append(
+            DecisionFacts(
+                d.kind,
+                tuple(ids),
+                tuple(d.order),
+                score,
+                d.by,
+                fmt_date(d.at, config),
+                d.reason.strip().rstrip("."),
+                votes if d.kind == "tie_break" else None,
             )
-        elif d.kind == "close_incomplete":
-            which = "; ".join(_label(i, apps) for i in d.applications) or i18n.text("doc_all_ders", lang)
-            lines.append(i18n.text("doc_reason_incomplete", lang, ders=which, min=config.scoring.min_experts, **values))
-        else:
-            ours = [i for i in d.applications if i in _unit_ders(run, stage, group_id)]
-            lines.append(
-                i18n.text("doc_reason_disqualified", lang, ders="; ".join(_label(i, apps) for i in ours), **values)
-            )
+        )
+    ties = []
     if config.scoring.tie_break.startswith("criterion:"):  # a tie the configured criterion separated
         key = config.scoring.tie_break.split(":", 1)[1]
-        label = next(c.label(lang) for c in config.criteria if c.key == key)
+        label = next(c.label(run.lang) for c in config.criteria if c.key == key)
+        decided = {i for d in decisions if d.kind == "tie_break" for i in d.order}
         scores = [x.score for x in ordered if x.score is not None]
         for score in sorted({x for x in scores if scores.count(x) > 1}, reverse=True):
             same = [x for x in ordered if x.score == score and x.application_id not in decided]
             if len(same) > 1 and len({x.selected for x in same}) > 1:
-                lines.append(
-                    i18n.text(
-                        "doc_reason_tie_criterion",
-                        lang,
-                        score=fmt_number(score),
-                        criterion=label,
-                        ders=" › ".join(_label(x.application_id, apps) for x in same),
-                    )
-                )
+                ties.append(CriterionTie(score, label, tuple(x.application_id for x in same)))
+    named = {i for d in ders for i in [d.id]} | {i for d in decisions for i in (*d.ders, *d.order)}
+    return Account(
+        aggregate=config.scoring.aggregate,
+        criteria=len(config.criteria),
+        min_experts=config.scoring.min_experts,
+        ders=tuple(ders),
+        decisions=tuple(decisions),
+        criterion_ties=tuple(ties),
+        titles={i: apps[i].title for i in sorted(named) if i in apps},
+    )
+
+
+NOT_COUNTED_KEYS = {
+    "recused": "doc_not_counted_recused",
+    "aside": "doc_not_counted_aside",
+    "none": "doc_not_counted_none",
+    "incomplete": "doc_not_counted_incomplete",
+}
+
+
+def _votes(votes: Any) -> Notice:
+    """The vote as the minutes record it; blank lines to fill in by hand when the config has none."""
+    if votes is None:
+        return Notice("doc_votes", yes="____", against="____", abstained="____")
+    return Notice("doc_votes", yes=votes.yes, against=votes.against, abstained=votes.abstained)
+
+
+def reasoning(facts: Account) -> list[list[Notice]]:
+    """The reasoned decision, sentence by sentence (each a list of notices said one after the other):
+    how the score is made, who was counted for each DER and who was not and why, ties and how they
+    were decided, incomplete closes, disqualifications (9.10)."""
+
+    def label(i: str) -> str:
+        return f"{i} «{facts.titles[i]}»" if i in facts.titles else i
+
+    lines = [
+        [
+            Notice(
+                "doc_reason_basis", how=Notice(AGGREGATE_KEYS[facts.aggregate]), n=facts.criteria, min=facts.min_experts
+            )
+        ]
+    ]
+    for der in facts.ders:
+        yes = [r.name for r in der.raters if r.counted]
+        no = [
+            Notice(
+                "doc_not_counted_entry",
+                name=r.name,
+                why=Notice(NOT_COUNTED_KEYS[r.why], missing=r.missing, n=r.criteria),
+            )
+            for r in der.raters
+            if not r.counted
+        ]
+        score = fmt_number(der.score)
+        if no:
+            lines.append(
+                [
+                    Notice("doc_reason_raters", der=label(der.id), score=score, n=len(yes), who=", ".join(yes)),
+                    Notice("doc_reason_not_counted", who=no),
+                ]
+            )
+        else:  # everyone assigned was counted: no need to name them again
+            lines.append([Notice("doc_reason_raters_all", der=label(der.id), score=score, n=len(yes))])
+    for d in facts.decisions:
+        values = dict(by=d.by, at=d.at, reason=d.reason)
+        if d.kind == "tie_break":
+            ders, order = "; ".join(label(i) for i in d.ders), " › ".join(label(i) for i in d.order)
+            tie = Notice("doc_reason_tie", ders=ders, score=fmt_number(d.score), order=order, **values)
+            lines.append([tie, _votes(d.votes)])
+        elif d.kind == "close_incomplete":
+            which = "; ".join(label(i) for i in d.ders) or Notice("doc_all_ders")
+            lines.append([Notice("doc_reason_incomplete", ders=which, min=facts.min_experts, **values)])
+        else:
+            lines.append([Notice("doc_reason_disqualified", ders="; ".join(label(i) for i in d.ders), **values)])
+    for t in facts.criterion_ties:
+        ders = " › ".join(label(i) for i in t.ders)
+        lines.append([Notice("doc_reason_tie_criterion", score=fmt_number(t.score), criterion=t.criterion, ders=ders)])
     return lines
+
+
+def worded(lines: list[list[Notice]], lang: str) -> list[str]:
+    return [" ".join(i18n.word(n, lang) for n in line) for line in lines]
+
+
+def _reasoning(run: Run, stage: int, group_id: str | None, ordered: list[Standing]) -> tuple[list[str], Account]:
+    """(the reasoned decision in the edition's language, the account it is worded from)."""
+    facts = account(run, stage, group_id, ordered)
+    return worded(reasoning(facts), run.lang), facts
 
 
 def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[[], bytes]]:
@@ -378,6 +510,7 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
         )
     else:
         decision_text = i18n.text("doc_decision_none", run.lang, unit=group.name, commission=commission)
+    reasons, facts = _reasoning(run, stage, group.id, ordered)
     context = {
         **common_context(config, meeting["meeting_date"]),
         "stage": stage,
@@ -389,7 +522,8 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
         "ders": ders,
         "selected": selected,
         "decision_text": decision_text + " " + _votes_text(meeting["votes"], run.lang),
-        "reasoning": _reasoning(run, stage, group.id, ordered),
+        "reasoning": reasons,
+        "account": facts.as_context(),
         "decisions": _decisions(run, stage, group.id),
         "post_freeze_edits": freeze_annex(run, stage, group.id),
         "criteria_note": i18n.text(
@@ -412,7 +546,7 @@ def freeze_annex(run: Run, stage: int, group_id: str | None) -> list[dict[str, s
             "expert": names.get(e.expert) or e.expert,
             "sheet": e.sheet,
             "revision": e.revision,
-            "changes": e.changes or i18n.sheet_problem(e.detail, run.lang),
+            "changes": e.changes or i18n.word(e.notice, run.lang),
         }
         for e in run.state.freeze_edits
         if e.stage == stage and (group_id is None or e.group == group_id)
@@ -626,6 +760,7 @@ def write_final(run: Run, version: int = 1) -> None:
     meeting = _meeting(run, 3, None)
     quorum_key = "doc_quorum_met" if meeting["present"] * 2 > meeting["total"] else "doc_quorum_not_met"
     base = common_context(config, meeting["meeting_date"])
+    reasons, facts = _reasoning(run, 3, None, ordered)
     protocol = {
         **base,
         **{k: meeting[k] for k in MEETING_KEYS},
@@ -634,7 +769,8 @@ def write_final(run: Run, version: int = 1) -> None:
         "ranking": ranking,
         "winners": winners,
         "decisions": _decisions(run, 3, None),
-        "reasoning": _reasoning(run, 3, None, ordered),
+        "reasoning": reasons,
+        "account": facts.as_context(),
         "votes": _votes_text(meeting["votes"], lang),
         "prize_places": config.quotas.prize_places,
         "post_freeze_edits": freeze_annex(run, 3, None),

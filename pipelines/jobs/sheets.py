@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from pipelines import i18n, rating_sheet
-from pipelines.domain.models import Application, Assignment, Expert, Group, Problem, Rating
+from pipelines.domain.models import Application, Assignment, Expert, Group, Notice, Problem, Rating
 from pipelines.domain.state import FreezeEdit, rating_changes
 from pipelines.jobs.common import Run, fmt_time, stage_title
 from pipelines.ports import (
@@ -75,20 +75,15 @@ def sheet_ref(run: Run, a: Assignment) -> SheetRef:
     return SheetRef(SheetKey(run.edition_key, a.stage, a.group, a.expert.email), a.sheet_id, a.sheet_url)
 
 
-UNREADABLE_SHEET = "the rating sheet of "  # how `unreadable` begins its problem's detail
+UNREADABLE_SHEET = ("why_sheet_missing", "why_sheet_unreadable")  # the keys of `unreadable`'s problems
 
 
 def unreadable(run: Run, a: Assignment, exc: BackendError) -> Problem:
     """A sheet that is missing or cannot be read, as a problem saying what to do (13 item 3)."""
+    key = UNREADABLE_SHEET[0] if isinstance(exc, NotFound) else UNREADABLE_SHEET[1]
+    error = i18n.error_text(exc, run.lang) if isinstance(exc.__cause__, i18n.Said) else str(exc.message or exc)
     return Problem(
-        a.expert.email,
-        None,
-        a.sheet_url,
-        f"{UNREADABLE_SHEET}{a.expert.email} "
-        + ("is missing" if isinstance(exc, NotFound) else "could not be read")
-        + f": {exc.message or exc}. To go on, restore it (on Google, Drive's trash keeps it 30 days), or "
-        f"re-create it from its last frozen copy with `contest recreate-sheet {a.stage} {a.expert.email} "
-        f"--group {a.group}`, or record a close_incomplete decision",
+        a.expert.email, None, a.sheet_url, Notice(key, email=a.expert.email, error=error, stage=a.stage, group=a.group)
     )
 
 
@@ -195,7 +190,7 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
         if missing is None:
             ratings, problems = live_assignment(run, a)
             if not ratings and problems and problems[0].application_id is None:
-                error = i18n.sheet_problem(problems[0].detail, run.lang)
+                error = i18n.word(problems[0].notice, run.lang)
                 run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
             done = {r.application_id for r in ratings if r.complete or r.recused}
             missing = len([i for i in a.application_ids if i not in done])
@@ -223,11 +218,11 @@ def changed_after_freeze(run: Run, *, record: bool = True) -> list[FreezeEdit]:
                 entry["sheet"],
                 str(entry.get("revision") or ""),
                 changes,
-                entry["detail"],
+                Notice(str(entry["notice"])),
             )
         )
     for e in found:
-        detail = i18n.sheet_problem(e.detail, run.lang)
+        detail = i18n.word(e.notice, run.lang)
         run.say(
             i18n.text(
                 "audit_changed_after_freeze",
@@ -254,7 +249,7 @@ def _changes(run: Run, a: Assignment, tabs: list[SheetTab]) -> str:
     expected = [apps[i] for i in a.application_ids if i in apps]
     now, problems = _from_tabs(run, a, tabs, expected)
     if not now and problems:
-        return "; ".join(p.detail for p in problems[:3])
+        return "; ".join(i18n.word(p.notice, run.lang) for p in problems[:3])
     used = [r for r in run.state.ratings.get((a.stage, a.group), []) if r.expert_email == a.expert.email]
     labels = {c.key: c.label(run.lang) for c in run.config.criteria}
     return "; ".join(

@@ -23,7 +23,7 @@ from pipelines.domain.models import (
     Status,
 )
 from pipelines.domain.state import INTAKE, Key, StageState
-from pipelines.i18n import say, state_label, text
+from pipelines.i18n import state_label, text, word
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
 from pipelines.jobs.remind import tell_left_out
@@ -57,7 +57,7 @@ def close_intake(run: Run) -> bool:
     return True
 
 
-def _groups(run: Run, stage: int, problems: list[str] | None = None):
+def _groups(run: Run, stage: int, problems: list[Notice] | None = None):
     return assigning.stage_groups(run.config.organisation(), stage, run.state.candidates(stage), problems)
 
 
@@ -68,7 +68,7 @@ class OpenReport:
     groups: int = 0
     sheets: int = 0
     created: int = 0
-    quorum: list[str] = field(default_factory=list)
+    quorum: list[Notice] = field(default_factory=list)
 
 
 def open_stage(run: Run, stage: int) -> OpenReport:
@@ -106,7 +106,7 @@ def open_stage(run: Run, stage: int) -> OpenReport:
         record,
         state=StageState.OPEN,
         opened_at=record.opened_at or run.now,
-        note="\n".join(say(q, run.lang) for q in report.quorum),
+        note="\n".join(word(q, run.lang) for q in report.quorum),
     )
     run.commit()
     deadline = fmt_time(dates.stage_close(stage), run.config)
@@ -132,7 +132,7 @@ def open_stage(run: Run, stage: int) -> OpenReport:
         )
     )
     for line in report.quorum:
-        run.say(text("stage_warning", run.lang, line=say(line, run.lang)))
+        run.say(text("stage_warning", run.lang, line=word(line, run.lang)))
     return report
 
 
@@ -178,11 +178,11 @@ class CloseReport:
         return all(o.ready for o in self.outcomes)
 
     @property
-    def waiting(self) -> list[str]:
-        return [w for o in self.outcomes for w in o.waiting]  # each sentence names its stage and group
+    def waiting(self) -> list[Notice]:
+        return [w for o in self.outcomes for w in o.waiting]  # each names its stage and group
 
     def waiting_in(self, lang: str) -> list[str]:
-        return [say(w, lang) for w in self.waiting]
+        return [word(w, lang) for w in self.waiting]
 
 
 def gather(run: Run, stage: int) -> tuple[dict[Key, list[Rating]], dict[Key, list[Problem]]]:
@@ -287,7 +287,7 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
             "groups": len(report.outcomes),
             "ready": len(ready),
             "problems": len(report.problems),
-            "waiting": report.waiting,
+            "waiting": report.waiting_in(run.lang),
             **({"forced_before_deadline": True} if early else {}),
         },
     )
@@ -378,7 +378,7 @@ def apply_late_disqualifications(run: Run) -> list[str]:
         said.append(line)
         if not new.ready:
             for w in new.waiting:
-                run.say(text("stage_waiting_line", run.lang, line=say(w, run.lang)))
+                run.say(text("stage_waiting_line", run.lang, line=word(w, run.lang)))
     if said:
         run.commit()
         run.journal("disqualification", "applied", {"lines": said})

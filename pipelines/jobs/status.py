@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from pipelines import i18n
-from pipelines.domain.models import Application, Assignment, Problem, Rating, Status
+from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
 from pipelines.domain.state import EditionState, StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_ref, sheet_versions
@@ -38,7 +38,7 @@ def _sheet_now(run: Run, a: Assignment, live: bool) -> tuple[list[Rating], list[
     if live:
         ratings, problems = live_assignment(run, a)
         if not ratings and problems and problems[0].application_id is None:
-            error = i18n.sheet_problem(problems[0].detail, run.lang)
+            error = i18n.word(problems[0].notice, run.lang)
             run.say(i18n.text("remind_unreadable", run.lang, email=a.expert.email, error=error))
         return ratings, problems
     key = (a.stage, a.group)
@@ -94,9 +94,7 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
                     "percent": round(100 * len(done) / assigned) if assigned else 100,
                     "last_change": str(last_change),
                     "problems": len(problems),
-                    "problem_detail": "\n".join(
-                        f"{p.cell}: {i18n.sheet_problem(p.detail, run.lang)}" for p in problems[:5]
-                    )
+                    "problem_detail": "\n".join(f"{p.cell}: {i18n.word(p.notice, run.lang)}" for p in problems[:5])
                     + (f"\n… +{len(problems) - 5}" if len(problems) > 5 else ""),
                     **_of_stage(number, a, record.state, deadline, state),
                     "seen": seen,
@@ -146,7 +144,7 @@ def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
         if s != stage:
             continue
         for p in problems:
-            if p.application_id is None and not p.detail.startswith(UNREADABLE_SHEET):
+            if p.application_id is None and p.notice.key not in UNREADABLE_SHEET:
                 continue  # a header or an added row: no rating is affected
             out.append(
                 {
@@ -155,8 +153,9 @@ def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
                     "expert_name": names.get(p.expert, ""),
                     "id": p.application_id or "",
                     "cell": p.cell,
-                    "why": p.detail,
-                    "why_local": i18n.sheet_problem(p.detail, run.lang),
+                    "why": p.notice.key,
+                    "why_values": dict(p.notice.as_dict()["values"]),
+                    "why_local": i18n.word(p.notice, run.lang),
                 }
             )
     return out
@@ -190,6 +189,17 @@ PROGRESS_KEYS = (
 )
 
 
+def reason_json(reason: Reason, lang: str) -> dict[str, Any]:
+    """A reason as `status --json` gives it: rule, clause, `detail` in the edition's language, and
+    the notice it words (`key`, `values`)."""
+    return {
+        "rule": reason.rule,
+        "clause": reason.clause,
+        "detail": i18n.word(reason.notice, lang),
+        **reason.notice.as_dict(),
+    }
+
+
 def build_status(run: Run) -> dict[str, Any]:
     state = run.state
     progress = progress_rows(run)  # read live for open stages; status writes nothing
@@ -203,7 +213,7 @@ def build_status(run: Run) -> dict[str, Any]:
             "status": _progress(state, app),
             "registry_status": app.status.value,
             "row_key": app.response.row_key,
-            "reasons": [r.as_dict() for r in app.reasons],
+            "reasons": [reason_json(r, run.lang) for r in app.reasons],
             # came or was edited after intake closed (9.8): a record beside the registry, never counted
             "after_deadline": any(r.rule in ("after_deadline", "late") for r in app.reasons),
         }
@@ -241,8 +251,9 @@ def build_status(run: Run) -> dict[str, Any]:
             g = group(outcome.group)
             g["selected"] = list(outcome.selected)
             g["ties"] = [list(t) for t in outcome.ties]
-            g["waiting"] = [str(w) for w in outcome.waiting]
-            g["waiting_local"] = [i18n.say(w, run.lang) for w in outcome.waiting]
+            g["waiting"] = [i18n.word(w, run.lang) for w in outcome.waiting]  # as `waiting_local` (once English)
+            g["waiting_local"] = list(g["waiting"])
+            g["waiting_notices"] = [w.as_dict() for w in outcome.waiting]
         if record.state in (StageState.CLOSED, StageState.WAITING):
             for item in left_out(run, number):
                 group(item["group"]).setdefault("left_out", []).append(item)
@@ -307,8 +318,8 @@ def post_freeze_edits(run: Run) -> list[dict[str, Any]]:
             "sheet": e.sheet,
             "revision": e.revision,
             "changes": e.changes,
-            "detail": e.detail,
-            "detail_local": i18n.sheet_problem(e.detail, run.lang),
+            "detail": e.notice.key,
+            "detail_local": i18n.word(e.notice, run.lang),
             "recorded": e.seen_as in recorded,
         }
         for e in [*run.state.freeze_edits, *live]

@@ -126,7 +126,7 @@ def _tick_jobs(run: Run) -> list[str]:
     if edited:
         detail["changed_after_freeze"] = [
             {"sheet": e.sheet, "expert": e.expert, "stage": e.stage, "group": e.group, "revision": e.revision}
-            | {"changes": e.changes or e.detail}
+            | {"changes": e.changes or e.notice.key}
             for e in edited
         ]
     run.journal("tick", ", ".join(actions) or "nothing due", detail)

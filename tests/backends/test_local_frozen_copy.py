@@ -35,4 +35,4 @@ def test_a_changed_frozen_copy_is_reported_and_never_used(tmp_path):
     with pytest.raises(BackendError, match="changed after the freeze"):
         ws.sheets.read(ref)
     (changed,) = ws.sheets.changed_after_freeze()
-    assert changed["expert"] == EXPERT and "frozen copy changed" in changed["detail"]
+    assert changed["expert"] == EXPERT and changed["notice"] == "why_frozen_copy_changed"

@@ -317,7 +317,7 @@ def test_an_edit_after_the_freeze_is_reported_and_never_used(backend):
     assert sheets.changed_after_freeze() == []
     _edit_by_hand(backend, ref, 2)
     (changed,) = sheets.changed_after_freeze()
-    assert changed["sheet"] == ref.id and changed["expert"] == EXPERT and "after the freeze" in changed["detail"]
+    assert changed["sheet"] == ref.id and changed["expert"] == EXPERT and changed["notice"] == "why_edited_after_freeze"
     try:  # a waiting stage's close reads it again: the frozen 8, or refused, never the 2
         assert _values(sheets.read(ref), (2, 1)) == [8]
     except BackendError as exc:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from _scoring_fixtures import expert, make_app, make_config
 
+from pipelines import i18n
 from pipelines.domain.assignment import (
     assign,
     declared_conflict,
@@ -12,7 +15,9 @@ from pipelines.domain.assignment import (
     stage_groups,
     stands_aside,
 )
-from pipelines.domain.models import Group, Status
+from pipelines.domain.models import Group, Notice, Status
+
+ru = partial(i18n.word, lang="ru")  # a notice as CDB reads it
 
 
 # --- groups -----------------------------------------------------------------------------------
@@ -24,7 +29,7 @@ def test_stage1_groups_accepted_ders_by_department_with_the_department_commissio
         make_app("DER-3", dep="IS"),
         make_app("DER-4", dep="IS", status=Status.REJECTED),
     ]
-    problems: list[str] = []
+    problems: list[Notice] = []
     groups = stage_groups(config.organisation(), 1, apps, problems)
     assert [(g.id, g.name, [a.id for a in members]) for g, members in groups] == [
         ("IS", "Ақпараттық жүйелер", ["DER-1", "DER-3"]),
@@ -58,23 +63,23 @@ def test_stage3_is_one_group_with_the_contest_commission():
 
 def test_a_group_without_commission_is_a_problem_not_an_exception():
     config = make_config()
-    problems: list[str] = []
+    problems: list[Notice] = []
     groups = stage_groups(config.organisation(), 1, [make_app("DER-5", dep="CS")], problems)
     group, members = groups[0]
     assert group.id == "CS" and group.experts == () and [a.id for a in members] == ["DER-5"]
-    assert len(problems) == 1 and "commissions.departments.CS" in problems[0]
-    assert "Компьютерлік ғылымдар" in problems[0]
+    assert len(problems) == 1 and "commissions.departments.CS" in ru(problems[0])
+    assert "Компьютерлік ғылымдар" in ru(problems[0])
     # assign says so too, and the DER lacks its quorum
     assignments, quorum = assign(group, members, config.scoring_rules(), 1)
     assert assignments == []
-    assert any("no experts" in p for p in quorum)
-    assert any("DER-5" in p and "0 expert" in p for p in quorum)
+    assert any(p.key == "group_no_experts" for p in quorum)
+    assert any("DER-5" in ru(p) and "экспертов: 0" in ru(p) for p in quorum)
 
 
 def test_a_der_without_department_is_reported():
-    problems: list[str] = []
+    problems: list[Notice] = []
     assert stage_groups(make_config().organisation(), 1, [make_app("DER-9", dep=None)], problems) == []
-    assert "DER-9" in problems[0]
+    assert "DER-9" in ru(problems[0])
 
 
 # --- conflicts --------------------------------------------------------------------------------
@@ -163,9 +168,9 @@ def test_quorum_shortfall_names_the_der_its_title_and_the_count():
     )[0]
     assignments, problems = assign(group, members, config.scoring_rules(), 1)
     assert len(problems) == 1
-    assert "DER-1" in problems[0] and "«Желілер»" in problems[0]
-    assert "2 expert(s)" in problems[0] and "3 needed" in problems[0]
-    assert "Абенов Данияр Болатович (author)" in problems[0]
+    assert "DER-1" in ru(problems[0]) and "«Желілер»" in ru(problems[0])
+    assert "экспертов: 2, нужно 3" in ru(problems[0])
+    assert "Абенов Данияр Болатович (автор)" in ru(problems[0])
 
 
 def test_an_expert_with_nothing_to_rate_gets_no_assignment():
@@ -179,8 +184,8 @@ def test_an_expert_with_nothing_to_rate_gets_no_assignment():
     app = make_app("DER-1", authors=[("Абенов Данияр", "")], email="other@atu.kz")
     assignments, problems = assign(group, [app], config.scoring_rules(), 1)
     assert assignments == []
-    assert len(problems) == 1 and "DER-1" in problems[0] and "0 expert(s)" in problems[0]
-    assert "Серикова Алия (declared conflict)" in problems[0]
+    assert len(problems) == 1 and "DER-1" in ru(problems[0]) and problems[0].values["count"] == 0
+    assert "Серикова Алия (заявленный конфликт интересов)" in ru(problems[0])
 
 
 def test_same_department_exclusion_in_assignment_at_stage_2():
@@ -191,5 +196,5 @@ def test_same_department_exclusion_in_assignment_at_stage_2():
     assignments, problems = assign(group, members, config.scoring_rules(), 2)
     by_email = {a.expert.email: a.application_ids for a in assignments}
     assert by_email == {"nurlanova@atu.kz": ["DER-2"], "li@atu.kz": ["DER-1"], "satpayev@atu.kz": ["DER-1"]}
-    assert len(problems) == 1 and "DER-2" in problems[0] and "1 expert(s)" in problems[0]
+    assert len(problems) == 1 and "DER-2" in ru(problems[0]) and problems[0].values["count"] == 1
     assert stands_aside(group.experts[1], members[1], 2, True) == "same department"

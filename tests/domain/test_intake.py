@@ -23,7 +23,7 @@ from pipelines.domain.intake import (
     previous_winner,
     stable_ids,
 )
-from pipelines.domain.models import Author, Reason, Status
+from pipelines.domain.models import Author, Notice, Reason, Status
 
 
 def at(day, hour=10, minute=0, month=1):
@@ -70,9 +70,9 @@ def test_late_submission(config):
     assert late_submission(submitted_at=cal.intake_close, **window) == []  # the deadline itself is in time
     assert late_submission(submitted_at=None, **window) == []  # the timestamp problem says it
     late = late_submission(submitted_at=at(10, 18, 1, month=2), **window)
-    assert rules(late) == ["late"] and late[0].clause == "9.8" and "10.02.2027 18:01:00" in late[0].detail
+    assert rules(late) == ["late"] and late[0].clause == "9.8" and late[0].notice.values["at"] == "10.02.2027 18:01:00"
     early = late_submission(submitted_at=at(19), **window)
-    assert rules(early) == ["early"] and "before intake opened" in early[0].detail
+    assert rules(early) == ["early"] and early[0].notice.key == "reason_early"
 
 
 # --- form 01 fields ----------------------------------------------------------------------------
@@ -96,15 +96,15 @@ def test_missing_fields_complete(make_response):
 def test_missing_fields_names_each_field(make_response, field, value, number):
     reasons = missing_fields(response=make_response(**{field: value}))
     assert rules(reasons) == ["missing_field"]
-    assert f"field {number} " in reasons[0].detail and reasons[0].clause == "9.8"
+    assert reasons[0].notice == Notice("reason_missing_field", number=number) and reasons[0].clause == "9.8"
 
 
 def test_missing_attachments(make_response):
     assert missing_attachments(response=make_response()) == []
     act = missing_attachments(response=make_response(act_files=[]))
-    assert len(act) == 1 and "act of implementation" in act[0].detail
+    assert len(act) == 1 and act[0].notice.key == "reason_no_act"
     cert = missing_attachments(response=make_response(certificate_files=[]))
-    assert len(cert) == 1 and "certificate of placement" in cert[0].detail
+    assert len(cert) == 1 and cert[0].notice.key == "reason_no_certificate"
     assert len(missing_attachments(response=make_response(act_files=[], certificate_files=[]))) == 2
 
 
@@ -160,7 +160,10 @@ def test_match_unit_near_miss_is_recorded(config):
 def test_department_of_another_faculty_is_rejected_saying_where(config):
     m = unit(config, "Факультет информационных технологий", "Кафедра пищевой безопасности")
     assert m.department_id is None and rules(m.reasons) == ["department"]
-    assert "found under faculty FFT" in m.reasons[0].detail and "FIT" in m.reasons[0].detail
+    assert m.reasons[0].notice.key == "reason_department_elsewhere"
+    assert m.reasons[0].notice.values["found_faculty"].startswith("FFT") and m.reasons[0].notice.values[
+        "faculty"
+    ].startswith("FIT")
 
 
 @pytest.mark.parametrize("faculty", ["", "Какой-то факультет"])
@@ -174,7 +177,7 @@ def test_same_department_name_in_two_faculties(config):
     assert unit(config, "Тағам технологиялары факультеті", "Кафедра физики").department_id == "FFT-PH"
     assert unit(config, "ФИТ", "Кафедра физики").department_id == "FIT-PH"
     m = unit(config, "", "Кафедра физики")  # cannot be inferred
-    assert m.department_id is None and "several faculties" in m.reasons[0].detail
+    assert m.department_id is None and m.reasons[0].notice.key == "reason_department_ambiguous"
 
 
 def test_unknown_faculty_and_department(config):
@@ -187,7 +190,8 @@ def test_unknown_faculty_and_department(config):
 
 def test_unknown_department_of_a_known_faculty(config):
     m = unit(config, "ФИТ", "Кафедра зельеварения")
-    assert m.faculty_id == "FIT" and "not a department of faculty FIT" in m.reasons[0].detail
+    assert m.faculty_id == "FIT" and m.reasons[0].notice.key == "reason_department_not_of"
+    assert m.reasons[0].notice.values["faculty"].startswith("FIT ")
 
 
 # --- 8.2 languages -----------------------------------------------------------------------------
@@ -225,7 +229,11 @@ def test_several_languages_and_unknown_ones():
     codes, unknown = language_codes(["Русский", "Немецкий"])
     assert codes == ["ru"] and unknown == ["Немецкий"]
     reasons = invalid_languages(languages=["Русский", "Немецкий"])
-    assert rules(reasons) == ["language"] and "'Немецкий'" in reasons[0].detail and reasons[0].clause == "8.2"
+    assert (
+        rules(reasons) == ["language"]
+        and reasons[0].notice.values["given"] == "'Немецкий'"
+        and reasons[0].clause == "8.2"
+    )
     assert rules(invalid_languages(languages=[])) == ["language"]
 
 
@@ -234,7 +242,11 @@ def test_previous_winner(config, make_response):
     winners = config.intake_rules().previous_winners
     assert previous_winner(response=make_response(), winners=winners) == []
     by_link = previous_winner(response=make_response(link="http://www.skills.atu.kz/course/7/"), winners=winners)
-    assert rules(by_link) == ["previous_winner"] and by_link[0].clause == "9.9" and "2025" in by_link[0].detail
+    assert (
+        rules(by_link) == ["previous_winner"]
+        and by_link[0].clause == "9.9"
+        and by_link[0].notice.values["year"] == 2025
+    )
     same = make_response(
         title="Основы программирования на Python.",
         link="https://skills.atu.kz/course/70",
@@ -486,7 +498,7 @@ def test_latest_on_time_submission_counts(config, make_response):
     assert [a.status for a in apps] == [Status.SUPERSEDED, Status.ACCEPTED]
     assert apps[0].superseded_by == "b" and apps[0].id == apps[1].id
     assert apps[0].reasons[0] == Reason(
-        "superseded", "9.8", "replaced by the submission of 28.01.2027 14:30:00 (row 2)"
+        "superseded", "9.8", Notice("reason_superseded", when="28.01.2027 14:30:00", row=2)
     )
 
 
@@ -574,7 +586,7 @@ def test_a_row_breaking_every_rule_gets_every_reason(config, make_response):
     )
     [app] = decide([empty], config.intake_rules())
     assert rules(app.reasons) == ["timestamp"] + ["missing_field"] * 8 + ["missing_attachment"] * 2
-    assert str(app.reasons[0].detail).endswith("cannot read the submission time 'вчера вечером'")
+    assert app.reasons[0].notice.values["text"] == "'вчера вечером'"
 
 
 def test_one_bad_row_never_stops_the_others(config, make_response):
@@ -617,7 +629,12 @@ def test_disqualify(make_config, make_response):
     assert apps[1].reasons[-1] == Reason(
         "disqualified",
         "9.10",
-        "The act of implementation is forged — decided by Contest commission, protocol 3 on 10.03.2027",
+        Notice(
+            "reason_disqualified",
+            reason="The act of implementation is forged",
+            by="Contest commission, protocol 3",
+            at="10.03.2027",
+        ),
     )
     again = disqualify(apps, config.domain_decisions())  # the job applies them too: idempotent
     assert again == apps

@@ -85,7 +85,7 @@ def test_edits_resubmissions_and_removed_rows_after_the_close_change_nothing(edi
     # (the demo's own 21:00 submission, after the close, appears too now that --now has passed it)
     assert {r["status"] for r in records} <= {"rejected", "superseded"}  # never accepted
     [edit] = [r for r in records if r["title"].endswith("(2-басылым)")]  # the edit is kept, with its time
-    assert str(edit["reasons"]).startswith("after_deadline (9.8): an edit of ")
+    assert str(edit["reasons"]).startswith('after_deadline (9.8): {"key": "reason_after_deadline_edit"')
     assert _iso(edit["submitted_at"]).startswith("2027-02-24T10:00")
     [resubmitted] = [r for r in records if _iso(r["submitted_at"]).startswith("2027-02-25T09:00")]
     assert "late (9.8)" in str(resubmitted["reasons"])

@@ -51,9 +51,12 @@ def test_a_cell_not_counted_is_named_in_status_and_to_the_expert(edition):
     text = invoke(edition, deadline + timedelta(minutes=2), "status")
     assert i18n.text("status_left_out_title", "kk") in text and "F9" in text and "Соколова" in text
 
-    # the problems tab says why in the edition's language too, beside the reader's English
+    # the problems tab says why in the edition's language, beside the notice it words (key and values)
     [row] = [r for r in table_rows(edition, "problems") if r["expert_email"] == CARELESS and r["cell"] == "F9"]
-    assert row["detail_local"] == "сан емес: '8 баллов'" and row["detail"].startswith("text, not a number")
+    assert (
+        row["detail_local"] == "сан емес: '8 баллов'"
+        and row["detail"] == '{"key": "why_not_number", "values": {"value": "\'8 баллов\'"}}'
+    )
 
     subject = i18n.text("mail_left_out_subject", "kk")
     [mail] = mails(edition, subject)

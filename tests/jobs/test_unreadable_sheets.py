@@ -97,7 +97,7 @@ def test_a_damaged_sheet_waits_for_its_expert_and_names_the_fix(damaged, kind):
     assert any("stage 1" in a for a in damaged["actions"])
     problems = [p for p in damaged["problems"] if p["expert_email"] == victim]
     (p,) = problems
-    assert found in p["detail"] and f"contest recreate-sheet 1 {victim}" in p["detail"]
+    assert found in p["detail_local"] and f"contest recreate-sheet 1 {victim}" in p["detail_local"]
     results = damaged["results"]
     assert results and any(r["stage"] == 1 for r in results)  # the other experts' ratings were used
 
@@ -127,7 +127,7 @@ def test_recreate_sheet_makes_it_again_and_the_close_reads_it(edition):
     assert stage
     tick(run_at(edition, deadline + timedelta(hours=2)))  # the waiting stage reads the new sheet
     problems = [p for p in table_rows(edition, "problems") if p["expert_email"] == VICTIM]
-    assert not any("could not be read" in p["detail"] for p in problems)
+    assert not any('"why_sheet_unreadable"' in p["detail"] for p in problems)
 
 
 def test_recreate_types_back_the_scores_of_the_last_frozen_copy(edition):

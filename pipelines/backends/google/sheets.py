@@ -506,7 +506,7 @@ class GoogleRatingSheets:
                         {
                             "sheet": f["id"],
                             "expert": props.get("expert", ""),
-                            "detail": "edited after the freeze; not used",
+                            "notice": "why_edited_after_freeze",
                             "revision": str(f.get("modifiedTime") or ""),
                             "tabs": tabs,
                         }

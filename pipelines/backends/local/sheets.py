@@ -179,9 +179,9 @@ class LocalRatingSheets:
             frozen = e.get("frozen")
             if not frozen:
                 continue
-            for path, detail in (
-                (self.root / frozen["snapshot"], "the frozen copy changed; it is not used"),
-                (self.root / e["path"], "edited after the freeze; the frozen scores are used"),
+            for path, notice in (
+                (self.root / frozen["snapshot"], "why_frozen_copy_changed"),
+                (self.root / e["path"], "why_edited_after_freeze"),
             ):
                 if not path.exists() or (now := sha256(path.read_bytes())) == frozen["sha256"]:
                     continue
@@ -190,7 +190,7 @@ class LocalRatingSheets:
                 except Exception:  # saved as something openpyxl cannot open: said, no cell compared
                     tabs = []
                 expert = next(iter(e["sharing"]), "")
-                out.append({"sheet": e["path"], "expert": expert, "detail": detail, "revision": now[:16], "tabs": tabs})
+                out.append({"sheet": e["path"], "expert": expert, "notice": notice, "revision": now[:16], "tabs": tabs})
                 break
         return out
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from editions import copy_edition, demo_factory_over, load_fake
 
+from pipelines import i18n
 from pipelines.config import load_config
 from pipelines.domain.state import StageState
 from pipelines.jobs.common import Run
@@ -30,4 +31,5 @@ def test_a_deleted_rating_sheet_is_one_problem_not_a_failing_tick(tmp_path, goog
     problems = [p for p in run.state.problems.get((1, gone.group), []) if p.cell == gone.sheet_url]
     assert len(problems) == 1
     (p,) = problems
-    assert p.expert == gone.expert.email and "missing" in p.detail and "restore it" in p.detail
+    assert p.expert == gone.expert.email and p.notice.key == "why_sheet_missing"
+    assert "восстановите его" in i18n.word(p.notice, "ru")

@@ -11,6 +11,7 @@ from editions import built_once, copy_edition, demo_factory_over, load_fake, sav
 
 from google_fake import FakeGoogle
 from google_fake.demo import DEMO_SENDER, fake_workspace, google_config, seed_form
+from pipelines import i18n
 from pipelines.config import load_config
 from pipelines.demo import simulate_experts, write_edition
 from pipelines.jobs.common import Run
@@ -77,7 +78,9 @@ def test_a_colleagues_sheet_is_not_scored_and_says_whose_it_is(google):
     ratings, problems = read_assignment(now, a)
     assert ratings == []
     (p,) = problems
-    assert b.expert.email in p.detail and a.expert.email in p.detail and "not scored" in p.detail
+    said = i18n.word(p.notice, "ru")
+    assert p.notice.key == "why_someone_elses" and b.expert.email in said and a.expert.email in said
+    assert "не учитывается" in said
     assert p.cell.endswith(f"!B{IDENTITY_ROW + 1}")
 
 
@@ -125,8 +128,8 @@ def test_a_draft_copy_in_front_is_ignored_and_an_extra_tab_reported(google):
     assert [t.title for t in tabs][0] == "Көшірме" and len(tabs) == 3
     after, problems = read_assignment(now, a)
     assert [(r.application_id, r.scores) for r in after] == [(r.application_id, r.scores) for r in before]
-    details = " | ".join(p.detail for p in problems)
-    assert "a copy of the rating tab; ignored" in details and "an extra tab in the sheet; ignored" in details
+    keys = {p.notice.key for p in problems}
+    assert {"why_copy_tab", "why_extra_tab"} <= keys
 
 
 def test_swapped_hidden_ids_are_not_counted(google):
@@ -140,7 +143,7 @@ def test_swapped_hidden_ids_are_not_counted(google):
     ratings, problems = read_assignment(now, a)
     by = {r.application_id: r for r in ratings}
     assert not by[first].complete and not by[second].complete
-    assert {p.cell for p in problems if "disagree" in p.detail} == {
+    assert {p.cell for p in problems if p.notice.key == "why_id_title"} == {
         f"C{lay.data_row(0) + 1}",
         f"C{lay.data_row(1) + 1}",
     }
@@ -156,7 +159,7 @@ def test_a_sheet_deleted_from_drive_waits_and_recreate_sheet_makes_it_again(goog
     tick(close)  # no exception: the others are read
     state = run(config.calendar.stage1_close + timedelta(minutes=10)).state
     problems = [p for k, ps in state.problems.items() for p in ps if p.expert == a.expert.email]
-    assert any(f"contest recreate-sheet 1 {a.expert.email}" in p.detail for p in problems)
+    assert any(f"contest recreate-sheet 1 {a.expert.email}" in i18n.word(p.notice, "kk") for p in problems)
     later = run(config.calendar.stage1_close + timedelta(hours=1))
     recreate_sheet(later, 1, a.expert.email, a.group)
     moved = next(
@@ -166,7 +169,7 @@ def test_a_sheet_deleted_from_drive_waits_and_recreate_sheet_makes_it_again(goog
     )
     assert moved.sheet_id != a.sheet_id and moved.sheet_id in model.files
     ratings, problems = read_assignment(run(config.calendar.stage1_close + timedelta(hours=2)), moved)
-    assert not any("could not be read" in p.detail for p in problems) and len(ratings) == len(a.application_ids)
+    assert not any(p.notice.key == "why_sheet_unreadable" for p in problems) and len(ratings) == len(a.application_ids)
 
 
 class _Ledger:
