@@ -532,6 +532,20 @@ def audit_sharing(state: State) -> None:
 
 
 @cli.command()
+@click.pass_obj
+def verify(state: State) -> None:
+    """Recompute the chain of score digests from the frozen sheets; name the first break."""
+    from pipelines.jobs.verify import verify as verify_chain
+
+    with errors(state):
+        run = make_run(state)
+        report = verify_chain(run)
+    finish(state, run)
+    if report.broken:
+        raise click.ClickException(i18n.text("verify_failed", state.lang))
+
+
+@cli.command()
 @click.argument("backup", required=False)
 @click.option("--list", "list_only", is_flag=True, help="Show the backups with their time and tables.")
 @click.pass_obj

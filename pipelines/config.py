@@ -197,6 +197,13 @@ class Scoring(_Strict):
         return v
 
 
+class Fairness(_Strict):
+    """The evidence printed beside each ranking (the annex): never changes the official result."""
+
+    spread_flag: float = Field(15.0, ge=0)  # a DER whose experts' totals differ by more needs discussion
+    min_ratings: int = Field(3, ge=2)  # an expert's habits are normalised only with this many ratings
+
+
 class PreviousWinnerEntry(_Strict):
     """A previous winner as contest.yaml or a winners export lists it (rules.PreviousWinner for 9.9)."""
 
@@ -315,6 +322,7 @@ class Config(_Strict):
     criteria: list[CriterionEntry] = Field(default_factory=lambda: list(DEFAULT_CRITERIA))
     quotas: Quotas = Quotas()
     scoring: Scoring = Scoring()
+    fairness: Fairness = Fairness()
     previous_winners: list[PreviousWinnerEntry] = []
     # Files written by `contest winners --export` in earlier editions (relative to this file):
     # their winners join previous_winners (9.9), so nobody retypes them.
@@ -477,6 +485,9 @@ class Config(_Strict):
             tie_break=s.tie_break,
             exclude_same_department=s.exclude_same_department,
         )
+
+    def fairness_rules(self) -> rules.FairnessRules:
+        return rules.FairnessRules(spread_flag=self.fairness.spread_flag, min_ratings=self.fairness.min_ratings)
 
     def units(self) -> tuple[rules.Unit, ...]:
         return tuple(

@@ -56,10 +56,13 @@ from jinja2 import Environment, TemplateError
 from pipelines.digest import Digested
 from pipelines.domain import form01
 
-KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results")
+KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results", "annex")
 LANGS = ("kk", "ru")
 
 COMMON_KEYS = frozenset({"lang", "edition_name", "year", "doc_date", "regulation"})
+# Facts offered to a template that the shipped templates do not print (they print the worded
+# `reasoning`); staff who restyle a template may use them.
+OFFERED_KEYS = frozenset({"account"})
 
 CONTEXT_KEYS: dict[str, frozenset[str]] = {
     "form01": COMMON_KEYS | {"application_id", *form01.NAMES, "submitted_at", "head_of_department"},
@@ -120,6 +123,26 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
         "ceremony",
     },
+    # "how this ranking was made", beside each extract and the final protocol (issue 22; jobs/annex.py)
+    "annex": COMMON_KEYS
+    | {
+        "protocol_title",
+        "unit_name",
+        "rule_lines",  # [str]: mean or sum, quota, tie-break, quorum
+        "ders",  # [{rank, id, title, score, raters, sd, range, flag, normalised, selected_mark}]
+        "spread_note",
+        "criteria_legend",
+        "ratings",  # [{der, expert, scores, total, counted}]
+        "alpha_text",
+        "normalised_lines",  # [str]
+        "flags",  # [str]
+        "decisions",  # [{kind, by, at, reason}]
+        "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]
+        "chart_caption",
+        "chart_marker",  # the paragraph the chart replaces
+        "proof_lines",  # [str]: the scores' digest, the config's digest, the product's version
+        "footer_proof",
+    },
 }
 
 SOFFICE_TIMEOUT = 120  # seconds
@@ -136,6 +159,7 @@ TITLES = {
     "form02": {"kk": "Бағалау парағы (02 нысаны)", "ru": "Оценочный лист (форма 02)"},
     "final_protocol": {"kk": "Қорытынды хаттама", "ru": "Итоговый протокол"},
     "results": {"kk": "Байқау нәтижелері", "ru": "Результаты конкурса"},
+    "annex": {"kk": "Хаттамаға қосымша: рейтинг қалай жасалды", "ru": "Приложение к протоколу: как составлен рейтинг"},
 }
 
 

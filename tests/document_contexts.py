@@ -362,7 +362,44 @@ def results(lang: str = "kk") -> dict:
     }
 
 
+def annex(lang: str = "kk") -> dict:
+    kk = lang == "kk"
+    return {
+        **common(lang),
+        "protocol_title": "Хаттамадан үзінді көшірмеге — I кезең" if kk else "к выписке из протокола — I этап",
+        "unit_name": "Ақпараттық жүйелер кафедрасы" if kk else "Кафедра информационных систем",
+        "rule_lines": ["Рейтинг балы — орташасы." if kk else "Рейтинговый балл — среднее.", "Квота: 3."],
+        "ders": [
+            {
+                "rank": "1",
+                "id": "DER-0001",
+                "title": TRICKY_TITLE,
+                "score": "61,50",
+                "raters": "2",
+                "sd": "2,12",
+                "range": "3",
+                "flag": "",
+                "normalised": "60,10",
+                "selected_mark": "✓",
+            }
+        ],
+        "spread_note": "15",
+        "criteria_legend": "1 — a; 2 — b",
+        "ratings": [{"der": "DER-0001", "expert": "Ли Ольга", "scores": "9 · 8", "total": "17", "counted": "иә"}],
+        "alpha_text": "α = 0,812.",
+        "normalised_lines": ["—"],
+        "flags": [],
+        "decisions": [],
+        "post_freeze_edits": [],
+        "chart_caption": "—",
+        "chart_marker": "[[chart]]",
+        "proof_lines": ["SHA-256: " + "0" * 64],
+        "footer_proof": "SHA-256 0000…",
+    }
+
+
 BUILDERS = {
+    "annex": annex,
     "form01": form01,
     "protocol_extract": protocol_extract,
     "form02": form02,

@@ -64,6 +64,15 @@ class ScoringRules:
 
 
 @dataclass(frozen=True)
+class FairnessRules:
+    """The annex's thresholds (domain/fairness.py): when a DER's spread needs discussion, how many
+    ratings an expert needs before their habits are normalised. Evidence only, never the result."""
+
+    spread_flag: float = 15.0  # points between the highest and the lowest expert total
+    min_ratings: int = 3
+
+
+@dataclass(frozen=True)
 class Organisation:
     """Faculties, departments and the commissions of each stage (9.4, section 12)."""
 

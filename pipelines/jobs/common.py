@@ -151,6 +151,11 @@ class JournalWriter:
     def batching(self) -> bool:
         return self._held is not None
 
+    @property
+    def folding(self) -> list[dict[str, Any]]:
+        """The entries folded so far (inside `folded()`: this tick's jobs, not yet written)."""
+        return list(self._folded or [])
+
     def __call__(self, action: str, outcome: str, detail: dict[str, Any] | str = "") -> None:
         if self._folded is not None:
             self._folded.append({"action": action, "outcome": outcome, "detail": detail})

@@ -589,13 +589,17 @@ def _suffix(version: int) -> str:
 def write_extract(run: Run, stage: int, group: Group, version: int = 1):
     key = DocKey(run.edition_key, "protocol_extract", stage, group.id, "-", version)
     source, render = extract_document(run, stage, group)
-    return run.workspace.drive.put(
+    stored = run.workspace.drive.put(
         key,
         [f"stage-{stage}", group.id],
         f"protocol_extract_s{stage}_{group.id}{_suffix(version)}.docx",
         render,
         source=source,
     )
+    from pipelines.jobs.annex import write_annex  # how this ranking was made (issue 22)
+
+    write_annex(run, stage, group.id, group.name, version)
+    return stored
 
 
 def write_dossier(run: Run, stage: int, group: Group, apps: list[Application]) -> None:
@@ -777,6 +781,9 @@ def write_final(run: Run, version: int = 1) -> None:
     }
     v = _suffix(version)
     _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], f"final_protocol{v}.docx", protocol, version)
+    from pipelines.jobs.annex import write_annex  # how this ranking was made (issue 22)
+
+    write_annex(run, 3, "contest", config.edition_name(lang), version)
     ceremony = config.ceremony
     where = ", ".join(x for x in (fmt_time(ceremony.at, config), ceremony.place.strip()) if x)
     results = {**base, "winners": winners, "ranking": ranking, "ceremony": where}

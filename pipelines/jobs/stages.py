@@ -291,6 +291,9 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
             **({"forced_before_deadline": True} if early else {}),
         },
     )
+    from pipelines.jobs.verify import record_close  # the scores used, chained in the journal (issue 22)
+
+    record_close(run, stage)
     run.say(
         text(
             "stage_closed_summary",

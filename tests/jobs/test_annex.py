@@ -1,0 +1,125 @@
+"""The annex "how this ranking was made" beside each protocol extract (issue 22): written at the close,
+read back from the workspace; an expert who gives only the maximum is named, the chart is embedded,
+the digests printed are those of the scores used."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from datetime import timedelta
+
+import pytest
+from docx import Document
+
+from pipelines import rating_sheet
+from pipelines.backends import open_workspace
+from pipelines.config import load_config
+from pipelines.demo import CARELESS, simulate_experts
+from pipelines.domain import fairness
+from pipelines.jobs import annex
+from pipelines.jobs.common import Run
+from pipelines.jobs.sheets import sheet_ref
+from pipelines.jobs.tick import tick
+
+
+def _text(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    footers = [p.text for s in doc.sections for p in s.footer.paragraphs]
+    return "\n".join([p.text for p in doc.paragraphs] + cells + footers)
+
+
+def test_the_extract_annex_shows_scores_agreement_flags_chart_and_digests(edition):
+    config = load_config(edition, environ={})
+    cal = config.calendar
+
+    def run(now) -> Run:
+        return Run(config=config, workspace=open_workspace(config), now=now)
+
+    scoring_at = cal.intake_close + timedelta(hours=1)
+    first = run(scoring_at)
+    simulate_experts(first, 1, 2027)
+    # one expert of the largest group gives every criterion of every DER the maximum
+    sheets = first.state.sheets(1)
+    careless = {e for habits in CARELESS.values() for e in habits}  # their groups wait for a decision
+    calm = {a.group for a in sheets} - {a.group for a in sheets if a.expert.email in careless} - {"FIT-IS"}
+    group = max(sorted(calm), key=lambda g: sum(len(a.application_ids) for a in sheets if a.group == g))
+    generous = next(a for a in sheets if a.group == group)
+    lay = rating_sheet.layout(config)
+    values = {(lay.data_row(i), col): 10 for i in range(len(generous.application_ids)) for col in lay.scores.values()}
+    first.workspace.sheets.write_as_expert(sheet_ref(first, generous), values)
+
+    closing = run(cal.stage_close(1) + timedelta(minutes=5))
+    tick(closing)
+
+    (path,) = (edition.parent / "workspace").rglob(f"protocol_extract_s1_{group}_annex.docx")
+    data = path.read_bytes()
+    text = _text(data)
+    lang_text = "Рейтинг қалай жасалды" if config.language == "kk" else "Как составлен рейтинг"
+    assert lang_text in text
+    assert generous.expert.name in text
+    assert "10 · 10 · 10 · 10 · 10 · 10 · 10" in text  # the generous expert's row of scores
+    assert "α = " in text
+    # the flag a chair must see, in the edition's language
+    assert f"{generous.expert.name} барлық" in text or f"{generous.expert.name} поставил" in text
+    # the chart is an embedded picture
+    assert len(Document(io.BytesIO(data)).inline_shapes) == 1
+
+    # what the annex prints is computed from the state the close left, by the domain's own rules
+    state_run = run(closing.now)
+    s = annex.scope(state_run, 1, group)
+    assert s is not None
+    digest, sheets_digests = annex.proof_digests(state_run, s)
+    assert digest in text and f"SHA-256 {digest[:16]}" in text
+    assert all(d in text for d in sheets_digests.values())
+    ev = annex.evidence(state_run, s)
+    assert annex.fmt(ev.alpha, 3) in text
+    for f in ev.flags:
+        if f.kind == "decisive":
+            assert s.names.get(f.expert, f.expert) in text
+    assert [f.kind for f in ev.flags if f.expert == generous.expert.email.lower()][0] == "all_max"
+    assert fairness.alpha_reading(ev.alpha) == ev.alpha_key
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None and shutil.which("libreoffice") is None, reason="LibreOffice is not installed"
+)
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) is not installed")
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_an_annex_page_renders_to_png_through_libreoffice(lang, tmp_path):
+    """The annex as a person sees it: LibreOffice makes the PDF, pdftoppm the first page's PNG."""
+    from document_contexts import context_for
+
+    from pipelines import documents
+    from pipelines.chart import ChartRow, ChartText, scores_chart
+
+    png = scores_chart(
+        [ChartRow("DER-0001", 61.5, {"Ли Ольга": 60.0, "Ким В.": 63.0}, True)],
+        ChartText("t", "x", "b", "s", "l"),
+        7,
+        70,
+    )
+    docx = annex.with_chart(documents.render("annex", lang, context_for("annex", lang)), png)
+    assert annex.CHART_MARKER not in documents.docx_text(docx)
+    pdf = tmp_path / "annex.pdf"
+    pdf.write_bytes(documents.to_pdf(docx))
+    subprocess.run(["pdftoppm", "-r", "40", "-png", str(pdf), str(tmp_path / "page")], check=True, timeout=120)
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and pages[0].stat().st_size > 5_000
+    assert pages[0].read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_demo_puts_an_annex_beside_every_extract_and_the_final_protocol(finished_demo):
+    drive = finished_demo.built_in / "workspace" / "drive"
+    extracts = sorted(p for p in drive.rglob("protocol_extract_s*.docx") if "_annex" not in p.name)
+    assert extracts
+    for extract in extracts:
+        if extract.parent.name == "dossier":
+            continue  # the copies that travel with the selected DERs (9.7)
+        beside = extract.with_name(extract.stem + "_annex.docx")
+        assert beside.exists(), beside
+    final = drive / "stage-3" / "contest" / "final_protocol_annex.docx"
+    data = final.read_bytes()
+    assert len(Document(io.BytesIO(data)).inline_shapes) == 1  # the finalists' chart
+    assert "α = " in _text(data)
