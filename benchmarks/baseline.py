@@ -42,6 +42,7 @@ def baseline(directory: Path, copies: int, latency: float, seed: int) -> dict:
     from pipelines.jobs.common import Run
     from pipelines.jobs.intake import run_intake
     from pipelines.jobs.stages import close_intake, open_stage
+    from pipelines.registry import to_row
 
     # What to write: the pipeline's own registry and stage-1 sheets, worked out on a local workspace.
     config_path, _targets = write_edition(directory, copies, seed)
@@ -51,7 +52,7 @@ def baseline(directory: Path, copies: int, latency: float, seed: int) -> dict:
     run_intake(run)
     close_intake(run)
     run.commit()
-    registry = [list(r.values()) for r in run.edition.registry_rows]
+    registry = [list(to_row(a, run.lang).values()) for a in run.state.applications]
     specs = []
     ensure = local.sheets.ensure
     local.sheets.ensure = lambda spec: (specs.append(spec), ensure(spec))[1]  # type: ignore[method-assign]

@@ -255,7 +255,7 @@ def big_intake(directory: Path, rows: int, copies: int, seed: int) -> dict:
     from pipelines.backends import open_workspace
     from pipelines.domain.models import Status
     from pipelines.jobs import paperwork
-    from pipelines.registry import known_ids, public_rows, to_row
+    from pipelines.registry import known_ids
 
     config_path, _ = write_edition(directory, copies, seed, rows=rows)
     config = load_config(config_path)
@@ -264,8 +264,8 @@ def big_intake(directory: Path, rows: int, copies: int, seed: int) -> dict:
     run = Run(config=config, workspace=workspace, now=config.calendar.intake_close + timedelta(minutes=5))
     started = time.perf_counter()
     with meter.op("intake"):
-        apps, _future = intake_job.read_applications(run, known_ids(run.edition.registry_rows))
-        run.edition.set_registry(public_rows([to_row(app, run.lang) for app in apps]))
+        apps, _future = intake_job.read_applications(run, known_ids(run.state.applications))
+        run.state.applications = apps
         run.commit()
     accepted = [a for a in apps if a.status is Status.ACCEPTED][:200]
     contexts = [paperwork.form01_context(run, a) for a in accepted]

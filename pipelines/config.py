@@ -43,7 +43,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class Edition(_Strict):
+class EditionIdentity(_Strict):
+    """Which edition: its name (in each language) and year (the config's `edition:`)."""
+
     name: str
     year: int = Field(ge=2000, le=2100)
     name_kk: str | None = None  # the edition's name in each language; `name` when not given
@@ -131,7 +133,9 @@ class Commissions(_Strict):
     chair: str | None = None  # name printed on the final protocol
 
 
-class Criterion(_Strict):
+class CriterionEntry(_Strict):
+    """A criterion as contest.yaml gives it (`Config.domain_criteria()`: the rules' rules.Criterion)."""
+
     key: str
     kk: str
     ru: str
@@ -143,25 +147,25 @@ class Criterion(_Strict):
 
 
 DEFAULT_CRITERIA = [
-    Criterion(key="completeness", kk="СББР материалдарының толықтығы", ru="Полнота материалов ЦОР"),
-    Criterion(
+    CriterionEntry(key="completeness", kk="СББР материалдарының толықтығы", ru="Полнота материалов ЦОР"),
+    CriterionEntry(
         key="text_quality",
         kk="Мәтіндік материалды жобалаудың қолжетімділігі мен сапасы",
         ru="Доступность и качество оформления текстового материала",
     ),
-    Criterion(
+    CriterionEntry(
         key="video_quality",
         kk="Бейне/анимация дизайнының қолжетімділігі мен сапасы",
         ru="Доступность и качество дизайна видео/анимации",
     ),
-    Criterion(key="design", kk="СББР жобалау және безендіру", ru="Дизайн и оформление ЦОР"),
-    Criterion(key="interactivity", kk="Интерактивті әдістерді қолдану", ru="Использование интерактивных методов"),
-    Criterion(
+    CriterionEntry(key="design", kk="СББР жобалау және безендіру", ru="Дизайн и оформление ЦОР"),
+    CriterionEntry(key="interactivity", kk="Интерактивті әдістерді қолдану", ru="Использование интерактивных методов"),
+    CriterionEntry(
         key="tests",
         kk="Тест тапсырмаларының (сауалнама, сауалнама) болуы және сапасы",
         ru="Наличие и качество тестовых заданий (квиз, опрос)",
     ),
-    Criterion(
+    CriterionEntry(
         key="impression",
         kk="Жалпы әсер (бірнеше жол жаза аласыз)",
         ru="Общее впечатление (можно написать несколько строк)",
@@ -200,7 +204,9 @@ class Fairness(_Strict):
     min_ratings: int = Field(3, ge=2)  # an expert's habits are normalised only with this many ratings
 
 
-class PreviousWinner(_Strict):
+class PreviousWinnerEntry(_Strict):
+    """A previous winner as contest.yaml or a winners export lists it (rules.PreviousWinner for 9.9)."""
+
     title: str
     link: str = ""
     authors: list[str] = []
@@ -307,17 +313,17 @@ class Remind(_Strict):
 
 
 class Config(_Strict):
-    edition: Edition
+    edition: EditionIdentity
     timezone: str = "Asia/Almaty"
     language: Literal["kk", "ru"] = "kk"
     calendar: Calendar
     faculties: list[Faculty]
     commissions: Commissions
-    criteria: list[Criterion] = Field(default_factory=lambda: list(DEFAULT_CRITERIA))
+    criteria: list[CriterionEntry] = Field(default_factory=lambda: list(DEFAULT_CRITERIA))
     quotas: Quotas = Quotas()
     scoring: Scoring = Scoring()
     fairness: Fairness = Fairness()
-    previous_winners: list[PreviousWinner] = []
+    previous_winners: list[PreviousWinnerEntry] = []
     # Files written by `contest winners --export` in earlier editions (relative to this file):
     # their winners join previous_winners (9.9), so nobody retypes them.
     previous_winners_files: list[str] = []
@@ -425,7 +431,7 @@ class Config(_Strict):
         shared = [m for m in self.meetings if m.stage == stage and m.group is None]
         return (own or shared or [Meeting(stage=stage, group=group)])[0]
 
-    def all_previous_winners(self) -> list[PreviousWinner]:
+    def all_previous_winners(self) -> list[PreviousWinnerEntry]:
         """previous_winners and the winners of every file in previous_winners_files (9.9)."""
         out = list(self.previous_winners)
         for name in self.previous_winners_files:
@@ -442,7 +448,7 @@ class Config(_Strict):
                 raise ConfigError(i18n.text("cfg_winners_no_list", lang, path=path), lang)
             for n, row in enumerate(rows, start=1):
                 try:
-                    out.append(PreviousWinner.model_validate(row))
+                    out.append(PreviousWinnerEntry.model_validate(row))
                 except ValidationError as exc:
                     said = i18n.text("cfg_winners_entry", lang, path=path, n=n, problem=_describe(exc, lang))
                     raise ConfigError(said, lang) from None

@@ -54,6 +54,7 @@ from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError
 
 from pipelines.digest import Digested
+from pipelines.domain import form01
 
 KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results", "annex")
 LANGS = ("kk", "ru")
@@ -64,22 +65,7 @@ COMMON_KEYS = frozenset({"lang", "edition_name", "year", "doc_date", "regulation
 OFFERED_KEYS = frozenset({"account"})
 
 CONTEXT_KEYS: dict[str, frozenset[str]] = {
-    "form01": COMMON_KEYS
-    | {
-        "application_id",
-        "faculty",
-        "department",
-        "title",
-        "authors",  # [{name, position, contact}]
-        "languages",
-        "der_type",
-        "justification",
-        "link",
-        "act_files",
-        "certificate_files",  # [str]
-        "submitted_at",
-        "head_of_department",
-    },
+    "form01": COMMON_KEYS | {"application_id", *form01.NAMES, "submitted_at", "head_of_department"},
     "protocol_extract": COMMON_KEYS
     | {
         "stage",

@@ -22,25 +22,13 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from pipelines import i18n
+from pipelines.domain import form01
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.models import RawResponse, Response
 from pipelines.domain.text import normalise, similar
 
 SCHEMA = files("sheets_schema") / "form_fields.yaml"
-FIELDS = (
-    "timestamp",
-    "respondent_email",
-    "faculty",
-    "department",
-    "title",
-    "authors",
-    "languages",
-    "der_type",
-    "justification",
-    "link",
-    "act_files",
-    "certificate_files",
-)
+FIELDS = ("timestamp", "respondent_email", *form01.NAMES)  # the columns an export is read into
 SHEET_TIME = "%d.%m.%Y %H:%M:%S"  # how a datetime cell of the response sheet is kept as text
 
 

@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.config import Config, Criterion
+from pipelines.config import Config, CriterionEntry
 from pipelines.domain.models import Application, Expert, Notice, Problem, Rating, ScoreCell
 from pipelines.domain.text import normalise
 from pipelines.ports import Cell, SheetGrid, SheetTab, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
@@ -272,7 +272,7 @@ def fit_heights(rows: list[list[Cell]], widths: list[int], hidden: list[int]) ->
     return out
 
 
-def guidance(criterion: Criterion, lang: str) -> list[str]:
+def guidance(criterion: CriterionEntry, lang: str) -> list[str]:
     """The clause-10 descriptions the criterion weighs (sheets_schema/rating_sheet.yaml)."""
     sch = schema()
     return [sch["guidance"][k][lang] for k in sch["criterion_guidance"].get(criterion.key, [])]
@@ -282,7 +282,7 @@ def _trim(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def score_help(criterion: Criterion, lang: str) -> tuple[str, str]:
+def score_help(criterion: CriterionEntry, lang: str) -> tuple[str, str]:
     """(input message, refusal text) of a criterion's score cells, in the sheet's language. The
     input message is cut to 255 characters, the most Excel shows."""
     sch = schema()
@@ -293,7 +293,7 @@ def score_help(criterion: Criterion, lang: str) -> tuple[str, str]:
     return _trim(prompt, 255), sch["score_error"][lang].format(min=lo, max=hi, allowed=allowed)
 
 
-def criterion_note(criterion: Criterion, lang: str) -> str:
+def criterion_note(criterion: CriterionEntry, lang: str) -> str:
     """The note on a criterion's column header: its full approved wording and its 10.x guidance."""
     lines = "\n".join(f"• {g}" for g in guidance(criterion, lang))
     if not lines:
@@ -444,7 +444,7 @@ def _known_label(value: Any) -> str:
     return _text(value).casefold()
 
 
-def parse_score(cell: ScoreCell | None, criterion: Criterion) -> tuple[int | None, Notice | None]:
+def parse_score(cell: ScoreCell | None, criterion: CriterionEntry) -> tuple[int | None, Notice | None]:
     """(whole number, None), (None, None) when blank, or (None, why the value is rejected) (form 02)."""
     if cell is None:
         return None, None

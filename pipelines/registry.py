@@ -1,4 +1,5 @@
-"""The registry table <-> Applications. Raw answers travel with every row, so nothing is lost."""
+"""The registry table's mapper: a row <-> an Application, nothing else reads or writes its rows.
+Raw answers travel with every row, so nothing is lost; form 01's columns come from domain/form01.py."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import yaml
 from pipelines import i18n
 from pipelines.cells import UNSTORABLE, escape_unstorable
 from pipelines.domain.authors import parse_authors
+from pipelines.domain.form01 import FORM01, FormField, Kind
 from pipelines.domain.models import AS_WRITTEN, Application, Author, Notice, Reason, Response, Status
 from pipelines.tables import SCHEMA_DIR
 
@@ -56,7 +58,31 @@ def authors_text(authors: list[Author]) -> str:
     return LIST_SEPARATOR.join(", ".join(p for p in (a.name, a.position, a.contact) if p) for a in authors)
 
 
+# --- form 01's columns, from the field table ---------------------------------------------------------
+def _cell(f: FormField, r: Response) -> str:
+    value = getattr(r, f.attribute)
+    if f.kind is Kind.CHOICES:
+        return ", ".join(value)
+    if f.kind is Kind.FILES:
+        return LIST_SEPARATOR.join(value)
+    return value
+
+
+def _answer(f: FormField, row: dict[str, Any]) -> dict[str, Any]:
+    """The Response fields one form column gives back."""
+    text = str(row.get(f.name, ""))
+    if f.kind is Kind.CHOICES:
+        return {f.name: [x.strip() for x in text.split(",") if x.strip()]}
+    if f.kind is Kind.FILES:
+        return {f.name: _split(text)}
+    if f.kind is Kind.AUTHORS:  # the answer as typed, read as intake read it
+        return {"authors": parse_authors(text), "authors_raw": text}
+    return {f.name: text}
+
+
+# --- the mapper --------------------------------------------------------------------------------------
 def to_row(app: Application, lang: str) -> dict[str, Any]:
+    """The registry row of `app` (every column of tables.yaml's registry)."""
     r = app.response
     row = {
         "id": app.id,
@@ -68,27 +94,47 @@ def to_row(app: Application, lang: str) -> dict[str, Any]:
         "respondent_email": r.respondent_email,
         "faculty_id": app.faculty_id or "",
         "department_id": app.department_id or "",
-        "faculty": r.faculty,
-        "department": r.department,
-        "title": r.title,
-        "authors": r.authors_raw,
-        "languages": ", ".join(r.languages),
-        "der_type": r.der_type,
-        "justification": r.justification,
-        "link": r.link,
-        "act_files": LIST_SEPARATOR.join(r.act_files),
-        "certificate_files": LIST_SEPARATOR.join(r.certificate_files),
-        "matched": "; ".join(f"{k}: {v}" for k, v in app.matched.items()),
+        **{f.name: _cell(f, r) for f in FORM01},
+        "matched": "; ".join(f"{k}: {v}" if k else v for k, v in app.matched.items()),
         "superseded_by": app.superseded_by or "",
         "row_key": r.row_key,
         "row_number": r.row_number,
         "raw": _raw_json(r.raw),  # the answers exactly as given
-        # not a column: the structured form, for status --json and the jobs
-        "_reasons": [x.as_dict() for x in app.reasons],
-        "_authors": [a.__dict__ for a in r.authors],
     }
-    row["cell_notes"] = cell_notes(row, lang)
+    # characters no cell holds are noted when first written; read back, the cells no longer hold them
+    row["cell_notes"] = cell_notes(row, lang) or app.cell_notes
     return row
+
+
+def from_row(row: dict[str, Any]) -> Application:
+    """An Application back from its registry row (as a person may have left it)."""
+    try:
+        raw = json.loads(row.get("raw") or "{}")
+    except json.JSONDecodeError:
+        raw = {"(unreadable raw column)": str(row.get("raw"))}
+    submitted = str(row.get("submitted_at") or "")
+    answers: dict[str, Any] = {}
+    for f in FORM01:
+        answers.update(_answer(f, row))
+    response = Response(
+        row_key=str(row.get("row_key", "")),
+        row_number=int(row.get("row_number") or 0),
+        submitted_at=datetime.fromisoformat(submitted) if submitted else None,
+        respondent_email=str(row.get("respondent_email", "")),
+        raw=raw,
+        **answers,
+    )
+    return Application(
+        id=str(row.get("id") or "").strip(),
+        response=response,
+        status=Status(str(row.get("status") or "rejected")),
+        reasons=_reasons(row.get("reasons")),
+        faculty_id=str(row.get("faculty_id") or "") or None,
+        department_id=str(row.get("department_id") or "") or None,
+        matched=_matched(row.get("matched")),
+        superseded_by=str(row.get("superseded_by") or "") or None,
+        cell_notes=str(row.get("cell_notes") or ""),
+    )
 
 
 def _raw_json(raw: dict[str, Any]) -> str:
@@ -102,7 +148,7 @@ def cell_notes(row: dict[str, Any], lang: str) -> str:
     answer exactly as given (13 item 5)."""
     notes = []
     for key, value in row.items():
-        if not isinstance(value, str) or value.isprintable() or key == "raw" or key.startswith("_"):
+        if not isinstance(value, str) or value.isprintable() or key == "raw":
             continue  # printable text has no character a cell cannot hold (cells.fit)
         removed = len(UNSTORABLE.findall(value))
         if removed:
@@ -132,58 +178,34 @@ def _reasons(text: Any) -> list[Reason]:
     return out
 
 
-def from_row(row: dict[str, Any]) -> Application:
-    """An Application back from its registry row (as a person may have left it)."""
-    try:
-        raw = json.loads(row.get("raw") or "{}")
-    except json.JSONDecodeError:
-        raw = {"(unreadable raw column)": str(row.get("raw"))}
-    submitted = str(row.get("submitted_at") or "")
-    response = Response(
-        row_key=str(row.get("row_key", "")),
-        row_number=int(row.get("row_number") or 0),
-        submitted_at=datetime.fromisoformat(submitted) if submitted else None,
-        respondent_email=str(row.get("respondent_email", "")),
-        faculty=str(row.get("faculty", "")),
-        department=str(row.get("department", "")),
-        title=str(row.get("title", "")),
-        authors=parse_authors(str(row.get("authors", ""))),  # the answer as typed, read as intake read it
-        authors_raw=str(row.get("authors", "")),
-        languages=[x.strip() for x in str(row.get("languages", "")).split(",") if x.strip()],
-        der_type=str(row.get("der_type", "")),
-        justification=str(row.get("justification", "")),
-        link=str(row.get("link", "")),
-        act_files=_split(row.get("act_files")),
-        certificate_files=_split(row.get("certificate_files")),
-        raw=raw,
-    )
-    return Application(
-        id=str(row["id"]),
-        response=response,
-        status=Status(str(row.get("status") or "rejected")),
-        reasons=_reasons(row.get("reasons")),
-        faculty_id=str(row.get("faculty_id") or "") or None,
-        department_id=str(row.get("department_id") or "") or None,
-        superseded_by=str(row.get("superseded_by") or "") or None,
-    )
+def _matched(text: Any) -> dict[str, str]:
+    """`matched` back: "faculty: …; department: …" (a faculty's note may itself hold "; " and
+    "department: "); a text a person wrote otherwise is kept under no key."""
+    rest, out = str(text or "").strip(), {}
+    if rest.startswith("department: "):
+        return {"department": rest.removeprefix("department: ")}
+    head, marker, department = rest.rpartition("; department: ")
+    if marker:
+        rest = head
+    if rest.startswith("faculty: "):
+        out["faculty"] = rest.removeprefix("faculty: ")
+    elif rest:
+        out[""] = rest
+    return out | ({"department": department} if marker else {})
 
 
-def public_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Drop the structured helpers before writing."""
-    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows]
-
-
-def known_ids(rows: list[dict[str, Any]]) -> dict[str, str]:
-    """Row key -> DER id of the registry rows that have both (what `decide` keeps stable)."""
+def known_ids(apps: list[Application]) -> dict[str, str]:
+    """Row key -> DER id of the registry's applications that have both (what `decide` keeps stable)."""
     out: dict[str, str] = {}
-    for row in rows:
-        key, der = str(row.get("row_key") or "").strip(), str(row.get("id") or "").strip()
-        if key and der:
-            out.setdefault(key, der)
+    for app in apps:
+        key = app.response.row_key.strip()
+        if key and app.id:
+            out.setdefault(key, app.id)
     return out
 
 
-def missing_rows(rows: list[dict[str, Any]], present: set[str]) -> list[dict[str, Any]]:
-    """The registry rows whose row key is not among `present` (this run's responses), as they are:
-    the registry never loses a row to a truncated export, a response deleted in Forms or an earlier --now."""
-    return [row for row in rows if str(row.get("row_key") or "").strip() not in present]
+def missing(apps: list[Application], present: set[str]) -> list[Application]:
+    """The registry's applications whose row key is not among `present` (this run's responses), as
+    they are: the registry never loses a row to a truncated export, a response deleted in Forms or
+    an earlier --now."""
+    return [app for app in apps if app.response.row_key.strip() not in present]

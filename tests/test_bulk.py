@@ -57,6 +57,6 @@ def test_the_intake_reads_with_it_paused_and_leaves_it_on(tmp_path):
     run = Run(config=config, workspace=open_workspace(config), now=config.calendar.intake_close + timedelta(minutes=5))
     apps, _ = read_applications(run)
     assert apps and gc.isenabled()
-    run.edition.set_registry([])
+    run.state.applications = []
     run.commit()
     assert gc.isenabled()

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from openpyxl import load_workbook
 
@@ -47,7 +50,8 @@ def test_the_registry_keeps_each_reason_as_its_key_and_values_and_reads_an_older
             Notice.as_written("submitted 21.02.2027 09:00:00, after intake closed at 19.02.2027 18:00:00"),
         )
     ]
-    app.reasons = [Reason("late", "9.8", Notice("reason_late", at="21.02.2027 09:00:00", close="19.02.2027 18:00:00"))]
+    late = Reason("late", "9.8", Notice("reason_late", at="21.02.2027 09:00:00", close="19.02.2027 18:00:00"))
+    app = replace(app, reasons=[late])  # Applications are frozen: a decision makes a new one
     row = to_row(app, "kk")
     assert row["reasons"] == (
         'late (9.8): {"key": "reason_late", "values": {"at": "21.02.2027 09:00:00", "close": "19.02.2027 18:00:00"}}'
@@ -73,3 +77,62 @@ def test_the_registry_tab_gives_each_rejection_its_details_in_the_config_languag
     assert any("не приложена справка ЦИИЦР" in text for text in local.values())
     assert any("ссылка 'skills.atu.kz курс 55' недействительна" in text for text in local.values())
     assert any("заменена ответом от" in text for text in local.values())
+
+
+def _example(tmp_path: Path) -> Path:
+    for name in ("contest.yaml", "responses.csv"):
+        shutil.copy(EXAMPLE / name, tmp_path / name)
+    return tmp_path / "contest.yaml"
+
+
+def test_the_registry_mapper_gives_back_the_rows_it_wrote(tmp_path):
+    """The registry is written only from Applications (registry.to_row) and read only into them
+    (from_row): what a job reads and writes back unchanged is the same table, every cell of it,
+    the reasons' words, the matches and the notes included."""
+    from pipelines.backends import open_workspace
+    from pipelines.config import load_config
+    from pipelines.domain.models import Status
+    from pipelines.jobs.common import Run
+    from pipelines.jobs.intake import run_intake
+    from pipelines.registry import from_row, to_row
+
+    config = load_config(_example(tmp_path))
+    moment = config.calendar.intake_close + timedelta(days=1)
+
+    def run() -> Run:
+        return Run(config=config, workspace=open_workspace(config), now=moment)
+
+    first = run()
+    run_intake(first)
+    decided = first.state.applications
+    assert {a.status for a in decided} >= {Status.ACCEPTED, Status.REJECTED, Status.SUPERSEDED}
+    again = run()
+    read = again.state.applications
+    assert [to_row(a, "kk") for a in read] == [to_row(a, "kk") for a in decided]
+    assert [(a.id, a.status, a.reasons, a.matched) for a in read] == [
+        (a.id, a.status, a.reasons, a.matched) for a in decided
+    ]
+    assert again.commit() == []  # nothing to write: the table read is the table the mapper makes
+    row = to_row(decided[0], "kk")
+    assert to_row(from_row(row), "kk") == row
+
+
+@pytest.mark.parametrize(
+    "matched",
+    [
+        {},
+        {"faculty": "'ФИТ' ~ 'ФИТА' (FIT)"},
+        {"department": "'Инф. системы' ~ 'Информационные системы' (FIT-IS)"},
+        {
+            "faculty": "inferred from the department: FIT (ФИТА); the answer 'x; department: y' matched no faculty",
+            "department": "'a' ~ 'b' (FIT-IS)",
+        },
+    ],
+)
+def test_what_intake_matched_is_read_back_as_it_was(matched):
+    from pipelines.domain.models import Application, Response, Status
+    from pipelines.registry import from_row, to_row
+
+    response = Response("k", 1, None, "", "", "", "", [], "", [], "", "", "", [], [], {})
+    app = Application("DER-AAAAAA", response, Status.ACCEPTED, [], matched=matched)
+    assert from_row(to_row(app, "ru")).matched == matched

@@ -17,22 +17,14 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from pipelines.domain.form01 import NUMBERED
 from pipelines.domain.models import Application, Notice, Reason, Response, Status
 from pipelines.domain.rules import IntakeRules, PreviousWinner, Unit
 from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar_above, url_problem
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
-REQUIRED = (
-    ("faculty", 1, "faculty"),
-    ("department", 2, "department"),
-    ("title", 3, "DER title"),
-    ("authors_raw", 4, "author(s)"),
-    ("languages", 5, "language of instruction"),
-    ("der_type", 6, "DER type"),
-    ("justification", 7, "justification"),
-    ("link", 8, "link to the DER"),
-)
+REQUIRED = tuple((f.attribute, f.number, f.label) for f in NUMBERED)  # form 01 fields 1-8 (9.8)
 
 
 def _q(text: Any, limit: int = 100) -> str:
@@ -515,25 +507,27 @@ def decide(
         when = _when(at, rules.zone) if at else "?"
         for r in group:
             reasons, unit = evaluated[id(r)]
-            app = Application(
-                id=gid,
-                response=r,
-                status=Status.REJECTED if reasons else Status.ACCEPTED,
-                reasons=list(reasons),
-                faculty_id=unit.faculty_id,
-                department_id=unit.department_id,
-                matched=dict(unit.matched),
-            )
+            status, superseded_by = Status.REJECTED if reasons else Status.ACCEPTED, None
             if r is not counting:
-                app.status, app.superseded_by = Status.SUPERSEDED, counting.row_key
-                app.reasons.insert(
-                    0,
+                status, superseded_by = Status.SUPERSEDED, counting.row_key
+                reasons = [
                     Reason(
                         "superseded",
                         "9.8",
                         Notice("reason_superseded", when=when, row=counting.row_number),
                     ),
-                )
+                    *reasons,
+                ]
+            app = Application(
+                id=gid,
+                response=r,
+                status=status,
+                reasons=list(reasons),
+                faculty_id=unit.faculty_id,
+                department_id=unit.department_id,
+                matched=dict(unit.matched),
+                superseded_by=superseded_by,
+            )
             decided[id(r)] = app
     return disqualify([decided[id(r)] for r in responses], rules.decisions)
 

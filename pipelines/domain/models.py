@@ -149,9 +149,10 @@ class Response:
     submitted_text: str = ""  # the submission time as the source wrote it (kept when unreadable)
 
 
-@dataclass
+@dataclass(frozen=True)
 class Application:
-    """One response after the intake rules: the registry's row."""
+    """One response after the intake rules: the registry's row (registry.py maps one to the other).
+    Frozen: a decision that changes it makes a new one (dataclasses.replace)."""
 
     id: str  # stable DER id, e.g. DER-7K2QF9
     response: Response
@@ -161,6 +162,9 @@ class Application:
     department_id: str | None = None
     matched: dict[str, str] = field(default_factory=dict)  # what spellings matched, for the record
     superseded_by: str | None = None  # row_key of the response that counts instead
+    # the registry's note on characters no cell can hold, made when the row was first written (the
+    # cells read back no longer hold them)
+    cell_notes: str = ""
 
     @property
     def title(self) -> str:

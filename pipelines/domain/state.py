@@ -5,9 +5,13 @@ Jobs change it in memory and the store writes it back once at the end of the job
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
+from functools import cached_property
+from typing import Any
 
 from pipelines.domain.models import Application, Assignment, Notice, Problem, Rating, StageOutcome, Status
 
@@ -113,7 +117,7 @@ class EditionState:
         """The application that counts for each DER id (its latest submission, 9.8), not superseded."""
         out: dict[str, Application] = {}
         for app in self.applications:
-            if app.status is not Status.SUPERSEDED:
+            if app.status is not Status.SUPERSEDED and app.id:  # a row a person left without an id counts for none
                 out.setdefault(app.id, app)
         return out
 
@@ -150,3 +154,69 @@ class EditionState:
                 continue
             kept = {k: v for k, v in getattr(self, name).items() if k[0] != stage}
             setattr(self, name, kept | new)
+
+
+# --- the journal ----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class JournalEntry:
+    """One row of the journal: when (`at` the clock's, `now` the run's), what, with what outcome.
+    A message's ledger rows are entries too: `detail` is the message's key."""
+
+    at: str
+    now: str
+    action: str
+    outcome: str
+    detail: str = ""  # text, or a JSON object
+
+    @cached_property
+    def folded(self) -> list[dict[str, Any]]:
+        """The entries of the jobs a tick ran, folded into its own row's detail ({"jobs": […]})."""
+        if self.action != "tick" or not self.detail.startswith("{"):
+            return []
+        try:
+            jobs = json.loads(self.detail).get("jobs", [])
+        except (ValueError, AttributeError):
+            return []
+        return [j for j in jobs if isinstance(j, dict)] if isinstance(jobs, list) else []
+
+
+class Journal:
+    """The journal's entries in order, indexed by (action, detail): a message's outcomes are found
+    without reading the whole journal, so the cost per message stays flat as the edition grows."""
+
+    def __init__(self, entries: Iterable[JournalEntry] = ()):
+        self._entries: list[JournalEntry] = []
+        self._outcomes: dict[tuple[str, str], list[str]] = {}
+        self.extend(entries)
+
+    def append(self, entry: JournalEntry) -> None:
+        self._entries.append(entry)
+        self._outcomes.setdefault((entry.action, entry.detail), []).append(entry.outcome)
+
+    def extend(self, entries: Iterable[JournalEntry]) -> None:
+        for entry in entries:
+            self.append(entry)
+
+    def __iter__(self) -> Iterator[JournalEntry]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __getitem__(self, index: int) -> JournalEntry:
+        return self._entries[index]
+
+    def outcomes(self, action: str, detail: str) -> list[str]:
+        """The outcomes recorded for (action, detail), oldest first: a message's ledger states."""
+        return list(self._outcomes.get((action, detail), ()))
+
+    def details(self, action: str, outcomes: Iterable[str]) -> set[str]:
+        """The details of `action`'s entries with one of `outcomes`, its own rows and those a tick
+        folded into its row: the messages already sent."""
+        wanted = set(outcomes)
+        out = {detail for (act, detail), seen in self._outcomes.items() if act == action and wanted & set(seen)}
+        for entry in self._entries:
+            out.update(
+                str(j.get("detail")) for j in entry.folded if j.get("action") == action and j.get("outcome") in wanted
+            )
+        return out

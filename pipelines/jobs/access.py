@@ -9,6 +9,7 @@ later job finds again by its key.
 from __future__ import annotations
 
 from pipelines import i18n
+from pipelines.jobs import edition as store
 from pipelines.jobs.common import Run
 from pipelines.ports import BackendError
 
@@ -18,7 +19,7 @@ def check_access(run: Run) -> list[str]:
     ws, problems, lang = run.workspace, [], run.lang
     checks = [
         ("access_forms", lambda: i18n.text("access_forms_found", lang, count=len(ws.forms.read_responses()))),
-        ("access_control", lambda: i18n.text("access_control_found", lang, count=len(run.tables.read("registry")))),
+        ("access_control", lambda: i18n.text("access_control_found", lang, count=len(store.read_registry(run.tables)))),
         ("access_sheets", lambda: i18n.text("access_sheets_found", lang, count=len(ws.sheets.sharing()))),
         ("access_documents", lambda: i18n.text("access_documents_found", lang, count=len(ws.drive.documents()))),
     ]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -12,7 +13,7 @@ from typing import Any, TypeVar
 
 from pipelines.bulk import collector_paused
 from pipelines.config import Config
-from pipelines.domain.state import EditionState
+from pipelines.domain.state import EditionState, JournalEntry
 from pipelines.jobs import edition as store
 from pipelines.ports import BackendError, Workspace, deliver_once
 from pipelines.tables import Tables
@@ -27,27 +28,52 @@ def no_progress(label: str, total: int) -> Callable[[], None]:
     return lambda: None
 
 
+class ReadCache:
+    """Reads shared within one unit of work: while a tick runs, each open sheet is read once (the
+    reminders and the progress tab ask for the same sheets; jobs/sheets.py live_assignment).
+    Outside `shared()` every read is fresh."""
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[Any, ...], Any] | None = None
+
+    @contextmanager
+    def shared(self) -> Iterator[None]:
+        outer = self._reads is not None
+        if not outer:
+            self._reads = {}
+        try:
+            yield
+        finally:
+            if not outer:
+                self._reads = None
+
+    def get(self, key: tuple[Any, ...], read: Callable[[], T]) -> T:
+        if self._reads is None:
+            return read()
+        if key not in self._reads:
+            self._reads[key] = read()
+        return self._reads[key]
+
+
 @dataclass
 class Run:
-    """One job's context: where, when, and how to report."""
+    """One job's context: its config, workspace, time and output; the edition read once
+    (`edition`), the journal's unit of work (`journal`) and the reads a tick shares (`reads`)."""
 
     config: Config
     workspace: Workspace
     now: datetime
     progress: Progress = no_progress
     messages: list[str] = field(default_factory=list)
-    # While a tick runs its jobs, their journal entries are held here and written as one row.
-    held_journal: list[dict[str, Any]] | None = field(default=None, repr=False)
     loaded: store.Edition | None = field(default=None, repr=False)  # read once, on first use
-    # While a tick runs: each open sheet read live once (the reminders and the progress tab share
-    # the read; jobs/sheets.py live_assignment); None outside a tick, where every read is fresh.
-    live_reads: dict[tuple[Any, ...], Any] | None = field(default=None, repr=False)
-    # While a tick runs: the message ledger's "sent"/"listed" rows, written with the next journal
-    # write (the next message's "intended" row, or the tick's own row) instead of one append each.
-    held_ledger: list[dict[str, Any]] | None = field(default=None, repr=False)
     # The rating sheets this run created (and filled and shared): what they hold is what was written
     # until someone types; the progress tab then needs not read them (jobs/status.py).
     made_sheets: set[str] = field(default_factory=set, repr=False)
+    reads: ReadCache = field(default_factory=ReadCache, repr=False)
+    journal: JournalWriter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.journal = JournalWriter(self)
 
     @property
     def tables(self) -> Tables:
@@ -85,8 +111,9 @@ class Run:
 
     def settle(self) -> None:
         """The end of a job: rows the store holds aside (the local journal's pending log) go into
-        its tables, so a person opening them sees every row. Inside a tick: at the tick's end."""
-        if self.held_ledger is None:
+        its tables, so a person opening them sees every row. Inside a journal batch (a tick): at
+        the batch's end."""
+        if not self.journal.batching:
             self.tables.store.settle()
 
     @property
@@ -107,40 +134,95 @@ class Run:
             yield item
             advance()
 
-    def journal(self, action: str, outcome: str, detail: dict[str, Any] | str = "") -> None:
-        if self.held_journal is not None:
-            self.held_journal.append({"action": action, "outcome": outcome, "detail": detail})
-            return
-        self._write_journal(self._journal_row(action, outcome, detail))
-        self.settle()  # a job's own row ends its work: the ledger rows before it go in with it
 
-    def _journal_row(self, action: str, outcome: str, detail: dict[str, Any] | str) -> dict[str, Any]:
+class JournalWriter:
+    """The journal's unit of work. `run.journal(action, outcome, detail)` records a job's entry
+    (one append, then the store settles). `with run.journal.batch():` holds the message ledger's
+    outcomes ("sent", "listed") and writes them with the next journal write, at the latest once on
+    leaving the batch: a batch of n messages costs one write, not n. `with run.journal.folded() as
+    jobs:` collects the jobs' entries instead, for one row that holds them (the tick's)."""
+
+    def __init__(self, run: Run):
+        self._run = run
+        self._held: list[JournalEntry] | None = None  # inside a batch: outcomes not yet written
+        self._folded: list[dict[str, Any]] | None = None  # inside folded(): the jobs' entries
+
+    @property
+    def batching(self) -> bool:
+        return self._held is not None
+
+    @property
+    def folding(self) -> list[dict[str, Any]]:
+        """The entries folded so far (inside `folded()`: this tick's jobs, not yet written)."""
+        return list(self._folded or [])
+
+    def __call__(self, action: str, outcome: str, detail: dict[str, Any] | str = "") -> None:
+        if self._folded is not None:
+            self._folded.append({"action": action, "outcome": outcome, "detail": detail})
+            return
+        self.write([self.entry(action, outcome, detail)])
+        self._run.settle()  # a job's own row ends its work: the ledger rows before it go in with it
+
+    def entry(self, action: str, outcome: str, detail: dict[str, Any] | str = "") -> JournalEntry:
         text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True)
-        return {
-            "at": datetime.now(UTC).astimezone(self.config.zone).isoformat(timespec="seconds"),
-            "now": self.now.isoformat(timespec="seconds"),
-            "action": action,
-            "outcome": outcome,
-            "detail": text,
-        }
+        return JournalEntry(
+            at=datetime.now(UTC).astimezone(self._run.config.zone).isoformat(timespec="seconds"),
+            now=self._run.now.isoformat(timespec="seconds"),
+            action=action,
+            outcome=outcome,
+            detail=text,
+        )
 
-    def _write_journal(self, row: dict[str, Any] | None) -> None:
-        """`row` appended to the journal, after the ledger rows held so far (one store call)."""
-        self._write_journal_rows([row] if row is not None else [])
-
-    def _write_journal_rows(self, rows: list[dict[str, Any]]) -> None:
-        """`rows` appended to the journal after the ledger rows held so far: one store call."""
-        if not rows and not self.held_ledger:
+    def write(self, entries: list[JournalEntry]) -> None:
+        """`entries` appended to the journal after the outcomes held so far: one store call."""
+        held = self._held or []
+        if not entries and not held:
             return
-        self.tables.append("journal", list(self.held_ledger or []) + rows)
-        if self.held_ledger:
-            self.held_ledger.clear()
-        if self.loaded is not None:
-            self.loaded.journal.extend(rows)
+        store.append_journal(self._run.tables, [*held, *entries])
+        held.clear()
+        if self._run.loaded is not None:
+            self._run.loaded.journal.extend(entries)
 
-    def flush_ledger(self) -> None:
-        """Write the held ledger rows now (the end of a tick, whatever happened in it)."""
-        self._write_journal(None)
+    def hold(self, entry: JournalEntry) -> None:
+        """A message's outcome: inside a batch written with the next journal write (it counts in
+        this run at once); outside, written now."""
+        if self._held is None:
+            self.write([entry])
+            return
+        self._held.append(entry)
+        self._run.edition.journal.append(entry)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Hold the outcomes until the batch ends (a batch inside a batch: the outer one writes).
+        On an error the outcomes held are written if the store still answers (the error is what is
+        raised); a crash (BaseException) writes nothing more: those messages stay "intended" and
+        the next run asks the mailbox (ports.deliver_once)."""
+        if self._held is not None:
+            yield
+            return
+        self._held = []
+        try:
+            yield
+        except Exception:
+            try:
+                self.write([])
+            except Exception:  # the job's own failure is what is raised
+                pass
+            raise
+        else:
+            self.write([])
+        finally:
+            self._held = None
+
+    @contextmanager
+    def folded(self) -> Iterator[list[dict[str, Any]]]:
+        """The entries recorded inside, collected (not written) into the list given."""
+        outer, self._folded = self._folded, []
+        try:
+            yield self._folded
+        finally:
+            self._folded = outer
 
 
 class JournalLedger:
@@ -153,42 +235,33 @@ class JournalLedger:
         # deliver_once sends them without asking the mailbox first, and writes no second intent
         self.ahead: set[str] = set()
 
-    def _states(self, key: str) -> list[str]:
-        return [
-            str(r.get("outcome"))
-            for r in self.run.edition.journal
-            if str(r.get("action")) == self.action and str(r.get("detail")) == key
-        ]
-
     def message_state(self, key: str) -> str | None:
-        states = self._states(key)
+        states = self.run.edition.journal.outcomes(self.action, key)  # indexed: flat per message
         if "sent" in states:
             return "sent"
         return None if key in self.ahead or not states else "intended"
 
     def record_message(self, key: str, state: str) -> None:
-        """ "intended" is written at once, even inside a tick (which otherwise holds its journal to the
-        end): it must be stored before the message goes. Inside a tick an outcome ("sent", "listed")
-        is held (Run.held_ledger) and written with the next journal write — the next message's
-        intent or the tick's own row — so a tick of n messages makes n + 1 appends, not 2n. It
-        counts in this run at once; a crash before it is written leaves "intended", which the next
-        run resolves as it would after a crash just after the send (never sent twice)."""
-        run = self.run
+        """ "intended" is written at once, even inside a batch: it must be stored before the message
+        goes. Inside a batch (deliver_all, a tick) an outcome ("sent", "listed") is held and written
+        with the next journal write — the next message's intent or the batch's end — so n messages
+        make n + 1 appends at most, not 2n. It counts in this run at once; a crash before it is
+        written leaves "intended", which the next run resolves as it would after a crash just after
+        the send (never sent twice)."""
+        journal = self.run.journal
         if state == "intended" and key in self.ahead:
             return  # written with its batch (intend_all)
-        row = run._journal_row(self.action, state, key)
-        if state != "intended" and run.held_ledger is not None:
-            run.held_ledger.append(row)
-            run.edition.journal.append(row)
-            self.ahead.discard(key)
-            return
-        run._write_journal(row)
+        entry = journal.entry(self.action, state, key)
+        if state == "intended":
+            journal.write([entry])
+        else:
+            journal.hold(entry)
         self.ahead.discard(key)
 
     def intend_all(self, keys: list[str]) -> None:
-        """The intents of a batch in ONE journal write (with the held ledger rows before them)."""
-        run = self.run
-        run._write_journal_rows([run._journal_row(self.action, "intended", key) for key in keys])
+        """The intents of a batch in ONE journal write (with the held outcomes before them)."""
+        journal = self.run.journal
+        journal.write([journal.entry(self.action, "intended", key) for key in keys])
         self.ahead.update(keys)
 
 
@@ -229,10 +302,8 @@ def deliver_all(run: Run, action: str, messages: list[Outgoing], not_sent: str |
             told = answers[probe.key] = probe.delivered()  # can the mailbox tell? (did this one go?)
         except BackendError:  # not now: one intent a message, as where it cannot tell
             told = None
-    held = run.held_ledger
-    if told is not None and held is None:  # outside a tick: the batch's outcomes held to its end
-        run.held_ledger = []
-    try:
+    # where the mailbox can tell, the outcomes are held to the batch's end (common.JournalWriter.batch)
+    with run.journal.batch() if told is not None else nullcontext():
         if told and unsettled[0] in fresh:  # in the mailbox, though never recorded: it went
             ledger.record_message(unsettled[0], "sent")
             outcomes[unsettled[0]] = "recovered"
@@ -245,19 +316,6 @@ def deliver_all(run: Run, action: str, messages: list[Outgoing], not_sent: str |
                 outcomes[m.key] = deliver_once(ledger, m.key, m.send, asked)
                 if outcomes[m.key] == "not-sent" and not_sent:
                     ledger.record_message(m.key, not_sent)
-    except Exception:
-        if told is not None and held is None:
-            try:  # what went, said now if the store still answers; else the rows stay "intended"
-                run.flush_ledger()
-            except Exception:  # the job's own failure is what is raised
-                pass
-        raise
-    else:
-        if told is not None and held is None:  # the held outcomes go in now, in one write
-            run.flush_ledger()
-    finally:  # a crash (BaseException) writes nothing more: the next run asks the mailbox
-        if told is not None and held is None:
-            run.held_ledger = None
     return outcomes
 
 

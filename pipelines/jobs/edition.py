@@ -1,7 +1,8 @@
 """The edition's state in and out of the control tables: read once per run, written once per job.
 
-This is the one place that knows how the typed state (domain/state.py) sits in the tables: the
-registry, stages, assignments, ratings, problems and results tabs. Jobs never read a tab themselves.
+This is the one place that knows how the typed state (domain/state.py) sits in the tables: one
+mapper per table (row dict <-> record): the registry (registry.py), stages, assignments, ratings,
+problems, results, freeze edits and the journal. Jobs never read or write a tab themselves.
 """
 
 from __future__ import annotations
@@ -13,9 +14,27 @@ from typing import Any
 
 from pipelines import i18n
 from pipelines.bulk import collector_paused
-from pipelines.domain.models import AS_WRITTEN, Assignment, Expert, Notice, Problem, Rating, StageOutcome, Standing
-from pipelines.domain.state import EditionState, FreezeEdit, Key, StageRecord, StageState
-from pipelines.registry import from_row
+from pipelines.domain.models import (
+    AS_WRITTEN,
+    Application,
+    Assignment,
+    Expert,
+    Notice,
+    Problem,
+    Rating,
+    StageOutcome,
+    Standing,
+)
+from pipelines.domain.state import (
+    EditionState,
+    FreezeEdit,
+    Journal,
+    JournalEntry,
+    Key,
+    StageRecord,
+    StageState,
+)
+from pipelines.registry import from_row, to_row
 from pipelines.tables import Tables
 
 STATE_TABLES = ("registry", "stages", "assignments", "ratings", "problems", "results")
@@ -23,23 +42,19 @@ STATE_TABLES = ("registry", "stages", "assignments", "ratings", "problems", "res
 
 @dataclass
 class Edition:
-    """The state, plus the registry rows as stored (raw answers travel with them: nothing is lost)."""
+    """What the control store holds for the edition: the typed state, the journal (read once, then
+    appended to) and the "progress" tab's rows (jobs/status.py)."""
 
     state: EditionState
-    registry_rows: list[dict[str, Any]] = field(default_factory=list)
-    journal: list[dict[str, Any]] = field(default_factory=list)
-    progress: list[dict[str, Any]] = field(default_factory=list)  # the "progress" tab (jobs/status.py)
-
-    def set_registry(self, rows: list[dict[str, Any]]) -> None:
-        self.registry_rows = rows
-        with collector_paused():  # an Application per row, all kept (pipelines/bulk.py)
-            self.state.applications = [from_row(r) for r in rows if str(r.get("id") or "").strip()]
+    journal: Journal = field(default_factory=Journal)
+    progress: list[dict[str, Any]] = field(default_factory=list)
 
 
 def load(tables: Tables) -> Edition:
     """Every table the jobs need, in one read of the control store."""
     t = tables.read_all([*STATE_TABLES, "freeze_edits", "journal", "progress"])
     state = EditionState(
+        applications=_applications(t["registry"]),
         stages=_stages(t["stages"]),
         assignments=_assignments(t["assignments"]),
         ratings=_ratings(t["ratings"]),
@@ -47,9 +62,7 @@ def load(tables: Tables) -> Edition:
         outcomes=_outcomes(t["results"]),
         freeze_edits=_freeze_edits(t["freeze_edits"]),
     )
-    edition = Edition(state, journal=t["journal"], progress=t["progress"])
-    edition.set_registry(t["registry"])
-    return edition
+    return Edition(state, journal=Journal(_journal_entry(r) for r in t["journal"]), progress=t["progress"])
 
 
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
@@ -62,7 +75,7 @@ def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
         progress["freeze_edits"] = [_named(_freeze_edit_row(e), experts, titles) for e in s.freeze_edits]
     return tables.write(
         {
-            "registry": edition.registry_rows,
+            "registry": [to_row(a, lang) for a in s.applications],
             "stages": [_stage_row(s.stages[n]) for n in sorted(s.stages)],
             "assignments": [
                 {**_assignment_row(a), "titles": "\n".join(titles.get(i, "") for i in a.application_ids)}
@@ -78,6 +91,36 @@ def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
             **progress,
         }
     )
+
+
+def read_registry(tables: Tables) -> list[Application]:
+    """The registry alone (a check that it can be read), through its mapper."""
+    return _applications(tables.read("registry"))
+
+
+def append_journal(tables: Tables, entries: list[JournalEntry]) -> None:
+    """Entries appended to the journal table (it is only ever appended to)."""
+    tables.append("journal", [_journal_row(e) for e in entries])
+
+
+# --- registry and journal -----------------------------------------------------------------------------
+def _applications(rows: list[dict[str, Any]]) -> list[Application]:
+    with collector_paused():  # an Application per row, all kept (pipelines/bulk.py)
+        return [from_row(r) for r in rows]
+
+
+def _journal_entry(r: dict[str, Any]) -> JournalEntry:
+    def text(key: str) -> str:
+        value = r.get(key)
+        if isinstance(value, datetime):  # a store that keeps moments as dates gives them back so
+            return value.isoformat(timespec="seconds")
+        return "" if value is None else str(value)
+
+    return JournalEntry(text("at"), text("now"), text("action"), text("outcome"), text("detail"))
+
+
+def _journal_row(e: JournalEntry) -> dict[str, Any]:
+    return {"at": e.at, "now": e.now, "action": e.action, "outcome": e.outcome, "detail": e.detail}
 
 
 def _named(row: dict[str, Any], experts: dict[str, str], titles: dict[str, str]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from pipelines.domain.state import INTAKE, StageState
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run
 from pipelines.ports import StoredDoc
-from pipelines.registry import from_row, known_ids, missing_rows, public_rows, to_row
+from pipelines.registry import known_ids, missing
 
 
 @dataclass
@@ -63,9 +63,16 @@ def column_mapping(raw: list[RawResponse], config) -> forms.ColumnMapping:
 def read_applications(
     run: Run, known: dict[str, str] | None = None, *, show_mapping: bool = False
 ) -> tuple[list[Application], int]:
-    """Every response up to `now`, decided. A row that cannot even be mapped is kept, rejected.
-    `known`: row key -> id already in the registry, so that ids survive edits (see rules.stable_ids).
-    `show_mapping`: say how the columns were mapped (the first intake of an edition)."""
+    """Every response up to `now`, decided (9.10 disqualifications too). A row that cannot even be
+    mapped is kept, rejected. `known`: row key -> id already in the registry, so that ids survive
+    edits (see rules.stable_ids). `show_mapping`: say how the columns were mapped (the first intake)."""
+    apps, future = _decide(run, known, show_mapping=show_mapping)
+    return rules.disqualify(apps, run.config.domain_decisions()), future
+
+
+def _decide(run: Run, known: dict[str, str] | None, *, show_mapping: bool) -> tuple[list[Application], int]:
+    """`read_applications` before the recorded disqualifications (the intake applies them once, to
+    what it keeps of the registry as well)."""
     raw, mapping = read_mapping(run)
     if show_mapping:
         for line in mapping_lines(mapping, run.lang):
@@ -79,27 +86,27 @@ def read_applications(
             responses.append(_unmappable(item, exc))
     # With --now in the past, responses submitted later do not exist yet.
     visible = [r for r in responses if r.submitted_at is None or r.submitted_at <= run.now]
-    apps = rules.decide(visible, run.config.intake_rules(), known_ids=known)
-    apps = rules.disqualify(apps, run.config.domain_decisions())
+    apps = rules.decide(visible, replace(run.config.intake_rules(), decisions=()), known_ids=known)
     return apps, len(responses) - len(visible)
 
 
-def _freeze(run: Run, apps: list[Application], registry: list[dict]) -> tuple[list[Application | dict], list[Response]]:
-    """From the deadline on: (in the export's order, each application decided this run or its
-    registry row kept as it was; the responses to record as after the deadline). A registry row whose response was edited after the
-    deadline is kept as it was, the edit recorded; once intake is closed every registry row is kept
-    (a 9.10 disqualification still applies) and nothing new enters: a response not in the registry
-    is recorded, or, when it came after the deadline, judged late as always."""
+def _freeze(run: Run, apps: list[Application], registry: list[Application]) -> tuple[list[Application], list[Response]]:
+    """From the deadline on: (in the export's order, each application decided this run or as the
+    registry holds it; the responses to record as after the deadline). An application whose
+    response was edited after the deadline is kept as it was, the edit recorded; once intake is
+    closed every registered application is kept (a 9.10 disqualification still applies) and
+    nothing new enters: a response not in the registry is recorded, or, when it came after the
+    deadline, judged late as always."""
     close = run.config.calendar.intake_close
     closed = run.state.stage(INTAKE).state is StageState.CLOSED
-    by_key = {str(row.get("row_key") or ""): row for row in registry}
-    decided: list[Application | dict] = []  # in the export's order: decided now, or the row as it was
+    by_key = {app.response.row_key: app for app in registry}
+    decided: list[Application] = []  # in the export's order: decided now, or as it was
     late: list[Response] = []
     for app in apps:
         r = app.response
-        row = by_key.get(r.row_key)
+        frozen = by_key.get(r.row_key)
         after = r.submitted_at is not None and r.submitted_at > close
-        if row is None:
+        if frozen is None:
             if closed and not after:
                 late.append(r)  # in time, yet not in the registry at the deadline (a stale export)
             else:
@@ -108,21 +115,19 @@ def _freeze(run: Run, apps: list[Application], registry: list[dict]) -> tuple[li
         if not (closed or after):
             decided.append(app)
             continue
-        if r.raw != from_row(row).response.raw:
+        if r.raw != frozen.response.raw:
             late.append(r)
-        frozen = from_row(row)
-        [judged] = rules.disqualify([frozen], run.config.domain_decisions())
-        decided.append(public_rows([to_row(judged, run.lang)])[0] if judged.status is not frozen.status else row)
+        decided.append(frozen)
     return decided, late
 
 
-def _after_deadline_rows(
-    run: Run, responses: list[Response], frozen: dict[str, dict], recorded: set[str]
-) -> list[dict]:
-    """One registry row per response that came or changed after intake closed: kept with its time
+def _after_deadline(
+    run: Run, responses: list[Response], frozen: dict[str, Application], recorded: set[str]
+) -> list[Application]:
+    """One registry entry per response that came or changed after intake closed: kept with its time
     and answers (9.8: not accepted), rejected with the rule `after_deadline`, under its own id and
     row key, so that it never stands for the application it edits."""
-    rows = []
+    out = []
     for r in responses:
         digest = hashlib.sha1(json.dumps(r.raw, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
         key = f"{r.row_key}@{digest[:12]}"
@@ -130,7 +135,7 @@ def _after_deadline_rows(
             continue
         recorded.add(key)
         edited = frozen.get(r.row_key)
-        base = str(edited.get("id")) if edited else rules.application_id([r])
+        base = edited.id if edited else rules.application_id([r])
         when = r.submitted_at.astimezone(run.config.zone).strftime("%d.%m.%Y %H:%M") if r.submitted_at else "?"
         notice = (
             Notice(
@@ -141,14 +146,15 @@ def _after_deadline_rows(
             if edited
             else Notice("reason_after_deadline", time=when)
         )
-        app = Application(
-            id=f"{base}-{digest[:4].upper()}",
-            response=replace(r, row_key=key),
-            status=Status.REJECTED,
-            reasons=[Reason("after_deadline", "9.8", notice)],
+        out.append(
+            Application(
+                id=f"{base}-{digest[:4].upper()}",
+                response=replace(r, row_key=key),
+                status=Status.REJECTED,
+                reasons=[Reason("after_deadline", "9.8", notice)],
+            )
         )
-        rows.extend(public_rows([to_row(app, run.lang)]))
-    return rows
+    return out
 
 
 def field_label(name: str, lang: str) -> str:
@@ -223,35 +229,32 @@ def run_intake(run: Run) -> IntakeReport:
     """Decide every response and write the registry. From the deadline on, the registry is what it
     was at the deadline (9.8): responses that came or were edited after it are recorded beside it
     (rule `after_deadline`) and change no application's status, fields, sheets or documents."""
-    edition = run.edition
-    registry = edition.registry_rows
-    apps, future = read_applications(run, known_ids(registry), show_mapping=not registry)
+    state = run.state
+    registry = state.applications  # every registry row, as stored
+    apps, future = _decide(run, known_ids(registry), show_mapping=not registry)
     late: list[Response] = []
-    entries: list[Application | dict] = list(apps)
     if run.now >= run.config.calendar.intake_close and registry:
-        entries, late = _freeze(run, apps, registry)
-    apps = [e for e in entries if isinstance(e, Application)]
-    recorded = {str(row.get("row_key") or "") for row in registry if "@" in str(row.get("row_key") or "")}
+        apps, late = _freeze(run, apps, registry)
+    recorded = {a.response.row_key for a in registry if "@" in a.response.row_key}
     # The registry never loses a row: rows of responses not in this export (a truncated or wrong
     # export, a response deleted in Forms, --now before them, one edited after the deadline) stay
     # as they are, after the current ones.
-    kept = missing_rows(
-        registry, {e.response.row_key if isinstance(e, Application) else str(e.get("row_key")) for e in entries}
-    )
-    after = _after_deadline_rows(run, late, {str(r.get("row_key") or ""): r for r in registry}, recorded)
+    kept = missing(registry, {a.response.row_key for a in apps})
+    after = _after_deadline(run, late, {a.response.row_key: a for a in registry}, recorded)
+    apps = rules.disqualify(apps, run.config.domain_decisions())  # 9.10, once, on what stays too
     report = IntakeReport(
-        responses=len(entries),
+        responses=len(apps),
         ignored_future=future,
-        kept_missing=sum("@" not in str(r.get("row_key") or "") for r in kept),
+        kept_missing=sum("@" not in a.response.row_key for a in kept),
         after_deadline=len(after),
     )
-    for e in entries:
-        code = e.status.value if isinstance(e, Application) else str(e.get("status"))
-        report.counts[code] = report.counts.get(code, 0) + 1
-    rows = [public_rows([to_row(e, run.lang)])[0] if isinstance(e, Application) else e for e in entries]
-    edition.set_registry(rows + kept + after)
+    for app in apps:
+        report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
+    state.applications = apps + kept + after
     report.registry_changed = "registry" in run.commit()
-    for app in run.each(i18n.text("progress_form01", run.lang), [a for a in apps if a.status is Status.ACCEPTED]):
+    stored = {id(a) for a in registry}  # kept as the registry holds them: their letters were written then
+    fresh = [a for a in apps if id(a) not in stored and a.status is Status.ACCEPTED]
+    for app in run.each(i18n.text("progress_form01", run.lang), fresh):
         report.letters.append(paperwork.write_form01(run, app, paperwork.form01_folder(app)))
     run.journal(
         "intake",

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass, field
 from functools import partial
@@ -116,22 +115,7 @@ DONE = ("sent", "listed")  # a message that went, or was handed to CDB; "intende
 
 def recorded(run: Run) -> set[str]:
     """The keys already sent or listed: the journal's notify rows, and those a tick held in its row."""
-    keys: set[str] = set()
-    for row in run.edition.journal:
-        action, detail = str(row.get("action")), row.get("detail")
-        if action == ACTION and str(row.get("outcome")) in DONE:
-            keys.add(str(detail))
-        elif action == "tick" and detail:
-            try:
-                jobs = json.loads(str(detail)).get("jobs", [])
-            except (ValueError, AttributeError):
-                continue
-            keys |= {
-                str(j.get("detail"))
-                for j in jobs
-                if isinstance(j, dict) and j.get("action") == ACTION and j.get("outcome") in DONE
-            }
-    return keys
+    return run.edition.journal.details(ACTION, DONE)
 
 
 def outgoing(run: Run, n: Notification) -> Outgoing:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 
 from pipelines import i18n
-from pipelines.domain.state import StageState
+from pipelines.domain.state import Journal, StageState
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
 from pipelines.jobs.sheets import Pending, incomplete_sheets
 
@@ -21,26 +20,9 @@ class RemindReport:
 SENT = ("sent", "left out")  # journal outcomes of a message that went ("intended" alone did not yet)
 
 
-def sent_tokens(journal: list[dict]) -> set[str]:
+def sent_tokens(journal: Journal) -> set[str]:
     """The reminders already sent: `remind` rows, and those a tick ran (held in its row's detail)."""
-    out = set()
-    for row in journal:
-        action, detail = str(row.get("action")), row.get("detail")
-        if action == "remind" and str(row.get("outcome")) in SENT:
-            out.add(str(detail))
-        elif action == "tick" and detail:
-            try:
-                jobs = (
-                    json.loads(str(detail)).get("jobs", []) if not isinstance(detail, dict) else detail.get("jobs", [])
-                )
-            except (ValueError, AttributeError):
-                continue
-            out.update(
-                str(j.get("detail"))
-                for j in jobs
-                if isinstance(j, dict) and j.get("action") == "remind" and j.get("outcome") in SENT
-            )
-    return out
+    return journal.details("remind", SENT)
 
 
 def reminders_due(run: Run) -> bool:

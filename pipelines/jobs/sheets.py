@@ -4,6 +4,7 @@ back. Shared by opening, closing, reminding and status, so that none of them rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 from pipelines import i18n, rating_sheet
 from pipelines.domain.models import Application, Assignment, Expert, Group, Notice, Problem, Rating
@@ -125,13 +126,9 @@ def _from_tabs(
 
 def live_assignment(run: Run, a: Assignment) -> tuple[list[Rating], list[Problem]]:
     """`read_assignment` of an open stage's sheet, read once per tick: the reminders and the progress
-    tab ask for the same sheets in one tick (Run.live_reads). Outside a tick, read every time."""
-    if run.live_reads is None:
-        return read_assignment(run, a)
+    tab ask for the same sheets in one tick (Run.reads). Outside a tick, read every time."""
     key = (a.stage, a.group, a.expert.email, a.sheet_id, tuple(a.application_ids))
-    if key not in run.live_reads:
-        run.live_reads[key] = read_assignment(run, a)
-    ratings, problems = run.live_reads[key]
+    ratings, problems = run.reads.get(key, partial(read_assignment, run, a))
     return list(ratings), list(problems)
 
 
@@ -150,15 +147,13 @@ def sheet_versions(run: Run, stage: int) -> dict[str, str]:
     """Each open sheet's stamp with the DERs it is for, by sheet id ('' where the backend gives
     none): RatingSheets.versions, asked once per tick and stage (the reminders and the progress tab
     share it; on Google it is one files.list)."""
-    key = ("versions", stage)
-    if run.live_reads is not None and key in run.live_reads:
-        return dict(run.live_reads[key])
-    sheets = run.state.sheets(stage)
-    stamps = run.workspace.sheets.versions([sheet_ref(run, a) for a in sheets])
-    out = {a.sheet_id: version_of(a, stamps) for a in sheets}
-    if run.live_reads is not None:
-        run.live_reads[key] = dict(out)
-    return out
+
+    def read() -> dict[str, str]:
+        sheets = run.state.sheets(stage)
+        stamps = run.workspace.sheets.versions([sheet_ref(run, a) for a in sheets])
+        return {a.sheet_id: version_of(a, stamps) for a in sheets}
+
+    return dict(run.reads.get(("versions", stage), read))
 
 
 def version_of(a: Assignment, stamps: dict[str, str]) -> str:

@@ -93,49 +93,31 @@ def tick(run: Run) -> list[str]:
 
 
 def _tick(run: Run) -> list[str]:
-    run.live_reads = {}  # each open sheet read once by this tick (reminders, progress)
-    run.held_ledger = []  # the ledger's outcomes go with the next journal write (common.JournalLedger)
-    done = False
-    try:
+    # each open sheet read once by this tick (reminders, progress); the ledger's outcomes written
+    # with the next journal write, at the latest the tick's own row (common.JournalWriter.batch)
+    with run.reads.shared(), run.journal.batch():
         actions = _tick_jobs(run)
-        done = True
-        return actions
-    finally:
-        run.live_reads = None
-        try:
-            run.flush_ledger()  # normally already written with the tick's own row
-        except Exception:
-            if done:  # else the tick's own failure is what is raised (the rows stay "intended")
-                raise
-        finally:
-            run.held_ledger = None
-        if done:
-            run.settle()
+    run.settle()
+    return actions
 
 
 def _tick_jobs(run: Run) -> list[str]:
     actions: list[str] = []
-    run.held_journal, held = [], run.held_journal
-    try:
-        _run_due(run, actions)
-        _send_reminders(run, actions)
-    except Exception as exc:
-        jobs, run.held_journal = run.held_journal, held
+    failed: Exception | None = None
+    with run.journal.folded() as jobs:  # the jobs' own entries go into the tick's one row
         try:
-            run.journal("tick", "failed", {"actions": actions, "jobs": jobs, "error": str(exc)})
+            _run_due(run, actions)
+            _send_reminders(run, actions)
+        except Exception as exc:
+            failed = exc
+        else:
+            _notify(run)
+    if failed is not None:
+        try:
+            run.journal("tick", "failed", {"actions": actions, "jobs": jobs, "error": str(failed)})
         except Exception:  # the store itself may be what failed; the original error is what matters
             pass
-        raise
-    if run.state.applications:  # the applicants hear what was decided, each message once (jobs/notify.py);
-        # every tick, so that one a crash or a failed send left behind goes out with the next tick
-        from pipelines.jobs.notify import notify
-
-        try:
-            notify(run)
-        except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
-            run.say(i18n.text("note_not_notified", run.lang, error=i18n.error_text(exc, run.lang)))
-            run.journal("notify", "failed", str(exc))
-    jobs, run.held_journal = run.held_journal, held
+        raise failed
     if run.state.assignments:  # the progress tab, refreshed by every tick (jobs/status.py)
         refresh_progress(run)
         run.commit()
@@ -149,6 +131,20 @@ def _tick_jobs(run: Run) -> list[str]:
         ]
     run.journal("tick", ", ".join(actions) or "nothing due", detail)
     return actions
+
+
+def _notify(run: Run) -> None:
+    """The applicants hear what was decided, each message once (jobs/notify.py); every tick, so that
+    one a crash or a failed send left behind goes out with the next tick."""
+    if not run.state.applications:
+        return
+    from pipelines.jobs.notify import notify
+
+    try:
+        notify(run)
+    except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
+        run.say(i18n.text("note_not_notified", run.lang, error=i18n.error_text(exc, run.lang)))
+        run.journal("notify", "failed", str(exc))
 
 
 def _send_reminders(run: Run, actions: list[str]) -> None:

@@ -40,21 +40,15 @@ def _links(run: Run) -> list[dict[str, Any]]:
                 pass
         out.append({"at": at, **(detail if isinstance(detail, dict) else {"unreadable": str(detail)})})
 
-    for row in run.edition.journal:
-        at, action = str(row.get("at") or ""), str(row.get("action"))
-        if action == ACTION:
-            take(at, row.get("detail"))
-        elif action == "tick" and ACTION in str(row.get("detail") or ""):
-            try:
-                jobs = json.loads(str(row.get("detail"))).get("jobs", [])
-            except (json.JSONDecodeError, AttributeError):
-                jobs = []
-            for job in jobs:
-                if isinstance(job, dict) and job.get("action") == ACTION:
-                    take(at, job.get("detail"))
-    for held in run.held_journal or []:  # inside a tick, this tick's links are written at its end
-        if held.get("action") == ACTION:
-            take("", held.get("detail"))
+    for entry in run.edition.journal:
+        if entry.action == ACTION:
+            take(entry.at, entry.detail)
+        for job in entry.folded:  # a tick's row: the jobs it ran
+            if job.get("action") == ACTION:
+                take(entry.at, job.get("detail"))
+    for job in run.journal.folding:  # inside a tick, this tick's links are written at its end
+        if job.get("action") == ACTION:
+            take("", job.get("detail"))
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -241,7 +242,7 @@ def test_ratings_of_unassigned_experts_never_count():
 
 def test_disqualified_ders_leave_the_ranking_and_the_decision_is_listed():
     apps, asg = _group(4)
-    apps[3].status = Status.DISQUALIFIED
+    apps[3] = replace(apps[3], status=Status.DISQUALIFIED)  # Applications are frozen: a decision makes a new one
     ratings = [rating(e, f"D{i}", s) for e in ("a@atu.kz", "b@atu.kz") for i, s in zip(range(1, 5), (9, 5, 7, 8))]
     d = decision("disqualify", ["D1"], stage=None, group=None)
     out = close_group(

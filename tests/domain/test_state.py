@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from _scoring_fixtures import make_app
 
 from pipelines.domain.models import Assignment, Expert, StageOutcome, Standing, Status
-from pipelines.domain.state import EditionState, StageState
+from pipelines.domain.state import EditionState, Journal, JournalEntry, StageState
 
 
 def outcome(stage: int, group: str, selected: list[str]) -> StageOutcome:
@@ -41,3 +43,19 @@ def test_replacing_one_stage_keeps_the_others():
     state.replace_stage(2, assignments=[Assignment(2, "FIT", expert, ["B"])], outcomes={})
     assert [(a.stage, a.application_ids) for a in state.assignments] == [(1, ["A"]), (2, ["B"])]
     assert list(state.outcomes) == [(1, "IS")]
+
+
+def test_the_journal_finds_a_messages_outcomes_and_what_a_tick_folded_into_its_row():
+    def entry(action: str, outcome: str, detail: str) -> JournalEntry:
+        return JournalEntry("2027-02-20T10:00:00+05:00", "2027-02-20T10:00:00+05:00", action, outcome, detail)
+
+    journal = Journal([entry("remind", "intended", "r1"), entry("notify", "sent", "r1")])
+    folded = {"jobs": [{"action": "remind", "outcome": "sent", "detail": "r0"}, {"action": "intake", "outcome": "ok"}]}
+    journal.append(entry("tick", "nothing due", json.dumps(folded)))
+    journal.append(entry("remind", "sent", "r1"))
+    journal.append(entry("tick", "failed", "not JSON"))
+    assert journal.outcomes("remind", "r1") == ["intended", "sent"]  # in order, this action's only
+    assert journal.outcomes("remind", "r2") == []
+    assert journal.details("remind", ("sent",)) == {"r0", "r1"}  # the tick's folded job counts
+    assert journal.details("notify", ("intended",)) == set()
+    assert len(journal) == 5 and journal[-1].outcome == "failed" and [e.action for e in journal][0] == "remind"

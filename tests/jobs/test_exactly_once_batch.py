@@ -47,7 +47,7 @@ def _appends(monkeypatch) -> list[list[str]]:
 
 
 def _rows(config_path, moment, action: str) -> list[dict]:
-    return [r for r in run_at(config_path, moment).edition.journal if r["action"] == action]
+    return [r for r in run_at(config_path, moment).edition.journal if r.action == action]
 
 
 @pytest.mark.parametrize("k", [0, 1, 17])
@@ -71,7 +71,7 @@ def test_reminders_crashed_after_k_of_n_resume_to_exactly_the_rest(edition, tmp_
     monkeypatch.undo()
     assert writes == [["intended"] * n]  # the intents went in before the first message
     assert sum(_recipients(crashed).values()) - sum(before.values()) == k
-    outcomes = Counter(r["outcome"] for r in _rows(crashed, moment, "remind"))
+    outcomes = Counter(r.outcome for r in _rows(crashed, moment, "remind"))
     assert outcomes == {"intended": n}
 
     writes = _appends(monkeypatch)
@@ -80,7 +80,7 @@ def test_reminders_crashed_after_k_of_n_resume_to_exactly_the_rest(edition, tmp_
     assert _recipients(crashed) == expected  # the n - k that had not gone, and none twice
     assert sum(p.notified for p in again.pending) == n - k
     assert writes == [["sent"] * n]  # k found in the outbox, n - k sent: their outcomes in one write
-    outcomes = Counter(r["outcome"] for r in _rows(crashed, moment, "remind"))
+    outcomes = Counter(r.outcome for r in _rows(crashed, moment, "remind"))
     assert outcomes == {"intended": n, "sent": n}
     remind(run_at(crashed, moment + timedelta(minutes=20)))
     assert _recipients(crashed) == expected
@@ -101,7 +101,7 @@ def test_a_tick_crashed_in_the_applicants_batch_resumes_to_one_message_each(befo
     tick(run_at(clean, moment))
     monkeypatch.undo()
     expected = _recipients(clean)
-    notified = [r for r in _rows(clean, moment, "notify") if r["outcome"] == "sent"]
+    notified = [r for r in _rows(clean, moment, "notify") if r.outcome == "sent"]
     n = len(notified)
     assert n > 10 and sum(expected.values()) == n
     # the batch's intents in one write; the outcomes with the tick's own row
@@ -115,7 +115,7 @@ def test_a_tick_crashed_in_the_applicants_batch_resumes_to_one_message_each(befo
     assert sum(_recipients(crashed).values()) == 5
     tick(run_at(crashed, moment + timedelta(minutes=10)))
     assert _recipients(crashed) == expected
-    outcomes = Counter(r["outcome"] for r in _rows(crashed, moment, "notify"))
+    outcomes = Counter(r.outcome for r in _rows(crashed, moment, "notify"))
     assert outcomes == {"intended": n, "sent": n}
 
 

@@ -148,7 +148,7 @@ def test_a_score_changed_after_the_freeze_is_shown_everywhere_and_never_used(req
     run = edition.run(moment)
     tick(run)
     row_ = run.edition.journal[-1]
-    detail = json.loads(row_["detail"])
+    detail = json.loads(row_.detail)
     (journalled,) = detail["changed_after_freeze"]
     label = next(c.label("kk") for c in edition.config.criteria if c.key == crit)
     change = f"{a.application_ids[0]} / {label}: {frozen} → {new}"
@@ -204,7 +204,7 @@ def test_an_edit_after_the_edition_closed_is_noticed_by_tick_and_audit(
     assert any(a.sheet_id in line for line in auditing.messages)
     ticking = edition.run(end + timedelta(days=2, minutes=5))
     tick(ticking)
-    (entry,) = json.loads(ticking.edition.journal[-1]["detail"])["changed_after_freeze"]
+    (entry,) = json.loads(ticking.edition.journal[-1].detail)["changed_after_freeze"]
     assert entry["sheet"] == a.sheet_id and entry["stage"] == 1
     (recorded,) = edition.run(end + timedelta(days=3)).state.freeze_edits
     assert recorded.sheet == a.sheet_id

@@ -28,7 +28,7 @@ def _opened(google_opened, root, *, mail_lookup: bool = True):
 
 
 def _remind_rows(run: Run) -> list[dict]:
-    return [r for r in run.edition.journal if r["action"] == "remind"]
+    return [r for r in run.edition.journal if r.action == "remind"]
 
 
 # (the crash: at the n-th messages.send, before Gmail applies it or just after) -> k reminders went
@@ -54,8 +54,8 @@ def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_p
     assert len(appends) == 1 and appends[0] < sends[0]  # every intent in one write, before the first send
     fake.sleep(300)
     look = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=5))
-    intended = [r["detail"] for r in _remind_rows(look) if r["outcome"] == "intended"]
-    assert len(intended) > 8 and not [r for r in _remind_rows(look) if r["outcome"] == "sent"]
+    intended = [r.detail for r in _remind_rows(look) if r.outcome == "intended"]
+    assert len(intended) > 8 and not [r for r in _remind_rows(look) if r.outcome == "sent"]
     fake.sleep(300)  # cron's next tick: the quotas refilled
     start = len(fake.requests)
     again = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=10))  # a new process
@@ -78,7 +78,7 @@ def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_p
     assert sum(1 for r in resumed if r.method == "spreadsheets.values.append") == 1
     fake.sleep(300)
     after = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=20))
-    outcomes = Counter(str(r["outcome"]) for r in _remind_rows(after))
+    outcomes = Counter(str(r.outcome) for r in _remind_rows(after))
     assert outcomes == {"intended": len(intended), "sent": len(intended)}
     assert remind(after).pending and len(fake.sent_mail) - mailed == len(intended)  # a third run sends nothing
 

@@ -60,8 +60,8 @@ def _in(w, name: str, method: str, *, control: str | None = None) -> list:
 def _reminded(w, day) -> set[str]:
     """The experts the journal says were reminded on that day."""
     date = str(day.astimezone(w["run"].config.zone).date())
-    rows = [r for r in w["run"].edition.journal if r.get("action") == "remind" and r.get("outcome") == "sent"]
-    tokens = [str(r.get("detail")) for r in rows if date in str(r.get("detail"))]
+    rows = [r for r in w["run"].edition.journal if r.action == "remind" and r.outcome == "sent"]
+    tokens = [str(r.detail) for r in rows if date in str(r.detail)]
     return {t.split()[2] for t in tokens}
 
 

@@ -95,8 +95,8 @@ def test_the_ledger_writes_a_ticks_intents_in_one_append_and_its_outcomes_with_t
     assert len(lookups) == 1  # Gmail asked once whether it can tell what went
     run = edition["run_at"](edition["cal"].intake_close + timedelta(minutes=6))
     journal = run.edition.journal
-    intended = {str(r["detail"]) for r in journal if r.get("outcome") == "intended"}
-    sent = {str(r["detail"]) for r in journal if r.get("outcome") == "sent"}
+    intended = {str(r.detail) for r in journal if r.outcome == "intended"}
+    sent = {str(r.detail) for r in journal if r.outcome == "sent"}
     assert intended and intended <= sent  # every message's outcome is in the stored journal
 
 
