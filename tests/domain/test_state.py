@@ -41,3 +41,16 @@ def test_replacing_one_stage_keeps_the_others():
     state.replace_stage(2, assignments=[Assignment(2, "FIT", expert, ["B"])], outcomes={})
     assert [(a.stage, a.application_ids) for a in state.assignments] == [(1, ["A"]), (2, ["B"])]
     assert list(state.outcomes) == [(1, "IS")]
+
+
+def test_counting_is_made_once_per_list_of_applications_and_again_when_it_changes():
+    first = [make_app("A"), make_app("B")]
+    state = EditionState(applications=first)
+    counted = state.counting()
+    assert list(counted) == ["A", "B"]
+    assert state.counting() is counted  # asked per sheet and per document: not made again
+    state.applications.append(make_app("C"))  # a longer list
+    assert list(state.counting()) == ["A", "B", "C"]
+    superseded = make_app("A", status=Status.SUPERSEDED)
+    state.applications = [superseded, make_app("B")]  # a new list (what set_registry does)
+    assert list(state.counting()) == ["B"]
