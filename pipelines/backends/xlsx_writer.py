@@ -1,5 +1,8 @@
 """A small .xlsx writer: sheets streamed row by row as SpreadsheetML text, styles shared.
 
+Kept instead of XlsxWriter: 3.6x faster on the 10,000-row registry (0.38 s against 1.38 s), which
+holds the 10,000-row intake under its 2 s target (docs/performance/libraries.md).
+
 openpyxl builds an object per cell, binds and styles it, then lxml serialises each one: for the
 10,000-row registry (239,000 cells) that was most of an intake. Here a row becomes one string as it
 is added, a style is registered once and named by its index, and the package is zipped with fixed

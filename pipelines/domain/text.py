@@ -20,7 +20,8 @@ _LATIN_TO_CYR = str.maketrans("aeopcxykmthbi", "аеорсхукмтнві")
 _CYR_TO_LATIN_LOOKALIKE = str.maketrans("аеорсхуікмтнв", "aeopcxyikmthb")
 # Kazakh letters and Russian variants folded to the letter people type instead.
 _KAZ_RU = str.maketrans("әғқңөұүһіё", "агкнооухие")
-# Cyrillic -> Latin transliteration, for comparing names written in either script.
+# Cyrillic -> Latin transliteration, for comparing names written in either script. Our own: it must
+# fold Kazakh letters as people here type them in Latin (қ -> k, ә -> a, і -> i), as no standard does.
 _TRANSLIT = {
     "а": "a",
     "ә": "a",
