@@ -17,30 +17,21 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
+from benchmarks import run  # noqa: E402
 from benchmarks.report import NOT_OURS, total  # noqa: E402
 
 
 def run_size(copies: int, seed: int) -> dict:
     """One edition of `copies` campuses on the local workspace, in a fresh interpreter."""
     name = "demo-local" if copies == 1 else f"x{copies}-local"
-    cmd = [sys.executable, str(HERE / "scenario.py"), name, "--copies", str(copies), "--seed", str(seed)]
-    started = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"the {copies}x edition failed (exit {proc.returncode})")
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["process_wall"] = time.perf_counter() - started
-    return result
+    return run.run_one(name, argparse.Namespace(latency=0.0, copies=copies, intake_rows=0, seed=seed))
 
 
 def exponent(small: float, large: float, ratio: float) -> float | None:
