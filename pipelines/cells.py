@@ -1,8 +1,7 @@
 """What a spreadsheet cell can hold, decided once for every control store (issue 13 item 5).
 
-An .xlsx cell holds at most 32,767 characters and no XML-illegal character (C0 controls but tab,
-newline and carriage return; U+FFFE, U+FFFF and the other non-characters; lone surrogates); a Google
-Sheets cell holds at most 50,000. One pasted character or one very long answer must never block the
+An .xlsx cell holds at most 32,767 characters and no character XML cannot hold (`UNSTORABLE`); a
+Google Sheets cell holds at most 50,000. One pasted character or one very long answer must never block the
 edition, and nothing may be lost: the cell gets what it can hold and a note, and the whole text is
 kept outside the cell (`keep`, a side file on the edition's drive) and named in the note. The rule
 is the same for both backends (the smaller limit), and a fitted cell fits as it is, so a table
@@ -15,10 +14,10 @@ from collections.abc import Callable
 from typing import Any
 
 CELL_LIMIT = 32_767  # xlsx; Google Sheets' 50,000 is larger, so one rule serves both
-_NONCHARS = "".join(f"\\U{(plane << 16) | 0xFFFE:08x}\\U{(plane << 16) | 0xFFFF:08x}" for plane in range(17))
-UNSTORABLE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufdd0-\ufdef" + _NONCHARS.encode().decode("unicode_escape") + "]"
-)
+# The one definition of the characters XML cannot hold (XML 1.0, production [2] Char: tab, newline,
+# carriage return, U+0020-U+D7FF, U+E000-U+FFFD, U+10000-U+10FFFF): the other C0 controls, lone
+# surrogates, U+FFFE and U+FFFF. .xlsx and .docx are XML; lxml refuses exactly these (tests/test_cells.py).
+UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 Keep = Callable[[str], str]  # the whole text -> where it is kept (a path or URL)
 

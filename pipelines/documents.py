@@ -9,9 +9,9 @@ already formatted as text where they are numbers or dates (plain str/int/float/l
 template may use any subset of its contract; ``render`` refuses to run a template that asks for a
 variable the context does not supply, naming the variables and the template.
 
-A template is prepared once per file version and each document is filled directly into it (see
-"the direct fill" below: about 1–3 ms a document); docxtpl's whole render stays as the reference
-(``render_through_docxtpl``), byte for byte the same parts.
+docxtpl renders every document (its public API: open, render, save); what a template gives every
+render (its bytes, variables, ``{%tc for%}`` layouts and compiled Jinja parts) is prepared once per
+file version, and a document whose inputs did not change is not rendered at all (``ports.plan_put``).
 
 Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
   form01            cover letter of one application (form Ү. ЖИЦДО-7.5.1-2025-04-01; 9.6, 9.7)
@@ -23,18 +23,13 @@ Documents (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04):
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import io
 import os
 import re
 import shutil
 import signal
-import struct
 import subprocess
 import tempfile
-import zipfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib.resources import files
@@ -42,18 +37,14 @@ from pathlib import Path
 from typing import Any
 
 from docx import Document
-from docx.document import Document as DocxDocument
-from docx.opc.oxml import serialize_part_xml
 from docx.oxml import OxmlElement
-from docx.oxml.ns import nsmap as docx_nsmap
 from docx.oxml.ns import qn
-from docx.oxml.parser import parse_xml
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError
 
-from pipelines.digest import Digested
+from pipelines.cells import UNSTORABLE
 from pipelines.domain import form01
 
 KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results", "annex")
@@ -258,8 +249,6 @@ class _Template:
     variables: frozenset[str]
     layouts: tuple
     env: Environment
-    parts: dict[str, bytes]  # the template's zip members: what a render leaves alone is copied as is
-    direct: _Direct | None = None  # the direct fill (see _Direct); None: every render goes through docxtpl
 
 
 _TEMPLATES: dict[tuple[str, int, int], _Template] = {}
@@ -279,32 +268,29 @@ def _compiled(path: Path) -> _Template:
             variables = frozenset(tpl.get_undeclared_template_variables(env))
         except TemplateError as exc:
             raise DocumentError(f"template {path} has a tag error: {exc}") from exc
-        layouts = tuple(_tc_loop_layouts(Document(io.BytesIO(data))))
+        doc = Document(io.BytesIO(data))
+        layouts = tuple(_tc_loop_layouts(doc))
+        # the styles' proofing language set once here, not in every document (a fifth of a render)
+        _stamp_styles(doc.styles.element, _lang_of(path))
+        stamped = io.BytesIO()
+        doc.save(stamped)
+        data = stamped.getvalue()
         for old in [k for k in _TEMPLATES if k[0] == key[0]]:  # an edited template replaces its old version
             del _TEMPLATES[old]
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            parts = {name: archive.read(name) for name in archive.namelist()}
-        try:
-            direct = _direct_plan(data, path, env, parts)
-        except TemplateError as exc:  # a tag error in a header or footer
-            raise DocumentError(f"template {path} has a tag error: {exc}") from exc
-        found = _TEMPLATES[key] = _Template(data, variables, layouts, env, parts, direct)
+        found = _TEMPLATES[key] = _Template(data, variables, layouts, env)
     return found
 
 
 # --------------------------------------------------------------------------- rendering
 
-# Characters XML 1.0 forbids (form answers pasted from other programs carry some); a vertical tab
-# is Word's manual line break. A newline in a value becomes "\a", which docxtpl turns into a new
-# paragraph with the same formatting: a justified paragraph ending in a line break (<w:br/>) would
-# be stretched across the line.
-_ILLEGAL_XML = re.compile("[\x00-\x08\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 
-
+# A vertical tab is Word's manual line break. A newline in a value becomes "\a", which docxtpl turns
+# into a new paragraph with the same formatting: a justified paragraph ending in a line break
+# (<w:br/>) would be stretched across the line. Characters XML cannot hold are dropped (cells.py).
 def _clean(value: Any) -> Any:
     if isinstance(value, str):
         value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\x0b", "\n")
-        return _ILLEGAL_XML.sub("", value).replace("\n", "\a")
+        return UNSTORABLE.sub("", value).replace("\n", "\a")
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -325,270 +311,18 @@ def render(kind: str, lang: str, context: dict) -> bytes:
         raise DocumentError(
             f"template {path} needs variable(s) the context does not supply: {', '.join(sorted(missing))}"
         )
-    edition = str(context.get("edition_name") or "")
-    try:
-        if compiled.direct is not None:
-            return compiled.direct.fill(_clean(dict(context)), list(compiled.layouts), kind, lang, edition)
-        return _render_docxtpl(compiled, _clean(dict(context)), kind, lang, edition)
-    except TemplateError as exc:
-        raise DocumentError(f"template {path} failed to render: {exc}") from exc
-
-
-def render_through_docxtpl(kind: str, lang: str, context: dict) -> bytes:
-    """The same document made the long way: docxtpl opens the template package, renders it and
-    python-docx's objects are saved. The reference the direct fill is checked against (tests), and
-    the path of a template with parts the direct fill does not handle (footnotes, tags in the
-    document properties)."""
-    path = template_path(kind, lang)
-    compiled = _compiled(path)
-    try:
-        return _render_docxtpl(compiled, _clean(dict(context)), kind, lang, str(context.get("edition_name") or ""))
-    except TemplateError as exc:
-        raise DocumentError(f"template {path} failed to render: {exc}") from exc
-
-
-def _render_docxtpl(compiled: _Template, context: dict, kind: str, lang: str, edition: str) -> bytes:
-    layouts = list(compiled.layouts)
     tpl = DocxTemplate(io.BytesIO(compiled.data))
-    tpl.render(context, compiled.env, autoescape=True)
-    if any(layouts):
-        _refit_repeated_columns(tpl.docx, layouts)
-    stamp(tpl.docx, kind, lang, edition)
-    return _save(tpl.docx, compiled)
-
-
-# The parts a render writes (the body, headers, footers, notes, the document properties, and the
-# styles, whose proofing language `stamp` sets); every other part of the package (numbering, theme,
-# fonts …) is the template's own, so it is copied from the template instead of serialised again.
-_RENDERED_PARTS = re.compile(
-    r"^word/(?:document|header\d*|footer\d*|footnotes|endnotes|styles)\.xml$|^docProps/core\.xml$"
-)
-
-
-def _save(docx: Any, template: _Template) -> bytes:
-    """The package as python-docx's save writes it (the same members, content types and rels)."""
-    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
-    from docx.opc.pkgwriter import _ContentTypesItem
-
-    package = docx.part.package
-    parts = list(package.iter_parts())
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as out:
-        out.writestr(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob)
-        out.writestr(PACKAGE_URI.rels_uri.membername, package.rels.xml)
-        for part in parts:
-            name = part.partname.membername
-            original = template.parts.get(name)
-            if original is not None and not _RENDERED_PARTS.match(name):
-                out.writestr(name, original, compresslevel=1)  # large and repetitive: level 1 is enough
-            else:
-                out.writestr(name, part.blob)
-            if len(part.rels):
-                out.writestr(part.partname.rels_uri.membername, part.rels.xml)
-    return buf.getvalue()
-
-
-# --- the direct fill ---------------------------------------------------------------------------
-# docxtpl, for every document, opens the template package (python-docx parses each XML part, the
-# 350 kB styles among them), serialises the body, rewrites its tags for Jinja, renders it, parses
-# the result and saves the whole package again. Of that only the Jinja render, the parse of its
-# result and the body's serialisation depend on the context. The direct fill does the rest once per
-# template: the body's Jinja source, the package's members in python-docx's order with every part a
-# render leaves alone (styles stamped with the proofing language, untagged headers and footers,
-# rels, content types) compressed once, and the document properties. Each document then costs the
-# render of the body (and of any tagged header or footer) by docxtpl's own steps, the same column
-# fitting and proofing stamp on the result, and a zip written from the stored members. The parts
-# come out byte for byte as the docxtpl path writes them (tests/test_documents_direct.py).
-
-_FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
-_JINJA = ("{{", "{%", "{#")
-_CORE_RENDERED = ("author", "comments", "identifier", "language", "subject", "title")  # docxtpl's list
-_ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same inputs give the same bytes (a put then stands)
-
-
-_P_OPEN = re.compile(r"<w:p([ >])")
-_P_LINE = re.compile(r"\n<w:p([ >])")
-_LISTING = ("\t", "\a", "\n", "\f")  # what docxtpl's resolve_listing turns into runs and paragraphs
-
-
-def _tagged(text: str) -> bool:
-    return any(mark in text for mark in _JINJA)
-
-
-@dataclass(frozen=True)
-class _Member:
-    """A zip member compressed once: its name, CRC, size, deflated bytes and the bytes themselves
-    (for the document's content digest)."""
-
-    name: str
-    crc: int
-    size: int
-    deflated: bytes
-    data: bytes
-
-
-def _member(name: str, data: bytes, level: int = 6) -> _Member:
-    packer = zlib.compressobj(level, zlib.DEFLATED, -15)
-    return _Member(name, zlib.crc32(data), len(data), packer.compress(data) + packer.flush(), data)
-
-
-def _digested(members: list[_Member]) -> Digested:
-    """The zip of `members` with its `content_digest` worked out from the bytes at hand (the same
-    sum digest.content_digest makes by unzipping it: each member's name and bytes, by name)."""
-
-    def digest() -> str:
-        made = hashlib.sha256()
-        for m in sorted(members, key=lambda m: m.name):
-            made.update(m.name.encode() + b"\0" + m.data + b"\0")
-        return made.hexdigest()
-
-    return Digested(_zip(members), digest)
-
-
-def _zip(members: list[_Member]) -> bytes:
-    """A zip of deflated members (no data descriptors, no zip64: a document is far below 4 GB)."""
-    dos_time = (_ZIP_TIME[3] << 11) | (_ZIP_TIME[4] << 5) | (_ZIP_TIME[5] // 2)
-    dos_date = ((_ZIP_TIME[0] - 1980) << 9) | (_ZIP_TIME[1] << 5) | _ZIP_TIME[2]
-    chunks: list[bytes] = []
-    central: list[bytes] = []
-    offset = 0
-    for m in members:
-        name = m.name.encode("utf-8")
-        flags = 0 if name.isascii() else 0x800
-        fields = (20, flags, zipfile.ZIP_DEFLATED, dos_time, dos_date, m.crc, len(m.deflated), m.size, len(name))
-        header = struct.pack("<4s5H3L2H", b"PK\x03\x04", *fields, 0) + name
-        central.append(
-            struct.pack("<4s6H3L5H2L", b"PK\x01\x02", (3 << 8) | 20, *fields, 0, 0, 0, 0, 0o600 << 16, offset) + name
-        )
-        chunks += [header, m.deflated]
-        offset += len(header) + len(m.deflated)
-    directory = b"".join(central)
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), offset, 0)
-    return b"".join(chunks) + directory + end
-
-
-class _Direct:
-    """A template prepared for the direct fill (see above); made once per template file version."""
-
-    def __init__(self, tpl: DocxTemplate, env: Environment, body: str, members: list[_Member | str]):
-        self.tpl, self.env, self.members = tpl, env, members
-        self.body = self._jinja(body)
-        doc = tpl.docx
-        shell = copy.deepcopy(doc.element)  # the w:document around the body, to copy for each document
-        shell.replace(shell.body, OxmlElement("w:body"))
-        self.shell = shell
-        self.document_name = doc.part.partname.membername
-        self.core_name = doc.part.package._core_properties_part.partname.membername
-        self.core = doc.core_properties._element  # as docxtpl and `stamp` leave it, but for the title
-        self.headers: dict[str, Any] = {}  # membername -> compiled source, of headers and footers with tags
-        self._cores: dict[tuple[str, str, str], _Member] = {}
-
-    def fill(self, context: dict, layouts: list, kind: str, lang: str, edition: str) -> bytes:
-        """The .docx of one context: what docxtpl's render, `_refit_repeated_columns`, `stamp` and
-        `_save` make, from the prepared parts."""
-        tpl = self.tpl
-        tree = tpl.fix_tables(self._render(self.body, context))
-        for n, elt in enumerate(tree.xpath("//wp:docPr", namespaces=docx_nsmap), start=1001):
-            elt.attrib["id"] = str(n)  # docxtpl's fix_docpr_ids
-        root = copy.deepcopy(self.shell)
-        root.replace(root.body, tree)
-        del tree  # its proxy is lxml's plain element: python-docx's classes come with the next look-up
-        if any(layouts):  # tables and page size read from `root`; the part is only the template's
-            _refit_repeated_columns(DocxDocument(root, tpl.docx.part), layouts)
-        _stamp_runs(root.body, lang)
-        rendered = {self.document_name: _member(self.document_name, serialize_part_xml(root))}
-        rendered[self.core_name] = self._core(kind, lang, edition)
-        for name, source in self.headers.items():
-            xml = self._render(source, context)
-            data = serialize_part_xml(parse_xml(xml.encode(tpl.get_headers_footers_encoding(xml))))
-            rendered[name] = _member(name, data)
-        return _digested([m if isinstance(m, _Member) else rendered[m] for m in self.members])
-
-    def _jinja(self, source: str) -> Any:
-        """docxtpl's render_xml_part, its first half: each paragraph on a line of its own, compiled."""
-        return self.env.from_string(_P_OPEN.sub(r"\n<w:p\1", source))
-
-    def _render(self, template: Any, context: dict) -> str:
-        """docxtpl's render_xml_part, its second half, on the compiled source: rendered, the lines
-        joined again, escaped braces restored, and tabs, line and page breaks in values made runs
-        and paragraphs (resolve_listing; it changes nothing where there is none, and is skipped)."""
-        xml = _P_LINE.sub(r"<w:p\1", template.render(context))
-        xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
-        if any(mark in xml for mark in _LISTING):
-            xml = self.tpl.resolve_listing(xml)
-        return xml
-
-    def _core(self, kind: str, lang: str, edition: str) -> _Member:
-        key = (kind, lang, edition)
-        found = self._cores.get(key)
-        if found is None:
-            from docx.opc.coreprops import CoreProperties
-
-            core = copy.deepcopy(self.core)
-            _stamp_properties(CoreProperties(core), kind, lang, edition)
-            if len(self._cores) > 64:  # an edition has one name: a few entries at most
-                self._cores.clear()
-            found = self._cores[key] = _member(self.core_name, serialize_part_xml(core))
-        return found
-
-
-def _direct_plan(data: bytes, path: Path, env: Environment, originals: dict[str, bytes]) -> _Direct | None:
-    """The template prepared for the direct fill, or None when it has what only docxtpl's own
-    render handles: footnotes (docxtpl renders them as text), tags in the document properties, no
-    document properties at all (python-docx makes them anew, stamped with the time, per document)."""
-    from docx.opc.constants import RELATIONSHIP_TYPE
-    from docx.opc.packuri import CONTENT_TYPES_URI, PACKAGE_URI
-    from docx.opc.pkgwriter import _ContentTypesItem
-
-    tpl = DocxTemplate(io.BytesIO(data))
-    tpl.init_docx()
-    doc = tpl.docx
-    package = doc.part.package
-    if not any(rel.reltype == RELATIONSHIP_TYPE.CORE_PROPERTIES for rel in package.rels.values()):
-        return None
-    parts = list(package.iter_parts())
-    if any(part.content_type == _FOOTNOTES for part in parts):
-        return None
-    props = doc.core_properties
-    if any(_tagged(getattr(props, name) or "") for name in _CORE_RENDERED):
-        return None
-    for name in _CORE_RENDERED:  # docxtpl's render_properties: untagged text stays as it is
-        setattr(props, name, env.from_string(getattr(props, name)).render({}))
-    _stamp_styles(doc.styles.element, _lang_of(path))
-    headers: dict[str, str] = {}
-    for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
-        for _rel, part in tpl.get_headers_footers(uri):
-            source = tpl.patch_xml(tpl.get_part_xml(part))
-            if _tagged(source):
-                headers[part.partname.membername] = source
-            else:  # rendered once: no context changes it
-                xml = tpl.render_xml_part(source, part, {}, env)
-                part._element = parse_xml(xml.encode(tpl.get_headers_footers_encoding(xml)))
-    body = tpl.patch_xml(tpl.get_xml())
-    document_name = doc.part.partname.membername
-    core_name = package._core_properties_part.partname.membername
-    members: list[_Member | str] = [
-        _member(CONTENT_TYPES_URI.membername, _ContentTypesItem.from_parts(parts).blob),
-        _member(PACKAGE_URI.rels_uri.membername, package.rels.xml),
-    ]
-    for part in parts:
-        name = part.partname.membername
-        if name in (document_name, core_name) or name in headers:
-            members.append(name)
-        else:
-            original = originals.get(name)
-            blob = original if original is not None and not _RENDERED_PARTS.match(name) else part.blob
-            members.append(_member(name, blob, 9))
-        if len(part.rels):
-            members.append(_member(part.partname.rels_uri.membername, part.rels.xml))
-    direct = _Direct(tpl, env, body, members)
-    direct.headers = {name: direct._jinja(source) for name, source in headers.items()}
-    return direct
-
-
-def _lang_of(path: Path) -> str:
-    """The language of a template file, from its name (<kind>.<lang>.docx)."""
-    return path.name.rsplit(".", 2)[-2]
+    try:
+        tpl.render(_clean(dict(context)), compiled.env, autoescape=True)
+    except TemplateError as exc:
+        raise DocumentError(f"template {path} failed to render: {exc}") from exc
+    if any(compiled.layouts):
+        _refit_repeated_columns(tpl.docx, list(compiled.layouts))
+    _stamp_properties(tpl.docx.core_properties, kind, lang, str(context.get("edition_name") or ""))
+    _stamp_runs(tpl.docx.element.body, lang)  # the styles were stamped with the template (`_compiled`)
+    out = io.BytesIO()
+    tpl.save(out)
+    return out.getvalue()
 
 
 # --- horizontally repeated columns ({%tc for %}) ---------------------------------------------
@@ -688,12 +422,9 @@ def _refit_repeated_columns(doc, layouts) -> None:
                 pos += span
 
 
-def stamp(doc, kind: str, lang: str, edition: str = "") -> None:
-    """Title, author and language of the document in its own language: the core properties (the
-    PDF takes its title and author from them) and the proofing language of every run (kk-KZ / ru-RU)."""
-    _stamp_properties(doc.core_properties, kind, lang, edition)
-    _stamp_styles(doc.styles.element, lang)
-    _stamp_runs(doc.element.body, lang)
+def _lang_of(path: Path) -> str:
+    """The language of a template file, from its name (<kind>.<lang>.docx)."""
+    return path.name.rsplit(".", 2)[-2]
 
 
 def _stamp_properties(props, kind: str, lang: str, edition: str) -> None:

@@ -564,7 +564,8 @@ def parse_time(text: str, zone: ZoneInfo | timezone, *, serial: bool = True) -> 
 
     en `1/25/2027 9:05:03`, ru `25.01.2027 09:05:03`, Forms CSV `2027/01/25 9:05:03 AM GMT+5`,
     ISO / RFC 3339 `2027-01-25T04:05:03.123Z`, an Excel serial day number. Naive times are in `zone`.
-    en dates are month-first; a first number above 12 is read as the day (en_GB sheets)."""
+    en dates are month-first; a first number above 12 is read as the day (en_GB sheets).
+    Our own: dateutil guesses day-first or month-first per string, and Forms' "GMT+5" is not its offset sign."""
     s = " ".join(str(text or "").replace("\u202f", " ").replace("\xa0", " ").split())
     if not s:
         return None

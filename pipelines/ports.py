@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+from openpyxl.utils import get_column_letter
+
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
 
@@ -74,13 +76,8 @@ class ControlLost(BackendError):
 
 # --- rating sheets ---------------------------------------------------------------------------
 def col_letter(col: int) -> str:
-    """0 -> A, 25 -> Z, 26 -> AA."""
-    letters = ""
-    col += 1
-    while col:
-        col, rem = divmod(col - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+    """0 -> A, 25 -> Z, 26 -> AA (openpyxl's letters, 0-based here)."""
+    return get_column_letter(col + 1)
 
 
 def a1(row: int, col: int) -> str:

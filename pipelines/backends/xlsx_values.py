@@ -1,5 +1,7 @@
 """The cells of an .xlsx workbook read straight from its XML, as openpyxl's full read gives them.
 
+Kept beside openpyxl because no library reads a cell's formula and its cached value in one pass.
+
 openpyxl builds a whole workbook (styles, cell objects, validations, print setup) to hand back a
 few hundred values; a rating sheet took about 30 ms that way, twice (once more for the cached values
 of formulas), and a tick reads every open sheet. This reader parses only the parts that decide what

@@ -17,10 +17,20 @@ from datetime import datetime
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
+from rapidfuzz import fuzz, process
+
 from pipelines.domain.form01 import NUMBERED
 from pipelines.domain.models import Application, Notice, Reason, Response, Status
 from pipelines.domain.rules import IntakeRules, PreviousWinner, Unit
-from pipelines.domain.text import normalise, normalise_person, normalise_url, same_person, similar_above, url_problem
+from pipelines.domain.text import (
+    fold_latin,
+    normalise,
+    normalise_person,
+    normalise_url,
+    same_person,
+    similar_above,
+    url_problem,
+)
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
@@ -138,27 +148,82 @@ class _Found(NamedTuple):
     candidates: list  # the units tied at the top when ambiguous
 
 
-def _find(text: str, units: Sequence[Any]) -> _Found:
-    """Exact match (id, names, spellings) after `normalise`, else the single best near-miss."""
-    key = normalise(text)
-    if not key:
-        return _Found(None, None, [])
-    names = {u.id: [u.id, u.name_kk, u.name_ru, *u.spellings] for u in units}
-    exact = [u for u in units if any(normalise(n) == key for n in names[u.id])]
-    if exact:
-        return _Found(exact[0], None, []) if len(exact) == 1 else _Found(None, None, exact)
-    # a unit below NEAR - 0.01 can neither match nor tie with one that does: scored 0 cheaply
-    scored = sorted(
-        ((max((similar_above(text, n, NEAR - 0.01), n) for n in names[u.id]), u) for u in units),
-        key=lambda x: -x[0][0],
-    )
-    if not scored or scored[0][0][0] < NEAR:
-        return _Found(None, None, [])
-    (best, name), unit = scored[0]
-    tied = [u for (s, _), u in scored if s >= best - 0.01]
-    if len(tied) > 1:
-        return _Found(None, None, tied)
-    return _Found(unit, f"{_q(text)} ~ {_q(name)} ({unit.id})", [])
+class _Names:
+    """Units' names folded once (an exact match is one dict look-up) and each spelling's answer
+    kept: an intake asks about the same few spellings row after row. Comparing every spelling with
+    every unit in Python grew with the square of the edition (docs/performance/libraries.md)."""
+
+    def __init__(self, units: Sequence[Any]):
+        self.units = tuple(units)
+        self.exact: dict[str, list[Any]] = {}
+        self.choices: list[tuple[str, Any]] = []  # (a name as the config writes it, its unit)
+        for u in self.units:
+            names = list(dict.fromkeys([u.id, u.name_kk, u.name_ru, *u.spellings]))
+            for key in dict.fromkeys(normalise(n) for n in names):
+                if key:
+                    self.exact.setdefault(key, []).append(u)
+            self.choices += [(n, u) for n in names if normalise(n)]
+        self.normalised = [normalise(n) for n, _u in self.choices]
+        self.transliterated = [fold_latin(n) for n, _u in self.choices]
+        self.position = {id(u): i for i, u in enumerate(self.units)}
+        self.found: dict[str, _Found] = {}
+
+    def find(self, text: str) -> _Found:
+        key = str(text)
+        if key not in self.found:
+            self.found[key] = self._find(key)
+        return self.found[key]
+
+    def _find(self, text: str) -> _Found:
+        """Exact match (id, names, spellings) after `normalise`, else the single best near-miss."""
+        key = normalise(text)
+        if not key:
+            return _Found(None, None, [])
+        exact = self.exact.get(key, [])
+        if exact:
+            return _Found(exact[0], None, []) if len(exact) == 1 else _Found(None, None, exact)
+        # a unit below NEAR - 0.01 can neither match nor tie with one that does: rapidfuzz skips it
+        cutoff = (NEAR - 0.01) * 100
+        direct = process.extract(key, self.normalised, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None)
+        latin = process.extract(
+            fold_latin(text), self.transliterated, scorer=fuzz.ratio, score_cutoff=cutoff, limit=None
+        )
+        best_of: dict[int, tuple[float, str]] = {}  # unit position -> (its best score, the name scoring it)
+        for _choice, score, index in [*direct, *latin]:
+            name, unit = self.choices[index]
+            at = self.position[id(unit)]
+            best_of[at] = max(best_of.get(at, (0.0, "")), (score / 100, name))
+        scored = sorted(((best_of[i], self.units[i]) for i in sorted(best_of)), key=lambda x: -x[0][0])
+        if not scored or scored[0][0][0] < NEAR:
+            return _Found(None, None, [])
+        (best, name), unit = scored[0]
+        tied = [u for (s, _), u in scored if s >= best - 0.01]
+        if len(tied) > 1:
+            return _Found(None, None, tied)
+        return _Found(unit, f"{_q(text)} ~ {_q(name)} ({unit.id})", [])
+
+
+class _UnitIndex:
+    """The config's faculties and departments as `_Names`, made once per list of faculties."""
+
+    def __init__(self, faculties: Sequence[Unit]):
+        self.faculties = _Names(faculties)
+        self.departments = _Names([d for f in faculties for d in f.departments])
+        self.within = {f.id: _Names(f.departments) for f in faculties}
+        self.owner = {d.id: f for f in faculties for d in f.departments}
+
+
+_INDEXES: dict[int, tuple[Sequence[Unit], _UnitIndex]] = {}
+
+
+def _unit_index(faculties: Sequence[Unit]) -> _UnitIndex:
+    """The index of this very list of faculties (a config's list lives as long as its config)."""
+    held = _INDEXES.get(id(faculties))
+    if held is None or held[0] is not faculties:
+        if len(_INDEXES) >= 64:
+            _INDEXES.clear()
+        held = _INDEXES[id(faculties)] = (faculties, _UnitIndex(faculties))
+    return held[1]
 
 
 def _label(unit: Any) -> str:
@@ -168,9 +233,9 @@ def _label(unit: Any) -> str:
 def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[Unit]) -> UnitMatch:
     """Form 01 fields 1-2: the faculty and its department, as listed in the config."""
     result = UnitMatch(None, None)
-    owner = {d.id: f for f in faculties for d in f.departments}
-    all_departments = [d for f in faculties for d in f.departments]
-    fac = _find(faculty_text, faculties)
+    index = _unit_index(faculties)
+    owner = index.owner
+    fac = index.faculties.find(faculty_text)
     if fac.unit:
         result.faculty_id = fac.unit.id
         if fac.note:
@@ -189,13 +254,13 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
         result.reasons += [fac_reason] if unknown_faculty else []
         return result
     if fac.unit:
-        dep = _find(department_text, fac.unit.departments)
+        dep = index.within[fac.unit.id].find(department_text)
         if dep.unit:
             result.department_id = dep.unit.id
             if dep.note:
                 result.matched["department"] = dep.note
             return result
-        elsewhere = _find(department_text, all_departments)
+        elsewhere = index.departments.find(department_text)
         if elsewhere.unit:
             notice = Notice(
                 "reason_department_elsewhere",
@@ -208,7 +273,7 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
             notice = Notice("reason_department_not_of", given=_q(department_text), faculty=_label(fac.unit))
         result.reasons.append(Reason("department", "form 01.2", notice))
         return result
-    dep = _find(department_text, all_departments)
+    dep = index.departments.find(department_text)
     if dep.unit:
         parent = owner[dep.unit.id]
         result.faculty_id, result.department_id = parent.id, dep.unit.id

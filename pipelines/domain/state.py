@@ -100,6 +100,10 @@ class EditionState:
     problems: dict[Key, list[Problem]] = field(default_factory=dict)
     outcomes: dict[Key, StageOutcome] = field(default_factory=dict)
     freeze_edits: list[FreezeEdit] = field(default_factory=list)  # edits after a freeze, as detected
+    # counting()'s answer and the list it was made from (a new or longer list makes it again)
+    _counting: tuple[list[Application], int, dict[str, Application]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def note_freeze_edits(self, found: list[FreezeEdit]) -> list[FreezeEdit]:
         """Record the edits not seen before (the same sheet with the same change is one edit, first
@@ -114,12 +118,18 @@ class EditionState:
         return self.stages.get(number) or StageRecord(number)
 
     def counting(self) -> dict[str, Application]:
-        """The application that counts for each DER id (its latest submission, 9.8), not superseded."""
-        out: dict[str, Application] = {}
-        for app in self.applications:
-            if app.status is not Status.SUPERSEDED and app.id:  # a row a person left without an id counts for none
-                out.setdefault(app.id, app)
-        return out
+        """The application that counts for each DER id (its latest submission, 9.8), not superseded.
+        Made once per list of applications (it is asked per sheet read and per document: made each
+        time, it grew with the square of the edition); shared, so read it, never change it. Applications are frozen and the list is
+        only ever replaced whole (jobs/intake.py), so the list's identity and length tell a change."""
+        held = self._counting
+        if held is None or held[0] is not self.applications or held[1] != len(self.applications):
+            out: dict[str, Application] = {}
+            for app in self.applications:
+                if app.status is not Status.SUPERSEDED and app.id:  # a row a person left without an id counts for none
+                    out.setdefault(app.id, app)
+            held = self._counting = (self.applications, len(self.applications), out)
+        return held[2]
 
     def outcomes_of(self, stage: int) -> list[StageOutcome]:
         return [o for (s, _g), o in sorted(self.outcomes.items()) if s == stage]

@@ -8,19 +8,20 @@ keyboard neighbours (қ→к, ә→а, і→и …), so "Ақпараттық ж
 
 from __future__ import annotations
 
-import collections
-import difflib
 import functools
 import re
 import unicodedata
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from rapidfuzz import fuzz
 
 # Latin letters that look like Cyrillic ones (after casefold), and the reverse.
 _LATIN_TO_CYR = str.maketrans("aeopcxykmthbi", "аеорсхукмтнві")
 _CYR_TO_LATIN_LOOKALIKE = str.maketrans("аеорсхуікмтнв", "aeopcxyikmthb")
 # Kazakh letters and Russian variants folded to the letter people type instead.
 _KAZ_RU = str.maketrans("әғқңөұүһіё", "агкнооухие")
-# Cyrillic -> Latin transliteration, for comparing names written in either script.
+# Cyrillic -> Latin transliteration, for comparing names written in either script. Our own: it must
+# fold Kazakh letters as people here type them in Latin (қ -> k, ә -> a, і -> i), as no standard does.
 _TRANSLIT = {
     "а": "a",
     "ә": "a",
@@ -115,46 +116,24 @@ def fold_latin(text: str) -> str:
     return re.sub(r"(?<=[aeou])i(?=[aeou])", "", text)  # a glide between vowels: Serikbayeva ~ Серікбаева
 
 
-@functools.lru_cache(maxsize=1 << 16)  # pure; the same names recur across rows and units
 def similar(a: str, b: str) -> float:
-    """0..1 similarity (difflib) of the normalised texts, also compared transliterated; 0 if one is empty."""
+    """0..1 similarity of the normalised texts, also compared transliterated; 0 if one is empty.
+    rapidfuzz's `ratio`: 2 x the longest common subsequence / both lengths (difflib's ratio counts
+    its matching blocks instead; on the names and headers of the tests both give the same decisions,
+    docs/performance/libraries.md)."""
+    return similar_above(a, b, 0.0)
+
+
+def similar_above(a: str, b: str, floor: float) -> float:
+    """`similar(a, b)` where it reaches `floor`, else 0.0 (rapidfuzz stops early below its cutoff)."""
     na, nb = normalise(a), normalise(b)
     if not na or not nb:
         return 0.0
     if na == nb:
         return 1.0
-    direct = difflib.SequenceMatcher(None, na, nb).ratio()
-    la, lb = fold_latin(a), fold_latin(b)
-    return max(direct, difflib.SequenceMatcher(None, la, lb).ratio())
-
-
-def similar_above(a: str, b: str, floor: float) -> float:
-    """`similar(a, b)` where it may reach `floor`, else 0.0. difflib's quick_ratio is an upper bound
-    of its ratio; a pair whose bounds (direct and transliterated) stay below `floor` is not compared
-    in full (most pairs, in a search for the few names or titles that are alike)."""
-    na, nb = normalise(a), normalise(b)
-    if not na or not nb:
-        return 0.0
-    if na != nb and _upper_bound(na, nb) < floor and _upper_bound(fold_latin(a), fold_latin(b)) < floor:
-        return 0.0
-    return similar(a, b)
-
-
-def _upper_bound(a: str, b: str) -> float:
-    """difflib's quick_ratio (2 x the characters in common, counted as multisets, / both lengths),
-    without building a SequenceMatcher: an upper bound of SequenceMatcher(None, a, b).ratio()."""
-    total = len(a) + len(b)
-    if not total or 2 * min(len(a), len(b)) / total < 0.5:
-        return 2 * min(len(a), len(b)) / total if total else 1.0
-    ca, cb = _letters(a), _letters(b)
-    if len(ca) > len(cb):
-        ca, cb = cb, ca
-    return 2 * sum(min(n, cb.get(ch, 0)) for ch, n in ca.items()) / total
-
-
-@functools.lru_cache(maxsize=1 << 16)
-def _letters(text: str) -> dict[str, int]:
-    return dict(collections.Counter(text))
+    cutoff = floor * 100
+    best = max(fuzz.ratio(na, nb, score_cutoff=cutoff), fuzz.ratio(fold_latin(a), fold_latin(b), score_cutoff=cutoff))
+    return best / 100
 
 
 _HOST_LIKE = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")

@@ -59,3 +59,16 @@ def test_the_journal_finds_a_messages_outcomes_and_what_a_tick_folded_into_its_r
     assert journal.details("remind", ("sent",)) == {"r0", "r1"}  # the tick's folded job counts
     assert journal.details("notify", ("intended",)) == set()
     assert len(journal) == 5 and journal[-1].outcome == "failed" and [e.action for e in journal][0] == "remind"
+
+
+def test_counting_is_made_once_per_list_of_applications_and_again_when_it_changes():
+    first = [make_app("A"), make_app("B")]
+    state = EditionState(applications=first)
+    counted = state.counting()
+    assert list(counted) == ["A", "B"]
+    assert state.counting() is counted  # asked per sheet and per document: not made again
+    state.applications.append(make_app("C"))  # a longer list
+    assert list(state.counting()) == ["A", "B", "C"]
+    superseded = make_app("A", status=Status.SUPERSEDED)
+    state.applications = [superseded, make_app("B")]  # a new list (what set_registry does)
+    assert list(state.counting()) == ["B"]

@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from openpyxl.utils import quote_sheetname
+
 from pipelines.ports import (
     BackendError,
     Conflict,
@@ -54,7 +56,8 @@ def pixels(chars: int) -> int:
 
 
 def quote_tab(title: str) -> str:
-    return "'" + title.replace("'", "''") + "'"
+    """A tab's title as an A1 range names it (openpyxl's quoting: 'It''s')."""
+    return quote_sheetname(title)
 
 
 def sheet_url(spreadsheet_id: str) -> str:

@@ -13,6 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from openpyxl.utils import quote_sheetname
+
 from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
 from pipelines.mail import compose, message_id
@@ -604,7 +606,7 @@ class GoogleFormSource:
             if tabs:
                 self._first_tab = tabs[0]["title"]
         name = self.form.worksheet or self._first_tab
-        rng = "'" + str(name).replace("'", "''") + "'"
+        rng = quote_sheetname(str(name))
         # unformatted: numbers and times as numbers (a timestamp is a serial day number that
         # forms.parse_time reads), never text in the sheet's locale (docs/google.md "Writing cells safely")
         data = sheets.call(
