@@ -39,10 +39,10 @@ def baseline(directory: Path, copies: int, latency: float, seed: int) -> dict:
     from google_fake import FakeGoogle
     from pipelines.backends import open_workspace
     from pipelines.config import load_config
+    from pipelines.formats.registry import to_row
     from pipelines.jobs.common import Run
     from pipelines.jobs.intake import run_intake
     from pipelines.jobs.stages import close_intake, open_stage
-    from pipelines.registry import to_row
 
     # What to write: the pipeline's own registry and stage-1 sheets, worked out on a local workspace.
     config_path, _targets = write_edition(directory, copies, seed)

@@ -24,10 +24,11 @@ if str(HERE.parent) not in sys.path:
     sys.path.insert(0, str(HERE.parent))
 
 from benchmarks.meter import Meter, peak_rss_mb  # noqa: E402
-from pipelines import demo_data, documents, rating_sheet  # noqa: E402
+from pipelines import demo_data  # noqa: E402
 from pipelines.config import Config, load_config  # noqa: E402
 from pipelines.demo import EXAMPLE  # noqa: E402
 from pipelines.domain.state import StageState  # noqa: E402
+from pipelines.formats import documents, rating_sheet  # noqa: E402
 from pipelines.jobs import intake as intake_job  # noqa: E402
 from pipelines.jobs import tick as tick_job  # noqa: E402
 from pipelines.jobs.common import Run  # noqa: E402
@@ -254,8 +255,8 @@ def big_intake(directory: Path, rows: int, copies: int, seed: int) -> dict:
     the form 01 rate: the first 200 accepted applications' letters rendered one after another."""
     from pipelines.backends import open_workspace
     from pipelines.domain.models import Status
+    from pipelines.formats.registry import known_ids
     from pipelines.jobs import paperwork
-    from pipelines.registry import known_ids
 
     config_path, _ = write_edition(directory, copies, seed, rows=rows)
     config = load_config(config_path)

@@ -39,7 +39,7 @@ def fake_workspace(config: Config, fake, **options: Any) -> Workspace:
 
 def seed_form(fake, responses_csv: Path, zone) -> str:
     """A fake Google Form with the export's questions and one submitted response per row."""
-    from pipelines.forms import field_columns, parse_time, read_export, split_files
+    from pipelines.formats.forms import field_columns, parse_time, read_export, split_files
 
     raw = read_export(responses_csv)
     header = list(raw[0].answers) if raw else []
@@ -83,7 +83,7 @@ def seed_form(fake, responses_csv: Path, zone) -> str:
 
 
 def _all_links(text: str) -> bool:
-    from pipelines.forms import split_files
+    from pipelines.formats.forms import split_files
 
     return all(p.startswith("https://drive.google.com/open?id=") for p in split_files(text))
 

@@ -16,9 +16,10 @@ from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 
-from pipelines import demo_data, i18n, rating_sheet
+from pipelines import demo_data, i18n
 from pipelines.config import Config, load_config
 from pipelines.domain.state import StageState
+from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Run, no_progress
 from pipelines.jobs.remind import remind
 from pipelines.jobs.sheets import sheet_ref
@@ -230,7 +231,7 @@ def run_demo(
 
 
 def _libreoffice() -> bool:
-    """Whether local PDF conversion can run (the same look-up as pipelines.documents.to_pdf)."""
+    """Whether local PDF conversion can run (the same look-up as pipelines.formats.documents.to_pdf)."""
     return bool(shutil.which("soffice") or shutil.which("libreoffice"))
 
 

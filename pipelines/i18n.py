@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from pipelines.domain.models import Notice
-from pipelines.tables import SCHEMA_DIR
+from pipelines.formats.tables import SCHEMA_DIR
 
 LANGS = ("kk", "ru")
 MESSAGES = SCHEMA_DIR / "messages.yaml"

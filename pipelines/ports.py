@@ -13,8 +13,8 @@ from typing import Any, Protocol
 
 from openpyxl.utils import get_column_letter
 
-from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse, ScoreCell
+from pipelines.formats.digest import content_digest
 
 
 class BackendError(Exception):
@@ -319,7 +319,7 @@ class ControlHealth:
 @dataclass(frozen=True)
 class TableLayout:
     """How a control table is shown to a person (sheets_schema/tables.yaml): presentation only,
-    never read back. Computed before the call reaches a backend (pipelines/tables.py)."""
+    never read back. Computed before the call reaches a backend (pipelines/formats/tables.py)."""
 
     widths: tuple[int, ...] = ()  # per column, in characters
     wrapped: tuple[int, ...] = ()  # 0-based columns whose text wraps (long details, JSON)

@@ -1,6 +1,6 @@
-"""Realistic sample contexts for pipelines.documents, one function per kind (reuse them in tests).
+"""Realistic sample contexts for pipelines.formats.documents, one function per kind (reuse them in tests).
 
-Every function returns exactly the contract keys of its kind (pipelines.documents.CONTEXT_KEYS).
+Every function returns exactly the contract keys of its kind (pipelines.formats.documents.CONTEXT_KEYS).
 The DER title carries ``&``, ``<``, ``>`` and double quotes on purpose: TRICKY_TITLE.
 """
 

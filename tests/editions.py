@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pipelines import documents
 from pipelines.cli import cli
+from pipelines.formats import documents
 
 # The tester's CONTEST_* variables never leak into a demo run by a test.
 CLEAN_ENV = {k: None for k in os.environ if k.startswith("CONTEST_")}

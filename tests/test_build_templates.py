@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from docxtpl import DocxTemplate
 
-from pipelines import documents as D
+from pipelines.formats import documents as D
 
 TOOL = Path(__file__).resolve().parents[1] / "tools" / "build_templates.py"
 

@@ -8,7 +8,7 @@ import io
 import openpyxl
 from lxml import etree
 
-from pipelines.cells import CELL_LIMIT, UNSTORABLE, escape_unstorable, fit, fits
+from pipelines.formats.cells import CELL_LIMIT, UNSTORABLE, escape_unstorable, fit, fits
 
 
 def _xml_holds(ch: str) -> bool:

@@ -6,7 +6,7 @@ import io
 
 from matplotlib import image
 
-from pipelines.chart import ChartRow, ChartText, scores_chart
+from pipelines.formats.chart import ChartRow, ChartText, scores_chart
 
 TEXT = ChartText("Баллы ЦОР", "Сумма баллов (7–70)", "среднее", "отобран", "разброс")
 

@@ -1,4 +1,4 @@
-"""pipelines.documents: every template renders its contract, text survives escaping, form 02 has one
+"""pipelines.formats.documents: every template renders its contract, text survives escaping, form 02 has one
 column per criterion, the variable check names what is missing, PDFs go through LibreOffice."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from docx import Document
 from docx.oxml.ns import qn
 
-from pipelines import documents as D
+from pipelines.formats import documents as D
 
 try:  # tests/ is on sys.path (rootdir-relative import, no tests/__init__.py) ...
     import document_contexts as C

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from pipelines import documents as D
+from pipelines.formats import documents as D
 
 try:
     import document_contexts as C
@@ -78,7 +78,7 @@ def test_a_tag_error_in_an_edited_template_is_named_every_time(tmp_path, monkeyp
 
 
 def test_the_template_digest_is_the_files_and_follows_an_edit(tmp_path, monkeypatch):
-    from pipelines.digest import content_digest
+    from pipelines.formats.digest import content_digest
 
     monkeypatch.setenv("CONTEST_TEMPLATES", str(tmp_path))
     target = tmp_path / "form01.ru.docx"

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from pipelines import documents as D
-from pipelines.digest import content_digest
+from pipelines.formats import documents as D
+from pipelines.formats.digest import content_digest
 
 try:
     import document_contexts as C

@@ -7,7 +7,7 @@ from pathlib import Path
 from pipelines import demo_data
 from pipelines.checks import check_config
 from pipelines.config import load_config
-from pipelines.forms import read_export
+from pipelines.formats.forms import read_export
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027"
 

@@ -11,7 +11,7 @@ import pytest
 from pipelines.config import Config
 from pipelines.domain.intake import decide
 from pipelines.domain.models import Author, RawResponse, Status
-from pipelines.forms import (
+from pipelines.formats.forms import (
     FIELDS,
     FormError,
     header_key,
@@ -462,7 +462,7 @@ def test_a_file_with_none_of_the_forms_questions_is_refused(tmp_path, kind):
 
 
 def test_a_header_known_only_from_config_aliases_is_accepted(tmp_path):
-    from pipelines.forms import ExportFile, responses_from_rows
+    from pipelines.formats.forms import ExportFile, responses_from_rows
 
     rows = [["Submitted", "Course name"], ["25.01.2027 09:05:03", "Базы данных"]]
     with pytest.raises(FormError, match="where.csv: в строке заголовков .*не найден ни один вопрос формы"):
@@ -480,7 +480,7 @@ def test_a_header_known_only_from_config_aliases_is_accepted(tmp_path):
 
 
 def test_rows_of_typed_values_read_as_text():
-    from pipelines.forms import responses_from_rows
+    from pipelines.formats.forms import responses_from_rows
 
     rows = [
         ["Timestamp", "Email Address", "DER type (number of topics)", "Link to the DER"],

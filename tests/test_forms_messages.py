@@ -14,7 +14,7 @@ from pipelines import i18n
 from pipelines.cli import cli
 from pipelines.config import load_config
 from pipelines.demo import write_edition
-from pipelines.forms import ExportFile, FormError, load_aliases, read_export, responses_from_rows
+from pipelines.formats.forms import ExportFile, FormError, load_aliases, read_export, responses_from_rows
 
 ENGLISH = (
     "not found",

@@ -23,13 +23,13 @@ from openpyxl import load_workbook
 from test_sheet_edits import APPS, COLS, CONFIG, EMAIL, IDENT, KEYS, LAY, TITLE, base_cells, relabel
 
 from pipelines.backends.local import LocalControlStore
-from pipelines.cells import CELL_LIMIT
 from pipelines.domain.models import ScoreCell
 from pipelines.domain.text import normalise
-from pipelines.forms import FormError, read_export
+from pipelines.formats.cells import CELL_LIMIT
+from pipelines.formats.forms import FormError, read_export
+from pipelines.formats.rating_sheet import column_labels, parse_score, pick_tab, read_sheet
+from pipelines.formats.tables import Tables
 from pipelines.ports import SheetTab
-from pipelines.rating_sheet import column_labels, parse_score, pick_tab, read_sheet
-from pipelines.tables import Tables
 
 settings.register_profile(
     "ci", max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -111,7 +111,7 @@ def test_a_hostile_export_is_read_or_refused_by_name_and_stored_safely(tmp_path_
         for r in responses
         for v in list(r.answers.values())[:6]
     ]
-    from pipelines.cells import escape_unstorable
+    from pipelines.formats.cells import escape_unstorable
 
     for row in rows:
         row["raw"] = escape_unstorable(row["raw"])
@@ -259,7 +259,7 @@ def _shift(header):
 def test_no_template_syntax_ever_shows_in_a_document(texts):
     from document_contexts import form01
 
-    from pipelines.documents import render
+    from pipelines.formats.documents import render
 
     context = form01("kk")
     context["title"], context["justification"], context["authors"][0]["name"] = texts

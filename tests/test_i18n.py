@@ -224,9 +224,9 @@ def test_the_registry_has_the_status_in_words_next_to_its_code(tmp_path, lang):
     from pipelines.backends import open_workspace
     from pipelines.config import load_config
     from pipelines.demo import write_edition
+    from pipelines.formats.tables import headers, title
     from pipelines.jobs.common import Run
     from pipelines.jobs.intake import run_intake
-    from pipelines.tables import headers, title
 
     config_path = write_edition(tmp_path / "edition", 2027)
     config = load_config(config_path, environ={"CONTEST_LANGUAGE": lang})
@@ -256,6 +256,6 @@ def test_every_key_named_in_a_key_table_exists():
         for m in re.finditer(r'"((?:doc|mail|reason)_\w+)"', path.read_text(encoding="utf-8"))
     }
     assert {"doc_stage_1", "doc_commission_2", "doc_how_sum", "doc_kind_disqualify", "mail_remind_body"} <= named
-    from pipelines.documents import COMMON_KEYS
+    from pipelines.formats.documents import COMMON_KEYS
 
     assert not sorted(named - set(CLI) - set(COMMON_KEYS))  # doc_date is a document's context key

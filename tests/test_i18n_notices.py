@@ -21,7 +21,7 @@ CLI = yaml.safe_load((ROOT / "sheets_schema" / "messages.yaml").read_text(encodi
 
 # keys a Notice gets from a variable, not a literal at the call: the module that chooses them
 CHOSEN = {
-    "pipelines/rating_sheet.py": {
+    "pipelines/formats/rating_sheet.py": {
         "why_header_moved",
         "why_header_moved_scores",
         "why_header_lost",

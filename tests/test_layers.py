@@ -39,7 +39,13 @@ def test_jobs_reach_backends_only_through_the_ports(path):
 
 @pytest.mark.parametrize("path", modules("backends"), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_backends_import_no_job_and_no_layout(path):
-    upward = ("pipelines.jobs", "pipelines.rating_sheet", "pipelines.tables", "pipelines.registry", "pipelines.cli")
+    upward = (
+        "pipelines.jobs",
+        "pipelines.formats.rating_sheet",
+        "pipelines.formats.tables",
+        "pipelines.formats.registry",
+        "pipelines.cli",
+    )
     assert not {m for m in imports(path) if m.startswith(upward)}
 
 

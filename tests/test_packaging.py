@@ -23,7 +23,7 @@ FAKE = "google_fake"
 def test_the_schemas_templates_and_example_are_package_resources():
     for name in ("form_fields.yaml", "messages.yaml", "rating_sheet.yaml", "tables.yaml"):
         assert files("sheets_schema").joinpath(name).is_file(), name
-    from pipelines import documents
+    from pipelines.formats import documents
 
     for kind in documents.KINDS:
         for lang in documents.LANGS:
@@ -32,7 +32,8 @@ def test_the_schemas_templates_and_example_are_package_resources():
 
 
 def test_the_product_reads_its_data_through_the_resource_packages(monkeypatch):
-    from pipelines import demo, documents, forms, i18n, rating_sheet, tables
+    from pipelines import demo, i18n
+    from pipelines.formats import documents, forms, rating_sheet, tables
 
     schemas = files("sheets_schema")
     assert tables.SCHEMA_DIR == schemas

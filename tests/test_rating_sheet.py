@@ -9,8 +9,8 @@ import pytest
 
 from pipelines.config import Config
 from pipelines.domain.models import Application, Author, Expert, Notice, Response, ScoreCell, Status
+from pipelines.formats.rating_sheet import a1, build_grid, layout, read_sheet
 from pipelines.ports import SheetGrid
-from pipelines.rating_sheet import a1, build_grid, layout, read_sheet
 
 CONFIG = {
     "edition": {"name": "ATU best DER 2026", "year": 2026},

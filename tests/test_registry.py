@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from pipelines.cli import cli
 from pipelines.domain.models import Notice, Reason
-from pipelines.registry import local_reason
+from pipelines.formats.registry import local_reason
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "atu-2027"
 
@@ -33,7 +33,7 @@ def test_a_reason_with_details_is_said_in_kazakh_and_russian():
 
 def test_the_registry_keeps_each_reason_as_its_key_and_values_and_reads_an_older_row_too():
     from pipelines.domain.models import Status
-    from pipelines.registry import from_row, to_row
+    from pipelines.formats.registry import from_row, to_row
 
     app = from_row(
         {
@@ -92,9 +92,9 @@ def test_the_registry_mapper_gives_back_the_rows_it_wrote(tmp_path):
     from pipelines.backends import open_workspace
     from pipelines.config import load_config
     from pipelines.domain.models import Status
+    from pipelines.formats.registry import from_row, to_row
     from pipelines.jobs.common import Run
     from pipelines.jobs.intake import run_intake
-    from pipelines.registry import from_row, to_row
 
     config = load_config(_example(tmp_path))
     moment = config.calendar.intake_close + timedelta(days=1)
@@ -131,7 +131,7 @@ def test_the_registry_mapper_gives_back_the_rows_it_wrote(tmp_path):
 )
 def test_what_intake_matched_is_read_back_as_it_was(matched):
     from pipelines.domain.models import Application, Response, Status
-    from pipelines.registry import from_row, to_row
+    from pipelines.formats.registry import from_row, to_row
 
     response = Response("k", 1, None, "", "", "", "", [], "", [], "", "", "", [], [], {})
     app = Application("DER-AAAAAA", response, Status.ACCEPTED, [], matched=matched)

@@ -22,8 +22,8 @@ from test_i18n_notices import assert_said_without_english
 from test_rating_sheet import APPS, EMAIL, EXPERT, make_app, make_config
 
 from pipelines.domain.models import ScoreCell
+from pipelines.formats.rating_sheet import a1, build_grid, layout, pick_tab, read_sheet, schema, sheet_identity
 from pipelines.ports import SheetTab
-from pipelines.rating_sheet import a1, build_grid, layout, pick_tab, read_sheet, schema, sheet_identity
 
 CONFIG = make_config()
 LAY = layout(CONFIG)
@@ -424,6 +424,9 @@ def test_every_problem_the_reader_can_give_is_met_by_some_edit():
         for p in classify(make(), changes, excluded)[1]:
             seen |= {p.notice.key, *(v.key for v in p.notice.values.values() if hasattr(v, "key"))}
     reader = {
-        k for path, _line, node in notice_calls() if path == "pipelines/rating_sheet.py" for k in literal_keys(node)
+        k
+        for path, _line, node in notice_calls()
+        if path == "pipelines/formats/rating_sheet.py"
+        for k in literal_keys(node)
     }
-    assert sorted((reader | CHOSEN["pipelines/rating_sheet.py"]) - seen) == []
+    assert sorted((reader | CHOSEN["pipelines/formats/rating_sheet.py"]) - seen) == []

@@ -12,7 +12,7 @@ their tags. Running this script again replaces every one of their edits with the
 
 Without --force it refuses to replace any existing template and writes nothing.
 tests/test_build_templates.py builds them into a temporary folder and checks them against the
-documents' contract (pipelines/documents.py CONTEXT_KEYS), so the generator stays a working one.
+documents' contract (pipelines/formats/documents.py CONTEXT_KEYS), so the generator stays a working one.
 
 Rules for whoever edits a template (docxtpl, docs/google.md "Templates"):
 - ``{{ name }}`` prints a value; keep a tag in one piece of formatting if you can (docxtpl repairs
@@ -20,8 +20,8 @@ Rules for whoever edits a template (docxtpl, docs/google.md "Templates"):
 - A paragraph holding ``{%p … %}``, a table row holding ``{%tr … %}`` and a table cell holding
   ``{%tc … %}`` is replaced by its tag as a whole: keep those tags alone in their paragraph, row or
   cell, one tag each. They are printed in small grey type so they stand out; they vanish on render.
-- The variables a template may use are the context keys listed in ``pipelines/documents.py``
-  (``CONTEXT_KEYS``); ``pipelines.documents.render`` refuses a template that asks for anything else.
+- The variables a template may use are the context keys listed in ``pipelines/formats/documents.py``
+  (``CONTEXT_KEYS``); ``pipelines.formats.documents.render`` refuses a template that asks for anything else.
 - Use straight quotes inside tags: Word's "smart quotes" break the expression.
 """
 
@@ -835,7 +835,7 @@ def _decisions(doc, kk: bool):
 def build_form02(lang: str):
     """The expert's evaluation sheet. The criteria columns repeat horizontally with ``{%tc for %}``:
     in each of the two header rows and in the data row, the cell between the ``{%tc for …%}`` cell
-    and the ``{%tc endfor %}`` cell is printed once per criterion. ``pipelines.documents.render``
+    and the ``{%tc endfor %}`` cell is printed once per criterion. ``pipelines.formats.documents.render``
     then shares the page width out again (fixed columns keep their width ratio, each criterion
     column gets the width of the repeated cell)."""
     kk = lang == "kk"

@@ -17,10 +17,10 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from pipelines import i18n
-from pipelines.chart import ChartRow, ChartText, scores_chart
 from pipelines.domain import fairness, proof, scoring
 from pipelines.domain.fairness import GroupFairness
 from pipelines.domain.models import Assignment, Rating, StageOutcome
+from pipelines.formats.chart import ChartRow, ChartText, scores_chart
 from pipelines.jobs.common import Run, common_context, rendered, stage_title
 from pipelines.ports import DocKey, StoredDoc
 

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 from pipelines.bulk import collector_paused
 from pipelines.config import Config
 from pipelines.domain.state import EditionState, JournalEntry
+from pipelines.formats.tables import Tables
 from pipelines.jobs import edition as store
 from pipelines.ports import BackendError, Workspace, deliver_once
-from pipelines.tables import Tables
 
 T = TypeVar("T")
 Progress = Callable[[str, int], Callable[[], None]]  # (label, total) -> advance()
@@ -82,7 +82,7 @@ class Run:
     def keep_whole(self, text: str) -> str:
         """A text no cell can hold, kept whole as a .txt on the edition's drive (named by its
         content: written once); returns where (issue 13 item 5)."""
-        from pipelines.digest import content_digest
+        from pipelines.formats.digest import content_digest
         from pipelines.ports import DocKey
 
         data = text.encode("utf-8", "surrogatepass")
@@ -350,7 +350,7 @@ def common_context(config: Config, doc_date: str) -> dict[str, Any]:
 def rendered(kind: str, lang: str, context: dict[str, Any]) -> tuple[str, Callable[[], bytes]]:
     """(source digest, render) for Drive.put: a document made from the same template and context
     is recognised without rendering it again."""
-    from pipelines import documents
+    from pipelines.formats import documents
 
     source = hashlib.sha256(
         json.dumps(

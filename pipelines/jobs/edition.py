@@ -34,8 +34,8 @@ from pipelines.domain.state import (
     StageRecord,
     StageState,
 )
-from pipelines.registry import from_row, to_row
-from pipelines.tables import Tables
+from pipelines.formats.registry import from_row, to_row
+from pipelines.formats.tables import Tables
 
 STATE_TABLES = ("registry", "stages", "assignments", "ratings", "problems", "results")
 

@@ -19,8 +19,8 @@ yet written by a hand-run `open-stage 1`) is therefore not taken for a lost stor
 from __future__ import annotations
 
 from pipelines import i18n
+from pipelines.formats.tables import LANGS, schema
 from pipelines.ports import ControlHealth, ControlLost, SheetKey, StoredDoc, Workspace
-from pipelines.tables import LANGS, schema
 
 ONCE_MADE = ("registry",)  # anything made: intake has written the registry
 ONCE_CLOSED = ("stages", "assignments", "results")  # a stage has closed (or stage 2 opened)

@@ -6,15 +6,16 @@ import hashlib
 import json
 from dataclasses import dataclass, field, replace
 
-from pipelines import forms, i18n
+from pipelines import i18n
 from pipelines.bulk import collector_paused
 from pipelines.domain import intake as rules
 from pipelines.domain.models import Application, Notice, RawResponse, Reason, Response, Status
 from pipelines.domain.state import INTAKE, StageState
+from pipelines.formats import forms
+from pipelines.formats.registry import known_ids, missing
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run
 from pipelines.ports import StoredDoc
-from pipelines.registry import known_ids, missing
 
 
 @dataclass

@@ -17,9 +17,9 @@ from functools import partial
 from pipelines import i18n
 from pipelines.domain.models import Application, Status
 from pipelines.domain.state import StageState
+from pipelines.formats.registry import local_reason
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
 from pipelines.ports import DocKey
-from pipelines.registry import local_reason
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 ACTION = "notify"

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from pipelines import i18n, rating_sheet
+from pipelines import i18n
 from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Run
 from pipelines.ports import SheetKey, SheetRef, SheetSpec, a1
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from pipelines import i18n, rating_sheet
+from pipelines import i18n
 from pipelines.domain.models import Assignment
+from pipelines.formats import rating_sheet
 from pipelines.jobs.common import JournalLedger, Run, fmt_time
 from pipelines.jobs.sheets import sheet_spec
 from pipelines.ports import deliver_once

@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import partial
 
-from pipelines import i18n, rating_sheet
+from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Expert, Group, Notice, Problem, Rating
 from pipelines.domain.state import FreezeEdit, rating_changes
+from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Run, fmt_time, stage_title
 from pipelines.ports import (
     BackendError,

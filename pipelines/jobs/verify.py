@@ -13,10 +13,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines import i18n, rating_sheet
+from pipelines import i18n
 from pipelines.domain import proof
 from pipelines.domain.models import Assignment, Rating
 from pipelines.domain.state import rating_changes
+from pipelines.formats import rating_sheet
 from pipelines.jobs.annex import proof_digests, scope
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import _from_tabs, identity, sheet_ref

@@ -8,7 +8,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from pipelines.backends.local import LocalControlStore
-from pipelines.tables import Tables, headers, layout, schema, title
+from pipelines.formats.tables import Tables, headers, layout, schema, title
 
 ROWS = [
     {

@@ -15,8 +15,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 
 from pipelines.backends.local import LocalControlStore
+from pipelines.formats.tables import Tables, layout, title
 from pipelines.ports import BackendError, TableLayout
-from pipelines.tables import Tables, layout, title
 
 LAYOUT = TableLayout(widths=(12, 30, 22, 10, 40), wrapped=(1, 4), frozen_columns=1, hidden=(3,), dates=(2,))
 COLUMNS = ["id", "text", "at", "n", "notes"]

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipelines import rating_sheet
 from pipelines.backends.local import LocalRatingSheets, Manifest
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.formats import rating_sheet
 from pipelines.ports import SheetKey, SheetSpec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"

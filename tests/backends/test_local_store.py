@@ -14,8 +14,15 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.backends import xlsx_writer
-from pipelines.backends.local import Database, LocalControlStore, LocalDrive, Manifest, ManifestLedger, store
+from pipelines.backends.local import (
+    Database,
+    LocalControlStore,
+    LocalDrive,
+    Manifest,
+    ManifestLedger,
+    store,
+    xlsx_writer,
+)
 from pipelines.ports import BackendError, DocKey
 
 

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipelines import rating_sheet
 from pipelines.backends.local import (
     LocalControlStore,
     LocalDrive,
@@ -26,8 +25,9 @@ from pipelines.backends.local import (
 from pipelines.backends.local.files import atomic_write
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.formats import rating_sheet
+from pipelines.formats.tables import Tables, title
 from pipelines.ports import BackendError, DocKey, NotFound, PermissionDenied, SheetKey, SheetRef, SheetSpec
-from pipelines.tables import Tables, title
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"
 

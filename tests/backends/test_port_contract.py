@@ -22,7 +22,7 @@ from pipelines.backends.local import open_local
 from pipelines.backends.memory import open_memory
 from pipelines.config import load_config
 from pipelines.domain.models import ScoreCell
-from pipelines.forms import read_export
+from pipelines.formats.forms import read_export
 from pipelines.ports import (
     BackendError,
     Cell,

@@ -1,4 +1,4 @@
-"""The rating-sheet reader that parses the .xlsx XML itself (pipelines/backends/xlsx_values.py) gives
+"""The rating-sheet reader that parses the .xlsx XML itself (pipelines/backends/local/xlsx_values.py) gives
 exactly what openpyxl's full read gave (`openpyxl_tabs`, the reader it replaces): on our own sheets
 as experts edit them (numbers typed as text, decimal commas, formulas, rows added and deleted, tabs
 added), as LibreOffice saves them again, on XML the way Excel and other tools write it (inline and
@@ -26,9 +26,8 @@ from openpyxl.utils.exceptions import IllegalCharacterError
 from test_hostile_input import VALUES, edited_sheets
 from test_rating_sheet import APPS, EXPERT, make_config
 
-from pipelines import rating_sheet
-from pipelines.backends import xlsx_values
-from pipelines.backends.local import openpyxl_tabs, read_xlsx_tabs, render_xlsx
+from pipelines.backends.local import openpyxl_tabs, read_xlsx_tabs, render_xlsx, xlsx_values
+from pipelines.formats import rating_sheet
 from pipelines.ports import Unreadable
 
 CONFIG = make_config()

@@ -1,4 +1,4 @@
-"""The streaming .xlsx writer (pipelines/backends/xlsx_writer.py) read back by openpyxl and by
+"""The streaming .xlsx writer (pipelines/backends/local/xlsx_writer.py) read back by openpyxl and by
 LibreOffice: awkward values keep their value and type, styles and sheet settings are what was asked."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from pipelines.backends.xlsx_writer import Book, Formula, Style
+from pipelines.backends.local.xlsx_writer import Book, Formula, Style
 
 LONG = "Цифрлық білім беру ресурсы. " * 1170  # 32,760 characters: about what a cell holds
 AWKWARD = [

@@ -6,12 +6,12 @@ from __future__ import annotations
 import pytest
 from _scoring_fixtures import make_app, make_config
 
-from pipelines import forms
 from pipelines.domain.assignment import assign, is_author, stage_groups
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.models import Author, RawResponse
 from pipelines.domain.text import same_person
-from pipelines.registry import from_row, to_row
+from pipelines.formats import forms
+from pipelines.formats.registry import from_row, to_row
 
 
 @pytest.mark.parametrize(

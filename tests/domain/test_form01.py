@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import yaml
 
-from pipelines import documents, forms, i18n
+from pipelines import i18n
 from pipelines.domain.form01 import FORM01, NAMES, NUMBERED
 from pipelines.domain.intake import REQUIRED
-from pipelines.tables import SCHEMA_DIR, columns, headers
+from pipelines.formats import documents, forms
+from pipelines.formats.tables import SCHEMA_DIR, columns, headers
 
 
 def test_the_registry_holds_form_01_in_its_order_under_its_numbers():

@@ -52,7 +52,7 @@ def test_every_rule_cites_its_clause_in_its_docstring():
 def test_every_rule_name_has_kk_and_ru_messages():
     import yaml
 
-    from pipelines.forms import SCHEMA
+    from pipelines.formats.forms import SCHEMA
 
     messages = yaml.safe_load((SCHEMA.parent / "messages.yaml").read_text(encoding="utf-8"))
     names = re.findall(r"\b[a-z_]+\b", intake.__doc__.split("messages.yaml:")[1])

@@ -16,9 +16,9 @@ from openpyxl import load_workbook
 from pipelines.backends import open_workspace
 from pipelines.config import Config, load_config
 from pipelines.demo import simulate_experts
+from pipelines.formats.tables import schema, title
 from pipelines.jobs.common import Run
 from pipelines.jobs.tick import tick
-from pipelines.tables import schema, title
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"

@@ -12,11 +12,11 @@ from datetime import timedelta
 import pytest
 from docx import Document
 
-from pipelines import rating_sheet
 from pipelines.backends import open_workspace
 from pipelines.config import load_config
 from pipelines.demo import CARELESS, simulate_experts
 from pipelines.domain import fairness
+from pipelines.formats import rating_sheet
 from pipelines.jobs import annex
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import sheet_ref
@@ -91,8 +91,8 @@ def test_an_annex_page_renders_to_png_through_libreoffice(lang, tmp_path):
     """The annex as a person sees it: LibreOffice makes the PDF, pdftoppm the first page's PNG."""
     from document_contexts import context_for
 
-    from pipelines import documents
-    from pipelines.chart import ChartRow, ChartText, scores_chart
+    from pipelines.formats import documents
+    from pipelines.formats.chart import ChartRow, ChartText, scores_chart
 
     png = scores_chart(
         [ChartRow("DER-0001", 61.5, {"Ли Ольга": 60.0, "Ким В.": 63.0}, True)],

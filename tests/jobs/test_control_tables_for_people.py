@@ -8,8 +8,8 @@ from jobkit import config_of, run_at, table_rows, workspace_dir
 from openpyxl import load_workbook
 
 from pipelines.demo import simulate_experts
+from pipelines.formats.tables import title
 from pipelines.jobs.tick import tick
-from pipelines.tables import title
 
 
 def test_names_and_titles_beside_ids_after_the_close(edition):

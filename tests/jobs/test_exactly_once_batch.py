@@ -14,9 +14,9 @@ from jobkit import config_of, run_at
 from test_exactly_once import Crash, _fresh, _recipients
 
 from pipelines.demo import write_edition
+from pipelines.formats.tables import Tables
 from pipelines.jobs.remind import remind
 from pipelines.jobs.tick import tick
-from pipelines.tables import Tables
 
 
 def _crash_at_mail(monkeypatch, k: int) -> None:

@@ -20,17 +20,17 @@ from googleapiclient.discovery import build
 from openpyxl import load_workbook
 from rich.console import Console
 
-from pipelines import rating_sheet
 from pipelines.backends import open_workspace
+from pipelines.cli.status_view import render_status
 from pipelines.config import load_config
 from pipelines.demo import simulate_experts
 from pipelines.domain.state import StageState
+from pipelines.formats import rating_sheet
 from pipelines.jobs.audit import audit
 from pipelines.jobs.common import Run
 from pipelines.jobs.status import build_status, status_json
 from pipelines.jobs.tick import tick
 from pipelines.ports import a1
-from pipelines.status_view import render_status
 
 CLERK = "clerk.office@atu.edu.kz"
 

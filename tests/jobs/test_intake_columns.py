@@ -14,10 +14,10 @@ import pytest
 from click.testing import CliRunner
 from jobkit import table_rows
 
-from pipelines import forms
 from pipelines.cli import cli
 from pipelines.config import load_config
 from pipelines.demo import write_edition
+from pipelines.formats import forms
 
 # The form 01 labels as the regulation (kk) and our own form 01 templates (ru) word them, and the
 # English restatement; the order is the form's: timestamp, e-mail, fields 1-8, the two attachments.

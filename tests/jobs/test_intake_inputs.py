@@ -14,7 +14,7 @@ from jobkit import copy_example, run_at, table_rows
 from openpyxl import load_workbook
 from test_intake_job import AFTER_CLOSE, KK, ROWS, _rows
 
-from pipelines.cells import CELL_LIMIT
+from pipelines.formats.cells import CELL_LIMIT
 from pipelines.jobs.intake import run_intake
 
 

@@ -90,7 +90,7 @@ def test_a_recusal_in_the_sheet_is_named_and_not_counted(stage1_closed):
 
 
 def docx_text_bytes(data: bytes) -> str:
-    from pipelines.documents import docx_text as text
+    from pipelines.formats.documents import docx_text as text
 
     return text(data)
 

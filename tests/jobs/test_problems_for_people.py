@@ -14,8 +14,8 @@ from openpyxl.utils import get_column_letter
 
 from pipelines import i18n
 from pipelines.demo import simulate_experts
+from pipelines.formats.tables import schema, title
 from pipelines.jobs.tick import tick
-from pipelines.tables import schema, title
 
 TIDY = "e.zhumabayev@atu.edu.kz"  # tidies his sheet: a tab added, a header and a title retyped, a row deleted
 LOST = "a.sadykova@atu.edu.kz"  # his colleague's sheet comes back as an empty file

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from click.testing import CliRunner
 from jobkit import config_of, run_at, table_rows
 
-from pipelines import rating_sheet
 from pipelines.cli import cli
+from pipelines.formats import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 

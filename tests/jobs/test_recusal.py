@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from jobkit import config_of, run_at, table_rows
 
-from pipelines import rating_sheet
 from pipelines.demo import simulate_experts
+from pipelines.formats import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 

@@ -10,12 +10,12 @@ import pytest
 from jobkit import config_of, run_at
 from openpyxl import load_workbook
 
-from pipelines import rating_sheet
 from pipelines.demo import simulate_experts
+from pipelines.formats import rating_sheet
+from pipelines.formats.tables import schema, title
 from pipelines.jobs.remind import remind
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
-from pipelines.tables import schema, title
 
 SEED = 2027
 CARELESS = {"i.sidorenko@atu.edu.kz": "FFT-BT", "t.sokolova@atu.edu.kz": "FEB-TS"}  # see pipelines/demo.py

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jobkit import config_of, files, manifest, run_at, table_rows, workspace_dir
 
-from pipelines import rating_sheet
+from pipelines.formats import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 

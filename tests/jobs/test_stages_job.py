@@ -14,9 +14,9 @@ from click.testing import CliRunner
 from jobkit import config_of, control_tables, docx_text, files, manifest, run_at, table_rows, workspace_dir
 from openpyxl import load_workbook
 
-from pipelines import rating_sheet
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts
+from pipelines.formats import rating_sheet
 from pipelines.jobs.stages import open_stage
 from pipelines.jobs.tick import tick
 

@@ -32,13 +32,13 @@ from jobkit import (
 )
 from openpyxl import load_workbook
 
-from pipelines import rating_sheet
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts, write_edition
+from pipelines.formats import rating_sheet
+from pipelines.formats.tables import title
 from pipelines.jobs.paperwork import fmt_number
 from pipelines.jobs.tick import tick, tick_lock
 from pipelines.ports import BackendError
-from pipelines.tables import title
 
 SEED = 2027
 

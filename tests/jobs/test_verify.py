@@ -11,9 +11,10 @@ from click.testing import CliRunner
 from editions import CLEAN_ENV
 from openpyxl import load_workbook
 
-from pipelines import i18n, rating_sheet
+from pipelines import i18n
 from pipelines.cli import cli
 from pipelines.config import load_config
+from pipelines.formats import rating_sheet
 from pipelines.ports import a1
 
 

@@ -15,9 +15,9 @@ from typing import Any
 
 from openpyxl.utils import quote_sheetname
 
-from pipelines.digest import content_digest
 from pipelines.domain.models import RawResponse
-from pipelines.mail import compose, message_id
+from pipelines.formats.digest import content_digest
+from pipelines.formats.mail import compose, message_id
 from pipelines.ports import (
     DOCX_MIME,
     PDF_MIME,
@@ -537,7 +537,7 @@ class GoogleFormSource:
         self._time_zone: str | None = None  # the linked sheet's properties.timeZone, once read
 
     def read_responses(self) -> list[RawResponse]:
-        from pipelines.forms import ExportFile, FormError
+        from pipelines.formats.forms import ExportFile, FormError
 
         try:
             with self.c.stats.operation("read form responses"):
@@ -552,7 +552,7 @@ class GoogleFormSource:
             raise BackendError(str(exc)) from None
 
     def _forms_api(self) -> list[RawResponse]:
-        from pipelines.forms import FormError, unique_titles
+        from pipelines.formats.forms import FormError, unique_titles
 
         form_id = self.form.form_id
         if not form_id or self.c.forms is None:
@@ -590,7 +590,7 @@ class GoogleFormSource:
         return out
 
     def _sheet(self) -> list[RawResponse]:
-        from pipelines.forms import FormError, load_aliases, responses_from_rows
+        from pipelines.formats.forms import FormError, load_aliases, responses_from_rows
 
         sid = self.form.spreadsheet_id
         if not sid or self.c.gspread is None:

@@ -58,7 +58,7 @@ def open_local(config) -> Workspace:
     root = config.path(config.backend.workspace)
     root.mkdir(parents=True, exist_ok=True)
     if config.form.kind != "file" or not config.form.path:
-        from pipelines.forms import FormError
+        from pipelines.formats.forms import FormError
 
         said = FormError("form_local_needs_file")  # in the config's language where the error is shown
         raise BackendError(str(said)) from said

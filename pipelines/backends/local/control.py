@@ -14,7 +14,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines.backends import xlsx_writer
+from pipelines.backends.local import xlsx_writer
 from pipelines.backends.local.backups import ControlBackups
 from pipelines.backends.local.files import atomic_write, file_errors, storable
 from pipelines.backends.local.legacy import FOLDED_PROPERTY

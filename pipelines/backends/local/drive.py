@@ -7,7 +7,7 @@ from pathlib import Path
 
 from pipelines.backends.local.files import atomic_write, file_errors
 from pipelines.backends.local.manifest import Manifest
-from pipelines.digest import content_digest
+from pipelines.formats.digest import content_digest
 from pipelines.ports import BackendError, Content, DocKey, StoredDoc, plan_put
 
 
@@ -57,7 +57,7 @@ class LocalDrive:
 
     @file_errors
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
-        from pipelines.documents import DocumentError, to_pdf
+        from pipelines.formats.documents import DocumentError, to_pdf
 
         entry = self.manifest.data["documents"].get(key.token())
         source = content_digest(docx)

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from openpyxl import Workbook
 
-from pipelines.cells import UNSTORABLE
+from pipelines.formats.cells import UNSTORABLE
 from pipelines.ports import BackendError, NotFound, PermissionDenied
 
 Method = TypeVar("Method", bound=Callable[..., Any])

@@ -14,14 +14,14 @@ class ExportFormSource:
     its FormError as this backend's BackendError."""
 
     def __init__(self, path: Path, extra_aliases: dict[str, list[str]] | None = None):
-        from pipelines.forms import ExportFile
+        from pipelines.formats.forms import ExportFile
 
         self.file = ExportFile(path, extra_aliases)
         self.path = self.file.path
 
     @file_errors
     def read_responses(self) -> list[RawResponse]:
-        from pipelines.forms import FormError
+        from pipelines.formats.forms import FormError
 
         try:
             return self.file.read_responses()

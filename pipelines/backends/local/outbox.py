@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipelines.backends.local.files import atomic_write, file_errors, sha256
-from pipelines.mail import compose
+from pipelines.formats.mail import compose
 
 
 def eml_path(root: Path, key: str) -> Path:

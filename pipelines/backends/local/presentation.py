@@ -11,7 +11,7 @@ from typing import Any
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from pipelines.backends import xlsx_writer
+from pipelines.backends.local import xlsx_writer
 from pipelines.ports import TableLayout, text_lines
 
 MOMENT_FORMAT = 'DD.MM.YYYY HH:MM" ({offset})"'  # the offset kept in the format: read back exactly

@@ -16,7 +16,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.formula import ArrayFormula
 
-from pipelines.backends import xlsx_values
+from pipelines.backends.local import xlsx_values
 from pipelines.backends.local.files import set_text, workbook_bytes
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import SheetGrid, SheetTab, Unreadable

@@ -8,9 +8,9 @@ import pytest
 
 from google_fake import FakeGoogle
 from google_fake.demo import fake_workspace, google_config
-from pipelines import rating_sheet
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.formats import rating_sheet
 from pipelines.ports import SheetKey, SheetSpec
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from google_fake.demo import fake_workspace
-from pipelines.tables import Tables
+from pipelines.formats.tables import Tables
 
 TRICKY = ["=1+1", "+7 701 111 22 33", "@mention", "-5", "'quoted", "0123", "3.50", "TRUE", "<b>&amp;</b>"]
 

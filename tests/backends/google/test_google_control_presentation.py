@@ -3,7 +3,7 @@ travel in the same batchUpdate as the values (Sheets' API has no print setup).""
 
 from __future__ import annotations
 
-from pipelines.tables import Tables, layout
+from pipelines.formats.tables import Tables, layout
 
 ROWS = [
     {

@@ -14,7 +14,7 @@ from test_google_forms import _linked_sheet
 from google_fake.demo import fake_workspace
 from pipelines.config import FormSourceConfig
 from pipelines.domain.intake import late_submission
-from pipelines.forms import load_aliases, map_response
+from pipelines.formats.forms import load_aliases, map_response
 
 EPOCH = datetime(1899, 12, 30)  # day 0 of a spreadsheet's serial numbers
 

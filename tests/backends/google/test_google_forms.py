@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from google_fake.demo import demo_workspace_factory, fake_workspace
 from pipelines.config import FormSourceConfig
 from pipelines.demo import write_edition
-from pipelines.forms import load_aliases, map_response, read_export, table_row_key
+from pipelines.formats.forms import load_aliases, map_response, read_export, table_row_key
 
 OPEN = "https://drive.google.com/open?id="
 QUESTIONS = [

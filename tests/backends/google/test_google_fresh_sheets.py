@@ -12,7 +12,7 @@ from editions import GoogleCopy
 from google.oauth2.credentials import Credentials
 from googleapiclient.discovery import build
 
-from pipelines import rating_sheet
+from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Run
 from pipelines.jobs.status import progress_rows
 from pipelines.jobs.tick import tick

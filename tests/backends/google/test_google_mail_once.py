@@ -14,9 +14,9 @@ from editions import copy_edition, demo_factory_over, load_fake
 from google_fake.demo import DEMO_SENDER
 from google_fake.server import SimulatedCrash
 from pipelines.config import load_config
+from pipelines.formats.mail import message_id
 from pipelines.jobs.common import Run
 from pipelines.jobs.remind import remind
-from pipelines.mail import message_id
 
 
 def _opened(google_opened, root, *, mail_lookup: bool = True):

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from editions import GoogleCopy
 
-from pipelines import rating_sheet
+from pipelines.formats import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipelines import rating_sheet
 from pipelines.domain.models import Application, Author, Expert, Response, Status
+from pipelines.formats import rating_sheet
 from pipelines.ports import SheetKey, SheetSpec
 
 EXPERT = "e.zhumabayev@atu.edu.kz"

@@ -10,9 +10,9 @@ from datetime import timedelta
 import pytest
 from editions import GoogleCopy
 
-from pipelines import rating_sheet
 from pipelines.demo import simulate_experts
 from pipelines.domain.state import StageState
+from pipelines.formats import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
 from pipelines.jobs.tick import tick
 

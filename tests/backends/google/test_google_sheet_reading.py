@@ -14,12 +14,12 @@ from google_fake.demo import DEMO_SENDER, fake_workspace, google_config, seed_fo
 from pipelines import i18n
 from pipelines.config import load_config
 from pipelines.demo import simulate_experts, write_edition
+from pipelines.formats.rating_sheet import IDENTITY_COL, IDENTITY_ROW, layout
 from pipelines.jobs.common import Run
 from pipelines.jobs.recreate import recreate_sheet
 from pipelines.jobs.sheets import identity, read_assignment, sheet_ref
 from pipelines.jobs.tick import tick
 from pipelines.ports import deliver_once
-from pipelines.rating_sheet import IDENTITY_COL, IDENTITY_ROW, layout
 
 SEED = 2027
 

@@ -123,8 +123,8 @@ def backend_message(exc: Exception, lang: str | None) -> str:
 @contextmanager
 def errors(state: State | None = None) -> Iterator[None]:
     """Known failures become one line; anything else still shows its traceback (a bug)."""
-    from pipelines.documents import DocumentError
-    from pipelines.forms import FormError
+    from pipelines.formats.documents import DocumentError
+    from pipelines.formats.forms import FormError
     from pipelines.jobs.stages import StageError
     from pipelines.ports import BackendError
 
@@ -221,7 +221,7 @@ def check_form_file(state: State) -> str | None:
     backend). Not there yet is fine while intake is open (a line says where it is expected); from
     intake's close on it is an error. A Google form source is read by `--form` / `--access`.
     Returns the line to print."""
-    from pipelines.forms import ExportFile
+    from pipelines.formats.forms import ExportFile
     from pipelines.jobs.intake import check_mapping, column_mapping
 
     config, lang = state.config, state.lang
@@ -506,8 +506,8 @@ def winners(state: State, export: str | None) -> None:
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:
     """What is done, what waits, who has not scored, the winners."""
+    from pipelines.cli.status_view import render_status
     from pipelines.jobs.status import build_status, status_json
-    from pipelines.status_view import render_status
 
     with errors(state):
         run = make_run(state)
@@ -551,7 +551,7 @@ def verify(state: State) -> None:
 @click.pass_obj
 def restore(state: State, backup: str | None, list_only: bool) -> None:
     """Put back control.xlsx from workspace/backups/ (the newest readable copy, or BACKUP)."""
-    from pipelines.restore import list_backups, restore_control
+    from pipelines.cli.restore import list_backups, restore_control
 
     if list_only:
         with errors():

@@ -44,8 +44,8 @@ from docx.text.paragraph import Paragraph
 from docxtpl import DocxTemplate
 from jinja2 import Environment, TemplateError
 
-from pipelines.cells import UNSTORABLE
 from pipelines.domain import form01
+from pipelines.formats.cells import UNSTORABLE
 
 KINDS = ("form01", "protocol_extract", "form02", "final_protocol", "results", "annex")
 LANGS = ("kk", "ru")
@@ -184,7 +184,7 @@ def template_digest(kind: str, lang: str) -> str:
     """`digest.content_digest` of the template file of ``kind``/``lang`` (what a document's source
     digest is made from), worked out once per file version (mtime, size): a put of an unchanged
     document then costs no read and no unzipping of the 840 kB template."""
-    from pipelines.digest import content_digest
+    from pipelines.formats.digest import content_digest
 
     path = template_path(kind, lang)
     try:

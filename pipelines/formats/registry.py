@@ -11,11 +11,11 @@ from typing import Any
 import yaml
 
 from pipelines import i18n
-from pipelines.cells import UNSTORABLE, escape_unstorable
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.form01 import FORM01, FormField, Kind
 from pipelines.domain.models import AS_WRITTEN, Application, Author, Notice, Reason, Response, Status
-from pipelines.tables import SCHEMA_DIR
+from pipelines.formats.cells import UNSTORABLE, escape_unstorable
+from pipelines.formats.tables import SCHEMA_DIR
 
 LIST_SEPARATOR = "\n"
 
@@ -159,7 +159,7 @@ def cell_notes(row: dict[str, Any], lang: str) -> str:
 @cache
 def _labels(lang: str) -> dict[str, str]:
     """The registry's column key -> its header in `lang`."""
-    from pipelines.tables import columns, headers
+    from pipelines.formats.tables import columns, headers
 
     return dict(zip(columns("registry"), headers("registry", lang)))
 

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 
 from pipelines import i18n
-from pipelines.registry import rule_text
+from pipelines.formats.registry import rule_text
 
 
 def render_status(status: dict[str, Any], console: Console | None = None) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from pipelines.cells import Keep, fit
+from pipelines.formats.cells import Keep, fit
 from pipelines.ports import ControlStore, TableLayout, comparable  # noqa: F401 - comparable kept importable here
 
 # Package data: found the same way in a checkout and in an installed wheel.
@@ -53,7 +53,7 @@ def layout(table: str) -> TableLayout:
 
 class Tables:
     """`keep` keeps a text too long for a cell, or holding characters no cell can hold, whole
-    outside the table (pipelines/cells.py); the cell names where."""
+    outside the table (pipelines/formats/cells.py); the cell names where."""
 
     def __init__(self, store: ControlStore, lang: str, keep: Keep | None = None):
         self.store, self.lang, self.keep = store, lang, keep
