@@ -29,7 +29,7 @@ test: $(STAMP)
 test-seconds:
 	$(BIN)/python -c 'import json, pathlib; d = json.loads(pathlib.Path(".pytest_cache/v/contest/module-seconds").read_text()); pathlib.Path("tests/module_seconds.json").write_text(json.dumps(dict(sorted(d.items())), indent=1) + "\n")'
 
-# ruff (lint and format) over everything, mypy over the product package (pyproject.toml has both).
+# ruff (lint and format) over everything, mypy over the product package and the fake of Google (pyproject.toml has both).
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -42,7 +42,7 @@ ROLE_RANK = {"reader": 1, "commenter": 2, "writer": 3, "fileOrganizer": 4, "orga
 NOT_SHARED = "The caller does not have permission"
 NO_FILE_PERMISSION = "The user does not have sufficient permissions for this file."
 # Sheets methods that change the spreadsheet (everything else only reads it)
-SHEETS_WRITES = ("batchUpdate", "values.update", "values.append", "values.clear", "values.batchUpdate")
+SHEETS_WRITES: tuple[str, ...] = ("batchUpdate", "values.update", "values.append", "values.clear", "values.batchUpdate")
 SHEETS_WRITES += ("values.batchClear", "values.batchUpdateByDataFilter", "values.batchClearByDataFilter")
 SHEETS_WRITES += ("sheets.copyTo", "developerMetadata.")
 
@@ -173,7 +173,7 @@ def _drive(fake, req, grant: Grant, short: str) -> None:
             raise drive_not_found(fid)
         return
     listed = req.q("driveId") if short == "files.list" else None
-    if listed in fake.drives and drive_member_role(fake, listed, grant.email) is None:
+    if listed is not None and listed in fake.drives and drive_member_role(fake, listed, grant.email) is None:
         raise ApiError(404, f"Shared drive not found: {listed}", reason="notFound", location="driveId")
     if fid is not None:
         f = fake.files.get(fake.root_id if fid == "root" else fid)

@@ -58,7 +58,9 @@ def load_doc(api: str) -> dict:
 
 
 def _template_regex(template: str) -> tuple[re.Pattern, int, list]:
-    out, literal, names = [], 0, []
+    out: list[str] = []
+    literal = 0
+    names: list[str] = []
     for part in re.split(r"(\{\+?[A-Za-z0-9_.]+\})", template):
         if not part:
             continue
@@ -76,7 +78,7 @@ def _template_regex(template: str) -> tuple[re.Pattern, int, list]:
 class Discovery:
     """Route table + validators for all four APIs."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.docs = {api: load_doc(api) for api in API_DOCS}
         self.routes: list[Route] = []
         self.methods: dict[str, Method] = {}

@@ -134,10 +134,10 @@ def _sheet_rows(ss, sheet) -> list[list[str]]:
 
 def export_sheet(ss, mime: str) -> bytes:
     if mime in ("text/csv", "text/tab-separated-values"):
-        buf = io.StringIO()
-        writer = csv.writer(buf, delimiter="," if mime == "text/csv" else "\t", lineterminator="\n")
+        text = io.StringIO()
+        writer = csv.writer(text, delimiter="," if mime == "text/csv" else "\t", lineterminator="\n")
         writer.writerows(_sheet_rows(ss, ss.first_sheet()))
-        return buf.getvalue().encode("utf-8")
+        return text.getvalue().encode("utf-8")
     if mime == "application/pdf":
         chunks = []
         for sheet in ss.sheets:

@@ -6,9 +6,15 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import hashlib
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from .util import ApiError, drive_not_found, rfc3339
+
+if TYPE_CHECKING:
+    from .sheets_model import Spreadsheet
 
 FOLDER = "application/vnd.google-apps.folder"
 DOC = "application/vnd.google-apps.document"
@@ -91,6 +97,12 @@ def web_view_link(f: DriveFile) -> str:
 
 class DriveMixin:
     """Drive helpers on FakeGoogle (state lives in self.files / self.drives)."""
+
+    # set by ServerCore.__init__ and FakeGoogle.__init__, which this mixin is combined with
+    rng: random.Random
+    clock: float
+    epoch: _dt.datetime
+    spreadsheets: dict[str, Spreadsheet]
 
     def _init_drive(self, identity: str, service_account_without_storage: bool) -> None:
         self.identity = identity
@@ -206,7 +218,7 @@ class DriveMixin:
         return perms
 
     def file_resource(self, f: DriveFile) -> dict:
-        out = {
+        out: dict[str, Any] = {
             "kind": "drive#file",
             "id": f.id,
             "name": f.name,
@@ -314,7 +326,7 @@ class DriveMixin:
         return out
 
     # ---------------------------------------------------------- seeding
-    def create_shared_drive(self, name: str, members: list[tuple[str, str]] = ()) -> str:
+    def create_shared_drive(self, name: str, members: Sequence[tuple[str, str]] = ()) -> str:
         """Seed a shared drive (the caller is organizer). members: [(email, role)]."""
         drive_id = "0A" + self._rand_chars(11) + "Uk9PVA"
         d = SharedDrive(drive_id, name, self.clock)

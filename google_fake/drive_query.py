@@ -43,6 +43,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         if not m:
             raise invalid()
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         val = m.group(kind)
         if kind == "str":
             val = re.sub(r"\\(.)", r"\1", val[1:-1])

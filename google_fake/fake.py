@@ -44,7 +44,7 @@ class FakeGoogle(ServerCore, DriveMixin, FormsMixin):
         self.search_lag = float(search_lag)
         self._init_drive(identity, service_account_without_storage)
         self._init_forms()
-        self.spreadsheets: dict = {}
+        self.spreadsheets = {}
         self.sent_mail: list[dict] = []
         self.gmail_precondition_failure = False
 

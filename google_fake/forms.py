@@ -6,12 +6,13 @@ import base64
 import copy
 import datetime as _dt
 import re
+from typing import TYPE_CHECKING, Any
 
-from .drive_model import FORM
+from .drive_model import FORM, DriveFile
 from .registry import handles
 from .util import ApiError, parse_rfc3339, rfc3339
 
-KINDS = {
+KINDS: dict[str, dict[str, Any]] = {
     "text": {"textQuestion": {}},
     "short": {"textQuestion": {}},
     "paragraph": {"textQuestion": {"paragraph": True}},
@@ -37,6 +38,14 @@ def _when(value, default: _dt.datetime) -> _dt.datetime:
 
 
 class FormsMixin:
+    if TYPE_CHECKING:  # provided by ServerCore and DriveMixin, which FakeGoogle combines with this mixin
+
+        def now(self) -> _dt.datetime: ...
+        def _rand_chars(self, n: int) -> str: ...
+        def register_file(
+            self, file_id: str, name: str, mime: str, parents=None, drive_id: str | None = None, **kw
+        ) -> DriveFile: ...
+
     def _init_forms(self) -> None:
         self.forms: dict[str, dict] = {}
 

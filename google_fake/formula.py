@@ -47,6 +47,7 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
         if not m:
             raise Unsupported(text)
         kind = m.lastgroup
+        assert kind is not None  # every alternative of _TOKEN is a named group
         out.append((kind, m.group(kind)))
         pos = m.end()
     return out
@@ -70,7 +71,7 @@ def _num(v) -> float:
 
 
 def _flat_numbers(args, strict_scalars=True) -> list[float]:
-    nums = []
+    nums: list[float] = []
     for a in args:
         if isinstance(a, RangeVal):
             nums.extend(float(x) for x in a if isinstance(x, (int, float)) and not isinstance(x, bool))

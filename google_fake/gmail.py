@@ -9,7 +9,7 @@ import email.policy
 import re
 from email.utils import getaddresses
 
-from .registry import handles
+from .registry import Req, handles
 from .util import ApiError
 
 
@@ -75,7 +75,7 @@ _TERM = re.compile(r'(\S+?):("[^"]*"|\S+)')
 
 
 @handles("gmail.users.messages.list")
-def messages_list(fake, req):
+def messages_list(fake, req: Req) -> dict:
     """The sending mailbox's messages (the fake holds sent mail only) matching `q`. Of Gmail's search
     operators the fake knows `rfc822msgid:` (the Message-ID header, with or without its angle
     brackets) and `in:sent`; any other term is refused rather than answered wrongly."""

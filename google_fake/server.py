@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import random
 import threading
 from collections import defaultdict, deque
 from dataclasses import dataclass
@@ -69,8 +70,6 @@ class RecordedRequest:
 
 class ServerCore:
     def __init__(self, *, seed: int = 0, start_time: _dt.datetime | None = None, latency: float = 0.0):
-        import random
-
         self.discovery = get_discovery()
         self.rng = random.Random(seed)
         self.clock = 0.0
@@ -83,7 +82,7 @@ class ServerCore:
         self._quota_log: dict[str, deque] = defaultdict(deque)
         self._uploads: dict[str, dict] = {}
         self._lock = threading.RLock()
-        self._chaos: tuple | None = None
+        self._chaos: tuple[float, random.Random, tuple[str, ...]] | None = None  # (rate, rng, kinds)
         self.injected: dict[str, int] = {}  # faults injected by fail_at_random, by kind
 
     # ------------------------------------------------------------------ clock
@@ -250,15 +249,13 @@ class ServerCore:
         stream, as one of `kinds`: "429", "500", "503" (refused, nothing applied), "timeout" (no
         answer, nothing applied), "timeout_after_apply" (applied, the answer lost), "500_after_apply"
         (applied, then answered 500). `injected` counts what was injected, by kind."""
-        import random
-
         unknown = set(kinds) - set(CHAOS_KINDS)
         if unknown:
             raise ValueError(f"unknown fault kinds {sorted(unknown)}; known: {CHAOS_KINDS}")
         self._chaos = (float(rate), random.Random(seed), tuple(kinds))
 
     def _chaos_fault(self) -> str | None:
-        if not getattr(self, "_chaos", None):
+        if self._chaos is None:
             return None
         rate, rng, kinds = self._chaos
         if rng.random() >= rate:
@@ -292,7 +289,7 @@ class ServerCore:
             if batch_api and http_method.upper() == "POST":
                 if parts.path == "/batch":
                     batch_api = {"forms.googleapis.com": "forms", "gmail.googleapis.com": "gmail"}.get(
-                        parts.hostname, "sheets"
+                        parts.hostname or "", "sheets"
                     )
                 return self._handle_batch(batch_api, url, headers, body or b"", transport)
             if "upload_id" in query:

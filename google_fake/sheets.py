@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 from . import a1, access
 from .registry import handles
@@ -222,7 +223,7 @@ def value_range(ss: Spreadsheet, sheet: Sheet, bounds, option: str, major: str) 
         values.append(["" if v is None else v for v in row])
     while values and not values[-1]:
         values.pop()
-    out = {
+    out: dict[str, Any] = {
         "range": a1.format_range(sheet.title, r0, c0, r1, c1),
         "majorDimension": "COLUMNS" if major == "COLUMNS" else "ROWS",
     }

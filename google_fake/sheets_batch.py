@@ -4,6 +4,8 @@ every sub-request succeeds (Google's all-or-nothing semantics)."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from typing import Any
 
 from .registry import handles
 from .sheets import (
@@ -39,7 +41,7 @@ IGNORED = {
     "updateChartSpec",
     "deleteEmbeddedObject",
 }
-OPS = {}
+OPS: dict[str, Callable[..., Any]] = {}  # request kind -> its handler, filled by @op
 
 
 def op(name):

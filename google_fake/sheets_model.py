@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import re
+from typing import Any
 
 from . import a1, dates
 from .formula import FormulaError, RangeVal, Unsupported, evaluate, format_number
@@ -100,7 +101,7 @@ class Sheet:
             self.cells.pop((r, c), None)
 
     def to_json(self) -> dict:
-        out = {"properties": copy.deepcopy(self.properties)}
+        out: dict[str, Any] = {"properties": copy.deepcopy(self.properties)}
         if self.protected_ranges:
             out["protectedRanges"] = copy.deepcopy(self.protected_ranges)
         if self.conditional_formats:

@@ -30,7 +30,7 @@ def body_bytes(body) -> bytes:
 class FakeHttp:
     """Implements the part of httplib2.Http that googleapiclient uses."""
 
-    def __init__(self, fake):
+    def __init__(self, fake) -> None:
         self.fake = fake
         self.timeout = None
         self.follow_redirects = True

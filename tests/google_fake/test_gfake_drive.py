@@ -1,6 +1,7 @@
 import io
 
 import gspread
+import openpyxl
 import pytest
 from googleapiclient.errors import HttpError
 from googleapiclient.http import MediaInMemoryUpload, MediaIoBaseDownload, MediaIoBaseUpload
@@ -10,6 +11,7 @@ from google_fake import FakeGoogle, pdf_text
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 GDOC = "application/vnd.google-apps.document"
 FOLDER = "application/vnd.google-apps.folder"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _folder(drive, name, parent=None, **kw):
@@ -383,6 +385,9 @@ def test_resumable_and_simple_media_uploads(fake, drive):
     )
     assert fake.sheet_values(csv_sheet["id"], "A1:B2") == [["a", "b"], [1, 2]]
     assert drive.files().export(fileId=csv_sheet["id"], mimeType="text/csv").execute() == b"a,b\n1,2\n"
+    xlsx = drive.files().export(fileId=csv_sheet["id"], mimeType=XLSX_MIME).execute()
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx)).worksheets[0]
+    assert list(sheet.iter_rows(values_only=True)) == [("a", "b"), (1, 2)]
 
 
 SHEET = "application/vnd.google-apps.spreadsheet"
