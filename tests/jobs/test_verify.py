@@ -4,7 +4,6 @@ the cell."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,6 +11,7 @@ from editions import CLEAN_ENV
 from openpyxl import load_workbook
 
 from pipelines import i18n
+from pipelines.backends.local.manifest import Manifest
 from pipelines.cli import cli
 from pipelines.config import load_config
 from pipelines.formats import rating_sheet
@@ -24,7 +24,7 @@ def verify(config_path: Path):
 
 def _frozen_score_cell(root: Path, config) -> tuple[Path, str, int, int, object]:
     """A frozen copy of a stage-1 sheet, its sheet path and the first score cell with a number."""
-    manifest = json.loads((root / "workspace" / "manifest.json").read_text(encoding="utf-8"))
+    manifest = Manifest(root / "workspace").data  # the workspace's own record of its sheets (contest.sqlite3)
     lay = rating_sheet.layout(config)
     for entry in manifest["sheets"].values():
         frozen = entry.get("frozen")
