@@ -8,7 +8,12 @@ import io
 import openpyxl
 from lxml import etree
 
-from pipelines.formats.cells import CELL_LIMIT, UNSTORABLE, escape_unstorable, fit, fits
+from pipelines.formats.cells import CELL_LIMIT, UNSTORABLE, escape_unstorable, fit
+
+
+def fits(text: str) -> bool:
+    """What a cell of either store holds whole (the rule `fit` keeps)."""
+    return len(text) <= CELL_LIMIT and not UNSTORABLE.search(text)
 
 
 def _xml_holds(ch: str) -> bool:
