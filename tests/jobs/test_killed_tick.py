@@ -64,16 +64,24 @@ def test_a_tick_killed_anywhere_resumes_to_the_same_edition(before_open, tmp_pat
     took = time.monotonic() - started
     expected = _edition(clean)
     assert sum(expected[0].values()) > 10 and expected[1]
+    total = sum(expected[0].values())
     cut = []  # share messages out when each kill landed
-    for fraction in (0.35, 0.55, 0.75, 0.9):
-        config_path = _copy(before_open, tmp_path / f"killed-{fraction}")
+    # killed at a moment of the run (before the messages, in the database's writes) and then as the
+    # outbox reaches 1, half and all but one of the messages: the outbox is watched, so the kills land
+    # among the messages however loaded the machine is
+    for fraction, messages in ((0.35, None), (None, 1), (None, total // 2), (None, total - 1)):
+        config_path = _copy(before_open, tmp_path / f"killed-{fraction}-{messages}")
+        outbox = workspace_dir(config_path) / "outbox"
         proc = _tick_process(config_path, now)
-        time.sleep(took * fraction)
+        if messages is None:
+            time.sleep(took * fraction)
+        else:
+            while proc.poll() is None and len(list(outbox.glob("**/*.eml"))) < messages:
+                time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         cut.append(sum(_recipients(config_path).values()))
         tick(run_at(config_path, opening + timedelta(minutes=5)))
-        assert _edition(config_path) == expected, f"killed at {fraction:.0%} of {took:.1f} s"
-    total = sum(expected[0].values())
+        assert _edition(config_path) == expected, f"killed at {fraction or messages} ({took:.1f} s run)"
     assert any(0 < n < total for n in cut), f"no kill landed among the share messages: {cut} of {total}"
     print(f"a tick of {took:.1f} s killed with {cut} of {total} messages out: each resumed to the same edition")
