@@ -166,6 +166,50 @@ class EditionState:
             setattr(self, name, kept | new)
 
 
+# --- the progress tab ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ProgressRow:
+    """One expert's sheet at a stage as the progress tab saw it: DERs assigned and fully scored,
+    when a change was last seen, its problems (`problem_detail`, in the edition's language), the
+    stage's deadline and ties waiting, and what was read (`seen`, a digest of the content;
+    `sheet_version`, the sheet's stamp) so an untouched sheet is not read again. A count is None
+    where a person typed over it: such a row is not trusted (`counts_trusted`)."""
+
+    stage: int
+    group: str
+    expert_email: str
+    expert_name: str
+    assigned: int | None
+    scored: int | None
+    last_change: str = ""  # ISO moment, "" while nothing was typed
+    problems: int | None = 0
+    problem_detail: str = ""
+    deadline: str = ""  # ISO moment, "" once the stage is closed
+    ties_waiting: str = ""
+    seen: str = ""
+    sheet_version: str = ""
+
+    @property
+    def key(self) -> tuple[int, str, str]:
+        return self.stage, self.group, self.expert_email
+
+    @property
+    def percent(self) -> int | None:
+        if self.assigned is None or self.scored is None:
+            return None
+        return round(100 * self.scored / self.assigned) if self.assigned else 100
+
+    @property
+    def counts_trusted(self) -> bool:
+        """The counts are the pipeline's own: whole numbers, scored within assigned."""
+        return (
+            self.assigned is not None
+            and self.scored is not None
+            and self.problems is not None
+            and 0 <= self.scored <= self.assigned
+        )
+
+
 # --- the journal ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class JournalEntry:

@@ -2,7 +2,8 @@
 
 This is the one place that knows how the typed state (domain/state.py) sits in the tables: one
 mapper per table (row dict <-> record): the registry (registry.py), stages, assignments, ratings,
-problems, results, freeze edits and the journal. Jobs never read or write a tab themselves.
+problems, results, freeze edits, the journal and the progress tab. Jobs never read or write a tab
+themselves.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from pipelines.domain.state import (
     Journal,
     JournalEntry,
     Key,
+    ProgressRow,
     StageRecord,
     StageState,
 )
@@ -47,7 +49,7 @@ class Edition:
 
     state: EditionState
     journal: Journal = field(default_factory=Journal)
-    progress: list[dict[str, Any]] = field(default_factory=list)
+    progress: list[ProgressRow] = field(default_factory=list)
 
 
 def load(tables: Tables) -> Edition:
@@ -62,7 +64,8 @@ def load(tables: Tables) -> Edition:
         outcomes=_outcomes(t["results"]),
         freeze_edits=_freeze_edits(t["freeze_edits"]),
     )
-    return Edition(state, journal=Journal(_journal_entry(r) for r in t["journal"]), progress=t["progress"])
+    journal = Journal(_journal_entry(r) for r in t["journal"])
+    return Edition(state, journal=journal, progress=_progress(t["progress"]))
 
 
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
@@ -70,7 +73,7 @@ def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
     s = edition.state
     titles = {i: a.title for i, a in s.counting().items()}
     experts = {a.expert.email: a.expert.name for a in s.assignments}
-    progress = {"progress": edition.progress} if edition.progress else {}  # the tab appears with the first sheet
+    progress = {"progress": [_progress_row(p) for p in edition.progress]} if edition.progress else {}  # first sheet
     if s.freeze_edits:  # the tab appears with the first edit after a freeze
         progress["freeze_edits"] = [_named(_freeze_edit_row(e), experts, titles) for e in s.freeze_edits]
     return tables.write(
@@ -109,14 +112,14 @@ def _applications(rows: list[dict[str, Any]]) -> list[Application]:
         return [from_row(r) for r in rows]
 
 
-def _journal_entry(r: dict[str, Any]) -> JournalEntry:
-    def text(key: str) -> str:
-        value = r.get(key)
-        if isinstance(value, datetime):  # a store that keeps moments as dates gives them back so
-            return value.isoformat(timespec="seconds")
-        return "" if value is None else str(value)
+def _text(value: Any) -> str:
+    if isinstance(value, datetime):  # a store that keeps moments as dates gives them back so
+        return value.isoformat(timespec="seconds")
+    return "" if value is None else str(value)
 
-    return JournalEntry(text("at"), text("now"), text("action"), text("outcome"), text("detail"))
+
+def _journal_entry(r: dict[str, Any]) -> JournalEntry:
+    return JournalEntry(*(_text(r.get(k)) for k in ("at", "now", "action", "outcome", "detail")))
 
 
 def _journal_row(e: JournalEntry) -> dict[str, Any]:
@@ -130,6 +133,68 @@ def _named(row: dict[str, Any], experts: dict[str, str], titles: dict[str, str])
         **row,
         "expert_name": experts.get(str(row.get("expert_email") or ""), ""),
         "title": titles.get(str(row.get("application_id") or ""), ""),
+    }
+
+
+# --- the progress tab ------------------------------------------------------------------------------
+def _count(value: Any) -> int | None:
+    """A count as the pipeline wrote it; None where a person typed something else over it."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, float) and value.is_integer():  # a store that keeps every number as a float
+        return int(value)
+    if isinstance(value, int):
+        return value
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() else None
+
+
+def _progress(rows: list[dict[str, Any]]) -> list[ProgressRow]:
+    out = []
+    for r in rows:
+        try:
+            stage = int(str(r.get("stage") or "").strip())
+        except ValueError:
+            continue  # no sheet to match: the tick writes the tab anew
+        out.append(
+            ProgressRow(
+                stage,
+                _text(r.get("group")),
+                _text(r.get("expert_email")),
+                _text(r.get("expert_name")),
+                _count(r.get("assigned")),
+                _count(r.get("scored")),
+                _text(r.get("last_change")),
+                _count(r.get("problems") or 0),
+                _text(r.get("problem_detail")),
+                _text(r.get("deadline")),
+                _text(r.get("ties_waiting")),
+                _text(r.get("seen")),
+                _text(r.get("sheet_version")),
+            )
+        )
+    return out
+
+
+def _progress_row(p: ProgressRow) -> dict[str, Any]:
+    def count(n: int | None) -> int | str:
+        return "" if n is None else n
+
+    return {
+        "stage": p.stage,
+        "group": p.group,
+        "expert_name": p.expert_name,
+        "expert_email": p.expert_email,
+        "assigned": count(p.assigned),
+        "scored": count(p.scored),
+        "percent": count(p.percent),
+        "last_change": p.last_change,
+        "problems": count(p.problems),
+        "problem_detail": p.problem_detail,
+        "deadline": p.deadline,
+        "ties_waiting": p.ties_waiting,
+        "seen": p.seen,
+        "sheet_version": p.sheet_version,
     }
 
 

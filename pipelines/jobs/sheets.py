@@ -8,7 +8,7 @@ from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Expert, Group, Notice, Problem, Rating
-from pipelines.domain.state import FreezeEdit, rating_changes
+from pipelines.domain.state import FreezeEdit, ProgressRow, rating_changes
 from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Run, fmt_time, stage_title
 from pipelines.ports import (
@@ -163,17 +163,15 @@ def version_of(a: Assignment, stamps: dict[str, str]) -> str:
     return f"{stamp}|{','.join(a.application_ids)}" if stamp else ""
 
 
-def _unscored_as_seen(row: dict | None, a: Assignment, version: str) -> int | None:
+def _unscored_as_seen(row: ProgressRow | None, a: Assignment, version: str) -> int | None:
     """How many of the sheet's DERs are neither scored nor recused, from its progress tab row when
-    that row was read from this very version of the sheet; None: read the sheet. A row with
-    problems and nothing scored is read again: the sheet may be unreadable, which the reminders say."""
-    if row is None or not version or str(row.get("sheet_version") or "") != version:
+    that row was read from this very version of the sheet; None: read the sheet. A row a person
+    typed over is not trusted; a row with problems and nothing scored is read again: the sheet may
+    be unreadable, which the reminders say."""
+    if row is None or not version or row.sheet_version != version or not row.counts_trusted:
         return None
-    try:
-        assigned, scored, problems = int(row["assigned"]), int(row["scored"]), int(row["problems"] or 0)
-    except (KeyError, TypeError, ValueError):  # a person edited the tab: read the sheet
-        return None
-    if (problems and not scored) or assigned != len(a.application_ids) or not 0 <= scored <= assigned:
+    assigned, scored = row.assigned or 0, row.scored or 0  # whole numbers: counts_trusted
+    if (row.problems and not scored) or assigned != len(a.application_ids):
         return None
     return assigned - scored
 
@@ -184,9 +182,9 @@ def incomplete_sheets(run: Run, stage: int) -> list[Pending]:
     sheet_versions gives it, is the row's) is not read again: the row says how many are left."""
     out = []
     versions = sheet_versions(run, stage)
-    rows = {(str(r.get("stage")), str(r.get("group")), str(r.get("expert_email"))): r for r in run.edition.progress}
+    rows = {r.key: r for r in run.edition.progress}
     for a in run.state.sheets(stage):
-        row = rows.get((str(stage), a.group, a.expert.email))
+        row = rows.get((stage, a.group, a.expert.email))
         missing = _unscored_as_seen(row, a, versions.get(a.sheet_id, ""))
         if missing is None:
             ratings, problems = live_assignment(run, a)

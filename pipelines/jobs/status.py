@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import replace
 from typing import Any
 
 from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
-from pipelines.domain.state import EditionState, StageState
+from pipelines.domain.state import EditionState, ProgressRow, StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_ref, sheet_versions
 
@@ -48,14 +49,14 @@ def _sheet_now(run: Run, a: Assignment, live: bool) -> tuple[list[Rating], list[
     )
 
 
-def progress_rows(run: Run) -> list[dict[str, Any]]:
+def progress_rows(run: Run) -> list[ProgressRow]:
     """The "progress" tab: for each expert's sheet, DERs assigned, fully scored, % done, when a
     change was last seen, its problems, the stage's deadline and the group's ties waiting for a
     decision. Open stages are read live; `last_change` is the moment a run first saw the sheet's
     current content (kept from the tab while the content stays the same)."""
     state = run.state
-    before = {(str(r.get("stage")), str(r.get("group")), str(r.get("expert_email"))): r for r in run.edition.progress}
-    rows = []
+    before = {r.key: r for r in run.edition.progress}
+    rows: list[ProgressRow] = []
     for number in (1, 2, 3):
         record = state.stage(number)
         live = record.state is StageState.OPEN
@@ -63,9 +64,9 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
         versions = sheet_versions(run, number) if live else {}
         fresh = _made_untouched(run, number) if live else set()
         for a in state.sheets(number):
-            old = before.get((str(number), a.group, a.expert.email)) or {}
+            old = before.get((number, a.group, a.expert.email))
             version = versions.get(a.sheet_id, "")
-            if version and str(old.get("sheet_version") or "") == version:  # untouched since it was read
+            if old and version and old.sheet_version == version and old.counts_trusted:  # untouched since read
                 rows.append(_carried(old, a, record.state, deadline, state))
                 continue
             ratings: list[Rating]
@@ -76,31 +77,27 @@ def progress_rows(run: Run) -> list[dict[str, Any]]:
                 ratings, problems = _sheet_now(run, a, live)
             done = {r.application_id for r in ratings if r.complete or r.recused} & set(a.application_ids)
             seen = _seen(ratings)
-            if old and str(old.get("seen") or "") == seen:
-                last_change = old.get("last_change") or ""
+            if old and old.seen == seen:
+                last_change = old.last_change
             elif _typed(ratings):
                 last_change = run.now.isoformat(timespec="seconds")
             else:
                 last_change = ""
-            assigned = len(a.application_ids)
-            rows.append(
-                {
-                    "stage": number,
-                    "group": a.group,
-                    "expert_name": a.expert.name,
-                    "expert_email": a.expert.email,
-                    "assigned": assigned,
-                    "scored": len(done),
-                    "percent": round(100 * len(done) / assigned) if assigned else 100,
-                    "last_change": str(last_change),
-                    "problems": len(problems),
-                    "problem_detail": "\n".join(f"{p.cell}: {i18n.word(p.notice, run.lang)}" for p in problems[:5])
-                    + (f"\n… +{len(problems) - 5}" if len(problems) > 5 else ""),
-                    **_of_stage(number, a, record.state, deadline, state),
-                    "seen": seen,
-                    "sheet_version": version,
-                }
+            read = ProgressRow(
+                number,
+                a.group,
+                a.expert.email,
+                a.expert.name,
+                assigned=len(a.application_ids),
+                scored=len(done),
+                last_change=last_change,
+                problems=len(problems),
+                problem_detail="\n".join(f"{p.cell}: {i18n.word(p.notice, run.lang)}" for p in problems[:5])
+                + (f"\n… +{len(problems) - 5}" if len(problems) > 5 else ""),
+                seen=seen,
+                sheet_version=version,
             )
+            rows.append(_of_stage(read, record.state, deadline, state))
     return rows
 
 
@@ -114,22 +111,23 @@ def _made_untouched(run: Run, stage: int) -> set[str]:
     return run.workspace.sheets.last_changed_by_us([sheet_ref(run, a) for a in made])
 
 
-def _of_stage(number: int, a: Assignment, stage: StageState, deadline, state: EditionState) -> dict[str, Any]:
-    """What a progress row takes from the stage, not the sheet: its deadline and ties waiting."""
-    outcome = state.outcomes.get((number, a.group))
+def _of_stage(row: ProgressRow, stage: StageState, deadline, state: EditionState) -> ProgressRow:
+    """The row with what it takes from the stage, not the sheet: its deadline and ties waiting."""
+    outcome = state.outcomes.get((row.stage, row.group))
     ties = [" = ".join(t) for t in outcome.ties] if outcome is not None and not outcome.ready else []
-    return {
-        "deadline": "" if stage is StageState.CLOSED else deadline.isoformat(timespec="seconds"),
-        "ties_waiting": "; ".join(ties),
-    }
+    return replace(
+        row,
+        deadline="" if stage is StageState.CLOSED else deadline.isoformat(timespec="seconds"),
+        ties_waiting="; ".join(ties),
+    )
 
 
-def _carried(old: dict[str, Any], a: Assignment, stage: StageState, deadline, state: EditionState) -> dict[str, Any]:
+def _carried(old: ProgressRow, a: Assignment, stage: StageState, deadline, state: EditionState) -> ProgressRow:
     """The row of a sheet nobody touched since the last read: what it saw, with the stage's news."""
-    return {**old, "expert_name": a.expert.name, **_of_stage(a.stage, a, stage, deadline, state)}
+    return _of_stage(replace(old, expert_name=a.expert.name), stage, deadline, state)
 
 
-def refresh_progress(run: Run) -> list[dict[str, Any]]:
+def refresh_progress(run: Run) -> list[ProgressRow]:
     """Recompute the progress tab into the edition state (written by the next `run.commit()`)."""
     rows = progress_rows(run)
     run.edition.progress = rows
@@ -222,7 +220,7 @@ def build_status(run: Run) -> dict[str, Any]:
     stages = []
     for number in (1, 2, 3):
         record = state.stage(number)
-        sheets = [p for p in progress if p["stage"] == number]
+        sheets = [p for p in progress if p.stage == number]
         groups: dict[str, dict[str, Any]] = {}
 
         def group(name: str, groups: dict[str, dict[str, Any]] = groups) -> dict[str, Any]:
@@ -240,13 +238,14 @@ def build_status(run: Run) -> dict[str, Any]:
             )
 
         for p in sheets:
-            g = group(p["group"])
-            g["experts"].append(p["expert_email"])
-            if p["scored"] >= p["assigned"] and (p["assigned"] > 0 or record.state is StageState.OPEN):
+            g = group(p.group)
+            g["experts"].append(p.expert_email)
+            assigned, scored = p.assigned or 0, p.scored or 0  # rows are the pipeline's own (progress_rows)
+            if scored >= assigned and (assigned > 0 or record.state is StageState.OPEN):
                 g["sheets_complete"] += 1
             else:
-                g["sheets_incomplete"].append(p["expert_email"])
-            g["progress"].append({k: p[k] for k in PROGRESS_KEYS})
+                g["sheets_incomplete"].append(p.expert_email)
+            g["progress"].append({k: getattr(p, k) for k in PROGRESS_KEYS})
         for outcome in state.outcomes_of(number):
             g = group(outcome.group)
             g["selected"] = list(outcome.selected)
@@ -264,7 +263,7 @@ def build_status(run: Run) -> dict[str, Any]:
                 "opened_at": record.opened_at.isoformat(timespec="seconds") if record.opened_at else "",
                 "closed_at": record.closed_at.isoformat(timespec="seconds") if record.closed_at else "",
                 "note": record.note,
-                "deadline": next((p["deadline"] for p in sheets if p["deadline"]), ""),
+                "deadline": next((p.deadline for p in sheets if p.deadline), ""),
                 "groups": list(groups.values()),
             }
         )

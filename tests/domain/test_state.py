@@ -7,7 +7,7 @@ import json
 from _scoring_fixtures import make_app
 
 from pipelines.domain.models import Assignment, Expert, StageOutcome, Standing, Status
-from pipelines.domain.state import EditionState, Journal, JournalEntry, StageState
+from pipelines.domain.state import EditionState, Journal, JournalEntry, ProgressRow, StageState
 
 
 def outcome(stage: int, group: str, selected: list[str]) -> StageOutcome:
@@ -72,3 +72,15 @@ def test_counting_is_made_once_per_list_of_applications_and_again_when_it_change
     superseded = make_app("A", status=Status.SUPERSEDED)
     state.applications = [superseded, make_app("B")]  # a new list (what set_registry does)
     assert list(state.counting()) == ["B"]
+
+
+def test_a_progress_row_typed_over_is_not_trusted_and_its_percent_follows_its_counts():
+    row = ProgressRow(1, "IS", "e@atu.edu.kz", "E", assigned=4, scored=3)
+    assert row.key == (1, "IS", "e@atu.edu.kz") and row.percent == 75 and row.counts_trusted
+    assert ProgressRow(1, "IS", "e", "E", assigned=0, scored=0).percent == 100  # nothing to score
+    for typed_over in (
+        ProgressRow(1, "IS", "e", "E", assigned=4, scored=None),  # "all" typed over the count
+        ProgressRow(1, "IS", "e", "E", assigned=4, scored=5),  # more scored than assigned
+        ProgressRow(1, "IS", "e", "E", assigned=4, scored=3, problems=None),
+    ):
+        assert not typed_over.counts_trusted

@@ -106,6 +106,15 @@ def test_a_progress_row_a_person_garbled_is_not_trusted(filled):
     report = remind(run, send=False)
     assert careless in sheets.read
     assert {(p.email, p.missing) for p in report.pending} >= {(careless, 1)}
+    later = run_at(edition, deadline - timedelta(days=1, hours=22))
+    sheets = counted(later)
+    tick(later)  # the tick reads that sheet again too, and writes the count back
+    assert careless in sheets.read
+    ws = load_workbook(path)[title("progress", "kk")]
+    typed_over = [
+        ws.cell(r, scored_col).value for r in range(2, ws.max_row + 1) if ws.cell(r, email_col).value == careless
+    ]
+    assert typed_over and all(isinstance(v, int) for v in typed_over)
 
 
 def test_a_der_the_expert_recused_is_not_asked_for(filled):

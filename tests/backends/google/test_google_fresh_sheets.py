@@ -41,7 +41,7 @@ def _sheet_reads(fake, start: int, end: int, control: str) -> int:
 
 
 def _by_sheet(rows) -> dict:
-    return {(str(r["group"]), str(r["expert_email"])): r for r in rows if str(r["stage"]) == "1"}
+    return {(r.group, r.expert_email): r for r in rows if r.stage == 1}
 
 
 def _read_everything(run: Run) -> dict:
@@ -61,9 +61,9 @@ def test_the_opening_tick_reads_none_of_the_sheets_it_made_and_its_rows_are_what
     read = _read_everything(run_at(cal.intake_close + timedelta(minutes=7)))
     assert _sheet_reads(fake, start, len(fake.requests), control) == 30  # this one did read them all
     for key, row in read.items():
-        assert {k: str(written[key][k]) for k in COMPARED} == {k: str(row[k]) for k in COMPARED}, key
-        assert written[key]["last_change"] == row["last_change"] == ""
-        assert row["sheet_version"]  # carried by the next tick while nobody types
+        assert {k: getattr(written[key], k) for k in COMPARED} == {k: getattr(row, k) for k in COMPARED}, key
+        assert written[key].last_change == row.last_change == ""
+        assert row.sheet_version  # carried by the next tick while nobody types
 
 
 def test_a_sheet_an_expert_typed_into_after_its_share_is_read(opened):
@@ -90,8 +90,8 @@ def test_a_sheet_an_expert_typed_into_after_its_share_is_read(opened):
     rows = _by_sheet(progress_rows(later))
     assert _sheet_reads(fake, start, len(fake.requests), control) == 1
     typed = rows[(first.group, first.expert.email)]
-    assert typed["last_change"]  # what the expert typed is seen
-    assert all(not rows[(a.group, a.expert.email)]["last_change"] for a in others)
+    assert typed.last_change  # what the expert typed is seen
+    assert all(not rows[(a.group, a.expert.email)].last_change for a in others)
 
 
 def test_drive_says_who_changed_a_sheet_last(opened):

@@ -88,8 +88,8 @@ def test_the_sheet_typed_in_is_read_alone(window):
     assert _in(window, "typed", "users.messages.send") == []  # everyone was reminded today already
     progress = window["run"].edition.progress
     done = window["done"]
-    (row,) = [r for r in progress if r["expert_email"] == done.expert.email and str(r["group"]) == done.group]
-    assert int(row["scored"]) == int(row["assigned"]) == len(done.application_ids)
+    (row,) = [r for r in progress if r.expert_email == done.expert.email and r.group == done.group]
+    assert row.scored == row.assigned == len(done.application_ids)
 
 
 def test_the_next_day_reminds_from_what_the_tab_saw_without_reading(window):

@@ -128,10 +128,10 @@ def test_a_tick_reads_again_only_the_sheets_typed_in_since_the_last_read(edition
     assert _sheet_reads(fake, m["typed"], m["read_typed"], control) == 1  # the one sheet typed in
     email, group = edition["typed"]["sheet"]
     progress = edition["typed"]["progress"]
-    (row,) = [r for r in progress if r["expert_email"] == email and str(r["group"]) == group]
-    assert row["last_change"]  # what was typed is seen
+    (row,) = [r for r in progress if r.expert_email == email and r.group == group]
+    assert row.last_change  # what was typed is seen
     others = [r for r in progress if r is not row]
-    assert others and all(not r["last_change"] for r in others)
+    assert others and all(not r.last_change for r in others)
 
 
 def test_a_waiting_stage_closed_again_reads_only_the_sheets_changed_since(edition):
