@@ -4,7 +4,6 @@ the cell."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -12,6 +11,7 @@ from editions import CLEAN_ENV
 from openpyxl import load_workbook
 
 from pipelines import i18n, rating_sheet
+from pipelines.backends.local.manifest import Manifest
 from pipelines.cli import cli
 from pipelines.config import load_config
 from pipelines.ports import a1
@@ -23,9 +23,9 @@ def verify(config_path: Path):
 
 def _frozen_score_cell(root: Path, config) -> tuple[Path, str, int, int, object]:
     """A frozen copy of a stage-1 sheet, its sheet path and the first score cell with a number."""
-    manifest = json.loads((root / "workspace" / "manifest.json").read_text(encoding="utf-8"))
+    sheets = Manifest(root / "workspace").data["sheets"]  # the workspace database's entries
     lay = rating_sheet.layout(config)
-    for entry in manifest["sheets"].values():
+    for entry in sheets.values():
         frozen = entry.get("frozen")
         if not frozen or entry["properties"]["stage"] != "1":
             continue
