@@ -237,6 +237,27 @@ def proof_digests(run: Run, s: Scope) -> tuple[str, dict[str, str]]:
     return proof.scores_digest(s.ratings, keys), sheets
 
 
+def short_digest(digest: str) -> str:
+    """A digest as a footer prints it (the annex prints it whole)."""
+    return digest[:16]
+
+
+def footer_digest(run: Run, stage: int, group: str) -> str:
+    """The footer line of a protocol (extract or final): the short scores digest its annex prints
+    and the close's journal link carries, and "see the annex"; "" when the group has no outcome."""
+    s = scope(run, stage, group)
+    if s is None:
+        return ""
+    digest, _sheets = proof_digests(run, s)
+    return i18n.text("fair_footer_digest", run.lang, digest=short_digest(digest))
+
+
+def chart_png(run: Run, stage: int, group: str) -> bytes | None:
+    """The chart of a group's (stage 3: the finalists') scores, as its annex holds it."""
+    s = scope(run, stage, group)
+    return None if s is None else _chart(run, s, evidence(run, s))
+
+
 def _chart(run: Run, s: Scope, ev: GroupFairness) -> bytes | None:
     if ev.table.empty:
         return None
@@ -297,7 +318,7 @@ def annex_context(run: Run, s: Scope, unit_name: str) -> tuple[dict[str, Any], b
             i18n.text("fair_proof_version", lang, version=ver),
             i18n.text("fair_proof_verify", lang),
         ],
-        "footer_proof": f"SHA-256 {digest[:16]}… · config {cfg[:12]}… · contest {ver}",
+        "footer_proof": f"SHA-256 {short_digest(digest)}… · config {cfg[:12]}… · contest {ver}",
     }
     return context, _chart(run, s, ev)
 
@@ -308,14 +329,15 @@ def with_chart(docx: bytes, png: bytes | None) -> bytes:
     from docx.shared import Cm
 
     doc = Document(io.BytesIO(docx))
+    section = doc.sections[0]
+    text_width = (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+    width = min(Cm(19), text_width) if text_width > 0 else Cm(19)  # within the margins (portrait results)
     for p in doc.paragraphs:
         if p.text.strip() == CHART_MARKER:
             for run in p.runs:
                 run.text = ""
             if png is not None:
-                p.runs[0].add_picture(io.BytesIO(png), width=Cm(19)) if p.runs else p.add_run().add_picture(
-                    io.BytesIO(png), width=Cm(19)
-                )
+                (p.runs[0] if p.runs else p.add_run()).add_picture(io.BytesIO(png), width=width)
             break
     out = io.BytesIO()
     doc.save(out)
