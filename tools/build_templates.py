@@ -1156,7 +1156,8 @@ def build_results(lang: str):
     para(doc, "Финалдық кезеңнің рейтингі:" if kk else "Рейтинг финального этапа:", style="Section Heading")
     _ranking_table(doc, kk, with_id=False)
     # the finalists' chart, as the final protocol's annex has it: pipelines/jobs/annex.py puts it here
-    para(doc, "{{ chart_caption }}", style="Note Text").paragraph_format.keep_with_next = True
+    caption = para(doc, "{{ chart_caption }}", style="Note Text").paragraph_format
+    caption.keep_with_next, caption.space_before = True, Pt(8)  # not pressed against the table
     para(doc, "{{ chart_marker }}", align=C)
     para(doc, "")
     tag(doc, "{%p if ceremony %}")

@@ -20,7 +20,7 @@ from pipelines import i18n
 from pipelines.chart import ChartRow, ChartText, scores_chart
 from pipelines.domain import fairness, proof, scoring
 from pipelines.domain.fairness import GroupFairness
-from pipelines.domain.models import Assignment, Rating, StageOutcome
+from pipelines.domain.models import Assignment, Rating, StageOutcome, Standing
 from pipelines.jobs.common import Run, common_context, rendered, stage_title
 from pipelines.ports import DocKey, StoredDoc
 
@@ -252,13 +252,14 @@ def footer_digest(run: Run, stage: int, group: str) -> str:
     return i18n.text("fair_footer_digest", run.lang, digest=short_digest(digest))
 
 
-def chart_png(run: Run, stage: int, group: str) -> bytes | None:
-    """The chart of a group's (stage 3: the finalists') scores, as its annex holds it."""
+def chart_png(run: Run, stage: int, group: str, label: Callable[[Standing], str] | None = None) -> bytes | None:
+    """The chart of a group's (stage 3: the finalists') scores, as its annex draws it; `label` names
+    each row (default: the DER's id, as the annex's tables do)."""
     s = scope(run, stage, group)
-    return None if s is None else _chart(run, s, evidence(run, s))
+    return None if s is None else _chart(run, s, evidence(run, s), label)
 
 
-def _chart(run: Run, s: Scope, ev: GroupFairness) -> bytes | None:
+def _chart(run: Run, s: Scope, ev: GroupFairness, label: Callable[[Standing], str] | None = None) -> bytes | None:
     if ev.table.empty:
         return None
     lang, rules = run.lang, run.config.scoring_rules()
@@ -268,7 +269,8 @@ def _chart(run: Run, s: Scope, ev: GroupFairness) -> bytes | None:
         mine = ev.table[ev.table["application_id"] == st.application_id]
         totals = {_expert(s, str(e)): float(t) for e, t in zip(mine["expert"], mine["total"])}
         mean = float(mine["total"].mean()) if not mine.empty else None
-        rows.append(ChartRow(st.application_id, mean, totals, st.application_id in s.outcome.selected))
+        name = label(st) if label else st.application_id
+        rows.append(ChartRow(name, mean, totals, st.application_id in s.outcome.selected))
     low, high = fairness.official_range(rules)
     text = ChartText(
         title=i18n.text("fair_chart_title", lang),

@@ -804,7 +804,10 @@ def write_final(run: Run, version: int = 1) -> None:
         "chart_caption": i18n.text("fair_chart_caption", lang),
         "chart_marker": CHART_MARKER,
     }
-    png = chart_png(run, 3, "contest")  # the final protocol's annex's chart, the experts' totals shown
+    # the final protocol's annex's chart, the experts' totals shown; its rows named as the results'
+    # ranking names them (place in the ranking and title: the published results print no ids)
+    titles = {r["id"]: r["title"] for r in ranking}
+    png = chart_png(run, 3, "contest", lambda s: _chart_label(s.rank, titles.get(s.application_id, s.application_id)))
     source, render = rendered("results", lang, results)
     source = hashlib.sha256((source + hashlib.sha256(png or b"").hexdigest()).encode()).hexdigest()
     content = with_chart(render(), png)
@@ -817,6 +820,12 @@ def write_final(run: Run, version: int = 1) -> None:
     except BackendError as exc:
         run.say(i18n.text("note_no_results_pdf", run.lang, error=i18n.error_text(exc, run.lang)))
         run.journal("results-pdf", "skipped", str(exc))
+
+
+def _chart_label(rank: int | None, title: str, width: int = 32) -> str:
+    """A chart row's name in the results: its rank and its title, shortened to fit beside the bars."""
+    short = title if len(title) <= width else title[: width - 1].rstrip() + "…"
+    return f"{rank or '—'}. {short}"
 
 
 def winner_places(run: Run) -> list[tuple[int, str]]:
