@@ -212,6 +212,7 @@ def protocol_extract(lang: str = "kk", stage: int = 1) -> dict:
             else "Балл – среднее баллов экспертов по 7 критериям формы 02 (шкала 1–10)."
         ),
         "post_freeze_edits": [],  # the annex appears only with an edit after a freeze
+        "footer_proof": "Пайдаланылған бағалардың дайджесі: SHA-256 0123456789abcdef… (қосымшаны қараңыз)",
     }
 
 
@@ -346,6 +347,7 @@ def final_protocol(lang: str = "kk") -> dict:
         "votes": "5 / 0 / 0",
         "prize_places": 3,
         "post_freeze_edits": [],
+        "footer_proof": "Дайджест использованных оценок: SHA-256 0123456789abcdef… (см. приложение)",
     }
 
 
@@ -359,6 +361,8 @@ def results(lang: str = "kk") -> dict:
             if lang == "kk"
             else "2 апреля 2027 г., 15:00, актовый зал АО «АТУ» (ул. Толе би, 100)"
         ),
+        "chart_caption": "—",
+        "chart_marker": "[[chart]]",
     }
 
 

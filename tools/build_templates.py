@@ -734,6 +734,7 @@ def build_protocol_extract(lang: str):
         "{{ doc_date }}",
     )
     _freeze_annex(doc, kk)
+    proof_footer(doc)
     return doc
 
 
@@ -1124,7 +1125,14 @@ def build_final_protocol(lang: str):
     keep(para(doc, ""))
     signature_lines(doc, lang)
     _freeze_annex(doc, kk)
+    proof_footer(doc)
     return doc
+
+
+def proof_footer(doc):
+    """Under the page numbers, the short digest of the scores the protocol used (issue 22)."""
+    footer = doc.sections[0].footer.add_paragraph("{{ footer_proof }}", style="Table Small")
+    footer.alignment = C
 
 
 def build_results(lang: str):
@@ -1147,6 +1155,10 @@ def build_results(lang: str):
     _winners_table(doc, kk, with_id=False)
     para(doc, "Финалдық кезеңнің рейтингі:" if kk else "Рейтинг финального этапа:", style="Section Heading")
     _ranking_table(doc, kk, with_id=False)
+    # the finalists' chart, as the final protocol's annex has it: pipelines/jobs/annex.py puts it here
+    caption = para(doc, "{{ chart_caption }}", style="Note Text").paragraph_format
+    caption.keep_with_next, caption.space_before = True, Pt(8)  # not pressed against the table
+    para(doc, "{{ chart_marker }}", align=C)
     para(doc, "")
     tag(doc, "{%p if ceremony %}")
     para(
@@ -1342,8 +1354,7 @@ def build_annex(lang: str):
     para(doc, "{{ line }}", style="Table Small")
     tag(doc, "{%p endfor %}")
 
-    footer = doc.sections[0].footer.add_paragraph("{{ footer_proof }}", style="Table Small")
-    footer.alignment = C
+    proof_footer(doc)
     return doc
 
 

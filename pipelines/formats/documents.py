@@ -78,6 +78,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "decisions",  # [{kind, by, at, reason}]
         "criteria_note",
         "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]: the annex (issue 10 item 5)
+        "footer_proof",  # the page footer: the short digest of the scores used, "see the annex" (issue 22)
     },
     "form02": COMMON_KEYS
     | {
@@ -107,12 +108,15 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "votes",
         "prize_places",
         "post_freeze_edits",  # [{detected, expert, sheet, revision, changes}]: the annex (issue 10 item 5)
+        "footer_proof",  # as in protocol_extract
     },
     "results": COMMON_KEYS
     | {
         "winners",  # [{place, id, title, authors, score}]
         "ranking",  # [{rank, id, title, authors, faculty, department, score, raters, place}]
         "ceremony",
+        "chart_caption",  # the finalists' chart (issue 22), as the final protocol's annex has it
+        "chart_marker",  # the paragraph the chart replaces (jobs/annex.py with_chart)
     },
     # "how this ranking was made", beside each extract and the final protocol (issue 22; jobs/annex.py)
     "annex": COMMON_KEYS

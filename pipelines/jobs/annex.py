@@ -19,7 +19,7 @@ from typing import Any
 from pipelines import i18n
 from pipelines.domain import fairness, proof, scoring
 from pipelines.domain.fairness import GroupFairness
-from pipelines.domain.models import Assignment, Rating, StageOutcome
+from pipelines.domain.models import Assignment, Rating, StageOutcome, Standing
 from pipelines.formats.chart import ChartRow, ChartText, scores_chart
 from pipelines.jobs.common import Run, common_context, rendered, stage_title
 from pipelines.ports import DocKey, StoredDoc
@@ -237,7 +237,29 @@ def proof_digests(run: Run, s: Scope) -> tuple[str, dict[str, str]]:
     return proof.scores_digest(s.ratings, keys), sheets
 
 
-def _chart(run: Run, s: Scope, ev: GroupFairness) -> bytes | None:
+def short_digest(digest: str) -> str:
+    """A digest as a footer prints it (the annex prints it whole)."""
+    return digest[:16]
+
+
+def footer_digest(run: Run, stage: int, group: str) -> str:
+    """The footer line of a protocol (extract or final): the short scores digest its annex prints
+    and the close's journal link carries, and "see the annex"; "" when the group has no outcome."""
+    s = scope(run, stage, group)
+    if s is None:
+        return ""
+    digest, _sheets = proof_digests(run, s)
+    return i18n.text("fair_footer_digest", run.lang, digest=short_digest(digest))
+
+
+def chart_png(run: Run, stage: int, group: str, label: Callable[[Standing], str] | None = None) -> bytes | None:
+    """The chart of a group's (stage 3: the finalists') scores, as its annex draws it; `label` names
+    each row (default: the DER's id, as the annex's tables do)."""
+    s = scope(run, stage, group)
+    return None if s is None else _chart(run, s, evidence(run, s), label)
+
+
+def _chart(run: Run, s: Scope, ev: GroupFairness, label: Callable[[Standing], str] | None = None) -> bytes | None:
     if ev.table.empty:
         return None
     lang, rules = run.lang, run.config.scoring_rules()
@@ -247,7 +269,8 @@ def _chart(run: Run, s: Scope, ev: GroupFairness) -> bytes | None:
         mine = ev.table[ev.table["application_id"] == st.application_id]
         totals = {_expert(s, str(e)): float(t) for e, t in zip(mine["expert"], mine["total"])}
         mean = float(mine["total"].mean()) if not mine.empty else None
-        rows.append(ChartRow(st.application_id, mean, totals, st.application_id in s.outcome.selected))
+        name = label(st) if label else st.application_id
+        rows.append(ChartRow(name, mean, totals, st.application_id in s.outcome.selected))
     low, high = fairness.official_range(rules)
     text = ChartText(
         title=i18n.text("fair_chart_title", lang),
@@ -297,7 +320,7 @@ def annex_context(run: Run, s: Scope, unit_name: str) -> tuple[dict[str, Any], b
             i18n.text("fair_proof_version", lang, version=ver),
             i18n.text("fair_proof_verify", lang),
         ],
-        "footer_proof": f"SHA-256 {digest[:16]}… · config {cfg[:12]}… · contest {ver}",
+        "footer_proof": f"SHA-256 {short_digest(digest)}… · config {cfg[:12]}… · contest {ver}",
     }
     return context, _chart(run, s, ev)
 
@@ -308,14 +331,15 @@ def with_chart(docx: bytes, png: bytes | None) -> bytes:
     from docx.shared import Cm
 
     doc = Document(io.BytesIO(docx))
+    section = doc.sections[0]
+    text_width = (section.page_width or 0) - (section.left_margin or 0) - (section.right_margin or 0)
+    width = min(Cm(19), text_width) if text_width > 0 else Cm(19)  # within the margins (portrait results)
     for p in doc.paragraphs:
         if p.text.strip() == CHART_MARKER:
             for run in p.runs:
                 run.text = ""
             if png is not None:
-                p.runs[0].add_picture(io.BytesIO(png), width=Cm(19)) if p.runs else p.add_run().add_picture(
-                    io.BytesIO(png), width=Cm(19)
-                )
+                (p.runs[0] if p.runs else p.add_run()).add_picture(io.BytesIO(png), width=width)
             break
     out = io.BytesIO()
     doc.save(out)

@@ -4,6 +4,7 @@ edition's in-memory state, so any document can be written again identically."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -477,6 +478,13 @@ def _reasoning(run: Run, stage: int, group_id: str | None, ordered: list[Standin
     return worded(reasoning(facts), run.lang), facts
 
 
+def footer_digest(run: Run, stage: int, group_id: str) -> str:
+    """The protocol's footer: the scores digest its annex prints and the journal chains (issue 22)."""
+    from pipelines.jobs import annex
+
+    return annex.footer_digest(run, stage, group_id)
+
+
 def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[[], bytes]]:
     """The extract from the department's (stage 1) or faculty commission's (stage 2) protocol (9.4, 9.7)."""
     apps, config = _apps(run), run.config
@@ -526,6 +534,7 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
         "account": facts.as_context(),
         "decisions": _decisions(run, stage, group.id),
         "post_freeze_edits": freeze_annex(run, stage, group.id),
+        "footer_proof": footer_digest(run, stage, group.id),
         "criteria_note": i18n.text(
             "doc_criteria_note",
             run.lang,
@@ -778,17 +787,30 @@ def write_final(run: Run, version: int = 1) -> None:
         "votes": _votes_text(meeting["votes"], lang),
         "prize_places": config.quotas.prize_places,
         "post_freeze_edits": freeze_annex(run, 3, None),
+        "footer_proof": footer_digest(run, 3, "contest"),
     }
     v = _suffix(version)
     _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], f"final_protocol{v}.docx", protocol, version)
-    from pipelines.jobs.annex import write_annex  # how this ranking was made (issue 22)
+    from pipelines.jobs.annex import CHART_MARKER, chart_png, with_chart, write_annex  # issue 22
 
     write_annex(run, 3, "contest", config.edition_name(lang), version)
     ceremony = config.ceremony
     where = ", ".join(x for x in (fmt_time(ceremony.at, config), ceremony.place.strip()) if x)
-    results = {**base, "winners": winners, "ranking": ranking, "ceremony": where}
+    results = {
+        **base,
+        "winners": winners,
+        "ranking": ranking,
+        "ceremony": where,
+        "chart_caption": i18n.text("fair_chart_caption", lang),
+        "chart_marker": CHART_MARKER,
+    }
+    # the final protocol's annex's chart, the experts' totals shown; its rows named as the results'
+    # ranking names them (place in the ranking and title: the published results print no ids)
+    titles = {r["id"]: r["title"] for r in ranking}
+    png = chart_png(run, 3, "contest", lambda s: _chart_label(s.rank, titles.get(s.application_id, s.application_id)))
     source, render = rendered("results", lang, results)
-    content = render()
+    source = hashlib.sha256((source + hashlib.sha256(png or b"").hexdigest()).encode()).hexdigest()
+    content = with_chart(render(), png)
     key = DocKey(run.edition_key, "results", 3, "contest", "-", version)
     run.workspace.drive.put(key, ["results"], f"results{v}.docx", content, source=source)
     try:
@@ -798,6 +820,12 @@ def write_final(run: Run, version: int = 1) -> None:
     except BackendError as exc:
         run.say(i18n.text("note_no_results_pdf", run.lang, error=i18n.error_text(exc, run.lang)))
         run.journal("results-pdf", "skipped", str(exc))
+
+
+def _chart_label(rank: int | None, title: str, width: int = 32) -> str:
+    """A chart row's name in the results: its rank and its title, shortened to fit beside the bars."""
+    short = title if len(title) <= width else title[: width - 1].rstrip() + "…"
+    return f"{rank or '—'}. {short}"
 
 
 def winner_places(run: Run) -> list[tuple[int, str]]:

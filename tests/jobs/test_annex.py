@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import pytest
 from docx import Document
@@ -123,3 +123,63 @@ def test_the_demo_puts_an_annex_beside_every_extract_and_the_final_protocol(fini
     data = final.read_bytes()
     assert len(Document(io.BytesIO(data)).inline_shapes) == 1  # the finalists' chart
     assert "α = " in _text(data)
+
+
+def _footer(data: bytes) -> str:
+    doc = Document(io.BytesIO(data))
+    return "\n".join(p.text for s in doc.sections for p in s.footer.paragraphs)
+
+
+def test_each_protocol_prints_in_its_footer_the_digest_its_close_chained(finished_demo, tmp_path):
+    """The extracts and the final protocol carry the short scores digest the journal's data-digest
+    link holds for their group, with "see the annex"; the annex prints the same digest."""
+    from datetime import datetime
+
+    from pipelines.jobs.verify import _links
+
+    config_path = finished_demo.copy(tmp_path / "demo")
+    config = load_config(config_path, environ={})
+    run = Run(config=config, workspace=open_workspace(config), now=datetime.now(UTC))
+    chained = {(link["stage"], g): d["scores"] for link in _links(run) for g, d in link["groups"].items()}
+    assert {s for s, _g in chained} == {1, 2, 3}
+    see = "қосымшаны қараңыз" if config.language == "kk" else "см. приложение"
+    drive = config_path.parent / "workspace" / "drive"
+    checked = set()
+    for (stage, group), digest in sorted(chained.items()):
+        name = "final_protocol" if stage == 3 else f"protocol_extract_s{stage}_{group}"
+        protocol = drive / f"stage-{stage}" / group / f"{name}.docx"
+        if not protocol.exists():
+            continue  # a group that waited: its extract is written when it is ready
+        footer = _footer(protocol.read_bytes())
+        assert f"SHA-256 {digest[:16]}…" in footer and see in footer, (protocol.name, footer)
+        beside = (drive / f"stage-{stage}" / group / f"{name}_annex.docx").read_bytes()
+        assert digest in _text(beside) and f"SHA-256 {digest[:16]}…" in _footer(beside)
+        checked.add(stage)
+    assert checked == {1, 2, 3}  # the extracts of both stages and the final protocol
+
+
+def test_the_results_carry_the_finalists_chart_as_a_png(finished_demo):
+    """The published results (11.4, 13.2) hold the final protocol's annex's chart: one PNG picture where
+    the template's marker was, under its caption."""
+    drive = finished_demo.built_in / "workspace" / "drive"
+    data = (drive / "results" / "results.docx").read_bytes()
+    doc = Document(io.BytesIO(data))
+    assert len(doc.inline_shapes) == 1
+    images = [p for p in doc.part.package.parts if p.content_type == "image/png"]
+    assert len(images) == 1 and images[0].blob[:8] == b"\x89PNG\r\n\x1a\n"
+    annex_doc = Document(io.BytesIO((drive / "stage-3" / "contest" / "final_protocol_annex.docx").read_bytes()))
+    (annex_png,) = [p.blob for p in annex_doc.part.package.parts if p.content_type == "image/png"]
+    # the annex's chart, its rows named by rank and title (the results print no ids), so not the same bytes
+    assert images[0].blob != annex_png and len(images[0].blob) > 10_000
+    text = _text(data)
+    assert annex.CHART_MARKER not in text
+    assert ("сарапшының жалпы балын" in text) or ("сумму баллов каждого эксперта" in text)  # the caption
+
+
+def test_a_results_chart_row_is_named_by_its_rank_and_its_title_shortened():
+    from pipelines.jobs.paperwork import _chart_label
+
+    assert _chart_label(1, "Алгоритмы и структуры данных") == "1. Алгоритмы и структуры данных"
+    long = _chart_label(12, "Ферментация: от лаборатории к производству и обратно")
+    assert long.startswith("12. Ферментация: от лаборатории") and long.endswith("…") and len(long) <= 36
+    assert _chart_label(None, "X") == "—. X"
