@@ -439,17 +439,17 @@ class PutPlan:
 
 
 def plan_put(
-    *, held_digest: str | None, held_source: str | None, same_place: bool, content: Content, source: str | None
+    *, stored_digest: str | None, stored_source: str | None, same_place: bool, content: Content, source: str | None
 ) -> PutPlan:
     """The idempotency rule of Drive.put. A document held in the same place and made from the same
     inputs (`source`) stands, and is not even rendered; one whose bytes did not change stands too;
-    anything else is written. `held_*` are None when the store holds no such document."""
-    if same_place and source and held_source == source:
-        return PutPlan(False, None, held_digest)
+    anything else is written. `stored_*` are None when the store holds no such document."""
+    if same_place and source and stored_source == source:
+        return PutPlan(False, None, stored_digest)
     data = content() if callable(content) else content
     digest = content_digest(data)
-    if same_place and held_digest == digest:
-        return PutPlan(False, data, digest, remember_source=bool(source) and held_source != source)
+    if same_place and stored_digest == digest:
+        return PutPlan(False, data, digest, remember_source=bool(source) and stored_source != source)
     return PutPlan(True, data, digest)
 
 

@@ -262,8 +262,8 @@ class MemoryDrive:
             return content() if callable(content) else content
 
         plan = plan_put(
-            held_digest=stored.digest if stored else None,
-            held_source=stored.source if stored else None,
+            stored_digest=stored.digest if stored else None,
+            stored_source=stored.source if stored else None,
             same_place=stored is not None and (stored.folder, stored.filename) == (list(folder), filename),
             content=made if callable(content) else content,
             source=source,

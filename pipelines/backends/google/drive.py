@@ -395,8 +395,8 @@ class GoogleDrive:
             existing = self._docs(key.edition).get(key.token())
             had = existing.get("appProperties", {}) if existing else {}
             plan = plan_put(
-                held_digest=had.get("digest"),
-                held_source=had.get("source"),
+                stored_digest=had.get("digest"),
+                stored_source=had.get("source"),
                 content=content,
                 same_place=existing is not None and self._same_place(existing, folder, filename),
                 source=source,

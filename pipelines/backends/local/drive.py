@@ -31,8 +31,8 @@ class LocalDrive:
         entry = self.manifest.data["documents"].get(token)
         exists = bool(entry) and (self.root / entry["path"]).exists()
         plan = plan_put(
-            held_digest=entry["sha256"] if exists else None,
-            held_source=entry.get("source") if exists else None,
+            stored_digest=entry["sha256"] if exists else None,
+            stored_source=entry.get("source") if exists else None,
             same_place=exists and entry["path"] == rel.as_posix(),
             content=content,
             source=source,
