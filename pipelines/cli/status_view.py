@@ -36,6 +36,12 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             i18n.text("status_after_deadline", lang, count=len(late), ids=", ".join(a["id"] for a in late)),
             soft_wrap=True,
         )
+    unclear = [a for a in status["applications"] if a.get("authors_unclear")]
+    if unclear:  # issue 19 item 5: a fragment of the authors' answer nobody could read is shown, not guessed
+        console.print(i18n.text("status_authors_unclear", lang, count=len(unclear)))
+        for a in unclear:
+            fragments = "; ".join(f"«{f}»" for f in a["authors_unclear"])
+            console.print(f"  {a['id']}: {fragments}", soft_wrap=True, markup=False)
     rejected = [a for a in status["applications"] if a["registry_status"] == "rejected"]
     if rejected:
         table = _table(lang, "status_rejected_title", "col_id", "col_title", "col_reasons", show_lines=False)

@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from pipelines.config import Config, CriterionEntry
+from pipelines.domain.authors import printed_names
 from pipelines.domain.models import Application, Expert, Notice, Problem, Rating, ScoreCell
 from pipelines.domain.text import normalise
 from pipelines.ports import Cell, SheetGrid, SheetTab, a1, col_letter, text_lines  # noqa: F401 - a1 is part of this module's API
@@ -108,8 +109,7 @@ def column_labels(config: Config, lang: str) -> tuple[dict[str, str], dict[str, 
 
 def authors_text(app: Application) -> str:
     """The authors as printed in the sheet: the parsed names, else the text as typed."""
-    names = [a.name.strip() for a in app.response.authors if a.name.strip()]
-    return ", ".join(names) if names else app.response.authors_raw.strip()
+    return ", ".join(printed_names(app.response.authors, app.response.authors_raw))
 
 
 # --- identity ----------------------------------------------------------------------------------

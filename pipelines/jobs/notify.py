@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from pipelines import i18n
+from pipelines.domain.authors import printed_names
 from pipelines.domain.models import Application, Status
 from pipelines.domain.state import StageState
 from pipelines.formats.registry import local_reason
@@ -54,7 +55,7 @@ def recipient(app: Application) -> str:
 
 
 def _name(app: Application) -> str:
-    return app.response.authors[0].name if app.response.authors else app.response.authors_raw.strip()
+    return next(iter(printed_names(app.response.authors, app.response.authors_raw)), "")
 
 
 def due(run: Run) -> list[Notification]:

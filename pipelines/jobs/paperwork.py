@@ -11,6 +11,7 @@ from typing import Any
 
 from pipelines import i18n
 from pipelines.domain import intake as rules
+from pipelines.domain.authors import printed_names
 from pipelines.domain.models import Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing
 from pipelines.domain.scoring import counted_ratings
 from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered, stage_title
@@ -49,7 +50,8 @@ def form01_context(run: Run, app: Application) -> dict:
         "faculty": faculty_name or r.faculty,
         "department": department_name or r.department,
         "title": r.title,
-        "authors": [{"name": a.name, "position": a.position, "contact": a.contact} for a in r.authors],
+        "authors": [{"name": a.name, "position": a.position, "contact": a.contact} for a in r.authors]
+        or [{"name": n, "position": "", "contact": ""} for n in printed_names(r.authors, r.authors_raw)],
         "languages": ", ".join(names.get(c, c) for c in codes) or ", ".join(r.languages),
         "der_type": r.der_type,
         "justification": r.justification,
@@ -837,7 +839,7 @@ def winner_places(run: Run) -> list[tuple[int, str]]:
 def _authors(app: Application | None) -> str:
     if app is None:
         return ""
-    return "; ".join(a.name for a in app.response.authors) or app.response.authors_raw
+    return "; ".join(printed_names(app.response.authors, app.response.authors_raw))
 
 
 def previous_winners(run: Run) -> list[dict[str, Any]]:
@@ -849,7 +851,7 @@ def previous_winners(run: Run) -> list[dict[str, Any]]:
         app = apps.get(app_id)
         if app is None:
             continue
-        authors = [a.name for a in app.response.authors] or [app.response.authors_raw.strip()]
+        authors = printed_names(app.response.authors, app.response.authors_raw)
         out.append(
             {
                 "title": app.title,

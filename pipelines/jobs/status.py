@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipelines import i18n
+from pipelines.domain.authors import read_authors
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
 from pipelines.domain.state import EditionState, ProgressRow, StageState
 from pipelines.jobs.common import Run
@@ -208,6 +209,8 @@ def build_status(run: Run) -> dict[str, Any]:
             "faculty": app.faculty_id or app.response.faculty,
             "department": app.department_id or app.response.department,
             "authors": [a.name for a in app.response.authors],
+            # what in the authors' answer is neither a name, a position nor contact data: for CDB to read
+            "authors_unclear": list(read_authors(app.response.authors_raw).unclear),
             "status": _progress(state, app),
             "registry_status": app.status.value,
             "row_key": app.response.row_key,
