@@ -54,7 +54,7 @@ _AUTHOR_LABEL = re.compile(r"^(?:автор|соавтор|авторлар|co-?
 _POSITION_EXACT = frozenset(
     "ст доц проф преп асс зав аға phd msc mba dr prof assoc asst ass hd кпн ктн кэн дтн дпн".split()
 )
-_POSITION_STEMS = (
+_POSITION_STEMS: tuple[str, ...] = (
     "преподав",
     "профессор",
     "доцент",
@@ -104,7 +104,7 @@ _POSITION_STEMS = (
     "doctor",
 )
 # a word naming a unit or the university: capitalised words next to it are not a person
-_UNIT_STEMS = (
+_UNIT_STEMS: tuple[str, ...] = (
     "кафедр",
     "факультет",
     "department",
