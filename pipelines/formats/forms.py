@@ -86,7 +86,7 @@ def responses_from_rows(
     keys = _alias_keys(aliases) if aliases is not None else _default_keys()
     if not set(_find_columns({h: "" for h in header if h}, keys)) - set(GOOGLE_FIELDS):
         # Google's own timestamp / e-mail columns are in every export: they do not make it the form's.
-        shown = ", ".join(f"«{h}»" for h in header[:5] if h) + (", …" if len(header) > 5 else "")
+        shown = ", ".join(f"«{h[:60]}{'…' if len(h) > 60 else ''}»" for h in header[:5] if h) + (", …" if len(header) > 5 else "")
         raise FormError("form_foreign", where=where, shown=shown)
     header = unique_titles(header)
     out = []
@@ -144,10 +144,10 @@ def csv_text(data: bytes, where: str) -> str:
 def _csv_rows(path: Path) -> list[list[str]]:
     text = csv_text(path.read_bytes(), str(path))
     first = next((line for line in text.split("\n") if line.strip()), "")
-    delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
     limit = csv.field_size_limit()
     try:
-        csv.field_size_limit(max(limit, len(text) + 1))  # a 100k-character answer is one field
+        csv.field_size_limit(max(limit, len(text) + 1))  # a 100k-character answer is one field, even in line 1
+        delimiter = max(DELIMITERS, key=lambda d: len(next(csv.reader([first], delimiter=d), [])))
         return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
     except csv.Error as exc:
         raise FormError("form_bad_csv", path=path, detail=exc) from None
@@ -159,14 +159,22 @@ def _xlsx_rows(path: Path) -> list[list[str]]:
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
+    # A damaged file fails inside openpyxl, zipfile or the XML parser with any of their errors (an
+    # lxml XMLSyntaxError for a part that is not XML): each is this file's kk/ru message, never a traceback.
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        # from memory: a zip openpyxl gives up on is left open, and closing it later on a closed file
+        # prints "Exception ignored … I/O operation on closed file" into cron's log
+        book = load_workbook(io.BytesIO(path.read_bytes()), read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, SyntaxError) as exc:
         raise FormError("form_bad_xlsx", path=path, detail=exc) from None
+    except Exception as exc:  # noqa: BLE001 - a parser's own error class (lxml.etree.XMLSyntaxError, …)
+        raise FormError("form_bad_xlsx", path=path, detail=f"{type(exc).__name__}: {exc}") from None
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # the stored size of a downloaded sheet may be wrong
         return [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    except Exception as exc:  # noqa: BLE001 - read_only parses the sheet's XML as it is iterated
+        raise FormError("form_bad_xlsx", path=path, detail=f"{type(exc).__name__}: {exc}") from None
     finally:
         book.close()
 

@@ -14,7 +14,7 @@ from pipelines import i18n
 from pipelines.domain.authors import parse_authors
 from pipelines.domain.form01 import FORM01, FormField, Kind
 from pipelines.domain.models import AS_WRITTEN, Application, Author, Notice, Reason, Response, Status
-from pipelines.formats.cells import UNSTORABLE, escape_unstorable
+from pipelines.formats.cells import CELL_LIMIT, UNSTORABLE, escape_unstorable
 from pipelines.formats.tables import SCHEMA_DIR
 
 LIST_SEPARATOR = "\n"
@@ -148,6 +148,9 @@ def cell_notes(row: dict[str, Any], lang: str) -> str:
     answer exactly as given (13 item 5)."""
     notes = []
     for key, value in row.items():
+        if isinstance(value, str) and len(value) == CELL_LIMIT and key != "raw":
+            # exactly as long as an .xlsx cell holds: an .xlsx export has likely cut the answer there
+            notes.append(i18n.text("cell_maybe_cut", lang, column=_labels(lang).get(key, key), n=CELL_LIMIT))
         if not isinstance(value, str) or value.isprintable() or key == "raw":
             continue  # printable text has no character a cell cannot hold (cells.fit)
         removed = len(UNSTORABLE.findall(value))

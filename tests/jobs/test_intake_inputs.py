@@ -79,3 +79,22 @@ def test_unstorable_characters_and_a_huge_answer_never_block_intake(tmp_path):
     raw_cell = long_row["raw"]
     raw_side = Path(raw_cell.rsplit("the whole text: ", 1)[1].rstrip("]"))
     assert huge in json.loads(raw_side.read_text(encoding="utf-8")).values()
+
+
+def test_an_xlsx_answer_as_long_as_a_cell_is_named_as_maybe_cut(tmp_path):
+    """Issue 23 item 4: an .xlsx export holds at most 32,767 characters a cell, so an answer of exactly
+    that length was likely cut by the export; the CSV path keeps it whole. The registry row says so."""
+    from openpyxl import Workbook
+
+    rows = _rows("kk")
+    rows[1][8] = "ә" * CELL_LIMIT
+    book = Workbook()
+    for row in [KK, *rows]:
+        book.active.append(row)
+    book.save(tmp_path / "responses.xlsx")
+    config_path = copy_example(tmp_path / "ed", responses=str(tmp_path / "responses.xlsx"))
+    run_intake(run_at(config_path, AFTER_CLOSE))
+    registry = table_rows(config_path, "registry")
+    cut = next(r for r in registry if r["title"] == ROWS[1][4])
+    assert f"жауап дәл {CELL_LIMIT} таңба" in cut["cell_notes"] and ".csv" in cut["cell_notes"]
+    assert all(not r["cell_notes"] for r in registry if r is not cut)
