@@ -86,7 +86,9 @@ def responses_from_rows(
     keys = _alias_keys(aliases) if aliases is not None else _default_keys()
     if not set(_find_columns({h: "" for h in header if h}, keys)) - set(GOOGLE_FIELDS):
         # Google's own timestamp / e-mail columns are in every export: they do not make it the form's.
-        shown = ", ".join(f"«{h[:60]}{'…' if len(h) > 60 else ''}»" for h in header[:5] if h) + (", …" if len(header) > 5 else "")
+        shown = ", ".join(f"«{h[:60]}{'…' if len(h) > 60 else ''}»" for h in header[:5] if h) + (
+            ", …" if len(header) > 5 else ""
+        )
         raise FormError("form_foreign", where=where, shown=shown)
     header = unique_titles(header)
     out = []
