@@ -206,7 +206,11 @@ def _words_of(fragment: str) -> list[tuple[str, str]]:
         j = max(j, i + 1)
         while j < len(words) and not (looks_like_name(" ".join(words[j : j + 2])) and not _is_unit_word(words[j - 1])):
             j += 1
-        rest = [w for w in words[i:j] if _word(w) not in _CONNECTORS and not _AUTHOR_LABEL.match(w)]
+        rest = words[i:j]
+        while rest and (_word(rest[0]) in _CONNECTORS or _AUTHOR_LABEL.match(rest[0])):
+            rest = rest[1:]  # "и Петрова Анна", "Авторы: …": a connector or a label, not a position
+        while rest and _word(rest[-1]) in _CONNECTORS:
+            rest = rest[:-1]
         if rest:
             text = " ".join(rest).strip(" :")
             kind = "position" if any(_is_position_word(w) or _is_unit_word(w) for w in rest) else "unclear"
