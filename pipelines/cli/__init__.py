@@ -430,11 +430,13 @@ def recreate_sheet_cmd(state: State, stage: int, expert: str, group: str | None)
 @click.pass_obj
 def tick(state: State) -> None:
     """The cron job: run whatever is due at --now (or now), nothing twice."""
+    from pipelines.jobs.tick import LAST_TICK, note_last_tick
     from pipelines.jobs.tick import tick as run_tick
 
     with errors(state), exclusive(state, busy_ok=True):
         run = make_run(state)
         actions = run_tick(run)
+        note_last_tick(state.config.base_dir / LAST_TICK, run.now, actions)
     finish(state, run)
     state.echo(i18n.text("tick_done", state.lang, actions=i18n.actions(actions, state.lang)))
 
