@@ -310,6 +310,11 @@ class ControlHealth:
     tables: list[str] = field(default_factory=list)
     detail: str = ""
     backups: str = ""  # local: the folder of the rotated copies (`contest restore`)
+    # what the edition left beside the store, by kind (local: rating sheets, documents, frozen copies,
+    # backups, outbox files on the disk), counted only when the store or its records are missing or
+    # damaged: any of them means the edition started (jobs/guard.py). Google: its appProperties search.
+    traces: dict[str, int] = field(default_factory=dict)
+    records_missing: str = ""  # local: the workspace database, gone while the traces show it existed
 
     @property
     def ok(self) -> bool:

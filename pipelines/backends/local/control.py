@@ -18,9 +18,12 @@ from pipelines.backends.local import xlsx_writer
 from pipelines.backends.local.backups import ControlBackups
 from pipelines.backends.local.files import atomic_write, file_errors, storable
 from pipelines.backends.local.legacy import FOLDED_PROPERTY
+from pipelines.backends.local.legacy import found as legacy_files
 from pipelines.backends.local.presentation import copy_sheet, moment_text, render_table
 from pipelines.backends.local.store import Database
 from pipelines.ports import BackendError, ControlHealth, TableLayout, comparable, rows_as_dicts
+
+TRACE_FOLDERS = ("drive", ".frozen", "backups", "outbox")
 
 
 class LocalControlStore:
@@ -32,6 +35,7 @@ class LocalControlStore:
     removal from the database never folds a row twice (`_pending`)."""
 
     def __init__(self, root: Path, keep: int = 10, db: Database | None = None):
+        self.root = root
         self.path = root / "control.xlsx"
         self.db = db or Database(root)
         self.backups = ControlBackups(root, keep, self.db)
@@ -123,15 +127,33 @@ class LocalControlStore:
         def health(state: str, **more: Any) -> ControlHealth:
             return ControlHealth(state, str(self.path), "local", backups=str(self.backups.folder), **more)
 
+        records_gone = not self.db.path.exists() and not legacy_files(self.root)
+        lost = {"records_missing": str(self.db.path) if records_gone else ""}
         if not self.path.exists():
-            return health("missing")
+            return health("missing", traces=self.traces(), **lost)
         if self.path.is_file() and self.path.stat().st_size == 0:
-            return health("empty")
+            return health("empty", traces=self.traces(), **lost)
         try:
             wb = self._load()
         except BackendError as exc:
-            return health("unreadable", detail=str(exc.__context__ or exc))
-        return health("ok", tables=list(wb.tabs) if wb else [])
+            return health("unreadable", detail=str(exc.__context__ or exc), traces=self.traces(), **lost)
+        tables = list(wb.tabs) if wb else []
+        if records_gone:  # the file left, its records gone: what the disk holds tells whether it started
+            traces = self.traces()
+            return health("ok", tables=tables, traces=traces, records_missing=str(self.db.path) if traces else "")
+        return health("ok", tables=tables)
+
+    def traces(self) -> dict[str, int]:
+        """What the edition left on this disk besides control.xlsx and its database, by folder (the
+        files no job makes before the edition starts): rating sheets and documents (drive/), frozen
+        copies (.frozen/), copies of control.xlsx (backups/), messages (outbox/)."""
+        found = {}
+        for folder in TRACE_FOLDERS:
+            where = self.root / folder
+            count = sum(1 for p in where.rglob("*") if p.is_file()) if where.is_dir() else 0
+            if count:
+                found[folder] = count
+        return found
 
     @file_errors
     def read_table(self, name: str) -> list[dict[str, Any]]:

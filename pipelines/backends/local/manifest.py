@@ -52,8 +52,15 @@ class Manifest:
         self.db = db or Database(root)
         self.path = self.db.path
         self._changed: set[tuple[str, str]] = set()
-        stored = self.db.entries()
-        self.data: dict[str, Any] = {part: _Entries(self, part, stored.get(part, {})) for part in PARTS}
+        self._data: dict[str, Any] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Read on first use: opening a workspace creates no database (jobs/guard.py looks first)."""
+        if self._data is None:
+            stored = self.db.entries()
+            self._data = {part: _Entries(self, part, stored.get(part, {})) for part in PARTS}
+        return self._data
 
     def save(self, *, durable: bool = True) -> None:
         """Make what changed since the last save durable, in one transaction.
