@@ -369,6 +369,14 @@ class ControlStore(Protocol):
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the
         control spreadsheet is looked for, never created, here)."""
 
+    def hand_edits(self) -> list[Any]:
+        """What a person changed since the product last wrote the tables (formats/witness.py
+        TableEdit each; [] when nothing). Every read and write checks it and raises
+        witness.ControlEdited instead of taking an edit silently."""
+
+    def accept_hand_edits(self) -> None:
+        """The tables as they are now become what the product last wrote (`contest accept-edits`)."""
+
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
         """Take the edition's one lease for `holder` until now + seconds (or take it over once it
         expired): None when `holder` holds it, else who holds it and until when. Where every
