@@ -136,11 +136,13 @@ class LocalControlStore:
     def settle(self) -> None:
         """Fold the pending rows into control.xlsx (the end of a job: a person opening it then sees
         every row)."""
-        book = self._checked()
-        pending = self._pending(book)
-        if pending:
-            self._save(book or _Book(None), append=True, pending=pending)
-        self.db.close()  # the job's end: contest.sqlite3 alone, no -wal or -shm beside it
+        try:
+            book = self._checked()
+            pending = self._pending(book)
+            if pending:
+                self._save(book or _Book(None), append=True, pending=pending)
+        finally:
+            self.db.close()  # the job's end: contest.sqlite3 alone, no -wal or -shm beside it
 
     def _save(self, book: _Book, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
         pending = self._pending(book) if pending is None else pending
