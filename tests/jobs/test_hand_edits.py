@@ -213,3 +213,14 @@ def test_russian_names_the_edit(edition):
         cli, ["--config", str(edition), "--now", _when(edition).isoformat(), "tick"], env={"CONTEST_LANGUAGE": "ru"}
     )
     assert "изменены вручную" in result.output and "B3: «open» → «closed»" in result.output, result.output
+
+
+def test_a_nonsense_stage_state_accepted_by_mistake_still_stops_the_edition_named(edition):
+    control = workspace_dir(edition) / "control.xlsx"
+    wb = load_workbook(control)
+    wb["Кезеңдер"]["B3"] = "жабық?"
+    wb.save(control)
+    now = _when(edition)
+    assert _invoke(edition, now, "accept-edits", "--reason", "қате").exit_code == 0
+    result = _invoke(edition, now, "tick")
+    assert result.exit_code != 0 and "1-кезеңнің күйі «жабық?»" in result.output, result.output
