@@ -7,7 +7,8 @@ an idle tick changes nothing, so its cost stays flat). Prints figures; asserts n
 Accelerated: every 5-minute tick of the calendar would be ~30,000 ticks. The edition runs through
 ticks every `--step-hours` (every step that does something — intake, closes, openings, the tie's
 decision — is among them, as cron would meet it) with the experts typing before each deadline, and
-`--burst` consecutive 5-minute ticks are timed in the first week and in the last week. Since an idle
+`--burst` consecutive 5-minute ticks are timed in the first week, in stage 1's first week (the
+registry whole) and in the last week. Since an idle
 tick writes nothing, the ticks skipped add nothing to the journal or control.xlsx; the figures say
 how many rows the skipped ticks would have added at one row a tick (the behaviour before).
 """
@@ -76,12 +77,15 @@ def main() -> None:
         last_week = end - timedelta(days=3)
         typed: set[int] = set()
         decided: set[int] = set()
-        first = last = (float("nan"), 0)
+        stage1_week = cal.intake_close + timedelta(days=2)  # the registry whole: the edition's size set
+        first = last = opened = (float("nan"), 0)
         sampled = 0
         moment = cal.intake_open
         while moment <= end:
             if first_week <= moment < first_week + step:
                 first = burst(moment)
+            elif stage1_week <= moment < stage1_week + step:
+                opened = burst(moment)
             elif last_week <= moment < last_week + step:
                 last = burst(moment)
             else:
@@ -105,8 +109,10 @@ def main() -> None:
         print(f"stages closed: {sum(state.state.stage(n).state is StageState.CLOSED for n in (1, 2, 3))} of 3")
         print(f"{'':<22}{'idle tick ms':>14}{'control.xlsx rewritten':>24}")
         print(f"{'first week':<22}{first[0] * 1000:>14.1f}{'yes' if first[1] else 'no':>24}")
+        print(f"{'stage 1, first week':<22}{opened[0] * 1000:>14.1f}{'yes' if opened[1] else 'no':>24}")
         print(f"{'last week':<22}{last[0] * 1000:>14.1f}{'yes' if last[1] else 'no':>24}")
         print(f"last week / first week: {last[0] / first[0]:.2f}x (target: within 1.2x)")
+        print(f"last week / stage 1's first week: {last[0] / opened[0]:.2f}x (the registry whole in both)")
         print(
             f"journal at the end: {len(journal)} rows ({ticks_in_journal} tick rows); "
             f"at one row a tick it would hold {cron_ticks + len(journal) - ticks_in_journal} or more"

@@ -150,7 +150,6 @@ def _tick_jobs(run: Run) -> list[str]:
         refresh_progress(run)
         run.commit()
     detail: dict = {"jobs": jobs}
-    recorded = {e.seen_as for e in run.state.freeze_edits}
     edited = changed_after_freeze(run)  # a frozen sheet edited since: recorded in its tab, named here
     if edited:
         detail["changed_after_freeze"] = [
@@ -158,9 +157,23 @@ def _tick_jobs(run: Run) -> list[str]:
             | {"changes": e.changes or e.notice.key}
             for e in edited
         ]
-    if _happened(run, actions, jobs) or any(e.seen_as not in recorded for e in edited):
+    if _happened(run, actions, jobs) or _unnamed(run, edited):
         run.journal("tick", ", ".join(actions) or "nothing due", detail)
     return actions
+
+
+def _unnamed(run: Run, edited: list) -> bool:
+    """Whether a frozen sheet's edit is not yet named by a tick's journal row (an audit may have
+    recorded it first): named once, not on every tick."""
+    if not edited:
+        return False
+    named = {
+        (e.get("sheet"), e.get("revision"))
+        for row in run.edition.journal
+        if row.action == "tick" and "changed_after_freeze" in row.detail
+        for e in json.loads(row.detail).get("changed_after_freeze", [])
+    }
+    return any((e.sheet, e.revision) not in named for e in edited)
 
 
 def _happened(run: Run, actions: list[str], jobs: list[dict]) -> bool:
