@@ -91,8 +91,11 @@ def ensure_control_intact(workspace: Workspace, lang: str) -> None:
     )
 
 
+TRACE_WORDS = {"drive": "trace_drive", ".frozen": "trace_frozen", "backups": "trace_backups", "outbox": "trace_outbox"}
+
+
 def _traces_text(traces: dict[str, int], lang: str) -> str:
-    return ", ".join(f"{i18n.text('trace_' + folder.lstrip('.'), lang)}: {n}" for folder, n in traces.items())
+    return ", ".join(f"{i18n.text(TRACE_WORDS[folder], lang)}: {n}" for folder, n in traces.items())
 
 
 def _problem(health: ControlHealth, lacking: list[str], lang: str) -> str:
