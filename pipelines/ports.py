@@ -310,6 +310,11 @@ class ControlHealth:
     tables: list[str] = field(default_factory=list)
     detail: str = ""
     backups: str = ""  # local: the folder of the rotated copies (`contest restore`)
+    # what the edition left beside the store, by kind (local: rating sheets, documents, frozen copies,
+    # backups, outbox files on the disk), counted only when the store or its records are missing or
+    # damaged: any of them means the edition started (jobs/guard.py). Google: its appProperties search.
+    traces: dict[str, int] = field(default_factory=dict)
+    records_missing: str = ""  # local: the workspace database, gone while the traces show it existed
 
     @property
     def ok(self) -> bool:
@@ -363,6 +368,14 @@ class ControlStore(Protocol):
     def health(self) -> ControlHealth:
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the
         control spreadsheet is looked for, never created, here)."""
+
+    def hand_edits(self) -> list[Any]:
+        """What a person changed since the product last wrote the tables (formats/witness.py
+        TableEdit each; [] when nothing). Every read and write checks it and raises
+        witness.ControlEdited instead of taking an edit silently."""
+
+    def accept_hand_edits(self) -> None:
+        """The tables as they are now become what the product last wrote (`contest accept-edits`)."""
 
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
         """Take the edition's one lease for `holder` until now + seconds (or take it over once it

@@ -88,6 +88,12 @@ class MemoryControlStore:
     def settle(self) -> None:
         pass  # appended rows are in the table at once
 
+    def hand_edits(self) -> list[Any]:
+        return []  # nobody but the product reaches memory
+
+    def accept_hand_edits(self) -> None:
+        pass
+
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:

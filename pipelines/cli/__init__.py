@@ -408,6 +408,31 @@ def close_stage_cmd(state: State, stage: int, force: bool) -> None:
     finish(state, run)
 
 
+@cli.command("accept-edits")
+@click.option("--reason", required=True, help="Who decided the edit, and by which decision (recorded in the journal).")
+@click.pass_obj
+def accept_edits_cmd(state: State, reason: str) -> None:
+    """Accept a person's edit of the control tables as a decision, recorded in the journal."""
+    from pipelines.jobs.edits import accept_edits
+
+    with errors(state), exclusive(state):
+        run = make_run(state)
+        accept_edits(run, reason)
+    finish(state, run)
+
+
+@cli.command("undo-edits")
+@click.pass_obj
+def undo_edits_cmd(state: State) -> None:
+    """Put control.xlsx back as the product last wrote it (the edited file is kept in backups/set-aside/)."""
+    from pipelines.cli.restore import undo_edits
+
+    with errors(state), exclusive(state):
+        lines = undo_edits(state.config, state.lang)
+    for line in lines:
+        state.echo(line)
+
+
 @cli.command("recreate-sheet")
 @click.argument("stage", type=click.IntRange(1, 3))
 @click.argument("expert")
@@ -430,11 +455,13 @@ def recreate_sheet_cmd(state: State, stage: int, expert: str, group: str | None)
 @click.pass_obj
 def tick(state: State) -> None:
     """The cron job: run whatever is due at --now (or now), nothing twice."""
+    from pipelines.jobs.tick import LAST_TICK, note_last_tick
     from pipelines.jobs.tick import tick as run_tick
 
     with errors(state), exclusive(state, busy_ok=True):
         run = make_run(state)
         actions = run_tick(run)
+        note_last_tick(state.config.base_dir / LAST_TICK, run.now, actions)
     finish(state, run)
     state.echo(i18n.text("tick_done", state.lang, actions=i18n.actions(actions, state.lang)))
 

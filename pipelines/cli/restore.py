@@ -8,7 +8,7 @@ jobs (which reach backends only through the ports).
 from __future__ import annotations
 
 from pipelines import i18n
-from pipelines.backends.local import Backup, ControlBackups, inspect_backup
+from pipelines.backends.local import Backup, ControlBackups, LocalControlStore, inspect_backup
 from pipelines.ports import BackendError
 
 
@@ -72,3 +72,19 @@ def _backups(config, lang: str):
     if config.backend.kind != "local":
         raise BackendError(i18n.text("restore_google", lang))
     return ControlBackups(config.path(config.backend.workspace), config.backend.control_backups)
+
+
+def undo_edits(config, lang: str) -> list[str]:
+    """`contest undo-edits`: control.xlsx back as the product last wrote it, a person's edits set
+    aside in backups/set-aside/ (formats/witness.py)."""
+    if config.backend.kind != "local":
+        raise BackendError(i18n.text("edits_undo_google", lang))
+    root = config.path(config.backend.workspace)
+    store = LocalControlStore(root, config.backend.control_backups)
+    try:
+        aside = store.undo_hand_edits()
+    finally:
+        store.db.close()
+    if aside is None:
+        return [i18n.text("edits_none", lang)]
+    return [i18n.text("edits_undone", lang, path=aside)]

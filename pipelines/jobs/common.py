@@ -71,6 +71,7 @@ class Run:
     made_sheets: set[str] = field(default_factory=set, repr=False)
     reads: ReadCache = field(default_factory=ReadCache, repr=False)
     journal: JournalWriter = field(init=False, repr=False)
+    changed: set[str] = field(default_factory=set, repr=False)  # the tables this run's commits changed
 
     def __post_init__(self) -> None:
         self.journal = JournalWriter(self)
@@ -107,7 +108,9 @@ class Run:
         if self.loaded is None:
             return []
         with collector_paused():  # every table's cells made at once (pipelines/bulk.py)
-            return store.save(self.tables, self.loaded, self.lang)
+            changed = store.save(self.tables, self.loaded, self.lang)
+        self.changed.update(changed)
+        return changed
 
     def settle(self) -> None:
         """The end of a job: rows the store holds aside (the local journal's pending log) go into

@@ -38,6 +38,7 @@ from pipelines.domain.state import (
 )
 from pipelines.formats.registry import from_row, to_row
 from pipelines.formats.tables import Tables
+from pipelines.ports import BackendError
 
 STATE_TABLES = ("registry", "stages", "assignments", "ratings", "problems", "results")
 
@@ -218,9 +219,14 @@ def _stages(rows: list[dict[str, Any]]) -> dict[int, StageRecord]:
             number = int(str(r.get("stage", "")).strip())
         except ValueError:
             continue
+        state = str(r.get("state") or "").strip().lower()
+        if state and state not in {s.value for s in StageState}:
+            # never read as "pending" without a word (an accepted hand edit may hold anything)
+            said = i18n.Said("stage_state_unknown", stage=number, value=r.get("state"))
+            raise BackendError(str(said)) from said
         out[number] = StageRecord(
             number,
-            StageState.parse(r.get("state")),
+            StageState.parse(state),
             _time(r.get("opened_at")),
             _time(r.get("closed_at")),
             _time(r.get("deadline")),

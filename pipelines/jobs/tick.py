@@ -12,12 +12,15 @@ again) and it closes at the new deadline.
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pipelines import i18n
 from pipelines.domain import lifecycle
@@ -62,6 +65,30 @@ def tick_lock(path: Path, lang: str = "kk") -> Iterator[None]:
         handle.close()
 
 
+LAST_TICK = ".contest-last-tick.json"  # beside the tick's lock (cli.exclusive)
+
+
+def note_last_tick(path: Path, now: datetime, actions: list[str]) -> None:
+    """When the last tick ran and what it did, in a small status file beside the tick's lock: an idle
+    tick's one write, which costs nothing as the edition grows (the control store is left alone)."""
+    record = {"now": now.isoformat(timespec="seconds"), "at": datetime.now(UTC).isoformat(timespec="seconds")}
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        tmp.write_text(json.dumps({**record, "actions": actions}, ensure_ascii=False), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a note only: the tick's own work is done and recorded where it matters
+        tmp.unlink(missing_ok=True)
+
+
+def last_tick(path: Path) -> dict[str, Any] | None:
+    """The status file note_last_tick wrote, or None (no tick yet, or unreadable)."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 LEASE_SECONDS = 3600  # longer than any tick; a crashed tick's lease lapses after it
 
 
@@ -86,8 +113,9 @@ def edition_lease(run: Run) -> Iterator[None]:
 def tick(run: Run) -> list[str]:
     """Do what is due at run.now; returns the actions taken (empty when nothing was due).
 
-    A tick leaves one journal row, whatever it ran (cron starts one every few minutes): the jobs'
-    own entries go into its detail."""
+    A tick that did something leaves one journal row, the jobs' own entries in its detail; a tick
+    with nothing due writes nothing (cron starts one every few minutes: issue 23 item 7). When the
+    last tick ran is kept beside the tick's lock (`note_last_tick`), not in the control store."""
     with edition_lease(run):
         return _tick(run)
 
@@ -122,15 +150,42 @@ def _tick_jobs(run: Run) -> list[str]:
         refresh_progress(run)
         run.commit()
     detail: dict = {"jobs": jobs}
-    edited = changed_after_freeze(run)  # a frozen sheet edited since: said on every tick until dealt with
+    edited = changed_after_freeze(run)  # a frozen sheet edited since: recorded in its tab, named here
     if edited:
         detail["changed_after_freeze"] = [
             {"sheet": e.sheet, "expert": e.expert, "stage": e.stage, "group": e.group, "revision": e.revision}
             | {"changes": e.changes or e.notice.key}
             for e in edited
         ]
-    run.journal("tick", ", ".join(actions) or "nothing due", detail)
+    if _happened(run, actions, jobs) or _unnamed(run, edited):
+        run.journal("tick", ", ".join(actions) or "nothing due", detail)
     return actions
+
+
+def _unnamed(run: Run, edited: list) -> bool:
+    """Whether a frozen sheet's edit is not yet named by a tick's journal row (an audit may have
+    recorded it first): named once, not on every tick."""
+    if not edited:
+        return False
+    named = {
+        (e.get("sheet"), e.get("revision"))
+        for row in run.edition.journal
+        if row.action == "tick" and "changed_after_freeze" in row.detail
+        for e in json.loads(row.detail).get("changed_after_freeze", [])
+    }
+    return any((e.sheet, e.revision) not in named for e in edited)
+
+
+def _happened(run: Run, actions: list[str], jobs: list[dict]) -> bool:
+    """Whether the tick did anything worth a journal row (the journal records what happened, not
+    that cron ran: issue 23 item 7): a step taken, a table changed (the progress tab aside: experts'
+    typing), a job that did not end "ok". A stage still waiting for the same decision, an intake
+    that found nothing new, are no news."""
+    if any(not a.endswith(" waiting") for a in actions):
+        return True
+    if run.changed - {"progress"}:
+        return True
+    return any(j.get("outcome") not in ("ok", "waiting") for j in jobs)
 
 
 def _notify(run: Run) -> None:

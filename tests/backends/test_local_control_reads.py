@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 from pipelines.backends.local import LocalControlStore
+from pipelines.formats.witness import ControlEdited
 
 
 def _same_size_same_moment(path, change) -> None:
@@ -45,6 +48,10 @@ def test_a_control_workbook_changed_in_place_same_size_same_second_is_read_again
     # a person's edit: the same number of bytes, the same inode and timestamps
     swap = b"Serikova", b"Serikavo"  # ASCII: openpyxl writes other letters as &#NNNN;
     _same_size_same_moment(path, lambda data: _stored(data, lambda part: part.replace(*swap)))
+    with pytest.raises(ControlEdited) as edited:  # seen, not the cached workbook: named (issue 23 item 1)
+        store.read_table("A")
+    assert [(e.cell, e.before, e.after) for e in edited.value.edits] == [("A2", "Serikova", "Serikavo")]
+    store.accept_hand_edits()
     assert [r["who"] for r in store.read_table("A")] == ["Serikavo", "Ахметов"]
     assert [r["who"] for r in LocalControlStore(tmp_path).read_table("A")] == ["Serikavo", "Ахметов"]
     store.write_tables({"B": (["n"], [[1]])})  # a write starts from the edited workbook, never the old one

@@ -274,6 +274,34 @@ def test_ensure_twice_gives_one_file(tmp_path, config, apps):
     assert len(list((tmp_path / "outbox").glob("*.eml"))) == 1  # shared once
 
 
+def _forget_sheets(root: Path) -> None:
+    """The workspace's records of its rating sheets lost (as a lost contest.sqlite3 would)."""
+    manifest = Manifest(root)
+    for token in list(manifest.data["sheets"]):
+        del manifest.data["sheets"][token]
+    manifest.save()
+
+
+def test_a_sheet_holding_an_experts_typing_is_never_overwritten_even_when_unrecorded(tmp_path, config, apps):
+    """Issue 23 item 2: records lost, the sheet on the disk holds a score; making it again refuses."""
+    sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
+    first = sheets.ensure(_spec(config, apps))
+    sheets.write_as_expert(first, {(rating_sheet.layout(config).data_row(0), 5): 7})
+    before = _stamp(Path(first.url))
+    _forget_sheets(tmp_path)
+    with pytest.raises(BackendError, match="contest restore"):
+        LocalRatingSheets(tmp_path, Manifest(tmp_path)).ensure(_spec(config, apps))
+    assert _stamp(Path(first.url)) == before
+
+
+def test_an_unrecorded_sheet_as_it_was_made_is_made_again(tmp_path, config, apps):
+    """A crash between writing a sheet and recording it: the blank file is made again, as it was."""
+    first = LocalRatingSheets(tmp_path, Manifest(tmp_path)).ensure(_spec(config, apps))
+    _forget_sheets(tmp_path)
+    again = LocalRatingSheets(tmp_path, Manifest(tmp_path)).ensure(_spec(config, apps))
+    assert again.created and again.id == first.id
+
+
 def test_freeze_ignores_later_edits_and_records_the_hash(tmp_path, config, apps):
     sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
     ref = sheets.ensure(_spec(config, apps))

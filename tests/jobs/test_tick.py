@@ -82,6 +82,11 @@ def _state(config_path: Path) -> tuple[int, dict]:
             if p.name not in ("control.xlsx", "contest.sqlite3", "contest.sqlite3-wal", "contest.sqlite3-shm")
             and p.relative_to(ws).parts[0] != "backups"
         },  # copies of control.xlsx (its journal grows)
+        # an idle tick leaves the control store and its copies as they are (issue 23 item 7)
+        "control": hashlib.sha256((ws / "control.xlsx").read_bytes()).hexdigest()
+        if (ws / "control.xlsx").exists()
+        else "",
+        "backups": sorted(p.name for p in (ws / "backups").glob("*")) if (ws / "backups").is_dir() else [],
     }
 
 
@@ -160,6 +165,9 @@ def test_a_second_tick_changes_nothing(calendar, index):
     assert point.second in ([], [a for a in point.first if a.endswith("waiting")]), point.label
     for part in ("tables", "documents", "sheets", "files"):
         assert point.after[part] == point.before[part], f"{point.label}: {part} changed on the second tick"
+    if not point.second:  # nothing due: control.xlsx not rewritten, no copy of it taken
+        for part in ("control", "backups"):
+            assert point.after[part] == point.before[part], f"{point.label}: {part} changed on an idle tick"
 
 
 def test_the_calendar_has_eleven_points(calendar):
@@ -167,20 +175,24 @@ def test_the_calendar_has_eleven_points(calendar):
 
 
 def test_the_journal_has_one_row_per_run(calendar):
-    """One tick row per run. The only other rows are the message ledger's (a notice "intended"
-    before it goes, "sent" after: written at once, so a crash cannot lose them, 13 item 4); a second
-    tick at the same moment sends nothing, so it adds its tick row alone."""
+    """One tick row per run that did something, none for a tick with nothing due (the journal
+    records what happened, not heartbeats: issue 23 item 7). The only other rows are the message
+    ledger's (a notice "intended" before it goes, "sent" after: written at once, so a crash cannot
+    lose them, 13 item 4); a second tick at the same moment sends nothing."""
+    acted = 0
     for point in calendar.points:
         before, after_first, after_second = point.journal_rows
-        assert after_first - before >= 1 and after_second - after_first == 1, point.label
+        assert after_first - before >= (1 if point.first else 0), point.label
+        assert after_second - after_first == (1 if point.second else 0), point.label
+        acted += bool(point.first) + bool(point.second)
     journal = table_rows(calendar.config_path, "journal")
     ticks = [r for r in journal if r["action"] == "tick"]
-    assert len(ticks) == calendar.ticks
+    assert len(ticks) == acted < calendar.ticks
     ledger = [r for r in journal if r["action"] != "tick"]
     assert {r["action"] for r in ledger} <= {"notify", "remind"}
     assert {r["outcome"] for r in ledger} <= {"intended", "sent", "listed", "left out"}
     outcomes = [r["outcome"] for r in ticks]
-    assert "stage 1 closed, stage 2 opened" in outcomes and "nothing due" in outcomes
+    assert "stage 1 closed, stage 2 opened" in outcomes and "nothing due" not in outcomes
     for row in ticks:
         json.loads(row["detail"])  # machine-readable
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from openpyxl.utils import quote_sheetname
 
+from pipelines import i18n
 from pipelines.ports import (
     BackendError,
     Conflict,
@@ -554,6 +555,15 @@ class GoogleControlStore:
 
     def settle(self) -> None:
         pass  # appended rows are in the table at once
+
+    def hand_edits(self) -> list[Any]:
+        """Not kept for the control spreadsheet yet (issue 23 item 1 is done for control.xlsx): said
+        so, in kk/ru, rather than answering "no edits"; its version history names every edit."""
+        said = i18n.Said("edits_google_not_kept")
+        raise BackendError(str(said)) from said
+
+    def accept_hand_edits(self) -> None:
+        self.hand_edits()
 
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None

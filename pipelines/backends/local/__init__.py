@@ -19,6 +19,7 @@ manifest.log and control.pending.jsonl, read once to migrate a workspace.
 
 from __future__ import annotations
 
+from pipelines.backends.local import legacy
 from pipelines.backends.local.backups import Backup, ControlBackups, PutBack, inspect_backup
 from pipelines.backends.local.control import LocalControlStore
 from pipelines.backends.local.drive import LocalDrive
@@ -63,7 +64,9 @@ def open_local(config) -> Workspace:
         said = FormError("form_local_needs_file")  # in the config's language where the error is shown
         raise BackendError(str(said)) from said
     db = Database(root)  # one connection for the manifest and the control store's pending rows
-    manifest = Manifest(root, db)
+    # read on first use, so that a job the guard refuses creates no database; a previous version's
+    # workspace is migrated (or refused, if damaged) at once
+    manifest = Manifest(root, db, lazy=not legacy.found(root))
     return Workspace(
         forms=ExportFormSource(config.path(config.form.path), config.form.aliases),
         control=LocalControlStore(root, config.backend.control_backups, db),

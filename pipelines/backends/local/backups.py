@@ -11,7 +11,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipelines.backends.local.files import atomic_write
+from pipelines.backends.local.files import atomic_write, file_digest
 from pipelines.backends.local.store import DB_NAME, Database, healthy
 
 BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)(\.append)?\.xlsx$")
@@ -129,18 +129,24 @@ class ControlBackups:
         never made. Its journal rows not yet in control.xlsx go into the restored file (the fold under
         way, if any, is dropped: its digest is not the restored file's)."""
         data = backup.read_bytes()
-        aside = self._set_aside(self.control) if self.control.is_file() else None
+        aside = self.set_aside(self.control) if self.control.is_file() else None
         atomic_write(self.control, data)
         if healthy(self.database):
-            return PutBack(aside, "kept")
-        copy = database_copy(backup)
-        if not copy.is_file():
+            done = PutBack(aside, "kept")
+        elif not database_copy(backup).is_file():
             return PutBack(aside, "no-copy")
-        database_aside = self._set_aside(self.database, wal=True) if self.database.exists() else None
-        atomic_write(self.database, copy.read_bytes())
-        return PutBack(aside, "restored", database_aside)
+        else:
+            database_aside = self.set_aside(self.database, wal=True) if self.database.exists() else None
+            atomic_write(self.database, database_copy(backup).read_bytes())
+            done = PutBack(aside, "restored", database_aside)
+        # the restored version is the one the product last wrote now: not a person's edit
+        db = self.db or Database(self.control.parent)
+        db.record_written(file_digest(data), data, only=True)
+        if self.db is None:
+            db.close()
+        return done
 
-    def _set_aside(self, path: Path, *, wal: bool = False) -> Path:
+    def set_aside(self, path: Path, *, wal: bool = False) -> Path:
         moment = datetime.now(UTC)
         while (target := self.folder / "set-aside" / f"{path.stem}-{moment.strftime(STAMP)}{path.suffix}").exists():
             moment = moment.replace(microsecond=(moment.microsecond + 1) % 1_000_000)

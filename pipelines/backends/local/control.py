@@ -4,7 +4,6 @@ between writes (the journal) wait in the workspace database (store.py) and are f
 
 from __future__ import annotations
 
-import hashlib
 import io
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -16,11 +15,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.backends.local import xlsx_writer
 from pipelines.backends.local.backups import ControlBackups
-from pipelines.backends.local.files import atomic_write, file_errors, storable
+from pipelines.backends.local.files import atomic_write, file_digest, file_errors, storable
 from pipelines.backends.local.legacy import FOLDED_PROPERTY
+from pipelines.backends.local.legacy import found as legacy_files
 from pipelines.backends.local.presentation import copy_sheet, moment_text, render_table
 from pipelines.backends.local.store import Database
+from pipelines.formats.witness import ControlEdited, TableEdit, tab_edits
 from pipelines.ports import BackendError, ControlHealth, TableLayout, comparable, rows_as_dicts
+
+TRACE_FOLDERS = ("drive", ".frozen", "backups", "outbox")
 
 
 class LocalControlStore:
@@ -32,11 +35,13 @@ class LocalControlStore:
     removal from the database never folds a row twice (`_pending`)."""
 
     def __init__(self, root: Path, keep: int = 10, db: Database | None = None):
+        self.root = root
         self.path = root / "control.xlsx"
         self.db = db or Database(root)
         self.backups = ControlBackups(root, keep, self.db)
         # the parsed workbook, under its content's (size, digest); _save puts it under (mtime_ns, size)
         self._cache: tuple[tuple[Any, ...], _Book] | None = None
+        self._witnessed = ""  # the digest of the file last proven to be as the product wrote it
 
     def _load(self) -> _Book | None:
         """The parsed workbook; parsed again only when the file changed on disk (jobs read it often)."""
@@ -44,7 +49,7 @@ class LocalControlStore:
             return None
         data = self.path.read_bytes()
         stat = self.path.stat()
-        key = (len(data), _digest(data))  # the content, not a timestamp
+        key = (len(data), file_digest(data))  # the content, not a timestamp
         if self._cache:
             held, wb = self._cache
             # _save keeps the workbook it wrote under the file's (mtime, size) just after writing it
@@ -59,6 +64,55 @@ class LocalControlStore:
         book.digest = key[1]
         self._cache = (key, book)
         return book
+
+    def _checked(self) -> _Book | None:
+        """The workbook, proven to be as the product last wrote it (issue 23 item 1): a person's edit
+        stops the job with ControlEdited, naming each change; an edit that changes no table (the file
+        opened and saved again, a column widened, the progress tab typed over) is taken as it is."""
+        book = self._load()
+        if book is None or book.digest == self._witnessed:
+            return book
+        written = self.db.written()
+        fold = self.db.fold_under_way()
+        if not written or book.digest in written or (fold is not None and fold[1] == book.digest):
+            if not written:  # a workspace from before the check: trusted as it is found
+                self.db.record_written(book.digest, self.path.read_bytes(), only=True)
+            self._witnessed = book.digest
+            return book
+        edits = self.hand_edits(book)
+        if edits:
+            raise ControlEdited(str(self.path), edits, ("edits_restore_local", {}))
+        self.db.record_written(book.digest, self.path.read_bytes(), only=True)
+        self._witnessed = book.digest
+        return book
+
+    def hand_edits(self, book: _Book | None = None) -> list[TableEdit]:
+        """What a person changed since the product last wrote control.xlsx ([] when nothing)."""
+        book = book or self._load()
+        data = self.db.written_data()
+        if book is None or data is None or book.digest in self.db.written():
+            return []
+        found = {name: book.rows(name) for name in book.tabs}
+        was = _Book(load_workbook(io.BytesIO(data)))
+        return tab_edits({name: was.rows(name) for name in was.tabs}, found)
+
+    def accept_hand_edits(self) -> None:
+        """control.xlsx as it is now becomes what the product last wrote (`contest accept-edits`)."""
+        book = self._load()
+        if book is not None:
+            self.db.record_written(book.digest, self.path.read_bytes(), only=True)
+            self._witnessed = book.digest
+
+    def undo_hand_edits(self) -> Path | None:
+        """control.xlsx back as the product last wrote it; the edited file kept in backups/set-aside/
+        (`contest undo-edits`). None when there is nothing to undo."""
+        data = self.db.written_data()
+        if data is None or not self.hand_edits():
+            return None
+        aside = self.backups.set_aside(self.path)
+        atomic_write(self.path, data)
+        self._cache = None
+        return aside
 
     def _pending(self, book: _Book | None) -> list[dict[str, Any]]:
         """The appended rows not in the workbook yet, oldest first. A fold cut short by a crash is
@@ -82,11 +136,13 @@ class LocalControlStore:
     def settle(self) -> None:
         """Fold the pending rows into control.xlsx (the end of a job: a person opening it then sees
         every row)."""
-        book = self._load()
-        pending = self._pending(book)
-        if pending:
-            self._save(book or _Book(None), append=True, pending=pending)
-        self.db.close()  # the job's end: contest.sqlite3 alone, no -wal or -shm beside it
+        try:
+            book = self._checked()
+            pending = self._pending(book)
+            if pending:
+                self._save(book or _Book(None), append=True, pending=pending)
+        finally:
+            self.db.close()  # the job's end: contest.sqlite3 alone, no -wal or -shm beside it
 
     def _save(self, book: _Book, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
         pending = self._pending(book) if pending is None else pending
@@ -97,17 +153,20 @@ class LocalControlStore:
                 data = book.to_bytes()
             except ValueError as exc:  # a value or tab name no workbook holds (xlsx_writer names the cell)
                 raise BackendError(f"{self.path}: cannot write the control workbook: {exc}") from None
-            book.digest = _digest(data)
+            book.digest = file_digest(data)
             if through:  # before the replace: which workbook holds these rows
                 self.db.begin_fold(through, book.digest)
             if self.path.is_file():  # the version being replaced is kept (a bad write can be undone)
                 current = self.path.read_bytes()
                 if current and current != data:
                     self.backups.take(current, before_append=append)
+            self.db.record_written(book.digest, data)  # before the replace: either file is ours
             atomic_write(self.path, data)
         except BaseException:
             self._cache = None  # the cached workbook holds changes the file does not
             raise
+        self.db.settle_written(book.digest)
+        self._witnessed = book.digest
         stat = self.path.stat()
         self._cache = ((stat.st_mtime_ns, stat.st_size), book)
         if through:  # folded and saved: the rows leave the database (a crash before: see _pending)
@@ -123,15 +182,33 @@ class LocalControlStore:
         def health(state: str, **more: Any) -> ControlHealth:
             return ControlHealth(state, str(self.path), "local", backups=str(self.backups.folder), **more)
 
+        records_gone = not self.db.path.exists() and not legacy_files(self.root)
+        lost = {"records_missing": str(self.db.path) if records_gone else ""}
         if not self.path.exists():
-            return health("missing")
+            return health("missing", traces=self.traces(), **lost)
         if self.path.is_file() and self.path.stat().st_size == 0:
-            return health("empty")
+            return health("empty", traces=self.traces(), **lost)
         try:
             wb = self._load()
         except BackendError as exc:
-            return health("unreadable", detail=str(exc.__context__ or exc))
-        return health("ok", tables=list(wb.tabs) if wb else [])
+            return health("unreadable", detail=str(exc.__context__ or exc), traces=self.traces(), **lost)
+        tables = list(wb.tabs) if wb else []
+        if records_gone:  # the file left, its records gone: what the disk holds tells whether it started
+            traces = self.traces()
+            return health("ok", tables=tables, traces=traces, records_missing=str(self.db.path) if traces else "")
+        return health("ok", tables=tables)
+
+    def traces(self) -> dict[str, int]:
+        """What the edition left on this disk besides control.xlsx and its database, by folder (the
+        files no job makes before the edition starts): rating sheets and documents (drive/), frozen
+        copies (.frozen/), copies of control.xlsx (backups/), messages (outbox/)."""
+        found = {}
+        for folder in TRACE_FOLDERS:
+            where = self.root / folder
+            count = sum(1 for p in where.rglob("*") if p.is_file()) if where.is_dir() else 0
+            if count:
+                found[folder] = count
+        return found
 
     @file_errors
     def read_table(self, name: str) -> list[dict[str, Any]]:
@@ -139,7 +216,7 @@ class LocalControlStore:
 
     @file_errors
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
-        wb = self._load()
+        wb = self._checked()
         pending = self._pending(wb)
         return {name: self._table(wb, name, pending) for name in names}
 
@@ -157,7 +234,7 @@ class LocalControlStore:
         tables: dict[str, tuple[list[str], list[list[Any]]]],
         layouts: dict[str, TableLayout] | None = None,
     ) -> list[str]:
-        book = self._load() or _Book(None)
+        book = self._checked() or _Book(None)
         changed = []
         for name, (columns, rows) in tables.items():
             wanted = [list(columns)] + [
@@ -245,7 +322,3 @@ class _Book:
                 copy_sheet(sheet, tab)
         book.properties.update(self.properties)
         return book.to_bytes()
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()

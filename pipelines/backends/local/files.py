@@ -57,6 +57,11 @@ def atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
+def file_digest(data: bytes) -> str:
+    """A short content digest of a file the workspace keeps (control.xlsx's versions)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -48,12 +48,21 @@ class Manifest:
     is an entry (a dict); setting, replacing or deleting one marks it, and `save` writes what changed
     in one transaction."""
 
-    def __init__(self, root: Path, db: Database | None = None):
+    def __init__(self, root: Path, db: Database | None = None, *, lazy: bool = False):
         self.db = db or Database(root)
         self.path = self.db.path
         self._changed: set[tuple[str, str]] = set()
-        stored = self.db.entries()
-        self.data: dict[str, Any] = {part: _Entries(self, part, stored.get(part, {})) for part in PARTS}
+        self._data: dict[str, Any] | None = None
+        if not lazy:
+            self.data  # noqa: B018 - read now: a damaged store is said at once
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Read on first use (`lazy`: opening a workspace creates no database; jobs/guard.py looks first)."""
+        if self._data is None:
+            stored = self.db.entries()
+            self._data = {part: _Entries(self, part, stored.get(part, {})) for part in PARTS}
+        return self._data
 
     def save(self, *, durable: bool = True) -> None:
         """Make what changed since the last save durable, in one transaction.

@@ -5,6 +5,7 @@ frozen copy under .frozen/ taken at the stage's close (later edits are named, ne
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from pipelines.backends.local.workbooks import read_xlsx_tabs, render_xlsx, snif
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import (
     ChangedAfterFreeze,
+    Conflict,
     NotFound,
     SheetKey,
     SheetRef,
@@ -42,7 +44,15 @@ class LocalRatingSheets:
             self.share_once(spec, Path(entry["path"]))  # a crash after the manifest, before the .eml
             return SheetRef(spec.key, entry["path"], str(self.root / entry["path"]))
         rel = Path("drive", *spec.folder, f"{spec.name}.xlsx")
-        atomic_write(self.root / rel, render_xlsx(spec.grid))
+        data = render_xlsx(spec.grid)
+        if (self.root / rel).exists() and not self._as_made(self.root / rel, data):
+            # a sheet the records do not know, holding what we did not write (an expert's typing):
+            # never overwritten (the records were lost: jobs/guard.py says how to restore them)
+            raise Conflict(
+                f"{self.root / rel}: a rating sheet the workspace's records do not list holds cells "
+                "this job did not write; it is left as it is (restore the workspace: contest restore)"
+            )
+        atomic_write(self.root / rel, data)
         self.manifest.data["sheets"][token] = {
             "path": rel.as_posix(),
             "properties": spec.key.properties(),
@@ -52,6 +62,22 @@ class LocalRatingSheets:
         self.manifest.save()
         self.share_once(spec, rel)
         return SheetRef(spec.key, rel.as_posix(), str(self.root / rel), created=True)
+
+    @staticmethod
+    def _as_made(path: Path, data: bytes) -> bool:
+        """Whether the file at `path` holds the cells `data` holds (left by a crash between writing
+        the sheet and recording it: made again as it was)."""
+        try:
+            found = [(t.title, t.cells) for t in read_xlsx_tabs(path)]
+        except Unreadable:
+            return True  # nothing anyone could have typed into survives in it
+        fd, tmp = tempfile.mkstemp(suffix=".xlsx")
+        try:
+            os.write(fd, data)
+            os.close(fd)
+            return found == [(t.title, t.cells) for t in read_xlsx_tabs(Path(tmp))]
+        finally:
+            os.unlink(tmp)
 
     def share_once(self, spec: SheetSpec, rel: Path) -> str:
         """The expert's share message, exactly once (ports.deliver_once, the ledger in the manifest)."""

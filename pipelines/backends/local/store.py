@@ -45,6 +45,10 @@ CREATE TABLE IF NOT EXISTS pending (
 CREATE TABLE IF NOT EXISTS folding (id INTEGER PRIMARY KEY CHECK (id = 1), through INTEGER NOT NULL, digest TEXT NOT NULL);
 """
 
+# control.xlsx as the product last wrote it (issue 23 item 1: a person's edit is named, not taken):
+# the newest row is it; while a write is under way, the one before it too
+WRITTEN = "CREATE TABLE IF NOT EXISTS written (seq INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL, data BLOB NOT NULL)"
+
 
 class StorageError(i18n.Said):
     """A failure of the workspace database, worded by key (kk/ru), naming the file."""
@@ -88,6 +92,10 @@ class Database:
         elif version > SCHEMA_VERSION:
             raise storage_error("storage_db_newer", self.path, ValueError(f"schema {version}"))
         legacy.set_aside(self.root)  # left by a migration that committed just before a crash
+        try:  # added after schema 1 shipped: made on open, in a workspace of either
+            conn.execute(WRITTEN)
+        except sqlite3.Error as exc:
+            raise storage_error("storage_db_write", self.path, exc) from None
         return conn
 
     @staticmethod
@@ -219,6 +227,34 @@ class Database:
     def fold_under_way(self) -> tuple[int, str] | None:
         found = self._read("SELECT through, digest FROM folding")
         return (int(found[0][0]), str(found[0][1])) if found else None
+
+    # --- control.xlsx as last written ------------------------------------------------------------
+    def written(self) -> list[str]:
+        """The digests of control.xlsx as the product wrote it, newest first (two while a write is
+        under way: the file is either)."""
+        return [str(r[0]) for r in self._read("SELECT digest FROM written ORDER BY seq DESC")]
+
+    def written_data(self) -> bytes | None:
+        found = self._read("SELECT data FROM written ORDER BY seq DESC LIMIT 1")
+        return bytes(found[0][0]) if found else None
+
+    def record_written(self, digest: str, data: bytes, *, only: bool = False) -> None:
+        """Before control.xlsx is replaced by `data` (the version it replaces stays valid until
+        `only` is recorded, after the replace): one transaction."""
+        with self.write() as conn:
+            if only:
+                conn.execute("DELETE FROM written")
+            elif conn.execute("SELECT 1 FROM written WHERE digest = ?", (digest,)).fetchone():
+                conn.execute("DELETE FROM written WHERE digest != ?", (digest,))
+                return
+            else:
+                conn.execute("DELETE FROM written WHERE seq < (SELECT MAX(seq) FROM written)")
+            conn.execute("INSERT INTO written (digest, data) VALUES (?, ?)", (digest, data))
+
+    def settle_written(self, digest: str) -> None:
+        """control.xlsx is now the version of `digest`: the one it replaced is no longer valid."""
+        with self.write() as conn:
+            conn.execute("DELETE FROM written WHERE digest != ?", (digest,))
 
     # --- copies ---------------------------------------------------------------------------------
     def copy_to(self, target: Path) -> None:
