@@ -175,7 +175,7 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
 
     lock = lock_path(state.config)
     try:
-        with workspace_lock(lock, state.lang):
+        with workspace_lock(lock, state.lang, sweep=state.config.backend.kind == "local"):
             try:
                 yield
             except BaseException:

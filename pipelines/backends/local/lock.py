@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipelines import holders, i18n
+from pipelines.backends.local.files import sweep_partials
 from pipelines.ports import BackendError, Lease
 
 LOCK_NAME = ".contest-tick.lock"
@@ -31,8 +32,10 @@ class LockBusy(Exception):
 
 
 @contextmanager
-def workspace_lock(path: Path, lang: str = "kk") -> Iterator[Lease]:
-    """Hold the lock at `path` while the block runs; LockBusy at once when another process holds it."""
+def workspace_lock(path: Path, lang: str = "kk", *, sweep: bool = False) -> Iterator[Lease]:
+    """Hold the lock at `path` while the block runs; LockBusy at once when another process holds it.
+    `sweep` (the lock of a local workspace): the temp files a crashed writer left in the folder are
+    removed once the lock is held (no other writer can be writing one then)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle = open(path, "a+", encoding="utf-8")
@@ -48,6 +51,8 @@ def workspace_lock(path: Path, lang: str = "kk") -> Iterator[Lease]:
         handle.truncate()
         handle.write(json.dumps({"holder": lease.holder, "since": lease.since}) + "\n")
         handle.flush()
+        if sweep:
+            sweep_partials(path.parent)
         yield lease
         handle.seek(0)
         handle.truncate()  # let go: nobody holds it (a crash leaves the record, read as gone)
