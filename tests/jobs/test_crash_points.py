@@ -11,7 +11,7 @@ transactions, and a WAL cut at any byte is tested below it (a crash inside a tra
 tests/backends/test_local_store.py).
 
 Crash points are sampled (CRASH_POINTS per tick, spread over its writes, each cut at a random byte of
-its write); CONTEST_CRASH_POINTS=all cuts every write of the edition (slow: minutes)."""
+its write); CUT_EVERY_WRITE=1 cuts every write of the edition (slow: minutes)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from pipelines.demo import simulate_experts, write_edition
 
 SEED = 2027
 RESPONSES = 8  # a small edition: enough for two departments' sheets and a close
-CRASH_POINTS = 5  # per tick, unless CONTEST_CRASH_POINTS=all
+CRASH_POINTS = 5  # per tick, unless CUT_EVERY_WRITE=1
 CUT = 71  # the child's exit status when it dies at a cut
 
 
@@ -159,7 +159,7 @@ def steps(tmp_path_factory) -> list[tuple[str, Path, Path, datetime, int]]:
 
 
 def _points(writes: int, rng: random.Random) -> list[int]:
-    if os.environ.get("CONTEST_CRASH_POINTS") == "all":
+    if os.environ.get("CUT_EVERY_WRITE") == "1":
         return list(range(1, writes + 1))
     inner = rng.sample(range(2, writes), min(CRASH_POINTS - 2, max(0, writes - 2))) if writes > 2 else []
     return sorted({1, writes, *inner})
