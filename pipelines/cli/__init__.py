@@ -522,7 +522,9 @@ def winners(state: State, export: str | None) -> None:
                 )
             )
         if export:
-            Path(export).write_text(winners_file(run), encoding="utf-8")
+            from pipelines.backends.local.files import atomic_write
+
+            atomic_write(Path(export), winners_file(run).encode("utf-8"))  # never half a file
             state.echo(i18n.text("winners_written", state.lang, path=export, n=len(found)))
 
 
