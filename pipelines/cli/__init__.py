@@ -183,8 +183,10 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
                 raise
             _settle(state)
     except (TickBusy, LockBusy) as busy:
-        if isinstance(busy, LockBusy):
+        if isinstance(busy, LockBusy) and busy.held is not None:
             where = i18n.text("lock_held_by", state.lang, lock=lock, **_holder_words(busy.held))
+        elif isinstance(busy, LockBusy):
+            where = str(lock)
         else:  # another machine's tick holds the control store's lease
             where = busy.where or str(lock)
         if not busy_ok:
