@@ -15,13 +15,11 @@ import sys
 import time
 from collections import Counter
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobkit import config_of, files, manifest, table_rows, workspace_dir
+from jobkit import config_of, opened_edition, table_rows, workspace_dir
 
 from pipelines.backends.local.lock import LOCK_NAME
 from pipelines.cli import cli
@@ -80,19 +78,6 @@ def _holding(lock: Path, proc: subprocess.Popen) -> None:
     raise AssertionError(f"the tick ended before it was seen holding the lock: {proc.stderr.read()}")
 
 
-def _recipients(config_path: Path) -> Counter[str]:
-    out: Counter[str] = Counter()
-    for path in files(workspace_dir(config_path) / "outbox", "*.eml"):
-        out[BytesParser(policy=policy.default).parsebytes(path.read_bytes())["To"]] += 1
-    return out
-
-
-def _edition(config_path: Path) -> tuple[Counter[str], list[str], list[tuple[str, str]]]:
-    sheets = sorted(manifest(config_path)["sheets"])
-    stages = sorted((str(r["stage"]), r["state"]) for r in table_rows(config_path, "stages"))
-    return _recipients(config_path), sheets, stages
-
-
 @pytest.fixture(scope="module")
 def one_tick(before_open, tmp_path_factory) -> tuple[Counter[str], list[str], list[tuple[str, str]]]:
     """The edition one uninterrupted tick at stage 1's opening makes."""
@@ -101,7 +86,7 @@ def one_tick(before_open, tmp_path_factory) -> tuple[Counter[str], list[str], li
     now = (config_of(before_open).calendar.intake_close + timedelta(minutes=5)).isoformat()
     result = CliRunner().invoke(cli, ["--config", str(clean / "contest.yaml"), "--now", now, "-q", "tick"])
     assert result.exit_code == 0, result.output
-    return _edition(clean / "contest.yaml")
+    return opened_edition(clean / "contest.yaml")
 
 
 def _ticks(config_path: Path) -> list[str]:
@@ -135,7 +120,7 @@ def test_two_configs_naming_one_workspace_never_tick_at_once(before_open, one_ti
     assert code == 0, err
     ticks = _ticks(first)
     assert len(ticks) == 1 and ticks[0].endswith("stage 1 opened"), ticks  # one tick ran, the other did nothing
-    assert _edition(first) == one_tick  # each message once, as one tick alone makes them
+    assert opened_edition(first) == one_tick  # each message once, as one tick alone makes them
     code, out, err = _finished(_contest(second, now, "status", "--json"))
     assert json.loads(out)["lease"] is None  # the lock let go when its job ended
 
@@ -155,7 +140,7 @@ def test_a_killed_ticks_successor_proceeds_at_once(before_open, one_tick, tmp_pa
     later = (opening + timedelta(minutes=1)).isoformat()
     code, out, err = _finished(_contest(second, later, "tick"))
     assert code == 0 and "tick" not in err, err
-    assert _edition(first) == one_tick
+    assert opened_edition(first) == one_tick
     # unlock with nothing held: said, and the reason is in the journal
     code, out, err = _finished(_contest(first, later, "unlock", "--reason", "after the power cut"))
     assert code == 0 and "tick құлпын ешкім ұстап тұрған жоқ" in out, (out, err)
