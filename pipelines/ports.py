@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from openpyxl.utils import get_column_letter
 
+from pipelines import holders
 from pipelines.domain.models import RawResponse, ScoreCell
 from pipelines.formats.digest import content_digest
 
@@ -378,19 +379,47 @@ class ControlStore(Protocol):
         """The tables as they are now become what the product last wrote (`contest accept-edits`)."""
 
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
-        """Take the edition's one lease for `holder` until now + seconds (or take it over once it
-        expired): None when `holder` holds it, else who holds it and until when. Where every
-        writer is on one machine (the local workspace, whose file lock already serialises them)
-        it is always granted."""
+        """Take the edition's one lease for `holder` (holders.py: host, pid, start time) until
+        now + seconds, or take it over once it expired or its holder is known to be gone (a crashed
+        tick on this host): None when `holder` holds it, else who holds it and until when. While it
+        is held the store renews it before it lapses (a long tick keeps a short lease). Where every
+        writer is on one machine (the local workspace, whose lock in the workspace folder already
+        serialises them) it is always granted."""
 
     def release_lease(self, holder: str) -> None:
         """Give the lease back if `holder` holds it."""
 
+    def lease_held(self) -> Lease | None:
+        """Who holds the edition's lease (or lock) now, since when, until when; None when free."""
+
+    def clear_lease(self) -> Lease | None:
+        """Clear the lease whoever holds it (`contest unlock`): what it was, None when it was free."""
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The edition's lease (or the local workspace's lock) as `status` shows it."""
+
+    holder: str  # holders.py: host:pid:started:token
+    since: str  # ISO-8601, "" when unknown
+    until: str  # ISO-8601, "" for a lock held as long as its process runs
+
+    def as_dict(self) -> dict[str, Any]:
+        found = holders.parse(self.holder)
+        return {
+            "holder": self.holder,
+            "host": found.host if found else "",
+            "pid": found.pid if found else None,
+            "since": self.since,
+            "until": self.until,
+        }
+
 
 def lease_refusal(held: str, until: str, holder: str, now: datetime) -> str | None:
     """Whether a lease held by `held` until `until` (ISO-8601) keeps `holder` out at `now`: the
-    rule every store's hold_lease applies. An unreadable expiry counts as expired."""
-    if not held or held == holder:
+    rule every store's hold_lease applies. An unreadable expiry counts as expired; a holder known to
+    be gone (a crashed tick on this very host, holders.gone) keeps nobody out."""
+    if not held or held == holder or holders.gone(held):
         return None
     try:
         expires = datetime.fromisoformat(str(until))

@@ -114,6 +114,7 @@ def _usage_parts(usage: str) -> tuple[set[str], int]:
     """(the options named, the number of arguments) of a usage such as `recreate-sheet N EXPERT [--group G]`."""
     options = set(re.findall(r"(?<![\w-])(--?[a-z][a-z-]*)", usage))
     rest = re.sub(r"\[(--?[a-z][a-z-]*)(?: [^\]]+)?\]", " ", usage.split(maxsplit=1)[1] if " " in usage else "")
+    rest = re.sub(r"(?<![\w-])--[a-z][a-z-]*(?: [A-Z][A-Z0-9_-]*)?", " ", rest)  # a required option and its value
     return options, len(re.findall(r"\[?\b[A-Z][A-Z0-9_-]*\b\]?", rest))
 
 

@@ -21,6 +21,7 @@ from pipelines.ports import (
     Content,
     ControlHealth,
     DocKey,
+    Lease,
     SheetKey,
     SheetRef,
     SheetSpec,
@@ -59,6 +60,7 @@ class MemoryControlStore:
         self.tables: dict[str, list[list[Any]]] = {}  # name -> rows, the header first
         self.writes: list[str] = []  # names in the order they were (re)written, to check economy
         self.lease: tuple[str, str] = ("", "")  # holder, until (ISO-8601)
+        self.lease_since = ""
 
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return rows_as_dicts(self.tables.get(name) or [])
@@ -105,12 +107,23 @@ class MemoryControlStore:
         held, until = self.lease
         refused = lease_refusal(held, until, holder, now)
         if refused is None:
+            if held != holder:
+                self.lease_since = now.isoformat()
             self.lease = (holder, (now + timedelta(seconds=seconds)).isoformat())
         return refused
 
     def release_lease(self, holder: str) -> None:
         if self.lease[0] == holder:
             self.lease = ("", "")
+
+    def lease_held(self) -> Lease | None:
+        held, until = self.lease
+        return Lease(held, self.lease_since, until) if held else None
+
+    def clear_lease(self) -> Lease | None:
+        held = self.lease_held()
+        self.lease = ("", "")
+        return held
 
 
 def _blank_none(value: Any) -> Any:

@@ -152,6 +152,17 @@ def make_run(state: State, workspace=None, *, guard: bool = True):
     return run
 
 
+def lock_path(config) -> Path:
+    """Where the lock of writing jobs lives: in a local workspace's own folder, so two configs naming
+    one workspace never run at once; beside a Google edition's config (its control spreadsheet's
+    lease keeps its configs apart)."""
+    from pipelines.backends.local.lock import LOCK_NAME
+
+    if config.backend.kind == "local":
+        return config.path(config.backend.workspace) / LOCK_NAME
+    return config.base_dir / LOCK_NAME
+
+
 @contextmanager
 def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
     """Jobs that write the workspace run one at a time: the tick's lock, taken by hand-run jobs too,
@@ -159,23 +170,39 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
 
     `busy_ok`: another tick holding the lock is normal for cron's tick (a note, exit 0); for a
     command typed by hand it is an error to retry."""
-    from pipelines.jobs.tick import TickBusy, tick_lock
+    from pipelines.backends.local.lock import LockBusy, workspace_lock
+    from pipelines.jobs.tick import TickBusy
 
-    lock = state.config.base_dir / ".contest-tick.lock"
+    lock = lock_path(state.config)
     try:
-        with tick_lock(lock, state.lang):
+        with workspace_lock(lock, state.lang, sweep=state.config.backend.kind == "local"):
             try:
                 yield
             except BaseException:
                 _settle(state, quiet=True)  # the job's own failure is what is said
                 raise
             _settle(state)
-    except TickBusy as busy:
-        where = busy.where or lock  # another machine's tick holds the control store's lease
+    except (TickBusy, LockBusy) as busy:
+        if isinstance(busy, LockBusy) and busy.held is not None:
+            where = i18n.text("lock_held_by", state.lang, lock=lock, **_holder_words(busy.held))
+        elif isinstance(busy, LockBusy):
+            where = str(lock)
+        else:  # another machine's tick holds the control store's lease
+            where = busy.where or str(lock)
         if not busy_ok:
             raise click.ClickException(i18n.text("tick_busy", state.lang, lock=where)) from None
         click.echo(i18n.text("tick_busy_note", state.lang, lock=where), err=True)
         sys.exit(0)
+
+
+def _holder_words(held) -> dict[str, str]:
+    """host, pid and since of a lease or lock, as the messages name them ("?" when unknown)."""
+    found = held.as_dict() if held is not None else {}
+    return {
+        "host": found.get("host") or "?",
+        "pid": str(found.get("pid") or "?"),
+        "since": found.get("since") or "?",
+    }
 
 
 def _settle(state: State, *, quiet: bool = False) -> None:
@@ -524,7 +551,9 @@ def winners(state: State, export: str | None) -> None:
                 )
             )
         if export:
-            Path(export).write_text(winners_file(run), encoding="utf-8")
+            from pipelines.backends.local.files import atomic_write
+
+            atomic_write(Path(export), winners_file(run).encode("utf-8"))  # never half a file
             state.echo(i18n.text("winners_written", state.lang, path=export, n=len(found)))
 
 
@@ -589,6 +618,26 @@ def restore(state: State, backup: str | None, list_only: bool) -> None:
         lines = restore_control(state.config, state.lang, backup)
     for line in lines:
         state.echo(line)
+
+
+@cli.command()
+@click.option("--reason", required=True, help="Why the lock is cleared (recorded in the journal).")
+@click.pass_obj
+def unlock(state: State, reason: str) -> None:
+    """Clear the edition's tick lease (a crashed tick's), recording REASON in the journal."""
+    from pipelines.backends import open_workspace
+
+    with errors(state):
+        workspace = open_workspace(state.config)
+        with exclusive(state):  # a job running here holds the lock: it is said, nothing cleared
+            run = make_run(state, workspace)
+            cleared = workspace.control.clear_lease()
+            run.journal("unlock", reason, {"cleared": cleared.as_dict() if cleared else None})
+            run.commit()
+    if cleared is None:
+        state.echo(i18n.text("unlock_nothing", state.lang))
+    else:
+        state.echo(i18n.text("unlock_done", state.lang, holder=cleared.holder, **_holder_words(cleared)))
 
 
 @cli.command()

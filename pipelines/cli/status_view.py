@@ -113,6 +113,11 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             table.add_row(str(w["place"]), w["id"], titles.get(w["id"], ""), f"{w['score']:.2f}")
         console.print(table)
     console.print(i18n.text("status_documents", lang, count=len(status["documents"])))
+    lease = status.get("lease")
+    if lease:  # who holds the tick's lock, since when (`contest unlock --reason` clears a stuck one)
+        until = i18n.text("status_lease_until", lang, until=lease["until"]) if lease.get("until") else ""
+        host, pid, since = lease.get("host") or "?", lease.get("pid") or "?", lease.get("since") or "?"
+        console.print(i18n.text("status_lease", lang, host=host, pid=pid, since=since, until=until), soft_wrap=True)
 
 
 def _table(lang: str, title: str, *columns: str, **options: Any) -> Table:

@@ -301,7 +301,15 @@ def build_status(run: Run) -> dict[str, Any]:
         "stages": stages,
         "winners": winners,
         "documents": documents,
+        "lease": _lease(run),
     }
+
+
+def _lease(run: Run) -> dict[str, Any] | None:
+    """Who holds the edition's tick lease (or the local workspace's lock) now, since when: null
+    when free (a crashed tick on this host holds nothing: the next one takes it at once)."""
+    held = run.workspace.control.lease_held()
+    return held.as_dict() if held is not None else None
 
 
 def post_freeze_edits(run: Run) -> list[dict[str, Any]]:

@@ -11,18 +11,15 @@ again) and it closes at the new deadline.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import socket
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipelines import i18n
+from pipelines import holders, i18n
 from pipelines.domain import lifecycle
 from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
@@ -36,36 +33,14 @@ from pipelines.ports import BackendError
 
 
 class TickBusy(Exception):
-    """Another tick holds the lock (or, `where` given, the control store's lease)."""
+    """Another tick holds the control store's lease (`where` says who, until when)."""
 
     def __init__(self, message: str, where: str | None = None):
         super().__init__(message)
         self.where = where
 
 
-@contextmanager
-def tick_lock(path: Path, lang: str = "kk") -> Iterator[None]:
-    """One tick at a time: a second one started by cron while the first runs exits at once."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle = open(path, "a+")
-    except OSError as exc:
-        raise BackendError(text("lock_unwritable", lang, path=path, error=exc.strerror)) from None
-    try:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise TickBusy(f"another tick is running (lock {path}); this one did nothing") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(str(os.getpid()))
-        handle.flush()
-        yield
-    finally:
-        handle.close()
-
-
-LAST_TICK = ".contest-last-tick.json"  # beside the tick's lock (cli.exclusive)
+LAST_TICK = ".contest-last-tick.json"  # beside the config (cli)
 
 
 def note_last_tick(path: Path, now: datetime, actions: list[str]) -> None:
@@ -89,14 +64,17 @@ def last_tick(path: Path) -> dict[str, Any] | None:
     return found if isinstance(found, dict) else None
 
 
-LEASE_SECONDS = 3600  # longer than any tick; a crashed tick's lease lapses after it
+# Short: a tick on another machine waits this long after a crash. The store renews it while the tick
+# runs (a tick longer than this keeps it); on the crashed tick's own host the next one takes it at once.
+LEASE_SECONDS = 300
 
 
 @contextmanager
 def edition_lease(run: Run) -> Iterator[None]:
-    """One tick at a time across machines: the file lock covers one machine, the control store's
-    lease (Google: a tab of the control spreadsheet) covers cron on two machines. Busy: TickBusy."""
-    holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    """One tick at a time across machines: the workspace's lock covers one machine, the control
+    store's lease (Google: a tab of the control spreadsheet) covers cron on two machines and two
+    configs of one edition. Busy: TickBusy."""
+    holder = str(holders.this_process())
     held = run.workspace.control.hold_lease(holder, run.now, LEASE_SECONDS)
     if held is not None:
         where = f"the control store's lease, held by {held}"
@@ -115,7 +93,7 @@ def tick(run: Run) -> list[str]:
 
     A tick that did something leaves one journal row, the jobs' own entries in its detail; a tick
     with nothing due writes nothing (cron starts one every few minutes: issue 23 item 7). When the
-    last tick ran is kept beside the tick's lock (`note_last_tick`), not in the control store."""
+    last tick ran is kept beside the config (`note_last_tick`), not in the control store."""
     with edition_lease(run):
         return _tick(run)
 

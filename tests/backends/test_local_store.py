@@ -208,3 +208,17 @@ def test_a_damaged_database_is_named_in_kazakh_and_russian(tmp_path):
         Database(tmp_path).entries()
     message = str(info.value)
     assert store.DB_NAME in message and "contest restore" in message and "не читается" in message
+
+
+def test_an_old_log_line_cut_short_with_the_next_append_glued_on_is_repaired(tmp_path):
+    """The previous version's defect (issue 23, 3): a crash cut an append of manifest.log, and the next
+    append went on the same line. The cut record is dropped (its append never returned), the glued one
+    and every line after it kept: the workspace migrates instead of stopping for a backup."""
+    _previous_version(tmp_path)
+    glued = json.dumps({"part": "documents", "token": "d4", "entry": _entry(4)})
+    after = json.dumps({"part": "sheets", "token": "s2", "entry": {"path": "drive/s2.xlsx", "sharing": {}}})
+    with open(tmp_path / "manifest.log", "ab") as log:  # the cut "d3" line of _previous_version
+        log.write(glued.encode() + b"\n" + after.encode() + b"\n")
+    data = Manifest(tmp_path).data
+    assert data["documents"] == {"d2": _entry(2), "d4": _entry(4)}  # d3 cut: made again by its job
+    assert set(data["sheets"]) == {"s1", "s2"}

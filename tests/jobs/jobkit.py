@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -123,6 +126,21 @@ def docx_tables(path: str | Path) -> list[list[list[str]]]:
 
 def files(folder: Path, pattern: str = "*") -> list[Path]:
     return sorted(p for p in folder.rglob(pattern) if p.is_file())
+
+
+def outbox_recipients(config_path: Path) -> Counter[str]:
+    """How many messages the local outbox holds for each address."""
+    out: Counter[str] = Counter()
+    for path in files(workspace_dir(config_path) / "outbox", "*.eml"):
+        out[BytesParser(policy=policy.default).parsebytes(path.read_bytes())["To"]] += 1
+    return out
+
+
+def opened_edition(config_path: Path) -> tuple[Counter[str], list[str], list[tuple[str, str]]]:
+    """What a tick opening stage 1 leaves: the messages by address, the sheets made, the stages' states."""
+    sheets = sorted(manifest(config_path)["sheets"])
+    stages = sorted((r["stage"], r["state"]) for r in table_rows(config_path, "stages"))
+    return outbox_recipients(config_path), sheets, stages
 
 
 # --- moving an edition on -----------------------------------------------------------------------

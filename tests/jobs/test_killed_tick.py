@@ -10,32 +10,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections import Counter
 from datetime import timedelta
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from jobkit import config_of, files, manifest, run_at, table_rows, workspace_dir
+from jobkit import config_of, opened_edition, outbox_recipients, run_at, workspace_dir
 
 from pipelines.demo import write_edition
 from pipelines.jobs.tick import tick
 
 SEED = 2027
-
-
-def _recipients(config_path: Path) -> Counter[str]:
-    out: Counter[str] = Counter()
-    for path in files(workspace_dir(config_path) / "outbox", "*.eml"):
-        out[BytesParser(policy=policy.default).parsebytes(path.read_bytes())["To"]] += 1
-    return out
-
-
-def _edition(config_path: Path) -> tuple[Counter[str], list[str], list[tuple[str, str]]]:
-    sheets = sorted(manifest(config_path)["sheets"])
-    stages = sorted((r["stage"], r["state"]) for r in table_rows(config_path, "stages"))
-    return _recipients(config_path), sheets, stages
 
 
 def _tick_process(config_path: Path, now: str) -> subprocess.Popen:
@@ -62,7 +46,7 @@ def test_a_tick_killed_anywhere_resumes_to_the_same_edition(before_open, tmp_pat
     proc = _tick_process(clean, now)
     assert proc.wait() == 0, proc.stderr.read() if proc.stderr else ""
     took = time.monotonic() - started
-    expected = _edition(clean)
+    expected = opened_edition(clean)
     assert sum(expected[0].values()) > 10 and expected[1]
     total = sum(expected[0].values())
     cut = []  # share messages out when each kill landed
@@ -80,8 +64,8 @@ def test_a_tick_killed_anywhere_resumes_to_the_same_edition(before_open, tmp_pat
                 time.sleep(0.002)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        cut.append(sum(_recipients(config_path).values()))
+        cut.append(sum(outbox_recipients(config_path).values()))
         tick(run_at(config_path, opening + timedelta(minutes=5)))
-        assert _edition(config_path) == expected, f"killed at {fraction or messages} ({took:.1f} s run)"
+        assert opened_edition(config_path) == expected, f"killed at {fraction or messages} ({took:.1f} s run)"
     assert any(0 < n < total for n in cut), f"no kill landed among the share messages: {cut} of {total}"
     print(f"a tick of {took:.1f} s killed with {cut} of {total} messages out: each resumed to the same edition")

@@ -32,12 +32,13 @@ from jobkit import (
 )
 from openpyxl import load_workbook
 
+from pipelines.backends.local.lock import workspace_lock
 from pipelines.cli import cli
 from pipelines.demo import simulate_experts, write_edition
 from pipelines.formats import rating_sheet
 from pipelines.formats.tables import title
 from pipelines.jobs.paperwork import fmt_number
-from pipelines.jobs.tick import tick, tick_lock
+from pipelines.jobs.tick import tick
 from pipelines.ports import BackendError
 
 SEED = 2027
@@ -290,7 +291,8 @@ def test_the_final_protocol_and_results_name_the_winners_with_their_scores(calen
 def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
     config_path = copy_example(tmp_path)
     (tmp_path / "responses.csv").write_text(EMPTY_FORM, encoding="utf-8")
-    lock = tmp_path / ".contest-tick.lock"
+    lock = workspace_dir(config_path) / ".contest-tick.lock"  # in the workspace, whatever config names it
+    lock.parent.mkdir(parents=True)
     with open(lock, "a+") as held:
         fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the first tick, still running
         result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", "tick"])
@@ -305,7 +307,7 @@ def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
         assert other.exit_code == 1 and other.stderr.startswith("Error: басқа tick орындалып жатыр"), other.output
     assert "Traceback" not in result.output
     assert not (workspace_dir(config_path) / "control.xlsx").exists()
-    assert files(workspace_dir(config_path)) == []
+    assert files(workspace_dir(config_path)) == [lock]
     # the lock released, the next tick runs
     result = CliRunner().invoke(cli, ["--config", str(config_path), "--now", "2027-02-01T09:00", "tick"])
     assert result.exit_code == 0, result.output
@@ -315,7 +317,7 @@ def test_a_second_tick_while_the_lock_is_held_does_nothing(tmp_path):
 def test_a_lock_that_cannot_be_created_is_a_clear_error(tmp_path):
     (tmp_path / "not-a-folder").write_text("x", encoding="utf-8")
     with pytest.raises(BackendError, match="не удалось создать файл блокировки"):
-        with tick_lock(tmp_path / "not-a-folder" / ".contest-tick.lock", "ru"):
+        with workspace_lock(tmp_path / "not-a-folder" / ".contest-tick.lock", "ru"):
             pass
 
 

@@ -22,6 +22,7 @@ from pipelines.ports import (
     Conflict,
     ControlHealth,
     InvalidRequest,
+    Lease,
     NotFound,
     TableLayout,
     comparable,
@@ -44,6 +45,7 @@ ERRORS = {
     "LOADING": "#LOADING",
 }
 LEASE_TAB = "tick lease"  # a tab of its own: adding a tab whose title exists fails, atomically
+LEASE_HEADER = ["holder", "until", "since"]
 IDS_TAB = "reserved ids"  # hidden: the file ids of the batch in use, recorded before any is used
 # hidden: the ledger of Google Workspace files (rating sheets), which Drive will not create with a
 # reserved id: [key, id] once made, before anything is shared from it (claimed); append only
@@ -123,6 +125,10 @@ class GoogleControlStore:
         self.cache: dict[str, tuple[float, list[list[Any]]]] = {}
         self.clock = c.transports["sheets"].read_limiter.clock
         self.lease: tuple[str, int] | None = None  # (holder, sheetId of the lease tab) this store added
+        # the lease held: (holder, the tick's now, the clock then, seconds), renewed by _heartbeat
+        self.renewal: tuple[str, datetime, float, float] | None = None
+        self.renewed = 0.0
+        self._renewing = False
         self._creating = False  # the control spreadsheet's own create is under way
 
     def _spreadsheet(self) -> str:
@@ -191,10 +197,13 @@ class GoogleControlStore:
         return ControlHealth("ok", where, "google", tables=tables)
 
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
-        """The lease is the tab LEASE_TAB, holder and expiry in A2:B2. It is taken by ONE
-        spreadsheets.batchUpdate that adds the tab (after deleting an expired one, by its sheetId):
-        Sheets refuses to add a tab whose title exists, or to delete a tab already deleted, and a
-        batchUpdate is all or nothing, so of two machines racing for it exactly one gets it."""
+        """The lease is the tab LEASE_TAB, holder, expiry and since when in A2:C2. It is taken by ONE
+        spreadsheets.batchUpdate that adds the tab (after deleting an expired one, or one whose
+        holder is known to be gone, by its sheetId): Sheets refuses to add a tab whose title exists,
+        or to delete a tab already deleted, and a batchUpdate is all or nothing, so of two machines
+        racing for it exactly one gets it. Held, it is renewed before each request once a third of
+        `seconds` has passed (`_heartbeat`), so a tick longer than the lease keeps it."""
+        self.renewal, self.c.heartbeat = None, None  # renewed again once held (_keep)
         with self.c.stats.operation("tick lease"):
             held, until = self._reload_lease()  # what the spreadsheet holds now, not what we last saw
             tabs = self._tabs()
@@ -202,19 +211,20 @@ class GoogleControlStore:
             if LEASE_TAB in tabs:
                 if held == holder:
                     self.lease = (holder, tabs[LEASE_TAB]["id"])
+                    self._keep(holder, now, seconds)
                     return None
                 refused = lease_refusal(held, until, holder, now)
                 if refused is not None:
                     return refused
                 requests.append({"deleteSheet": {"sheetId": tabs[LEASE_TAB]["id"]}})
             sheet_id = self._new_sheet_id()
-            row = [holder, (now + timedelta(seconds=seconds)).isoformat(timespec="seconds")]
+            row = [holder, _iso(now + timedelta(seconds=seconds)), _iso(now)]
             requests += [
                 {"addSheet": {"properties": {"sheetId": sheet_id, "title": LEASE_TAB, "hidden": True}}},
                 {
                     "updateCells": {
                         "start": {"sheetId": sheet_id, "rowIndex": 0, "columnIndex": 0},
-                        "rows": self._cells([["holder", "until"], row], 2, 2),
+                        "rows": self._cells([LEASE_HEADER, row], 2, 3),
                         "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
                     }
                 },
@@ -234,15 +244,81 @@ class GoogleControlStore:
             # grid Sheets gives a tab added without one)
             if self.tabs is not None:
                 self.tabs[LEASE_TAB] = {"id": sheet_id, "rows": 1000, "cols": 26}
-            self.cache[LEASE_TAB] = (self.clock(), [["holder", "until"], row])
+            self.cache[LEASE_TAB] = (self.clock(), [LEASE_HEADER, row])
             self.lease = (holder, sheet_id)
+            self._keep(holder, now, seconds)
             return None
 
+    def _keep(self, holder: str, now: datetime, seconds: float) -> None:
+        """Renew the lease while it is held: before each request, once a third of it has passed."""
+        self.renewal = (holder, now, self.clock(), seconds)
+        self.renewed = self.clock()
+        self.c.heartbeat = self._heartbeat
+
+    def _heartbeat(self) -> None:
+        if self.renewal is None or self._renewing or self.clock() - self.renewed < self.renewal[3] / 3:
+            return
+        holder, taken, clock_then, seconds = self.renewal
+        now = taken + timedelta(seconds=self.clock() - clock_then)  # the tick's `now`, moved on
+        self._renewing = True
+        try:
+            with self.c.stats.operation("tick lease"):
+                held, _ = self._reload_lease()
+                if held != holder:  # lapsed and taken by another machine: this tick must stop
+                    self.renewal, self.c.heartbeat = None, None
+                    said = i18n.Said("lease_lost", holder=held or "-")
+                    error = BackendError(str(said))
+                    error.__cause__ = said
+                    raise error
+                self.c.run(
+                    "sheets",
+                    self.c.values.update(
+                        spreadsheetId=self._spreadsheet(),
+                        range=f"{quote_tab(LEASE_TAB)}!B2",
+                        valueInputOption="RAW",
+                        body={"values": [[_iso(now + timedelta(seconds=seconds))]]},
+                    ),
+                )
+                self.cache.pop(LEASE_TAB, None)
+                self.renewed = self.clock()
+        finally:
+            self._renewing = False
+
     def _lease(self) -> tuple[str, str]:
+        held = self._lease_row()
+        return held[0], held[1]
+
+    def _lease_row(self) -> tuple[str, str, str]:
         self.cache.pop(LEASE_TAB, None)
         rows = self._values([LEASE_TAB])[LEASE_TAB]
-        row = (rows[1] if len(rows) > 1 else []) + ["", ""]
-        return str(row[0]), str(row[1])
+        row = (rows[1] if len(rows) > 1 else []) + ["", "", ""]
+        return str(row[0]), str(row[1]), str(row[2])
+
+    def lease_held(self) -> Lease | None:
+        with self.c.stats.operation("tick lease"):
+            self.tabs = None
+            if LEASE_TAB not in self._tabs():
+                return None
+            holder, until, since = self._lease_row()
+            return Lease(holder, since, until) if holder else None
+
+    def clear_lease(self) -> Lease | None:
+        """Deletes the lease tab whoever holds it (`contest unlock`), by its sheetId."""
+        held = self.lease_held()
+        if held is None:
+            return None
+        with self.c.stats.operation("tick lease"):
+            request = {"deleteSheet": {"sheetId": self._tabs()[LEASE_TAB]["id"]}}
+            try:
+                self.c.run(
+                    "sheets",
+                    self.c.spreadsheets.batchUpdate(spreadsheetId=self._spreadsheet(), body={"requests": [request]}),
+                )
+            except (InvalidRequest, NotFound):
+                pass  # released meanwhile
+            self.tabs = None
+            self.cache.pop(LEASE_TAB, None)
+        return held
 
     def _reload_lease(self) -> tuple[str, str]:
         self.tabs = None
@@ -254,6 +330,8 @@ class GoogleControlStore:
         without reading it first: if the lease expired and another machine took it, that machine
         deleted our tab and added its own under another sheetId, so ours is not there to delete
         (Sheets refuses the request) and theirs is left alone."""
+        if self.renewal is not None and self.renewal[0] == holder:
+            self.renewal, self.c.heartbeat = None, None
         with self.c.stats.operation("tick lease"):
             if self.lease is not None and self.lease[0] == holder:
                 sheet_id = self.lease[1]
@@ -638,3 +716,7 @@ def _norm_rows(rows: list[list[Any]]) -> list[list[Any]]:
     while rows and not any(v not in (None, "") for v in rows[-1]):
         rows.pop()
     return rows
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")

@@ -436,6 +436,9 @@ class Clients:
         # Drive refuses one for them): append [key, id] rows, read them back.
         self.note_files: Callable[[list[list[str]]], bool] | None = None
         self.noted_files: Callable[[], list[list[str]] | None] | None = None
+        # Set by the control store while it holds the edition's lease: called before each request, it
+        # renews the lease when due, so that a long tick keeps a short lease (GoogleControlStore).
+        self.heartbeat: Callable[[], None] | None = None
         self._ledger: dict[str, str] | None = None  # key -> the id of the file claimed for it
 
     def for_edition(self, edition: str, edition_name: str) -> Clients:
@@ -533,6 +536,8 @@ class Clients:
         return self.identity
 
     def run(self, api: str, request, **kw) -> Any:
+        if self.heartbeat is not None:
+            self.heartbeat()
         return self.transports[api].execute(request, **kw)
 
     def list_params(self) -> dict[str, Any]:

@@ -3,7 +3,6 @@ taken at the same moment, so that a bad write or a deletion can be undone (`cont
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,7 +10,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from pipelines.backends.local.files import atomic_write, file_digest
+from pipelines.backends.local.files import atomic_write, file_digest, replace
 from pipelines.backends.local.store import DB_NAME, Database, healthy
 
 BACKUP_NAME = re.compile(r"^control-(\d{8}T\d{6}\.\d{6}Z)(\.append)?\.xlsx$")
@@ -154,11 +153,11 @@ class ControlBackups:
             atomic_write(target, path.read_bytes())
             return target
         target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(path, target)
+        replace(path, target)
         for extra in ("-wal", "-shm") if wal else ():  # a damaged database's journal must not meet the copy
             side = path.with_name(path.name + extra)
             if side.exists():
-                os.replace(side, target.with_name(target.name + extra))
+                replace(side, target.with_name(target.name + extra))
         return target
 
 

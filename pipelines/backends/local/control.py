@@ -18,10 +18,11 @@ from pipelines.backends.local.backups import ControlBackups
 from pipelines.backends.local.files import atomic_write, file_digest, file_errors, storable
 from pipelines.backends.local.legacy import FOLDED_PROPERTY
 from pipelines.backends.local.legacy import found as legacy_files
+from pipelines.backends.local.lock import LOCK_NAME, read_lock
 from pipelines.backends.local.presentation import copy_sheet, moment_text, render_table
 from pipelines.backends.local.store import Database
 from pipelines.formats.witness import ControlEdited, TableEdit, tab_edits
-from pipelines.ports import BackendError, ControlHealth, TableLayout, comparable, rows_as_dicts
+from pipelines.ports import BackendError, ControlHealth, Lease, TableLayout, comparable, rows_as_dicts
 
 TRACE_FOLDERS = ("drive", ".frozen", "backups", "outbox")
 
@@ -173,10 +174,18 @@ class LocalControlStore:
             self.db.end_fold(through)
 
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
-        return None  # every writer is on this machine: the tick's file lock already serialises them
+        return None  # the workspace's own lock (lock.py) already keeps every writer apart
 
     def release_lease(self, holder: str) -> None:
         pass
+
+    def lease_held(self) -> Lease | None:
+        return read_lock(self.path.parent / LOCK_NAME)
+
+    def clear_lease(self) -> Lease | None:
+        """Nothing to clear: the lock is the operating system's and ends with its process (a job
+        holding it here runs; `contest unlock` takes the lock itself, so a stale record is its own)."""
+        return None
 
     def health(self) -> ControlHealth:
         def health(state: str, **more: Any) -> ControlHealth:

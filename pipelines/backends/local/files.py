@@ -44,17 +44,64 @@ def where(exc: OSError) -> str:
     return str(exc.filename) if exc.filename else "the local workspace"
 
 
+PARTIAL = ".partial"  # the suffix of a file being written (atomic_write); a crash may leave one
+
+
 def atomic_write(path: Path, data: bytes) -> None:
-    """Write via a temp file in the same folder and rename, so a crash never leaves half a file."""
+    """Write via a temp file in the same folder, forced to disk, then renamed over `path` (the folder
+    forced to disk too): a crash or a power loss at any byte leaves either the old file or the new
+    one, never half of one. A crash may leave the temp file `.<name>.<random>.partial` beside it:
+    the next writing job removes it (`sweep_partials`, under the workspace's lock). The bytes go out
+    through os.write, the one call every file the workspace writes is made of."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=PARTIAL, dir=path.parent)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    sync_folder(path.parent)
+
+
+def replace(source: Path, target: Path) -> None:
+    """os.replace, the folders forced to disk: the rename survives a power loss."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(source, target)
+    sync_folder(target.parent)
+    if source.parent != target.parent:
+        sync_folder(source.parent)
+
+
+def sync_folder(folder: Path) -> None:
+    """Force a folder's entries (a rename, a new file) to disk; a system that cannot is let be."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def sweep_partials(root: Path) -> list[Path]:
+    """Remove the temp files a crashed write left under `root` (called only while holding the lock
+    that keeps every writer of `root` out, so none of them is being written)."""
+    swept = []
+    for path in root.rglob(f".*{PARTIAL}") if root.is_dir() else ():
+        if path.is_file():
+            path.unlink(missing_ok=True)
+            swept.append(path)
+    return swept
 
 
 def file_digest(data: bytes) -> str:

@@ -1,7 +1,8 @@
 """The previous version's internal files, read once to migrate a workspace into contest.sqlite3.
 
 - manifest.json: the manifest's snapshot (documents, sheets, messages), and manifest.log: the entries
-  changed since, one JSON line each (a last line cut short by a crash is ignored: its file is made again);
+  changed since, one JSON line each (a line cut short by a crash is ignored: its file is made again;
+  the previous version glued its next append onto such a line, and that record is read back from it);
 - control.pending.jsonl: journal rows not yet in control.xlsx, each numbered; control.xlsx's custom
   property `contest_appended_through` names the last one it already holds.
 
@@ -83,14 +84,14 @@ def _replay(path: Path, data: dict[str, Any]) -> None:
         if not line.strip():
             continue
         try:
-            record = json.loads(line.decode("utf-8"))
-            part, token, entry = record["part"], record["token"], record["entry"]
-            if part not in PARTS or not isinstance(token, str):
-                raise ValueError(f"unknown part {part!r}")
+            part, token, entry = _log_record(line)
         except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
             if number == len(lines) or (number == len(lines) - 1 and not lines[-1].strip()):
                 continue  # the last append, cut short: its file is made again
-            raise _damaged(path, f"line {number}: {exc}") from None
+            glued = _glued(line)
+            if glued is None:
+                raise _damaged(path, f"line {number}: {exc}") from None
+            part, token, entry = glued  # an append cut short, the next one glued on: the cut one dropped
         if entry is None:
             data.setdefault(part, {}).pop(token, None)
         else:
@@ -98,6 +99,27 @@ def _replay(path: Path, data: dict[str, Any]) -> None:
     problem = _problem(data)
     if problem:
         raise _damaged(path, problem)
+
+
+def _log_record(line: bytes) -> tuple[str, str, Any]:
+    record = json.loads(line.decode("utf-8"))
+    part, token, entry = record["part"], record["token"], record["entry"]
+    if part not in PARTS or not isinstance(token, str):
+        raise ValueError(f"unknown part {part!r}")
+    return part, token, entry
+
+
+def _glued(line: bytes) -> tuple[str, str, Any] | None:
+    """The whole record at the end of a line whose start is an append a crash cut short (the previous
+    version then wrote its next append on the same line), or None. The cut append never returned:
+    what it recorded is made again, as for a cut last line."""
+    start = line.find(b'{"part"', 1)
+    while start > 0:
+        try:
+            return _log_record(line[start:])
+        except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+            start = line.find(b'{"part"', start + 1)
+    return None
 
 
 def _damaged(path: Path, why: str) -> BackendError:

@@ -11,7 +11,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from pipelines.backends.local.files import atomic_write, file_errors, sha256, workbook_bytes
+from pipelines.backends.local.files import atomic_write, file_errors, replace, sha256, workbook_bytes
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
 from pipelines.backends.local.outbox import eml_path, write_eml
 from pipelines.backends.local.workbooks import read_xlsx_tabs, render_xlsx, sniff
@@ -109,7 +109,7 @@ class LocalRatingSheets:
                 while (aside := path.with_name(f"{path.stem}.set-aside-{n}{path.suffix}")).exists():
                     n += 1
                 path.chmod(path.stat().st_mode | 0o200)
-                os.replace(path, aside)
+                replace(path, aside)
             del self.manifest.data["sheets"][token]
             self.manifest.save()
         return self.ensure(spec)

@@ -27,6 +27,7 @@ from typing import Any
 
 from pipelines import i18n
 from pipelines.backends.local import legacy
+from pipelines.backends.local.files import PARTIAL, replace
 from pipelines.ports import BackendError
 
 DB_NAME = "contest.sqlite3"
@@ -261,7 +262,7 @@ class Database:
         """A consistent copy (sqlite3's backup API: the committed state, whatever is being written),
         put in place atomically."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL, dir=target.parent)
         os.close(fd)
         try:
             copy = sqlite3.connect(tmp)
@@ -269,7 +270,7 @@ class Database:
                 self.connection().backup(copy)
             finally:
                 copy.close()
-            os.replace(tmp, target)
+            replace(Path(tmp), target)
         except sqlite3.Error as exc:
             Path(tmp).unlink(missing_ok=True)
             raise storage_error("storage_db_write", target, exc) from None
