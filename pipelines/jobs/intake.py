@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from pipelines import i18n
 from pipelines.bulk import collector_paused
@@ -70,13 +71,17 @@ def read_applications(
     """Every response up to `now`, decided (9.10 disqualifications too). A row that cannot even be
     mapped is kept, rejected. `known`: row key -> id already in the registry, so that ids survive
     edits (see rules.stable_ids). `show_mapping`: say how the columns were mapped (the first intake)."""
-    apps, future = _decide(run, known, show_mapping=show_mapping)
+    apps, future, _newest = _decide(run, known, show_mapping=show_mapping)
     return rules.disqualify(apps, run.config.domain_decisions()), future
 
 
-def _decide(run: Run, known: dict[str, str] | None, *, show_mapping: bool) -> tuple[list[Application], int]:
+def _decide(
+    run: Run, known: dict[str, str] | None, *, show_mapping: bool
+) -> tuple[list[Application], int, datetime | None]:
     """`read_applications` before the recorded disqualifications (the intake applies them once, to
-    what it keeps of the registry as well)."""
+    what it keeps of the registry as well); with the count of responses after `now` and the newest
+    submission time the source holds (`now` aside: a response after the deadline shows the export
+    was taken after it)."""
     raw, mapping = read_mapping(run)
     if show_mapping:
         for line in mapping_lines(mapping, run.lang):
@@ -91,13 +96,14 @@ def _decide(run: Run, known: dict[str, str] | None, *, show_mapping: bool) -> tu
     # With --now in the past, responses submitted later do not exist yet.
     visible = [r for r in responses if r.submitted_at is None or r.submitted_at <= run.now]
     apps = rules.decide(visible, replace(run.config.intake_rules(), decisions=()), known_ids=known)
-    return apps, len(responses) - len(visible)
+    newest = max((r.submitted_at for r in responses if isinstance(r.submitted_at, datetime)), default=None)
+    return apps, len(responses) - len(visible), newest
 
 
 EXPORT_COMPLETE = "export-complete"  # the journal's action for `contest intake --export-complete`
 
 
-def deadline_covered(run: Run, apps: list[Application]) -> Notice | None:
+def deadline_covered(run: Run, newest: datetime | None) -> Notice | None:
     """9.8: intake closes on responses that cover its deadline, never on the clock alone (a stale
     export at the closing tick would leave out applications submitted on time). Covered: a live
     source (the linked sheet, the Forms API) read now; an export downloaded after the deadline (its
@@ -108,7 +114,7 @@ def deadline_covered(run: Run, apps: list[Application]) -> Notice | None:
     taken = taken_at() if taken_at is not None else None
     if taken is None or taken >= close:
         return None
-    if any(a.response.submitted_at is not None and a.response.submitted_at > close for a in apps):
+    if newest is not None and newest > close:
         return None
     if run.edition.journal.details(EXPORT_COMPLETE, ("recorded",)):
         return None
@@ -292,11 +298,11 @@ def run_intake(run: Run) -> IntakeReport:
     (rule `after_deadline`) and change no application's status, fields, sheets or documents."""
     state = run.state
     registry = state.applications  # every registry row, as stored
-    apps, future = _decide(run, known_ids(registry), show_mapping=not registry)
+    apps, future, newest = _decide(run, known_ids(registry), show_mapping=not registry)
     late: list[Response] = []
     if run.now >= run.config.calendar.intake_close and registry:
         apps, late = _freeze(run, apps, registry)
-    waiting = _waiting(run, apps)
+    waiting = _waiting(run, newest)
     recorded = {a.response.row_key for a in registry if "@" in a.response.row_key}
     # The registry never loses a row: rows of responses not in this export (a truncated or wrong
     # export, a response deleted in Forms, --now before them, one edited after the deadline) stay
@@ -335,13 +341,13 @@ def run_intake(run: Run) -> IntakeReport:
     return report
 
 
-def _waiting(run: Run, apps: list[Application]) -> Notice | None:
+def _waiting(run: Run, newest: datetime | None) -> Notice | None:
     """From the deadline until intake closes: what the close waits for (`deadline_covered`), kept
     in intake's record (status shows it) until the evidence comes."""
     record = run.state.stage(INTAKE)
     if run.now < run.config.calendar.intake_close or record.state is StageState.CLOSED:
         return None
-    waiting = deadline_covered(run, apps)
+    waiting = deadline_covered(run, newest)
     if waiting is not None:
         run.state.stages[INTAKE] = replace(record, state=StageState.WAITING, note=i18n.word(waiting, run.lang))
     elif record.state is StageState.WAITING:
