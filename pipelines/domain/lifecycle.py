@@ -87,7 +87,10 @@ def refuse_open(stages: Mapping[int, StageRecord], stage: int, dates: Dates, now
     if record.state in (StageState.WAITING, StageState.CLOSED):
         return Notice("stage_already", stage=stage, state=record.state.value)
     if stage == 1:
-        if _record(stages, INTAKE).state is not StageState.CLOSED and now < dates.intake_close:
+        intake = _record(stages, INTAKE)
+        if intake.state is StageState.WAITING:  # 9.8: the responses read do not cover the deadline yet
+            return Notice("stage_open_intake_waiting", stage=stage, waiting=intake.note)
+        if intake.state is not StageState.CLOSED and now < dates.intake_close:
             return Notice(
                 "stage_open_during_intake",
                 stage=stage,

@@ -238,6 +238,8 @@ def test_a_stale_export_at_the_close_waits_and_rejects_nobody_who_was_on_time(tm
     assert shown["intake"]["state"] == "waiting" and "Қабылдау жабылмайды" in shown["intake"]["waiting"]
     assert all(s["state"] == "pending" for s in shown["stages"])  # stage 1 did not open
     assert "Қабылдау жабылмайды" in said(config, tick, "status")
+    by_hand = cli_run(config, tick, "open-stage", "1")  # nor by hand, while it waits
+    assert by_hand.exit_code == 1 and "1-кезең ашылмайды: Қабылдау жабылмайды" in by_hand.output
     said(config, tick + timedelta(minutes=5), "tick")  # still waiting, still nothing rejected
     assert all(r["status"] == "accepted" for r in table_rows(config, "registry"))
 
@@ -330,3 +332,19 @@ def test_one_settled_after_stage_1_opened_stays_held_for_cdb_and_nobody_is_told_
     assert [s for s, _b in received["late@atu.edu.kz"]] and all(
         "қабылданбады" in s for s, _b in received["late@atu.edu.kz"]
     )
+
+
+def test_a_rejection_names_only_the_regulations_grounds_never_cdbs_gap(tmp_path):
+    config = copy_example(tmp_path)
+    path = tmp_path / "responses.csv"
+    row = (CLOSE - timedelta(days=4), "no.cert@atu.edu.kz", "ФИТА", "Кафедра ИБ", "Желілер", SKILLS + "601")
+    export(path, "ru", "ru", [row], downloaded=CLOSE - timedelta(days=3))
+    cells = path.read_text(encoding="utf-8").splitlines()
+    cells[1] = cells[1].rsplit(",", 1)[0] + ","  # the certificate of placement left out
+    path.write_text("\r\n".join(cells) + "\r\n", encoding="utf-8")
+    said(config, CLOSE - timedelta(days=2), "tick")
+    registry = by_email(config)["no.cert@atu.edu.kz"]
+    assert registry["status"] == "rejected" and "department (form 01.2)" in str(registry["reasons"])
+    [(subject, body)] = inbox(config)["no.cert@atu.edu.kz"]
+    assert "қабылданбады" in subject and "анықтама" in body.lower()
+    assert "Кафедра ИБ" not in body and "кафедра" not in body.lower()  # CDB's mapping is not the teacher's fault
