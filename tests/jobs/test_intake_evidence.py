@@ -16,56 +16,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobkit import ALMATY, copy_example, files, table_rows, workspace_dir, write_csv
+from jobkit import ALMATY, GOOGLE_TITLES, copy_example, files, table_rows, workspace_dir, write_csv
 
 from pipelines.cli import cli
 
 CLOSE = datetime(2027, 2, 19, 18, 0, tzinfo=ALMATY)  # the example's intake_close
-
-TITLES = {
-    "kk": [
-        "Уақыт белгісі",
-        "Электрондық пошта мекенжайы",
-        "1. Факультет",
-        "2. Кафедра",
-        "3. ЦББР атауы, пәнді көрсете отырып",
-        "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
-        "5. Оқыту тілі",
-        "6. ЦББР түрі (тақырыптар саны)",
-        "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры",
-        "8. ЦББР-ға сілтеме",
-        "Оқу процесіне енгізу актісі",
-        "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
-    ],
-    "ru": [
-        "Отметка времени",
-        "Адрес электронной почты",
-        "1. Факультет",
-        "2. Кафедра",
-        "3. Название ЦОР с указанием дисциплины",
-        "4. Автор(ы) ФИО, должность, контакты",
-        "5. Язык обучения",
-        "6. Вид ЦОР (количество тем)",
-        "7. Обоснование новизны и актуальности, задел авторов",
-        "8. Ссылка на ЦОР",
-        "Акт внедрения в учебный процесс",
-        "Справка о размещении ЦОР на образовательной платформе",
-    ],
-    "en": [
-        "Timestamp",
-        "Email Address",
-        "Faculty",
-        "Department",
-        "DER title (with the discipline)",
-        "Author(s) full name, position, contact",
-        "Language of instruction",
-        "DER type (number of topics)",
-        "Justification of novelty and relevance, authors' backlog",
-        "Link to the DER",
-        "Act of implementation",
-        "Certificate of placement",
-    ],
-}
 
 
 def google_time(moment: datetime, form: str) -> str:
@@ -104,7 +59,7 @@ def answer(when: datetime, form: str, email: str, faculty: str, department: str,
 
 def export(path: Path, locale: str, form: str, rows: list[tuple], *, downloaded: datetime) -> None:
     """The export CDB downloaded at `downloaded` (the file's time)."""
-    write_csv(path, TITLES[locale], [answer(r[0], form, *r[1:]) for r in rows])
+    write_csv(path, GOOGLE_TITLES[locale], [answer(r[0], form, *r[1:]) for r in rows])
     os.utime(path, (downloaded.timestamp(), downloaded.timestamp()))
 
 
