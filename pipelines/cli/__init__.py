@@ -191,6 +191,8 @@ def _settle(state: State, *, quiet: bool = False) -> None:
 def finish(state: State, run) -> None:
     for line in run.messages:
         state.echo(line)
+    for line in run.warnings:  # even under -q: what CDB must act on
+        click.echo(line, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

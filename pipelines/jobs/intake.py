@@ -336,8 +336,8 @@ def run_intake(run: Run) -> IntakeReport:
         },
     )
     run.say(report.summary(run.lang))
-    if waiting is not None:
-        run.say(i18n.word(waiting, run.lang))
+    if waiting is not None:  # one line, even under -q: cron's log is where CDB reads it
+        run.warn(i18n.word(waiting, run.lang))
     return report
 
 

@@ -186,9 +186,11 @@ def test_a_stale_export_at_the_close_waits_and_rejects_nobody_who_was_on_time(tm
     said(config, CLOSE - timedelta(days=10), "tick")
 
     tick = CLOSE + timedelta(minutes=5)
-    out = said(config, tick, "tick")
-    waiting = [line for line in out.splitlines() if "Қабылдау жабылмайды" in line]
-    assert len(waiting) == 1 and "contest intake --export-complete" in waiting[0]  # one kk line: what it waits for
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "--now", tick.isoformat(), "-q", "tick"])
+    assert quiet.exit_code == 0 and not quiet.stdout  # cron's -q: one kk line on stderr, what it waits for
+    [waiting] = quiet.stderr.splitlines()
+    assert waiting.startswith("Қабылдау жабылмайды") and "contest intake --export-complete" in waiting
+    assert "09.02.2027 18:00" in waiting and "19.02.2027 18:00" in waiting  # the export's time, the deadline
     shown = status(config, tick)
     assert shown["intake"]["state"] == "waiting" and "Қабылдау жабылмайды" in shown["intake"]["waiting"]
     assert all(s["state"] == "pending" for s in shown["stages"])  # stage 1 did not open
