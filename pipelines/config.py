@@ -281,6 +281,9 @@ class FormSourceConfig(_Strict):
     form_id: str | None = None
     timestamp_column: int = 1  # 1-based; the label differs by locale (docs/google.md)
     aliases: dict[str, list[str]] = {}  # extra header aliases per field
+    # the platforms a DER's link may be on (the host or any sub-domain): ATU's own, where AIDC's
+    # certificate says the DER is placed. A link elsewhere is held for CDB; [] checks nothing
+    link_hosts: list[str] = ["atu.kz", "atu.edu.kz"]
 
 
 class LocalBackend(_Strict):
@@ -525,6 +528,7 @@ class Config(_Strict):
                 rules.PreviousWinner(w.title, w.link, tuple(w.authors), w.year) for w in self.all_previous_winners()
             ),
             decisions=tuple(self.domain_decisions()),
+            link_hosts=tuple(h.strip().lower() for h in self.form.link_hosts if h.strip()),
         )
 
     def dates(self) -> rules.Dates:

@@ -530,6 +530,11 @@ class FormSource(Protocol):
     def read_responses(self) -> list[RawResponse]:
         """All responses as the source holds them, header -> raw text, with a stable row_key."""
 
+    def taken_at(self) -> datetime | None:
+        """When the responses `read_responses` gives were taken from the form: an export file's
+        download (its modification time); None for a live source (the linked sheet, the Forms API),
+        read as of now. Intake closes only on responses that cover the deadline (9.8)."""
+
 
 class Mailer(Protocol):
     def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:

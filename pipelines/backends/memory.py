@@ -53,6 +53,9 @@ class MemoryFormSource:
         # copies: a job that edits what it read must not change the "form"
         return [copy.deepcopy(r) for r in self.responses]
 
+    def taken_at(self) -> datetime | None:
+        return None  # read live, as the Forms API is
+
 
 # --- control store -------------------------------------------------------------------------------
 class MemoryControlStore:

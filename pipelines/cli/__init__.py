@@ -218,6 +218,8 @@ def _settle(state: State, *, quiet: bool = False) -> None:
 def finish(state: State, run) -> None:
     for line in run.messages:
         state.echo(line)
+    for line in run.warnings:  # even under -q: what CDB must act on
+        click.echo(line, err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -317,7 +319,10 @@ def check_config_cmd(state: State, access: bool, form: bool) -> None:
             from pipelines.checks import quorum_shortfalls
             from pipelines.jobs.intake import read_applications
 
-            short = quorum_shortfalls(state.config, read_applications(run)[0]) if raw else []
+            decided = read_applications(run)[0] if raw else []
+            short = quorum_shortfalls(state.config, decided)
+        for line in held_lines(decided, state.lang):
+            click.echo(line)  # needs CDB: what contest.yaml must settle, with the closest matches
         if short:
             raise config_problems(state, short)
     if access:
@@ -392,14 +397,41 @@ def auth(state: State, no_browser: bool, port: int) -> None:
     click.echo(i18n.text("auth_saved", lang, path=path))
 
 
+def held_lines(applications, lang: str) -> list[str]:
+    """One line per application held for CDB (a unit no spelling matches, a link off the allowed
+    platforms): its id, row and what to settle, the closest matches named."""
+    from pipelines.domain.models import Status
+
+    return [
+        i18n.text(
+            "form_held_line",
+            lang,
+            id=a.id,
+            row=a.response.row_number,
+            reasons="; ".join(i18n.word(r.notice, lang) for r in a.reasons),
+        )
+        for a in applications
+        if a.status is Status.HELD
+    ]
+
+
 @cli.command()
+@click.option(
+    "--export-complete",
+    "export_complete",
+    is_flag=True,
+    help="After the deadline: record that the export at form.path holds every response up to it "
+    "(when its file time cannot show it), so the next tick closes intake.",
+)
 @click.pass_obj
-def intake(state: State) -> None:
+def intake(state: State, export_complete: bool) -> None:
     """Read the form responses, decide each application, write the registry and form 01 letters."""
-    from pipelines.jobs.intake import run_intake
+    from pipelines.jobs.intake import record_export_complete, run_intake
 
     with errors(state), exclusive(state):
         run = make_run(state)
+        if export_complete:
+            record_export_complete(run)
         run_intake(run)
     finish(state, run)
 

@@ -36,6 +36,15 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             i18n.text("status_after_deadline", lang, count=len(late), ids=", ".join(a["id"] for a in late)),
             soft_wrap=True,
         )
+    waiting = (status.get("intake") or {}).get("waiting")
+    if waiting:  # 9.8: the close waits for responses that cover the deadline
+        console.print(i18n.text("status_intake_waiting", lang, waiting=waiting), soft_wrap=True)
+    held = [a for a in status["applications"] if a.get("held")]
+    if held:  # needs CDB: each reason names the closest matches
+        table = _table(lang, "status_held_title", "col_id", "col_title", "col_reasons", show_lines=False)
+        for a in held:
+            table.add_row(a["id"], a["title"][:50], "; ".join(r["detail"] for r in a["reasons"]))
+        console.print(table)
     unclear = [a for a in status["applications"] if a.get("authors_unclear")]
     if unclear:  # issue 19 item 5: a fragment of the authors' answer nobody could read is shown, not guessed
         console.print(i18n.text("status_authors_unclear", lang, count=len(unclear)))

@@ -1,9 +1,14 @@
 """Intake rules: form responses -> applications (9.8, 9.9, 9.10, 8.2, form 01). Pure: no I/O.
 
+Only the regulation's own grounds reject (9.8 late or incomplete, form 01's note, 8.2, 9.9, 9.10).
+What CDB's config must settle (`HOLD_RULES`: a unit no spelling matches, a link off the allowed
+platforms, an on-time DER that came in after stage 1 opened) holds the application for CDB
+(`Status.HELD`, `status_of`): it is nobody's fault yet, so nobody is told.
+
 One keyword-only function per rule; each returns the reasons it fires (empty = passes). The rule
 names put on applications, each with a Kazakh/Russian text in sheets_schema/messages.yaml:
 timestamp, late, early, missing_field, missing_attachment, invalid_link, faculty, department,
-language, previous_winner, superseded, disqualified, error.
+platform, after_stage_opened, language, previous_winner, superseded, disqualified, error.
 """
 
 from __future__ import annotations
@@ -24,17 +29,21 @@ from pipelines.domain.models import Application, Notice, Reason, Response, Statu
 from pipelines.domain.rules import IntakeRules, PreviousWinner, Unit
 from pipelines.domain.text import (
     fold_latin,
+    host_of,
     normalise,
     normalise_person,
     normalise_url,
     same_person,
     similar_above,
     url_problem,
+    with_scheme,
 )
 
 NEAR = 0.88  # near-miss threshold for faculty / department spellings
 SAME_TITLE = 0.9  # 9.9: a previous winner's title
 REQUIRED = tuple((f.attribute, f.number, f.label) for f in NUMBERED)  # form 01 fields 1-8 (9.8)
+# what CDB settles by config, never a teacher's fault: held for CDB, not rejected (`status_of`)
+HOLD_RULES = frozenset({"faculty", "department", "platform", "after_stage_opened"})
 
 
 def _q(text: Any, limit: int = 100) -> str:
@@ -133,6 +142,54 @@ def invalid_link(*, link: str) -> list[Reason]:
     return [Reason("invalid_link", "form 01.8", Notice("reason_invalid_link", link=_q(link)))]
 
 
+def on_platform(host: str, hosts: Sequence[str]) -> bool:
+    """`host` is one of `hosts` or a sub-domain of one (skills.atu.kz is on atu.kz)."""
+    return any(
+        host == h or host.endswith("." + h) for h in (str(x).strip().lower().removeprefix("www.") for x in hosts)
+    )
+
+
+def off_platform(*, link: str, hosts: Sequence[str]) -> list[Reason]:
+    """Form 01 note: the DER is placed on ATU's educational platform (AIDC's certificate). A valid
+    link to another site (a public MOOC, a video host) may be a mirror or a mistake: CDB looks
+    (held, `HOLD_RULES`), neither accepted silently nor rejected. No `hosts`: no check."""
+    if not hosts or not str(link or "").strip() or url_problem(with_scheme(link)):
+        return []
+    host = host_of(link)
+    if on_platform(host, hosts):
+        return []
+    return [
+        Reason(
+            "platform",
+            "form 01.8",
+            Notice("reason_link_platform", link=_q(link), host=host, hosts=", ".join(hosts), key="form.link_hosts"),
+        )
+    ]
+
+
+def arrived_after_stage_opened(*, submitted_at: datetime | None, opened_at: datetime, zone: Any = None) -> Reason:
+    """9.8 / 9.4.1: an application submitted on time that came in (or that CDB settled) after
+    stage 1 opened is not late, so it is not rejected; but its department's commission already
+    rates from sheets made without it, and only CDB (a recorded decision) can put it before them."""
+    return Reason(
+        "after_stage_opened",
+        "9.4.1",
+        Notice(
+            "reason_after_stage_opened",
+            at=_when(submitted_at, zone) if submitted_at else "?",
+            opened=_when(opened_at, zone),
+        ),
+    )
+
+
+def status_of(reasons: Sequence[Reason]) -> Status:
+    """Rejected on any of the regulation's own grounds; held for CDB when only CDB's settling is
+    missing (`HOLD_RULES`); accepted otherwise."""
+    if any(r.rule not in HOLD_RULES for r in reasons):
+        return Status.REJECTED
+    return Status.HELD if reasons else Status.ACCEPTED
+
+
 # --- faculty and department ---------------------------------------------------------------------
 @dataclass
 class UnitMatch:
@@ -167,6 +224,19 @@ class _Names:
         self.transliterated = [fold_latin(n) for n, _u in self.choices]
         self.position = {id(u): i for i, u in enumerate(self.units)}
         self.found: dict[str, _Found] = {}
+
+    def closest(self, text: str, n: int = 3) -> list[tuple[Any, float]]:
+        """The `n` units most like `text` (by any of their names), best first, with the score: what
+        CDB is shown for a spelling no unit matches."""
+        best: dict[int, float] = {}
+        for choices, query in ((self.normalised, normalise(text)), (self.transliterated, fold_latin(text))):
+            if not query:
+                continue
+            for _choice, score, index in process.extract(query, choices, scorer=fuzz.WRatio, limit=None):
+                at = self.position[id(self.choices[index][1])]
+                best[at] = max(best.get(at, 0.0), score / 100)
+        ranked = sorted(best.items(), key=lambda x: (-x[1], x[0]))[:n]
+        return [(self.units[i], score) for i, score in ranked]
 
     def find(self, text: str) -> _Found:
         key = str(text)
@@ -230,6 +300,11 @@ def _label(unit: Any) -> str:
     return f"{unit.id} ({unit.name_kk})"
 
 
+def _closest(names: _Names, text: str) -> str:
+    """The closest units to a spelling no unit matches, as CDB reads them: "IS (Ақпараттық жүйелер) 0.71, …"."""
+    return ", ".join(f"{_label(u)} {score:.2f}" for u, score in names.closest(text)) or "—"
+
+
 def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[Unit]) -> UnitMatch:
     """Form 01 fields 1-2: the faculty and its department, as listed in the config."""
     result = UnitMatch(None, None)
@@ -248,7 +323,12 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
             "reason_faculty_ambiguous", given=_q(faculty_text), candidates=", ".join(_label(u) for u in fac.candidates)
         )
         if fac.candidates
-        else Notice("reason_faculty_unknown", given=_q(faculty_text)),
+        else Notice(
+            "reason_faculty_unknown",
+            given=_q(faculty_text),
+            closest=_closest(index.faculties, faculty_text),
+            key="spellings",
+        ),
     )
     if not str(department_text).strip():
         result.reasons += [fac_reason] if unknown_faculty else []
@@ -270,7 +350,13 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
                 faculty=_label(fac.unit),
             )
         else:
-            notice = Notice("reason_department_not_of", given=_q(department_text), faculty=_label(fac.unit))
+            notice = Notice(
+                "reason_department_not_of",
+                given=_q(department_text),
+                faculty=_label(fac.unit),
+                closest=_closest(index.within[fac.unit.id], department_text),
+                key="spellings",
+            )
         result.reasons.append(Reason("department", "form 01.2", notice))
         return result
     dep = index.departments.find(department_text)
@@ -292,7 +378,12 @@ def match_unit(*, faculty_text: str, department_text: str, faculties: Sequence[U
             faculties=", ".join(_label(owner[d.id]) for d in dep.candidates),
         )
         if dep.candidates
-        else Notice("reason_department_unknown", given=_q(department_text))
+        else Notice(
+            "reason_department_unknown",
+            given=_q(department_text),
+            closest=_closest(index.departments, department_text),
+            key="spellings",
+        )
     )
     result.reasons.append(Reason("department", "form 01.2", notice))
     return result
@@ -526,7 +617,9 @@ def _evaluate(
     )
     reasons += run(missing_fields, response=r) or []
     reasons += run(missing_attachments, response=r) or []
+    r.link = with_scheme(r.link)  # "moodle.atu.kz/course/…" is a link, read as https (the raw answer kept)
     reasons += run(invalid_link, link=r.link) or []
+    reasons += run(off_platform, link=r.link, hosts=rules.link_hosts) or []
     typed = (r.faculty, r.department)
     if typed not in matches:
         found = run(match_unit, faculty_text=r.faculty, department_text=r.department, faculties=rules.faculties)
@@ -572,7 +665,7 @@ def decide(
         when = _when(at, rules.zone) if at else "?"
         for r in group:
             reasons, unit = evaluated[id(r)]
-            status, superseded_by = Status.REJECTED if reasons else Status.ACCEPTED, None
+            status, superseded_by = status_of(reasons), None
             if r is not counting:
                 status, superseded_by = Status.SUPERSEDED, counting.row_key
                 reasons = [
@@ -595,6 +688,21 @@ def decide(
             )
             decided[id(r)] = app
     return disqualify([decided[id(r)] for r in responses], rules.decisions)
+
+
+def evaluate_again(app: Application, rules: IntakeRules) -> Application:
+    """A held application decided again on its own response with the config as it is now (CDB
+    added a spelling, allowed a platform): accepted, rejected or still held. Its id, its row and
+    its place among the DER's submissions are what they were."""
+    reasons, unit = _evaluate(app.response, rules)
+    return replace(
+        app,
+        status=status_of(reasons),
+        reasons=list(reasons),
+        faculty_id=unit.faculty_id,
+        department_id=unit.department_id,
+        matched=dict(unit.matched),
+    )
 
 
 def disqualify(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:

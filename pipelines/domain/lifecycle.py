@@ -48,16 +48,20 @@ def deadline_moved(record: StageRecord, deadline: datetime) -> bool:
     return record.deadline is None or record.deadline < deadline
 
 
-def due(stages: Mapping[int, StageRecord], dates: Dates, now: datetime) -> list[Action]:
+def due(stages: Mapping[int, StageRecord], dates: Dates, now: datetime, *, intake_covered: bool = True) -> list[Action]:
     """What the calendar makes due at `now`, in order (9.1, 9.4, 9.8).
 
     The list assumes each move succeeds and ends at the first close, whose outcome (closed or
-    waiting) decides what may follow: call again after acting on it."""
+    waiting) decides what may follow: call again after acting on it. `intake_covered`: the
+    responses read cover intake's deadline (9.8); until they do, intake does not close and no
+    stage opens, whatever the clock says."""
     if now < dates.intake_open:
         return []
     actions = [Action(Step.INTAKE)]
     previous = _record(stages, INTAKE)
     if now >= dates.intake_close and previous.state is not StageState.CLOSED:
+        if not intake_covered:
+            return actions
         actions.append(Action(Step.CLOSE_INTAKE))
         previous = replace(previous, state=StageState.CLOSED)
     for number in (1, 2, 3):
@@ -83,7 +87,10 @@ def refuse_open(stages: Mapping[int, StageRecord], stage: int, dates: Dates, now
     if record.state in (StageState.WAITING, StageState.CLOSED):
         return Notice("stage_already", stage=stage, state=record.state.value)
     if stage == 1:
-        if _record(stages, INTAKE).state is not StageState.CLOSED and now < dates.intake_close:
+        intake = _record(stages, INTAKE)
+        if intake.state is StageState.WAITING:  # 9.8: the responses read do not cover the deadline yet
+            return Notice("stage_open_intake_waiting", stage=stage, waiting=intake.note)
+        if intake.state is not StageState.CLOSED and now < dates.intake_close:
             return Notice(
                 "stage_open_during_intake",
                 stage=stage,

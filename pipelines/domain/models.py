@@ -20,6 +20,9 @@ class Status(str, Enum):
     REJECTED = "rejected"
     SUPERSEDED = "superseded"  # an earlier submission of the same DER (kept, never deleted)
     DISQUALIFIED = "disqualified"  # 9.10, by a recorded decision
+    # needs CDB: what only CDB's config can settle (a unit no spelling matches, a link off the
+    # allowed platforms, an on-time DER that came in after stage 1 opened); nobody is told until then
+    HELD = "held"
 
 
 @dataclass(frozen=True, init=False)

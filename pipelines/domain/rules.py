@@ -107,6 +107,7 @@ class IntakeRules:
     faculties: tuple[Unit, ...]
     previous_winners: tuple[PreviousWinner, ...] = ()
     decisions: tuple[Decision, ...] = ()
+    link_hosts: tuple[str, ...] = ()  # the platforms a DER's link may be on (form 01 note); () = any
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,24 @@ def similar_above(a: str, b: str, floor: float) -> float:
 _HOST_LIKE = re.compile(r"^(?:www\.)?[\w-]+(?:\.[\w-]+)+(?::\d+)?(?:[/?#]|$)")
 
 
+def with_scheme(link: str) -> str:
+    """A link written without its scheme ("moodle.atu.kz/course/view.php?id=7") as https; any other
+    text as given (stripped)."""
+    text = str(link or "").strip()
+    if text and "://" not in text and not re.search(r"\s", text) and _HOST_LIKE.match(text):
+        return "https://" + text
+    return text
+
+
+def host_of(link: str) -> str:
+    """The host name of an http(s) link, lower case, without `www.` ("" when there is none)."""
+    try:
+        host = urlsplit(with_scheme(link)).hostname or ""
+    except ValueError:
+        return ""
+    return host.lower().removeprefix("www.")
+
+
 @functools.lru_cache(maxsize=1 << 16)  # pure; each link is checked by several rules
 def normalise_url(url: str) -> str:
     """A URL folded for comparing: scheme and host lowercase, http = https, no `www.`, no default

@@ -125,6 +125,13 @@ class ExportFile:
             raise FormError("form_path_missing", path=self.path)
         return read_export(self.path, aliases=load_aliases(self.extra_aliases))
 
+    def taken_at(self) -> datetime | None:
+        """When CDB downloaded the export: the file's modification time (UTC); None when it is absent."""
+        try:
+            return datetime.fromtimestamp(self.path.stat().st_mtime, UTC)
+        except OSError:
+            return None
+
 
 DELIMITERS = ",;\t|"  # Google and Excel exports, regional Excel (;), tab- and pipe-separated copies
 

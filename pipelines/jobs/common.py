@@ -65,6 +65,8 @@ class Run:
     now: datetime
     progress: Progress = no_progress
     messages: list[str] = field(default_factory=list)
+    # what CDB must see even under -q (cron's log): said on stderr (`warn`)
+    warnings: list[str] = field(default_factory=list)
     loaded: store.Edition | None = field(default=None, repr=False)  # read once, on first use
     # The rating sheets this run created (and filled and shared): what they hold is what was written
     # until someone types; the progress tab then needs not read them (jobs/status.py).
@@ -129,6 +131,10 @@ class Run:
 
     def say(self, message: str) -> None:
         self.messages.append(message)
+
+    def warn(self, message: str) -> None:
+        """A line CDB must act on, shown even under -q (on stderr): e.g. what intake's close waits for."""
+        self.warnings.append(message)
 
     def each(self, label: str, items: Iterable[T]) -> Iterable[T]:
         items = list(items)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from pipelines import i18n
 from pipelines.bulk import collector_paused
@@ -14,7 +15,7 @@ from pipelines.domain.state import INTAKE, StageState
 from pipelines.formats import forms
 from pipelines.formats.registry import known_ids, missing
 from pipelines.jobs import paperwork
-from pipelines.jobs.common import Run
+from pipelines.jobs.common import Run, fmt_time
 from pipelines.ports import StoredDoc
 
 
@@ -25,6 +26,9 @@ class IntakeReport:
     registry_changed: bool = False
     letters: list[StoredDoc] = field(default_factory=list)
     ignored_future: int = 0
+    # from the deadline on, while intake is not closed: what the close waits for (9.8: responses
+    # that cover the deadline), None when they do
+    waiting: Notice | None = None
     kept_missing: int = 0  # registry rows whose response is not in this export, kept as they were
     after_deadline: int = 0  # responses that came or changed after the deadline, recorded this run
 
@@ -67,13 +71,17 @@ def read_applications(
     """Every response up to `now`, decided (9.10 disqualifications too). A row that cannot even be
     mapped is kept, rejected. `known`: row key -> id already in the registry, so that ids survive
     edits (see rules.stable_ids). `show_mapping`: say how the columns were mapped (the first intake)."""
-    apps, future = _decide(run, known, show_mapping=show_mapping)
+    apps, future, _newest = _decide(run, known, show_mapping=show_mapping)
     return rules.disqualify(apps, run.config.domain_decisions()), future
 
 
-def _decide(run: Run, known: dict[str, str] | None, *, show_mapping: bool) -> tuple[list[Application], int]:
+def _decide(
+    run: Run, known: dict[str, str] | None, *, show_mapping: bool
+) -> tuple[list[Application], int, datetime | None]:
     """`read_applications` before the recorded disqualifications (the intake applies them once, to
-    what it keeps of the registry as well)."""
+    what it keeps of the registry as well); with the count of responses after `now` and the newest
+    submission time the source holds (`now` aside: a response after the deadline shows the export
+    was taken after it)."""
     raw, mapping = read_mapping(run)
     if show_mapping:
         for line in mapping_lines(mapping, run.lang):
@@ -88,36 +96,94 @@ def _decide(run: Run, known: dict[str, str] | None, *, show_mapping: bool) -> tu
     # With --now in the past, responses submitted later do not exist yet.
     visible = [r for r in responses if r.submitted_at is None or r.submitted_at <= run.now]
     apps = rules.decide(visible, replace(run.config.intake_rules(), decisions=()), known_ids=known)
-    return apps, len(responses) - len(visible)
+    newest = max((r.submitted_at for r in responses if isinstance(r.submitted_at, datetime)), default=None)
+    return apps, len(responses) - len(visible), newest
+
+
+EXPORT_COMPLETE = "export-complete"  # the journal's action for `contest intake --export-complete`
+
+
+def deadline_covered(run: Run, newest: datetime | None) -> Notice | None:
+    """9.8: intake closes on responses that cover its deadline, never on the clock alone (a stale
+    export at the closing tick would leave out applications submitted on time). Covered: a live
+    source (the linked sheet, the Forms API) read now; an export downloaded after the deadline (its
+    file time), or holding a response submitted after it; or CDB's word that it is the final one
+    (`contest intake --export-complete`). Otherwise the notice says what the close waits for."""
+    close = run.config.calendar.intake_close
+    taken_at = getattr(run.workspace.forms, "taken_at", None)
+    taken = taken_at() if taken_at is not None else None
+    if taken is None or taken >= close:
+        return None
+    if newest is not None and newest > close:
+        return None
+    if run.edition.journal.details(EXPORT_COMPLETE, ("recorded",)):
+        return None
+    return Notice(
+        "intake_waits_export",
+        path=str(getattr(run.workspace.forms, "path", "") or run.config.form.path or ""),
+        taken=fmt_time(taken, run.config),
+        close=fmt_time(close, run.config),
+        command="contest intake --export-complete",
+    )
+
+
+def record_export_complete(run: Run) -> None:
+    """CDB's word that the export in hand holds every response up to the deadline (the tick's
+    evidence for closing intake when the file's time cannot show it). Refused before the deadline."""
+    close = run.config.calendar.intake_close
+    if run.now < close:
+        raise forms.FormError("intake_export_complete_early", close=fmt_time(close, run.config))
+    taken_at = getattr(run.workspace.forms, "taken_at", None)
+    taken = taken_at() if taken_at is not None else None
+    run.journal(
+        EXPORT_COMPLETE,
+        "recorded",
+        {"path": str(run.config.form.path or run.config.form.kind), "taken_at": taken.isoformat() if taken else ""},
+    )
+    run.say(i18n.text("intake_export_complete_recorded", run.lang, close=fmt_time(close, run.config)))
+
+
+def _came_in_late(run: Run, app: Application) -> Application:
+    """An application that stands accepted only now (it came in, or CDB settled it, after the
+    close): taken in while stage 1 has not opened; once it has, held for CDB (9.4.1: its
+    department's commission rates from sheets made without it; it was on time, so never rejected)."""
+    stage1 = run.state.stage(1)
+    if app.status is not Status.ACCEPTED or stage1.state is StageState.PENDING or stage1.opened_at is None:
+        return app
+    reason = rules.arrived_after_stage_opened(
+        submitted_at=app.response.submitted_at, opened_at=stage1.opened_at, zone=run.config.zone
+    )
+    return replace(app, status=Status.HELD, reasons=[reason])
 
 
 def _freeze(run: Run, apps: list[Application], registry: list[Application]) -> tuple[list[Application], list[Response]]:
     """From the deadline on: (in the export's order, each application decided this run or as the
     registry holds it; the responses to record as after the deadline). An application whose
     response was edited after the deadline is kept as it was, the edit recorded; once intake is
-    closed every registered application is kept (a 9.10 disqualification still applies) and
-    nothing new enters: a response not in the registry is recorded, or, when it came after the
-    deadline, judged late as always."""
+    closed every registered application is kept (a 9.10 disqualification still applies). Lateness
+    is the response's own time (9.8): a response submitted on time that is first seen after the
+    close enters as any other (`_came_in_late`), and one held for CDB is decided again on its own
+    response with the config as it is now (CDB settled it by adding a spelling or a platform)."""
     close = run.config.calendar.intake_close
     closed = run.state.stage(INTAKE).state is StageState.CLOSED
     by_key = {app.response.row_key: app for app in registry}
     decided: list[Application] = []  # in the export's order: decided now, or as it was
     late: list[Response] = []
+    now_rules = replace(run.config.intake_rules(), decisions=())
     for app in apps:
         r = app.response
         frozen = by_key.get(r.row_key)
         after = r.submitted_at is not None and r.submitted_at > close
         if frozen is None:
-            if closed and not after:
-                late.append(r)  # in time, yet not in the registry at the deadline (a stale export)
-            else:
-                decided.append(app)
+            decided.append(_came_in_late(run, app) if closed and not after else app)
             continue
         if not (closed or after):
             decided.append(app)
             continue
         if r.raw != frozen.response.raw:
             late.append(r)
+        if frozen.status is Status.HELD:
+            frozen = _came_in_late(run, rules.evaluate_again(frozen, now_rules))
         decided.append(frozen)
     return decided, late
 
@@ -232,10 +298,11 @@ def run_intake(run: Run) -> IntakeReport:
     (rule `after_deadline`) and change no application's status, fields, sheets or documents."""
     state = run.state
     registry = state.applications  # every registry row, as stored
-    apps, future = _decide(run, known_ids(registry), show_mapping=not registry)
+    apps, future, newest = _decide(run, known_ids(registry), show_mapping=not registry)
     late: list[Response] = []
     if run.now >= run.config.calendar.intake_close and registry:
         apps, late = _freeze(run, apps, registry)
+    waiting = _waiting(run, newest)
     recorded = {a.response.row_key for a in registry if "@" in a.response.row_key}
     # The registry never loses a row: rows of responses not in this export (a truncated or wrong
     # export, a response deleted in Forms, --now before them, one edited after the deadline) stay
@@ -248,6 +315,7 @@ def run_intake(run: Run) -> IntakeReport:
         ignored_future=future,
         kept_missing=sum("@" not in a.response.row_key for a in kept),
         after_deadline=len(after),
+        waiting=waiting,
     )
     for app in apps:
         report.counts[app.status.value] = report.counts.get(app.status.value, 0) + 1
@@ -268,7 +336,23 @@ def run_intake(run: Run) -> IntakeReport:
         },
     )
     run.say(report.summary(run.lang))
+    if waiting is not None:  # one line, even under -q: cron's log is where CDB reads it
+        run.warn(i18n.word(waiting, run.lang))
     return report
 
 
-__all__ = ["IntakeReport", "read_applications", "run_intake"]
+def _waiting(run: Run, newest: datetime | None) -> Notice | None:
+    """From the deadline until intake closes: what the close waits for (`deadline_covered`), kept
+    in intake's record (status shows it) until the evidence comes."""
+    record = run.state.stage(INTAKE)
+    if run.now < run.config.calendar.intake_close or record.state is StageState.CLOSED:
+        return None
+    waiting = deadline_covered(run, newest)
+    if waiting is not None:
+        run.state.stages[INTAKE] = replace(record, state=StageState.WAITING, note=i18n.word(waiting, run.lang))
+    elif record.state is StageState.WAITING:
+        run.state.stages[INTAKE] = replace(record, state=StageState.PENDING, note="")
+    return waiting
+
+
+__all__ = ["IntakeReport", "deadline_covered", "read_applications", "record_export_complete", "run_intake"]

@@ -16,6 +16,7 @@ from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.authors import printed_names
+from pipelines.domain.intake import HOLD_RULES
 from pipelines.domain.models import Application, Status
 from pipelines.domain.state import StageState
 from pipelines.formats.registry import local_reason
@@ -77,11 +78,12 @@ def due(run: Run) -> list[Notification]:
             )
         )
 
-    for app in apps.values():  # as soon as the registry decided it
+    for app in apps.values():  # as soon as the registry decided it; one held for CDB hears nothing yet
         if app.status is Status.ACCEPTED:
             add("accepted", app, "notify_accepted")
         elif app.status is Status.REJECTED:
-            reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons)
+            # only the regulation's grounds: what CDB's config had not settled is never the teacher's fault
+            reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule not in HOLD_RULES)
             add("rejected", app, "notify_rejected", reasons=reasons)
         elif app.status is Status.DISQUALIFIED:
             reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule == "disqualified")

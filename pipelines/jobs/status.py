@@ -217,6 +217,9 @@ def build_status(run: Run) -> dict[str, Any]:
             "reasons": [reason_json(r, run.lang) for r in app.reasons],
             # came or was edited after intake closed (9.8): a record beside the registry, never counted
             "after_deadline": any(r.rule in ("after_deadline", "late") for r in app.reasons),
+            # needs CDB: a unit no spelling matches, a link off the allowed platforms (the reasons
+            # name the closest matches); nobody is told until CDB settles it in contest.yaml
+            "held": app.status is Status.HELD,
         }
         for app in state.applications
     ]
@@ -296,7 +299,11 @@ def build_status(run: Run) -> dict[str, Any]:
         "language": run.lang,
         "now": run.now.isoformat(timespec="seconds"),
         "backend": run.workspace.description,
-        "intake": {"state": "" if intake.state is StageState.PENDING else intake.state.value},
+        # waiting: what the close waits for (9.8: responses that cover the deadline), as the last intake said
+        "intake": {
+            "state": "" if intake.state is StageState.PENDING else intake.state.value,
+            "waiting": intake.note if intake.state is StageState.WAITING else "",
+        },
         "applications": applications,
         "stages": stages,
         "winners": winners,

@@ -193,14 +193,18 @@ def _send_reminders(run: Run, actions: list[str]) -> None:
 def _run_due(run: Run, actions: list[str]) -> None:
     """Act on lifecycle.due until nothing new is due: each move changes the state the next is read from."""
     dates, done = run.config.dates(), set()
+    covered = True  # the responses read cover intake's deadline (jobs/intake.py deadline_covered)
     while True:
-        plan = [a for a in lifecycle.due(run.state.stages, dates, run.now) if a not in done]
+        plan = [a for a in lifecycle.due(run.state.stages, dates, run.now, intake_covered=covered) if a not in done]
         if not plan:
             break
         action = plan[0]
         done.add(action)
         if action.step is Step.INTAKE:
-            intake = run_intake(run)
+            intake = run_intake(run)  # says, in one line, what a close still waits for
+            covered = intake.waiting is None
+            if not covered:
+                actions.append("intake waiting")
             if intake.registry_changed or any(d.changed for d in intake.letters):
                 actions.append("intake")
             if apply_late_disqualifications(run):

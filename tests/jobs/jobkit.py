@@ -30,6 +30,54 @@ SEED = 2027
 CHAIR, SECRETARY = "Жұмабаев Ерлан Серікұлы", "Садықова Айгүл Маратқызы"  # FIT-IS's meeting, stage 1
 
 
+# Google's response sheets head their columns with the form's question titles, in the form's
+# language (kk, ru, en: written here by hand, not by the product); Google adds the first two.
+GOOGLE_TITLES = {
+    "kk": [
+        "Уақыт белгісі",
+        "Электрондық пошта мекенжайы",
+        "1. Факультет",
+        "2. Кафедра",
+        "3. ЦББР атауы, пәнді көрсете отырып",
+        "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
+        "5. Оқыту тілі",
+        "6. ЦББР түрі (тақырыптар саны)",
+        "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры",
+        "8. ЦББР-ға сілтеме",
+        "Оқу процесіне енгізу актісі",
+        "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
+    ],
+    "ru": [
+        "Отметка времени",
+        "Адрес электронной почты",
+        "1. Факультет",
+        "2. Кафедра",
+        "3. Название ЦОР с указанием дисциплины",
+        "4. Автор(ы) ФИО, должность, контакты",
+        "5. Язык обучения",
+        "6. Вид ЦОР (количество тем)",
+        "7. Обоснование новизны и актуальности, задел авторов",
+        "8. Ссылка на ЦОР",
+        "Акт внедрения в учебный процесс",
+        "Справка о размещении ЦОР на образовательной платформе",
+    ],
+    "en": [
+        "Timestamp",
+        "Email Address",
+        "Faculty",
+        "Department",
+        "DER title (with the discipline)",
+        "Author(s) full name, position, contact",
+        "Language of instruction",
+        "DER type (number of topics)",
+        "Justification of novelty and relevance, authors' backlog",
+        "Link to the DER",
+        "Act of implementation",
+        "Certificate of placement",
+    ],
+}
+
+
 def at(text: str) -> datetime:
     """A moment in Almaty time: at("2027-02-19 18:05")."""
     return datetime.fromisoformat(text).replace(tzinfo=ALMATY)

@@ -6,39 +6,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobkit import at, copy_example, docx_text, run_at, table_rows, workspace_dir, write_csv
+from jobkit import GOOGLE_TITLES, at, copy_example, docx_text, run_at, table_rows, workspace_dir, write_csv
 
 from pipelines.cli import cli
 from pipelines.jobs.intake import run_intake
 
-KK = [
-    "Уақыт белгісі",
-    "Электрондық пошта мекенжайы",
-    "1. Факультет",
-    "2. Кафедра",
-    "3. ЦББР атауы, пәнді көрсете отырып",
-    "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
-    "5. Оқыту тілі",
-    "6. ЦББР түрі (тақырыптар саны)",
-    "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры",
-    "8. ЦББР-ға сілтеме",
-    "Оқу процесіне енгізу актісі",
-    "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
-]
-EN = [
-    "Timestamp",
-    "Email Address",
-    "Faculty",
-    "Department",
-    "DER title (with the discipline)",
-    "Author(s) full name, position, contact",
-    "Language of instruction",
-    "DER type (number of topics)",
-    "Justification of novelty and relevance, authors' backlog",
-    "Link to the DER",
-    "Act of implementation",
-    "Certificate of placement",
-]
+KK, EN = GOOGLE_TITLES["kk"], GOOGLE_TITLES["en"]
 
 # (when, e-mail, faculty, department, title, authors, language, link); times are Almaty
 ROWS = [

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import io
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -550,6 +551,14 @@ class GoogleFormSource:
             return ExportFile(self.file_path, self.form.aliases).read_responses()
         except FormError as exc:
             raise BackendError(str(exc)) from None
+
+    def taken_at(self) -> datetime | None:
+        """The linked sheet and the Forms API are read live (None); an export file: its download."""
+        from pipelines.formats.forms import ExportFile
+
+        if self.form.kind in ("forms_api", "sheet") or self.file_path is None:
+            return None
+        return ExportFile(self.file_path, self.form.aliases).taken_at()
 
     def _forms_api(self) -> list[RawResponse]:
         from pipelines.formats.forms import FormError, unique_titles

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 from pipelines.backends.local.files import file_errors
@@ -28,3 +29,6 @@ class ExportFormSource:
         except FormError as exc:
             kind = BackendError if self.path.exists() else NotFound
             raise kind(str(exc)) from None
+
+    def taken_at(self) -> datetime | None:
+        return self.file.taken_at()
