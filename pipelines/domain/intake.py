@@ -594,7 +594,7 @@ def decide(
                 superseded_by=superseded_by,
             )
             decided[id(r)] = app
-    return disqualify([decided[id(r)] for r in responses], rules.decisions)
+    return apply_decisions([decided[id(r)] for r in responses], rules.decisions)
 
 
 def disqualify(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
@@ -618,3 +618,36 @@ def disqualify(applications: list[Application], decisions: Iterable[Any]) -> lis
             if reason not in app.reasons:
                 out[i] = replace(app, status=Status.DISQUALIFIED, reasons=[*app.reasons, reason])
     return out
+
+
+def reinstate(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
+    """A recorded `reinstate` decision (by DER id or row key) brings back an application rejected in
+    error: accepted, its earlier reasons kept inside the decision's reason for the record. Idempotent;
+    a DER id reinstates its counting application, not the superseded submissions; a disqualified
+    (9.10) or superseded application is not touched."""
+    out = list(applications)
+    for d in decisions:
+        if getattr(d, "kind", None) != "reinstate":
+            continue
+        targets = set(d.applications)
+        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
+        for i, app in enumerate(out):
+            if app.status is not Status.REJECTED:
+                continue
+            if app.response.row_key not in targets and app.id not in targets:
+                continue
+            was = [r.notice for r in app.reasons]
+            reason = Reason(
+                "reinstated",
+                "9.8",
+                Notice("reason_reinstated", reason=" ".join(str(d.reason).split()), by=d.by, at=at, was=was),
+            )
+            out[i] = replace(app, status=Status.ACCEPTED, reasons=[reason])
+    return out
+
+
+def apply_decisions(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
+    """The recorded decisions on the registry: reinstatements first, then 9.10 disqualifications
+    (a DER reinstated and later disqualified stands disqualified)."""
+    decisions = list(decisions)
+    return disqualify(reinstate(applications, decisions), decisions)
