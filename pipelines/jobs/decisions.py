@@ -21,7 +21,7 @@ from pipelines.domain.models import Application, Group, Notice, Status
 from pipelines.domain.state import StageState
 from pipelines.jobs.common import JournalLedger, Run, fmt_time
 from pipelines.jobs.recreate import typed_back
-from pipelines.jobs.sheets import read_assignment, sheet_spec
+from pipelines.jobs.sheets import read_assignment, sheet_ref, sheet_spec
 from pipelines.jobs.stages import apply_late_disqualifications, waiting_replacements
 from pipelines.ports import deliver_once
 
@@ -94,7 +94,7 @@ def _join(run: Run, stage: int, group: Group, apps: list[Application], new: list
             state.assignments.append(replace(want, application_ids=ids, sheet_id=ref.id, sheet_url=ref.url))
         else:
             typed, _problems = read_assignment(run, old)  # what the expert left so far, carried over
-            ref = run.workspace.sheets.recreate(spec)
+            ref = run.workspace.sheets.rebuild(sheet_ref(run, old), spec)
             values = typed_back(run, members, typed)
             if values:
                 run.workspace.sheets.write_as_expert(ref, values)
