@@ -389,7 +389,13 @@ class Config(_Strict):
         for n, d in enumerate(self.decisions):
             if d.kind == "replace" and not set(d.applications) <= out:
                 missing = ", ".join(i for i in d.applications if i not in out)
-                raise Invalid("cfg_decision_replace_needs_disqualify", where=f"decisions.{n}", ids=missing)
+                raise Invalid(
+                    "cfg_decision_replace_needs_disqualify",
+                    where=f"decisions.{n}",
+                    kind="replace",
+                    ids=missing,
+                    needed="disqualify",
+                )
         for m in self.meetings:
             if m.date is not None and m.date.tzinfo is None:
                 m.date = m.date.replace(tzinfo=zone)
