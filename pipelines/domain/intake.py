@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -601,16 +601,8 @@ def disqualify(applications: list[Application], decisions: Iterable[Any]) -> lis
     """9.10: recorded commission decisions of kind "disqualify" (by DER id or row key). Idempotent;
     a DER id disqualifies its counting application, not the superseded submissions."""
     out = list(applications)
-    for d in decisions:
-        if getattr(d, "kind", None) != "disqualify":
-            continue
-        targets = set(d.applications)
-        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
-        reason = Reason(
-            "disqualified",
-            "9.10",
-            Notice("reason_disqualified", reason=" ".join(str(d.reason).split()), by=d.by, at=at),
-        )
+    for targets, said in _of_kind(decisions, "disqualify"):
+        reason = Reason("disqualified", "9.10", Notice("reason_disqualified", said))
         for i, app in enumerate(out):
             by_row = app.response.row_key in targets
             if not (by_row or (app.id in targets and app.status is not Status.SUPERSEDED)):
@@ -626,24 +618,26 @@ def reinstate(applications: list[Application], decisions: Iterable[Any]) -> list
     a DER id reinstates its counting application, not the superseded submissions; a disqualified
     (9.10) or superseded application is not touched."""
     out = list(applications)
-    for d in decisions:
-        if getattr(d, "kind", None) != "reinstate":
-            continue
-        targets = set(d.applications)
-        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
+    for targets, said in _of_kind(decisions, "reinstate"):
         for i, app in enumerate(out):
             if app.status is not Status.REJECTED:
                 continue
             if app.response.row_key not in targets and app.id not in targets:
                 continue
             was = [r.notice for r in app.reasons]
-            reason = Reason(
-                "reinstated",
-                "9.8",
-                Notice("reason_reinstated", reason=" ".join(str(d.reason).split()), by=d.by, at=at, was=was),
-            )
+            reason = Reason("reinstated", "9.8", Notice("reason_reinstated", said, was=was))
             out[i] = replace(app, status=Status.ACCEPTED, reasons=[reason])
     return out
+
+
+def _of_kind(decisions: Iterable[Any], kind: str) -> Iterator[tuple[set[str], dict[str, str]]]:
+    """The decisions of `kind`, each with the ids or row keys it names and what its reason says
+    (reason, by, at as printed)."""
+    for d in decisions:
+        if getattr(d, "kind", None) != kind:
+            continue
+        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
+        yield set(d.applications), {"reason": " ".join(str(d.reason).split()), "by": d.by, "at": at}
 
 
 def apply_decisions(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
