@@ -247,12 +247,20 @@ class Ceremony(_Strict):
     place: str = ""
 
 
+DECISION_KINDS = ("tie_break", "close_incomplete", "disqualify", "reinstate", "replace")
+
+
 class DecisionConfig(_Strict):
-    kind: Literal["tie_break", "close_incomplete", "disqualify"]
+    """A recorded decision (who, when, why); README "Recorded decisions" shows each kind."""
+
+    kind: Literal["tie_break", "close_incomplete", "disqualify", "reinstate", "replace"]
     stage: int | None = Field(None, ge=1, le=3)
     group: str | None = None
-    applications: list[str]
+    applications: list[str] = []
     order: list[str] = []  # tie_break: the order the commission decided, best first
+    # replace: the DER that takes the disqualified one's place (the next in the stage's ranking;
+    # empty: the ranking decides it)
+    replacement: str = ""
     votes: Votes | None = None  # the vote the decision was taken by, when the minutes record one
     by: str
     at: datetime
@@ -260,12 +268,25 @@ class DecisionConfig(_Strict):
 
     @model_validator(mode="after")
     def _complete(self) -> DecisionConfig:
+        self.applications = [str(a).strip() for a in self.applications]
+        if not any(self.applications) and self.kind != "close_incomplete":  # close_incomplete: [] = the group
+            raise Invalid("cfg_decision_no_applications", kind=self.kind)
         if self.kind == "tie_break" and sorted(self.order) != sorted(self.applications):
             raise Invalid(
                 "cfg_decision_order", order=", ".join(self.order) or "[]", applications=", ".join(self.applications)
             )
-        if self.kind in ("tie_break", "close_incomplete") and (self.stage is None or self.group is None):
+        if self.order and self.kind != "tie_break":
+            raise Invalid("cfg_decision_key_not_for", kind=self.kind, key="order")
+        if self.replacement and self.kind != "replace":
+            raise Invalid("cfg_decision_key_not_for", kind=self.kind, key="replacement")
+        if self.kind in ("tie_break", "close_incomplete", "replace") and (self.stage is None or self.group is None):
             raise Invalid("cfg_decision_stage_group", kind=self.kind)
+        if self.kind == "replace" and self.stage == 3:
+            raise Invalid("cfg_decision_replace_stage", stage=self.stage)
+        if self.kind == "reinstate" and (self.stage is not None or self.group is not None):
+            raise Invalid("cfg_decision_key_not_for", kind=self.kind, key="stage/group")
+        if not self.by.strip():
+            raise Invalid("cfg_decision_by", kind=self.kind)
         if not self.reason.strip():
             raise Invalid("cfg_decision_reason")
         return self
@@ -315,6 +336,14 @@ class Remind(_Strict):
     days_before: int = Field(2, ge=0)
 
 
+class Notify(_Strict):
+    """When applicants hear what intake decided (README "Notifications")."""
+
+    # hours CDB has to look at the final rejections after intake closes (or after a rejection is
+    # first seen, when later) before they go out; `contest notify --confirm` sends them at once
+    review_hours: float = Field(24.0, ge=0)
+
+
 class Config(_Strict):
     edition: EditionIdentity
     timezone: str = "Asia/Almaty"
@@ -336,6 +365,7 @@ class Config(_Strict):
     form: FormSourceConfig = FormSourceConfig()
     backend: LocalBackend | GoogleBackend = Field(LocalBackend(), discriminator="kind")
     remind: Remind = Remind()
+    notify: Notify = Notify()
     base_dir: Path = Path(".")  # the config file's folder; relative paths resolve against it
 
     @field_validator("timezone")
@@ -358,6 +388,17 @@ class Config(_Strict):
         for d in self.decisions:
             if d.at.tzinfo is None:
                 d.at = d.at.replace(tzinfo=zone)
+        out = {i for d in self.decisions if d.kind == "disqualify" for i in d.applications}
+        for n, d in enumerate(self.decisions):
+            if d.kind == "replace" and not set(d.applications) <= out:
+                missing = ", ".join(i for i in d.applications if i not in out)
+                raise Invalid(
+                    "cfg_decision_replace_needs_disqualify",
+                    where=f"decisions.{n}",
+                    kind="replace",
+                    ids=missing,
+                    needed="disqualify",
+                )
         for m in self.meetings:
             if m.date is not None and m.date.tzinfo is None:
                 m.date = m.date.replace(tzinfo=zone)
@@ -468,6 +509,7 @@ class Config(_Strict):
                 at=d.at,
                 reason=d.reason,
                 order=list(d.order),
+                replacement=d.replacement.strip(),
             )
             for d in self.decisions
         ]

@@ -114,6 +114,8 @@ _ACTION_KEYS = {
     "intake": "action_intake",
     "intake closed": "action_intake_closed",
     "intake waiting": "action_intake_waiting",
+    "disqualification": "action_disqualification",
+    "joined": "action_joined",
 }
 _STAGE_VERBS = ("opened", "reopened", "closed", "waiting")
 _REMINDERS = "reminders sent: "

@@ -221,6 +221,13 @@ class RatingSheets(Protocol):
         renamed or unreadable file: set aside, never deleted), writable by its expert and not
         frozen (`contest recreate-sheet`). The share notice is not repeated: the job tells the expert."""
 
+    def rebuild(self, ref: SheetRef, spec: SheetSpec) -> SheetRef:
+        """The expert's sheet given `spec`'s content (a DER joined the stage by a recorded decision),
+        writable by its expert and not frozen; what the expert typed is the job's to type back. No
+        share notice: the job tells the expert. Local, memory: made again under its key, the old file
+        set aside; Google: the same spreadsheet (the link the expert has keeps working), its tabs
+        replaced by one made from `spec` in one batchUpdate."""
+
     def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
         """Every tab of the sheet in the file's order, each as `read` gives the first one: the
         reader finds the rating tab by the identity written in it (rating_sheet.pick_tab), never

@@ -143,6 +143,70 @@ MISTAKES = [
         {"kind": "close_incomplete"},
     ),
     (
+        "a reinstatement of nothing",
+        (
+            "decisions: []\n",
+            "decisions:\n  - {kind: reinstate, applications: [], by: CDB, at: 2027-02-20T10:00, reason: x}\n",
+        ),
+        "decisions.0",
+        "cfg_decision_no_applications",
+        {"kind": "reinstate"},
+    ),
+    (
+        "a reinstatement given a stage",
+        (
+            "decisions: []\n",
+            "decisions:\n  - {kind: reinstate, stage: 1, applications: [DER-1], by: CDB, at: 2027-02-20T10:00,"
+            " reason: x}\n",
+        ),
+        "decisions.0",
+        "cfg_decision_key_not_for",
+        {"kind": "reinstate", "key": "stage/group"},
+    ),
+    (
+        "an order outside a tie break",
+        (
+            "decisions: []\n",
+            "decisions:\n  - {kind: disqualify, applications: [DER-1], order: [DER-1], by: chair,"
+            " at: 2027-03-06T10:00, reason: x}\n",
+        ),
+        "decisions.0",
+        "cfg_decision_key_not_for",
+        {"kind": "disqualify", "key": "order"},
+    ),
+    (
+        "a replacement of a DER not disqualified",
+        (
+            "decisions: []\n",
+            "decisions:\n  - {kind: replace, stage: 1, group: FIT-IS, applications: [DER-1], by: chair,"
+            " at: 2027-03-06T10:00, reason: x}\n",
+        ),
+        "decisions.0",
+        "cfg_decision_replace_needs_disqualify",
+        {"ids": "DER-1", "kind": "replace"},
+    ),
+    (
+        "a replacement from the final",
+        (
+            "decisions: []\n",
+            "decisions:\n  - {kind: replace, stage: 3, group: contest, applications: [DER-1], by: chair,"
+            " at: 2027-03-06T10:00, reason: x}\n",
+        ),
+        "decisions.0",
+        "cfg_decision_replace_stage",
+        {"stage": "3"},
+    ),
+    (
+        "a decision by nobody",
+        (
+            "decisions: []\n",
+            "decisions:\n  - {kind: reinstate, applications: [DER-1], by: ' ', at: 2027-02-20T10:00, reason: x}\n",
+        ),
+        "decisions.0",
+        "cfg_decision_by",
+        {"kind": "reinstate"},
+    ),
+    (
         "a time zone",
         ("timezone: Asia/Almaty ", "timezone: Almaty "),
         "timezone",

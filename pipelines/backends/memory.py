@@ -180,6 +180,9 @@ class MemoryRatingSheets:
         del self.notifications[notices:]  # the job tells the expert
         return ref
 
+    def rebuild(self, ref: SheetRef, spec: SheetSpec) -> SheetRef:
+        return self.recreate(spec)
+
     def freeze(self, ref: SheetRef) -> None:
         sheet = self._sheet(ref)
         if sheet.frozen is None:

@@ -542,14 +542,21 @@ def remind(state: State, dry_run: bool) -> None:
 @click.option(
     "--dry-run", is_flag=True, help="Show the messages that would be sent, without sending or recording them."
 )
+@click.option(
+    "--confirm",
+    is_flag=True,
+    help="CDB has looked: send the final rejections now, without waiting for notify.review_hours.",
+)
 @click.pass_obj
-def notify(state: State, dry_run: bool) -> None:
-    """Tell applicants what happened: accepted or rejected, after each stage, the winners' places."""
+def notify(state: State, dry_run: bool, confirm: bool) -> None:
+    """Tell applicants what happened: accepted, what is missing while intake is open, rejected
+    (after CDB's review time), after each stage, the winners' places; corrections when a decision
+    changed what an earlier message said."""
     from pipelines.jobs.notify import notify as run_notify
 
     with errors(state), nullcontext() if dry_run else exclusive(state):
         run = make_run(state)
-        run_notify(run, send=not dry_run)
+        run_notify(run, send=not dry_run, confirm=confirm)
     finish(state, run)
 
 

@@ -121,6 +121,18 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         for w in status["winners"]:
             table.add_row(str(w["place"]), w["id"], titles.get(w["id"], ""), f"{w['score']:.2f}")
         console.print(table)
+    pending = status.get("messages_pending") or []
+    if pending:  # what applicants are about to receive, and when (a final rejection after CDB's review)
+        table = _table(lang, "status_messages_title", "col_to", "col_subject", "col_send_at")
+        for m in pending:
+            table.add_row(
+                m["to"] or "—",
+                m["subject"],
+                _when(m["send_at"]) if m["send_at"] else i18n.text("status_next_tick", lang),
+            )
+        console.print(table)
+    for d in status.get("decisions_waiting") or []:
+        console.print(d["detail"])
     console.print(i18n.text("status_documents", lang, count=len(status["documents"])))
     lease = status.get("lease")
     if lease:  # who holds the tick's lock, since when (`contest unlock --reason` clears a stuck one)

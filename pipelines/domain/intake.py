@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -687,7 +687,7 @@ def decide(
                 superseded_by=superseded_by,
             )
             decided[id(r)] = app
-    return disqualify([decided[id(r)] for r in responses], rules.decisions)
+    return apply_decisions([decided[id(r)] for r in responses], rules.decisions)
 
 
 def evaluate_again(app: Application, rules: IntakeRules) -> Application:
@@ -709,16 +709,8 @@ def disqualify(applications: list[Application], decisions: Iterable[Any]) -> lis
     """9.10: recorded commission decisions of kind "disqualify" (by DER id or row key). Idempotent;
     a DER id disqualifies its counting application, not the superseded submissions."""
     out = list(applications)
-    for d in decisions:
-        if getattr(d, "kind", None) != "disqualify":
-            continue
-        targets = set(d.applications)
-        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
-        reason = Reason(
-            "disqualified",
-            "9.10",
-            Notice("reason_disqualified", reason=" ".join(str(d.reason).split()), by=d.by, at=at),
-        )
+    for targets, said in _of_kind(decisions, "disqualify"):
+        reason = Reason("disqualified", "9.10", Notice("reason_disqualified", said))
         for i, app in enumerate(out):
             by_row = app.response.row_key in targets
             if not (by_row or (app.id in targets and app.status is not Status.SUPERSEDED)):
@@ -726,3 +718,39 @@ def disqualify(applications: list[Application], decisions: Iterable[Any]) -> lis
             if reason not in app.reasons:
                 out[i] = replace(app, status=Status.DISQUALIFIED, reasons=[*app.reasons, reason])
     return out
+
+
+def reinstate(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
+    """A recorded `reinstate` decision (by DER id or row key) brings back an application rejected in
+    error, or one held for CDB whose unit is known: accepted, its earlier reasons kept inside the decision's reason for the record. Idempotent;
+    a DER id reinstates its counting application, not the superseded submissions; a disqualified
+    (9.10) or superseded application is not touched."""
+    out = list(applications)
+    for targets, said in _of_kind(decisions, "reinstate"):
+        for i, app in enumerate(out):
+            # a held one too (a link CDB looked at, one on time but after stage 1 opened), once its unit is known
+            if app.status is not Status.REJECTED and not (app.status is Status.HELD and app.department_id):
+                continue
+            if app.response.row_key not in targets and app.id not in targets:
+                continue
+            was = [r.notice for r in app.reasons]
+            reason = Reason("reinstated", "9.8", Notice("reason_reinstated", said, was=was))
+            out[i] = replace(app, status=Status.ACCEPTED, reasons=[reason])
+    return out
+
+
+def _of_kind(decisions: Iterable[Any], kind: str) -> Iterator[tuple[set[str], dict[str, str]]]:
+    """The decisions of `kind`, each with the ids or row keys it names and what its reason says
+    (reason, by, at as printed)."""
+    for d in decisions:
+        if getattr(d, "kind", None) != kind:
+            continue
+        at = d.at.strftime("%d.%m.%Y") if hasattr(d.at, "strftime") else str(d.at)
+        yield set(d.applications), {"reason": " ".join(str(d.reason).split()), "by": d.by, "at": at}
+
+
+def apply_decisions(applications: list[Application], decisions: Iterable[Any]) -> list[Application]:
+    """The recorded decisions on the registry: reinstatements first, then 9.10 disqualifications
+    (a DER reinstated and later disqualified stands disqualified)."""
+    decisions = list(decisions)
+    return disqualify(reinstate(applications, decisions), decisions)

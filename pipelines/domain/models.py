@@ -269,7 +269,7 @@ class Standing:
 class Decision:
     """A recorded commission decision from the config (who, when, why)."""
 
-    kind: str  # tie_break | close_incomplete | disqualify | select
+    kind: str  # tie_break | close_incomplete | disqualify | reinstate | replace
     stage: int | None
     group: str | None
     applications: list[str]
@@ -277,6 +277,7 @@ class Decision:
     at: datetime
     reason: str
     order: list[str] = field(default_factory=list)
+    replacement: str = ""  # replace: the DER that takes the disqualified one's place ("" = the ranking's next)
 
 
 @dataclass

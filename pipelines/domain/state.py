@@ -241,11 +241,17 @@ class Journal:
     def __init__(self, entries: Iterable[JournalEntry] = ()):
         self._entries: list[JournalEntry] = []
         self._outcomes: dict[tuple[str, str], list[str]] = {}
+        self._first: dict[tuple[str, str], JournalEntry] = {}
         self.extend(entries)
 
     def append(self, entry: JournalEntry) -> None:
         self._entries.append(entry)
         self._outcomes.setdefault((entry.action, entry.detail), []).append(entry.outcome)
+        self._first.setdefault((entry.action, entry.detail), entry)
+
+    def first(self, action: str, detail: str) -> JournalEntry | None:
+        """The oldest entry recorded for (action, detail), found by the index."""
+        return self._first.get((action, detail))
 
     def extend(self, entries: Iterable[JournalEntry]) -> None:
         for entry in entries:

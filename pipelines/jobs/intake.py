@@ -72,7 +72,7 @@ def read_applications(
     mapped is kept, rejected. `known`: row key -> id already in the registry, so that ids survive
     edits (see rules.stable_ids). `show_mapping`: say how the columns were mapped (the first intake)."""
     apps, future, _newest = _decide(run, known, show_mapping=show_mapping)
-    return rules.disqualify(apps, run.config.domain_decisions()), future
+    return rules.apply_decisions(apps, run.config.domain_decisions()), future
 
 
 def _decide(
@@ -309,7 +309,9 @@ def run_intake(run: Run) -> IntakeReport:
     # as they are, after the current ones.
     kept = missing(registry, {a.response.row_key for a in apps})
     after = _after_deadline(run, late, {a.response.row_key: a for a in registry}, recorded)
-    apps = rules.disqualify(apps, run.config.domain_decisions())  # 9.10, once, on what stays too
+    # the recorded decisions (reinstate, 9.10 disqualify), once, on what stays too
+    decisions = run.config.domain_decisions()
+    apps, kept, after = (rules.apply_decisions(x, decisions) for x in (apps, kept, after))
     report = IntakeReport(
         responses=len(apps),
         ignored_future=future,
@@ -322,7 +324,8 @@ def run_intake(run: Run) -> IntakeReport:
     state.applications = apps + kept + after
     report.registry_changed = "registry" in run.commit()
     stored = {id(a) for a in registry}  # kept as the registry holds them: their letters were written then
-    fresh = [a for a in apps if id(a) not in stored and a.status is Status.ACCEPTED]
+    # a letter for each accepted application decided this run (a reinstated one included)
+    fresh = [a for a in apps + kept + after if id(a) not in stored and a.status is Status.ACCEPTED]
     for app in run.each(i18n.text("progress_form01", run.lang), fresh):
         report.letters.append(paperwork.write_form01(run, app, paperwork.form01_folder(app)))
     run.journal(

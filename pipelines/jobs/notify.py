@@ -1,38 +1,61 @@
 """Tell each applicant what happened to the application: accepted (with its registry id) or not
 (each reason with its clause), after each stage whether the DER went on, and the winners their place.
 
+While intake is open, a response that misses what the teacher can still supply (a field, an
+attachment, a link, a language) is told what is missing and that a corrected response before the
+deadline replaces it: not that it is rejected. A final rejection waits until intake has closed and
+CDB has had `notify.review_hours` to look (from the close, or from when the rejection was first
+seen, whichever is later), or until CDB runs `contest notify --confirm`. A decision that changes
+after a message went out (a reinstatement, a replacement, a recomputed stage) sends a correction
+that says the earlier message was wrong and what holds now.
+
 Once per (applicant, event): each message has a key, and a key that was sent (or listed for CDB) is
 in the journal, so a second run sends nothing. In the edition's language; never another DER's score.
 Local workspace: the outbox's .eml files; Google: Gmail when `backend.gmail`, otherwise a list for
-CDB (notifications/to_send.csv in the drive, and the command's output)."""
+CDB (notifications/to_send.csv in the drive, and the command's output).
+
+Keys: `[correction ]<event> <DER id> <address>[ <tag>][ #<n>]` — the tag says what an event said
+(incomplete: its reasons' digest; stage1/stage2: advanced or not-advanced; winner: the place), #n
+tells a later message of the same words from an earlier one. Keys of older versions carry no tag:
+they are taken to say what holds now (never corrected).
+"""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from functools import partial
 
 from pipelines import i18n
 from pipelines.domain.authors import printed_names
 from pipelines.domain.intake import HOLD_RULES
 from pipelines.domain.models import Application, Status
-from pipelines.domain.state import StageState
+from pipelines.domain.state import INTAKE, StageState
 from pipelines.formats.registry import local_reason
-from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
+from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_date, fmt_time, stage_title
 from pipelines.ports import DocKey
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 ACTION = "notify"
+HELD = "notify-held"  # the journal's record of when a final rejection was first held for review
+# what a teacher can still put right before the deadline: told, not rejected, while intake is open
+CORRECTABLE = frozenset({"missing_field", "missing_attachment", "invalid_link", "language"})
+FAMILY = {"accepted": "intake", "rejected": "intake", "incomplete": "intake", "disqualified": "intake"}
+FAMILY |= {"stage1": "stage1", "stage2": "stage2", "stage3": "stage3", "winner": "stage3"}
 
 
 @dataclass(frozen=True)
 class Notification:
-    key: str  # "<event> <DER id> <address>": what is sent once
+    key: str  # "<event> <DER id> <address>[ <tag>]": what is sent once (module docstring)
     to: str  # "" when the application gives no address
     subject: str
     body: str
+    held_until: datetime | None = None  # a final rejection waits for CDB's review until then
 
 
 @dataclass
@@ -41,6 +64,42 @@ class NotifyReport:
     listed: list[Notification] = field(default_factory=list)  # for CDB to send by hand
     would_send: list[Notification] = field(default_factory=list)  # --dry-run
     no_address: list[Notification] = field(default_factory=list)
+    held: list[Notification] = field(default_factory=list)  # final rejections in CDB's review time
+
+
+@dataclass(frozen=True)
+class Told:
+    """What a message key says: its event, DER id, address, tag, and whether it corrects."""
+
+    event: str
+    app_id: str
+    to: str
+    tag: str = ""
+    correction: bool = False
+
+    @property
+    def family(self) -> str:
+        return FAMILY.get(self.event, self.event)
+
+    def says(self, other: Told) -> bool:
+        """The same news (a key of an older version, without a tag, says whatever holds now)."""
+        return self.event == other.event and (self.tag == other.tag or not self.tag or not other.tag)
+
+    @property
+    def base(self) -> str:
+        words = ["correction"] if self.correction else []
+        return " ".join([*words, self.event, self.app_id, self.to or "-", *([self.tag] if self.tag else [])])
+
+    @classmethod
+    def parse(cls, key: str) -> Told | None:
+        words = key.split()
+        correction = bool(words) and words[0] == "correction"
+        words = words[1:] if correction else words
+        if words and words[-1].startswith("#"):
+            words = words[:-1]
+        if len(words) < 3 or words[0] not in FAMILY:
+            return None
+        return cls(words[0], words[1], words[2], " ".join(words[3:]), correction)
 
 
 def recipient(app: Application) -> str:
@@ -59,31 +118,51 @@ def _name(app: Application) -> str:
     return next(iter(printed_names(app.response.authors, app.response.authors_raw)), "")
 
 
-def due(run: Run) -> list[Notification]:
-    """Every message the edition's state calls for so far, sent or not."""
+def intake_open(run: Run) -> bool:
+    """Teachers may still send a corrected response (9.8)."""
+    closed = run.state.stage(INTAKE).state is StageState.CLOSED
+    return not closed and run.now < run.config.calendar.intake_close
+
+
+def correctable(app: Application) -> bool:
+    """Every reason is one the teacher can put right with a new response before the deadline."""
+    own = [r for r in app.reasons if r.rule not in HOLD_RULES]  # what CDB settles is never the teacher's to correct
+    return bool(own) and all(r.rule in CORRECTABLE for r in own)
+
+
+@dataclass(frozen=True)
+class _News:
+    """What the state says now for one application and one family of messages, and its words."""
+
+    told: Told
+    words: Callable[[], tuple[str, str]]  # (subject, body), worded when the message goes
+
+
+def _news(run: Run) -> list[_News]:
+    """What the edition's state tells each applicant now, one piece per application and family."""
     lang, config = run.lang, run.config
     apps = run.state.counting()
     edition = config.edition.name
-    out: list[Notification] = []
+    out: list[_News] = []
+    deadline = fmt_time(config.calendar.intake_close, config)
 
-    def add(event: str, app: Application, key: str, **values) -> None:
-        to = recipient(app)
+    def add(event: str, app: Application, key: str, tag: str = "", **values) -> None:
         values = dict(values, edition=edition, name=_name(app), id=app.id, title=app.title)
-        out.append(
-            Notification(
-                f"{event} {app.id} {to or '-'}",
-                to,
-                i18n.text(f"{key}_subject", lang, **values),
-                i18n.text(f"{key}_body", lang, **values),
-            )
-        )
 
+        def words(key: str = key, values: dict = values) -> tuple[str, str]:
+            return i18n.text(f"{key}_subject", lang, **values), i18n.text(f"{key}_body", lang, **values)
+
+        out.append(_News(Told(event, app.id, recipient(app), tag), words))
+
+    still_open = intake_open(run)
     for app in apps.values():  # as soon as the registry decided it; one held for CDB hears nothing yet
+        reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule not in HOLD_RULES)
         if app.status is Status.ACCEPTED:
             add("accepted", app, "notify_accepted")
-        elif app.status is Status.REJECTED:
-            # only the regulation's grounds: what CDB's config had not settled is never the teacher's fault
-            reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule not in HOLD_RULES)
+        elif app.status is Status.REJECTED and still_open and correctable(app):
+            digest = hashlib.sha256("\n".join(sorted(str(r.notice) for r in app.reasons)).encode()).hexdigest()[:8]
+            add("incomplete", app, "notify_incomplete", digest, reasons=reasons, deadline=deadline)
+        elif app.status is Status.REJECTED:  # only the regulation's grounds (`reasons` leaves out what CDB settles)
             add("rejected", app, "notify_rejected", reasons=reasons)
         elif app.status is Status.DISQUALIFIED:
             reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule == "disqualified")
@@ -104,12 +183,106 @@ def due(run: Run) -> list[Notification]:
                     continue
                 values = dict(stage=stage_title(stage, lang))
                 if stage < 3:
-                    key = "notify_advanced" if s.application_id in places else "notify_not_advanced"
-                    add(f"stage{stage}", der, key, **values)
+                    went_on = s.application_id in places
+                    key = "notify_advanced" if went_on else "notify_not_advanced"
+                    add(f"stage{stage}", der, key, "advanced" if went_on else "not-advanced", **values)
                 elif s.application_id in places:
-                    add("winner", der, "notify_winner", place=places[s.application_id], ceremony=where or "—", **values)
+                    place = places[s.application_id]
+                    add("winner", der, "notify_winner", f"p{place}", place=place, ceremony=where or "—", **values)
                 else:
                     add("stage3", der, "notify_finalist", **values)
+    return out
+
+
+@dataclass(frozen=True)
+class _Sent:
+    told: Told
+    key: str
+    at: str  # the run's time of the message (ISO)
+
+
+def history(run: Run) -> dict[tuple[str, str], list[_Sent]]:
+    """The messages sent or listed so far, per (family, DER id), oldest first: the journal's notify
+    rows and those a tick held in its row."""
+    seen: set[str] = set()
+    out: dict[tuple[str, str], list[_Sent]] = {}
+
+    def note(key: str, at: str) -> None:
+        told = Told.parse(key)
+        if key in seen or told is None:
+            return
+        seen.add(key)
+        out.setdefault((told.family, told.app_id), []).append(_Sent(told, key, at))
+
+    for entry in run.edition.journal:
+        if entry.action == ACTION and entry.outcome in DONE:
+            note(entry.detail, entry.now)
+        for job in entry.folded:
+            if job.get("action") == ACTION and job.get("outcome") in DONE:
+                note(str(job.get("detail")), entry.now)
+    return out
+
+
+def _corrects(last: Told, now: Told) -> bool:
+    """The earlier message was wrong, not overtaken: a new response during intake, or a 9.10
+    disqualification after an acceptance, is news of its own."""
+    if last.family != "intake":
+        return True
+    if last.event == "incomplete" or now.event == "incomplete":
+        return False
+    return not (last.event == "accepted" and now.event == "disqualified")
+
+
+def _said(told: Told, lang: str) -> str:
+    """What an earlier message said, in a few words (the correction names it)."""
+    values: dict = {}
+    if told.event in ("stage1", "stage2"):
+        values["stage"] = stage_title(int(told.event[-1]), lang)
+        return i18n.text(f"notify_said_{told.tag.replace('-', '_')}", lang, **values)
+    if told.event == "winner":
+        return i18n.text("notify_said_winner", lang, place=told.tag.lstrip("p"))
+    return i18n.text(f"notify_said_{'finalist' if told.event == 'stage3' else told.event}", lang)
+
+
+def due(run: Run, *, confirm: bool = False) -> list[Notification]:
+    """Every message the edition's state calls for that was not sent yet. A final rejection carries
+    the time CDB's review ends (`held_until`; None once confirmed or when the time has come)."""
+    lang, config = run.lang, run.config
+    past = history(run)
+    done = recorded(run)
+    review = timedelta(hours=config.notify.review_hours)
+    close = config.calendar.intake_close
+    out: list[Notification] = []
+    for news in _news(run):
+        told = news.told
+        mine = past.get((told.family, told.app_id), [])
+        if mine and mine[-1].told.says(told):
+            continue  # already told
+        if mine and _corrects(mine[-1].told, told):
+            told = replace(told, correction=True)
+        key = told.base if told.base not in done else f"{told.base} #{len(mine) + 1}"
+        subject, body = news.words()
+        if told.correction:
+            last = mine[-1]
+            when = fmt_date(datetime.fromisoformat(last.at), config) if last.at else "—"
+            name = body.split("\n\n", 1)
+            values = dict(
+                edition=config.edition.name,
+                id=told.app_id,
+                date=when,
+                previous=_said(last.told, lang),
+                now=name[1] if len(name) == 2 else body,
+                greeting=name[0] if len(name) == 2 else "",
+            )
+            subject = i18n.text("notify_correction_subject", lang, **values)
+            body = i18n.text("notify_correction_body", lang, **values)
+        until = None
+        if told.event == "rejected" and not confirm:
+            first = run.edition.journal.first(HELD, key)
+            seen = datetime.fromisoformat(first.now) if first is not None else run.now
+            until = max(close, seen) + review
+            until = until if until > run.now else None
+        out.append(Notification(key, told.to if told.to != "-" else "", subject, body, until))
     return out
 
 
@@ -136,20 +309,42 @@ def deliver(run: Run, messages: list[Notification]) -> tuple[list[Notification],
     return [n for n in messages if outcomes[n.key] != "not-sent"], listed
 
 
-def notify(run: Run, *, send: bool = True) -> NotifyReport:
-    """Send what is due and not yet sent; `send=False` (--dry-run) only says what would go."""
-    report = NotifyReport()
-    done = recorded(run)
-    to_send: list[Notification] = []
+def pending(run: Run) -> list[dict]:
+    """What is about to be sent and when (status): each message due, its address, subject and the
+    moment it goes (None: with the next tick or `contest notify`)."""
+    out = []
     for n in due(run):
-        if n.key in done:
-            continue
-        if not n.to:
+        out.append(
+            {
+                "key": n.key,
+                "to": n.to,
+                "subject": n.subject,
+                "held": n.held_until is not None,
+                "send_at": n.held_until.isoformat(timespec="minutes") if n.held_until else None,
+            }
+        )
+    return out
+
+
+def notify(run: Run, *, send: bool = True, confirm: bool = False) -> NotifyReport:
+    """Send what is due and not yet sent; `send=False` (--dry-run) only says what would go;
+    `confirm` (--confirm): the final rejections go now, CDB's review done."""
+    report = NotifyReport()
+    to_send: list[Notification] = []
+    for n in due(run, confirm=confirm):
+        if n.held_until is not None:
+            report.held.append(n)
+        elif not n.to:
             report.no_address.append(n)
         elif not send:
             report.would_send.append(n)
         else:
             to_send.append(n)
+    if send:  # when each held rejection was first seen: its review time runs from then
+        journal = run.journal  # held to the next journal write (the batch's intents, the tick's row)
+        for n in report.held:
+            if run.edition.journal.first(HELD, n.key) is None:
+                journal.hold(journal.entry(HELD, "held", n.key))
     if to_send:
         report.sent, report.listed = deliver(run, to_send)
     if report.listed:
@@ -161,6 +356,10 @@ def notify(run: Run, *, send: bool = True) -> NotifyReport:
         run.say(i18n.text("notify_listed", run.lang, to=n.to, subject=n.subject))
     for n in report.no_address:
         run.say(i18n.text("notify_no_address", run.lang, which=n.key))
+    if report.held:
+        until = min(n.held_until for n in report.held if n.held_until is not None)
+        held = dict(count=len(report.held), until=fmt_time(until, run.config), command="contest notify --confirm")
+        run.say(i18n.text("notify_held", run.lang, **held))
     run.say(
         i18n.text(
             "notify_done",

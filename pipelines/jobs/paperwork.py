@@ -22,6 +22,8 @@ DECISION_KIND_KEYS = {
     "tie_break": "doc_kind_tie_break",
     "close_incomplete": "doc_kind_close_incomplete",
     "disqualify": "doc_kind_disqualify",
+    "reinstate": "doc_kind_reinstate",
+    "replace": "doc_kind_replace",
 }
 AGGREGATE_KEYS = {"mean": "doc_how_mean", "sum": "doc_how_sum"}
 BLANK = "____________"

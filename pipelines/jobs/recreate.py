@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from pipelines import i18n
-from pipelines.domain.models import Assignment
+from pipelines.domain.models import Application, Assignment, Rating
 from pipelines.formats import rating_sheet
 from pipelines.jobs.common import JournalLedger, Run, fmt_time
 from pipelines.jobs.sheets import sheet_spec
@@ -45,27 +45,12 @@ def recreate_sheet(run: Run, stage: int, email: str, group: str | None = None) -
         raise RecreateError(i18n.text("recreate_which", run.lang, stage=stage, email=email, groups=a.group))
     spec = sheet_spec(run, stage, group_obj, a.expert, members)
     ref = run.workspace.sheets.recreate(spec)
-    lay = rating_sheet.layout(run.config)
-    previous = {
-        r.application_id: r
+    previous = [
+        r
         for r in run.state.ratings.get((stage, a.group), [])
         if r.expert_email.strip().lower() == a.expert.email.strip().lower()
-    }
-    values: dict[tuple[int, int], Any] = {}
-    for index, app in enumerate(members):
-        old = previous.get(app.id)
-        if old is None:
-            continue
-        row = lay.data_row(index)
-        for key, col in lay.scores.items():
-            value = old.scores.get(key)
-            value = value if value is not None else old.raw.get(key)
-            if value not in (None, ""):
-                values[(row, col)] = value
-        if old.comment:
-            values[(row, lay.fixed["comment"])] = old.comment
-        if old.recused:
-            values[(row, lay.fixed["recuse"])] = "x"
+    ]
+    values = typed_back(run, members, previous)
     if values:
         run.workspace.sheets.write_as_expert(ref, values)
     run.state.assignments = [
@@ -92,6 +77,29 @@ def recreate_sheet(run: Run, stage: int, email: str, group: str | None = None) -
         )
     )
     return len(values)
+
+
+def typed_back(run: Run, members: list[Application], previous: list[Rating]) -> dict[tuple[int, int], Any]:
+    """The cells (row, column) of a sheet made for `members` that give back what the expert left in
+    `previous` (scores, a rejected value as it was typed, the comment, the recusal mark)."""
+    lay = rating_sheet.layout(run.config)
+    by_id = {r.application_id: r for r in previous}
+    values: dict[tuple[int, int], Any] = {}
+    for index, app in enumerate(members):
+        old = by_id.get(app.id)
+        if old is None:
+            continue
+        row = lay.data_row(index)
+        for key, col in lay.scores.items():
+            value = old.scores.get(key)
+            value = value if value is not None else old.raw.get(key)
+            if value not in (None, ""):
+                values[(row, col)] = value
+        if old.comment:
+            values[(row, lay.fixed["comment"])] = old.comment
+        if old.recused:
+            values[(row, lay.fixed["recuse"])] = "x"
+    return values
 
 
 def rating_sheet_groups(run: Run, stage: int):

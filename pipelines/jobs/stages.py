@@ -14,6 +14,7 @@ from pipelines.domain import lifecycle, scoring
 from pipelines.domain.models import (
     Application,
     Assignment,
+    Decision,
     Expert,
     Group,
     Notice,
@@ -317,38 +318,71 @@ def _disqualified_ids(run: Run) -> set[str]:
     }
 
 
+def replacing(run: Run, stage: int, group: str, hit: list[str]) -> Decision | None:
+    """The recorded `replace` decision that covers every DER of `hit` in this stage's group: the
+    commission chose to bring in the next of the ranking while the next stage is under way (9.10)."""
+    found = [
+        d
+        for d in run.config.domain_decisions()
+        if d.kind == "replace" and d.stage == stage and d.group == group and set(hit) <= set(d.applications)
+    ]
+    return found[-1] if found else None
+
+
+def waiting_replacements(run: Run) -> list[Notice]:
+    """Each DER disqualified (9.10) after the stage that selected it closed, once the next stage is
+    under way, with no recorded `replace` decision (or one the next stage can no longer take): what
+    CDB must settle, with the decision to record."""
+    state, out_ids = run.state, _disqualified_ids(run)
+    out: list[Notice] = []
+    for (stage, group_id), outcome in sorted(state.outcomes.items()):
+        hit = [i for i in outcome.selected if i in out_ids]
+        if not hit or stage == 3 or state.stage(stage).state is not StageState.CLOSED:
+            continue
+        later = state.stage(stage + 1).state
+        if later is StageState.PENDING or (later is StageState.OPEN and replacing(run, stage, group_id, hit)):
+            continue
+        out.append(
+            Notice(
+                "disqualified_after_next_opened",
+                ids=", ".join(hit),
+                stage=stage,
+                group=group_id,
+                next=stage + 1,
+                state=Notice(f"state_{later.value}"),
+                decision=f"decisions: [{{kind: replace, stage: {stage}, group: {group_id}, applications: [{', '.join(hit)}],"
+                " by: …, at: …, reason: …}]",
+            )
+        )
+    return out
+
+
 def apply_late_disqualifications(run: Run) -> list[str]:
     """A DER disqualified (9.10) after the stage that selected it closed: while the next stage has not
     opened, that stage's outcome is recomputed from the frozen ratings (the next DER moves up) and its
     documents written again as a new version; after the final, the winners and the final documents
-    follow. When the next stage is already under way, nothing is changed: CDB is told which decision
-    the commission must take. Returns the sentences said."""
+    follow. When the next stage is already open, the same happens only by a recorded `replace`
+    decision (the newcomer then joins the open stage: jobs/decisions.py); without one CDB is told
+    once which decision to record (`status` shows it until then). Returns the sentences said."""
     state, out_ids = run.state, _disqualified_ids(run)
     said: list[str] = []
     if not out_ids:
         return said
     rules, decisions = run.config.scoring_rules(), run.config.domain_decisions()
     apps = state.counting()
+    for notice in waiting_replacements(run):
+        if run.edition.journal.first("disqualification", str(notice)) is None:
+            line = word(notice, run.lang)
+            run.say(line)
+            run.journal.write([run.journal.entry("disqualification", "needs-decision", str(notice))])
     for (stage, group_id), outcome in sorted(state.outcomes.items()):
         hit = [i for i in outcome.selected if i in out_ids]
         if not hit or state.stage(stage).state is not StageState.CLOSED:
             continue
         later = state.stage(stage + 1).state if stage < 3 else StageState.PENDING
-        if later is StageState.CLOSED:
-            continue  # the next stage ranked without it; its own outcome is looked at in turn
-        if later is not StageState.PENDING:
-            line = text(
-                "disqualified_after_next_opened",
-                run.lang,
-                ids=", ".join(hit),
-                stage=stage,
-                group=group_id,
-                next=stage + 1,
-                state=state_label(later.value, run.lang),
-            )
-            run.say(line)
-            said.append(line)
-            continue
+        decision = replacing(run, stage, group_id, hit) if stage < 3 else None
+        if later is not StageState.PENDING and not (later is StageState.OPEN and decision):
+            continue  # the next stage ranked without it, or waits for a decision (waiting_replacements)
         members = [apps[s.application_id] for s in outcome.standings if s.application_id in apps]
         assignments = _with_experts(run, [a for a in state.sheets(stage) if a.group == group_id])
         new = scoring.close_group(
@@ -361,6 +395,20 @@ def apply_late_disqualifications(run: Run) -> list[str]:
             rules=rules,
             decisions=decisions,
         )
+        came_in = [i for i in new.selected if i not in outcome.selected]
+        if decision is not None and decision.replacement and came_in != [decision.replacement]:
+            line = text(
+                "replacement_not_next",
+                run.lang,
+                stage=stage,
+                group=group_id,
+                named=decision.replacement,
+                next=", ".join(came_in) or "—",
+            )
+            if run.edition.journal.first("disqualification", line) is None:
+                run.say(line)
+                run.journal.write([run.journal.entry("disqualification", "refused", line)])
+            continue
         state.outcomes[(stage, group_id)] = new
         group = next(
             (g for g, _m in assigning.stage_groups(run.config.organisation(), stage, members) if g.id == group_id), None

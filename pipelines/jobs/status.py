@@ -308,8 +308,26 @@ def build_status(run: Run) -> dict[str, Any]:
         "stages": stages,
         "winners": winners,
         "documents": documents,
+        "messages_pending": _messages_pending(run),
+        "decisions_waiting": decisions_waiting(run),
         "lease": _lease(run),
     }
+
+
+def _messages_pending(run: Run) -> list[dict[str, Any]]:
+    """What is about to be sent to applicants and when (jobs/notify.py `pending`): a final rejection
+    waits for CDB's review until `send_at`; the others go with the next tick."""
+    from pipelines.jobs.notify import pending
+
+    return pending(run) if run.state.applications else []
+
+
+def decisions_waiting(run: Run) -> list[dict[str, Any]]:
+    """What only a recorded decision can settle now (jobs/decisions.py): a DER disqualified while
+    the next stage is under way, a reinstated DER whose stage has closed."""
+    from pipelines.jobs.decisions import waiting
+
+    return [{"detail": i18n.word(n, run.lang), **n.as_dict()} for n in waiting(run)]
 
 
 def _lease(run: Run) -> dict[str, Any] | None:

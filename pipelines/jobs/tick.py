@@ -24,10 +24,11 @@ from pipelines.domain import lifecycle
 from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
 from pipelines.jobs.common import Run
+from pipelines.jobs.decisions import apply_decisions
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.remind import remind, reminders_due
 from pipelines.jobs.sheets import changed_after_freeze
-from pipelines.jobs.stages import apply_late_disqualifications, close_intake, close_stage, open_stage, reopen_stage
+from pipelines.jobs.stages import close_intake, close_stage, open_stage, reopen_stage
 from pipelines.jobs.status import refresh_progress
 from pipelines.ports import BackendError
 
@@ -207,8 +208,7 @@ def _run_due(run: Run, actions: list[str]) -> None:
                 actions.append("intake waiting")
             if intake.registry_changed or any(d.changed for d in intake.letters):
                 actions.append("intake")
-            if apply_late_disqualifications(run):
-                actions.append("disqualification")
+            actions.extend(apply_decisions(run))  # disqualifications, replacements, DERs joining open stages
         elif action.step is Step.CLOSE_INTAKE:
             close_intake(run)
             run.commit()

@@ -440,6 +440,26 @@ def test_recreate_makes_the_sheet_again_writable_without_a_second_share_notice(b
     assert tokens.count(_spec().key.token()) == (1 if tokens else 0)  # one sheet under the key
 
 
+def test_rebuild_gives_the_sheet_a_longer_list_writable_with_no_second_share(backend):
+    """A DER joined the stage by a recorded decision: the sheet holds the new list, its expert may
+    type, the share is not repeated, and there is still one sheet under the key."""
+    sheets = backend.ws.sheets
+    ref = sheets.ensure(_spec())
+    told = backend.told(EXPERT)
+    longer = _spec()
+    longer.grid.rows.append(
+        [Cell("DER-3"), Cell(editable=True, validation=(1, 10)), Cell(editable=True, validation=(1, 10))]
+    )
+    again = sheets.rebuild(ref, longer)
+    sheets.write_as_expert(again, {(4, 1): 6})
+    cells = sheets.read(again)
+    assert [str(row[0].value) for row in cells[2:5]] == ["DER-1", "DER-2", "DER-3"]
+    assert _values(cells, (4, 1)) == [6]
+    assert backend.told(EXPERT) == told  # the job tells the expert, not the store
+    tokens = [k.token() for k in sheets.made()]
+    assert tokens.count(_spec().key.token()) == (1 if tokens else 0)
+
+
 def test_delivered_tells_whether_a_keyed_message_went_out_or_that_it_cannot_tell(backend):
     mailer = backend.ws.mailer
     assert mailer.delivered("remind/x") in (False, None)

@@ -21,6 +21,7 @@ from pipelines.domain.intake import (
     missing_attachments,
     missing_fields,
     previous_winner,
+    reinstate,
     stable_ids,
 )
 from pipelines.domain.models import Author, Notice, Reason, Status
@@ -657,3 +658,39 @@ def test_decisions_of_other_kinds_are_ignored(make_config, make_response):
     }
     [app] = decide([make_response()], make_config(decisions=[decision]).intake_rules())
     assert app.status is Status.ACCEPTED
+
+
+# --- a recorded reinstatement ------------------------------------------------------------------
+def test_reinstate_accepts_an_application_rejected_in_error_and_keeps_why_it_was(make_config, make_response):
+    wrong = make_response(row_key="a", submitted_at=at(21), link="skills.atu.kz/course/view.php?id=55")
+    der = application_id([wrong])
+    decision = {
+        "kind": "reinstate",
+        "applications": [der],
+        "by": "CDB",
+        "at": "2027-01-22T09:30:00",
+        "reason": "ATU's platform, written without its scheme",
+    }
+    plain = decide([wrong], make_config().intake_rules())
+    assert plain[0].status is Status.REJECTED and rules(plain[0].reasons) == ["invalid_link"]
+    config = make_config(decisions=[decision])
+    (app,) = decide([wrong], config.intake_rules())
+    assert app.status is Status.ACCEPTED and rules(app.reasons) == ["reinstated"]
+    notice = app.reasons[0].notice
+    assert notice.values["by"] == "CDB" and notice.values["at"] == "22.01.2027"
+    assert notice.values["was"] == [r.notice for r in plain[0].reasons]  # why it was rejected, kept
+    assert reinstate([app], config.domain_decisions()) == [app]  # idempotent
+
+
+def test_reinstate_never_brings_back_a_disqualified_or_superseded_application(make_config, make_response):
+    first = make_response(row_key="a", submitted_at=at(21), link="skills.atu.kz/1")
+    second = make_response(row_key="b", row_number=2, submitted_at=at(22), link="skills.atu.kz/1")
+    der = application_id([first])
+    common = {"by": "chair", "at": "2027-03-10T12:00:00", "reason": "x"}
+    decisions = [
+        {"kind": "reinstate", "applications": [der], **common},
+        {"kind": "disqualify", "applications": [der], **common},
+    ]
+    apps = decide([first, second], make_config(decisions=decisions).intake_rules())
+    assert [a.status for a in apps] == [Status.SUPERSEDED, Status.DISQUALIFIED]  # reinstated, then 9.10
+    assert "reinstated" in rules(apps[1].reasons) and rules(apps[1].reasons)[-1] == "disqualified"

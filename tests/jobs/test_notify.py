@@ -4,6 +4,7 @@ after a stage (never another DER's score), and the winners their place."""
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
@@ -30,7 +31,8 @@ def _to_applicants(edition: Path) -> list:
     return [m for m in _outbox(edition) if not any(part.get_filename() for part in m.iter_attachments())]
 
 
-def test_each_applicant_hears_once_whether_the_application_was_accepted(opened):
+def test_each_applicant_hears_once_whether_the_application_was_accepted(edition):
+    opened = edition
     registry = table_rows(opened, "registry")
     counting = {r["id"]: r for r in registry if r["status"] != "superseded"}
     messages = _to_applicants(opened)
@@ -42,6 +44,19 @@ def test_each_applicant_hears_once_whether_the_application_was_accepted(opened):
         to = r["respondent_email"].strip().lower()
         assert m["To"] == to or not to
         assert f"Тіркеу нөмірі: {r['id']}" in m.get_content()
+    # the final rejections wait for CDB's review (notify.review_hours, 24 h from the close)
+    assert not [m for m in messages if "қабылданбады" in m["Subject"]]
+    close = config_of(opened).calendar.intake_close
+    status = CliRunner().invoke(
+        cli, ["--config", str(opened), "--now", (close + timedelta(hours=1)).isoformat(), "status", "--json"]
+    )
+    pending = json.loads(status.stdout)["messages_pending"]
+    # held 24 h from when the opening tick (close + 5 min) first saw them, or a late one later
+    assert pending and all(m["held"] for m in pending)
+    first = (close + timedelta(hours=24, minutes=5)).isoformat(timespec="minutes")
+    assert min(m["send_at"] for m in pending) == first
+    notify(run_at(opened, close + timedelta(hours=24, minutes=5)))
+    messages = _to_applicants(opened)
     told = 0
     for r in rejected:  # each reason, with its clause
         found = [m for m in messages if "қабылданбады" in m["Subject"] and f"({r['id']})" in m.get_content()]
@@ -57,7 +72,7 @@ def test_each_applicant_hears_once_whether_the_application_was_accepted(opened):
     assert told
     # a second run sends nothing again
     before = len(_outbox(opened))
-    run = run_at(opened, config_of(opened).calendar.intake_close + timedelta(hours=1))
+    run = run_at(opened, config_of(opened).calendar.intake_close + timedelta(hours=25))
     report = notify(run)
     assert not report.sent and len(_outbox(opened)) == before
 

@@ -190,8 +190,8 @@ def test_the_journal_has_one_row_per_run(calendar):
     ticks = [r for r in journal if r["action"] == "tick"]
     assert len(ticks) == acted < calendar.ticks
     ledger = [r for r in journal if r["action"] != "tick"]
-    assert {r["action"] for r in ledger} <= {"notify", "remind"}
-    assert {r["outcome"] for r in ledger} <= {"intended", "sent", "listed", "left out"}
+    assert {r["action"] for r in ledger} <= {"notify", "remind", "notify-held"}  # held: a rejection in CDB's review
+    assert {r["outcome"] for r in ledger} <= {"intended", "sent", "listed", "left out", "held"}
     outcomes = [r["outcome"] for r in ticks]
     assert "stage 1 closed, stage 2 opened" in outcomes and "nothing due" not in outcomes
     for row in ticks:

@@ -366,6 +366,29 @@ class GoogleRatingSheets:
         self.unfreeze(ref)
         return ref
 
+    def rebuild(self, ref: SheetRef, spec: SheetSpec) -> SheetRef:
+        """One spreadsheets.get and one batchUpdate (all or nothing): a new tab from `spec`, every old
+        tab deleted; then the expert a writer again (unfreeze). A lost answer is settled by asking
+        whether the new tab is the only one."""
+        with self.c.stats.operation("rebuild sheet"):
+            tabs = self._tab_ids(ref.id)
+            new = max(tabs, default=0) + 1
+            requests: list[dict[str, Any]] = [{"addSheet": {"properties": {"sheetId": new, "title": f"~{new}"}}}]
+            requests += [{"deleteSheet": {"sheetId": i}} for i in tabs]
+            requests += grid_requests(spec.grid, self._editors(), new)
+            self.c.run(
+                "sheets",
+                self.c.spreadsheets.batchUpdate(spreadsheetId=ref.id, body={"requests": requests}),
+                recover=lambda: (self._tab_ids(ref.id) == [new], None),
+            )
+        self.frozen.discard(ref.id)
+        self.unfreeze(ref)
+        return SheetRef(spec.key, ref.id, ref.url)
+
+    def _tab_ids(self, sid: str) -> list[int]:
+        meta = self.c.run("sheets", self.c.spreadsheets.get(spreadsheetId=sid, fields="sheets.properties.sheetId"))
+        return [int(s["properties"]["sheetId"]) for s in meta.get("sheets", [])]
+
     def freeze(self, ref: SheetRef) -> None:
         """Every direct writer but the pipeline and CDB becomes a reader (the expert first of all)."""
         keep = set(self._editors())

@@ -114,6 +114,9 @@ class LocalRatingSheets:
             self.manifest.save()
         return self.ensure(spec)
 
+    def rebuild(self, ref: SheetRef, spec: SheetSpec) -> SheetRef:
+        return self.recreate(spec)  # the old file set aside beside it; the share is not repeated
+
     @file_errors
     def freeze(self, ref: SheetRef) -> None:
         entry = self._entry(ref.key.token())
