@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from openpyxl.styles import Font
 from openpyxl.workbook import Workbook
 
+from pipelines.backends.local.lock import LOCK_NAME
 from pipelines.cli import cli
 
 CLEAN_ENV = {"CONTEST_LANGUAGE": None}
@@ -124,7 +125,7 @@ def _disk(root: Path) -> dict[str, str]:
     return {
         p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in files(root)
-        if p.name not in ("contest.sqlite3", "control.xlsx") and p.relative_to(root).parts[0] != "backups"
+        if p.name not in ("contest.sqlite3", "control.xlsx", LOCK_NAME) and p.relative_to(root).parts[0] != "backups"
     }
 
 

@@ -139,7 +139,7 @@ def test_google_exports_in_each_locale_hold_what_cdb_must_settle(tmp_path, local
     form_lines = said(config, before, "check-config", "--form")
     assert f"ЦДБ шешімін күтеді: {unit['id']}" in form_lines and "FIT-IS" in form_lines
 
-    said(config, before, "notify")
+    said(config, before, "notify", "--confirm")  # CDB has looked: the final rejection goes now (not after review_hours)
     received = inbox(config)
     assert set(received) == {"a.serik@atu.edu.kz", "c.ali@atu.edu.kz", "e.late@atu.edu.kz"}  # the held: nothing
     assert all(len(m) == 1 for m in received.values())
@@ -276,7 +276,7 @@ def test_one_settled_after_stage_1_opened_stays_held_for_cdb_and_nobody_is_told_
     said(config, CLOSE + timedelta(hours=1, minutes=5), "tick")  # evidence: intake closes, stage 1 opens
     assert by_email(config)["h.dept@atu.edu.kz"]["status"] == "held"
     _add_spelling(config, "АЖК")
-    later = CLOSE + timedelta(days=1)
+    later = CLOSE + timedelta(days=1, hours=2)  # after CDB's review time (notify.review_hours, 24 h)
     said(config, later, "tick")
     row = by_email(config)["h.dept@atu.edu.kz"]
     assert row["status"] == "held" and "after_stage_opened (9.4.1)" in str(row["reasons"])
@@ -302,6 +302,6 @@ def test_a_rejection_names_only_the_regulations_grounds_never_cdbs_gap(tmp_path)
     said(config, CLOSE - timedelta(days=2), "tick")
     registry = by_email(config)["no.cert@atu.edu.kz"]
     assert registry["status"] == "rejected" and "department (form 01.2)" in str(registry["reasons"])
-    [(subject, body)] = inbox(config)["no.cert@atu.edu.kz"]
-    assert "қабылданбады" in subject and "анықтама" in body.lower()
+    [(subject, body)] = inbox(config)["no.cert@atu.edu.kz"]  # intake is open: what is missing, not a rejection
+    assert "жетпейді" in subject and "қабылданбады" not in subject and "анықтама" in body.lower()
     assert "Кафедра ИБ" not in body and "кафедра" not in body.lower()  # CDB's mapping is not the teacher's fault
