@@ -342,8 +342,9 @@ def instructions_values(config: Config, deadline_text: str, lang: str) -> dict[s
     sch = schema()
     kind = config.backend.kind
     returning = sch["returning"][kind][lang].format(deadline=deadline_text)
-    people = [config.remind.contact.strip()] if config.remind.contact.strip() else []
-    people = people or list(getattr(config.backend, "cdb_editors", []) or [])
+    named = config.remind.contact.strip()  # CDB's contact as written, then Google's CDB editors
+    editors = [e for e in getattr(config.backend, "cdb_editors", []) or [] if e not in named]
+    people = ([named] if named else []) + editors
     contact = (
         sch["contact"]["people"][lang].format(people=", ".join(people)) if people else sch["contact"]["reply"][lang]
     )
