@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.config import Config
 from pipelines.domain.models import Application, Author, Expert, Notice, Response, ScoreCell, Status
+from pipelines.formats import rating_sheet
 from pipelines.formats.rating_sheet import a1, build_grid, layout, read_sheet
 from pipelines.ports import SheetGrid
 
@@ -438,3 +439,45 @@ def test_a_deleted_column_header_row_is_reported_and_no_score_is_counted():
     assert not any(r.complete for r in ratings)
     (p,) = problems
     assert p.application_id is None and p.cell == "A8" and p.notice.key == "why_no_header"
+
+
+# --- criterion 7 as form 02 means it (issue 20 item 1) --------------------------------------------
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_sheet_of_the_layout_before_criterion_7_had_its_text_column_is_still_read(lang):
+    """An edition under way keeps its sheets: the plain wording on criterion 7's score column, the
+    "comment" column, the plain =SUM(...) are read as before, with no problem."""
+    config = make_config()
+    cells = filled(lang=lang)
+    header = cells[LAY.header_row]
+    header[L].value = config.criteria[-1].label(lang)
+    header[LAY.fixed["comment"]].value = rating_sheet.schema()["columns"][-3][lang]
+    for i in range(len(APPS)):
+        r = LAY.data_row(i)
+        cells[r][LAY.fixed["sum"]].formula = f"=SUM({a1(r, F)}:{a1(r, L)})"
+    cells[LAY.data_row(0)][LAY.fixed["comment"]].value = "Жақсы"
+    ratings, problems = read(cells, lang=lang)
+    assert problems == [] and all(r.complete and r.total == 56 for r in ratings)
+    assert by_id(ratings)["DER-AAA111"].comment == "Жақсы"
+
+
+def test_words_typed_in_criterion_7s_score_cell_are_kept_as_the_impression_and_named():
+    cells = filled()
+    cells[LAY.data_row(1)][L].value = "Жалпы алғанда жақсы,\nбірақ бейне аз"
+    cells[LAY.data_row(2)][L].value = "8,5"
+    ratings, problems = read(cells)
+    second, third = by_id(ratings)["DER-BBB222"], by_id(ratings)["DER-CCC333"]
+    assert second.comment == "Жалпы алғанда жақсы,\nбірақ бейне аз" and second.scores["impression"] is None
+    assert [v for k, v in second.scores.items() if k != "impression"] == [8] * 6  # the others stay
+    assert third.comment == "" and third.scores["impression"] is None  # a number typed wrong is not words
+    assert [(p.cell, p.notice) for p in problems] == [
+        ("L10", Notice("why_not_number", value="«Жалпы алғанда жақсы, / бірақ бейне аз»")),
+        ("L11", Notice("why_not_whole", value="«8,5»")),
+    ]
+    assert by_id(ratings)["DER-AAA111"].complete
+
+
+def test_with_text_only_on_the_last_criterion():
+    with pytest.raises(Exception, match="with_text"):
+        make_config(
+            criteria=[{"key": "a", "kk": "А", "ru": "А", "with_text": True}, {"key": "b", "kk": "Б", "ru": "Б"}]
+        )

@@ -8,12 +8,11 @@ from functools import partial
 from pathlib import Path
 
 from pipelines import i18n
-from pipelines.domain.models import Assignment, Notice, Problem
+from pipelines.domain.models import Assignment, Problem
 from pipelines.domain.state import Journal, StageState
 from pipelines.formats import rating_sheet
-from pipelines.formats.rating_sheet import typed
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
-from pipelines.jobs.sheets import UNREADABLE_SHEET, Fixes, Pending, fixes_of, incomplete_sheets, sheet_fixes
+from pipelines.jobs.sheets import UNREADABLE_SHEET, Fixes, Pending, fixes_of, incomplete_sheets, said_why, sheet_fixes
 
 
 @dataclass
@@ -160,7 +159,7 @@ def fix_lines(run: Run, fixes: Fixes, indent: str = "  ") -> list[str]:
                 "remind_invalid_line",
                 lang,
                 cell=p.cell,
-                why=_invalid_why(p, lang),
+                why=said_why(p, lang),
                 id=p.application_id or "—",
                 title=titles.get(p.application_id or "", ""),
             )
@@ -173,17 +172,6 @@ def fix_lines(run: Run, fixes: Fixes, indent: str = "  ") -> list[str]:
             for p in fixes.other
         ]
     return lines
-
-
-def _invalid_why(p: Problem, lang: str) -> str:
-    """Why a typed value does not count, with the value as typed, on one line («8,5»): a problem an
-    older version stored with the value's repr ('8,5' with a literal \\n) is worded again from its raw."""
-    notice = p.notice
-    if p.raw is not None and "value" in notice.values and isinstance(p.raw, str):
-        notice = Notice(notice.key, **{**notice.values, "value": typed(p.raw)})
-    why = i18n.word(notice, lang)
-    shown = typed(p.raw) if p.raw is not None else ""
-    return why if not shown or shown in why or str(p.raw) in why else f"{why}: {shown}"
 
 
 def reminder_body(run: Run, stage: int, pending: Pending, a: Assignment, deadline: str) -> str:

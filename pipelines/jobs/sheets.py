@@ -158,6 +158,19 @@ def sheet_fixes(run: Run, a: Assignment) -> Fixes:
     return fixes_of(problems)
 
 
+def said_why(p: Problem, lang: str) -> str:
+    """A problem in words; for a value typed that does not count, why, with the value as typed, on one line («8,5»): a problem an
+    older version stored with the value's repr ('8,5' with a literal \\n) is worded again from its raw."""
+    notice = p.notice
+    if notice.key not in INVALID_VALUE:
+        return i18n.word(notice, lang)
+    if isinstance(p.raw, str) and "value" in notice.values:
+        notice = Notice(notice.key, **{**notice.values, "value": rating_sheet.typed(p.raw)})
+    why = i18n.word(notice, lang)
+    shown = rating_sheet.typed(p.raw) if p.raw is not None else ""
+    return why if not shown or shown in why or str(p.raw) in why else f"{why}: {shown}"
+
+
 def fixes_of(problems: list[Problem]) -> Fixes:
     """Problems of one expert's sheet sorted into what was not filled, what was filled with a value
     that does not count, and the rest."""
