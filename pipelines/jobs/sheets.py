@@ -128,9 +128,10 @@ def _from_tabs(
 def live_assignment(run: Run, a: Assignment, *, require_complete: bool = False) -> tuple[list[Rating], list[Problem]]:
     """`read_assignment` of an open stage's sheet, read once per tick: the reminders and the progress
     tab ask for the same sheets in one tick (Run.reads). Outside a tick, read every time."""
-    key = (a.stage, a.group, a.expert.email, a.sheet_id, tuple(a.application_ids), require_complete)
-    ratings, problems = run.reads.get(key, partial(read_assignment, run, a, require_complete=require_complete))
-    return list(ratings), list(problems)
+    # read once with every blank named; a caller that did not ask for blanks does not get them
+    key = (a.stage, a.group, a.expert.email, a.sheet_id, tuple(a.application_ids))
+    ratings, problems = run.reads.get(key, partial(read_assignment, run, a, require_complete=True))
+    return list(ratings), [p for p in problems if require_complete or p.notice.key != "why_blank"]
 
 
 # the problems of a value typed that does not count (form 02: a whole number min..max)
