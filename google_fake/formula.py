@@ -1,7 +1,10 @@
 """A deliberately small formula evaluator: arithmetic (+ - * / ^ &, comparisons),
 cell/range references (optionally sheet-qualified) and SUM/MIN/MAX/COUNT/
-COUNTA/AVERAGE. Anything else raises Unsupported and the fake then reports
-the formula text itself as the evaluated value."""
+COUNTA/AVERAGE, IF/OR, MOD (element-wise over a range, as inside an array
+function) and SUMPRODUCT. IF takes only its chosen branch: an error in the
+other one does not surface, as in Sheets (the rating sheet's sum relies on
+it). Anything else raises Unsupported and the fake then reports the formula
+text itself as the evaluated value."""
 
 from __future__ import annotations
 
@@ -80,6 +83,37 @@ def _flat_numbers(args, strict_scalars=True) -> list[float]:
     return nums
 
 
+class _Failed:
+    """An argument whose evaluation failed: raised only if a function uses it (IF may not)."""
+
+    def __init__(self, error: FormulaError):
+        self.error = error
+
+
+def _mod(args):
+    if len(args) != 2:
+        raise FormulaError("#N/A", "Wrong number of arguments to MOD.")
+    divisor = _num(args[1])
+    if divisor == 0:
+        raise FormulaError("#DIV/0!", "Function MOD parameter 2 cannot be zero.")
+    if isinstance(args[0], RangeVal):  # element-wise, as inside SUMPRODUCT
+        return RangeVal(_num(x) % divisor for x in args[0])
+    return _num(args[0]) % divisor
+
+
+def _sumproduct(args):
+    arrays = [a if isinstance(a, RangeVal) else RangeVal([a]) for a in args]
+    if len({len(a) for a in arrays}) != 1:
+        raise FormulaError("#VALUE!", "SUMPRODUCT has mismatched range sizes.")
+    total = 0.0
+    for values in zip(*arrays, strict=True):
+        product = 1.0
+        for v in values:
+            product *= float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+        total += product
+    return total
+
+
 def _average(args):
     nums = _flat_numbers(args)
     if not nums:
@@ -96,6 +130,9 @@ FUNCTIONS: dict[str, Callable] = {
         sum(sum(1 for x in a if x not in (None, "")) if isinstance(a, RangeVal) else 1 for a in args)
     ),
     "AVERAGE": _average,
+    "OR": lambda args: any(bool(_num(x)) for a in args for x in (a if isinstance(a, RangeVal) else [a])),
+    "MOD": _mod,
+    "SUMPRODUCT": _sumproduct,
 }
 
 
@@ -143,11 +180,24 @@ def evaluate(formula: str, resolve: Callable[[str], RangeVal | object]):
             name = val.upper()
             args = []
             if peek() != ("op", ")"):
-                args.append(expr())
+                args.append(guarded())
                 while peek() == ("op", ","):
                     take()
-                    args.append(expr())
+                    args.append(guarded())
             take(")")
+            if name == "IF":  # only the branch taken counts
+                if not 1 < len(args) <= 3:
+                    raise FormulaError("#N/A", "Wrong number of arguments to IF.")
+                cond = args[0]
+                if isinstance(cond, _Failed):
+                    raise cond.error
+                chosen = args[1] if _num(cond) else (args[2] if len(args) == 3 else False)
+                if isinstance(chosen, _Failed):
+                    raise chosen.error
+                return chosen
+            for a in args:
+                if isinstance(a, _Failed):
+                    raise a.error
             if name not in FUNCTIONS:
                 raise Unsupported(name)
             return FUNCTIONS[name](args)
@@ -184,6 +234,21 @@ def evaluate(formula: str, resolve: Callable[[str], RangeVal | object]):
         else:
             a, b = _num(a), _num(b)
         return {"=": a == b, "<>": a != b, "<": a < b, ">": a > b, "<=": a <= b, ">=": a >= b}[op]
+
+    def guarded():
+        """One function argument; a failed one is kept as _Failed and the rest of it skipped."""
+        nonlocal pos
+        try:
+            return expr()
+        except FormulaError as exc:
+            depth = 0
+            while pos < len(tokens):
+                kind, val = tokens[pos]
+                if depth == 0 and (kind, val) in (("op", ","), ("op", ")")):
+                    break
+                depth += 1 if kind == "func" or (kind, val) == ("op", "(") else -1 if (kind, val) == ("op", ")") else 0
+                pos += 1
+            return _Failed(exc)
 
     power = binary(primary, ("^",), arith)
     term = binary(power, ("*", "/"), arith)

@@ -141,6 +141,10 @@ class CriterionEntry(_Strict):
     ru: str
     min: int = 1
     max: int = 10
+    # form 02 words criterion 7 "general impression (you may write several lines)": a score AND the
+    # expert's words. With `with_text` the sheet's text column beside the scores is this criterion's
+    # (headed by its wording); only the last criterion may have it, the column sits right after it.
+    with_text: bool = False
 
     def label(self, lang: str) -> str:
         return self.kk if lang == "kk" else self.ru
@@ -169,6 +173,7 @@ DEFAULT_CRITERIA = [
         key="impression",
         kk="Жалпы әсер (бірнеше жол жаза аласыз)",
         ru="Общее впечатление (можно написать несколько строк)",
+        with_text=True,
     ),
 ]
 # The wording above is form 02 as approved (Ү. ЖИЦДО-7.5.1-2025-04-02), column by column; the
@@ -334,6 +339,10 @@ class GoogleBackend(_Strict):
 
 class Remind(_Strict):
     days_before: int = Field(2, ge=0)
+    # whom an expert asks about the sheet (name, e-mail, phone as CDB writes it): printed in every
+    # rating sheet's instructions and every reminder; default: the Google backend's cdb_editors,
+    # else "reply to the message the sheet came with"
+    contact: str = ""
 
 
 class Notify(_Strict):
@@ -427,6 +436,9 @@ class Config(_Strict):
         keys = [c.key for c in self.criteria]
         if len(set(keys)) != len(keys) or not keys:
             raise Invalid("cfg_criteria_keys", keys=", ".join(keys) or "[]")
+        worded = [c.key for c in self.criteria[:-1] if c.with_text]
+        if worded:  # the text column sits right after the last criterion's score column
+            raise Invalid("cfg_with_text_last", keys=", ".join(worded), last=keys[-1])
         if self.scoring.tie_break.startswith("criterion:"):
             key = self.scoring.tie_break.split(":", 1)[1]
             if key not in keys:

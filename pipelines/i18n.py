@@ -119,6 +119,7 @@ _ACTION_KEYS = {
 }
 _STAGE_VERBS = ("opened", "reopened", "closed", "waiting")
 _REMINDERS = "reminders sent: "
+_COUNTED = {"returned sheets filed: ": "action_inbox_filed", "returned files not filed: ": "action_inbox_not_filed"}
 
 
 def action(code: str, lang: str) -> str:
@@ -128,6 +129,9 @@ def action(code: str, lang: str) -> str:
         return text(_ACTION_KEYS[code], lang)
     if code.startswith(_REMINDERS):
         return text("action_reminders_sent", lang, count=code[len(_REMINDERS) :])
+    for prefix, key in _COUNTED.items():
+        if code.startswith(prefix):
+            return text(key, lang, count=code[len(prefix) :])
     parts = code.split(" ")
     if len(parts) == 3 and parts[0] == "stage" and parts[1].isdigit() and parts[2] in _STAGE_VERBS:
         return text(f"action_stage_{parts[2]}", lang, stage=parts[1])

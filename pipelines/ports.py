@@ -544,9 +544,13 @@ class FormSource(Protocol):
 
 
 class Mailer(Protocol):
-    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
+    def notify(
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+    ) -> bool:
         """Send a message; False when this backend cannot mail (the caller lists instead). `key`
-        names the message for `delivered` (exactly once, `deliver_once`)."""
+        names the message for `delivered` (exactly once, `deliver_once`). `attachment`: a file of the
+        workspace to attach (local: the rating sheet a reminder is about); a backend whose files
+        live online ignores it and the message carries the link instead."""
 
     def delivered(self, key: str) -> bool | None:
         """Whether the message sent under `key` went out: True / False, None when the backend
@@ -593,6 +597,35 @@ def deliver_once(
     return "sent"
 
 
+# --- returned files (the local workspace's inbox/) -----------------------------------------------
+@dataclass(frozen=True)
+class Returned:
+    """A file CDB saved in the inbox: a rating sheet an expert mailed back, or anything else."""
+
+    name: str  # its path under inbox/, as CDB saved it
+    tabs: list[SheetTab]  # its tabs; [] when it cannot be read as a workbook
+    readable: bool
+    saved: datetime | None  # when it was last saved (the workbook's own time, else the file's)
+    digest: str  # of its bytes
+
+
+class Inbox(Protocol):
+    """Where CDB saves the files experts send back (local workspace: inbox/, any name, any folder)."""
+
+    def waiting(self) -> list[Returned]:
+        """Every file waiting in the inbox, oldest save first (filed and set-aside ones excluded)."""
+
+    def saved(self, ref: SheetRef) -> tuple[datetime | None, str]:
+        """When the sheet in its place was last saved, and the digest of its bytes."""
+
+    def file(self, item: Returned, ref: SheetRef) -> str:
+        """Put the returned file in the sheet's place (the original kept under inbox/filed/);
+        returns the sheet's path in the workspace."""
+
+    def set_aside(self, item: Returned) -> str:
+        """Move a file that is not filed under inbox/not-filed/ (never deleted); returns where."""
+
+
 @dataclass
 class Workspace:
     """The set of ports one backend provides, built once in the entry point."""
@@ -604,3 +637,4 @@ class Workspace:
     mailer: Mailer
     description: str = ""
     stats: dict[str, Any] = field(default_factory=dict)  # request counts etc., for status and the demo
+    inbox: Inbox | None = None  # local: the files CDB saves there (sheets experts mailed back)

@@ -9,6 +9,7 @@ import pytest
 
 from pipelines.config import Config
 from pipelines.domain.models import Application, Author, Expert, Notice, Response, ScoreCell, Status
+from pipelines.formats import rating_sheet
 from pipelines.formats.rating_sheet import a1, build_grid, layout, read_sheet
 from pipelines.ports import SheetGrid
 
@@ -160,8 +161,12 @@ def test_build_grid_column_headers_data_rows_and_presentation():
     g = grid("ru")
     header = [c.value for c in g.rows[7]]
     assert header[:5] == ["№", "ID ЦОР", "Название ЦОР", "Автор(ы) ЦОР", "Ссылка на ЦОР"]
-    assert header[5:12] == [c.ru for c in make_config().criteria]
-    assert header[12].startswith("Комментарий") and header[13] == "Сумма баллов по всем показателям"
+    assert header[5:11] == [c.ru for c in make_config().criteria][:6]
+    # criterion 7 as form 02 means it: a score and the words beside it, both under its wording
+    impression = make_config().criteria[6].ru
+    assert header[11] == f"{impression}: оценка (1–10)" and header[12] == f"{impression}: словами"
+    assert header[13] == "Сумма баллов по всем показателям"
+    assert "только когда все 7 оценок" in g.rows[7][13].note and "словами" in g.rows[7][12].note
     assert all(c.bold for c in g.rows[7])
     assert g.frozen_rows == 8 and g.hidden_columns == [1] and len(g.column_widths) == 15 == g.width
     row = g.rows[9]  # the second DER
@@ -174,7 +179,10 @@ def test_build_grid_column_headers_data_rows_and_presentation():
     ]
     assert all(c.editable and c.validation == (1, 10) and c.value is None for c in row[5:12])
     assert row[12].editable and row[12].validation is None
-    assert row[13].formula == "=SUM(F10:L10)" and not row[13].editable
+    assert row[13].formula == (
+        '=IF(COUNT(F10:L10)<7,"",IF(OR(MIN(F10:L10)<1,MAX(F10:L10)>10,SUMPRODUCT(MOD(F10:L10,1))<>0),"",SUM(F10:L10)))'
+    )
+    assert not row[13].editable
     assert not any(c.editable for r in g.rows[:8] for c in r)
     assert row[14].editable and row[14].validation is None  # the recusal mark (13)
     assert len(g.editable_cells()) == 3 * 9
@@ -186,7 +194,10 @@ def test_custom_criteria_change_the_columns_and_the_formula():
     )
     g = grid(config=config)
     assert g.rows[8][5].validation == (0, 5) and g.rows[8][6].validation == (1, 10)
-    assert g.rows[8][8].formula == "=SUM(F9:G9)"
+    assert g.rows[8][8].formula.endswith(',"",SUM(F9:G9)))') and "COUNT(F9:G9)<2" in g.rows[8][8].formula
+    assert g.rows[7][7].value == "Комментарий (можно написать несколько строк)" or g.rows[7][7].value.startswith(
+        "Пікір"
+    )
     assert "0-ден (өте нашар)" in g.rows[5][0].value
 
 
@@ -233,11 +244,11 @@ def test_blank_scores_make_the_rating_incomplete_and_are_problems_only_on_reques
         (11, None, Notice("why_out_of_range", value=11, allowed="1–10")),
         ("11", None, Notice("why_out_of_range", value=11, allowed="1–10")),
         (-3, None, Notice("why_out_of_range", value=-3, allowed="1–10")),
-        (7.5, None, Notice("why_not_whole", value="7.5")),
-        ("7,5", None, Notice("why_not_whole", value="'7,5'")),
-        ("seven", None, Notice("why_not_number", value="'seven'")),
-        ("7 points", None, Notice("why_not_number", value="'7 points'")),
-        (True, None, Notice("why_not_number", value="True")),
+        (7.5, None, Notice("why_not_whole", value="«7.5»")),
+        ("7,5", None, Notice("why_not_whole", value="«7,5»")),
+        ("seven", None, Notice("why_not_number", value="«seven»")),
+        ("7 points", None, Notice("why_not_number", value="«7 points»")),
+        (True, None, Notice("why_not_number", value="«True»")),
     ],
 )
 def test_score_values(value, accepted, detail):
@@ -337,7 +348,7 @@ def test_edits_outside_score_cells_are_problems_but_scores_stay_usable():
         ("DER-BBB222", "N10", "why_sum", None, 70),
         ("DER-CCC333", "N11", "why_sum", None, "=SUM(F11:K11)"),
     ]
-    assert problems[4].notice.values["expected"] == "=SUM(F11:L11)"
+    assert problems[4].notice.values["expected"].endswith(',"",SUM(F11:L11)))')
 
 
 def test_a_changed_column_header_is_a_problem_and_its_scores_are_not_counted():
@@ -428,3 +439,45 @@ def test_a_deleted_column_header_row_is_reported_and_no_score_is_counted():
     assert not any(r.complete for r in ratings)
     (p,) = problems
     assert p.application_id is None and p.cell == "A8" and p.notice.key == "why_no_header"
+
+
+# --- criterion 7 as form 02 means it (issue 20 item 1) --------------------------------------------
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_sheet_of_the_layout_before_criterion_7_had_its_text_column_is_still_read(lang):
+    """An edition under way keeps its sheets: the plain wording on criterion 7's score column, the
+    "comment" column, the plain =SUM(...) are read as before, with no problem."""
+    config = make_config()
+    cells = filled(lang=lang)
+    header = cells[LAY.header_row]
+    header[L].value = config.criteria[-1].label(lang)
+    header[LAY.fixed["comment"]].value = rating_sheet.schema()["columns"][-3][lang]
+    for i in range(len(APPS)):
+        r = LAY.data_row(i)
+        cells[r][LAY.fixed["sum"]].formula = f"=SUM({a1(r, F)}:{a1(r, L)})"
+    cells[LAY.data_row(0)][LAY.fixed["comment"]].value = "Жақсы"
+    ratings, problems = read(cells, lang=lang)
+    assert problems == [] and all(r.complete and r.total == 56 for r in ratings)
+    assert by_id(ratings)["DER-AAA111"].comment == "Жақсы"
+
+
+def test_words_typed_in_criterion_7s_score_cell_are_kept_as_the_impression_and_named():
+    cells = filled()
+    cells[LAY.data_row(1)][L].value = "Жалпы алғанда жақсы,\nбірақ бейне аз"
+    cells[LAY.data_row(2)][L].value = "8,5"
+    ratings, problems = read(cells)
+    second, third = by_id(ratings)["DER-BBB222"], by_id(ratings)["DER-CCC333"]
+    assert second.comment == "Жалпы алғанда жақсы,\nбірақ бейне аз" and second.scores["impression"] is None
+    assert [v for k, v in second.scores.items() if k != "impression"] == [8] * 6  # the others stay
+    assert third.comment == "" and third.scores["impression"] is None  # a number typed wrong is not words
+    assert [(p.cell, p.notice) for p in problems] == [
+        ("L10", Notice("why_not_number", value="«Жалпы алғанда жақсы, / бірақ бейне аз»")),
+        ("L11", Notice("why_not_whole", value="«8,5»")),
+    ]
+    assert by_id(ratings)["DER-AAA111"].complete
+
+
+def test_with_text_only_on_the_last_criterion():
+    with pytest.raises(Exception, match="with_text"):
+        make_config(
+            criteria=[{"key": "a", "kk": "А", "ru": "А", "with_text": True}, {"key": "b", "kk": "Б", "ru": "Б"}]
+        )

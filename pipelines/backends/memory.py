@@ -42,6 +42,7 @@ class Message:
     to: str
     subject: str
     body: str
+    attachment: str | None = None
 
 
 # --- forms ---------------------------------------------------------------------------------------
@@ -328,8 +329,10 @@ class MemoryMailer:
         self.sent: list[Message] = []
         self.keys: set[str] = set()  # the keys of the messages sent with one
 
-    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
-        self.sent.append(Message(to, subject, body))
+    def notify(
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+    ) -> bool:
+        self.sent.append(Message(to, subject, body, attachment))
         if key:
             self.keys.add(key)
         return True

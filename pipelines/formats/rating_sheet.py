@@ -31,7 +31,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib.resources import files
 from typing import Any
 
@@ -94,17 +94,51 @@ def layout(config: Config) -> Layout:
     return Layout(header_row=len(HEADER_KEYS) + 1, fixed=fixed, scores=scores)
 
 
-def sum_formula(row: int, lay: Layout) -> str:
-    """The sum of a DER row's criterion cells (form 02, column 8)."""
-    cols = sorted(lay.scores.values())
-    return f"=SUM({a1(row, cols[0])}:{a1(row, cols[-1])})"
+def sum_formula(row: int, lay: Layout, config: Config, cols: tuple[int, int] | None = None) -> str:
+    """The sum of a DER row's criterion cells (form 02, column 8), shown only when the row will
+    count: every criterion holds a whole number in range (11.2 ranks by the sum of all the
+    indicators). Otherwise the cell stays empty and its header's note says why: a sum of the
+    scores that happen to be valid would show a total the close never uses. `cols`: the first and
+    last criterion columns where they are now (a column inserted before them moves them)."""
+    first, last = cols or (min(lay.scores.values()), max(lay.scores.values()))
+    span = f"{a1(row, first)}:{a1(row, last)}"
+    lo, hi = min(c.min for c in config.criteria), max(c.max for c in config.criteria)
+    return (
+        f'=IF(COUNT({span})<{len(lay.scores)},"",IF(OR(MIN({span})<{lo},MAX({span})>{hi},'
+        f'SUMPRODUCT(MOD({span},1))<>0),"",SUM({span})))'
+    )
+
+
+def legacy_sum_formula(row: int, cols: tuple[int, int]) -> str:
+    """The sum as sheets made before the conditional sum carried it (still read, never written)."""
+    return f"=SUM({a1(row, cols[0])}:{a1(row, cols[1])})"
+
+
+def worded_criterion(config: Config) -> CriterionEntry | None:
+    """The criterion whose words go in the text column beside the scores (form 02's criterion 7,
+    "general impression (you may write several lines)"), if the config has one."""
+    last = config.criteria[-1]
+    return last if last.with_text else None
 
 
 def column_labels(config: Config, lang: str) -> tuple[dict[str, str], dict[str, str]]:
-    """(fixed column key -> label, criterion key -> label) in one language."""
-    spec = _column_spec()
+    """(fixed column key -> label, criterion key -> label) in one language. A criterion with
+    words (form 02's criterion 7) heads two columns, both under its wording: its score and its text."""
+    spec, sch = _column_spec(), schema()
     fixed = {k: spec[k][lang] for k in FIXED_BEFORE + FIXED_AFTER}
-    return fixed, {c.key: c.label(lang) for c in config.criteria}
+    scores = {c.key: c.label(lang) for c in config.criteria}
+    worded = worded_criterion(config)
+    if worded is not None:
+        scores[worded.key] = sch["worded_score"][lang].format(label=worded.label(lang), min=worded.min, max=worded.max)
+        fixed["comment"] = sch["worded_text"][lang].format(label=worded.label(lang))
+    return fixed, scores
+
+
+def legacy_labels(config: Config, lang: str) -> dict[str, str]:
+    """The headers of sheets made before criterion 7 had its text column (the plain criterion
+    wording on the score column, "comment" on the text column): an edition under way still has
+    them, and they are read as before."""
+    return {"comment": _column_spec()["comment"][lang], **{f"crit:{c.key}": c.label(lang) for c in config.criteria}}
 
 
 def authors_text(app: Application) -> str:
@@ -308,7 +342,9 @@ def instructions_values(config: Config, deadline_text: str, lang: str) -> dict[s
     sch = schema()
     kind = config.backend.kind
     returning = sch["returning"][kind][lang].format(deadline=deadline_text)
-    people = list(getattr(config.backend, "cdb_editors", []) or [])
+    named = config.remind.contact.strip()  # CDB's contact as written, then Google's CDB editors
+    editors = [e for e in getattr(config.backend, "cdb_editors", []) or [] if e not in named]
+    people = ([named] if named else []) + editors
     contact = (
         sch["contact"]["people"][lang].format(people=", ".join(people)) if people else sch["contact"]["reply"][lang]
     )
@@ -361,6 +397,10 @@ def build_grid(
     for key, col in lay.scores.items():
         header[col] = Cell(score_labels[key], bold=True, wrap=True, boxed=True, note=criterion_note(by_key[key], lang))
     header[lay.fixed["link"]].note = sch["link_note"][lang]
+    header[lay.fixed["sum"]].note = sch["sum_note"][lang].format(n=len(config.criteria), min=lo, max=hi)
+    worded = worded_criterion(config)
+    if worded is not None:
+        header[lay.fixed["comment"]].note = sch["worded_text_note"][lang].format(label=worded.label(lang))
     rows.append(header)
     helps = {c.key: score_help(c, lang) for c in config.criteria}
     for i, app in enumerate(applications):
@@ -392,7 +432,7 @@ def build_grid(
                 centered=True,
             )
         row[lay.fixed["comment"]] = Cell(None, editable=True, wrap=True, boxed=True)
-        row[lay.fixed["sum"]] = Cell(formula=sum_formula(r, lay), boxed=True, centered=True, bold=True)
+        row[lay.fixed["sum"]] = Cell(formula=sum_formula(r, lay, config), boxed=True, centered=True, bold=True)
         row[lay.fixed["recuse"]] = Cell(None, editable=True, boxed=True, centered=True)
         rows.append(row)
     spec = _column_spec()
@@ -444,6 +484,13 @@ def _known_label(value: Any) -> str:
     return _text(value).casefold()
 
 
+def typed(value: Any, limit: int = 60) -> str:
+    """What was typed, as a person reads it in a list: «8,5», one line (line breaks as " / "), long
+    text cut with "…" (the problem keeps the whole value)."""
+    text = " / ".join(" ".join(line.split()) for line in str(value).splitlines() if line.strip())
+    return f"«{_trim(text, limit)}»"
+
+
 def parse_score(cell: ScoreCell | None, criterion: CriterionEntry) -> tuple[int | None, Notice | None]:
     """(whole number, None), (None, None) when blank, or (None, why the value is rejected) (form 02)."""
     if cell is None:
@@ -455,18 +502,18 @@ def parse_score(cell: ScoreCell | None, criterion: CriterionEntry) -> tuple[int 
         return None, None
     number: float
     if isinstance(value, bool):
-        return None, Notice("why_not_number", value=repr(value))
+        return None, Notice("why_not_number", value=typed(value))
     if isinstance(value, str):
         text = value.strip()
         if not re.fullmatch(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)", text):
-            return None, Notice("why_not_number", value=repr(value))
+            return None, Notice("why_not_number", value=typed(value))
         number = float(text.replace(",", "."))
     elif isinstance(value, (int, float)):
         number = value
     else:
-        return None, Notice("why_not_number", value=repr(value))
+        return None, Notice("why_not_number", value=typed(value))
     if not math.isfinite(number) or not float(number).is_integer():
-        return None, Notice("why_not_whole", value=repr(value))
+        return None, Notice("why_not_whole", value=typed(value))
     if not criterion.min <= int(number) <= criterion.max:
         return None, Notice("why_out_of_range", value=int(number), allowed=f"{criterion.min}–{criterion.max}")
     return int(number), None
@@ -514,6 +561,8 @@ class _Reader:
             fixed, scores = column_labels(self.config, lang)
             for k, v in list(fixed.items()) + [(f"crit:{k}", v) for k, v in scores.items()]:
                 out.setdefault(k, set()).add(_label(v))
+            for k, v in legacy_labels(self.config, lang).items():
+                out[k].add(_label(v))
         return out
 
     def built(self) -> dict[str, int]:
@@ -688,6 +737,13 @@ class _Reader:
             elif scores[criterion.key] is None and self.require_complete and not recused:
                 self.problem(app.id, r, c, Notice("why_blank"), raw[criterion.key])
         comment = self.comment(self.cell(r, cols["comment"])) if "comment" not in self.bad else ""
+        worded = worded_criterion(self.config)
+        if worded is not None and not comment and scores.get(worded.key) is None:
+            # her impression typed into its score cell: the words are kept as the impression (form
+            # 02 prints them); the score stays missing and the reminder names the cell
+            said = raw.get(worded.key)
+            if isinstance(said, str) and (why := parse_score(ScoreCell(said), worded)[1]) is not None:
+                comment = said.strip() if why.key == "why_not_number" else comment
         raw["comment"] = comment
         if recused:
             raw["recuse"] = _raw(self.cell(r, cols["recuse"]))
@@ -721,7 +777,11 @@ class _Reader:
         c = cols["sum"]
         cell = self.cell(r, c)
         first, last = cols[f"crit:{self.config.criteria[0].key}"], cols[f"crit:{self.config.criteria[-1].key}"]
-        accepted = {_norm_formula(f"SUM({a1(row, first)}:{a1(row, last)})") for row in (r, built_r)}
+        accepted = {
+            _norm_formula(f(row, cols=(first, last)))
+            for row in (r, built_r)
+            for f in (partial(sum_formula, lay=self.lay, config=self.config), legacy_sum_formula)
+        }
         formula = cell.formula if cell is not None else None
         if not formula:
             self.problem(app.id, r, c, Notice("why_sum"), cell.value if cell is not None else None)

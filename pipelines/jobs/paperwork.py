@@ -10,10 +10,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from pipelines import i18n
+from pipelines.config import Config
 from pipelines.domain import intake as rules
 from pipelines.domain.authors import printed_names
 from pipelines.domain.models import Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing
 from pipelines.domain.scoring import counted_ratings
+from pipelines.formats.rating_sheet import worded_criterion
 from pipelines.jobs.common import Run, common_context, fmt_date, fmt_time, rendered, stage_title
 from pipelines.ports import BackendError, DocKey, StoredDoc
 
@@ -660,6 +662,19 @@ def form02_cells(
     return cells, notes
 
 
+def impression_lines(n: int, text: str, config: Config, lang: str) -> list[str]:
+    """The expert's words as form 02 prints them: under criterion 7's wording when the config has a
+    worded criterion (else as a comment), each line she wrote its own paragraph, never a literal
+    line break squeezed into one."""
+    worded = worded_criterion(config)
+    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()] or [text.strip()]
+    if worded is not None:
+        head = i18n.text("form02_note_impression", lang, n=config.criteria.index(worded) + 1, label=worded.label(lang))
+    else:
+        head = i18n.text("form02_note_comment", lang, comment="").rstrip()
+    return [f"{n}. {head} {lines[0]}", *(f"    {line}" for line in lines[1:])]
+
+
 def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating]) -> None:
     """Every expert's filled form 02 for signature, as approved: columns 1..n the criteria, n+1 the
     sum, a blank date line; a value that does not count is printed as typed with a note why."""
@@ -676,7 +691,7 @@ def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignme
             scores, why = form02_cells(rating, mine, list(config.criteria), lang)
             notes += [f"{n}. {w}" for w in why]
             if rating is not None and rating.comment:
-                notes.append(f"{n}. {i18n.text('form02_note_comment', lang, comment=rating.comment)}")
+                notes += impression_lines(n, rating.comment, config, lang)
             total = rating.total if rating is not None and not rating.recused else None
             rows.append(
                 {

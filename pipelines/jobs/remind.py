@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from functools import partial
+from pathlib import Path
 
 from pipelines import i18n
+from pipelines.domain.models import Assignment, Problem
 from pipelines.domain.state import Journal, StageState
+from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
-from pipelines.jobs.sheets import Pending, incomplete_sheets
+from pipelines.jobs.sheets import UNREADABLE_SHEET, Fixes, Pending, fixes_of, incomplete_sheets, said_why, sheet_fixes
 
 
 @dataclass
@@ -36,11 +39,44 @@ def _window(run: Run, stage: int) -> bool:
     return deadline - timedelta(days=run.config.remind.days_before) <= run.now < deadline
 
 
+REMIND_GAP = timedelta(hours=24)  # "once a day": at least 24 hours apart, not once per calendar day
+
+
+def _token_time(token: str, run: Run) -> datetime | None:
+    """When a reminder was sent, from its token: "stage N email 2027-03-04T16:00" (this version) or
+    "stage N email 2027-03-04" (before: taken as that day's end, so no reminder comes sooner than 24
+    hours after it, whatever hour it went)."""
+    stamp = token.rsplit(" ", 1)[-1]
+    try:
+        if "T" in stamp:
+            return datetime.fromisoformat(stamp).replace(tzinfo=run.config.zone)
+        return datetime.combine(date.fromisoformat(stamp), time(23, 59), tzinfo=run.config.zone)
+    except ValueError:
+        return None
+
+
+def _reminder_token(run: Run, stage: int, email: str, journal_tokens: set[str], settled: set[str]) -> str | None:
+    """The token of this expert's reminder now, or None while the last one is under 24 hours old.
+    A reminder whose intent is recorded but not its sending (a crash in between) keeps its token for
+    24 hours, so the mailbox is asked about it and it is never sent twice."""
+    prefix = f"stage {stage} {email} "
+    seen = [(when, t) for t in journal_tokens if t.startswith(prefix) and (when := _token_time(t, run)) is not None]
+    if seen:
+        when, last = max(seen)
+        if run.now - when < REMIND_GAP:
+            return None if last in settled else last
+    return prefix + run.now.astimezone(run.config.zone).strftime("%Y-%m-%dT%H:%M")
+
+
 def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindReport:
-    """Within `remind.days_before` days of an open stage's deadline, notify each expert once a day.
-    `scheduled` (the tick): say only the reminders sent, not the list of who is pending."""
+    """Within `remind.days_before` days of an open stage's deadline, notify each expert at most once
+    in 24 hours: every cell to fill or put right by address and what was typed, the deadline, the
+    sheet (attached on the local workspace, linked on Google) and whom to ask. `scheduled` (the
+    tick): say only the reminders sent, not the list of who is pending."""
     report = RemindReport()
-    already = sent_tokens(run.edition.journal)  # earlier ticks held theirs in the tick row's detail
+    journal = run.edition.journal
+    settled = sent_tokens(journal)  # earlier ticks held theirs in the tick row's detail
+    tokens = settled | journal.details("remind", ("intended",))
     mailer = run.workspace.mailer
     open_stages = [stage for stage in (1, 2, 3) if run.state.stage(stage).state is StageState.OPEN]
     if scheduled:
@@ -52,23 +88,18 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
         due = _window(run, stage)
+        sheets = {(a.group, a.expert.email): a for a in run.state.sheets(stage)}
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
-            token = f"stage {stage} {pending.email} {run.now.astimezone(run.config.zone).date()}"
-            if not (send and due) or token in already or token in queued:
-                continue  # sent before, or queued for this expert's other sheet of the stage
-            body = i18n.text(
-                "mail_remind_body",
-                run.lang,
-                name=pending.name,
-                edition=run.config.edition_name(),
-                stage=stage_title(stage, run.lang),
-                missing=pending.missing,
-                deadline=fmt_time(deadline, run.config),
-                url=pending.url,
-            )
+            assignment = sheets[(pending.group, pending.email)]
+            token = _reminder_token(run, stage, pending.email, tokens, settled) if send and due else None
+            if token is None or token in queued:
+                continue  # not now, or queued for this expert's other sheet of the stage
+            pending.fixes = sheet_fixes(run, assignment)
+            body = reminder_body(run, stage, pending, assignment, fmt_time(deadline, run.config))
             subject = i18n.text("mail_remind_subject", run.lang)
-            send_it = partial(mailer.notify, pending.email, subject, body, key=f"remind/{token}")
+            attach = _attachment(run, assignment)
+            send_it = partial(mailer.notify, pending.email, subject, body, key=f"remind/{token}", attachment=attach)
             queued.add(token)
             to_send.append((pending, Outgoing(token, send_it, partial(mailer.delivered, f"remind/{token}"))))
     # each reminder once (common.deliver_all: the batch's intents in one journal write)
@@ -90,11 +121,81 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
                 missing=p.missing,
             )
         )
+        if p.fixes is not None and not scheduled:  # what the reminder just sent asks her to fix
+            for line in fix_lines(run, p.fixes, indent="    "):
+                run.say(line)
     if scheduled:
         return report
     if open_stages and not report.pending:
         run.say(i18n.text("remind_all_complete", run.lang))
     return report
+
+
+def _attachment(run: Run, a: Assignment) -> str | None:
+    """The sheet's file on the local workspace (attached to the reminder); None on Google (linked).
+    Found under the workspace by its id (the path the manifest keeps), wherever the folder moved."""
+    if run.config.backend.kind != "local" or not a.sheet_id:
+        return None
+    path = run.config.path(getattr(run.config.backend, "workspace", "workspace")) / a.sheet_id
+    return str(path) if path.is_file() else None
+
+
+def fix_lines(run: Run, fixes: Fixes, indent: str = "  ") -> list[str]:
+    """What an expert must do in a sheet, as lines a person reads: "not filled" and "filled with a
+    value that does not count" apart, each cell by its address, each value as it was typed."""
+    lang, titles = run.lang, {a.id: a.title for a in run.state.applications}
+    lines: list[str] = []
+    if fixes.blank:
+        lines.append(i18n.text("remind_blank_head", lang, n=fixes.blank_cells))
+        lines += [
+            indent + i18n.text("remind_blank_line", lang, id=der, title=titles.get(der, ""), cells=", ".join(cells))
+            for der, cells in sorted(fixes.blank.items())
+        ]
+    if fixes.invalid:
+        lines.append(i18n.text("remind_invalid_head", lang, n=len(fixes.invalid)))
+        lines += [
+            indent
+            + i18n.text(
+                "remind_invalid_line",
+                lang,
+                cell=p.cell,
+                why=said_why(p, lang),
+                id=p.application_id or "—",
+                title=titles.get(p.application_id or "", ""),
+            )
+            for p in fixes.invalid
+        ]
+    if fixes.other:
+        lines.append(i18n.text("remind_other_head", lang, n=len(fixes.other)))
+        lines += [
+            indent + i18n.text("remind_other_line", lang, cell=p.cell or "—", why=i18n.word(p.notice, lang))
+            for p in fixes.other
+        ]
+    return lines
+
+
+def reminder_body(run: Run, stage: int, pending: Pending, a: Assignment, deadline: str) -> str:
+    """The reminder's text: what to fix, the deadline, the sheet (attached or linked), whom to ask."""
+    lang = run.lang
+    where = (
+        i18n.text("remind_sheet_attached", lang, file=Path(a.sheet_id).name)
+        if _attachment(run, a)
+        else i18n.text("remind_sheet_link", lang, url=pending.url)
+    )
+    contact = rating_sheet.instructions_values(run.config, deadline, lang)["contact"]
+    fixes = fix_lines(run, pending.fixes) if pending.fixes is not None else []
+    return i18n.text(
+        "mail_remind_body",
+        lang,
+        name=pending.name,
+        edition=run.config.edition_name(),
+        stage=stage_title(stage, lang),
+        missing=pending.missing,
+        fixes="\n".join(fixes) or i18n.text("remind_fixes_unknown", lang, missing=pending.missing),
+        deadline=deadline,
+        sheet=where,
+        contact=contact,
+    )
 
 
 def tell_left_out(run: Run, stage: int) -> int:
@@ -104,35 +205,28 @@ def tell_left_out(run: Run, stage: int) -> int:
     from pipelines.jobs.status import left_out
 
     already = sent_tokens(run.edition.journal)
-    titles = {a.id: a.title for a in run.state.applications}
     urls = {(a.group, a.expert.email): a.sheet_url for a in run.state.sheets(stage)}
     by_expert: dict[str, list[dict]] = {}
     for item in left_out(run, stage):
         by_expert.setdefault(item["expert"], []).append(item)
+    problems: dict[str, list[Problem]] = {}
+    for (s, _group), found in sorted(run.state.problems.items()):
+        for p in found if s == stage else []:
+            if p.application_id is not None or p.notice.key in UNREADABLE_SHEET:  # as left_out takes them
+                problems.setdefault(p.expert, []).append(p)
     sent = 0
     for email, items in sorted(by_expert.items()):
         cells = sorted(f"{i['group']}:{i['id']}:{i['cell']}" for i in items)
         token = f"left out stage {stage} {email} {'|'.join(cells)}"
         if token in already:
             continue
-        lines = [
-            i18n.text(
-                "mail_left_out_cell",
-                run.lang,
-                id=i["id"] or "—",
-                title=titles.get(i["id"], ""),
-                cell=i["cell"],
-                why=i["why_local"],
-            )
-            for i in items
-        ]
         body = i18n.text(
             "mail_left_out_body",
             run.lang,
             name=items[0]["expert_name"] or email,
             edition=run.config.edition_name(),
             stage=stage_title(stage, run.lang),
-            cells="\n".join(lines),
+            cells="\n".join(fix_lines(run, fixes_of(problems.get(email, [])))),
             url=urls.get((items[0]["group"], email), ""),
         )
         if run.workspace.mailer.notify(email, i18n.text("mail_left_out_subject", run.lang), body):

@@ -125,12 +125,65 @@ def _from_tabs(
     return ratings, problems + found
 
 
-def live_assignment(run: Run, a: Assignment) -> tuple[list[Rating], list[Problem]]:
+def live_assignment(run: Run, a: Assignment, *, require_complete: bool = False) -> tuple[list[Rating], list[Problem]]:
     """`read_assignment` of an open stage's sheet, read once per tick: the reminders and the progress
     tab ask for the same sheets in one tick (Run.reads). Outside a tick, read every time."""
+    # read once with every blank named; a caller that did not ask for blanks does not get them
     key = (a.stage, a.group, a.expert.email, a.sheet_id, tuple(a.application_ids))
-    ratings, problems = run.reads.get(key, partial(read_assignment, run, a))
-    return list(ratings), list(problems)
+    ratings, problems = run.reads.get(key, partial(read_assignment, run, a, require_complete=True))
+    return list(ratings), [p for p in problems if require_complete or p.notice.key != "why_blank"]
+
+
+# the problems of a value typed that does not count (form 02: a whole number min..max)
+INVALID_VALUE = ("why_not_number", "why_not_whole", "why_out_of_range", "why_formula")
+
+
+@dataclass
+class Fixes:
+    """What an expert must still do in one sheet, cell by cell: the score cells not filled (by DER),
+    the cells filled with a value that does not count (the problem keeps the cell and what was
+    typed), and anything else found (a row deleted, a header changed, the sheet unreadable)."""
+
+    blank: dict[str, list[str]]
+    invalid: list[Problem]
+    other: list[Problem]
+
+    @property
+    def blank_cells(self) -> int:
+        return sum(len(cells) for cells in self.blank.values())
+
+
+def sheet_fixes(run: Run, a: Assignment) -> Fixes:
+    """The cells of an open sheet the expert must fill or put right (the reminders name them)."""
+    _ratings, problems = live_assignment(run, a, require_complete=True)
+    return fixes_of(problems)
+
+
+def said_why(p: Problem, lang: str) -> str:
+    """A problem in words; for a value typed that does not count, why, with the value as typed, on one line («8,5»): a problem an
+    older version stored with the value's repr ('8,5' with a literal \\n) is worded again from its raw."""
+    notice = p.notice
+    if notice.key not in INVALID_VALUE:
+        return i18n.word(notice, lang)
+    if isinstance(p.raw, str) and "value" in notice.values:
+        notice = Notice(notice.key, **{**notice.values, "value": rating_sheet.typed(p.raw)})
+    why = i18n.word(notice, lang)
+    shown = rating_sheet.typed(p.raw) if p.raw is not None else ""
+    return why if not shown or shown in why or str(p.raw) in why else f"{why}: {shown}"
+
+
+def fixes_of(problems: list[Problem]) -> Fixes:
+    """Problems of one expert's sheet sorted into what was not filled, what was filled with a value
+    that does not count, and the rest."""
+    fixes = Fixes({}, [], [])
+    for p in problems:
+        if p.notice.key == "why_blank" and p.application_id:
+            fixes.blank.setdefault(p.application_id, []).append(p.cell)
+        elif p.notice.key in INVALID_VALUE:
+            fixes.invalid.append(p)
+        else:
+            fixes.other.append(p)
+    return fixes
 
 
 @dataclass
@@ -142,6 +195,7 @@ class Pending:
     missing: int
     url: str
     notified: bool = False
+    fixes: Fixes | None = None  # read when the expert is reminded (or `remind` lists by hand)
 
 
 def sheet_versions(run: Run, stage: int) -> dict[str, str]:

@@ -27,6 +27,7 @@ from pipelines.domain.state import INTAKE, Key, StageState
 from pipelines.i18n import state_label, text, word
 from pipelines.jobs import paperwork
 from pipelines.jobs.common import Run, fmt_time
+from pipelines.jobs.inbox import file_returned
 from pipelines.jobs.remind import tell_left_out
 from pipelines.jobs.sheets import read_assignment, share_message, sheet_ref, sheet_spec, unreadable
 from pipelines.ports import NotFound, Unreadable
@@ -241,6 +242,7 @@ def close_stage(run: Run, stage: int, *, force: bool = False) -> CloseReport:
     if why is not None:
         raise refused(why, run.lang)
     early = run.now < dates.stage_close(stage)
+    file_returned(run)  # the sheets CDB saved in the inbox, each in its place before the freeze
     ratings, problems = gather(run, stage)
     rules, decisions = run.config.scoring_rules(), run.config.domain_decisions()
     assignments = _with_experts(run, state.sheets(stage))

@@ -12,7 +12,14 @@ from pipelines.domain.authors import read_authors
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
 from pipelines.domain.state import EditionState, ProgressRow, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_ref, sheet_versions
+from pipelines.jobs.sheets import (
+    UNREADABLE_SHEET,
+    changed_after_freeze,
+    live_assignment,
+    said_why,
+    sheet_ref,
+    sheet_versions,
+)
 
 
 # --- progress: per stage, group and expert ---------------------------------------------------------
@@ -154,7 +161,7 @@ def left_out(run: Run, stage: int) -> list[dict[str, Any]]:
                     "cell": p.cell,
                     "why": p.notice.key,
                     "why_values": dict(p.notice.as_dict()["values"]),
-                    "why_local": i18n.word(p.notice, run.lang),
+                    "why_local": said_why(p, run.lang),
                 }
             )
     return out

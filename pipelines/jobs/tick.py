@@ -25,6 +25,7 @@ from pipelines.domain.lifecycle import Step
 from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.decisions import apply_decisions
+from pipelines.jobs.inbox import file_returned
 from pipelines.jobs.intake import run_intake
 from pipelines.jobs.remind import remind, reminders_due
 from pipelines.jobs.sheets import changed_after_freeze
@@ -113,6 +114,7 @@ def _tick_jobs(run: Run) -> list[str]:
     failed: Exception | None = None
     with run.journal.folded() as jobs:  # the jobs' own entries go into the tick's one row
         try:
+            _file_returned(run, actions)
             _run_due(run, actions)
             _send_reminders(run, actions)
         except Exception as exc:
@@ -179,6 +181,16 @@ def _notify(run: Run) -> None:
     except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
         run.say(i18n.text("note_not_notified", run.lang, error=i18n.error_text(exc, run.lang)))
         run.journal("notify", "failed", str(exc))
+
+
+def _file_returned(run: Run, actions: list[str]) -> None:
+    """The sheets CDB saved in the inbox, each filed in its place before anything reads the sheets
+    (jobs/inbox.py); nothing at all when the inbox is empty."""
+    report = file_returned(run)
+    if report.filed:
+        actions.append(f"returned sheets filed: {len(report.filed)}")
+    if report.not_filed:
+        actions.append(f"returned files not filed: {len(report.not_filed)}")
 
 
 def _send_reminders(run: Run, actions: list[str]) -> None:

@@ -252,7 +252,10 @@ def test_rating_sheet_is_protected_validated_and_laid_out(tmp_path, config, apps
         r = lay.data_row(i) + 1
         cell = ws.cell(r, lay.fixed["sum"] + 1)
         assert cell.data_type == "f"
-        assert cell.value == f"=SUM({rating_sheet.col_letter(first)}{r}:{rating_sheet.col_letter(last)}{r})"
+        span = f"{rating_sheet.col_letter(first)}{r}:{rating_sheet.col_letter(last)}{r}"
+        # shown only when every criterion holds a whole number in range (issue 20: no total for a row
+        # that will not count)
+        assert cell.value.startswith(f"=IF(COUNT({span})<{len(lay.scores)},") and cell.value.endswith(f"SUM({span})))")
     # a title that looks like a formula is text, not a formula
     title_cell = ws.cell(lay.data_row(0) + 1, lay.fixed["title"] + 1)
     assert title_cell.value == apps[0].title and title_cell.data_type == "s"

@@ -47,20 +47,21 @@ def test_a_cell_not_counted_is_named_in_status_and_to_the_expert(edition):
     groups = {g["name"]: g for g in status["stages"][0]["groups"]}
     [item] = groups["FEB-TS"]["left_out"]
     assert item["expert"] == CARELESS and item["id"].startswith("DER-") and item["cell"] == "F9"
-    assert item["why_local"] == "сан емес: '8 баллов'"  # kk, the edition's language
+    assert item["why_local"] == "сан емес: «8 баллов»"  # kk, the edition's language, as typed
     text = invoke(edition, deadline + timedelta(minutes=2), "status")
     assert i18n.text("status_left_out_title", "kk") in text and "F9" in text and "Соколова" in text
 
     # the problems tab says why in the edition's language, beside the notice it words (key and values)
     [row] = [r for r in table_rows(edition, "problems") if r["expert_email"] == CARELESS and r["cell"] == "F9"]
     assert (
-        row["detail_local"] == "сан емес: '8 баллов'"
-        and row["detail"] == '{"key": "why_not_number", "values": {"value": "\'8 баллов\'"}}'
+        row["detail_local"] == "сан емес: «8 баллов»"
+        and row["detail"] == '{"key": "why_not_number", "values": {"value": "«8 баллов»"}}'
     )
 
     subject = i18n.text("mail_left_out_subject", "kk")
     [mail] = mails(edition, subject)
     body = mail.get_body(("plain",)).get_content()
-    assert mail["To"] == CARELESS and item["id"] in body and "F9" in body and "8 баллов" in body
+    assert mail["To"] == CARELESS and item["id"] in body and "F9" in body and "«8 баллов»" in body
+    assert "\\n" not in body and "'8 баллов'" not in body  # readable text, no escaped strings (issue 20)
     tick(run_at(edition, deadline + timedelta(minutes=10)))  # the stage waits: tried again, not mailed again
     assert len(mails(edition, subject)) == 1

@@ -140,9 +140,11 @@ def test_tick_sends_the_reminders_once_a_day_per_expert(edition):
     assert not any(p.notified for p in by_hand.pending)
     assert len(_reminders(edition)) == len(CARELESS)
 
-    # the next day: once more each
-    assert "reminders sent: 2" in tick(run_at(edition, deadline - timedelta(hours=3)))
-    sent = sent_tokens(run_at(edition, deadline - timedelta(hours=2)).edition.journal)
+    # "once a day" is 24 hours apart, not a new calendar day (issue 23): 23 hours later, the next
+    # day, nothing; 24 hours after the first, once more each
+    assert not any(a.startswith("reminders sent") for a in tick(run_at(edition, deadline - timedelta(hours=3))))
+    assert "reminders sent: 2" in tick(run_at(edition, deadline - timedelta(hours=2)))
+    sent = sent_tokens(run_at(edition, deadline - timedelta(hours=1)).edition.journal)
     assert len(sent) == 2 * len(CARELESS) and all(any(e in t for t in sent) for e in CARELESS)
 
 

@@ -663,8 +663,10 @@ class GoogleMailer:
                 return None
         return bool(found.get("messages"))
 
-    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
-        return send_mail(self.c, to, subject, body, key=key)
+    def notify(
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+    ) -> bool:
+        return send_mail(self.c, to, subject, body, key=key)  # the sheet is on Drive: the body links it
 
 
 def send_mail(c: Clients, to: str, subject: str, body: str, *, key: str | None = None) -> bool:

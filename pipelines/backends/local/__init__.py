@@ -10,6 +10,9 @@ workspace/
   drive/              documents (drive.py) and rating sheets (sheets.py, workbooks.py), one folder per
                       stage and group
   outbox/             notifications as .eml files for CDB to send; no mail server here (outbox.py)
+  inbox/              the sheets experts mail back, saved by CDB under any name (inbox.py): each filed
+                      by its identity into its place (originals kept in inbox/filed/, others in
+                      inbox/not-filed/)
   .frozen/            copies of rating sheets taken at stage close; later edits are ignored
 
 The form's responses come from an export file (forms.py). files.py: the disk under all of them
@@ -25,6 +28,7 @@ from pipelines.backends.local.control import LocalControlStore
 from pipelines.backends.local.drive import LocalDrive
 from pipelines.backends.local.files import file_errors
 from pipelines.backends.local.forms import ExportFormSource
+from pipelines.backends.local.inbox import LocalInbox
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
 from pipelines.backends.local.outbox import LocalMailer
 from pipelines.backends.local.sheets import LocalRatingSheets
@@ -40,6 +44,7 @@ __all__ = [
     "ExportFormSource",
     "LocalControlStore",
     "LocalDrive",
+    "LocalInbox",
     "LocalMailer",
     "LocalRatingSheets",
     "Manifest",
@@ -74,4 +79,5 @@ def open_local(config) -> Workspace:
         drive=LocalDrive(root, manifest),
         mailer=LocalMailer(root),
         description=f"local workspace {root}",
+        inbox=LocalInbox(root, manifest),
     )

@@ -30,8 +30,10 @@ class LocalMailer:
         self.root = root
 
     @file_errors
-    def notify(self, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
-        write_eml(self.root, to, subject, body, key=key)
+    def notify(
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+    ) -> bool:
+        write_eml(self.root, to, subject, body, attachment=Path(attachment) if attachment else None, key=key)
         return True
 
     def delivered(self, key: str) -> bool | None:

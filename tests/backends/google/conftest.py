@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from editions import built_once, save_fake
 
 from google_fake import FakeGoogle
-from google_fake.demo import fake_workspace, google_config
+from google_fake.demo import DEMO_SENDER, fake_workspace, google_config, seed_form
 from pipelines.config import load_config
+from pipelines.demo import simulate_experts, write_edition
 from pipelines.domain.models import Application, Author, Expert, Response, Status
 from pipelines.formats import rating_sheet
+from pipelines.jobs.common import Run
+from pipelines.jobs.tick import tick
 from pipelines.ports import SheetKey, SheetSpec
 
+SEED = 2027
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "atu-2027" / "contest.yaml"
 CDB = "cdb.secretary@atu.edu.kz"
 EXPERT = "e.zhumabayev@atu.edu.kz"
@@ -103,3 +109,28 @@ def spec(config):
         deadline_text=DEADLINE,
         share_message=f"Бағалау парағы. Мерзімі: {DEADLINE}",
     )
+
+
+@pytest.fixture(scope="session")
+def scored_build(tmp_path_factory):
+    """The demo edition on the fake, stage 1 open and scored by the experts: built once per test run,
+    the fake saved whole (tests/editions.py)."""
+
+    def build(folder):
+        config_path = write_edition(folder / "edition", SEED)
+        config = load_config(config_path)
+        fake = FakeGoogle(service_account_without_storage=True)
+        drive = fake.create_shared_drive("ATU — конкурс ЦОР")
+        form = seed_form(fake, config_path.parent / "responses.csv", config.zone)
+        workspace = fake_workspace(
+            google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
+        )
+
+        def run(now):
+            return Run(config=config, workspace=workspace, now=now)
+
+        tick(run(config.calendar.intake_close + timedelta(minutes=5)))
+        simulate_experts(run(config.calendar.stage1_close - timedelta(days=4)), 1, SEED)
+        save_fake(fake, folder / "fake.pickle")
+
+    return built_once(tmp_path_factory, "google-stage1-scored", build)

@@ -74,7 +74,9 @@ def _sheet_reads(w, name: str) -> int:
 
 def test_the_first_tick_of_the_window_reminds_everyone_from_the_tab_the_opening_wrote(window):
     experts = {a.expert.email for a in window["run"].state.sheets(1)}
-    assert _sheet_reads(window, "first") == 0  # the opening tick's progress tab read them; none moved since
+    # the progress tab counts from what the opening tick read (none moved since); each expert reminded
+    # has one sheet read, so that the reminder names her cells (issue 20: reminders that say what to fix)
+    assert _sheet_reads(window, "first") == len(experts)
     assert _reminded(window, window["day1"]) == experts
 
 
@@ -92,9 +94,9 @@ def test_the_sheet_typed_in_is_read_alone(window):
     assert row.scored == row.assigned == len(done.application_ids)
 
 
-def test_the_next_day_reminds_from_what_the_tab_saw_without_reading(window):
+def test_the_next_day_reminds_from_what_the_tab_saw_reading_only_the_sheets_it_names(window):
     experts = {a.expert.email for a in window["run"].state.sheets(1)}
-    assert _sheet_reads(window, "next day") == 0
+    assert _sheet_reads(window, "next day") == len(experts) - 1  # one per reminder, to name its cells
     # all but the expert who finished (each once, however many sheets they have)
     assert _reminded(window, window["day1"] + timedelta(days=1)) == experts - {window["done"].expert.email}
     assert len(_in(window, "next day", "users.messages.send")) == len(experts) - 1

@@ -7,13 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from editions import built_once, copy_edition, demo_factory_over, load_fake, save_fake
+from editions import copy_edition, demo_factory_over, load_fake
 
-from google_fake import FakeGoogle
-from google_fake.demo import DEMO_SENDER, fake_workspace, google_config, seed_form
 from pipelines import i18n
 from pipelines.config import load_config
-from pipelines.demo import simulate_experts, write_edition
 from pipelines.formats.rating_sheet import IDENTITY_COL, IDENTITY_ROW, layout
 from pipelines.jobs.common import Run
 from pipelines.jobs.recreate import recreate_sheet
@@ -22,31 +19,6 @@ from pipelines.jobs.tick import tick
 from pipelines.ports import deliver_once
 
 SEED = 2027
-
-
-@pytest.fixture(scope="session")
-def scored_build(tmp_path_factory):
-    """The demo edition on the fake, stage 1 open and scored by the experts: built once per test run,
-    the fake saved whole (tests/editions.py)."""
-
-    def build(folder):
-        config_path = write_edition(folder / "edition", SEED)
-        config = load_config(config_path)
-        fake = FakeGoogle(service_account_without_storage=True)
-        drive = fake.create_shared_drive("ATU — конкурс ЦОР")
-        form = seed_form(fake, config_path.parent / "responses.csv", config.zone)
-        workspace = fake_workspace(
-            google_config(config, shared_drive_id=drive, form_id=form, gmail=True, sender=DEMO_SENDER), fake
-        )
-
-        def run(now):
-            return Run(config=config, workspace=workspace, now=now)
-
-        tick(run(config.calendar.intake_close + timedelta(minutes=5)))
-        simulate_experts(run(config.calendar.stage1_close - timedelta(days=4)), 1, SEED)
-        save_fake(fake, folder / "fake.pickle")
-
-    return built_once(tmp_path_factory, "google-stage1-scored", build)
 
 
 @pytest.fixture
