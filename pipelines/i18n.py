@@ -110,7 +110,7 @@ def counts(counter: dict[str, int], lang: str) -> str:
     return ", ".join(parts)
 
 
-_ACTION_KEYS = {"intake": "action_intake", "intake closed": "action_intake_closed"}
+_ACTION_KEYS = {"intake": "action_intake", "intake closed": "action_intake_closed", "results pdf": "action_results_pdf"}
 _STAGE_VERBS = ("opened", "reopened", "closed", "waiting")
 _REMINDERS = "reminders sent: "
 

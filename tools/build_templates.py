@@ -804,18 +804,26 @@ def keep(paragraph):
 
 
 def _reasoning(doc, kk: bool):
-    """The reasoned decision: one paragraph per sentence the pipeline wrote from what happened."""
+    """The reasoned decision: one paragraph per sentence the pipeline wrote from what happened. The
+    heading is kept with its first sentence and the last sentence with the signatures after it; the
+    sentences between may break across pages (keeping them all together pushed the whole decision
+    to the next page, leaving a page with one table row)."""
     keep(para(doc, ("Шешімнің негіздемесі:" if kk else "Обоснование решения:", "b"), style="Body Text Justified"))
-    tag(doc, "{%p for r in reasoning %}")
-    keep(para(doc, "{{ r }}", style="Body Text Justified"))
+    tag(doc, "{%p for r in reasoning[:-1] %}")
+    para(doc, "{{ r }}", style="Body Text Justified")
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if reasoning %}")
+    keep(para(doc, "{{ reasoning[-1] }}", style="Body Text Justified"))
+    tag(doc, "{%p endif %}")
 
 
 def _decisions(doc, kk: bool):
+    # the decision column names the DERs it decided on, with their titles: the widest column (a
+    # narrow one wrapped a tie-break into fifteen lines)
     tag(doc, "{%p if decisions %}")
     table(
         doc,
-        (3.6, 4.0, 2.6, 6.3),
+        (6.8, 3.3, 2.1, 4.3),
         [
             "Шешім" if kk else "Решение",
             "Кім қабылдады" if kk else "Кем принято",
@@ -847,6 +855,11 @@ def build_form02(lang: str):
         doc, ("{{ stage }}-кезең: {{ unit_name }}" if kk else "Этап {{ stage }}: {{ unit_name }}"), style="Doc Subtitle"
     )
     para(doc, "")
+    # An expert who returned nothing: one page saying so, no empty table to sign (issue 20).
+    tag(doc, "{%p if not_returned %}")
+    para(doc, ("Сарапшы: " if kk else "Эксперт: ", "b"), "{{ expert_name }}", style="Body Text Justified")
+    para(doc, "{{ not_returned }}", style="Body Text Justified").paragraph_format.space_before = Pt(12)
+    tag(doc, "{%p else %}")
 
     # The approved form: № | title | author | link | the criteria numbered 1..n | n+1 the sum.
     widths = (0.8, 5.4, 4.0, 4.6, 0.4, 1.5, 0.4, 1.9)
@@ -937,6 +950,7 @@ def build_form02(lang: str):
     set_cell(c2, SIGN_LINE, "Normal", align=C)
     c2.add_paragraph(SIGN[lang], style="Signature Caption")
     set_cell(c3, "{{ doc_date }}", "Normal", align=WD_ALIGN_PARAGRAPH.RIGHT)  # blank, dated by hand
+    tag(doc, "{%p endif %}")
     return doc
 
 

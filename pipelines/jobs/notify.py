@@ -61,7 +61,7 @@ def due(run: Run) -> list[Notification]:
     """Every message the edition's state calls for so far, sent or not."""
     lang, config = run.lang, run.config
     apps = run.state.counting()
-    edition = config.edition.name
+    edition = config.edition_name()
     out: list[Notification] = []
 
     def add(event: str, app: Application, key: str, **values) -> None:

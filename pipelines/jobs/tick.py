@@ -107,6 +107,7 @@ def _tick_jobs(run: Run) -> list[str]:
     with run.journal.folded() as jobs:  # the jobs' own entries go into the tick's one row
         try:
             _run_due(run, actions)
+            _results_pdf(run, actions)
             _send_reminders(run, actions)
         except Exception as exc:
             failed = exc
@@ -145,6 +146,16 @@ def _notify(run: Run) -> None:
     except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
         run.say(i18n.text("note_not_notified", run.lang, error=i18n.error_text(exc, run.lang)))
         run.journal("notify", "failed", str(exc))
+
+
+def _results_pdf(run: Run, actions: list[str]) -> None:
+    """The results PDF (13.2) the stage-3 close could not make (LibreOffice installed only later):
+    made by the first tick that can; a tick that cannot stays quiet (the close said why)."""
+    from pipelines.jobs.paperwork import make_missing_results_pdf
+
+    if make_missing_results_pdf(run):
+        run.commit()
+        actions.append("results pdf")
 
 
 def _send_reminders(run: Run, actions: list[str]) -> None:
