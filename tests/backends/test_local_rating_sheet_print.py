@@ -14,9 +14,9 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.backends.local import LocalRatingSheets, Manifest
+from pipelines.backends.local.workbooks import render_xlsx
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
-from pipelines.backends.local.workbooks import render_xlsx
 from pipelines.formats import printing, rating_sheet
 from pipelines.ports import Cell, SheetGrid, SheetKey, SheetSpec
 
