@@ -52,7 +52,7 @@ def test_the_reasoning_is_kept_with_its_heading_and_the_signatures_not_as_one_bl
     assert not any(p.paragraph_format.keep_with_next for p in sentences[:-1])
     assert sentences[-1].paragraph_format.keep_with_next  # the last one stays with the signatures
     headings = [p for p in paragraphs if p.style.name == "Section Heading"]
-    assert headings and all(p.style.paragraph_format.keep_with_next for p in headings)
+    assert headings and all(p.paragraph_format.keep_with_next for p in headings)  # on the paragraph: LibreOffice
     assert not any(p.paragraph_format.page_break_before for p in paragraphs)
 
 
