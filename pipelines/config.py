@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pipelines import i18n
 from pipelines.domain import rules
 from pipelines.domain.models import Decision, Expert
+from pipelines.domain.text import bare_edition_name
 
 
 class ConfigError(Exception):
@@ -456,10 +457,12 @@ class Config(_Strict):
 
     def edition_name(self, lang: str | None = None) -> str:
         """The edition's name in `lang` (kk|ru; the config's language by default): edition.name_kk /
-        edition.name_ru, else edition.name."""
+        edition.name_ru, else edition.name; bare, as the documents and messages print it inside their
+        own quotes and word for "contest" (written as the official name, «X» байқауы or Конкурс «X»,
+        it gives X)."""
         lang = lang or self.language
         given = self.edition.name_kk if lang == "kk" else self.edition.name_ru
-        return given or self.edition.name
+        return bare_edition_name(given or self.edition.name)
 
     @property
     def zone(self) -> ZoneInfo:

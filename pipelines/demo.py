@@ -183,7 +183,9 @@ def run_demo(
     def run_at(moment: datetime) -> Run:
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
 
-    yield i18n.text("demo_start", lang, edition=config.edition.name, directory=directory, backend=workspace.description)
+    yield i18n.text(
+        "demo_start", lang, edition=config.edition_name(), directory=directory, backend=workspace.description
+    )
     yield from at(cal.intake_open + timedelta(days=7), i18n.text("demo_intake_week", lang))
     yield from at(cal.intake_close + timedelta(minutes=5), i18n.text("demo_intake_closes", lang))
     for stage in (1, 2, 3):

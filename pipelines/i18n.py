@@ -116,6 +116,7 @@ _ACTION_KEYS = {
     "intake waiting": "action_intake_waiting",
     "disqualification": "action_disqualification",
     "joined": "action_joined",
+    "results pdf": "action_results_pdf",
 }
 _STAGE_VERBS = ("opened", "reopened", "closed", "waiting")
 _REMINDERS = "reminders sent: "

@@ -134,7 +134,7 @@ class SheetGrid:
     frozen_rows: int = 0
     frozen_columns: int = 0  # columns kept in view when scrolling right
     row_heights: dict[int, float] = field(default_factory=dict)  # 0-based row -> points
-    landscape: bool = False  # printed on landscape A4, fitted to one page wide
+    landscape: bool = False  # printed on landscape A4 at a readable size (formats/printing.py)
     repeat_rows: tuple[int, int] | None = None  # rows (first, last; 0-based) printed atop every page
 
     @property
@@ -520,6 +520,10 @@ class Drive(Protocol):
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
         """A PDF of the .docx for publication (13.2). Raises BackendError saying what is missing
         when the backend cannot convert."""
+
+    def can_make_pdf(self) -> bool:
+        """Whether `put_pdf` can convert here now (local: LibreOffice is installed; Google: Drive
+        exports), so a tick makes a PDF that is missing without trying what cannot work."""
 
     def access(self) -> list[dict[str, str]]:
         """Who can open what of the edition beyond the pipeline itself: every folder, document, rating

@@ -230,6 +230,7 @@ def form02(lang: str = "kk", n_criteria: int = 7) -> dict:
         "expert_name": "Жұмабеков Ерлан Маратұлы" if kk else "Жумабеков Ерлан Маратович",
         "criteria": [{"n": i + 1, "label": label} for i, label in enumerate(labels)],
         "sum_n": str(n_criteria + 1),
+        "not_returned": "",
         "notes": [
             "1. "
             + (

@@ -97,13 +97,30 @@ def test_a_commission_smaller_than_min_experts_is_a_problem(tmp_path):
     assert any(n.values.get("where") == "commissions.departments.FIT-IS" and n.values["count"] == 3 for n in notices)
 
 
+KK_NAME = '  name_kk: "«АТУ үздік цифрлық білім беру ресурсы – 2027» байқауы"\n'
+RU_NAME = '  name_ru: "Конкурс «Лучший цифровой образовательный ресурс АТУ – 2027»"\n'
+
+
 def test_the_edition_name_in_each_language(tmp_path):
     config = load_config(
-        variant(
-            tmp_path,
-            ("  year: 2027\n", '  year: 2027\n  name_ru: "Лучший цифровой образовательный ресурс АТУ – 2027"\n'),
-        ),
-        environ={},
+        variant(tmp_path, (KK_NAME, ""), (RU_NAME, '  name_ru: "Лучший ЦОР АТУ – 2027"\n')), environ={}
     )
-    assert config.edition_name("ru") == "Лучший цифровой образовательный ресурс АТУ – 2027"
+    assert config.edition_name("ru") == "Лучший ЦОР АТУ – 2027"
     assert config.edition_name("kk") == config.edition.name  # no name_kk: the name
+
+
+@pytest.mark.parametrize(
+    ("kk", "ru"),
+    [
+        ("«АТУ үздік СББР – 2027» байқауы", "Конкурс «Лучший ЦОР АТУ – 2027»"),  # as the official name is written
+        ("АТУ үздік СББР – 2027 байқауы", "конкурс «Лучший ЦОР АТУ – 2027»"),
+        ("«АТУ үздік СББР – 2027»", "«Лучший ЦОР АТУ – 2027»"),
+        ("АТУ үздік СББР – 2027", "Лучший ЦОР АТУ – 2027"),  # bare
+    ],
+)
+def test_an_edition_name_written_as_the_official_name_is_taken_bare(tmp_path, kk, ru):
+    config = load_config(
+        variant(tmp_path, (KK_NAME, f'  name_kk: "{kk}"\n'), (RU_NAME, f"  name_ru: '{ru}'\n")), environ={}
+    )
+    assert config.edition_name("kk") == "АТУ үздік СББР – 2027"
+    assert config.edition_name("ru") == "Лучший ЦОР АТУ – 2027"

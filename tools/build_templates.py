@@ -335,6 +335,10 @@ def para(container, *parts, style=None, align=None):
         run.italic = "i" in fmt or None
     if align is not None:
         p.alignment = align
+    if style is not None and p.style.paragraph_format.keep_with_next:
+        # on the paragraph itself too: LibreOffice does not keep a heading with the next paragraph
+        # when only its style says so (a heading was left alone at the foot of a page)
+        p.paragraph_format.keep_with_next = True
     return p
 
 
@@ -584,7 +588,7 @@ def build_form01(lang: str):
         doc,
         ("— оқу процесіне енгізу актісі: " if kk else "— акт внедрения в учебный процесс: "),
         "{{ act_files|join('; ') if act_files else '" + none + "' }}",
-        style="Body Text Justified",
+        style="Normal",  # an address has no space to stretch: justified, the line before it gaped
     )
     para(
         doc,
@@ -594,7 +598,7 @@ def build_form01(lang: str):
             else "— сертификат ЦИИЦР о размещении ЦОР на образовательной платформе: "
         ),
         "{{ certificate_files|join('; ') if certificate_files else '" + none + "' }}",
-        style="Body Text Justified",
+        style="Normal",
     )
     para(doc, "")
     para(doc, ("Күні: " if kk else "Дата: ", "b"), "{{ doc_date }}")
@@ -804,18 +808,26 @@ def keep(paragraph):
 
 
 def _reasoning(doc, kk: bool):
-    """The reasoned decision: one paragraph per sentence the pipeline wrote from what happened."""
+    """The reasoned decision: one paragraph per sentence the pipeline wrote from what happened. The
+    heading is kept with its first sentence and the last sentence with the signatures after it; the
+    sentences between may break across pages (keeping them all together pushed the whole decision
+    to the next page, leaving a page with one table row)."""
     keep(para(doc, ("Шешімнің негіздемесі:" if kk else "Обоснование решения:", "b"), style="Body Text Justified"))
-    tag(doc, "{%p for r in reasoning %}")
-    keep(para(doc, "{{ r }}", style="Body Text Justified"))
+    tag(doc, "{%p for r in reasoning[:-1] %}")
+    para(doc, "{{ r }}", style="Body Text Justified")
     tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if reasoning %}")
+    keep(para(doc, "{{ reasoning[-1] }}", style="Body Text Justified"))
+    tag(doc, "{%p endif %}")
 
 
 def _decisions(doc, kk: bool):
+    # the decision column names the DERs it decided on, with their titles: the widest column (a
+    # narrow one wrapped a tie-break into fifteen lines)
     tag(doc, "{%p if decisions %}")
     table(
         doc,
-        (3.6, 4.0, 2.6, 6.3),
+        (6.6, 3.2, 2.5, 4.2),
         [
             "Шешім" if kk else "Решение",
             "Кім қабылдады" if kk else "Кем принято",
@@ -847,6 +859,11 @@ def build_form02(lang: str):
         doc, ("{{ stage }}-кезең: {{ unit_name }}" if kk else "Этап {{ stage }}: {{ unit_name }}"), style="Doc Subtitle"
     )
     para(doc, "")
+    # An expert who returned nothing: one page saying so, no empty table to sign (issue 20).
+    tag(doc, "{%p if not_returned %}")
+    para(doc, ("Сарапшы: " if kk else "Эксперт: ", "b"), "{{ expert_name }}", style="Body Text Justified")
+    para(doc, "{{ not_returned }}", style="Body Text Justified").paragraph_format.space_before = Pt(12)
+    tag(doc, "{%p else %}")
 
     # The approved form: № | title | author | link | the criteria numbered 1..n | n+1 the sum.
     widths = (0.8, 5.4, 4.0, 4.6, 0.4, 1.5, 0.4, 1.9)
@@ -937,15 +954,18 @@ def build_form02(lang: str):
     set_cell(c2, SIGN_LINE, "Normal", align=C)
     c2.add_paragraph(SIGN[lang], style="Signature Caption")
     set_cell(c3, "{{ doc_date }}", "Normal", align=WD_ALIGN_PARAGRAPH.RIGHT)  # blank, dated by hand
+    tag(doc, "{%p endif %}")
     return doc
 
 
 def _ranking_table(doc, kk: bool, *, with_id: bool = True):
+    # "faculty / department" holds two official names: the widest column (narrower, it wrapped
+    # into nine lines a row and the results ran onto a third page for their last two lines)
     if with_id:
-        widths = (0.9, 3.1, 3.2, 2.6, 3.2, 1.6, 1.0, 0.9)
+        widths = (0.8, 2.5, 3.1, 2.6, 4.7, 1.3, 0.8, 0.7)
         vertical = (0, 6, 7)
     else:
-        widths = (0.9, 5.0, 3.4, 3.9, 1.6, 1.7)
+        widths = (0.9, 4.3, 3.0, 5.3, 1.4, 1.6)
         vertical = (0, 5)
     head = (
         ["Орны" if kk else "Место"]
@@ -1259,7 +1279,9 @@ def build_annex(lang: str):
     para(doc, "{{ spread_note }}", style="Note Text")
 
     para(doc, "3. Әр сарапшының бағалары" if kk else "3. Оценки каждого эксперта", style="Section Heading")
-    para(doc, "{{ criteria_legend }}", style="Note Text").paragraph_format.keep_with_next = True
+    # not kept with the table: LibreOffice gives up a keep-with-next chain that ends in a table longer
+    # than the page, and left the heading above alone at the foot of a page
+    para(doc, "{{ criteria_legend }}", style="Note Text")
     table(
         doc,
         (3.4, 6.4, 9.8, 2.4, 2.0),

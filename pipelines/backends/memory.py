@@ -309,6 +309,9 @@ class MemoryDrive:
             "publish from the local workspace (LibreOffice) or Google (Drive export)"
         )
 
+    def can_make_pdf(self) -> bool:
+        return False  # it converts nothing (put_pdf raises)
+
     def access(self) -> list[dict[str, str]]:
         return []  # nothing here is shared: a folder on CDB's own disk
 

@@ -597,6 +597,22 @@ def winners(state: State, export: str | None) -> None:
 
 
 @cli.command()
+@click.argument("what", type=click.Choice(["results"]))
+@click.pass_obj
+def render(state: State, what: str) -> None:
+    """Write the results (.docx and PDF) again after stage 3, e.g. once LibreOffice is installed."""
+    from pipelines.jobs.paperwork import render_results
+
+    with errors(state), exclusive(state):
+        run = make_run(state)
+        made, said = render_results(run)
+    finish(state, run)
+    if not made:
+        raise click.ClickException(said)
+    state.echo(said)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable: the keys of docs/architecture.md.")
 @click.pass_obj
 def status(state: State, as_json: bool) -> None:

@@ -256,3 +256,61 @@ def url_problem(link: str) -> str | None:
     if not host or "." not in host or not re.fullmatch(r"[\w.-]+", host) or ".." in host:
         return "has no valid host name"
     return None
+
+
+# --- names as documents print them ---------------------------------------------------------------
+# CDB may write the edition's name bare (АТУ үздік СББР – 2027) or as the official name is written
+# («АТУ үздік СББР – 2027» байқауы; Конкурс «Лучший ЦОР АТУ – 2027»); the templates put the quotes and
+# the word for "contest" around it in the case each sentence needs, so they get the bare name.
+_CLOSING = {"«": "»", '"': '"', "“": "”", "„": "“"}
+_KK_CONTEST_WORD = re.compile(r"\s+байқауы?\s*[.,;]?\s*$", re.IGNORECASE)
+_RU_CONTEST_WORD = re.compile(r"^конкурс[а-яё]*\s+(?=[«\"“„])", re.IGNORECASE)
+
+
+def _unquoted(text: str) -> str:
+    """`text` without one pair of quotes around the whole of it (nested «» inside are kept)."""
+    if len(text) < 2 or text[0] not in _CLOSING or text[-1] != _CLOSING[text[0]]:
+        return text
+    opening, closing = text[0], _CLOSING[text[0]]
+    if opening == closing:
+        return text[1:-1].strip() if closing not in text[1:-1] else text
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += (ch == opening) - (ch == closing)
+        if depth == 0 and i < len(text) - 1:
+            return text  # «A» and «B»: the first pair closes before the end
+    return text[1:-1].strip()
+
+
+def bare_edition_name(name: str) -> str:
+    """The edition's name without the quotes and the word "contest" the official form carries:
+    «X» байқауы, X байқауы, Конкурс «X», «X» and X all give X."""
+    text = " ".join(str(name).split())
+    text = _KK_CONTEST_WORD.sub("", text)
+    text = _RU_CONTEST_WORD.sub("", text)
+    return _unquoted(text) or text
+
+
+# A unit's name in the config is its official name, which already says what it is ("Ақпараттық
+# жүйелер кафедрасы", "Кафедра информационных систем"); the word is added only to a name without it.
+UNIT_WORDS = {
+    "department": {"kk": ("кафедрасы", "кафедрасының"), "ru": ("кафедра", "кафедры")},
+    "faculty": {"kk": ("факультеті", "факультетінің"), "ru": ("факультет", "факультета")},
+}
+
+
+def unit_genitive(name: str, kind: str, lang: str) -> str:
+    """ "of the department/faculty <name>" as one phrase, the unit's word in it once:
+    kk "Ақпараттық жүйелер кафедрасы" -> "Ақпараттық жүйелер кафедрасының" (a bare name gets
+    " кафедрасының"); ru "Кафедра информационных систем" -> "кафедры информационных систем"
+    (a name without the word: "кафедры «<name>»")."""
+    nominative, genitive = UNIT_WORDS[kind][lang]
+    text = " ".join(str(name).split())
+    if lang == "kk":
+        if text.casefold().endswith(nominative):
+            return text[: -len(nominative)] + genitive
+        return f"{text} {genitive}"
+    first, _, rest = text.partition(" ")
+    if first.casefold() == nominative and rest:
+        return f"{genitive} {rest}"
+    return f"{genitive} «{text}»"

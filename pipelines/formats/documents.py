@@ -89,6 +89,7 @@ CONTEXT_KEYS: dict[str, frozenset[str]] = {
         "sum_n",  # the number of the sum column (criteria + 1; 8 on the approved form)
         "rows",  # [{n, title, authors, link, scores: [str] (one per criterion), total}]
         "notes",  # [str]: why a value is not counted, the expert's comments
+        "not_returned",  # the sentence printed instead of the table when the expert returned nothing; else ""
     },
     "final_protocol": COMMON_KEYS
     | {
@@ -505,13 +506,14 @@ def docx_text(data: bytes) -> str:
 # --------------------------------------------------------------------------- PDF
 
 
-def _soffice() -> str | None:
+def libreoffice() -> str | None:
+    """The LibreOffice program that converts to PDF, or None when it is not installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
 def to_pdf(docx: bytes) -> bytes:
     """Convert .docx bytes to PDF bytes with LibreOffice headless (private profile, 120 s timeout)."""
-    exe = _soffice()
+    exe = libreoffice()
     if exe is None:
         from pipelines import i18n
 

@@ -382,8 +382,11 @@ def build_grid(
     }
     rows: list[list[Cell]] = []
     for k in HEADER_KEYS:
-        long = k == "instructions"  # the instruction block: wrapped across the sheet's width
-        cell = Cell(sch["header"][lang][k].format(**values), bold=not long, wrap=long, span=lay.width if long else 1)
+        # the instruction block: wrapped across the columns before the criteria, which print on the
+        # first page also when the sheet prints two pages wide (printing.fit): not cut at a page's edge
+        long = k == "instructions"
+        span = min(lay.fixed["link"] + 1, lay.width) if long else 1
+        cell = Cell(sch["header"][lang][k].format(**values), bold=not long, wrap=long, span=span)
         rows.append([cell])
     rows[0] += [Cell() for _ in range(lay.width - 2)] + [Cell(sch["form_code"])]
     rows.append([Cell()])

@@ -142,7 +142,7 @@ def _news(run: Run) -> list[_News]:
     """What the edition's state tells each applicant now, one piece per application and family."""
     lang, config = run.lang, run.config
     apps = run.state.counting()
-    edition = config.edition.name
+    edition = config.edition_name()
     out: list[_News] = []
     deadline = fmt_time(config.calendar.intake_close, config)
 

@@ -12,6 +12,7 @@ from typing import Any
 from pipelines import i18n
 from pipelines.config import Config
 from pipelines.domain import intake as rules
+from pipelines.domain import text
 from pipelines.domain.authors import printed_names
 from pipelines.domain.models import Application, Assignment, Decision, Group, Notice, Problem, Rating, Standing
 from pipelines.domain.scoring import counted_ratings
@@ -156,6 +157,14 @@ def _decisions(run: Run, stage: int, group: str | None) -> list[dict[str, str]]:
             }
         )
     return out
+
+
+def meeting_body(stage: int, unit_name: str, lang: str) -> str:
+    """Who decided, as the extract's decision names it: the department's meeting (stage 1) or the
+    faculty's expert commission (stage 2), the unit's name as the config writes it, its word once."""
+    of = text.unit_genitive(unit_name, "department" if stage == 1 else "faculty", lang)
+    body = i18n.text(f"doc_body_{stage}", lang, unit=of)
+    return body[:1].upper() + body[1:]
 
 
 def _votes_text(votes: Any, lang: str) -> str:
@@ -512,18 +521,18 @@ def extract_document(run: Run, stage: int, group: Group) -> tuple[str, Callable[
     selected = [{k: d[k] for k in ("id", "title", "authors", "score")} for d in ders if d["selected_mark"]]
     commission = i18n.text(COMMISSION_KEYS[stage], run.lang)
     meeting = _meeting(run, stage, group.id)
+    body = meeting_body(stage, group.name, run.lang)
     if selected:
         decision_text = i18n.text(
             "doc_decision",
             run.lang,
-            unit=group.name,
-            commission=commission,
+            body=body,
             quota=quota,
             n=len(selected),
             titles="; ".join(f"{d['id']} «{d['title']}» ({d['score']})" for d in selected),
         )
     else:
-        decision_text = i18n.text("doc_decision_none", run.lang, unit=group.name, commission=commission)
+        decision_text = i18n.text("doc_decision_none", run.lang, body=body)
     reasons, facts = _reasoning(run, stage, group.id, ordered)
     context = {
         **common_context(config, meeting["meeting_date"]),
@@ -640,6 +649,8 @@ def form02_cells(
     what she typed, and a value that does not count says why."""
     if rating is not None and rating.recused:
         return ["—" for _ in criteria], [i18n.text("form02_note_recused", lang)]
+    if rating is not None and not rating.comment and all(_blank(rating.raw.get(c.key)) for c in criteria):
+        return ["" for _ in criteria], [i18n.text("form02_note_not_rated", lang)]  # one line, not one per criterion
     cells, notes = [], []
     for n, c in enumerate(criteria, start=1):
         score = rating.scores.get(c.key) if rating else None
@@ -662,12 +673,12 @@ def form02_cells(
     return cells, notes
 
 
-def impression_lines(n: int, text: str, config: Config, lang: str) -> list[str]:
+def impression_lines(n: int, said: str, config: Config, lang: str) -> list[str]:
     """The expert's words as form 02 prints them: under criterion 7's wording when the config has a
     worded criterion (else as a comment), each line she wrote its own paragraph, never a literal
     line break squeezed into one."""
     worded = worded_criterion(config)
-    lines = [" ".join(line.split()) for line in text.splitlines() if line.strip()] or [text.strip()]
+    lines = [" ".join(line.split()) for line in said.splitlines() if line.strip()] or [said.strip()]
     if worded is not None:
         head = i18n.text("form02_note_impression", lang, n=config.criteria.index(worded) + 1, label=worded.label(lang))
     else:
@@ -675,44 +686,77 @@ def impression_lines(n: int, text: str, config: Config, lang: str) -> list[str]:
     return [f"{n}. {head} {lines[0]}", *(f"    {line}" for line in lines[1:])]
 
 
-def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating]) -> None:
-    """Every expert's filled form 02 for signature, as approved: columns 1..n the criteria, n+1 the
-    sum, a blank date line; a value that does not count is printed as typed with a note why."""
+def _blank(raw: Any) -> bool:
+    return raw is None or str(raw).strip() == ""
+
+
+def returned_nothing(ratings: list[Rating | None]) -> bool:
+    """The expert returned nothing (11.2): no score, no mark and no comment on any DER of her sheet."""
+    return all(
+        r is None or (not r.recused and not r.comment and all(_blank(v) for v in r.raw.values())) for r in ratings
+    )
+
+
+def form02_context(run: Run, stage: int, group: Group, a: Assignment, ratings: list[Rating]) -> dict[str, Any]:
+    """One expert's form 02 as approved: columns 1..n the criteria, n+1 the sum, a blank date line; a
+    value that does not count is printed as typed with a note why. An expert who returned nothing
+    gets one page saying so (`not_returned`), not a table of empty rows to sign."""
     config, apps, lang = run.config, _apps(run), run.lang
     criteria = [{"n": str(n), "label": c.label(lang)} for n, c in enumerate(config.criteria, start=1)]
+    email = a.expert.email.strip().lower()
     by_pair = {(r.expert_email.strip().lower(), r.application_id): r for r in ratings}
     problems = run.state.problems.get((stage, group.id), [])
+    rows, notes = [], []
+    for n, app_id in enumerate(a.application_ids, start=1):
+        app, rating = apps.get(app_id), by_pair.get((email, app_id))
+        mine = [p for p in problems if p.expert.strip().lower() == email and p.application_id == app_id]
+        scores, why = form02_cells(rating, mine, list(config.criteria), lang)
+        notes += [f"{n}. {w}" for w in why]
+        if rating is not None and rating.comment:
+            notes += impression_lines(n, rating.comment, config, lang)
+        total = rating.total if rating is not None and not rating.recused else None
+        rows.append(
+            {
+                "n": str(n),
+                "title": app.title if app else app_id,
+                "authors": _authors(app),
+                "link": app.response.link if app else "",
+                "scores": scores,
+                "total": "" if total is None else str(total),
+            }
+        )
+    nothing = returned_nothing([by_pair.get((email, i)) for i in a.application_ids])
+    return {
+        **common_context(config, BLANK_DATE[lang]),
+        "stage": stage,
+        "unit_name": group.name,
+        "expert_name": a.expert.name,
+        "criteria": criteria,
+        "sum_n": str(len(criteria) + 1),
+        "rows": rows,
+        "notes": notes,
+        "not_returned": i18n.text(
+            "form02_returned_nothing",
+            lang,
+            name=a.expert.name,
+            count=len(a.application_ids),
+            deadline=fmt_time(config.calendar.stage_close(stage), config),
+        )
+        if nothing and a.application_ids
+        else "",
+    }
+
+
+def form02_document(
+    run: Run, stage: int, group: Group, a: Assignment, ratings: list[Rating]
+) -> tuple[str, Callable[[], bytes]]:
+    """(source digest, render) of one expert's form 02."""
+    return rendered("form02", run.lang, form02_context(run, stage, group, a, ratings))
+
+
+def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignment], ratings: list[Rating]) -> None:
+    """Every expert's filled form 02 for signature (`form02_context`)."""
     for a in assignments:
-        email = a.expert.email.strip().lower()
-        rows, notes = [], []
-        for n, app_id in enumerate(a.application_ids, start=1):
-            app, rating = apps.get(app_id), by_pair.get((email, app_id))
-            mine = [p for p in problems if p.expert.strip().lower() == email and p.application_id == app_id]
-            scores, why = form02_cells(rating, mine, list(config.criteria), lang)
-            notes += [f"{n}. {w}" for w in why]
-            if rating is not None and rating.comment:
-                notes += impression_lines(n, rating.comment, config, lang)
-            total = rating.total if rating is not None and not rating.recused else None
-            rows.append(
-                {
-                    "n": str(n),
-                    "title": app.title if app else app_id,
-                    "authors": _authors(app),
-                    "link": app.response.link if app else "",
-                    "scores": scores,
-                    "total": "" if total is None else str(total),
-                }
-            )
-        context = {
-            **common_context(config, BLANK_DATE[lang]),
-            "stage": stage,
-            "unit_name": group.name,
-            "expert_name": a.expert.name,
-            "criteria": criteria,
-            "sum_n": str(len(criteria) + 1),
-            "rows": rows,
-            "notes": notes,
-        }
         _put(
             run,
             "form02",
@@ -721,7 +765,7 @@ def write_form02s(run: Run, stage: int, group: Group, assignments: list[Assignme
             a.expert.email,
             [f"stage-{stage}", group.id, "form02"],
             f"form02_s{stage}_{group.id}_{a.expert.email.split('@')[0]}.docx",
-            context,
+            form02_context(run, stage, group, a, ratings),
         )
 
 
@@ -760,11 +804,10 @@ def dossier_checks(run: Run, finalists: list[str]) -> list[dict[str, str]]:
     return out
 
 
-def write_final(run: Run, version: int = 1) -> None:
-    """After stage 3: the final protocol (9.11) and the results for publication as PDF (11.4, 13.2)."""
+def _final_ranking(run: Run, ordered: list[Standing]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
+    """(the ranking, the winners) as the final protocol and the results print them."""
     config, apps, lang = run.config, _apps(run), run.lang
     departments = config.departments()
-    ordered = _order(run, 3, None)
     ranking = []
     for s in ordered:
         app = apps.get(s.application_id)
@@ -789,6 +832,14 @@ def write_final(run: Run, version: int = 1) -> None:
         winners.append(
             {"place": str(place), "id": app_id, "title": row["title"], "authors": row["authors"], "score": row["score"]}
         )
+    return ranking, winners
+
+
+def write_final(run: Run, version: int = 1) -> None:
+    """After stage 3: the final protocol (9.11) and the results for publication as PDF (11.4, 13.2)."""
+    config, lang = run.config, run.lang
+    ordered = _order(run, 3, None)
+    ranking, winners = _final_ranking(run, ordered)
     meeting = _meeting(run, 3, None)
     quorum_key = "doc_quorum_met" if meeting["present"] * 2 > meeting["total"] else "doc_quorum_not_met"
     base = common_context(config, meeting["meeting_date"])
@@ -810,13 +861,35 @@ def write_final(run: Run, version: int = 1) -> None:
     }
     v = _suffix(version)
     _put(run, "final_protocol", 3, "contest", "-", ["stage-3", "contest"], f"final_protocol{v}.docx", protocol, version)
-    from pipelines.jobs.annex import CHART_MARKER, chart_png, with_chart, write_annex  # issue 22
+    from pipelines.jobs.annex import write_annex  # issue 22
 
     write_annex(run, 3, "contest", config.edition_name(lang), version)
+    write_results(run, version, meeting["meeting_date"], ranking, winners)
+
+
+def write_results(
+    run: Run,
+    version: int = 1,
+    doc_date: str | None = None,
+    ranking: list[dict[str, str]] | None = None,
+    winners: list[dict[str, str]] | None = None,
+    *,
+    say: bool = True,
+) -> str:
+    """The results for publication (11.4) as .docx and as PDF (13.2); the PDF when the backend can
+    convert, else a note (said unless `say` is False; the next tick or `contest render results`
+    makes it once it can). Returns that note, "" when the PDF is there."""
+    config, lang = run.config, run.lang
+    if ranking is None or winners is None:
+        ranking, winners = _final_ranking(run, _order(run, 3, None))
+    if doc_date is None:
+        doc_date = _meeting(run, 3, None)["meeting_date"]
     ceremony = config.ceremony
     where = ", ".join(x for x in (fmt_time(ceremony.at, config), ceremony.place.strip()) if x)
+    from pipelines.jobs.annex import CHART_MARKER, chart_png, with_chart
+
     results = {
-        **base,
+        **common_context(config, doc_date),
         "winners": winners,
         "ranking": ranking,
         "ceremony": where,
@@ -830,6 +903,7 @@ def write_final(run: Run, version: int = 1) -> None:
     source, render = rendered("results", lang, results)
     source = hashlib.sha256((source + hashlib.sha256(png or b"").hexdigest()).encode()).hexdigest()
     content = with_chart(render(), png)
+    v = _suffix(version)
     key = DocKey(run.edition_key, "results", 3, "contest", "-", version)
     run.workspace.drive.put(key, ["results"], f"results{v}.docx", content, source=source)
     try:
@@ -837,8 +911,58 @@ def write_final(run: Run, version: int = 1) -> None:
             DocKey(run.edition_key, "results_pdf", 3, "contest", "-", version), ["results"], f"results{v}.pdf", content
         )
     except BackendError as exc:
-        run.say(i18n.text("note_no_results_pdf", run.lang, error=i18n.error_text(exc, run.lang)))
+        note = i18n.text("note_no_results_pdf", run.lang, error=i18n.error_text(exc, run.lang))
+        if say:
+            run.say(note)
         run.journal("results-pdf", "skipped", str(exc))
+        return note
+    return ""
+
+
+def _results_versions(run: Run) -> tuple[int | None, bool]:
+    """(the latest version of the results, whether its PDF is stored) once stage 3 closed; (None,
+    False) before."""
+    from pipelines.domain.state import StageState
+
+    if run.state.stage(3).state is not StageState.CLOSED:
+        return None, False
+    held: dict[str, set[int]] = {"results": set(), "results_pdf": set()}
+    for d in run.workspace.drive.documents():
+        if d.key.kind in held and d.key.edition == run.edition_key:
+            held[d.key.kind].add(d.key.version)
+    latest = max(held["results"], default=1)
+    return latest, latest in held["results_pdf"]
+
+
+def make_missing_results_pdf(run: Run) -> bool:
+    """The results PDF (13.2) made by a tick when it is missing (never made: LibreOffice was
+    installed after the stage-3 close) and the backend can convert now; a tick that cannot stays
+    quiet (the close said why). Whether it made it."""
+    version, stored = _results_versions(run)
+    if version is None or stored or not run.workspace.drive.can_make_pdf():
+        return False
+    return not write_results(run, version)
+
+
+def render_results(run: Run) -> tuple[bool, str]:
+    """`contest render results`: the results .docx and PDF written again for the latest version
+    (unchanged files are left as they are; a PDF deleted from the disk is made again). (whether the
+    PDF is there, what to tell CDB)."""
+    version, _stored = _results_versions(run)
+    if version is None:
+        return False, i18n.text("render_results_not_closed", run.lang)
+    problem = write_results(run, version, say=False)
+    if problem:
+        return False, problem
+    pdf = next(
+        (
+            d.path_or_url
+            for d in run.workspace.drive.documents()
+            if d.key.kind == "results_pdf" and d.key.version == version
+        ),
+        "",
+    )
+    return True, i18n.text("render_results_done", run.lang, path=pdf)
 
 
 def _chart_label(rank: int | None, title: str, width: int = 32) -> str:
@@ -888,7 +1012,7 @@ def winners_file(run: Run) -> str:
     import yaml
 
     head = (
-        f"# Winners and prize-winners of «{run.config.edition.name}» ({run.config.edition.year}), written by\n"
+        f"# Winners and prize-winners of «{run.config.edition_name()}» ({run.config.edition.year}), written by\n"
         "# `contest winners --export`. The next edition includes this file in its contest.yaml:\n"
         "#   previous_winners_files: [<this file>]\n"
         "# so that their DERs are not accepted again (9.9).\n"

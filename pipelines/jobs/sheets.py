@@ -28,7 +28,7 @@ def share_message(run: Run, stage: int, group_name: str, deadline: str, file: st
     message = i18n.text(
         "doc_share",
         run.lang,
-        edition=run.config.edition.name,
+        edition=run.config.edition_name(),
         stage=stage_title(stage, run.lang),
         group=group_name,
         deadline=deadline,
@@ -67,7 +67,7 @@ def sheet_spec(run: Run, stage: int, group: Group, expert: Expert, apps: list[Ap
         deadline_text=deadline,
         share_message=share_message(run, stage, group.name, deadline, f"{name}.xlsx"),
         share_subject=i18n.text(
-            "share_subject", run.lang, edition=run.config.edition.name, group=group.name, deadline=deadline
+            "share_subject", run.lang, edition=run.config.edition_name(), group=group.name, deadline=deadline
         ),
     )
 

@@ -14,10 +14,11 @@ import pytest
 from openpyxl import load_workbook
 
 from pipelines.backends.local import LocalRatingSheets, Manifest
+from pipelines.backends.local.workbooks import render_xlsx
 from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
-from pipelines.formats import rating_sheet
-from pipelines.ports import SheetKey, SheetSpec
+from pipelines.formats import printing, rating_sheet
+from pipelines.ports import Cell, SheetGrid, SheetKey, SheetSpec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"
 LINK = "https://skills.atu.kz/course/view.php?id=225"
@@ -77,17 +78,52 @@ def _sheet(tmp_path: Path, lang: str):
     return config, rating_sheet.layout(config), load_workbook(ref.url).worksheets[0], Path(ref.url)
 
 
+def _printed_scale(ws) -> float:
+    """The scale the sheet prints at: its fixed scale, or, fitted to one page wide, the page's width
+    over the visible columns' (printing.column_points: the wide estimate of a column)."""
+    if not ws.sheet_properties.pageSetUpPr.fitToPage:
+        return ws.page_setup.scale / 100
+    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    widths = [d.width for d in ws.column_dimensions.values() if not d.hidden]
+    printable = printing.A4_LANDSCAPE_WIDTH_PT - 72 * (ws.page_margins.left + ws.page_margins.right)
+    return min(1.0, printable / sum(printing.column_points(w) for w in widths))
+
+
 @pytest.mark.parametrize("lang", ["kk", "ru"])
-def test_printed_landscape_a4_one_page_wide_with_the_header_row_repeated(tmp_path, lang):
+def test_printed_landscape_a4_readable_with_the_header_row_repeated(tmp_path, lang):
     _config, lay, ws, _path = _sheet(tmp_path, lang)
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9  # A4
-    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-    assert (ws.page_setup.fitToWidth, ws.page_setup.fitToHeight) == (1, 0)
+    # too wide for one page at a readable size: a fixed scale, two pages wide, never below 8 pt
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is False and 73 <= ws.page_setup.scale <= 100
+    default = ws.parent._fonts[0].sz  # the workbook's default font (a font without a size has it)
+    sizes = {c.font.sz or default for row in ws.iter_rows() for c in row if c.value not in (None, "")}
+    assert min(sizes) * _printed_scale(ws) >= 8, (sizes, _printed_scale(ws))
     header = lay.header_row + 1
     assert ws.print_title_rows == f"${header}:${header}"
     # title and authors stay in view when scrolling right, the header rows when scrolling down
     assert ws.freeze_panes == f"{rating_sheet.col_letter(lay.fixed['authors'] + 1)}{header + 1}"
     assert ws.protection.formatRows is False and ws.protection.formatColumns is False
+
+
+def test_a_narrow_sheet_is_fitted_to_one_page_wide(tmp_path):
+    """A sheet that fits one page at a readable size is fitted to it (one page wide, as many long)."""
+    grid = SheetGrid(title="t", rows=[[Cell("№"), Cell("Атауы")]], column_widths=[4, 60], landscape=True)
+    path = tmp_path / "narrow.xlsx"
+    path.write_bytes(render_xlsx(grid))
+    ws = load_workbook(path).worksheets[0]
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    assert 11 * _printed_scale(ws) >= 8
+
+
+def test_the_print_scale_keeps_8_pt_and_two_pages_wide():
+    wide = [4, 14, 30, 22, 46] + [14] * 7 + [28, 14, 16]
+    fit = printing.fit(wide, [1], 11, 0.4)
+    assert fit.scale is not None and fit.pages_wide == 2 and fit.printed_pt >= 8
+    wider = printing.fit(wide + [28] * 3, [1], 11, 0.4)  # more columns: a smaller scale, still >= 8 pt
+    assert wider.scale is not None and wider.scale < fit.scale and wider.printed_pt >= 8
+    huge = printing.fit([40] * 30, [], 11, 0.4)  # far too wide for two pages: more pages, not smaller type
+    assert huge.scale == 73 and huge.pages_wide > 2 and huge.printed_pt >= 8
+    assert printing.fit([10, 10, 10], [], 11, 0.4) == printing.PrintFit(None, 1, 11.0)
 
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
@@ -159,13 +195,15 @@ def test_instruction_block_says_deadline_what_to_type_how_to_return_and_whom_to_
     assert returning in text and ask in text and "05.03.2027 18:00" in text and "10" in text
     assert "05.03.2027 18:00" in ws.cell(5, 1).value  # the deadline line above it
     merged = [str(m) for m in ws.merged_cells.ranges]
-    assert f"A6:{rating_sheet.col_letter(lay.width - 1)}6" in merged
+    # across the columns before the criteria: on the first printed page, not cut at its edge
+    assert f"A6:{rating_sheet.col_letter(lay.fixed['link'])}6" in merged
     assert ws.row_dimensions[6].height >= 15 * 3 and ws.cell(6, 1).alignment.wrap_text
 
 
 @pytest.mark.needs_libreoffice
-def test_the_sheet_prints_on_one_landscape_page(tmp_path):
-    """Rendered as LibreOffice prints it: one landscape page for a group of a few DERs."""
+def test_the_sheet_prints_two_landscape_pages_wide(tmp_path):
+    """Rendered as LibreOffice prints it: two landscape pages (the columns split between them) for a
+    group of a few DERs, at the sheet's fixed readable scale."""
     _config, _lay, _ws, path = _sheet(tmp_path, "kk")
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run(
@@ -188,6 +226,6 @@ def test_the_sheet_prints_on_one_landscape_page(tmp_path):
             pytest.skip(f"LibreOffice Calc cannot open .xlsx here: {proc.stderr.decode()[-200:]}")
         data = pdf.read_bytes()
     pages = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)", data)
-    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 1
+    assert len(re.findall(rb"/Type\s*/Page[^s]", data)) == 2
     width, height = (float(x) for x in pages[0])
     assert width > height and round(width) == 842  # A4 landscape, in points

@@ -1,5 +1,6 @@
 import pytest
 
+from pipelines.domain import text
 from pipelines.domain.text import (
     fold_latin,
     normalise,
@@ -143,3 +144,36 @@ def test_a_plain_query_is_kept_as_parsing_and_encoding_it_would_keep_it():
         "https://skills.atu.kz/course/view.php?id=301"
     )
     assert normalise_url("https://x.kz/a?q=a+b&fbclid=9") == "https://x.kz/a?q=a+b"
+
+
+# --- names as documents print them ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("written", "bare"),
+    [
+        ("«АТУ үздік СББР – 2027» байқауы", "АТУ үздік СББР – 2027"),
+        ("«АТУ үздік СББР – 2027» Байқауы.", "АТУ үздік СББР – 2027"),
+        ("АТУ үздік СББР – 2027 байқауы", "АТУ үздік СББР – 2027"),
+        ("Конкурс «Лучший ЦОР – 2027»", "Лучший ЦОР – 2027"),
+        ('конкурса "Лучший ЦОР"', "Лучший ЦОР"),
+        ("«Лучший «цифровой» ресурс»", "Лучший «цифровой» ресурс"),  # quotes inside the name are kept
+        ("«A» и «B»", "«A» и «B»"),  # not one pair around the whole
+        ("  АТУ   үздік СББР ", "АТУ үздік СББР"),
+    ],
+)
+def test_bare_edition_name(written, bare):
+    assert text.bare_edition_name(written) == bare
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "lang", "phrase"),
+    [
+        ("Ақпараттық жүйелер кафедрасы", "department", "kk", "Ақпараттық жүйелер кафедрасының"),
+        ("Ақпараттық жүйелер", "department", "kk", "Ақпараттық жүйелер кафедрасының"),
+        ("Тамақ өндірісі технологиялары факультеті", "faculty", "kk", "Тамақ өндірісі технологиялары факультетінің"),
+        ("Кафедра информационных систем", "department", "ru", "кафедры информационных систем"),
+        ("Информационные системы", "department", "ru", "кафедры «Информационные системы»"),
+        ("Факультет пищевых технологий", "faculty", "ru", "факультета пищевых технологий"),
+    ],
+)
+def test_a_units_word_is_never_doubled(name, kind, lang, phrase):
+    assert text.unit_genitive(name, kind, lang) == phrase

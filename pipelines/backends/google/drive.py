@@ -442,6 +442,9 @@ class GoogleDrive:
         self._docs(key.edition)[key.token()] = stored
         return StoredDoc(key, file_url(stored["id"]), changed=not same)
 
+    def can_make_pdf(self) -> bool:
+        return True  # Drive converts the .docx to a Google Doc and exports it as PDF
+
     def put_pdf(self, key: DocKey, folder: list[str], filename: str, docx: bytes) -> StoredDoc:
         """Upload a converted copy (a Google Doc), export it as PDF, store the PDF, delete the copy."""
         with self.c.stats.operation("put pdf"):

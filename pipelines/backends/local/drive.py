@@ -72,6 +72,11 @@ class LocalDrive:
         self.manifest.save(durable=False)
         return stored
 
+    def can_make_pdf(self) -> bool:
+        from pipelines.formats.documents import libreoffice
+
+        return libreoffice() is not None
+
     def access(self) -> list[dict[str, str]]:
         return []  # nothing here is shared: a folder on CDB's own disk
 

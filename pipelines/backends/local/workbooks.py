@@ -19,11 +19,14 @@ from openpyxl.worksheet.formula import ArrayFormula
 from pipelines.backends.local import xlsx_values
 from pipelines.backends.local.files import set_text, workbook_bytes
 from pipelines.domain.models import ScoreCell
+from pipelines.formats import printing
 from pipelines.ports import SheetGrid, SheetTab, Unreadable
 
 EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")  # the yellow the instructions mention
 THIN = Side(style="thin", color="808080")
 BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+FONT_PT = 11  # openpyxl's default font (Calibri 11): every cell of a grid is written in it
+MARGIN_IN = 0.4  # left and right print margins
 
 
 def render_xlsx(grid: SheetGrid) -> bytes:
@@ -99,9 +102,14 @@ def render_xlsx(grid: SheetGrid) -> bytes:
     if grid.landscape:
         ws.page_setup.orientation = "landscape"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0  # one page wide, as many long as needed
-        ws.page_margins.left = ws.page_margins.right = 0.4
+        ws.page_margins.left = ws.page_margins.right = MARGIN_IN
+        fit = printing.fit(grid.column_widths, grid.hidden_columns, FONT_PT, MARGIN_IN)
+        if fit.scale is None:  # one page wide, as many long as needed: the type stays readable
+            ws.sheet_properties.pageSetUpPr.fitToPage = True
+            ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        else:  # fitted to one page it would print below 8 pt: a fixed scale, two pages wide
+            ws.sheet_properties.pageSetUpPr.fitToPage = False
+            ws.page_setup.scale = fit.scale
     if grid.repeat_rows:
         ws.print_title_rows = f"{grid.repeat_rows[0] + 1}:{grid.repeat_rows[1] + 1}"
     ws.protection.sheet = True
