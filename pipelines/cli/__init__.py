@@ -120,6 +120,34 @@ def backend_message(exc: Exception, lang: str | None) -> str:
     return f"{lead}: {detail}"
 
 
+LOG_NAME = "contest.log"
+
+
+def log_detail(state: State | None, exc: Exception) -> Path | None:
+    """A failure said to CDB in kk/ru words (`exc.said`) whose technical detail is other words (Google's
+    own message, the HTTP status and reason, the chain of causes): that detail, in English, appended to
+    contest.log beside the config (the log a developer reads). Returns the log's path, or None when
+    there was nothing more to keep or no config to put it beside."""
+    said = getattr(exc, "said", None)
+    if said is None or str(said) == str(exc) or state is None or state._config is None:
+        return None  # not worded apart, or the words are all there is
+    causes, seen = [], exc.__cause__ or exc.__context__
+    while seen is not None and len(causes) < 5:
+        causes.append(f"{type(seen).__name__}: {' '.join(str(seen).split())}")
+        seen = seen.__cause__ or seen.__context__
+    status, reason = getattr(exc, "status", None), getattr(exc, "reason", None)
+    entry = f"{datetime.now().astimezone().isoformat(timespec='seconds')} {type(exc).__name__}"
+    entry += f" status={status} reason={reason}" if status or reason else ""
+    entry += f": {' '.join(str(exc).split())}" + "".join(f" <- {c}" for c in causes) + "\n"
+    path = state._config.base_dir / LOG_NAME
+    try:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(entry)
+    except OSError:
+        return None
+    return path
+
+
 @contextmanager
 def errors(state: State | None = None) -> Iterator[None]:
     """Known failures become one line; anything else still shows its traceback (a bug)."""
@@ -131,7 +159,12 @@ def errors(state: State | None = None) -> Iterator[None]:
     try:
         yield
     except BackendError as exc:
-        raise click.ClickException(backend_message(exc, state.known_lang if state else None)) from None
+        line = backend_message(exc, state.known_lang if state else None)
+        log = log_detail(state, exc)
+        if log is not None:
+            lang = state.known_lang if state else None
+            line = i18n.text("error_detail_logged", lang, line=line, log=log) if lang else f"{line} ({log})"
+        raise click.ClickException(line) from None
     except (ConfigError, StageError, DocumentError, FormError) as exc:
         raise click.ClickException(i18n.error_text(exc, state.known_lang if state else None)) from None
 

@@ -157,7 +157,8 @@ def notify(run: Run, *, send: bool = True) -> NotifyReport:
     for n in report.listed:
         run.say(i18n.text("notify_listed", run.lang, to=n.to, subject=n.subject))
     for n in report.no_address:
-        run.say(i18n.text("notify_no_address", run.lang, which=n.key))
+        der = n.key.split(" ")[1] if n.key.count(" ") >= 1 else n.key  # "<event> <DER id> <address>"
+        run.say(i18n.text("notify_no_address", run.lang, which=f"{der} «{n.subject}»"))
     run.say(
         i18n.text(
             "notify_done",

@@ -19,6 +19,7 @@ manifest.log and control.pending.jsonl, read once to migrate a workspace.
 
 from __future__ import annotations
 
+from pipelines.domain.models import Notice
 from pipelines.backends.local.backups import Backup, ControlBackups, PutBack, inspect_backup
 from pipelines.backends.local.control import LocalControlStore
 from pipelines.backends.local.drive import LocalDrive
@@ -71,4 +72,5 @@ def open_local(config) -> Workspace:
         drive=LocalDrive(root, manifest),
         mailer=LocalMailer(root),
         description=f"local workspace {root}",
+        place=Notice("workspace_local", root=str(root)),
     )
