@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -51,8 +52,9 @@ class DemoError(Exception):
     """The demo would overwrite a folder it did not make (said in Kazakh and Russian: no config yet)."""
 
 
-def write_edition(directory: Path, seed: int) -> Path:
-    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first.
+def write_edition(directory: Path, seed: int, language: str | None = None) -> Path:
+    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first. `language`
+    (kk|ru): the edition's, written into its contest.yaml (the example's, Kazakh, when None).
 
     A folder holding a contest.yaml or a workspace that no demo made (a real edition) is left alone."""
     if directory.exists() and not directory.is_dir():
@@ -74,7 +76,10 @@ def write_edition(directory: Path, seed: int) -> Path:
         elif target.exists():
             target.unlink()
     config_path = directory / "contest.yaml"
-    config_path.write_bytes(EXAMPLE.read_bytes())
+    text = EXAMPLE.read_text(encoding="utf-8")
+    if language is not None:  # every later command on the folder speaks it, not only the demo's own run
+        text = re.sub(r"(?m)^language: kk\b", f"language: {language}", text, count=1)
+    config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)
     rows = demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
     (directory / "responses.csv").write_text(demo_data.to_csv(rows), encoding="utf-8")
@@ -154,10 +159,11 @@ def run_demo(
     quiet: bool = False,
     progress=no_progress,
     workspace_factory: Callable[[Config], Workspace] | None = None,
+    language: str | None = None,
 ) -> Iterator[str]:
     """Runs the edition end to end, yielding what it did, line by line."""
     make_factory = demo_backend(backend) if backend != "local" and workspace_factory is None else None
-    config_path = write_edition(directory, seed)
+    config_path = write_edition(directory, seed, language)
     if make_factory is not None:
         workspace_factory = make_factory(config_path)
     config = load_config(config_path)

@@ -16,6 +16,7 @@ import click
 import yaml
 
 from pipelines import i18n
+from pipelines.cli.help import Group as LocalizedGroup
 from pipelines.config import Config, ConfigError, load_config
 
 DEFAULT_CONFIG = "contest.yaml"
@@ -226,13 +227,15 @@ def finish(state: State, run) -> None:
         state.echo(line)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
     default=None,
+    is_eager=True,  # read before --help when typed before it: help speaks that edition's language
     envvar="CONTEST_CONFIG",
     show_envvar=True,
+    type=click.Path(dir_okay=False),
     help=f"The edition's contest.yaml (default ./{DEFAULT_CONFIG}).",
 )
 @click.option("--now", default=None, help="Act as if at this ISO-8601 time (in the config's zone if none given).")
@@ -607,15 +610,26 @@ def restore(state: State, backup: str | None, list_only: bool) -> None:
     help="google-fake runs the Google backend against the in-process fake and prints request counts.",
 )
 @click.option("--seed", default=2027, show_default=True, help="Seed of the simulated experts.")
+@click.option(
+    "--language",
+    type=click.Choice(["kk", "ru"]),
+    default=None,
+    help="The edition's language, written into its contest.yaml (default: the example's, kk).",
+)
 @click.pass_obj
-def demo(state: State, directory: str, backend: str, seed: int) -> None:
+def demo(state: State, directory: str, backend: str, seed: int, language: str | None) -> None:
     """Build and run a whole sample edition in DIRECTORY (its config at DIRECTORY/contest.yaml)."""
     from pipelines.demo import DemoError, run_demo
 
     with errors(state):
         try:
             for line in run_demo(
-                Path(directory), backend=backend, seed=seed, quiet=state.quiet, progress=progress_for(state.quiet)
+                Path(directory),
+                backend=backend,
+                seed=seed,
+                quiet=state.quiet,
+                progress=progress_for(state.quiet),
+                language=language,
             ):
                 state.echo(line)
         except DemoError as exc:

@@ -1,0 +1,60 @@
+"""The Latin-script words in a text people read, other than what is not words of ours: ids, e-mail
+addresses, URLs, file paths and codes (what a person types or copies as it is: a command, an option, a
+config key, a Google reason). Each exception is one pattern below, as narrow as it can be; the data an
+edition holds (titles, names, answers as people typed them) is passed in and taken out first.
+
+Used by tests/test_words.py (every command's output, status, the outbox, the documents, in kk and ru)
+and tests/test_cli_help.py (every help screen)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import click
+
+CODES = [
+    r"https?://\S+",  # a URL
+    r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # an e-mail address
+    r"`[^`\n]*`",  # code quoted as code
+    r"(?<![\w-])[\w.~*<>{}-]*/[\w./~*<>{}-]*",  # a path (anything with a slash, also «http/https»)
+    r"\b[\w-]+\.(?:yaml|yml|xlsx|docx|pdf|csv|json|eml|png|sqlite3|log|lock|txt|md)\b",  # a file name
+    r"\b[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+(?::\s*[a-z_-]+\b)?",  # a config key (backend.auth: oauth)
+    r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",  # an identifier (tie_break, stage1_close)
+    r"\b[a-z]+(?:[A-Z][a-z]*)+\b",  # Google's reasons (storageQuotaExceeded)
+    r"\b[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)+\b",  # an id (DER-P7UOGN, FIT-IS, CONTEST_CONFIG)
+    r"\b[A-Z]{2,6}\b",  # an abbreviation (PDF, JSON, ISO, DNS, API, CDB)
+    r"\b\w*\d\w*\b",  # a token with digits (form01, 403)
+    r"(?<![\w-])--?[a-z][a-z-]*\b",  # an option
+    r"^Error: ",  # click's marker of a failed command, which cron and scripts look for (README)
+]
+# Names of products and programs, written in Latin script in Kazakh and Russian too
+NAMES = {"Google", "Gmail", "Drive", "Workspace", "Cloud", "LibreOffice", "Excel", "Word", "cron"}
+WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def cli_words(command: click.Command | None = None) -> set[str]:
+    """What is typed as it is: the program's name, its commands, their options and choices."""
+    from pipelines.cli import cli
+
+    command = command or cli
+    words = {"contest", *WORD.findall(command.name or "")}
+    for param in command.params:
+        words.update(w for opt in param.opts for w in WORD.findall(opt))
+        if isinstance(param.type, click.Choice):
+            words.update(w for c in param.type.choices for w in WORD.findall(str(c)))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            words |= cli_words(sub)
+    return words
+
+
+def latin_words(text: str, data: Iterable[str] = ()) -> list[str]:
+    """The Latin-script words of `text` that are none of the exceptions; `data`: the edition's own
+    texts (titles, names, answers), taken out first (longest first)."""
+    for value in sorted({d for d in data if len(d) >= 3}, key=len, reverse=True):
+        text = text.replace(value, " ")
+    for pattern in CODES:
+        text = re.sub(pattern, " ", text, flags=re.MULTILINE)
+    allowed = NAMES | cli_words()
+    return [w for w in WORD.findall(text) if w not in allowed]
