@@ -86,6 +86,10 @@ def write_edition(directory: Path, seed: int, language: str | None = None) -> Pa
     return config_path
 
 
+# what the simulated experts write as their comment: as people do, now and then in English
+EXPERT_COMMENTS = ["", "", "Жақсы құрылым", "Нужно больше тестов", "Well structured videos"]
+
+
 def simulate_experts(run: Run, stage: int, seed: int) -> int:
     """Every expert of the stage types scores into their own sheet; returns the sheets filled."""
     config = run.config
@@ -106,9 +110,7 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
             r = lay.data_row(index)
             for (_key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
                 values[(r, col)] = score
-            values[(r, lay.fixed["comment"])] = rng.choice(
-                ["", "", "Жақсы құрылым", "Нужно больше тестов", "Well structured videos"]
-            )
+            values[(r, lay.fixed["comment"])] = rng.choice(EXPERT_COMMENTS)
         habit = CARELESS.get(stage, {}).get(email)
         if habit and ids:
             first_score = (lay.data_row(0), min(lay.scores.values()))

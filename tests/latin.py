@@ -18,7 +18,8 @@ CODES = [
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # an e-mail address
     r"`[^`\n]*`",  # code quoted as code
     r"(?<![\w-])[\w.~*<>{}-]*/[\w./~*<>{}-]*",  # a path (anything with a slash, also «http/https»)
-    r"\b[\w-]+\.(?:yaml|yml|xlsx|docx|pdf|csv|json|eml|png|sqlite3|log|lock|txt|md)\b",  # a file name
+    r"\b[\w.-]+\.(?:yaml|yml|xlsx|docx|pdf|csv|json|eml|png|sqlite3|log|lock|txt|md)\b",  # a file name
+    r"\bhttps?\b",  # a URL's scheme, named (an address must start with http or https)
     r"\b[a-z_][a-z0-9_]*(?:\.[a-z0-9_]+)+(?::\s*[a-z_-]+\b)?",  # a config key (backend.auth: oauth)
     r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b",  # an identifier (tie_break, stage1_close)
     r"\b[a-z]+(?:[A-Z][a-z]*)+\b",  # Google's reasons (storageQuotaExceeded)
@@ -26,6 +27,7 @@ CODES = [
     r"\b[A-Z]{2,6}\b",  # an abbreviation (PDF, JSON, ISO, DNS, API, CDB)
     r"\b\w*\d\w*\b",  # a token with digits (form01, 403)
     r"(?<![\w-])--?[a-z][a-z-]*\b",  # an option
+    r"\bcontest-sheet \[[^\]]*\]",  # a rating sheet's identity key (its hidden cell, docs/architecture.md)
     r"^Error: ",  # click's marker of a failed command, which cron and scripts look for (README)
 ]
 # Names of products and programs, written in Latin script in Kazakh and Russian too
@@ -34,27 +36,45 @@ WORD = re.compile(r"[A-Za-z]{2,}")
 
 
 def cli_words(command: click.Command | None = None) -> set[str]:
-    """What is typed as it is: the program's name, its commands, their options and choices."""
+    """What is typed as it is, each whole: the program's name, its commands, their choices (an
+    option is CODES' own pattern)."""
     from pipelines.cli import cli
 
     command = command or cli
-    words = {"contest", *WORD.findall(command.name or "")}
+    words = {"contest", command.name or "contest"}
     for param in command.params:
-        words.update(w for opt in param.opts for w in WORD.findall(opt))
         if isinstance(param.type, click.Choice):
-            words.update(w for c in param.type.choices for w in WORD.findall(str(c)))
+            words.update(str(c) for c in param.type.choices)
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             words |= cli_words(sub)
     return words
 
 
+def config_keys() -> set[str]:
+    """The top-level keys of contest.yaml (criteria, quotas, scoring …), named as they are written.
+    A key under them is named by its path (scoring.min_experts), which CODES takes."""
+    from pipelines.config import Config
+
+    return {field.alias or name for name, field in Config.model_fields.items()}
+
+
+def names_typed(texts: Iterable[str]) -> set[str]:
+    """The capitalised Latin-script words of what people typed: names as the documents reorder them
+    ("Ospanova Zarina" from "Zarina Ospanova, PhD")."""
+    return {w for t in texts for w in WORD.findall(t) if w[0].isupper()}
+
+
 def latin_words(text: str, data: Iterable[str] = ()) -> list[str]:
-    """The Latin-script words of `text` that are none of the exceptions; `data`: the edition's own
-    texts (titles, names, answers), taken out first (longest first)."""
-    for value in sorted({d for d in data if len(d) >= 3}, key=len, reverse=True):
+    """The Latin-script words of `text` that are none of the exceptions. `data`: what people typed
+    (titles, names, answers, comments), taken out whole first; its capitalised words (names) after."""
+    parts = {p.strip() for d in data for p in [d, *re.split(r"[,;\n]", d)]}  # an author: name, position, contact
+    typed = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
+    for value in typed:
         text = text.replace(value, " ")
     for pattern in CODES:
         text = re.sub(pattern, " ", text, flags=re.MULTILINE)
-    allowed = NAMES | cli_words()
+    for token in sorted(cli_words(), key=len, reverse=True):
+        text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", text)
+    allowed = NAMES | config_keys() | names_typed(typed)
     return [w for w in WORD.findall(text) if w not in allowed]
