@@ -188,4 +188,4 @@ class _Whole:
             column.overflow = "fold"  # only ever reached by a word longer than its column: never, as set
             column.no_wrap = False
         need = renderable.__rich_measure__(self.console, self.console.options).minimum
-        self.console.print(renderable, width=max(self.console.width, need), **options)
+        self.console.print(renderable, width=max(self.console.width, need), crop=False, **options)
