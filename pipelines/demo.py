@@ -191,7 +191,9 @@ def run_demo(
     def run_at(moment: datetime) -> Run:
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
 
-    yield i18n.text("demo_start", lang, edition=config.edition.name, directory=directory, backend=i18n.place(workspace, lang))
+    yield i18n.text(
+        "demo_start", lang, edition=config.edition.name, directory=directory, backend=i18n.place(workspace, lang)
+    )
     yield from at(cal.intake_open + timedelta(days=7), i18n.text("demo_intake_week", lang))
     yield from at(cal.intake_close + timedelta(minutes=5), i18n.text("demo_intake_closes", lang))
     for stage in (1, 2, 3):
@@ -221,9 +223,13 @@ def run_demo(
             "demo_place", lang, place=w["place"], id=w["id"], title=titles.get(w["id"], ""), score=f"{w['score']:.2f}"
         )
     kinds = Counter(d["kind"] for d in status["documents"])
-    yield i18n.text("demo_documents", lang, counts=", ".join(
+    yield i18n.text(
+        "demo_documents",
+        lang,
+        counts=", ".join(
             i18n.text("doc_count", lang, kind=i18n.document_kind(k, lang), n=n) for k, n in sorted(kinds.items())
-        ))
+        ),
+    )
     if "results_pdf" not in kinds and not _libreoffice():
         yield i18n.text("demo_no_pdf", lang, command=f"{_program()} demo {directory}")
     yield from workspace.stats.get("report", lambda: [])()

@@ -13,6 +13,8 @@ from collections.abc import Iterable
 
 import click
 
+OPTION = r"(?<![\w-])--?[a-z][a-z-]*\b"  # an option: the line shows a command to type
+MARK = "\x00"  # where an option was: the line is a command's
 CODES = [
     r"https?://\S+",  # a URL
     r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+",  # an e-mail address
@@ -26,7 +28,7 @@ CODES = [
     r"\b[A-Z][A-Z0-9]*(?:[-_][A-Z0-9]+)+\b",  # an id (DER-P7UOGN, FIT-IS, CONTEST_CONFIG)
     r"\b[A-Z]{2,6}\b",  # an abbreviation (PDF, JSON, ISO, DNS, API, CDB)
     r"\b\w*\d\w*\b",  # a token with digits (form01, 403)
-    r"(?<![\w-])--?[a-z][a-z-]*\b",  # an option
+    OPTION,
     r"\bcontest-sheet \[[^\]]*\]",  # a rating sheet's identity key (its hidden cell, docs/architecture.md)
     r"^Error: ",  # click's marker of a failed command, which cron and scripts look for (README)
 ]
@@ -65,16 +67,27 @@ def names_typed(texts: Iterable[str]) -> set[str]:
     return {w for t in texts for w in WORD.findall(t) if w[0].isupper()}
 
 
-def latin_words(text: str, data: Iterable[str] = ()) -> list[str]:
+def latin_words(text: str, data: Iterable[str] = (), *, help_screen: bool = False) -> list[str]:
     """The Latin-script words of `text` that are none of the exceptions. `data`: what people typed
-    (titles, names, answers, comments), taken out whole first; its capitalised words (names) after."""
+    (titles, names, answers, comments), taken out whole first; its capitalised words (names) after.
+    A command's name or a choice is code on a line showing a command (the program's name or an
+    option on it), and anywhere on a help screen (`help_screen`: its list of commands)."""
     parts = {p.strip() for d in data for p in [d, *re.split(r"[,;\n]", d)]}  # an author: name, position, contact
     typed = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
     for value in typed:
         text = text.replace(value, " ")
     for pattern in CODES:
-        text = re.sub(pattern, " ", text, flags=re.MULTILINE)
-    for token in sorted(cli_words(), key=len, reverse=True):
-        text = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", text)
+        text = re.sub(pattern, MARK if pattern == OPTION else " ", text, flags=re.MULTILINE)
     allowed = NAMES | config_keys() | names_typed(typed)
-    return [w for w in WORD.findall(text) if w not in allowed]
+    tokens = sorted(cli_words(), key=len, reverse=True)
+    found = []
+    for line in text.splitlines():
+        if help_screen or COMMAND_LINE.search(line):  # a command to type: its name and its choices are code there
+            for token in tokens:
+                line = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", line)
+        found += [w for w in WORD.findall(line) if w not in allowed]
+    return found
+
+
+# a line that shows a command to type: the program's name or an option
+COMMAND_LINE = re.compile(r"(?<![\w-])contest(?![\w-])|\x00")

@@ -132,7 +132,8 @@ def log_detail(state: State | None, exc: Exception) -> Path | None:
     said = getattr(exc, "said", None)
     if said is None or str(said) == str(exc) or state is None or state._config is None:
         return None  # not worded apart, or the words are all there is
-    causes, seen = [], exc.__cause__ or exc.__context__
+    causes: list[str] = []
+    seen = exc.__cause__ or exc.__context__
     while seen is not None and len(causes) < 5:
         causes.append(f"{type(seen).__name__}: {' '.join(str(seen).split())}")
         seen = seen.__cause__ or seen.__context__

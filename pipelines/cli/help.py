@@ -160,7 +160,9 @@ def _metavar(option: click.Option, lang: str) -> str:
     if isinstance(kind, click.Choice):
         return "[" + "|".join(str(c) for c in kind.choices) + "]"
     if isinstance(kind, click.Path):
-        return entry("_type_folder" if not kind.file_okay else "_type_file" if not kind.dir_okay else "_type_path", lang)
+        return entry(
+            "_type_folder" if not kind.file_okay else "_type_file" if not kind.dir_okay else "_type_path", lang
+        )
     if isinstance(kind, (click.types.IntParamType, click.IntRange)):
         return entry("_type_number", lang, "INTEGER")
     return entry("_type_text", lang, "TEXT")

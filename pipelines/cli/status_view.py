@@ -17,8 +17,8 @@ from pipelines import i18n
 from pipelines.formats.registry import rule_text
 
 
-def render_status(status: dict[str, Any], console: Console | None = None) -> None:
-    console = _Whole(console or Console())
+def render_status(status: dict[str, Any], given: Console | None = None) -> None:
+    console = _Whole(given or Console())
     lang = status.get("language") or "kk"
 
     console.print(
@@ -92,7 +92,14 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             lang, "status_left_out_title", "col_stage", "col_group", "col_expert", "col_id", "col_cell", "col_why"
         )
         for number, group, x in left_out:
-            table.add_row(str(number), i18n.group_name(group, lang), x.get("expert_name") or x["expert"], x["id"], x["cell"], x["why_local"])
+            table.add_row(
+                str(number),
+                i18n.group_name(group, lang),
+                x.get("expert_name") or x["expert"],
+                x["id"],
+                x["cell"],
+                x["why_local"],
+            )
         console.print(table)
     edits = status.get("post_freeze_edits") or []
     if edits:  # issue 10 item 5: a frozen sheet changed since; the frozen scores are used
@@ -140,7 +147,7 @@ def _when(iso: str) -> str:
     return f"{text[8:10]}.{text[5:7]} {text[11:16]}" if len(text) >= 16 else text
 
 
-def _progress(status: dict[str, Any], lang: str, console: Console) -> None:
+def _progress(status: dict[str, Any], lang: str, console: _Whole) -> None:
     """Per open or waiting stage, a table per expert: scored of assigned, % done, last change seen,
     problems; the title names the stage's deadline (`status --json` has every stage)."""
     for stage in status["stages"]:

@@ -19,7 +19,6 @@ manifest.log and control.pending.jsonl, read once to migrate a workspace.
 
 from __future__ import annotations
 
-from pipelines.domain.models import Notice
 from pipelines.backends.local.backups import Backup, ControlBackups, PutBack, inspect_backup
 from pipelines.backends.local.control import LocalControlStore
 from pipelines.backends.local.drive import LocalDrive
@@ -30,6 +29,7 @@ from pipelines.backends.local.outbox import LocalMailer
 from pipelines.backends.local.sheets import LocalRatingSheets
 from pipelines.backends.local.store import DB_NAME, Database
 from pipelines.backends.local.workbooks import openpyxl_tabs, read_xlsx_tabs, render_xlsx, sniff
+from pipelines.domain.models import Notice
 from pipelines.ports import BackendError, Workspace
 
 __all__ = [

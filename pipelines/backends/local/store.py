@@ -129,7 +129,13 @@ class Database:
                 raise
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            key = "storage_db_full" if "full" in str(exc) else "storage_db_locked" if "locked" in str(exc) else "storage_db_write"
+            key = (
+                "storage_db_full"
+                if "full" in str(exc)
+                else "storage_db_locked"
+                if "locked" in str(exc)
+                else "storage_db_write"
+            )
             raise storage_error(key, self.path, exc) from None
 
     @contextmanager
