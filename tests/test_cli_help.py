@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from editions import CLEAN_ENV
+from latin import latin_words
 
 from pipelines.cli import cli
 from pipelines.cli.help import HELP_FILE, keys, table
@@ -85,3 +86,24 @@ def test_no_help_screen_holds_a_latin_word_but_codes(tmp_path):
 
 def test_the_help_file_is_where_the_module_says(tmp_path):
     assert HELP_FILE == Path(__file__).resolve().parent.parent / "sheets_schema" / "cli_help.yaml"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["close-stage", "5"], "Error: ЭТАП: значение 5 вне диапазона 1<=x<=3"),
+        (["close-stage"], "Error: не указан ЭТАП"),
+        (["nosuch"], "Error: нет команды «nosuch»"),
+        (["status", "--jsn"], "Error: нет параметра --jsn; возможно, '--json'?"),
+        (["demo", "--backend", "x"], "Error: --backend: значение x должно быть одним из: 'local', 'google-fake'"),
+    ],
+)
+def test_a_command_typed_wrong_is_said_in_the_editions_language(tmp_path, args, said):
+    from pipelines.demo import write_edition
+
+    config = write_edition(tmp_path / "edition", 2027, "ru")
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], env=CLEAN_ENV, prog_name="contest")
+    assert result.exit_code == 2
+    lines = result.output.splitlines()
+    assert lines[-1] == said and lines[0].startswith("Использование: contest") and lines[1].startswith("Справка: ")
+    assert latin_words(result.output, args, help_screen=True) == []  # what was typed is theirs

@@ -15,6 +15,8 @@ English `help=` from the code is shown, so nothing breaks.
 from __future__ import annotations
 
 import os
+import re
+import sys
 from functools import cache
 from typing import Any
 
@@ -107,6 +109,11 @@ class Localized:
             self.format_in(ctx, formatter, lang)
 
     def format_in(self, ctx: click.Context, formatter: click.HelpFormatter, lang: str) -> None:
+        self.format_usage_in(ctx, formatter, lang)
+        self._body_in(ctx, formatter, lang)
+
+    def format_usage_in(self, ctx: click.Context, formatter: click.HelpFormatter, lang: str) -> None:
+        """The usage line (also printed above a usage error)."""
         command: click.Command = self  # type: ignore[assignment]
         key = command_key(ctx)
         pieces = [f"[{entry('_options_metavar', lang, 'OPTIONS')}]"]
@@ -117,6 +124,10 @@ class Localized:
         if isinstance(command, click.Group):
             pieces.append(f"{entry('_command_metavar', lang, 'COMMAND')} [{entry('_args_metavar', lang, 'ARGS')}]...")
         formatter.write_usage(ctx.command_path, " ".join(pieces), prefix=f"{entry('_usage', lang, 'Usage')}: ")
+
+    def _body_in(self, ctx: click.Context, formatter: click.HelpFormatter, lang: str) -> None:
+        command: click.Command = self  # type: ignore[assignment]
+        key = command_key(ctx)
         text = entry(key, lang, command.help or "")
         if text:
             formatter.write_paragraph()
@@ -183,3 +194,80 @@ class Command(Localized, click.Command):
 
 class Group(Localized, click.Group):
     command_class = Command
+
+    def main(
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        """click's own main, but a command typed wrong (a usage error) is said in kk/ru too."""
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        try:
+            code = super().main(args, prog_name, complete_var, False, **extra)
+        except click.UsageError as exc:
+            show_usage_error(exc)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.exceptions.Abort:
+            click.echo(entry("_aborted", "kk", "Aborted!") + " / " + entry("_aborted", "ru", "Aborted!"), err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+# click's own words for a command typed wrong (click/core.py, parser.py, types.py) -> their key here
+USAGE_ERRORS = [
+    (r"No such command '(?P<name>[^']*)'\.?", "_error_no_command"),
+    (r"No such option:? '?(?P<name>[^'\s]+?)'?\.?(?:\s+Did you mean (?P<hint>.*?)\?)?", "_error_no_option"),
+    (r"Missing argument '(?P<name>[^']*)'\.?", "_error_missing_argument"),
+    (r"Missing option '(?P<name>[^']*)'\.?", "_error_missing_option"),
+    (r"Option '(?P<name>[^']*)' requires an argument\.?", "_error_option_needs_value"),
+    (r"Option '(?P<name>[^']*)' does not take a value\.?", "_error_option_takes_no_value"),
+    (r"Got unexpected extra arguments? \((?P<name>.*)\)", "_error_extra_arguments"),
+    (
+        r"Invalid value for '(?P<name>[^']*)': '?(?P<value>.*?)'? is not in the range (?P<range>.*?)\.?",
+        "_error_not_in_range",
+    ),
+    (
+        r"Invalid value for '(?P<name>[^']*)': '?(?P<value>.*?)'? is not a valid integer(?: range)?\.?",
+        "_error_not_integer",
+    ),
+    (r"Invalid value for '(?P<name>[^']*)': '?(?P<value>.*?)'? is not one of (?P<choices>.*?)\.?", "_error_not_choice"),
+    (r"Invalid value for '(?P<name>[^']*)': (?P<detail>.*)", "_error_invalid_value"),
+]
+
+
+def usage_error_text(message: str, lang: str, ctx: click.Context | None = None) -> str:
+    """click's message for a command typed wrong, in `lang` (as it is when not one of USAGE_ERRORS);
+    an argument is named by its word in `lang` (КЕЗЕҢ for STAGE)."""
+    for pattern, key in USAGE_ERRORS:
+        found = re.fullmatch(pattern, message.strip(), flags=re.S)
+        if found:
+            values = {k: v or "" for k, v in found.groupdict().items()}
+            arguments = [p for p in ctx.command.params if isinstance(p, click.Argument)] if ctx is not None else []
+            for param in arguments:
+                if ctx is not None and values.get("name", "").upper() == (param.name or "").upper():
+                    values["name"] = entry(argument_key(command_key(ctx), param), lang, values["name"])
+            if values.get("hint"):
+                values["hint"] = entry("_error_did_you_mean", lang, "", hint=values["hint"])
+            return entry(key, lang, message, **values).strip()
+    return message
+
+
+def show_usage_error(exc: click.UsageError) -> None:
+    """What click's UsageError.show prints, in the edition's language (both before it is known):
+    the usage line, where help is, and `Error: <what was wrong>`."""
+    ctx = exc.ctx
+    for lang in languages(ctx) if ctx is not None else LANGS:
+        if ctx is not None and isinstance(ctx.command, Localized):
+            formatter = ctx.make_formatter()
+            ctx.command.format_usage_in(ctx, formatter, lang)
+            click.echo(formatter.getvalue().rstrip("\n"), err=True)
+            option = ctx.help_option_names[0] if ctx.help_option_names else "--help"
+            click.echo(entry("_error_help_hint", lang, "", command=f"{ctx.command_path} {option}"), err=True)
+        click.echo(f"Error: {usage_error_text(exc.format_message(), lang, ctx)}", err=True)
