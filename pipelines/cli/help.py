@@ -220,6 +220,8 @@ class Group(Localized, click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
+ERROR_MARK = "Error: "  # click's marker of a failed command, as on every other error line (README)
+
 # click's own words for a command typed wrong (click/core.py, parser.py, types.py) -> their key here
 USAGE_ERRORS = [
     (r"No such command '(?P<name>[^']*)'\.?", "_error_no_command"),
@@ -270,4 +272,4 @@ def show_usage_error(exc: click.UsageError) -> None:
             click.echo(formatter.getvalue().rstrip("\n"), err=True)
             option = ctx.help_option_names[0] if ctx.help_option_names else "--help"
             click.echo(entry("_error_help_hint", lang, "", command=f"{ctx.command_path} {option}"), err=True)
-        click.echo(f"Error: {usage_error_text(exc.format_message(), lang, ctx)}", err=True)
+        click.echo(ERROR_MARK + usage_error_text(exc.format_message(), lang, ctx), err=True)
