@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+import re
 import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -51,8 +52,9 @@ class DemoError(Exception):
     """The demo would overwrite a folder it did not make (said in Kazakh and Russian: no config yet)."""
 
 
-def write_edition(directory: Path, seed: int) -> Path:
-    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first.
+def write_edition(directory: Path, seed: int, language: str | None = None) -> Path:
+    """DIR/contest.yaml and DIR/responses.csv; an old demo's workspace is cleared first. `language`
+    (kk|ru): the edition's, written into its contest.yaml (the example's, Kazakh, when None).
 
     A folder holding a contest.yaml or a workspace that no demo made (a real edition) is left alone."""
     if directory.exists() and not directory.is_dir():
@@ -74,11 +76,18 @@ def write_edition(directory: Path, seed: int) -> Path:
         elif target.exists():
             target.unlink()
     config_path = directory / "contest.yaml"
-    config_path.write_bytes(EXAMPLE.read_bytes())
+    text = EXAMPLE.read_text(encoding="utf-8")
+    if language is not None:  # every later command on the folder speaks it, not only the demo's own run
+        text = re.sub(r"(?m)^language: kk\b", f"language: {language}", text, count=1)
+    config_path.write_text(text, encoding="utf-8")
     config = load_config(config_path)
     rows = demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
     (directory / "responses.csv").write_text(demo_data.to_csv(rows), encoding="utf-8")
     return config_path
+
+
+# what the simulated experts write as their comment: as people do, now and then in English
+EXPERT_COMMENTS = ["", "", "Жақсы құрылым", "Нужно больше тестов", "Well structured videos"]
 
 
 def simulate_experts(run: Run, stage: int, seed: int) -> int:
@@ -101,9 +110,7 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
             r = lay.data_row(index)
             for (_key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
                 values[(r, col)] = score
-            values[(r, lay.fixed["comment"])] = rng.choice(
-                ["", "", "Жақсы құрылым", "Нужно больше тестов", "Well structured videos"]
-            )
+            values[(r, lay.fixed["comment"])] = rng.choice(EXPERT_COMMENTS)
         habit = CARELESS.get(stage, {}).get(email)
         if habit and ids:
             first_score = (lay.data_row(0), min(lay.scores.values()))
@@ -154,10 +161,11 @@ def run_demo(
     quiet: bool = False,
     progress=no_progress,
     workspace_factory: Callable[[Config], Workspace] | None = None,
+    language: str | None = None,
 ) -> Iterator[str]:
     """Runs the edition end to end, yielding what it did, line by line."""
     make_factory = demo_backend(backend) if backend != "local" and workspace_factory is None else None
-    config_path = write_edition(directory, seed)
+    config_path = write_edition(directory, seed, language)
     if make_factory is not None:
         workspace_factory = make_factory(config_path)
     config = load_config(config_path)
@@ -184,7 +192,7 @@ def run_demo(
         return Run(config=load_config(config_path), workspace=workspace, now=moment, progress=progress)
 
     yield i18n.text(
-        "demo_start", lang, edition=config.edition_name(), directory=directory, backend=workspace.description
+        "demo_start", lang, edition=config.edition_name(), directory=directory, backend=i18n.place(workspace, lang)
     )
     yield from at(cal.intake_open + timedelta(days=7), i18n.text("demo_intake_week", lang))
     yield from at(cal.intake_close + timedelta(minutes=5), i18n.text("demo_intake_closes", lang))
@@ -215,7 +223,13 @@ def run_demo(
             "demo_place", lang, place=w["place"], id=w["id"], title=titles.get(w["id"], ""), score=f"{w['score']:.2f}"
         )
     kinds = Counter(d["kind"] for d in status["documents"])
-    yield i18n.text("demo_documents", lang, counts=", ".join(f"{k}: {n}" for k, n in sorted(kinds.items())))
+    yield i18n.text(
+        "demo_documents",
+        lang,
+        counts=", ".join(
+            i18n.text("doc_count", lang, kind=i18n.document_kind(k, lang), n=n) for k, n in sorted(kinds.items())
+        ),
+    )
     if "results_pdf" not in kinds and not _libreoffice():
         yield i18n.text("demo_no_pdf", lang, command=f"{_program()} demo {directory}")
     yield from workspace.stats.get("report", lambda: [])()

@@ -81,9 +81,10 @@ class Said(Exception):
 
 
 def error_text(exc: BaseException, lang: str | None) -> str:
-    """An error's text in `lang`: its own when it is a `Said`, else the `Said` it was raised from
-    (a backend wraps a FormError in its BackendError), else its message as it is."""
-    for candidate in (exc, exc.__cause__, exc.__context__):
+    """An error's text in `lang`: its own when it is a `Said`, else the `Said` it carries (`said`,
+    which survives a `raise … from None`) or was raised from (a backend wraps a FormError in its
+    BackendError), else its message as it is."""
+    for candidate in (exc, getattr(exc, "said", None), exc.__cause__, exc.__context__):
         if isinstance(candidate, Said):
             return candidate.say(lang)
     return str(exc)
@@ -151,6 +152,24 @@ def clause(tag: str, lang: str) -> str:
     if tag.startswith(_FORM01_FIELD) and tag[len(_FORM01_FIELD) :].isdigit():
         return text("clause_form01_field", lang, field=tag[len(_FORM01_FIELD) :])
     return tag
+
+
+def place(workspace: Any, lang: str) -> str:
+    """Where the edition lives (a ports.Workspace's `place`) in words; its English description
+    when it has none."""
+    notice = getattr(workspace, "place", None)
+    return word(notice, lang) if isinstance(notice, Notice) else str(getattr(workspace, "description", ""))
+
+
+def group_name(group: str, lang: str) -> str:
+    """A group id as people read it: stage 3's "contest" is the whole contest; a unit's id as it is."""
+    return text("group_contest", lang) if group == "contest" else group
+
+
+def document_kind(kind: str, lang: str) -> str:
+    """A document kind (form01, protocol_extract, …) in words; an unknown kind as it is."""
+    key = f"kind_{kind}"
+    return text(key, lang) if key in catalog() else kind
 
 
 def role(code: str, lang: str) -> str:

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 from openpyxl.utils import get_column_letter
 
 from pipelines import holders
-from pipelines.domain.models import RawResponse, ScoreCell
+from pipelines.domain.models import Notice, RawResponse, ScoreCell
 from pipelines.formats.digest import content_digest
 
 
@@ -28,6 +28,7 @@ class BackendError(Exception):
     def __init__(self, message: str = "", *, status: int | None = None, reason: str | None = None):
         super().__init__(message)
         self.message, self.status, self.reason = message, status, reason
+        self.said: Any = None  # the same in kk/ru words (an i18n.Said) where the backend words it so
 
 
 class NotFound(BackendError):
@@ -639,6 +640,7 @@ class Workspace:
     sheets: RatingSheets
     drive: Drive
     mailer: Mailer
-    description: str = ""
+    description: str = ""  # for logs, in English
+    place: Notice | None = None  # the same for people, worded by i18n.word in the edition's language
     stats: dict[str, Any] = field(default_factory=dict)  # request counts etc., for status and the demo
     inbox: Inbox | None = None  # local: the files CDB saves there (sheets experts mailed back)

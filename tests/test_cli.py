@@ -20,6 +20,7 @@ from editions import copy_edition
 from openpyxl import load_workbook
 
 from pipelines.cli import cli
+from pipelines.cli.help import entry as help_entry
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
@@ -115,7 +116,9 @@ def test_every_command_has_help_text():
                 assert param.help, f"{name} {param.opts} has no help"
         result = invoke(name, "--help")
         assert result.exit_code == 0, result.output
-        assert command.help.strip().splitlines()[0][:40] in " ".join(result.stdout.split())
+        # said in kk and ru (no config here), from sheets_schema/cli_help.yaml (tests/test_cli_help.py)
+        shown = " ".join(result.stdout.split())
+        assert all(help_entry(name, lang)[:40] in shown for lang in ("kk", "ru")), shown
     top = invoke("--help")
     assert top.exit_code == 0 and all(name in top.stdout for name in expected)
 
@@ -511,3 +514,23 @@ def test_the_console_script_in_a_real_process(tmp_path):
     assert bad.returncode == 1
     assert bad.stderr.startswith("Error: ") and "YAML" in bad.stderr and "строка 2" in bad.stderr
     assert "Traceback" not in bad.stderr and bad.stdout == ""
+
+
+def test_a_failure_worded_in_kk_ru_keeps_its_technical_detail_in_contest_log(tmp_path):
+    """What CDB reads is the kk/ru line; Google's own English words go to contest.log beside the config."""
+    from pipelines.cli import State, errors
+    from pipelines.demo import write_edition
+    from pipelines.i18n import Said
+    from pipelines.ports import NotFound
+
+    state = State(str(write_edition(tmp_path / "edition", 2027, "ru")), None, True)
+    assert state.lang == "ru"
+    failure = NotFound("Google drive files.get: 404 File not found: 1AbC", status=404, reason="notFound")
+    failure.said = Said("google_http_not_found", code="404 notFound")
+    with pytest.raises(click.ClickException) as caught, errors(state):
+        raise failure
+    line = caught.value.message
+    assert line.startswith("Не найдено: Google не нашёл запрошенный файл или объект (404 notFound)")
+    assert "File not found" not in line and "contest.log" in line
+    log = (tmp_path / "edition" / "contest.log").read_text(encoding="utf-8")
+    assert "NotFound status=404 reason=notFound: Google drive files.get: 404 File not found: 1AbC" in log

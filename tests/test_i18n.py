@@ -198,9 +198,9 @@ def test_the_tick_line_speaks_the_configs_language(edition):
     (edition.parent / "responses.csv").write_text(EMPTY_FORM, encoding="utf-8")
     ru = invoke("--config", str(edition), "--now", "2027-01-20T09:00", "tick", env={"CONTEST_LANGUAGE": "ru"})
     assert ru.exit_code == 0, ru.output
-    assert ru.stdout.splitlines()[-1] == "tick: делать нечего"
+    assert ru.stdout.splitlines()[-1] == "Плановый запуск: делать нечего"
     kk = invoke("--config", str(edition), "--now", "2027-01-20T09:00", "tick")
-    assert kk.stdout.splitlines()[-1] == "tick: орындайтын ештеңе жоқ"
+    assert kk.stdout.splitlines()[-1] == "Жоспарлы іске қосу: орындайтын ештеңе жоқ"
 
 
 def test_a_missing_config_is_said_in_both_languages(tmp_path):

@@ -71,6 +71,7 @@ def english(text: str, values: list[str] = ()) -> list[str]:
     typed) are taken out."""
     for value in sorted(values, key=len, reverse=True):
         text = text.replace(value, " ")
+    text = re.sub(r"`[^`]*`", " ", text)  # code quoted as code: typed as it is
     words = re.findall(r"(?<![\w.\-])[A-Za-z]{3,}(?![\w.\-])", text)
     return [w for w in words if w.lower() not in NOT_ENGLISH]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from pipelines.domain.models import RawResponse, ScoreCell
+from pipelines.domain.models import Notice, RawResponse, ScoreCell
 from pipelines.ports import (
     DOCX_MIME,
     BackendError,
@@ -355,6 +355,7 @@ def open_memory(config, responses: list[RawResponse] | None = None) -> Workspace
         drive=MemoryDrive(),
         mailer=MemoryMailer(),
         description="memory workspace (nothing is kept after the run)",
+        place=Notice("workspace_memory"),
     )
 
 

@@ -16,6 +16,7 @@ import click
 import yaml
 
 from pipelines import i18n
+from pipelines.cli.help import Group as LocalizedGroup
 from pipelines.config import Config, ConfigError, load_config
 
 DEFAULT_CONFIG = "contest.yaml"
@@ -120,6 +121,35 @@ def backend_message(exc: Exception, lang: str | None) -> str:
     return f"{lead}: {detail}"
 
 
+LOG_NAME = "contest.log"
+
+
+def log_detail(state: State | None, exc: Exception) -> Path | None:
+    """A failure said to CDB in kk/ru words (`exc.said`) whose technical detail is other words (Google's
+    own message, the HTTP status and reason, the chain of causes): that detail, in English, appended to
+    contest.log beside the config (the log a developer reads). Returns the log's path, or None when
+    there was nothing more to keep or no config to put it beside."""
+    said = getattr(exc, "said", None)
+    if said is None or str(said) == str(exc) or state is None or state._config is None:
+        return None  # not worded apart, or the words are all there is
+    causes: list[str] = []
+    seen = exc.__cause__ or exc.__context__
+    while seen is not None and len(causes) < 5:
+        causes.append(f"{type(seen).__name__}: {' '.join(str(seen).split())}")
+        seen = seen.__cause__ or seen.__context__
+    status, reason = getattr(exc, "status", None), getattr(exc, "reason", None)
+    entry = f"{datetime.now().astimezone().isoformat(timespec='seconds')} {type(exc).__name__}"
+    entry += f" status={status} reason={reason}" if status or reason else ""
+    entry += f": {' '.join(str(exc).split())}" + "".join(f" <- {c}" for c in causes) + "\n"
+    path = state._config.base_dir / LOG_NAME
+    try:
+        with open(path, "a", encoding="utf-8") as log:
+            log.write(entry)
+    except OSError:
+        return None
+    return path
+
+
 @contextmanager
 def errors(state: State | None = None) -> Iterator[None]:
     """Known failures become one line; anything else still shows its traceback (a bug)."""
@@ -131,7 +161,12 @@ def errors(state: State | None = None) -> Iterator[None]:
     try:
         yield
     except BackendError as exc:
-        raise click.ClickException(backend_message(exc, state.known_lang if state else None)) from None
+        line = backend_message(exc, state.known_lang if state else None)
+        log = log_detail(state, exc)
+        if log is not None:
+            lang = state.known_lang if state else None
+            line = i18n.text("error_detail_logged", lang, line=line, log=log) if lang else f"{line} ({log})"
+        raise click.ClickException(line) from None
     except (ConfigError, StageError, DocumentError, FormError) as exc:
         raise click.ClickException(i18n.error_text(exc, state.known_lang if state else None)) from None
 
@@ -222,13 +257,15 @@ def finish(state: State, run) -> None:
         click.echo(line, err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
     default=None,
+    is_eager=True,  # read before --help when typed before it: help speaks that edition's language
     envvar="CONTEST_CONFIG",
     show_envvar=True,
+    type=click.Path(dir_okay=False),
     help=f"The edition's contest.yaml (default ./{DEFAULT_CONFIG}).",
 )
 @click.option("--now", default=None, help="Act as if at this ISO-8601 time (in the config's zone if none given).")
@@ -705,15 +742,26 @@ def unlock(state: State, reason: str) -> None:
     help="google-fake runs the Google backend against the in-process fake and prints request counts.",
 )
 @click.option("--seed", default=2027, show_default=True, help="Seed of the simulated experts.")
+@click.option(
+    "--language",
+    type=click.Choice(["kk", "ru"]),
+    default=None,
+    help="The edition's language, written into its contest.yaml (default: the example's, kk).",
+)
 @click.pass_obj
-def demo(state: State, directory: str, backend: str, seed: int) -> None:
+def demo(state: State, directory: str, backend: str, seed: int, language: str | None) -> None:
     """Build and run a whole sample edition in DIRECTORY (its config at DIRECTORY/contest.yaml)."""
     from pipelines.demo import DemoError, run_demo
 
     with errors(state):
         try:
             for line in run_demo(
-                Path(directory), backend=backend, seed=seed, quiet=state.quiet, progress=progress_for(state.quiet)
+                Path(directory),
+                backend=backend,
+                seed=seed,
+                quiet=state.quiet,
+                progress=progress_for(state.quiet),
+                language=language,
             ):
                 state.echo(line)
         except DemoError as exc:

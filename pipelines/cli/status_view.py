@@ -1,5 +1,9 @@
 """The human `contest status`: a few rich tables over the same dict as `status --json`, in the
-edition's language (`status["language"]`, kk or ru)."""
+edition's language (`status["language"]`, kk or ru).
+
+Nothing is ever cut short: a cell wraps between words, never inside one, so an id or an address CDB
+copies (into a tie decision, say) is always whole; a table whose words do not fit the width is printed
+wider (a terminal wraps the lines; a file or a cron log keeps them whole)."""
 
 from __future__ import annotations
 
@@ -13,8 +17,8 @@ from pipelines import i18n
 from pipelines.formats.registry import rule_text
 
 
-def render_status(status: dict[str, Any], console: Console | None = None) -> None:
-    console = console or Console()
+def render_status(status: dict[str, Any], given: Console | None = None) -> None:
+    console = _Whole(given or Console())
     lang = status.get("language") or "kk"
 
     console.print(
@@ -23,7 +27,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             lang,
             edition=f"[bold]{status['edition']}[/bold]",
             now=status["now"],
-            backend=status["backend"],
+            backend=status.get("backend_local") or status["backend"],
         )
     )
     counts = Counter(a["registry_status"] for a in status["applications"])
@@ -55,7 +59,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
     if rejected:
         table = _table(lang, "status_rejected_title", "col_id", "col_title", "col_reasons", show_lines=False)
         for a in rejected:
-            table.add_row(a["id"], a["title"][:50], _reasons(a["reasons"], lang))
+            table.add_row(a["id"], a["title"], _reasons(a["reasons"], lang))
         console.print(table)
     stages = _table(
         lang,
@@ -65,20 +69,27 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
         "col_group",
         "col_sheets_complete",
         "col_incomplete",
+        "col_invalid",
         "col_selected",
         "col_waiting",
     )
     for stage in status["stages"]:
         state = i18n.state_label(stage["state"], lang)
         if not stage["groups"]:
-            stages.add_row(str(stage["number"]), state, "", "", "", "", stage.get("note", ""))
+            stages.add_row(str(stage["number"]), state, "", "", "", "", "", stage.get("note", ""))
         for g in stage["groups"]:
+            problems = {p["expert_email"]: p["problems"] for p in g.get("progress", [])}
+            invalid = g.get("sheets_invalid", [])
+            unfilled = g.get("sheets_unfilled", [e for e in g["sheets_incomplete"] if e not in invalid])
             stages.add_row(
                 str(stage["number"]),
-                state,
-                g["name"],
+                i18n.state_label(g.get("state", stage["state"]), lang),
+                i18n.group_name(g["name"], lang),
                 f"{g['sheets_complete']}/{len(g['experts'])}",
-                ", ".join(g["sheets_incomplete"]),
+                ", ".join(unfilled),
+                ", ".join(
+                    i18n.text("status_invalid_entry", lang, expert=e, count=problems.get(e) or "?") for e in invalid
+                ),
                 ", ".join(g["selected"]),
                 "; ".join(g.get("waiting_local", g.get("waiting", [])))
                 or ", ".join("=".join(tie) for tie in g["ties"]),
@@ -96,7 +107,14 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             lang, "status_left_out_title", "col_stage", "col_group", "col_expert", "col_id", "col_cell", "col_why"
         )
         for number, group, x in left_out:
-            table.add_row(str(number), group, x.get("expert_name") or x["expert"], x["id"], x["cell"], x["why_local"])
+            table.add_row(
+                str(number),
+                i18n.group_name(group, lang),
+                x.get("expert_name") or x["expert"],
+                x["id"],
+                x["cell"],
+                x["why_local"],
+            )
         console.print(table)
     edits = status.get("post_freeze_edits") or []
     if edits:  # issue 10 item 5: a frozen sheet changed since; the frozen scores are used
@@ -107,7 +125,7 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             table.add_row(
                 _when(e["detected_at"]),
                 str(e["stage"] or ""),
-                e["group"],
+                i18n.group_name(e["group"], lang),
                 e.get("expert_name") or e["expert"],
                 f"{e['changes'] or e['detail_local']} ({e['revision']})"
                 if e["revision"]
@@ -161,7 +179,7 @@ def _when(iso: str) -> str:
     return f"{text[8:10]}.{text[5:7]} {text[11:16]}" if len(text) >= 16 else text
 
 
-def _progress(status: dict[str, Any], lang: str, console: Console) -> None:
+def _progress(status: dict[str, Any], lang: str, console: _Whole) -> None:
     """Per open or waiting stage, a table per expert: scored of assigned, % done, last change seen,
     problems; the title names the stage's deadline (`status --json` has every stage)."""
     for stage in status["stages"]:
@@ -181,11 +199,32 @@ def _progress(status: dict[str, Any], lang: str, console: Console) -> None:
         )
         for g, p in rows:
             table.add_row(
-                g["name"],
-                p["expert_email"].split("@")[0],
+                i18n.group_name(g["name"], lang),
+                p["expert_email"],
                 f"{p['scored']}/{p['assigned']}",
                 f"{p['percent']}",
                 _when(p["last_change"]),
                 str(p["problems"] or ""),
             )
         console.print(table)
+
+
+class _Whole:
+    """A console whose tables are printed whole: every column wraps between words only (a word is
+    never cut or folded), and a table that cannot fit the console's width so is printed as wide as
+    it needs (a terminal wraps the long lines, a file keeps them as they are)."""
+
+    def __init__(self, console: Console):
+        self.console = console
+
+    def print(self, renderable: Any, **options: Any) -> None:
+        if not isinstance(renderable, Table):
+            self.console.print(renderable, **{"soft_wrap": True, **options})  # a line of text is never cut either
+            return
+        for column in renderable.columns:
+            cells = [str(c) for c in column.cells] + [str(column.header)]
+            column.min_width = max((len(word) for c in cells for word in c.split()), default=1)
+            column.overflow = "fold"  # only ever reached by a word longer than its column: never, as set
+            column.no_wrap = False
+        need = renderable.__rich_measure__(self.console, self.console.options).minimum
+        self.console.print(renderable, width=max(self.console.width, need), crop=False, **options)

@@ -292,9 +292,9 @@ def missing_ratings(
         who=", ".join(missing),
         # the two ways out, as the lines CDB adds to contest.yaml
         decision=(
-            f"decisions: [{{kind: close_incomplete, stage: {stage}, group: {group}, applications: [{app.id}], "
-            f'by: "…", at: "YYYY-MM-DD HH:MM", reason: "…"}}]'
-        ),
+            f"`decisions: [{{kind: close_incomplete, stage: {stage}, group: {group}, applications: [{app.id}], "
+            f'by: "…", at: "YYYY-MM-DD HH:MM", reason: "…"}}]`'
+        ),  # quoted as code: typed as it is
         deadline_key=f"calendar.stage{stage}_close",
     )
     if missing:

@@ -23,7 +23,7 @@ def check_access(run: Run) -> list[str]:
         ("access_sheets", lambda: i18n.text("access_sheets_found", lang, count=len(ws.sheets.sharing()))),
         ("access_documents", lambda: i18n.text("access_documents_found", lang, count=len(ws.drive.documents()))),
     ]
-    run.say(i18n.text("access_backend", lang, backend=ws.description))
+    run.say(i18n.text("access_backend", lang, backend=i18n.place(ws, lang)))
     for key, check in checks:
         name = i18n.text(key, lang)
         try:

@@ -320,7 +320,7 @@ def annex_context(run: Run, s: Scope, unit_name: str) -> tuple[dict[str, Any], b
             i18n.text("fair_proof_version", lang, version=ver),
             i18n.text("fair_proof_verify", lang),
         ],
-        "footer_proof": f"SHA-256 {short_digest(digest)}… · config {cfg[:12]}… · contest {ver}",
+        "footer_proof": i18n.text("fair_footer_proof", lang, digest=short_digest(digest), config=cfg[:12], version=ver),
     }
     return context, _chart(run, s, ev)
 

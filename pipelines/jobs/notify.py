@@ -355,7 +355,8 @@ def notify(run: Run, *, send: bool = True, confirm: bool = False) -> NotifyRepor
     for n in report.listed:
         run.say(i18n.text("notify_listed", run.lang, to=n.to, subject=n.subject))
     for n in report.no_address:
-        run.say(i18n.text("notify_no_address", run.lang, which=n.key))
+        der = next((w for w in n.key.split() if w.startswith("DER-")), n.key)  # the key names the DER id
+        run.say(i18n.text("notify_no_address", run.lang, which=f"{der} «{n.subject}»"))
     if report.held:
         until = min(n.held_until for n in report.held if n.held_until is not None)
         held = dict(count=len(report.held), until=fmt_time(until, run.config), command="contest notify --confirm")

@@ -127,7 +127,7 @@ def run_preflight(
     share_to = (
         share_with or getattr(backend, "sender", None) or next(iter(getattr(backend, "cdb_editors", []) or []), None)
     )
-    tell(i18n.text("preflight_where", lang, backend=probe.description, folder=probe.folder_name))
+    tell(i18n.text("preflight_where", lang, backend=i18n.place(probe, lang), folder=probe.folder_name))
     state: dict[str, Any] = {}
     docx = preflight_docx(lang)
 

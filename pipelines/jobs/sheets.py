@@ -82,7 +82,8 @@ UNREADABLE_SHEET = ("why_sheet_missing", "why_sheet_unreadable")  # the keys of 
 def unreadable(run: Run, a: Assignment, exc: BackendError) -> Problem:
     """A sheet that is missing or cannot be read, as a problem saying what to do (13 item 3)."""
     key = UNREADABLE_SHEET[0] if isinstance(exc, NotFound) else UNREADABLE_SHEET[1]
-    error = i18n.error_text(exc, run.lang) if isinstance(exc.__cause__, i18n.Said) else str(exc.message or exc)
+    said = isinstance(exc.__cause__, i18n.Said) or isinstance(getattr(exc, "said", None), i18n.Said)
+    error = i18n.error_text(exc, run.lang) if said else str(exc.message or exc)
     return Problem(
         a.expert.email, None, a.sheet_url, Notice(key, email=a.expert.email, error=error, stage=a.stage, group=a.group)
     )

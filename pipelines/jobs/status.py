@@ -243,7 +243,9 @@ def build_status(run: Run) -> dict[str, Any]:
                     "name": name,
                     "experts": [],
                     "sheets_complete": 0,
-                    "sheets_incomplete": [],
+                    "sheets_incomplete": [],  # both of the two below
+                    "sheets_unfilled": [],  # cells left blank
+                    "sheets_invalid": [],  # a cell holds what is not a valid value (a problem of the sheet)
                     "selected": [],
                     "ties": [],
                     "progress": [],
@@ -258,6 +260,8 @@ def build_status(run: Run) -> dict[str, Any]:
                 g["sheets_complete"] += 1
             else:
                 g["sheets_incomplete"].append(p.expert_email)
+                # typed but not a valid value is not "not filled": said on a line of its own
+                g["sheets_invalid" if p.problems else "sheets_unfilled"].append(p.expert_email)
             g["progress"].append({k: getattr(p, k) for k in PROGRESS_KEYS})
         for outcome in state.outcomes_of(number):
             g = group(outcome.group)
@@ -266,6 +270,9 @@ def build_status(run: Run) -> dict[str, Any]:
             g["waiting"] = [i18n.word(w, run.lang) for w in outcome.waiting]  # as `waiting_local` (once English)
             g["waiting_local"] = list(g["waiting"])
             g["waiting_notices"] = [w.as_dict() for w in outcome.waiting]
+        for g in groups.values():  # a waiting stage waits for the groups that wait, not for every group
+            decided = record.state is StageState.WAITING and not g.get("waiting")
+            g["state"] = "decided" if decided else record.state.value
         if record.state in (StageState.CLOSED, StageState.WAITING):
             for item in left_out(run, number):
                 group(item["group"]).setdefault("left_out", []).append(item)
@@ -306,6 +313,7 @@ def build_status(run: Run) -> dict[str, Any]:
         "language": run.lang,
         "now": run.now.isoformat(timespec="seconds"),
         "backend": run.workspace.description,
+        "backend_local": i18n.place(run.workspace, run.lang),
         # waiting: what the close waits for (9.8: responses that cover the deadline), as the last intake said
         "intake": {
             "state": "" if intake.state is StageState.PENDING else intake.state.value,

@@ -32,7 +32,7 @@ def test_a_changed_frozen_copy_is_reported_and_never_used(tmp_path):
     wb = load_workbook(snapshot)
     wb.worksheets[0]["B1"] = 2
     wb.save(snapshot)
-    with pytest.raises(BackendError, match="changed after the freeze"):
+    with pytest.raises(BackendError, match="тоңазытудан кейін өзгерген"):
         ws.sheets.read(ref)
     (changed,) = ws.sheets.changed_after_freeze()
     assert changed["expert"] == EXPERT and changed["notice"] == "why_frozen_copy_changed"

@@ -27,6 +27,7 @@ from pipelines.config import load_config
 from pipelines.domain.models import Application, Author, Expert, Response, Status
 from pipelines.formats import rating_sheet
 from pipelines.formats.tables import Tables, title
+from pipelines.i18n import error_text
 from pipelines.ports import BackendError, DocKey, NotFound, PermissionDenied, SheetKey, SheetRef, SheetSpec
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "atu-2027" / "contest.yaml"
@@ -336,11 +337,11 @@ def test_a_sheet_nobody_recorded_or_whose_file_was_deleted_is_not_found(tmp_path
     sheets = LocalRatingSheets(tmp_path, Manifest(tmp_path))
     stranger = SheetRef(SheetKey("2027-test", 1, "FIT-IS", "nobody@atu.edu.kz"), "x.xlsx", "x.xlsx")
     for call in (sheets.read, sheets.freeze, sheets.unfreeze):
-        with pytest.raises(NotFound, match="no rating sheet recorded"):
+        with pytest.raises(NotFound, match="мұндай бағалау парағы жұмыс қалтасында тіркелмеген"):
             call(stranger)
     ref = sheets.ensure(_spec(config, apps))
     Path(ref.url).unlink()  # someone tidied the folder by hand
-    with pytest.raises(NotFound, match="rating sheet file is missing"):
+    with pytest.raises(NotFound, match="файла оценочного листа нет"):
         sheets.read(ref)
     with pytest.raises(NotFound, match=Path(ref.url).name):  # named, and nothing frozen
         sheets.freeze(ref)
@@ -353,7 +354,7 @@ def test_a_folder_the_user_may_not_write_is_permission_denied(tmp_path, monkeypa
         raise PermissionError(13, "Permission denied", str(dir))
 
     monkeypatch.setattr(tempfile, "mkstemp", refused)
-    with pytest.raises(PermissionDenied, match="permission denied; the user running contest") as error:
+    with pytest.raises(PermissionDenied, match="файлға қол жеткізу жоқ.*contest-ті іске қосатын пайдаланушы") as error:
         LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
     assert isinstance(error.value, BackendError)  # every `except BackendError` still catches it
     with pytest.raises(PermissionDenied, match=str(tmp_path / "drive")):
@@ -373,6 +374,31 @@ def test_a_full_disk_is_a_backend_error_naming_the_file(tmp_path, monkeypatch):
     with pytest.raises(BackendError, match="No space left on device") as error:
         LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
     assert type(error.value) is BackendError
+    said = error_text(error.value, "ru")  # in the edition's language, naming the file, saying what to do
+    assert said.startswith(f"{tmp_path}: на диске нет места") and "освободите место" in said
+    assert error_text(error.value, "kk").startswith(f"{tmp_path}: дискіде орын жоқ")
+
+
+def test_a_file_another_program_holds_is_said_to_be_locked_naming_it(tmp_path, monkeypatch):
+    import errno
+    import tempfile
+
+    def busy(*args, dir=None, **kwargs):
+        raise OSError(errno.EBUSY, "Device or resource busy", str(dir))
+
+    monkeypatch.setattr(tempfile, "mkstemp", busy)
+    with pytest.raises(BackendError) as error:
+        LocalControlStore(tmp_path).write_tables({"T": (["id"], [["DER-1"]])})
+    assert error_text(error.value, "kk").startswith(f"{tmp_path}: файлды басқа бағдарлама бұғаттап тұр")
+    assert "закройте её" in error_text(error.value, "ru")
+
+
+def test_a_damaged_control_workbook_is_named_in_the_editions_language(tmp_path):
+    (tmp_path / "control.xlsx").write_bytes(b"PK\x03\x04 not a workbook at all")
+    with pytest.raises(BackendError) as error:
+        LocalControlStore(tmp_path).read_tables(["T"])
+    assert error_text(error.value, "ru").startswith(f"{tmp_path / 'control.xlsx'}: управляющая таблица повреждена")
+    assert "contest restore" in error_text(error.value, "kk")
 
 
 def test_a_missing_responses_export_is_not_found(tmp_path, config):

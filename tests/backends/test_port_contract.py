@@ -321,7 +321,7 @@ def test_an_edit_after_the_freeze_is_reported_and_never_used(backend):
     try:  # a waiting stage's close reads it again: the frozen 8, or refused, never the 2
         assert _values(sheets.read(ref), (2, 1)) == [8]
     except BackendError as exc:
-        assert "changed after the freeze" in str(exc)
+        assert "тоңазытудан кейін өзгерген" in str(exc) and "после заморозки" in str(exc)
     sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")  # reopened: the edit is the expert's own now
     assert sheets.changed_after_freeze() == []
 

@@ -97,3 +97,22 @@ def test_a_tie_waiting_for_a_decision_shows_on_its_groups_rows(edition):
     assert all(r["ties_waiting"] == " = ".join(tie) for r in rows if r["group"] == "FIT-IS")
     careless = next(r for r in rows if r["expert_email"] == "t.sokolova@atu.edu.kz")  # typed «8 баллов»
     assert careless["scored"] == careless["assigned"] - 1 and careless["problems"] >= 1
+    # status: only the group that waits says so; "not filled" and "an invalid value" are apart
+    now = deadline.isoformat()
+    result = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "status", "--json"])
+    stage = json.loads(result.output)["stages"][0]
+    assert stage["state"] == "waiting"
+    states = {g["name"]: g["state"] for g in stage["groups"]}
+    assert states.pop("FIT-IS") == "waiting" and set(states.values()) == {"decided"}
+    groups = {g["name"]: g for g in stage["groups"]}
+    careless_group = groups[careless["group"]]
+    assert careless_group["sheets_invalid"] == ["t.sokolova@atu.edu.kz"]
+    assert "t.sokolova@atu.edu.kz" not in careless_group["sheets_unfilled"]
+    blank = next(g for g in groups.values() if "i.sidorenko@atu.edu.kz" in g["sheets_incomplete"])
+    assert blank["sheets_unfilled"] == ["i.sidorenko@atu.edu.kz"] and blank["sheets_invalid"] == []
+    text = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "status"]).output
+    table = text[text.index("Кезеңдер") :].split("└")[0]  # the stages table alone
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in table.splitlines() if line.startswith("│ 1 ")]
+    shown = {c[2]: c[1] for c in cells}  # group -> the first line of its state (a cell wraps between words)
+    assert shown.pop("FIT-IS").startswith("шешім") and {v.split()[0] for v in shown.values()} == {"шешілді,"}
+    assert "t.sokolova@atu.edu.kz:" in table  # on the invalid-value column, with how many cells

@@ -58,7 +58,7 @@ def _ods(path: Path) -> None:
 
 
 DAMAGE = {
-    "deleted": (lambda p: p.unlink(), "nothing like it"),
+    "deleted": (lambda p: p.unlink(), "қалтасында ұқсасы да жоқ"),
     "renamed": (lambda p: p.rename(p.with_name(f"{p.stem} (1).xlsx")), "(1).xlsx"),
     "zero-byte": (lambda p: p.write_bytes(b""), "empty file"),
     "password": (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600), "password"),

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from pipelines.domain.models import Notice
 from pipelines.i18n import Said
 from pipelines.ports import BackendError, Workspace
 
@@ -220,6 +221,14 @@ def open_google(
         drive=GoogleDrive(clients, folders),
         mailer=GoogleMailer(clients),
         description=f"Google Workspace ({where})",
+        place=Notice(
+            "workspace_google_shared_drive"
+            if backend.shared_drive_id
+            else "workspace_google_folder"
+            if backend.root_folder_id
+            else "workspace_google_my_drive",
+            id=backend.shared_drive_id or backend.root_folder_id or "",
+        ),
     )
     workspace.stats.update(requests=stats.methods, operations=stats.operations, report=stats.report, transport=stats)
     return workspace

@@ -46,7 +46,7 @@ class GooglePreflight:
         self.forms = workspace.forms
         self.edition = PREFLIGHT_EDITION
         self.folder_name = SCRATCH_FOLDER
-        self.description = workspace.description
+        self.description, self.place = workspace.description, workspace.place
         self.made: list[str] = []  # ids of what this run made, in order
 
     # --- the steps -----------------------------------------------------------------------------

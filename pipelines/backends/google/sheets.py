@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
+from pipelines.i18n import Said
 from pipelines.ports import (
     BackendError,
     Cell,
@@ -477,11 +478,10 @@ class GoogleRatingSheets:
         if held == digest:
             return
         if held:
-            raise ChangedAfterFreeze(
-                f"{ref.url}: the rating sheet changed after the freeze (by someone who can still edit it) "
-                "and is not used; restore its earlier version (File > Version history) or record a "
-                "decision for this group in contest.yaml"
-            )
+            said = Said("storage_frozen_changed_google", path=ref.url)
+            error = ChangedAfterFreeze(str(said))
+            error.said = said
+            raise error
         meta = self.c.run("drive", self.c.files.get(fileId=ref.id, fields="modifiedTime", supportsAllDrives=True))
         stamp = meta.get("modifiedTime", "")
         updated = self.c.run(

@@ -344,12 +344,21 @@ class Transport:
                     raise
                 status, reason = failure.status, failure.reason or None
                 if status == 403 and failure.reason == "storageQuotaExceeded":
-                    raise QuotaExceeded(STORAGE_HELP, status=status, reason=reason) from exc
+                    raise worded(
+                        QuotaExceeded(STORAGE_HELP, status=status, reason=reason), "google_storage_quota"
+                    ) from exc
                 if not retryable(failure):
-                    raise error_kind(status, failure.reason)(
-                        f"Google {self.api} {method}: {status} {one_line(failure.message)}",
-                        status=status,
-                        reason=reason,
+                    kind = error_kind(status, failure.reason)
+                    raise worded(
+                        kind(
+                            f"Google {self.api} {method}: {status} {one_line(failure.message)}",
+                            status=status,
+                            reason=reason,
+                        ),
+                        HTTP_WORDS.get(kind, "google_http_other"),
+                        api=self.api,
+                        method=method,
+                        code=f"{status} {failure.reason}".strip(),
                     ) from exc
                 problem, timed_out = exc, False
             if attempt >= self.max_retries:
@@ -374,20 +383,54 @@ class Transport:
             return gave_up
         status, reason = failure.status, failure.reason or None
         detail = f"{status} {one_line(failure.message)}"
+        code = f"{status} {failure.reason}".strip()
         if status >= 500:
-            return Unavailable(
-                f"{where} ({detail}); Google is having trouble: see "
-                "https://www.google.com/appsstatus and try again later",
-                status=status,
-                reason=reason,
+            return worded(
+                Unavailable(
+                    f"{where} ({detail}); Google is having trouble: see "
+                    "https://www.google.com/appsstatus and try again later",
+                    status=status,
+                    reason=reason,
+                ),
+                "google_trouble",
+                api=self.api,
+                method=method,
+                attempts=attempts,
+                code=code,
             )
         setting = {"sheets": "backend.sheets_per_minute", "drive": "backend.drive_per_minute"}.get(self.api)
-        return QuotaExceeded(
-            f"{where} ({detail}); Google's rate limit still refuses: try again later"
-            + (f" or lower {setting}" if setting else ""),
-            status=status,
-            reason=reason,
+        return worded(
+            QuotaExceeded(
+                f"{where} ({detail}); Google's rate limit still refuses: try again later"
+                + (f" or lower {setting}" if setting else ""),
+                status=status,
+                reason=reason,
+            ),
+            "google_rate_limited_setting" if setting else "google_rate_limited",
+            api=self.api,
+            method=method,
+            attempts=attempts,
+            code=code,
+            setting=setting or "",
         )
+
+
+# Google's HTTP failures by kind: the kk/ru line saying what to do (Google's own English words stay
+# the error's message, for the log)
+HTTP_WORDS: dict[type[BackendError], str] = {
+    NotFound: "google_http_not_found",
+    PermissionDenied: "google_http_permission",
+    Conflict: "google_http_conflict",
+    InvalidRequest: "google_http_invalid",
+    QuotaExceeded: "google_rate_limited",
+    Unavailable: "google_trouble",
+}
+
+
+def worded(error: BackendError, key: str, /, **values: Any) -> BackendError:
+    """`error` (its English message kept for the log) with its kk/ru line: `error.said`."""
+    error.said = Said(key, **values)
+    return error
 
 
 def one_line(value: object) -> str:

@@ -34,6 +34,7 @@ from pipelines.backends.local.outbox import LocalMailer
 from pipelines.backends.local.sheets import LocalRatingSheets
 from pipelines.backends.local.store import DB_NAME, Database
 from pipelines.backends.local.workbooks import openpyxl_tabs, read_xlsx_tabs, render_xlsx, sniff
+from pipelines.domain.models import Notice
 from pipelines.ports import BackendError, Workspace
 
 __all__ = [
@@ -80,4 +81,5 @@ def open_local(config) -> Workspace:
         mailer=LocalMailer(root),
         description=f"local workspace {root}",
         inbox=LocalInbox(root, manifest),
+        place=Notice("workspace_local", root=str(root)),
     )

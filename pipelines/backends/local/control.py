@@ -15,7 +15,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from pipelines.backends.local import xlsx_writer
 from pipelines.backends.local.backups import ControlBackups
-from pipelines.backends.local.files import atomic_write, file_digest, file_errors, storable
+from pipelines.backends.local.files import atomic_write, file_digest, file_errors, said_error, storable
 from pipelines.backends.local.legacy import FOLDED_PROPERTY
 from pipelines.backends.local.legacy import found as legacy_files
 from pipelines.backends.local.lock import LOCK_NAME, read_lock
@@ -60,7 +60,7 @@ class LocalControlStore:
         try:
             wb = load_workbook(io.BytesIO(data))  # the very bytes the key is of
         except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise BackendError(f"{self.path}: cannot open the control workbook ({exc})") from None
+            raise said_error(BackendError, "storage_control_damaged", path=self.path, detail=exc) from None
         book = _Book(wb)
         book.digest = key[1]
         self._cache = (key, book)
@@ -153,7 +153,7 @@ class LocalControlStore:
             try:
                 data = book.to_bytes()
             except ValueError as exc:  # a value or tab name no workbook holds (xlsx_writer names the cell)
-                raise BackendError(f"{self.path}: cannot write the control workbook: {exc}") from None
+                raise said_error(BackendError, "storage_control_unwritable", path=self.path, detail=exc) from None
             book.digest = file_digest(data)
             if through:  # before the replace: which workbook holds these rows
                 self.db.begin_fold(through, book.digest)

@@ -3,6 +3,7 @@ the operating system's errors as the ports' errors, each naming its file."""
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import os
@@ -14,34 +15,56 @@ from typing import Any, TypeVar
 from openpyxl import Workbook
 
 from pipelines.formats.cells import UNSTORABLE
+from pipelines.i18n import Said
 from pipelines.ports import BackendError, NotFound, PermissionDenied
 
 Method = TypeVar("Method", bound=Callable[..., Any])
 
 
+FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC), errno.EFBIG}
+LOCKED = {errno.EAGAIN, errno.EBUSY, errno.ETXTBSY, getattr(errno, "EDEADLK", errno.EAGAIN)}
+
+
+def said_error(kind: type[BackendError], key: str, /, **values: object) -> BackendError:
+    """A backend error of `kind` worded by message key (kk/ru, naming the file): its text in both
+    languages, the `Said` as its cause so that the CLI says it in the edition's language."""
+    said = Said(key, **values)
+    error = kind(str(said))
+    error.__cause__ = error.said = said  # `said` outlives a `raise … from None`
+    return error
+
+
 def file_errors(method: Method) -> Method:
-    """The disk's OSError as the ports' errors, so that the CLI shows one line instead of a traceback:
-    a missing file is NotFound, a refused one PermissionDenied, anything else (a full disk) BackendError."""
+    """The disk's OSError as the ports' errors, so that the CLI shows one line in kk/ru naming the
+    file instead of a traceback: a missing file is NotFound, a refused one PermissionDenied, a full
+    disk, a locked file or anything else a BackendError; the system's own words stay as the detail."""
 
     @functools.wraps(method)
     def wrapper(*args, **kwargs):
         try:
             return method(*args, **kwargs)
-        except PermissionError as exc:
-            raise PermissionDenied(
-                f"{where(exc)}: permission denied; the user running contest must be able "
-                "to read and write the workspace folder and its files"
-            ) from exc
-        except FileNotFoundError as exc:
-            raise NotFound(f"{where(exc)}: no such file or folder") from exc
         except OSError as exc:
-            raise BackendError(f"{where(exc)}: {exc.strerror or exc}") from exc
+            raise os_error(exc) from None
 
     return wrapper  # type: ignore[return-value]
 
 
+def os_error(exc: OSError) -> BackendError:
+    """One OSError as the ports' error, worded in kk/ru with the file it concerns."""
+    path, detail = where(exc), exc.strerror or str(exc) or type(exc).__name__
+    if isinstance(exc, PermissionError):
+        return said_error(PermissionDenied, "storage_permission", path=path, detail=detail)
+    if isinstance(exc, FileNotFoundError):
+        return said_error(NotFound, "storage_missing", path=path, detail=detail)
+    if exc.errno in FULL:
+        return said_error(BackendError, "storage_disk_full", path=path, detail=detail)
+    if exc.errno in LOCKED:
+        return said_error(BackendError, "storage_locked", path=path, detail=detail)
+    return said_error(BackendError, "storage_os_error", path=path, detail=detail)
+
+
 def where(exc: OSError) -> str:
-    return str(exc.filename) if exc.filename else "the local workspace"
+    return str(exc.filename) if exc.filename else os.getcwd()
 
 
 PARTIAL = ".partial"  # the suffix of a file being written (atomic_write); a crash may leave one

@@ -11,7 +11,7 @@ from typing import Any
 
 from openpyxl import load_workbook
 
-from pipelines.backends.local.files import atomic_write, file_errors, replace, sha256, workbook_bytes
+from pipelines.backends.local.files import atomic_write, file_errors, replace, said_error, sha256, workbook_bytes
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
 from pipelines.backends.local.outbox import eml_path, write_eml
 from pipelines.backends.local.workbooks import read_xlsx_tabs, render_xlsx, sniff
@@ -121,7 +121,7 @@ class LocalRatingSheets:
     def freeze(self, ref: SheetRef) -> None:
         entry = self._entry(ref.key.token())
         if entry is None:
-            raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
+            raise said_error(NotFound, "storage_sheet_not_recorded", sheet=ref.key.token())
         if entry.get("frozen"):
             return
         source = self.root / entry["path"]
@@ -143,7 +143,7 @@ class LocalRatingSheets:
     def unfreeze(self, ref: SheetRef, message: str = "") -> None:
         entry = self._entry(ref.key.token())
         if entry is None:
-            raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
+            raise said_error(NotFound, "storage_sheet_not_recorded", sheet=ref.key.token())
         frozen = entry.get("frozen")
         if not frozen and entry["sharing"].get(ref.key.expert) == "writer":
             return
@@ -166,22 +166,20 @@ class LocalRatingSheets:
     def read_tabs(self, ref: SheetRef) -> list[SheetTab]:
         entry = self._entry(ref.key.token())
         if entry is None:
-            raise NotFound(f"no rating sheet recorded for {ref.key.token()}")
+            raise said_error(NotFound, "storage_sheet_not_recorded", sheet=ref.key.token())
         path = self.root / (entry["frozen"]["snapshot"] if entry.get("frozen") else entry["path"])
         if not path.exists():
             raise self._missing(path)
         if entry.get("frozen") and sha256(path.read_bytes()) != entry["frozen"]["sha256"]:
-            raise ChangedAfterFreeze(
-                f"{path}: the frozen copy of this rating sheet changed after the freeze and is not used; "
-                "restore it from a backup, or record a decision for this group in contest.yaml"
-            )
+            raise said_error(ChangedAfterFreeze, "storage_frozen_changed", path=path)
         return read_xlsx_tabs(path)
 
     @staticmethod
     def _missing(path: Path) -> NotFound:
         alike = _look_alikes(path)
-        found = f"; found instead: {', '.join(alike)}" if alike else "; nothing like it in its folder"
-        return NotFound(f"{path}: the rating sheet file is missing{found}")
+        if alike:
+            return said_error(NotFound, "storage_sheet_missing_alike", path=path, alike=", ".join(alike))  # type: ignore[return-value]
+        return said_error(NotFound, "storage_sheet_missing", path=path)  # type: ignore[return-value]
 
     def versions(self, refs: list[SheetRef]) -> dict[str, str]:
         out = {}

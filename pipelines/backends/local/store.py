@@ -58,7 +58,7 @@ class StorageError(i18n.Said):
 def storage_error(key: str, path: Path, exc: BaseException) -> BackendError:
     said = StorageError(key, path=path, detail=str(exc) or type(exc).__name__)
     error = BackendError(str(said))
-    error.__cause__ = said
+    error.__cause__ = error.said = said  # `said` outlives a `raise … from None`
     return error
 
 
@@ -138,7 +138,13 @@ class Database:
                 raise
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
-            key = "storage_db_full" if "full" in str(exc) else "storage_db_write"
+            key = (
+                "storage_db_full"
+                if "full" in str(exc)
+                else "storage_db_locked"
+                if "locked" in str(exc)
+                else "storage_db_write"
+            )
             raise storage_error(key, self.path, exc) from None
 
     @contextmanager

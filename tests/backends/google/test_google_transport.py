@@ -425,3 +425,39 @@ def test_connection_resets_that_never_end_are_unavailable_naming_the_api(fake, c
         match=r"Google sheets .*batchUpdate: нет ответа после 3 попыток .*ConnectionResetError.*проверьте сеть",
     ):
         ws.control.write_tables({"A": (["x"], [[1]])})
+
+
+@pytest.mark.parametrize(
+    ("failure", "kk", "ru"),
+    [
+        ((404, "notFound"), "Google сұралған файлды не нысанды таппады (404 notFound)", "проверьте идентификаторы"),
+        ((403, "insufficientFilePermissions"), "Google рұқсат бермеді", "добавьте аккаунт в общий диск"),
+        ((400, "badRequest"), "Google сұранысты қабылдамады (400 badRequest)", "отправьте разработчику"),
+        ((403, "storageQuotaExceeded"), "сервистік тіркелгінің өз Drive орны жоқ", "backend.shared_drive_id"),
+    ],
+)
+def test_googles_refusals_are_said_in_kk_and_ru_with_what_to_do_and_its_english_kept(failure, kk, ru):
+    from pipelines.i18n import error_text
+
+    transport, _ = _transport()
+    send, _ = _failing(_http_error(*failure, message="Some English words of Google's"))
+    with pytest.raises(BackendError) as error:
+        transport.call("files.get", send)
+    assert kk in error_text(error.value, "kk") and ru in error_text(error.value, "ru")
+    assert "English" not in error_text(error.value, "kk")  # Google's words are the log's (contest.log)
+    assert (error.value.status, error.value.reason) == failure
+
+
+def test_5xx_and_rate_limits_that_never_clear_are_said_in_kk_and_ru():
+    from pipelines.i18n import error_text
+
+    transport, _ = _transport(max_retries=1)
+    send, _ = _failing(*[_http_error(503, message="Backend Error")] * 2)
+    with pytest.raises(BackendError) as error:
+        transport.call("files.list", send)
+    assert "Google 2 әрекеттен кейін де қате қайтарады (503)" in error_text(error.value, "kk")
+    send, _ = _failing(*[_http_error(429, "rateLimitExceeded")] * 2)
+    with pytest.raises(BackendError) as error:
+        transport.call("files.list", send)
+    said = error_text(error.value, "ru")
+    assert "лимит запросов Google" in said and "уменьшите backend.drive_per_minute" in said
