@@ -112,7 +112,12 @@ def counts(counter: dict[str, int], lang: str) -> str:
 
 _ACTION_KEYS = {"intake": "action_intake", "intake closed": "action_intake_closed"}
 _STAGE_VERBS = ("opened", "reopened", "closed", "waiting")
-_REMINDERS = "reminders sent: "
+_COUNTED = {  # "<code>: N" -> its text's key
+    "reminders sent: ": "action_reminders_sent",
+    "reminders written: ": "action_reminders_written",
+    "notifications sent: ": "action_notifications_sent",
+    "notifications written: ": "action_notifications_written",
+}
 
 
 def action(code: str, lang: str) -> str:
@@ -120,8 +125,9 @@ def action(code: str, lang: str) -> str:
     journal keeps them) in words; any other code as it is."""
     if code in _ACTION_KEYS:
         return text(_ACTION_KEYS[code], lang)
-    if code.startswith(_REMINDERS):
-        return text("action_reminders_sent", lang, count=code[len(_REMINDERS) :])
+    for prefix, key in _COUNTED.items():
+        if code.startswith(prefix):
+            return text(key, lang, count=code[len(prefix) :])
     parts = code.split(" ")
     if len(parts) == 3 and parts[0] == "stage" and parts[1].isdigit() and parts[2] in _STAGE_VERBS:
         return text(f"action_stage_{parts[2]}", lang, stage=parts[1])

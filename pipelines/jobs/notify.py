@@ -19,7 +19,7 @@ from pipelines.domain.models import Application, Status
 from pipelines.domain.state import StageState
 from pipelines.formats.registry import local_reason
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
-from pipelines.ports import DocKey
+from pipelines.ports import UNSURE, DocKey
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 ACTION = "notify"
@@ -39,6 +39,7 @@ class NotifyReport:
     listed: list[Notification] = field(default_factory=list)  # for CDB to send by hand
     would_send: list[Notification] = field(default_factory=list)  # --dry-run
     no_address: list[Notification] = field(default_factory=list)
+    unsure: list[Notification] = field(default_factory=list)  # may not have arrived: never counted as sent
 
 
 def recipient(app: Application) -> str:
@@ -124,13 +125,17 @@ def outgoing(run: Run, n: Notification) -> Outgoing:
     return Outgoing(n.key, partial(mailer.notify, n.to, n.subject, n.body, key=key), partial(mailer.delivered, key))
 
 
-def deliver(run: Run, messages: list[Notification]) -> tuple[list[Notification], list[Notification]]:
+def deliver(
+    run: Run, messages: list[Notification]
+) -> tuple[list[Notification], list[Notification], list[Notification]]:
     """Send each message exactly once (common.deliver_all: intents before, outcomes after, one
-    journal write for the batch where the mailbox can tell what went); (sent, listed): a message
-    this backend cannot mail is listed for CDB instead (recorded "listed")."""
+    journal write for the batch where the mailbox can tell what went); (sent, listed, unsure): a
+    message this backend cannot mail is listed for CDB instead (recorded "listed"); one whose send
+    lost its answer with no mailbox to ask is "unsure" (jobs/outbox.py lists it to CDB)."""
     outcomes = deliver_all(run, ACTION, [outgoing(run, n) for n in messages], not_sent="listed")
     listed = [n for n in messages if outcomes[n.key] == "not-sent"]
-    return [n for n in messages if outcomes[n.key] != "not-sent"], listed
+    unsure = [n for n in messages if outcomes[n.key] == UNSURE]
+    return [n for n in messages if outcomes[n.key] not in ("not-sent", UNSURE)], listed, unsure
 
 
 def notify(run: Run, *, send: bool = True) -> NotifyReport:
@@ -148,7 +153,7 @@ def notify(run: Run, *, send: bool = True) -> NotifyReport:
         else:
             to_send.append(n)
     if to_send:
-        report.sent, report.listed = deliver(run, to_send)
+        report.sent, report.listed, report.unsure = deliver(run, to_send)
     if report.listed:
         _write_list(run, report.listed)
     for n in report.would_send:
@@ -158,9 +163,11 @@ def notify(run: Run, *, send: bool = True) -> NotifyReport:
         run.say(i18n.text("notify_listed", run.lang, to=n.to, subject=n.subject))
     for n in report.no_address:
         run.say(i18n.text("notify_no_address", run.lang, which=n.key))
+    if report.unsure:
+        run.say(i18n.text("notify_unsure", run.lang, count=len(report.unsure)))
     run.say(
         i18n.text(
-            "notify_done",
+            "notify_done" if getattr(run.workspace.mailer, "delivers", True) else "notify_done_outbox",
             run.lang,
             sent=len(report.sent),
             listed=len(report.listed),

@@ -20,6 +20,9 @@ class RemindReport:
 SENT = ("sent", "left out")  # journal outcomes of a message that went ("intended" alone did not yet)
 
 
+SENT_KEY = "remind_pending_sent"
+
+
 def sent_tokens(journal: Journal) -> set[str]:
     """The reminders already sent: `remind` rows, and those a tick ran (held in its row's detail)."""
     return journal.details("remind", SENT)
@@ -78,10 +81,11 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
+    delivers = getattr(run.workspace.mailer, "delivers", True)  # else written to the outbox for CDB
     for p in report.pending:
         run.say(
             i18n.text(
-                "remind_pending_sent" if p.notified else "remind_pending",
+                (SENT_KEY if delivers else "remind_pending_written") if p.notified else "remind_pending",
                 run.lang,
                 stage=p.stage,
                 group=p.group,

@@ -125,23 +125,23 @@ def _reminders(config_path: Path) -> list:
 def test_tick_sends_the_reminders_once_a_day_per_expert(edition):
     deadline = _filled(edition)
     early = tick(run_at(edition, deadline - timedelta(days=3)))  # before remind.days_before: nothing
-    assert not any(a.startswith("reminders sent") for a in early)
+    assert not any(a.startswith("reminders written") for a in early)
     assert _reminders(edition) == []
 
     first = tick(run_at(edition, deadline - timedelta(days=1, hours=2)))
-    assert "reminders sent: 2" in first
+    assert "reminders written: 2" in first
     assert sorted(m["To"] for m in _reminders(edition)) == sorted(CARELESS)
 
     # cron's next ticks that day, and `remind` run by hand: nothing sent twice
     for minutes in (5, 10, 60):
         later = tick(run_at(edition, deadline - timedelta(days=1, hours=2) + timedelta(minutes=minutes)))
-        assert not any(a.startswith("reminders sent") for a in later)
+        assert not any(a.startswith("reminders written") for a in later)
     by_hand = remind(run_at(edition, deadline - timedelta(days=1, hours=1)))
     assert not any(p.notified for p in by_hand.pending)
     assert len(_reminders(edition)) == len(CARELESS)
 
     # the next day: once more each
-    assert "reminders sent: 2" in tick(run_at(edition, deadline - timedelta(hours=3)))
+    assert "reminders written: 2" in tick(run_at(edition, deadline - timedelta(hours=3)))
     sent = sent_tokens(run_at(edition, deadline - timedelta(hours=2)).edition.journal)
     assert len(sent) == 2 * len(CARELESS) and all(any(e in t for t in sent) for e in CARELESS)
 

@@ -19,13 +19,15 @@ manifest.log and control.pending.jsonl, read once to migrate a workspace.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pipelines.backends.local.backups import Backup, ControlBackups, PutBack, inspect_backup
 from pipelines.backends.local.control import LocalControlStore
 from pipelines.backends.local.drive import LocalDrive
 from pipelines.backends.local.files import file_errors
 from pipelines.backends.local.forms import ExportFormSource
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
-from pipelines.backends.local.outbox import LocalMailer
+from pipelines.backends.local.outbox import LocalMailer, Outbox
 from pipelines.backends.local.sheets import LocalRatingSheets
 from pipelines.backends.local.store import DB_NAME, Database
 from pipelines.backends.local.workbooks import openpyxl_tabs, read_xlsx_tabs, render_xlsx, sniff
@@ -41,6 +43,7 @@ __all__ = [
     "LocalDrive",
     "LocalMailer",
     "LocalRatingSheets",
+    "Outbox",
     "Manifest",
     "ManifestLedger",
     "PutBack",
@@ -64,11 +67,13 @@ def open_local(config) -> Workspace:
         raise BackendError(str(said)) from said
     db = Database(root)  # one connection for the manifest and the control store's pending rows
     manifest = Manifest(root, db)
+    outbox = Outbox(root, manifest, sender=config.backend.sender, zone=config.zone)
     return Workspace(
         forms=ExportFormSource(config.path(config.form.path), config.form.aliases),
         control=LocalControlStore(root, config.backend.control_backups, db),
-        sheets=LocalRatingSheets(root, manifest),
+        sheets=LocalRatingSheets(root, manifest, outbox),
         drive=LocalDrive(root, manifest),
-        mailer=LocalMailer(root),
+        mailer=LocalMailer(outbox),
         description=f"local workspace {root}",
+        clocks=[partial(setattr, outbox, "now")],  # the job's time: the outbox's Date: and file names
     )

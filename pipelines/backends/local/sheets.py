@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 
 from pipelines.backends.local.files import atomic_write, file_errors, sha256, workbook_bytes
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
-from pipelines.backends.local.outbox import eml_path, write_eml
+from pipelines.backends.local.outbox import Outbox
 from pipelines.backends.local.workbooks import read_xlsx_tabs, render_xlsx, sniff
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import (
@@ -28,8 +28,8 @@ from pipelines.ports import (
 
 
 class LocalRatingSheets:
-    def __init__(self, root: Path, manifest: Manifest):
-        self.root, self.manifest = root, manifest
+    def __init__(self, root: Path, manifest: Manifest, outbox: Outbox):
+        self.root, self.manifest, self.outbox = root, manifest, outbox
 
     def _entry(self, token: str) -> dict[str, Any] | None:
         return self.manifest.data["sheets"].get(token)
@@ -60,8 +60,7 @@ class LocalRatingSheets:
             ManifestLedger(self.manifest),
             key,
             lambda: bool(
-                write_eml(
-                    self.root,
+                self.outbox.write(
                     spec.key.expert,
                     spec.share_subject or spec.name,
                     spec.share_message,
@@ -69,7 +68,7 @@ class LocalRatingSheets:
                     key=key,
                 )
             ),
-            lambda: eml_path(self.root, key).exists(),
+            lambda: self.outbox.holds(key),
         )
 
     @file_errors
@@ -122,7 +121,7 @@ class LocalRatingSheets:
         if source.exists():  # writable again first: a crash before the manifest is saved just repeats this
             source.chmod(source.stat().st_mode | 0o200)
         if message:  # named by its content: written again after a crash, never twice
-            write_eml(self.root, ref.key.expert, Path(entry["path"]).stem, message, attachment=source)
+            self.outbox.write(ref.key.expert, Path(entry["path"]).stem, message, attachment=source)
         entry["frozen"] = None
         entry["sharing"] = {ref.key.expert: "writer"}
         self.manifest.save()
