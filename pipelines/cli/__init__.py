@@ -475,7 +475,7 @@ def notify(state: State, dry_run: bool) -> None:
     metavar="ID|FILE",
     help="Local workspace: record that CDB sent this .eml (its id or file name; repeat for more).",
 )
-@click.option("--all", "every", is_flag=True, help="With --mark-sent: record every waiting .eml as sent.")
+@click.option("--all", "every", is_flag=True, help="Local workspace: record every waiting .eml as sent.")
 @click.option(
     "--resend",
     multiple=True,

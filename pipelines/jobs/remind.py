@@ -10,6 +10,7 @@ from pipelines import i18n
 from pipelines.domain.state import Journal, StageState
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
 from pipelines.jobs.sheets import Pending, incomplete_sheets
+from pipelines.ports import UNSURE, MailUnsure
 
 
 @dataclass
@@ -139,7 +140,14 @@ def tell_left_out(run: Run, stage: int) -> int:
             cells="\n".join(lines),
             url=urls.get((items[0]["group"], email), ""),
         )
-        if run.workspace.mailer.notify(email, i18n.text("mail_left_out_subject", run.lang), body):
+        subject = i18n.text("mail_left_out_subject", run.lang)
+        try:  # keyed: its Message-ID lets a lost answer be looked up (backends/google/drive.send_mail)
+            went = run.workspace.mailer.notify(email, subject, body, key=f"remind/{token}")
+        except MailUnsure:  # may not have arrived: listed to CDB (status, contest outbox), not counted
+            run.journal("remind", UNSURE, token)
+            already.add(token)
+            continue
+        if went:
             run.journal("remind", "left out", token)
             already.add(token)
             sent += 1
