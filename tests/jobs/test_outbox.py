@@ -12,7 +12,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from click.testing import CliRunner
-from jobkit import config_of, files, workspace_dir
+from jobkit import config_of, files, run_at, workspace_dir
 
 from pipelines.backends.local import Manifest, Outbox, open_local
 from pipelines.cli import cli
@@ -106,3 +106,28 @@ def test_the_local_workspace_says_written_to_the_outbox_never_sent(opened_build)
     assert "орындайтын ештеңе жоқ" not in summary
     notices = next(line for line in tick.splitlines() if line.startswith("хабарламалар: "))
     assert "шығыс хаттар қалтасына жазылды" in notices and "жіберілді" not in notices
+
+
+def test_an_edition_under_way_with_an_older_outbox_gets_no_message_twice(edition):
+    """The outbox as the previous version left it (files named by the hash of their key, no record
+    of names): a message the crash left "intended" is found there, and nothing is written again."""
+    from test_notify import _journal_outcome
+
+    from pipelines.backends.local.outbox import legacy_path
+    from pipelines.jobs.common import JournalLedger
+    from pipelines.jobs.tick import tick
+
+    config = config_of(edition)
+    box = open_local(config).mailer.outbox
+    for key, entry in list(box.manifest.data["outbox"].items()):
+        (box.folder / entry["file"]).rename(legacy_path(box.root, key))
+        del box.manifest.data["outbox"][key]
+    box.manifest.save()
+    before = sorted(p.name for p in files(box.folder, "*.eml"))
+    assert all(re.fullmatch(r"[0-9a-f]{12}\.eml", n) for n in before)
+    later = config.calendar.intake_close + timedelta(hours=1)
+    victim = next(k for a, k, _s in run_at(edition, later).edition.journal.ledgers(["notify"]) if a == "notify")
+    _journal_outcome(edition, victim, "intended")
+    tick(run_at(edition, later))
+    assert sorted(p.name for p in files(box.folder, "*.eml")) == before  # nothing written twice
+    assert JournalLedger(run_at(edition, later), "notify").message_state(victim) == "sent"
