@@ -174,7 +174,10 @@ def test_without_the_look_up_a_lost_answer_is_listed_to_cdb_and_sent_again_on_re
     """The default (gmail.send alone): a send whose answer was lost cannot be checked: it is
     recorded "unsure" — not counted as sent, never sent again by itself — and `status` lists it with
     the command that sends it again; `contest outbox --resend ID` does."""
-    from pipelines.jobs.outbox import resend, unsure_mail
+    from rich.console import Console
+
+    from pipelines.cli.status_view import render_status
+    from pipelines.jobs.outbox import outbox_lines, resend, unsure_mail
     from pipelines.jobs.status import build_status
 
     config, factory, fake = _opened(google_opened, tmp_path / "edition", mail_lookup=False)
@@ -191,6 +194,11 @@ def test_without_the_look_up_a_lost_answer_is_listed_to_cdb_and_sent_again_on_re
     assert unsure["action"] == "remind" and lost.email in unsure["key"]
     assert unsure["command"] == f"contest outbox --resend {unsure['id']}"
     assert unsure["id"] == message_id(f"remind/{unsure['key']}", DEMO_SENDER).removeprefix("<contest-")[:8]
+    console = Console(record=True, width=240)
+    render_status(build_status(look), console)
+    shown = console.export_text()
+    assert unsure["command"] in shown and "Жетпеуі мүмкін хаттар" in shown  # the human status, in kk
+    assert any(line.startswith(unsure["id"]) for line in outbox_lines(look))  # and `contest outbox`
     again = remind(look)  # a later run does not send it by itself
     assert not [p for p in again.pending if p.notified] and _reminders(fake, mailed) == told
     later = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=10))
