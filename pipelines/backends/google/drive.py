@@ -18,6 +18,7 @@ from openpyxl.utils import quote_sheetname
 from pipelines.domain.models import RawResponse
 from pipelines.formats.digest import content_digest
 from pipelines.formats.mail import compose, message_id
+from pipelines.i18n import Said
 from pipelines.ports import (
     DOCX_MIME,
     PDF_MIME,
@@ -698,7 +699,8 @@ def send_mail(c: Clients, to: str, subject: str, body: str, *, key: str | None =
             went = mail_found(c, str(msgid), LOOKUP_PAUSES)
             if went is not None:
                 return went, None
-        raise MailUnsure(f"Gmail messages.send to {to}: the answer was lost; the mail may not have arrived")
+        said = Said("mail_unsure", to=to)  # kk/ru where it is shown (i18n.error_text)
+        raise MailUnsure(str(said)) from said
 
     with c.stats.operation("send mail"):
         try:
