@@ -107,6 +107,8 @@ def render_status(status: dict[str, Any], console: Console | None = None) -> Non
             table.add_row(str(w["place"]), w["id"], titles.get(w["id"], ""), f"{w['score']:.2f}")
         console.print(table)
     console.print(i18n.text("status_documents", lang, count=len(status["documents"])))
+    if status.get("outbox"):  # the local outbox: what CDB still has to send (contest outbox lists it)
+        console.print(i18n.text("outbox_heading", lang, **status["outbox"]))
     unsure = status.get("unsure_mail") or []
     if unsure:  # issue 23 item 9: a mail whose send lost its answer, never counted as sent
         table = _table(lang, "status_unsure_title", "col_mail_id", "col_mail", "col_command")

@@ -98,6 +98,16 @@ def outbox_lines(run: Run) -> list[str]:
     return lines
 
 
+def outbox_counts(run: Run) -> dict[str, int] | None:
+    """The local outbox's .eml files waiting for CDB and those CDB marked sent; None elsewhere."""
+    outbox = getattr(run.workspace.mailer, "outbox", None)
+    if outbox is None:
+        return None
+    items = outbox.listing()
+    waiting = sum(1 for w in items if not w.sent_at)
+    return {"waiting": waiting, "sent": len(items) - waiting}
+
+
 def mark_sent(run: Run, names: list[str], every: bool) -> int:
     """Record the outbox's files named (by id or file name), or all waiting with `every`, as sent
     by CDB now; returns how many were newly recorded."""

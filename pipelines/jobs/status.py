@@ -11,7 +11,7 @@ from pipelines import i18n
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
 from pipelines.domain.state import EditionState, ProgressRow, StageState
 from pipelines.jobs.common import Run
-from pipelines.jobs.outbox import unsure_mail
+from pipelines.jobs.outbox import outbox_counts, unsure_mail
 from pipelines.jobs.sheets import UNREADABLE_SHEET, changed_after_freeze, live_assignment, sheet_ref, sheet_versions
 
 
@@ -302,6 +302,7 @@ def build_status(run: Run) -> dict[str, Any]:
         # mail that may not have arrived (a lost answer, no mailbox to ask): never counted as sent,
         # each with the command that sends it again (jobs/outbox.py)
         "unsure_mail": [u.as_dict(run.lang) for u in unsure_mail(run)],
+        "outbox": outbox_counts(run),
     }
 
 

@@ -5,6 +5,7 @@ sent; the CLI says "written to the outbox", never "sent", and a tick that wrote 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from datetime import datetime, timedelta
 from email import policy
@@ -94,6 +95,8 @@ def test_contest_outbox_lists_what_waits_and_records_what_cdb_sent(edition):
     assert every.exit_code == 0
     ru = runner.invoke(cli, [*base, "outbox"], env={"CONTEST_LANGUAGE": "ru"}).output
     assert f"ждут отправки 0, отмечены ДЦР как отправленные {len(emls)}" in ru
+    status = json.loads(runner.invoke(cli, [*base, "status", "--json"]).stdout)
+    assert status["outbox"] == {"waiting": 0, "sent": len(emls)} and status["unsure_mail"] == []
     # recorded in the workspace's store: a new process sees it
     assert len(open_local(config_of(edition)).mailer.outbox.manifest.data["outbox_sent"]) == len(emls)
 
