@@ -28,8 +28,9 @@ from pipelines.ports import (
 
 
 class LocalRatingSheets:
-    def __init__(self, root: Path, manifest: Manifest, outbox: Outbox):
-        self.root, self.manifest, self.outbox = root, manifest, outbox
+    def __init__(self, root: Path, manifest: Manifest, outbox: Outbox | None = None):
+        self.root, self.manifest = root, manifest
+        self.outbox = outbox or Outbox(root, manifest)  # the workspace's own (open_local) names its sender
 
     def _entry(self, token: str) -> dict[str, Any] | None:
         return self.manifest.data["sheets"].get(token)
