@@ -317,6 +317,7 @@ class LocalBackend(_Strict):
     kind: Literal["local"] = "local"
     workspace: str = "workspace"
     control_backups: int = Field(10, ge=1)  # copies of control.xlsx kept in workspace/backups/ (contest restore)
+    sender: str | None = None  # CDB's address: the From: of every message written to outbox/
 
 
 class GoogleBackend(_Strict):

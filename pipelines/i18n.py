@@ -120,8 +120,14 @@ _ACTION_KEYS = {
     "results pdf": "action_results_pdf",
 }
 _STAGE_VERBS = ("opened", "reopened", "closed", "waiting")
-_REMINDERS = "reminders sent: "
-_COUNTED = {"returned sheets filed: ": "action_inbox_filed", "returned files not filed: ": "action_inbox_not_filed"}
+_COUNTED = {  # "<code>: N" -> its text's key
+    "reminders sent: ": "action_reminders_sent",
+    "reminders written: ": "action_reminders_written",
+    "notifications sent: ": "action_notifications_sent",
+    "notifications written: ": "action_notifications_written",
+    "returned sheets filed: ": "action_inbox_filed",
+    "returned files not filed: ": "action_inbox_not_filed",
+}
 
 
 def action(code: str, lang: str) -> str:
@@ -129,8 +135,6 @@ def action(code: str, lang: str) -> str:
     journal keeps them) in words; any other code as it is."""
     if code in _ACTION_KEYS:
         return text(_ACTION_KEYS[code], lang)
-    if code.startswith(_REMINDERS):
-        return text("action_reminders_sent", lang, count=code[len(_REMINDERS) :])
     for prefix, key in _COUNTED.items():
         if code.startswith(prefix):
             return text(key, lang, count=code[len(prefix) :])

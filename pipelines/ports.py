@@ -52,6 +52,13 @@ class Unavailable(BackendError):
     """The service could not be reached or answered 5xx, after the retries ran out."""
 
 
+class MailUnsure(BackendError):
+    """A mail was handed to the mail service but its answer was lost, and the mailbox may not be
+    asked whether it went (Gmail without backend.mail_lookup): it may or may not have arrived. Never
+    counted as sent, never sent again by itself: `deliver_once` records it "unsure" and `status`
+    lists it to CDB with the command that sends it again."""
+
+
 class InvalidRequest(BackendError):
     """The service refused the request as malformed (400): a bug or a wrong setting."""
 
@@ -581,23 +588,32 @@ def deliver_once(
 
     The intent is recorded before `send` and the outcome after. A crash between the two leaves
     "intended": the next run asks `delivered` (the .eml is in the outbox; the permission exists;
-    the Gmail message with this key is in Sent) and records "sent" if it went, sends if it did not,
-    and, when the backend cannot tell, does not send again. Returns "sent", "already", "recovered",
-    "unknown" or "not-sent" (the backend cannot mail)."""
+    the Gmail message with this key is in Sent) and records "sent" if it went, sends if it did not.
+    When the backend cannot tell (a crash or a lost answer, and no mailbox look-up), the message is
+    recorded "unsure": never sent again by itself, never counted as sent, listed to CDB (`status`)
+    until CDB sends it again (a later "resend" row makes it due). Returns "sent", "already",
+    "recovered", "unsure" or "not-sent" (the backend cannot mail)."""
     state = ledger.message_state(key)
     if state == "sent":
         return "already"
+    if state == UNSURE:
+        return UNSURE
     if state == "intended":
         went = delivered()
         if went:
             ledger.record_message(key, "sent")
             return "recovered"
         if went is None:
-            return "unknown"
+            ledger.record_message(key, UNSURE)
+            return UNSURE
     else:
         ledger.record_message(key, "intended")
-    if not send():
-        return "not-sent"
+    try:
+        if not send():
+            return "not-sent"
+    except MailUnsure:
+        ledger.record_message(key, UNSURE)
+        return UNSURE
     ledger.record_message(key, "sent")
     return "sent"
 
@@ -631,6 +647,22 @@ class Inbox(Protocol):
         """Move a file that is not filed under inbox/not-filed/ (never deleted); returns where."""
 
 
+UNSURE = "unsure"  # a message that may not have arrived (deliver_once); RESEND: CDB asked it sent again
+RESEND = "resend"
+
+
+def ledger_state(states: list[str]) -> str | None:
+    """A message's state from its ledger rows, oldest first: "sent" once any says so; after CDB's
+    latest "resend" the rows before it no longer count (the message is due again)."""
+    if "sent" in states:
+        return "sent"
+    if RESEND in states:
+        states = states[len(states) - states[::-1].index(RESEND) :]
+    if UNSURE in states:
+        return UNSURE
+    return "intended" if states else None
+
+
 @dataclass
 class Workspace:
     """The set of ports one backend provides, built once in the entry point."""
@@ -644,3 +676,10 @@ class Workspace:
     place: Notice | None = None  # the same for people, worded by i18n.word in the edition's language
     stats: dict[str, Any] = field(default_factory=dict)  # request counts etc., for status and the demo
     inbox: Inbox | None = None  # local: the files CDB saves there (sheets experts mailed back)
+    # told the job's time (--now) when a run starts: what a backend stamps on what it writes (the
+    # local outbox's Date: and file names)
+    clocks: list[Callable[[datetime], None]] = field(default_factory=list, repr=False)
+
+    def act_at(self, now: datetime) -> None:
+        for tell in self.clocks:
+            tell(now)

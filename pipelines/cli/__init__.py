@@ -599,6 +599,43 @@ def notify(state: State, dry_run: bool, confirm: bool) -> None:
 
 @cli.command()
 @click.option(
+    "--mark-sent",
+    "mark",
+    multiple=True,
+    metavar="ID|FILE",
+    help="Local workspace: record that CDB sent this .eml (its id or file name; repeat for more).",
+)
+@click.option("--all", "every", is_flag=True, help="Local workspace: record every waiting .eml as sent.")
+@click.option(
+    "--resend",
+    multiple=True,
+    metavar="ID",
+    help="Send again a mail listed as one that may not have arrived (repeat for more).",
+)
+@click.pass_obj
+def outbox(state: State, mark: tuple[str, ...], every: bool, resend: tuple[str, ...]) -> None:
+    """List the messages waiting in the outbox and those that may not have arrived; record what CDB sent."""
+    from pipelines.jobs import outbox as jobs
+
+    with errors(state), exclusive(state) if (mark or every or resend) else nullcontext():
+        run = make_run(state)
+        try:
+            if mark or every:
+                count = jobs.mark_sent(run, list(mark), every)
+                run.say(i18n.text("outbox_marked", state.lang, count=count))
+            if resend:
+                chosen = jobs.resend(run, list(resend))
+                run.say(i18n.text("outbox_resent", state.lang, ids=", ".join(u.id for u in chosen)))
+        except jobs.OutboxError as exc:
+            raise click.ClickException(str(exc)) from None
+        if not (mark or every or resend):
+            for line in jobs.outbox_lines(run):
+                run.say(line)
+    finish(state, run)
+
+
+@cli.command()
+@click.option(
     "--export",
     "export",
     type=click.Path(dir_okay=False, writable=True),

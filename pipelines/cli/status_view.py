@@ -157,6 +157,14 @@ def render_status(status: dict[str, Any], given: Console | None = None) -> None:
         until = i18n.text("status_lease_until", lang, until=lease["until"]) if lease.get("until") else ""
         host, pid, since = lease.get("host") or "?", lease.get("pid") or "?", lease.get("since") or "?"
         console.print(i18n.text("status_lease", lang, host=host, pid=pid, since=since, until=until), soft_wrap=True)
+    if status.get("outbox"):  # the local outbox: what CDB still has to send (contest outbox lists it)
+        console.print(i18n.text("outbox_heading", lang, **status["outbox"]))
+    unsure = status.get("unsure_mail") or []
+    if unsure:  # issue 23 item 9: a mail whose send lost its answer, never counted as sent
+        table = _table(lang, "status_unsure_title", "col_mail_id", "col_mail", "col_command")
+        for u in unsure:
+            table.add_row(u["id"], f"{u['action']} {u['key']}", u["command"])
+        console.print(table)
 
 
 def _table(lang: str, title: str, *columns: str, **options: Any) -> Table:

@@ -270,6 +270,13 @@ class Journal:
         """The outcomes recorded for (action, detail), oldest first: a message's ledger states."""
         return list(self._outcomes.get((action, detail), ()))
 
+    def ledgers(self, actions: Iterable[str]) -> Iterator[tuple[str, str, list[str]]]:
+        """(action, detail, outcomes oldest first) of every message recorded under `actions`."""
+        wanted = set(actions)
+        for (action, detail), seen in self._outcomes.items():
+            if action in wanted:
+                yield action, detail, list(seen)
+
     def details(self, action: str, outcomes: Iterable[str]) -> set[str]:
         """The details of `action`'s entries with one of `outcomes`, its own rows and those a tick
         folded into its row: the messages already sent."""

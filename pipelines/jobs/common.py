@@ -16,7 +16,7 @@ from pipelines.config import Config
 from pipelines.domain.state import EditionState, JournalEntry
 from pipelines.formats.tables import Tables
 from pipelines.jobs import edition as store
-from pipelines.ports import BackendError, Workspace, deliver_once
+from pipelines.ports import BackendError, Workspace, deliver_once, ledger_state
 
 T = TypeVar("T")
 Progress = Callable[[str, int], Callable[[], None]]  # (label, total) -> advance()
@@ -77,6 +77,7 @@ class Run:
 
     def __post_init__(self) -> None:
         self.journal = JournalWriter(self)
+        self.workspace.act_at(self.now)
 
     @property
     def tables(self) -> Tables:
@@ -246,9 +247,8 @@ class JournalLedger:
 
     def message_state(self, key: str) -> str | None:
         states = self.run.edition.journal.outcomes(self.action, key)  # indexed: flat per message
-        if "sent" in states:
-            return "sent"
-        return None if key in self.ahead or not states else "intended"
+        state = ledger_state(states)
+        return None if key in self.ahead and state == "intended" else state
 
     def record_message(self, key: str, state: str) -> None:
         """ "intended" is written at once, even inside a batch: it must be stored before the message

@@ -38,7 +38,7 @@ from pipelines.domain.models import Application, Status
 from pipelines.domain.state import INTAKE, StageState
 from pipelines.formats.registry import local_reason
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_date, fmt_time, stage_title
-from pipelines.ports import DocKey
+from pipelines.ports import UNSURE, DocKey
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 ACTION = "notify"
@@ -65,6 +65,7 @@ class NotifyReport:
     would_send: list[Notification] = field(default_factory=list)  # --dry-run
     no_address: list[Notification] = field(default_factory=list)
     held: list[Notification] = field(default_factory=list)  # final rejections in CDB's review time
+    unsure: list[Notification] = field(default_factory=list)  # may not have arrived: never counted as sent
 
 
 @dataclass(frozen=True)
@@ -300,13 +301,17 @@ def outgoing(run: Run, n: Notification) -> Outgoing:
     return Outgoing(n.key, partial(mailer.notify, n.to, n.subject, n.body, key=key), partial(mailer.delivered, key))
 
 
-def deliver(run: Run, messages: list[Notification]) -> tuple[list[Notification], list[Notification]]:
+def deliver(
+    run: Run, messages: list[Notification]
+) -> tuple[list[Notification], list[Notification], list[Notification]]:
     """Send each message exactly once (common.deliver_all: intents before, outcomes after, one
-    journal write for the batch where the mailbox can tell what went); (sent, listed): a message
-    this backend cannot mail is listed for CDB instead (recorded "listed")."""
+    journal write for the batch where the mailbox can tell what went); (sent, listed, unsure): a
+    message this backend cannot mail is listed for CDB instead (recorded "listed"); one whose send
+    lost its answer with no mailbox to ask is "unsure" (jobs/outbox.py lists it to CDB)."""
     outcomes = deliver_all(run, ACTION, [outgoing(run, n) for n in messages], not_sent="listed")
     listed = [n for n in messages if outcomes[n.key] == "not-sent"]
-    return [n for n in messages if outcomes[n.key] != "not-sent"], listed
+    unsure = [n for n in messages if outcomes[n.key] == UNSURE]
+    return [n for n in messages if outcomes[n.key] not in ("not-sent", UNSURE)], listed, unsure
 
 
 def pending(run: Run) -> list[dict]:
@@ -346,7 +351,7 @@ def notify(run: Run, *, send: bool = True, confirm: bool = False) -> NotifyRepor
             if run.edition.journal.first(HELD, n.key) is None:
                 journal.hold(journal.entry(HELD, "held", n.key))
     if to_send:
-        report.sent, report.listed = deliver(run, to_send)
+        report.sent, report.listed, report.unsure = deliver(run, to_send)
     if report.listed:
         _write_list(run, report.listed)
     for n in report.would_send:
@@ -361,9 +366,11 @@ def notify(run: Run, *, send: bool = True, confirm: bool = False) -> NotifyRepor
         until = min(n.held_until for n in report.held if n.held_until is not None)
         held = dict(count=len(report.held), until=fmt_time(until, run.config), command="contest notify --confirm")
         run.say(i18n.text("notify_held", run.lang, **held))
+    if report.unsure:
+        run.say(i18n.text("notify_unsure", run.lang, count=len(report.unsure)))
     run.say(
         i18n.text(
-            "notify_done",
+            "notify_done" if getattr(run.workspace.mailer, "delivers", True) else "notify_done_outbox",
             run.lang,
             sent=len(report.sent),
             listed=len(report.listed),

@@ -13,6 +13,7 @@ from pipelines.domain.state import Journal, StageState
 from pipelines.formats import rating_sheet
 from pipelines.jobs.common import Outgoing, Run, deliver_all, fmt_time, stage_title
 from pipelines.jobs.sheets import UNREADABLE_SHEET, Fixes, Pending, fixes_of, incomplete_sheets, said_why, sheet_fixes
+from pipelines.ports import UNSURE, MailUnsure
 
 
 @dataclass
@@ -21,6 +22,9 @@ class RemindReport:
 
 
 SENT = ("sent", "left out")  # journal outcomes of a message that went ("intended" alone did not yet)
+
+
+SENT_KEY = "remind_pending_sent"
 
 
 def sent_tokens(journal: Journal) -> set[str]:
@@ -109,10 +113,11 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
+    delivers = getattr(run.workspace.mailer, "delivers", True)  # else written to the outbox for CDB
     for p in report.pending:
         run.say(
             i18n.text(
-                "remind_pending_sent" if p.notified else "remind_pending",
+                (SENT_KEY if delivers else "remind_pending_written") if p.notified else "remind_pending",
                 run.lang,
                 stage=p.stage,
                 group=p.group,
@@ -229,7 +234,14 @@ def tell_left_out(run: Run, stage: int) -> int:
             cells="\n".join(fix_lines(run, fixes_of(problems.get(email, [])))),
             url=urls.get((items[0]["group"], email), ""),
         )
-        if run.workspace.mailer.notify(email, i18n.text("mail_left_out_subject", run.lang), body):
+        subject = i18n.text("mail_left_out_subject", run.lang)
+        try:  # keyed: its Message-ID lets a lost answer be looked up (backends/google/drive.send_mail)
+            went = run.workspace.mailer.notify(email, subject, body, key=f"remind/{token}")
+        except MailUnsure:  # may not have arrived: listed to CDB (status, contest outbox), not counted
+            run.journal("remind", UNSURE, token)
+            already.add(token)
+            continue
+        if went:
             run.journal("remind", "left out", token)
             already.add(token)
             sent += 1

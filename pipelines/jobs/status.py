@@ -12,6 +12,7 @@ from pipelines.domain.authors import read_authors
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
 from pipelines.domain.state import EditionState, ProgressRow, StageState
 from pipelines.jobs.common import Run
+from pipelines.jobs.outbox import outbox_counts, unsure_mail
 from pipelines.jobs.sheets import (
     UNREADABLE_SHEET,
     changed_after_freeze,
@@ -326,6 +327,10 @@ def build_status(run: Run) -> dict[str, Any]:
         "messages_pending": _messages_pending(run),
         "decisions_waiting": decisions_waiting(run),
         "lease": _lease(run),
+        # mail that may not have arrived (a lost answer, no mailbox to ask): never counted as sent,
+        # each with the command that sends it again (jobs/outbox.py)
+        "unsure_mail": [u.as_dict(run.lang) for u in unsure_mail(run)],
+        "outbox": outbox_counts(run),
     }
 
 

@@ -121,7 +121,7 @@ def _tick_jobs(run: Run) -> list[str]:
         except Exception as exc:
             failed = exc
         else:
-            _notify(run)
+            _notify(run, actions)
     if failed is not None:
         try:
             run.journal("tick", "failed", {"actions": actions, "jobs": jobs, "error": str(failed)})
@@ -170,18 +170,23 @@ def _happened(run: Run, actions: list[str], jobs: list[dict]) -> bool:
     return any(j.get("outcome") not in ("ok", "waiting") for j in jobs)
 
 
-def _notify(run: Run) -> None:
+def _notify(run: Run, actions: list[str]) -> None:
     """The applicants hear what was decided, each message once (jobs/notify.py); every tick, so that
-    one a crash or a failed send left behind goes out with the next tick."""
+    one a crash or a failed send left behind goes out with the next tick. A tick that sent (or wrote
+    to the outbox) any says so: never "nothing due"."""
     if not run.state.applications:
         return
     from pipelines.jobs.notify import notify
 
     try:
-        notify(run)
+        report = notify(run)
     except BackendError as exc:  # the edition moved on; the next tick or `contest notify` sends them
         run.say(i18n.text("note_not_notified", run.lang, error=i18n.error_text(exc, run.lang)))
         run.journal("notify", "failed", str(exc))
+        return
+    if report.sent:
+        verb = "sent" if getattr(run.workspace.mailer, "delivers", True) else "written"
+        actions.append(f"notifications {verb}: {len(report.sent)}")
 
 
 def _file_returned(run: Run, actions: list[str]) -> None:
@@ -211,7 +216,8 @@ def _send_reminders(run: Run, actions: list[str]) -> None:
         return
     sent = [p for p in remind(run, scheduled=True).pending if p.notified]
     if sent:
-        actions.append(f"reminders sent: {len(sent)}")
+        verb = "sent" if getattr(run.workspace.mailer, "delivers", True) else "written"  # outbox: CDB sends
+        actions.append(f"reminders {verb}: {len(sent)}")
 
 
 def _run_due(run: Run, actions: list[str]) -> None:

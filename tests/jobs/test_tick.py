@@ -150,7 +150,11 @@ def _status(config_path: Path, now) -> dict:
 
 # --- idempotency -----------------------------------------------------------------------------------
 def test_the_calendar_runs_through_to_the_winners(calendar):
-    firsts = {p.label: p.first for p in calendar.points}
+    told = {p.label: [a for a in p.first if a.startswith("notifications ")] for p in calendar.points}
+    firsts = {p.label: [a for a in p.first if not a.startswith("notifications ")] for p in calendar.points}
+    # a tick that wrote the applicants' notices says so (issue 20 item 4), never "nothing due"
+    assert told["intake, first week"] and told["intake, first week"][0].startswith("notifications written: ")
+    assert told["stage 3 deadline"] and not told["after the contest"] and not told["before intake opens"]
     assert firsts["before intake opens"] == []
     assert firsts["intake, first week"] == ["intake"]
     assert firsts["intake closes"][-2:] == ["intake closed", "stage 1 opened"]
@@ -193,7 +197,8 @@ def test_the_journal_has_one_row_per_run(calendar):
     assert {r["action"] for r in ledger} <= {"notify", "remind", "notify-held"}  # held: a rejection in CDB's review
     assert {r["outcome"] for r in ledger} <= {"intended", "sent", "listed", "left out", "held"}
     outcomes = [r["outcome"] for r in ticks]
-    assert "stage 1 closed, stage 2 opened" in outcomes and "nothing due" not in outcomes
+    assert any(o.startswith("stage 1 closed, stage 2 opened, notifications written: ") for o in outcomes)
+    assert "nothing due" not in outcomes  # an idle tick writes no journal row
     for row in ticks:
         json.loads(row["detail"])  # machine-readable
 

@@ -19,6 +19,7 @@ from openpyxl.utils import quote_sheetname
 from pipelines.domain.models import RawResponse
 from pipelines.formats.digest import content_digest
 from pipelines.formats.mail import compose, message_id
+from pipelines.i18n import Said
 from pipelines.ports import (
     DOCX_MIME,
     PDF_MIME,
@@ -26,6 +27,7 @@ from pipelines.ports import (
     Conflict,
     Content,
     DocKey,
+    MailUnsure,
     NotFound,
     PermissionDenied,
     StoredDoc,
@@ -658,13 +660,7 @@ class GoogleMailer:
         before its message. None too when Google refuses the lookup (a scope not granted)."""
         if self.c.messages is None or not self.c.backend.mail_lookup:
             return None
-        q = f"rfc822msgid:{message_id(key, self.c.backend.sender)}"
-        with self.c.stats.operation("look up sent mail"):
-            try:
-                found = self.c.run("gmail", self.c.messages.list(userId="me", q=q, maxResults=1))
-            except PermissionDenied:
-                return None
-        return bool(found.get("messages"))
+        return mail_found(self.c, message_id(key, self.c.backend.sender))
 
     def notify(
         self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
@@ -672,18 +668,57 @@ class GoogleMailer:
         return send_mail(self.c, to, subject, body, key=key)  # the sheet is on Drive: the body links it
 
 
+LOOKUP_PAUSES = (0.0, 2.0, 4.0)  # a mail just sent may show in Gmail's search a moment later
+
+
+def mail_found(c: Clients, msgid: str, pauses: tuple[float, ...] = (0.0,)) -> bool | None:
+    """Whether the mail with Message-ID `msgid` is in the sending mailbox (messages.list,
+    q="rfc822msgid:…"), asked after each pause until found; None when Google refuses the look-up
+    (the gmail.readonly scope not granted)."""
+    transport, messages = c.transports["gmail"], c.messages
+    assert messages is not None  # asked only with backend.gmail
+    with c.stats.operation("look up sent mail"):
+        for pause in pauses:
+            if pause:
+                transport.sleep(pause)
+                c.stats.waited += pause
+            try:
+                found = c.run("gmail", messages.list(userId="me", q=f"rfc822msgid:{msgid}", maxResults=1))
+            except PermissionDenied:
+                return None
+            if found.get("messages"):
+                return True
+    return False
+
+
 def send_mail(c: Clients, to: str, subject: str, body: str, *, key: str | None = None) -> bool:
     """Gmail users.messages.send when backend.gmail (else False: the caller lists instead). A mail
-    with an idempotency `key` carries a Message-ID derived from it, so a later run can ask Gmail
-    whether it went (GoogleMailer.delivered); after a lost answer the mail is taken as sent here
-    (a 429 or 5xx, refused before sending, is retried), and deliver_once's record decides."""
+    with an idempotency `key` carries a Message-ID derived from it, so a run can ask Gmail whether
+    it went (GoogleMailer.delivered).
+
+    A send whose answer was lost (a timeout; with the look-up, a 5xx or 429 too, since Google may
+    have applied it) is settled as a crash-interrupted one: where the mailbox may be asked
+    (backend.mail_lookup) the mail is looked up by its Message-ID and sent again only if absent;
+    where not, nothing can tell whether it went: MailUnsure (deliver_once records it "unsure",
+    never as sent, and `status` lists it to CDB with the command that sends it again)."""
     if c.messages is None:
         return False
-    msg = compose(to, subject, body, sender=c.backend.sender, msgid=message_id(key, c.backend.sender) if key else None)
+    msgid = message_id(key, c.backend.sender) if key else None
+    msg = compose(to, subject, body, sender=c.backend.sender, msgid=msgid)
     raw = base64.urlsafe_b64encode(bytes(msg)).decode("ascii")
+    lookup = bool(c.backend.mail_lookup and msgid)
+
+    def recover() -> tuple[bool, Any]:
+        if lookup:
+            went = mail_found(c, str(msgid), LOOKUP_PAUSES)
+            if went is not None:
+                return went, None
+        said = Said("mail_unsure", to=to)  # kk/ru where it is shown (i18n.error_text)
+        raise MailUnsure(str(said)) from said
+
     with c.stats.operation("send mail"):
         try:
-            c.run("gmail", c.messages.send(userId="me", body={"raw": raw}), recover=lambda: (True, None))
+            c.run("gmail", c.messages.send(userId="me", body={"raw": raw}), recover=recover, recover_always=lookup)
         except Conflict as exc:  # Gmail says 400 failedPrecondition: no mailbox to send from
             if exc.reason not in ("failedPrecondition", "FAILED_PRECONDITION"):
                 raise

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from pipelines.domain.models import ScoreCell
+from pipelines.formats.digest import content_digest
 from pipelines.i18n import Said
 from pipelines.ports import (
     BackendError,
@@ -454,7 +455,10 @@ class GoogleRatingSheets:
             )
         if message:
             name = self._sheets(ref.key.edition).get(ref.key.token(), {}).get("name") or ref.url
-            send_mail(self.c, ref.key.expert, str(name), f"{message}\n\n{ref.url}")
+            text = f"{message}\n\n{ref.url}"  # keyed by its content: the mailbox can be asked whether it went;
+            # a lost answer without the look-up raises MailUnsure: the job says so, never silently
+            key = f"reopen/{ref.key.token()}/{content_digest(text.encode('utf-8'))[:16]}"
+            send_mail(self.c, ref.key.expert, str(name), text, key=key)
 
     def read(self, ref: SheetRef) -> list[list[ScoreCell]]:
         tabs = self.read_tabs(ref)

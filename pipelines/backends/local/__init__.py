@@ -22,6 +22,8 @@ manifest.log and control.pending.jsonl, read once to migrate a workspace.
 
 from __future__ import annotations
 
+from functools import partial
+
 from pipelines.backends.local import legacy
 from pipelines.backends.local.backups import Backup, ControlBackups, PutBack, inspect_backup
 from pipelines.backends.local.control import LocalControlStore
@@ -30,7 +32,7 @@ from pipelines.backends.local.files import file_errors
 from pipelines.backends.local.forms import ExportFormSource
 from pipelines.backends.local.inbox import LocalInbox
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
-from pipelines.backends.local.outbox import LocalMailer
+from pipelines.backends.local.outbox import LocalMailer, Outbox
 from pipelines.backends.local.sheets import LocalRatingSheets
 from pipelines.backends.local.store import DB_NAME, Database
 from pipelines.backends.local.workbooks import openpyxl_tabs, read_xlsx_tabs, render_xlsx, sniff
@@ -48,6 +50,7 @@ __all__ = [
     "LocalInbox",
     "LocalMailer",
     "LocalRatingSheets",
+    "Outbox",
     "Manifest",
     "ManifestLedger",
     "PutBack",
@@ -73,13 +76,15 @@ def open_local(config) -> Workspace:
     # read on first use, so that a job the guard refuses creates no database; a previous version's
     # workspace is migrated (or refused, if damaged) at once
     manifest = Manifest(root, db, lazy=not legacy.found(root))
+    outbox = Outbox(root, manifest, sender=config.backend.sender, zone=config.zone)
     return Workspace(
         forms=ExportFormSource(config.path(config.form.path), config.form.aliases),
         control=LocalControlStore(root, config.backend.control_backups, db),
-        sheets=LocalRatingSheets(root, manifest),
+        sheets=LocalRatingSheets(root, manifest, outbox),
         drive=LocalDrive(root, manifest),
-        mailer=LocalMailer(root),
+        mailer=LocalMailer(outbox),
         description=f"local workspace {root}",
         inbox=LocalInbox(root, manifest),
         place=Notice("workspace_local", root=str(root)),
+        clocks=[partial(setattr, outbox, "now")],  # the job's time: the outbox's Date: and file names
     )

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from pipelines.backends.local.files import atomic_write, file_errors, replace, said_error, sha256, workbook_bytes
 from pipelines.backends.local.manifest import Manifest, ManifestLedger
-from pipelines.backends.local.outbox import eml_path, write_eml
+from pipelines.backends.local.outbox import Outbox
 from pipelines.backends.local.workbooks import read_xlsx_tabs, render_xlsx, sniff
 from pipelines.domain.models import ScoreCell
 from pipelines.ports import (
@@ -30,8 +30,9 @@ from pipelines.ports import (
 
 
 class LocalRatingSheets:
-    def __init__(self, root: Path, manifest: Manifest):
+    def __init__(self, root: Path, manifest: Manifest, outbox: Outbox | None = None):
         self.root, self.manifest = root, manifest
+        self.outbox = outbox or Outbox(root, manifest)  # the workspace's own (open_local) names its sender
 
     def _entry(self, token: str) -> dict[str, Any] | None:
         return self.manifest.data["sheets"].get(token)
@@ -86,8 +87,7 @@ class LocalRatingSheets:
             ManifestLedger(self.manifest),
             key,
             lambda: bool(
-                write_eml(
-                    self.root,
+                self.outbox.write(
                     spec.key.expert,
                     spec.share_subject or spec.name,
                     spec.share_message,
@@ -95,7 +95,7 @@ class LocalRatingSheets:
                     key=key,
                 )
             ),
-            lambda: eml_path(self.root, key).exists(),
+            lambda: self.outbox.holds(key),
         )
 
     @file_errors
@@ -151,7 +151,7 @@ class LocalRatingSheets:
         if source.exists():  # writable again first: a crash before the manifest is saved just repeats this
             source.chmod(source.stat().st_mode | 0o200)
         if message:  # named by its content: written again after a crash, never twice
-            write_eml(self.root, ref.key.expert, Path(entry["path"]).stem, message, attachment=source)
+            self.outbox.write(ref.key.expert, Path(entry["path"]).stem, message, attachment=source)
         entry["frozen"] = None
         entry["sharing"] = {ref.key.expert: "writer"}
         self.manifest.save()

@@ -32,7 +32,9 @@ from pipelines.ports import BackendError
 
 DB_NAME = "contest.sqlite3"
 SCHEMA_VERSION = 1
-PARTS = ("documents", "sheets", "messages")  # messages: the exactly-once ledger of share notices
+# messages: the exactly-once ledger of share notices; outbox: each message's .eml by its key;
+# outbox_sent: the .eml files CDB recorded as sent (`contest outbox --mark-sent`), by file name
+PARTS = ("documents", "sheets", "messages", "outbox", "outbox_sent")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);

@@ -58,13 +58,15 @@ def test_an_expert_cannot_share_their_rating_sheet_on(my_drive, spec):
 def test_documents_and_the_control_spreadsheet_are_not_passed_on_either(my_drive):
     fake, _config, ws = my_drive
     ws.drive.put(DocKey("2027-test", "form01", 0, "FIT-IS", "DER-1"), ["intake"], "form01.docx", b"PK\x03\x04 docx")
+    ws.drive.put(DocKey("2027-test", "long_text", 0, "-", "abc"), ["long-texts"], "abc.txt", b"long", "text/plain")
     ws.control.write_tables({"registry": (["id"], [["DER-1"]])})
     made = [f for f in fake.files.values() if not f.is_folder and not f.is_root]
     assert {f.app_properties.get("contest") or f.app_properties.get("kind") for f in made} == {"control", "document"}
+    assert len(made) == 3
     for f in made:
         assert fake.file_meta(f.id)["writersCanShare"] is False, f.name
-    (doc,) = [f for f in made if f.app_properties.get("contest") == "document"]
-    assert fake.file_meta(doc.id)["copyRequiresWriterPermission"] is True
+    for doc in [f for f in made if f.app_properties.get("contest") == "document"]:
+        assert fake.file_meta(doc.id)["copyRequiresWriterPermission"] is True
 
 
 def test_the_workspace_runs_under_the_products_scopes_and_no_broader(ws, fake, config, spec):

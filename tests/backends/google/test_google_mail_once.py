@@ -144,3 +144,66 @@ def test_the_message_id_is_derived_from_the_key_and_found_by_the_fakes_search(tm
     found = gmail.users().messages().list(userId="me", q=f"in:sent rfc822msgid:{mid.strip('<>')}").execute()
     assert len(found["messages"]) == 1
     assert fake.invalid_requests() == []
+
+
+# --- a send whose answer was lost (issue 23 item 9) ---------------------------------------------
+def _reminders(fake, mailed):
+    return Counter(m["to"][0] for m in fake.sent_mail[mailed:])
+
+
+@pytest.mark.parametrize("applied", [True, False], ids=["applied", "not-applied"])
+def test_a_lost_answer_is_looked_up_by_message_id_and_sent_only_if_absent(tmp_path, google_opened, applied):
+    """With the look-up: Gmail's answer to a send is lost (a timeout after Google sent it, or
+    before): the mailbox is asked by Message-ID, and the mail is sent again only if it is not
+    there. Every reminder arrives exactly once, every one recorded as sent."""
+    config, factory, fake = _opened(google_opened, tmp_path / "edition")
+    day = config.calendar.stage_close(1) - timedelta(days=1)
+    mailed = len(fake.sent_mail)
+    fake.timeout_next(1, method="gmail.users.messages.send", after_apply=applied)
+    run = Run(config=config, workspace=factory(config), now=day)
+    report = remind(run)
+    told = _reminders(fake, mailed)
+    assert report.pending and set(told.values()) == {1} and set(told) == {p.email for p in report.pending}
+    assert all(p.notified for p in report.pending)
+    lookups = [r for r in fake.requests if r.method == "users.messages.list"]
+    assert lookups and all(r.valid for r in lookups)
+    assert Counter(r.outcome for r in _remind_rows(run))["sent"] == len(report.pending)
+
+
+def test_without_the_look_up_a_lost_answer_is_listed_to_cdb_and_sent_again_on_request(tmp_path, google_opened):
+    """The default (gmail.send alone): a send whose answer was lost cannot be checked: it is
+    recorded "unsure" — not counted as sent, never sent again by itself — and `status` lists it with
+    the command that sends it again; `contest outbox --resend ID` does."""
+    from rich.console import Console
+
+    from pipelines.cli.status_view import render_status
+    from pipelines.jobs.outbox import outbox_lines, resend, unsure_mail
+    from pipelines.jobs.status import build_status
+
+    config, factory, fake = _opened(google_opened, tmp_path / "edition", mail_lookup=False)
+    day = config.calendar.stage_close(1) - timedelta(days=1)
+    mailed = len(fake.sent_mail)
+    fake.timeout_next(1, method="gmail.users.messages.send", after_apply=False)  # it never went
+    report = remind(Run(config=config, workspace=factory(config), now=day))
+    told = _reminders(fake, mailed)
+    (lost,) = [p for p in report.pending if not p.notified]
+    assert lost.email not in told and set(told.values()) == {1} and len(told) == len(report.pending) - 1
+    assert not [r for r in fake.requests if r.method == "users.messages.list"]  # never asked
+    look = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=5))
+    (unsure,) = build_status(look)["unsure_mail"]
+    assert unsure["action"] == "remind" and lost.email in unsure["key"]
+    assert unsure["command"] == f"contest outbox --resend {unsure['id']}"
+    assert unsure["id"] == message_id(f"remind/{unsure['key']}", DEMO_SENDER).removeprefix("<contest-")[:8]
+    console = Console(record=True, width=240)
+    render_status(build_status(look), console)
+    shown = console.export_text()
+    assert unsure["command"] in shown and "Жетпеуі мүмкін хаттар" in shown  # the human status, in kk
+    assert any(line.startswith(unsure["id"]) for line in outbox_lines(look))  # and `contest outbox`
+    again = remind(look)  # a later run does not send it by itself
+    assert not [p for p in again.pending if p.notified] and _reminders(fake, mailed) == told
+    later = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=10))
+    resend(later, [unsure["id"]])
+    assert remind(later).pending and _reminders(fake, mailed)[lost.email] == 1  # sent, once
+    final = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=15))
+    assert unsure_mail(final) == [] and build_status(final)["unsure_mail"] == []
+    assert fake.invalid_requests() == []

@@ -179,10 +179,10 @@ def test_google_mail_after_a_crash_between_send_and_record_is_never_sent_twice(g
     assert ledger.states == {"k1": "sent"}
 
 
-def test_google_mail_after_a_crash_by_default_is_unknown_and_never_sent_again(google):
+def test_google_mail_after_a_crash_by_default_is_unsure_and_never_sent_again(google):
     """Without the look-up (the default: gmail.send alone), a mail a crash left "intended" cannot be
-    told apart from one that went: it is not sent again ("unknown"), and Gmail is never asked."""
+    told apart from one that went: it is not sent again ("unsure", listed to CDB), and Gmail is never asked."""
     ws = google[1]
-    assert _crash_after_a_send(ws)[:2] == ("unknown", 1)
+    assert _crash_after_a_send(ws)[:2] == ("unsure", 1)
     assert "gmail.users.messages.send" in ws.stats["requests"]
     assert "gmail.users.messages.list" not in ws.stats["requests"]
