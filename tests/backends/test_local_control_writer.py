@@ -143,7 +143,7 @@ def test_a_value_no_workbook_holds_is_refused_naming_the_cell_and_nothing_is_wri
     store.write_tables({"A": (["n"], [[1]])})
     before = (tmp_path / "control.xlsx").read_bytes()
     with pytest.raises(
-        BackendError, match=r"control.xlsx: cannot write the control workbook: A!B2: cannot write a set"
+        BackendError, match=r"control.xlsx: басқару кестесін жазу мүмкін болмады \(A!B2: cannot write a set"
     ):
         store.write_tables({"A": (["n", "m"], [[2, {"x"}]])})
     assert (tmp_path / "control.xlsx").read_bytes() == before and store.read_table("A") == [{"n": 1}]

@@ -662,14 +662,14 @@ def test_decisions_of_other_kinds_are_ignored(make_config, make_response):
 
 # --- a recorded reinstatement ------------------------------------------------------------------
 def test_reinstate_accepts_an_application_rejected_in_error_and_keeps_why_it_was(make_config, make_response):
-    wrong = make_response(row_key="a", submitted_at=at(21), link="skills.atu.kz/course/view.php?id=55")
+    wrong = make_response(row_key="a", submitted_at=at(21), link="skills курсы, 55-сабақ")  # no link a browser opens
     der = application_id([wrong])
     decision = {
         "kind": "reinstate",
         "applications": [der],
         "by": "CDB",
         "at": "2027-01-22T09:30:00",
-        "reason": "ATU's platform, written without its scheme",
+        "reason": "the course is on ATU's platform: CDB found it by its title",
     }
     plain = decide([wrong], make_config().intake_rules())
     assert plain[0].status is Status.REJECTED and rules(plain[0].reasons) == ["invalid_link"]
@@ -683,8 +683,8 @@ def test_reinstate_accepts_an_application_rejected_in_error_and_keeps_why_it_was
 
 
 def test_reinstate_never_brings_back_a_disqualified_or_superseded_application(make_config, make_response):
-    first = make_response(row_key="a", submitted_at=at(21), link="skills.atu.kz/1")
-    second = make_response(row_key="b", row_number=2, submitted_at=at(22), link="skills.atu.kz/1")
+    first = make_response(row_key="a", submitted_at=at(21), link="skills курсы 1")
+    second = make_response(row_key="b", row_number=2, submitted_at=at(22), link="skills курсы 1")
     der = application_id([first])
     common = {"by": "chair", "at": "2027-03-10T12:00:00", "reason": "x"}
     decisions = [

@@ -107,7 +107,10 @@ def test_a_tick_crashed_in_the_applicants_batch_resumes_to_one_message_each(befo
     # the batch's intents in one write (after when each final rejection was first held for CDB's
     # review, jobs/notify.py); the outcomes with the tick's own row
     held = len(writes[0]) - n
-    assert held > 0 and writes == [["held"] * held + ["intended"] * n, ["sent"] * n + ["intake"]]
+    assert held > 0 and writes == [
+        ["held"] * held + ["intended"] * n,
+        ["sent"] * n + [f"intake, notifications written: {n}"],
+    ]
 
     crashed = _fresh(before_intake, tmp_path / "crashed")
     _crash_at_mail(monkeypatch, 5)

@@ -92,7 +92,7 @@ def test_after_stage_1_each_der_hears_whether_it_went_on_without_other_scores(st
     assert sorted(next(i for i in selected if i in m["Subject"]) for m in went_on) == sorted(selected)
     result = CliRunner().invoke(cli, ["--config", str(edition), "--now", later.isoformat(), "notify", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "жіберілер еді 0" in result.output  # each (applicant, event) once: nothing left to send
+    assert "жазылар еді 0" in result.output  # each (applicant, event) once: nothing left to send
 
 
 def test_dry_run_shows_and_records_nothing(edition):
@@ -100,7 +100,7 @@ def test_dry_run_shows_and_records_nothing(edition):
     rows = len(table_rows(edition, "journal"))
     result = CliRunner().invoke(cli, ["--config", str(edition), "--now", at, "notify", "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "жіберілер еді 0" in result.output  # the opening tick told everyone already
+    assert "жазылар еді 0" in result.output  # the opening tick told everyone already
     assert len(table_rows(edition, "journal")) == rows
 
 

@@ -104,7 +104,7 @@ def test_contest_outbox_lists_what_waits_and_records_what_cdb_sent(edition):
 def test_the_local_workspace_says_written_to_the_outbox_never_sent(opened_build):
     tick = (opened_build / "tick.txt").read_text(encoding="utf-8")
     # the tick that closed intake wrote the applicants' notices: it says so, not "nothing due"
-    summary = next(line for line in tick.splitlines() if line.startswith("tick: "))
+    summary = next(line for line in tick.splitlines() if line.startswith("Жоспарлы іске қосу: "))
     assert re.search(r"хабарлама шығыс хаттар қалтасына жазылды: \d+", summary)
     assert "орындайтын ештеңе жоқ" not in summary
     notices = next(line for line in tick.splitlines() if line.startswith("хабарламалар: "))

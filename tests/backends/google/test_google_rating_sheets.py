@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from google_fake.demo import fake_workspace
-from pipelines.ports import BackendError
+from pipelines.ports import BackendError, MailUnsure
 
 EXPERT = "e.zhumabayev@atu.edu.kz"
 DEADLINE = "05.03.2027 18:00"
@@ -208,7 +208,8 @@ def test_unfreeze_tells_the_new_deadline_by_gmail_once_when_gmail_is_on(fake, co
     ref = ws.sheets.ensure(spec)
     ws.sheets.freeze(ref)
     fake.timeout_next(1, method="messages.send", after_apply=True)  # sent, but the answer is lost
-    ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")
+    with pytest.raises(MailUnsure):  # no mailbox look-up allowed: said to be unsure, never counted as sent
+        ws.sheets.unfreeze(ref, "Мерзімі ұзартылды: 12.03.2027 18:00")
     assert [p["role"] for p in fake.files[ref.id].permissions] == ["writer"]
     (mail,) = fake.sent_mail  # at most once: a lost answer is not sent again
     assert EXPERT in str(mail)
