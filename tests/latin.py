@@ -74,6 +74,8 @@ def latin_words(text: str, data: Iterable[str] = (), *, help_screen: bool = Fals
     option on it), and anywhere on a help screen (`help_screen`: its list of commands)."""
     parts = {p.strip() for d in data for p in [d, *re.split(r"[,;\n]", d)]}  # an author: name, position, contact
     typed = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
+    # addresses first: a value typed into the config (a host such as atu.edu.kz) must not cut one in half
+    text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)
     for value in typed:
         text = text.replace(value, " ")
     for pattern in CODES:

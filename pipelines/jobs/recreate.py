@@ -29,7 +29,7 @@ def _assignment(run: Run, stage: int, email: str, group: str | None) -> Assignme
         if a.expert.email.strip().lower() == email.strip().lower() and (group is None or a.group == group)
     ]
     if len(mine) != 1:
-        found = ", ".join(sorted(a.group for a in mine)) or "none"
+        found = ", ".join(sorted(a.group for a in mine)) or "—"
         raise RecreateError(i18n.text("recreate_which", run.lang, stage=stage, email=email, groups=found))
     return mine[0]
 

@@ -119,7 +119,7 @@ def test_two_configs_naming_one_workspace_never_tick_at_once(before_open, one_ti
     code, out, err = _finished(a)
     assert code == 0, err
     ticks = _ticks(first)
-    assert len(ticks) == 1 and ticks[0].endswith("stage 1 opened"), ticks  # one tick ran, the other did nothing
+    assert len(ticks) == 1 and "stage 1 opened" in ticks[0], ticks  # one tick ran, the other did nothing
     assert opened_edition(first) == one_tick  # each message once, as one tick alone makes them
     code, out, err = _finished(_contest(second, now, "status", "--json"))
     assert json.loads(out)["lease"] is None  # the lock let go when its job ended
