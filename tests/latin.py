@@ -74,8 +74,10 @@ def latin_words(text: str, data: Iterable[str] = (), *, help_screen: bool = Fals
     option on it), and anywhere on a help screen (`help_screen`: its list of commands)."""
     parts = {p.strip() for d in data for p in [d, *re.split(r"[,;\n]", d)]}  # an author: name, position, contact
     typed = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
-    # addresses first: a value typed into the config (a host such as atu.edu.kz) must not cut one in half
-    text = re.sub(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", " ", text)
+    # addresses, links and file names first: a value typed (a host such as atu.edu.kz, a number that
+    # is also in a backup's time stamp) must not cut one in half and leave half a code as a word
+    for pattern in CODES[:2] + [CODES[4]]:
+        text = re.sub(pattern, " ", text)
     for value in typed:
         text = text.replace(value, " ")
     for pattern in CODES:
