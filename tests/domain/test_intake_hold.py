@@ -74,3 +74,23 @@ def test_status_of_and_the_reason_for_one_that_came_in_after_stage_1_opened(conf
     )
     assert status_of([reason]) is Status.HELD and status_of([]) is Status.ACCEPTED
     assert reason.notice.values == {"at": "10.02.2027 17:00:00", "opened": "10.02.2027 18:05:00"}
+
+
+def test_a_held_application_with_its_unit_known_is_reinstated_by_decision_one_without_is_not(
+    make_config, make_response
+):
+    """CDB looked at the MOOC link and accepts it by a recorded `reinstate`; an application whose
+    department nobody has mapped stays held (it has no commission to go to until the config says)."""
+    from pipelines.domain.models import Application
+
+    mooc = make_response(row_key="m", title="Другой ЦОР", link="https://www.coursera.org/learn/python")
+    unknown = make_response(row_key="u", department="Кафедра ИБ", link="https://skills.atu.kz/course/view.php?id=1")
+    first = {a.response.row_key: a for a in decide([mooc, unknown], make_config().intake_rules())}
+    assert first["m"].status is Status.HELD and first["u"].status is Status.HELD
+    common = {"kind": "reinstate", "by": "CDB", "at": "2027-01-22T09:30:00", "reason": "the course is ATU's"}
+    decisions = [{**common, "applications": [first["m"].id]}, {**common, "applications": [first["u"].id]}]
+    apps: dict[str, Application] = {
+        a.response.row_key: a for a in decide([mooc, unknown], make_config(decisions=decisions).intake_rules())
+    }
+    assert apps["m"].status is Status.ACCEPTED and [r.rule for r in apps["m"].reasons] == ["reinstated"]
+    assert apps["u"].status is Status.HELD  # no unit: nothing to reinstate it into
