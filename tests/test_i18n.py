@@ -114,7 +114,7 @@ def test_the_registry_statuses_in_words():
         "rejected": ("қабылданбады", "отклонена"),
         "superseded": ("ауыстырылды", "заменена"),
         "disqualified": ("қатысудан шеттетілді", "дисквалифицирована"),
-        "held": ("ЦДБ шешімін күтуде", "ждёт решения ЦДБ"),
+        "held": ("ЦДБ шешімін күтуде", "ждёт решения ДЦР"),
     }
     assert {s.value for s in Status} == set(expected)
     for code, (kk, ru) in expected.items():
