@@ -19,6 +19,7 @@ from openpyxl import load_workbook
 from pipelines.backends import open_workspace
 from pipelines.config import Config, load_config
 from pipelines.demo import simulate_experts
+from pipelines.demo_data import HEADERS
 from pipelines.formats.tables import schema, title
 from pipelines.jobs.common import Run
 from pipelines.jobs.tick import tick
@@ -47,20 +48,7 @@ GOOGLE_TITLES = {
         "Оқу процесіне енгізу актісі",
         "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
     ],
-    "ru": [
-        "Отметка времени",
-        "Адрес электронной почты",
-        "1. Факультет",
-        "2. Кафедра",
-        "3. Название ЦОР с указанием дисциплины",
-        "4. Автор(ы) ФИО, должность, контакты",
-        "5. Язык обучения",
-        "6. Вид ЦОР (количество тем)",
-        "7. Обоснование новизны и актуальности, задел авторов",
-        "8. Ссылка на ЦОР",
-        "Акт внедрения в учебный процесс",
-        "Справка о размещении ЦОР на образовательной платформе",
-    ],
+    "ru": list(HEADERS),  # the demo's own export is in Google's Russian locale
     "en": [
         "Timestamp",
         "Email Address",
