@@ -37,6 +37,7 @@ AUTH = "https://www.googleapis.com/auth/"
 DRIVE_FILE = AUTH + "drive.file"
 PER_FILE = {DRIVE_FILE, AUTH + "drive.appdata"}
 USER_TOKEN = "fake-user:"  # a person with their own token (Google's own UI: every scope)
+GMAIL_METADATA = "https://www.googleapis.com/auth/gmail.metadata"
 APP_TOKEN = "fake-app:"  # an OAuth token issued to the app, with the scopes it was granted
 ROLE_RANK = {"reader": 1, "commenter": 2, "writer": 3, "fileOrganizer": 4, "organizer": 5, "owner": 6}
 NOT_SHARED = "The caller does not have permission"
@@ -152,6 +153,11 @@ def check(fake, req) -> None:
             raise scope_error(req.api, req.method.id)
         fake.per_file = through <= PER_FILE
     api, short = req.api, req.method.short
+    if api == "gmail" and short == "users.messages.list" and req.q("q") and grant.scopes is not None:
+        # Gmail API reference, users.messages.list, `q`: "This parameter cannot be used when accessing
+        # the api using the gmail.metadata scope." A token whose only way in is gmail.metadata is refused.
+        if allowed & grant.scopes <= {GMAIL_METADATA}:
+            raise ApiError(403, "Metadata scope does not support 'q' parameter", reason="forbidden")
     if api == "drive":
         _drive(fake, req, grant, short)
     elif api in ("sheets", "forms"):

@@ -253,3 +253,15 @@ def test_a_form_is_read_with_the_forms_scopes_not_with_drive_file(fake):
     forms = _app(fake, "forms", "forms.body.readonly", "forms.responses.readonly").forms()
     assert forms.get(formId=form_id).execute()["formId"] == form_id
     assert forms.responses().list(formId=form_id).execute() == {}
+
+
+def test_gmail_search_is_refused_under_the_metadata_scope_and_allowed_under_readonly(fake):
+    """Gmail API reference, users.messages.list `q`: "This parameter cannot be used when accessing the
+    api using the gmail.metadata scope" — which is why `backend.mail_lookup` asks for gmail.readonly."""
+    with pytest.raises(HttpError) as gmail_says:
+        _app(fake, "gmail", "gmail.metadata").users().messages().list(userId="me", q="rfc822msgid:x").execute()
+    assert gmail_says.value.resp.status == 403 and "'q' parameter" in _error(gmail_says.value)["message"]
+    listed = _app(fake, "gmail", "gmail.metadata").users().messages().list(userId="me").execute()
+    assert listed["resultSizeEstimate"] == 0  # without `q` the metadata scope may list
+    found = _app(fake, "gmail", "gmail.readonly").users().messages().list(userId="me", q="rfc822msgid:x").execute()
+    assert found["resultSizeEstimate"] == 0
