@@ -381,6 +381,10 @@ class ControlStore(Protocol):
         """The end of a job: rows held aside by `append_rows` go into their tables (a store that
         writes them at once has nothing to do)."""
 
+    def close(self) -> None:
+        """Let go of what the store holds open (local: the workspace database's connection, whose
+        -wal and -shm files go with it); opened again on next use. For a job that ends unsettled."""
+
     def health(self) -> ControlHealth:
         """Whether the store exists and can be read, and its tables; creates nothing (Google: the
         control spreadsheet is looked for, never created, here)."""

@@ -4,6 +4,7 @@ errors for every user mistake, quiet runs, the `status --json` contract of docs/
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
@@ -377,6 +378,24 @@ def _files(root: Path) -> list[tuple[str, int]]:
         for p in root.rglob("*")
         if p.is_file() and p.name != ".contest-tick.lock"
     )
+
+
+@pytest.mark.parametrize("command", [["status", "--json"], ["-q", "tick"]], ids=["read", "refused"])
+def test_a_command_leaves_no_database_files_open(opened_edition, tmp_path, command):
+    """A read-only command, and a tick the guard refuses before any run exists, close the database
+    themselves, not leave it to the garbage collector (whose timing once left contest.sqlite3-wal
+    and -shm behind for the next command to remove)."""
+    config = _private_copy(opened_edition, tmp_path)
+    root = config.parent / "workspace"
+    if command[-1] == "tick":
+        (root / "control.xlsx").unlink()
+    gc.disable()  # what closes the connection must be the command itself
+    try:
+        result = invoke("--config", str(config), "--now", "2027-03-05T18:05", *command)
+        assert result.exit_code == (1 if command[-1] == "tick" else 0), result.output
+        assert sorted(p.name for p in root.glob("contest.sqlite3*")) == ["contest.sqlite3"]
+    finally:
+        gc.enable()
 
 
 def test_a_deleted_control_workbook_stops_the_tick_and_restore_brings_it_back(opened_edition, tmp_path):

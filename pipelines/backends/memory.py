@@ -94,6 +94,9 @@ class MemoryControlStore:
     def settle(self) -> None:
         pass  # appended rows are in the table at once
 
+    def close(self) -> None:
+        pass  # nothing held open between requests
+
     def hand_edits(self) -> list[Any]:
         return []  # nobody but the product reaches memory
 

@@ -27,6 +27,13 @@ class State:
         self.config_path, self.now_text, self.quiet = config_path, now, quiet
         self._config: Config | None = None
         self.runs: list = []  # the command's runs: settled at its end (exclusive)
+        self.workspaces: list = []  # closed at the command's end, whatever it ended in
+
+    def close(self) -> None:
+        """What the command's stores hold open (local: the database connection) is let go by the
+        command itself, not by the garbage collector: a read-only `status` leaves no -wal or -shm."""
+        for workspace in self.workspaces:
+            workspace.control.close()
 
     @property
     def config(self) -> Config:
@@ -180,6 +187,7 @@ def make_run(state: State, workspace=None, *, guard: bool = True):
 
     config = state.config
     workspace = workspace or open_workspace(config)
+    state.workspaces.append(workspace)
     if guard:
         ensure_control_intact(workspace, state.lang)
     run = Run(config=config, workspace=workspace, now=state.now(), progress=progress_for(state.quiet))
@@ -274,6 +282,7 @@ def finish(state: State, run) -> None:
 def cli(ctx: click.Context, config_path: str | None, now: str | None, quiet: bool) -> None:
     """Run ATU's contest for the best digital educational resource (regulation АТУ-ЖИЦДО-ІӘЕ-7.5.1-2025-04)."""
     ctx.obj = State(config_path or DEFAULT_CONFIG, now, quiet)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def config_problems(state: State, problems: list) -> click.ClickException:

@@ -634,6 +634,9 @@ class GoogleControlStore:
     def settle(self) -> None:
         pass  # appended rows are in the table at once
 
+    def close(self) -> None:
+        pass  # nothing held open between requests
+
     def hand_edits(self) -> list[Any]:
         """Not kept for the control spreadsheet yet (issue 23 item 1 is done for control.xlsx): said
         so, in kk/ru, rather than answering "no edits"; its version history names every edit."""

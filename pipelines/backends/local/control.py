@@ -145,6 +145,9 @@ class LocalControlStore:
         finally:
             self.db.close()  # the job's end: contest.sqlite3 alone, no -wal or -shm beside it
 
+    def close(self) -> None:
+        self.db.close()
+
     def _save(self, book: _Book, *, append: bool = False, pending: list[dict[str, Any]] | None = None) -> None:
         pending = self._pending(book) if pending is None else pending
         through = max((int(e["seq"]) for e in pending), default=0)
