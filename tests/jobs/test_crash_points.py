@@ -1,5 +1,8 @@
-"""Writes cut in the middle, not only between them: a small edition's ticks (intake, intake's close and
-stage 1's opening, stage 1's close) run in a child process whose file writes are cut after N bytes —
+"""Writes cut in the middle, not only between them: every tick of a small edition, from intake to the
+final documents (intake; intake's close and stage 1's opening; stage 1 waiting on a tie; stage 1's
+close once the tie is decided and stage 2's opening; stage 2's close and stage 3's opening; stage 3's
+close with the protocols, form 02, the results .docx and PDF and the outbox's last messages), runs in
+a child process whose file writes are cut after N bytes —
 the child dies there (os._exit: no handler, no `finally`, the half-written bytes left on disk) — and
 the next tick resumes to the same edition as ticks never interrupted.
 
@@ -33,11 +36,12 @@ from click.testing import CliRunner
 from jobkit import config_of, manifest, run_at, table_rows, workspace_dir
 
 from pipelines.cli import cli
-from pipelines.demo import simulate_experts, write_edition
+from pipelines.demo import _record_tie_decision, simulate_experts, write_edition
+from pipelines.jobs.status import build_status
 
 SEED = 2027
 RESPONSES = 8  # a small edition: enough for two departments' sheets and a close
-CRASH_POINTS = 5  # per tick, unless CUT_EVERY_WRITE=1
+CRASH_POINTS = 4  # per tick (the first write, the last, two between), unless CUT_EVERY_WRITE=1
 CUT = 71  # the child's exit status when it dies at a cut
 
 
@@ -142,14 +146,25 @@ def steps(tmp_path_factory) -> list[tuple[str, Path, Path, datetime, int]]:
         shutil.copytree(config_path.parent, target)
         return target
 
+    def experts(stage: int) -> Callable[[], None]:
+        close = cal.stage_close(stage)
+        return lambda: simulate_experts(run_at(config_path, close - timedelta(days=3)), stage, SEED)
+
+    def tie_decided() -> None:  # CDB records the commission's decision (as the demo does)
+        close = cal.stage_close(1)
+        status = build_status(run_at(config_path, close + timedelta(hours=20)))
+        ties = [t for g in status["stages"][0]["groups"] for t in g["ties"]]
+        assert ties, "stage 1 of the small edition waits on a tie"
+        for tie in ties:
+            _record_tie_decision(config_path, config_of(config_path), tie, close + timedelta(hours=16))
+
     plan: list[tuple[str, datetime, Callable[[], None] | None]] = [
         ("intake", cal.intake_open + timedelta(days=7), None),
         ("stage 1 opens", cal.intake_close + timedelta(minutes=5), None),
-        (
-            "stage 1 closes",
-            cal.stage_close(1) + timedelta(minutes=5),
-            lambda: simulate_experts(run_at(config_path, cal.stage_close(1) - timedelta(days=3)), 1, SEED),
-        ),
+        ("stage 1 waits on a tie", cal.stage_close(1) + timedelta(minutes=5), experts(1)),
+        ("stage 1 closes, stage 2 opens", cal.stage_close(1) + timedelta(hours=20), tie_decided),
+        ("stage 2 closes, stage 3 opens", cal.stage_close(2) + timedelta(minutes=5), experts(2)),
+        ("stage 3 closes: the final documents", cal.stage_close(3) + timedelta(minutes=5), experts(3)),
     ]
     for n, (label, now, before) in enumerate(plan):
         if before is not None:
