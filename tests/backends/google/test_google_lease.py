@@ -266,3 +266,30 @@ def test_a_job_typed_by_hand_holds_the_lease_while_it_runs_and_gives_it_back(mac
     assert seen["tick"] is not None and seen["tick"].startswith(seen["lease"].holder)  # kept out
     assert b.control.lease_held() is None  # given back at the command's end
     assert b.control.hold_lease(ELSEWHERE, now + timedelta(minutes=2), LEASE_SECONDS) is None
+
+
+def test_a_request_retried_for_longer_than_the_lease_keeps_it(machines):
+    """A long stretch without a new request: one request that Google answers only after a minute,
+    with a 503, five times over (the backoff between), then answers — over five minutes in all,
+    longer than the lease. The lease is renewed between the attempts: another machine's tick, trying
+    in the last minute of it, is kept out."""
+    config, fake, a, b = machines
+    now = config.calendar.intake_open
+    ours = str(holders.this_process())
+    assert a.control.hold_lease(ours, now, LEASE_SECONDS) is None
+    started, attempts, tried = fake.monotonic(), [], {}
+
+    def slow(body, query) -> bool:  # each attempt waits a minute for its answer
+        fake.sleep(60)
+        attempts.append(fake.monotonic() - started)
+        if len(attempts) == config.backend.max_retries:  # another machine's tick, meanwhile
+            tried["at"] = now + timedelta(seconds=attempts[-1])
+            tried["refused"] = b.control.hold_lease(ELSEWHERE, tried["at"], LEASE_SECONDS)
+        return True
+
+    fake.refuse_when(slow, 503, "backendError", method="files.get", n=config.backend.max_retries)
+    a.control.health()  # the tick's request (files.get of the control spreadsheet), retried
+    assert attempts[-1] > LEASE_SECONDS, attempts
+    assert tried["refused"] is not None and tried["refused"].startswith(ours), tried
+    held = a.control.lease_held()
+    assert held.holder == ours and datetime.fromisoformat(held.until) > tried["at"]
