@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager, nullcontext
+from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
 
@@ -28,6 +28,9 @@ class State:
         self._config: Config | None = None
         self.runs: list = []  # the command's runs: settled at its end (exclusive)
         self.workspaces: list = []  # closed at the command's end, whatever it ended in
+        # while a writing command runs (exclusive): where its runs' edition leases are held until the
+        # command's end (make_run takes one); None for a command that only reads
+        self.leases: ExitStack | None = None
 
     def close(self) -> None:
         """What the command's stores hold open (local: the database connection) is let go by the
@@ -192,6 +195,10 @@ def make_run(state: State, workspace=None, *, guard: bool = True):
         ensure_control_intact(workspace, state.lang)
     run = Run(config=config, workspace=workspace, now=state.now(), progress=progress_for(state.quiet))
     state.runs.append(run)
+    if state.leases is not None:  # a writing command: the edition's lease too, not only this machine's lock
+        from pipelines.jobs.tick import edition_lease
+
+        state.leases.enter_context(edition_lease(run))
     return run
 
 
@@ -207,9 +214,12 @@ def lock_path(config) -> Path:
 
 
 @contextmanager
-def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
+def exclusive(state: State, *, busy_ok: bool = False, lease: bool = True) -> Iterator[None]:
     """Jobs that write the workspace run one at a time: the tick's lock, taken by hand-run jobs too,
-    so that `contest close-stage 1` typed while cron's tick runs cannot lose either one's writes.
+    so that `contest close-stage 1` typed while cron's tick runs cannot lose either one's writes; and,
+    for each run the command makes (make_run), the edition's lease in the control store, which keeps
+    a job typed on one machine apart from cron's tick on another (Google). Both are held until the
+    command's appends are settled. `lease=False`: `contest unlock`, which clears a lease.
 
     `busy_ok`: another tick holding the lock is normal for cron's tick (a note, exit 0); for a
     command typed by hand it is an error to retry."""
@@ -219,23 +229,36 @@ def exclusive(state: State, *, busy_ok: bool = False) -> Iterator[None]:
     lock = lock_path(state.config)
     try:
         with workspace_lock(lock, state.lang, sweep=state.config.backend.kind == "local"):
-            try:
-                yield
-            except BaseException:
-                _settle(state, quiet=True)  # the job's own failure is what is said
-                raise
-            _settle(state)
+            with ExitStack() as leases:  # let go after the settling below, before the lock
+                state.leases = leases if lease else None
+                try:
+                    yield
+                except BaseException:
+                    _settle(state, quiet=True)  # the job's own failure is what is said
+                    raise
+                finally:
+                    state.leases = None
+                _settle(state)
     except (TickBusy, LockBusy) as busy:
         if isinstance(busy, LockBusy) and busy.held is not None:
             where = i18n.text("lock_held_by", state.lang, lock=lock, **_holder_words(busy.held))
         elif isinstance(busy, LockBusy):
             where = str(lock)
-        else:  # another machine's tick holds the control store's lease
-            where = busy.where or str(lock)
+        else:  # another machine's job holds the control store's lease
+            where = _lease_words(busy, state.lang)
         if not busy_ok:
             raise click.ClickException(i18n.text("tick_busy", state.lang, lock=where)) from None
         click.echo(i18n.text("tick_busy_note", state.lang, lock=where), err=True)
         sys.exit(0)
+
+
+def _lease_words(busy, lang: str) -> str:
+    """The control store's lease as the busy message names it: who holds it, since when, until when."""
+    from pipelines import holders
+
+    found = holders.parse(busy.holder)
+    host, pid = (found.host, str(found.pid)) if found else (busy.holder or "?", "?")
+    return i18n.text("lease_held_by", lang, host=host, pid=pid, until=busy.until or "?")
 
 
 def _holder_words(held) -> dict[str, str]:
@@ -767,7 +790,7 @@ def unlock(state: State, reason: str) -> None:
 
     with errors(state):
         workspace = open_workspace(state.config)
-        with exclusive(state):  # a job running here holds the lock: it is said, nothing cleared
+        with exclusive(state, lease=False):  # a job running here holds the lock: said, nothing cleared
             run = make_run(state, workspace)
             cleared = workspace.control.clear_lease()
             run.journal("unlock", reason, {"cleared": cleared.as_dict() if cleared else None})

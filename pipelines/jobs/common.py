@@ -74,6 +74,9 @@ class Run:
     reads: ReadCache = field(default_factory=ReadCache, repr=False)
     journal: JournalWriter = field(init=False, repr=False)
     changed: set[str] = field(default_factory=set, repr=False)  # the tables this run's commits changed
+    # the holder of the edition's lease while this run holds it (jobs/tick.py edition_lease): taken
+    # once, by the command (every writing job) or the tick, whichever comes first
+    lease: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self.journal = JournalWriter(self)

@@ -35,11 +35,11 @@ from pipelines.ports import BackendError
 
 
 class TickBusy(Exception):
-    """Another tick holds the control store's lease (`where` says who, until when)."""
+    """Another job holds the control store's lease: `holder` (holders.py) until `until` (ISO-8601)."""
 
-    def __init__(self, message: str, where: str | None = None):
+    def __init__(self, message: str, holder: str = "", until: str = ""):
         super().__init__(message)
-        self.where = where
+        self.holder, self.until = holder, until
 
 
 LAST_TICK = ".contest-last-tick.json"  # beside the config (cli)
@@ -73,20 +73,27 @@ LEASE_SECONDS = 300
 
 @contextmanager
 def edition_lease(run: Run) -> Iterator[None]:
-    """One tick at a time across machines: the workspace's lock covers one machine, the control
-    store's lease (Google: a tab of the control spreadsheet) covers cron on two machines and two
-    configs of one edition. Busy: TickBusy."""
+    """One writing job at a time across machines: the workspace's lock covers one machine, the
+    control store's lease (Google: a tab of the control spreadsheet) covers cron on two machines, two
+    configs of one edition, and a job typed by hand on one machine while cron ticks on another
+    (every writing command takes it: cli make_run). Taken once per run: the tick inside a command
+    that holds it already goes on under it. Busy: TickBusy."""
+    if run.lease is not None:
+        yield
+        return
     holder = str(holders.this_process())
     held = run.workspace.control.hold_lease(holder, run.now, LEASE_SECONDS)
     if held is not None:
-        where = f"the control store's lease, held by {held}"
-        raise TickBusy(f"another tick is running ({where}); this one did nothing", where)
+        who, _, until = held.partition(" until ")
+        raise TickBusy(f"another job holds the control store's lease ({held}); this one did nothing", who, until)
+    run.lease = holder
     try:
         yield
     finally:
+        run.lease = None
         try:
             run.workspace.control.release_lease(holder)
-        except BackendError:  # it lapses by itself; the tick's own outcome is what matters
+        except BackendError:  # it lapses by itself; the job's own outcome is what matters
             pass
 
 

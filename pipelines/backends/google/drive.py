@@ -612,7 +612,11 @@ class GoogleFormSource:
         http, sheets = self.c.gspread.http_client, self.c.transports["sheets"]
         if self._time_zone is None:  # asked once: the sheet's time zone, and the first tab if none named
             fields = "properties.timeZone" + ("" if self.form.worksheet else ",sheets.properties(title,index)")
-            meta = sheets.call("spreadsheets.get", lambda: http.fetch_sheet_metadata(sid, params={"fields": fields}))
+            meta = sheets.call(
+                "spreadsheets.get",
+                lambda: http.fetch_sheet_metadata(sid, params={"fields": fields}),
+                beat=self.c.heartbeat,
+            )
             self._time_zone = str((meta.get("properties") or {}).get("timeZone") or "")
             tabs = sorted((s["properties"] for s in meta.get("sheets", [])), key=lambda p: p.get("index", 0))
             if not self.form.worksheet and not tabs:
@@ -628,6 +632,7 @@ class GoogleFormSource:
             lambda: http.values_get(
                 sid, rng, params={"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
             ),
+            beat=self.c.heartbeat,
         )
         rows = responses_from_rows(
             data.get("values", []),

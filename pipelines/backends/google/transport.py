@@ -296,19 +296,27 @@ class Transport:
         self.write_limiter = RateLimiter(write_per_minute, clock, sleep) if write_per_minute else self.read_limiter
 
     def execute(
-        self, request, *, recover: Callable[[], tuple[bool, Any]] | None = None, recover_always: bool = False
+        self,
+        request,
+        *,
+        recover: Callable[[], tuple[bool, Any]] | None = None,
+        recover_always: bool = False,
+        beat: Callable[[], None] | None = None,
     ) -> Any:
         """Run a googleapiclient HttpRequest. `recover`, given for non-idempotent writes, is asked after
         a timeout whether the write happened after all ((True, result)) before the request is sent again;
         with `recover_always` (a request a person notices: a share that mails) it is asked after a 5xx
-        or 429 too, since Google may have applied a request it then failed to answer."""
+        or 429 too, since Google may have applied a request it then failed to answer. `beat`: called
+        before each attempt (the control store's lease renewal, Clients.heartbeat)."""
         method = (request.methodId or "unknown").split(".", 1)[-1]
         write = request.method.upper() != "GET" and not method.endswith(("batchGet", "getByDataFilter"))
-        return self._run(method, write, lambda: request.execute(num_retries=0), recover, recover_always)
+        return self._run(method, write, lambda: request.execute(num_retries=0), recover, recover_always, beat)
 
-    def call(self, method: str, fn: Callable[[], Any], *, write: bool = False) -> Any:
+    def call(
+        self, method: str, fn: Callable[[], Any], *, write: bool = False, beat: Callable[[], None] | None = None
+    ) -> Any:
         """Run a gspread call that makes exactly one request (`method`, e.g. "spreadsheets.values.get")."""
-        return self._run(method, write, fn, None)
+        return self._run(method, write, fn, None, beat=beat)
 
     def _run(
         self,
@@ -317,10 +325,15 @@ class Transport:
         send: Callable[[], Any],
         recover: Callable[[], tuple[bool, Any]] | None,
         recover_always: bool = False,
+        beat: Callable[[], None] | None = None,
     ) -> Any:
         limiter = self.write_limiter if write else self.read_limiter
         attempt = 0
         while True:
+            if beat is not None:
+                # before each attempt, not only the first: a request retried on timeouts (60 s each)
+                # and backoff can outlast the lease, which must be renewed while it is retried
+                beat()
             self.stats.waited += limiter.acquire()
             self.stats.count(self.api, method)
             failure: _Failure | None = None
@@ -479,8 +492,9 @@ class Clients:
         # Drive refuses one for them): append [key, id] rows, read them back.
         self.note_files: Callable[[list[list[str]]], bool] | None = None
         self.noted_files: Callable[[], list[list[str]] | None] | None = None
-        # Set by the control store while it holds the edition's lease: called before each request, it
-        # renews the lease when due, so that a long tick keeps a short lease (GoogleControlStore).
+        # Set by the control store while it holds the edition's lease: called before each attempt of
+        # each request (retries too), it renews the lease when due, so that a long tick keeps a short
+        # lease (GoogleControlStore).
         self.heartbeat: Callable[[], None] | None = None
         self._ledger: dict[str, str] | None = None  # key -> the id of the file claimed for it
 
@@ -579,9 +593,7 @@ class Clients:
         return self.identity
 
     def run(self, api: str, request, **kw) -> Any:
-        if self.heartbeat is not None:
-            self.heartbeat()
-        return self.transports[api].execute(request, **kw)
+        return self.transports[api].execute(request, beat=self.heartbeat, **kw)
 
     def list_params(self) -> dict[str, Any]:
         """Drive files.list parameters: every drive the caller can see, or just the shared drive."""

@@ -13,7 +13,7 @@ import pytest
 
 from google_fake import FakeGoogle
 from google_fake.demo import fake_workspace, google_config
-from pipelines import holders
+from pipelines import holders, i18n
 from pipelines.config import load_config
 from pipelines.demo import write_edition
 from pipelines.jobs.common import Run
@@ -39,7 +39,7 @@ def test_a_second_tick_from_another_machine_does_nothing_and_says_who_holds_the_
         fake.reset_counts()
         with pytest.raises(TickBusy) as busy:
             tick(Run(config=config, workspace=b, now=now + timedelta(minutes=1)))
-        assert "lease" in str(busy.value) and busy.value.where
+        assert "lease" in str(busy.value) and busy.value.holder and busy.value.until
         writes = {m: n for m, n in fake.counts().get("sheets", {}).items() if "batchUpdate" in m or "append" in m}
         assert writes == {}  # B wrote nothing
     assert tick(Run(config=config, workspace=b, now=now + timedelta(minutes=2))) == ["intake"]
@@ -175,3 +175,121 @@ def test_status_shows_who_holds_the_lease_since_when(machines):
         assert lease["since"] == now.isoformat(timespec="seconds")
         assert lease["until"] == (now + timedelta(seconds=LEASE_SECONDS)).isoformat(timespec="seconds")
     assert build_status(Run(config=config, workspace=b, now=now))["lease"] is None
+
+
+# --- every writing job takes the lease, not only the tick -------------------------------------------
+ELSEWHERE = "cron-2.atu.kz:4242:98765:0a1b2c3d"  # cron's tick on another machine
+
+
+def _config_file(config) -> str:
+    import yaml
+
+    path = config.base_dir / "contest-google.yaml"  # beside the edition's export
+    path.write_text(yaml.safe_dump(config.model_dump(mode="json", exclude_none=True), allow_unicode=True), "utf-8")
+    return str(path)
+
+
+@pytest.fixture
+def command(machines, monkeypatch):
+    """`contest ARGS` typed on this machine (its own workspace on the same fake Google) at `now`."""
+    from click.testing import CliRunner
+
+    from pipelines import backends
+    from pipelines.cli import cli
+
+    config, fake, _, _ = machines
+    path = _config_file(config)
+    monkeypatch.setattr(backends, "open_workspace", lambda config, **options: fake_workspace(config, fake, **options))
+
+    def invoke(now: datetime, *args: str):
+        return CliRunner().invoke(cli, ["--config", path, "--now", now.isoformat(), *args])
+
+    return invoke
+
+
+WRITING_JOBS = [
+    ["intake"],
+    ["open-stage", "1"],
+    ["close-stage", "1", "--force"],
+    ["notify"],
+    ["remind"],
+    ["accept-edits", "--reason", "CDB, order 12"],
+    ["render", "results"],
+    ["outbox", "--resend", "m-1"],
+    ["recreate-sheet", "1", "expert@atu.edu.kz"],
+]
+
+
+@pytest.mark.parametrize("args", WRITING_JOBS, ids=lambda a: a[0])
+def test_a_job_typed_by_hand_while_another_machines_tick_holds_the_lease_does_nothing(machines, command, args):
+    """The local lock keeps one machine's jobs apart; a job typed on this machine while cron's tick
+    runs on another is kept out by the control store's lease, as a second tick is."""
+    config, fake, a, _ = machines
+    now = config.calendar.intake_open + timedelta(days=7)
+    assert a.control.hold_lease(ELSEWHERE, now, LEASE_SECONDS) is None  # the other machine's tick runs
+    fake.reset_counts()
+    result = command(now + timedelta(minutes=1), *args)
+    assert result.exit_code == 1, result.output
+    lang = config.language
+    words = i18n.text("lease_held_by", lang, host="cron-2.atu.kz", pid="4242", until=a.control.lease_held().until)
+    assert i18n.text("tick_busy", lang, lock=words) in result.output, result.output
+    assert "Traceback" not in result.output
+    writes = {m: n for api in fake.counts().values() for m, n in api.items() if not m.endswith(("get", "list"))}
+    assert writes == {}, "the job wrote while another machine held the lease"
+    assert a.control.lease_held().holder == ELSEWHERE  # left as it was
+
+
+def test_the_tick_too_says_another_machine_holds_the_lease_and_exits_0(machines, command):
+    config, fake, a, _ = machines
+    now = config.calendar.intake_open + timedelta(days=7)
+    assert a.control.hold_lease(ELSEWHERE, now, LEASE_SECONDS) is None
+    result = command(now + timedelta(minutes=1), "tick")
+    assert result.exit_code == 0 and "cron-2.atu.kz" in result.output, result.output
+    assert a.control.lease_held().holder == ELSEWHERE
+
+
+def test_a_job_typed_by_hand_holds_the_lease_while_it_runs_and_gives_it_back(machines, command):
+    """While `contest intake` writes, another machine's tick is kept out; once done, the lease is free."""
+    config, fake, a, b = machines
+    now = config.calendar.intake_open + timedelta(days=7)
+    seen = {}
+
+    def other_machine() -> None:  # cron's tick on machine B, in the middle of the hand-run intake
+        seen["lease"] = b.control.lease_held()
+        seen["tick"] = b.control.hold_lease(ELSEWHERE, now + timedelta(minutes=1), LEASE_SECONDS)
+
+    a.control.read_tables(["registry"])  # the control spreadsheet exists: what intake creates is its own
+    fake.before_next("files.create", other_machine)  # a folder or a form 01 letter, mid-job
+    result = command(now, "intake")
+    assert result.exit_code == 0, result.output
+    assert seen["lease"] is not None and seen["lease"].as_dict()["pid"] == os.getpid()
+    assert seen["tick"] is not None and seen["tick"].startswith(seen["lease"].holder)  # kept out
+    assert b.control.lease_held() is None  # given back at the command's end
+    assert b.control.hold_lease(ELSEWHERE, now + timedelta(minutes=2), LEASE_SECONDS) is None
+
+
+def test_a_request_retried_for_longer_than_the_lease_keeps_it(machines):
+    """A long stretch without a new request: one request that Google answers only after a minute,
+    with a 503, five times over (the backoff between), then answers — over five minutes in all,
+    longer than the lease. The lease is renewed between the attempts: another machine's tick, trying
+    in the last minute of it, is kept out."""
+    config, fake, a, b = machines
+    now = config.calendar.intake_open
+    ours = str(holders.this_process())
+    assert a.control.hold_lease(ours, now, LEASE_SECONDS) is None
+    started, attempts, tried = fake.monotonic(), [], {}
+
+    def slow(body, query) -> bool:  # each attempt waits a minute for its answer
+        fake.sleep(60)
+        attempts.append(fake.monotonic() - started)
+        if len(attempts) == config.backend.max_retries:  # another machine's tick, meanwhile
+            tried["at"] = now + timedelta(seconds=attempts[-1])
+            tried["refused"] = b.control.hold_lease(ELSEWHERE, tried["at"], LEASE_SECONDS)
+        return True
+
+    fake.refuse_when(slow, 503, "backendError", method="files.get", n=config.backend.max_retries)
+    a.control.health()  # the tick's request (files.get of the control spreadsheet), retried
+    assert attempts[-1] > LEASE_SECONDS, attempts
+    assert tried["refused"] is not None and tried["refused"].startswith(ours), tried
+    held = a.control.lease_held()
+    assert held.holder == ours and datetime.fromisoformat(held.until) > tried["at"]
