@@ -87,29 +87,34 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
         open_stages = [stage for stage in open_stages if _window(run, stage)]
     elif not open_stages:
         run.say(i18n.text("remind_no_open_stage", run.lang))
-    to_send: list[tuple[Pending, Outgoing]] = []
-    queued: set[str] = set()
+    to_send: list[tuple[list[Pending], Outgoing]] = []
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
         due = _window(run, stage)
         sheets = {(a.group, a.expert.email): a for a in run.state.sheets(stage)}
+        by_expert: dict[str, list[Pending]] = {}
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
-            assignment = sheets[(pending.group, pending.email)]
-            token = _reminder_token(run, stage, pending.email, tokens, settled) if send and due else None
-            if token is None or token in queued:
-                continue  # not now, or queued for this expert's other sheet of the stage
-            pending.fixes = sheet_fixes(run, assignment)
-            body = reminder_body(run, stage, pending, assignment, fmt_time(deadline, run.config))
+            by_expert.setdefault(pending.email, []).append(pending)
+        for email, pendings in by_expert.items():
+            token = _reminder_token(run, stage, email, tokens, settled) if send and due else None
+            if token is None:
+                continue
+            # one reminder a day per expert and stage, naming every sheet of hers not yet complete
+            # (an expert on two commissions holds two): the ledger's key is the expert's, not a sheet's
+            held = [(p, sheets[(p.group, p.email)]) for p in pendings]
+            for p, a in held:
+                p.fixes = sheet_fixes(run, a)
+            body = reminder_body(run, stage, held, fmt_time(deadline, run.config))
             subject = i18n.text("mail_remind_subject", run.lang)
-            attach = _attachment(run, assignment)
-            send_it = partial(mailer.notify, pending.email, subject, body, key=f"remind/{token}", attachment=attach)
-            queued.add(token)
-            to_send.append((pending, Outgoing(token, send_it, partial(mailer.delivered, f"remind/{token}"))))
+            attach = tuple(path for _, a in held if (path := _attachment(run, a)))
+            send_it = partial(mailer.notify, email, subject, body, key=f"remind/{token}", attachments=attach)
+            to_send.append((pendings, Outgoing(token, send_it, partial(mailer.delivered, f"remind/{token}"))))
     # each reminder once (common.deliver_all: the batch's intents in one journal write)
     outcomes = deliver_all(run, "remind", [m for _, m in to_send]) if to_send else {}
-    for pending, m in to_send:
-        pending.notified = outcomes[m.key] == "sent"
+    for pendings, m in to_send:
+        for pending in pendings:
+            pending.notified = outcomes[m.key] == "sent"
     run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
@@ -179,28 +184,64 @@ def fix_lines(run: Run, fixes: Fixes, indent: str = "  ") -> list[str]:
     return lines
 
 
-def reminder_body(run: Run, stage: int, pending: Pending, a: Assignment, deadline: str) -> str:
-    """The reminder's text: what to fix, the deadline, the sheet (attached or linked), whom to ask."""
+def reminder_body(run: Run, stage: int, held: list[tuple[Pending, Assignment]], deadline: str) -> str:
+    """The reminder's text: for each sheet of hers not yet complete, what to fix and the sheet
+    (attached or linked); the deadline; whom to ask."""
     lang = run.lang
-    where = (
-        i18n.text("remind_sheet_attached", lang, file=Path(a.sheet_id).name)
-        if _attachment(run, a)
-        else i18n.text("remind_sheet_link", lang, url=pending.url)
-    )
     contact = rating_sheet.instructions_values(run.config, deadline, lang)["contact"]
+    values = {
+        "name": held[0][0].name,
+        "edition": run.config.edition_name(),
+        "stage": stage_title(stage, lang),
+        "deadline": deadline,
+        "contact": contact,
+    }
+    if len(held) == 1:
+        pending, a = held[0]
+        return i18n.text(
+            "mail_remind_body",
+            lang,
+            missing=pending.missing,
+            fixes=_fixes_text(run, pending),
+            sheet=_where(run, pending, a),
+            **values,
+        )
+    sections = [
+        i18n.text(
+            "remind_sheet_section",
+            lang,
+            n=n,
+            group=unit_title(run, stage, pending.group),
+            missing=pending.missing,
+            fixes=_fixes_text(run, pending),
+            sheet=_where(run, pending, a),
+        )
+        for n, (pending, a) in enumerate(held, start=1)
+    ]
+    return i18n.text("mail_remind_body_sheets", lang, count=len(held), sheets="\n\n".join(sections), **values)
+
+
+def _where(run: Run, pending: Pending, a: Assignment) -> str:
+    """The sheet as the reminder gives it: attached (local), else its link."""
+    if _attachment(run, a):
+        return i18n.text("remind_sheet_attached", run.lang, file=Path(a.sheet_id).name)
+    return i18n.text("remind_sheet_link", run.lang, url=pending.url)
+
+
+def _fixes_text(run: Run, pending: Pending) -> str:
     fixes = fix_lines(run, pending.fixes) if pending.fixes is not None else []
-    return i18n.text(
-        "mail_remind_body",
-        lang,
-        name=pending.name,
-        edition=run.config.edition_name(),
-        stage=stage_title(stage, lang),
-        missing=pending.missing,
-        fixes="\n".join(fixes) or i18n.text("remind_fixes_unknown", lang, missing=pending.missing),
-        deadline=deadline,
-        sheet=where,
-        contact=contact,
-    )
+    return "\n".join(fixes) or i18n.text("remind_fixes_unknown", run.lang, missing=pending.missing)
+
+
+def unit_title(run: Run, stage: int, group: str) -> str:
+    """A group as people read it: its department's (stage 1) or faculty's (stage 2) name in the
+    edition's language, the contest commission at stage 3; an id the config no longer lists, as it is."""
+    config, lang = run.config, run.lang
+    if stage == 1 and group in config.departments():
+        return config.departments()[group][1].name(lang)
+    if stage == 2 and any(f.id == group for f in config.faculties):
+        return config.faculty(group).name(lang)
+    return i18n.group_name(group, lang)
 
 
 def tell_left_out(run: Run, stage: int) -> int:

@@ -8,14 +8,18 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from jobkit import config_of, files, run_at, table_rows, workspace_dir
+from openpyxl import load_workbook
 
 from pipelines import i18n
 from pipelines.cli import cli
-from pipelines.demo import simulate_experts
+from pipelines.demo import simulate_experts, write_edition
+from pipelines.formats import rating_sheet
 from pipelines.jobs.remind import remind, sent_tokens
 from pipelines.jobs.tick import tick
+from pipelines.ports import a1
 
 SEED = 2027
 CARELESS = {"i.sidorenko@atu.edu.kz": "FFT-BT", "t.sokolova@atu.edu.kz": "FEB-TS"}  # see pipelines/demo.py
@@ -154,3 +158,55 @@ def test_a_tick_says_the_reminders_in_words(edition):
     result = CliRunner().invoke(cli, ["--config", str(edition), "--now", now, "tick"], env={"CONTEST_LANGUAGE": None})
     assert result.exit_code == 0, result.output
     assert "еске салу шығыс хаттар қалтасына жазылды: 2" in result.stdout and "жіберілді" not in result.stdout
+
+
+# --- an expert on two commissions holds two sheets: one reminder names both ----------------------
+TWO_SHEETS = "v.kim@atu.edu.kz"  # FIT-IS's member, here also on FIT-AU's commission
+
+
+@pytest.fixture
+def two_commissions(tmp_path) -> Path:
+    """The demo edition with one expert on two department commissions, just after stage 1 opened."""
+    config_path = write_edition(tmp_path / "edition", SEED)
+    member = '      - {name: "Исаев Бауыржан Нұрланұлы", email: b.issayev@atu.edu.kz, department: FIT-AU}\n'
+    also = '      - {name: "Ким Виктор Андреевич", email: v.kim@atu.edu.kz, department: FIT-IS}\n'
+    text = config_path.read_text(encoding="utf-8")
+    assert member in text
+    config_path.write_text(text.replace(member, member + also), encoding="utf-8")
+    tick(run_at(config_path, config_of(config_path).calendar.intake_close + timedelta(minutes=5)))
+    return config_path
+
+
+def test_an_expert_with_two_sheets_gets_one_reminder_naming_both(two_commissions):
+    edition = two_commissions
+    deadline = config_of(edition).calendar.stage1_close
+    simulate_experts(run_at(edition, deadline - timedelta(days=4)), 1, SEED)
+    run = run_at(edition, deadline - timedelta(days=1, hours=2))
+    sheets = sorted((a for a in run.state.sheets(1) if a.expert.email == TWO_SHEETS), key=lambda a: a.group)
+    assert [a.group for a in sheets] == ["FIT-AU", "FIT-IS"]
+    lay = rating_sheet.layout(run.config)
+    for n, a in enumerate(sheets):  # a different cell left empty in each
+        book = load_workbook(workspace_dir(edition) / a.sheet_id)
+        book.worksheets[0].cell(lay.data_row(n) + 1, lay.scores["design"] + 1).value = None
+        book.save(workspace_dir(edition) / a.sheet_id)
+    shared = set(_outbox(edition))
+
+    report = remind(run)
+    assert sorted((p.group, p.notified) for p in report.pending if p.email == TWO_SHEETS) == [
+        ("FIT-AU", True),
+        ("FIT-IS", True),
+    ]
+    [mail] = [m for m in map(_read, sorted(set(_outbox(edition)) - shared)) if m["To"] == TWO_SHEETS]
+    body = mail.get_body(("plain",)).get_content()
+    departments = run.config.departments()
+    for n, a in enumerate(sheets):  # each sheet by its department, its empty cell, its file attached
+        assert departments[a.group][1].name("kk") in body
+        assert f"{a.application_ids[n]} «" in body and a1(lay.data_row(n), lay.scores["design"]) in body
+    assert sorted(p.get_filename() for p in mail.iter_attachments()) == sorted(Path(a.sheet_id).name for a in sheets)
+    # her reminder is one message in the ledger, as anyone's: intended, then sent
+    rows = [r for r in table_rows(edition, "journal") if r["action"] == "remind" and TWO_SHEETS in r["detail"]]
+    assert [r["outcome"] for r in rows] == ["intended", "sent"]
+
+    again = remind(run_at(edition, deadline - timedelta(days=1)))  # the same day: nothing more
+    assert not any(p.notified for p in again.pending)
+    assert len([m for m in _reminders(edition) if m["To"] == TWO_SHEETS]) == 1
