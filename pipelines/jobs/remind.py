@@ -59,24 +59,29 @@ def _token_time(token: str, run: Run) -> datetime | None:
         return None
 
 
+def _last_reminder(run: Run, stage: int, email: str, journal_tokens: set[str]) -> tuple[datetime, str] | None:
+    """When this expert was last reminded at this stage, with that reminder's token."""
+    prefix = f"stage {stage} {email} "
+    seen = [(when, t) for t in journal_tokens if t.startswith(prefix) and (when := _token_time(t, run)) is not None]
+    return max(seen) if seen else None
+
+
 def _reminder_token(run: Run, stage: int, email: str, journal_tokens: set[str], settled: set[str]) -> str | None:
     """The token of this expert's reminder now, or None while the last one is under 24 hours old.
     A reminder whose intent is recorded but not its sending (a crash in between) keeps its token for
     24 hours, so the mailbox is asked about it and it is never sent twice."""
-    prefix = f"stage {stage} {email} "
-    seen = [(when, t) for t in journal_tokens if t.startswith(prefix) and (when := _token_time(t, run)) is not None]
-    if seen:
-        when, last = max(seen)
-        if run.now - when < REMIND_GAP:
-            return None if last in settled else last
-    return prefix + run.now.astimezone(run.config.zone).strftime("%Y-%m-%dT%H:%M")
+    last = _last_reminder(run, stage, email, journal_tokens)
+    if last is not None and run.now - last[0] < REMIND_GAP:
+        return None if last[1] in settled else last[1]
+    return f"stage {stage} {email} " + run.now.astimezone(run.config.zone).strftime("%Y-%m-%dT%H:%M")
 
 
 def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindReport:
     """Within `remind.days_before` days of an open stage's deadline, notify each expert at most once
-    in 24 hours: every cell to fill or put right by address and what was typed, the deadline, the
-    sheet (attached on the local workspace, linked on Google) and whom to ask. `scheduled` (the
-    tick): say only the reminders sent, not the list of who is pending."""
+    in 24 hours: every sheet of hers not yet complete, each cell to fill or put right by address and
+    what was typed, the deadline, the sheets (attached on the local workspace, linked on Google) and
+    whom to ask. `send=False` (--dry-run): who would be reminded now and for which sheets and cells,
+    nothing sent or recorded. `scheduled` (the tick): say only the reminders sent."""
     report = RemindReport()
     journal = run.edition.journal
     settled = sent_tokens(journal)  # earlier ticks held theirs in the tick row's detail
@@ -91,20 +96,28 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     for stage in open_stages:
         deadline = run.config.calendar.stage_close(stage)
         due = _window(run, stage)
+        if not due and not scheduled and run.now < deadline:
+            start = deadline - timedelta(days=run.config.remind.days_before)
+            run.say(i18n.text("remind_not_yet", run.lang, stage=stage, start=fmt_time(start, run.config)))
         sheets = {(a.group, a.expert.email): a for a in run.state.sheets(stage)}
         by_expert: dict[str, list[Pending]] = {}
         for pending in incomplete_sheets(run, stage):
             report.pending.append(pending)
             by_expert.setdefault(pending.email, []).append(pending)
         for email, pendings in by_expert.items():
-            token = _reminder_token(run, stage, email, tokens, settled) if send and due else None
+            token = _reminder_token(run, stage, email, tokens, settled) if due else None
             if token is None:
+                last = _last_reminder(run, stage, email, settled) if due else None
+                for p in pendings:
+                    p.last_reminded = last[0] if last else None
                 continue
             # one reminder a day per expert and stage, naming every sheet of hers not yet complete
             # (an expert on two commissions holds two): the ledger's key is the expert's, not a sheet's
             held = [(p, sheets[(p.group, p.email)]) for p in pendings]
             for p, a in held:
-                p.fixes = sheet_fixes(run, a)
+                p.fixes, p.due = sheet_fixes(run, a), True
+            if not send:
+                continue
             body = reminder_body(run, stage, held, fmt_time(deadline, run.config))
             subject = i18n.text("mail_remind_subject", run.lang)
             attach = tuple(path for _, a in held if (path := _attachment(run, a)))
@@ -115,30 +128,36 @@ def remind(run: Run, *, send: bool = True, scheduled: bool = False) -> RemindRep
     for pendings, m in to_send:
         for pending in pendings:
             pending.notified = outcomes[m.key] == "sent"
-    run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
+    if send:
+        run.settle()  # the ledger's rows into the journal table (a tick settles at its own end)
     if scheduled:  # the tick says only what it sent
         report.pending = [p for p in report.pending if p.notified]
-    delivers = getattr(run.workspace.mailer, "delivers", True)  # else written to the outbox for CDB
     for p in report.pending:
-        run.say(
-            i18n.text(
-                (SENT_KEY if delivers else "remind_pending_written") if p.notified else "remind_pending",
-                run.lang,
-                stage=p.stage,
-                group=p.group,
-                name=p.name,
-                email=p.email,
-                missing=p.missing,
-            )
-        )
-        if p.fixes is not None and not scheduled:  # what the reminder just sent asks her to fix
+        run.say(i18n.text(_pending_key(run, p), run.lang, **_pending_values(p)))
+        if p.last_reminded is not None and not scheduled:
+            again = fmt_time(p.last_reminded + REMIND_GAP, run.config)
+            run.say(i18n.text("remind_last", run.lang, at=fmt_time(p.last_reminded, run.config), again=again))
+        if p.fixes is not None and not scheduled:  # what the reminder asks (or would ask) her to fix
             for line in fix_lines(run, p.fixes, indent="    "):
-                run.say(line)
+                run.say("  " + line)
     if scheduled:
         return report
     if open_stages and not report.pending:
         run.say(i18n.text("remind_all_complete", run.lang))
+    if not send:
+        run.say(i18n.text("remind_dry_run", run.lang, n=len({p.email for p in report.pending if p.due})))
     return report
+
+
+def _pending_key(run: Run, p: Pending) -> str:
+    """How a sheet's line ends: reminded (sent, or written to the outbox), would be (dry run), or neither."""
+    if p.notified:
+        return SENT_KEY if getattr(run.workspace.mailer, "delivers", True) else "remind_pending_written"
+    return "remind_pending_would" if p.due else "remind_pending"
+
+
+def _pending_values(p: Pending) -> dict[str, object]:
+    return {"stage": p.stage, "group": p.group, "name": p.name, "email": p.email, "missing": p.missing}
 
 
 def _attachment(run: Run, a: Assignment) -> str | None:

@@ -210,3 +210,50 @@ def test_an_expert_with_two_sheets_gets_one_reminder_naming_both(two_commissions
     again = remind(run_at(edition, deadline - timedelta(days=1)))  # the same day: nothing more
     assert not any(p.notified for p in again.pending)
     assert len([m for m in _reminders(edition) if m["To"] == TWO_SHEETS]) == 1
+
+
+# --- `remind --dry-run`: who would be reminded, for which sheets and cells; nothing sent or recorded --
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+def test_a_dry_run_lists_who_would_be_reminded_and_the_cells_and_sends_nothing(edition, lang):
+    deadline = _filled(edition)
+    before = {p: p.read_bytes() for p in files(workspace_dir(edition)) if p.suffix in (".eml", ".xlsx", ".sqlite3")}
+    now = (deadline - timedelta(days=1, hours=2)).isoformat()
+    result = CliRunner().invoke(
+        cli, ["--config", str(edition), "--now", now, "remind", "--dry-run"], env={"CONTEST_LANGUAGE": lang}
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    run = run_at(edition, deadline - timedelta(days=1, hours=2))
+    sheets = {(a.expert.email, a.group): a for a in run.state.sheets(1)}
+    lay = rating_sheet.layout(run.config)
+    for email, group in CARELESS.items():
+        a = sheets[(email, group)]
+        would = i18n.text(
+            "remind_pending_would", lang, stage=1, group=group, name=a.expert.name, email=email, missing=1
+        )
+        at = lines.index(would)
+        cell = a1(lay.data_row(0), min(lay.scores.values()))  # the demo's careless cell (pipelines/demo.py)
+        assert any(cell in line and a.application_ids[0] in line for line in lines[at + 1 : at + 4]), lines[at:]
+    assert lines[-1] == i18n.text("remind_dry_run", lang, n=len(CARELESS))
+    after = {p: p.read_bytes() for p in files(workspace_dir(edition)) if p.suffix in (".eml", ".xlsx", ".sqlite3")}
+    assert after == before  # no message, no journal row, no sheet touched
+
+    # the real run then sends to exactly those, and a dry run within 24 hours says when the next may go
+    assert {p.email for p in remind(run).pending if p.notified} == set(CARELESS)
+    later = CliRunner().invoke(
+        cli,
+        ["--config", str(edition), "--now", (deadline - timedelta(hours=20)).isoformat(), "remind", "--dry-run"],
+        env={"CONTEST_LANGUAGE": lang},
+    )
+    assert later.stdout.splitlines()[-1] == i18n.text("remind_dry_run", lang, n=0)
+    last = i18n.text("remind_last", lang, at="04.03.2027 16:00", again="05.03.2027 16:00")
+    assert later.stdout.count(last) == len(CARELESS), later.stdout
+
+
+def test_a_dry_run_before_the_window_says_when_reminders_start(edition):
+    deadline = config_of(edition).calendar.stage1_close
+    run = run_at(edition, deadline - timedelta(days=5))
+    report = remind(run, send=False)
+    assert report.pending and not any(p.due or p.fixes for p in report.pending)  # nobody is read for cells
+    assert i18n.text("remind_not_yet", "kk", stage=1, start="03.03.2027 18:00") in run.messages
+    assert run.messages[-1] == i18n.text("remind_dry_run", "kk", n=0)
