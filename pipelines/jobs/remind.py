@@ -270,15 +270,18 @@ def tell_left_out(run: Run, stage: int) -> int:
     from pipelines.jobs.status import left_out
 
     already = sent_tokens(run.edition.journal)
-    urls = {(a.group, a.expert.email): a.sheet_url for a in run.state.sheets(stage)}
+    # the sheet as the expert knows it: its link on Google; on the local workspace its file's name (the
+    # share mail attached it), never a path on CDB's disk
+    local = run.config.backend.kind == "local"
+    urls = {(a.group, a.expert.email): Path(a.sheet_id).name if local else a.sheet_url for a in run.state.sheets(stage)}
     by_expert: dict[str, list[dict]] = {}
     for item in left_out(run, stage):
         by_expert.setdefault(item["expert"], []).append(item)
-    problems: dict[str, list[Problem]] = {}
-    for (s, _group), found in sorted(run.state.problems.items()):
+    problems: dict[tuple[str, str], list[Problem]] = {}
+    for (s, group), found in sorted(run.state.problems.items()):
         for p in found if s == stage else []:
             if p.application_id is not None or p.notice.key in UNREADABLE_SHEET:  # as left_out takes them
-                problems.setdefault(p.expert, []).append(p)
+                problems.setdefault((p.expert, group), []).append(p)
     sent = 0
     for email, items in sorted(by_expert.items()):
         cells = sorted(f"{i['group']}:{i['id']}:{i['cell']}" for i in items)
@@ -291,8 +294,7 @@ def tell_left_out(run: Run, stage: int) -> int:
             name=items[0]["expert_name"] or email,
             edition=run.config.edition_name(),
             stage=stage_title(stage, run.lang),
-            cells="\n".join(fix_lines(run, fixes_of(problems.get(email, [])))),
-            url=urls.get((items[0]["group"], email), ""),
+            **_left_out_cells(run, stage, email, sorted({i["group"] for i in items}), problems, urls),
         )
         subject = i18n.text("mail_left_out_subject", run.lang)
         try:  # keyed: its Message-ID lets a lost answer be looked up (backends/google/drive.send_mail)
@@ -306,3 +308,26 @@ def tell_left_out(run: Run, stage: int) -> int:
             already.add(token)
             sent += 1
     return sent
+
+
+def _left_out_cells(
+    run: Run,
+    stage: int,
+    email: str,
+    groups: list[str],
+    problems: dict[tuple[str, str], list[Problem]],
+    urls: dict[tuple[str, str], str],
+) -> dict[str, str]:
+    """The cells not counted and the sheet's link; an expert on two commissions: each sheet by its
+    unit, with its own cells and link (a cell's address alone would not say which sheet)."""
+
+    def cells(group: str) -> str:
+        return "\n".join(fix_lines(run, fixes_of(problems.get((email, group), []))))
+
+    if len(groups) == 1:
+        return {"cells": cells(groups[0]), "url": urls.get((groups[0], email), "")}
+    sections = [
+        "\n".join(line for line in (unit_title(run, stage, g) + ":", cells(g), urls.get((g, email), "")) if line)
+        for g in groups
+    ]
+    return {"cells": "\n\n".join(sections), "url": ""}

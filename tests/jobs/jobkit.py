@@ -175,7 +175,7 @@ def close_stage1_with_a_decided_tie(edition: Path) -> tuple[list[str], dict[str,
 TWO_SHEETS = "v.kim@atu.edu.kz"  # FIT-IS's member, on FIT-AU's commission too in two_sheets_edition
 
 
-def two_sheets_edition(folder: Path) -> Path:
+def two_sheets_edition(folder: Path, typed: object = None) -> Path:
     """The demo edition with one expert (TWO_SHEETS) on two department commissions, stage 1 opened
     and scored by the simulated experts; that expert left a different cell empty in each sheet (the
     design score of the first DER of the first sheet by group id, of the second DER of the other)."""
@@ -196,6 +196,6 @@ def two_sheets_edition(folder: Path) -> Path:
     sheets = sorted((a for a in run.state.sheets(1) if a.expert.email == TWO_SHEETS), key=lambda a: a.group)
     for n, a in enumerate(sheets):
         book = load_workbook(workspace_dir(config_path) / a.sheet_id)
-        book.worksheets[0].cell(lay.data_row(n) + 1, lay.scores["design"] + 1).value = None
+        book.worksheets[0].cell(lay.data_row(n) + 1, lay.scores["design"] + 1).value = typed
         book.save(workspace_dir(config_path) / a.sheet_id)
     return config_path
