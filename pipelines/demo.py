@@ -86,8 +86,12 @@ def write_edition(directory: Path, seed: int, language: str | None = None) -> Pa
     return config_path
 
 
-# what the simulated experts write as their comment: as people do, now and then in English
-EXPERT_COMMENTS = ["", "", "Жақсы құрылым", "Нужно больше тестов", "Well structured videos"]
+# what the simulated experts write as their general impression, in the edition's language (form 02
+# prints it); as many in each language, so that the seeded scores are the same in both editions
+EXPERT_COMMENTS = {
+    "kk": ["", "", "Жақсы құрылым", "Тесттер көбірек болуы керек", "Бейнесабақтар жақсы құрылған"],
+    "ru": ["", "", "Хорошая структура", "Нужно больше тестов", "Видеоуроки хорошо выстроены"],
+}
 
 
 def simulate_experts(run: Run, stage: int, seed: int) -> int:
@@ -98,6 +102,7 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
     targets = demo_data.targets_by_link(
         demo_data.responses(config.calendar.intake_open, config.calendar.intake_close, seed)
     )
+    comments = EXPERT_COMMENTS.get(config.language, EXPERT_COMMENTS["kk"])
     filled = 0
     for a in run.state.sheets(stage):
         email, ref = a.expert.email, sheet_ref(run, a)
@@ -110,7 +115,7 @@ def simulate_experts(run: Run, stage: int, seed: int) -> int:
             r = lay.data_row(index)
             for (_key, col), score in zip(sorted(lay.scores.items(), key=lambda kv: kv[1]), scores):
                 values[(r, col)] = score
-            values[(r, lay.fixed["comment"])] = rng.choice(EXPERT_COMMENTS)
+            values[(r, lay.fixed["comment"])] = rng.choice(comments)
         habit = CARELESS.get(stage, {}).get(email)
         if habit and ids:
             first_score = (lay.data_row(0), min(lay.scores.values()))

@@ -561,12 +561,12 @@ class FormSource(Protocol):
 
 class Mailer(Protocol):
     def notify(
-        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachments: tuple[str, ...] = ()
     ) -> bool:
         """Send a message; False when this backend cannot mail (the caller lists instead). `key`
-        names the message for `delivered` (exactly once, `deliver_once`). `attachment`: a file of the
-        workspace to attach (local: the rating sheet a reminder is about); a backend whose files
-        live online ignores it and the message carries the link instead."""
+        names the message for `delivered` (exactly once, `deliver_once`). `attachments`: files of the
+        workspace to attach (local: the rating sheets a reminder is about); a backend whose files
+        live online ignores them and the message carries the links instead."""
 
     def delivered(self, key: str) -> bool | None:
         """Whether the message sent under `key` went out: True / False, None when the backend

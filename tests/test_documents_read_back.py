@@ -248,3 +248,49 @@ def test_a_tag_error_in_an_edited_header_is_named(tmp_path, monkeypatch):
     doc.save(str(target))
     with pytest.raises(D.DocumentError, match="protocol_extract.ru.docx has a tag error"):
         D.render("protocol_extract", "ru", C.protocol_extract("ru"))
+
+
+# --- headings stay with what they head (LibreOffice's page breaks) -----------------------------
+HEADING_STYLES = {"Section Heading", "Doc Title", "Doc Subtitle"}
+FREEZE_EDIT = {"detected": "06.03.2027", "expert": "Ли Ольга", "sheet": "form02_s1", "revision": "7", "changes": "—"}
+
+
+def _heading(p) -> bool:
+    """A heading by its style, or a short numbered line in bold («3. Әр сарапшының бағалары»)."""
+    text = p.text.strip()
+    bold = [r.bold for r in p.runs if r.text.strip()]
+    numbered = bool(re.match(r"\d+\.\s", text)) and len(text) < 90 and bool(bold) and all(bold)
+    return bool(text) and (p.style.name in HEADING_STYLES or numbered)
+
+
+def _left_at_a_foot(data: bytes) -> list[str]:
+    """Headings a page may end on: one not kept with the next paragraph on the paragraph itself
+    (LibreOffice does not keep it when only its style says so), and a table's lead-in between a
+    heading and the table, not kept with the table (the heading and it were left at a page's foot)."""
+    from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
+
+    doc = Document(io.BytesIO(data))
+    body = list(doc.element.body.iterchildren())
+    found = []
+    for i, el in enumerate(body):
+        if el.tag != qn("w:p") or not _heading(p := Paragraph(el, doc)):
+            continue
+        if not p.paragraph_format.keep_with_next:
+            found.append(p.text)
+        if i + 2 < len(body) and body[i + 1].tag == qn("w:p") and body[i + 2].tag == qn("w:tbl"):
+            lead = Paragraph(body[i + 1], doc)
+            if lead.text.strip() and not lead.paragraph_format.keep_with_next:
+                found.append(f"{p.text} / {lead.text}")
+    return found
+
+
+@pytest.mark.parametrize("lang", D.LANGS)
+@pytest.mark.parametrize("kind", D.KINDS)
+def test_every_heading_is_kept_with_what_it_heads(kind, lang):
+    context = C.context_for(kind, lang)
+    if "post_freeze_edits" in context:  # the protocols' freeze annex: a heading, its lead-in, a table
+        context["post_freeze_edits"] = [FREEZE_EDIT]
+    data = D.render(kind, lang, context)
+    assert [p for p in Document(io.BytesIO(data)).paragraphs if _heading(p)]
+    assert _left_at_a_foot(data) == []

@@ -17,6 +17,7 @@ import os
 import re
 from datetime import datetime
 
+from form_titles import GOOGLE_TITLES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
@@ -39,20 +40,7 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("CONTEST_HYPOTHESIS", "ci"))
 
-KK = [  # the Kazakh form's questions, as the response sheet heads its columns
-    "Уақыт белгісі",
-    "Электрондық пошта мекенжайы",
-    "1. Факультет",
-    "2. Кафедра",
-    "3. ЦББР атауы, пәнді көрсете отырып",
-    "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
-    "5. Оқыту тілі",
-    "6. ЦББР түрі (тақырыптар саны)",
-    "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры",
-    "8. ЦББР-ға сілтеме",
-    "Оқу процесіне енгізу актісі",
-    "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
-]
+KK = GOOGLE_TITLES["kk"]  # the Kazakh form's questions, as the response sheet heads its columns
 
 # --- what people type ---------------------------------------------------------------------------
 MARKS = st.sampled_from(["\u200b", "\u200f", "\u202e", "\ufeff", "\ufffe", "\uffff", "\x01", "\x0b", "\r", "\n"])

@@ -659,14 +659,16 @@ def build_protocol_extract(lang: str):
     )
 
     para(doc, "ТЫҢДАЛДЫ:" if kk else "СЛУШАЛИ:", style="Section Heading")
-    para(
-        doc,
-        (
-            "Сарапшылардың бағалау парақтары (02 нысаны) бойынша СББР рейтингі:"
-            if kk
-            else "Рейтинг ЦОР по оценочным листам экспертов (форма 02):"
-        ),
-        style="Body Text Justified",
+    keep(  # the table's lead-in stays with the table (a heading and it were left at a page's foot)
+        para(
+            doc,
+            (
+                "Сарапшылардың бағалау парақтары (02 нысаны) бойынша СББР рейтингі:"
+                if kk
+                else "Рейтинг ЦОР по оценочным листам экспертов (форма 02):"
+            ),
+            style="Body Text Justified",
+        )
     )
     table(
         doc,
@@ -755,16 +757,18 @@ def _freeze_annex(doc, kk: bool):
         ),
         style="Section Heading",
     )
-    para(
-        doc,
-        (
-            "Бағалау парағы мұздатылғаннан кейін келесі өзгерістер байқалды. Хаттамада мұздатылған "
-            "бағалар пайдаланылды; кейінгі өзгерістер есепке алынбады."
-            if kk
-            else "После заморозки оценочных листов замечены следующие изменения. В протоколе использованы "
-            "замороженные оценки; последующие изменения не учтены."
-        ),
-        style="Body Text Justified",
+    keep(
+        para(
+            doc,
+            (
+                "Бағалау парағы мұздатылғаннан кейін келесі өзгерістер байқалды. Хаттамада мұздатылған "
+                "бағалар пайдаланылды; кейінгі өзгерістер есепке алынбады."
+                if kk
+                else "После заморозки оценочных листов замечены следующие изменения. В протоколе использованы "
+                "замороженные оценки; последующие изменения не учтены."
+            ),
+            style="Body Text Justified",
+        )
     )
     table(
         doc,
@@ -1052,15 +1056,17 @@ def build_final_protocol(lang: str):
     )
 
     para(doc, "ТЫҢДАЛДЫ:" if kk else "СЛУШАЛИ:", style="Section Heading")
-    para(
-        doc,
-        (
-            "Сарапшылардың бағалау парақтарындағы (02 нысаны) рейтингтік ұпайлардан тұратын рейтингтік "
-            "балл бойынша СББР рейтингі:"
-            if kk
-            else "Рейтинг ЦОР по рейтинговому баллу, составленному из баллов экспертов в оценочных листах (форма 02):"
-        ),
-        style="Body Text Justified",
+    keep(
+        para(
+            doc,
+            (
+                "Сарапшылардың бағалау парақтарындағы (02 нысаны) рейтингтік ұпайлардан тұратын рейтингтік "
+                "балл бойынша СББР рейтингі:"
+                if kk
+                else "Рейтинг ЦОР по рейтинговому баллу, составленному из баллов экспертов в оценочных листах (форма 02):"
+            ),
+            style="Body Text Justified",
+        )
     )
     _ranking_table(doc, kk)
 
@@ -1107,16 +1113,18 @@ def build_final_protocol(lang: str):
     _decisions(doc, kk)
 
     para(doc, "ҚАУЛЫ ЕТІЛДІ:" if kk else "ПОСТАНОВИЛИ:", style="Section Heading")
-    para(
-        doc,
-        (
-            "1. Ең жоғары рейтингтік балл жинаған қатысушыларды байқау жеңімпаздары деп тану "
-            "(жүлделі орындар саны: {{ prize_places }}):"
-            if kk
-            else "1. Признать победителями конкурса участников, набравших наибольший рейтинговый балл "
-            "(призовых мест: {{ prize_places }}):"
-        ),
-        style="Body Text Justified",
+    keep(
+        para(
+            doc,
+            (
+                "1. Ең жоғары рейтингтік балл жинаған қатысушыларды байқау жеңімпаздары деп тану "
+                "(жүлделі орындар саны: {{ prize_places }}):"
+                if kk
+                else "1. Признать победителями конкурса участников, набравших наибольший рейтинговый балл "
+                "(призовых мест: {{ prize_places }}):"
+            ),
+            style="Body Text Justified",
+        )
     )
     _winners_table(doc, kk)
     para(doc, "")
@@ -1279,9 +1287,9 @@ def build_annex(lang: str):
     para(doc, "{{ spread_note }}", style="Note Text")
 
     para(doc, "3. Әр сарапшының бағалары" if kk else "3. Оценки каждого эксперта", style="Section Heading")
-    # not kept with the table: LibreOffice gives up a keep-with-next chain that ends in a table longer
-    # than the page, and left the heading above alone at the foot of a page
-    para(doc, "{{ criteria_legend }}", style="Note Text")
+    # kept with the table: else LibreOffice left the heading and the legend at a page's foot and the
+    # table on the next page (a table longer than the page still starts under them)
+    keep(para(doc, "{{ criteria_legend }}", style="Note Text"))
     table(
         doc,
         (3.4, 6.4, 9.8, 2.4, 2.0),

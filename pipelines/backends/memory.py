@@ -42,7 +42,7 @@ class Message:
     to: str
     subject: str
     body: str
-    attachment: str | None = None
+    attachments: tuple[str, ...] = ()
 
 
 # --- forms ---------------------------------------------------------------------------------------
@@ -336,9 +336,9 @@ class MemoryMailer:
         self.keys: set[str] = set()  # the keys of the messages sent with one
 
     def notify(
-        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachments: tuple[str, ...] = ()
     ) -> bool:
-        self.sent.append(Message(to, subject, body, attachment))
+        self.sent.append(Message(to, subject, body, attachments))
         if key:
             self.keys.add(key)
         return True

@@ -7,10 +7,11 @@ config's language (pipelines/i18n.py); before the config could be read, in Kazak
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager, nullcontext
 from datetime import datetime
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 import yaml
@@ -281,11 +282,24 @@ def _settle(state: State, *, quiet: bool = False) -> None:
                 raise
 
 
+T = TypeVar("T")
+
+
 def finish(state: State, run) -> None:
     for line in run.messages:
         state.echo(line)
     for line in run.warnings:  # even under -q: what CDB must act on
         click.echo(line, err=True)
+
+
+def run_job(state: State, work: Callable[[Any], T], *, lock: bool = True) -> T:
+    """A job command's one shape: its errors said in the edition's language, the workspace lock while
+    it may write (`lock`), then what the run said; `work(run)`'s result."""
+    with errors(state), exclusive(state) if lock else nullcontext():
+        run = make_run(state)
+        result = work(run)
+    finish(state, run)
+    return result
 
 
 @click.group(cls=LocalizedGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -497,12 +511,12 @@ def intake(state: State, export_complete: bool) -> None:
     """Read the form responses, decide each application, write the registry and form 01 letters."""
     from pipelines.jobs.intake import record_export_complete, run_intake
 
-    with errors(state), exclusive(state):
-        run = make_run(state)
+    def work(run) -> None:
         if export_complete:
             record_export_complete(run)
         run_intake(run)
-    finish(state, run)
+
+    run_job(state, work)
 
 
 @cli.command("open-stage")
@@ -512,10 +526,7 @@ def open_stage_cmd(state: State, stage: int) -> None:
     """Assign DERs to experts and create one rating sheet per expert."""
     from pipelines.jobs.stages import open_stage
 
-    with errors(state), exclusive(state):
-        run = make_run(state)
-        open_stage(run, stage)
-    finish(state, run)
+    run_job(state, lambda run: open_stage(run, stage))
 
 
 @cli.command("close-stage")
@@ -530,10 +541,7 @@ def close_stage_cmd(state: State, stage: int, force: bool) -> None:
     """Freeze and gather the sheets, rank, select, and write the stage's documents."""
     from pipelines.jobs.stages import close_stage
 
-    with errors(state), exclusive(state):
-        run = make_run(state)
-        close_stage(run, stage, force=force)
-    finish(state, run)
+    run_job(state, lambda run: close_stage(run, stage, force=force))
 
 
 @cli.command("accept-edits")
@@ -543,10 +551,7 @@ def accept_edits_cmd(state: State, reason: str) -> None:
     """Accept a person's edit of the control tables as a decision, recorded in the journal."""
     from pipelines.jobs.edits import accept_edits
 
-    with errors(state), exclusive(state):
-        run = make_run(state)
-        accept_edits(run, reason)
-    finish(state, run)
+    run_job(state, lambda run: accept_edits(run, reason))
 
 
 @cli.command("undo-edits")
@@ -601,10 +606,7 @@ def remind(state: State, dry_run: bool) -> None:
     """List experts with incomplete sheets; notify them within remind.days_before days of the deadline."""
     from pipelines.jobs.remind import remind as run_remind
 
-    with errors(state), nullcontext() if dry_run else exclusive(state):
-        run = make_run(state)
-        run_remind(run, send=not dry_run)
-    finish(state, run)
+    run_job(state, lambda run: run_remind(run, send=not dry_run), lock=not dry_run)
 
 
 @cli.command()
@@ -623,10 +625,7 @@ def notify(state: State, dry_run: bool, confirm: bool) -> None:
     changed what an earlier message said."""
     from pipelines.jobs.notify import notify as run_notify
 
-    with errors(state), nullcontext() if dry_run else exclusive(state):
-        run = make_run(state)
-        run_notify(run, send=not dry_run, confirm=confirm)
-    finish(state, run)
+    run_job(state, lambda run: run_notify(run, send=not dry_run, confirm=confirm), lock=not dry_run)
 
 
 @cli.command()
@@ -709,10 +708,7 @@ def render(state: State, what: str) -> None:
     """Write the results (.docx and PDF) again after stage 3, e.g. once LibreOffice is installed."""
     from pipelines.jobs.paperwork import render_results
 
-    with errors(state), exclusive(state):
-        run = make_run(state)
-        made, said = render_results(run)
-    finish(state, run)
+    made, said = run_job(state, render_results)
     if not made:
         raise click.ClickException(said)
     state.echo(said)
@@ -740,10 +736,7 @@ def audit_sharing(state: State) -> None:
     """List who can open each rating sheet; flag anything but the sheet's own expert."""
     from pipelines.jobs.audit import audit
 
-    with errors(state):
-        run = make_run(state)
-        bad = audit(run)
-    finish(state, run)
+    bad = run_job(state, audit, lock=False)
     if bad:
         raise click.ClickException(i18n.text("sharing_problems_found", state.lang, count=bad))
 
@@ -754,10 +747,7 @@ def verify(state: State) -> None:
     """Recompute the chain of score digests from the frozen sheets; name the first break."""
     from pipelines.jobs.verify import verify as verify_chain
 
-    with errors(state):
-        run = make_run(state)
-        report = verify_chain(run)
-    finish(state, run)
+    report = run_job(state, verify_chain, lock=False)
     if report.broken:
         raise click.ClickException(i18n.text("verify_failed", state.lang))
 

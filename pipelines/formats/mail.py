@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from email import policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,7 +28,7 @@ def compose(
     body: str,
     *,
     sender: str | None = None,
-    attachment: Path | None = None,
+    attachments: Sequence[Path] = (),
     msgid: str | None = None,
 ) -> EmailMessage:
     msg = EmailMessage(policy=UNFOLDED)
@@ -37,11 +38,15 @@ def compose(
     if sender:
         msg["From"] = sender
     msg.set_content(body)
-    if attachment is not None and attachment.exists():
-        data = attachment.read_bytes()
-        msg.add_attachment(data, maintype=XLSX[0], subtype=XLSX[1], filename=attachment.name)
+    digests = []
+    for attachment in attachments:
+        if attachment.exists():
+            data = attachment.read_bytes()
+            msg.add_attachment(data, maintype=XLSX[0], subtype=XLSX[1], filename=attachment.name)
+            digests.append(hashlib.sha256(data).hexdigest())
+    if digests:
         # the same message, the same bytes: email's default boundary is random, which would make a
         # rewritten .eml (after a crash) differ from the first and every copy of an edition differ
-        seed = f"{to}|{subject}|{body}|{hashlib.sha256(data).hexdigest()}"
+        seed = "|".join([to, subject, body, *digests])
         msg.set_boundary("=_contest_" + hashlib.sha256(seed.encode()).hexdigest()[:32])
     return msg

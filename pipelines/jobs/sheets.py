@@ -4,6 +4,7 @@ back. Shared by opening, closing, reminding and status, so that none of them rea
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 
 from pipelines import i18n
@@ -197,6 +198,8 @@ class Pending:
     url: str
     notified: bool = False
     fixes: Fixes | None = None  # read when the expert is reminded (or `remind` lists by hand)
+    due: bool = False  # a reminder is due now: sent, or would be (remind --dry-run)
+    last_reminded: datetime | None = None  # her last reminder, when under 24 hours ago
 
 
 def sheet_versions(run: Run, stage: int) -> dict[str, str]:

@@ -19,7 +19,6 @@ from openpyxl import load_workbook
 from pipelines.backends import open_workspace
 from pipelines.config import Config, load_config
 from pipelines.demo import simulate_experts
-from pipelines.demo_data import HEADERS
 from pipelines.formats.tables import schema, title
 from pipelines.jobs.common import Run
 from pipelines.jobs.tick import tick
@@ -29,41 +28,6 @@ EXAMPLE = ROOT / "examples" / "atu-2027" / "contest.yaml"
 ALMATY = ZoneInfo("Asia/Almaty")
 SEED = 2027
 CHAIR, SECRETARY = "Жұмабаев Ерлан Серікұлы", "Садықова Айгүл Маратқызы"  # FIT-IS's meeting, stage 1
-
-
-# Google's response sheets head their columns with the form's question titles, in the form's
-# language (kk, ru, en: written here by hand, not by the product); Google adds the first two.
-GOOGLE_TITLES = {
-    "kk": [
-        "Уақыт белгісі",
-        "Электрондық пошта мекенжайы",
-        "1. Факультет",
-        "2. Кафедра",
-        "3. ЦББР атауы, пәнді көрсете отырып",
-        "4. Автор(лар) аты-жөні, лауазымы, байланыс деректері",
-        "5. Оқыту тілі",
-        "6. ЦББР түрі (тақырыптар саны)",
-        "7. Жаңалығы мен өзектілігінің негіздемесі, авторлардың ғылыми-әдістемелік қоры",
-        "8. ЦББР-ға сілтеме",
-        "Оқу процесіне енгізу актісі",
-        "ЦББР-ды білім беру платформасында орналастыру туралы анықтама",
-    ],
-    "ru": list(HEADERS),  # the demo's own export is in Google's Russian locale
-    "en": [
-        "Timestamp",
-        "Email Address",
-        "Faculty",
-        "Department",
-        "DER title (with the discipline)",
-        "Author(s) full name, position, contact",
-        "Language of instruction",
-        "DER type (number of topics)",
-        "Justification of novelty and relevance, authors' backlog",
-        "Link to the DER",
-        "Act of implementation",
-        "Certificate of placement",
-    ],
-}
 
 
 def at(text: str) -> datetime:
@@ -206,3 +170,32 @@ def close_stage1_with_a_decided_tie(edition: Path) -> tuple[list[str], dict[str,
     edition.write_text(text, encoding="utf-8")
     assert "stage 1 closed" in tick(run_at(edition, deadline + timedelta(hours=20)))
     return order, titles
+
+
+TWO_SHEETS = "v.kim@atu.edu.kz"  # FIT-IS's member, on FIT-AU's commission too in two_sheets_edition
+
+
+def two_sheets_edition(folder: Path, typed: object = None) -> Path:
+    """The demo edition with one expert (TWO_SHEETS) on two department commissions, stage 1 opened
+    and scored by the simulated experts; that expert left a different cell empty in each sheet (the
+    design score of the first DER of the first sheet by group id, of the second DER of the other)."""
+    from pipelines.demo import write_edition
+    from pipelines.formats import rating_sheet
+
+    config_path = write_edition(folder, SEED)
+    member = '      - {name: "Исаев Бауыржан Нұрланұлы", email: b.issayev@atu.edu.kz, department: FIT-AU}\n'
+    also = '      - {name: "Ким Виктор Андреевич", email: v.kim@atu.edu.kz, department: FIT-IS}\n'
+    text = config_path.read_text(encoding="utf-8")
+    assert member in text
+    config_path.write_text(text.replace(member, member + also), encoding="utf-8")
+    calendar = config_of(config_path).calendar
+    tick(run_at(config_path, calendar.intake_close + timedelta(minutes=5)))
+    run = run_at(config_path, calendar.stage1_close - timedelta(days=4))
+    simulate_experts(run, 1, SEED)
+    lay = rating_sheet.layout(run.config)
+    sheets = sorted((a for a in run.state.sheets(1) if a.expert.email == TWO_SHEETS), key=lambda a: a.group)
+    for n, a in enumerate(sheets):
+        book = load_workbook(workspace_dir(config_path) / a.sheet_id)
+        book.worksheets[0].cell(lay.data_row(n) + 1, lay.scores["design"] + 1).value = typed
+        book.save(workspace_dir(config_path) / a.sheet_id)
+    return config_path

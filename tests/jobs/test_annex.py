@@ -183,3 +183,17 @@ def test_a_results_chart_row_is_named_by_its_rank_and_its_title_shortened():
     long = _chart_label(12, "Ферментация: от лаборатории к производству и обратно")
     assert long.startswith("12. Ферментация: от лаборатории") and long.endswith("…") and len(long) <= 36
     assert _chart_label(None, "X") == "—. X"
+
+
+def test_no_document_prints_markdown_backticks(finished_demo):
+    """What a person reads on paper names a command as it is typed, never in markdown's `quotes`:
+    the annex's line about `contest verify`, and every other document of the demo."""
+    from pipelines.formats.documents import docx_text
+
+    drive = finished_demo.built_in / "workspace" / "drive"
+    documents = sorted(drive.rglob("*.docx"))
+    assert len(documents) > 100
+    quoted = [(p.name, line) for p in documents for line in docx_text(p.read_bytes()).splitlines() if "`" in line]
+    assert quoted == []
+    annex_text = docx_text((drive / "stage-3" / "contest" / "final_protocol_annex.docx").read_bytes())
+    assert "contest verify командасы" in annex_text or "команда contest verify" in annex_text

@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobkit import ALMATY, GOOGLE_TITLES, copy_example, files, table_rows, workspace_dir, write_csv
+from form_titles import GOOGLE_TITLES
+from jobkit import ALMATY, copy_example, files, table_rows, workspace_dir, write_csv
 
 from pipelines.cli import cli
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jobkit import GOOGLE_TITLES, at, copy_example, docx_text, run_at, table_rows, workspace_dir, write_csv
+from form_titles import GOOGLE_TITLES
+from jobkit import at, copy_example, docx_text, run_at, table_rows, workspace_dir, write_csv
 
 from pipelines.cli import cli
 from pipelines.jobs.intake import run_intake

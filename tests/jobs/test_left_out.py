@@ -7,9 +7,10 @@ import json
 from datetime import timedelta
 from email import policy
 from email.parser import BytesParser
+from pathlib import Path
 
 from click.testing import CliRunner
-from jobkit import config_of, files, run_at, table_rows, workspace_dir
+from jobkit import TWO_SHEETS, config_of, files, run_at, table_rows, two_sheets_edition, workspace_dir
 
 from pipelines import i18n
 from pipelines.cli import cli
@@ -65,3 +66,25 @@ def test_a_cell_not_counted_is_named_in_status_and_to_the_expert(edition):
     assert "\\n" not in body and "'8 баллов'" not in body  # readable text, no escaped strings (issue 20)
     tick(run_at(edition, deadline + timedelta(minutes=10)))  # the stage waits: tried again, not mailed again
     assert len(mails(edition, subject)) == 1
+
+
+def test_an_expert_with_two_sheets_is_told_each_sheets_cells_under_its_unit(tmp_path):
+    """An expert on two commissions typed "8,5" in a cell of each sheet: one mail at the close, each
+    sheet under its department's name with its own cell (the same address may be in both)."""
+    edition = two_sheets_edition(tmp_path / "edition", typed="8,5")
+    deadline = config_of(edition).calendar.stage1_close
+    tick(run_at(edition, deadline + timedelta(minutes=1)))
+    run = run_at(edition, deadline + timedelta(minutes=2))
+    [mail] = [m for m in mails(edition, i18n.text("mail_left_out_subject", "kk")) if m["To"] == TWO_SHEETS]
+    body = mail.get_body(("plain",)).get_content()
+    sheets = sorted((a for a in run.state.sheets(1) if a.expert.email == TWO_SHEETS), key=lambda a: a.group)
+    departments = run.config.departments()
+    at = [body.index(departments[a.group][1].name("kk") + ":") for a in sheets]
+    assert at == sorted(at)
+    for n, (a, start) in enumerate(zip(sheets, at)):  # each sheet's own DER under its own unit
+        section = body[start : at[n + 1] if n + 1 < len(at) else len(body)]
+        assert a.application_ids[n] in section
+        assert not any(
+            i in section for b in sheets if b is not a for i in b.application_ids if i not in a.application_ids
+        )
+        assert Path(a.sheet_id).name in section and str(workspace_dir(edition)) not in section  # no path on CDB's disk

@@ -668,7 +668,7 @@ class GoogleMailer:
         return mail_found(self.c, message_id(key, self.c.backend.sender))
 
     def notify(
-        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachments: tuple[str, ...] = ()
     ) -> bool:
         return send_mail(self.c, to, subject, body, key=key)  # the sheet is on Drive: the body links it
 

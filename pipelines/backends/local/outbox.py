@@ -89,7 +89,7 @@ class Outbox:
         return self.path_of(key) is not None
 
     def write(
-        self, to: str, subject: str, body: str, *, attachment: Path | None = None, key: str | None = None
+        self, to: str, subject: str, body: str, *, attachments: tuple[Path, ...] = (), key: str | None = None
     ) -> Path:
         """The message in outbox/ under `key` (else its content): written again after a crash under
         the name recorded for it, never a second file."""
@@ -103,7 +103,9 @@ class Outbox:
             entry = {"file": self._free_name(at, kind_of(key), to), "date": at.isoformat(timespec="seconds")}
             self.manifest.data["outbox"][key] = entry
             self.manifest.save()
-        msg = compose(to, subject, body, sender=self.sender, attachment=attachment, msgid=message_id(key, self.sender))
+        msg = compose(
+            to, subject, body, sender=self.sender, attachments=attachments, msgid=message_id(key, self.sender)
+        )
         msg["Date"] = format_datetime(datetime.fromisoformat(entry["date"]))
         path = self.folder / entry["file"]
         atomic_write(path, bytes(msg))
@@ -170,9 +172,9 @@ class LocalMailer:
 
     @file_errors
     def notify(
-        self, to: str, subject: str, body: str, *, key: str | None = None, attachment: str | None = None
+        self, to: str, subject: str, body: str, *, key: str | None = None, attachments: tuple[str, ...] = ()
     ) -> bool:
-        self.outbox.write(to, subject, body, attachment=Path(attachment) if attachment else None, key=key)
+        self.outbox.write(to, subject, body, attachments=tuple(map(Path, attachments)), key=key)
         return True
 
     def delivered(self, key: str) -> bool | None:

@@ -91,7 +91,7 @@ class LocalRatingSheets:
                     spec.key.expert,
                     spec.share_subject or spec.name,
                     spec.share_message,
-                    attachment=self.root / rel,
+                    attachments=(self.root / rel,),
                     key=key,
                 )
             ),
@@ -151,7 +151,7 @@ class LocalRatingSheets:
         if source.exists():  # writable again first: a crash before the manifest is saved just repeats this
             source.chmod(source.stat().st_mode | 0o200)
         if message:  # named by its content: written again after a crash, never twice
-            self.outbox.write(ref.key.expert, Path(entry["path"]).stem, message, attachment=source)
+            self.outbox.write(ref.key.expert, Path(entry["path"]).stem, message, attachments=(source,))
         entry["frozen"] = None
         entry["sharing"] = {ref.key.expert: "writer"}
         self.manifest.save()
