@@ -775,16 +775,19 @@ def intake_can_change(
     registry: Sequence[Application],
     answers: Iterable[tuple[str, dict[str, Any]]],
     decisions: Iterable[Any],
+    again: Callable[[Application], Application],
 ) -> bool:
     """9.8: once intake has closed, the registry is what it was at the deadline. Intake can then
     change it only through a response it has not recorded (a new row, or answers edited since: both
-    recorded beside it), an application held for CDB (the config may settle it now) or a recorded
-    decision (reinstate, 9.10) not yet applied. Before the close it always can. `answers`: each
-    response's (row key, answers) as the source gives them. False: intake has nothing to do."""
+    recorded beside it), an application held for CDB that would now be decided otherwise (CDB
+    added a spelling, allowed a platform) or a recorded decision (reinstate, 9.10) not yet applied.
+    Before the close it always can. `answers`: each response's (row key, answers) as the source
+    gives them; `again`: a held application decided again as intake would now (`evaluate_again`).
+    False: intake has nothing to do."""
     if not closed:
         return True
     registry = list(registry)
-    if any(a.status is Status.HELD for a in registry):
+    if any(again(a) != a for a in registry if a.status is Status.HELD):
         return True
     # a decision replaces only the applications it changes (`disqualify`, `reinstate`)
     if any(a is not b for a, b in zip(apply_decisions(registry, decisions), registry, strict=True)):

@@ -8,7 +8,11 @@ themselves.
 
 from __future__ import annotations
 
+import io
 import json
+import pickle
+import weakref
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,10 +55,52 @@ class Edition:
     state: EditionState
     journal: Journal = field(default_factory=Journal)
     progress: list[ProgressRow] = field(default_factory=list)
+    # what the tables hold, as `_fingerprint` of the state they were read from or last written from
+    # (None: unknown, the next save writes): a save of the same state writes nothing
+    written: bytes | None = field(default=None, repr=False, compare=False)
+
+
+def _fingerprint(edition: Edition, lang: str) -> bytes | None:
+    """Every value `save` writes, as bytes: equal bytes, equal tables. A copy, so a change made in
+    place later still shows; pickling is a C loop over the state, a fraction of formatting it into
+    rows (benchmarks/idle_ticks.py). None when the state cannot be pickled: then it is written."""
+    s = edition.state
+    parts = (lang, s.applications, s.stages, s.assignments, s.ratings, s.problems, s.outcomes, s.freeze_edits)
+    out = io.BytesIO()
+    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True  # no memo: the bytes are of the values, whichever objects share them
+    try:
+        pickler.dump((*parts, edition.progress))
+    except Exception:  # noqa: BLE001 - whatever it was, writing it is the safe side
+        return None
+    return out.getvalue()
+
+
+# The edition last parsed from each store, by the store's revision: a tick's idle read of a whole
+# edition's tables cost more than the rest of the tick (benchmarks/idle_ticks.py); a copy is handed out.
+_parsed: weakref.WeakKeyDictionary[Any, tuple[Hashable, bytes, bytes | None]] = weakref.WeakKeyDictionary()
 
 
 def load(tables: Tables) -> Edition:
-    """Every table the jobs need, in one read of the control store."""
+    """Every table the jobs need, in one read of the control store; the store's tables as parsed
+    last time (a copy: the jobs change it) while the store says they are the same (`revision`)."""
+    revision = (tables.store.revision(), tables.lang)
+    held = _parsed.get(tables.store) if revision[0] is not None else None
+    if held is not None and held[0] == revision:
+        with collector_paused():  # a copy of every object, all kept (pipelines/bulk.py)
+            edition: Edition = pickle.loads(held[1])
+        edition.written = held[2]
+        return edition
+    edition = _load(tables)
+    # tables under the other language's titles are written anew by the next save
+    written = None if tables.foreign else _fingerprint(edition, tables.lang)
+    if revision[0] is not None:
+        _parsed[tables.store] = (revision, pickle.dumps(edition, protocol=pickle.HIGHEST_PROTOCOL), written)
+    edition.written = written
+    return edition
+
+
+def _load(tables: Tables) -> Edition:
     t = tables.read_all([*STATE_TABLES, "freeze_edits", "journal", "progress"])
     state = EditionState(
         applications=_applications(t["registry"]),
@@ -70,7 +116,17 @@ def load(tables: Tables) -> Edition:
 
 
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
-    """The state back into its tables in one write; returns the tables that changed."""
+    """The state back into its tables in one write; returns the tables that changed. A state as
+    the tables hold it already (read, or written, so) is not formatted again: nothing to write."""
+    seen = _fingerprint(edition, lang)
+    if seen is not None and seen == edition.written:
+        return []
+    changed = _write(tables, edition, lang)
+    edition.written = seen
+    return changed
+
+
+def _write(tables: Tables, edition: Edition, lang: str) -> list[str]:
     s = edition.state
     titles = {i: a.title for i, a in s.counting().items()}
     experts = {a.expert.email: a.expert.name for a in s.assignments}

@@ -297,11 +297,13 @@ def intake_due(run: Run) -> bool:
     after the close does not decide every application again to find nothing new."""
     if run.state.stage(INTAKE).state is not StageState.CLOSED:
         return True
+    now_rules = replace(run.config.intake_rules(), decisions=())
     return rules.intake_can_change(
         closed=True,
         registry=run.state.applications,
         answers=((r.row_key, r.answers) for r in run.workspace.forms.read_responses()),
         decisions=run.config.domain_decisions(),
+        again=lambda held: _came_in_late(run, rules.evaluate_again(held, now_rules)),  # as `_freeze` does
     )
 
 
