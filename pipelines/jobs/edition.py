@@ -8,7 +8,6 @@ themselves.
 
 from __future__ import annotations
 
-import io
 import json
 import pickle
 import weakref
@@ -57,28 +56,27 @@ class Edition:
     progress: list[ProgressRow] = field(default_factory=list)
     # what the tables hold, as `_fingerprint` of the state they were read from or last written from
     # (None: unknown, the next save writes): a save of the same state writes nothing
-    written: bytes | None = field(default=None, repr=False, compare=False)
+    written: tuple[bytes, ...] | None = field(default=None, repr=False, compare=False)
 
 
-def _fingerprint(edition: Edition, lang: str) -> bytes | None:
+def _fingerprint(edition: Edition, lang: str) -> tuple[bytes, ...] | None:
     """Every value `save` writes, as bytes: equal bytes, equal tables. A copy, so a change made in
     place later still shows; pickling is a C loop over the state, a fraction of formatting it into
-    rows (benchmarks/idle_ticks.py). None when the state cannot be pickled: then it is written."""
+    rows (benchmarks/idle_ticks.py). Each table's part on its own: pickle writes an object shared
+    twice once, so a part shares nothing with another to differ by (a part whose objects are shared
+    otherwise than when read differs: written, the safe side). None when the state cannot be
+    pickled: then it is written."""
     s = edition.state
-    parts = (lang, s.applications, s.stages, s.assignments, s.ratings, s.problems, s.outcomes, s.freeze_edits)
-    out = io.BytesIO()
-    pickler = pickle.Pickler(out, protocol=pickle.HIGHEST_PROTOCOL)
-    pickler.fast = True  # no memo: the bytes are of the values, whichever objects share them
+    parts = (s.applications, s.stages, s.assignments, s.ratings, s.problems, s.outcomes, s.freeze_edits)
     try:
-        pickler.dump((*parts, edition.progress))
+        return (lang.encode(), *(pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in (*parts, edition.progress)))
     except Exception:  # noqa: BLE001 - whatever it was, writing it is the safe side
         return None
-    return out.getvalue()
 
 
 # The edition last parsed from each store, by the store's revision: a tick's idle read of a whole
 # edition's tables cost more than the rest of the tick (benchmarks/idle_ticks.py); a copy is handed out.
-_parsed: weakref.WeakKeyDictionary[Any, tuple[Hashable, bytes, bytes | None]] = weakref.WeakKeyDictionary()
+_parsed: weakref.WeakKeyDictionary[Any, tuple[Hashable, bytes, tuple[bytes, ...] | None]] = weakref.WeakKeyDictionary()
 
 
 def load(tables: Tables) -> Edition:
@@ -92,8 +90,11 @@ def load(tables: Tables) -> Edition:
         edition.written = held[2]
         return edition
     edition = _load(tables)
-    # tables under the other language's titles are written anew by the next save
-    written = None if tables.foreign else _fingerprint(edition, tables.lang)
+    # tables under the other language's titles are written anew by the next save; so are tables
+    # that hold nothing (perhaps not made yet: the first save makes them, as it always did)
+    s = edition.state
+    empty = not (s.applications or s.stages or s.assignments or s.ratings or s.outcomes or edition.progress)
+    written = None if tables.foreign or empty else _fingerprint(edition, tables.lang)
     if revision[0] is not None:
         _parsed[tables.store] = (revision, pickle.dumps(edition, protocol=pickle.HIGHEST_PROTOCOL), written)
     edition.written = written
