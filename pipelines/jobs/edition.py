@@ -76,7 +76,16 @@ def _fingerprint(edition: Edition, lang: str) -> tuple[bytes, ...] | None:
 
 # The edition last parsed from each store, by the store's revision: a tick's idle read of a whole
 # edition's tables cost more than the rest of the tick (benchmarks/idle_ticks.py); a copy is handed out.
-_parsed: weakref.WeakKeyDictionary[Any, tuple[Hashable, bytes, tuple[bytes, ...] | None]] = weakref.WeakKeyDictionary()
+@dataclass(frozen=True)
+class _Parsed:
+    revision: Hashable
+    state: bytes  # the state pickled: copied whole (jobs change it in place)
+    journal: Journal  # copied by Journal.copy: its entries are frozen, shared
+    progress: list[ProgressRow]  # frozen rows
+    written: tuple[bytes, ...] | None
+
+
+_parsed: weakref.WeakKeyDictionary[Any, _Parsed] = weakref.WeakKeyDictionary()
 
 
 def load(tables: Tables) -> Edition:
@@ -84,20 +93,20 @@ def load(tables: Tables) -> Edition:
     last time (a copy: the jobs change it) while the store says they are the same (`revision`)."""
     revision = (tables.store.revision(), tables.lang)
     held = _parsed.get(tables.store) if revision[0] is not None else None
-    if held is not None and held[0] == revision:
+    if held is not None and held.revision == revision:
         with collector_paused():  # a copy of every object, all kept (pipelines/bulk.py)
-            edition: Edition = pickle.loads(held[1])
-        edition.written = held[2]
-        return edition
+            state: EditionState = pickle.loads(held.state)
+        return Edition(state, held.journal.copy(), list(held.progress), held.written)
     edition = _load(tables)
     # tables under the other language's titles are written anew by the next save; so are tables
     # that hold nothing (perhaps not made yet: the first save makes them, as it always did)
     s = edition.state
     empty = not (s.applications or s.stages or s.assignments or s.ratings or s.outcomes or edition.progress)
-    written = None if tables.foreign or empty else _fingerprint(edition, tables.lang)
+    edition.written = None if tables.foreign or empty else _fingerprint(edition, tables.lang)
     if revision[0] is not None:
-        _parsed[tables.store] = (revision, pickle.dumps(edition, protocol=pickle.HIGHEST_PROTOCOL), written)
-    edition.written = written
+        state_bytes = pickle.dumps(edition.state, protocol=pickle.HIGHEST_PROTOCOL)
+        journal = edition.journal.copy()  # kept as read: the run appends to its own
+        _parsed[tables.store] = _Parsed(revision, state_bytes, journal, list(edition.progress), edition.written)
     return edition
 
 
