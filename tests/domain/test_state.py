@@ -87,8 +87,6 @@ def test_a_progress_row_typed_over_is_not_trusted_and_its_percent_follows_its_co
 
 
 def test_a_journals_copy_is_appended_to_on_its_own():
-    from pipelines.domain.state import Journal, JournalEntry
-
     tick = JournalEntry("t", "n1", "tick", "ok", '{"jobs": [{"action": "notify", "outcome": "sent", "detail": "k1"}]}')
     journal = Journal([tick])
     copy = journal.copy()
