@@ -76,7 +76,9 @@ def test_a_spelling_and_a_reinstatement_added_after_the_close_land_with_the_next
     _idle(edition, now + timedelta(minutes=15))
 
     # and a reinstatement: accepted (then it joins stage 1: jobs/decisions.py)
-    decision = f"\n  - {{kind: reinstate, applications: [{held['id']}], by: CDB, at: 2027-02-21T09:30, reason: checked}}"
+    decision = (
+        f"\n  - {{kind: reinstate, applications: [{held['id']}], by: CDB, at: 2027-02-21T09:30, reason: checked}}"
+    )
     text = edition.read_text(encoding="utf-8")
     assert "\ndecisions: []\n" in text
     edition.write_text(text.replace("\ndecisions: []\n", f"\ndecisions:{decision}\n", 1), encoding="utf-8")
