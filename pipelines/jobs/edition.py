@@ -97,12 +97,15 @@ def load(tables: Tables) -> Edition:
         with collector_paused():  # a copy of every object, all kept (pipelines/bulk.py)
             state: EditionState = pickle.loads(held.state)
         return Edition(state, held.journal.copy(), list(held.progress), held.written)
-    edition = _load(tables)
+    edition, progress_rows = _load(tables)
     # tables under the other language's titles are written anew by the next save; so are tables
     # that hold nothing (perhaps not made yet: the first save makes them, as it always did)
     s = edition.state
     empty = not (s.applications or s.stages or s.assignments or s.ratings or s.outcomes or edition.progress)
-    edition.written = None if tables.foreign or empty else _fingerprint(edition, tables.lang)
+    # the progress tab is anyone's to type over (never a stop): a cell typed over that is not read
+    # back (a percent) is written anew, as every tick did
+    typed = not _progress_as_written(progress_rows, edition.progress)
+    edition.written = None if tables.foreign or empty or typed else _fingerprint(edition, tables.lang)
     if revision[0] is not None:
         state_bytes = pickle.dumps(edition.state, protocol=pickle.HIGHEST_PROTOCOL)
         journal = edition.journal.copy()  # kept as read: the run appends to its own
@@ -110,7 +113,8 @@ def load(tables: Tables) -> Edition:
     return edition
 
 
-def _load(tables: Tables) -> Edition:
+def _load(tables: Tables) -> tuple[Edition, list[dict[str, Any]]]:
+    """The edition parsed from its tables, and the progress tab's rows as read."""
     t = tables.read_all([*STATE_TABLES, "freeze_edits", "journal", "progress"])
     state = EditionState(
         applications=_applications(t["registry"]),
@@ -122,7 +126,7 @@ def _load(tables: Tables) -> Edition:
         freeze_edits=_freeze_edits(t["freeze_edits"]),
     )
     journal = Journal(_journal_entry(r) for r in t["journal"])
-    return Edition(state, journal=journal, progress=_progress(t["progress"]))
+    return Edition(state, journal=journal, progress=_progress(t["progress"])), t["progress"]
 
 
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
@@ -241,6 +245,20 @@ def _progress(rows: list[dict[str, Any]]) -> list[ProgressRow]:
             )
         )
     return out
+
+
+def _progress_as_written(rows: list[dict[str, Any]], progress: list[ProgressRow]) -> bool:
+    """Whether the progress tab holds exactly what `save` writes for `progress`."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():  # a store that keeps every number as a float
+            value = int(value)
+        return "yes" if value is True else "" if value is False else _text(value)
+
+    wanted = [_progress_row(p) for p in progress]
+    return len(rows) == len(wanted) and all(
+        all(text(r.get(k)) == text(v) for k, v in w.items()) for r, w in zip(rows, wanted, strict=True)
+    )
 
 
 def _progress_row(p: ProgressRow) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from jobkit import config_of, run_at, table_rows, workspace_dir
+from openpyxl import load_workbook
 
 from pipelines.backends import open_workspace
 from pipelines.jobs.common import Run
@@ -106,3 +107,20 @@ def test_a_change_is_written_whichever_run_read_the_edition_and_a_copy_never_lea
     assert run().state.stages[1].note == "typed in place"  # written, and read back by the next run
     assert [r["note"] for r in table_rows(edition, "stages") if str(r["stage"]) == "1"] == ["typed in place"]
     assert run().commit() == []  # the same state again: nothing to write
+
+
+def test_a_percent_typed_over_in_the_progress_tab_is_written_anew_by_the_next_tick(edition):
+    """The progress tab is anyone's to type in (never a stop); a cell the state does not read back
+    (the percent) is put right by the next tick, as before the idle tick wrote nothing."""
+    now = config_of(edition).calendar.intake_close + timedelta(days=2)
+    tick(run_at(edition, now))
+    _idle(edition, now + timedelta(minutes=5))
+    path = workspace_dir(edition) / "control.xlsx"
+    wb = load_workbook(path)
+    was = wb["Барысы"]["G2"].value
+    wb["Барысы"]["G2"] = 77
+    wb.save(path)
+    assert was != 77
+    tick(run_at(edition, now + timedelta(minutes=10)))
+    assert load_workbook(path)["Барысы"]["G2"].value == was
+    _idle(edition, now + timedelta(minutes=15))
