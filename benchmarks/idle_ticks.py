@@ -8,7 +8,10 @@ Accelerated: every 5-minute tick of the calendar would be ~30,000 ticks. The edi
 ticks every `--step-hours` (every step that does something — intake, closes, openings, the tie's
 decision — is among them, as cron would meet it) with the experts typing before each deadline, and
 `--burst` consecutive 5-minute ticks are timed in the first week, in stage 1's first week (the
-registry whole) and in the last week. Since an idle
+registry whole) and in the last week. Each tick is what one cron process does after its imports
+(`contest -q tick`, pipelines/cli): the config read, the workspace opened and guarded, a fresh Run,
+the tick, the last-tick note, the workspace closed; nothing survives from one tick to the next, as
+under cron. Since an idle
 tick writes nothing, the ticks skipped add nothing to the journal or control.xlsx; the figures say
 how many rows the skipped ticks would have added at one row a tick (the behaviour before).
 """
@@ -29,10 +32,12 @@ if str(HERE.parent) not in sys.path:
 
 from benchmarks.scenario import record_ties, simulate_experts, write_edition  # noqa: E402
 from pipelines.backends import open_workspace  # noqa: E402
+from pipelines.cli import State, make_run  # noqa: E402
 from pipelines.config import load_config  # noqa: E402
 from pipelines.domain.state import StageState  # noqa: E402
 from pipelines.jobs import tick as tick_job  # noqa: E402
 from pipelines.jobs.common import Run  # noqa: E402
+from pipelines.jobs.tick import LAST_TICK, note_last_tick  # noqa: E402
 
 CRON = timedelta(minutes=5)
 
@@ -47,16 +52,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         config_path, targets = write_edition(Path(tmp) / "edition", 1, args.seed)
         config = load_config(config_path)
-        workspace = open_workspace(config)
         cal = config.calendar
         control = config.path(config.backend.workspace) / "control.xlsx"
+        opened_here: list = []  # the workspaces the experts' and the commission's steps opened
 
         def run_at(moment) -> Run:
-            return Run(config=load_config(config_path), workspace=workspace, now=moment)
+            """The experts and the commission (not timed): a workspace of their own, as read now."""
+            for workspace in opened_here:
+                workspace.control.close()
+            opened_here[:] = [open_workspace(load_config(config_path))]
+            return Run(config=load_config(config_path), workspace=opened_here[0], now=moment)
 
         def tick(moment) -> tuple[list[str], float]:
+            """One cron process's tick (pipelines/cli `tick`, without click and the lock)."""
             started = time.perf_counter()
-            actions = tick_job.tick(run_at(moment))
+            state = State(str(config_path), moment.isoformat(), quiet=True)
+            try:
+                run = make_run(state)
+                actions = tick_job.tick(run)
+                note_last_tick(state.config.base_dir / LAST_TICK, run.now, actions)
+            finally:
+                state.close()
             return actions, time.perf_counter() - started
 
         def burst(start) -> tuple[float, int, float]:
@@ -130,6 +146,8 @@ def main() -> None:
             f"at one row a tick it would hold {cron_ticks + len(journal) - ticks_in_journal} or more"
         )
         print(f"control.xlsx at the end: {control.stat().st_size / 1024:.0f} kB")
+        for workspace in opened_here:
+            workspace.control.close()
 
 
 if __name__ == "__main__":
