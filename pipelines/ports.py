@@ -6,7 +6,7 @@ reaches them, so neither repeats the other's logic.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -359,11 +359,6 @@ class ControlStore(Protocol):
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         """Several tables at once, in one read where the backend can: {name: rows}, [] for a
         table that does not exist. Always what the store holds now (nothing is remembered)."""
-
-    def revision(self) -> Hashable | None:
-        """What `read_tables` would read now, named cheaply: equal revisions, equal tables (the same
-        checks as a read, a person's edit included). None where the store cannot tell without
-        reading them (then every read reads)."""
 
     def write_tables(
         self,

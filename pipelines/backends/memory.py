@@ -73,10 +73,6 @@ class MemoryControlStore:
         """Memory cannot be damaged; it can only be empty."""
         return ControlHealth("ok", "memory", "memory", tables=list(self.tables))
 
-    def revision(self) -> None:
-        """Not known without reading the tables (ports.ControlStore.revision)."""
-        return None
-
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
         return {name: self.read_table(name) for name in names}
 

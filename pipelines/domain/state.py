@@ -256,15 +256,6 @@ class Journal:
             row = (str(job.get("outcome")), str(job.get("detail")), entry.now)
             self._rows.setdefault(str(job.get("action")), []).append(row)
 
-    def copy(self) -> Journal:
-        """Another journal with the same entries (frozen: shared), to be appended to on its own."""
-        out = Journal()
-        out._entries = list(self._entries)
-        out._outcomes = {k: list(v) for k, v in self._outcomes.items()}
-        out._first = dict(self._first)
-        out._rows = {k: list(v) for k, v in self._rows.items()}
-        return out
-
     def rows(self, action: str) -> list[tuple[str, str, str]]:
         """(outcome, detail, the run's `now`) of every entry of `action`, its own rows and those a
         tick folded into its row, oldest first."""

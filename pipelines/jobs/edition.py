@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import weakref
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -74,29 +72,8 @@ def _fingerprint(edition: Edition, lang: str) -> tuple[bytes, ...] | None:
         return None
 
 
-# The edition last parsed from each store, by the store's revision: a tick's idle read of a whole
-# edition's tables cost more than the rest of the tick (benchmarks/idle_ticks.py); a copy is handed out.
-@dataclass(frozen=True)
-class _Parsed:
-    revision: Hashable
-    state: bytes  # the state pickled: copied whole (jobs change it in place)
-    journal: Journal  # copied by Journal.copy: its entries are frozen, shared
-    progress: list[ProgressRow]  # frozen rows
-    written: tuple[bytes, ...] | None
-
-
-_parsed: weakref.WeakKeyDictionary[Any, _Parsed] = weakref.WeakKeyDictionary()
-
-
 def load(tables: Tables) -> Edition:
-    """Every table the jobs need, in one read of the control store; the store's tables as parsed
-    last time (a copy: the jobs change it) while the store says they are the same (`revision`)."""
-    revision = (tables.store.revision(), tables.lang)
-    held = _parsed.get(tables.store) if revision[0] is not None else None
-    if held is not None and held.revision == revision:
-        with collector_paused():  # a copy of every object, all kept (pipelines/bulk.py)
-            state: EditionState = pickle.loads(held.state)
-        return Edition(state, held.journal.copy(), list(held.progress), held.written)
+    """Every table the jobs need, in one read of the control store."""
     edition, progress_rows = _load(tables)
     # tables under the other language's titles are written anew by the next save; so are tables
     # that hold nothing (perhaps not made yet: the first save makes them, as it always did)
@@ -106,10 +83,6 @@ def load(tables: Tables) -> Edition:
     # back (a percent) is written anew, as every tick did
     typed = not _progress_as_written(progress_rows, edition.progress)
     edition.written = None if tables.foreign or empty or typed else _fingerprint(edition, tables.lang)
-    if revision[0] is not None:
-        state_bytes = pickle.dumps(edition.state, protocol=pickle.HIGHEST_PROTOCOL)
-        journal = edition.journal.copy()  # kept as read: the run appends to its own
-        _parsed[tables.store] = _Parsed(revision, state_bytes, journal, list(edition.progress), edition.written)
     return edition
 
 

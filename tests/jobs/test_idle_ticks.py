@@ -1,7 +1,7 @@
 """An idle tick after intake's close does nothing a person can see (issue 23 item 7), and its
 shortcuts never swallow what is due: a new export row, a spelling CDB added for a held application,
-a recorded decision each still land with the next tick; a change of the state is always written,
-however the edition was read (the store's revision: jobs/edition.py load)."""
+a recorded decision each still land with the next tick; a change of the state is always written
+(save skips only a state the tables hold: jobs/edition.py)."""
 
 from __future__ import annotations
 
@@ -88,10 +88,10 @@ def test_a_spelling_and_a_reinstatement_added_after_the_close_land_with_the_next
     assert row["status"] == "accepted"
 
 
-def test_a_change_is_written_whichever_run_read_the_edition_and_a_copy_never_leaks(edition):
-    """One workspace object for several runs (a process that runs jobs one after another): the
-    edition parsed once is handed out as a copy; a change made in place is written by its commit,
-    and one never committed is not seen by the next run."""
+def test_a_change_made_in_place_is_written_by_its_commit_and_an_unchanged_state_is_not(edition):
+    """One workspace object for several runs (a process that runs jobs one after another): a change
+    made in place is written by its commit, one never committed is not seen by the next run, and a
+    state the tables hold already is not written again."""
     config = config_of(edition)
     workspace = open_workspace(config)
     now = config.calendar.intake_close + timedelta(days=2)

@@ -480,10 +480,6 @@ class GoogleControlStore:
             self.cache[name] = (now, [[plain(v) for v in row] for row in vr.get("values", [])])
         return {n: self.cache[n][1] for n in names}
 
-    def revision(self) -> None:
-        """Not known without reading the tables (ports.ControlStore.revision)."""
-        return None
-
     def read_table(self, name: str) -> list[dict[str, Any]]:
         return self.read_tables([name])[name]
 

@@ -241,12 +241,6 @@ class LocalControlStore:
         return rows_as_dicts(rows) if rows else []
 
     @file_errors
-    def revision(self) -> tuple[str, tuple[int, ...]]:
-        """The workbook's digest (proven as the product wrote it) and the pending rows' numbers."""
-        book = self._checked()
-        return (book.digest if book is not None else "", tuple(int(e["seq"]) for e in self._pending(book)))
-
-    @file_errors
     def write_tables(
         self,
         tables: dict[str, tuple[list[str], list[list[Any]]]],

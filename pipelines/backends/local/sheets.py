@@ -32,9 +32,6 @@ from pipelines.ports import (
 class LocalRatingSheets:
     def __init__(self, root: Path, manifest: Manifest, outbox: Outbox | None = None):
         self.root, self.manifest = root, manifest
-        # frozen sheets (and their copies) found as frozen, by (path, digest): the file's stat then.
-        # Hashing every frozen sheet at every tick grew with the edition (benchmarks/idle_ticks.py).
-        self._as_frozen: dict[tuple[Path, str], tuple[int, int, int]] = {}
         self.outbox = outbox or Outbox(root, manifest)  # the workspace's own (open_local) names its sender
 
     def _entry(self, token: str) -> dict[str, Any] | None:
@@ -213,9 +210,8 @@ class LocalRatingSheets:
                 (self.root / frozen["snapshot"], "why_frozen_copy_changed"),
                 (self.root / e["path"], "why_edited_after_freeze"),
             ):
-                if not path.exists() or self._still_frozen(path, frozen["sha256"]):
+                if not path.exists() or (now := sha256(path.read_bytes())) == frozen["sha256"]:
                     continue
-                now = sha256(path.read_bytes())
                 try:
                     tabs = read_xlsx_tabs(path)
                 except Exception:  # saved as something openpyxl cannot open: said, no cell compared
@@ -224,18 +220,6 @@ class LocalRatingSheets:
                 out.append({"sheet": e["path"], "expert": expert, "notice": notice, "revision": now[:16], "tabs": tabs})
                 break
         return out
-
-    def _still_frozen(self, path: Path, digest: str) -> bool:
-        """Whether the file still holds what was frozen: hashed again only when its stat changed
-        (any write moves its modification time or replaces it: a new inode)."""
-        stat = path.stat()
-        seen = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
-        if self._as_frozen.get((path, digest)) == seen:
-            return True
-        if sha256(path.read_bytes()) != digest:
-            return False
-        self._as_frozen[(path, digest)] = seen
-        return True
 
     @file_errors
     def write_as_expert(self, ref: SheetRef, values: dict[tuple[int, int], Any]) -> None:
