@@ -19,6 +19,8 @@ how many rows the skipped ticks would have added at one row a tick (the behaviou
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import statistics
 import sys
 import tempfile
@@ -47,6 +49,7 @@ def main() -> None:
     parser.add_argument("--step-hours", type=float, default=6.0, help="simulated hours between sampled ticks")
     parser.add_argument("--burst", type=int, default=24, help="5-minute ticks timed in the first and last week")
     parser.add_argument("--seed", type=int, default=2027)
+    parser.add_argument("--profile", action="store_true", help="cProfile the last week's idle ticks (on stderr)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -75,16 +78,23 @@ def main() -> None:
                 state.close()
             return actions, time.perf_counter() - started
 
-        def burst(start) -> tuple[float, int, float]:
+        def burst(start, profile: bool = False) -> tuple[float, int, float]:
             """`--burst` 5-minute ticks from `start`: the median seconds of the idle ones, whether
             control.xlsx was rewritten, and the fastest (on a shared machine, the least disturbed)."""
             tick(start)  # whatever is due at the burst's start is not an idle tick
             before = control.stat().st_mtime_ns if control.exists() else 0
             costs = []
+            profiler = cProfile.Profile() if profile else None
             for i in range(1, args.burst + 1):
+                if profiler is not None:
+                    profiler.enable()
                 actions, seconds = tick(start + i * CRON)
+                if profiler is not None:
+                    profiler.disable()
                 if not actions:
                     costs.append(seconds)
+            if profiler is not None:
+                pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
             touched = control.exists() and control.stat().st_mtime_ns != before
             if not costs:
                 return float("nan"), int(touched), float("nan")
@@ -106,7 +116,7 @@ def main() -> None:
             elif stage1_week <= moment < stage1_week + step:
                 opened = burst(moment)
             elif last_week <= moment < last_week + step:
-                last = burst(moment)
+                last = burst(moment, profile=args.profile)
             else:
                 tick(moment)
             sampled += 1
