@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -754,3 +755,42 @@ def apply_decisions(applications: list[Application], decisions: Iterable[Any]) -
     (a DER reinstated and later disqualified stands disqualified)."""
     decisions = list(decisions)
     return disqualify(reinstate(applications, decisions), decisions)
+
+
+def answers_digest(answers: dict[str, Any]) -> str:
+    """The digest of a response's answers as given: a response edited after the deadline is
+    recorded once per version of its answers (9.8, `late_key`)."""
+    return hashlib.sha1(json.dumps(answers, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def late_key(row_key: str, answers: dict[str, Any]) -> str:
+    """The registry's row key of a response that came or changed after the deadline, recorded beside
+    the application it edits (9.8): its own key and the digest of its answers."""
+    return f"{row_key}@{answers_digest(answers)[:12]}"
+
+
+def intake_can_change(
+    *,
+    closed: bool,
+    registry: Sequence[Application],
+    answers: Iterable[tuple[str, dict[str, Any]]],
+    decisions: Iterable[Any],
+    again: Callable[[Application], Application],
+) -> bool:
+    """9.8: once intake has closed, the registry is what it was at the deadline. Intake can then
+    change it only through a response it has not recorded (a new row, or answers edited since: both
+    recorded beside it), an application held for CDB that would now be decided otherwise (CDB
+    added a spelling, allowed a platform) or a recorded decision (reinstate, 9.10) not yet applied.
+    Before the close it always can. `answers`: each response's (row key, answers) as the source
+    gives them; `again`: a held application decided again as intake would now (`evaluate_again`).
+    False: intake has nothing to do."""
+    if not closed:
+        return True
+    registry = list(registry)
+    if any(again(a) != a for a in registry if a.status is Status.HELD):
+        return True
+    # a decision replaces only the applications it changes (`disqualify`, `reinstate`)
+    if any(a is not b for a, b in zip(apply_decisions(registry, decisions), registry, strict=True)):
+        return True
+    stored = {a.response.row_key: a.response.raw for a in registry}
+    return any(stored.get(key) != raw and late_key(key, raw) not in stored for key, raw in answers)

@@ -242,12 +242,24 @@ class Journal:
         self._entries: list[JournalEntry] = []
         self._outcomes: dict[tuple[str, str], list[str]] = {}
         self._first: dict[tuple[str, str], JournalEntry] = {}
+        # action -> (outcome, detail, the run's `now`) of its own rows and of the jobs folded into a
+        # tick's row, in order: a job's history without reading every tick's row at every tick
+        self._rows: dict[str, list[tuple[str, str, str]]] = {}
         self.extend(entries)
 
     def append(self, entry: JournalEntry) -> None:
         self._entries.append(entry)
         self._outcomes.setdefault((entry.action, entry.detail), []).append(entry.outcome)
         self._first.setdefault((entry.action, entry.detail), entry)
+        self._rows.setdefault(entry.action, []).append((entry.outcome, entry.detail, entry.now))
+        for job in entry.folded:
+            row = (str(job.get("outcome")), str(job.get("detail")), entry.now)
+            self._rows.setdefault(str(job.get("action")), []).append(row)
+
+    def rows(self, action: str) -> list[tuple[str, str, str]]:
+        """(outcome, detail, the run's `now`) of every entry of `action`, its own rows and those a
+        tick folded into its row, oldest first."""
+        return list(self._rows.get(action, ()))
 
     def first(self, action: str, detail: str) -> JournalEntry | None:
         """The oldest entry recorded for (action, detail), found by the index."""
@@ -281,9 +293,4 @@ class Journal:
         """The details of `action`'s entries with one of `outcomes`, its own rows and those a tick
         folded into its row: the messages already sent."""
         wanted = set(outcomes)
-        out = {detail for (act, detail), seen in self._outcomes.items() if act == action and wanted & set(seen)}
-        for entry in self._entries:
-            out.update(
-                str(j.get("detail")) for j in entry.folded if j.get("action") == action and j.get("outcome") in wanted
-            )
-        return out
+        return {detail for outcome, detail, _now in self._rows.get(action, ()) if outcome in wanted}

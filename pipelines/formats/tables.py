@@ -57,6 +57,7 @@ class Tables:
 
     def __init__(self, store: ControlStore, lang: str, keep: Keep | None = None):
         self.store, self.lang, self.keep = store, lang, keep
+        self.foreign: set[str] = set()  # the tables read found under the other language's title
 
     def read(self, table: str) -> list[dict[str, Any]]:
         return self.read_all([table])[table]
@@ -70,7 +71,10 @@ class Tables:
             spec = schema()[table]
             by_header = {c[lang]: c["key"] for c in spec["columns"] for lang in LANGS}
             by_header.update({c["key"]: c["key"] for c in spec["columns"]})
-            rows = next((found[spec["title"][lang]] for lang in self._langs() if found.get(spec["title"][lang])), [])
+            lang = next((lang for lang in self._langs() if found.get(spec["title"][lang])), self.lang)
+            rows = found.get(spec["title"][lang]) or []
+            if lang != self.lang:
+                self.foreign.add(table)
             out[table] = [{by_header.get(h, h): v for h, v in row.items()} for row in rows]
         return out
 

@@ -9,6 +9,7 @@ themselves.
 from __future__ import annotations
 
 import json
+import pickle
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -51,10 +52,42 @@ class Edition:
     state: EditionState
     journal: Journal = field(default_factory=Journal)
     progress: list[ProgressRow] = field(default_factory=list)
+    # what the tables hold, as `_fingerprint` of the state they were read from or last written from
+    # (None: unknown, the next save writes): a save of the same state writes nothing
+    written: tuple[bytes, ...] | None = field(default=None, repr=False, compare=False)
+
+
+def _fingerprint(edition: Edition, lang: str) -> tuple[bytes, ...] | None:
+    """Every value `save` writes, as bytes: equal bytes, equal tables. A copy, so a change made in
+    place later still shows; pickling is a C loop over the state, a fraction of formatting it into
+    rows (benchmarks/idle_ticks.py). Each table's part on its own: pickle writes an object shared
+    twice once, so a part shares nothing with another to differ by (a part whose objects are shared
+    otherwise than when read differs: written, the safe side). None when the state cannot be
+    pickled: then it is written."""
+    s = edition.state
+    parts = (s.applications, s.stages, s.assignments, s.ratings, s.problems, s.outcomes, s.freeze_edits)
+    try:
+        return (lang.encode(), *(pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for p in (*parts, edition.progress)))
+    except Exception:  # noqa: BLE001 - whatever it was, writing it is the safe side
+        return None
 
 
 def load(tables: Tables) -> Edition:
     """Every table the jobs need, in one read of the control store."""
+    edition, progress_rows = _load(tables)
+    # tables under the other language's titles are written anew by the next save; so are tables
+    # that hold nothing (perhaps not made yet: the first save makes them, as it always did)
+    s = edition.state
+    empty = not (s.applications or s.stages or s.assignments or s.ratings or s.outcomes or edition.progress)
+    # the progress tab is anyone's to type over (never a stop): a cell typed over that is not read
+    # back (a percent) is written anew, as every tick did
+    typed = not _progress_as_written(progress_rows, edition.progress)
+    edition.written = None if tables.foreign or empty or typed else _fingerprint(edition, tables.lang)
+    return edition
+
+
+def _load(tables: Tables) -> tuple[Edition, list[dict[str, Any]]]:
+    """The edition parsed from its tables, and the progress tab's rows as read."""
     t = tables.read_all([*STATE_TABLES, "freeze_edits", "journal", "progress"])
     state = EditionState(
         applications=_applications(t["registry"]),
@@ -66,11 +99,21 @@ def load(tables: Tables) -> Edition:
         freeze_edits=_freeze_edits(t["freeze_edits"]),
     )
     journal = Journal(_journal_entry(r) for r in t["journal"])
-    return Edition(state, journal=journal, progress=_progress(t["progress"]))
+    return Edition(state, journal=journal, progress=_progress(t["progress"])), t["progress"]
 
 
 def save(tables: Tables, edition: Edition, lang: str) -> list[str]:
-    """The state back into its tables in one write; returns the tables that changed."""
+    """The state back into its tables in one write; returns the tables that changed. A state as
+    the tables hold it already (read, or written, so) is not formatted again: nothing to write."""
+    seen = _fingerprint(edition, lang)
+    if seen is not None and seen == edition.written:
+        return []
+    changed = _write(tables, edition, lang)
+    edition.written = seen
+    return changed
+
+
+def _write(tables: Tables, edition: Edition, lang: str) -> list[str]:
     s = edition.state
     titles = {i: a.title for i, a in s.counting().items()}
     experts = {a.expert.email: a.expert.name for a in s.assignments}
@@ -175,6 +218,20 @@ def _progress(rows: list[dict[str, Any]]) -> list[ProgressRow]:
             )
         )
     return out
+
+
+def _progress_as_written(rows: list[dict[str, Any]], progress: list[ProgressRow]) -> bool:
+    """Whether the progress tab holds exactly what `save` writes for `progress`."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, float) and value.is_integer():  # a store that keeps every number as a float
+            value = int(value)
+        return "yes" if value is True else "" if value is False else _text(value)
+
+    wanted = [_progress_row(p) for p in progress]
+    return len(rows) == len(wanted) and all(
+        all(text(r.get(k)) == text(v) for k, v in w.items()) for r, w in zip(rows, wanted, strict=True)
+    )
 
 
 def _progress_row(p: ProgressRow) -> dict[str, Any]:

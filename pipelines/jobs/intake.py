@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -196,8 +194,8 @@ def _after_deadline(
     row key, so that it never stands for the application it edits."""
     out = []
     for r in responses:
-        digest = hashlib.sha1(json.dumps(r.raw, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
-        key = f"{r.row_key}@{digest[:12]}"
+        digest = rules.answers_digest(r.raw)
+        key = rules.late_key(r.row_key, r.raw)
         if key in recorded:
             continue
         recorded.add(key)
@@ -292,6 +290,23 @@ def _unmappable(item, exc: Exception) -> Response:
     )
 
 
+def intake_due(run: Run) -> bool:
+    """Whether intake can change anything now (domain/intake.py `intake_can_change`): always until
+    it closes; after, only when the source holds a response the registry has not recorded, or a
+    held application or a recorded decision waits. The responses are read, not decided: a tick
+    after the close does not decide every application again to find nothing new."""
+    if run.state.stage(INTAKE).state is not StageState.CLOSED:
+        return True
+    now_rules = replace(run.config.intake_rules(), decisions=())
+    return rules.intake_can_change(
+        closed=True,
+        registry=run.state.applications,
+        answers=((r.row_key, r.answers) for r in run.workspace.forms.read_responses()),
+        decisions=run.config.domain_decisions(),
+        again=lambda held: _came_in_late(run, rules.evaluate_again(held, now_rules)),  # as `_freeze` does
+    )
+
+
 def run_intake(run: Run) -> IntakeReport:
     """Decide every response and write the registry. From the deadline on, the registry is what it
     was at the deadline (9.8): responses that came or were edited after it are recorded beside it
@@ -358,4 +373,11 @@ def _waiting(run: Run, newest: datetime | None) -> Notice | None:
     return waiting
 
 
-__all__ = ["IntakeReport", "deadline_covered", "read_applications", "record_export_complete", "run_intake"]
+__all__ = [
+    "IntakeReport",
+    "deadline_covered",
+    "intake_due",
+    "read_applications",
+    "record_export_complete",
+    "run_intake",
+]

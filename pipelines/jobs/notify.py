@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from pipelines import i18n
 from pipelines.domain.authors import printed_names
@@ -147,17 +148,25 @@ def _news(run: Run) -> list[_News]:
     out: list[_News] = []
     deadline = fmt_time(config.calendar.intake_close, config)
 
-    def add(event: str, app: Application, key: str, tag: str = "", **values) -> None:
-        values = dict(values, edition=edition, name=_name(app), id=app.id, title=app.title)
+    addresses: dict[str, str] = {}  # per DER: its address, asked once for all its news
 
+    def add(event: str, app: Application, key: str, tag: str = "", **values: Any) -> None:
         def words(key: str = key, values: dict = values) -> tuple[str, str]:
+            # worded only for a message that goes: an idle tick words none (a reason text per rule)
+            values = {k: v() if callable(v) else v for k, v in values.items()}
+            values.update(edition=edition, name=_name(app), id=app.id, title=app.title)
             return i18n.text(f"{key}_subject", lang, **values), i18n.text(f"{key}_body", lang, **values)
 
-        out.append(_News(Told(event, app.id, recipient(app), tag), words))
+        if app.id not in addresses:
+            addresses[app.id] = recipient(app)
+        out.append(_News(Told(event, app.id, addresses[app.id], tag), words))
+
+    def listed(app: Application, keep: Callable[[str], bool]) -> Callable[[], str]:
+        return lambda: "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if keep(r.rule))
 
     still_open = intake_open(run)
     for app in apps.values():  # as soon as the registry decided it; one held for CDB hears nothing yet
-        reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule not in HOLD_RULES)
+        reasons = listed(app, lambda rule: rule not in HOLD_RULES)
         if app.status is Status.ACCEPTED:
             add("accepted", app, "notify_accepted")
         elif app.status is Status.REJECTED and still_open and correctable(app):
@@ -166,8 +175,8 @@ def _news(run: Run) -> list[_News]:
         elif app.status is Status.REJECTED:  # only the regulation's grounds (`reasons` leaves out what CDB settles)
             add("rejected", app, "notify_rejected", reasons=reasons)
         elif app.status is Status.DISQUALIFIED:
-            reasons = "\n".join(f"— {local_reason(r, lang)}" for r in app.reasons if r.rule == "disqualified")
-            add("disqualified", app, "notify_disqualified", reasons=reasons or "— 9.10")
+            said = listed(app, lambda rule: rule == "disqualified")
+            add("disqualified", app, "notify_disqualified", reasons=lambda said=said: said() or "— 9.10")
     ceremony = config.ceremony
     where = ", ".join(x for x in (fmt_time(ceremony.at, config), ceremony.place.strip()) if x)
     for stage in (1, 2, 3):
@@ -177,12 +186,13 @@ def _news(run: Run) -> list[_News]:
         if not outcomes or not all(o.ready for o in outcomes):
             continue
         places = {i: n for o in outcomes for n, i in enumerate(o.selected, start=1)}
+        title = stage_title(stage, lang)
         for o in outcomes:
             for s in o.standings:
                 der = apps.get(s.application_id)
                 if der is None or der.status is not Status.ACCEPTED:
                     continue
-                values = dict(stage=stage_title(stage, lang))
+                values = dict(stage=title)
                 if stage < 3:
                     went_on = s.application_id in places
                     key = "notify_advanced" if went_on else "notify_not_advanced"
@@ -215,12 +225,9 @@ def history(run: Run) -> dict[tuple[str, str], list[_Sent]]:
         seen.add(key)
         out.setdefault((told.family, told.app_id), []).append(_Sent(told, key, at))
 
-    for entry in run.edition.journal:
-        if entry.action == ACTION and entry.outcome in DONE:
-            note(entry.detail, entry.now)
-        for job in entry.folded:
-            if job.get("action") == ACTION and job.get("outcome") in DONE:
-                note(str(job.get("detail")), entry.now)
+    for outcome, detail, now in run.edition.journal.rows(ACTION):
+        if outcome in DONE:
+            note(detail, now)
     return out
 
 

@@ -938,8 +938,10 @@ def make_missing_results_pdf(run: Run) -> bool:
     """The results PDF (13.2) made by a tick when it is missing (never made: LibreOffice was
     installed after the stage-3 close) and the backend can convert now; a tick that cannot stays
     quiet (the close said why). Whether it made it."""
+    if not run.workspace.drive.can_make_pdf():
+        return False  # asked first: listing every document costs a tick more as the edition grows
     version, stored = _results_versions(run)
-    if version is None or stored or not run.workspace.drive.can_make_pdf():
+    if version is None or stored:
         return False
     return not write_results(run, version)
 

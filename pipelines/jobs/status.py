@@ -10,7 +10,7 @@ from typing import Any
 from pipelines import i18n
 from pipelines.domain.authors import read_authors
 from pipelines.domain.models import Application, Assignment, Problem, Rating, Reason, Status
-from pipelines.domain.state import EditionState, ProgressRow, StageState
+from pipelines.domain.state import EditionState, ProgressRow, StageRecord, StageState
 from pipelines.jobs.common import Run
 from pipelines.jobs.outbox import outbox_counts, unsure_mail
 from pipelines.jobs.sheets import (
@@ -72,12 +72,14 @@ def progress_rows(run: Run) -> list[ProgressRow]:
         deadline = run.config.calendar.stage_close(number)  # as the config now sets it (CDB may move it)
         versions = sheet_versions(run, number) if live else {}
         fresh = _made_untouched(run, number) if live else set()
+        closed = _closed_mark(record)
         for a in state.sheets(number):
             old = before.get((number, a.group, a.expert.email))
-            version = versions.get(a.sheet_id, "")
+            version = versions.get(a.sheet_id, "") or closed
             if old and version and old.sheet_version == version and old.counts_trusted:  # untouched since read
-                rows.append(_carried(old, a, record.state, deadline, state))
-                continue
+                if live or old.assigned == len(a.application_ids):
+                    rows.append(_carried(old, a, record.state, deadline, state))
+                    continue
             ratings: list[Rating]
             problems: list[Problem]
             if version and a.sheet_id in fresh:  # nobody has typed in what this run just wrote
@@ -108,6 +110,15 @@ def progress_rows(run: Run) -> list[ProgressRow]:
             )
             rows.append(_of_stage(read, record.state, deadline, state))
     return rows
+
+
+def _closed_mark(record: StageRecord) -> str:
+    """A closed stage's stand-in for a sheet's version: its ratings are those its last close
+    recorded (frozen sheets, stages.py close_stage), so a row read after that close stays right
+    until the stage closes again (reopened: its `closed_at` moves). "" for a stage not closed."""
+    if record.state is not StageState.CLOSED or record.closed_at is None:
+        return ""
+    return f"closed {record.closed_at.isoformat()}"
 
 
 def _made_untouched(run: Run, stage: int) -> set[str]:

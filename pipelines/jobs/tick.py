@@ -1,7 +1,8 @@
 """The scheduled job: from the calendar and `now`, run whatever is due and nothing twice
 (what is due is decided by domain/lifecycle.py `due`).
 
-Intake runs on every tick from the opening (see below); at intake close stage 1 opens; at each
+Intake runs on every tick from the opening until it closes, after only when the form's source holds
+something the registry has not recorded (jobs/intake.py intake_due); at intake close stage 1 opens; at each
 stage's deadline the stage closes and the next opens; after stage 3 the final documents are written
 by the close. Within `remind.days_before` days of an open stage's deadline the tick also sends
 what `contest remind` would (once a day per expert), so the one cron line does everything. A stage that waits for a decision (a tie, missing ratings) is tried again each tick;
@@ -26,7 +27,7 @@ from pipelines.i18n import text
 from pipelines.jobs.common import Run
 from pipelines.jobs.decisions import apply_decisions
 from pipelines.jobs.inbox import file_returned
-from pipelines.jobs.intake import run_intake
+from pipelines.jobs.intake import intake_due, run_intake
 from pipelines.jobs.remind import remind, reminders_due
 from pipelines.jobs.sheets import changed_after_freeze
 from pipelines.jobs.stages import close_intake, close_stage, open_stage, reopen_stage
@@ -238,12 +239,13 @@ def _run_due(run: Run, actions: list[str]) -> None:
         action = plan[0]
         done.add(action)
         if action.step is Step.INTAKE:
-            intake = run_intake(run)  # says, in one line, what a close still waits for
-            covered = intake.waiting is None
-            if not covered:
-                actions.append("intake waiting")
-            if intake.registry_changed or any(d.changed for d in intake.letters):
-                actions.append("intake")
+            if intake_due(run):  # after the close, only when the source holds something new
+                intake = run_intake(run)  # says, in one line, what a close still waits for
+                covered = intake.waiting is None
+                if not covered:
+                    actions.append("intake waiting")
+                if intake.registry_changed or any(d.changed for d in intake.letters):
+                    actions.append("intake")
             actions.extend(apply_decisions(run))  # disqualifications, replacements, DERs joining open stages
         elif action.step is Step.CLOSE_INTAKE:
             close_intake(run)

@@ -84,3 +84,11 @@ def test_a_progress_row_typed_over_is_not_trusted_and_its_percent_follows_its_co
         ProgressRow(1, "IS", "e", "E", assigned=4, scored=3, problems=None),
     ):
         assert not typed_over.counts_trusted
+
+
+def test_a_journals_rows_hold_a_jobs_own_rows_and_those_folded_into_a_tick():
+    tick = JournalEntry("t", "n1", "tick", "ok", '{"jobs": [{"action": "notify", "outcome": "sent", "detail": "k1"}]}')
+    journal = Journal([tick])
+    journal.append(JournalEntry("t", "n2", "notify", "sent", "k2"))
+    assert journal.rows("notify") == [("sent", "k1", "n1"), ("sent", "k2", "n2")]
+    assert journal.details("notify", ("sent",)) == {"k1", "k2"} and journal.rows("remind") == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from click.testing import CliRunner
@@ -11,6 +12,7 @@ from jobkit import config_of, run_at, table_rows
 from pipelines.cli import cli
 from pipelines.formats import rating_sheet
 from pipelines.jobs.sheets import sheet_ref
+from pipelines.jobs.status import progress_rows
 from pipelines.jobs.tick import tick
 
 
@@ -116,3 +118,40 @@ def test_a_tie_waiting_for_a_decision_shows_on_its_groups_rows(edition):
     shown = {c[2]: c[1] for c in cells}  # group -> the first line of its state (a cell wraps between words)
     assert shown.pop("FIT-IS").startswith("шешім") and {v.split()[0] for v in shown.values()} == {"шешілді,"}
     assert "t.sokolova@atu.edu.kz:" in table  # on the invalid-value column, with how many cells
+
+
+def test_a_closed_stages_rows_are_carried_as_they_were_read_after_its_close(edition):
+    """A closed stage's sheets are frozen: its rows are carried from tick to tick (no sheet read,
+    no digest), marked with the close they were read after, the same as read again."""
+    config = config_of(edition)
+    deadline = config.calendar.stage1_close
+    run = run_at(edition, deadline - timedelta(days=1))
+    lay = rating_sheet.layout(config)
+    columns = sorted(lay.scores.values())
+    groups: dict[str, set[str]] = {}
+    for a in run.state.sheets(1):
+        groups.setdefault(a.group, set()).update(a.application_ids)
+    rank = {g: {i: n for n, i in enumerate(sorted(ids))} for g, ids in groups.items()}
+    for a in run.state.sheets(1):  # every DER scored, a distinct total each: no tie, the stage closes
+        values = {}
+        for index, app_id in enumerate(a.application_ids):
+            first = max(1, 10 - rank[a.group][app_id])
+            for n, col in enumerate(columns):
+                values[(lay.data_row(index), col)] = first if n == 0 else 5
+        run.workspace.sheets.write_as_expert(sheet_ref(run, a), values)
+    tick(run_at(edition, deadline))
+    after = run_at(edition, deadline + timedelta(minutes=5))
+    assert after.state.stage(1).closed_at is not None
+    mark = f"closed {after.state.stage(1).closed_at.isoformat()}"
+    tick(after)
+    rows = [r for r in run_at(edition, deadline + timedelta(minutes=5)).edition.progress if r.stage == 1]
+    assert rows and all(r.sheet_version == mark and r.scored == r.assigned and not r.deadline for r in rows)
+
+    # carried, they are what reading the recorded ratings gives (read with nothing to carry, the
+    # moment of the last change aside: that is the tab's own history)
+    fresh = run_at(edition, deadline + timedelta(minutes=10))
+    carried = [r for r in progress_rows(fresh) if r.stage == 1]
+    assert carried == rows
+    fresh.edition.progress = [r for r in fresh.edition.progress if r.stage != 1]
+    read = [replace(r, last_change=c.last_change) for r, c in zip(progress_rows(fresh), carried) if r.stage == 1]
+    assert read == carried

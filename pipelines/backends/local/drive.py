@@ -3,6 +3,7 @@ DocKey with its digest, so a job run again writes only what changed (ports.plan_
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from pipelines.backends.local.files import atomic_write, file_errors
@@ -82,8 +83,9 @@ class LocalDrive:
 
     def documents(self) -> list[StoredDoc]:
         out = []
+        root = str(self.root)  # joined as text: a Path per document cost an idle tick more as they grew
         for _token, entry in sorted(self.manifest.data["documents"].items()):
             p = entry["properties"]
             key = DocKey(p["edition"], p["kind"], int(p["stage"]), p["group"], p["subject"], int(p["version"]))
-            out.append(StoredDoc(key, str(self.root / entry["path"])))
+            out.append(StoredDoc(key, os.path.join(root, entry["path"])))
         return out
