@@ -27,7 +27,7 @@ def test_tables_round_trip_with_text_kept_as_text(ws, fake, config):
     control = ws.control.id
     assert fake.sheet_values(control, "'Тізім'!A2:A3", "FORMULA") == [["=1+1"], ["+7 701 111 22 33"]]
     model = fake.spreadsheet_model(control)
-    assert [s.title for s in model.sheets] == ["Тізім", "Кезеңдер"]  # the blank "Sheet1" became the first
+    assert [s.title for s in model.sheets if not s.properties.get("hidden")] == ["Тізім", "Кезеңдер"]  # the blank "Sheet1" became the first
     tab = next(s for s in model.sheets if s.title == "Тізім")
     assert tab.cells[(0, 0)]["userEnteredFormat"]["textFormat"]["bold"] is True
     assert tab.properties["gridProperties"]["frozenRowCount"] == 1
@@ -50,7 +50,7 @@ def test_second_write_of_the_same_tables_writes_nothing(ws, fake, config, reques
     assert requests_made() == {
         "drive.files.list": 1,
         "sheets.spreadsheets.get": 1,  # find it, its tabs
-        "sheets.spreadsheets.values.get": 1,
+        "sheets.spreadsheets.values.batchGet": 1,  # the table with its written copy (issue 23 item 1)
     }
 
 
@@ -78,7 +78,8 @@ def test_append_rows_creates_the_table_then_appends_raw(ws, fake, requests_made)
     ws.control.append_rows("journal", ["at", "action"], [["2027-01-01", '=HYPERLINK("x")']])
     ws.control.append_rows("journal", ["at", "action"], [["2027-01-02", "intake"], ["2027-01-03", "5"]])
     made = requests_made("sheets")
-    assert made["sheets.spreadsheets.values.append"] == 1
+    # made, then appended with its written copy: one batchUpdate each (appendCells, not values.append)
+    assert made["sheets.spreadsheets.batchUpdate"] == 2 and "sheets.spreadsheets.values.append" not in made
     assert fake.sheet_values(ws.control.id, "journal", "FORMULA") == [
         ["at", "action"],
         ["2027-01-01", '=HYPERLINK("x")'],
