@@ -27,7 +27,10 @@ def test_tables_round_trip_with_text_kept_as_text(ws, fake, config):
     control = ws.control.id
     assert fake.sheet_values(control, "'Тізім'!A2:A3", "FORMULA") == [["=1+1"], ["+7 701 111 22 33"]]
     model = fake.spreadsheet_model(control)
-    assert [s.title for s in model.sheets if not s.properties.get("hidden")] == ["Тізім", "Кезеңдер"]  # the blank "Sheet1" became the first
+    assert [s.title for s in model.sheets if not s.properties.get("hidden")] == [
+        "Тізім",
+        "Кезеңдер",
+    ]  # the blank "Sheet1" became the first
     tab = next(s for s in model.sheets if s.title == "Тізім")
     assert tab.cells[(0, 0)]["userEnteredFormat"]["textFormat"]["bold"] is True
     assert tab.properties["gridProperties"]["frozenRowCount"] == 1
