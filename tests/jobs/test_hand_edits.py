@@ -21,6 +21,8 @@ from openpyxl.workbook import Workbook
 
 from pipelines.backends.local.lock import LOCK_NAME
 from pipelines.cli import cli
+from pipelines.formats.tables import schema
+from pipelines.ports import BackendError
 
 CLEAN_ENV = {"CONTEST_LANGUAGE": None}
 STOP, NO_EFFECT = "stop", "no effect"
@@ -249,3 +251,88 @@ def test_a_nonsense_stage_state_accepted_by_mistake_still_stops_the_edition_name
     assert _invoke(edition, now, "accept-edits", "--reason", "қате").exit_code == 0
     result = _invoke(edition, now, "tick")
     assert result.exit_code != 0 and "1-кезеңнің күйі «жабық?»" in result.output, result.output
+
+
+# --- the same edits of the Google control spreadsheet (gspread as a CDB editor, google_fake) -----------
+CDB_EDITOR = "cdb.secretary@atu.edu.kz"
+DECIDED = ("registry", "stages", "assignments", "results")
+
+
+class GoogleEdition:
+    """A private copy of the demo edition on the fake, stage 1 open (conftest's google_opened, built
+    once per run), the control spreadsheet shared with a CDB editor as its shared drive would."""
+
+    def __init__(self, build: Path, root: Path):
+        from editions import GoogleCopy
+
+        self.copy = GoogleCopy(build, root)
+        self.fake, self.config = self.copy.fake, self.copy.config
+        self.id = self.workspace().control.health().where
+        permission = {"type": "user", "role": "writer", "emailAddress": CDB_EDITOR}
+        drive = self.fake.build("drive")
+        drive.permissions().create(
+            fileId=self.id, body=permission, supportsAllDrives=True, sendNotificationEmail=False
+        ).execute()
+
+    def workspace(self):
+        return self.copy.factory(self.config)
+
+    def spreadsheet(self):
+        """The control spreadsheet as the CDB editor opens it."""
+        import gspread
+        from google.oauth2.credentials import Credentials
+
+        client = gspread.Client(auth=Credentials(token=self.fake.token_for(CDB_EDITOR)))
+        client.http_client.session.mount("https://", self.fake.requests_adapter())
+        return client.open_by_key(self.id)
+
+    def tick(self) -> Exception | None:
+        """cron's next tick as `contest tick` runs it (guard first): the error it stopped with."""
+        from pipelines.jobs.common import Run
+        from pipelines.jobs.guard import ensure_control_intact
+        from pipelines.jobs.tick import tick
+
+        self.fake.sleep(300)
+        workspace = self.workspace()
+        try:
+            ensure_control_intact(workspace, "kk")
+            tick(Run(config=self.config, workspace=workspace, now=_when(self.copy.path)))
+        except BackendError as stop:
+            return stop
+        return None
+
+    def decided(self) -> dict[str, list]:
+        names = [schema()[t]["title"]["kk"] for t in DECIDED]
+        return self.workspace().control.read_tables(names)
+
+    def seen(self) -> tuple:
+        """What people and Drive got: every mail sent, every file."""
+        return [(m["to"], m["subject"]) for m in self.fake.sent_mail], sorted(self.fake.files)
+
+
+@pytest.fixture(scope="module")
+def google_untouched(google_opened, tmp_path_factory):
+    """The next tick of the Google edition nobody edited."""
+    google = GoogleEdition(google_opened, tmp_path_factory.mktemp("google-untouched") / "edition")
+    assert google.tick() is None
+    return google.decided(), google.seen()
+
+
+@pytest.mark.parametrize("kind", list(EDITS))
+def test_a_hand_edit_of_the_control_spreadsheet_is_named_or_changes_nothing(
+    google_opened, google_untouched, tmp_path, kind
+):
+    edit, outcome, tab = EDITS[kind]
+    google = GoogleEdition(google_opened, tmp_path / "edition")
+    edit.on_spreadsheet(google.spreadsheet())
+    before = google.seen()
+    stop = google.tick()
+    if outcome == STOP:
+        assert stop is not None, f"{kind}: the tick went on"
+        _named(str(stop), kind, tab, "google")
+        assert google.seen() == before  # nothing sent, nothing made
+    else:
+        assert stop is None, str(stop)
+        decided, seen = google_untouched
+        assert google.decided() == decided, kind
+        assert len(google.seen()[0]) == len(seen[0]), kind
