@@ -8,6 +8,7 @@ ways out) and changes nothing, or goes on exactly as it would have without the e
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -19,6 +20,7 @@ from openpyxl import load_workbook
 from openpyxl.styles import Font
 from openpyxl.workbook import Workbook
 
+from pipelines import i18n
 from pipelines.backends.local.lock import LOCK_NAME
 from pipelines.cli import cli
 from pipelines.formats.tables import schema
@@ -336,3 +338,68 @@ def test_a_hand_edit_of_the_control_spreadsheet_is_named_or_changes_nothing(
         decided, seen = google_untouched
         assert google.decided() == decided, kind
         assert len(google.seen()[0]) == len(seen[0]), kind
+
+
+def _accept(google: GoogleEdition, reason: str):
+    from pipelines.jobs.common import Run
+    from pipelines.jobs.edits import accept_edits
+
+    return accept_edits(Run(config=google.config, workspace=google.workspace(), now=_when(google.copy.path)), reason)
+
+
+def _undo(google: GoogleEdition) -> list[str]:
+    from pipelines.cli.restore import undo_edits
+
+    return undo_edits(google.workspace().control, "kk")
+
+
+def _tables(google: GoogleEdition) -> dict[str, list[list]]:
+    """Every tab's values and whether it is hidden, by title (a written copy's without the sheetId it
+    names: a tab made again has a new one), read by the fake itself."""
+    model = google.fake.spreadsheet_model(google.id)
+    return {
+        re.sub(r"^written \d+ ", "written ", s.title): (
+            google.fake.sheet_values(google.id, f"'{s.title}'"),
+            s.properties.get("hidden"),
+        )
+        for s in model.sheets
+    }
+
+
+def test_google_an_edit_accepted_by_a_recorded_decision_is_journaled_and_the_edition_goes_on(google_opened, tmp_path):
+    google = GoogleEdition(google_opened, tmp_path / "edition")
+    google.spreadsheet().worksheet("Тізілім").update([["кафедра шешімі"]], "D2")
+    assert "D2" in str(google.tick())
+    accepted = _accept(google, "ДЦР, хаттама №3")
+    assert [(e.tab, e.cell, e.after) for e in accepted] == [("Тізілім", "D2", "кафедра шешімі")]
+    journal = google.workspace().control.read_table("Журнал")
+    assert [r for r in journal if "кафедра шешімі" in str(r.values())], journal[-3:]
+    assert google.tick() is None
+
+
+def test_google_a_renamed_or_deleted_tab_cannot_be_accepted_only_put_back(google_opened, tmp_path):
+    google = GoogleEdition(google_opened, tmp_path / "edition")
+    written = _tables(google)
+    sh = google.spreadsheet()
+    sh.worksheet("Журнал").update_title("Журнал 2027")
+    sh.del_worksheet(sh.worksheet("Тізілім"))
+    sh.worksheet("Кезеңдер").update([["closed"]], "B3")
+    with pytest.raises(BackendError, match="қабылдауға болмайды"):
+        _accept(google, "x")
+    assert "Нұсқалар тарихында" in _undo(google)[0]
+    assert _tables(google) == written  # every title, every value, as the product last wrote them
+    assert _undo(google) == [i18n.text("edits_none", "kk")]
+    assert google.tick() is None
+
+
+def test_google_tabs_are_protected_with_a_warning_and_the_written_copies_for_the_product_alone(google_opened, tmp_path):
+    google = GoogleEdition(google_opened, tmp_path / "edition")
+    model = google.fake.spreadsheet_model(google.id)
+    shown = [s for s in model.sheets if not s.properties.get("hidden")]
+    copies = [s for s in model.sheets if s.title.startswith("written ")]
+    assert shown and all(any(p.get("warningOnly") for p in s.protected_ranges) for s in shown)
+    assert len(copies) >= 5 and all(s.protected_ranges and not s.protected_ranges[0].get("warningOnly") for s in copies)
+    import gspread
+
+    with pytest.raises(gspread.exceptions.APIError):  # a CDB editor cannot type into a written copy
+        google.spreadsheet().worksheet(copies[0].title).update([["x"]], "A2")
