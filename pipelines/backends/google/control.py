@@ -521,6 +521,15 @@ class GoogleControlStore:
             self.written[name] = self.cache.pop(title)[1]
         found = {n: values[n] for n in stale if n in self.tracked}
         edits = sheet_edits({n: self.written[n] for n in found}, found, {n: n for n in found})
+        kept = {self.tracked[n]["copy"]: n for n in {e.tab for e in edits} if n not in copies.values()}
+        if kept:  # compared with the copy as this process last knew it: a retried append may have
+            # doubled a row in both the table and its copy; the copy itself decides
+            for title in kept:
+                self.cache.pop(title, None)
+            self._values(list(kept))
+            for title, name in kept.items():
+                self.written[name] = self.cache.pop(title)[1]
+            edits = sheet_edits({n: self.written[n] for n in found}, found, {n: n for n in found})
         if edits:
             raise self._edited(edits)
         return {n: values[n] for n in names}
@@ -722,6 +731,7 @@ class GoogleControlStore:
         except BackendError:
             self.tabs = None  # our idea of the tabs may be wrong now: read it again next time
             self.cache.clear()
+            self.written.clear()  # perhaps applied: the copies are read again with the tables
             raise
 
     def settle(self) -> None:
