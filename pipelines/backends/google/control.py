@@ -1,13 +1,17 @@
 """The control spreadsheet of an edition: one tab per table (registry, stages, journal …), and the
 cell-value conversions the Sheets adapters share.
 
-Economy (Sheets allows 60 reads + 60 writes per minute per user): a table is read with one
-the jobs read every table they need at once (read_tables: one values.batchGet, UNFORMATTED_VALUE,
-SERIAL_NUMBER); write_tables compares against what this process last read or wrote, else it is 1 read (values.batchGet of the named tabs) + 1 write — ONE
-spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for every changed tab, the
-old rectangle cleared in the same call — whatever the tables' size; append_rows is one values.append
-(RAW). Text is written as stringValue / RAW: a form answer "=…" never becomes a formula.
-"""
+Economy (Sheets allows 60 reads + 60 writes per minute per user): the jobs read every table they need
+at once (read_tables: one values.batchGet, UNFORMATTED_VALUE, SERIAL_NUMBER); write_tables compares
+against what this process last read or wrote, else it is 1 read (values.batchGet of the named tabs)
++ 1 write — ONE spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for every
+changed tab, the old rectangle cleared in the same call — whatever the tables' size; append_rows is
+ONE batchUpdate of appendCells. Text is written as stringValue: a form answer "=…" never becomes a
+formula.
+
+A person's edit is named, never taken (issue 23 item 1, formats/witness.py): each table's written
+copy (WRITTEN) rides along in those same requests, tables are found by sheetId, and the product's
+tabs are protected with a warning (docs/reliability.md, "A person's edit of the control store")"""
 
 from __future__ import annotations
 
