@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from google_fake.demo import fake_workspace
 from pipelines.formats.tables import Tables
 
@@ -144,3 +146,32 @@ def test_the_control_spreadsheet_trashed_or_deleted_after_stage_one_opened_stops
         with pytest.raises(ControlLost):
             ensure_control_intact(fake_workspace(cfg, fake), "kk")
     assert len(fake.files) == files - 1
+
+
+def test_a_spreadsheet_from_before_the_written_copies_is_trusted_then_copied_at_its_next_write(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited
+
+    ws.control.write_tables({"Тізілім": (["id", "status"], [["DER-1", "accepted"]])})
+    ws.control.append_rows("Журнал", ["at", "action"], [["1", "a"]])
+    sid, sheets = ws.control.id, fake.build("sheets")
+    copies = [s.id for s in fake.spreadsheet_model(sid).sheets if s.title.startswith("written ")]
+    assert len(copies) == 2
+    gone = [{"deleteSheet": {"sheetId": i}} for i in copies]  # as an edition from before them was
+    sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": gone}).execute()
+
+    def typed(cell: str, value: str) -> None:
+        body = {"values": [[value]]}
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range=cell, valueInputOption="RAW", body=body
+        ).execute()
+
+    typed("'Тізілім'!B2", "rejected")
+    other = fake_workspace(config, fake)
+    assert other.control.read_table("Тізілім") == [{"id": "DER-1", "status": "rejected"}]  # trusted as found
+    other.control.append_rows("Журнал", ["at", "action"], [["2", "b"]])  # its copy made with this append
+    other.control.write_tables({"Тізілім": (["id", "status"], [["DER-1", "accepted"], ["DER-2", "accepted"]])})
+    assert sum(s.title.startswith("written ") for s in fake.spreadsheet_model(sid).sheets) == 2
+    typed("'Журнал'!B3", "x")
+    with pytest.raises(ControlEdited, match="B3"):
+        fake_workspace(config, fake).control.read_table("Журнал")
+    assert len(fake_workspace(config, fake).control.read_table("Тізілім")) == 2
