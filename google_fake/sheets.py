@@ -173,7 +173,6 @@ def add_protected_range(fake, ss: Spreadsheet, pr: dict, default_sheet: Sheet | 
     if pr.get("warningOnly"):
         pr["editors"] = {}
     else:
-        pr.pop("warningOnly", None)
         editors = pr.setdefault("editors", {})
         users = editors.setdefault("users", [])
         if fake.identity not in users:
