@@ -59,7 +59,9 @@ CREATED_TAB = "created files"
 # Each table's written copy (issue 23 item 1): a hidden tab "written <sheetId> <table>" holding the
 # table's values as the product last wrote them, <sheetId> the table's own tab (found by it, whatever
 # its title now). Protected for the product's account alone; updated in the same batchUpdate as
-# the table, so the copy costs no request of its own.
+# the table, so the copy costs no request of its own. Its cells count against the spreadsheet's 10
+# million ("Files you can store in Google Drive", support.google.com/drive/answer/37603): a copy is
+# sized to its rows (an edition's tables: tens of thousands of cells), not Sheets' 1000 x 26 default.
 WRITTEN = "written"
 WRITTEN_TITLE = re.compile(r"^written (\d+) (.+)$")
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
