@@ -694,6 +694,8 @@ class GoogleControlStore:
         height, width = max(len(rows), len(old), 1), max([len(r) for r in rows + old] + [1])
         if name in self.tracked:
             tab = self.tabs[self.tracked[name]["copy"]] if self.tabs else {}
+            # its whole grid written over: no row of an older copy is left below the new one
+            height, width = max(height, tab["rows"]), max(width, tab["cols"])
             requests += _grow(tab, height, width)
         else:
             sheet_id, title = self._new_sheet_id(), f"{WRITTEN} {self.tabs[name]['id'] if self.tabs else 0} {name}"
