@@ -132,17 +132,47 @@ def _set_path(dst: dict, src: dict, path: list[str]) -> None:
 
 
 def add_protected_range(fake, ss: Spreadsheet, pr: dict, default_sheet: Sheet | None = None) -> dict:
-    pr = copy.deepcopy(pr)
+    """A ProtectedRange added as Sheets' reference describes it
+    (https://developers.google.com/sheets/api/reference/rest/v4/spreadsheets/sheets#ProtectedRange;
+    the same words in the discovery document): "When writing, only one of range or named_range_id or
+    table_id may be set"; protectedRangeId and requestingUserCanEdit are read-only (an id given must
+    be new: AddProtectedRangeRequest); "Unprotected ranges are only supported on protected sheets";
+    with warningOnly "editors are ignored" (a warning-only range answers `"editors": {}`, as gspread's
+    recorded WorksheetTest.test_add_protected_range_warning shows). Fields sent as null are unset."""
+    pr = {k: v for k, v in copy.deepcopy(pr).items() if v is not None}
     used = {p["protectedRangeId"] for s in ss.sheets for p in s.protected_ranges}
     if pr.get("protectedRangeId") in used:
         raise ApiError(400, f"Invalid requests: protected range with id {pr['protectedRangeId']} already exists.")
-    pr["protectedRangeId"] = int(pr.get("protectedRangeId") or new_int_id(fake, used))
-    rng = pr.setdefault("range", {})
-    if "sheetId" not in rng and default_sheet is not None:
-        rng["sheetId"] = default_sheet.id
+    backing = [k for k in ("range", "namedRangeId", "tableId") if k in pr]
+    if len(backing) > 1:
+        raise ApiError(400, "Invalid requests: only one of range, namedRangeId or tableId may be set.")
+    if "tableId" in pr:
+        raise ApiError(501, "fake Google: protected ranges backed by a table are not implemented")
+    if "namedRangeId" in pr:
+        named = next((n for n in ss.named_ranges if n.get("namedRangeId") == pr["namedRangeId"]), None)
+        if named is None:
+            raise ApiError(400, f"Invalid requests: No named range with id: {pr['namedRangeId']}")
+        rng = pr["range"] = copy.deepcopy(named.get("range") or {})
+    else:
+        rng = pr.setdefault("range", {})
+        if "sheetId" not in rng and default_sheet is not None:
+            rng["sheetId"] = default_sheet.id
     sheet = ss.sheet_by_id(rng.get("sheetId", 0))
-    pr["requestingUserCanEdit"] = True
-    if not pr.get("warningOnly"):
+    bounds = ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex")
+    if any(int(rng.get(k, 0)) < 0 for k in bounds) or any(
+        int(rng[a]) > int(rng[b]) for a, b in (bounds[:2], bounds[2:]) if a in rng and b in rng
+    ):
+        raise ApiError(400, "Invalid requests: Invalid GridRange: start index must be <= end index")
+    if pr.get("unprotectedRanges"):
+        if any(k in rng for k in bounds):
+            raise ApiError(400, "Invalid requests: Unprotected ranges are only supported on protected sheets.")
+        if any(u.get("sheetId", 0) != sheet.id for u in pr["unprotectedRanges"]):
+            raise ApiError(400, "Invalid requests: Unprotected ranges must be on the protected sheet.")
+    pr["protectedRangeId"] = int(pr.get("protectedRangeId") or new_int_id(fake, used))
+    pr["requestingUserCanEdit"] = True  # read-only: what was sent is not kept
+    if pr.get("warningOnly"):
+        pr["editors"] = {}
+    else:
         editors = pr.setdefault("editors", {})
         users = editors.setdefault("users", [])
         if fake.identity not in users:

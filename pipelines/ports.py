@@ -397,6 +397,11 @@ class ControlStore(Protocol):
     def accept_hand_edits(self) -> None:
         """The tables as they are now become what the product last wrote (`contest accept-edits`)."""
 
+    def undo_hand_edits(self) -> Any:
+        """The tables put back as the product last wrote them (`contest undo-edits`): where the
+        edited version is kept (a file set aside; the spreadsheet's address, whose version history
+        keeps it), or None when there was nothing to undo."""
+
     def hold_lease(self, holder: str, now: datetime, seconds: float) -> str | None:
         """Take the edition's one lease for `holder` (holders.py: host, pid, start time) until
         now + seconds, or take it over once it expired or its holder is known to be gone (a crashed

@@ -156,3 +156,19 @@ class GoogleCopy:
         from pipelines.jobs.common import Run
 
         return Run(config=load_config(self.path, environ={}), workspace=self.factory(self.config), now=moment)
+
+
+def appended_rows(request) -> list[list] | None:
+    """The rows a recorded request appended to a control table (the journal): ONE batchUpdate of two
+    appendCells, the table's and its written copy's (backends/google/control.py); None for any other."""
+    if request.method != "spreadsheets.batchUpdate" or not isinstance(request.body, dict):
+        return None
+    requests = request.body.get("requests") or []
+    if len(requests) != 2 or not all("appendCells" in r for r in requests):
+        return None
+
+    def value(cell: dict):
+        ev = cell.get("userEnteredValue") or {}
+        return next((ev[k] for k in ("stringValue", "numberValue", "boolValue") if k in ev), "")
+
+    return [[value(c) for c in row.get("values", [])] for row in requests[0]["appendCells"]["rows"]]

@@ -103,6 +103,9 @@ class MemoryControlStore:
     def accept_hand_edits(self) -> None:
         pass
 
+    def undo_hand_edits(self) -> None:
+        return None
+
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:

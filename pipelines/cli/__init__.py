@@ -557,11 +557,12 @@ def accept_edits_cmd(state: State, reason: str) -> None:
 @cli.command("undo-edits")
 @click.pass_obj
 def undo_edits_cmd(state: State) -> None:
-    """Put control.xlsx back as the product last wrote it (the edited file is kept in backups/set-aside/)."""
+    """Put the control tables back as the product last wrote them (control.xlsx: the edited file is kept in backups/set-aside/)."""
     from pipelines.cli.restore import undo_edits
 
     with errors(state), exclusive(state):
-        lines = undo_edits(state.config, state.lang)
+        # unguarded: a deleted tab is what it may have to put back
+        lines = undo_edits(make_run(state, guard=False).workspace.control, state.lang)
     for line in lines:
         state.echo(line)
 

@@ -8,7 +8,7 @@ jobs (which reach backends only through the ports).
 from __future__ import annotations
 
 from pipelines import i18n
-from pipelines.backends.local import Backup, ControlBackups, LocalControlStore, inspect_backup
+from pipelines.backends.local import Backup, ControlBackups, inspect_backup
 from pipelines.ports import BackendError
 
 
@@ -74,17 +74,13 @@ def _backups(config, lang: str):
     return ControlBackups(config.path(config.backend.workspace), config.backend.control_backups)
 
 
-def undo_edits(config, lang: str) -> list[str]:
-    """`contest undo-edits`: control.xlsx back as the product last wrote it, a person's edits set
-    aside in backups/set-aside/ (formats/witness.py)."""
-    if config.backend.kind != "local":
-        raise BackendError(i18n.text("edits_undo_google", lang))
-    root = config.path(config.backend.workspace)
-    store = LocalControlStore(root, config.backend.control_backups)
-    try:
-        aside = store.undo_hand_edits()
-    finally:
-        store.db.close()
+def undo_edits(control, lang: str) -> list[str]:
+    """`contest undo-edits`: the control tables back as the product last wrote them
+    (formats/witness.py): control.xlsx with the edited file set aside in backups/set-aside/, or the
+    control spreadsheet from its written copies, the edited version left in its version history."""
+    aside = control.undo_hand_edits()
     if aside is None:
         return [i18n.text("edits_none", lang)]
+    if str(aside).startswith("https://"):
+        return [i18n.text("edits_undone_google", lang, url=aside)]
     return [i18n.text("edits_undone", lang, path=aside)]

@@ -105,6 +105,26 @@ def tab_edits(written: dict[str, list[list[Any]]], found: dict[str, list[list[An
     return edits
 
 
+def sheet_edits(
+    written: dict[str, list[list[Any]]], found: dict[str, list[list[Any]]], titles: dict[str, str | None]
+) -> list[TableEdit]:
+    """Every tab the product wrote, for a store that knows each tab by an id that a rename keeps
+    (Google's sheetId): `titles[tab]` is the title of that tab now (None: deleted), `found[tab]` its
+    rows where they were read (a tab renamed or gone is named as such, its cells not compared)."""
+    edits: list[TableEdit] = []
+    for tab, rows in written.items():
+        if exempt(tab):
+            continue
+        now = titles.get(tab)
+        if now is None:
+            edits.append(TableEdit(tab, "tab_missing"))
+        elif now != tab:
+            edits.append(TableEdit(tab, "tab_renamed", after=now))
+        elif tab in found:
+            edits += table_edits(tab, rows, found[tab])
+    return edits
+
+
 class EditsSaid(i18n.Said):
     """The stop, worded in the edition's language when it is shown (i18n.error_text)."""
 

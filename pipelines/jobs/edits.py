@@ -2,7 +2,7 @@
 
 Every read of the control store proves the tables are as the product last wrote them
 (formats/witness.py); an edit stops every job, named. CDB either puts the version back
-(`contest undo-edits` locally, the version history on Google) or accepts the edit with a reason —
+(`contest undo-edits`) or accepts the edit with a reason —
 who decided it and by which decision — recorded in the journal with each cell's before and after.
 A tab renamed or deleted, or a header typed over, is never accepted (the product would take the tab
 for a new, empty one): it is renamed back or restored.

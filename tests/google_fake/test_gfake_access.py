@@ -130,6 +130,48 @@ def test_protected_range_editors_are_shown_only_to_those_who_can_edit_the_range(
     assert "editors" not in theirs and theirs["requestingUserCanEdit"] is False
 
 
+def _protect(sheets, sid, pr):
+    body = {"requests": [{"addProtectedRange": {"protectedRange": pr}}]}
+    return sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body=body).execute()["replies"][0]
+
+
+def test_a_warning_only_range_ignores_its_editors_and_lets_a_writer_edit(fake, sheets, drive):
+    # "When writing: if this field is true, then editors are ignored" (ProtectedRange.warningOnly);
+    # Google answers "editors": {} (gspread's cassette WorksheetTest.test_add_protected_range_warning)
+    sid = _sheet(sheets)
+    pr = _protect(sheets, sid, {"range": {"sheetId": 0}, "warningOnly": True, "editors": {"users": [OWNER]}})
+    assert pr["addProtectedRange"]["protectedRange"]["editors"] == {}
+    _share(drive, sid, WRITER)
+    body = {"values": [["typed by hand"]]}
+    _as(fake, "sheets", WRITER).spreadsheets().values().update(
+        spreadsheetId=sid, range="A1", valueInputOption="RAW", body=body
+    ).execute()
+    with pytest.raises(HttpError) as refused:  # a protection with editors: the writer is blocked
+        _protect(sheets, sid, {"range": {"sheetId": 0, "startRowIndex": 5, "endRowIndex": 6}})
+        _as(fake, "sheets", WRITER).spreadsheets().values().update(
+            spreadsheetId=sid, range="A6", valueInputOption="RAW", body=body
+        ).execute()
+    assert refused.value.resp.status == 400
+
+
+@pytest.mark.parametrize(
+    "pr",
+    [
+        {"range": {"sheetId": 0}, "namedRangeId": "x"},  # "only one of range or named_range_id or table_id"
+        {"namedRangeId": "no such range"},
+        {"range": {"sheetId": 0, "endRowIndex": 2}, "unprotectedRanges": [{"sheetId": 0}]},  # a range, not a sheet
+        {"range": {"sheetId": 0, "startRowIndex": 3, "endRowIndex": 1}},
+        {"range": {"sheetId": 404}},
+    ],
+)
+def test_a_protected_range_google_refuses_is_refused(sheets, pr):
+    sid = _sheet(sheets)
+    with pytest.raises(HttpError) as refused:
+        _protect(sheets, sid, pr)
+    assert refused.value.resp.status == 400
+    assert not sheets.spreadsheets().get(spreadsheetId=sid).execute()["sheets"][0].get("protectedRanges")
+
+
 # --- typed dates --------------------------------------------------------------------------------------
 def _serial(*args) -> float:
     return (dt.datetime(*args) - dt.datetime(1899, 12, 30)).total_seconds() / 86400

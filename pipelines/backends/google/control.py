@@ -1,22 +1,28 @@
 """The control spreadsheet of an edition: one tab per table (registry, stages, journal …), and the
 cell-value conversions the Sheets adapters share.
 
-Economy (Sheets allows 60 reads + 60 writes per minute per user): a table is read with one
-the jobs read every table they need at once (read_tables: one values.batchGet, UNFORMATTED_VALUE,
-SERIAL_NUMBER); write_tables compares against what this process last read or wrote, else it is 1 read (values.batchGet of the named tabs) + 1 write — ONE
-spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for every changed tab, the
-old rectangle cleared in the same call — whatever the tables' size; append_rows is one values.append
-(RAW). Text is written as stringValue / RAW: a form answer "=…" never becomes a formula.
-"""
+Economy (Sheets allows 60 reads + 60 writes per minute per user): the jobs read every table they need
+at once (read_tables: one values.batchGet, UNFORMATTED_VALUE, SERIAL_NUMBER); write_tables compares
+against what this process last read or wrote, else it is 1 read (values.batchGet of the named tabs)
++ 1 write — ONE spreadsheets.batchUpdate carrying addSheet for missing tabs and updateCells for every
+changed tab, the old rectangle cleared in the same call — whatever the tables' size; append_rows is
+ONE batchUpdate of appendCells. Text is written as stringValue: a form answer "=…" never becomes a
+formula.
+
+A person's edit is named, never taken (issue 23 item 1, formats/witness.py): each table's written
+copy (WRITTEN) rides along in those same requests, tables are found by sheetId, and the product's
+tabs are protected with a warning (docs/reliability.md, "A person's edit of the control store")"""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from openpyxl.utils import quote_sheetname
 
 from pipelines import i18n
+from pipelines.formats.witness import ControlEdited, TableEdit, exempt, sheet_edits
 from pipelines.ports import (
     BackendError,
     Conflict,
@@ -50,6 +56,14 @@ IDS_TAB = "reserved ids"  # hidden: the file ids of the batch in use, recorded b
 # hidden: the ledger of Google Workspace files (rating sheets), which Drive will not create with a
 # reserved id: [key, id] once made, before anything is shared from it (claimed); append only
 CREATED_TAB = "created files"
+# Each table's written copy (issue 23 item 1): a hidden tab "written <sheetId> <table>" holding the
+# table's values as the product last wrote them, <sheetId> the table's own tab (found by it, whatever
+# its title now). Protected for the product's account alone; updated in the same batchUpdate as
+# the table, so the copy costs no request of its own. Its cells count against the spreadsheet's 10
+# million ("Files you can store in Google Drive", support.google.com/drive/answer/37603): a copy is
+# sized to its rows (an edition's tables: tens of thousands of cells), not Sheets' 1000 x 26 default.
+WRITTEN = "written"
+WRITTEN_TITLE = re.compile(r"^written (\d+) (.+)$")
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
@@ -130,6 +144,10 @@ class GoogleControlStore:
         self.renewed = 0.0
         self._renewing = False
         self._creating = False  # the control spreadsheet's own create is under way
+        # table -> its tab's sheetId and its written copy's tab (title, sheetId), from the copies' titles
+        self.tracked: dict[str, dict[str, Any]] = {}
+        self.titles: dict[int, str] = {}  # sheetId -> title now
+        self.written: dict[str, list[list[Any]]] = {}  # each table's written copy, read once per process
 
     def _spreadsheet(self) -> str:
         if self.id:
@@ -190,7 +208,7 @@ class GoogleControlStore:
                         return ControlHealth("missing", where, "google")
                     self.id = self._one_of(found)
                     where = self.id
-                tables = list(self._tabs())
+                tables = self._table_names()
             except NotFound as exc:  # deleted for good (or never shared with us)
                 return ControlHealth("missing", where, "google", detail=str(exc))
                 raise  # Google could not be reached: the job's own error, not a lost store
@@ -450,7 +468,7 @@ class GoogleControlStore:
                     spreadsheetId=sid, fields="sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
                 ),
             )
-            self.tabs = {}
+            self.tabs, self.tracked, self.titles = {}, {}, {}
             for s in meta.get("sheets", []):
                 p = s["properties"]
                 grid = p.get("gridProperties", {})
@@ -459,10 +477,68 @@ class GoogleControlStore:
                     "rows": grid.get("rowCount", 1000),
                     "cols": grid.get("columnCount", 26),
                 }
+                self.titles[p["sheetId"]] = p["title"]
+                copy = WRITTEN_TITLE.match(p["title"])
+                if copy:
+                    self.tracked[copy.group(2)] = {"id": int(copy.group(1)), "copy": p["title"]}
             if self.created and len(self.tabs) == 1:  # "Sheet1" / "Лист1": becomes the first table
                 self.spare = self.tabs.popitem()[1]
             self.created = False
         return self.tabs
+
+    def _table_names(self) -> list[str]:
+        """The tables the spreadsheet holds: those with a written copy under the name the product
+        wrote them as, wherever their tab is now (a renamed tab is named by the read), then the
+        other tabs but the copies."""
+        tabs = self._tabs()
+        ids = {t["id"] for t in self.tracked.values()}
+        named = [n for n, t in self.tracked.items() if t["id"] in self.titles]
+        return named + [t for t, tab in tabs.items() if tab["id"] not in ids and not WRITTEN_TITLE.match(t)]
+
+    def _title(self, name: str) -> str | None:
+        """The title now of table `name`'s tab: found by its sheetId when the product keeps its written
+        copy (a renamed tab keeps its id), else by title (a table from before the copies)."""
+        tabs = self._tabs()
+        if name in self.tracked:
+            return self.titles.get(self.tracked[name]["id"])
+        return name if name in tabs else None
+
+    def _edited(self, edits: list[TableEdit]) -> ControlEdited:
+        return ControlEdited(sheet_url(self.id or ""), edits, ("edits_restore_google", {}))
+
+    def _structure(self, names: list[str]) -> None:
+        """Stop when a table's tab was renamed or deleted (known from the tab list alone)."""
+        tracked: dict[str, list[list[Any]]] = {n: [] for n in names if n in self.tracked}
+        edits = sheet_edits(tracked, {}, {n: self._title(n) for n in tracked})
+        if edits:
+            raise self._edited(edits)
+
+    def _read(self, names: list[str], *, fresh: bool) -> dict[str, list[list[Any]]]:
+        """Tables `names` (present under their own titles) with their written copies not read yet by
+        this process, in one request; each table read now is compared with its copy and a difference
+        stops the job (ControlEdited). `fresh`: read even what this process last read or wrote."""
+        if fresh:
+            for name in names:
+                self.cache.pop(name, None)
+        stale = [n for n in names if n not in self.cache]
+        copies = {self.tracked[n]["copy"]: n for n in stale if n in self.tracked and n not in self.written}
+        values = self._values(names + list(copies))
+        for title, name in copies.items():
+            self.written[name] = self.cache.pop(title)[1]
+        found = {n: values[n] for n in stale if n in self.tracked}
+        edits = sheet_edits({n: self.written[n] for n in found}, found, {n: n for n in found})
+        kept = {self.tracked[n]["copy"]: n for n in {e.tab for e in edits} if n not in copies.values()}
+        if kept:  # compared with the copy as this process last knew it: a retried append may have
+            # doubled a row in both the table and its copy; the copy itself decides
+            for title in kept:
+                self.cache.pop(title, None)
+            self._values(list(kept))
+            for title, name in kept.items():
+                self.written[name] = self.cache.pop(title)[1]
+            edits = sheet_edits({n: self.written[n] for n in found}, found, {n: n for n in found})
+        if edits:
+            raise self._edited(edits)
+        return {n: values[n] for n in names}
 
     def _values(self, names: list[str]) -> dict[str, list[list[Any]]]:
         now = self.clock()
@@ -484,13 +560,13 @@ class GoogleControlStore:
         return self.read_tables([name])[name]
 
     def read_tables(self, names: list[str]) -> dict[str, list[dict[str, Any]]]:
-        """One spreadsheets.get for the tabs (once per process) and one values.batchGet for all."""
+        """One spreadsheets.get for the tabs (once per process) and one values.batchGet for all (with
+        the tables' written copies, the first time in a process); a person's edit stops the job."""
         with self.c.stats.operation("read table"):
             tabs = self._tabs()
+            self._structure(names)
             present = [n for n in names if n in tabs]
-            for name in present:
-                self.cache.pop(name, None)  # read what the spreadsheet holds now
-            values = self._values(present) if present else {}
+            values = self._read(present, fresh=True) if present else {}  # what the spreadsheet holds now
         return {name: rows_as_dicts(values.get(name, [])) for name in names}
 
     def _new_sheet_id(self) -> int:
@@ -500,13 +576,22 @@ class GoogleControlStore:
             pass
         return n
 
-    def _add_tab(self, name: str, height: int, width: int) -> list[dict[str, Any]]:
-        """The request(s) making tab `name`, recorded in self.tabs (loaded by the caller)."""
+    def _add_tab(self, name: str, height: int, width: int, sheet_id: int | None = None) -> list[dict[str, Any]]:
+        """The requests making tab `name`, recorded in self.tabs (loaded by the caller), and
+        protecting it with a warning: CDB's editors can still fix things, each edit confirmed, and the
+        next job names it (witness.py)."""
+        assert self.tabs is not None
+        made = self._make_tab(name, height, width, sheet_id)
+        warn = {"range": {"sheetId": self.tabs[name]["id"]}, "description": i18n.both("control_tab_protected")}
+        return made + [{"addProtectedRange": {"protectedRange": {**warn, "warningOnly": True}}}]
+
+    def _make_tab(self, name: str, height: int, width: int, sheet_id: int | None) -> list[dict[str, Any]]:
         assert self.tabs is not None
         grid = {"rowCount": max(1000, height), "columnCount": max(26, width), "frozenRowCount": 1}
-        if self.spare is not None:  # rename the spreadsheet's blank first tab rather than add one
+        if self.spare is not None and sheet_id is None:  # the blank first tab renamed, not one added
             tab, self.spare = self.spare, None
             self.tabs[name] = {"id": tab["id"], "rows": max(tab["rows"], height), "cols": max(tab["cols"], width)}
+            self.titles[tab["id"]] = name
             return [
                 {
                     "updateSheetProperties": {
@@ -523,7 +608,9 @@ class GoogleControlStore:
                     }
                 }
             ]
-        self.tabs[name] = {"id": self._new_sheet_id(), "rows": grid["rowCount"], "cols": grid["columnCount"]}
+        sheet_id = self._new_sheet_id() if sheet_id is None else sheet_id
+        self.tabs[name] = {"id": sheet_id, "rows": grid["rowCount"], "cols": grid["columnCount"]}
+        self.titles[sheet_id] = name
         return [{"addSheet": {"properties": {"sheetId": self.tabs[name]["id"], "title": name, "gridProperties": grid}}}]
 
     @staticmethod
@@ -557,13 +644,14 @@ class GoogleControlStore:
     ) -> list[str]:
         with self.c.stats.operation("write tables"):
             tabs = self._tabs()
-            current = self._values([n for n in tables if n in tabs])
+            self._structure(list(tables))
+            current = self._read([n for n in tables if n in tabs], fresh=False)
             wanted = {n: [list(cols)] + [list(r) for r in rows] for n, (cols, rows) in tables.items()}
             changed = [n for n in tables if n not in tabs or _norm(current[n]) != _norm(wanted[n])]
             if not changed:
                 return []
             requests: list[dict[str, Any]] = []
-            added = []
+            added: list[str] = []
             for name in changed:
                 new = wanted[name]
                 old = current.get(name, [])
@@ -574,28 +662,11 @@ class GoogleControlStore:
                     requests += self._add_tab(name, height, width)
                     added.append(name)
                 tab = tabs[name]
-                for dimension, key, need in (("ROWS", "rows", height), ("COLUMNS", "cols", width)):
-                    if need > tab[key]:
-                        requests.append(
-                            {
-                                "appendDimension": {
-                                    "sheetId": tab["id"],
-                                    "dimension": dimension,
-                                    "length": need - tab[key],
-                                }
-                            }
-                        )
-                        tab[key] = need
+                requests += _grow(tab, height, width)
                 requests.append(
                     {
                         "updateCells": {
-                            "range": {
-                                "sheetId": tab["id"],
-                                "startRowIndex": 0,
-                                "endRowIndex": height,
-                                "startColumnIndex": 0,
-                                "endColumnIndex": width,
-                            },
+                            "range": _rect(tab["id"], height, width),
                             "rows": self._cells(new, height, width, layout),
                             "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,"
                             "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment",
@@ -604,11 +675,50 @@ class GoogleControlStore:
                 )
                 if layout is not None:
                     requests += _layout_requests(tab["id"], layout)
+                requests += self._copy(name, new, added)
             self._batch_update(requests, added)
             now = self.clock()
             for name in changed:
                 self.cache[name] = (now, [[plain(json_value(v)) for v in row] for row in wanted[name]])
+                if name in self.tracked:
+                    self.written[name] = [list(r) for r in self.cache[name][1]]
             return changed
+
+    def _copy(self, name: str, rows: list[list[Any]], added: list[str]) -> list[dict[str, Any]]:
+        """The requests putting `rows` into table `name`'s written copy (made, hidden and protected,
+        the first time; its title is added to `added`). The progress tab has none (witness.exempt)."""
+        if exempt(name):
+            return []
+        requests: list[dict[str, Any]] = []
+        old = self.written.get(name, [])
+        height, width = max(len(rows), len(old), 1), max([len(r) for r in rows + old] + [1])
+        if name in self.tracked:
+            tab = self.tabs[self.tracked[name]["copy"]] if self.tabs else {}
+            # its whole grid written over: no row of an older copy is left below the new one
+            height, width = max(height, tab["rows"]), max(width, tab["cols"])
+            requests += _grow(tab, height, width)
+        else:
+            sheet_id, title = self._new_sheet_id(), f"{WRITTEN} {self.tabs[name]['id'] if self.tabs else 0} {name}"
+            grid = {"rowCount": height, "columnCount": width}
+            props = {"sheetId": sheet_id, "title": title, "hidden": True, "gridProperties": grid}
+            requests.append({"addSheet": {"properties": props}})
+            # protected for the product's account alone (editors left out: the requester and the owner)
+            description = i18n.both("control_copy_protected")
+            requests.append(
+                {"addProtectedRange": {"protectedRange": {"range": {"sheetId": sheet_id}, "description": description}}}
+            )
+            tab = {"id": sheet_id, "rows": height, "cols": width}
+            assert self.tabs is not None
+            self.tabs[title] = tab
+            self.titles[sheet_id] = title
+            self.tracked[name] = {"id": self.tabs[name]["id"], "copy": title}
+            added.append(title)
+        cells = [{"values": [_value_cell(r[c] if c < len(r) else "") for c in range(width)]} for r in rows]
+        cells += [{"values": [{} for _ in range(width)]} for _ in range(height - len(rows))]
+        requests.append(
+            {"updateCells": {"range": _rect(tab["id"], height, width), "rows": cells, "fields": "userEnteredValue"}}
+        )
+        return requests
 
     def _batch_update(self, requests: list[dict[str, Any]], added: list[str]) -> None:
         def recover():  # the answer was lost: did the (atomic) update happen?
@@ -629,6 +739,7 @@ class GoogleControlStore:
         except BackendError:
             self.tabs = None  # our idea of the tabs may be wrong now: read it again next time
             self.cache.clear()
+            self.written.clear()  # perhaps applied: the copies are read again with the tables
             raise
 
     def settle(self) -> None:
@@ -637,57 +748,158 @@ class GoogleControlStore:
     def close(self) -> None:
         pass  # nothing held open between requests
 
-    def hand_edits(self) -> list[Any]:
-        """Not kept for the control spreadsheet yet (issue 23 item 1 is done for control.xlsx): said
-        so, in kk/ru, rather than answering "no edits"; its version history names every edit."""
-        said = i18n.Said("edits_google_not_kept")
-        raise BackendError(str(said)) from said
+    def hand_edits(self) -> list[TableEdit]:
+        """What a person changed since the product last wrote the tables ([] when nothing): every
+        table with a written copy, its tab found by sheetId, read with the copies in one request."""
+        with self.c.stats.operation("read table"):
+            self.tabs, self.cache, self.written = None, {}, {}
+            self._tabs()
+            titles = {n: self._title(n) for n in self.tracked}
+            found = self._values([n for n, t in titles.items() if t == n] + [t["copy"] for t in self.tracked.values()])
+            self.written = {n: found[t["copy"]] for n, t in self.tracked.items()}
+            return sheet_edits(self.written, {n: found[n] for n, t in titles.items() if t == n}, titles)
 
     def accept_hand_edits(self) -> None:
-        self.hand_edits()
+        """The tables as they are now become their written copies (`contest accept-edits`): ONE
+        batchUpdate. A tab renamed or deleted is never accepted (jobs/edits.py refuses it first)."""
+        edits = self.hand_edits()
+        names = list(dict.fromkeys(e.tab for e in edits if e.kind not in ("tab_missing", "tab_renamed")))
+        if not names:
+            return
+        with self.c.stats.operation("accept edits"):
+            requests: list[dict[str, Any]] = []
+            for name in names:
+                requests += self._copy(name, self.cache[name][1], [])
+            self._batch_update(requests, [])
+            for name in names:
+                self.written[name] = [list(r) for r in self.cache[name][1]]
+
+    def undo_hand_edits(self) -> str | None:
+        """Every table back as the product last wrote it, from its written copy (`contest
+        undo-edits`): a renamed tab renamed back, a deleted one made again (its copy then names the
+        new sheetId), typed cells put back; ONE batchUpdate. The edited version stays in the
+        spreadsheet's version history; its address is returned (None: nothing to undo)."""
+        edits = self.hand_edits()
+        if not edits:
+            return None
+        assert self.tabs is not None
+        with self.c.stats.operation("undo edits"):
+            requests: list[dict[str, Any]] = []
+            added: list[str] = []
+            for name in dict.fromkeys(e.tab for e in edits):
+                rows, title = self.written[name], self._title(name)
+                if title != name and name in self.tabs:  # the title is held by a tab the product never wrote
+                    said = i18n.Said("edits_undo_title_taken", tab=name)
+                    raise BackendError(str(said)) from said
+                old: list[list[Any]] = []
+                tab = self.tabs.get(title or "", {})
+                if title is None:
+                    tab_id = self._new_sheet_id()
+                    self.titles[tab_id] = name
+                    requests += self._add_tab(name, len(rows), max([len(r) for r in rows] + [1]), sheet_id=tab_id)
+                    added.append(name)
+                    copy = self.tracked[name]["copy"]
+                    fresh = f"{WRITTEN} {tab_id} {name}"
+                    props = {"sheetId": self.tabs[copy]["id"], "title": fresh}
+                    requests.append({"updateSheetProperties": {"properties": props, "fields": "title"}})
+                    self.tabs[fresh] = self.tabs.pop(copy)
+                    self.tracked[name] = {"id": tab_id, "copy": fresh}
+                    tab = self.tabs[name]
+                elif title != name:  # renamed back; its cells (not read) put back over its whole grid
+                    props = {"sheetId": tab["id"], "title": name}
+                    requests.append({"updateSheetProperties": {"properties": props, "fields": "title"}})
+                    old = [[""] * tab["cols"]] * tab["rows"]
+                else:
+                    old = self.cache[name][1]
+                height, width = max(len(rows), len(old), 1), max([len(r) for r in rows + old] + [1])
+                requests += _grow(tab, height, width)
+                requests.append(
+                    {
+                        "updateCells": {
+                            "range": _rect(tab["id"], height, width),
+                            "rows": self._cells(rows, height, width),
+                            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold",
+                        }
+                    }
+                )
+            self._batch_update(requests, added)
+            self.tabs, self.cache = None, {}
+        return sheet_url(self.id or "")
 
     def append_rows(
         self, name: str, columns: list[str], rows: list[list[Any]], layout: TableLayout | None = None
     ) -> None:
+        """ONE batchUpdate: appendCells to the table and to its written copy (a table from before
+        the copies gets its copy now, after one read of it)."""
         with self.c.stats.operation("append rows"):
             tabs = self._tabs()
+            self._structure([name])
+            added: list[str] = []
             if name not in tabs:
                 table = [list(columns)] + [list(r) for r in rows]
                 width = max(len(r) for r in table)
-                add = self._add_tab(name, len(table), width)
-                self._batch_update(
-                    add
-                    + [
-                        {
-                            "updateCells": {
-                                "start": {"sheetId": tabs[name]["id"], "rowIndex": 0, "columnIndex": 0},
-                                "rows": self._cells(table, len(table), width, layout),
-                                "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,"
-                                "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment",
-                            }
+                requests = self._add_tab(name, len(table), width)
+                added.append(name)
+                requests.append(
+                    {
+                        "updateCells": {
+                            "start": {"sheetId": tabs[name]["id"], "rowIndex": 0, "columnIndex": 0},
+                            "rows": self._cells(table, len(table), width, layout),
+                            "fields": "userEnteredValue,userEnteredFormat.textFormat.bold,"
+                            "userEnteredFormat.wrapStrategy,userEnteredFormat.verticalAlignment",
                         }
-                    ]
-                    + (_layout_requests(tabs[name]["id"], layout) if layout is not None else []),
-                    [name],
+                    }
                 )
+                requests += _layout_requests(tabs[name]["id"], layout) if layout is not None else []
+                requests += self._copy(name, table, added)
+                self._batch_update(requests, added)
                 self.cache[name] = (self.clock(), [[plain(json_value(v)) for v in row] for row in table])
+                if name in self.tracked:
+                    self.written[name] = [list(r) for r in self.cache[name][1]]
                 return
             if not rows:
                 return
-            body = {"values": [[json_value(v) for v in row] for row in rows]}
-            self.c.run(
-                "sheets",
-                self.c.values.append(
-                    spreadsheetId=self.id,
-                    range=f"{quote_tab(name)}!A1",
-                    valueInputOption="RAW",
-                    insertDataOption="INSERT_ROWS",
-                    body=body,
-                ),
-            )
+            values = [[json_value(v) for v in row] for row in rows]
+            appended = [[plain(v) for v in r] for r in values]
+            cells = [{"values": [_value_cell(v) for v in row]} for row in values]
+            requests = [{"appendCells": {"sheetId": tabs[name]["id"], "rows": cells, "fields": "userEnteredValue"}}]
+            if name in self.tracked:  # (a copy this process has not read yet is read, appended, when needed)
+                copy = self.tabs[self.tracked[name]["copy"]] if self.tabs else {}
+                requests.append({"appendCells": {"sheetId": copy["id"], "rows": cells, "fields": "userEnteredValue"}})
+            elif not exempt(name):  # a table from before the written copies: its copy is made now
+                requests += self._copy(name, _norm_rows(self._read([name], fresh=False)[name]) + appended, added)
+            self._batch_update(requests, added)
             if name in self.cache:
                 when, cached = self.cache[name]
-                self.cache[name] = (when, _norm_rows(cached) + [[plain(v) for v in r] for r in body["values"]])
+                self.cache[name] = (when, _norm_rows(cached) + appended)
+            if name in self.written:
+                self.written[name] = _norm_rows(self.written[name]) + appended
+
+
+def _rect(sheet_id: int, height: int, width: int) -> dict[str, int]:
+    return {
+        "sheetId": sheet_id,
+        "startRowIndex": 0,
+        "endRowIndex": height,
+        "startColumnIndex": 0,
+        "endColumnIndex": width,
+    }
+
+
+def _grow(tab: dict[str, int], height: int, width: int) -> list[dict[str, Any]]:
+    """appendDimension requests making tab `tab` at least height x width (recorded in `tab`)."""
+    requests = []
+    for dimension, key, need in (("ROWS", "rows", height), ("COLUMNS", "cols", width)):
+        if need > tab[key]:
+            more = {"sheetId": tab["id"], "dimension": dimension, "length": need - tab[key]}
+            requests.append({"appendDimension": more})
+            tab[key] = need
+    return requests
+
+
+def _value_cell(value: Any) -> dict[str, Any]:
+    ev = extended(value)
+    return {"userEnteredValue": ev} if ev else {}
 
 
 def _layout_requests(sheet_id: int, layout: TableLayout) -> list[dict[str, Any]]:

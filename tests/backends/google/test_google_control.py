@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from google_fake.demo import fake_workspace
 from pipelines.formats.tables import Tables
 
@@ -27,7 +29,10 @@ def test_tables_round_trip_with_text_kept_as_text(ws, fake, config):
     control = ws.control.id
     assert fake.sheet_values(control, "'Тізім'!A2:A3", "FORMULA") == [["=1+1"], ["+7 701 111 22 33"]]
     model = fake.spreadsheet_model(control)
-    assert [s.title for s in model.sheets] == ["Тізім", "Кезеңдер"]  # the blank "Sheet1" became the first
+    assert [s.title for s in model.sheets if not s.properties.get("hidden")] == [
+        "Тізім",
+        "Кезеңдер",
+    ]  # the blank "Sheet1" became the first
     tab = next(s for s in model.sheets if s.title == "Тізім")
     assert tab.cells[(0, 0)]["userEnteredFormat"]["textFormat"]["bold"] is True
     assert tab.properties["gridProperties"]["frozenRowCount"] == 1
@@ -50,7 +55,7 @@ def test_second_write_of_the_same_tables_writes_nothing(ws, fake, config, reques
     assert requests_made() == {
         "drive.files.list": 1,
         "sheets.spreadsheets.get": 1,  # find it, its tabs
-        "sheets.spreadsheets.values.get": 1,
+        "sheets.spreadsheets.values.batchGet": 1,  # the table with its written copy (issue 23 item 1)
     }
 
 
@@ -78,7 +83,8 @@ def test_append_rows_creates_the_table_then_appends_raw(ws, fake, requests_made)
     ws.control.append_rows("journal", ["at", "action"], [["2027-01-01", '=HYPERLINK("x")']])
     ws.control.append_rows("journal", ["at", "action"], [["2027-01-02", "intake"], ["2027-01-03", "5"]])
     made = requests_made("sheets")
-    assert made["sheets.spreadsheets.values.append"] == 1
+    # made, then appended with its written copy: one batchUpdate each (appendCells, not values.append)
+    assert made["sheets.spreadsheets.batchUpdate"] == 2 and "sheets.spreadsheets.values.append" not in made
     assert fake.sheet_values(ws.control.id, "journal", "FORMULA") == [
         ["at", "action"],
         ["2027-01-01", '=HYPERLINK("x")'],
@@ -140,3 +146,32 @@ def test_the_control_spreadsheet_trashed_or_deleted_after_stage_one_opened_stops
         with pytest.raises(ControlLost):
             ensure_control_intact(fake_workspace(cfg, fake), "kk")
     assert len(fake.files) == files - 1
+
+
+def test_a_spreadsheet_from_before_the_written_copies_is_trusted_then_copied_at_its_next_write(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited
+
+    ws.control.write_tables({"Тізілім": (["id", "status"], [["DER-1", "accepted"]])})
+    ws.control.append_rows("Журнал", ["at", "action"], [["1", "a"]])
+    sid, sheets = ws.control.id, fake.build("sheets")
+    copies = [s.id for s in fake.spreadsheet_model(sid).sheets if s.title.startswith("written ")]
+    assert len(copies) == 2
+    gone = [{"deleteSheet": {"sheetId": i}} for i in copies]  # as an edition from before them was
+    sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": gone}).execute()
+
+    def typed(cell: str, value: str) -> None:
+        body = {"values": [[value]]}
+        sheets.spreadsheets().values().update(
+            spreadsheetId=sid, range=cell, valueInputOption="RAW", body=body
+        ).execute()
+
+    typed("'Тізілім'!B2", "rejected")
+    other = fake_workspace(config, fake)
+    assert other.control.read_table("Тізілім") == [{"id": "DER-1", "status": "rejected"}]  # trusted as found
+    other.control.append_rows("Журнал", ["at", "action"], [["2", "b"]])  # its copy made with this append
+    other.control.write_tables({"Тізілім": (["id", "status"], [["DER-1", "accepted"], ["DER-2", "accepted"]])})
+    assert sum(s.title.startswith("written ") for s in fake.spreadsheet_model(sid).sheets) == 2
+    typed("'Журнал'!B3", "x")
+    with pytest.raises(ControlEdited, match="B3"):
+        fake_workspace(config, fake).control.read_table("Журнал")
+    assert len(fake_workspace(config, fake).control.read_table("Тізілім")) == 2

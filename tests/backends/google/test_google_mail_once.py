@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import timedelta
 
 import pytest
-from editions import copy_edition, demo_factory_over, load_fake
+from editions import appended_rows, copy_edition, demo_factory_over, load_fake
 
 from google_fake.demo import DEMO_SENDER
 from google_fake.server import SimulatedCrash
@@ -49,7 +49,7 @@ def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_p
         remind(Run(config=config, workspace=factory(config), now=day))
     assert len(fake.sent_mail) - mailed == went
     crashed = fake.requests[start:]
-    appends = [i for i, r in enumerate(crashed) if r.method == "spreadsheets.values.append"]
+    appends = [i for i, r in enumerate(crashed) if appended_rows(r) is not None]
     sends = [i for i, r in enumerate(crashed) if r.method == "users.messages.send"]
     assert len(appends) == 1 and appends[0] < sends[0]  # every intent in one write, before the first send
     fake.sleep(300)
@@ -75,7 +75,7 @@ def test_a_batch_of_reminders_interrupted_by_a_crash_goes_out_exactly_once(tmp_p
     ids = [m["message_id"] for m in reminders]
     assert len(set(ids)) == len(ids)  # one Message-ID per idempotency key
     # the outcomes of the resumed batch in one write, not one a message
-    assert sum(1 for r in resumed if r.method == "spreadsheets.values.append") == 1
+    assert sum(1 for r in resumed if appended_rows(r) is not None) == 1
     fake.sleep(300)
     after = Run(config=config, workspace=factory(config), now=day + timedelta(minutes=20))
     outcomes = Counter(str(r.outcome) for r in _remind_rows(after))
@@ -98,9 +98,9 @@ def test_by_default_each_reminder_is_intended_just_before_it_goes(tmp_path, goog
     crashed = fake.requests[start:]
     sends = [i for i, r in enumerate(crashed) if r.method == "users.messages.send"]
     intents = [
-        (i, [row for row in r.body["values"] if row[3] == "intended"])
+        (i, [row for row in appended_rows(r) or [] if row[3] == "intended"])
         for i, r in enumerate(crashed)
-        if r.method == "spreadsheets.values.append"
+        if appended_rows(r) is not None
     ]
     intents = [(i, rows) for i, rows in intents if rows]
     assert len(intents) == len(sends) == 3 and all(len(rows) == 1 for _, rows in intents)  # one a write

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from editions import GoogleCopy
+from editions import GoogleCopy, appended_rows
 
 from pipelines.demo import simulate_experts
 from pipelines.domain.state import StageState
@@ -84,15 +84,15 @@ def test_the_ledger_writes_a_ticks_intents_in_one_append_and_its_outcomes_with_t
     fake, m = edition["fake"], edition["marks"]
     opening = fake.requests[m["open"] : m["opened"]]
     mails = [i for i, r in enumerate(opening) if r.method == "users.messages.send"]
-    appends = [i for i, r in enumerate(opening) if r.method == "spreadsheets.values.append"]
+    appends = [i for i, r in enumerate(opening) if appended_rows(r) is not None]
     assert len(mails) > 10  # the applicants hear of it
     # was one append a message (n + 1), two before that: now the batch's intents, then the tick's row
     assert len(appends) == 2 and appends[0] < mails[0] and appends[1] > mails[-1]
-    rows = opening[appends[0]].body["values"]
+    rows = appended_rows(opening[appends[0]])
     # with the final rejections first held for CDB's review (jobs/notify.py): not sent, not intended
     assert len([row for row in rows if row[3] == "intended"]) == len(mails)
     assert {row[3] for row in rows} <= {"intended", "held"}
-    assert {row[3] for row in opening[appends[1]].body["values"][:-1]} == {"sent"}
+    assert {row[3] for row in appended_rows(opening[appends[1]])[:-1]} == {"sent"}
     lookups = [r for r in opening if r.method == "users.messages.list"]
     assert len(lookups) == 1  # Gmail asked once whether it can tell what went
     run = edition["run_at"](edition["cal"].intake_close + timedelta(minutes=6))
