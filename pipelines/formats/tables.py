@@ -75,7 +75,8 @@ class Tables:
             rows = found.get(spec["title"][lang]) or []
             if lang != self.lang:
                 self.foreign.add(table)
-            out[table] = [{by_header.get(h, h): v for h, v in row.items()} for row in rows]
+            keys = [by_header.get(h, h) for h in rows[0]] if rows else []  # a table's rows share its header
+            out[table] = [dict(zip(keys, row.values())) for row in rows]
         return out
 
     def _langs(self) -> tuple[str, ...]:

@@ -4,11 +4,18 @@ one of the same size within the same second (a person saving in LibreOffice, ano
 
 from __future__ import annotations
 
+import json
 import os
+import sqlite3
+import time
+from datetime import datetime
 
 import pytest
+from openpyxl import load_workbook
+from openpyxl.styles import Font
 
 from pipelines.backends.local import LocalControlStore
+from pipelines.backends.local.store import DB_NAME
 from pipelines.formats.witness import ControlEdited
 
 
@@ -83,3 +90,105 @@ def test_pasted_line_separators_stay_inside_their_row(tmp_path):
     store.append_rows("J", ["n", "detail"], [[1, detail], [2, "next"]])
     for reader in (store, LocalControlStore(tmp_path)):
         assert [(r["n"], r["detail"]) for r in reader.read_table("J")] == [(1, detail), (2, "next")]
+
+
+# --- the parsed workbook remembered in the workspace database (benchmarks/idle_ticks.py) -----------
+@pytest.fixture
+def parses(monkeypatch):
+    """How many times control.xlsx was parsed by openpyxl."""
+    from pipelines.backends.local import control
+
+    count = [0]
+    real = control.load_workbook
+
+    def counted(*args, **kwargs):
+        count[0] += 1
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(control, "load_workbook", counted)
+    return count
+
+
+def test_the_next_process_reads_the_workbook_from_its_memo_and_an_edit_is_parsed_and_named(tmp_path, parses):
+    LocalControlStore(tmp_path).write_tables({"A": (["who", "n"], [["Serikova", 7], ["Ахметов", 2.5]])})
+    first = LocalControlStore(tmp_path).read_table("A")  # the first process after the write parses it
+    assert parses[0] == 1 and first == [{"who": "Serikova", "n": 7}, {"who": "Ахметов", "n": 2.5}]
+    for _ in range(3):  # a cron tick each: no parse
+        assert LocalControlStore(tmp_path).read_table("A") == first
+    assert parses[0] == 1
+    path = tmp_path / "control.xlsx"
+    wb = load_workbook(path)  # a person's edit: another file, so the memo is not its reading
+    wb["A"]["B2"] = 8
+    wb.save(path)
+    with pytest.raises(ControlEdited) as edited:
+        LocalControlStore(tmp_path).read_table("A")
+    assert [(e.cell, e.before, e.after) for e in edited.value.edits] == [("B2", "7", "8")]
+
+
+def test_a_write_from_a_remembered_workbook_keeps_a_persons_tab_as_it_was(tmp_path, parses):
+    LocalControlStore(tmp_path).write_tables({"A": (["who"], [["Serikova"]])})
+    path = tmp_path / "control.xlsx"
+    wb = load_workbook(path)
+    mine = wb.create_sheet("Менің жазбаларым")  # a tab of a person's own: no table's edit
+    mine["A1"], mine["A2"], mine["B2"] = "Сан", 3, "=A2*2"
+    mine["A1"].font = Font(bold=True)
+    mine.column_dimensions["A"].width = 33
+    wb.save(path)
+    assert LocalControlStore(tmp_path).read_table("A") == [{"who": "Serikova"}]  # parsed, remembered
+    parsed = parses[0]
+    later = LocalControlStore(tmp_path)
+    assert later.read_table("A") == [{"who": "Serikova"}] and parses[0] == parsed  # from the memo
+    assert later.write_tables({"B": (["n"], [[1]])}) == ["B"]  # the file's own tabs are copied from it
+    wb = load_workbook(path)
+    mine = wb["Менің жазбаларым"]
+    assert (mine["A2"].value, mine["B2"].value, mine["B2"].data_type) == (3, "=A2*2", "f")
+    assert mine["A1"].font.b and mine.column_dimensions["A"].width == 33
+    assert wb.sheetnames == ["A", "Менің жазбаларым", "B"]
+    assert LocalControlStore(tmp_path).read_table("A") == [{"who": "Serikova"}]
+
+
+def test_a_memo_of_another_reading_is_not_used(tmp_path, parses):
+    LocalControlStore(tmp_path).write_tables({"A": (["who"], [["Serikova"]])})
+    LocalControlStore(tmp_path).read_table("A")
+    db = sqlite3.connect(tmp_path / DB_NAME)
+    with db:  # as an older version of the product (or another openpyxl) read the same file
+        (tabs,) = db.execute("SELECT tabs FROM parsed").fetchone()
+        memo = json.loads(tabs)
+        memo["format"], memo["tabs"] = "0 openpyxl 1.0", [["A", [["who"], ["Serikavo"]]]]
+        db.execute("UPDATE parsed SET tabs = ?", (json.dumps(memo),))
+    db.close()
+    parsed = parses[0]
+    assert LocalControlStore(tmp_path).read_table("A") == [{"who": "Serikova"}]
+    assert parses[0] == parsed + 1
+
+
+def test_a_workbook_holding_a_date_a_person_typed_is_parsed_each_time(tmp_path, parses):
+    LocalControlStore(tmp_path).write_tables({"A": (["who"], [["Serikova"]])})
+    path = tmp_path / "control.xlsx"
+    wb = load_workbook(path)
+    wb.create_sheet("Күнтізбе")["A1"] = datetime(2027, 3, 1, 9, 30)  # no JSON value: never remembered
+    wb.save(path)
+    for _ in range(2):
+        assert LocalControlStore(tmp_path).read_table("Күнтізбе") == []  # a header, no row
+        assert LocalControlStore(tmp_path).read_table("A") == [{"who": "Serikova"}]
+    assert parses[0] == 4 + 1  # each read; and once the copy last written, compared with the first read
+    assert sqlite3.connect(tmp_path / DB_NAME).execute("SELECT COUNT(*) FROM parsed").fetchone() == (0,)
+
+
+def test_the_memo_is_not_kept_rather_than_wait_for_a_busy_database(tmp_path, parses):
+    """A read-only `status` beside a tick that is writing: the read goes on at once."""
+    LocalControlStore(tmp_path).write_tables({"A": (["who"], [["Serikova"]])})
+    other = sqlite3.connect(tmp_path / DB_NAME, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process in the middle of a write
+    try:
+        started = time.monotonic()
+        assert LocalControlStore(tmp_path).read_table("A") == [{"who": "Serikova"}]
+        assert time.monotonic() - started < 30  # the database's own wait is 60 s
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert sqlite3.connect(tmp_path / DB_NAME).execute("SELECT COUNT(*) FROM parsed").fetchone() == (0,)
+    LocalControlStore(tmp_path).read_table("A")
+    parsed = parses[0]
+    LocalControlStore(tmp_path).read_table("A")
+    assert parses[0] == parsed  # kept by the next read that could

@@ -10,6 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 from openpyxl import Workbook, load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -57,11 +58,13 @@ class LocalControlStore:
             if held == key or held == (stat.st_mtime_ns, stat.st_size):
                 self._cache = (key, wb)
                 return wb
-        try:
-            wb = load_workbook(io.BytesIO(data))  # the very bytes the key is of
-        except Exception as exc:  # openpyxl raises many kinds for a damaged file
-            raise said_error(BackendError, "storage_control_damaged", path=self.path, detail=exc) from None
-        book = _Book(wb)
+        kept = self.db.path.exists()  # a memo never creates the database (health() only looks)
+        book = _Book.remembered(self.db.parsed(key[1]) if kept else None, data)
+        if book is None:
+            book = _Book(_parse(data, self.path), data)
+            memo = book.memo() if kept else None
+            if memo is not None:
+                self.db.remember_parsed(key[1], memo)
         book.digest = key[1]
         self._cache = (key, book)
         return book
@@ -94,7 +97,7 @@ class LocalControlStore:
         if book is None or data is None or book.digest in self.db.written():
             return []
         found = {name: book.rows(name) for name in book.tabs}
-        was = _Book(load_workbook(io.BytesIO(data)))
+        was = _Book(_parse(data, self.path), data)
         return tab_edits({name: was.rows(name) for name in was.tabs}, found)
 
     def accept_hand_edits(self) -> None:
@@ -277,6 +280,18 @@ class LocalControlStore:
         self.db.append_pending([(name, list(columns), list(row), shape) for row in rows])  # one transaction
 
 
+def _parse(data: bytes, path: Path) -> Workbook:
+    try:
+        return load_workbook(io.BytesIO(data))
+    except Exception as exc:  # openpyxl raises many kinds for a damaged file
+        raise said_error(BackendError, "storage_control_damaged", path=path, detail=exc) from None
+
+
+# what a memo of a parsed control.xlsx holds is what this code and this openpyxl read from it
+MEMO_FORMAT = f"1 openpyxl {openpyxl.__version__}"
+MEMO_TYPES = (str, int, float, bool, type(None))
+
+
 def _layout_from(shape: dict[str, Any]) -> TableLayout:
     """A TableLayout as a pending row's JSON keeps it (lists for its tuples)."""
     fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in shape.items()}
@@ -297,14 +312,37 @@ class _Book:
     this process wrote; saved whole by xlsx_writer (openpyxl's cells cost most of a 10,000-row
     intake to make and to write)."""
 
-    def __init__(self, wb: Workbook | None):
-        self.tabs: dict[str, Worksheet | _Table] = {ws.title: ws for ws in wb.worksheets} if wb else {}
+    def __init__(self, wb: Workbook | None, source: bytes = b""):
+        # a tab of the file is None until its cells are needed (to copy it into a new version)
+        self.tabs: dict[str, Worksheet | _Table | None] = {ws.title: ws for ws in wb.worksheets} if wb else {}
         self.digest = ""  # of the file this book was read from or written to
+        self.source = source  # the file's bytes, parsed when a remembered book's cells are needed
         self._read_rows: dict[str, list[list[Any]]] = {}  # a file tab's rows, made once
         self.properties: dict[str, Any] = {}  # the file's other custom properties, kept as they are
         for prop in wb.custom_doc_props.props if wb else []:
             if prop.name != FOLDED_PROPERTY and isinstance(prop.value, int | float | bool | str):
                 self.properties[prop.name] = prop.value
+
+    @classmethod
+    def remembered(cls, memo: Any, source: bytes) -> _Book | None:
+        """The book `memo()` described, without parsing the file (None when the memo is of another
+        code's reading)."""
+        if not isinstance(memo, dict) or memo.get("format") != MEMO_FORMAT:
+            return None
+        book = cls(None, source)
+        for name, rows in memo["tabs"]:
+            book.tabs[name] = None
+            book._read_rows[name] = rows
+        book.properties = dict(memo["properties"])
+        return book
+
+    def memo(self) -> dict[str, Any] | None:
+        """Every tab's rows and the properties, as JSON keeps them; None when a cell holds what JSON
+        does not (a date a person typed): that file is parsed each time."""
+        tabs = [[name, self.rows(name)] for name in self.tabs]
+        if any(v.__class__ not in MEMO_TYPES for _, rows in tabs for row in rows for v in row):
+            return None
+        return {"format": MEMO_FORMAT, "tabs": tabs, "properties": self.properties}
 
     def rows(self, name: str) -> list[list[Any]]:
         """A tab's cells as the tables hold them (header first). A tab read from the file is turned
@@ -313,8 +351,19 @@ class _Book:
         if isinstance(tab, _Table):
             return [list(r) for r in tab.rows]
         if name not in self._read_rows:
-            self._read_rows[name] = [[moment_text(c) for c in r] for r in tab]
+            self._read_rows[name] = [[moment_text(c) for c in r] for r in self._sheet(name)]
         return [list(r) for r in self._read_rows[name]]
+
+    def _sheet(self, name: str) -> Worksheet:
+        """A file tab's cells, the file parsed now if the book was remembered."""
+        tab = self.tabs[name]
+        if tab is None:
+            for ws in load_workbook(io.BytesIO(self.source)).worksheets:
+                if ws.title in self.tabs and self.tabs[ws.title] is None:
+                    self.tabs[ws.title] = ws
+            tab = self.tabs[name]
+        assert isinstance(tab, Worksheet)
+        return tab
 
     def table(self, name: str, columns: list[str], layout: TableLayout | None) -> _Table:
         """The tab as a `_Table` to append to (a new one holds the header), laid out by `layout`."""
@@ -331,6 +380,6 @@ class _Book:
             if isinstance(tab, _Table):
                 render_table(sheet, tab.rows, tab.layout)
             else:
-                copy_sheet(sheet, tab)
+                copy_sheet(sheet, self._sheet(name))
         book.properties.update(self.properties)
         return book.to_bytes()

@@ -43,6 +43,22 @@ class _Entry(dict):
         self._owner.changed(self._token)
 
 
+class _Parts(dict):
+    """The manifest's parts, each read from the database when first used (`lazy`: opening a
+    workspace creates no database; jobs/guard.py looks first)."""
+
+    def __init__(self, manifest: Manifest):
+        super().__init__()
+        self._manifest = manifest
+
+    def __missing__(self, part: str) -> _Entries:
+        if part not in PARTS:
+            raise KeyError(part)
+        stored = self._manifest.db.entries(part)
+        entries = self[part] = _Entries(self._manifest, part, stored.get(part, {}))
+        return entries
+
+
 class Manifest:
     """The entries of the workspace database, as a job reads and changes them: `data[part][token]`
     is an entry (a dict); setting, replacing or deleting one marks it, and `save` writes what changed
@@ -52,17 +68,9 @@ class Manifest:
         self.db = db or Database(root)
         self.path = self.db.path
         self._changed: set[tuple[str, str]] = set()
-        self._data: dict[str, Any] | None = None
+        self.data = _Parts(self)
         if not lazy:
-            self.data  # noqa: B018 - read now: a damaged store is said at once
-
-    @property
-    def data(self) -> dict[str, Any]:
-        """Read on first use (`lazy`: opening a workspace creates no database; jobs/guard.py looks first)."""
-        if self._data is None:
-            stored = self.db.entries()
-            self._data = {part: _Entries(self, part, stored.get(part, {})) for part in PARTS}
-        return self._data
+            self.data["sheets"]  # noqa: B018 - read now: a damaged store is said at once
 
     def save(self, *, durable: bool = True) -> None:
         """Make what changed since the last save durable, in one transaction.

@@ -51,6 +51,9 @@ CREATE TABLE IF NOT EXISTS folding (id INTEGER PRIMARY KEY CHECK (id = 1), throu
 # control.xlsx as the product last wrote it (issue 23 item 1: a person's edit is named, not taken):
 # the newest row is it; while a write is under way, the one before it too
 WRITTEN = "CREATE TABLE IF NOT EXISTS written (seq INTEGER PRIMARY KEY AUTOINCREMENT, digest TEXT NOT NULL, data BLOB NOT NULL)"
+# control.xlsx's tabs as parsed from the file of `digest`, the current one only: a memo, since
+# parsing the workbook was three quarters of an idle tick (benchmarks/idle_ticks.py)
+PARSED = "CREATE TABLE IF NOT EXISTS parsed (digest TEXT PRIMARY KEY, tabs TEXT NOT NULL)"
 
 
 class StorageError(i18n.Said):
@@ -97,6 +100,7 @@ class Database:
         legacy.set_aside(self.root)  # left by a migration that committed just before a crash
         try:  # added after schema 1 shipped: made on open, in a workspace of either
             conn.execute(WRITTEN)
+            conn.execute(PARSED)
         except sqlite3.Error as exc:
             raise storage_error("storage_db_write", self.path, exc) from None
         return conn
@@ -171,13 +175,17 @@ class Database:
             self._pending = None  # its stamp (data_version, total_changes) is the connection's
 
     # --- entries: what the pipeline made, and the share messages' ledger ---------------------------
-    def entries(self) -> dict[str, dict[str, dict[str, Any]]]:
-        """Every entry, read once per job (Manifest): the connection is closed after it, so a job that
-        only reads leaves no -wal or -shm file behind."""
-        out: dict[str, dict[str, dict[str, Any]]] = {part: {} for part in PARTS}
+    def entries(self, part: str | None = None) -> dict[str, dict[str, dict[str, Any]]]:
+        """Every entry, or one part's (Manifest reads each part once per job, when a job first needs
+        it: an idle tick reads the sheets' alone). The connection is closed after it if this opened
+        it, so a job that only reads leaves no -wal or -shm file behind."""
+        out: dict[str, dict[str, dict[str, Any]]] = {p: {} for p in ((part,) if part else PARTS)}
         opened = self._conn is None
-        for part, token, entry in self._read("SELECT part, token, entry FROM entries ORDER BY part, token"):
-            out.setdefault(part, {})[token] = json.loads(entry)
+        where, args = ("WHERE part = ?", (part,)) if part else ("", ())
+        for found, token, entry in self._read(
+            f"SELECT part, token, entry FROM entries {where} ORDER BY part, token", args
+        ):
+            out.setdefault(found, {})[token] = json.loads(entry)
         if opened:
             self.close()
         return out
@@ -264,6 +272,32 @@ class Database:
         """control.xlsx is now the version of `digest`: the one it replaced is no longer valid."""
         with self.write() as conn:
             conn.execute("DELETE FROM written WHERE digest != ?", (digest,))
+
+    # --- control.xlsx as parsed (a memo) -----------------------------------------------------------
+    def parsed(self, digest: str) -> Any:
+        """What `remember_parsed` kept for the file of `digest` (None when it is another file's)."""
+        opened = self._conn is None  # closed again if this opened it (health() leaves no -wal, -shm)
+        found = self._read("SELECT tabs FROM parsed WHERE digest = ?", (digest,))
+        if opened:
+            self.close()
+        return json.loads(found[0][0]) if found else None
+
+    def remember_parsed(self, digest: str, tabs: Any) -> None:
+        """Kept if the database takes it at once: a memo is never worth a wait or a failed job (a
+        read-only `status` beside a running tick, a full disk)."""
+        opened = self._conn is None
+        conn = self.connection()
+        try:
+            conn.execute("PRAGMA busy_timeout = 0")
+            with self.write(durable=False) as conn:
+                conn.execute("DELETE FROM parsed")
+                conn.execute("INSERT INTO parsed VALUES (?, ?)", (digest, json.dumps(tabs, ensure_ascii=False)))
+        except (BackendError, sqlite3.Error):
+            pass
+        finally:
+            conn.execute("PRAGMA busy_timeout = 60000")
+            if opened:
+                self.close()
 
     # --- copies ---------------------------------------------------------------------------------
     def copy_to(self, target: Path) -> None:
