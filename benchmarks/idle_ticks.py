@@ -8,12 +8,12 @@ Accelerated: every 5-minute tick of the calendar would be ~30,000 ticks. The edi
 ticks every `--step-hours` (every step that does something — intake, closes, openings, the tie's
 decision — is among them, as cron would meet it) with the experts typing before each deadline, and
 `--burst` consecutive 5-minute ticks are timed in the first week, in stage 1's first week (the
-registry whole) and in the last week. Each tick is what one cron process does after its imports
-(`contest -q tick`, pipelines/cli): the config read, the workspace opened and guarded, a fresh Run,
-the tick, the last-tick note, the workspace closed; nothing survives from one tick to the next, as
-under cron. Since an idle
-tick writes nothing, the ticks skipped add nothing to the journal or control.xlsx; the figures say
-how many rows the skipped ticks would have added at one row a tick (the behaviour before).
+registry whole), the day after stage 3 closed and in the last week. Each tick is what one cron
+process does after its imports (`contest -q tick`, pipelines/cli): the config read, the workspace
+opened and guarded, a fresh Run, the tick, the last-tick note, the workspace closed; nothing
+survives from one tick to the next, as under cron. Since an idle tick writes nothing, the ticks
+skipped add nothing to the journal or control.xlsx; the figures say how many rows the skipped ticks
+would have added at one row a tick (the behaviour before).
 """
 
 from __future__ import annotations
@@ -107,7 +107,8 @@ def main() -> None:
         typed: set[int] = set()
         decided: set[int] = set()
         stage1_week = cal.intake_close + timedelta(days=2)  # the registry whole: the edition's size set
-        first = last = opened = (float("nan"), 0, float("nan"))
+        ended = cal.stage3_close + timedelta(days=1)  # all of it held, as in the last week: time alone differs
+        first = last = opened = after = (float("nan"), 0, float("nan"))
         sampled = 0
         moment = cal.intake_open
         while moment <= end:
@@ -115,6 +116,8 @@ def main() -> None:
                 first = burst(moment)
             elif stage1_week <= moment < stage1_week + step:
                 opened = burst(moment)
+            elif ended <= moment < ended + step:
+                after = burst(moment)
             elif last_week <= moment < last_week + step:
                 last = burst(moment, profile=args.profile)
             else:
@@ -140,6 +143,7 @@ def main() -> None:
         for label, (median, touched, fastest) in (
             ("first week", first),
             ("stage 1, first week", opened),
+            ("the day after stage 3", after),
             ("last week", last),
         ):
             print(f"{label:<22}{median * 1000:>14.1f}{fastest * 1000:>12.1f}{'yes' if touched else 'no':>24}")
@@ -150,6 +154,10 @@ def main() -> None:
         print(
             f"last week / stage 1's first week: {last[0] / opened[0]:.2f}x (the registry whole in both); "
             f"fastest {last[2] / opened[2]:.2f}x"
+        )
+        print(
+            f"last week / the day after stage 3 closed: {last[0] / after[0]:.2f}x (the same tables: what "
+            f"time alone adds); fastest {last[2] / after[2]:.2f}x"
         )
         print(
             f"journal at the end: {len(journal)} rows ({ticks_in_journal} tick rows); "

@@ -192,3 +192,27 @@ def test_the_memo_is_not_kept_rather_than_wait_for_a_busy_database(tmp_path, par
     parsed = parses[0]
     LocalControlStore(tmp_path).read_table("A")
     assert parses[0] == parsed  # kept by the next read that could
+
+
+def test_a_backup_of_the_database_leaves_the_memo_out(tmp_path):
+    LocalControlStore(tmp_path).write_tables({"A": (["who"], [["Serikova"] for _ in range(300)])})
+    LocalControlStore(tmp_path).read_table("A")  # remembered
+    LocalControlStore(tmp_path).write_tables({"B": (["n"], [[1]])})  # the version replaced is kept
+    copies = sorted((tmp_path / "backups").glob("*.sqlite3"))
+    assert copies
+    for copy in copies:
+        assert sqlite3.connect(copy).execute("SELECT COUNT(*) FROM parsed").fetchone() == (0,)
+    assert sqlite3.connect(tmp_path / DB_NAME).execute("SELECT COUNT(*) FROM parsed").fetchone() == (1,)
+
+
+def test_rows_appended_by_a_process_that_read_the_memo_go_after_the_rows_the_file_holds(tmp_path, parses):
+    first = LocalControlStore(tmp_path)
+    first.append_rows("J", ["n"], [[1], [2]])
+    first.settle()  # folded into control.xlsx
+    assert [r["n"] for r in LocalControlStore(tmp_path).read_table("J")] == [1, 2]  # parsed, remembered
+    parsed = parses[0]
+    later = LocalControlStore(tmp_path)
+    later.append_rows("J", ["n"], [[3]])
+    assert [r["n"] for r in later.read_table("J")] == [1, 2, 3] and parses[0] == parsed
+    later.settle()
+    assert [r[0] for r in load_workbook(tmp_path / "control.xlsx")["J"].iter_rows(values_only=True)] == ["n", 1, 2, 3]

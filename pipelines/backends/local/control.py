@@ -369,7 +369,7 @@ class _Book:
         """The tab as a `_Table` to append to (a new one holds the header), laid out by `layout`."""
         tab = self.tabs.get(name)
         if not isinstance(tab, _Table):
-            tab = self.tabs[name] = _Table(self.rows(name) if tab is not None else [columns], layout)
+            tab = self.tabs[name] = _Table(self.rows(name) if name in self.tabs else [columns], layout)
         tab.layout = layout or tab.layout
         return tab
 

@@ -302,7 +302,8 @@ class Database:
     # --- copies ---------------------------------------------------------------------------------
     def copy_to(self, target: Path) -> None:
         """A consistent copy (sqlite3's backup API: the committed state, whatever is being written),
-        put in place atomically."""
+        put in place atomically; without the memo of the parsed control.xlsx (a copy in each backup
+        would be the largest part of it, and is made again by the first read)."""
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=PARTIAL, dir=target.parent)
         os.close(fd)
@@ -310,6 +311,9 @@ class Database:
             copy = sqlite3.connect(tmp)
             try:
                 self.connection().backup(copy)
+                if copy.execute("DELETE FROM parsed").rowcount:
+                    copy.commit()
+                    copy.execute("VACUUM")
             finally:
                 copy.close()
             replace(Path(tmp), target)
