@@ -283,3 +283,28 @@ def test_a_tab_titled_like_a_written_copy_is_never_believed(ws, fake, config):
     # a tab titled like the copy of a table that has none yet is not taken for it either
     sh.add_worksheet("written 424242 Кезеңдер", rows=2, cols=2)
     assert fake_workspace(config, fake).control.read_table("Кезеңдер") == [{"stage": 1, "state": "open"}]
+
+
+def test_two_protected_tabs_claiming_one_copy_are_named_neither_believed(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited, acceptable
+
+    ws.control.write_tables(REGISTRY)
+    sid = ws.control.id
+    table = next(s for s in fake.spreadsheet_model(sid).sheets if s.title == "Тізілім")
+    sh = _as_cdb(fake, sid)
+    title = f"written {table.id + 777} Тізілім"  # exactly as the product titles a copy, of another sheetId
+    sh.add_worksheet(title, rows=5, cols=3).update([["id", "status"], ["DER-1", "rejected"]], "A1")
+    forged = sh.worksheet(title)
+    forged.add_protected_range("A1:C5", editor_users_emails=[CDB])  # a part of it: not the copy's kind
+    assert fake_workspace(config, fake).control.hand_edits() == []
+    body = {"requests": [{"addProtectedRange": {"protectedRange": {"range": {"sheetId": forged.id}}}}]}
+    sh.batch_update(body)  # her whole tab protected, as the product protects its copies
+    with pytest.raises(ControlEdited, match="екеу") as stop:
+        fake_workspace(config, fake).control.read_table("Тізілім")
+    assert title in str(stop.value)
+    edits = fake_workspace(config, fake).control.hand_edits()
+    assert [e.kind for e in edits] == ["copy_clash"] and not acceptable(edits)
+    with pytest.raises(ControlEdited, match="две"):
+        fake_workspace(config, fake).control.undo_hand_edits()
+    sh.del_worksheet(forged)
+    assert fake_workspace(config, fake).control.read_table("Тізілім")[0]["status"] == "accepted"
