@@ -69,10 +69,11 @@ CREATED_TAB = "created files"
 # one title, so while the product's copy is there nobody holds its title. Two such tabs for one table
 # are named (copy_clash), neither believed.
 #
-# COPIES_TAB marks a spreadsheet whose every table has its written copy (added, hidden, in the write
-# that makes the last copy missing; a new edition's first write): from then on a table's tab (a title
-# of tables.yaml) without its copy is a copy deleted or renamed, named (copy_missing), never trusted
-# as found. A spreadsheet from before the copies has no mark until each table has been written.
+# COPIES_TAB marks a spreadsheet whose every table has its written copy (added, hidden and protected,
+# by the write that makes the last copy still missing; a new edition's first write): from then on a
+# table's tab (a title of tables.yaml) without its copy is a copy deleted or renamed, named
+# (copy_missing), never trusted as found. A spreadsheet from before the copies has no mark until each
+# of its tables has been written.
 WRITTEN = "written"
 WRITTEN_TITLE = re.compile(r"^written (\d+) (.+)$")
 COPIES_TAB = "written copies"
