@@ -23,7 +23,8 @@ from pipelines.formats.tables import LANGS, schema
 from pipelines.ports import BackendError, a1, comparable
 
 SHOWN = 12  # edits named in the message; the rest counted
-STRUCTURAL = ("tab_missing", "tab_renamed", "header")
+# copy_clash: two protected tabs titled as one table's written copy (Google): neither is believed
+STRUCTURAL = ("tab_missing", "tab_renamed", "header", "copy_clash")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,10 @@ class TableEdit:
     """One difference between a tab as the product last wrote it and as it is now."""
 
     tab: str
-    kind: str  # "cell" | "row_added" | "row_deleted" | "header" | "tab_missing" | "tab_renamed"
+    # "cell" | "row_added" | "row_deleted" | "header" | "tab_missing" | "tab_renamed"; Google alone:
+    # "copy_missing" (the table's written copy deleted or renamed: accepted as it is, never undone)
+    # and "copy_clash" (after: the titles of the tabs that claim to be its copy)
+    kind: str
     row: int = 0  # 1-based, as a person sees it (the header is row 1)
     cell: str = ""  # A1
     before: str = ""
@@ -138,10 +142,16 @@ class EditsSaid(i18n.Said):
         lines = [e.say(lang) for e in self.edits[:SHOWN]]
         if len(self.edits) > SHOWN:
             lines.append(i18n.text("edits_more", lang, count=len(self.edits) - SHOWN))
-        structural = any(e.kind in STRUCTURAL for e in self.edits)
+        kinds = {e.kind for e in self.edits}
+        structural = bool(kinds & set(STRUCTURAL))
         way = i18n.text("edits_way_structural" if structural else "edits_way_accept", lang)
         restore = i18n.text(self.restore[0], lang, **self.restore[1])
-        return i18n.text("control_edited", lang, where=self.where, edits="; ".join(lines), way=way, restore=restore)
+        if "copy_clash" in kinds:  # the edit itself says what to do
+            way = restore = ""
+        elif "copy_missing" in kinds:  # nothing to put back: accepted as it is, or fixed by hand
+            way, restore = i18n.text("edits_way_no_copy", lang), ""
+        said = i18n.text("control_edited", lang, where=self.where, edits="; ".join(lines), way=way, restore=restore)
+        return said.rstrip()
 
 
 class ControlEdited(BackendError):

@@ -403,3 +403,40 @@ def test_google_tabs_are_protected_with_a_warning_and_the_written_copies_for_the
 
     with pytest.raises(gspread.exceptions.APIError):  # a CDB editor cannot type into a written copy
         google.spreadsheet().worksheet(copies[0].title).update([["x"]], "A2")
+
+
+def test_google_a_written_copy_deleted_with_an_edit_is_named_and_only_accepted(google_opened, tmp_path):
+    """The registry's written copy unhidden and deleted by a CDB editor, the registry edited with it:
+    the tick stops, named; undo-edits has nothing to put it back from and does nothing, saying so;
+    accept-edits takes the registry as it is now, with a fresh copy, and the edition goes on."""
+    google = GoogleEdition(google_opened, tmp_path / "edition")
+    sh = google.spreadsheet()
+    [copy] = [w for w in sh.worksheets(exclude_hidden=False) if re.fullmatch(r"written \d+ Тізілім", w.title)]
+    copy.show()
+    sh.del_worksheet(copy)
+    sh.worksheet("Тізілім").update([["кафедра шешімі"]], "D2")
+    before = google.seen()
+    stop = google.tick()
+    assert stop is not None and "«Тізілім» бетінің бағдарлама соңғы жазған көшірмесі жоқ" in str(stop), stop
+    assert "contest accept-edits" in str(stop) and google.seen() == before
+    with pytest.raises(BackendError, match="қайтаратын нұсқа жоқ"):
+        _undo(google)
+    assert google.fake.sheet_values(google.id, "'Тізілім'!D2") == [["кафедра шешімі"]]  # nothing undone
+    accepted = _accept(google, "ДЦР, хаттама №4")
+    assert [(e.tab, e.kind) for e in accepted] == [("Тізілім", "copy_missing")]
+    assert google.tick() is None
+    sh.worksheet("Тізілім").update([["x"]], "B2")  # the fresh copy holds the registry as accepted
+    assert "B2" in str(google.tick())
+
+
+def test_google_a_tab_titled_like_a_written_copy_is_not_taken_for_one(google_opened, google_untouched, tmp_path):
+    google = GoogleEdition(google_opened, tmp_path / "edition")
+    sh = google.spreadsheet()
+    [copy] = [w for w in sh.worksheets(exclude_hidden=False) if re.fullmatch(r"written \d+ Кезеңдер", w.title)]
+    forged = sh.add_worksheet(copy.title.replace("written ", "written 0"), rows=5, cols=5)
+    forged.update(copy.get_values(), "A1")
+    forged.update([["closed"]], "B3")
+    assert google.tick() is None  # her tab is one of her own: the stages are as the product wrote them
+    assert google.decided() == google_untouched[0]
+    sh.worksheet("Кезеңдер").update([["closed"]], "B3")  # the same edit in the table itself is named
+    assert "B3" in str(google.tick())

@@ -22,7 +22,7 @@ from typing import Any
 from openpyxl.utils import quote_sheetname
 
 from pipelines import i18n
-from pipelines.formats.witness import ControlEdited, TableEdit, exempt, sheet_edits
+from pipelines.formats.witness import ControlEdited, TableEdit, exempt, known_titles, sheet_edits
 from pipelines.ports import (
     BackendError,
     Conflict,
@@ -62,8 +62,21 @@ CREATED_TAB = "created files"
 # the table, so the copy costs no request of its own. Its cells count against the spreadsheet's 10
 # million ("Files you can store in Google Drive", support.google.com/drive/answer/37603): a copy is
 # sized to its rows (an edition's tables: tens of thousands of cells), not Sheets' 1000 x 26 default.
+#
+# A copy is the product's only when its title is exactly what the product writes (sheetId without a
+# leading zero) AND a protection that is not a mere warning covers its whole grid: a tab a person
+# adds or retitles "written 0123 Тізілім" is none (issue 23 item 1); Sheets refuses a second tab of
+# one title, so while the product's copy is there nobody holds its title. Two such tabs for one table
+# are named (copy_clash), neither believed.
+#
+# COPIES_TAB marks a spreadsheet whose every table has its written copy (added, hidden and protected,
+# by the write that makes the last copy still missing; a new edition's first write): from then on a
+# table's tab (a title of tables.yaml) without its copy is a copy deleted or renamed, named
+# (copy_missing), never trusted as found. A spreadsheet from before the copies has no mark until each
+# of its tables has been written.
 WRITTEN = "written"
 WRITTEN_TITLE = re.compile(r"^written (\d+) (.+)$")
+COPIES_TAB = "written copies"
 READ = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER"}
 
 
@@ -146,6 +159,7 @@ class GoogleControlStore:
         self._creating = False  # the control spreadsheet's own create is under way
         # table -> its tab's sheetId and its written copy's tab (title, sheetId), from the copies' titles
         self.tracked: dict[str, dict[str, Any]] = {}
+        self.clashes: dict[str, list[str]] = {}  # table -> the titles of the tabs that claim to be its copy
         self.titles: dict[int, str] = {}  # sheetId -> title now
         self.written: dict[str, list[list[Any]]] = {}  # each table's written copy, read once per process
 
@@ -465,10 +479,12 @@ class GoogleControlStore:
             meta = self.c.run(
                 "sheets",
                 self.c.spreadsheets.get(
-                    spreadsheetId=sid, fields="sheets.properties(sheetId,title,gridProperties(rowCount,columnCount))"
+                    spreadsheetId=sid,
+                    fields="sheets(properties(sheetId,title,gridProperties(rowCount,columnCount)),"
+                    "protectedRanges(range,warningOnly))",
                 ),
             )
-            self.tabs, self.tracked, self.titles = {}, {}, {}
+            self.tabs, self.tracked, self.titles, self.clashes = {}, {}, {}, {}
             for s in meta.get("sheets", []):
                 p = s["properties"]
                 grid = p.get("gridProperties", {})
@@ -479,8 +495,13 @@ class GoogleControlStore:
                 }
                 self.titles[p["sheetId"]] = p["title"]
                 copy = WRITTEN_TITLE.match(p["title"])
-                if copy:
-                    self.tracked[copy.group(2)] = {"id": int(copy.group(1)), "copy": p["title"]}
+                if copy and copy.group(1) == str(int(copy.group(1))) and _locked(s):
+                    name = copy.group(2)
+                    if name in self.tracked:
+                        self.clashes.setdefault(name, [self.tracked[name]["copy"]]).append(p["title"])
+                    self.tracked[name] = {"id": int(copy.group(1)), "copy": p["title"]}
+            for name in self.clashes:
+                del self.tracked[name]
             if self.created and len(self.tabs) == 1:  # "Sheet1" / "Лист1": becomes the first table
                 self.spare = self.tabs.popitem()[1]
             self.created = False
@@ -493,7 +514,9 @@ class GoogleControlStore:
         tabs = self._tabs()
         ids = {t["id"] for t in self.tracked.values()}
         named = [n for n, t in self.tracked.items() if t["id"] in self.titles]
-        return named + [t for t, tab in tabs.items() if tab["id"] not in ids and not WRITTEN_TITLE.match(t)]
+        return named + [
+            t for t, tab in tabs.items() if tab["id"] not in ids and not WRITTEN_TITLE.match(t) and t != COPIES_TAB
+        ]
 
     def _title(self, name: str) -> str | None:
         """The title now of table `name`'s tab: found by its sheetId when the product keeps its written
@@ -503,13 +526,55 @@ class GoogleControlStore:
             return self.titles.get(self.tracked[name]["id"])
         return name if name in tabs else None
 
+    def _orphans(self) -> list[str]:
+        """The tables whose written copy went missing (deleted, or renamed out of its title): once the
+        spreadsheet bears COPIES_TAB, a tab titled as a table of tables.yaml that no copy names by
+        its sheetId. None in a spreadsheet from before the copies (not marked yet)."""
+        tabs = self._tabs()
+        if COPIES_TAB not in tabs:
+            return []
+        return [t for t in self._uncopied() if t not in self.clashes]
+
+    def _uncopied(self) -> list[str]:
+        named = {t["id"] for t in self.tracked.values()}
+        known = known_titles()
+        return [t for t, tab in (self.tabs or {}).items() if t in known and not exempt(t) and tab["id"] not in named]
+
+    def _copy_edits(self, names: list[str]) -> list[TableEdit]:
+        """Tables `names` whose written copy is missing or claimed by two tabs, named."""
+        orphans = set(self._orphans())
+        edits = [TableEdit(n, "copy_missing") for n in names if n in orphans]
+        return edits + [
+            TableEdit(n, "copy_clash", after=", ".join(f"«{t}»" for t in self.clashes[n]))
+            for n in names
+            if n in self.clashes
+        ]
+
+    def _mark(self, added: list[str]) -> list[dict[str, Any]]:
+        """The requests adding COPIES_TAB (hidden, protected as the copies are; its title appended to
+        `added`) when it is missing and every table now has its written copy: in the write that makes
+        the last copy, so it costs no request of its own."""
+        if self.tabs is None or COPIES_TAB in self.tabs or self._uncopied():
+            return []
+        sheet_id = self._new_sheet_id()
+        grid = {"rowCount": 1, "columnCount": 1}
+        props = {"sheetId": sheet_id, "title": COPIES_TAB, "hidden": True, "gridProperties": grid}
+        self.tabs[COPIES_TAB] = {"id": sheet_id, "rows": 1, "cols": 1}
+        self.titles[sheet_id] = COPIES_TAB
+        added.append(COPIES_TAB)
+        description = i18n.both("control_copies_marked")
+        return [
+            {"addSheet": {"properties": props}},
+            {"addProtectedRange": {"protectedRange": {"range": {"sheetId": sheet_id}, "description": description}}},
+        ]
+
     def _edited(self, edits: list[TableEdit]) -> ControlEdited:
         return ControlEdited(sheet_url(self.id or ""), edits, ("edits_restore_google", {}))
 
     def _structure(self, names: list[str]) -> None:
         """Stop when a table's tab was renamed or deleted (known from the tab list alone)."""
         tracked: dict[str, list[list[Any]]] = {n: [] for n in names if n in self.tracked}
-        edits = sheet_edits(tracked, {}, {n: self._title(n) for n in tracked})
+        edits = sheet_edits(tracked, {}, {n: self._title(n) for n in tracked}) + self._copy_edits(names)
         if edits:
             raise self._edited(edits)
 
@@ -676,6 +741,7 @@ class GoogleControlStore:
                 if layout is not None:
                     requests += _layout_requests(tab["id"], layout)
                 requests += self._copy(name, new, added)
+            requests += self._mark(added)
             self._batch_update(requests, added)
             now = self.clock()
             for name in changed:
@@ -699,6 +765,9 @@ class GoogleControlStore:
             requests += _grow(tab, height, width)
         else:
             sheet_id, title = self._new_sheet_id(), f"{WRITTEN} {self.tabs[name]['id'] if self.tabs else 0} {name}"
+            if title in (self.tabs or {}):  # a tab the product never wrote holds its copy's title
+                said = i18n.Said("edits_copy_title_taken", tab=name, title=title)
+                raise BackendError(str(said)) from said
             grid = {"rowCount": height, "columnCount": width}
             props = {"sheetId": sheet_id, "title": title, "hidden": True, "gridProperties": grid}
             requests.append({"addSheet": {"properties": props}})
@@ -755,22 +824,30 @@ class GoogleControlStore:
             self.tabs, self.cache, self.written = None, {}, {}
             self._tabs()
             titles = {n: self._title(n) for n in self.tracked}
-            found = self._values([n for n, t in titles.items() if t == n] + [t["copy"] for t in self.tracked.values()])
+            orphans = self._orphans()  # read too: accepted, they are copied as they are now
+            found = self._values(
+                [n for n, t in titles.items() if t == n] + [t["copy"] for t in self.tracked.values()] + orphans
+            )
             self.written = {n: found[t["copy"]] for n, t in self.tracked.items()}
-            return sheet_edits(self.written, {n: found[n] for n, t in titles.items() if t == n}, titles)
+            edits = sheet_edits(self.written, {n: found[n] for n, t in titles.items() if t == n}, titles)
+            return edits + self._copy_edits(orphans + list(self.clashes))
 
     def accept_hand_edits(self) -> None:
         """The tables as they are now become their written copies (`contest accept-edits`): ONE
-        batchUpdate. A tab renamed or deleted is never accepted (jobs/edits.py refuses it first)."""
+        batchUpdate. A tab renamed or deleted is never accepted (jobs/edits.py refuses it first); a table
+        whose copy went missing gets a fresh one, of the table as it is now."""
         edits = self.hand_edits()
-        names = list(dict.fromkeys(e.tab for e in edits if e.kind not in ("tab_missing", "tab_renamed")))
+        structural = ("tab_missing", "tab_renamed", "copy_clash")
+        names = list(dict.fromkeys(e.tab for e in edits if e.kind not in structural))
         if not names:
             return
         with self.c.stats.operation("accept edits"):
             requests: list[dict[str, Any]] = []
+            added: list[str] = []
             for name in names:
-                requests += self._copy(name, self.cache[name][1], [])
-            self._batch_update(requests, [])
+                requests += self._copy(name, self.cache[name][1], added)
+            requests += self._mark(added)
+            self._batch_update(requests, added)
             for name in names:
                 self.written[name] = [list(r) for r in self.cache[name][1]]
 
@@ -782,6 +859,13 @@ class GoogleControlStore:
         edits = self.hand_edits()
         if not edits:
             return None
+        clashes = [e for e in edits if e.kind == "copy_clash"]
+        if clashes:  # which tab holds the copy is for a person to settle first
+            raise self._edited(clashes)
+        missing = list(dict.fromkeys(e.tab for e in edits if e.kind == "copy_missing"))
+        if missing:  # nothing to put it back from: nothing is done (the edit stays, to be accepted)
+            said = i18n.Said("edits_undo_no_copy", tabs="», «".join(missing))
+            raise BackendError(str(said)) from said
         assert self.tabs is not None
         with self.c.stats.operation("undo edits"):
             requests: list[dict[str, Any]] = []
@@ -852,6 +936,7 @@ class GoogleControlStore:
                 )
                 requests += _layout_requests(tabs[name]["id"], layout) if layout is not None else []
                 requests += self._copy(name, table, added)
+                requests += self._mark(added)
                 self._batch_update(requests, added)
                 self.cache[name] = (self.clock(), [[plain(json_value(v)) for v in row] for row in table])
                 if name in self.tracked:
@@ -868,12 +953,25 @@ class GoogleControlStore:
                 requests.append({"appendCells": {"sheetId": copy["id"], "rows": cells, "fields": "userEnteredValue"}})
             elif not exempt(name):  # a table from before the written copies: its copy is made now
                 requests += self._copy(name, _norm_rows(self._read([name], fresh=False)[name]) + appended, added)
+            requests += self._mark(added)
             self._batch_update(requests, added)
             if name in self.cache:
                 when, cached = self.cache[name]
                 self.cache[name] = (when, _norm_rows(cached) + appended)
             if name in self.written:
                 self.written[name] = _norm_rows(self.written[name]) + appended
+
+
+def _locked(sheet: dict[str, Any]) -> bool:
+    """Whether a protection that is not a mere warning covers the whole grid of `sheet` (as
+    spreadsheets.get gives it): the product's written copies are; a tab a person adds is not."""
+    sid = sheet["properties"]["sheetId"]
+    for pr in sheet.get("protectedRanges", []):
+        rng = pr.get("range", {})
+        bounded = any(k in rng for k in ("startRowIndex", "endRowIndex", "startColumnIndex", "endColumnIndex"))
+        if not pr.get("warningOnly") and rng.get("sheetId", 0) == sid and not bounded:
+            return True
+    return False
 
 
 def _rect(sheet_id: int, height: int, width: int) -> dict[str, int]:

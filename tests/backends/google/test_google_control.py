@@ -155,7 +155,7 @@ def test_a_spreadsheet_from_before_the_written_copies_is_trusted_then_copied_at_
     ws.control.append_rows("Журнал", ["at", "action"], [["1", "a"]])
     sid, sheets = ws.control.id, fake.build("sheets")
     copies = [s.id for s in fake.spreadsheet_model(sid).sheets if s.title.startswith("written ")]
-    assert len(copies) == 2
+    assert len(copies) == 3  # the two copies and the mark that every table has one
     gone = [{"deleteSheet": {"sheetId": i}} for i in copies]  # as an edition from before them was
     sheets.spreadsheets().batchUpdate(spreadsheetId=sid, body={"requests": gone}).execute()
 
@@ -170,8 +170,141 @@ def test_a_spreadsheet_from_before_the_written_copies_is_trusted_then_copied_at_
     assert other.control.read_table("Тізілім") == [{"id": "DER-1", "status": "rejected"}]  # trusted as found
     other.control.append_rows("Журнал", ["at", "action"], [["2", "b"]])  # its copy made with this append
     other.control.write_tables({"Тізілім": (["id", "status"], [["DER-1", "accepted"], ["DER-2", "accepted"]])})
-    assert sum(s.title.startswith("written ") for s in fake.spreadsheet_model(sid).sheets) == 2
+    titles = [s.title for s in fake.spreadsheet_model(sid).sheets if s.title.startswith("written ")]
+    assert len(titles) == 3 and "written copies" in titles  # marked once both were copied
     typed("'Журнал'!B3", "x")
     with pytest.raises(ControlEdited, match="B3"):
         fake_workspace(config, fake).control.read_table("Журнал")
     assert len(fake_workspace(config, fake).control.read_table("Тізілім")) == 2
+
+
+# --- a written copy deleted, or a tab titled like one (issue 23 item 1) -------------------------------
+CDB = "cdb.secretary@atu.edu.kz"
+
+
+def _as_cdb(fake, sid: str):
+    """The control spreadsheet as a CDB editor opens it (gspread, her own token)."""
+    import gspread
+    from google.oauth2.credentials import Credentials
+
+    drive = fake.build("drive")
+    permission = {"type": "user", "role": "writer", "emailAddress": CDB}
+    drive.permissions().create(
+        fileId=sid, body=permission, supportsAllDrives=True, sendNotificationEmail=False
+    ).execute()
+    client = gspread.Client(auth=Credentials(token=fake.token_for(CDB)))
+    client.http_client.session.mount("https://", fake.requests_adapter())
+    return client.open_by_key(sid)
+
+
+def _copy_of(fake, sid: str, table: str):
+    return next(
+        s for s in fake.spreadsheet_model(sid).sheets if s.title.startswith("written ") and s.title.endswith(table)
+    )
+
+
+REGISTRY = {"Тізілім": (["id", "status"], [["DER-1", "accepted"], ["DER-2", "accepted"]])}
+STAGES = {"Кезеңдер": (["stage", "state"], [[1, "open"]])}
+
+
+def test_a_written_copy_deleted_with_an_edit_is_named_then_accepted_with_a_fresh_copy(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited
+    from pipelines.ports import BackendError
+
+    ws.control.write_tables({**REGISTRY, **STAGES})
+    sid = ws.control.id
+    sh = _as_cdb(fake, sid)
+    # Google's documentation (searched: the Sheets API's DeleteSheetRequest and ProtectedRange, the Apps
+    # Script Protection class) does not say an editor is refused deleting a protected sheet: the fake
+    # lets her, unhidden first as she would in the spreadsheet
+    copy = sh.get_worksheet_by_id(_copy_of(fake, sid, "Тізілім").id)
+    copy.show()
+    sh.del_worksheet(copy)
+    sh.worksheet("Тізілім").update([["rejected"]], "B2")
+    for lang, words in (("kk", "көшірмесі жоқ"), ("ru", "копии нет")):
+        with pytest.raises(ControlEdited, match=words) as stop:
+            fake_workspace(config, fake).control.read_table("Тізілім")
+        assert "«Тізілім»" in stop.value.__cause__.say(lang)
+    with pytest.raises(ControlEdited):  # a write stops too: nothing is written over her edit
+        fake_workspace(config, fake).control.write_tables(REGISTRY)
+    assert fake.sheet_values(sid, "'Тізілім'!B2") == [["rejected"]]
+    other = fake_workspace(config, fake)
+    assert [(e.tab, e.kind) for e in other.control.hand_edits()] == [("Тізілім", "copy_missing")]
+    assert fake_workspace(config, fake).control.read_table("Кезеңдер") == [{"stage": 1, "state": "open"}]
+    with pytest.raises(BackendError, match="қайтаратын нұсқа жоқ"):  # nothing to restore it from
+        from pipelines.cli.restore import undo_edits
+
+        undo_edits(fake_workspace(config, fake).control, "kk")
+    assert fake.sheet_values(sid, "'Тізілім'!B2") == [["rejected"]]  # undo touched nothing
+    fake_workspace(config, fake).control.accept_hand_edits()
+    again = fake_workspace(config, fake)
+    assert again.control.hand_edits() == []
+    assert again.control.read_table("Тізілім")[0] == {"id": "DER-1", "status": "rejected"}
+    assert _copy_of(fake, sid, "Тізілім").protected_ranges  # the fresh copy, protected
+    sh.worksheet("Тізілім").update([["x"]], "B3")
+    with pytest.raises(ControlEdited, match="B3"):
+        fake_workspace(config, fake).control.read_table("Тізілім")
+
+
+def test_a_written_copy_renamed_is_a_copy_missing(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited
+
+    ws.control.write_tables(REGISTRY)
+    sid = ws.control.id
+    sh = _as_cdb(fake, sid)
+    sh.get_worksheet_by_id(_copy_of(fake, sid, "Тізілім").id).update_title("ескі көшірме")
+    with pytest.raises(ControlEdited, match="көшірмесі жоқ"):
+        fake_workspace(config, fake).control.read_table("Тізілім")
+
+
+def test_a_tab_titled_like_a_written_copy_is_never_believed(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited
+
+    ws.control.write_tables({**REGISTRY, **STAGES})
+    sid = ws.control.id
+    table = next(s for s in fake.spreadsheet_model(sid).sheets if s.title == "Тізілім")
+    sh = _as_cdb(fake, sid)
+    # she types the registry as she would like it into a tab of her own, titled as the product's copy
+    # (its very title is taken: Sheets refuses a second tab of one title; a leading zero names the same id)
+    title = f"written 0{table.id} Тізілім"
+    forged = sh.add_worksheet(title, rows=5, cols=3)
+    forged.update([["id", "status"], ["DER-1", "rejected"], ["DER-2", "accepted"]], "A1")
+    sh.worksheet("Тізілім").update([["rejected"]], "B2")
+    with pytest.raises(ControlEdited, match="B2"):  # compared with the product's copy, not hers
+        fake_workspace(config, fake).control.read_table("Тізілім")
+    assert fake.sheet_values(sid, f"'{title}'!B2") == [["rejected"]]  # hers, untouched
+    sh.worksheet("Тізілім").update([["accepted"]], "B2")
+    other = fake_workspace(config, fake)
+    assert other.control.read_table("Тізілім")[0]["status"] == "accepted"
+    rows = [["DER-1", "accepted"], ["DER-2", "accepted"], ["DER-3", "accepted"]]
+    assert other.control.write_tables({"Тізілім": (["id", "status"], rows)}) == ["Тізілім"]
+    assert fake.sheet_values(sid, f"'{title}'!B2") == [["rejected"]]  # never written to
+    assert len(fake_workspace(config, fake).control.read_table("Тізілім")) == 3
+    # a tab titled like the copy of a table that has none yet is not taken for it either
+    sh.add_worksheet("written 424242 Кезеңдер", rows=2, cols=2)
+    assert fake_workspace(config, fake).control.read_table("Кезеңдер") == [{"stage": 1, "state": "open"}]
+
+
+def test_two_protected_tabs_claiming_one_copy_are_named_neither_believed(ws, fake, config):
+    from pipelines.formats.witness import ControlEdited, acceptable
+
+    ws.control.write_tables(REGISTRY)
+    sid = ws.control.id
+    table = next(s for s in fake.spreadsheet_model(sid).sheets if s.title == "Тізілім")
+    sh = _as_cdb(fake, sid)
+    title = f"written {table.id + 777} Тізілім"  # exactly as the product titles a copy, of another sheetId
+    sh.add_worksheet(title, rows=5, cols=3).update([["id", "status"], ["DER-1", "rejected"]], "A1")
+    forged = sh.worksheet(title)
+    forged.add_protected_range("A1:C5", editor_users_emails=[CDB])  # a part of it: not the copy's kind
+    assert fake_workspace(config, fake).control.hand_edits() == []
+    body = {"requests": [{"addProtectedRange": {"protectedRange": {"range": {"sheetId": forged.id}}}}]}
+    sh.batch_update(body)  # her whole tab protected, as the product protects its copies
+    with pytest.raises(ControlEdited, match="екеу") as stop:
+        fake_workspace(config, fake).control.read_table("Тізілім")
+    assert title in str(stop.value)
+    edits = fake_workspace(config, fake).control.hand_edits()
+    assert [e.kind for e in edits] == ["copy_clash"] and not acceptable(edits)
+    with pytest.raises(ControlEdited, match="две"):
+        fake_workspace(config, fake).control.undo_hand_edits()
+    sh.del_worksheet(forged)
+    assert fake_workspace(config, fake).control.read_table("Тізілім")[0]["status"] == "accepted"
