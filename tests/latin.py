@@ -8,6 +8,7 @@ and tests/test_cli_help.py (every help screen)."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -72,8 +73,7 @@ def latin_words(text: str, data: Iterable[str] = (), *, help_screen: bool = Fals
     (titles, names, answers, comments), taken out whole first; its capitalised words (names) after.
     A command's name or a choice is code on a line showing a command (the program's name or an
     option on it), and anywhere on a help screen (`help_screen`: its list of commands)."""
-    parts = {p.strip() for d in data for p in [d, *re.split(r"[,;\n]", d)]}  # an author: name, position, contact
-    typed = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
+    typed, allowed = _typed(tuple(data))
     # addresses, links and file names first: a value typed (a host such as atu.edu.kz, a number that
     # is also in a backup's time stamp) must not cut one in half and leave half a code as a word
     for pattern in CODES[:2] + [CODES[4]]:
@@ -82,8 +82,7 @@ def latin_words(text: str, data: Iterable[str] = (), *, help_screen: bool = Fals
         text = text.replace(value, " ")
     for pattern in CODES:
         text = re.sub(pattern, MARK if pattern == OPTION else " ", text, flags=re.MULTILINE)
-    allowed = NAMES | config_keys() | names_typed(typed)
-    tokens = sorted(cli_words(), key=len, reverse=True)
+    tokens = _tokens()
     found = []
     for line in text.splitlines():
         if help_screen or COMMAND_LINE.search(line):  # a command to type: its name and its choices are code there
@@ -91,6 +90,21 @@ def latin_words(text: str, data: Iterable[str] = (), *, help_screen: bool = Fals
                 line = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", line)
         found += [w for w in WORD.findall(line) if w not in allowed]
     return found
+
+
+@functools.lru_cache(maxsize=8)
+def _typed(data: tuple[str, ...]) -> tuple[list[str], set[str]]:
+    """What people typed, each value whole and each part of it (an author: name, position, contact),
+    longest first; and the words allowed beside it. Made once per edition's data (test_words calls
+    latin_words line by line)."""
+    parts = {p.strip() for d in data for p in [d, *re.split(r"[,;\n]", d)]}
+    typed = sorted({p for p in parts if len(p) >= 3}, key=len, reverse=True)
+    return typed, NAMES | config_keys() | names_typed(typed)
+
+
+@functools.lru_cache(maxsize=1)
+def _tokens() -> list[str]:
+    return sorted(cli_words(), key=len, reverse=True)
 
 
 # a line that shows a command to type: the program's name or an option
