@@ -4,6 +4,7 @@ value conversion (RAW / USER_ENTERED) and rendering (FORMATTED / UNFORMATTED / F
 from __future__ import annotations
 
 import copy
+import pickle
 import re
 from typing import Any
 
@@ -155,9 +156,14 @@ class Spreadsheet:
         return sheet, rng
 
     def clone(self) -> Spreadsheet:
-        dup = copy.deepcopy(self)
-        dup._cache = {}
-        return dup
+        """A copy to apply a request to (committed only if all of it succeeds). Through pickle, not
+        copy.deepcopy: the same copy of plain data, several times faster (deepcopy of the cells was
+        three quarters of the fake's time in benchmarks/bench_demo.py --backend google-fake)."""
+        cache, self._cache = self._cache, {}
+        try:
+            return pickle.loads(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+        finally:
+            self._cache = cache
 
     # -------------------------------------------------------- evaluation
     def begin_read(self) -> None:
