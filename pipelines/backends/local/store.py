@@ -292,7 +292,7 @@ class Database:
             with self.write(durable=False) as conn:
                 conn.execute("DELETE FROM parsed")
                 conn.execute("INSERT INTO parsed VALUES (?, ?)", (digest, json.dumps(tabs, ensure_ascii=False)))
-        except (BackendError, sqlite3.Error):
+        except (BackendError, sqlite3.Error, ValueError):  # ValueError: text sqlite cannot encode
             pass
         finally:
             conn.execute("PRAGMA busy_timeout = 60000")
