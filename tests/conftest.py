@@ -1,8 +1,9 @@
 """Shared by every test: what the host machine may lack.
 
 Local PDF conversion runs LibreOffice (`soffice`); a fresh machine may not have it. Tests that need it
-carry `@pytest.mark.needs_libreoffice` and are skipped there with the reason below, so that `make test`
-passes with or without LibreOffice (`.ci/run` installs it where it can).
+carry `@pytest.mark.needs_libreoffice` (and `needs_libreoffice_calc` when they open a workbook with it)
+and are skipped there with the reason below, so that `make test` passes with or without LibreOffice
+(`.ci/run` installs it where it can).
 
 Also the whole editions several modules start from, built once per run (see tests/editions.py)."""
 
@@ -23,10 +24,17 @@ from editions import CLEAN_ENV, built_once, copy_edition, demo_factory_over, loa
 from pipelines.cli import cli
 from pipelines.config import load_config
 
-LIBREOFFICE_INSTALLED = bool(shutil.which("soffice") or shutil.which("libreoffice"))
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+LIBREOFFICE_INSTALLED = bool(SOFFICE)
 NO_LIBREOFFICE = (
     "LibreOffice is not installed (apt-get install libreoffice-writer-nogui): "
     "this test converts or re-saves a document with it"
+)
+# Calc is a package of its own (Debian: libreoffice-calc-nogui); without it soffice cannot open .xlsx
+CALC_INSTALLED = bool(SOFFICE) and any(Path(SOFFICE).resolve().parent.glob("libsclo.*"))
+NO_CALC = (
+    "LibreOffice Calc is not installed (apt-get install libreoffice-calc-nogui): "
+    "this test opens or saves a workbook with it"
 )
 
 
@@ -35,6 +43,9 @@ def pytest_configure(config):
         "markers",
         "needs_libreoffice: converts a document to PDF or saves a workbook again with LibreOffice "
         "(skipped when soffice/libreoffice is not on PATH)",
+    )
+    config.addinivalue_line(
+        "markers", "needs_libreoffice_calc: opens or saves a workbook with LibreOffice Calc (skipped without it)"
     )
     # the modules go to the workers longest first (pytest_collection_modifyitems below), not by xdist's
     # number of tests: a module of three tests that builds a whole edition must not start last
@@ -48,12 +59,11 @@ def pytest_configure(config):
 
 def pytest_collection_modifyitems(config, items):
     _longest_modules_first(config, items)
-    if LIBREOFFICE_INSTALLED:
-        return
-    skip = pytest.mark.skip(reason=NO_LIBREOFFICE)
     for item in items:
-        if item.get_closest_marker("needs_libreoffice"):
-            item.add_marker(skip)
+        if not LIBREOFFICE_INSTALLED and item.get_closest_marker("needs_libreoffice"):
+            item.add_marker(pytest.mark.skip(reason=NO_LIBREOFFICE))
+        elif not CALC_INSTALLED and item.get_closest_marker("needs_libreoffice_calc"):
+            item.add_marker(pytest.mark.skip(reason=NO_CALC))
 
 
 # --- the order of modules, so that the two workers of `make test` end together ---------------------

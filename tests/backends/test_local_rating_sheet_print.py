@@ -201,6 +201,7 @@ def test_instruction_block_says_deadline_what_to_type_how_to_return_and_whom_to_
 
 
 @pytest.mark.needs_libreoffice
+@pytest.mark.needs_libreoffice_calc
 def test_the_sheet_prints_two_landscape_pages_wide(tmp_path):
     """Rendered as LibreOffice prints it: two landscape pages (the columns split between them) for a
     group of a few DERs, at the sheet's fixed readable scale."""

@@ -109,6 +109,7 @@ def test_a_sheet_a_hurried_expert_edited_reads_as_openpyxl_reads_it(tmp_path):
 
 
 @pytest.mark.needs_libreoffice
+@pytest.mark.needs_libreoffice_calc
 def test_sheets_saved_again_by_libreoffice_read_as_openpyxl_reads_them(tmp_path):
     sources = tmp_path / "in"
     sources.mkdir()

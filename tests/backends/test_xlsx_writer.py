@@ -121,6 +121,7 @@ def test_what_a_workbook_cannot_hold_is_refused_naming_the_cell():
 
 
 @pytest.mark.needs_libreoffice
+@pytest.mark.needs_libreoffice_calc
 def test_libreoffice_reads_the_values(tmp_path: Path):
     book = Book()
     sheet = book.add_sheet("Тізілім")
