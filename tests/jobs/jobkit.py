@@ -61,6 +61,12 @@ def workspace_dir(config_path: Path) -> Path:
     return config_path.parent / "workspace"
 
 
+def read_csv(path: Path) -> list[list[str]]:
+    """An export's rows, header first (as Excel or Google saves it: a BOM is dropped)."""
+    with path.open(encoding="utf-8-sig", newline="") as f:
+        return list(csv.reader(f))
+
+
 def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")

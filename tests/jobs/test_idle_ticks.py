@@ -5,12 +5,11 @@ a recorded decision each still land with the next tick; a change of the state is
 
 from __future__ import annotations
 
-import csv
 import hashlib
 from datetime import timedelta
 from pathlib import Path
 
-from jobkit import config_of, run_at, table_rows, workspace_dir
+from jobkit import config_of, read_csv, run_at, table_rows, workspace_dir, write_csv
 from openpyxl import load_workbook
 
 from pipelines.backends import open_workspace
@@ -24,16 +23,6 @@ def _control(config: Path) -> tuple[str, int, int]:
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns, len(table_rows(config, "journal"))
 
 
-def _rows(export: Path) -> list[list[str]]:
-    with export.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.reader(f))
-
-
-def _write(export: Path, rows: list[list[str]]) -> None:
-    with export.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
-
-
 def _idle(config: Path, now) -> None:
     before = _control(config)
     assert tick(run_at(config, now)) == []
@@ -45,11 +34,11 @@ def test_after_the_close_an_idle_tick_writes_nothing_and_a_new_row_is_still_reco
     tick(run_at(edition, now))  # whatever is due (the demo's own submission after the close, recorded)
     _idle(edition, now + timedelta(minutes=5))
     export = edition.parent / "responses.csv"
-    rows = _rows(export)
+    rows = read_csv(export)
     header, data = rows[0], rows[1:]
     title = next(i for i, h in enumerate(header) if h.startswith("3."))
     new = ["2027/02/21 10:00:00 AM GMT+5", *data[0][1:title], "Кешіккен ЦБР", *data[0][title + 1 :]]
-    _write(export, [header, *data, new])
+    write_csv(export, header, [*data, new])
 
     actions = tick(run_at(edition, now + timedelta(minutes=10)))
     assert "intake" in actions

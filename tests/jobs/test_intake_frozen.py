@@ -4,26 +4,15 @@ sheets or documents; the edit and the resubmission are recorded, shown in status
 
 from __future__ import annotations
 
-import csv
 import json
 from datetime import timedelta
 from pathlib import Path
 
 from click.testing import CliRunner
-from jobkit import config_of, document_digests, run_at, table_rows
+from jobkit import config_of, document_digests, read_csv, run_at, table_rows, write_csv
 
 from pipelines.cli import cli
 from pipelines.jobs.tick import tick
-
-
-def read_csv(path: Path) -> list[list[str]]:
-    with path.open(encoding="utf-8-sig", newline="") as f:
-        return list(csv.reader(f))
-
-
-def write(path: Path, rows: list[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as f:
-        csv.writer(f).writerows(rows)
 
 
 def snapshot(config: Path, keys: set | None = None) -> dict:
@@ -71,7 +60,7 @@ def test_edits_resubmissions_and_removed_rows_after_the_close_change_nothing(edi
     # 3. a row removed from the export (the last accepted one)
     gone = next(i for i, row in enumerate(data) if row[title_col] == accepted[-1]["title"])
     del data[gone]
-    write(export, [header, *data])
+    write_csv(export, header, data)
 
     now = cal.intake_close + timedelta(days=6)
     tick(run_at(edition, now))
